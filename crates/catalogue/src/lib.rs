@@ -1,0 +1,321 @@
+//! The entity types and fields of SPEC §4 as data: the one table that drives parsing,
+//! validation, ordering, storage, templates, docs and exports.
+//!
+//! Nothing else in Ferry lists entity types or fields by hand; it asks this crate.
+
+mod order;
+mod schema_doc;
+mod table;
+
+pub use order::{dependency_order, Phase};
+pub use schema_doc::markdown;
+pub use table::ENTITIES;
+
+/// Index of an entity type in [`ENTITIES`].
+pub type EntityId = u16;
+/// Index of a field within its entity's `fields`.
+pub type FieldId = u16;
+
+/// The value kind of a field (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Any text, trimmed; control characters other than tab and LF are an error.
+    Text,
+    /// A name or key: text of 1–255 characters, matched exactly.
+    Name,
+    /// Decimal digits with an optional sign, within the bounds.
+    Integer { min: Option<i64>, max: Option<i64> },
+    /// Exact money with at most 4 fractional digits.
+    Money(Sign),
+    /// An exact decimal (percentages, quantities) with at most 4 fractional digits.
+    Decimal(Sign),
+    /// A date with an optional time.
+    Date,
+    /// true/false, yes/no, 1/0.
+    Bool,
+    /// One of the listed values, case-insensitive; stored as listed.
+    Enum(&'static [&'static str]),
+    /// A syntactically valid e-mail address.
+    Email,
+    /// A phone number: kept as given, plus its E.164 form when it parses.
+    Phone,
+    /// A three-letter currency code (`USA` is an alias of `USD`).
+    CurrencyCode,
+    /// ISO 3166 alpha-2 code or English country name.
+    Country,
+    /// A password: never stored in plain text, never shown.
+    Password,
+    /// A card or bank number: never stored in full, shown masked.
+    SecretNumber,
+    /// Base64-encoded bytes.
+    Base64,
+}
+
+/// The sign constraint of a money or decimal field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sign {
+    Any,
+    NonNegative,
+    Positive,
+}
+
+/// Whether a field must be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Req {
+    Optional,
+    Required,
+    /// Required unless the named run option is set (`User.Owner` and `DefaultOwner`).
+    RequiredUnlessOption(&'static str),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub req: Req,
+    /// Default value applied when the field is not given.
+    pub default: Option<&'static str>,
+    pub doc: &'static str,
+}
+
+impl Field {
+    pub fn is_required(&self) -> bool {
+        !matches!(self.req, Req::Optional)
+    }
+    /// A secret is never written to findings, logs or exports in clear.
+    pub fn is_secret(&self) -> bool {
+        matches!(self.kind, Kind::Password | Kind::SecretNumber)
+    }
+    /// The column name in the target's table.
+    pub fn column(&self) -> String {
+        snake_case(self.name)
+    }
+}
+
+/// A reference from some fields of a record to the key of another entity type.
+#[derive(Debug, Clone, Copy)]
+pub struct Ref {
+    /// Local field names, in the order of the target's `to` fields.
+    pub from: &'static [&'static str],
+    pub target: &'static str,
+    /// The target's fields that `from` must match (usually its key).
+    pub to: &'static [&'static str],
+}
+
+/// How records of an entity type are identified in the target.
+#[derive(Debug, Clone, Copy)]
+pub enum Key {
+    /// These fields are unique per target.
+    Fields(&'static [&'static str]),
+    /// No key: a record counts as existing when an identical record is stored.
+    Identity,
+}
+
+/// The groups of SPEC §4, in section order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    Setup,
+    Accounts,
+    Ledger,
+    Subscriptions,
+    Tickets,
+    PaymentMethods,
+}
+
+impl Group {
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Setup => "Setup (reference data)",
+            Group::Accounts => "Accounts and contacts",
+            Group::Ledger => "Ledger",
+            Group::Subscriptions => "Subscriptions, attributes, notes",
+            Group::Tickets => "Tickets",
+            Group::PaymentMethods => "Payment methods",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Entity {
+    pub name: &'static str,
+    pub group: Group,
+    pub fields: &'static [Field],
+    pub key: Key,
+    pub refs: &'static [Ref],
+    /// Entity types that must be processed before this one although no reference says so.
+    pub after: &'static [&'static str],
+    /// The field naming the account a record belongs to (`--max-records`, cascades).
+    pub account_field: Option<&'static str>,
+    pub doc: &'static str,
+}
+
+impl Entity {
+    pub fn id(&self) -> EntityId {
+        entity_id(self.name).expect("entity in catalogue")
+    }
+    pub fn field(&self, name: &str) -> Option<FieldId> {
+        self.fields
+            .iter()
+            .position(|f| f.name == name)
+            .map(|i| i as FieldId)
+    }
+    pub fn field_def(&self, name: &str) -> Option<&'static Field> {
+        let fields: &'static [Field] = self.fields;
+        fields.iter().find(|f| f.name == name)
+    }
+    /// The target table name.
+    pub fn table(&self) -> String {
+        snake_case(self.name)
+    }
+    pub fn is_ledger(&self) -> bool {
+        self.group == Group::Ledger
+    }
+    /// The key fields, if the entity has a key.
+    pub fn key_fields(&self) -> &'static [&'static str] {
+        match self.key {
+            Key::Fields(f) => f,
+            Key::Identity => &[],
+        }
+    }
+    /// The reference of a single field, if any (`→ T` in the spec's tables).
+    pub fn field_ref(&self, field: &str) -> Option<&'static Ref> {
+        let refs: &'static [Ref] = self.refs;
+        refs.iter().find(|r| r.from.len() == 1 && r.from[0] == field)
+    }
+}
+
+/// Looks an entity type up by its exact (case-sensitive) name.
+pub fn entity(name: &str) -> Option<&'static Entity> {
+    ENTITIES.iter().find(|e| e.name == name)
+}
+
+pub fn entity_id(name: &str) -> Option<EntityId> {
+    ENTITIES
+        .iter()
+        .position(|e| e.name == name)
+        .map(|i| i as EntityId)
+}
+
+pub fn by_id(id: EntityId) -> &'static Entity {
+    &ENTITIES[id as usize]
+}
+
+/// Sheet / file names that are Ferry's own or carry options, not entity types.
+pub fn is_ignored_sheet(name: &str) -> bool {
+    name == "Findings" || name.starts_with('_')
+}
+
+/// The name of the options sheet (SPEC §6.5).
+pub const OPTIONS_SHEET: &str = "Options";
+/// The name of the combined ledger sheet (SPEC §2).
+pub const LEDGER_SHEET: &str = "Ledger";
+/// Entity types allowed in the `Ledger` sheet, in the order of separate sheets.
+pub const LEDGER_TYPES: [&str; 4] = ["Debit", "Credit", "CloseInvoice", "Payment"];
+
+/// The option names of SPEC §6.5.
+pub const OPTION_NAMES: [&str; 4] = ["CreateAccounts", "DateOrder", "MaxRecords", "DefaultOwner"];
+
+/// `ContactFirstName` → `contact_first_name`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let prev_lower = i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
+            if i > 0 && (prev_lower || (prev_upper && next_lower)) {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The default setup data that `ferry init` creates (SPEC §4.1), as (entity, fields).
+pub const INIT_DATA: &[(&str, &[(&str, &str)])] = &[
+    ("Currency", &[("Code", "USD"), ("Name", "US Dollar")]),
+    ("Owner", &[("Name", "admin"), ("Currency", "USD")]),
+    ("Culture", &[("Name", "English")]),
+    ("Language", &[("Name", "English")]),
+    ("Role", &[("Name", "Customer")]),
+    ("StatusType", &[("Name", "Active")]),
+    ("BillGroup", &[("Name", "Default")]),
+    ("CreditRating", &[("Name", "Default")]),
+    ("ContactType", &[("Name", "Billing Contact")]),
+    ("ContactType", &[("Name", "Technical Contact")]),
+    ("ContactType", &[("Name", "Administrative Contact")]),
+    ("ContactPointType", &[("Name", "Email Address")]),
+    ("ContactPointType", &[("Name", "Work Phone")]),
+    ("ContactPointType", &[("Name", "Home Phone")]),
+    ("ContactPointType", &[("Name", "Mobile Phone")]),
+    ("ContactPointType", &[("Name", "Fax")]),
+    ("NoteType", &[("Name", "Default")]),
+    ("Service", &[("Name", "Opening Balance"), ("Amount", "0")]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_names() {
+        assert_eq!(snake_case("ContactFirstName"), "contact_first_name");
+        assert_eq!(snake_case("User"), "user");
+        assert_eq!(snake_case("Tax1"), "tax1");
+        assert_eq!(snake_case("TicketID"), "ticket_id");
+        assert_eq!(snake_case("UserPaymentMethodACH"), "user_payment_method_ach");
+    }
+
+    #[test]
+    fn every_reference_names_a_real_entity_and_fields() {
+        for e in ENTITIES {
+            for r in e.refs {
+                let t = entity(r.target).unwrap_or_else(|| panic!("{}: unknown target {}", e.name, r.target));
+                assert_eq!(r.from.len(), r.to.len(), "{} → {}", e.name, r.target);
+                for f in r.from {
+                    assert!(e.field(f).is_some(), "{}: ref from unknown field {f}", e.name);
+                }
+                for f in r.to {
+                    assert!(t.field(f).is_some(), "{}: ref to unknown field {}.{f}", e.name, t.name);
+                }
+            }
+            for k in e.key_fields() {
+                assert!(e.field(k).is_some(), "{}: key field {k}", e.name);
+            }
+            if let Some(a) = e.account_field {
+                assert!(e.field(a).is_some(), "{}: account field {a}", e.name);
+            }
+            for a in e.after {
+                assert!(entity(a).is_some(), "{}: after unknown {a}", e.name);
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = ENTITIES.iter().map(|e| e.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ENTITIES.len());
+        for e in ENTITIES {
+            let mut f: Vec<_> = e.fields.iter().map(|f| f.name).collect();
+            f.sort();
+            f.dedup();
+            assert_eq!(f.len(), e.fields.len(), "{}", e.name);
+        }
+    }
+
+    #[test]
+    fn init_data_fits_the_catalogue() {
+        for (ent, fields) in INIT_DATA {
+            let e = entity(ent).unwrap();
+            for (f, _) in *fields {
+                assert!(e.field(f).is_some(), "{ent}.{f}");
+            }
+        }
+    }
+}
