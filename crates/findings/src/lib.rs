@@ -1,1 +1,299 @@
-//! ferry-findings
+//! Findings (SPEC §10): the stable code table, severities, source locations and the finding record.
+//!
+//! Codes are stable identifiers kept in one table, separate from the human message, so that
+//! scripts can match on them while messages improve.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = ($code:literal, $sev:ident, $doc:literal),)*) => {
+        /// Every finding code Ferry emits. The string form is stable.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$sev,)* }
+            }
+            /// What the code means, for the docs.
+            pub fn doc(self) -> &'static str {
+                match self { $(Code::$variant => $doc,)* }
+            }
+            pub fn parse(s: &str) -> Option<Code> {
+                match s { $($code => Some(Code::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+codes! {
+    // input structure
+    UnknownEntity = ("input.unknown_entity", Warning, "A sheet, CSV file or XML element names no entity type; it is ignored."),
+    UnknownField = ("input.unknown_field", Warning, "A column or attribute names no field of its entity type; its values are ignored."),
+    FieldNotForType = ("input.field_not_for_type", Warning, "A Ledger-sheet row has a value in a column its Type does not have."),
+    UnknownType = ("input.unknown_type", Error, "A Ledger-sheet row's Type is missing or is not Debit, Credit, CloseInvoice or Payment."),
+    ExtraValues = ("input.extra_values", Error, "A CSV line or sheet row has values beyond the last named column."),
+    TooManyFields = ("input.too_many_fields", Error, "A record carries more fields than the limit."),
+    DuplicateColumn = ("input.duplicate_column", Error, "A field appears twice in a header row; the sheet or file is not read."),
+    FormulaNoValue = ("input.formula_no_value", Error, "A formula cell has no cached value (the workbook was never calculated)."),
+    CellError = ("input.cell_error", Error, "A cell holds an Excel error value such as #N/A."),
+    EmptyInput = ("input.empty", Warning, "An input holds no records."),
+    UnknownOption = ("option.unknown", Warning, "An Options row names no known option; it is ignored."),
+    // values
+    Required = ("value.required", Error, "A required field is not given."),
+    TooLong = ("value.too_long", Error, "A value is longer than its field allows."),
+    ControlChar = ("value.control_char", Error, "Text holds a control character other than tab or line feed."),
+    IntegerInvalid = ("value.integer_invalid", Error, "Not a whole number."),
+    OutOfRange = ("value.out_of_range", Error, "A number is outside the field's range (e.g. BillDay 1–28)."),
+    MoneyInvalid = ("value.money_invalid", Error, "Not an amount: digits with an optional '-' and '.', no currency symbol or grouping."),
+    MoneyPrecision = ("value.money_precision", Error, "More than 4 fractional digits; Ferry never rounds money silently."),
+    Negative = ("value.negative", Error, "The amount must not be negative (absolute values)."),
+    NotPositive = ("value.not_positive", Error, "The amount must be greater than zero."),
+    DecimalInvalid = ("value.decimal_invalid", Error, "Not a decimal number."),
+    DateInvalid = ("value.date_invalid", Error, "Not a valid date (impossible dates are never rolled over)."),
+    DateNumeric = ("value.date_numeric", Error, "A number without a date format in a date field."),
+    BoolInvalid = ("value.bool_invalid", Error, "Not a boolean (true/false, yes/no, 1/0)."),
+    EnumInvalid = ("value.enum_invalid", Error, "Not one of the field's allowed values."),
+    EmailInvalid = ("value.email_invalid", Error, "Not a syntactically valid e-mail address."),
+    PhoneNotNormalized = ("value.phone_unparsed", Info, "A phone number kept as given: it has no E.164 form in the phone region."),
+    CountryInvalid = ("value.country_invalid", Error, "Not an ISO 3166 alpha-2 code or English country name."),
+    CurrencyInvalid = ("value.currency_invalid", Error, "Not a three-letter currency code."),
+    Base64Invalid = ("value.base64_invalid", Error, "Not valid base64."),
+    // references
+    ReferenceUnknown = ("reference.unknown", Error, "A reference matches no record in the target or earlier in the run."),
+    ReferenceCaseFolded = ("reference.case_folded", Warning, "--fold-case accepted a reference that matches only when case and spacing are ignored."),
+    RejectedParent = ("reference.rejected_parent", Error, "The record it refers to was rejected, so this one is rejected too."),
+    // keys
+    KeyDuplicate = ("key.duplicate", Error, "The same key appears earlier in this run."),
+    KeyExists = ("key.exists", Error, "The key already exists in the target (--on-existing error)."),
+    KeyIdentical = ("key.identical", Info, "Identical to a record already in the target; skipped."),
+    KeySkipped = ("key.skipped", Info, "The key already exists in the target; skipped (--on-existing skip)."),
+    // accounts
+    ChildSelf = ("account.child_self", Error, "An account cannot be its own parent."),
+    ChildCycle = ("account.child_cycle", Error, "This link would close a cycle of child accounts."),
+    ChildHasLedger = ("account.child_has_ledger", Error, "The child already has ledger entries in the target; its invoices would not follow."),
+    ContactMissing = ("account.contact_missing", Error, "The contact (User, ContactName) does not exist on the account."),
+    // runs
+    MaxRecords = ("run.max_records", Info, "Records of accounts beyond --max-records were skipped."),
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a record or value sits in its source, as a person would open it (SPEC §2).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// The file as given on the command line; in a CSV folder, the folder joined with the file.
+    pub file: Arc<str>,
+    /// The sheet, for workbooks only.
+    pub sheet: Option<Arc<str>>,
+    /// Spreadsheet row (header = 1), CSV line where the record starts, or XML line.
+    pub row: u64,
+    /// Column: letter in a workbook, 1-based field position in CSV, character column in XML.
+    pub column: Option<Column>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    /// 0-based column index of a workbook cell, shown as a letter.
+    Letter(u32),
+    /// 1-based position (CSV field, XML character column).
+    Number(u32),
+}
+
+impl Column {
+    pub fn render(&self) -> String {
+        match *self {
+            Column::Letter(i) => column_letter(i),
+            Column::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// 0 → A, 25 → Z, 26 → AA.
+pub fn column_letter(mut i: u32) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ascii")
+}
+
+impl Location {
+    pub fn with_column(&self, column: Option<Column>) -> Location {
+        Location { column, ..self.clone() }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        match (&self.sheet, self.column) {
+            (Some(sheet), Some(Column::Letter(c))) => write!(f, ", sheet {sheet}, cell {}{}", column_letter(c), self.row),
+            (Some(sheet), _) => write!(f, ", sheet {sheet}, row {}", self.row),
+            (None, Some(Column::Number(c))) if self.file.ends_with(".csv") => write!(f, ", line {}, field {c}", self.row),
+            (None, Some(Column::Number(c))) => write!(f, ":{}:{c}", self.row),
+            (None, _) if self.file.ends_with(".csv") => write!(f, ", line {}", self.row),
+            (None, _) => write!(f, ":{}", self.row),
+        }
+    }
+}
+
+/// Longest value written into a finding; longer values are cut (a 10 MB cell stays in its file).
+pub const MAX_FINDING_VALUE: usize = 200;
+
+/// One finding of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub entity: Option<&'static str>,
+    pub key: Option<String>,
+    pub location: Location,
+    pub field: Option<String>,
+    /// Already masked where the field is secret; cut to [`MAX_FINDING_VALUE`] characters.
+    pub value: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    pub fn new(code: Code, location: Location, message: impl Into<String>) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            entity: None,
+            key: None,
+            location,
+            field: None,
+            value: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn entity(mut self, e: &'static str) -> Self {
+        self.entity = Some(e);
+        self
+    }
+    pub fn key(mut self, k: Option<String>) -> Self {
+        self.key = k;
+        self
+    }
+    pub fn field(mut self, f: &str) -> Self {
+        self.field = Some(f.to_string());
+        self
+    }
+    /// Records the offending value, cut to a readable length. Never pass a secret here unmasked.
+    pub fn value(mut self, v: &str) -> Self {
+        self.value = Some(clip(v));
+        self
+    }
+    pub fn hint(mut self, h: Option<String>) -> Self {
+        self.hint = h;
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Cuts a value to [`MAX_FINDING_VALUE`] characters, saying how long it was.
+pub fn clip(v: &str) -> String {
+    if v.chars().count() <= MAX_FINDING_VALUE {
+        v.to_string()
+    } else {
+        let head: String = v.chars().take(MAX_FINDING_VALUE).collect();
+        format!("{head}… ({} characters)", v.chars().count())
+    }
+}
+
+/// Masks a card or bank number: twelve `*` and the last four digits.
+pub fn mask_number(v: &str) -> String {
+    let digits: Vec<char> = v.chars().filter(|c| c.is_ascii_digit()).collect();
+    let last4: String = digits.iter().rev().take(4).rev().collect();
+    format!("************{last4}")
+}
+
+/// The text shown for a password: never the password.
+pub const PASSWORD_MASK: &str = "********";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_dotted() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {c}");
+            assert!(c.as_str().contains('.'), "{c}");
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+        }
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(16383), "XFD");
+    }
+
+    #[test]
+    fn clip_and_mask() {
+        let long = "x".repeat(10_000);
+        assert!(clip(&long).len() < 300);
+        assert_eq!(mask_number("4111 1111 1111 1111"), "************1111");
+    }
+
+    #[test]
+    fn locations_render() {
+        let l = Location { file: "a.xlsx".into(), sheet: Some("User".into()), row: 5, column: Some(Column::Letter(2)) };
+        assert_eq!(l.to_string(), "a.xlsx, sheet User, cell C5");
+        let l = Location { file: "d/User.csv".into(), sheet: None, row: 7, column: Some(Column::Number(3)) };
+        assert_eq!(l.to_string(), "d/User.csv, line 7, field 3");
+        let l = Location { file: "a.xml".into(), sheet: None, row: 9, column: Some(Column::Number(4)) };
+        assert_eq!(l.to_string(), "a.xml:9:4");
+    }
+}

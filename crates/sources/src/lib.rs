@@ -1,1 +1,219 @@
-//! ferry-sources
+//! Readers for the three containers of SPEC §2 (XML, XLSX workbook, CSV folder), all streaming,
+//! all yielding the same located raw records to a [`Visitor`].
+//!
+//! Readers know the catalogue only to name entity types and fields; they never judge values
+//! (that is `ferry-validate`'s job) beyond what the container itself makes impossible.
+
+mod csv_folder;
+mod emit;
+mod lines;
+mod xlsx;
+mod xml;
+
+
+use ferry_catalogue::{EntityId, FieldId};
+use ferry_findings::{Column, Finding, Location};
+use std::path::{Path, PathBuf};
+
+
+
+/// A value as the container gave it, before any parsing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue {
+    Text(String),
+    /// A numeric workbook cell without a date format.
+    Number(f64),
+    Bool(bool),
+    /// A workbook cell with a date format, already converted from the workbook's date system.
+    DateTime { date: (i32, u32, u32), time: (u32, u32, u32), whole_day: bool },
+    /// A formula cell with no cached value.
+    FormulaNoValue,
+    /// An Excel error value (`#N/A`, `#DIV/0!` …).
+    CellError(String),
+    /// A value over the reader's size limit: only its length and first characters are kept.
+    TooLong { bytes: usize, head: String },
+}
+
+impl RawValue {
+    /// The value as text, the way a person reading the cell would see it (for messages).
+    pub fn display(&self) -> String {
+        match self {
+            RawValue::Text(s) => s.clone(),
+            RawValue::Number(n) => format!("{n}"),
+            RawValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+            RawValue::DateTime { date: (y, m, d), time: (h, mi, s), whole_day } => {
+                if *whole_day {
+                    format!("{y:04}-{m:02}-{d:02}")
+                } else {
+                    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+                }
+            }
+            RawValue::FormulaNoValue => "(formula without a value)".into(),
+            RawValue::CellError(e) => e.clone(),
+            RawValue::TooLong { bytes, head } => format!("{head}… ({bytes} bytes)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawField {
+    pub field: FieldId,
+    pub value: RawValue,
+    /// Where the value sits; `None` when it was inherited (CloseInvoice without User).
+    pub column: Option<Column>,
+}
+
+/// One source record: its entity type, where it starts, and the fields it gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRecord {
+    pub entity: EntityId,
+    pub location: Location,
+    pub fields: Vec<RawField>,
+    /// Set when the record must be rejected for a structural reason found by the reader
+    /// (its finding was already reported).
+    pub broken: bool,
+}
+
+impl RawRecord {
+    pub fn get(&self, field: FieldId) -> Option<&RawField> {
+        self.fields.iter().find(|f| f.field == field)
+    }
+}
+
+/// What a reader reports to.
+pub trait Visitor {
+    fn record(&mut self, record: RawRecord) -> Result<(), SourceError>;
+    fn finding(&mut self, finding: Finding) -> Result<(), SourceError>;
+    /// A row of an `Options` sheet / `Options.csv`.
+    fn option(&mut self, name: String, value: RawValue, location: Location) -> Result<(), SourceError>;
+}
+
+/// Bounds on what a reader accepts, so that no input can exhaust time or memory.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest accepted single value in bytes; longer values are cut and rejected.
+    pub max_value_bytes: usize,
+    /// Most fields (attributes, columns with values) on one record.
+    pub max_fields: usize,
+    /// Deepest XML nesting.
+    pub max_xml_depth: usize,
+    /// Largest uncompressed size of one part of a workbook (zip-bomb guard).
+    pub max_part_bytes: u64,
+    /// Largest uncompressed shared-strings part of a workbook.
+    pub max_shared_strings_bytes: u64,
+    /// Largest CSV record in bytes.
+    pub max_record_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_value_bytes: 1 << 20,
+            max_fields: 1000,
+            max_xml_depth: 64,
+            max_part_bytes: 1 << 30,
+            max_shared_strings_bytes: 256 << 20,
+            max_record_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Options that change how a container is read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Encoding of CSV files (`--encoding`); UTF-8 when `None`.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub limits: Limits,
+}
+
+/// A container-level failure: the input cannot be read on (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{location}: {message}")]
+    Malformed { location: String, message: String },
+    #[error("{path}: {message}")]
+    Refused { path: String, message: String },
+    #[error("{0}")]
+    Sink(String),
+}
+
+impl SourceError {
+    pub fn malformed(location: impl Into<String>, message: impl Into<String>) -> SourceError {
+        SourceError::Malformed { location: location.into(), message: message.into() }
+    }
+}
+
+/// The container kind of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Xml,
+    Xlsx,
+    CsvFolder,
+    /// A single `<Entity>.csv` file given on its own.
+    CsvFile,
+}
+
+impl Container {
+    pub fn name(self) -> &'static str {
+        match self {
+            Container::Xml => "XML",
+            Container::Xlsx => "workbook",
+            Container::CsvFolder | Container::CsvFile => "CSV",
+        }
+    }
+}
+
+/// Decides the container of an input from what it is (folder) or its first bytes.
+pub fn detect(path: &Path) -> Result<Container, SourceError> {
+    let io = |e| SourceError::Io { path: path.display().to_string(), source: e };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        return Ok(Container::CsvFolder);
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("xml") => return Ok(Container::Xml),
+        Some("xlsx") | Some("xlsm") => return Ok(Container::Xlsx),
+        Some("csv") => return Ok(Container::CsvFile),
+        _ => {}
+    }
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+    let head = &head[..n];
+    if head.starts_with(b"PK") {
+        return Ok(Container::Xlsx);
+    }
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        return Ok(Container::Xml);
+    }
+    Err(SourceError::Refused {
+        path: path.display().to_string(),
+        message: "not an XML file, a workbook (.xlsx) or a CSV folder".into(),
+    })
+}
+
+/// Reads one input, reporting every record, finding and option to `visitor`.
+pub fn read_input(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -> Result<Container, SourceError> {
+    let container = detect(path)?;
+    match container {
+        Container::Xml => xml::read(path, opts, visitor)?,
+        Container::Xlsx => xlsx::read(path, opts, visitor)?,
+        Container::CsvFolder => csv_folder::read_folder(path, opts, visitor)?,
+        Container::CsvFile => csv_folder::read_files(&[PathBuf::from(path)], path.display().to_string().as_str(), opts, visitor)?,
+    }
+    Ok(container)
+}
+
+/// The files an input consists of (for checksums): the file itself, or a folder's CSV files.
+pub fn input_files(path: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    if path.is_dir() {
+        csv_folder::list_csv(path)
+    } else {
+        Ok(vec![path.to_path_buf()])
+    }
+}

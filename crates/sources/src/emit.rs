@@ -1,0 +1,330 @@
+//! What the three readers share: naming sheets and columns, unknown-name warnings,
+//! trimming and bounding values, and the CloseInvoice account inheritance of SPEC §2.
+
+use crate::{Limits, RawField, RawRecord, RawValue, SourceError, Visitor};
+use ferry_catalogue::{self as cat, did_you_mean, EntityId, FieldId};
+use ferry_findings::{Code, Column, Finding, Location};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// What a sheet, CSV file or XML element type holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SheetKind {
+    Entity(EntityId),
+    Ledger,
+    Options,
+    /// Ferry's own sheets (`Findings`, `_…`): skipped silently.
+    Ignored,
+    Unknown,
+}
+
+pub(crate) fn sheet_kind(name: &str) -> SheetKind {
+    if name == cat::LEDGER_SHEET {
+        SheetKind::Ledger
+    } else if name == cat::OPTIONS_SHEET {
+        SheetKind::Options
+    } else if cat::is_ignored_sheet(name) {
+        SheetKind::Ignored
+    } else if let Some(id) = cat::entity_id(name) {
+        SheetKind::Entity(id)
+    } else {
+        SheetKind::Unknown
+    }
+}
+
+fn entity_names() -> impl Iterator<Item = &'static str> {
+    cat::ENTITIES.iter().map(|e| e.name).chain([cat::LEDGER_SHEET, cat::OPTIONS_SHEET])
+}
+
+/// The warning for a sheet / file / element type that names no entity type.
+pub(crate) fn unknown_entity(name: &str, location: Location, what: &str) -> Finding {
+    Finding::new(Code::UnknownEntity, location, format!("{what} \"{name}\" names no entity type; it is ignored."))
+        .value(name)
+        .hint(cat::suggest(name, entity_names()).map(did_you_mean))
+}
+
+/// The role of one column of a header row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ColumnRole {
+    Field(&'static str),
+    /// The `Type` column of a Ledger sheet.
+    Type,
+    /// Options sheet columns.
+    OptName,
+    OptValue,
+    /// Unknown or empty header: values here are ignored (unknown) or an error (empty header).
+    Unknown,
+    NoHeader,
+}
+
+/// A sheet or CSV file being read: its location context, kind and column roles.
+pub(crate) struct Sheet {
+    pub file: Arc<str>,
+    pub sheet: Option<Arc<str>>,
+    pub kind: SheetKind,
+    pub columns: Vec<ColumnRole>,
+    letters: bool,
+    /// The account of the nearest preceding ledger record (CloseInvoice without User).
+    last_ledger_user: Option<RawValue>,
+}
+
+impl Sheet {
+    pub fn new(file: Arc<str>, sheet: Option<Arc<str>>, kind: SheetKind, letters: bool) -> Sheet {
+        Sheet { file, sheet, kind, columns: Vec::new(), letters, last_ledger_user: None }
+    }
+
+    pub fn column(&self, idx: u32) -> Column {
+        if self.letters {
+            Column::Letter(idx)
+        } else {
+            Column::Number(idx + 1)
+        }
+    }
+
+    pub fn location(&self, row: u64, col: Option<u32>) -> Location {
+        Location { file: self.file.clone(), sheet: self.sheet.clone(), row, column: col.map(|c| self.column(c)) }
+    }
+
+    fn what(&self) -> &'static str {
+        if self.sheet.is_some() {
+            "sheet"
+        } else {
+            "file"
+        }
+    }
+
+    /// Reads the header row: maps each column to its role, warning about unknown names at
+    /// their header cell. Returns an error finding when the header is unusable.
+    pub fn set_header(&mut self, header: &[(u32, String)], visitor: &mut dyn Visitor) -> Result<bool, SourceError> {
+        let width = header.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+        let mut columns = vec![ColumnRole::NoHeader; width];
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut unknown = 0usize;
+        const MAX_UNKNOWN_WARNINGS: usize = 20;
+        let valid_names: Vec<&'static str> = match self.kind {
+            SheetKind::Entity(id) => cat::by_id(id).fields.iter().map(|f| f.name).collect(),
+            SheetKind::Ledger => {
+                let mut v = vec!["Type"];
+                for t in cat::LEDGER_TYPES {
+                    for f in cat::entity(t).expect("ledger type").fields {
+                        if !v.contains(&f.name) {
+                            v.push(f.name);
+                        }
+                    }
+                }
+                v
+            }
+            SheetKind::Options => vec!["Name", "Value"],
+            _ => vec![],
+        };
+        for (col, name) in header {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let known = valid_names.iter().find(|n| **n == name).copied();
+            let role = match (known, self.kind) {
+                (Some("Type"), SheetKind::Ledger) => ColumnRole::Type,
+                (Some("Name"), SheetKind::Options) => ColumnRole::OptName,
+                (Some("Value"), SheetKind::Options) => ColumnRole::OptValue,
+                (Some(n), _) => ColumnRole::Field(n),
+                (None, _) => ColumnRole::Unknown,
+            };
+            if let Some(k) = known {
+                if !seen.insert(k) {
+                    visitor.finding(
+                        Finding::new(
+                            Code::DuplicateColumn,
+                            self.location(1, Some(*col)),
+                            format!("Column \"{k}\" appears twice in the header of {} \"{}\"; the {} is not read.", self.what(), self.display_name(), self.what()),
+                        )
+                        .field(k),
+                    )?;
+                    return Ok(false);
+                }
+            } else {
+                unknown += 1;
+                if unknown <= MAX_UNKNOWN_WARNINGS {
+                    visitor.finding(
+                        Finding::new(
+                            Code::UnknownField,
+                            self.location(1, Some(*col)),
+                            format!("Column \"{}\" is not a field of {}; its values are ignored.", ferry_findings::clip(name), self.display_name()),
+                        )
+                        .entity_opt(self.entity_name())
+                        .field(&ferry_findings::clip(name))
+                        .hint(cat::suggest(name, valid_names.iter().copied()).map(did_you_mean)),
+                    )?;
+                }
+            }
+            columns[*col as usize] = role;
+        }
+        if unknown > MAX_UNKNOWN_WARNINGS {
+            visitor.finding(Finding::new(
+                Code::UnknownField,
+                self.location(1, None),
+                format!("{} more unknown columns in {} \"{}\" are ignored.", unknown - MAX_UNKNOWN_WARNINGS, self.what(), self.display_name()),
+            ))?;
+        }
+        self.columns = columns;
+        Ok(true)
+    }
+
+    fn display_name(&self) -> &str {
+        match &self.sheet {
+            Some(s) => s,
+            None => &self.file,
+        }
+    }
+
+    fn entity_name(&self) -> Option<&'static str> {
+        match self.kind {
+            SheetKind::Entity(id) => Some(cat::by_id(id).name),
+            _ => None,
+        }
+    }
+
+    /// Turns one data row (non-empty cells, in column order) into a record, an option or findings.
+    pub fn row(&mut self, row: u64, cells: Vec<(u32, RawValue)>, limits: &Limits, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
+        let cells: Vec<(u32, RawValue)> = cells.into_iter().filter_map(|(c, v)| normalize(v).map(|v| (c, v))).collect();
+        if cells.is_empty() {
+            return Ok(());
+        }
+        let role = |c: u32| self.columns.get(c as usize).cloned().unwrap_or(ColumnRole::NoHeader);
+        if let SheetKind::Options = self.kind {
+            let name = cells.iter().find(|(c, _)| role(*c) == ColumnRole::OptName).map(|(_, v)| v.display());
+            let value = cells.iter().find(|(c, _)| role(*c) == ColumnRole::OptValue).map(|(c, v)| (*c, v.clone()));
+            if let Some(name) = name {
+                let (col, value) = value.unwrap_or((1, RawValue::Text(String::new())));
+                visitor.option(name, value, self.location(row, Some(col)))?;
+            }
+            return Ok(());
+        }
+        let entity: &'static cat::Entity = match self.kind {
+            SheetKind::Entity(id) => cat::by_id(id),
+            SheetKind::Ledger => {
+                let ty = cells.iter().find(|(c, _)| role(*c) == ColumnRole::Type);
+                let name = ty.map(|(_, v)| v.display());
+                match name.as_deref().filter(|n| cat::LEDGER_TYPES.contains(n)) {
+                    Some(n) => cat::entity(n).expect("ledger type"),
+                    None => {
+                        let col = ty.map(|(c, _)| *c);
+                        let shown = name.clone().unwrap_or_default();
+                        let f = Finding::new(
+                            Code::UnknownType,
+                            self.location(row, col),
+                            if name.is_some() {
+                                format!("Type \"{}\" is not Debit, Credit, CloseInvoice or Payment; the row is not imported.", ferry_findings::clip(&shown))
+                            } else {
+                                "The row has no Type; it must be Debit, Credit, CloseInvoice or Payment.".to_string()
+                            },
+                        )
+                        .field("Type")
+                        .value(&shown)
+                        .hint(cat::suggest(&shown, cat::LEDGER_TYPES).map(did_you_mean));
+                        visitor.finding(f)?;
+                        return Ok(());
+                    }
+                }
+            }
+            _ => return Ok(()),
+        };
+        let entity_id = entity.id();
+        let mut fields = Vec::with_capacity(cells.len());
+        let mut broken = false;
+        let mut extra_reported = false;
+        for (c, v) in cells {
+            match role(c) {
+                ColumnRole::Field(name) => match entity.field(name) {
+                    Some(fid) => {
+                        let v = bound(v, limits);
+                        fields.push(RawField { field: fid, value: v, column: Some(self.column(c)) });
+                    }
+                    None => {
+                        visitor.finding(
+                            Finding::new(
+                                Code::FieldNotForType,
+                                self.location(row, Some(c)),
+                                format!("{} has no field \"{name}\"; the value is ignored.", entity.name),
+                            )
+                            .entity(entity.name)
+                            .field(name),
+                        )?;
+                    }
+                },
+                ColumnRole::NoHeader if !extra_reported => {
+                    extra_reported = true;
+                    broken = true;
+                    visitor.finding(
+                        Finding::new(
+                            Code::ExtraValues,
+                            self.location(row, Some(c)),
+                            format!("A value stands in column {} which has no header; the row may be shifted.", self.column(c).render()),
+                        )
+                        .entity(entity.name)
+                        .value(&v.display()),
+                    )?;
+                }
+                _ => {}
+            }
+        }
+        let location = self.location(row, None);
+        self.finish(entity_id, location, fields, broken, visitor)
+    }
+
+    /// Applies CloseInvoice inheritance and hands the record on.
+    pub fn finish(&mut self, entity: EntityId, location: Location, mut fields: Vec<RawField>, broken: bool, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
+        let e = cat::by_id(entity);
+        if e.is_ledger() {
+            let user = e.field("User").expect("ledger records have User");
+            match fields.iter().find(|f| f.field == user) {
+                Some(f) => self.last_ledger_user = Some(f.value.clone()),
+                None if e.name == "CloseInvoice" => {
+                    if let Some(v) = &self.last_ledger_user {
+                        fields.push(RawField { field: user, value: v.clone(), column: None });
+                    }
+                }
+                None => {}
+            }
+        }
+        visitor.record(RawRecord { entity, location, fields, broken })
+    }
+}
+
+impl FindingExt for Finding {
+    fn entity_opt(self, e: Option<&'static str>) -> Finding {
+        match e {
+            Some(e) => self.entity(e),
+            None => self,
+        }
+    }
+}
+
+pub(crate) trait FindingExt {
+    fn entity_opt(self, e: Option<&'static str>) -> Finding;
+}
+
+/// Drops values that are empty after trimming (they mean "not given", SPEC §2).
+/// Trimming itself happens in validation, where the field (Password) is known.
+pub(crate) fn normalize(v: RawValue) -> Option<RawValue> {
+    match &v {
+        RawValue::Text(s) if s.trim().is_empty() => None,
+        _ => Some(v),
+    }
+}
+
+/// Replaces an oversized text value by its length and head; validation rejects it as too long.
+pub(crate) fn bound(v: RawValue, limits: &Limits) -> RawValue {
+    match v {
+        RawValue::Text(s) if s.len() > limits.max_value_bytes => {
+            let head: String = s.chars().take(ferry_findings::MAX_FINDING_VALUE).collect();
+            RawValue::TooLong { bytes: s.len(), head }
+        }
+        v => v,
+    }
+}
+
+/// Looks up a field of an entity by exact name.
+pub(crate) fn field_of(entity: EntityId, name: &str) -> Option<FieldId> {
+    cat::by_id(entity).field(name)
+}
