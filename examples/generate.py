@@ -128,17 +128,23 @@ BUSINESSES = [
     ("Ferrante Boatworks", "contact"),
 ]
 BUSINESS_TITLES = ["Owner", "Operations Manager", "Accounts Payable", "Office Manager", "Partner"]
-PERSON_TITLES = ["Mr.", "Ms.", "Mx.", "Dr.", "Capt.", "Mrs.", None, None, None]
+PERSON_TITLES = ["Mr./Ms.", "Mr./Ms.", "Mr./Ms.", "Dr.", "Capt.", None, None, None, None]
+FEMININE = {
+    "Olivia", "Emma", "Ava", "Sophia", "Isabella", "Mia", "Charlotte", "Amelia", "Harper",
+    "Evelyn", "Abigail", "Emily", "Zoë", "Priya", "Mei", "Aisha", "Ingrid", "Nadia", "Astrid",
+    "Leila", "Freya", "Anaïs", "Chloé", "Fatima", "Hana", "Imogen", "Keiko", "Marisol", "Niamh",
+    "Pilar", "Rosalind", "Siobhan", "Una", "Ximena", "Zara", "Margaret", "Grace", "Ruth",
+}
 
 # (city, region, country, area codes, postal code maker, weight)
 CITIES = [
-    ("Seattle", "WA", "US", ["206"], lambda r: f"981{r.choice(['01', '02', '03', '07', '09', '12', '15', '16', '17', '19', '99'])}", 18),
+    ("Seattle", "WA", "US", ["206"], lambda r: f"981{r.choice(['01', '02', '03', '07', '09', '12', '15', '16', '17', '19', '99'])}", 30),
     ("San Francisco", "CA", "US", ["415"], lambda r: f"941{r.choice(['02', '07', '09', '10', '11', '14', '15', '17', '23', '33'])}", 6),
     ("Boston", "MA", "US", ["617"], lambda r: f"021{r.choice(['08', '09', '10', '11', '13', '14', '15', '16', '18'])}", 5),
     ("New York", "NY", "US", ["212"], lambda r: f"100{r.choice(['01', '03', '04', '11', '13', '14', '21', '24', '28'])}", 5),
     ("Portland", "OR", "US", ["503"], lambda r: f"972{r.choice(['01', '05', '09', '10', '11', '12', '14', '17'])}", 4),
-    ("Vancouver", "BC", "Canada", ["604"], lambda r: canadian_postal(r, "V6"), 4),
-    ("Victoria", "BC", "Canada", ["250"], lambda r: canadian_postal(r, "V8"), 3),
+    ("Vancouver", "BC", "Canada", ["604"], lambda r: canadian_postal(r, ["V6B", "V6E", "V6G", "V6H", "V6J", "V6K", "V6R"]), 4),
+    ("Victoria", "BC", "Canada", ["250"], lambda r: canadian_postal(r, ["V8N", "V8R", "V8S", "V8T", "V8V", "V8W"]), 3),
 ]
 STREETS = [
     "Marina Way", "Shilshole Avenue NW", "Harbor Avenue SW", "Dockside Lane", "Bayview Road",
@@ -158,9 +164,9 @@ PHONE_FORMATS = [
 ]
 
 
-def canadian_postal(r: random.Random, prefix: str) -> str:
+def canadian_postal(r: random.Random, areas: list[str]) -> str:
     letters = "ABCEGHJKLMNPRSTVWXYZ"
-    return f"{prefix}{r.choice(letters)} {r.randint(1, 9)}{r.choice(letters)}{r.randint(1, 9)}"
+    return f"{r.choice(areas)} {r.randint(1, 9)}{r.choice(letters)}{r.randint(1, 9)}"
 
 
 def ascii_fold(s: str) -> str:
@@ -239,7 +245,10 @@ def build_clean() -> tuple[list[Rec], list[Account]]:
             if (first, ln) not in used_names:
                 break
         used_names.add((first, ln))
-        return Person(first, ln, name_given=rng.random() < 0.62, title=rng.choice(titles),
+        title = rng.choice(titles)
+        if title == "Mr./Ms.":
+            title = "Ms." if first in FEMININE else "Mr."
+        return Person(first, ln, name_given=rng.random() < 0.62, title=title,
                       contact_type=contact_type)
 
     def make_email(p: Person) -> str:
@@ -335,7 +344,7 @@ def build_clean() -> tuple[list[Rec], list[Account]]:
                 p.company = company
         p.email = make_email(p) if rng.random() < 0.9 or kind == "business" else None
         acct.contacts.append(p)
-        if p.email and rng.random() < 0.55:
+        if p.email and rng.random() < 0.6:
             user["Email"] = p.email
 
         # second contact for about 45% of the accounts
@@ -419,9 +428,10 @@ def build_clean() -> tuple[list[Rec], list[Account]]:
     assert 20 <= len(have) <= 32, len(have)
 
     # sanity: the special names are all there
-    all_firsts = {c.first for a in accounts for c in a.contacts}
-    for must in ("Zoë", "José", "Søren", "Bob"):
-        assert must in all_firsts, must
+    all_names = {n for a in accounts for c in a.contacts for n in (c.first, c.last)}
+    for must in ("Zoë", "José", "Søren", "Bob", "Anaïs", "Jørgensen", "Grünewald"):  # README
+        assert must in all_names, must
+    assert sum(a.user.f["Currency"] == "USA" for a in accounts) == 3
 
     records = setup + [r for a in accounts for r in a.records]
     return records, accounts
@@ -437,7 +447,7 @@ class Mistake:
     no: int
     what: str
     rec: Rec | None  # the record that carries it (None: see special)
-    field: str | None  # the field where the finding points
+    fname: str | None  # the field where the finding points
     severity: str
     expected: str  # the finding it should produce
     why: str  # short tag for the answer key
@@ -476,8 +486,8 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
     a = next(pick)
     ua(a).f["Colour"] = "Navy"
     add(15, 'unknown column "Colour" on User', ua(a), "Colour", "warning",
-        "warning (unknown field) once for the User sheet/file/element type, at the header cell "
-        "(XML: at the first element carrying it); the value is ignored and the record imported",
+        "warning input.unknown_field, once for the User sheet/file/element type, at the header "
+        "cell (XML: at the first element carrying it); the value is ignored, the record imported",
         "unknown_field:Colour", special="column")
 
     # 7. invalid email (Bob's account)
@@ -485,7 +495,7 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
     r = Rec("ContactEmail", {"User": bob.name, "ContactName": c.name, "Email": "bob@@example"}, bob.name)
     blocks[bob.name].append(r)
     add(7, 'invalid e-mail "bob@@example"', r, "Email", "error",
-        "error: Email is not a valid address", "email:invalid")
+        "error value.email_invalid", "email:invalid")
 
     # 8. empty Email
     a = next(pick)
@@ -493,7 +503,7 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
     r = Rec("ContactEmail", {"User": a.name, "ContactName": c.name, "Email": "", "ContactType": c.contact_type}, a.name)
     blocks[a.name].append(r)
     add(8, "empty Email in ContactEmail", r, "Email", "error",
-        "error: required field Email missing (empty)", "missing:Email")
+        "error value.required (Email; empty means not given)", "missing:Email")
 
     # 20. ContactEmail for a contact that is not on that account (it is on another one)
     a, other = next(pick), next(pick)
@@ -502,7 +512,7 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
     blocks[a.name].append(r)
     add(20, f'ContactEmail names contact "{other.contacts[0].name}", who belongs to {other.name}, not {a.name}',
         r, "ContactName", "error",
-        "error reference.unknown: no contact (User, ContactName) on that account", "contact:unknown")
+        "error account.contact_missing: no such contact (User, ContactName) on that account", "contact:unknown")
 
     # 17. ContactName longer than 255 characters (name kind)
     a = next(pick)
@@ -519,7 +529,7 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
                         "ContactLastName": "Whitcombe", "ContactType": "Emergency Contact"}, a.name)
     blocks[a.name].append(r)
     add(17, "ContactName of 300 characters (max 255)", r, "ContactName", "error",
-        "error: ContactName longer than 255 characters", "value:too_long")
+        "error value.too_long (ContactName, name kind: 1-255 characters)", "value:too_long")
 
     # 19. Country "Atlantis"
     a = next(pick)
@@ -528,14 +538,14 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
                                "City": "Poseidonis", "Country": "Atlantis"}, a.name)
     blocks[a.name].append(r)
     add(19, 'ContactAddress Country "Atlantis"', r, "Country", "error",
-        "error: Country is not an ISO 3166 code or English country name", "country:invalid")
+        "error value.country_invalid", "country:invalid")
 
     # 13. ChildAccount self-parent
     a = next(pick)
     r = Rec("ChildAccount", {"Name": a.name, "Parent": a.name}, a.name)
     blocks[a.name].insert(1, r)
     add(13, "ChildAccount with Name = Parent", r, "Parent", "error",
-        "error: an account cannot be its own parent", "child:self_parent")
+        "error account.child_self", "child:self_parent")
 
     # 14. ChildAccount cycle: A -> B (accepted), then B -> A (closes the cycle: rejected)
     a, b = sorted([next(pick), next(pick)], key=lambda x: x.name)
@@ -544,7 +554,7 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
     blocks[a.name].insert(1, r1)
     blocks[b.name].insert(1, r2)
     add(14, f"ChildAccount cycle {a.name} -> {b.name}, then {b.name} -> {a.name}", r2, "Parent", "error",
-        f"error on the second record ({b.name} -> {a.name}): it would close a cycle; the first "
+        f"error account.child_cycle on the second record ({b.name} -> {a.name}); the first "
         f"({a.name} -> {b.name}) is valid and imported", "child:cycle")
 
     # ---- new accounts, each with one mistake on the User record ----
@@ -567,14 +577,14 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
         return r
 
     r = new_user(51, Role=None)
-    add(1, "User without Role", r, "Role", "error", "error: required field Role missing", "missing:Role")
+    add(1, "User without Role", r, "Role", "error", "error value.required (Role)", "missing:Role")
     r = new_user(52, CreatedDate="2/30/2007")
     add(2, 'impossible date CreatedDate "2/30/2007"', r, "CreatedDate", "error",
         "error value.date_invalid: 2/30/2007 does not exist (never rolled over)", "date:invalid")
     r = new_user(53, BillDay=30)
-    add(3, "BillDay 30", r, "BillDay", "error", "error: BillDay must be 1-28", "billday:range")
+    add(3, "BillDay 30", r, "BillDay", "error", "error value.out_of_range (BillDay is 1-28)", "billday:range")
     r = new_user(54, BillDay="abc")
-    add(4, 'BillDay "abc"', r, "BillDay", "error", "error: BillDay is not an integer", "billday:not_integer")
+    add(4, 'BillDay "abc"', r, "BillDay", "error", "error value.integer_invalid", "billday:not_integer")
     r = new_user(55, TaxCode="Residental", Email="noor.haddad@example.org")
     cr = Rec("Contact", {"User": "HSC-0055", "ContactFirstName": "Noor", "ContactLastName": "Haddad",
                          "ContactTitle": "Ms.", "ContactType": "Billing Contact"}, "HSC-0055")
@@ -597,7 +607,7 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
         "user:unknown_owner")
     r = new_user(58, Currency="EURO")
     add(18, 'User Currency "EURO"', r, "Currency", "error",
-        "error: EURO is not a currency code (3 letters; EUR is not in the target either)",
+        "error value.currency_invalid (not three letters)",
         "currency:invalid")
     # 9. duplicate User Name: an existing account's name again, with different data
     dup_of = next(pick)
@@ -614,8 +624,8 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
         f"error key.duplicate on the second {dup_of.name}, naming the first one's location",
         "key:duplicate")
     # 11. a Contact of an account that does not exist
-    r = Rec("Contact", {"User": "HSC-0999", "ContactName": "Ruth Achterberg", "ContactFirstName": "Ruth",
-                        "ContactLastName": "Achterberg", "ContactType": "Billing Contact"}, "HSC-0999")
+    r = Rec("Contact", {"User": "HSC-0999", "ContactName": "Constance Pettigrew", "ContactFirstName": "Constance",
+                        "ContactLastName": "Pettigrew", "ContactType": "Billing Contact"}, "HSC-0999")
     new_blocks.append([r])
     add(11, "Contact of User HSC-0999, which does not exist", r, "User", "error",
         "error reference.unknown (User)", "contact:unknown_user")
@@ -627,7 +637,8 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
                             "Date": "1/15/2024", "Amount": Money("120.00")}, "Invoices")]
     new_blocks.append(inv)
     add(16, 'unknown sheet / element type "Invoices"', inv[0], None, "warning",
-        "warning (unknown sheet) once; its rows are ignored", "unknown_sheet:Invoices", special="sheet")
+        "warning input.unknown_entity, once (workbook/CSV: row/line 1; XML: the first element); "
+        "its records are ignored", "unknown_sheet:Invoices", special="sheet")
 
     records = setup + [r for a in accounts for r in blocks[a.name]] + [r for b in new_blocks for r in b]
     mistakes.sort(key=lambda m: m.no)
@@ -885,6 +896,82 @@ def write_all(folder: Path, stem: str, records: list[Rec]):
 
 
 # ------------------------------------------------------------------------------------------
+# Self-check: read the three containers back (standard library only) and compare.
+# ------------------------------------------------------------------------------------------
+
+
+def _canon(v: str) -> str:
+    v = v.strip()
+    if v and all(ch.isdigit() or ch in ".-" for ch in v) and v.count(".") <= 1 and v.lstrip("-")[:1].isdigit():
+        if "." in v:
+            v = v.rstrip("0").rstrip(".")
+        return v.lstrip("0") or "0"
+    return v
+
+
+def read_xml(path: Path) -> list[tuple[str, dict]]:
+    import xml.etree.ElementTree as ET
+    root = ET.parse(path).getroot()
+    return [(el.tag, {k: _canon(v) for k, v in el.attrib.items() if v.strip()}) for el in root]
+
+
+def read_csv_folder(folder: Path) -> dict[str, list[dict]]:
+    out = {}
+    for p in sorted(folder.glob("*.csv")):
+        with open(p, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh, strict=True))
+        out[p.stem] = [{h: _canon(v) for h, v in zip(rows[0], r) if v.strip()} for r in rows[1:]]
+    return out
+
+
+def read_xlsx(path: Path) -> dict[str, list[dict]]:
+    import re
+    import xml.etree.ElementTree as ET
+    ns = {"m": NS_MAIN}
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        for name in z.namelist():  # every part is well-formed XML
+            ET.fromstring(z.read(name))
+        sst = [si.find("m:t", ns).text or "" for si in ET.fromstring(z.read("xl/sharedStrings.xml"))]
+        styles = ET.fromstring(z.read("xl/styles.xml"))
+        xfs = [int(x.get("numFmtId")) for x in styles.find("m:cellXfs", ns)]
+        wb = ET.fromstring(z.read("xl/workbook.xml"))
+        out = {}
+        for i, sh in enumerate(wb.find("m:sheets", ns), start=1):
+            ws = ET.fromstring(z.read(f"xl/worksheets/sheet{i}.xml"))
+            rows = []
+            for row in ws.find("m:sheetData", ns):
+                cells = {}
+                for c in row:
+                    col = re.match(r"[A-Z]+", c.get("r")).group(0)
+                    t, v = c.get("t"), c.find("m:v", ns).text
+                    if t == "s":
+                        val = sst[int(v)]
+                    elif t == "b":
+                        val = "true" if v == "1" else "false"
+                    elif xfs[int(c.get("s", "0"))] == 164:
+                        secs = round(float(v) * 86400)
+                        val = us_datetime(EXCEL_EPOCH + dt.timedelta(seconds=secs))
+                    else:
+                        val = v
+                    cells[col] = _canon(val)
+                rows.append(cells)
+            header = rows[0]
+            out[sh.get("name")] = [{header[k]: v for k, v in r.items()} for r in rows[1:]]
+        return out
+
+
+def verify(folder: Path, stem: str, records: list[Rec]) -> None:
+    want = [(r.type, {k: _canon(text_of(v)) for k, v in r.f.items() if text_of(v).strip()}) for r in records]
+    got_xml = read_xml(folder / f"{stem}.xml")
+    assert got_xml == want, "XML differs from the records"
+    want_by_type = {t: [f for tt, f in want if tt == t] for t, _ in by_type(records)}
+    for name, got in (("CSV", read_csv_folder(folder / f"{stem}_csv")), ("XLSX", read_xlsx(folder / f"{stem}.xlsx"))):
+        assert got.pop("Options") == [{"Name": "DateOrder", "Value": "MDY"}], name
+        assert got == want_by_type, f"{name} differs from the records"
+
+
+# ------------------------------------------------------------------------------------------
 # Answer key and README.
 # ------------------------------------------------------------------------------------------
 
@@ -905,9 +992,9 @@ def locations(m: Mistake, records, stem, xml_loc, xlsx_loc, csv_loc):
     if m.special == "sheet":
         return (f"{stem}.xml line {line} (first `<Invoices>`; 2 elements)",
                 f"sheet `Invoices` (2 rows)", f"`{stem}_csv/Invoices.csv` (2 lines)")
-    letter, pos = field_col(records, r, m.field)
+    letter, pos = field_col(records, r, m.fname)
     if m.special == "column":
-        return (f"{stem}.xml line {line} (attribute `{m.field}`)",
+        return (f"{stem}.xml line {line} (attribute `{m.fname}`)",
                 f"`User`!{letter}1 (header; value in row {row})",
                 f"`User.csv` line 1 field {pos} (header; value on line {cline})")
     x, s, c = f"line {line}", f"`{sheet}`!{letter}{row}", f"`{cfile}` line {cline} field {pos}"
@@ -963,6 +1050,8 @@ def main() -> None:
             w.writerows(rows)
 
     write_readme(clean, mrecs, mistakes, (xml_m, xlsx_m, csv_m))
+    verify(HERE / "club", "club", clean)
+    verify(mdir, "mistakes", mrecs)
 
     print("club:")
     for t, n in counts(clean):
@@ -981,12 +1070,21 @@ def write_readme(clean, mrecs, mistakes, locs):
     cc = dict(counts(clean))
     mc = dict(counts(mrecs))
     types = [t for t, _ in counts(mrecs)]
+    users = [r for r in clean if r.type == "User"]
+    contacts = [r for r in clean if r.type == "Contact"]
+    n_lapsed = sum(u.f["StatusType"] == "Lapsed" for u in users)
+    n_reason = sum("DisableReason" in u.f for u in users)
+    n_email = sum("Email" in u.f for u in users)
+    n_customer = sum(u.f["Role"] == "Customer" for u in users)
+    n_default_name = sum("ContactName" not in c.f for c in contacts)
     count_rows = "\n".join(f"| `{t}` | {cc.get(t, 0)} | {mc.get(t, 0)} |" for t in types)
     mrows = []
     for m in mistakes:
         x, s, c = locations(m, mrecs, "mistakes", *locs)
         key = m.rec.f.get("Name") if m.rec.type == "User" else m.rec.f.get("User", m.rec.f.get("Name"))
-        mrows.append(f"| {m.no} | {m.what} | `{m.rec.type}` {key or ''} | {m.expected} | {x} | {s} | {c} |")
+        if m.special == "sheet":
+            key = "(2 records)"
+        mrows.append(f"| {m.no} | {m.what} | `{m.rec.type}` {key} | {m.expected} | {x} | {s} | {c} |")
     text = f"""# Example data: Harbour Sailing Club
 
 Generated by [`generate.py`](generate.py) (Python 3.11, standard library only, fixed seed):
@@ -1015,13 +1113,15 @@ carries the rest of its setup records itself.
 * Setup: owner `{OWNER}` (currency `USD`), currency `CAD` (Canadian Dollar), role `Member`,
   status type `Lapsed`, bill group `Annual`, contact type `Emergency Contact`, tax codes
   `Standard` and `Exempt`, tax rate `Standard`/1 `GST` 5 %, service `Annual Dues` 120.00.
-* 50 accounts `HSC-0001` … `HSC-0050`: members (bill group `Annual`) and customers (`Default`),
-  some `Lapsed` (a few with a `DisableReason`), three with currency written `USA` (the seed-003
-  alias of `USD`), two tax-exempt, `Email` on about half of them.
+* {len(users)} accounts `HSC-0001` … `HSC-{len(users):04d}`: {len(users) - n_customer} members (role
+  `Member`, bill group `Annual`) and {n_customer} customers (role `Customer`, bill group `Default`),
+  {n_lapsed} of them `Lapsed` ({n_reason} with a `DisableReason`), three with currency written `USA`
+  (the seed-003 alias of `USD`), two with tax code `Exempt`, {n_email} with an `Email`.
 * Six families: a parent account and one or two child accounts each (8 `ChildAccount`
   records, no cycles), sharing the household address.
-* One or two contacts per account; `ContactName` is left out on about a third of them so that
-  the default `First Last` applies (the contact's other records then use that name).
+* One or two contacts per account ({len(contacts)} in all); `ContactName` is left out on
+  {n_default_name} of them so that the default `First Last` applies (the contact's other records
+  then use that name).
   Phones in several US/Canadian notations (`(206) 555-0143`, `415.555.0199`,
   `+1 617 555 0100`, `1-212-555-0127` …), addresses in the US and Canada.
 * Six businesses (role `Customer`), company given either per contact (`ContactCompany`) or per
