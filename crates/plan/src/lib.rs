@@ -1,1 +1,281 @@
-//! ferry-plan
+//! The run plan: records from every input are spooled to disk by phase (entity type in
+//! dependency order, SPEC §5; the ledger as one stream in source order, §2), so a run reads each
+//! input once, processes types in the right order whatever the files' order, and keeps memory flat.
+//!
+//! The spool format is a private, length-prefixed binary encoding written by hand: it lives
+//! only for one run, in a temporary folder, and needs no schema evolution.
+
+use ferry_catalogue::{dependency_order, EntityId, Phase, ENTITIES};
+use ferry_findings::{Column, Location};
+use ferry_sources::{RawField, RawRecord, RawValue};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct Spool {
+    _dir: tempfile::TempDir,
+    phases: Vec<Phase>,
+    phase_of: Vec<usize>,
+    writers: Vec<Option<BufWriter<File>>>,
+    paths: Vec<std::path::PathBuf>,
+    counts: Vec<u64>,
+    strings: Vec<Arc<str>>,
+    intern: HashMap<Arc<str>, u32>,
+}
+
+impl Spool {
+    /// A spool in a fresh temporary folder under `parent` (the system's when `None`).
+    pub fn new(parent: Option<&Path>) -> io::Result<Spool> {
+        let dir = match parent {
+            Some(p) => tempfile::Builder::new().prefix(".ferry-spool-").tempdir_in(p)?,
+            None => tempfile::Builder::new().prefix("ferry-spool-").tempdir()?,
+        };
+        let phases = dependency_order();
+        let mut phase_of = vec![0usize; ENTITIES.len()];
+        for (i, p) in phases.iter().enumerate() {
+            for e in p.entities() {
+                phase_of[e as usize] = i;
+            }
+        }
+        let paths = (0..phases.len()).map(|i| dir.path().join(format!("phase-{i:03}.bin"))).collect();
+        Ok(Spool {
+            _dir: dir,
+            writers: (0..phases.len()).map(|_| None).collect(),
+            counts: vec![0; phases.len()],
+            phases,
+            phase_of,
+            paths,
+            strings: vec![Arc::from("")],
+            intern: HashMap::new(),
+        })
+    }
+
+    pub fn phases(&self) -> &[Phase] {
+        &self.phases
+    }
+
+    /// Records spooled for a phase.
+    pub fn count(&self, phase: usize) -> u64 {
+        self.counts[phase]
+    }
+
+    fn intern(&mut self, s: &Arc<str>) -> u32 {
+        if let Some(&i) = self.intern.get(s) {
+            return i;
+        }
+        let i = self.strings.len() as u32;
+        self.strings.push(s.clone());
+        self.intern.insert(s.clone(), i);
+        i
+    }
+
+    pub fn push(&mut self, rec: &RawRecord) -> io::Result<()> {
+        let phase = self.phase_of[rec.entity as usize];
+        let file = self.intern(&rec.location.file);
+        let sheet = match &rec.location.sheet {
+            Some(s) => self.intern(s),
+            None => 0,
+        };
+        if self.writers[phase].is_none() {
+            self.writers[phase] = Some(BufWriter::with_capacity(64 * 1024, File::create(&self.paths[phase])?));
+        }
+        let w = self.writers[phase].as_mut().expect("opened");
+        encode(w, rec, file, sheet)?;
+        self.counts[phase] += 1;
+        Ok(())
+    }
+
+    /// Flushes every phase; call once before reading.
+    pub fn finish(&mut self) -> io::Result<()> {
+        for w in self.writers.iter_mut().flatten() {
+            w.flush()?;
+        }
+        self.writers.iter_mut().for_each(|w| *w = None);
+        Ok(())
+    }
+
+    /// Reads a phase's records back in the order they were spooled.
+    pub fn read(&self, phase: usize) -> io::Result<PhaseReader<'_>> {
+        let inner = if self.counts[phase] == 0 { None } else { Some(BufReader::with_capacity(64 * 1024, File::open(&self.paths[phase])?)) };
+        Ok(PhaseReader { inner, strings: &self.strings, left: self.counts[phase] })
+    }
+}
+
+pub struct PhaseReader<'a> {
+    inner: Option<BufReader<File>>,
+    strings: &'a [Arc<str>],
+    left: u64,
+}
+
+impl Iterator for PhaseReader<'_> {
+    type Item = io::Result<RawRecord>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let r = self.inner.as_mut()?;
+        Some(decode(r, self.strings))
+    }
+}
+
+fn put_u32(w: &mut impl Write, v: u32) -> io::Result<()> {
+    w.write_all(&v.to_le_bytes())
+}
+fn put_str(w: &mut impl Write, s: &str) -> io::Result<()> {
+    put_u32(w, s.len() as u32)?;
+    w.write_all(s.as_bytes())
+}
+fn put_col(w: &mut impl Write, c: Option<Column>) -> io::Result<()> {
+    match c {
+        None => w.write_all(&[0]),
+        Some(Column::Letter(i)) => {
+            w.write_all(&[1])?;
+            put_u32(w, i)
+        }
+        Some(Column::Number(i)) => {
+            w.write_all(&[2])?;
+            put_u32(w, i)
+        }
+    }
+}
+
+fn encode(w: &mut impl Write, rec: &RawRecord, file: u32, sheet: u32) -> io::Result<()> {
+    w.write_all(&rec.entity.to_le_bytes())?;
+    put_u32(w, file)?;
+    put_u32(w, sheet)?;
+    w.write_all(&rec.location.row.to_le_bytes())?;
+    put_col(w, rec.location.column)?;
+    w.write_all(&[rec.broken as u8])?;
+    w.write_all(&(rec.fields.len() as u32).to_le_bytes())?;
+    for f in &rec.fields {
+        w.write_all(&f.field.to_le_bytes())?;
+        put_col(w, f.column)?;
+        match &f.value {
+            RawValue::Text(s) => {
+                w.write_all(&[0])?;
+                put_str(w, s)?;
+            }
+            RawValue::Number(n) => {
+                w.write_all(&[1])?;
+                w.write_all(&n.to_le_bytes())?;
+            }
+            RawValue::Bool(b) => w.write_all(&[2, *b as u8])?,
+            RawValue::DateTime { date: (y, m, d), time: (h, mi, s), whole_day } => {
+                w.write_all(&[3])?;
+                w.write_all(&y.to_le_bytes())?;
+                for v in [*m, *d, *h, *mi, *s] {
+                    put_u32(w, v)?;
+                }
+                w.write_all(&[*whole_day as u8])?;
+            }
+            RawValue::FormulaNoValue => w.write_all(&[4])?,
+            RawValue::CellError(e) => {
+                w.write_all(&[5])?;
+                put_str(w, e)?;
+            }
+            RawValue::TooLong { bytes, head } => {
+                w.write_all(&[6])?;
+                w.write_all(&(*bytes as u64).to_le_bytes())?;
+                put_str(w, head)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn get<const N: usize>(r: &mut impl Read) -> io::Result<[u8; N]> {
+    let mut b = [0u8; N];
+    r.read_exact(&mut b)?;
+    Ok(b)
+}
+fn get_u32(r: &mut impl Read) -> io::Result<u32> {
+    Ok(u32::from_le_bytes(get::<4>(r)?))
+}
+fn get_str(r: &mut impl Read) -> io::Result<String> {
+    let n = get_u32(r)? as usize;
+    let mut b = vec![0u8; n];
+    r.read_exact(&mut b)?;
+    String::from_utf8(b).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+fn get_col(r: &mut impl Read) -> io::Result<Option<Column>> {
+    Ok(match get::<1>(r)?[0] {
+        0 => None,
+        1 => Some(Column::Letter(get_u32(r)?)),
+        _ => Some(Column::Number(get_u32(r)?)),
+    })
+}
+
+fn decode(r: &mut impl Read, strings: &[Arc<str>]) -> io::Result<RawRecord> {
+    let entity = EntityId::from_le_bytes(get::<2>(r)?);
+    let file = strings[get_u32(r)? as usize].clone();
+    let sheet = get_u32(r)?;
+    let sheet = if sheet == 0 { None } else { Some(strings[sheet as usize].clone()) };
+    let row = u64::from_le_bytes(get::<8>(r)?);
+    let column = get_col(r)?;
+    let broken = get::<1>(r)?[0] != 0;
+    let n = get_u32(r)? as usize;
+    let mut fields = Vec::with_capacity(n);
+    for _ in 0..n {
+        let field = u16::from_le_bytes(get::<2>(r)?);
+        let column = get_col(r)?;
+        let value = match get::<1>(r)?[0] {
+            0 => RawValue::Text(get_str(r)?),
+            1 => RawValue::Number(f64::from_le_bytes(get::<8>(r)?)),
+            2 => RawValue::Bool(get::<1>(r)?[0] != 0),
+            3 => {
+                let y = i32::from_le_bytes(get::<4>(r)?);
+                let (m, d, h, mi, s) = (get_u32(r)?, get_u32(r)?, get_u32(r)?, get_u32(r)?, get_u32(r)?);
+                let whole_day = get::<1>(r)?[0] != 0;
+                RawValue::DateTime { date: (y, m, d), time: (h, mi, s), whole_day }
+            }
+            4 => RawValue::FormulaNoValue,
+            5 => RawValue::CellError(get_str(r)?),
+            _ => {
+                let bytes = u64::from_le_bytes(get::<8>(r)?) as usize;
+                RawValue::TooLong { bytes, head: get_str(r)? }
+            }
+        };
+        fields.push(RawField { field, value, column });
+    }
+    Ok(RawRecord { entity, location: Location { file, sheet, row, column }, fields, broken })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_in_phase_order() {
+        let mut s = Spool::new(None).unwrap();
+        let user = ferry_catalogue::entity("User").unwrap().id();
+        let role = ferry_catalogue::entity("Role").unwrap().id();
+        let debit = ferry_catalogue::entity("Debit").unwrap().id();
+        let pay = ferry_catalogue::entity("Payment").unwrap().id();
+        let rec = |e, row, v: RawValue| RawRecord {
+            entity: e,
+            location: Location { file: "in.xlsx".into(), sheet: Some("S".into()), row, column: None },
+            fields: vec![RawField { field: 0, value: v, column: Some(Column::Letter(2)) }],
+            broken: false,
+        };
+        let a = rec(user, 2, RawValue::Text("u1".into()));
+        let b = rec(role, 3, RawValue::Number(1.5));
+        let c = rec(pay, 4, RawValue::DateTime { date: (2024, 1, 2), time: (3, 4, 5), whole_day: false });
+        let d = rec(debit, 5, RawValue::TooLong { bytes: 9, head: "x".into() });
+        for r in [&a, &b, &c, &d] {
+            s.push(r).unwrap();
+        }
+        s.finish().unwrap();
+        let order: Vec<&str> = s.phases().iter().map(|p| p.name()).collect();
+        let pi = |n: &str| order.iter().position(|x| *x == n).unwrap();
+        let got: Vec<_> = s.read(pi("User")).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(got, vec![a]);
+        let got: Vec<_> = s.read(pi("Role")).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(got, vec![b]);
+        // the ledger keeps source order across types
+        let got: Vec<_> = s.read(pi("Ledger")).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(got, vec![c, d]);
+    }
+}

@@ -1,1 +1,10 @@
-//! ferry-validate
+//! Validation without I/O: value rules (SPEC §3), record rules of the catalogue, reference and
+//! key resolution against in-memory key indexes (§3.1, §9 exact duplicates).
+
+pub mod index;
+pub mod record;
+pub mod values;
+
+pub use index::{KeyIndex, Resolve, Slot};
+pub use record::{parse_record, Record, RecordOptions};
+pub use values::{DateOrder, Value, ValueContext};

@@ -1,0 +1,270 @@
+//! The run journal: every run's mode, status, inputs, options, counters, checkpoint and
+//! findings, kept in the target itself (a test-only run keeps these, and only these).
+
+use crate::{Result, StoreError, Target};
+use ferry_findings::{Code, Finding, Location, Severity};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+pub fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunMode {
+    TestOnly,
+    Live,
+}
+
+impl RunMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::TestOnly => "test-only",
+            RunMode::Live => "live",
+        }
+    }
+    fn parse(s: &str) -> RunMode {
+        if s == "live" {
+            RunMode::Live
+        } else {
+            RunMode::TestOnly
+        }
+    }
+}
+
+/// A run's status. `Running` with a dead process is shown as `Interrupted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    /// Finished, with record errors (rejected records).
+    CompletedWithErrors,
+    /// Stopped by a problem with an input or the target; nothing after the stop was written.
+    Failed,
+    Interrupted,
+    RolledBack,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::CompletedWithErrors => "completed-with-errors",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::RolledBack => "rolled-back",
+        }
+    }
+    fn parse(s: &str) -> RunStatus {
+        match s {
+            "running" => RunStatus::Running,
+            "succeeded" => RunStatus::Succeeded,
+            "completed-with-errors" => RunStatus::CompletedWithErrors,
+            "failed" => RunStatus::Failed,
+            "rolled-back" => RunStatus::RolledBack,
+            _ => RunStatus::Interrupted,
+        }
+    }
+}
+
+/// Per entity type: records read = imported + updated + skipped + rejected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub read: u64,
+    pub imported: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub rejected: u64,
+}
+
+impl Counts {
+    pub fn balanced(&self) -> bool {
+        self.read == self.imported + self.updated + self.skipped + self.rejected
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub id: i64,
+    pub mode: RunMode,
+    pub status: RunStatus,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub inputs: serde_json::Value,
+    pub options: serde_json::Value,
+    pub input_hash: String,
+    pub error: Option<String>,
+    pub errors: i64,
+    pub warnings: i64,
+    pub infos: i64,
+    pub pid: Option<i64>,
+}
+
+fn pid_alive(pid: i64) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+impl Target {
+    /// Records a new run (committed at once, so it survives a rollback of the run's data).
+    pub fn create_run(&self, mode: RunMode, inputs: &serde_json::Value, options: &serde_json::Value, input_hash: &str) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO run (mode, status, started_at, inputs, options, input_hash, pid) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6)",
+            params![mode.as_str(), now(), inputs.to_string(), options.to_string(), input_hash, std::process::id() as i64],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn checkpoint(&self, run: i64, phase: i64, seq: i64) -> Result<()> {
+        self.conn.prepare_cached("UPDATE run SET checkpoint_phase = ?2, checkpoint_seq = ?3 WHERE id = ?1")?.execute(params![run, phase, seq])?;
+        Ok(())
+    }
+
+    pub fn insert_finding(&self, run: i64, seq: i64, f: &Finding) -> Result<()> {
+        let mut st = self.conn.prepare_cached(
+            "INSERT INTO run_finding (run_id, seq, severity, code, entity, key, file, sheet, row, col, field, value, message, hint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?;
+        st.execute(params![
+            run,
+            seq,
+            f.severity.as_str(),
+            f.code.as_str(),
+            f.entity,
+            f.key,
+            &*f.location.file,
+            f.location.sheet.as_deref(),
+            f.location.row as i64,
+            f.location.column.map(|c| c.render()),
+            f.field,
+            f.value,
+            f.message,
+            f.hint
+        ])?;
+        Ok(())
+    }
+
+    pub fn set_counts(&self, run: i64, counts: &[(&str, Counts)]) -> Result<()> {
+        self.conn.execute("DELETE FROM run_count WHERE run_id = ?1", [run])?;
+        let mut st = self.conn.prepare_cached("INSERT INTO run_count (run_id, entity, read, imported, updated, skipped, rejected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+        for (e, c) in counts {
+            st.execute(params![run, e, c.read as i64, c.imported as i64, c.updated as i64, c.skipped as i64, c.rejected as i64])?;
+        }
+        Ok(())
+    }
+
+    pub fn finish_run(&self, run: i64, status: RunStatus, error: Option<&str>, totals: (u64, u64, u64)) -> Result<()> {
+        self.conn.execute(
+            "UPDATE run SET status = ?2, finished_at = ?3, error = ?4, errors = ?5, warnings = ?6, infos = ?7 WHERE id = ?1",
+            params![run, status.as_str(), now(), error, totals.0 as i64, totals.1 as i64, totals.2 as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Records a row's prior state before an update (for rollback).
+    pub fn record_change(&self, run: i64, entity: &str, row_id: i64, action: &str, before: Option<&str>) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO run_change (run_id, entity, row_id, action, before) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![run, entity, row_id, action, before])?;
+        Ok(())
+    }
+
+    fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunInfo> {
+        let status: String = r.get(2)?;
+        let pid: Option<i64> = r.get(12)?;
+        let mut status = RunStatus::parse(&status);
+        if status == RunStatus::Running && !pid.is_some_and(pid_alive) {
+            status = RunStatus::Interrupted;
+        }
+        Ok(RunInfo {
+            id: r.get(0)?,
+            mode: RunMode::parse(&r.get::<_, String>(1)?),
+            status,
+            started_at: r.get(3)?,
+            finished_at: r.get(4)?,
+            inputs: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+            options: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+            input_hash: r.get(7)?,
+            error: r.get(8)?,
+            errors: r.get(9)?,
+            warnings: r.get(10)?,
+            infos: r.get(11)?,
+            pid,
+        })
+    }
+
+    const RUN_COLS: &'static str = "id, mode, status, started_at, finished_at, inputs, options, input_hash, error, errors, warnings, infos, pid";
+
+    pub fn runs(&self) -> Result<Vec<RunInfo>> {
+        let mut st = self.conn.prepare(&format!("SELECT {} FROM run ORDER BY id", Self::RUN_COLS))?;
+        let rows = st.query_map([], Self::run_from_row)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::from)
+    }
+
+    pub fn run(&self, id: i64) -> Result<Option<RunInfo>> {
+        Ok(self.conn.query_row(&format!("SELECT {} FROM run WHERE id = ?1", Self::RUN_COLS), [id], Self::run_from_row).optional()?)
+    }
+
+    pub fn counts(&self, run: i64) -> Result<Vec<(String, Counts)>> {
+        let mut st = self.conn.prepare("SELECT entity, read, imported, updated, skipped, rejected FROM run_count WHERE run_id = ?1 ORDER BY rowid")?;
+        let rows = st.query_map([run], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Counts {
+                    read: r.get::<_, i64>(1)? as u64,
+                    imported: r.get::<_, i64>(2)? as u64,
+                    updated: r.get::<_, i64>(3)? as u64,
+                    skipped: r.get::<_, i64>(4)? as u64,
+                    rejected: r.get::<_, i64>(5)? as u64,
+                },
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::from)
+    }
+
+    /// A run's findings in the order they were found.
+    pub fn findings(&self, run: i64, mut f: impl FnMut(Finding) -> std::io::Result<()>) -> Result<()> {
+        let mut st = self.conn.prepare(
+            "SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1 ORDER BY seq",
+        )?;
+        let mut rows = st.query([run])?;
+        while let Some(r) = rows.next()? {
+            let code: String = r.get(1)?;
+            let entity: Option<String> = r.get(2)?;
+            let col: Option<String> = r.get(7)?;
+            let sheet: Option<String> = r.get(5)?;
+            let finding = Finding {
+                code: Code::parse(&code).unwrap_or(Code::UnknownField),
+                severity: Severity::parse(&r.get::<_, String>(0)?).unwrap_or(Severity::Error),
+                entity: entity.and_then(|e| ferry_catalogue::entity(&e).map(|e| e.name)),
+                key: r.get(3)?,
+                location: Location {
+                    file: r.get::<_, Option<String>>(4)?.unwrap_or_default().into(),
+                    row: r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64,
+                    column: col.map(|c| parse_column(&c, sheet.is_some())),
+                    sheet: sheet.map(Into::into),
+                },
+                field: r.get(8)?,
+                value: r.get(9)?,
+                message: r.get(10)?,
+                hint: r.get(11)?,
+            };
+            f(finding).map_err(|e| StoreError::Other(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_column(c: &str, letters: bool) -> ferry_findings::Column {
+    if letters {
+        let mut n: u32 = 0;
+        for ch in c.chars() {
+            n = n * 26 + (ch as u32 - 'A' as u32 + 1);
+        }
+        ferry_findings::Column::Letter(n.saturating_sub(1))
+    } else {
+        ferry_findings::Column::Number(c.parse().unwrap_or(0))
+    }
+}

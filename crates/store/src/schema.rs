@@ -1,0 +1,161 @@
+//! The target's schema: one table per entity type, generated from the catalogue, plus the run
+//! journal; versioned, applied by numbered migrations that are frozen once released.
+
+use ferry_catalogue::{Entity, Kind, ENTITIES};
+
+/// The schema version this build of Ferry reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The columns a field occupies in its entity's table, with their SQLite types.
+pub fn field_columns(kind: Kind, column: &str) -> Vec<(String, &'static str)> {
+    match kind {
+        // Secrets never get a plain column; what is kept of them is derived elsewhere.
+        Kind::Password | Kind::SecretNumber => vec![],
+        Kind::Phone => vec![(column.to_string(), "TEXT"), (format!("{column}_e164"), "TEXT")],
+        // Money as integer ten-thousandths: exact, summable in SQL (SQLite has no decimal type).
+        Kind::Money(_) => vec![(format!("{column}_e4"), "INTEGER")],
+        Kind::Integer { .. } | Kind::Bool => vec![(column.to_string(), "INTEGER")],
+        _ => vec![(column.to_string(), "TEXT")],
+    }
+}
+
+/// Columns every entity table has before its fields.
+pub const SYSTEM_COLUMNS: &[(&str, &str)] = &[
+    ("id", "INTEGER PRIMARY KEY"),
+    ("run_id", "INTEGER"),
+    ("src_file", "TEXT"),
+    ("src_sheet", "TEXT"),
+    ("src_row", "INTEGER"),
+    ("rec_hash", "INTEGER NOT NULL"),
+];
+
+pub fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// The DDL of one entity's table (SQLite dialect).
+pub fn entity_ddl(e: &Entity) -> String {
+    let mut cols: Vec<String> = SYSTEM_COLUMNS.iter().map(|(n, t)| format!("{} {t}", quote(n))).collect();
+    for f in e.fields {
+        for (c, t) in field_columns(f.kind, &f.column()) {
+            cols.push(format!("{} {t}", quote(&c)));
+        }
+    }
+    let mut sql = format!("CREATE TABLE {} (\n  {}\n);\n", quote(&e.table()), cols.join(",\n  "));
+    let key = e.key_fields();
+    if !key.is_empty() {
+        let kc: Vec<String> = key.iter().map(|k| quote(&e.field_def(k).expect("key field").column())).collect();
+        sql.push_str(&format!("CREATE UNIQUE INDEX {} ON {} ({});\n", quote(&format!("{}_key", e.table())), quote(&e.table()), kc.join(", ")));
+    } else {
+        sql.push_str(&format!("CREATE INDEX {} ON {} (rec_hash);\n", quote(&format!("{}_hash", e.table())), quote(&e.table())));
+    }
+    if let Some(a) = e.account_field {
+        if !key.first().is_some_and(|k| *k == a) {
+            let col = e.field_def(a).expect("account field").column();
+            sql.push_str(&format!("CREATE INDEX {} ON {} ({});\n", quote(&format!("{}_account", e.table())), quote(&e.table()), quote(&col)));
+        }
+    }
+    sql.push_str(&format!("CREATE INDEX {} ON {} (run_id);\n", quote(&format!("{}_run", e.table())), quote(&e.table())));
+    sql
+}
+
+/// The journal and metadata tables.
+pub const JOURNAL_DDL: &str = "\
+CREATE TABLE ferry_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT
+);
+CREATE TABLE run (
+  id INTEGER PRIMARY KEY,
+  mode TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  inputs TEXT NOT NULL,
+  options TEXT NOT NULL,
+  input_hash TEXT NOT NULL,
+  error TEXT,
+  checkpoint_phase INTEGER NOT NULL DEFAULT 0,
+  checkpoint_seq INTEGER NOT NULL DEFAULT 0,
+  errors INTEGER NOT NULL DEFAULT 0,
+  warnings INTEGER NOT NULL DEFAULT 0,
+  infos INTEGER NOT NULL DEFAULT 0,
+  pid INTEGER
+);
+CREATE TABLE run_count (
+  run_id INTEGER NOT NULL,
+  entity TEXT NOT NULL,
+  read INTEGER NOT NULL DEFAULT 0,
+  imported INTEGER NOT NULL DEFAULT 0,
+  updated INTEGER NOT NULL DEFAULT 0,
+  skipped INTEGER NOT NULL DEFAULT 0,
+  rejected INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, entity)
+);
+CREATE TABLE run_finding (
+  run_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  severity TEXT NOT NULL,
+  code TEXT NOT NULL,
+  entity TEXT,
+  key TEXT,
+  file TEXT,
+  sheet TEXT,
+  row INTEGER,
+  col TEXT,
+  field TEXT,
+  value TEXT,
+  message TEXT NOT NULL,
+  hint TEXT,
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE run_change (
+  run_id INTEGER NOT NULL,
+  entity TEXT NOT NULL,
+  row_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  before TEXT
+);
+CREATE INDEX run_change_run ON run_change (run_id);
+";
+
+/// The complete schema of the current version, generated from the catalogue.
+pub fn current_ddl() -> String {
+    let mut sql = String::from("-- Ferry schema, generated from the catalogue. Frozen once released.\n");
+    sql.push_str(JOURNAL_DDL);
+    for e in ENTITIES {
+        sql.push_str(&entity_ddl(e));
+    }
+    sql
+}
+
+/// Numbered migrations. Each is frozen text once released: a change to the catalogue needs a
+/// new migration, and `migration_matches_catalogue` fails until it exists.
+pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_initial.sql"))];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The frozen migrations must produce exactly the schema the catalogue describes.
+    /// `FERRY_BLESS=1 cargo test -p ferry-store` rewrites 0001 while it is unreleased.
+    #[test]
+    fn migration_matches_catalogue() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/0001_initial.sql");
+        if std::env::var("FERRY_BLESS").is_ok() {
+            std::fs::write(path, current_ddl()).unwrap();
+        }
+        assert_eq!(MIGRATIONS.last().unwrap().0, SCHEMA_VERSION);
+        let applied = rusqlite::Connection::open_in_memory().unwrap();
+        for (_, sql) in MIGRATIONS {
+            applied.execute_batch(sql).unwrap();
+        }
+        let wanted = rusqlite::Connection::open_in_memory().unwrap();
+        wanted.execute_batch(&current_ddl()).unwrap();
+        let schema = |c: &rusqlite::Connection| -> Vec<(String, String)> {
+            let mut st = c.prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect()
+        };
+        assert_eq!(schema(&applied), schema(&wanted), "the catalogue changed: add a migration (or bless 0001 before release)");
+    }
+}
