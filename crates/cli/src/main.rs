@@ -1,1 +1,408 @@
-fn main() {}
+//! `ferry`: the command line (SPEC §13). Only glue: parse flags, call the library crates, print,
+//! and map failures to the exit codes 0 (ok), 1 (record errors), 2 (usage, input, target), 3.
+
+mod progress;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ferry_engine::{ImportOptions, OnExisting};
+use ferry_report::export::{export, ExportFormat};
+use ferry_report::log::LogWriter;
+use ferry_store::{StoreError, Target};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ferry", version, about = "Ferry moves member and billing data out of a legacy system, safely.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArg {
+    /// The target: a SQLite file path (default ./ferry.db) or a postgres:// URL.
+    #[arg(long, env = "FERRY_DB", default_value = "ferry.db", global = true)]
+    db: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a target with the default setup data, or check an existing one.
+    Init {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Import XML files, workbooks or CSV folders.
+    Import(ImportArgs),
+    /// List runs; `ferry runs show RUN` shows one.
+    Runs {
+        #[command(flatten)]
+        db: DbArg,
+        #[command(subcommand)]
+        show: Option<RunsCmd>,
+    },
+    /// Print a run's reconciliation again.
+    Reconcile {
+        run: i64,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Export the target's records.
+    Export {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, value_enum)]
+        format: Format,
+        /// The file (xml, xlsx) or folder (csv) to write.
+        out: PathBuf,
+        /// Only these entity types (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        entities: Option<Vec<String>>,
+    },
+    /// The format reference, generated from the catalogue.
+    Schema {
+        /// Print Markdown (the default and only format for now).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RunsCmd {
+    /// One run: options, counters, findings by code.
+    Show { run: i64 },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Xml,
+    Xlsx,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExistingArg {
+    Error,
+    Skip,
+    Update,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DateOrderArg {
+    Mdy,
+    Dmy,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Input files (.xml, .xlsx) or CSV folders.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    db: DbArg,
+    /// Do everything a live run does, then roll the data back (findings and counters remain).
+    #[arg(long)]
+    test_only: bool,
+    /// Write all findings to FILE (.jsonl, .csv or .html).
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Import only the first N accounts and their records (0 = all).
+    #[arg(long, value_name = "N")]
+    max_records: Option<u64>,
+    /// What a record whose key exists in the target does.
+    #[arg(long, value_enum, default_value = "error")]
+    on_existing: ExistingArg,
+    /// Write nothing if any record has an error.
+    #[arg(long)]
+    all_or_nothing: bool,
+    /// Create web logins for accounts (overrides the Options sheet).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    create_accounts: Option<bool>,
+    /// Order of day and month in slash dates.
+    #[arg(long, value_enum)]
+    date_order: Option<DateOrderArg>,
+    /// Accept references that match only ignoring case and spacing (with a warning).
+    #[arg(long)]
+    fold_case: bool,
+    /// Continue an interrupted run of the same inputs (a new run when there is none).
+    #[arg(long)]
+    resume: bool,
+    /// Skip the backup of a SQLite target before a live run.
+    #[arg(long)]
+    no_backup: bool,
+    /// Encoding of CSV files (e.g. windows-1252, latin1, utf-16le); UTF-8 by default.
+    #[arg(long, value_name = "NAME")]
+    encoding: Option<String>,
+    /// Largest ticket attachment in bytes.
+    #[arg(long, value_name = "N", default_value_t = 2 * 1024 * 1024)]
+    max_attachment_bytes: u64,
+    /// Region for phone numbers without a country code (ISO 3166 alpha-2).
+    #[arg(long, value_name = "CC", default_value = "US")]
+    phone_region: String,
+    /// Print a machine-readable run summary on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Records per committed chunk of a live run.
+    #[arg(long, default_value_t = 10_000, hide = true)]
+    chunk_size: usize,
+}
+
+/// A failure with the exit status it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure { code: 2, error: e.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    // A bug must still end with a clear message and exit status, never a bare trace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
+        let at = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
+        eprintln!("ferry: internal error, please report it: {msg}{at}");
+    }));
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("ferry: error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn sqlite_path(db: &str) -> Result<PathBuf> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        bail!("PostgreSQL targets are not available in this version yet; use a SQLite file path");
+    }
+    Ok(PathBuf::from(db))
+}
+
+fn open(db: &str) -> Result<Target, Failure> {
+    let path = sqlite_path(db)?;
+    Ok(Target::open(&path)?)
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Init { db } => {
+            let path = sqlite_path(&db.db)?;
+            let (_, created) = Target::init(&path)?;
+            if created {
+                eprintln!("Created target {} with the default setup data.", path.display());
+            } else {
+                eprintln!("Target {} is ready (schema version {}).", path.display(), ferry_store::schema::SCHEMA_VERSION);
+            }
+            Ok(0)
+        }
+        Command::Import(args) => import(args),
+        Command::Runs { db, show } => {
+            let t = open(&db.db)?;
+            match show {
+                None => {
+                    let runs = t.runs()?;
+                    if runs.is_empty() {
+                        eprintln!("No runs yet.");
+                    }
+                    println!("{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs", "run", "mode", "status", "started", "errors", "warnings");
+                    for r in runs {
+                        let inputs: Vec<String> = r.inputs.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+                        println!("{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}", r.id, r.mode.as_str(), r.status.as_str(), r.started_at, r.errors, r.warnings, inputs.join(" "));
+                    }
+                }
+                Some(RunsCmd::Show { run }) => show_run(&t, run)?,
+            }
+            Ok(0)
+        }
+        Command::Reconcile { run, db } => {
+            let t = open(&db.db)?;
+            let info = t.run(run)?.ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
+            let counts = t.counts(run)?;
+            let ok = print_reconciliation(&counts);
+            eprintln!("Run {} ({}, {}).", info.id, info.mode.as_str(), info.status.as_str());
+            Ok(if ok { 0 } else { 1 })
+        }
+        Command::Export { db, format, out, entities } => {
+            let t = open(&db.db)?;
+            let f = match format {
+                Format::Xml => ExportFormat::Xml,
+                Format::Csv => ExportFormat::Csv,
+                Format::Xlsx => ExportFormat::Xlsx,
+            };
+            let stats = export(&t, f, &out, entities.as_deref())?;
+            let total: u64 = stats.iter().map(|(_, n)| n).sum();
+            eprintln!("Exported {total} records of {} entity types to {}.", stats.len(), out.display());
+            Ok(0)
+        }
+        Command::Schema { markdown: _ } => {
+            print!("{}", ferry_catalogue::markdown());
+            Ok(0)
+        }
+    }
+}
+
+fn import(a: ImportArgs) -> Result<u8, Failure> {
+    let path = sqlite_path(&a.db.db)?;
+    let encoding = match &a.encoding {
+        Some(name) => Some(encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| anyhow!("unknown encoding \"{name}\" (try utf-8, windows-1252, latin1, utf-16le)"))?),
+        None => None,
+    };
+    let phone_region: phonenumber::country::Id = a.phone_region.to_ascii_uppercase().parse().map_err(|_| anyhow!("unknown phone region \"{}\" (an ISO 3166 alpha-2 code such as US, CA, GB)", a.phone_region))?;
+    if let Some(log) = &a.log {
+        if ferry_report::log::LogFormat::from_path(log).is_none() {
+            return Err(anyhow!("--log {}: the name must end in .jsonl, .csv or .html", log.display()).into());
+        }
+    }
+    for input in &a.inputs {
+        if !input.exists() {
+            return Err(anyhow!("{}: no such file or folder", input.display()).into());
+        }
+    }
+    let target = if path.exists() {
+        Target::open(&path)?
+    } else {
+        let (t, _) = Target::init(&path)?;
+        eprintln!("Created target {} with the default setup data.", path.display());
+        t
+    };
+    let opts = ImportOptions {
+        inputs: a.inputs.clone(),
+        test_only: a.test_only,
+        max_records: a.max_records,
+        on_existing: match a.on_existing {
+            ExistingArg::Error => OnExisting::Error,
+            ExistingArg::Skip => OnExisting::Skip,
+            ExistingArg::Update => OnExisting::Update,
+        },
+        all_or_nothing: a.all_or_nothing,
+        create_accounts: a.create_accounts,
+        date_order: a.date_order.map(|d| match d {
+            DateOrderArg::Mdy => ferry_validate_order::Mdy,
+            DateOrderArg::Dmy => ferry_validate_order::Dmy,
+        }),
+        fold_case: a.fold_case,
+        resume: a.resume,
+        no_backup: a.no_backup,
+        encoding,
+        phone_region,
+        max_attachment_bytes: a.max_attachment_bytes,
+        chunk_size: a.chunk_size.max(1),
+        ..Default::default()
+    };
+    let bar = progress::Bar::new(std::io::stderr().is_terminal());
+    let result = ferry_engine::import(&target, &opts, &bar);
+    bar.clear();
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let code = e.exit_code() as u8;
+            // The failed run is in the journal; its findings so far go to the log too.
+            if let Some(log) = &a.log {
+                if let Ok(Some(last)) = target.runs().map(|r| r.last().map(|r| r.id)) {
+                    let _ = write_log(&target, last, log);
+                }
+            }
+            return Err(Failure { code, error: anyhow::Error::new(e).context(describe_inputs(&a.inputs)) });
+        }
+    };
+    if let Some(log) = &a.log {
+        write_log(&target, summary.run, log).with_context(|| format!("writing the log {}", log.display()))?;
+    }
+    // People: stderr. Scripts: --json on stdout.
+    eprintln!(
+        "Run {} ({}): {} — {} errors, {} warnings, {} notes.",
+        summary.run, summary.mode, summary.status, summary.errors, summary.warnings, summary.infos
+    );
+    print_reconciliation(&summary.counts);
+    if let Some(b) = &summary.backup {
+        eprintln!("Backup of the target before this run: {}", b.display());
+    }
+    if let Some(log) = &a.log {
+        eprintln!("Findings written to {}", log.display());
+    } else if summary.errors + summary.warnings > 0 {
+        eprintln!("See the findings with `ferry runs show {}` or re-run with --log findings.csv.", summary.run);
+    }
+    if summary.mode == "test-only" {
+        eprintln!("Test-only: nothing was kept but the run record and its findings.");
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| anyhow!(e))?);
+    }
+    Ok(summary.exit_code as u8)
+}
+
+mod ferry_validate_order {
+    pub use ferry_validate::DateOrder::{Dmy, Mdy};
+}
+
+fn describe_inputs(inputs: &[PathBuf]) -> String {
+    format!("the run stopped; nothing after the problem was written ({})", inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+}
+
+fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {
+    let mut w = LogWriter::create(path, run)?;
+    target.findings(run, |f| w.write(&f)).map_err(|e: StoreError| anyhow!(e))?;
+    w.finish()?;
+    Ok(())
+}
+
+/// Prints records read = imported + updated + skipped + rejected per entity type; false when
+/// a line does not balance.
+fn print_reconciliation(counts: &[(String, ferry_store::journal::Counts)]) -> bool {
+    let mut ok = true;
+    eprintln!("{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}", "entity", "read", "imported", "updated", "skipped", "rejected");
+    for (e, c) in counts {
+        let mark = if c.balanced() { "" } else { "  ← does not balance" };
+        ok &= c.balanced();
+        eprintln!("{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}{mark}", e, c.read, c.imported, c.updated, c.skipped, c.rejected);
+    }
+    ok
+}
+
+fn show_run(t: &Target, run: i64) -> Result<()> {
+    let info = t.run(run)?.ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
+    println!("run        {}", info.id);
+    println!("mode       {}", info.mode.as_str());
+    println!("status     {}", info.status.as_str());
+    println!("started    {}", info.started_at);
+    println!("finished   {}", info.finished_at.clone().unwrap_or_default());
+    println!("inputs     {}", info.inputs);
+    println!("options    {}", info.options);
+    println!("findings   {} errors, {} warnings, {} notes", info.errors, info.warnings, info.infos);
+    if let Some(e) = &info.error {
+        println!("error      {e}");
+    }
+    println!();
+    let counts = t.counts(run)?;
+    println!("{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}", "entity", "read", "imported", "updated", "skipped", "rejected");
+    for (e, c) in &counts {
+        println!("{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}", e, c.read, c.imported, c.updated, c.skipped, c.rejected);
+    }
+    let mut by_code: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    let mut first: Vec<String> = vec![];
+    t.findings(run, |f| {
+        *by_code.entry((f.severity.as_str().to_string(), f.code.as_str().to_string())).or_default() += 1;
+        if first.len() < 20 {
+            first.push(format!("{:<8} {:<28} {}: {}", f.severity.as_str(), f.code.as_str(), f.location, f.message));
+        }
+        Ok(())
+    })?;
+    if !by_code.is_empty() {
+        println!("\nfindings by code:");
+        for ((sev, code), n) in &by_code {
+            println!("  {n:>7}  {sev:<8} {code}");
+        }
+        println!("\nfirst findings:");
+        for l in first {
+            println!("  {l}");
+        }
+    }
+    Ok(())
+}

@@ -1,1 +1,35 @@
-//! ferry-engine
+//! One import run from start to end (SPEC §6): read every input once into the plan's spool,
+//! merge options, then process the phases in dependency order — validate each record, resolve
+//! its references and key, write it in chunks — and close the run in the journal.
+//!
+//! Test-only is this same path with the data transaction rolled back at the end.
+
+pub mod options;
+mod run;
+
+pub use options::{Effective, ImportOptions, OnExisting};
+pub use run::{import, Progress, Silent, Summary};
+
+use ferry_sources::SourceError;
+use ferry_store::StoreError;
+
+/// Why a run could not complete. Record problems are findings, not errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    #[error("{0}")]
+    Input(#[from] SourceError),
+    #[error("{0}")]
+    Options(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl RunError {
+    /// The exit status of SPEC §13 for this failure.
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+}

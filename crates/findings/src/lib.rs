@@ -105,9 +105,10 @@ codes! {
     ChildSelf = ("account.child_self", Error, "An account cannot be its own parent."),
     ChildCycle = ("account.child_cycle", Error, "This link would close a cycle of child accounts."),
     ChildHasLedger = ("account.child_has_ledger", Error, "The child already has ledger entries in the target; its invoices would not follow."),
-    ContactMissing = ("account.contact_missing", Error, "The contact (User, ContactName) does not exist on the account."),
     // runs
     MaxRecords = ("run.max_records", Info, "Records of accounts beyond --max-records were skipped."),
+    NotWritten = ("run.not_written", Info, "--all-or-nothing: the run found errors, so these valid records were not written."),
+    ParentMissing = ("account.no_account", Error, "A CloseInvoice names no User and no ledger record precedes it."),
 }
 
 impl fmt::Display for Code {
@@ -295,5 +296,55 @@ mod tests {
         assert_eq!(l.to_string(), "d/User.csv, line 7, field 3");
         let l = Location { file: "a.xml".into(), sheet: None, row: 9, column: Some(Column::Number(4)) };
         assert_eq!(l.to_string(), "a.xml:9:4");
+    }
+}
+
+impl Finding {
+    /// The finding as one JSON object with the fields of SPEC §10.
+    pub fn to_json(&self, run: i64) -> serde_json::Value {
+        serde_json::json!({
+            "run": run,
+            "severity": self.severity.as_str(),
+            "code": self.code.as_str(),
+            "entity": self.entity.unwrap_or(""),
+            "key": self.key.clone().unwrap_or_default(),
+            "file": &*self.location.file,
+            "sheet": self.location.sheet.as_deref().unwrap_or(""),
+            "row": self.location.row,
+            "column": self.location.column.map(|c| c.render()).unwrap_or_default(),
+            "field": self.field.clone().unwrap_or_default(),
+            "value": self.value.clone().unwrap_or_default(),
+            "message": self.message,
+            "hint": self.hint.clone().unwrap_or_default(),
+        })
+    }
+
+    /// Reads back what [`Finding::to_json`] wrote.
+    pub fn from_json(v: &serde_json::Value) -> Option<Finding> {
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).filter(|x| !x.is_empty()).map(str::to_string);
+        let code = Code::parse(v.get("code")?.as_str()?)?;
+        let sheet = s("sheet");
+        let column = s("column").map(|c| {
+            if sheet.is_some() {
+                let mut n: u32 = 0;
+                for ch in c.chars() {
+                    n = n * 26 + (ch as u32).saturating_sub('A' as u32 - 1);
+                }
+                Column::Letter(n.saturating_sub(1))
+            } else {
+                Column::Number(c.parse().unwrap_or(0))
+            }
+        });
+        Some(Finding {
+            code,
+            severity: Severity::parse(v.get("severity")?.as_str()?)?,
+            entity: s("entity").and_then(|e| ferry_catalogue::entity(&e)).map(|e| e.name),
+            key: s("key"),
+            location: Location { file: s("file").unwrap_or_default().into(), sheet: sheet.map(Into::into), row: v.get("row")?.as_u64()?, column },
+            field: s("field"),
+            value: s("value"),
+            message: v.get("message")?.as_str()?.to_string(),
+            hint: s("hint"),
+        })
     }
 }

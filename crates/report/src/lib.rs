@@ -1,1 +1,5 @@
-//! ferry-report
+//! What Ferry writes for people and other programs: findings logs (JSON Lines, CSV, HTML) and
+//! exports of the target (XML, CSV folder, workbook).
+
+pub mod export;
+pub mod log;

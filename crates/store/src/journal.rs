@@ -117,6 +117,11 @@ impl Target {
         Ok(self.conn.last_insert_rowid())
     }
 
+    pub fn set_run_options(&self, run: i64, options: &str) -> Result<()> {
+        self.conn.execute("UPDATE run SET options = ?2 WHERE id = ?1", params![run, options])?;
+        Ok(())
+    }
+
     pub fn checkpoint(&self, run: i64, phase: i64, seq: i64) -> Result<()> {
         self.conn.prepare_cached("UPDATE run SET checkpoint_phase = ?2, checkpoint_seq = ?3 WHERE id = ?1")?.execute(params![run, phase, seq])?;
         Ok(())

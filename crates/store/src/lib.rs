@@ -7,6 +7,8 @@ pub mod journal;
 pub mod schema;
 
 pub use cells::Cell;
+/// Parameters for [`Target::execute`] and [`Target::query_i64`].
+pub use rusqlite::ToSql as ToSqlParam;
 use ferry_catalogue::{Entity, INIT_DATA};
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 use schema::{quote, SCHEMA_VERSION};

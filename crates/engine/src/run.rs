@@ -1,0 +1,649 @@
+//! The run loop: spool, options, phases, records, chunks, journal.
+
+use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
+use crate::RunError;
+use ferry_catalogue::{self as cat, Entity, EntityId, Phase};
+use ferry_findings::{Code, Finding, Location, Severity};
+use ferry_plan::Spool;
+use ferry_sources::{RawRecord, RawValue, ReadOptions, SourceError, Visitor};
+use ferry_store::journal::{Counts, RunMode, RunStatus};
+use ferry_store::{cells, RowMeta, Target};
+use ferry_validate::record::{display_key, KEY_SEP};
+use ferry_validate::{parse_record, DateOrder, KeyIndex, Record, RecordOptions, Resolve, Slot, ValueContext};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::PathBuf;
+
+/// Reports progress to whoever watches (a progress bar, the web console, nobody).
+pub trait Progress {
+    fn stage(&self, _name: &str, _total: u64) {}
+    fn advance(&self, _n: u64) {}
+    fn done(&self) {}
+}
+
+/// Progress that nobody watches.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// What a run did, for people (stderr) and scripts (`--json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub run: i64,
+    pub mode: &'static str,
+    pub status: &'static str,
+    pub errors: u64,
+    pub warnings: u64,
+    pub infos: u64,
+    pub counts: Vec<(String, Counts)>,
+    pub backup: Option<PathBuf>,
+    pub options: Effective,
+    pub exit_code: i32,
+}
+
+/// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
+/// (so a test-only run keeps them across its rollback and memory stays flat).
+struct FindingLog {
+    file: BufWriter<std::fs::File>,
+    path: tempfile::TempPath,
+    seq: u64,
+    totals: [u64; 3],
+    run: i64,
+    /// Entity types that got their one `run.max_records` info.
+    max_records_noted: HashSet<EntityId>,
+}
+
+impl FindingLog {
+    fn new(run: i64) -> std::io::Result<FindingLog> {
+        let tmp = tempfile::NamedTempFile::new()?;
+        let (file, path) = tmp.into_parts();
+        Ok(FindingLog { file: BufWriter::new(file), path, seq: 0, totals: [0; 3], run, max_records_noted: HashSet::new() })
+    }
+    fn push(&mut self, f: &Finding) -> std::io::Result<()> {
+        self.seq += 1;
+        self.totals[match f.severity {
+            Severity::Error => 0,
+            Severity::Warning => 1,
+            Severity::Info => 2,
+        }] += 1;
+        serde_json::to_writer(&mut self.file, &f.to_json(self.run))?;
+        self.file.write_all(b"\n")
+    }
+    /// Writes every finding into the journal (inside the caller's transaction).
+    fn store(&mut self, target: &Target) -> Result<(), RunError> {
+        self.file.flush()?;
+        let f = std::fs::File::open(&self.path)?;
+        let mut seq = 0i64;
+        for line in std::io::BufReader::new(f).lines() {
+            let line = line?;
+            let v: serde_json::Value = serde_json::from_str(&line).map_err(std::io::Error::other)?;
+            if let Some(finding) = Finding::from_json(&v) {
+                seq += 1;
+                target.insert_finding(self.run, seq, &finding)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The reader's visitor: records to the spool, findings to the log, options aside.
+struct Collect<'a> {
+    spool: &'a mut Spool,
+    log: &'a mut FindingLog,
+    options: Vec<OptionRow>,
+    input: usize,
+    read: Vec<u64>,
+    progress: &'a dyn Progress,
+}
+
+impl Visitor for Collect<'_> {
+    fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
+        self.read[record.entity as usize] += 1;
+        self.spool.push(&record).map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
+        self.progress.advance(1);
+        Ok(())
+    }
+    fn finding(&mut self, finding: Finding) -> Result<(), SourceError> {
+        self.log.push(&finding).map_err(|e| SourceError::Sink(format!("findings: {e}")))
+    }
+    fn option(&mut self, name: String, value: RawValue, location: Location) -> Result<(), SourceError> {
+        self.options.push(OptionRow { input: self.input, name, value, location });
+        Ok(())
+    }
+}
+
+/// The outcome of one record.
+enum Outcome {
+    Imported,
+    Updated,
+    Skipped,
+    Rejected,
+}
+
+/// All in-memory state of the phases: key indexes, hash sets, account filters.
+struct State<'a> {
+    target: &'a Target,
+    run: i64,
+    eff: Effective,
+    rec_opts: RecordOptions,
+    /// (entity, fields joined by ',') → index
+    indexes: HashMap<(EntityId, String), KeyIndex>,
+    /// keyless entity → hashes of stored records
+    identities: HashMap<EntityId, HashSet<i64>>,
+    next_id: HashMap<EntityId, i64>,
+    /// child → parent links (target + run), for cycle checks
+    parents: Option<HashMap<String, String>>,
+    /// `--max-records`: the accounts admitted, and how many User records were seen
+    admitted: HashSet<String>,
+    users_seen: u64,
+    counts: Vec<Counts>,
+}
+
+fn index_id(e: &Entity, fields: &[&str]) -> (EntityId, String) {
+    (e.id(), fields.join(","))
+}
+
+impl<'a> State<'a> {
+    /// The index of `entity` by `fields`, loaded from the target on first use.
+    fn index(&mut self, entity: &'static Entity, fields: &[&str]) -> Result<&mut KeyIndex, RunError> {
+        let id = index_id(entity, fields);
+        if !self.indexes.contains_key(&id) {
+            let mut ix = KeyIndex::new();
+            let is_key = entity.key_fields() == fields;
+            self.target.keys(entity, fields, |k, rid, hash| {
+                if is_key {
+                    ix.set(&k, Slot::Target { id: rid, hash });
+                } else {
+                    ix.set_if_absent(&k, Slot::Target { id: rid, hash });
+                }
+            })?;
+            self.indexes.insert(id.clone(), ix);
+        }
+        Ok(self.indexes.get_mut(&id).expect("inserted"))
+    }
+
+    /// Loads, before a phase writes anything, every index on its entity types.
+    fn prepare_phase(&mut self, phase: &Phase) -> Result<(), RunError> {
+        for eid in phase.entities() {
+            let e = cat::by_id(eid);
+            if !e.key_fields().is_empty() {
+                self.index(e, e.key_fields())?;
+            }
+            for other in cat::ENTITIES {
+                for r in other.refs {
+                    if r.target == e.name {
+                        self.index(e, r.to)?;
+                    }
+                }
+            }
+            if e.key_fields().is_empty() && !self.identities.contains_key(&eid) {
+                let mut set = HashSet::new();
+                self.target.hashes(e, |h| {
+                    set.insert(h);
+                })?;
+                self.identities.insert(eid, set);
+            }
+            if !self.next_id.contains_key(&eid) {
+                self.next_id.insert(eid, self.target.next_id(e)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn parents(&mut self) -> Result<&mut HashMap<String, String>, RunError> {
+        if self.parents.is_none() {
+            let e = cat::entity("ChildAccount").expect("catalogue");
+            let mut map = HashMap::new();
+            let sql = format!("SELECT name, parent FROM {}", ferry_store::schema::quote(&e.table()));
+            let mut st = self.target.conn().prepare(&sql).map_err(ferry_store::StoreError::from)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(ferry_store::StoreError::from)?;
+            for row in rows {
+                let (c, p) = row.map_err(ferry_store::StoreError::from)?;
+                map.insert(c, p);
+            }
+            self.parents = Some(map);
+        }
+        Ok(self.parents.as_mut().expect("loaded"))
+    }
+
+    /// `--max-records`: whether the record's account is admitted (User records admit themselves).
+    fn admitted(&mut self, e: &Entity, raw: &RawRecord) -> bool {
+        if self.eff.max_records == 0 {
+            return true;
+        }
+        let Some(af) = e.account_field else { return true };
+        let Some(fid) = e.field(af) else { return true };
+        let account = raw.get(fid).map(|f| f.value.display().trim().to_string());
+        if e.name == "User" {
+            self.users_seen += 1;
+            if self.users_seen <= self.eff.max_records {
+                if let Some(a) = account {
+                    self.admitted.insert(a);
+                }
+                return true;
+            }
+            return false;
+        }
+        match account {
+            Some(a) => self.admitted.contains(&a),
+            None => true,
+        }
+    }
+
+    fn process(&mut self, raw: RawRecord, log: &mut FindingLog) -> Result<Outcome, RunError> {
+        let entity = cat::by_id(raw.entity);
+        if !self.admitted(entity, &raw) {
+            if log.max_records_noted.insert(raw.entity) {
+                log.push(
+                    &Finding::new(
+                        Code::MaxRecords,
+                        raw.location.clone(),
+                        format!("--max-records {}: {} records of accounts beyond the first {} are skipped, from here on.", self.eff.max_records, entity.name, self.eff.max_records),
+                    )
+                    .entity(entity.name),
+                )?;
+            }
+            return Ok(Outcome::Skipped);
+        }
+        let (mut rec, findings) = parse_record(&raw, &self.rec_opts);
+        let mut errors = findings.iter().any(|f| f.is_error()) || raw.broken;
+        for f in &findings {
+            log.push(f)?;
+        }
+        if entity.name == "CloseInvoice" && rec.get("User").is_none() && !rec.field_invalid("User") {
+            log.push(&rec.finding(Code::ParentMissing, None, "CloseInvoice has no User and no ledger record precedes it in its file or sheet."))?;
+            errors = true;
+        }
+        // References. A field whose reference failed is not reported again by a wider reference.
+        let mut failed: Vec<&str> = vec![];
+        for r in entity.refs {
+            if r.from.iter().any(|f| rec.field_invalid(f) || failed.contains(f)) {
+                continue;
+            }
+            let Some(key) = rec.joined(r.from) else { continue };
+            let target = cat::entity(r.target).expect("catalogue");
+            let fold_case = self.eff.fold_case;
+            let at = *r.from.last().expect("a reference has fields");
+            let shown = display_key(&key);
+            let resolved = self.index(target, r.to)?.resolve(&key, fold_case);
+            match resolved {
+                Resolve::Found(_) => {}
+                Resolve::Folded { actual, .. } => {
+                    log.push(&rec.finding(Code::ReferenceCaseFolded, Some(at), format!("{} \"{shown}\" was matched to \"{}\" ignoring case and spacing (--fold-case).", r.target, display_key(&actual))))?;
+                    for (f, part) in r.from.iter().zip(actual.split(KEY_SEP)) {
+                        let kind = entity.field_def(f).expect("field").kind;
+                        rec.set(f, ferry_validate::values::parse(kind, &RawValue::Text(part.to_string()), &self.rec_opts.values).ok());
+                    }
+                }
+                Resolve::RejectedParent(loc) => {
+                    errors = true;
+                    failed.extend(r.from.iter().copied());
+                    log.push(&rec.finding(Code::RejectedParent, Some(at), format!("{} \"{shown}\" was rejected (at {loc}), so this {} is rejected too.", r.target, entity.name)))?;
+                }
+                Resolve::Unknown { hint } => {
+                    errors = true;
+                    failed.extend(r.from.iter().copied());
+                    let what = if r.from.len() == 1 { format!("{} \"{shown}\"", r.from[0]) } else { format!("{} ({}) \"{shown}\"", r.target, r.from.join(", ")) };
+                    log.push(&rec.finding(Code::ReferenceUnknown, Some(at), format!("{what} matches no {} in the target or earlier in this run.", r.target)).hint(hint))?;
+                }
+            }
+        }
+        if entity.name == "ProfileQuestion" && !errors {
+            if let (Some(applies), Some(t)) = (rec.text("AppliesTo").map(str::to_string), rec.text("Target").map(str::to_string)) {
+                let te = cat::entity(&applies).expect("Role or Service");
+                match self.index(te, &["Name"])?.resolve(&t, false) {
+                    Resolve::Found(_) | Resolve::Folded { .. } => {}
+                    Resolve::RejectedParent(loc) => {
+                        errors = true;
+                        log.push(&rec.finding(Code::RejectedParent, Some("Target"), format!("{applies} \"{t}\" was rejected (at {loc}).")))?;
+                    }
+                    Resolve::Unknown { hint } => {
+                        errors = true;
+                        log.push(&rec.finding(Code::ReferenceUnknown, Some("Target"), format!("Target \"{t}\" matches no {applies}.")).hint(hint))?;
+                    }
+                }
+            }
+        }
+        if entity.name == "ChildAccount" && !errors {
+            errors |= self.child_account_rules(&rec, log)?;
+        }
+        let hash = rec.content_hash();
+        let key = rec.key();
+        // Keys and existing records.
+        let mut update_of: Option<i64> = None;
+        if let Some(k) = &key {
+            let existing = self.index(entity, entity.key_fields())?.get(k).cloned();
+            match existing {
+                Some(Slot::Run { location, .. }) | Some(Slot::Rejected { location }) => {
+                    log.push(&rec.finding(Code::KeyDuplicate, Some(entity.key_fields()[0]), format!("{} \"{}\" appears earlier in this run (at {location}); this later record is rejected.", entity.name, display_key(k))))?;
+                    return Ok(Outcome::Rejected);
+                }
+                Some(Slot::Target { id, hash: stored }) => {
+                    if errors {
+                        self.reject_key(entity, k, &rec.location)?;
+                        return Ok(Outcome::Rejected);
+                    }
+                    if stored == hash {
+                        log.push(&rec.finding(Code::KeyIdentical, None, format!("{} \"{}\" is already in the target, identical; skipped.", entity.name, display_key(k))))?;
+                        return Ok(Outcome::Skipped);
+                    }
+                    match self.eff.on_existing {
+                        OnExisting::Error => {
+                            log.push(&rec.finding(Code::KeyExists, Some(entity.key_fields()[0]), format!("{} \"{}\" already exists in the target (use --on-existing skip or update).", entity.name, display_key(k))))?;
+                            self.reject_key(entity, k, &rec.location)?;
+                            return Ok(Outcome::Rejected);
+                        }
+                        OnExisting::Skip => {
+                            log.push(&rec.finding(Code::KeySkipped, None, format!("{} \"{}\" already exists in the target; skipped (--on-existing skip).", entity.name, display_key(k))))?;
+                            return Ok(Outcome::Skipped);
+                        }
+                        OnExisting::Update => update_of = Some(id),
+                    }
+                }
+                None => {}
+            }
+        } else if !errors && !entity.is_ledger() && self.identities.get(&raw.entity).is_some_and(|s| s.contains(&hash)) {
+            log.push(&rec.finding(Code::KeyIdentical, None, format!("An identical {} is already stored; skipped.", entity.name)))?;
+            return Ok(Outcome::Skipped);
+        }
+        if errors {
+            if let Some(k) = &key {
+                self.reject_key(entity, k, &rec.location)?;
+            }
+            return Ok(Outcome::Rejected);
+        }
+        // Write.
+        if let Some(id) = update_of {
+            let stored = self.target.fetch(entity, id)?;
+            let before = cells::to_texts(entity, &stored);
+            // Keep the stored value of every field the record does not give.
+            let given: HashSet<u16> = raw.fields.iter().map(|f| f.field).collect();
+            for (i, f) in entity.fields.iter().enumerate() {
+                if !given.contains(&(i as u16)) && !entity.key_fields().contains(&f.name) {
+                    if let Some(t) = &before[i] {
+                        rec.values[i] = ferry_validate::values::parse(f.kind, &RawValue::Text(t.clone()), &self.rec_opts.values).ok();
+                    }
+                }
+            }
+            let new_hash = rec.content_hash();
+            self.target.record_change(self.run, entity.name, id, "update", Some(&serde_json::to_string(&before).unwrap_or_default()))?;
+            self.target.update(entity, id, &cells::to_cells(entity, &rec.values), new_hash)?;
+            let k = key.expect("updates have keys");
+            self.index(entity, entity.key_fields())?.set(&k, Slot::Target { id, hash: new_hash });
+            return Ok(Outcome::Updated);
+        }
+        let id = {
+            let n = self.next_id.get_mut(&raw.entity).expect("prepared");
+            let id = *n;
+            *n += 1;
+            id
+        };
+        let meta = RowMeta {
+            run_id: Some(self.run),
+            file: Some(rec.location.file.to_string()),
+            sheet: rec.location.sheet.as_ref().map(|s| s.to_string()),
+            row: Some(rec.location.row as i64),
+        };
+        self.target.insert(entity, id, &cells::to_cells(entity, &rec.values), &meta, hash)?;
+        // Make the record visible to references and duplicate checks.
+        let run_slot = Slot::Run { id, hash, location: rec.location.clone() };
+        let mut index_fields: Vec<&'static [&'static str]> = vec![];
+        if !entity.key_fields().is_empty() {
+            index_fields.push(entity.key_fields());
+        }
+        for other in cat::ENTITIES {
+            for r in other.refs {
+                if r.target == entity.name && !index_fields.contains(&r.to) {
+                    index_fields.push(r.to);
+                }
+            }
+        }
+        for fields in index_fields {
+            if let Some(k) = rec.joined(fields) {
+                self.index(entity, fields)?.set_if_absent(&k, run_slot.clone());
+            }
+        }
+        if let Some(set) = self.identities.get_mut(&raw.entity) {
+            set.insert(hash);
+        }
+        if entity.name == "ChildAccount" {
+            let (c, p) = (rec.text("Name").unwrap_or("").to_string(), rec.text("Parent").unwrap_or("").to_string());
+            self.parents()?.insert(c, p);
+        }
+        if entity.name == "UserCompany" {
+            let (u, c) = (rec.text("User").unwrap_or(""), rec.text("Company").unwrap_or(""));
+            self.target.execute(
+                "UPDATE \"contact\" SET contact_company = ?1 WHERE \"user\" = ?2 AND contact_company IS NULL",
+                &[&c as &dyn rusqlite_param::ToSql, &u],
+            )?;
+        }
+        Ok(Outcome::Imported)
+    }
+
+    fn reject_key(&mut self, entity: &'static Entity, key: &str, loc: &Location) -> Result<(), RunError> {
+        let ix = self.index(entity, entity.key_fields())?;
+        match ix.get(key) {
+            Some(Slot::Run { .. }) | Some(Slot::Rejected { .. }) => {}
+            _ => ix.set(key, Slot::Rejected { location: loc.clone() }),
+        }
+        Ok(())
+    }
+
+    /// Self-parent, cycles (earlier links stand), and children that already have ledger entries.
+    fn child_account_rules(&mut self, rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
+        let (child, parent) = match (rec.text("Name"), rec.text("Parent")) {
+            (Some(c), Some(p)) => (c.to_string(), p.to_string()),
+            _ => return Ok(false),
+        };
+        if child == parent {
+            log.push(&rec.finding(Code::ChildSelf, Some("Parent"), format!("Account \"{child}\" cannot be its own parent.")))?;
+            return Ok(true);
+        }
+        let parents = self.parents()?;
+        let mut at = parent.clone();
+        let mut steps = 0usize;
+        while let Some(next) = parents.get(&at) {
+            if *next == child || at == child {
+                log.push(&rec.finding(Code::ChildCycle, Some("Parent"), format!("Making \"{child}\" a child of \"{parent}\" would close a cycle (\"{parent}\" is already below \"{child}\").")))?;
+                return Ok(true);
+            }
+            at = next.clone();
+            steps += 1;
+            if steps > parents.len() {
+                break;
+            }
+        }
+        let mut ledger = 0i64;
+        for t in cat::LEDGER_TYPES {
+            let e = cat::entity(t).expect("ledger type");
+            ledger += self.target.query_i64(
+                &format!("SELECT count(*) FROM {} WHERE \"user\" = ?1", ferry_store::schema::quote(&e.table())),
+                &[&child as &dyn rusqlite_param::ToSql],
+            )?;
+        }
+        if ledger > 0 {
+            log.push(&rec.finding(Code::ChildHasLedger, Some("Name"), format!("Account \"{child}\" already has {ledger} ledger entries in the target; its invoices would not follow it to \"{parent}\".")))?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+/// rusqlite's parameter trait, through the store (the engine has no SQL of its own beyond rules).
+mod rusqlite_param {
+    pub use ferry_store::ToSqlParam as ToSql;
+}
+
+fn input_hash(inputs: &[PathBuf], eff_json: &str) -> Result<String, RunError> {
+    let mut h = blake3::Hasher::new();
+    for input in inputs {
+        for f in ferry_sources::input_files(input)? {
+            h.update(f.display().to_string().as_bytes());
+            let mut file = std::fs::File::open(&f).map_err(|e| SourceError::Io { path: f.display().to_string(), source: e })?;
+            std::io::copy(&mut file, &mut h).map_err(|e| SourceError::Io { path: f.display().to_string(), source: e })?;
+        }
+    }
+    h.update(eff_json.as_bytes());
+    Ok(h.finalize().to_hex().to_string())
+}
+
+/// Runs one import against an open target.
+pub fn import(target: &Target, opts: &ImportOptions, progress: &dyn Progress) -> Result<Summary, RunError> {
+    let mode = if opts.test_only { RunMode::TestOnly } else { RunMode::Live };
+    let inputs_json = serde_json::json!(opts.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>());
+    // The hash covers the files and the command-line options (Options sheets are in the files).
+    let cli_json = format!("{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}", opts.max_records, opts.on_existing, opts.all_or_nothing, opts.create_accounts, opts.date_order, opts.fold_case, opts.encoding.map(|e| e.name()));
+    let hash = input_hash(&opts.inputs, &cli_json)?;
+    let run = target.create_run(mode, &inputs_json, &serde_json::json!({}), &hash)?;
+    let mut log = FindingLog::new(run)?;
+    match run_inner(target, opts, progress, run, mode, &mut log) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let _ = target.rollback();
+            let _ = (|| -> Result<(), RunError> {
+                target.begin()?;
+                log.store(target)?;
+                target.finish_run(run, RunStatus::Failed, Some(&e.to_string()), (log.totals[0], log.totals[1], log.totals[2]))?;
+                target.commit()?;
+                Ok(())
+            })();
+            let _ = target.rollback();
+            Err(e)
+        }
+    }
+}
+
+fn run_inner(target: &Target, opts: &ImportOptions, progress: &dyn Progress, run: i64, mode: RunMode, log: &mut FindingLog) -> Result<Summary, RunError> {
+    // 1. Read every input once into the spool.
+    let spool_parent = target.path().parent().filter(|p| !p.as_os_str().is_empty()).map(|p| p.to_path_buf());
+    let mut spool = Spool::new(spool_parent.as_deref()).or_else(|_| Spool::new(None))?;
+    let read_opts = ReadOptions { encoding: opts.encoding, limits: opts.limits.clone() };
+    let mut collect = Collect { spool: &mut spool, log, options: vec![], input: 0, read: vec![0; cat::ENTITIES.len()], progress };
+    progress.stage("reading", 0);
+    for (i, input) in opts.inputs.iter().enumerate() {
+        collect.input = i;
+        ferry_sources::read_input(input, &read_opts, &mut collect)?;
+    }
+    let Collect { options: option_rows, read, .. } = collect;
+    spool.finish()?;
+    progress.done();
+
+    // 2. Options.
+    let (eff, warnings) = options::merge(opts, &option_rows).map_err(RunError::Options)?;
+    for w in &warnings {
+        log.push(w)?;
+    }
+    target.set_run_options(run, &serde_json::to_string(&eff).unwrap_or_default())?;
+    let rec_opts = RecordOptions {
+        values: ValueContext { date_order: if eff.date_order == "DMY" { DateOrder::Dmy } else { DateOrder::Mdy }, phone_region: opts.phone_region },
+        default_owner: eff.default_owner.clone(),
+    };
+
+    // 3. Backup, then the data transaction(s).
+    let mut backup = None;
+    if mode == RunMode::Live && !opts.no_backup {
+        let name = format!("{}.before-{run}.bak", target.path().file_name().and_then(|n| n.to_str()).unwrap_or("ferry.db"));
+        let path = target.path().with_file_name(name);
+        target.backup_to(&path)?;
+        backup = Some(path);
+    }
+    let single_tx = mode == RunMode::TestOnly || eff.all_or_nothing;
+    let mut state = State {
+        target,
+        run,
+        eff: eff.clone(),
+        rec_opts,
+        indexes: HashMap::new(),
+        identities: HashMap::new(),
+        next_id: HashMap::new(),
+        parents: None,
+        admitted: HashSet::new(),
+        users_seen: 0,
+        counts: read.iter().map(|r| Counts { read: *r, ..Default::default() }).collect(),
+    };
+    target.begin()?;
+    let mut in_chunk = 0usize;
+    let phases: Vec<Phase> = spool.phases().to_vec();
+    for (pi, phase) in phases.iter().enumerate() {
+        let total = spool.count(pi);
+        if total == 0 {
+            continue;
+        }
+        state.prepare_phase(phase)?;
+        progress.stage(phase.name(), total);
+        for (seq, raw) in spool.read(pi)?.enumerate() {
+            let raw = raw?;
+            let eid = raw.entity as usize;
+            let outcome = state.process(raw, log)?;
+            let c = &mut state.counts[eid];
+            match outcome {
+                Outcome::Imported => c.imported += 1,
+                Outcome::Updated => c.updated += 1,
+                Outcome::Skipped => c.skipped += 1,
+                Outcome::Rejected => c.rejected += 1,
+            }
+            progress.advance(1);
+            in_chunk += 1;
+            if !single_tx && in_chunk >= opts.chunk_size {
+                target.checkpoint(run, pi as i64, seq as i64 + 1)?;
+                target.commit()?;
+                target.begin()?;
+                in_chunk = 0;
+            }
+        }
+        progress.done();
+    }
+    let errors_found = log.totals[0] > 0;
+    let status;
+    if mode == RunMode::TestOnly {
+        target.rollback()?;
+        status = if errors_found { RunStatus::CompletedWithErrors } else { RunStatus::Succeeded };
+    } else if eff.all_or_nothing && errors_found {
+        target.rollback()?;
+        for (i, c) in state.counts.iter_mut().enumerate() {
+            let unwritten = c.imported + c.updated;
+            if unwritten > 0 {
+                c.skipped += unwritten;
+                c.imported = 0;
+                c.updated = 0;
+                let name = cat::ENTITIES[i].name;
+                log.push(
+                    &Finding::new(Code::NotWritten, Location::default(), format!("--all-or-nothing: {unwritten} valid {name} records were not written because the run found errors."))
+                        .entity(name),
+                )?;
+            }
+        }
+        status = RunStatus::CompletedWithErrors;
+    } else {
+        target.checkpoint(run, phases.len() as i64, 0)?;
+        target.commit()?;
+        status = if errors_found { RunStatus::CompletedWithErrors } else { RunStatus::Succeeded };
+    }
+    // 4. Close the run in the journal.
+    let counts: Vec<(String, Counts)> = cat::ENTITIES
+        .iter()
+        .zip(&state.counts)
+        .filter(|(_, c)| c.read > 0)
+        .map(|(e, c)| (e.name.to_string(), c.clone()))
+        .collect();
+    target.begin()?;
+    log.store(target)?;
+    let count_refs: Vec<(&str, Counts)> = counts.iter().map(|(e, c)| (e.as_str(), c.clone())).collect();
+    target.set_counts(run, &count_refs)?;
+    target.finish_run(run, status, None, (log.totals[0], log.totals[1], log.totals[2]))?;
+    target.commit()?;
+    Ok(Summary {
+        run,
+        mode: mode.as_str(),
+        status: status.as_str(),
+        errors: log.totals[0],
+        warnings: log.totals[1],
+        infos: log.totals[2],
+        counts,
+        backup,
+        options: eff,
+        exit_code: if errors_found { 1 } else { 0 },
+    })
+}

@@ -1,0 +1,175 @@
+//! Export of the target's records as XML, a CSV folder or a workbook — the same containers
+//! Ferry imports, so export → import → export gives the same files. Secrets are never exported.
+
+use ferry_catalogue::{self as cat, Entity, Phase};
+use ferry_store::Target;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Xml,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    #[error("{0}")]
+    Store(#[from] ferry_store::StoreError),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("workbook: {0}")]
+    Xlsx(String),
+    #[error("unknown entity type \"{0}\"")]
+    UnknownEntity(String),
+}
+
+/// Entity types in export order: dependency order, ledger types in their sheet order.
+pub fn export_order(only: Option<&[String]>) -> Result<Vec<&'static Entity>, ExportError> {
+    if let Some(names) = only {
+        for n in names {
+            if cat::entity(n).is_none() {
+                return Err(ExportError::UnknownEntity(n.clone()));
+            }
+        }
+    }
+    let mut out = vec![];
+    for phase in cat::dependency_order() {
+        let ents: Vec<&'static Entity> = match phase {
+            Phase::Ledger => cat::LEDGER_TYPES.iter().map(|n| cat::entity(n).expect("ledger type")).collect(),
+            Phase::Entity(id) => vec![cat::by_id(id)],
+        };
+        for e in ents {
+            if only.is_none_or(|o| o.iter().any(|n| n == e.name)) {
+                out.push(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The fields an export writes (secrets never).
+fn exported_fields(e: &Entity) -> Vec<usize> {
+    e.fields.iter().enumerate().filter(|(_, f)| !f.is_secret()).map(|(i, _)| i).collect()
+}
+
+/// Writes the target's records; returns the number of records per entity type written.
+pub fn export(target: &Target, format: ExportFormat, out: &Path, only: Option<&[String]>) -> Result<Vec<(&'static str, u64)>, ExportError> {
+    let order = export_order(only)?;
+    match format {
+        ExportFormat::Xml => export_xml(target, &order, out),
+        ExportFormat::Csv => export_csv(target, &order, out),
+        ExportFormat::Xlsx => export_xlsx(target, &order, out),
+    }
+}
+
+fn xml_attr(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\n' => o.push_str("&#10;"),
+            '\t' => o.push_str("&#9;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn export_xml(target: &Target, order: &[&'static Entity], out: &Path) -> Result<Vec<(&'static str, u64)>, ExportError> {
+    let mut w = BufWriter::new(std::fs::File::create(out)?);
+    writeln!(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Import>")?;
+    let mut stats = vec![];
+    for e in order {
+        let fields = exported_fields(e);
+        let mut n = 0u64;
+        target.scan(e, |texts| {
+            n += 1;
+            write!(w, "  <{}", e.name)?;
+            for &i in &fields {
+                if let Some(v) = &texts[i] {
+                    write!(w, " {}=\"{}\"", e.fields[i].name, xml_attr(v))?;
+                }
+            }
+            writeln!(w, "/>")
+        })?;
+        if n > 0 {
+            stats.push((e.name, n));
+        }
+    }
+    writeln!(w, "</Import>")?;
+    w.flush()?;
+    Ok(stats)
+}
+
+fn export_csv(target: &Target, order: &[&'static Entity], out: &Path) -> Result<Vec<(&'static str, u64)>, ExportError> {
+    std::fs::create_dir_all(out)?;
+    let mut stats = vec![];
+    for e in order {
+        if target.count(e)? == 0 {
+            continue;
+        }
+        let fields = exported_fields(e);
+        let mut w = csv::Writer::from_writer(BufWriter::new(std::fs::File::create(out.join(format!("{}.csv", e.name)))?));
+        w.write_record(fields.iter().map(|&i| e.fields[i].name)).map_err(io::Error::other)?;
+        let mut n = 0u64;
+        target.scan(e, |texts| {
+            n += 1;
+            w.write_record(fields.iter().map(|&i| texts[i].as_deref().unwrap_or(""))).map_err(io::Error::other)
+        })?;
+        w.flush()?;
+        stats.push((e.name, n));
+    }
+    Ok(stats)
+}
+
+/// Rows a worksheet holds (Excel's limit, header included).
+const MAX_SHEET_ROWS: u64 = 1_048_576;
+
+fn export_xlsx(target: &Target, order: &[&'static Entity], out: &Path) -> Result<Vec<(&'static str, u64)>, ExportError> {
+    let x = |e: rust_xlsxwriter::XlsxError| ExportError::Xlsx(e.to_string());
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut stats = vec![];
+    for e in order {
+        let count = target.count(e)? as u64;
+        if count == 0 {
+            continue;
+        }
+        if count + 1 > MAX_SHEET_ROWS {
+            return Err(ExportError::Xlsx(format!("{} has {count} records, more than a worksheet holds; export as csv or xml", e.name)));
+        }
+        let fields = exported_fields(e);
+        let ws = wb.add_worksheet_with_constant_memory().map_err(x)?;
+        ws.set_name(e.name).map_err(x)?;
+        for (c, &i) in fields.iter().enumerate() {
+            ws.write_string(0, c as u16, e.fields[i].name).map_err(x)?;
+        }
+        let mut row = 0u32;
+        let mut err = None;
+        target.scan(e, |texts| {
+            row += 1;
+            for (c, &i) in fields.iter().enumerate() {
+                if let Some(v) = &texts[i] {
+                    if let Err(e) = ws.write_string(row, c as u16, v) {
+                        err = Some(e);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(e) = err {
+            return Err(x(e));
+        }
+        stats.push((e.name, row as u64));
+    }
+    if stats.is_empty() {
+        wb.add_worksheet().set_name("Empty").map_err(x)?;
+    }
+    wb.save(out).map_err(x)?;
+    Ok(stats)
+}
