@@ -180,7 +180,8 @@ impl Entity {
     /// The reference of a single field, if any (`→ T` in the spec's tables).
     pub fn field_ref(&self, field: &str) -> Option<&'static Ref> {
         let refs: &'static [Ref] = self.refs;
-        refs.iter().find(|r| r.from.len() == 1 && r.from[0] == field)
+        refs.iter()
+            .find(|r| r.from.len() == 1 && r.from[0] == field)
     }
 }
 
@@ -221,7 +222,8 @@ pub fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
             if i > 0 && (prev_lower || (prev_upper && next_lower)) {
@@ -267,20 +269,33 @@ mod tests {
         assert_eq!(snake_case("User"), "user");
         assert_eq!(snake_case("Tax1"), "tax1");
         assert_eq!(snake_case("TicketID"), "ticket_id");
-        assert_eq!(snake_case("UserPaymentMethodACH"), "user_payment_method_ach");
+        assert_eq!(
+            snake_case("UserPaymentMethodACH"),
+            "user_payment_method_ach"
+        );
     }
 
     #[test]
     fn every_reference_names_a_real_entity_and_fields() {
         for e in ENTITIES {
             for r in e.refs {
-                let t = entity(r.target).unwrap_or_else(|| panic!("{}: unknown target {}", e.name, r.target));
+                let t = entity(r.target)
+                    .unwrap_or_else(|| panic!("{}: unknown target {}", e.name, r.target));
                 assert_eq!(r.from.len(), r.to.len(), "{} → {}", e.name, r.target);
                 for f in r.from {
-                    assert!(e.field(f).is_some(), "{}: ref from unknown field {f}", e.name);
+                    assert!(
+                        e.field(f).is_some(),
+                        "{}: ref from unknown field {f}",
+                        e.name
+                    );
                 }
                 for f in r.to {
-                    assert!(t.field(f).is_some(), "{}: ref to unknown field {}.{f}", e.name, t.name);
+                    assert!(
+                        t.field(f).is_some(),
+                        "{}: ref to unknown field {}.{f}",
+                        e.name,
+                        t.name
+                    );
                 }
             }
             for k in e.key_fields() {

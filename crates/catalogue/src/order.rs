@@ -33,7 +33,10 @@ impl Phase {
 /// The node an entity type belongs to: ledger types share one node.
 fn node(id: usize) -> usize {
     if ENTITIES[id].is_ledger() {
-        ENTITIES.iter().position(|e| e.is_ledger()).expect("ledger types exist")
+        ENTITIES
+            .iter()
+            .position(|e| e.is_ledger())
+            .expect("ledger types exist")
     } else {
         id
     }
@@ -46,7 +49,11 @@ pub fn dependency_order() -> Vec<Phase> {
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, e) in ENTITIES.iter().enumerate() {
         let me = node(i);
-        let targets = e.refs.iter().map(|r| r.target).chain(e.after.iter().copied());
+        let targets = e
+            .refs
+            .iter()
+            .map(|r| r.target)
+            .chain(e.after.iter().copied());
         for t in targets {
             let t = node(entity_id(t).expect("catalogue is consistent") as usize);
             if t != me && !deps[me].contains(&t) {
@@ -64,7 +71,11 @@ pub fn dependency_order() -> Vec<Phase> {
             .find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]))
             .expect("the catalogue's references have no cycle");
         done[next] = true;
-        out.push(if ENTITIES[next].is_ledger() { Phase::Ledger } else { Phase::Entity(next as EntityId) });
+        out.push(if ENTITIES[next].is_ledger() {
+            Phase::Ledger
+        } else {
+            Phase::Entity(next as EntityId)
+        });
     }
     out
 }
@@ -74,20 +85,31 @@ mod tests {
     use super::*;
 
     fn pos(order: &[Phase], name: &str) -> usize {
-        order.iter().position(|p| p.name() == name).unwrap_or_else(|| panic!("{name} not in order"))
+        order
+            .iter()
+            .position(|p| p.name() == name)
+            .unwrap_or_else(|| panic!("{name} not in order"))
     }
 
     #[test]
     fn references_come_first() {
         let order = dependency_order();
         for (i, e) in ENTITIES.iter().enumerate() {
-            let me = if e.is_ledger() { pos(&order, "Ledger") } else { pos(&order, e.name) };
+            let me = if e.is_ledger() {
+                pos(&order, "Ledger")
+            } else {
+                pos(&order, e.name)
+            };
             for r in e.refs {
                 if r.target == e.name {
                     continue;
                 }
                 let t = crate::entity(r.target).unwrap();
-                let tp = if t.is_ledger() { pos(&order, "Ledger") } else { pos(&order, t.name) };
+                let tp = if t.is_ledger() {
+                    pos(&order, "Ledger")
+                } else {
+                    pos(&order, t.name)
+                };
                 assert!(tp < me, "{} ({i}) must come after {}", e.name, r.target);
             }
         }
@@ -98,7 +120,14 @@ mod tests {
         let order = dependency_order();
         let ledger = pos(&order, "Ledger");
         assert!(pos(&order, "ChildAccount") < ledger);
-        for c in ["Contact", "ContactEmail", "ContactPhone", "ContactFax", "ContactPoint", "ContactAddress"] {
+        for c in [
+            "Contact",
+            "ContactEmail",
+            "ContactPhone",
+            "ContactFax",
+            "ContactPoint",
+            "ContactAddress",
+        ] {
             assert!(pos(&order, c) < pos(&order, "UserCompany"));
         }
         assert!(pos(&order, "Currency") < pos(&order, "Owner"));

@@ -3,13 +3,31 @@
 use crate::{Entity, Field, Group, Key, Kind, Ref, Req, Sign};
 
 const fn req(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind, req: Req::Required, default: None, doc: "" }
+    Field {
+        name,
+        kind,
+        req: Req::Required,
+        default: None,
+        doc: "",
+    }
 }
 const fn opt(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind, req: Req::Optional, default: None, doc: "" }
+    Field {
+        name,
+        kind,
+        req: Req::Optional,
+        default: None,
+        doc: "",
+    }
 }
 const fn dft(name: &'static str, kind: Kind, default: &'static str) -> Field {
-    Field { name, kind, req: Req::Optional, default: Some(default), doc: "" }
+    Field {
+        name,
+        kind,
+        req: Req::Optional,
+        default: Some(default),
+        doc: "",
+    }
 }
 impl Field {
     const fn doc(mut self, doc: &'static str) -> Field {
@@ -21,12 +39,24 @@ impl Field {
 /// A reference of one field to the `Name` of an entity type.
 macro_rules! to_name {
     ($field:literal, $target:literal) => {
-        Ref { from: &[$field], target: $target, to: &["Name"] }
+        Ref {
+            from: &[$field],
+            target: $target,
+            to: &["Name"],
+        }
     };
 }
 const USER: Ref = to_name!("User", "User");
-const CONTACT: Ref = Ref { from: &["User", "ContactName"], target: "Contact", to: &["User", "ContactName"] };
-const USER_PACKAGE: Ref = Ref { from: &["User", "UserPackage"], target: "UserPackage", to: &["User", "Name"] };
+const CONTACT: Ref = Ref {
+    from: &["User", "ContactName"],
+    target: "Contact",
+    to: &["User", "ContactName"],
+};
+const USER_PACKAGE: Ref = Ref {
+    from: &["User", "UserPackage"],
+    target: "UserPackage",
+    to: &["User", "Name"],
+};
 const USER_SERVICE: Ref = Ref {
     from: &["User", "UserPackage", "UserService"],
     target: "UserService",
@@ -39,8 +69,14 @@ const DATE: Kind = Kind::Date;
 const BOOL: Kind = Kind::Bool;
 const MONEY: Kind = Kind::Money(Sign::Any);
 const MONEY_ABS: Kind = Kind::Money(Sign::NonNegative);
-const INT: Kind = Kind::Integer { min: None, max: None };
-const POS_INT: Kind = Kind::Integer { min: Some(1), max: None };
+const INT: Kind = Kind::Integer {
+    min: None,
+    max: None,
+};
+const POS_INT: Kind = Kind::Integer {
+    min: Some(1),
+    max: None,
+};
 
 const NAME_ONLY: &[Field] = &[req("Name", NAME)];
 
@@ -57,8 +93,23 @@ const fn named(name: &'static str, doc: &'static str) -> Entity {
     }
 }
 
-const fn account(name: &'static str, fields: &'static [Field], key: Key, refs: &'static [Ref], group: Group) -> Entity {
-    Entity { name, group, fields, key, refs, after: &[], account_field: Some("User"), doc: "" }
+const fn account(
+    name: &'static str,
+    fields: &'static [Field],
+    key: Key,
+    refs: &'static [Ref],
+    group: Group,
+) -> Entity {
+    Entity {
+        name,
+        group,
+        fields,
+        key,
+        refs,
+        after: &[],
+        account_field: Some("User"),
+        doc: "",
+    }
 }
 
 const CONTACT_POINT_FIELDS: &[Field] = &[
@@ -75,7 +126,12 @@ const FAX_FIELDS: &[Field] = &[
     opt("ContactType", NAME),
     dft("ContactPointType", NAME, "Fax"),
 ];
-const PHONE_REFS: &[Ref] = &[USER, CONTACT, to_name!("ContactType", "ContactType"), to_name!("ContactPointType", "ContactPointType")];
+const PHONE_REFS: &[Ref] = &[
+    USER,
+    CONTACT,
+    to_name!("ContactType", "ContactType"),
+    to_name!("ContactPointType", "ContactPointType"),
+];
 
 /// Every entity type, in the order of SPEC §4 (the tie-break of the dependency order).
 pub static ENTITIES: &[Entity] = &[
@@ -84,7 +140,8 @@ pub static ENTITIES: &[Entity] = &[
         name: "Currency",
         group: Group::Setup,
         fields: &[
-            req("Code", Kind::CurrencyCode).doc("3 letters, e.g. USD, CAD, EUR; USA is accepted for USD"),
+            req("Code", Kind::CurrencyCode)
+                .doc("3 letters, e.g. USD, CAD, EUR; USA is accepted for USD"),
             opt("Name", TEXT),
         ],
         key: Key::Fields(&["Code"]),
@@ -98,7 +155,11 @@ pub static ENTITIES: &[Entity] = &[
         group: Group::Setup,
         fields: &[req("Name", NAME), opt("Currency", Kind::CurrencyCode)],
         key: Key::Fields(&["Name"]),
-        refs: &[Ref { from: &["Currency"], target: "Currency", to: &["Code"] }],
+        refs: &[Ref {
+            from: &["Currency"],
+            target: "Currency",
+            to: &["Code"],
+        }],
         after: &[],
         account_field: None,
         doc: "An owner (the organisation that accounts belong to).",
@@ -110,7 +171,10 @@ pub static ENTITIES: &[Entity] = &[
     named("BillGroup", "A bill group."),
     named("CreditRating", "A credit rating."),
     named("ContactType", "A contact type."),
-    named("ContactPointType", "A contact point type (e-mail, phones, fax, …)."),
+    named(
+        "ContactPointType",
+        "A contact point type (e-mail, phones, fax, …).",
+    ),
     named("NoteType", "A note type."),
     named("PaymentType", "A payment type."),
     named("TicketPriority", "A ticket priority."),
@@ -122,7 +186,14 @@ pub static ENTITIES: &[Entity] = &[
         group: Group::Setup,
         fields: &[
             req("TaxCode", NAME),
-            req("Rank", Kind::Integer { min: Some(1), max: Some(4) }).doc("1–4: the TaxN field it fills"),
+            req(
+                "Rank",
+                Kind::Integer {
+                    min: Some(1),
+                    max: Some(4),
+                },
+            )
+            .doc("1–4: the TaxN field it fills"),
             req("Name", NAME),
             req("Percent", Kind::Decimal(Sign::NonNegative)).doc("e.g. 13 or 6.25"),
         ],
@@ -148,7 +219,11 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             req("Name", NAME),
             opt("Owner", NAME),
-            dft("BillCycle", Kind::Enum(&["Monthly", "Quarterly", "Annual"]), "Monthly"),
+            dft(
+                "BillCycle",
+                Kind::Enum(&["Monthly", "Quarterly", "Annual"]),
+                "Monthly",
+            ),
         ],
         key: Key::Fields(&["Name"]),
         refs: &[to_name!("Owner", "Owner")],
@@ -159,9 +234,17 @@ pub static ENTITIES: &[Entity] = &[
     Entity {
         name: "PackageService",
         group: Group::Setup,
-        fields: &[req("Package", NAME), req("Service", NAME), opt("Amount", MONEY), opt("Optional", BOOL)],
+        fields: &[
+            req("Package", NAME),
+            req("Service", NAME),
+            opt("Amount", MONEY),
+            opt("Optional", BOOL),
+        ],
         key: Key::Fields(&["Package", "Service"]),
-        refs: &[to_name!("Package", "Package"), to_name!("Service", "Service")],
+        refs: &[
+            to_name!("Package", "Package"),
+            to_name!("Service", "Service"),
+        ],
         after: &[],
         account_field: None,
         doc: "A service in a package.",
@@ -192,7 +275,13 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             req("Name", NAME).doc("the account's unique name"),
             opt("Password", Kind::Password).doc("never stored or shown in plain text"),
-            Field { name: "Owner", kind: NAME, req: Req::RequiredUnlessOption("DefaultOwner"), default: None, doc: "required unless the DefaultOwner option is set" },
+            Field {
+                name: "Owner",
+                kind: NAME,
+                req: Req::RequiredUnlessOption("DefaultOwner"),
+                default: None,
+                doc: "required unless the DefaultOwner option is set",
+            },
             req("Role", NAME),
             opt("Culture", NAME),
             opt("Currency", Kind::CurrencyCode),
@@ -202,7 +291,14 @@ pub static ENTITIES: &[Entity] = &[
             opt("TaxCode", NAME),
             opt("BillGroup", NAME),
             opt("CreditRating", NAME),
-            opt("BillDay", Kind::Integer { min: Some(1), max: Some(28) }).doc("1–28"),
+            opt(
+                "BillDay",
+                Kind::Integer {
+                    min: Some(1),
+                    max: Some(28),
+                },
+            )
+            .doc("1–28"),
             opt("DisableReason", TEXT),
             opt("Email", Kind::Email).doc("the primary e-mail"),
         ],
@@ -211,7 +307,11 @@ pub static ENTITIES: &[Entity] = &[
             to_name!("Owner", "Owner"),
             to_name!("Role", "Role"),
             to_name!("Culture", "Culture"),
-            Ref { from: &["Currency"], target: "Currency", to: &["Code"] },
+            Ref {
+                from: &["Currency"],
+                target: "Currency",
+                to: &["Code"],
+            },
             to_name!("Language", "Language"),
             to_name!("StatusType", "StatusType"),
             to_name!("TaxCode", "TaxCode"),
@@ -225,7 +325,10 @@ pub static ENTITIES: &[Entity] = &[
     Entity {
         name: "ChildAccount",
         group: Group::Accounts,
-        fields: &[req("Name", NAME).doc("the child account"), req("Parent", NAME).doc("the parent account")],
+        fields: &[
+            req("Name", NAME).doc("the child account"),
+            req("Parent", NAME).doc("the parent account"),
+        ],
         key: Key::Fields(&["Name"]),
         refs: &[to_name!("Name", "User"), to_name!("Parent", "User")],
         after: &[],
@@ -253,20 +356,46 @@ pub static ENTITIES: &[Entity] = &[
     Entity {
         name: "ContactEmail",
         group: Group::Accounts,
-        fields: &[req("User", NAME), req("ContactName", NAME), req("Email", Kind::Email), opt("ContactType", NAME)],
+        fields: &[
+            req("User", NAME),
+            req("ContactName", NAME),
+            req("Email", Kind::Email),
+            opt("ContactType", NAME),
+        ],
         key: Key::Identity,
         refs: &[USER, CONTACT, to_name!("ContactType", "ContactType")],
         after: &[],
         account_field: Some("User"),
         doc: "An e-mail address of a contact (an `Email Address` contact point).",
     },
-    account("ContactPhone", CONTACT_POINT_FIELDS, Key::Identity, PHONE_REFS, Group::Accounts),
-    account("ContactFax", FAX_FIELDS, Key::Identity, PHONE_REFS, Group::Accounts),
+    account(
+        "ContactPhone",
+        CONTACT_POINT_FIELDS,
+        Key::Identity,
+        PHONE_REFS,
+        Group::Accounts,
+    ),
+    account(
+        "ContactFax",
+        FAX_FIELDS,
+        Key::Identity,
+        PHONE_REFS,
+        Group::Accounts,
+    ),
     account(
         "ContactPoint",
-        &[req("User", NAME), req("ContactName", NAME), req("ContactPointType", NAME), req("Value", TEXT)],
+        &[
+            req("User", NAME),
+            req("ContactName", NAME),
+            req("ContactPointType", NAME),
+            req("Value", TEXT),
+        ],
         Key::Identity,
-        &[USER, CONTACT, to_name!("ContactPointType", "ContactPointType")],
+        &[
+            USER,
+            CONTACT,
+            to_name!("ContactPointType", "ContactPointType"),
+        ],
         Group::Accounts,
     ),
     account(
@@ -292,7 +421,14 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[req("User", NAME), req("Company", TEXT)],
         key: Key::Identity,
         refs: &[USER],
-        after: &["Contact", "ContactEmail", "ContactPhone", "ContactFax", "ContactPoint", "ContactAddress"],
+        after: &[
+            "Contact",
+            "ContactEmail",
+            "ContactPhone",
+            "ContactFax",
+            "ContactPoint",
+            "ContactAddress",
+        ],
         account_field: Some("User"),
         doc: "Sets the company name on the account's contacts that have none.",
     },
@@ -316,7 +452,11 @@ pub static ENTITIES: &[Entity] = &[
             opt("Invoice", NAME),
         ],
         key: Key::Identity,
-        refs: &[USER, to_name!("TaxCode", "TaxCode"), to_name!("Package", "Service")],
+        refs: &[
+            USER,
+            to_name!("TaxCode", "TaxCode"),
+            to_name!("Package", "Service"),
+        ],
         after: &["ChildAccount"],
         account_field: Some("User"),
         doc: "A charge on an invoice.",
@@ -336,7 +476,11 @@ pub static ENTITIES: &[Entity] = &[
             opt("Invoice", NAME),
         ],
         key: Key::Identity,
-        refs: &[USER, to_name!("TaxCode", "TaxCode"), to_name!("Package", "Service")],
+        refs: &[
+            USER,
+            to_name!("TaxCode", "TaxCode"),
+            to_name!("Package", "Service"),
+        ],
         after: &["ChildAccount"],
         account_field: Some("User"),
         doc: "A credit on an invoice.",
@@ -345,7 +489,13 @@ pub static ENTITIES: &[Entity] = &[
         name: "CloseInvoice",
         group: Group::Ledger,
         fields: &[
-            Field { name: "User", kind: NAME, req: Req::Optional, default: None, doc: "defaults to the account of the preceding ledger record" },
+            Field {
+                name: "User",
+                kind: NAME,
+                req: Req::Optional,
+                default: None,
+                doc: "defaults to the account of the preceding ledger record",
+            },
             opt("Invoice", NAME),
             dft("Delivered", BOOL, "false"),
         ],
@@ -376,14 +526,25 @@ pub static ENTITIES: &[Entity] = &[
     // ---- 4.4 Subscriptions, attributes, notes ---------------------------------------------
     account(
         "UserPackage",
-        &[req("User", NAME), req("Name", NAME), opt("NextBillDate", DATE), dft("Quantity", POS_INT, "1")],
+        &[
+            req("User", NAME),
+            req("Name", NAME),
+            opt("NextBillDate", DATE),
+            dft("Quantity", POS_INT, "1"),
+        ],
         Key::Identity,
         &[USER, to_name!("Name", "Package")],
         Group::Subscriptions,
     ),
     account(
         "UserService",
-        &[req("User", NAME), req("UserPackage", NAME), req("Name", NAME), opt("Optional", BOOL), opt("Quantity", POS_INT)],
+        &[
+            req("User", NAME),
+            req("UserPackage", NAME),
+            req("Name", NAME),
+            opt("Optional", BOOL),
+            opt("Quantity", POS_INT),
+        ],
         Key::Identity,
         &[USER, USER_PACKAGE, to_name!("Name", "Service")],
         Group::Subscriptions,
@@ -401,8 +562,20 @@ pub static ENTITIES: &[Entity] = &[
         &[USER, USER_PACKAGE],
         Group::Subscriptions,
     ),
-    account("UserAttributeExpiryDate", &[req("User", NAME), req("Date", DATE)], Key::Fields(&["User"]), &[USER], Group::Subscriptions),
-    account("UserAttributeTaxClass", &[req("User", NAME), req("TaxClass", TEXT)], Key::Fields(&["User"]), &[USER], Group::Subscriptions),
+    account(
+        "UserAttributeExpiryDate",
+        &[req("User", NAME), req("Date", DATE)],
+        Key::Fields(&["User"]),
+        &[USER],
+        Group::Subscriptions,
+    ),
+    account(
+        "UserAttributeTaxClass",
+        &[req("User", NAME), req("TaxClass", TEXT)],
+        Key::Fields(&["User"]),
+        &[USER],
+        Group::Subscriptions,
+    ),
     account(
         "UserAttributeTaxCode",
         &[req("User", NAME), req("TaxCode", NAME)],
@@ -412,21 +585,37 @@ pub static ENTITIES: &[Entity] = &[
     ),
     account(
         "UserAttributeTaxExempt",
-        &[req("User", NAME), req("TaxCode", NAME), opt("Certificate", TEXT), opt("ExpiryDate", DATE)],
+        &[
+            req("User", NAME),
+            req("TaxCode", NAME),
+            opt("Certificate", TEXT),
+            opt("ExpiryDate", DATE),
+        ],
         Key::Fields(&["User", "TaxCode"]),
         &[USER, to_name!("TaxCode", "TaxCode")],
         Group::Subscriptions,
     ),
     account(
         "UserNote",
-        &[req("User", NAME), req("Type", NAME), opt("Date", DATE), req("Note", TEXT), opt("CreatedBy", TEXT)],
+        &[
+            req("User", NAME),
+            req("Type", NAME),
+            opt("Date", DATE),
+            req("Note", TEXT),
+            opt("CreatedBy", TEXT),
+        ],
         Key::Identity,
         &[USER, to_name!("Type", "NoteType")],
         Group::Subscriptions,
     ),
     account(
         "ProfileAnswer",
-        &[req("User", NAME), req("Question", NAME), req("Answer", TEXT), opt("Service", NAME)],
+        &[
+            req("User", NAME),
+            req("Question", NAME),
+            req("Answer", TEXT),
+            opt("Service", NAME),
+        ],
         Key::Identity,
         &[USER, to_name!("Service", "Service")],
         Group::Subscriptions,
@@ -440,28 +629,49 @@ pub static ENTITIES: &[Entity] = &[
     ),
     account(
         "UserPackageExtendedAttribute",
-        &[req("User", NAME), req("UserPackage", NAME), req("Name", NAME), opt("Value", TEXT)],
+        &[
+            req("User", NAME),
+            req("UserPackage", NAME),
+            req("Name", NAME),
+            opt("Value", TEXT),
+        ],
         Key::Fields(&["User", "UserPackage", "Name"]),
         &[USER, USER_PACKAGE],
         Group::Subscriptions,
     ),
     account(
         "UserPackageStatusChange",
-        &[req("User", NAME), req("UserPackage", NAME), req("StatusType", NAME), req("Date", DATE)],
+        &[
+            req("User", NAME),
+            req("UserPackage", NAME),
+            req("StatusType", NAME),
+            req("Date", DATE),
+        ],
         Key::Identity,
         &[USER, USER_PACKAGE, to_name!("StatusType", "StatusType")],
         Group::Subscriptions,
     ),
     account(
         "UserServiceAttribute",
-        &[req("User", NAME), req("UserPackage", NAME), req("UserService", NAME), req("Name", NAME), opt("Value", TEXT)],
+        &[
+            req("User", NAME),
+            req("UserPackage", NAME),
+            req("UserService", NAME),
+            req("Name", NAME),
+            opt("Value", TEXT),
+        ],
         Key::Fields(&["User", "UserPackage", "UserService", "Name"]),
         &[USER, USER_PACKAGE, USER_SERVICE],
         Group::Subscriptions,
     ),
     account(
         "UserServiceContact",
-        &[req("User", NAME), req("UserPackage", NAME), req("UserService", NAME), req("ContactName", NAME)],
+        &[
+            req("User", NAME),
+            req("UserPackage", NAME),
+            req("UserService", NAME),
+            req("ContactName", NAME),
+        ],
         Key::Identity,
         &[USER, USER_PACKAGE, USER_SERVICE, CONTACT],
         Group::Subscriptions,
@@ -496,7 +706,13 @@ pub static ENTITIES: &[Entity] = &[
     ),
     account(
         "UserServiceResource",
-        &[req("User", NAME), req("UserPackage", NAME), req("UserService", NAME), req("Resource", NAME), opt("Value", TEXT)],
+        &[
+            req("User", NAME),
+            req("UserPackage", NAME),
+            req("UserService", NAME),
+            req("Resource", NAME),
+            opt("Value", TEXT),
+        ],
         Key::Identity,
         &[USER, USER_PACKAGE, USER_SERVICE],
         Group::Subscriptions,
@@ -515,7 +731,14 @@ pub static ENTITIES: &[Entity] = &[
             opt("AssignedTo", NAME),
             opt("LoggedBy", NAME),
             req("Date", DATE),
-            opt("TimeSpent", Kind::Integer { min: Some(0), max: None }).doc("minutes"),
+            opt(
+                "TimeSpent",
+                Kind::Integer {
+                    min: Some(0),
+                    max: None,
+                },
+            )
+            .doc("minutes"),
             opt("Status", NAME),
             opt("Priority", NAME),
             opt("ClosedBy", NAME),
@@ -548,9 +771,22 @@ pub static ENTITIES: &[Entity] = &[
     Entity {
         name: "TicketTracking",
         group: Group::Tickets,
-        fields: &[req("TicketID", NAME), req("Date", DATE), opt("By", NAME), req("Text", TEXT), opt("ShowToUser", BOOL)],
+        fields: &[
+            req("TicketID", NAME),
+            req("Date", DATE),
+            opt("By", NAME),
+            req("Text", TEXT),
+            opt("ShowToUser", BOOL),
+        ],
         key: Key::Identity,
-        refs: &[Ref { from: &["TicketID"], target: "Ticket", to: &["TicketID"] }, to_name!("By", "User")],
+        refs: &[
+            Ref {
+                from: &["TicketID"],
+                target: "Ticket",
+                to: &["TicketID"],
+            },
+            to_name!("By", "User"),
+        ],
         after: &[],
         account_field: None,
         doc: "A tracking entry of a ticket.",
@@ -565,7 +801,11 @@ pub static ENTITIES: &[Entity] = &[
             opt("Data", Kind::Base64),
         ],
         key: Key::Identity,
-        refs: &[Ref { from: &["TicketID"], target: "Ticket", to: &["TicketID"] }],
+        refs: &[Ref {
+            from: &["TicketID"],
+            target: "Ticket",
+            to: &["TicketID"],
+        }],
         after: &[],
         account_field: None,
         doc: "A file attached to a ticket: Path or Data, exactly one.",
@@ -573,7 +813,11 @@ pub static ENTITIES: &[Entity] = &[
     // ---- 4.6 Payment methods --------------------------------------------------------------
     account(
         "UserPaymentMethod",
-        &[req("User", NAME), req("Ref", NAME).doc("a label that the method's detail record uses"), opt("Default", BOOL)],
+        &[
+            req("User", NAME),
+            req("Ref", NAME).doc("a label that the method's detail record uses"),
+            opt("Default", BOOL),
+        ],
         Key::Fields(&["Ref"]),
         &[USER],
         Group::PaymentMethods,
@@ -583,7 +827,11 @@ pub static ENTITIES: &[Entity] = &[
         group: Group::PaymentMethods,
         fields: &[req("Ref", NAME)],
         key: Key::Fields(&["Ref"]),
-        refs: &[Ref { from: &["Ref"], target: "UserPaymentMethod", to: &["Ref"] }],
+        refs: &[Ref {
+            from: &["Ref"],
+            target: "UserPaymentMethod",
+            to: &["Ref"],
+        }],
         after: &[],
         account_field: None,
         doc: "Cash as the payment method.",
@@ -591,9 +839,17 @@ pub static ENTITIES: &[Entity] = &[
     Entity {
         name: "UserPaymentMethodCheck",
         group: Group::PaymentMethods,
-        fields: &[req("Ref", NAME), opt("BankName", TEXT), opt("CheckNumber", TEXT)],
+        fields: &[
+            req("Ref", NAME),
+            opt("BankName", TEXT),
+            opt("CheckNumber", TEXT),
+        ],
         key: Key::Fields(&["Ref"]),
-        refs: &[Ref { from: &["Ref"], target: "UserPaymentMethod", to: &["Ref"] }],
+        refs: &[Ref {
+            from: &["Ref"],
+            target: "UserPaymentMethod",
+            to: &["Ref"],
+        }],
         after: &[],
         account_field: None,
         doc: "Cheque as the payment method.",
@@ -603,13 +859,30 @@ pub static ENTITIES: &[Entity] = &[
         group: Group::PaymentMethods,
         fields: &[
             req("Ref", NAME),
-            req("CardNumber", Kind::SecretNumber).doc("Luhn-checked; stored only as brand, last four and fingerprint"),
-            req("ExpiryMonth", Kind::Integer { min: Some(1), max: Some(12) }),
-            req("ExpiryYear", Kind::Integer { min: Some(1900), max: Some(9999) }),
+            req("CardNumber", Kind::SecretNumber)
+                .doc("Luhn-checked; stored only as brand, last four and fingerprint"),
+            req(
+                "ExpiryMonth",
+                Kind::Integer {
+                    min: Some(1),
+                    max: Some(12),
+                },
+            ),
+            req(
+                "ExpiryYear",
+                Kind::Integer {
+                    min: Some(1900),
+                    max: Some(9999),
+                },
+            ),
             opt("NameOnCard", TEXT),
         ],
         key: Key::Fields(&["Ref"]),
-        refs: &[Ref { from: &["Ref"], target: "UserPaymentMethod", to: &["Ref"] }],
+        refs: &[Ref {
+            from: &["Ref"],
+            target: "UserPaymentMethod",
+            to: &["Ref"],
+        }],
         after: &[],
         account_field: None,
         doc: "A credit card.",
@@ -620,12 +893,17 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             req("Ref", NAME),
             req("RoutingNumber", TEXT),
-            req("AccountNumber", Kind::SecretNumber).doc("stored only as last four and fingerprint"),
+            req("AccountNumber", Kind::SecretNumber)
+                .doc("stored only as last four and fingerprint"),
             req("AccountType", Kind::Enum(&["Checking", "Savings"])),
             opt("BankName", TEXT),
         ],
         key: Key::Fields(&["Ref"]),
-        refs: &[Ref { from: &["Ref"], target: "UserPaymentMethod", to: &["Ref"] }],
+        refs: &[Ref {
+            from: &["Ref"],
+            target: "UserPaymentMethod",
+            to: &["Ref"],
+        }],
         after: &[],
         account_field: None,
         doc: "A bank account (ACH).",

@@ -14,7 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "ferry", version, about = "Ferry moves member and billing data out of a legacy system, safely.")]
+#[command(
+    name = "ferry",
+    version,
+    about = "Ferry moves member and billing data out of a legacy system, safely."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -157,15 +161,26 @@ struct Failure {
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(e: E) -> Self {
-        Failure { code: 2, error: e.into() }
+        Failure {
+            code: 2,
+            error: e.into(),
+        }
     }
 }
 
 fn main() -> ExitCode {
     // A bug must still end with a clear message and exit status, never a bare trace.
     std::panic::set_hook(Box::new(|info| {
-        let msg = info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
-        let at = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
         eprintln!("ferry: internal error, please report it: {msg}{at}");
     }));
     let cli = Cli::parse();
@@ -196,9 +211,16 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let path = sqlite_path(&db.db)?;
             let (_, created) = Target::init(&path)?;
             if created {
-                eprintln!("Created target {} with the default setup data.", path.display());
+                eprintln!(
+                    "Created target {} with the default setup data.",
+                    path.display()
+                );
             } else {
-                eprintln!("Target {} is ready (schema version {}).", path.display(), ferry_store::schema::SCHEMA_VERSION);
+                eprintln!(
+                    "Target {} is ready (schema version {}).",
+                    path.display(),
+                    ferry_store::schema::SCHEMA_VERSION
+                );
             }
             Ok(0)
         }
@@ -211,10 +233,30 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     if runs.is_empty() {
                         eprintln!("No runs yet.");
                     }
-                    println!("{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs", "run", "mode", "status", "started", "errors", "warnings");
+                    println!(
+                        "{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs",
+                        "run", "mode", "status", "started", "errors", "warnings"
+                    );
                     for r in runs {
-                        let inputs: Vec<String> = r.inputs.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
-                        println!("{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}", r.id, r.mode.as_str(), r.status.as_str(), r.started_at, r.errors, r.warnings, inputs.join(" "));
+                        let inputs: Vec<String> = r
+                            .inputs
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_str().map(str::to_string))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        println!(
+                            "{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}",
+                            r.id,
+                            r.mode.as_str(),
+                            r.status.as_str(),
+                            r.started_at,
+                            r.errors,
+                            r.warnings,
+                            inputs.join(" ")
+                        );
                     }
                 }
                 Some(RunsCmd::Show { run }) => show_run(&t, run)?,
@@ -223,13 +265,25 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Reconcile { run, db } => {
             let t = open(&db.db)?;
-            let info = t.run(run)?.ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
+            let info = t
+                .run(run)?
+                .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
             let counts = t.counts(run)?;
             let ok = print_reconciliation(&counts);
-            eprintln!("Run {} ({}, {}).", info.id, info.mode.as_str(), info.status.as_str());
+            eprintln!(
+                "Run {} ({}, {}).",
+                info.id,
+                info.mode.as_str(),
+                info.status.as_str()
+            );
             Ok(if ok { 0 } else { 1 })
         }
-        Command::Export { db, format, out, entities } => {
+        Command::Export {
+            db,
+            format,
+            out,
+            entities,
+        } => {
             let t = open(&db.db)?;
             let f = match format {
                 Format::Xml => ExportFormat::Xml,
@@ -238,7 +292,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             };
             let stats = export(&t, f, &out, entities.as_deref())?;
             let total: u64 = stats.iter().map(|(_, n)| n).sum();
-            eprintln!("Exported {total} records of {} entity types to {}.", stats.len(), out.display());
+            eprintln!(
+                "Exported {total} records of {} entity types to {}.",
+                stats.len(),
+                out.display()
+            );
             Ok(0)
         }
         Command::Schema { markdown: _ } => {
@@ -251,13 +309,27 @@ fn run(cli: Cli) -> Result<u8, Failure> {
 fn import(a: ImportArgs) -> Result<u8, Failure> {
     let path = sqlite_path(&a.db.db)?;
     let encoding = match &a.encoding {
-        Some(name) => Some(encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| anyhow!("unknown encoding \"{name}\" (try utf-8, windows-1252, latin1, utf-16le)"))?),
+        Some(name) => Some(
+            encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
+                anyhow!("unknown encoding \"{name}\" (try utf-8, windows-1252, latin1, utf-16le)")
+            })?,
+        ),
         None => None,
     };
-    let phone_region: phonenumber::country::Id = a.phone_region.to_ascii_uppercase().parse().map_err(|_| anyhow!("unknown phone region \"{}\" (an ISO 3166 alpha-2 code such as US, CA, GB)", a.phone_region))?;
+    let phone_region: phonenumber::country::Id =
+        a.phone_region.to_ascii_uppercase().parse().map_err(|_| {
+            anyhow!(
+                "unknown phone region \"{}\" (an ISO 3166 alpha-2 code such as US, CA, GB)",
+                a.phone_region
+            )
+        })?;
     if let Some(log) = &a.log {
         if ferry_report::log::LogFormat::from_path(log).is_none() {
-            return Err(anyhow!("--log {}: the name must end in .jsonl, .csv or .html", log.display()).into());
+            return Err(anyhow!(
+                "--log {}: the name must end in .jsonl, .csv or .html",
+                log.display()
+            )
+            .into());
         }
     }
     for input in &a.inputs {
@@ -269,7 +341,10 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         Target::open(&path)?
     } else {
         let (t, _) = Target::init(&path)?;
-        eprintln!("Created target {} with the default setup data.", path.display());
+        eprintln!(
+            "Created target {} with the default setup data.",
+            path.display()
+        );
         t
     };
     let opts = ImportOptions {
@@ -309,11 +384,15 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
                     let _ = write_log(&target, last, log);
                 }
             }
-            return Err(Failure { code, error: anyhow::Error::new(e).context(describe_inputs(&a.inputs)) });
+            return Err(Failure {
+                code,
+                error: anyhow::Error::new(e).context(describe_inputs(&a.inputs)),
+            });
         }
     };
     if let Some(log) = &a.log {
-        write_log(&target, summary.run, log).with_context(|| format!("writing the log {}", log.display()))?;
+        write_log(&target, summary.run, log)
+            .with_context(|| format!("writing the log {}", log.display()))?;
     }
     // People: stderr. Scripts: --json on stdout.
     eprintln!(
@@ -327,13 +406,19 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
     if let Some(log) = &a.log {
         eprintln!("Findings written to {}", log.display());
     } else if summary.errors + summary.warnings > 0 {
-        eprintln!("See the findings with `ferry runs show {}` or re-run with --log findings.csv.", summary.run);
+        eprintln!(
+            "See the findings with `ferry runs show {}` or re-run with --log findings.csv.",
+            summary.run
+        );
     }
     if summary.mode == "test-only" {
         eprintln!("Test-only: nothing was kept but the run record and its findings.");
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| anyhow!(e))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).map_err(|e| anyhow!(e))?
+        );
     }
     Ok(summary.exit_code as u8)
 }
@@ -343,12 +428,21 @@ mod ferry_validate_order {
 }
 
 fn describe_inputs(inputs: &[PathBuf]) -> String {
-    format!("the run stopped; nothing after the problem was written ({})", inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+    format!(
+        "the run stopped; nothing after the problem was written ({})",
+        inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {
     let mut w = LogWriter::create(path, run)?;
-    target.findings(run, |f| w.write(&f)).map_err(|e: StoreError| anyhow!(e))?;
+    target
+        .findings(run, |f| w.write(&f))
+        .map_err(|e: StoreError| anyhow!(e))?;
     w.finish()?;
     Ok(())
 }
@@ -357,40 +451,72 @@ fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {
 /// a line does not balance.
 fn print_reconciliation(counts: &[(String, ferry_store::journal::Counts)]) -> bool {
     let mut ok = true;
-    eprintln!("{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}", "entity", "read", "imported", "updated", "skipped", "rejected");
+    eprintln!(
+        "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "entity", "read", "imported", "updated", "skipped", "rejected"
+    );
     for (e, c) in counts {
-        let mark = if c.balanced() { "" } else { "  ← does not balance" };
+        let mark = if c.balanced() {
+            ""
+        } else {
+            "  ← does not balance"
+        };
         ok &= c.balanced();
-        eprintln!("{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}{mark}", e, c.read, c.imported, c.updated, c.skipped, c.rejected);
+        eprintln!(
+            "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}{mark}",
+            e, c.read, c.imported, c.updated, c.skipped, c.rejected
+        );
     }
     ok
 }
 
 fn show_run(t: &Target, run: i64) -> Result<()> {
-    let info = t.run(run)?.ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
+    let info = t
+        .run(run)?
+        .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
     println!("run        {}", info.id);
     println!("mode       {}", info.mode.as_str());
     println!("status     {}", info.status.as_str());
     println!("started    {}", info.started_at);
-    println!("finished   {}", info.finished_at.clone().unwrap_or_default());
+    println!(
+        "finished   {}",
+        info.finished_at.clone().unwrap_or_default()
+    );
     println!("inputs     {}", info.inputs);
     println!("options    {}", info.options);
-    println!("findings   {} errors, {} warnings, {} notes", info.errors, info.warnings, info.infos);
+    println!(
+        "findings   {} errors, {} warnings, {} notes",
+        info.errors, info.warnings, info.infos
+    );
     if let Some(e) = &info.error {
         println!("error      {e}");
     }
     println!();
     let counts = t.counts(run)?;
-    println!("{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}", "entity", "read", "imported", "updated", "skipped", "rejected");
+    println!(
+        "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "entity", "read", "imported", "updated", "skipped", "rejected"
+    );
     for (e, c) in &counts {
-        println!("{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}", e, c.read, c.imported, c.updated, c.skipped, c.rejected);
+        println!(
+            "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            e, c.read, c.imported, c.updated, c.skipped, c.rejected
+        );
     }
     let mut by_code: std::collections::BTreeMap<(String, String), u64> = Default::default();
     let mut first: Vec<String> = vec![];
     t.findings(run, |f| {
-        *by_code.entry((f.severity.as_str().to_string(), f.code.as_str().to_string())).or_default() += 1;
+        *by_code
+            .entry((f.severity.as_str().to_string(), f.code.as_str().to_string()))
+            .or_default() += 1;
         if first.len() < 20 {
-            first.push(format!("{:<8} {:<28} {}: {}", f.severity.as_str(), f.code.as_str(), f.location, f.message));
+            first.push(format!(
+                "{:<8} {:<28} {}: {}",
+                f.severity.as_str(),
+                f.code.as_str(),
+                f.location,
+                f.message
+            ));
         }
         Ok(())
     })?;

@@ -10,7 +10,13 @@ impl Bar {
     pub fn new(terminal: bool) -> Bar {
         let bar = terminal.then(|| {
             let b = ProgressBar::new(0);
-            b.set_style(ProgressStyle::with_template("{spinner} {msg:<20} [{bar:30}] {pos}/{len} ({per_sec})").expect("template").progress_chars("=> "));
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {msg:<20} [{bar:30}] {pos}/{len} ({per_sec})",
+                )
+                .expect("template")
+                .progress_chars("=> "),
+            );
             b
         });
         Bar { bar }

@@ -92,13 +92,23 @@ pub fn merge(cli: &ImportOptions, rows: &[OptionRow]) -> Result<(Effective, Vec<
     let mut warnings = Vec::new();
     let mut seen: Vec<(String, String, Location)> = Vec::new();
     for row in rows {
-        let known = ferry_catalogue::OPTION_NAMES.iter().find(|n| **n == row.name);
+        let known = ferry_catalogue::OPTION_NAMES
+            .iter()
+            .find(|n| **n == row.name);
         let Some(name) = known else {
-            let hint = ferry_catalogue::suggest(&row.name, ferry_catalogue::OPTION_NAMES).map(ferry_catalogue::did_you_mean);
+            let hint = ferry_catalogue::suggest(&row.name, ferry_catalogue::OPTION_NAMES)
+                .map(ferry_catalogue::did_you_mean);
             warnings.push(
-                Finding::new(Code::UnknownOption, row.location.clone(), format!("Option \"{}\" is not known; it is ignored.", ferry_findings::clip(&row.name)))
-                    .value(&row.name)
-                    .hint(hint),
+                Finding::new(
+                    Code::UnknownOption,
+                    row.location.clone(),
+                    format!(
+                        "Option \"{}\" is not known; it is ignored.",
+                        ferry_findings::clip(&row.name)
+                    ),
+                )
+                .value(&row.name)
+                .hint(hint),
             );
             continue;
         };
@@ -111,20 +121,38 @@ pub fn merge(cli: &ImportOptions, rows: &[OptionRow]) -> Result<(Effective, Vec<
             "CreateAccounts" => match value.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "1" => "true".to_string(),
                 "false" | "no" | "0" | "" => "false".to_string(),
-                _ => return Err(bad(&row.location, format!("option CreateAccounts must be TRUE or FALSE, not \"{value}\""))),
+                _ => {
+                    return Err(bad(
+                        &row.location,
+                        format!("option CreateAccounts must be TRUE or FALSE, not \"{value}\""),
+                    ))
+                }
             },
             "DateOrder" => match value.to_ascii_uppercase().as_str() {
                 "MDY" | "" => "MDY".to_string(),
                 "DMY" => "DMY".to_string(),
-                _ => return Err(bad(&row.location, format!("option DateOrder must be MDY or DMY, not \"{value}\""))),
+                _ => {
+                    return Err(bad(
+                        &row.location,
+                        format!("option DateOrder must be MDY or DMY, not \"{value}\""),
+                    ))
+                }
             },
             "MaxRecords" => match value.parse::<u64>() {
                 Ok(n) => n.to_string(),
-                Err(_) => return Err(bad(&row.location, format!("option MaxRecords must be a whole number ≥ 0, not \"{value}\""))),
+                Err(_) => {
+                    return Err(bad(
+                        &row.location,
+                        format!("option MaxRecords must be a whole number ≥ 0, not \"{value}\""),
+                    ))
+                }
             },
             _ => {
                 if value.is_empty() || value.chars().count() > 255 {
-                    return Err(bad(&row.location, "option DefaultOwner must name an owner".to_string()));
+                    return Err(bad(
+                        &row.location,
+                        "option DefaultOwner must name an owner".to_string(),
+                    ));
                 }
                 value.clone()
             }
@@ -140,7 +168,11 @@ pub fn merge(cli: &ImportOptions, rows: &[OptionRow]) -> Result<(Effective, Vec<
         }
         seen.push((name.to_string(), canonical, row.location.clone()));
     }
-    let get = |n: &str| seen.iter().find(|(k, _, _)| k == n).map(|(_, v, _)| v.clone());
+    let get = |n: &str| {
+        seen.iter()
+            .find(|(k, _, _)| k == n)
+            .map(|(_, v, _)| v.clone())
+    };
     let date_order = match cli.date_order {
         Some(DateOrder::Dmy) => "DMY",
         Some(DateOrder::Mdy) => "MDY",
@@ -153,10 +185,14 @@ pub fn merge(cli: &ImportOptions, rows: &[OptionRow]) -> Result<(Effective, Vec<
         }
     };
     let eff = Effective {
-        max_records: cli.max_records.unwrap_or_else(|| get("MaxRecords").and_then(|v| v.parse().ok()).unwrap_or(0)),
+        max_records: cli
+            .max_records
+            .unwrap_or_else(|| get("MaxRecords").and_then(|v| v.parse().ok()).unwrap_or(0)),
         on_existing: cli.on_existing,
         all_or_nothing: cli.all_or_nothing,
-        create_accounts: cli.create_accounts.unwrap_or_else(|| get("CreateAccounts").as_deref() == Some("true")),
+        create_accounts: cli
+            .create_accounts
+            .unwrap_or_else(|| get("CreateAccounts").as_deref() == Some("true")),
         date_order,
         default_owner: get("DefaultOwner"),
         fold_case: cli.fold_case,
@@ -172,23 +208,49 @@ mod tests {
     use super::*;
 
     fn row(input: usize, name: &str, value: &str) -> OptionRow {
-        OptionRow { input, name: name.into(), value: RawValue::Text(value.into()), location: Location { file: format!("in{input}.xlsx").into(), sheet: Some("Options".into()), row: 2, column: None } }
+        OptionRow {
+            input,
+            name: name.into(),
+            value: RawValue::Text(value.into()),
+            location: Location {
+                file: format!("in{input}.xlsx").into(),
+                sheet: Some("Options".into()),
+                row: 2,
+                column: None,
+            },
+        }
     }
 
     #[test]
     fn cli_overrides_even_at_default() {
-        let cli = ImportOptions { max_records: Some(0), create_accounts: Some(false), ..Default::default() };
-        let (e, _) = merge(&cli, &[row(0, "MaxRecords", "5"), row(0, "CreateAccounts", "TRUE")]).unwrap();
+        let cli = ImportOptions {
+            max_records: Some(0),
+            create_accounts: Some(false),
+            ..Default::default()
+        };
+        let (e, _) = merge(
+            &cli,
+            &[row(0, "MaxRecords", "5"), row(0, "CreateAccounts", "TRUE")],
+        )
+        .unwrap();
         assert_eq!(e.max_records, 0);
         assert!(!e.create_accounts);
-        let (e, _) = merge(&ImportOptions::default(), &[row(0, "MaxRecords", "5"), row(0, "DateOrder", "dmy")]).unwrap();
+        let (e, _) = merge(
+            &ImportOptions::default(),
+            &[row(0, "MaxRecords", "5"), row(0, "DateOrder", "dmy")],
+        )
+        .unwrap();
         assert_eq!(e.max_records, 5);
         assert_eq!(e.date_order, "DMY");
     }
 
     #[test]
     fn disagreement_and_bad_values_refuse() {
-        assert!(merge(&ImportOptions::default(), &[row(0, "DateOrder", "DMY"), row(1, "DateOrder", "MDY")]).is_err());
+        assert!(merge(
+            &ImportOptions::default(),
+            &[row(0, "DateOrder", "DMY"), row(1, "DateOrder", "MDY")]
+        )
+        .is_err());
         assert!(merge(&ImportOptions::default(), &[row(0, "MaxRecords", "many")]).is_err());
         let (_, w) = merge(&ImportOptions::default(), &[row(0, "Colour", "red")]).unwrap();
         assert_eq!(w[0].code, Code::UnknownOption);

@@ -9,7 +9,9 @@ use ferry_sources::{RawRecord, RawValue, ReadOptions, SourceError, Visitor};
 use ferry_store::journal::{Counts, RunMode, RunStatus};
 use ferry_store::{cells, RowMeta, Target};
 use ferry_validate::record::{display_key, KEY_SEP};
-use ferry_validate::{parse_record, DateOrder, KeyIndex, Record, RecordOptions, Resolve, Slot, ValueContext};
+use ferry_validate::{
+    parse_record, DateOrder, KeyIndex, Record, RecordOptions, Resolve, Slot, ValueContext,
+};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
@@ -57,7 +59,14 @@ impl FindingLog {
     fn new(run: i64) -> std::io::Result<FindingLog> {
         let tmp = tempfile::NamedTempFile::new()?;
         let (file, path) = tmp.into_parts();
-        Ok(FindingLog { file: BufWriter::new(file), path, seq: 0, totals: [0; 3], run, max_records_noted: HashSet::new() })
+        Ok(FindingLog {
+            file: BufWriter::new(file),
+            path,
+            seq: 0,
+            totals: [0; 3],
+            run,
+            max_records_noted: HashSet::new(),
+        })
     }
     fn push(&mut self, f: &Finding) -> std::io::Result<()> {
         self.seq += 1;
@@ -76,7 +85,8 @@ impl FindingLog {
         let mut seq = 0i64;
         for line in std::io::BufReader::new(f).lines() {
             let line = line?;
-            let v: serde_json::Value = serde_json::from_str(&line).map_err(std::io::Error::other)?;
+            let v: serde_json::Value =
+                serde_json::from_str(&line).map_err(std::io::Error::other)?;
             if let Some(finding) = Finding::from_json(&v) {
                 seq += 1;
                 target.insert_finding(self.run, seq, &finding)?;
@@ -99,15 +109,29 @@ struct Collect<'a> {
 impl Visitor for Collect<'_> {
     fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
         self.read[record.entity as usize] += 1;
-        self.spool.push(&record).map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
+        self.spool
+            .push(&record)
+            .map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
         self.progress.advance(1);
         Ok(())
     }
     fn finding(&mut self, finding: Finding) -> Result<(), SourceError> {
-        self.log.push(&finding).map_err(|e| SourceError::Sink(format!("findings: {e}")))
+        self.log
+            .push(&finding)
+            .map_err(|e| SourceError::Sink(format!("findings: {e}")))
     }
-    fn option(&mut self, name: String, value: RawValue, location: Location) -> Result<(), SourceError> {
-        self.options.push(OptionRow { input: self.input, name, value, location });
+    fn option(
+        &mut self,
+        name: String,
+        value: RawValue,
+        location: Location,
+    ) -> Result<(), SourceError> {
+        self.options.push(OptionRow {
+            input: self.input,
+            name,
+            value,
+            location,
+        });
         Ok(())
     }
 }
@@ -145,7 +169,11 @@ fn index_id(e: &Entity, fields: &[&str]) -> (EntityId, String) {
 
 impl<'a> State<'a> {
     /// The index of `entity` by `fields`, loaded from the target on first use.
-    fn index(&mut self, entity: &'static Entity, fields: &[&str]) -> Result<&mut KeyIndex, RunError> {
+    fn index(
+        &mut self,
+        entity: &'static Entity,
+        fields: &[&str],
+    ) -> Result<&mut KeyIndex, RunError> {
         let id = index_id(entity, fields);
         if !self.indexes.contains_key(&id) {
             let mut ix = KeyIndex::new();
@@ -194,8 +222,15 @@ impl<'a> State<'a> {
         if self.parents.is_none() {
             let e = cat::entity("ChildAccount").expect("catalogue");
             let mut map = HashMap::new();
-            let sql = format!("SELECT name, parent FROM {}", ferry_store::schema::quote(&e.table()));
-            let mut st = self.target.conn().prepare(&sql).map_err(ferry_store::StoreError::from)?;
+            let sql = format!(
+                "SELECT name, parent FROM {}",
+                ferry_store::schema::quote(&e.table())
+            );
+            let mut st = self
+                .target
+                .conn()
+                .prepare(&sql)
+                .map_err(ferry_store::StoreError::from)?;
             let rows = st
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                 .map_err(ferry_store::StoreError::from)?;
@@ -213,7 +248,9 @@ impl<'a> State<'a> {
         if self.eff.max_records == 0 {
             return true;
         }
-        let Some(af) = e.account_field else { return true };
+        let Some(af) = e.account_field else {
+            return true;
+        };
         let Some(fid) = e.field(af) else { return true };
         let account = raw.get(fid).map(|f| f.value.display().trim().to_string());
         if e.name == "User" {
@@ -252,17 +289,27 @@ impl<'a> State<'a> {
         for f in &findings {
             log.push(f)?;
         }
-        if entity.name == "CloseInvoice" && rec.get("User").is_none() && !rec.field_invalid("User") {
-            log.push(&rec.finding(Code::ParentMissing, None, "CloseInvoice has no User and no ledger record precedes it in its file or sheet."))?;
+        if entity.name == "CloseInvoice" && rec.get("User").is_none() && !rec.field_invalid("User")
+        {
+            log.push(&rec.finding(
+                Code::ParentMissing,
+                None,
+                "CloseInvoice has no User and no ledger record precedes it in its file or sheet.",
+            ))?;
             errors = true;
         }
         // References. A field whose reference failed is not reported again by a wider reference.
         let mut failed: Vec<&str> = vec![];
         for r in entity.refs {
-            if r.from.iter().any(|f| rec.field_invalid(f) || failed.contains(f)) {
+            if r.from
+                .iter()
+                .any(|f| rec.field_invalid(f) || failed.contains(f))
+            {
                 continue;
             }
-            let Some(key) = rec.joined(r.from) else { continue };
+            let Some(key) = rec.joined(r.from) else {
+                continue;
+            };
             let target = cat::entity(r.target).expect("catalogue");
             let fold_case = self.eff.fold_case;
             let at = *r.from.last().expect("a reference has fields");
@@ -274,34 +321,77 @@ impl<'a> State<'a> {
                     log.push(&rec.finding(Code::ReferenceCaseFolded, Some(at), format!("{} \"{shown}\" was matched to \"{}\" ignoring case and spacing (--fold-case).", r.target, display_key(&actual))))?;
                     for (f, part) in r.from.iter().zip(actual.split(KEY_SEP)) {
                         let kind = entity.field_def(f).expect("field").kind;
-                        rec.set(f, ferry_validate::values::parse(kind, &RawValue::Text(part.to_string()), &self.rec_opts.values).ok());
+                        rec.set(
+                            f,
+                            ferry_validate::values::parse(
+                                kind,
+                                &RawValue::Text(part.to_string()),
+                                &self.rec_opts.values,
+                            )
+                            .ok(),
+                        );
                     }
                 }
                 Resolve::RejectedParent(loc) => {
                     errors = true;
                     failed.extend(r.from.iter().copied());
-                    log.push(&rec.finding(Code::RejectedParent, Some(at), format!("{} \"{shown}\" was rejected (at {loc}), so this {} is rejected too.", r.target, entity.name)))?;
+                    log.push(&rec.finding(
+                        Code::RejectedParent,
+                        Some(at),
+                        format!(
+                            "{} \"{shown}\" was rejected (at {loc}), so this {} is rejected too.",
+                            r.target, entity.name
+                        ),
+                    ))?;
                 }
                 Resolve::Unknown { hint } => {
                     errors = true;
                     failed.extend(r.from.iter().copied());
-                    let what = if r.from.len() == 1 { format!("{} \"{shown}\"", r.from[0]) } else { format!("{} ({}) \"{shown}\"", r.target, r.from.join(", ")) };
-                    log.push(&rec.finding(Code::ReferenceUnknown, Some(at), format!("{what} matches no {} in the target or earlier in this run.", r.target)).hint(hint))?;
+                    let what = if r.from.len() == 1 {
+                        format!("{} \"{shown}\"", r.from[0])
+                    } else {
+                        format!("{} ({}) \"{shown}\"", r.target, r.from.join(", "))
+                    };
+                    log.push(
+                        &rec.finding(
+                            Code::ReferenceUnknown,
+                            Some(at),
+                            format!(
+                                "{what} matches no {} in the target or earlier in this run.",
+                                r.target
+                            ),
+                        )
+                        .hint(hint),
+                    )?;
                 }
             }
         }
         if entity.name == "ProfileQuestion" && !errors {
-            if let (Some(applies), Some(t)) = (rec.text("AppliesTo").map(str::to_string), rec.text("Target").map(str::to_string)) {
+            if let (Some(applies), Some(t)) = (
+                rec.text("AppliesTo").map(str::to_string),
+                rec.text("Target").map(str::to_string),
+            ) {
                 let te = cat::entity(&applies).expect("Role or Service");
                 match self.index(te, &["Name"])?.resolve(&t, false) {
                     Resolve::Found(_) | Resolve::Folded { .. } => {}
                     Resolve::RejectedParent(loc) => {
                         errors = true;
-                        log.push(&rec.finding(Code::RejectedParent, Some("Target"), format!("{applies} \"{t}\" was rejected (at {loc}).")))?;
+                        log.push(&rec.finding(
+                            Code::RejectedParent,
+                            Some("Target"),
+                            format!("{applies} \"{t}\" was rejected (at {loc})."),
+                        ))?;
                     }
                     Resolve::Unknown { hint } => {
                         errors = true;
-                        log.push(&rec.finding(Code::ReferenceUnknown, Some("Target"), format!("Target \"{t}\" matches no {applies}.")).hint(hint))?;
+                        log.push(
+                            &rec.finding(
+                                Code::ReferenceUnknown,
+                                Some("Target"),
+                                format!("Target \"{t}\" matches no {applies}."),
+                            )
+                            .hint(hint),
+                        )?;
                     }
                 }
             }
@@ -326,7 +416,15 @@ impl<'a> State<'a> {
                         return Ok(Outcome::Rejected);
                     }
                     if stored == hash {
-                        log.push(&rec.finding(Code::KeyIdentical, None, format!("{} \"{}\" is already in the target, identical; skipped.", entity.name, display_key(k))))?;
+                        log.push(&rec.finding(
+                            Code::KeyIdentical,
+                            None,
+                            format!(
+                                "{} \"{}\" is already in the target, identical; skipped.",
+                                entity.name,
+                                display_key(k)
+                            ),
+                        ))?;
                         return Ok(Outcome::Skipped);
                     }
                     match self.eff.on_existing {
@@ -344,8 +442,18 @@ impl<'a> State<'a> {
                 }
                 None => {}
             }
-        } else if !errors && !entity.is_ledger() && self.identities.get(&raw.entity).is_some_and(|s| s.contains(&hash)) {
-            log.push(&rec.finding(Code::KeyIdentical, None, format!("An identical {} is already stored; skipped.", entity.name)))?;
+        } else if !errors
+            && !entity.is_ledger()
+            && self
+                .identities
+                .get(&raw.entity)
+                .is_some_and(|s| s.contains(&hash))
+        {
+            log.push(&rec.finding(
+                Code::KeyIdentical,
+                None,
+                format!("An identical {} is already stored; skipped.", entity.name),
+            ))?;
             return Ok(Outcome::Skipped);
         }
         if errors {
@@ -363,15 +471,28 @@ impl<'a> State<'a> {
             for (i, f) in entity.fields.iter().enumerate() {
                 if !given.contains(&(i as u16)) && !entity.key_fields().contains(&f.name) {
                     if let Some(t) = &before[i] {
-                        rec.values[i] = ferry_validate::values::parse(f.kind, &RawValue::Text(t.clone()), &self.rec_opts.values).ok();
+                        rec.values[i] = ferry_validate::values::parse(
+                            f.kind,
+                            &RawValue::Text(t.clone()),
+                            &self.rec_opts.values,
+                        )
+                        .ok();
                     }
                 }
             }
             let new_hash = rec.content_hash();
-            self.target.record_change(self.run, entity.name, id, "update", Some(&serde_json::to_string(&before).unwrap_or_default()))?;
-            self.target.update(entity, id, &cells::to_cells(entity, &rec.values), new_hash)?;
+            self.target.record_change(
+                self.run,
+                entity.name,
+                id,
+                "update",
+                Some(&serde_json::to_string(&before).unwrap_or_default()),
+            )?;
+            self.target
+                .update(entity, id, &cells::to_cells(entity, &rec.values), new_hash)?;
             let k = key.expect("updates have keys");
-            self.index(entity, entity.key_fields())?.set(&k, Slot::Target { id, hash: new_hash });
+            self.index(entity, entity.key_fields())?
+                .set(&k, Slot::Target { id, hash: new_hash });
             return Ok(Outcome::Updated);
         }
         let id = {
@@ -386,9 +507,19 @@ impl<'a> State<'a> {
             sheet: rec.location.sheet.as_ref().map(|s| s.to_string()),
             row: Some(rec.location.row as i64),
         };
-        self.target.insert(entity, id, &cells::to_cells(entity, &rec.values), &meta, hash)?;
+        self.target.insert(
+            entity,
+            id,
+            &cells::to_cells(entity, &rec.values),
+            &meta,
+            hash,
+        )?;
         // Make the record visible to references and duplicate checks.
-        let run_slot = Slot::Run { id, hash, location: rec.location.clone() };
+        let run_slot = Slot::Run {
+            id,
+            hash,
+            location: rec.location.clone(),
+        };
         let mut index_fields: Vec<&'static [&'static str]> = vec![];
         if !entity.key_fields().is_empty() {
             index_fields.push(entity.key_fields());
@@ -402,18 +533,25 @@ impl<'a> State<'a> {
         }
         for fields in index_fields {
             if let Some(k) = rec.joined(fields) {
-                self.index(entity, fields)?.set_if_absent(&k, run_slot.clone());
+                self.index(entity, fields)?
+                    .set_if_absent(&k, run_slot.clone());
             }
         }
         if let Some(set) = self.identities.get_mut(&raw.entity) {
             set.insert(hash);
         }
         if entity.name == "ChildAccount" {
-            let (c, p) = (rec.text("Name").unwrap_or("").to_string(), rec.text("Parent").unwrap_or("").to_string());
+            let (c, p) = (
+                rec.text("Name").unwrap_or("").to_string(),
+                rec.text("Parent").unwrap_or("").to_string(),
+            );
             self.parents()?.insert(c, p);
         }
         if entity.name == "UserCompany" {
-            let (u, c) = (rec.text("User").unwrap_or(""), rec.text("Company").unwrap_or(""));
+            let (u, c) = (
+                rec.text("User").unwrap_or(""),
+                rec.text("Company").unwrap_or(""),
+            );
             self.target.execute(
                 "UPDATE \"contact\" SET contact_company = ?1 WHERE \"user\" = ?2 AND contact_company IS NULL",
                 &[&c as &dyn rusqlite_param::ToSql, &u],
@@ -422,23 +560,41 @@ impl<'a> State<'a> {
         Ok(Outcome::Imported)
     }
 
-    fn reject_key(&mut self, entity: &'static Entity, key: &str, loc: &Location) -> Result<(), RunError> {
+    fn reject_key(
+        &mut self,
+        entity: &'static Entity,
+        key: &str,
+        loc: &Location,
+    ) -> Result<(), RunError> {
         let ix = self.index(entity, entity.key_fields())?;
         match ix.get(key) {
             Some(Slot::Run { .. }) | Some(Slot::Rejected { .. }) => {}
-            _ => ix.set(key, Slot::Rejected { location: loc.clone() }),
+            _ => ix.set(
+                key,
+                Slot::Rejected {
+                    location: loc.clone(),
+                },
+            ),
         }
         Ok(())
     }
 
     /// Self-parent, cycles (earlier links stand), and children that already have ledger entries.
-    fn child_account_rules(&mut self, rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
+    fn child_account_rules(
+        &mut self,
+        rec: &Record,
+        log: &mut FindingLog,
+    ) -> Result<bool, RunError> {
         let (child, parent) = match (rec.text("Name"), rec.text("Parent")) {
             (Some(c), Some(p)) => (c.to_string(), p.to_string()),
             _ => return Ok(false),
         };
         if child == parent {
-            log.push(&rec.finding(Code::ChildSelf, Some("Parent"), format!("Account \"{child}\" cannot be its own parent.")))?;
+            log.push(&rec.finding(
+                Code::ChildSelf,
+                Some("Parent"),
+                format!("Account \"{child}\" cannot be its own parent."),
+            ))?;
             return Ok(true);
         }
         let parents = self.parents()?;
@@ -459,7 +615,10 @@ impl<'a> State<'a> {
         for t in cat::LEDGER_TYPES {
             let e = cat::entity(t).expect("ledger type");
             ledger += self.target.query_i64(
-                &format!("SELECT count(*) FROM {} WHERE \"user\" = ?1", ferry_store::schema::quote(&e.table())),
+                &format!(
+                    "SELECT count(*) FROM {} WHERE \"user\" = ?1",
+                    ferry_store::schema::quote(&e.table())
+                ),
                 &[&child as &dyn rusqlite_param::ToSql],
             )?;
         }
@@ -481,8 +640,14 @@ fn input_hash(inputs: &[PathBuf], eff_json: &str) -> Result<String, RunError> {
     for input in inputs {
         for f in ferry_sources::input_files(input)? {
             h.update(f.display().to_string().as_bytes());
-            let mut file = std::fs::File::open(&f).map_err(|e| SourceError::Io { path: f.display().to_string(), source: e })?;
-            std::io::copy(&mut file, &mut h).map_err(|e| SourceError::Io { path: f.display().to_string(), source: e })?;
+            let mut file = std::fs::File::open(&f).map_err(|e| SourceError::Io {
+                path: f.display().to_string(),
+                source: e,
+            })?;
+            std::io::copy(&mut file, &mut h).map_err(|e| SourceError::Io {
+                path: f.display().to_string(),
+                source: e,
+            })?;
         }
     }
     h.update(eff_json.as_bytes());
@@ -490,11 +655,32 @@ fn input_hash(inputs: &[PathBuf], eff_json: &str) -> Result<String, RunError> {
 }
 
 /// Runs one import against an open target.
-pub fn import(target: &Target, opts: &ImportOptions, progress: &dyn Progress) -> Result<Summary, RunError> {
-    let mode = if opts.test_only { RunMode::TestOnly } else { RunMode::Live };
-    let inputs_json = serde_json::json!(opts.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>());
+pub fn import(
+    target: &Target,
+    opts: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<Summary, RunError> {
+    let mode = if opts.test_only {
+        RunMode::TestOnly
+    } else {
+        RunMode::Live
+    };
+    let inputs_json = serde_json::json!(opts
+        .inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>());
     // The hash covers the files and the command-line options (Options sheets are in the files).
-    let cli_json = format!("{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}", opts.max_records, opts.on_existing, opts.all_or_nothing, opts.create_accounts, opts.date_order, opts.fold_case, opts.encoding.map(|e| e.name()));
+    let cli_json = format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
+        opts.max_records,
+        opts.on_existing,
+        opts.all_or_nothing,
+        opts.create_accounts,
+        opts.date_order,
+        opts.fold_case,
+        opts.encoding.map(|e| e.name())
+    );
     let hash = input_hash(&opts.inputs, &cli_json)?;
     let run = target.create_run(mode, &inputs_json, &serde_json::json!({}), &hash)?;
     let mut log = FindingLog::new(run)?;
@@ -505,7 +691,12 @@ pub fn import(target: &Target, opts: &ImportOptions, progress: &dyn Progress) ->
             let _ = (|| -> Result<(), RunError> {
                 target.begin()?;
                 log.store(target)?;
-                target.finish_run(run, RunStatus::Failed, Some(&e.to_string()), (log.totals[0], log.totals[1], log.totals[2]))?;
+                target.finish_run(
+                    run,
+                    RunStatus::Failed,
+                    Some(&e.to_string()),
+                    (log.totals[0], log.totals[1], log.totals[2]),
+                )?;
                 target.commit()?;
                 Ok(())
             })();
@@ -515,18 +706,43 @@ pub fn import(target: &Target, opts: &ImportOptions, progress: &dyn Progress) ->
     }
 }
 
-fn run_inner(target: &Target, opts: &ImportOptions, progress: &dyn Progress, run: i64, mode: RunMode, log: &mut FindingLog) -> Result<Summary, RunError> {
+fn run_inner(
+    target: &Target,
+    opts: &ImportOptions,
+    progress: &dyn Progress,
+    run: i64,
+    mode: RunMode,
+    log: &mut FindingLog,
+) -> Result<Summary, RunError> {
     // 1. Read every input once into the spool.
-    let spool_parent = target.path().parent().filter(|p| !p.as_os_str().is_empty()).map(|p| p.to_path_buf());
+    let spool_parent = target
+        .path()
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf());
     let mut spool = Spool::new(spool_parent.as_deref()).or_else(|_| Spool::new(None))?;
-    let read_opts = ReadOptions { encoding: opts.encoding, limits: opts.limits.clone() };
-    let mut collect = Collect { spool: &mut spool, log, options: vec![], input: 0, read: vec![0; cat::ENTITIES.len()], progress };
+    let read_opts = ReadOptions {
+        encoding: opts.encoding,
+        limits: opts.limits.clone(),
+    };
+    let mut collect = Collect {
+        spool: &mut spool,
+        log,
+        options: vec![],
+        input: 0,
+        read: vec![0; cat::ENTITIES.len()],
+        progress,
+    };
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
         collect.input = i;
         ferry_sources::read_input(input, &read_opts, &mut collect)?;
     }
-    let Collect { options: option_rows, read, .. } = collect;
+    let Collect {
+        options: option_rows,
+        read,
+        ..
+    } = collect;
     spool.finish()?;
     progress.done();
 
@@ -537,14 +753,28 @@ fn run_inner(target: &Target, opts: &ImportOptions, progress: &dyn Progress, run
     }
     target.set_run_options(run, &serde_json::to_string(&eff).unwrap_or_default())?;
     let rec_opts = RecordOptions {
-        values: ValueContext { date_order: if eff.date_order == "DMY" { DateOrder::Dmy } else { DateOrder::Mdy }, phone_region: opts.phone_region },
+        values: ValueContext {
+            date_order: if eff.date_order == "DMY" {
+                DateOrder::Dmy
+            } else {
+                DateOrder::Mdy
+            },
+            phone_region: opts.phone_region,
+        },
         default_owner: eff.default_owner.clone(),
     };
 
     // 3. Backup, then the data transaction(s).
     let mut backup = None;
     if mode == RunMode::Live && !opts.no_backup {
-        let name = format!("{}.before-{run}.bak", target.path().file_name().and_then(|n| n.to_str()).unwrap_or("ferry.db"));
+        let name = format!(
+            "{}.before-{run}.bak",
+            target
+                .path()
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("ferry.db")
+        );
         let path = target.path().with_file_name(name);
         target.backup_to(&path)?;
         backup = Some(path);
@@ -561,7 +791,13 @@ fn run_inner(target: &Target, opts: &ImportOptions, progress: &dyn Progress, run
         parents: None,
         admitted: HashSet::new(),
         users_seen: 0,
-        counts: read.iter().map(|r| Counts { read: *r, ..Default::default() }).collect(),
+        counts: read
+            .iter()
+            .map(|r| Counts {
+                read: *r,
+                ..Default::default()
+            })
+            .collect(),
     };
     target.begin()?;
     let mut in_chunk = 0usize;
@@ -599,7 +835,11 @@ fn run_inner(target: &Target, opts: &ImportOptions, progress: &dyn Progress, run
     let status;
     if mode == RunMode::TestOnly {
         target.rollback()?;
-        status = if errors_found { RunStatus::CompletedWithErrors } else { RunStatus::Succeeded };
+        status = if errors_found {
+            RunStatus::CompletedWithErrors
+        } else {
+            RunStatus::Succeeded
+        };
     } else if eff.all_or_nothing && errors_found {
         target.rollback()?;
         for (i, c) in state.counts.iter_mut().enumerate() {
@@ -619,7 +859,11 @@ fn run_inner(target: &Target, opts: &ImportOptions, progress: &dyn Progress, run
     } else {
         target.checkpoint(run, phases.len() as i64, 0)?;
         target.commit()?;
-        status = if errors_found { RunStatus::CompletedWithErrors } else { RunStatus::Succeeded };
+        status = if errors_found {
+            RunStatus::CompletedWithErrors
+        } else {
+            RunStatus::Succeeded
+        };
     }
     // 4. Close the run in the journal.
     let counts: Vec<(String, Counts)> = cat::ENTITIES
@@ -630,9 +874,17 @@ fn run_inner(target: &Target, opts: &ImportOptions, progress: &dyn Progress, run
         .collect();
     target.begin()?;
     log.store(target)?;
-    let count_refs: Vec<(&str, Counts)> = counts.iter().map(|(e, c)| (e.as_str(), c.clone())).collect();
+    let count_refs: Vec<(&str, Counts)> = counts
+        .iter()
+        .map(|(e, c)| (e.as_str(), c.clone()))
+        .collect();
     target.set_counts(run, &count_refs)?;
-    target.finish_run(run, status, None, (log.totals[0], log.totals[1], log.totals[2]))?;
+    target.finish_run(
+        run,
+        status,
+        None,
+        (log.totals[0], log.totals[1], log.totals[2]),
+    )?;
     target.commit()?;
     Ok(Summary {
         run,

@@ -163,7 +163,10 @@ pub fn column_letter(mut i: u32) -> String {
 
 impl Location {
     pub fn with_column(&self, column: Option<Column>) -> Location {
-        Location { column, ..self.clone() }
+        Location {
+            column,
+            ..self.clone()
+        }
     }
 }
 
@@ -171,9 +174,13 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.file)?;
         match (&self.sheet, self.column) {
-            (Some(sheet), Some(Column::Letter(c))) => write!(f, ", sheet {sheet}, cell {}{}", column_letter(c), self.row),
+            (Some(sheet), Some(Column::Letter(c))) => {
+                write!(f, ", sheet {sheet}, cell {}{}", column_letter(c), self.row)
+            }
             (Some(sheet), _) => write!(f, ", sheet {sheet}, row {}", self.row),
-            (None, Some(Column::Number(c))) if self.file.ends_with(".csv") => write!(f, ", line {}, field {c}", self.row),
+            (None, Some(Column::Number(c))) if self.file.ends_with(".csv") => {
+                write!(f, ", line {}, field {c}", self.row)
+            }
             (None, Some(Column::Number(c))) => write!(f, ":{}:{c}", self.row),
             (None, _) if self.file.ends_with(".csv") => write!(f, ", line {}", self.row),
             (None, _) => write!(f, ":{}", self.row),
@@ -290,11 +297,26 @@ mod tests {
 
     #[test]
     fn locations_render() {
-        let l = Location { file: "a.xlsx".into(), sheet: Some("User".into()), row: 5, column: Some(Column::Letter(2)) };
+        let l = Location {
+            file: "a.xlsx".into(),
+            sheet: Some("User".into()),
+            row: 5,
+            column: Some(Column::Letter(2)),
+        };
         assert_eq!(l.to_string(), "a.xlsx, sheet User, cell C5");
-        let l = Location { file: "d/User.csv".into(), sheet: None, row: 7, column: Some(Column::Number(3)) };
+        let l = Location {
+            file: "d/User.csv".into(),
+            sheet: None,
+            row: 7,
+            column: Some(Column::Number(3)),
+        };
         assert_eq!(l.to_string(), "d/User.csv, line 7, field 3");
-        let l = Location { file: "a.xml".into(), sheet: None, row: 9, column: Some(Column::Number(4)) };
+        let l = Location {
+            file: "a.xml".into(),
+            sheet: None,
+            row: 9,
+            column: Some(Column::Number(4)),
+        };
         assert_eq!(l.to_string(), "a.xml:9:4");
     }
 }
@@ -321,7 +343,12 @@ impl Finding {
 
     /// Reads back what [`Finding::to_json`] wrote.
     pub fn from_json(v: &serde_json::Value) -> Option<Finding> {
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).filter(|x| !x.is_empty()).map(str::to_string);
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+        };
         let code = Code::parse(v.get("code")?.as_str()?)?;
         let sheet = s("sheet");
         let column = s("column").map(|c| {
@@ -338,9 +365,16 @@ impl Finding {
         Some(Finding {
             code,
             severity: Severity::parse(v.get("severity")?.as_str()?)?,
-            entity: s("entity").and_then(|e| ferry_catalogue::entity(&e)).map(|e| e.name),
+            entity: s("entity")
+                .and_then(|e| ferry_catalogue::entity(&e))
+                .map(|e| e.name),
             key: s("key"),
-            location: Location { file: s("file").unwrap_or_default().into(), sheet: sheet.map(Into::into), row: v.get("row")?.as_u64()?, column },
+            location: Location {
+                file: s("file").unwrap_or_default().into(),
+                sheet: sheet.map(Into::into),
+                row: v.get("row")?.as_u64()?,
+                column,
+            },
             field: s("field"),
             value: s("value"),
             message: v.get("message")?.as_str()?.to_string(),

@@ -29,7 +29,9 @@ impl Spool {
     /// A spool in a fresh temporary folder under `parent` (the system's when `None`).
     pub fn new(parent: Option<&Path>) -> io::Result<Spool> {
         let dir = match parent {
-            Some(p) => tempfile::Builder::new().prefix(".ferry-spool-").tempdir_in(p)?,
+            Some(p) => tempfile::Builder::new()
+                .prefix(".ferry-spool-")
+                .tempdir_in(p)?,
             None => tempfile::Builder::new().prefix("ferry-spool-").tempdir()?,
         };
         let phases = dependency_order();
@@ -39,7 +41,9 @@ impl Spool {
                 phase_of[e as usize] = i;
             }
         }
-        let paths = (0..phases.len()).map(|i| dir.path().join(format!("phase-{i:03}.bin"))).collect();
+        let paths = (0..phases.len())
+            .map(|i| dir.path().join(format!("phase-{i:03}.bin")))
+            .collect();
         Ok(Spool {
             _dir: dir,
             writers: (0..phases.len()).map(|_| None).collect(),
@@ -79,7 +83,10 @@ impl Spool {
             None => 0,
         };
         if self.writers[phase].is_none() {
-            self.writers[phase] = Some(BufWriter::with_capacity(64 * 1024, File::create(&self.paths[phase])?));
+            self.writers[phase] = Some(BufWriter::with_capacity(
+                64 * 1024,
+                File::create(&self.paths[phase])?,
+            ));
         }
         let w = self.writers[phase].as_mut().expect("opened");
         encode(w, rec, file, sheet)?;
@@ -98,8 +105,19 @@ impl Spool {
 
     /// Reads a phase's records back in the order they were spooled.
     pub fn read(&self, phase: usize) -> io::Result<PhaseReader<'_>> {
-        let inner = if self.counts[phase] == 0 { None } else { Some(BufReader::with_capacity(64 * 1024, File::open(&self.paths[phase])?)) };
-        Ok(PhaseReader { inner, strings: &self.strings, left: self.counts[phase] })
+        let inner = if self.counts[phase] == 0 {
+            None
+        } else {
+            Some(BufReader::with_capacity(
+                64 * 1024,
+                File::open(&self.paths[phase])?,
+            ))
+        };
+        Ok(PhaseReader {
+            inner,
+            strings: &self.strings,
+            left: self.counts[phase],
+        })
     }
 }
 
@@ -163,7 +181,11 @@ fn encode(w: &mut impl Write, rec: &RawRecord, file: u32, sheet: u32) -> io::Res
                 w.write_all(&n.to_le_bytes())?;
             }
             RawValue::Bool(b) => w.write_all(&[2, *b as u8])?,
-            RawValue::DateTime { date: (y, m, d), time: (h, mi, s), whole_day } => {
+            RawValue::DateTime {
+                date: (y, m, d),
+                time: (h, mi, s),
+                whole_day,
+            } => {
                 w.write_all(&[3])?;
                 w.write_all(&y.to_le_bytes())?;
                 for v in [*m, *d, *h, *mi, *s] {
@@ -212,7 +234,11 @@ fn decode(r: &mut impl Read, strings: &[Arc<str>]) -> io::Result<RawRecord> {
     let entity = EntityId::from_le_bytes(get::<2>(r)?);
     let file = strings[get_u32(r)? as usize].clone();
     let sheet = get_u32(r)?;
-    let sheet = if sheet == 0 { None } else { Some(strings[sheet as usize].clone()) };
+    let sheet = if sheet == 0 {
+        None
+    } else {
+        Some(strings[sheet as usize].clone())
+    };
     let row = u64::from_le_bytes(get::<8>(r)?);
     let column = get_col(r)?;
     let broken = get::<1>(r)?[0] != 0;
@@ -227,20 +253,47 @@ fn decode(r: &mut impl Read, strings: &[Arc<str>]) -> io::Result<RawRecord> {
             2 => RawValue::Bool(get::<1>(r)?[0] != 0),
             3 => {
                 let y = i32::from_le_bytes(get::<4>(r)?);
-                let (m, d, h, mi, s) = (get_u32(r)?, get_u32(r)?, get_u32(r)?, get_u32(r)?, get_u32(r)?);
+                let (m, d, h, mi, s) = (
+                    get_u32(r)?,
+                    get_u32(r)?,
+                    get_u32(r)?,
+                    get_u32(r)?,
+                    get_u32(r)?,
+                );
                 let whole_day = get::<1>(r)?[0] != 0;
-                RawValue::DateTime { date: (y, m, d), time: (h, mi, s), whole_day }
+                RawValue::DateTime {
+                    date: (y, m, d),
+                    time: (h, mi, s),
+                    whole_day,
+                }
             }
             4 => RawValue::FormulaNoValue,
             5 => RawValue::CellError(get_str(r)?),
             _ => {
                 let bytes = u64::from_le_bytes(get::<8>(r)?) as usize;
-                RawValue::TooLong { bytes, head: get_str(r)? }
+                RawValue::TooLong {
+                    bytes,
+                    head: get_str(r)?,
+                }
             }
         };
-        fields.push(RawField { field, value, column });
+        fields.push(RawField {
+            field,
+            value,
+            column,
+        });
     }
-    Ok(RawRecord { entity, location: Location { file, sheet, row, column }, fields, broken })
+    Ok(RawRecord {
+        entity,
+        location: Location {
+            file,
+            sheet,
+            row,
+            column,
+        },
+        fields,
+        broken,
+    })
 }
 
 #[cfg(test)]
@@ -256,14 +309,38 @@ mod tests {
         let pay = ferry_catalogue::entity("Payment").unwrap().id();
         let rec = |e, row, v: RawValue| RawRecord {
             entity: e,
-            location: Location { file: "in.xlsx".into(), sheet: Some("S".into()), row, column: None },
-            fields: vec![RawField { field: 0, value: v, column: Some(Column::Letter(2)) }],
+            location: Location {
+                file: "in.xlsx".into(),
+                sheet: Some("S".into()),
+                row,
+                column: None,
+            },
+            fields: vec![RawField {
+                field: 0,
+                value: v,
+                column: Some(Column::Letter(2)),
+            }],
             broken: false,
         };
         let a = rec(user, 2, RawValue::Text("u1".into()));
         let b = rec(role, 3, RawValue::Number(1.5));
-        let c = rec(pay, 4, RawValue::DateTime { date: (2024, 1, 2), time: (3, 4, 5), whole_day: false });
-        let d = rec(debit, 5, RawValue::TooLong { bytes: 9, head: "x".into() });
+        let c = rec(
+            pay,
+            4,
+            RawValue::DateTime {
+                date: (2024, 1, 2),
+                time: (3, 4, 5),
+                whole_day: false,
+            },
+        );
+        let d = rec(
+            debit,
+            5,
+            RawValue::TooLong {
+                bytes: 9,
+                head: "x".into(),
+            },
+        );
         for r in [&a, &b, &c, &d] {
             s.push(r).unwrap();
         }

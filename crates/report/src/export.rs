@@ -38,7 +38,10 @@ pub fn export_order(only: Option<&[String]>) -> Result<Vec<&'static Entity>, Exp
     let mut out = vec![];
     for phase in cat::dependency_order() {
         let ents: Vec<&'static Entity> = match phase {
-            Phase::Ledger => cat::LEDGER_TYPES.iter().map(|n| cat::entity(n).expect("ledger type")).collect(),
+            Phase::Ledger => cat::LEDGER_TYPES
+                .iter()
+                .map(|n| cat::entity(n).expect("ledger type"))
+                .collect(),
             Phase::Entity(id) => vec![cat::by_id(id)],
         };
         for e in ents {
@@ -52,11 +55,21 @@ pub fn export_order(only: Option<&[String]>) -> Result<Vec<&'static Entity>, Exp
 
 /// The fields an export writes (secrets never).
 fn exported_fields(e: &Entity) -> Vec<usize> {
-    e.fields.iter().enumerate().filter(|(_, f)| !f.is_secret()).map(|(i, _)| i).collect()
+    e.fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.is_secret())
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Writes the target's records; returns the number of records per entity type written.
-pub fn export(target: &Target, format: ExportFormat, out: &Path, only: Option<&[String]>) -> Result<Vec<(&'static str, u64)>, ExportError> {
+pub fn export(
+    target: &Target,
+    format: ExportFormat,
+    out: &Path,
+    only: Option<&[String]>,
+) -> Result<Vec<(&'static str, u64)>, ExportError> {
     let order = export_order(only)?;
     match format {
         ExportFormat::Xml => export_xml(target, &order, out),
@@ -81,7 +94,11 @@ fn xml_attr(s: &str) -> String {
     o
 }
 
-fn export_xml(target: &Target, order: &[&'static Entity], out: &Path) -> Result<Vec<(&'static str, u64)>, ExportError> {
+fn export_xml(
+    target: &Target,
+    order: &[&'static Entity],
+    out: &Path,
+) -> Result<Vec<(&'static str, u64)>, ExportError> {
     let mut w = BufWriter::new(std::fs::File::create(out)?);
     writeln!(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Import>")?;
     let mut stats = vec![];
@@ -107,7 +124,11 @@ fn export_xml(target: &Target, order: &[&'static Entity], out: &Path) -> Result<
     Ok(stats)
 }
 
-fn export_csv(target: &Target, order: &[&'static Entity], out: &Path) -> Result<Vec<(&'static str, u64)>, ExportError> {
+fn export_csv(
+    target: &Target,
+    order: &[&'static Entity],
+    out: &Path,
+) -> Result<Vec<(&'static str, u64)>, ExportError> {
     std::fs::create_dir_all(out)?;
     let mut stats = vec![];
     for e in order {
@@ -115,12 +136,16 @@ fn export_csv(target: &Target, order: &[&'static Entity], out: &Path) -> Result<
             continue;
         }
         let fields = exported_fields(e);
-        let mut w = csv::Writer::from_writer(BufWriter::new(std::fs::File::create(out.join(format!("{}.csv", e.name)))?));
-        w.write_record(fields.iter().map(|&i| e.fields[i].name)).map_err(io::Error::other)?;
+        let mut w = csv::Writer::from_writer(BufWriter::new(std::fs::File::create(
+            out.join(format!("{}.csv", e.name)),
+        )?));
+        w.write_record(fields.iter().map(|&i| e.fields[i].name))
+            .map_err(io::Error::other)?;
         let mut n = 0u64;
         target.scan(e, |texts| {
             n += 1;
-            w.write_record(fields.iter().map(|&i| texts[i].as_deref().unwrap_or(""))).map_err(io::Error::other)
+            w.write_record(fields.iter().map(|&i| texts[i].as_deref().unwrap_or("")))
+                .map_err(io::Error::other)
         })?;
         w.flush()?;
         stats.push((e.name, n));
@@ -131,7 +156,11 @@ fn export_csv(target: &Target, order: &[&'static Entity], out: &Path) -> Result<
 /// Rows a worksheet holds (Excel's limit, header included).
 const MAX_SHEET_ROWS: u64 = 1_048_576;
 
-fn export_xlsx(target: &Target, order: &[&'static Entity], out: &Path) -> Result<Vec<(&'static str, u64)>, ExportError> {
+fn export_xlsx(
+    target: &Target,
+    order: &[&'static Entity],
+    out: &Path,
+) -> Result<Vec<(&'static str, u64)>, ExportError> {
     let x = |e: rust_xlsxwriter::XlsxError| ExportError::Xlsx(e.to_string());
     let mut wb = rust_xlsxwriter::Workbook::new();
     let mut stats = vec![];
@@ -141,7 +170,10 @@ fn export_xlsx(target: &Target, order: &[&'static Entity], out: &Path) -> Result
             continue;
         }
         if count + 1 > MAX_SHEET_ROWS {
-            return Err(ExportError::Xlsx(format!("{} has {count} records, more than a worksheet holds; export as csv or xml", e.name)));
+            return Err(ExportError::Xlsx(format!(
+                "{} has {count} records, more than a worksheet holds; export as csv or xml",
+                e.name
+            )));
         }
         let fields = exported_fields(e);
         let ws = wb.add_worksheet_with_constant_memory().map_err(x)?;

@@ -24,7 +24,10 @@ impl LogFormat {
 }
 
 /// The columns of the CSV log, in order (SPEC §10).
-pub const COLUMNS: [&str; 14] = ["run", "severity", "code", "entity", "key", "file", "sheet", "row", "column", "field", "value", "message", "hint", "location"];
+pub const COLUMNS: [&str; 14] = [
+    "run", "severity", "code", "entity", "key", "file", "sheet", "row", "column", "field", "value",
+    "message", "hint", "location",
+];
 
 /// A cell that a spreadsheet could run as a formula gets a leading `'`.
 pub fn formula_safe(s: &str) -> String {
@@ -46,16 +49,25 @@ pub struct LogWriter {
 
 impl LogWriter {
     pub fn create(path: &Path, run: i64) -> io::Result<LogWriter> {
-        let format = LogFormat::from_path(path).ok_or_else(|| io::Error::other("the log's name must end in .jsonl, .csv or .html"))?;
+        let format = LogFormat::from_path(path)
+            .ok_or_else(|| io::Error::other("the log's name must end in .jsonl, .csv or .html"))?;
         let file = std::fs::File::create(path)?;
-        let mut w = LogWriter { format, out: BufWriter::new(file.try_clone()?), csv: None, run, rows: 0 };
+        let mut w = LogWriter {
+            format,
+            out: BufWriter::new(file.try_clone()?),
+            csv: None,
+            run,
+            rows: 0,
+        };
         match format {
             LogFormat::Csv => {
                 let mut c = csv::Writer::from_writer(BufWriter::new(file));
                 c.write_record(COLUMNS)?;
                 w.csv = Some(c);
             }
-            LogFormat::Html => w.out.write_all(HTML_HEAD.replace("{run}", &run.to_string()).as_bytes())?,
+            LogFormat::Html => w
+                .out
+                .write_all(HTML_HEAD.replace("{run}", &run.to_string()).as_bytes())?,
             LogFormat::Jsonl => {}
         }
         Ok(w)
@@ -74,12 +86,24 @@ impl LogWriter {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                let mut row: Vec<String> = COLUMNS[..13].iter().map(|c| formula_safe(&get(c))).collect();
+                let mut row: Vec<String> = COLUMNS[..13]
+                    .iter()
+                    .map(|c| formula_safe(&get(c)))
+                    .collect();
                 row.push(formula_safe(&f.location.to_string()));
-                self.csv.as_mut().expect("csv").write_record(&row).map_err(io::Error::other)
+                self.csv
+                    .as_mut()
+                    .expect("csv")
+                    .write_record(&row)
+                    .map_err(io::Error::other)
             }
             LogFormat::Html => {
-                let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+                let esc = |s: &str| {
+                    s.replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;")
+                        .replace('"', "&quot;")
+                };
                 write!(
                     self.out,
                     "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",

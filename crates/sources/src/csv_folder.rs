@@ -13,17 +13,28 @@ use std::sync::Arc;
 /// The `.csv` files of a folder, ordered: non-ledger types by name, then `Ledger.csv`, then the
 /// separate ledger files in the fixed order of SPEC §2.
 pub(crate) fn list_csv(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
-    let io = |e| SourceError::Io { path: dir.display().to_string(), source: e };
+    let io = |e| SourceError::Io {
+        path: dir.display().to_string(),
+        source: e,
+    };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let p = entry.path();
-        if p.is_file() && p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        if p.is_file()
+            && p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
             files.push(p);
         }
     }
     let rank = |p: &PathBuf| -> (u8, String) {
-        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
+        let stem = p
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_string();
         if stem == cat::LEDGER_SHEET {
             (1, String::new())
         } else if let Some(i) = cat::LEDGER_TYPES.iter().position(|t| *t == stem) {
@@ -36,15 +47,27 @@ pub(crate) fn list_csv(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     Ok(files)
 }
 
-pub(crate) fn read_folder(dir: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
+pub(crate) fn read_folder(
+    dir: &Path,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<(), SourceError> {
     let files = list_csv(dir)?;
     if files.is_empty() {
-        return Err(SourceError::Refused { path: dir.display().to_string(), message: "the folder holds no .csv files".into() });
+        return Err(SourceError::Refused {
+            path: dir.display().to_string(),
+            message: "the folder holds no .csv files".into(),
+        });
     }
     read_files(&files, &dir.display().to_string(), opts, visitor)
 }
 
-pub(crate) fn read_files(files: &[PathBuf], _input: &str, opts: &ReadOptions, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
+pub(crate) fn read_files(
+    files: &[PathBuf],
+    _input: &str,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<(), SourceError> {
     for path in files {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         let shown: Arc<str> = path.display().to_string().into();
@@ -52,7 +75,15 @@ pub(crate) fn read_files(files: &[PathBuf], _input: &str, opts: &ReadOptions, vi
         match kind {
             SheetKind::Ignored => continue,
             SheetKind::Unknown => {
-                visitor.finding(emit::unknown_entity(stem, Location { file: shown, sheet: None, row: 1, column: None }, "File"))?;
+                visitor.finding(emit::unknown_entity(
+                    stem,
+                    Location {
+                        file: shown,
+                        sheet: None,
+                        row: 1,
+                        column: None,
+                    },
+                ))?;
                 continue;
             }
             _ => {}
@@ -62,15 +93,31 @@ pub(crate) fn read_files(files: &[PathBuf], _input: &str, opts: &ReadOptions, vi
     Ok(())
 }
 
-fn read_file(path: &Path, shown: Arc<str>, kind: SheetKind, opts: &ReadOptions, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
-    let file = File::open(path).map_err(|e| SourceError::Io { path: shown.to_string(), source: e })?;
+fn read_file(
+    path: &Path,
+    shown: Arc<str>,
+    kind: SheetKind,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<(), SourceError> {
+    let file = File::open(path).map_err(|e| SourceError::Io {
+        path: shown.to_string(),
+        source: e,
+    })?;
     let input: Box<dyn Read> = match opts.encoding {
         Some(enc) if enc != encoding_rs::UTF_8 => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(enc)).bom_override(true).build(BufReader::new(file)),
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc))
+                .bom_override(true)
+                .build(BufReader::new(file)),
         ),
         _ => Box::new(file),
     };
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(256 * 1024).from_reader(input);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(256 * 1024)
+        .from_reader(input);
     let mut record = csv::ByteRecord::new();
     let mut sheet = Sheet::new(shown.clone(), None, kind, false);
     let mut header_done = false;
@@ -82,8 +129,14 @@ fn read_file(path: &Path, shown: Arc<str>, kind: SheetKind, opts: &ReadOptions, 
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 return Err(match e.into_kind() {
-                    csv::ErrorKind::Io(io) => SourceError::Io { path: shown.to_string(), source: io },
-                    other => SourceError::malformed(format!("{shown}, line {line}"), format!("not readable as CSV: {other:?}")),
+                    csv::ErrorKind::Io(io) => SourceError::Io {
+                        path: shown.to_string(),
+                        source: io,
+                    },
+                    other => SourceError::malformed(
+                        format!("{shown}, line {line}"),
+                        format!("not readable as CSV: {other:?}"),
+                    ),
                 });
             }
         }
@@ -96,7 +149,11 @@ fn read_file(path: &Path, shown: Arc<str>, kind: SheetKind, opts: &ReadOptions, 
         }
         let mut cells = Vec::with_capacity(record.len());
         for (i, raw) in record.iter().enumerate() {
-            let raw = if !header_done && i == 0 { raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw) } else { raw };
+            let raw = if !header_done && i == 0 {
+                raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
+            } else {
+                raw
+            };
             let text = std::str::from_utf8(raw).map_err(|err| {
                 SourceError::malformed(
                     format!("{shown}, line {line}, field {}", i + 1),
@@ -113,13 +170,34 @@ fn read_file(path: &Path, shown: Arc<str>, kind: SheetKind, opts: &ReadOptions, 
             continue;
         }
         rows += 1;
-        let cells = cells.into_iter().map(|(c, t)| (c, RawValue::Text(t))).collect();
+        let cells = cells
+            .into_iter()
+            .map(|(c, t)| (c, RawValue::Text(t)))
+            .collect();
         sheet.row(line, cells, &opts.limits, visitor)?;
     }
     if !header_done {
-        visitor.finding(Finding::new(Code::EmptyInput, Location { file: shown, sheet: None, row: 1, column: None }, "The CSV file is empty; it needs at least a header row."))?;
+        visitor.finding(Finding::new(
+            Code::EmptyInput,
+            Location {
+                file: shown,
+                sheet: None,
+                row: 1,
+                column: None,
+            },
+            "The CSV file is empty; it needs at least a header row.",
+        ))?;
     } else if rows == 0 && kind != SheetKind::Options {
-        visitor.finding(Finding::new(Code::EmptyInput, Location { file: shown, sheet: None, row: 1, column: None }, "The CSV file has a header but no records."))?;
+        visitor.finding(Finding::new(
+            Code::EmptyInput,
+            Location {
+                file: shown,
+                sheet: None,
+                row: 1,
+                column: None,
+            },
+            "The CSV file has a header but no records.",
+        ))?;
     }
     Ok(())
 }

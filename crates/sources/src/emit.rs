@@ -33,14 +33,21 @@ pub(crate) fn sheet_kind(name: &str) -> SheetKind {
 }
 
 fn entity_names() -> impl Iterator<Item = &'static str> {
-    cat::ENTITIES.iter().map(|e| e.name).chain([cat::LEDGER_SHEET, cat::OPTIONS_SHEET])
+    cat::ENTITIES
+        .iter()
+        .map(|e| e.name)
+        .chain([cat::LEDGER_SHEET, cat::OPTIONS_SHEET])
 }
 
 /// The warning for a sheet / file / element type that names no entity type.
-pub(crate) fn unknown_entity(name: &str, location: Location, what: &str) -> Finding {
-    Finding::new(Code::UnknownEntity, location, format!("{what} \"{name}\" names no entity type; it is ignored."))
-        .value(name)
-        .hint(cat::suggest(name, entity_names()).map(did_you_mean))
+pub(crate) fn unknown_entity(name: &str, location: Location) -> Finding {
+    Finding::new(
+        Code::UnknownEntity,
+        location,
+        format!("\"{name}\" is not an entity type; its records are ignored."),
+    )
+    .value(name)
+    .hint(cat::suggest(name, entity_names()).map(did_you_mean))
 }
 
 /// The role of one column of a header row.
@@ -70,7 +77,14 @@ pub(crate) struct Sheet {
 
 impl Sheet {
     pub fn new(file: Arc<str>, sheet: Option<Arc<str>>, kind: SheetKind, letters: bool) -> Sheet {
-        Sheet { file, sheet, kind, columns: Vec::new(), letters, last_ledger_user: None }
+        Sheet {
+            file,
+            sheet,
+            kind,
+            columns: Vec::new(),
+            letters,
+            last_ledger_user: None,
+        }
     }
 
     pub fn column(&self, idx: u32) -> Column {
@@ -82,7 +96,12 @@ impl Sheet {
     }
 
     pub fn location(&self, row: u64, col: Option<u32>) -> Location {
-        Location { file: self.file.clone(), sheet: self.sheet.clone(), row, column: col.map(|c| self.column(c)) }
+        Location {
+            file: self.file.clone(),
+            sheet: self.sheet.clone(),
+            row,
+            column: col.map(|c| self.column(c)),
+        }
     }
 
     fn what(&self) -> &'static str {
@@ -95,8 +114,16 @@ impl Sheet {
 
     /// Reads the header row: maps each column to its role, warning about unknown names at
     /// their header cell. Returns an error finding when the header is unusable.
-    pub fn set_header(&mut self, header: &[(u32, String)], visitor: &mut dyn Visitor) -> Result<bool, SourceError> {
-        let width = header.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+    pub fn set_header(
+        &mut self,
+        header: &[(u32, String)],
+        visitor: &mut dyn Visitor,
+    ) -> Result<bool, SourceError> {
+        let width = header
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
         let mut columns = vec![ColumnRole::NoHeader; width];
         let mut seen: HashSet<&str> = HashSet::new();
         let mut unknown = 0usize;
@@ -149,7 +176,11 @@ impl Sheet {
                         Finding::new(
                             Code::UnknownField,
                             self.location(1, Some(*col)),
-                            format!("Column \"{}\" is not a field of {}; its values are ignored.", ferry_findings::clip(name), self.display_name()),
+                            format!(
+                                "\"{}\" is not a field of {}; its values are ignored.",
+                                ferry_findings::clip(name),
+                                self.entity_name().unwrap_or("this sheet")
+                            ),
                         )
                         .entity_opt(self.entity_name())
                         .field(&ferry_findings::clip(name))
@@ -163,7 +194,12 @@ impl Sheet {
             visitor.finding(Finding::new(
                 Code::UnknownField,
                 self.location(1, None),
-                format!("{} more unknown columns in {} \"{}\" are ignored.", unknown - MAX_UNKNOWN_WARNINGS, self.what(), self.display_name()),
+                format!(
+                    "{} more unknown columns in {} \"{}\" are ignored.",
+                    unknown - MAX_UNKNOWN_WARNINGS,
+                    self.what(),
+                    self.display_name()
+                ),
             ))?;
         }
         self.columns = columns;
@@ -185,15 +221,35 @@ impl Sheet {
     }
 
     /// Turns one data row (non-empty cells, in column order) into a record, an option or findings.
-    pub fn row(&mut self, row: u64, cells: Vec<(u32, RawValue)>, limits: &Limits, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
-        let cells: Vec<(u32, RawValue)> = cells.into_iter().filter_map(|(c, v)| normalize(v).map(|v| (c, v))).collect();
+    pub fn row(
+        &mut self,
+        row: u64,
+        cells: Vec<(u32, RawValue)>,
+        limits: &Limits,
+        visitor: &mut dyn Visitor,
+    ) -> Result<(), SourceError> {
+        let cells: Vec<(u32, RawValue)> = cells
+            .into_iter()
+            .filter_map(|(c, v)| normalize(v).map(|v| (c, v)))
+            .collect();
         if cells.is_empty() {
             return Ok(());
         }
-        let role = |c: u32| self.columns.get(c as usize).cloned().unwrap_or(ColumnRole::NoHeader);
+        let role = |c: u32| {
+            self.columns
+                .get(c as usize)
+                .cloned()
+                .unwrap_or(ColumnRole::NoHeader)
+        };
         if let SheetKind::Options = self.kind {
-            let name = cells.iter().find(|(c, _)| role(*c) == ColumnRole::OptName).map(|(_, v)| v.display());
-            let value = cells.iter().find(|(c, _)| role(*c) == ColumnRole::OptValue).map(|(c, v)| (*c, v.clone()));
+            let name = cells
+                .iter()
+                .find(|(c, _)| role(*c) == ColumnRole::OptName)
+                .map(|(_, v)| v.display());
+            let value = cells
+                .iter()
+                .find(|(c, _)| role(*c) == ColumnRole::OptValue)
+                .map(|(c, v)| (*c, v.clone()));
             if let Some(name) = name {
                 let (col, value) = value.unwrap_or((1, RawValue::Text(String::new())));
                 visitor.option(name, value, self.location(row, Some(col)))?;
@@ -238,14 +294,21 @@ impl Sheet {
                 ColumnRole::Field(name) => match entity.field(name) {
                     Some(fid) => {
                         let v = bound(v, limits);
-                        fields.push(RawField { field: fid, value: v, column: Some(self.column(c)) });
+                        fields.push(RawField {
+                            field: fid,
+                            value: v,
+                            column: Some(self.column(c)),
+                        });
                     }
                     None => {
                         visitor.finding(
                             Finding::new(
                                 Code::FieldNotForType,
                                 self.location(row, Some(c)),
-                                format!("{} has no field \"{name}\"; the value is ignored.", entity.name),
+                                format!(
+                                    "{} has no field \"{name}\"; the value is ignored.",
+                                    entity.name
+                                ),
                             )
                             .entity(entity.name)
                             .field(name),
@@ -273,7 +336,14 @@ impl Sheet {
     }
 
     /// Applies CloseInvoice inheritance and hands the record on.
-    pub fn finish(&mut self, entity: EntityId, location: Location, mut fields: Vec<RawField>, broken: bool, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
+    pub fn finish(
+        &mut self,
+        entity: EntityId,
+        location: Location,
+        mut fields: Vec<RawField>,
+        broken: bool,
+        visitor: &mut dyn Visitor,
+    ) -> Result<(), SourceError> {
         let e = cat::by_id(entity);
         if e.is_ledger() {
             let user = e.field("User").expect("ledger records have User");
@@ -281,13 +351,22 @@ impl Sheet {
                 Some(f) => self.last_ledger_user = Some(f.value.clone()),
                 None if e.name == "CloseInvoice" => {
                     if let Some(v) = &self.last_ledger_user {
-                        fields.push(RawField { field: user, value: v.clone(), column: None });
+                        fields.push(RawField {
+                            field: user,
+                            value: v.clone(),
+                            column: None,
+                        });
                     }
                 }
                 None => {}
             }
         }
-        visitor.record(RawRecord { entity, location, fields, broken })
+        visitor.record(RawRecord {
+            entity,
+            location,
+            fields,
+            broken,
+        })
     }
 }
 
@@ -318,7 +397,10 @@ pub(crate) fn bound(v: RawValue, limits: &Limits) -> RawValue {
     match v {
         RawValue::Text(s) if s.len() > limits.max_value_bytes => {
             let head: String = s.chars().take(ferry_findings::MAX_FINDING_VALUE).collect();
-            RawValue::TooLong { bytes: s.len(), head }
+            RawValue::TooLong {
+                bytes: s.len(),
+                head,
+            }
         }
         v => v,
     }

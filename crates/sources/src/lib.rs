@@ -10,12 +10,9 @@ mod lines;
 mod xlsx;
 mod xml;
 
-
 use ferry_catalogue::{EntityId, FieldId};
 use ferry_findings::{Column, Finding, Location};
 use std::path::{Path, PathBuf};
-
-
 
 /// A value as the container gave it, before any parsing.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,13 +22,20 @@ pub enum RawValue {
     Number(f64),
     Bool(bool),
     /// A workbook cell with a date format, already converted from the workbook's date system.
-    DateTime { date: (i32, u32, u32), time: (u32, u32, u32), whole_day: bool },
+    DateTime {
+        date: (i32, u32, u32),
+        time: (u32, u32, u32),
+        whole_day: bool,
+    },
     /// A formula cell with no cached value.
     FormulaNoValue,
     /// An Excel error value (`#N/A`, `#DIV/0!` …).
     CellError(String),
     /// A value over the reader's size limit: only its length and first characters are kept.
-    TooLong { bytes: usize, head: String },
+    TooLong {
+        bytes: usize,
+        head: String,
+    },
 }
 
 impl RawValue {
@@ -41,7 +45,11 @@ impl RawValue {
             RawValue::Text(s) => s.clone(),
             RawValue::Number(n) => format!("{n}"),
             RawValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
-            RawValue::DateTime { date: (y, m, d), time: (h, mi, s), whole_day } => {
+            RawValue::DateTime {
+                date: (y, m, d),
+                time: (h, mi, s),
+                whole_day,
+            } => {
                 if *whole_day {
                     format!("{y:04}-{m:02}-{d:02}")
                 } else {
@@ -85,7 +93,12 @@ pub trait Visitor {
     fn record(&mut self, record: RawRecord) -> Result<(), SourceError>;
     fn finding(&mut self, finding: Finding) -> Result<(), SourceError>;
     /// A row of an `Options` sheet / `Options.csv`.
-    fn option(&mut self, name: String, value: RawValue, location: Location) -> Result<(), SourceError>;
+    fn option(
+        &mut self,
+        name: String,
+        value: RawValue,
+        location: Location,
+    ) -> Result<(), SourceError>;
 }
 
 /// Bounds on what a reader accepts, so that no input can exhaust time or memory.
@@ -131,7 +144,10 @@ pub struct ReadOptions {
 #[non_exhaustive]
 pub enum SourceError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{location}: {message}")]
     Malformed { location: String, message: String },
     #[error("{path}: {message}")]
@@ -142,7 +158,10 @@ pub enum SourceError {
 
 impl SourceError {
     pub fn malformed(location: impl Into<String>, message: impl Into<String>) -> SourceError {
-        SourceError::Malformed { location: location.into(), message: message.into() }
+        SourceError::Malformed {
+            location: location.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -168,12 +187,18 @@ impl Container {
 
 /// Decides the container of an input from what it is (folder) or its first bytes.
 pub fn detect(path: &Path) -> Result<Container, SourceError> {
-    let io = |e| SourceError::Io { path: path.display().to_string(), source: e };
+    let io = |e| SourceError::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     if meta.is_dir() {
         return Ok(Container::CsvFolder);
     }
-    let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
     match ext.as_deref() {
         Some("xml") => return Ok(Container::Xml),
         Some("xlsx") | Some("xlsm") => return Ok(Container::Xlsx),
@@ -182,7 +207,9 @@ pub fn detect(path: &Path) -> Result<Container, SourceError> {
     }
     use std::io::Read;
     let mut head = [0u8; 512];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(io)?;
     let head = &head[..n];
     if head.starts_with(b"PK") {
         return Ok(Container::Xlsx);
@@ -198,13 +225,22 @@ pub fn detect(path: &Path) -> Result<Container, SourceError> {
 }
 
 /// Reads one input, reporting every record, finding and option to `visitor`.
-pub fn read_input(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -> Result<Container, SourceError> {
+pub fn read_input(
+    path: &Path,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<Container, SourceError> {
     let container = detect(path)?;
     match container {
         Container::Xml => xml::read(path, opts, visitor)?,
         Container::Xlsx => xlsx::read(path, opts, visitor)?,
         Container::CsvFolder => csv_folder::read_folder(path, opts, visitor)?,
-        Container::CsvFile => csv_folder::read_files(&[PathBuf::from(path)], path.display().to_string().as_str(), opts, visitor)?,
+        Container::CsvFile => csv_folder::read_files(
+            &[PathBuf::from(path)],
+            path.display().to_string().as_str(),
+            opts,
+            visitor,
+        )?,
     }
     Ok(container)
 }

@@ -18,7 +18,13 @@ pub(crate) struct LineCounter<R> {
 
 impl<R: Read> LineCounter<R> {
     pub fn new(inner: R) -> Self {
-        LineCounter { inner, offset: 0, newlines: RefCell::new(VecDeque::new()), line: Cell::new(1), line_start: Cell::new(0) }
+        LineCounter {
+            inner,
+            offset: 0,
+            newlines: RefCell::new(VecDeque::new()),
+            line: Cell::new(1),
+            line_start: Cell::new(0),
+        }
     }
 
     /// Line (1-based) and byte column (1-based) of `pos`; `pos` never decreases between calls.
@@ -32,7 +38,10 @@ impl<R: Read> LineCounter<R> {
             self.line.set(self.line.get() + 1);
             self.line_start.set(o + 1);
         }
-        (self.line.get(), pos.saturating_sub(self.line_start.get()) + 1)
+        (
+            self.line.get(),
+            pos.saturating_sub(self.line_start.get()) + 1,
+        )
     }
 }
 
@@ -49,7 +58,10 @@ impl<R: Read> Read for LineCounter<R> {
 }
 
 fn memchr_iter(buf: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    buf.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
+    buf.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
 }
 
 #[cfg(test)]

@@ -13,32 +13,55 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-pub(crate) fn read(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
+pub(crate) fn read(
+    path: &Path,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<(), SourceError> {
     let shown: Arc<str> = path.display().to_string().into();
     precheck(path, &shown, opts)?;
     // calamine is third-party code facing hostile bytes: a panic inside it must end as a clear
     // error on this input, never as a crash of the run.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(path, &shown, opts, visitor)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_sheets(path, &shown, opts, visitor)
+    }));
     match result {
         Ok(r) => r,
-        Err(_) => Err(SourceError::malformed(shown.to_string(), "the workbook is damaged: the xlsx reader could not parse it")),
+        Err(_) => Err(SourceError::malformed(
+            shown.to_string(),
+            "the workbook is damaged: the xlsx reader could not parse it",
+        )),
     }
 }
 
 fn bad_workbook(shown: &str, e: impl std::fmt::Display) -> SourceError {
-    SourceError::malformed(shown.to_string(), format!("not a readable workbook (.xlsx): {e}"))
+    SourceError::malformed(
+        shown.to_string(),
+        format!("not a readable workbook (.xlsx): {e}"),
+    )
 }
 
 /// Checks the zip directory before anything is inflated: it must be a workbook, and no part
 /// may inflate beyond the limits.
 fn precheck(path: &Path, shown: &str, opts: &ReadOptions) -> Result<(), SourceError> {
-    let file = File::open(path).map_err(|e| SourceError::Io { path: shown.to_string(), source: e })?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad_workbook(shown, format!("the zip container is damaged or truncated ({e})")))?;
+    let file = File::open(path).map_err(|e| SourceError::Io {
+        path: shown.to_string(),
+        source: e,
+    })?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
+        bad_workbook(
+            shown,
+            format!("the zip container is damaged or truncated ({e})"),
+        )
+    })?;
     let mut has_workbook = false;
     let mut sst: Option<(String, u64)> = None;
     for i in 0..zip.len() {
         let entry = zip.by_index_raw(i).map_err(|e| bad_workbook(shown, e))?;
-        let name = entry.name().map_err(|e| bad_workbook(shown, e))?.to_string();
+        let name = entry
+            .name()
+            .map_err(|e| bad_workbook(shown, e))?
+            .to_string();
         let size = entry.size();
         if name.ends_with("workbook.xml") {
             has_workbook = true;
@@ -63,13 +86,21 @@ fn precheck(path: &Path, shown: &str, opts: &ReadOptions) -> Result<(), SourceEr
         if size > opts.limits.max_shared_strings_bytes {
             return Err(SourceError::Refused {
                 path: shown.to_string(),
-                message: format!("the shared strings inflate to {size} bytes, over the limit of {} bytes", opts.limits.max_shared_strings_bytes),
+                message: format!(
+                    "the shared strings inflate to {size} bytes, over the limit of {} bytes",
+                    opts.limits.max_shared_strings_bytes
+                ),
             });
         }
         let mut head = Vec::with_capacity(4096);
         let entry = zip.by_name(&name).map_err(|e| bad_workbook(shown, e))?;
-        entry.take(4096).read_to_end(&mut head).map_err(|e| bad_workbook(shown, e))?;
-        if let Some(claimed) = attr_number(&head, b"uniqueCount=\"").or_else(|| attr_number(&head, b"count=\"")) {
+        entry
+            .take(4096)
+            .read_to_end(&mut head)
+            .map_err(|e| bad_workbook(shown, e))?;
+        if let Some(claimed) =
+            attr_number(&head, b"uniqueCount=\"").or_else(|| attr_number(&head, b"count=\""))
+        {
             // Every entry takes at least `<si/>` (5 bytes); a larger claim is a lie calamine would trust.
             if claimed > size / 5 + 16 {
                 return Err(SourceError::Refused {
@@ -84,12 +115,24 @@ fn precheck(path: &Path, shown: &str, opts: &ReadOptions) -> Result<(), SourceEr
 
 fn attr_number(head: &[u8], attr: &[u8]) -> Option<u64> {
     let at = head.windows(attr.len()).position(|w| w == attr)? + attr.len();
-    let digits: Vec<u8> = head[at..].iter().take_while(|b| b.is_ascii_digit()).copied().collect();
+    let digits: Vec<u8> = head[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
     std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
-fn read_sheets(path: &Path, shown: &Arc<str>, opts: &ReadOptions, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
-    let file = File::open(path).map_err(|e| SourceError::Io { path: shown.to_string(), source: e })?;
+fn read_sheets(
+    path: &Path,
+    shown: &Arc<str>,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<(), SourceError> {
+    let file = File::open(path).map_err(|e| SourceError::Io {
+        path: shown.to_string(),
+        source: e,
+    })?;
     let mut wb: Xlsx<_> = Xlsx::new(BufReader::new(file)).map_err(|e| bad_workbook(shown, e))?;
     let names = wb.sheet_names();
     // Non-ledger sheets in workbook order, then Ledger, then the separate ledger sheets (SPEC §2).
@@ -111,19 +154,31 @@ fn read_sheets(path: &Path, shown: &Arc<str>, opts: &ReadOptions, visitor: &mut 
         match kind {
             SheetKind::Ignored => continue,
             SheetKind::Unknown => {
-                let loc = Location { file: shown.clone(), sheet: Some(sheet_name), row: 1, column: None };
-                visitor.finding(emit::unknown_entity(&name, loc, "Sheet"))?;
+                let loc = Location {
+                    file: shown.clone(),
+                    sheet: Some(sheet_name),
+                    row: 1,
+                    column: None,
+                };
+                visitor.finding(emit::unknown_entity(&name, loc))?;
                 continue;
             }
             _ => {}
         }
         let mut sheet = Sheet::new(shown.clone(), Some(sheet_name.clone()), kind, true);
-        let mut cells_reader = wb.worksheet_cells_reader(&name).map_err(|e| bad_workbook(shown, format!("sheet {name}: {e}")))?;
+        let mut cells_reader = wb
+            .worksheet_cells_reader(&name)
+            .map_err(|e| bad_workbook(shown, format!("sheet {name}: {e}")))?;
         let mut row_cells: Vec<(u32, RawValue)> = Vec::new();
         let mut current_row: Option<u32> = None;
         let mut header_done = false;
         let mut skip_sheet = false;
-        let mut flush = |row: u32, cells: Vec<(u32, RawValue)>, header_done: &mut bool, skip: &mut bool, visitor: &mut dyn Visitor| -> Result<(), SourceError> {
+        let mut flush = |row: u32,
+                         cells: Vec<(u32, RawValue)>,
+                         header_done: &mut bool,
+                         skip: &mut bool,
+                         visitor: &mut dyn Visitor|
+         -> Result<(), SourceError> {
             if *skip {
                 return Ok(());
             }
@@ -138,7 +193,8 @@ fn read_sheets(path: &Path, shown: &Arc<str>, opts: &ReadOptions, visitor: &mut 
                     *skip = true;
                     return Ok(());
                 }
-                let header: Vec<(u32, String)> = cells.into_iter().map(|(c, v)| (c, v.display())).collect();
+                let header: Vec<(u32, String)> =
+                    cells.into_iter().map(|(c, v)| (c, v.display())).collect();
                 if !sheet.set_header(&header, visitor)? {
                     *skip = true;
                 }
@@ -148,12 +204,20 @@ fn read_sheets(path: &Path, shown: &Arc<str>, opts: &ReadOptions, visitor: &mut 
             sheet.row(row as u64 + 1, cells, &opts.limits, visitor)
         };
         loop {
-            let cell = cells_reader.next_cell_with_formula().map_err(|e| bad_workbook(shown, format!("sheet {name}: {e}")))?;
+            let cell = cells_reader
+                .next_cell_with_formula()
+                .map_err(|e| bad_workbook(shown, format!("sheet {name}: {e}")))?;
             let Some(cell) = cell else { break };
             let (r, c) = cell.pos;
             if current_row != Some(r) {
                 if let Some(prev) = current_row {
-                    flush(prev, std::mem::take(&mut row_cells), &mut header_done, &mut skip_sheet, visitor)?;
+                    flush(
+                        prev,
+                        std::mem::take(&mut row_cells),
+                        &mut header_done,
+                        &mut skip_sheet,
+                        visitor,
+                    )?;
                 }
                 current_row = Some(r);
             }
@@ -178,11 +242,26 @@ fn read_sheets(path: &Path, shown: &Arc<str>, opts: &ReadOptions, visitor: &mut 
             }
         }
         if let Some(prev) = current_row {
-            flush(prev, std::mem::take(&mut row_cells), &mut header_done, &mut skip_sheet, visitor)?;
+            flush(
+                prev,
+                std::mem::take(&mut row_cells),
+                &mut header_done,
+                &mut skip_sheet,
+                visitor,
+            )?;
         }
     }
     if !any_records {
-        visitor.finding(Finding::new(Code::EmptyInput, Location { file: shown.clone(), sheet: None, row: 1, column: None }, "The workbook holds no records."))?;
+        visitor.finding(Finding::new(
+            Code::EmptyInput,
+            Location {
+                file: shown.clone(),
+                sheet: None,
+                row: 1,
+                column: None,
+            },
+            "The workbook holds no records.",
+        ))?;
     }
     Ok(())
 }
@@ -194,7 +273,11 @@ fn excel_date(d: &calamine::ExcelDateTime) -> RawValue {
         Some(dt) => {
             use chrono::{Datelike, Timelike};
             // Round to the nearest second (Excel stores times as fractions of a day).
-            let dt = if dt.nanosecond() >= 500_000_000 { dt + chrono::Duration::milliseconds(1000 - (dt.nanosecond() / 1_000_000) as i64) } else { dt };
+            let dt = if dt.nanosecond() >= 500_000_000 {
+                dt + chrono::Duration::milliseconds(1000 - (dt.nanosecond() / 1_000_000) as i64)
+            } else {
+                dt
+            };
             RawValue::DateTime {
                 date: (dt.year(), dt.month(), dt.day()),
                 time: (dt.hour(), dt.minute(), dt.second()),

@@ -15,10 +15,18 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
-pub(crate) fn read(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -> Result<(), SourceError> {
+pub(crate) fn read(
+    path: &Path,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<(), SourceError> {
     let shown: Arc<str> = path.display().to_string().into();
-    let file = File::open(path).map_err(|e| SourceError::Io { path: shown.to_string(), source: e })?;
-    let mut reader = Reader::from_reader(BufReader::with_capacity(64 * 1024, LineCounter::new(file)));
+    let file = File::open(path).map_err(|e| SourceError::Io {
+        path: shown.to_string(),
+        source: e,
+    })?;
+    let mut reader =
+        Reader::from_reader(BufReader::with_capacity(64 * 1024, LineCounter::new(file)));
     {
         let c = reader.config_mut();
         c.check_end_names = true;
@@ -27,7 +35,9 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -
         c.trim_text_end = false;
     }
     let limits = &opts.limits;
-    let here = |reader: &Reader<BufReader<LineCounter<File>>>, pos: u64| -> (u64, u64) { reader.get_ref().get_ref().locate(pos) };
+    let here = |reader: &Reader<BufReader<LineCounter<File>>>, pos: u64| -> (u64, u64) {
+        reader.get_ref().get_ref().locate(pos)
+    };
     let at = |line: u64, col: u64| format!("{shown}:{line}:{col}");
 
     let mut buf = Vec::with_capacity(4096);
@@ -47,14 +57,21 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -
             Ok(e) => e,
             Err(e) => {
                 let (line, col) = here(&reader, reader.error_position());
-                return Err(SourceError::malformed(at(line, col), format!("not well-formed XML: {e}")));
+                return Err(SourceError::malformed(
+                    at(line, col),
+                    format!("not well-formed XML: {e}"),
+                ));
             }
         };
         match event {
             Event::DocType(d) => {
                 let text: String = d.as_ref().to_string();
                 let upper = text.to_ascii_uppercase();
-                if upper.contains("ENTITY") || upper.contains("SYSTEM") || upper.contains("PUBLIC") || text.contains('[') {
+                if upper.contains("ENTITY")
+                    || upper.contains("SYSTEM")
+                    || upper.contains("PUBLIC")
+                    || text.contains('[')
+                {
                     let (line, col) = here(&reader, start);
                     return Err(SourceError::Refused {
                         path: format!("{shown}:{line}:{col}"),
@@ -66,21 +83,39 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -
                 let (line, col) = here(&reader, start);
                 let name: String = r.as_ref().to_string();
                 if depth < 2 {
-                    return Err(SourceError::malformed(at(line, col), format!("entity reference &{name}; outside any record")));
+                    return Err(SourceError::malformed(
+                        at(line, col),
+                        format!("entity reference &{name}; outside any record"),
+                    ));
                 }
             }
             ev @ (Event::Start(_) | Event::Empty(_)) => {
                 let is_start = matches!(ev, Event::Start(_));
-                let (Event::Start(e) | Event::Empty(e)) = ev else { unreachable!("matched above") };
+                let (Event::Start(e) | Event::Empty(e)) = ev else {
+                    unreachable!("matched above")
+                };
                 let (line, col) = here(&reader, start);
                 if depth == 0 {
                     if seen_root {
-                        return Err(SourceError::malformed(at(line, col), "a second root element; an XML file has exactly one"));
+                        return Err(SourceError::malformed(
+                            at(line, col),
+                            "a second root element; an XML file has exactly one",
+                        ));
                     }
                     seen_root = true;
                 } else if depth == 1 {
                     records += 1;
-                    read_record(&e, line, col, &shown, &mut sheet, opts, visitor, &mut warned_unknown_types, &mut warned_fields)?;
+                    read_record(
+                        &e,
+                        line,
+                        col,
+                        &shown,
+                        &mut sheet,
+                        opts,
+                        visitor,
+                        &mut warned_unknown_types,
+                        &mut warned_fields,
+                    )?;
                 } else if !warned_nested {
                     warned_nested = true;
                     visitor.finding(Finding::new(
@@ -95,7 +130,10 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -
                     if depth > limits.max_xml_depth {
                         return Err(SourceError::malformed(
                             at(line, col),
-                            format!("XML nested deeper than {} levels; records are the root's children", limits.max_xml_depth),
+                            format!(
+                                "XML nested deeper than {} levels; records are the root's children",
+                                limits.max_xml_depth
+                            ),
                         ));
                     }
                 }
@@ -106,24 +144,42 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions, visitor: &mut dyn Visitor) -
             Event::Text(t) => {
                 if depth == 0 && t.as_ref().chars().any(|c| !c.is_whitespace()) {
                     let (line, col) = here(&reader, start);
-                    return Err(SourceError::malformed(at(line, col), "text outside the root element: this is not an XML document"));
+                    return Err(SourceError::malformed(
+                        at(line, col),
+                        "text outside the root element: this is not an XML document",
+                    ));
                 }
             }
             Event::CData(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
             Event::Eof => {
                 if depth > 0 {
                     let (line, col) = here(&reader, reader.buffer_position());
-                    return Err(SourceError::malformed(at(line, col), "the file ends inside an element (truncated?)"));
+                    return Err(SourceError::malformed(
+                        at(line, col),
+                        "the file ends inside an element (truncated?)",
+                    ));
                 }
                 if !seen_root {
-                    return Err(SourceError::malformed(at(1, 1), "the file is empty or holds no XML element"));
+                    return Err(SourceError::malformed(
+                        at(1, 1),
+                        "the file is empty or holds no XML element",
+                    ));
                 }
                 break;
             }
         }
     }
     if records == 0 {
-        visitor.finding(Finding::new(Code::EmptyInput, Location { file: shown, sheet: None, row: 1, column: None }, "The XML file holds no records."))?;
+        visitor.finding(Finding::new(
+            Code::EmptyInput,
+            Location {
+                file: shown,
+                sheet: None,
+                row: 1,
+                column: None,
+            },
+            "The XML file holds no records.",
+        ))?;
     }
     Ok(())
 }
@@ -140,7 +196,12 @@ fn read_record(
     warned_types: &mut HashSet<String>,
     warned_fields: &mut HashSet<(u16, String)>,
 ) -> Result<(), SourceError> {
-    let location = Location { file: shown.clone(), sheet: None, row: line, column: Some(Column::Number(col as u32)) };
+    let location = Location {
+        file: shown.clone(),
+        sheet: None,
+        row: line,
+        column: Some(Column::Number(col as u32)),
+    };
     let at = || format!("{shown}:{line}:{col}");
     let qname = e.name();
     let name: &str = qname.as_ref();
@@ -149,7 +210,7 @@ fn read_record(
         SheetKind::Ignored => return Ok(()),
         _ => {
             if warned_types.insert(name.to_string()) {
-                visitor.finding(emit::unknown_entity(name, location, "Element"))?;
+                visitor.finding(emit::unknown_entity(name, location))?;
             }
             return Ok(());
         }
@@ -167,14 +228,18 @@ fn read_record(
                     Finding::new(
                         Code::TooManyFields,
                         location.clone(),
-                        format!("The element has more than {} attributes; the record is rejected.", opts.limits.max_fields),
+                        format!(
+                            "The element has more than {} attributes; the record is rejected.",
+                            opts.limits.max_fields
+                        ),
                     )
                     .entity(ent.name),
                 )?;
             }
             continue;
         }
-        let attr = attr.map_err(|err| SourceError::malformed(at(), format!("bad attribute: {err}")))?;
+        let attr =
+            attr.map_err(|err| SourceError::malformed(at(), format!("bad attribute: {err}")))?;
         let key = attr.key.as_ref();
         let key: &str = key;
         let fid = emit::field_of(entity, key);
@@ -182,23 +247,48 @@ fn read_record(
             if warned_fields.insert((entity, key.to_string())) {
                 let k = key.to_string();
                 visitor.finding(
-                    Finding::new(Code::UnknownField, location.clone(), format!("Attribute \"{}\" is not a field of {}; its values are ignored.", ferry_findings::clip(&k), ent.name))
-                        .entity(ent.name)
-                        .field(&ferry_findings::clip(&k))
-                        .hint(cat::suggest(&k, ent.fields.iter().map(|f| f.name)).map(cat::did_you_mean)),
+                    Finding::new(
+                        Code::UnknownField,
+                        location.clone(),
+                        format!(
+                            "\"{}\" is not a field of {}; its values are ignored.",
+                            ferry_findings::clip(&k),
+                            ent.name
+                        ),
+                    )
+                    .entity(ent.name)
+                    .field(&ferry_findings::clip(&k))
+                    .hint(
+                        cat::suggest(&k, ent.fields.iter().map(|f| f.name)).map(cat::did_you_mean),
+                    ),
                 )?;
             }
             continue;
         };
         if fields.iter().any(|f: &RawField| f.field == fid) {
-            return Err(SourceError::malformed(at(), format!("attribute {} appears twice", ent.fields[fid as usize].name)));
+            return Err(SourceError::malformed(
+                at(),
+                format!("attribute {} appears twice", ent.fields[fid as usize].name),
+            ));
         }
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|err| SourceError::malformed(at(), format!("bad value of attribute {}: {err}", ent.fields[fid as usize].name)))?;
+            .map_err(|err| {
+                SourceError::malformed(
+                    at(),
+                    format!(
+                        "bad value of attribute {}: {err}",
+                        ent.fields[fid as usize].name
+                    ),
+                )
+            })?;
         let value = RawValue::Text(value.into_owned());
         if let Some(v) = emit::normalize(value) {
-            fields.push(RawField { field: fid, value: emit::bound(v, &opts.limits), column: Some(Column::Number(col as u32)) });
+            fields.push(RawField {
+                field: fid,
+                value: emit::bound(v, &opts.limits),
+                column: Some(Column::Number(col as u32)),
+            });
         }
     }
     sheet.finish(entity, location, fields, broken, visitor)

@@ -32,7 +32,9 @@ impl rusqlite::types::FromSql for Cell {
             ValueRef::Null => Cell::Null,
             ValueRef::Integer(i) => Cell::Int(i),
             ValueRef::Real(f) => Cell::Text(f.to_string()),
-            ValueRef::Text(t) | ValueRef::Blob(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                Cell::Text(String::from_utf8_lossy(t).into_owned())
+            }
         })
     }
 }
@@ -52,7 +54,14 @@ pub fn money_from_e4(i: i64) -> Decimal {
 
 /// The column names of an entity's fields, in table order.
 pub fn field_column_names(e: &Entity) -> Vec<String> {
-    e.fields.iter().flat_map(|f| field_columns(f.kind, &f.column()).into_iter().map(|(c, _)| c)).collect()
+    e.fields
+        .iter()
+        .flat_map(|f| {
+            field_columns(f.kind, &f.column())
+                .into_iter()
+                .map(|(c, _)| c)
+        })
+        .collect()
 }
 
 /// A record's values as cells, in table order.
@@ -110,8 +119,14 @@ pub fn to_texts(e: &Entity, cells: &[Cell]) -> Vec<Option<String>> {
         out.push(match (f.kind, c) {
             (_, None) | (_, Some(Cell::Null)) => None,
             (Kind::Money(_), Some(Cell::Int(m))) => Some(money_text(money_from_e4(*m))),
-            (Kind::Bool, Some(Cell::Int(b))) => Some(if *b != 0 { "true" } else { "false" }.to_string()),
-            (Kind::Decimal(_), Some(Cell::Text(t))) => Some(t.parse::<Decimal>().map(decimal_text).unwrap_or_else(|_| t.clone())),
+            (Kind::Bool, Some(Cell::Int(b))) => {
+                Some(if *b != 0 { "true" } else { "false" }.to_string())
+            }
+            (Kind::Decimal(_), Some(Cell::Text(t))) => Some(
+                t.parse::<Decimal>()
+                    .map(decimal_text)
+                    .unwrap_or_else(|_| t.clone()),
+            ),
             (_, Some(Cell::Int(n))) => Some(n.to_string()),
             (_, Some(Cell::Text(t))) => Some(t.clone()),
         });

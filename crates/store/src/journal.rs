@@ -7,7 +7,9 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 pub fn now() -> String {
-    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    chrono::Local::now()
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,7 +111,13 @@ fn pid_alive(pid: i64) -> bool {
 
 impl Target {
     /// Records a new run (committed at once, so it survives a rollback of the run's data).
-    pub fn create_run(&self, mode: RunMode, inputs: &serde_json::Value, options: &serde_json::Value, input_hash: &str) -> Result<i64> {
+    pub fn create_run(
+        &self,
+        mode: RunMode,
+        inputs: &serde_json::Value,
+        options: &serde_json::Value,
+        input_hash: &str,
+    ) -> Result<i64> {
         self.conn.execute(
             "INSERT INTO run (mode, status, started_at, inputs, options, input_hash, pid) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6)",
             params![mode.as_str(), now(), inputs.to_string(), options.to_string(), input_hash, std::process::id() as i64],
@@ -118,12 +126,19 @@ impl Target {
     }
 
     pub fn set_run_options(&self, run: i64, options: &str) -> Result<()> {
-        self.conn.execute("UPDATE run SET options = ?2 WHERE id = ?1", params![run, options])?;
+        self.conn.execute(
+            "UPDATE run SET options = ?2 WHERE id = ?1",
+            params![run, options],
+        )?;
         Ok(())
     }
 
     pub fn checkpoint(&self, run: i64, phase: i64, seq: i64) -> Result<()> {
-        self.conn.prepare_cached("UPDATE run SET checkpoint_phase = ?2, checkpoint_seq = ?3 WHERE id = ?1")?.execute(params![run, phase, seq])?;
+        self.conn
+            .prepare_cached(
+                "UPDATE run SET checkpoint_phase = ?2, checkpoint_seq = ?3 WHERE id = ?1",
+            )?
+            .execute(params![run, phase, seq])?;
         Ok(())
     }
 
@@ -152,15 +167,30 @@ impl Target {
     }
 
     pub fn set_counts(&self, run: i64, counts: &[(&str, Counts)]) -> Result<()> {
-        self.conn.execute("DELETE FROM run_count WHERE run_id = ?1", [run])?;
+        self.conn
+            .execute("DELETE FROM run_count WHERE run_id = ?1", [run])?;
         let mut st = self.conn.prepare_cached("INSERT INTO run_count (run_id, entity, read, imported, updated, skipped, rejected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
         for (e, c) in counts {
-            st.execute(params![run, e, c.read as i64, c.imported as i64, c.updated as i64, c.skipped as i64, c.rejected as i64])?;
+            st.execute(params![
+                run,
+                e,
+                c.read as i64,
+                c.imported as i64,
+                c.updated as i64,
+                c.skipped as i64,
+                c.rejected as i64
+            ])?;
         }
         Ok(())
     }
 
-    pub fn finish_run(&self, run: i64, status: RunStatus, error: Option<&str>, totals: (u64, u64, u64)) -> Result<()> {
+    pub fn finish_run(
+        &self,
+        run: i64,
+        status: RunStatus,
+        error: Option<&str>,
+        totals: (u64, u64, u64),
+    ) -> Result<()> {
         self.conn.execute(
             "UPDATE run SET status = ?2, finished_at = ?3, error = ?4, errors = ?5, warnings = ?6, infos = ?7 WHERE id = ?1",
             params![run, status.as_str(), now(), error, totals.0 as i64, totals.1 as i64, totals.2 as i64],
@@ -169,7 +199,14 @@ impl Target {
     }
 
     /// Records a row's prior state before an update (for rollback).
-    pub fn record_change(&self, run: i64, entity: &str, row_id: i64, action: &str, before: Option<&str>) -> Result<()> {
+    pub fn record_change(
+        &self,
+        run: i64,
+        entity: &str,
+        row_id: i64,
+        action: &str,
+        before: Option<&str>,
+    ) -> Result<()> {
         self.conn
             .prepare_cached("INSERT INTO run_change (run_id, entity, row_id, action, before) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![run, entity, row_id, action, before])?;
@@ -203,13 +240,23 @@ impl Target {
     const RUN_COLS: &'static str = "id, mode, status, started_at, finished_at, inputs, options, input_hash, error, errors, warnings, infos, pid";
 
     pub fn runs(&self) -> Result<Vec<RunInfo>> {
-        let mut st = self.conn.prepare(&format!("SELECT {} FROM run ORDER BY id", Self::RUN_COLS))?;
+        let mut st = self
+            .conn
+            .prepare(&format!("SELECT {} FROM run ORDER BY id", Self::RUN_COLS))?;
         let rows = st.query_map([], Self::run_from_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::from)
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(StoreError::from)
     }
 
     pub fn run(&self, id: i64) -> Result<Option<RunInfo>> {
-        Ok(self.conn.query_row(&format!("SELECT {} FROM run WHERE id = ?1", Self::RUN_COLS), [id], Self::run_from_row).optional()?)
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {} FROM run WHERE id = ?1", Self::RUN_COLS),
+                [id],
+                Self::run_from_row,
+            )
+            .optional()?)
     }
 
     pub fn counts(&self, run: i64) -> Result<Vec<(String, Counts)>> {
@@ -226,11 +273,16 @@ impl Target {
                 },
             ))
         })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(StoreError::from)
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(StoreError::from)
     }
 
     /// A run's findings in the order they were found.
-    pub fn findings(&self, run: i64, mut f: impl FnMut(Finding) -> std::io::Result<()>) -> Result<()> {
+    pub fn findings(
+        &self,
+        run: i64,
+        mut f: impl FnMut(Finding) -> std::io::Result<()>,
+    ) -> Result<()> {
         let mut st = self.conn.prepare(
             "SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1 ORDER BY seq",
         )?;

@@ -7,9 +7,9 @@ pub mod journal;
 pub mod schema;
 
 pub use cells::Cell;
+use ferry_catalogue::{Entity, INIT_DATA};
 /// Parameters for [`Target::execute`] and [`Target::query_i64`].
 pub use rusqlite::ToSql as ToSqlParam;
-use ferry_catalogue::{Entity, INIT_DATA};
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 use schema::{quote, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
@@ -23,7 +23,11 @@ pub enum StoreError {
     #[error("{0} is not a Ferry target (no schema version); create a new one with `ferry init`")]
     NotATarget(String),
     #[error("the target {path} has schema version {found}, this Ferry needs version {wanted}; upgrade it with `ferry upgrade apply --db {path}`")]
-    VersionMismatch { path: String, found: i64, wanted: i64 },
+    VersionMismatch {
+        path: String,
+        found: i64,
+        wanted: i64,
+    },
     #[error("the target is busy: another program or run holds it ({0})")]
     Busy(String),
     #[error("the target is read-only ({0})")]
@@ -44,7 +48,9 @@ impl StoreError {
         let text = e.to_string();
         match e.sqlite_error_code() {
             Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => StoreError::Busy(text),
-            Some(C::ReadOnly) | Some(C::CannotOpen) | Some(C::PermissionDenied) => StoreError::ReadOnly(text),
+            Some(C::ReadOnly) | Some(C::CannotOpen) | Some(C::PermissionDenied) => {
+                StoreError::ReadOnly(text)
+            }
             Some(C::DiskFull) => StoreError::DiskFull(text),
             Some(C::DatabaseCorrupt) | Some(C::NotADatabase) => StoreError::Corrupt(text),
             Some(C::ConstraintViolation) => StoreError::Constraint(text),
@@ -95,10 +101,17 @@ impl Target {
             return Err(StoreError::Missing(path.display().to_string()));
         }
         let conn = Self::connect(path, false)?;
-        let t = Target { conn, path: path.to_path_buf() };
+        let t = Target {
+            conn,
+            path: path.to_path_buf(),
+        };
         match t.schema_version()? {
             None => Err(StoreError::NotATarget(path.display().to_string())),
-            Some(v) if v != SCHEMA_VERSION => Err(StoreError::VersionMismatch { path: path.display().to_string(), found: v, wanted: SCHEMA_VERSION }),
+            Some(v) if v != SCHEMA_VERSION => Err(StoreError::VersionMismatch {
+                path: path.display().to_string(),
+                found: v,
+                wanted: SCHEMA_VERSION,
+            }),
             Some(_) => Ok(t),
         }
     }
@@ -110,7 +123,10 @@ impl Target {
             return Target::open(path).map(|t| (t, false));
         }
         let conn = Self::connect(path, true)?;
-        let t = Target { conn, path: path.to_path_buf() };
+        let t = Target {
+            conn,
+            path: path.to_path_buf(),
+        };
         t.conn.execute_batch("BEGIN IMMEDIATE")?;
         let r = t.create_schema();
         match r {
@@ -129,15 +145,22 @@ impl Target {
         for (_, sql) in schema::MIGRATIONS {
             self.conn.execute_batch(sql)?;
         }
-        self.conn.execute("INSERT INTO ferry_meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
-        self.conn.execute("INSERT INTO ferry_meta (key, value) VALUES ('created_at', ?1)", [journal::now()])?;
+        self.conn.execute(
+            "INSERT INTO ferry_meta (key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION.to_string()],
+        )?;
+        self.conn.execute(
+            "INSERT INTO ferry_meta (key, value) VALUES ('created_at', ?1)",
+            [journal::now()],
+        )?;
         for (entity, fields) in INIT_DATA {
             let e = ferry_catalogue::entity(entity).expect("init data uses catalogue types");
             let mut values = vec![None; e.fields.len()];
             for (f, v) in *fields {
                 let i = e.field(f).expect("init field") as usize;
                 let raw = ferry_sources::RawValue::Text(v.to_string());
-                values[i] = ferry_validate::values::parse(e.fields[i].kind, &raw, &Default::default()).ok();
+                values[i] =
+                    ferry_validate::values::parse(e.fields[i].kind, &raw, &Default::default()).ok();
             }
             let rec = ferry_validate::Record {
                 entity: e,
@@ -147,7 +170,13 @@ impl Target {
                 values,
             };
             let id = self.next_id(e)?;
-            self.insert(e, id, &cells::to_cells(e, &rec.values), &RowMeta::default(), rec.content_hash())?;
+            self.insert(
+                e,
+                id,
+                &cells::to_cells(e, &rec.values),
+                &RowMeta::default(),
+                rec.content_hash(),
+            )?;
         }
         Ok(())
     }
@@ -159,12 +188,23 @@ impl Target {
     pub fn schema_version(&self) -> Result<Option<i64>> {
         let has_meta: bool = self
             .conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='ferry_meta'", [], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='ferry_meta'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n > 0)?;
         if !has_meta {
             return Ok(None);
         }
-        let v: Option<String> = self.conn.query_row("SELECT value FROM ferry_meta WHERE key='schema_version'", [], |r| r.get(0)).optional()?;
+        let v: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM ferry_meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         Ok(v.and_then(|v| v.parse().ok()))
     }
 
@@ -194,7 +234,11 @@ impl Target {
 
     /// A consistent copy of the target (online backup).
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        self.conn.backup(rusqlite::MAIN_DB, dest, None::<fn(rusqlite::backup::Progress)>)?;
+        self.conn.backup(
+            rusqlite::MAIN_DB,
+            dest,
+            None::<fn(rusqlite::backup::Progress)>,
+        )?;
         Ok(())
     }
 
@@ -205,7 +249,14 @@ impl Target {
         Ok(self.conn.query_row(&sql, [], |r| r.get(0))?)
     }
 
-    pub fn insert(&self, e: &Entity, id: i64, cells: &[Cell], meta: &RowMeta, hash: i64) -> Result<()> {
+    pub fn insert(
+        &self,
+        e: &Entity,
+        id: i64,
+        cells: &[Cell],
+        meta: &RowMeta,
+        hash: i64,
+    ) -> Result<()> {
         let cols = cells::field_column_names(e);
         let sql = format!(
             "INSERT INTO {} (id, run_id, src_file, src_sheet, src_row, rec_hash{}{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6{})",
@@ -230,8 +281,17 @@ impl Target {
     /// Overwrites a row's field cells (an update), keeping its origin.
     pub fn update(&self, e: &Entity, id: i64, cells: &[Cell], hash: i64) -> Result<()> {
         let cols = cells::field_column_names(e);
-        let sets: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{} = ?{}", quote(c), i + 3)).collect();
-        let sql = format!("UPDATE {} SET rec_hash = ?2{}{} WHERE id = ?1", quote(&e.table()), if sets.is_empty() { "" } else { ", " }, sets.join(", "));
+        let sets: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} = ?{}", quote(c), i + 3))
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET rec_hash = ?2{}{} WHERE id = ?1",
+            quote(&e.table()),
+            if sets.is_empty() { "" } else { ", " },
+            sets.join(", ")
+        );
         let mut st = self.conn.prepare_cached(&sql)?;
         let head = [Cell::Int(id), Cell::Int(hash)];
         st.execute(params_from_iter(head.iter().chain(cells.iter())))?;
@@ -244,27 +304,57 @@ impl Target {
         if cols.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!("SELECT {} FROM {} WHERE id = ?1", cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "), quote(&e.table()));
+        let sql = format!(
+            "SELECT {} FROM {} WHERE id = ?1",
+            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+            quote(&e.table())
+        );
         let mut st = self.conn.prepare_cached(&sql)?;
-        let row = st.query_row([id], |r| (0..cols.len()).map(|i| r.get::<_, Cell>(i)).collect::<rusqlite::Result<Vec<Cell>>>())?;
+        let row = st.query_row([id], |r| {
+            (0..cols.len())
+                .map(|i| r.get::<_, Cell>(i))
+                .collect::<rusqlite::Result<Vec<Cell>>>()
+        })?;
         Ok(row)
     }
 
     /// Every row's key (the given fields' canonical texts joined), id and hash.
-    pub fn keys(&self, e: &Entity, fields: &[&str], mut f: impl FnMut(String, i64, i64)) -> Result<()> {
-        let sql = format!("SELECT id, rec_hash, {} FROM {}", cells::field_column_names(e).iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "), quote(&e.table()));
-        let idx: Vec<usize> = fields.iter().map(|k| e.field(k).expect("key field") as usize).collect();
+    pub fn keys(
+        &self,
+        e: &Entity,
+        fields: &[&str],
+        mut f: impl FnMut(String, i64, i64),
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT id, rec_hash, {} FROM {}",
+            cells::field_column_names(e)
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            quote(&e.table())
+        );
+        let idx: Vec<usize> = fields
+            .iter()
+            .map(|k| e.field(k).expect("key field") as usize)
+            .collect();
         let mut st = self.conn.prepare(&sql)?;
         let ncols = cells::field_column_names(e).len();
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let hash: i64 = r.get(1)?;
-            let cells: Vec<Cell> = (0..ncols).map(|i| r.get::<_, Cell>(i + 2)).collect::<rusqlite::Result<_>>()?;
+            let cells: Vec<Cell> = (0..ncols)
+                .map(|i| r.get::<_, Cell>(i + 2))
+                .collect::<rusqlite::Result<_>>()?;
             let texts = cells::to_texts(e, &cells);
             let parts: Option<Vec<&str>> = idx.iter().map(|&i| texts[i].as_deref()).collect();
             if let Some(parts) = parts {
-                f(parts.join(&ferry_validate::record::KEY_SEP.to_string()), id, hash);
+                f(
+                    parts.join(&ferry_validate::record::KEY_SEP.to_string()),
+                    id,
+                    hash,
+                );
             }
         }
         Ok(())
@@ -282,20 +372,34 @@ impl Target {
     }
 
     /// Every row's fields as canonical texts, in id order.
-    pub fn scan(&self, e: &Entity, mut f: impl FnMut(&[Option<String>]) -> std::io::Result<()>) -> Result<()> {
+    pub fn scan(
+        &self,
+        e: &Entity,
+        mut f: impl FnMut(&[Option<String>]) -> std::io::Result<()>,
+    ) -> Result<()> {
         let cols = cells::field_column_names(e);
-        let sql = format!("SELECT {} FROM {} ORDER BY id", cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "), quote(&e.table()));
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY id",
+            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+            quote(&e.table())
+        );
         let mut st = self.conn.prepare(&sql)?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            let cells: Vec<Cell> = (0..cols.len()).map(|i| r.get::<_, Cell>(i)).collect::<rusqlite::Result<_>>()?;
+            let cells: Vec<Cell> = (0..cols.len())
+                .map(|i| r.get::<_, Cell>(i))
+                .collect::<rusqlite::Result<_>>()?;
             f(&cells::to_texts(e, &cells)).map_err(|io| StoreError::Other(io.to_string()))?;
         }
         Ok(())
     }
 
     pub fn count(&self, e: &Entity) -> Result<i64> {
-        Ok(self.conn.query_row(&format!("SELECT count(*) FROM {}", quote(&e.table())), [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            &format!("SELECT count(*) FROM {}", quote(&e.table())),
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Runs an arbitrary statement (entity-specific rules such as UserCompany).
@@ -304,6 +408,9 @@ impl Target {
     }
 
     pub fn query_i64(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<i64> {
-        Ok(self.conn.prepare_cached(sql)?.query_row(params, |r| r.get(0))?)
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(params, |r| r.get(0))?)
     }
 }

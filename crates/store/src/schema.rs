@@ -11,7 +11,10 @@ pub fn field_columns(kind: Kind, column: &str) -> Vec<(String, &'static str)> {
     match kind {
         // Secrets never get a plain column; what is kept of them is derived elsewhere.
         Kind::Password | Kind::SecretNumber => vec![],
-        Kind::Phone => vec![(column.to_string(), "TEXT"), (format!("{column}_e164"), "TEXT")],
+        Kind::Phone => vec![
+            (column.to_string(), "TEXT"),
+            (format!("{column}_e164"), "TEXT"),
+        ],
         // Money as integer ten-thousandths: exact, summable in SQL (SQLite has no decimal type).
         Kind::Money(_) => vec![(format!("{column}_e4"), "INTEGER")],
         Kind::Integer { .. } | Kind::Bool => vec![(column.to_string(), "INTEGER")],
@@ -35,27 +38,55 @@ pub fn quote(ident: &str) -> String {
 
 /// The DDL of one entity's table (SQLite dialect).
 pub fn entity_ddl(e: &Entity) -> String {
-    let mut cols: Vec<String> = SYSTEM_COLUMNS.iter().map(|(n, t)| format!("{} {t}", quote(n))).collect();
+    let mut cols: Vec<String> = SYSTEM_COLUMNS
+        .iter()
+        .map(|(n, t)| format!("{} {t}", quote(n)))
+        .collect();
     for f in e.fields {
         for (c, t) in field_columns(f.kind, &f.column()) {
             cols.push(format!("{} {t}", quote(&c)));
         }
     }
-    let mut sql = format!("CREATE TABLE {} (\n  {}\n);\n", quote(&e.table()), cols.join(",\n  "));
+    let mut sql = format!(
+        "CREATE TABLE {} (\n  {}\n);\n",
+        quote(&e.table()),
+        cols.join(",\n  ")
+    );
     let key = e.key_fields();
     if !key.is_empty() {
-        let kc: Vec<String> = key.iter().map(|k| quote(&e.field_def(k).expect("key field").column())).collect();
-        sql.push_str(&format!("CREATE UNIQUE INDEX {} ON {} ({});\n", quote(&format!("{}_key", e.table())), quote(&e.table()), kc.join(", ")));
+        let kc: Vec<String> = key
+            .iter()
+            .map(|k| quote(&e.field_def(k).expect("key field").column()))
+            .collect();
+        sql.push_str(&format!(
+            "CREATE UNIQUE INDEX {} ON {} ({});\n",
+            quote(&format!("{}_key", e.table())),
+            quote(&e.table()),
+            kc.join(", ")
+        ));
     } else {
-        sql.push_str(&format!("CREATE INDEX {} ON {} (rec_hash);\n", quote(&format!("{}_hash", e.table())), quote(&e.table())));
+        sql.push_str(&format!(
+            "CREATE INDEX {} ON {} (rec_hash);\n",
+            quote(&format!("{}_hash", e.table())),
+            quote(&e.table())
+        ));
     }
     if let Some(a) = e.account_field {
         if !key.first().is_some_and(|k| *k == a) {
             let col = e.field_def(a).expect("account field").column();
-            sql.push_str(&format!("CREATE INDEX {} ON {} ({});\n", quote(&format!("{}_account", e.table())), quote(&e.table()), quote(&col)));
+            sql.push_str(&format!(
+                "CREATE INDEX {} ON {} ({});\n",
+                quote(&format!("{}_account", e.table())),
+                quote(&e.table()),
+                quote(&col)
+            ));
         }
     }
-    sql.push_str(&format!("CREATE INDEX {} ON {} (run_id);\n", quote(&format!("{}_run", e.table())), quote(&e.table())));
+    sql.push_str(&format!(
+        "CREATE INDEX {} ON {} (run_id);\n",
+        quote(&format!("{}_run", e.table())),
+        quote(&e.table())
+    ));
     sql
 }
 
@@ -121,7 +152,8 @@ CREATE INDEX run_change_run ON run_change (run_id);
 
 /// The complete schema of the current version, generated from the catalogue.
 pub fn current_ddl() -> String {
-    let mut sql = String::from("-- Ferry schema, generated from the catalogue. Frozen once released.\n");
+    let mut sql =
+        String::from("-- Ferry schema, generated from the catalogue. Frozen once released.\n");
     sql.push_str(JOURNAL_DDL);
     for e in ENTITIES {
         sql.push_str(&entity_ddl(e));
@@ -131,7 +163,8 @@ pub fn current_ddl() -> String {
 
 /// Numbered migrations. Each is frozen text once released: a change to the catalogue needs a
 /// new migration, and `migration_matches_catalogue` fails until it exists.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_initial.sql"))];
 
 #[cfg(test)]
 mod tests {
@@ -141,7 +174,10 @@ mod tests {
     /// `FERRY_BLESS=1 cargo test -p ferry-store` rewrites 0001 while it is unreleased.
     #[test]
     fn migration_matches_catalogue() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/0001_initial.sql");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite/0001_initial.sql"
+        );
         if std::env::var("FERRY_BLESS").is_ok() {
             std::fs::write(path, current_ddl()).unwrap();
         }
@@ -153,9 +189,18 @@ mod tests {
         let wanted = rusqlite::Connection::open_in_memory().unwrap();
         wanted.execute_batch(&current_ddl()).unwrap();
         let schema = |c: &rusqlite::Connection| -> Vec<(String, String)> {
-            let mut st = c.prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").unwrap();
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect()
+            let mut st = c
+                .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+                .unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
         };
-        assert_eq!(schema(&applied), schema(&wanted), "the catalogue changed: add a migration (or bless 0001 before release)");
+        assert_eq!(
+            schema(&applied),
+            schema(&wanted),
+            "the catalogue changed: add a migration (or bless 0001 before release)"
+        );
     }
 }

@@ -11,7 +11,11 @@ pub enum Slot {
     /// In the target before the run (or skipped/updated onto it): row id and content hash.
     Target { id: i64, hash: i64 },
     /// Accepted earlier in this run.
-    Run { id: i64, hash: i64, location: Location },
+    Run {
+        id: i64,
+        hash: i64,
+        location: Location,
+    },
     /// Rejected earlier in this run (referrers are rejected with `reference.rejected_parent`).
     Rejected { location: Location },
 }
@@ -21,9 +25,14 @@ pub enum Slot {
 pub enum Resolve {
     Found(i64),
     /// No exact match, but exactly one match after folding case and spaces.
-    Folded { id: i64, actual: String },
+    Folded {
+        id: i64,
+        actual: String,
+    },
     RejectedParent(Location),
-    Unknown { hint: Option<String> },
+    Unknown {
+        hint: Option<String>,
+    },
 }
 
 /// One index per (entity type, key fields).
@@ -106,7 +115,9 @@ impl KeyIndex {
     /// Resolves a reference; `fold_case` accepts a unique folded match.
     pub fn resolve(&mut self, key: &str, fold_case: bool) -> Resolve {
         match self.map.get(key) {
-            Some(Slot::Target { id, .. }) | Some(Slot::Run { id, .. }) => return Resolve::Found(*id),
+            Some(Slot::Target { id, .. }) | Some(Slot::Run { id, .. }) => {
+                return Resolve::Found(*id)
+            }
             Some(Slot::Rejected { location }) => return Resolve::RejectedParent(location.clone()),
             None => {}
         }
@@ -114,11 +125,15 @@ impl KeyIndex {
             Some(actual) => {
                 if fold_case {
                     match self.map.get(actual.as_str()) {
-                        Some(Slot::Target { id, .. }) | Some(Slot::Run { id, .. }) => Resolve::Folded { id: *id, actual },
+                        Some(Slot::Target { id, .. }) | Some(Slot::Run { id, .. }) => {
+                            Resolve::Folded { id: *id, actual }
+                        }
                         _ => Resolve::Unknown { hint: None },
                     }
                 } else {
-                    Resolve::Unknown { hint: Some(did_you_mean(&crate::record::display_key(&actual))) }
+                    Resolve::Unknown {
+                        hint: Some(did_you_mean(&crate::record::display_key(&actual))),
+                    }
                 }
             }
             None => Resolve::Unknown { hint: None },
@@ -135,22 +150,64 @@ mod tests {
         let mut ix = KeyIndex::new();
         ix.set("Residential", Slot::Target { id: 1, hash: 0 });
         assert_eq!(ix.resolve("Residential", false), Resolve::Found(1));
-        assert_eq!(ix.resolve("residential", false), Resolve::Unknown { hint: Some("did you mean \"Residential\"?".into()) });
-        assert_eq!(ix.resolve("residential", true), Resolve::Folded { id: 1, actual: "Residential".into() });
-        assert_eq!(ix.resolve("Residental", false), Resolve::Unknown { hint: None });
-        let loc = Location { file: "f".into(), sheet: None, row: 2, column: None };
-        ix.set("Business", Slot::Rejected { location: loc.clone() });
+        assert_eq!(
+            ix.resolve("residential", false),
+            Resolve::Unknown {
+                hint: Some("did you mean \"Residential\"?".into())
+            }
+        );
+        assert_eq!(
+            ix.resolve("residential", true),
+            Resolve::Folded {
+                id: 1,
+                actual: "Residential".into()
+            }
+        );
+        assert_eq!(
+            ix.resolve("Residental", false),
+            Resolve::Unknown { hint: None }
+        );
+        let loc = Location {
+            file: "f".into(),
+            sheet: None,
+            row: 2,
+            column: None,
+        };
+        ix.set(
+            "Business",
+            Slot::Rejected {
+                location: loc.clone(),
+            },
+        );
         assert_eq!(ix.resolve("Business", false), Resolve::RejectedParent(loc));
         // a new key after the fold index exists is folded too; two candidates mean no hint
-        ix.set("RESIDENTIAL", Slot::Run { id: 2, hash: 0, location: Location::default() });
-        assert_eq!(ix.resolve("residential", false), Resolve::Unknown { hint: None });
-        assert_eq!(ix.resolve("Residential   Plan", false), Resolve::Unknown { hint: None });
+        ix.set(
+            "RESIDENTIAL",
+            Slot::Run {
+                id: 2,
+                hash: 0,
+                location: Location::default(),
+            },
+        );
+        assert_eq!(
+            ix.resolve("residential", false),
+            Resolve::Unknown { hint: None }
+        );
+        assert_eq!(
+            ix.resolve("Residential   Plan", false),
+            Resolve::Unknown { hint: None }
+        );
     }
 
     #[test]
     fn inner_spaces_collapse() {
         let mut ix = KeyIndex::new();
         ix.set("Billing Contact", Slot::Target { id: 1, hash: 0 });
-        assert_eq!(ix.resolve("billing  contact", false), Resolve::Unknown { hint: Some("did you mean \"Billing Contact\"?".into()) });
+        assert_eq!(
+            ix.resolve("billing  contact", false),
+            Resolve::Unknown {
+                hint: Some("did you mean \"Billing Contact\"?".into())
+            }
+        );
     }
 }

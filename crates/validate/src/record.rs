@@ -29,7 +29,9 @@ pub const KEY_SEP: char = '\u{1f}';
 
 impl Record {
     pub fn get(&self, field: &str) -> Option<&Value> {
-        self.entity.field(field).and_then(|i| self.values[i as usize].as_ref())
+        self.entity
+            .field(field)
+            .and_then(|i| self.values[i as usize].as_ref())
     }
     pub fn text(&self, field: &str) -> Option<&str> {
         self.get(field).and_then(|v| v.as_text())
@@ -40,10 +42,14 @@ impl Record {
         }
     }
     pub fn column_of(&self, field: &str) -> Option<Column> {
-        self.entity.field(field).and_then(|i| self.columns[i as usize])
+        self.entity
+            .field(field)
+            .and_then(|i| self.columns[i as usize])
     }
     pub fn field_invalid(&self, field: &str) -> bool {
-        self.entity.field(field).is_some_and(|i| self.invalid[i as usize])
+        self.entity
+            .field(field)
+            .is_some_and(|i| self.invalid[i as usize])
     }
 
     /// The joined values of `fields`, if all are given (a key or a reference).
@@ -77,8 +83,14 @@ impl Record {
     /// A finding about this record, located at the field's cell when there is one.
     pub fn finding(&self, code: Code, field: Option<&str>, message: impl Into<String>) -> Finding {
         let column = field.and_then(|f| self.column_of(f));
-        let loc = if column.is_some() { self.location.with_column(column) } else { self.location.clone() };
-        let mut f = Finding::new(code, loc, message).entity(self.entity.name).key(self.key_display());
+        let loc = if column.is_some() {
+            self.location.with_column(column)
+        } else {
+            self.location.clone()
+        };
+        let mut f = Finding::new(code, loc, message)
+            .entity(self.entity.name)
+            .key(self.key_display());
         if let Some(name) = field {
             f = f.field(name);
             if let Some(v) = self.get(name) {
@@ -128,7 +140,13 @@ pub fn shown_value(entity: &Entity, field: &str, v: &Value) -> String {
 pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Finding>) {
     let entity = ferry_catalogue::by_id(raw.entity);
     let n = entity.fields.len();
-    let mut rec = Record { entity, location: raw.location.clone(), values: vec![None; n], columns: vec![None; n], invalid: vec![false; n] };
+    let mut rec = Record {
+        entity,
+        location: raw.location.clone(),
+        values: vec![None; n],
+        columns: vec![None; n],
+        invalid: vec![false; n],
+    };
     let mut findings = Vec::new();
     let mut problems: Vec<(usize, values::Problem, String)> = Vec::new();
     for rf in &raw.fields {
@@ -155,18 +173,34 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
     for (i, f) in entity.fields.iter().enumerate() {
         if rec.values[i].is_none() && !rec.invalid[i] {
             if let Some(d) = f.default {
-                rec.values[i] = values::parse(f.kind, &ferry_sources::RawValue::Text(d.to_string()), &opts.values).ok();
+                rec.values[i] = values::parse(
+                    f.kind,
+                    &ferry_sources::RawValue::Text(d.to_string()),
+                    &opts.values,
+                )
+                .ok();
             }
         }
     }
-    if entity.name == "Contact" && rec.get("ContactName").is_none() && !rec.field_invalid("ContactName") {
+    if entity.name == "Contact"
+        && rec.get("ContactName").is_none()
+        && !rec.field_invalid("ContactName")
+    {
         let first = rec.text("ContactFirstName").unwrap_or("").to_string();
         let last = rec.text("ContactLastName").unwrap_or("").to_string();
         let name = format!("{first} {last}").trim().to_string();
         if !name.is_empty() {
-            match values::parse(Kind::Name, &ferry_sources::RawValue::Text(name), &opts.values) {
+            match values::parse(
+                Kind::Name,
+                &ferry_sources::RawValue::Text(name),
+                &opts.values,
+            ) {
                 Ok(v) => rec.set("ContactName", Some(v)),
-                Err(p) => problems.push((entity.field("ContactName").expect("field") as usize, p, String::new())),
+                Err(p) => problems.push((
+                    entity.field("ContactName").expect("field") as usize,
+                    p,
+                    String::new(),
+                )),
             }
         }
     }
@@ -175,9 +209,23 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
             rec.set("Owner", Some(Value::Text(o.clone())));
         }
     }
+    for (i, f) in entity.fields.iter().enumerate() {
+        if let Some(Value::Phone { given, e164: None }) = &rec.values[i] {
+            let region = format!("{:?}", opts.values.phone_region);
+            findings.push(
+                rec.finding(Code::PhoneNotNormalized, Some(f.name), format!("{}: \"{}\" is kept as given; it is not a valid number in region {region}, so it has no E.164 form.", f.name, ferry_findings::clip(given))),
+            );
+        }
+    }
     for (i, p, shown) in problems {
         let field = &entity.fields[i];
-        let mut f = rec.finding(p.code, Some(field.name), format!("{}: {}", field.name, p.message)).hint(p.hint);
+        let mut f = rec
+            .finding(
+                p.code,
+                Some(field.name),
+                format!("{}: {}", field.name, p.message),
+            )
+            .hint(p.hint);
         f = f.value(&shown);
         findings.push(f);
     }
@@ -189,20 +237,37 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
         };
         if required && rec.values[i].is_none() && !rec.invalid[i] {
             let msg = match (entity.name, f.name) {
-                ("Contact", "ContactName") => "ContactName is missing and there is no first or last name to make it from.".to_string(),
-                ("User", "Owner") => "Owner is required (or set the DefaultOwner option).".to_string(),
+                ("Contact", "ContactName") => {
+                    "ContactName is missing and there is no first or last name to make it from."
+                        .to_string()
+                }
+                ("User", "Owner") => {
+                    "Owner is required (or set the DefaultOwner option).".to_string()
+                }
                 _ => format!("{} is required.", f.name),
             };
             let loc = raw.location.clone();
-            findings.push(Finding::new(Code::Required, loc, msg).entity(entity.name).key(rec.key_display()).field(f.name));
+            findings.push(
+                Finding::new(Code::Required, loc, msg)
+                    .entity(entity.name)
+                    .key(rec.key_display())
+                    .field(f.name),
+            );
         }
     }
     // Contact.ContactName derived by default is itself required when nothing is given.
-    if entity.name == "Contact" && rec.get("ContactName").is_none() && !rec.field_invalid("ContactName") {
+    if entity.name == "Contact"
+        && rec.get("ContactName").is_none()
+        && !rec.field_invalid("ContactName")
+    {
         findings.push(
-            Finding::new(Code::Required, raw.location.clone(), "ContactName is missing and there is no first or last name to make it from.")
-                .entity(entity.name)
-                .field("ContactName"),
+            Finding::new(
+                Code::Required,
+                raw.location.clone(),
+                "ContactName is missing and there is no first or last name to make it from.",
+            )
+            .entity(entity.name)
+            .field("ContactName"),
         );
     }
     (rec, findings)
@@ -217,10 +282,19 @@ mod tests {
         let e = ferry_catalogue::entity(entity).unwrap();
         RawRecord {
             entity: e.id(),
-            location: Location { file: "t.xml".into(), sheet: None, row: 3, column: Some(Column::Number(3)) },
+            location: Location {
+                file: "t.xml".into(),
+                sheet: None,
+                row: 3,
+                column: Some(Column::Number(3)),
+            },
             fields: fields
                 .iter()
-                .map(|(f, v)| RawField { field: e.field(f).unwrap(), value: RawValue::Text(v.to_string()), column: Some(Column::Number(3)) })
+                .map(|(f, v)| RawField {
+                    field: e.field(f).unwrap(),
+                    value: RawValue::Text(v.to_string()),
+                    column: Some(Column::Number(3)),
+                })
                 .collect(),
             broken: false,
         }
@@ -228,7 +302,18 @@ mod tests {
 
     #[test]
     fn contact_name_defaults_to_first_and_last() {
-        let (r, f) = parse_record(&raw("Contact", &[("User", "u1"), ("ContactFirstName", "Zoë"), ("ContactLastName", "Ng"), ("ContactType", "Billing Contact")]), &RecordOptions::default());
+        let (r, f) = parse_record(
+            &raw(
+                "Contact",
+                &[
+                    ("User", "u1"),
+                    ("ContactFirstName", "Zoë"),
+                    ("ContactLastName", "Ng"),
+                    ("ContactType", "Billing Contact"),
+                ],
+            ),
+            &RecordOptions::default(),
+        );
         assert!(f.is_empty(), "{f:?}");
         assert_eq!(r.text("ContactName"), Some("Zoë Ng"));
         assert_eq!(r.key_display().as_deref(), Some("u1 / Zoë Ng"));
@@ -236,16 +321,33 @@ mod tests {
 
     #[test]
     fn all_problems_are_collected() {
-        let (_, f) = parse_record(&raw("User", &[("Name", "u1"), ("BillDay", "30"), ("CreatedDate", "2/30/2007")]), &RecordOptions::default());
+        let (_, f) = parse_record(
+            &raw(
+                "User",
+                &[
+                    ("Name", "u1"),
+                    ("BillDay", "30"),
+                    ("CreatedDate", "2/30/2007"),
+                ],
+            ),
+            &RecordOptions::default(),
+        );
         let codes: Vec<_> = f.iter().map(|f| f.code).collect();
         assert!(codes.contains(&Code::OutOfRange));
         assert!(codes.contains(&Code::DateInvalid));
-        assert_eq!(codes.iter().filter(|c| **c == Code::Required).count(), 2, "{codes:?}"); // Owner, Role
+        assert_eq!(
+            codes.iter().filter(|c| **c == Code::Required).count(),
+            2,
+            "{codes:?}"
+        ); // Owner, Role
     }
 
     #[test]
     fn default_owner_applies() {
-        let opts = RecordOptions { default_owner: Some("admin".into()), ..Default::default() };
+        let opts = RecordOptions {
+            default_owner: Some("admin".into()),
+            ..Default::default()
+        };
         let (r, f) = parse_record(&raw("User", &[("Name", "u1"), ("Role", "Customer")]), &opts);
         assert!(f.is_empty());
         assert_eq!(r.text("Owner"), Some("admin"));
@@ -254,8 +356,15 @@ mod tests {
     #[test]
     fn secrets_are_masked_in_findings() {
         let e = ferry_catalogue::entity("UserPaymentMethodCreditCard").unwrap();
-        let mut r = raw("UserPaymentMethodCreditCard", &[("Ref", "r1"), ("ExpiryMonth", "13"), ("ExpiryYear", "2030")]);
-        r.fields.push(RawField { field: e.field("CardNumber").unwrap(), value: RawValue::Text("4111x1111 1111 1111".into()), column: None });
+        let mut r = raw(
+            "UserPaymentMethodCreditCard",
+            &[("Ref", "r1"), ("ExpiryMonth", "13"), ("ExpiryYear", "2030")],
+        );
+        r.fields.push(RawField {
+            field: e.field("CardNumber").unwrap(),
+            value: RawValue::Text("4111x1111 1111 1111".into()),
+            column: None,
+        });
         let (_, f) = parse_record(&r, &RecordOptions::default());
         let text = format!("{f:?}");
         assert!(!text.contains("4111x1111"), "{text}");
@@ -264,9 +373,21 @@ mod tests {
 
     #[test]
     fn identical_records_hash_equal() {
-        let a = parse_record(&raw("Role", &[("Name", "Member")]), &RecordOptions::default()).0;
-        let b = parse_record(&raw("Role", &[("Name", " Member ")]), &RecordOptions::default()).0;
-        let c = parse_record(&raw("Role", &[("Name", "member")]), &RecordOptions::default()).0;
+        let a = parse_record(
+            &raw("Role", &[("Name", "Member")]),
+            &RecordOptions::default(),
+        )
+        .0;
+        let b = parse_record(
+            &raw("Role", &[("Name", " Member ")]),
+            &RecordOptions::default(),
+        )
+        .0;
+        let c = parse_record(
+            &raw("Role", &[("Name", "member")]),
+            &RecordOptions::default(),
+        )
+        .0;
         assert_eq!(a.content_hash(), b.content_hash());
         assert_ne!(a.content_hash(), c.content_hash());
     }

@@ -15,10 +15,16 @@ pub enum Value {
     /// Money and decimals, exact.
     Decimal(Decimal),
     /// A date, with `has_time` false when no time was given.
-    Date { at: NaiveDateTime, has_time: bool },
+    Date {
+        at: NaiveDateTime,
+        has_time: bool,
+    },
     Bool(bool),
     /// A phone as given, with its E.164 form when it parses.
-    Phone { given: String, e164: Option<String> },
+    Phone {
+        given: String,
+        e164: Option<String>,
+    },
     /// A secret, kept only in memory for hashing or fingerprinting; never rendered.
     Secret(String),
 }
@@ -87,7 +93,10 @@ pub struct ValueContext {
 
 impl Default for ValueContext {
     fn default() -> Self {
-        ValueContext { date_order: DateOrder::Mdy, phone_region: phonenumber::country::Id::US }
+        ValueContext {
+            date_order: DateOrder::Mdy,
+            phone_region: phonenumber::country::Id::US,
+        }
     }
 }
 
@@ -100,7 +109,11 @@ pub struct Problem {
 }
 
 fn problem(code: Code, message: impl Into<String>) -> Problem {
-    Problem { code, message: message.into(), hint: None }
+    Problem {
+        code,
+        message: message.into(),
+        hint: None,
+    }
 }
 
 impl Problem {
@@ -132,7 +145,10 @@ pub fn parse(kind: Kind, raw: &RawValue, ctx: &ValueContext) -> Result<Value, Pr
             let t = text_of(raw);
             let digits: String = t.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
             if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-                return Err(problem(Code::IntegerInvalid, "A card or account number holds only digits (spaces and dashes are allowed)."));
+                return Err(problem(
+                    Code::IntegerInvalid,
+                    "A card or account number holds only digits (spaces and dashes are allowed).",
+                ));
             }
             Ok(Value::Secret(digits))
         }
@@ -141,7 +157,10 @@ pub fn parse(kind: Kind, raw: &RawValue, ctx: &ValueContext) -> Result<Value, Pr
             let t = text(raw)?;
             let n = t.chars().count();
             if n > MAX_NAME_CHARS {
-                return Err(problem(Code::TooLong, format!("A name is at most {MAX_NAME_CHARS} characters; this one has {n}.")));
+                return Err(problem(
+                    Code::TooLong,
+                    format!("A name is at most {MAX_NAME_CHARS} characters; this one has {n}."),
+                ));
             }
             Ok(Value::Text(t))
         }
@@ -154,7 +173,10 @@ pub fn parse(kind: Kind, raw: &RawValue, ctx: &ValueContext) -> Result<Value, Pr
                     (None, Some(b)) => format!("at most {b}"),
                     _ => unreachable!("a bound failed"),
                 };
-                return Err(problem(Code::OutOfRange, format!("{i} is out of range: the value must be {range}.")));
+                return Err(problem(
+                    Code::OutOfRange,
+                    format!("{i} is out of range: the value must be {range}."),
+                ));
             }
             Ok(Value::Int(i))
         }
@@ -174,7 +196,14 @@ pub fn parse(kind: Kind, raw: &RawValue, ctx: &ValueContext) -> Result<Value, Pr
             let t = text(raw)?;
             match values.iter().find(|v| v.eq_ignore_ascii_case(&t)) {
                 Some(v) => Ok(Value::Text((*v).to_string())),
-                None => Err(problem(Code::EnumInvalid, format!("\"{}\" is not one of {}.", ferry_findings::clip(&t), values.join(", ")))),
+                None => Err(problem(
+                    Code::EnumInvalid,
+                    format!(
+                        "\"{}\" is not one of {}.",
+                        ferry_findings::clip(&t),
+                        values.join(", ")
+                    ),
+                )),
             }
         }
         Kind::Email => {
@@ -182,7 +211,13 @@ pub fn parse(kind: Kind, raw: &RawValue, ctx: &ValueContext) -> Result<Value, Pr
             if is_email(&t) {
                 Ok(Value::Text(t))
             } else {
-                Err(problem(Code::EmailInvalid, format!("\"{}\" is not a valid e-mail address.", ferry_findings::clip(&t))))
+                Err(problem(
+                    Code::EmailInvalid,
+                    format!(
+                        "\"{}\" is not a valid e-mail address.",
+                        ferry_findings::clip(&t)
+                    ),
+                ))
             }
         }
         Kind::Phone => {
@@ -198,22 +233,45 @@ pub fn parse(kind: Kind, raw: &RawValue, ctx: &ValueContext) -> Result<Value, Pr
             if t.len() == 3 && t.chars().all(|c| c.is_ascii_uppercase()) {
                 Ok(Value::Text(t))
             } else {
-                let p = problem(Code::CurrencyInvalid, format!("\"{}\" is not a three-letter currency code such as USD, CAD or EUR.", ferry_findings::clip(&t)));
-                Err(if t.len() == 3 && t.chars().all(|c| c.is_ascii_alphabetic()) { p.hint(ferry_catalogue::did_you_mean(&t.to_ascii_uppercase())) } else { p })
+                let p = problem(
+                    Code::CurrencyInvalid,
+                    format!(
+                        "\"{}\" is not a three-letter currency code such as USD, CAD or EUR.",
+                        ferry_findings::clip(&t)
+                    ),
+                );
+                Err(
+                    if t.len() == 3 && t.chars().all(|c| c.is_ascii_alphabetic()) {
+                        p.hint(ferry_catalogue::did_you_mean(&t.to_ascii_uppercase()))
+                    } else {
+                        p
+                    },
+                )
             }
         }
         Kind::Country => {
             let t = text(raw)?;
-            country(&t).map(|c| Value::Text(c.to_string())).ok_or_else(|| {
-                problem(Code::CountryInvalid, format!("\"{}\" is not an ISO 3166 country code or English country name.", ferry_findings::clip(&t)))
-            })
+            country(&t)
+                .map(|c| Value::Text(c.to_string()))
+                .ok_or_else(|| {
+                    problem(
+                        Code::CountryInvalid,
+                        format!(
+                            "\"{}\" is not an ISO 3166 country code or English country name.",
+                            ferry_findings::clip(&t)
+                        ),
+                    )
+                })
         }
         Kind::Base64 => {
             let t = text(raw)?;
             if base64_ok(&t) {
                 Ok(Value::Text(t))
             } else {
-                Err(problem(Code::Base64Invalid, "The data is not valid base64."))
+                Err(problem(
+                    Code::Base64Invalid,
+                    "The data is not valid base64.",
+                ))
             }
         }
     }
@@ -230,9 +288,22 @@ fn text_of(raw: &RawValue) -> String {
 pub fn text(raw: &RawValue) -> Result<String, Problem> {
     let s = text_of(raw);
     let s = s.trim();
-    let s = if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_string() };
-    if let Some(c) = s.chars().find(|c| c.is_control() && *c != '\t' && *c != '\n') {
-        return Err(problem(Code::ControlChar, format!("The text holds the control character U+{:04X}; remove it.", c as u32)));
+    let s = if s.contains('\r') {
+        s.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        s.to_string()
+    };
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() && *c != '\t' && *c != '\n')
+    {
+        return Err(problem(
+            Code::ControlChar,
+            format!(
+                "The text holds the control character U+{:04X}; remove it.",
+                c as u32
+            ),
+        ));
     }
     Ok(s)
 }
@@ -254,9 +325,17 @@ fn integer(raw: &RawValue) -> Result<i64, Problem> {
     let t = text(raw)?;
     let body = t.strip_prefix(['-', '+']).unwrap_or(&t);
     if body.is_empty() || !body.chars().all(|c| c.is_ascii_digit()) {
-        return Err(problem(Code::IntegerInvalid, format!("\"{}\" is not a whole number.", ferry_findings::clip(&t))));
+        return Err(problem(
+            Code::IntegerInvalid,
+            format!("\"{}\" is not a whole number.", ferry_findings::clip(&t)),
+        ));
     }
-    t.parse::<i64>().map_err(|_| problem(Code::OutOfRange, format!("{} is too large.", ferry_findings::clip(&t))))
+    t.parse::<i64>().map_err(|_| {
+        problem(
+            Code::OutOfRange,
+            format!("{} is too large.", ferry_findings::clip(&t)),
+        )
+    })
 }
 
 /// `-?digits(.d{1,4})?`: no currency symbols, no grouping, at most 4 fractional digits.
@@ -272,12 +351,22 @@ fn money(raw: &RawValue) -> Result<Decimal, Problem> {
         }
     })?;
     if frac.len() > 4 {
-        return Err(problem(Code::MoneyPrecision, format!("{t} has {} decimal places; money has at most 4 and Ferry never rounds it.", frac.len())));
+        return Err(problem(
+            Code::MoneyPrecision,
+            format!(
+                "{t} has {} decimal places; money has at most 4 and Ferry never rounds it.",
+                frac.len()
+            ),
+        ));
     }
     if int.trim_start_matches('-').len() > 15 {
-        return Err(problem(Code::MoneyInvalid, format!("{} is too large an amount.", ferry_findings::clip(&t))));
+        return Err(problem(
+            Code::MoneyInvalid,
+            format!("{} is too large an amount.", ferry_findings::clip(&t)),
+        ));
     }
-    Decimal::from_str(&t).map_err(|_| problem(Code::MoneyInvalid, format!("\"{t}\" is not an amount.")))
+    Decimal::from_str(&t)
+        .map_err(|_| problem(Code::MoneyInvalid, format!("\"{t}\" is not an amount.")))
 }
 
 /// Splits `-?digits(.digits)?` into its integer and fraction parts.
@@ -296,20 +385,37 @@ fn split_decimal(t: &str) -> Option<(&str, &str)> {
 
 fn decimal(raw: &RawValue) -> Result<Decimal, Problem> {
     let t = text(raw)?;
-    let (int, frac) = split_decimal(&t).ok_or_else(|| problem(Code::DecimalInvalid, format!("\"{}\" is not a decimal number.", ferry_findings::clip(&t))))?;
+    let (int, frac) = split_decimal(&t).ok_or_else(|| {
+        problem(
+            Code::DecimalInvalid,
+            format!("\"{}\" is not a decimal number.", ferry_findings::clip(&t)),
+        )
+    })?;
     if int.len() + frac.len() > 26 {
-        return Err(problem(Code::DecimalInvalid, format!("{} has too many digits.", ferry_findings::clip(&t))));
+        return Err(problem(
+            Code::DecimalInvalid,
+            format!("{} has too many digits.", ferry_findings::clip(&t)),
+        ));
     }
-    Decimal::from_str(&t).map_err(|_| problem(Code::DecimalInvalid, format!("\"{t}\" is not a decimal number.")))
+    Decimal::from_str(&t).map_err(|_| {
+        problem(
+            Code::DecimalInvalid,
+            format!("\"{t}\" is not a decimal number."),
+        )
+    })
 }
 
 fn check_sign(d: Decimal, sign: Sign) -> Result<(), Problem> {
     match sign {
         Sign::Any => Ok(()),
-        Sign::NonNegative if d.is_sign_negative() && !d.is_zero() => {
-            Err(problem(Code::Negative, format!("{d} is negative; amounts here are absolute values (≥ 0).")))
-        }
-        Sign::Positive if d <= Decimal::ZERO => Err(problem(Code::NotPositive, format!("{d} must be greater than zero."))),
+        Sign::NonNegative if d.is_sign_negative() && !d.is_zero() => Err(problem(
+            Code::Negative,
+            format!("{d} is negative; amounts here are absolute values (≥ 0)."),
+        )),
+        Sign::Positive if d <= Decimal::ZERO => Err(problem(
+            Code::NotPositive,
+            format!("{d} must be greater than zero."),
+        )),
         _ => Ok(()),
     }
 }
@@ -325,22 +431,40 @@ fn boolean(raw: &RawValue) -> Result<bool, Problem> {
     match t.to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" => Ok(true),
         "false" | "no" | "0" => Ok(false),
-        _ => Err(problem(Code::BoolInvalid, format!("\"{}\" is not a boolean: use true/false, yes/no or 1/0.", ferry_findings::clip(&t)))),
+        _ => Err(problem(
+            Code::BoolInvalid,
+            format!(
+                "\"{}\" is not a boolean: use true/false, yes/no or 1/0.",
+                ferry_findings::clip(&t)
+            ),
+        )),
     }
 }
 
 /// Dates of SPEC §3; never rolled over.
 fn date(raw: &RawValue, order: DateOrder) -> Result<(NaiveDateTime, bool), Problem> {
     match raw {
-        RawValue::DateTime { date: (y, m, d), time: (h, mi, s), whole_day } => {
-            let date = NaiveDate::from_ymd_opt(*y, *m, *d)
-                .ok_or_else(|| problem(Code::DateInvalid, format!("The date cell holds {y:04}-{m:02}-{d:02}, which does not exist.")))?;
+        RawValue::DateTime {
+            date: (y, m, d),
+            time: (h, mi, s),
+            whole_day,
+        } => {
+            let date = NaiveDate::from_ymd_opt(*y, *m, *d).ok_or_else(|| {
+                problem(
+                    Code::DateInvalid,
+                    format!("The date cell holds {y:04}-{m:02}-{d:02}, which does not exist."),
+                )
+            })?;
             let time = NaiveTime::from_hms_opt(*h, *mi, *s).unwrap_or(NaiveTime::MIN);
             return Ok((date.and_time(time), !whole_day));
         }
-        RawValue::Number(n) => {
-            return Err(problem(Code::DateNumeric, format!("The cell holds the number {} without a date format; format the column as a date.", number_text(*n))))
-        }
+        RawValue::Number(n) => return Err(problem(
+            Code::DateNumeric,
+            format!(
+                "The cell holds the number {} without a date format; format the column as a date.",
+                number_text(*n)
+            ),
+        )),
         _ => {}
     }
     let t = text(raw)?;
@@ -393,13 +517,19 @@ pub fn parse_date_text(t: &str, order: DateOrder) -> Option<(NaiveDateTime, bool
     if parts.next().is_some() {
         return None;
     }
-    let (m, dd) = if order == DateOrder::Mdy { (a, b) } else { (b, a) };
+    let (m, dd) = if order == DateOrder::Mdy {
+        (a, b)
+    } else {
+        (b, a)
+    };
     let date = NaiveDate::from_ymd_opt(y, m, dd)?;
     if rest.is_empty() {
         return Some((date.and_time(NaiveTime::MIN), false));
     }
     let (clock, meridiem) = match rest.rsplit_once(' ') {
-        Some((c, ap)) if ap.eq_ignore_ascii_case("AM") || ap.eq_ignore_ascii_case("PM") => (c.trim(), Some(ap.eq_ignore_ascii_case("PM"))),
+        Some((c, ap)) if ap.eq_ignore_ascii_case("AM") || ap.eq_ignore_ascii_case("PM") => {
+            (c.trim(), Some(ap.eq_ignore_ascii_case("PM")))
+        }
         _ => (rest, None),
     };
     let (h, mi, s) = hms(clock, &num)?;
@@ -439,20 +569,38 @@ pub fn is_email(t: &str) -> bool {
         return false;
     }
     let (local, domain) = t.split_once('@').expect("one @");
-    if local.is_empty() || local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+    if local.is_empty()
+        || local.len() > 64
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+    {
         return false;
     }
     let labels: Vec<&str> = domain.split('.').collect();
     labels.len() >= 2
-        && labels.iter().all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
-        && labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_alphabetic()) && tld.chars().count() >= 2)
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_alphabetic()) && tld.chars().count() >= 2)
 }
 
 /// The E.164 form of a phone number, when it parses as a valid number in `region`.
 pub fn phone_e164(t: &str, region: phonenumber::country::Id) -> Option<String> {
     // Extensions ("x123", "ext. 12") are not part of the E.164 form.
-    let main = t.split(|c: char| c == 'x' || c == 'X' || c == '#').next().unwrap_or(t);
-    let main = main.trim().trim_end_matches(|c: char| c.is_alphabetic() || c == '.' || c == ' ');
+    let main = t
+        .split(|c: char| c == 'x' || c == 'X' || c == '#')
+        .next()
+        .unwrap_or(t);
+    let main = main
+        .trim()
+        .trim_end_matches(|c: char| c.is_alphabetic() || c == '.' || c == ' ');
     let n = phonenumber::parse(Some(region), main).ok()?;
     if !n.is_valid() {
         return None;
@@ -504,7 +652,10 @@ pub fn country(t: &str) -> Option<&'static str> {
     if let Some((_, c)) = ALIASES.iter().find(|(n, _)| *n == f) {
         return Some(c);
     }
-    CountryCode::as_array().iter().find(|c| ferry_catalogue::fold(c.name()) == f).map(|c| c.alpha2())
+    CountryCode::as_array()
+        .iter()
+        .find(|c| ferry_catalogue::fold(c.name()) == f)
+        .map(|c| c.alpha2())
 }
 
 fn base64_ok(t: &str) -> bool {
@@ -513,7 +664,10 @@ fn base64_ok(t: &str) -> bool {
         return false;
     }
     let pad = s.iter().rev().take_while(|b| **b == b'=').count();
-    pad <= 2 && s[..s.len() - pad].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+    pad <= 2
+        && s[..s.len() - pad]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
 }
 
 #[cfg(test)]
@@ -532,8 +686,16 @@ mod tests {
 
     #[test]
     fn money_is_exact_and_never_rounded() {
-        assert_eq!(parse(Kind::Money(Sign::Any), &t("12.30"), &ctx()).unwrap().canonical(), "12.3");
-        assert_eq!(code(Kind::Money(Sign::Any), "1.23456"), Code::MoneyPrecision);
+        assert_eq!(
+            parse(Kind::Money(Sign::Any), &t("12.30"), &ctx())
+                .unwrap()
+                .canonical(),
+            "12.3"
+        );
+        assert_eq!(
+            code(Kind::Money(Sign::Any), "1.23456"),
+            Code::MoneyPrecision
+        );
         assert_eq!(code(Kind::Money(Sign::Any), "$12"), Code::MoneyInvalid);
         assert_eq!(code(Kind::Money(Sign::Any), "1,234.50"), Code::MoneyInvalid);
         assert_eq!(code(Kind::Money(Sign::NonNegative), "-1"), Code::Negative);
@@ -558,9 +720,18 @@ mod tests {
     fn dates() {
         let p = |s: &str| parse_date_text(s, DateOrder::Mdy).map(|(d, h)| date_text(&d, h));
         assert_eq!(p("2024-07-14").as_deref(), Some("2024-07-14"));
-        assert_eq!(p("2024-07-14T13:05").as_deref(), Some("2024-07-14 13:05:00"));
-        assert_eq!(p("7/14/2024 12:00:00 AM").as_deref(), Some("2024-07-14 00:00:00"));
-        assert_eq!(p("1/5/2024 3:07:09 pm").as_deref(), Some("2024-01-05 15:07:09"));
+        assert_eq!(
+            p("2024-07-14T13:05").as_deref(),
+            Some("2024-07-14 13:05:00")
+        );
+        assert_eq!(
+            p("7/14/2024 12:00:00 AM").as_deref(),
+            Some("2024-07-14 00:00:00")
+        );
+        assert_eq!(
+            p("1/5/2024 3:07:09 pm").as_deref(),
+            Some("2024-01-05 15:07:09")
+        );
         assert_eq!(p("1/5/2024 15:07").as_deref(), Some("2024-01-05 15:07:00"));
         assert_eq!(p("2/30/2007"), None);
         assert_eq!(p("13/1/2007"), None);
@@ -573,29 +744,57 @@ mod tests {
         let d = parse_date_text("2024-07-01", DateOrder::Dmy).map(|(d, h)| date_text(&d, h));
         assert_eq!(d.as_deref(), Some("2024-07-01"));
         assert_eq!(code(Kind::Date, "2/30/2007"), Code::DateInvalid);
-        assert_eq!(parse(Kind::Date, &RawValue::Number(45000.0), &ctx()).unwrap_err().code, Code::DateNumeric);
+        assert_eq!(
+            parse(Kind::Date, &RawValue::Number(45000.0), &ctx())
+                .unwrap_err()
+                .code,
+            Code::DateNumeric
+        );
     }
 
     #[test]
     fn excel_dates() {
-        let v = RawValue::DateTime { date: (2024, 7, 14), time: (0, 0, 0), whole_day: true };
-        assert_eq!(parse(Kind::Date, &v, &ctx()).unwrap().canonical(), "2024-07-14");
-        let v = RawValue::DateTime { date: (1900, 2, 29), time: (0, 0, 0), whole_day: true };
-        assert_eq!(parse(Kind::Date, &v, &ctx()).unwrap_err().code, Code::DateInvalid);
+        let v = RawValue::DateTime {
+            date: (2024, 7, 14),
+            time: (0, 0, 0),
+            whole_day: true,
+        };
+        assert_eq!(
+            parse(Kind::Date, &v, &ctx()).unwrap().canonical(),
+            "2024-07-14"
+        );
+        let v = RawValue::DateTime {
+            date: (1900, 2, 29),
+            time: (0, 0, 0),
+            whole_day: true,
+        };
+        assert_eq!(
+            parse(Kind::Date, &v, &ctx()).unwrap_err().code,
+            Code::DateInvalid
+        );
     }
 
     #[test]
     fn integers_and_ranges() {
-        let day = Kind::Integer { min: Some(1), max: Some(28) };
+        let day = Kind::Integer {
+            min: Some(1),
+            max: Some(28),
+        };
         assert_eq!(code(day, "30"), Code::OutOfRange);
         assert_eq!(code(day, "abc"), Code::IntegerInvalid);
-        assert_eq!(parse(day, &RawValue::Number(9.0), &ctx()).unwrap(), Value::Int(9));
+        assert_eq!(
+            parse(day, &RawValue::Number(9.0), &ctx()).unwrap(),
+            Value::Int(9)
+        );
         assert_eq!(code(day, "9.5"), Code::IntegerInvalid);
     }
 
     #[test]
     fn text_rules() {
-        assert_eq!(parse(Kind::Text, &t("  a\r\nb  "), &ctx()).unwrap(), Value::Text("a\nb".into()));
+        assert_eq!(
+            parse(Kind::Text, &t("  a\r\nb  "), &ctx()).unwrap(),
+            Value::Text("a\nb".into())
+        );
         assert_eq!(code(Kind::Text, "a\u{7}b"), Code::ControlChar);
         assert_eq!(code(Kind::Text, "ab\0cd"), Code::ControlChar);
         assert_eq!(code(Kind::Name, &"x".repeat(256)), Code::TooLong);
@@ -608,15 +807,32 @@ mod tests {
         assert!(!is_email("bob@@example.com"));
         assert!(!is_email("a@b"));
         assert!(!is_email("a b@example.com"));
-        assert_eq!(phone_e164("(415) 555-2671", phonenumber::country::Id::US).as_deref(), Some("+14155552671"));
-        assert_eq!(phone_e164("+1 519 249 0508", phonenumber::country::Id::US).as_deref(), Some("+15192490508"));
+        assert_eq!(
+            phone_e164("(415) 555-2671", phonenumber::country::Id::US).as_deref(),
+            Some("+14155552671")
+        );
+        assert_eq!(
+            phone_e164("+1 519 249 0508", phonenumber::country::Id::US).as_deref(),
+            Some("+15192490508")
+        );
         assert_eq!(phone_e164("555-1234", phonenumber::country::Id::US), None);
         assert_eq!(country("Canada"), Some("CA"));
         assert_eq!(country("us"), Some("US"));
         assert_eq!(country("Atlantis"), None);
-        assert_eq!(parse(Kind::CurrencyCode, &t("USA"), &ctx()).unwrap(), Value::Text("USD".into()));
+        assert_eq!(
+            parse(Kind::CurrencyCode, &t("USA"), &ctx()).unwrap(),
+            Value::Text("USD".into())
+        );
         assert_eq!(code(Kind::CurrencyCode, "EURO"), Code::CurrencyInvalid);
-        assert_eq!(parse(Kind::Enum(&["Fixed", "Price", "Percent"]), &t("percent"), &ctx()).unwrap(), Value::Text("Percent".into()));
+        assert_eq!(
+            parse(
+                Kind::Enum(&["Fixed", "Price", "Percent"]),
+                &t("percent"),
+                &ctx()
+            )
+            .unwrap(),
+            Value::Text("Percent".into())
+        );
         assert!(parse(Kind::Bool, &t("Yes"), &ctx()).unwrap() == Value::Bool(true));
         assert_eq!(code(Kind::Bool, "maybe"), Code::BoolInvalid);
     }

@@ -1,0 +1,193 @@
+//! One test input per finding code: each must produce its code, located, through the real binary.
+//! `every_code_has_a_case` fails when a code is added without a case here.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// (code, the input's files as (relative path, content), extra flags, setup import run first)
+struct Case {
+    code: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    input: &'static str,
+    flags: &'static [&'static str],
+    setup: Option<&'static str>,
+}
+
+const fn case(
+    code: &'static str,
+    input: &'static str,
+    files: &'static [(&'static str, &'static str)],
+) -> Case {
+    Case {
+        code,
+        files,
+        input,
+        flags: &[],
+        setup: None,
+    }
+}
+
+const U: &str = "Owner=\"admin\" Role=\"Customer\"";
+
+macro_rules! xml {
+    ($body:expr) => {
+        concat!(
+            "<?xml version=\"1.0\"?>\n<Import>\n",
+            $body,
+            "\n</Import>\n"
+        )
+    };
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        case("input.unknown_entity", "a.xml", &[("a.xml", xml!("<Invoice User=\"u\"/>"))]),
+        case("input.unknown_field", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Colour=\"red\"/>"))]),
+        case("input.field_not_for_type", "d", &[("d/User.csv", "Name,Owner,Role\nu1,admin,Customer\n"), ("d/Ledger.csv", "Type,User,Date,Credit,Debit\nPayment,u1,2024-01-02,5,7\n")]),
+        case("input.unknown_type", "d", &[("d/Ledger.csv", "Type,User,Date,Credit\nRefund,u1,2024-01-02,5\n")]),
+        case("input.extra_values", "d", &[("d/User.csv", "Name,Owner,Role\nu1,admin,Customer,oops\n")]),
+        case("input.too_many_fields", "@many_attributes.xml", &[]),
+        case("input.duplicate_column", "d", &[("d/User.csv", "Name,Owner,Name\nu1,admin,u2\n")]),
+        case("input.formula_no_value", "@cells.xlsx", &[]),
+        case("input.cell_error", "@cells.xlsx", &[]),
+        case("value.date_numeric", "@cells.xlsx", &[]),
+        case("input.empty", "d", &[("d/User.csv", "")]),
+        case("option.unknown", "d", &[("d/Options.csv", "Name,Value\nColour,red\n"), ("d/Role.csv", "Name\nMember\n")]),
+        case("value.required", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\"/>"))]),
+        case("value.too_long", "a.xml", &[("a.xml", xml!("<Role Name=\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"/>"))]),
+        case("value.control_char", "d", &[("d/Role.csv", "Name\n\"a\u{7}b\"\n")]),
+        case("value.integer_invalid", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"x\"/>"))]),
+        case("value.out_of_range", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"29\"/>"))]),
+        case("value.money_invalid", "a.xml", &[("a.xml", xml!("<Service Name=\"s\" Amount=\"$5\"/>"))]),
+        case("value.money_precision", "a.xml", &[("a.xml", xml!("<Service Name=\"s\" Amount=\"5.12345\"/>"))]),
+        case("value.negative", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Debit User=\"u1\" Date=\"2024-01-01\" Debit=\"-5\"/>"))]),
+        case("value.not_positive", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Payment User=\"u1\" Date=\"2024-01-01\" Credit=\"0\"/>"))]),
+        case("value.decimal_invalid", "a.xml", &[("a.xml", xml!("<TaxCode Name=\"T\"/>\n<TaxRate TaxCode=\"T\" Rank=\"1\" Name=\"GST\" Percent=\"five\"/>"))]),
+        case("value.date_invalid", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" CreatedDate=\"2/30/2007\"/>"))]),
+        case("value.bool_invalid", "a.xml", &[("a.xml", xml!("<Service Name=\"s\"/>\n<Package Name=\"p\"/>\n<PackageService Package=\"p\" Service=\"s\" Optional=\"maybe\"/>"))]),
+        case("value.enum_invalid", "a.xml", &[("a.xml", xml!("<Package Name=\"p\" BillCycle=\"Weekly\"/>"))]),
+        case("value.email_invalid", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Email=\"bob@@example\"/>"))]),
+        case("value.phone_unparsed", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Contact User=\"u1\" ContactName=\"A\" ContactType=\"Billing Contact\"/>\n<ContactPhone User=\"u1\" ContactName=\"A\" Phone=\"555-1234\"/>"))]),
+        case("value.country_invalid", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Contact User=\"u1\" ContactName=\"A\" ContactType=\"Billing Contact\"/>\n<ContactAddress User=\"u1\" ContactName=\"A\" Address1=\"1 Main St\" Country=\"Atlantis\"/>"))]),
+        case("value.currency_invalid", "a.xml", &[("a.xml", xml!("<Currency Code=\"EURO\"/>"))]),
+        case("value.base64_invalid", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\"/>\n<TicketAttachment TicketID=\"1\" FileName=\"a.txt\" Data=\"@@@\"/>"))]),
+        case("reference.unknown", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" TaxCode=\"Residential\"/>"))]),
+        Case { code: "reference.case_folded", input: "a.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"customer\"/>"))], flags: &["--fold-case"], setup: None },
+        case("reference.rejected_parent", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"nobody\" Role=\"Customer\"/>\n<Contact User=\"u1\" ContactName=\"A\" ContactType=\"Billing Contact\"/>"))]),
+        case("key.duplicate", "a.xml", &[("a.xml", xml!("<Role Name=\"Member\"/>\n<Role Name=\"Member\"/>"))]),
+        Case { code: "key.exists", input: "b.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>")), ("b.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"3\"/>"))], flags: &[], setup: Some("a.xml") },
+        Case { code: "key.identical", input: "a.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>"))], flags: &[], setup: Some("a.xml") },
+        Case { code: "key.skipped", input: "b.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>")), ("b.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"3\"/>"))], flags: &["--on-existing", "skip"], setup: Some("a.xml") },
+        case("account.child_self", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<ChildAccount Name=\"u1\" Parent=\"u1\"/>"))]),
+        case("account.child_cycle", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\"/>\n<ChildAccount Name=\"u1\" Parent=\"u2\"/>\n<ChildAccount Name=\"u2\" Parent=\"u1\"/>"))]),
+        Case {
+            code: "account.child_has_ledger",
+            input: "b.xml",
+            files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\"/>\n<Debit User=\"u1\" Date=\"2024-01-01\" Debit=\"5\"/>")), ("b.xml", xml!("<ChildAccount Name=\"u1\" Parent=\"u2\"/>"))],
+            flags: &[],
+            setup: Some("a.xml"),
+        },
+        case("account.no_account", "a.xml", &[("a.xml", xml!("<CloseInvoice/>"))]),
+        Case { code: "run.max_records", input: "a.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\"/>"))], flags: &["--max-records", "1"], setup: None },
+        Case { code: "run.not_written", input: "a.xml", files: &[("a.xml", xml!("<Role Name=\"Member\"/>\n<User Name=\"u1\" Owner=\"nobody\" Role=\"Customer\"/>"))], flags: &["--all-or-nothing"], setup: None },
+    ]
+}
+
+fn run_case(c: &Case, dir: &Path) -> Vec<serde_json::Value> {
+    for (p, content) in c.files {
+        let path = dir.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    if let Some(s) = c.setup {
+        let r = ferry(dir, &["import", s]);
+        assert!(r.code <= 1, "{}: setup failed: {}", c.code, r.stderr);
+    }
+    let input = match c.input.strip_prefix('@') {
+        Some(f) => fixture(f).display().to_string(),
+        None => c.input.to_string(),
+    };
+    let mut args = vec!["import", input.as_str(), "--log", "f.jsonl"];
+    args.extend(c.flags);
+    let r = ferry(dir, &args);
+    assert!(r.code <= 1, "{}: exit {} {}", c.code, r.code, r.stderr);
+    findings(&dir.join("f.jsonl"))
+}
+
+#[test]
+fn every_code_is_produced_and_located() {
+    for c in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = run_case(&c, dir.path());
+        let hit = f.iter().find(|f| f["code"] == c.code);
+        let Some(hit) = hit else {
+            panic!("{}: not produced; got {:#?}", c.code, f)
+        };
+        assert!(
+            !hit["file"].as_str().unwrap_or("").is_empty() || c.code == "run.not_written",
+            "{}: no file in {hit}",
+            c.code
+        );
+        assert!(!hit["message"].as_str().unwrap().is_empty());
+        let sev = ferry_findings::Code::parse(c.code).unwrap().severity();
+        assert_eq!(hit["severity"], sev.as_str(), "{}", c.code);
+    }
+}
+
+#[test]
+fn every_code_has_a_case() {
+    let covered: Vec<&str> = cases().iter().map(|c| c.code).collect();
+    for code in ferry_findings::Code::ALL {
+        assert!(covered.contains(&code.as_str()), "no test case for {code}");
+    }
+}
+
+#[test]
+fn hints_and_locations_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.xml"), xml!("<TaxCode Name=\"Residential\"/>\n  <User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" TaxCode=\"residential\"/>")).unwrap();
+    let r = ferry(d, &["import", "a.xml", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 1);
+    let f = findings(&d.join("f.jsonl"));
+    assert_eq!(f[0]["hint"], "did you mean \"Residential\"?");
+    assert_eq!(f[0]["row"], 4);
+    assert_eq!(f[0]["column"], "3");
+    assert_eq!(f[0]["field"], "TaxCode");
+    // a workbook finding names the sheet, the spreadsheet row and the column letter
+    let r = ferry(
+        d,
+        &[
+            "import",
+            fixture("cells.xlsx").to_str().unwrap(),
+            "--db",
+            "x.db",
+            "--log",
+            "x.jsonl",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    let f = findings(&d.join("x.jsonl"));
+    let numdate = f
+        .iter()
+        .find(|f| f["code"] == "value.date_numeric")
+        .unwrap();
+    assert_eq!(numdate["sheet"], "User");
+    assert_eq!(numdate["row"], 3);
+    assert_eq!(numdate["column"], "D");
+    // a CSV finding names the line and the field's position
+    std::fs::create_dir_all(d.join("c")).unwrap();
+    std::fs::write(
+        d.join("c/User.csv"),
+        "Name,Owner,Role,BillDay\nu1,admin,Customer,31\n",
+    )
+    .unwrap();
+    let r = ferry(d, &["import", "c", "--db", "c.db", "--log", "c.jsonl"]);
+    assert_eq!(r.code, 1);
+    let f = findings(&d.join("c.jsonl"));
+    assert_eq!(f[0]["row"], 2);
+    assert_eq!(f[0]["column"], "4");
+    assert!(f[0]["file"].as_str().unwrap().ends_with("User.csv"));
+    let _ = U;
+}
