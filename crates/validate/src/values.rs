@@ -458,13 +458,15 @@ fn date(raw: &RawValue, order: DateOrder) -> Result<(NaiveDateTime, bool), Probl
             let time = NaiveTime::from_hms_opt(*h, *mi, *s).unwrap_or(NaiveTime::MIN);
             return Ok((date.and_time(time), !whole_day));
         }
-        RawValue::Number(n) => return Err(problem(
-            Code::DateNumeric,
-            format!(
+        RawValue::Number(n) => {
+            return Err(problem(
+                Code::DateNumeric,
+                format!(
                 "The cell holds the number {} without a date format; format the column as a date.",
                 number_text(*n)
             ),
-        )),
+            ))
+        }
         _ => {}
     }
     let t = text(raw)?;
