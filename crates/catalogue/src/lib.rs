@@ -259,6 +259,41 @@ pub const INIT_DATA: &[(&str, &[(&str, &str)])] = &[
     ("Service", &[("Name", "Opening Balance"), ("Amount", "0")]),
 ];
 
+/// The folded form used for `did you mean` hints and `--fold-case` (SPEC §3.1):
+/// lower-cased, inner white space collapsed to one space.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The one candidate that matches `name` after folding, if exactly one does and it differs.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let f = fold(name);
+    let mut found = None;
+    for c in candidates {
+        if c != name && fold(c) == f {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(c);
+        }
+    }
+    found
+}
+
+/// The hint text of SPEC §3.1.
+pub fn did_you_mean(candidate: &str) -> String {
+    format!("did you mean \"{candidate}\"?")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,39 +368,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The folded form used for `did you mean` hints and `--fold-case` (SPEC §3.1):
-/// lower-cased, inner white space collapsed to one space.
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        for c in word.chars() {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
-
-/// The one candidate that matches `name` after folding, if exactly one does and it differs.
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let f = fold(name);
-    let mut found = None;
-    for c in candidates {
-        if c != name && fold(c) == f {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(c);
-        }
-    }
-    found
-}
-
-/// The hint text of SPEC §3.1.
-pub fn did_you_mean(candidate: &str) -> String {
-    format!("did you mean \"{candidate}\"?")
 }

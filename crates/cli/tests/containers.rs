@@ -210,7 +210,8 @@ fn export_import_export_is_identical() {
             );
         } else {
             // Workbooks carry timestamps in their metadata: compare what they hold.
-            for (a, b) in [(out, again.as_str())] {
+            {
+                let (a, b) = (out, again.as_str());
                 let (x, y) = (format!("{a}.csv.d"), format!("{b}.csv.d"));
                 let fa = format!("cmp-a-{fmt}.db");
                 let fb = format!("cmp-b-{fmt}.db");

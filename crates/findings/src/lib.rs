@@ -266,61 +266,6 @@ pub fn mask_number(v: &str) -> String {
 /// The text shown for a password: never the password.
 pub const PASSWORD_MASK: &str = "********";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_unique_and_dotted() {
-        let mut seen = std::collections::HashSet::new();
-        for c in Code::ALL {
-            assert!(seen.insert(c.as_str()), "duplicate {c}");
-            assert!(c.as_str().contains('.'), "{c}");
-            assert_eq!(Code::parse(c.as_str()), Some(*c));
-        }
-    }
-
-    #[test]
-    fn column_letters() {
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(25), "Z");
-        assert_eq!(column_letter(26), "AA");
-        assert_eq!(column_letter(16383), "XFD");
-    }
-
-    #[test]
-    fn clip_and_mask() {
-        let long = "x".repeat(10_000);
-        assert!(clip(&long).len() < 300);
-        assert_eq!(mask_number("4111 1111 1111 1111"), "************1111");
-    }
-
-    #[test]
-    fn locations_render() {
-        let l = Location {
-            file: "a.xlsx".into(),
-            sheet: Some("User".into()),
-            row: 5,
-            column: Some(Column::Letter(2)),
-        };
-        assert_eq!(l.to_string(), "a.xlsx, sheet User, cell C5");
-        let l = Location {
-            file: "d/User.csv".into(),
-            sheet: None,
-            row: 7,
-            column: Some(Column::Number(3)),
-        };
-        assert_eq!(l.to_string(), "d/User.csv, line 7, field 3");
-        let l = Location {
-            file: "a.xml".into(),
-            sheet: None,
-            row: 9,
-            column: Some(Column::Number(4)),
-        };
-        assert_eq!(l.to_string(), "a.xml:9:4");
-    }
-}
-
 impl Finding {
     /// The finding as one JSON object with the fields of SPEC §10.
     pub fn to_json(&self, run: i64) -> serde_json::Value {
@@ -380,5 +325,60 @@ impl Finding {
             message: v.get("message")?.as_str()?.to_string(),
             hint: s("hint"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_dotted() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {c}");
+            assert!(c.as_str().contains('.'), "{c}");
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+        }
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(16383), "XFD");
+    }
+
+    #[test]
+    fn clip_and_mask() {
+        let long = "x".repeat(10_000);
+        assert!(clip(&long).len() < 300);
+        assert_eq!(mask_number("4111 1111 1111 1111"), "************1111");
+    }
+
+    #[test]
+    fn locations_render() {
+        let l = Location {
+            file: "a.xlsx".into(),
+            sheet: Some("User".into()),
+            row: 5,
+            column: Some(Column::Letter(2)),
+        };
+        assert_eq!(l.to_string(), "a.xlsx, sheet User, cell C5");
+        let l = Location {
+            file: "d/User.csv".into(),
+            sheet: None,
+            row: 7,
+            column: Some(Column::Number(3)),
+        };
+        assert_eq!(l.to_string(), "d/User.csv, line 7, field 3");
+        let l = Location {
+            file: "a.xml".into(),
+            sheet: None,
+            row: 9,
+            column: Some(Column::Number(4)),
+        };
+        assert_eq!(l.to_string(), "a.xml:9:4");
     }
 }

@@ -104,9 +104,9 @@ impl LogWriter {
                         .replace('>', "&gt;")
                         .replace('"', "&quot;")
                 };
-                write!(
+                writeln!(
                     self.out,
-                    "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     f.severity.as_str(),
                     f.severity.as_str(),
                     esc(f.code.as_str()),

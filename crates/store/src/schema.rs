@@ -72,7 +72,7 @@ pub fn entity_ddl(e: &Entity) -> String {
         ));
     }
     if let Some(a) = e.account_field {
-        if !key.first().is_some_and(|k| *k == a) {
+        if key.first().is_none_or(|k| *k != a) {
             let col = e.field_def(a).expect("account field").column();
             sql.push_str(&format!(
                 "CREATE INDEX {} ON {} ({});\n",

@@ -596,10 +596,7 @@ pub fn is_email(t: &str) -> bool {
 /// The E.164 form of a phone number, when it parses as a valid number in `region`.
 pub fn phone_e164(t: &str, region: phonenumber::country::Id) -> Option<String> {
     // Extensions ("x123", "ext. 12") are not part of the E.164 form.
-    let main = t
-        .split(|c: char| c == 'x' || c == 'X' || c == '#')
-        .next()
-        .unwrap_or(t);
+    let main = t.split(['x', 'X', '#']).next().unwrap_or(t);
     let main = main
         .trim()
         .trim_end_matches(|c: char| c.is_alphabetic() || c == '.' || c == ' ');
@@ -662,7 +659,7 @@ pub fn country(t: &str) -> Option<&'static str> {
 
 fn base64_ok(t: &str) -> bool {
     let s: Vec<u8> = t.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return false;
     }
     let pad = s.iter().rev().take_while(|b| **b == b'=').count();
@@ -713,7 +710,7 @@ mod tests {
     fn workbook_numbers_use_fifteen_digits() {
         assert_eq!(number_text(12.34), "12.34");
         assert_eq!(number_text(0.1 + 0.2), "0.3");
-        assert_eq!(number_text(12.339999999999999), "12.34");
+        assert_eq!(number_text(12.34), "12.34");
         assert_eq!(number_text(3334445555.0), "3334445555");
         assert_eq!(number_text(-5.0), "-5");
     }
