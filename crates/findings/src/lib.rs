@@ -162,6 +162,16 @@ pub fn column_letter(mut i: u32) -> String {
 }
 
 impl Location {
+    /// The start of a file (or of a sheet of a workbook): row 1, no column.
+    pub fn start(file: Arc<str>, sheet: Option<Arc<str>>) -> Location {
+        Location {
+            file,
+            sheet,
+            row: 1,
+            column: None,
+        }
+    }
+
     pub fn with_column(&self, column: Option<Column>) -> Location {
         Location {
             column,

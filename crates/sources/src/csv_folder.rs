@@ -75,15 +75,7 @@ pub(crate) fn read_files(
         match kind {
             SheetKind::Ignored => continue,
             SheetKind::Unknown => {
-                visitor.finding(emit::unknown_entity(
-                    stem,
-                    Location {
-                        file: shown,
-                        sheet: None,
-                        row: 1,
-                        column: None,
-                    },
-                ))?;
+                visitor.finding(emit::unknown_entity(stem, Location::start(shown, None)))?;
                 continue;
             }
             _ => {}
@@ -179,23 +171,13 @@ fn read_file(
     if !header_done {
         visitor.finding(Finding::new(
             Code::EmptyInput,
-            Location {
-                file: shown,
-                sheet: None,
-                row: 1,
-                column: None,
-            },
+            Location::start(shown, None),
             "The CSV file is empty; it needs at least a header row.",
         ))?;
     } else if rows == 0 && kind != SheetKind::Options {
         visitor.finding(Finding::new(
             Code::EmptyInput,
-            Location {
-                file: shown,
-                sheet: None,
-                row: 1,
-                column: None,
-            },
+            Location::start(shown, None),
             "The CSV file has a header but no records.",
         ))?;
     }

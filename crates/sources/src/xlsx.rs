@@ -154,12 +154,7 @@ fn read_sheets(
         match kind {
             SheetKind::Ignored => continue,
             SheetKind::Unknown => {
-                let loc = Location {
-                    file: shown.clone(),
-                    sheet: Some(sheet_name),
-                    row: 1,
-                    column: None,
-                };
+                let loc = Location::start(shown.clone(), Some(sheet_name));
                 visitor.finding(emit::unknown_entity(&name, loc))?;
                 continue;
             }
@@ -254,12 +249,7 @@ fn read_sheets(
     if !any_records {
         visitor.finding(Finding::new(
             Code::EmptyInput,
-            Location {
-                file: shown.clone(),
-                sheet: None,
-                row: 1,
-                column: None,
-            },
+            Location::start(shown.clone(), None),
             "The workbook holds no records.",
         ))?;
     }

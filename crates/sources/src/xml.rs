@@ -172,12 +172,7 @@ pub(crate) fn read(
     if records == 0 {
         visitor.finding(Finding::new(
             Code::EmptyInput,
-            Location {
-                file: shown,
-                sheet: None,
-                row: 1,
-                column: None,
-            },
+            Location::start(shown, None),
             "The XML file holds no records.",
         ))?;
     }
