@@ -332,10 +332,23 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
             .into());
         }
     }
+    let mut seen = std::collections::HashSet::new();
     for input in &a.inputs {
-        if !input.exists() {
-            return Err(anyhow!("{}: no such file or folder", input.display()).into());
+        let real = input
+            .canonicalize()
+            .map_err(|_| anyhow!("{}: no such file or folder", input.display()))?;
+        if !seen.insert(real) {
+            return Err(anyhow!(
+                "{} is given twice; each input is read once per run",
+                input.display()
+            )
+            .into());
         }
+    }
+    // A log that cannot be written must stop the run before it starts, not after it committed.
+    if let Some(log) = &a.log {
+        std::fs::File::create(log)
+            .with_context(|| format!("--log {}: cannot write there", log.display()))?;
     }
     let target = if path.exists() {
         Target::open(&path)?
@@ -384,9 +397,10 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
                     let _ = write_log(&target, last, log);
                 }
             }
+            let after = e.aftermath();
             return Err(Failure {
                 code,
-                error: anyhow::Error::new(e).context(describe_inputs(&a.inputs)),
+                error: anyhow!("{e}\n  ({after})"),
             });
         }
     };
@@ -425,17 +439,6 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
 
 mod ferry_validate_order {
     pub use ferry_validate::DateOrder::{Dmy, Mdy};
-}
-
-fn describe_inputs(inputs: &[PathBuf]) -> String {
-    format!(
-        "the run stopped; nothing after the problem was written ({})",
-        inputs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
 }
 
 fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {

@@ -427,3 +427,87 @@ fn formats_doc_is_current() {
         "docs/formats.md is stale: run `cargo run -- schema --markdown > docs/formats.md`"
     );
 }
+
+#[test]
+fn max_records_leaves_out_what_names_a_left_out_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("a.xml"),
+        "<Import><User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/><User Name=\"u3\" Owner=\"admin\" Role=\"Customer\"/>\n<ChildAccount Name=\"u1\" Parent=\"u3\"/></Import>",
+    )
+    .unwrap();
+    let r = ferry(d, &["import", "a.xml", "--max-records", "1", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let child = s["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c[0] == "ChildAccount")
+        .unwrap()
+        .clone();
+    assert_eq!(child[1]["skipped"], 1);
+}
+
+#[test]
+fn update_needs_only_the_key_and_what_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("a.xml"),
+        "<Import><User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"5\"/></Import>",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("b.xml"),
+        "<Import><User Name=\"u1\" BillDay=\"9\"/></Import>",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("c.xml"),
+        "<Import><User Name=\"u1\" BillDay=\"9\"/></Import>",
+    )
+    .unwrap();
+    assert_eq!(ferry(d, &["import", "a.xml"]).code, 0);
+    let r = ferry(d, &["import", "b.xml", "--on-existing", "update", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(s["counts"][0][1]["updated"], 1);
+    // the same change again is identical, not another update
+    let r = ferry(d, &["import", "c.xml", "--on-existing", "update", "--json"]);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(s["counts"][0][1]["skipped"], 1, "{s}");
+    // a new account still needs its required fields
+    std::fs::write(
+        d.join("n.xml"),
+        "<Import><User Name=\"u2\" BillDay=\"9\"/></Import>",
+    )
+    .unwrap();
+    assert_eq!(
+        ferry(d, &["import", "n.xml", "--on-existing", "update"]).code,
+        1
+    );
+}
+
+#[test]
+fn the_command_line_settles_options_that_disagree() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (n, order) in [("o1", "DMY"), ("o2", "MDY")] {
+        std::fs::create_dir_all(d.join(n)).unwrap();
+        std::fs::write(
+            d.join(n).join("Options.csv"),
+            format!("Name,Value\nDateOrder,{order}\n"),
+        )
+        .unwrap();
+        std::fs::write(d.join(n).join("Role.csv"), format!("Name\nR{n}\n")).unwrap();
+    }
+    let r = ferry(d, &["import", "o1", "o2"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("disagree"), "{}", r.stderr);
+    assert_eq!(
+        ferry(d, &["import", "o1", "o2", "--date-order", "dmy"]).code,
+        0
+    );
+}

@@ -220,3 +220,189 @@ fn schema_version_mismatch_is_refused_with_the_way_out() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("ferry upgrade apply"), "{}", r.stderr);
 }
+
+#[test]
+fn a_date_with_a_multibyte_character_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("d")).unwrap();
+    std::fs::write(
+        dir.path().join("d/User.csv"),
+        "Name,Owner,Role,CreatedDate\nu1,admin,Customer,2020-01-0é\n",
+    )
+    .unwrap();
+    check(
+        dir.path().join("d").to_str().unwrap(),
+        1,
+        "value.date_invalid",
+    );
+}
+
+#[test]
+fn csv_lines_are_right_for_crlf_cr_and_blank_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, content, rows) in [
+        (
+            "crlf",
+            "Name,Owner,Role\r\nu1,admin,x1\r\nu2,admin,x2\r\n",
+            vec![2, 3],
+        ),
+        (
+            "cr",
+            "Name,Owner,Role\ru1,admin,x1\ru2,admin,x2\r",
+            vec![2, 3],
+        ),
+        (
+            "blank",
+            "Name,Owner,Role\nu1,admin,x1\n\n\nu2,admin,\"x\n2\"\nu3,admin,x3\n",
+            vec![2, 5, 7],
+        ),
+    ] {
+        std::fs::create_dir_all(d.join(name)).unwrap();
+        std::fs::write(d.join(name).join("User.csv"), content).unwrap();
+        let log = format!("{name}.jsonl");
+        assert_eq!(
+            ferry(d, &["import", name, "--test-only", "--log", &log]).code,
+            1
+        );
+        let got: Vec<u64> = findings(&d.join(&log))
+            .iter()
+            .map(|f| f["row"].as_u64().unwrap())
+            .collect();
+        assert_eq!(got, rows, "{name}");
+    }
+}
+
+#[test]
+fn bad_excel_date_cells_are_findings() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    // A workbook with date-formatted cells holding serials that are no dates.
+    let src = zip_parts(&fixture("cells.xlsx"));
+    let path = dir.path().join("dates.xlsx");
+    let mut z = zip_writer(&path);
+    for (name, data) in src {
+        let data = match name.as_str() {
+            "xl/worksheets/sheet1.xml" => br#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c><c r="B1" t="inlineStr"><is><t>Owner</t></is></c><c r="C1" t="inlineStr"><is><t>Role</t></is></c><c r="D1" t="inlineStr"><is><t>CreatedDate</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>a</t></is></c><c r="B2" t="inlineStr"><is><t>admin</t></is></c><c r="C2" t="inlineStr"><is><t>Customer</t></is></c><c r="D2" s="1"><v>-1000000000000</v></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>b</t></is></c><c r="B3" t="inlineStr"><is><t>admin</t></is></c><c r="C3" t="inlineStr"><is><t>Customer</t></is></c><c r="D3" s="1"><v>3000000</v></c></row><row r="4"><c r="A4" t="inlineStr"><is><t>c</t></is></c><c r="B4" t="inlineStr"><is><t>admin</t></is></c><c r="C4" t="inlineStr"><is><t>Customer</t></is></c><c r="D4" s="1"><v>45000</v></c></row></sheetData></worksheet>"#.to_vec(),
+            _ => data,
+        };
+        z.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(&data).unwrap();
+    }
+    z.start_file("xl/styles.xml", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    z.write_all(br#"<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#).unwrap();
+    z.finish().unwrap();
+    let r = ferry(
+        dir.path(),
+        &[
+            "import",
+            path.to_str().unwrap(),
+            "--log",
+            "f.jsonl",
+            "--json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = findings(&dir.path().join("f.jsonl"));
+    let bad: Vec<u64> = f
+        .iter()
+        .filter(|f| f["code"] == "value.date_invalid")
+        .map(|f| f["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bad, vec![2, 3], "{f:#?}");
+    assert_eq!(
+        ferry(
+            dir.path(),
+            &["export", "--format", "xml", "x.xml", "--entities", "User"]
+        )
+        .code,
+        0
+    );
+    assert!(std::fs::read_to_string(dir.path().join("x.xml"))
+        .unwrap()
+        .contains("CreatedDate=\"2023-03-15\""));
+}
+
+fn zip_parts(p: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut a = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
+    (0..a.len())
+        .map(|i| {
+            let mut f = a.by_index(i).unwrap();
+            let mut v = vec![];
+            f.read_to_end(&mut v).unwrap();
+            (f.name().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+fn zip_writer(p: &std::path::Path) -> zip::ZipWriter<std::fs::File> {
+    zip::ZipWriter::new(std::fs::File::create(p).unwrap())
+}
+
+#[test]
+fn an_empty_first_row_is_an_error_not_a_silent_skip() {
+    check(
+        fixture("no_header.xlsx").to_str().unwrap(),
+        1,
+        "input.no_header",
+    );
+}
+
+#[test]
+fn unwritable_log_and_repeated_inputs_stop_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let club = example("club/club.xml");
+    let r = ferry(
+        d,
+        &[
+            "import",
+            club.to_str().unwrap(),
+            "--log",
+            "/nonexistent/x.csv",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        !d.join("ferry.db").exists()
+            || row_counts(&d.join("ferry.db"))
+                .iter()
+                .all(|(t, n)| *n == 0 || !t.starts_with("user"))
+    );
+    let r = ferry(
+        d,
+        &["import", club.to_str().unwrap(), club.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("given twice"), "{}", r.stderr);
+}
+
+#[test]
+fn target_problems_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let r = ferry(d, &["init", "--db", "no/such/folder/t.db"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot open the target"), "{}", r.stderr);
+    std::fs::write(
+        d.join("junk.db"),
+        "this is not a database, just some text that is long enough",
+    )
+    .unwrap();
+    let r = ferry(d, &["runs", "--db", "junk.db"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("junk.db"), "{}", r.stderr);
+    std::fs::write(d.join("empty.db"), "").unwrap();
+    assert_eq!(ferry(d, &["init", "--db", "empty.db"]).code, 0);
+    // one message, said once
+    let r = ferry(d, &["import", fixture("unclosed.xml").to_str().unwrap()]);
+    assert_eq!(
+        r.stderr.matches("ends inside an element").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}

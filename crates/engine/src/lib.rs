@@ -17,13 +17,13 @@ use ferry_store::StoreError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
-    #[error("{0}")]
+    #[error(transparent)]
     Input(#[from] SourceError),
     #[error("{0}")]
     Options(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
@@ -31,5 +31,13 @@ impl RunError {
     /// The exit status of SPEC §13 for this failure.
     pub fn exit_code(&self) -> i32 {
         2
+    }
+
+    /// What the failure left behind, for the person reading the message.
+    pub fn aftermath(&self) -> &'static str {
+        match self {
+            RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)",
+            RunError::Store(_) | RunError::Io(_) => "the run stopped and is marked failed; chunks committed before the failure stay (see `ferry runs`)",
+        }
     }
 }

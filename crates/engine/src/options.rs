@@ -157,8 +157,14 @@ pub fn merge(cli: &ImportOptions, rows: &[OptionRow]) -> Result<(Effective, Vec<
                 value.clone()
             }
         };
+        let on_command_line = match *name {
+            "CreateAccounts" => cli.create_accounts.is_some(),
+            "DateOrder" => cli.date_order.is_some(),
+            "MaxRecords" => cli.max_records.is_some(),
+            _ => false,
+        };
         if let Some((_, other, loc)) = seen.iter().find(|(n, _, _)| n == name) {
-            if *other != canonical {
+            if *other != canonical && !on_command_line {
                 return Err(format!(
                     "the inputs' Options disagree: {name} is \"{other}\" at {loc} but \"{canonical}\" at {}; make them agree or give the option on the command line",
                     row.location
@@ -241,6 +247,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.max_records, 5);
+        assert_eq!(e.date_order, "DMY");
+    }
+
+    #[test]
+    fn the_command_line_settles_a_disagreement() {
+        let cli = ImportOptions {
+            date_order: Some(DateOrder::Dmy),
+            ..Default::default()
+        };
+        let (e, _) = merge(
+            &cli,
+            &[row(0, "DateOrder", "DMY"), row(1, "DateOrder", "MDY")],
+        )
+        .unwrap();
         assert_eq!(e.date_order, "DMY");
     }
 

@@ -103,6 +103,8 @@ struct Collect<'a> {
     options: Vec<OptionRow>,
     input: usize,
     read: Vec<u64>,
+    /// Ledger-sheet rows without a valid Type: read and rejected, under "Ledger".
+    untyped: u64,
     progress: &'a dyn Progress,
 }
 
@@ -116,6 +118,9 @@ impl Visitor for Collect<'_> {
         Ok(())
     }
     fn finding(&mut self, finding: Finding) -> Result<(), SourceError> {
+        if finding.code == Code::UnknownType {
+            self.untyped += 1;
+        }
         self.log
             .push(&finding)
             .map_err(|e| SourceError::Sink(format!("findings: {e}")))
@@ -159,6 +164,7 @@ struct State<'a> {
     parents: Option<HashMap<String, String>>,
     /// `--max-records`: the accounts admitted, and how many User records were seen
     admitted: HashSet<String>,
+    excluded: HashSet<String>,
     users_seen: u64,
     counts: Vec<Counts>,
 }
@@ -248,22 +254,37 @@ impl<'a> State<'a> {
         if self.eff.max_records == 0 {
             return true;
         }
-        let Some(af) = e.account_field else {
-            return true;
+        let value_of = |name: &str| {
+            e.field(name)
+                .and_then(|fid| raw.get(fid))
+                .map(|f| f.value.display().trim().to_string())
         };
-        let Some(fid) = e.field(af) else { return true };
-        let account = raw.get(fid).map(|f| f.value.display().trim().to_string());
         if e.name == "User" {
             self.users_seen += 1;
+            let account = value_of("Name");
             if self.users_seen <= self.eff.max_records {
                 if let Some(a) = account {
                     self.admitted.insert(a);
                 }
                 return true;
             }
+            if let Some(a) = account {
+                self.excluded.insert(a);
+            }
             return false;
         }
-        match account {
+        // A record that names a left-out account anywhere (a child's parent, a ticket's
+        // assignee) is left out with it, not rejected for a reference it could not see.
+        for r in e.refs {
+            if r.target == "User" && r.from.len() == 1 {
+                if let Some(v) = value_of(r.from[0]) {
+                    if self.excluded.contains(&v) {
+                        return false;
+                    }
+                }
+            }
+        }
+        match e.account_field.and_then(value_of) {
             Some(a) => self.admitted.contains(&a),
             None => true,
         }
@@ -284,7 +305,24 @@ impl<'a> State<'a> {
             }
             return Ok(Outcome::Skipped);
         }
-        let (mut rec, findings) = parse_record(&raw, &self.rec_opts);
+        let (mut rec, mut findings) = parse_record(&raw, &self.rec_opts);
+        // An update needs only the key and the fields it changes: the stored record has the rest.
+        if self.eff.on_existing == OnExisting::Update {
+            if let Some(k) = rec.key() {
+                if matches!(
+                    self.index(entity, entity.key_fields())?.get(&k),
+                    Some(Slot::Target { .. })
+                ) {
+                    let key_fields = entity.key_fields();
+                    findings.retain(|f| {
+                        !(f.code == Code::Required
+                            && f.field
+                                .as_deref()
+                                .is_some_and(|name| !key_fields.contains(&name)))
+                    });
+                }
+            }
+        }
         let mut errors = findings.iter().any(|f| f.is_error()) || raw.broken;
         for f in &findings {
             log.push(f)?;
@@ -481,6 +519,23 @@ impl<'a> State<'a> {
                 }
             }
             let new_hash = rec.content_hash();
+            let k = key.expect("updates have keys");
+            if let Some(Slot::Target { hash: stored, .. }) =
+                self.index(entity, entity.key_fields())?.get(&k)
+            {
+                if *stored == new_hash {
+                    log.push(&rec.finding(
+                        Code::KeyIdentical,
+                        None,
+                        format!(
+                            "{} \"{}\" is already in the target with these values; skipped.",
+                            entity.name,
+                            display_key(&k)
+                        ),
+                    ))?;
+                    return Ok(Outcome::Skipped);
+                }
+            }
             self.target.record_change(
                 self.run,
                 entity.name,
@@ -490,7 +545,6 @@ impl<'a> State<'a> {
             )?;
             self.target
                 .update(entity, id, &cells::to_cells(entity, &rec.values), new_hash)?;
-            let k = key.expect("updates have keys");
             self.index(entity, entity.key_fields())?
                 .set(&k, Slot::Target { id, hash: new_hash });
             return Ok(Outcome::Updated);
@@ -731,6 +785,7 @@ fn run_inner(
         options: vec![],
         input: 0,
         read: vec![0; cat::ENTITIES.len()],
+        untyped: 0,
         progress,
     };
     progress.stage("reading", 0);
@@ -741,6 +796,7 @@ fn run_inner(
     let Collect {
         options: option_rows,
         read,
+        untyped,
         ..
     } = collect;
     spool.finish()?;
@@ -790,6 +846,7 @@ fn run_inner(
         next_id: HashMap::new(),
         parents: None,
         admitted: HashSet::new(),
+        excluded: HashSet::new(),
         users_seen: 0,
         counts: read
             .iter()
@@ -866,12 +923,22 @@ fn run_inner(
         };
     }
     // 4. Close the run in the journal.
-    let counts: Vec<(String, Counts)> = cat::ENTITIES
+    let mut counts: Vec<(String, Counts)> = cat::ENTITIES
         .iter()
         .zip(&state.counts)
         .filter(|(_, c)| c.read > 0)
         .map(|(e, c)| (e.name.to_string(), c.clone()))
         .collect();
+    if untyped > 0 {
+        counts.push((
+            cat::LEDGER_SHEET.to_string(),
+            Counts {
+                read: untyped,
+                rejected: untyped,
+                ..Default::default()
+            },
+        ));
+    }
     target.begin()?;
     log.store(target)?;
     let count_refs: Vec<(&str, Counts)> = counts

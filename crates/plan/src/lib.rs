@@ -194,6 +194,10 @@ fn encode(w: &mut impl Write, rec: &RawRecord, file: u32, sheet: u32) -> io::Res
                 w.write_all(&[*whole_day as u8])?;
             }
             RawValue::FormulaNoValue => w.write_all(&[4])?,
+            RawValue::BadDate(n) => {
+                w.write_all(&[7])?;
+                w.write_all(&n.to_le_bytes())?;
+            }
             RawValue::CellError(e) => {
                 w.write_all(&[5])?;
                 put_str(w, e)?;
@@ -268,6 +272,7 @@ fn decode(r: &mut impl Read, strings: &[Arc<str>]) -> io::Result<RawRecord> {
                 }
             }
             4 => RawValue::FormulaNoValue,
+            7 => RawValue::BadDate(f64::from_le_bytes(get::<8>(r)?)),
             5 => RawValue::CellError(get_str(r)?),
             _ => {
                 let bytes = u64::from_le_bytes(get::<8>(r)?) as usize;

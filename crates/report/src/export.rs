@@ -16,9 +16,9 @@ pub enum ExportFormat {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError {
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] ferry_store::StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     #[error("workbook: {0}")]
     Xlsx(String),

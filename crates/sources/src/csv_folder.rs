@@ -2,6 +2,7 @@
 //! optional BOM, or the encoding named by `--encoding`), plus `Options.csv`.
 
 use crate::emit::{self, Sheet, SheetKind};
+use crate::lines::LineCounter;
 use crate::{RawValue, ReadOptions, SourceError, Visitor};
 use ferry_catalogue as cat;
 use ferry_findings::{Code, Finding, Location};
@@ -109,7 +110,7 @@ fn read_file(
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(256 * 1024)
-        .from_reader(input);
+        .from_reader(LineCounter::for_records(input));
     let mut record = csv::ByteRecord::new();
     let mut sheet = Sheet::new(shown.clone(), None, kind, false);
     let mut header_done = false;
@@ -119,7 +120,10 @@ fn read_file(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map(|p| rdr.get_ref().locate_record(p.byte()).0)
+                    .unwrap_or(0);
                 return Err(match e.into_kind() {
                     csv::ErrorKind::Io(io) => SourceError::Io {
                         path: shown.to_string(),
@@ -132,7 +136,11 @@ fn read_file(
                 });
             }
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        // The csv crate's own line count is off for CR LF files; count breaks ourselves.
+        let line = record
+            .position()
+            .map(|p| rdr.get_ref().locate_record(p.byte()).0)
+            .unwrap_or(0);
         if record.as_slice().len() > opts.limits.max_record_bytes {
             return Err(SourceError::malformed(
                 format!("{shown}, line {line}"),

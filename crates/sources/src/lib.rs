@@ -27,6 +27,8 @@ pub enum RawValue {
         time: (u32, u32, u32),
         whole_day: bool,
     },
+    /// A date cell whose serial number is no date (negative, not a number, past 9999).
+    BadDate(f64),
     /// A formula cell with no cached value.
     FormulaNoValue,
     /// An Excel error value (`#N/A`, `#DIV/0!` …).
@@ -56,6 +58,7 @@ impl RawValue {
                     format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}")
                 }
             }
+            RawValue::BadDate(n) => format!("{n}"),
             RawValue::FormulaNoValue => "(formula without a value)".into(),
             RawValue::CellError(e) => e.clone(),
             RawValue::TooLong { bytes, head } => format!("{head}… ({bytes} bytes)"),

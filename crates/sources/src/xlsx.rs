@@ -135,6 +135,7 @@ fn read_sheets(
     })?;
     let mut wb: Xlsx<_> = Xlsx::new(BufReader::new(file)).map_err(|e| bad_workbook(shown, e))?;
     let names = wb.sheet_names();
+    let is_1904 = wb.has_1904_epoch();
     // Non-ledger sheets in workbook order, then Ledger, then the separate ledger sheets (SPEC §2).
     let rank = |n: &String| -> u8 {
         if n == cat::LEDGER_SHEET {
@@ -181,9 +182,9 @@ fn read_sheets(
                 *header_done = true;
                 if row != 0 {
                     visitor.finding(Finding::new(
-                        Code::EmptyInput,
+                        Code::NoHeader,
                         Location { file: sheet.file.clone(), sheet: sheet.sheet.clone(), row: 1, column: None },
-                        "Row 1 of the sheet is empty; it must hold the field names. The sheet is not read.",
+                        "Row 1 of the sheet is empty; it must hold the field names. The sheet is not read: move the header to row 1.",
                     ))?;
                     *skip = true;
                     return Ok(());
@@ -227,7 +228,7 @@ fn read_sheets(
                 DataRef::Int(i) => Some(RawValue::Number(i as f64)),
                 DataRef::Float(f) => Some(RawValue::Number(f)),
                 DataRef::Bool(b) => Some(RawValue::Bool(b)),
-                DataRef::DateTime(d) if d.is_datetime() => Some(excel_date(&d)),
+                DataRef::DateTime(d) if d.is_datetime() => Some(excel_date(d.as_f64(), is_1904)),
                 DataRef::DateTime(d) => Some(RawValue::Number(d.as_f64())),
                 DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(RawValue::Text(s)),
                 DataRef::Error(e) => Some(RawValue::CellError(e.to_string())),
@@ -256,24 +257,113 @@ fn read_sheets(
     Ok(())
 }
 
-/// An Excel date cell, to the second, in the workbook's date system.
-fn excel_date(d: &calamine::ExcelDateTime) -> RawValue {
-    let whole_day = d.as_f64().fract() == 0.0;
-    match d.as_datetime() {
-        Some(dt) => {
-            use chrono::{Datelike, Timelike};
-            // Round to the nearest second (Excel stores times as fractions of a day).
-            let dt = if dt.nanosecond() >= 500_000_000 {
-                dt + chrono::Duration::milliseconds(1000 - (dt.nanosecond() / 1_000_000) as i64)
+/// An Excel date cell, to the second, in the workbook's date system. Written by hand rather than
+/// with calamine's conversion, which panics on huge serials and clamps or wraps out-of-range ones.
+fn excel_date(serial: f64, is_1904: bool) -> RawValue {
+    // Serial 1 is 1900-01-01; 2958465 is 9999-12-31 (the 1900 system).
+    let serial = if is_1904 { serial + 1462.0 } else { serial };
+    if !serial.is_finite() || !(1.0..2_958_466.0).contains(&serial) {
+        return RawValue::BadDate(serial);
+    }
+    let seconds = (serial * 86_400.0).round() as i64;
+    let (days, secs) = (seconds / 86_400, seconds % 86_400);
+    let time = (
+        (secs / 3600) as u32,
+        (secs / 60 % 60) as u32,
+        (secs % 60) as u32,
+    );
+    let whole_day = secs == 0;
+    use chrono::Datelike;
+    let date = match days {
+        // Excel's 1900 leap-year bug: serial 60 is the non-existent 1900-02-29.
+        60 => (1900, 2, 29),
+        d => {
+            let epoch = if d < 60 {
+                chrono::NaiveDate::from_ymd_opt(1899, 12, 31)
             } else {
-                dt
+                chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
             };
-            RawValue::DateTime {
-                date: (dt.year(), dt.month(), dt.day()),
-                time: (dt.hour(), dt.minute(), dt.second()),
-                whole_day,
+            match epoch.and_then(|e| e.checked_add_signed(chrono::Duration::days(d))) {
+                Some(dt) => (dt.year(), dt.month(), dt.day()),
+                None => return RawValue::BadDate(serial),
             }
         }
-        None => RawValue::Number(d.as_f64()),
+    };
+    RawValue::DateTime {
+        date,
+        time,
+        whole_day,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(serial: f64, is_1904: bool) -> RawValue {
+        excel_date(serial, is_1904)
+    }
+
+    #[test]
+    fn excel_serials() {
+        assert_eq!(
+            date(45000.0, false),
+            RawValue::DateTime {
+                date: (2023, 3, 15),
+                time: (0, 0, 0),
+                whole_day: true
+            }
+        );
+        assert_eq!(
+            date(1.0, false),
+            RawValue::DateTime {
+                date: (1900, 1, 1),
+                time: (0, 0, 0),
+                whole_day: true
+            }
+        );
+        assert_eq!(
+            date(59.0, false),
+            RawValue::DateTime {
+                date: (1900, 2, 28),
+                time: (0, 0, 0),
+                whole_day: true
+            }
+        );
+        assert_eq!(
+            date(60.0, false),
+            RawValue::DateTime {
+                date: (1900, 2, 29),
+                time: (0, 0, 0),
+                whole_day: true
+            }
+        );
+        assert_eq!(
+            date(61.0, false),
+            RawValue::DateTime {
+                date: (1900, 3, 1),
+                time: (0, 0, 0),
+                whole_day: true
+            }
+        );
+        assert_eq!(
+            date(0.0, true),
+            RawValue::DateTime {
+                date: (1904, 1, 1),
+                time: (0, 0, 0),
+                whole_day: true
+            }
+        );
+        assert_eq!(
+            date(45000.5 + 1.0 / 86400.0 * 0.6, false),
+            RawValue::DateTime {
+                date: (2023, 3, 15),
+                time: (12, 0, 1),
+                whole_day: false
+            }
+        );
+        for bad in [-1.0, -1e12, 3e6, f64::NAN, f64::INFINITY, 1e8] {
+            assert!(matches!(date(bad, false), RawValue::BadDate(_)), "{bad}");
+        }
     }
 }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     #[error("the target {0} does not exist; create it with `ferry init --db {0}`")]
     Missing(String),
-    #[error("{0} is not a Ferry target (no schema version); create a new one with `ferry init`")]
+    #[error("{0} is a database but not a Ferry target (no schema version); give `--db` a new file name to create one")]
     NotATarget(String),
     #[error("the target {path} has schema version {found}, this Ferry needs version {wanted}; upgrade it with `ferry upgrade apply --db {path}`")]
     VersionMismatch {
@@ -36,6 +36,8 @@ pub enum StoreError {
     DiskFull(String),
     #[error("the target is damaged or not a database ({0})")]
     Corrupt(String),
+    #[error("cannot open the target {0}: does its folder exist, and is it a file?")]
+    CannotOpen(String),
     #[error("a key constraint failed: {0}")]
     Constraint(String),
     #[error("target: {0}")]
@@ -89,9 +91,27 @@ impl Target {
         } else {
             OpenFlags::SQLITE_OPEN_READ_WRITE
         };
-        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;")?;
+        let shown = path.display().to_string();
+        let named = |e: rusqlite::Error| match StoreError::classify(e) {
+            StoreError::Corrupt(m) => StoreError::Corrupt(format!("{shown}: {m}")),
+            StoreError::Other(m) if path.is_dir() => {
+                StoreError::CannotOpen(format!("{shown} ({m})"))
+            }
+            StoreError::ReadOnly(_) if !path.exists() || path.is_dir() => {
+                StoreError::CannotOpen(shown.clone())
+            }
+            StoreError::ReadOnly(m) => StoreError::ReadOnly(format!("{shown}: {m}")),
+            other => other,
+        };
+        if path.is_dir() {
+            return Err(StoreError::CannotOpen(shown));
+        }
+        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(named)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(named)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;")
+            .map_err(named)?;
         Ok(conn)
     }
 
@@ -119,6 +139,15 @@ impl Target {
     /// Creates a target with the schema and the default setup data, or checks an existing one.
     /// Returns whether it was created.
     pub fn init(path: &Path) -> Result<(Target, bool)> {
+        // An empty file (made by `touch`, or a failed earlier attempt) is a new target.
+        if path.is_file()
+            && std::fs::metadata(path)
+                .map(|m| m.len() == 0)
+                .unwrap_or(false)
+        {
+            std::fs::remove_file(path)
+                .map_err(|e| StoreError::ReadOnly(format!("{}: {e}", path.display())))?;
+        }
         if path.exists() {
             return Target::open(path).map(|t| (t, false));
         }

@@ -493,6 +493,9 @@ pub fn parse_date_text(t: &str, order: DateOrder) -> Option<(NaiveDateTime, bool
     };
     if t.len() >= 10 && t.as_bytes()[4] == b'-' {
         // ISO: YYYY-MM-DD[(T| )HH:MM[:SS]]
+        if !t.is_char_boundary(10) {
+            return None;
+        }
         let (d, rest) = t.split_at(10);
         let mut parts = d.split('-');
         let y = num(parts.next()?, 4, 4)? as i32;
@@ -715,6 +718,46 @@ mod tests {
         assert_eq!(number_text(-5.0), "-5");
     }
 
+    /// Every kind, fed many short strings of awkward characters, answers without panicking.
+    #[test]
+    fn no_input_panics() {
+        let alphabet: Vec<char> = "0123456789-/: .,TtAaPpMmé€$+eE\u{0}\r\n@x"
+            .chars()
+            .collect();
+        let kinds = [
+            Kind::Text,
+            Kind::Name,
+            Kind::Integer {
+                min: Some(1),
+                max: Some(28),
+            },
+            Kind::Money(Sign::NonNegative),
+            Kind::Decimal(Sign::Positive),
+            Kind::Date,
+            Kind::Bool,
+            Kind::Email,
+            Kind::Phone,
+            Kind::CurrencyCode,
+            Kind::Country,
+            Kind::Base64,
+            Kind::SecretNumber,
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..5_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (seed >> 59) as usize;
+            let s: String = (0..len)
+                .map(|i| alphabet[((seed >> (i * 3 % 56)) as usize + i) % alphabet.len()])
+                .collect();
+            for k in kinds {
+                let _ = parse(k, &t(&s), &ctx());
+            }
+            let _ = parse_date_text(&s, DateOrder::Dmy);
+        }
+    }
+
     #[test]
     fn dates() {
         let p = |s: &str| parse_date_text(s, DateOrder::Mdy).map(|(d, h)| date_text(&d, h));
@@ -737,6 +780,9 @@ mod tests {
         assert_eq!(p("1/5/24"), None);
         assert_eq!(p("1/5/2024 13:00 PM"), None);
         assert_eq!(p("2024-07-14Z"), None);
+        assert_eq!(p("2020-01-0é"), None);
+        assert_eq!(p("2020-01-é1 10:00"), None);
+        assert_eq!(p("é/1/2020"), None);
         let d = parse_date_text("14/7/2024", DateOrder::Dmy).map(|(d, h)| date_text(&d, h));
         assert_eq!(d.as_deref(), Some("2024-07-14"));
         // DMY never affects ISO dates
