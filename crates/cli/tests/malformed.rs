@@ -406,3 +406,50 @@ fn target_problems_are_named() {
         r.stderr
     );
 }
+
+#[test]
+fn xml_in_utf16_or_a_declared_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (f, name) in [("utf16.xml", "Zoë"), ("windows1252.xml", "José")] {
+        let db = format!("{f}.db");
+        let r = ferry(
+            d,
+            &[
+                "import",
+                fixture(f).to_str().unwrap(),
+                "--db",
+                &db,
+                "--log",
+                "f.jsonl",
+            ],
+        );
+        assert_eq!(r.code, 0, "{f}: {}", r.stderr);
+        assert_eq!(
+            ferry(
+                d,
+                &[
+                    "export",
+                    "--db",
+                    &db,
+                    "--format",
+                    "xml",
+                    "x.xml",
+                    "--entities",
+                    "Role"
+                ]
+            )
+            .code,
+            0
+        );
+        assert!(
+            std::fs::read_to_string(d.join("x.xml"))
+                .unwrap()
+                .contains(name),
+            "{f}"
+        );
+    }
+    // the unknown attribute of windows1252.xml is located on its line
+    let f = findings(&d.join("f.jsonl"));
+    assert_eq!(f[0]["row"], 4);
+}

@@ -57,11 +57,9 @@ impl<R: Read> LineCounter<R> {
                 break;
             }
             // How many of this run's breaks lie before pos.
-            let k = if run.step == 0 {
-                1
-            } else {
-                ((pos - 1 - run.first) / run.step + 1).min(run.count)
-            };
+            let k = (pos - 1 - run.first)
+                .checked_div(run.step)
+                .map_or(1, |q| (q + 1).min(run.count));
             self.line.set(self.line.get() + k);
             self.line_start.set(run.first + run.step * (k - 1) + 1);
             if k == run.count {
@@ -140,9 +138,7 @@ impl<R: Read> Read for LineCounter<R> {
         let data = &buf[..n];
         if let Some(cr) = self.pending_cr.take() {
             // A CR at the end of the last read: a break of its own unless an LF follows.
-            if data.first() != Some(&b'\n') && n > 0 {
-                self.record(cr);
-            } else if n == 0 {
+            if data.first() != Some(&b'\n') {
                 self.record(cr);
             }
         }

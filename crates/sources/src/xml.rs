@@ -11,7 +11,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,12 +21,24 @@ pub(crate) fn read(
     visitor: &mut dyn Visitor,
 ) -> Result<(), SourceError> {
     let shown: Arc<str> = path.display().to_string().into();
-    let file = File::open(path).map_err(|e| SourceError::Io {
+    let io = |e| SourceError::Io {
         path: shown.to_string(),
         source: e,
-    })?;
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let encoding = declared_encoding(&mut file).map_err(io)?;
+    // quick-xml reads UTF-8 only; any other encoding (a BOM, or the declaration) is decoded first.
+    let input: Box<dyn Read> = match encoding {
+        Some(enc) => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc))
+                .bom_override(true)
+                .build(file),
+        ),
+        None => Box::new(file),
+    };
     let mut reader =
-        Reader::from_reader(BufReader::with_capacity(64 * 1024, LineCounter::new(file)));
+        Reader::from_reader(BufReader::with_capacity(64 * 1024, LineCounter::new(input)));
     {
         let c = reader.config_mut();
         c.check_end_names = true;
@@ -35,7 +47,7 @@ pub(crate) fn read(
         c.trim_text_end = false;
     }
     let limits = &opts.limits;
-    let here = |reader: &Reader<BufReader<LineCounter<File>>>, pos: u64| -> (u64, u64) {
+    let here = |reader: &Reader<BufReader<LineCounter<Box<dyn Read>>>>, pos: u64| -> (u64, u64) {
         reader.get_ref().get_ref().locate(pos)
     };
     let at = |line: u64, col: u64| format!("{shown}:{line}:{col}");
@@ -287,4 +299,39 @@ fn read_record(
         }
     }
     sheet.finish(entity, location, fields, broken, visitor)
+}
+
+/// The encoding of an XML file other than UTF-8, from its byte-order mark or its declaration
+/// (`<?xml version="1.0" encoding="windows-1252"?>`); the file is rewound.
+fn declared_encoding(file: &mut File) -> std::io::Result<Option<&'static encoding_rs::Encoding>> {
+    let mut head = [0u8; 256];
+    let n = file.read(&mut head)?;
+    file.rewind()?;
+    let head = &head[..n];
+    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(head) {
+        return Ok((enc != encoding_rs::UTF_8).then_some(enc));
+    }
+    // UTF-16 without a BOM starts with "<\0" or "\0<".
+    if head.starts_with(b"<\0") {
+        return Ok(Some(encoding_rs::UTF_16LE));
+    }
+    if head.starts_with(b"\0<") {
+        return Ok(Some(encoding_rs::UTF_16BE));
+    }
+    if !head.starts_with(b"<?xml") {
+        return Ok(None);
+    }
+    let end = head.iter().position(|b| *b == b'>').unwrap_or(head.len());
+    let decl = String::from_utf8_lossy(&head[..end]).to_string();
+    let Some(i) = decl.find("encoding") else {
+        return Ok(None);
+    };
+    let rest = decl[i + 8..]
+        .trim_start()
+        .trim_start_matches('=')
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'');
+    let Some(q) = quote else { return Ok(None) };
+    let label: String = rest[1..].chars().take_while(|c| *c != q).collect();
+    Ok(encoding_rs::Encoding::for_label(label.as_bytes()).filter(|e| *e != encoding_rs::UTF_8))
 }
