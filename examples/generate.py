@@ -512,7 +512,7 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
     blocks[a.name].append(r)
     add(20, f'ContactEmail names contact "{other.contacts[0].name}", who belongs to {other.name}, not {a.name}',
         r, "ContactName", "error",
-        "error account.contact_missing: no such contact (User, ContactName) on that account", "contact:unknown")
+        "error reference.unknown: no such contact (User, ContactName) on that account", "contact:unknown")
 
     # 17. ContactName longer than 255 characters (name kind)
     a = next(pick)

@@ -511,3 +511,102 @@ fn the_command_line_settles_options_that_disagree() {
         0
     );
 }
+
+/// The mistakes example carries its own answer key (examples/mistakes/expected_*.csv, written by
+/// the generator from what it planted): every expected error row is flagged, and no other.
+#[test]
+fn mistakes_match_their_answer_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = |name: &str, container: &str| -> std::collections::BTreeSet<(String, String, u64)> {
+        let text = std::fs::read_to_string(example(&format!("mistakes/{name}"))).unwrap();
+        let mut rows = csv_rows(&text);
+        let head = rows.remove(0);
+        let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+        rows.into_iter()
+            .filter(|r| r[col("container")] == container)
+            .map(|r| {
+                (
+                    r[col("file")].clone(),
+                    if container == "xlsx" {
+                        r[col("sheet")].clone()
+                    } else {
+                        String::new()
+                    },
+                    r[col("row")].parse().unwrap(),
+                )
+            })
+            .collect()
+    };
+    for c in CONTAINERS {
+        let log = format!("{c}.jsonl");
+        assert_eq!(
+            ferry(
+                d,
+                &[
+                    "import",
+                    mistakes(c).to_str().unwrap(),
+                    "--db",
+                    &format!("{c}.db"),
+                    "--test-only",
+                    "--log",
+                    &log
+                ]
+            )
+            .code,
+            1
+        );
+        let f = findings(&d.join(&log));
+        let got = |sev: &str| -> std::collections::BTreeSet<(String, String, u64)> {
+            f.iter()
+                .filter(|f| f["severity"] == sev)
+                .map(|f| {
+                    let file = std::path::Path::new(f["file"].as_str().unwrap())
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .to_string();
+                    (
+                        file,
+                        f["sheet"].as_str().unwrap().to_string(),
+                        f["row"].as_u64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            got("error"),
+            key("expected_errors.csv", c),
+            "{c}: error rows"
+        );
+        let warnings = got("warning");
+        for w in key("expected_warnings.csv", c) {
+            assert!(warnings.contains(&w), "{c}: expected warning at {w:?}");
+        }
+    }
+}
+
+/// A tiny RFC 4180 reader for the answer keys (quoted fields with commas).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = vec![];
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let mut row = vec![];
+        let mut cur = String::new();
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(ch) = chars.next() {
+            match (ch, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    cur.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => row.push(std::mem::take(&mut cur)),
+                (c, _) => cur.push(c),
+            }
+        }
+        row.push(cur);
+        rows.push(row);
+    }
+    rows
+}
