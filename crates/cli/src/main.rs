@@ -3,6 +3,22 @@
 
 mod progress;
 
+/// `eprintln!` that never panics: a closed stderr (`ferry … 2>&1 | head`) must not crash a run.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// `println!` that never panics on a closed stdout.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferry_engine::{ImportOptions, OnExisting};
@@ -181,13 +197,13 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" ({}:{})", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("ferry: internal error, please report it: {msg}{at}");
+        say!("ferry: internal error, please report it: {msg}{at}");
     }));
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("ferry: error: {:#}", f.error);
+            say!("ferry: error: {:#}", f.error);
             ExitCode::from(f.code)
         }
     }
@@ -211,12 +227,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let path = sqlite_path(&db.db)?;
             let (_, created) = Target::init(&path)?;
             if created {
-                eprintln!(
+                say!(
                     "Created target {} with the default setup data.",
                     path.display()
                 );
             } else {
-                eprintln!(
+                say!(
                     "Target {} is ready (schema version {}).",
                     path.display(),
                     ferry_store::schema::SCHEMA_VERSION
@@ -231,11 +247,16 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 None => {
                     let runs = t.runs()?;
                     if runs.is_empty() {
-                        eprintln!("No runs yet.");
+                        say!("No runs yet.");
                     }
-                    println!(
+                    out!(
                         "{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs",
-                        "run", "mode", "status", "started", "errors", "warnings"
+                        "run",
+                        "mode",
+                        "status",
+                        "started",
+                        "errors",
+                        "warnings"
                     );
                     for r in runs {
                         let inputs: Vec<String> = r
@@ -247,7 +268,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                                     .collect()
                             })
                             .unwrap_or_default();
-                        println!(
+                        out!(
                             "{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}",
                             r.id,
                             r.mode.as_str(),
@@ -270,7 +291,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
             let counts = t.counts(run)?;
             let ok = print_reconciliation(&counts);
-            eprintln!(
+            say!(
                 "Run {} ({}, {}).",
                 info.id,
                 info.mode.as_str(),
@@ -292,7 +313,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             };
             let stats = export(&t, f, &out, entities.as_deref())?;
             let total: u64 = stats.iter().map(|(_, n)| n).sum();
-            eprintln!(
+            say!(
                 "Exported {total} records of {} entity types to {}.",
                 stats.len(),
                 out.display()
@@ -300,7 +321,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Schema { markdown: _ } => {
-            print!("{}", ferry_catalogue::markdown());
+            {
+                use std::io::Write as _;
+                let _ = write!(std::io::stdout(), "{}", ferry_catalogue::markdown());
+            }
             Ok(0)
         }
     }
@@ -354,7 +378,7 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         Target::open(&path)?
     } else {
         let (t, _) = Target::init(&path)?;
-        eprintln!(
+        say!(
             "Created target {} with the default setup data.",
             path.display()
         );
@@ -409,27 +433,32 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
             .with_context(|| format!("writing the log {}", log.display()))?;
     }
     // People: stderr. Scripts: --json on stdout.
-    eprintln!(
+    say!(
         "Run {} ({}): {} — {} errors, {} warnings, {} notes.",
-        summary.run, summary.mode, summary.status, summary.errors, summary.warnings, summary.infos
+        summary.run,
+        summary.mode,
+        summary.status,
+        summary.errors,
+        summary.warnings,
+        summary.infos
     );
     print_reconciliation(&summary.counts);
     if let Some(b) = &summary.backup {
-        eprintln!("Backup of the target before this run: {}", b.display());
+        say!("Backup of the target before this run: {}", b.display());
     }
     if let Some(log) = &a.log {
-        eprintln!("Findings written to {}", log.display());
+        say!("Findings written to {}", log.display());
     } else if summary.errors + summary.warnings > 0 {
-        eprintln!(
+        say!(
             "See the findings with `ferry runs show {}` or re-run with --log findings.csv.",
             summary.run
         );
     }
     if summary.mode == "test-only" {
-        eprintln!("Test-only: nothing was kept but the run record and its findings.");
+        say!("Test-only: nothing was kept but the run record and its findings.");
     }
     if a.json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&summary).map_err(|e| anyhow!(e))?
         );
@@ -454,9 +483,14 @@ fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {
 /// a line does not balance.
 fn print_reconciliation(counts: &[(String, ferry_store::journal::Counts)]) -> bool {
     let mut ok = true;
-    eprintln!(
+    say!(
         "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "entity", "read", "imported", "updated", "skipped", "rejected"
+        "entity",
+        "read",
+        "imported",
+        "updated",
+        "skipped",
+        "rejected"
     );
     for (e, c) in counts {
         let mark = if c.balanced() {
@@ -465,9 +499,14 @@ fn print_reconciliation(counts: &[(String, ferry_store::journal::Counts)]) -> bo
             "  ← does not balance"
         };
         ok &= c.balanced();
-        eprintln!(
+        say!(
             "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}{mark}",
-            e, c.read, c.imported, c.updated, c.skipped, c.rejected
+            e,
+            c.read,
+            c.imported,
+            c.updated,
+            c.skipped,
+            c.rejected
         );
     }
     ok
@@ -477,33 +516,45 @@ fn show_run(t: &Target, run: i64) -> Result<()> {
     let info = t
         .run(run)?
         .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
-    println!("run        {}", info.id);
-    println!("mode       {}", info.mode.as_str());
-    println!("status     {}", info.status.as_str());
-    println!("started    {}", info.started_at);
-    println!(
+    out!("run        {}", info.id);
+    out!("mode       {}", info.mode.as_str());
+    out!("status     {}", info.status.as_str());
+    out!("started    {}", info.started_at);
+    out!(
         "finished   {}",
         info.finished_at.clone().unwrap_or_default()
     );
-    println!("inputs     {}", info.inputs);
-    println!("options    {}", info.options);
-    println!(
+    out!("inputs     {}", info.inputs);
+    out!("options    {}", info.options);
+    out!(
         "findings   {} errors, {} warnings, {} notes",
-        info.errors, info.warnings, info.infos
+        info.errors,
+        info.warnings,
+        info.infos
     );
     if let Some(e) = &info.error {
-        println!("error      {e}");
+        out!("error      {e}");
     }
-    println!();
+    out!();
     let counts = t.counts(run)?;
-    println!(
+    out!(
         "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "entity", "read", "imported", "updated", "skipped", "rejected"
+        "entity",
+        "read",
+        "imported",
+        "updated",
+        "skipped",
+        "rejected"
     );
     for (e, c) in &counts {
-        println!(
+        out!(
             "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            e, c.read, c.imported, c.updated, c.skipped, c.rejected
+            e,
+            c.read,
+            c.imported,
+            c.updated,
+            c.skipped,
+            c.rejected
         );
     }
     let mut by_code: std::collections::BTreeMap<(String, String), u64> = Default::default();
@@ -524,13 +575,13 @@ fn show_run(t: &Target, run: i64) -> Result<()> {
         Ok(())
     })?;
     if !by_code.is_empty() {
-        println!("\nfindings by code:");
+        out!("\nfindings by code:");
         for ((sev, code), n) in &by_code {
-            println!("  {n:>7}  {sev:<8} {code}");
+            out!("  {n:>7}  {sev:<8} {code}");
         }
-        println!("\nfirst findings:");
+        out!("\nfirst findings:");
         for l in first {
-            println!("  {l}");
+            out!("  {l}");
         }
     }
     Ok(())

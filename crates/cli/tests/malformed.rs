@@ -453,3 +453,22 @@ fn xml_in_utf16_or_a_declared_encoding() {
     let f = findings(&d.join("f.jsonl"));
     assert_eq!(f[0]["row"], 4);
 }
+
+#[test]
+fn a_closed_output_pipe_does_not_crash_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args([
+            "import",
+            example("club/club.xml").to_str().unwrap(),
+            "--json",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
