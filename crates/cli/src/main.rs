@@ -81,12 +81,34 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         entities: Option<Vec<String>>,
     },
+    /// Reports on the target.
+    Report {
+        #[command(subcommand)]
+        what: ReportCmd,
+    },
     /// The format reference, generated from the catalogue.
     Schema {
         /// Print Markdown (the default and only format for now).
         #[arg(long)]
         markdown: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// One row per account: User, Balance, OpenInvoices, Undisbursed.
+    Balances {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: TableFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TableFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -318,6 +340,21 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 stats.len(),
                 out.display()
             );
+            Ok(0)
+        }
+        Command::Report {
+            what: ReportCmd::Balances { db, format },
+        } => {
+            let t = open(&db.db)?;
+            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            let r = match format {
+                TableFormat::Csv => ferry_report::balances::write_csv(&t, out),
+                TableFormat::Json => ferry_report::balances::write_json(&t, out),
+            };
+            match r {
+                Err(StoreError::Other(m)) if m.contains("Broken pipe") => {}
+                other => other?,
+            }
             Ok(0)
         }
         Command::Schema { markdown: _ } => {

@@ -4,6 +4,7 @@
 //!
 //! Test-only is this same path with the data transaction rolled back at the end.
 
+mod ledger_phase;
 pub mod options;
 mod run;
 

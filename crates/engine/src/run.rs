@@ -1,5 +1,6 @@
 //! The run loop: spool, options, phases, records, chunks, journal.
 
+use crate::ledger_phase::{self, LedgerState, Plan};
 use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
 use crate::RunError;
 use ferry_catalogue::{self as cat, Entity, EntityId, Phase};
@@ -165,6 +166,9 @@ struct State<'a> {
     /// `--max-records`: the accounts admitted, and how many User records were seen
     admitted: HashSet<String>,
     excluded: HashSet<String>,
+    ledger: Option<LedgerState>,
+    /// The account and source amount of the ledger record just processed (for the sums).
+    last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
     users_seen: u64,
     counts: Vec<Counts>,
 }
@@ -198,6 +202,10 @@ impl<'a> State<'a> {
 
     /// Loads, before a phase writes anything, every index on its entity types.
     fn prepare_phase(&mut self, phase: &Phase) -> Result<(), RunError> {
+        if *phase == Phase::Ledger && self.ledger.is_none() {
+            let parents = self.parents()?.clone();
+            self.ledger = Some(LedgerState::load(self.target, self.run, &parents)?);
+        }
         for eid in phase.entities() {
             let e = cat::by_id(eid);
             if !e.key_fields().is_empty() {
@@ -437,6 +445,42 @@ impl<'a> State<'a> {
         if entity.name == "ChildAccount" && !errors {
             errors |= self.child_account_rules(&rec, log)?;
         }
+        let mut ledger_plan: Option<Plan> = None;
+        let mut ledger_key = 0i64;
+        if entity.is_ledger() {
+            self.last_ledger = rec
+                .text("User")
+                .map(|u| (u.to_string(), LedgerState::source_amount(&rec)));
+            let ledger = self.ledger.as_mut().expect("prepared for the ledger phase");
+            ledger_key = LedgerState::ledger_key(&rec);
+            if !errors && ledger.is_earlier_duplicate(ledger_key) {
+                if self.eff.on_existing == OnExisting::Error {
+                    log.push(&rec.finding(Code::LedgerDuplicate, None, "An earlier run imported the same ledger row (User, Date, amount, Description, Invoice); use --on-existing skip to skip it."))?;
+                    return Ok(Outcome::Rejected);
+                }
+                log.push(&rec.finding(
+                    Code::LedgerDuplicateSkipped,
+                    None,
+                    "An earlier run imported the same ledger row; skipped.",
+                ))?;
+                return Ok(Outcome::Skipped);
+            }
+            if !errors {
+                let mut warnings = vec![];
+                match ledger.plan(self.target, &rec, &mut warnings)? {
+                    Ok(plan) => {
+                        for w in &warnings {
+                            log.push(w)?;
+                        }
+                        ledger_plan = Some(plan);
+                    }
+                    Err(refusal) => {
+                        log.push(&refusal)?;
+                        errors = true;
+                    }
+                }
+            }
+        }
         let hash = rec.content_hash();
         let key = rec.key();
         // Keys and existing records.
@@ -555,6 +599,18 @@ impl<'a> State<'a> {
             *n += 1;
             id
         };
+        let mut extra = vec![];
+        if let Some(plan) = ledger_plan {
+            let ledger = self.ledger.as_mut().expect("prepared");
+            ledger.seq += 1;
+            let seq = ledger.seq;
+            let invoice = ledger.apply(self.target, plan, entity.name, id)?;
+            extra = vec![
+                cells::Cell::Int(seq),
+                invoice.map(cells::Cell::Int).unwrap_or(cells::Cell::Null),
+                cells::Cell::Int(ledger_key),
+            ];
+        }
         let meta = RowMeta {
             run_id: Some(self.run),
             file: Some(rec.location.file.to_string()),
@@ -565,6 +621,7 @@ impl<'a> State<'a> {
             entity,
             id,
             &cells::to_cells(entity, &rec.values),
+            &extra,
             &meta,
             hash,
         )?;
@@ -847,6 +904,8 @@ fn run_inner(
         parents: None,
         admitted: HashSet::new(),
         excluded: HashSet::new(),
+        ledger: None,
+        last_ledger: None,
         users_seen: 0,
         counts: read
             .iter()
@@ -869,7 +928,18 @@ fn run_inner(
         for (seq, raw) in spool.read(pi)?.enumerate() {
             let raw = raw?;
             let eid = raw.entity as usize;
+            state.last_ledger = None;
             let outcome = state.process(raw, log)?;
+            if let (Some((user, amount)), Some(ledger)) =
+                (state.last_ledger.take(), state.ledger.as_mut())
+            {
+                let o = match outcome {
+                    Outcome::Imported | Outcome::Updated => ledger_phase::Outcome::Imported,
+                    Outcome::Skipped => ledger_phase::Outcome::Skipped,
+                    Outcome::Rejected => ledger_phase::Outcome::Rejected,
+                };
+                ledger.count(&user, amount, o);
+            }
             let c = &mut state.counts[eid];
             match outcome {
                 Outcome::Imported => c.imported += 1,
@@ -946,6 +1016,18 @@ fn run_inner(
         .map(|(e, c)| (e.as_str(), c.clone()))
         .collect();
     target.set_counts(run, &count_refs)?;
+    if let Some(ledger) = &state.ledger {
+        let mut users: Vec<&String> = ledger.sums.keys().collect();
+        users.sort();
+        for u in users {
+            let s = &ledger.sums[u];
+            let e4 = |d: rust_decimal::Decimal| cells::money_e4(d).unwrap_or(0);
+            target.execute(
+                "INSERT INTO run_ledger_sum (run_id, \"user\", source_e4, imported_e4, rejected_e4, skipped_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &[&run, u, &e4(s.source), &e4(s.imported), &e4(s.rejected), &e4(s.skipped)],
+            )?;
+        }
+    }
     target.finish_run(
         run,
         status,

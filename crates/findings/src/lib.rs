@@ -106,6 +106,14 @@ codes! {
     ChildSelf = ("account.child_self", Error, "An account cannot be its own parent."),
     ChildCycle = ("account.child_cycle", Error, "This link would close a cycle of child accounts."),
     ChildHasLedger = ("account.child_has_ledger", Error, "The child already has ledger entries in the target; its invoices would not follow."),
+    // ledger
+    TaxIgnored = ("ledger.tax_ignored", Warning, "A tax amount or ApplyTax is ignored: the effective tax code has no rate of that rank."),
+    NothingToClose = ("ledger.nothing_to_close", Warning, "CloseInvoice found no current invoice, or the named invoice is already closed."),
+    InvoiceClosed = ("ledger.invoice_closed", Error, "A Debit or Credit names an invoice that is closed."),
+    InvoiceUnknown = ("ledger.invoice_unknown", Error, "A CloseInvoice or Payment names an invoice the account (or its child accounts) does not have at that point."),
+    InvoiceAmbiguous = ("ledger.invoice_ambiguous", Error, "A Payment's invoice name matches invoices on several child accounts."),
+    LedgerDuplicate = ("ledger.duplicate", Error, "The same ledger row (User, Date, amount, Description, Invoice) was imported by an earlier run."),
+    LedgerDuplicateSkipped = ("ledger.duplicate_skipped", Info, "A ledger row imported by an earlier run is skipped (--on-existing skip or update)."),
     // runs
     MaxRecords = ("run.max_records", Info, "Records of accounts beyond --max-records were skipped."),
     NotWritten = ("run.not_written", Info, "--all-or-nothing: the run found errors, so these valid records were not written."),

@@ -1,5 +1,6 @@
 //! What Ferry writes for people and other programs: findings logs (JSON Lines, CSV, HTML) and
 //! exports of the target (XML, CSV folder, workbook).
 
+pub mod balances;
 pub mod export;
 pub mod log;

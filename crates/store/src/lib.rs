@@ -8,6 +8,8 @@ pub mod schema;
 
 pub use cells::Cell;
 use ferry_catalogue::{Entity, INIT_DATA};
+/// The SQLite error type, for callers that run their own statements on [`Target::conn`].
+pub use rusqlite::Error as SqlError;
 /// Parameters for [`Target::execute`] and [`Target::query_i64`].
 pub use rusqlite::ToSql as ToSqlParam;
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
@@ -203,6 +205,7 @@ impl Target {
                 e,
                 id,
                 &cells::to_cells(e, &rec.values),
+                &[],
                 &RowMeta::default(),
                 rec.content_hash(),
             )?;
@@ -278,15 +281,24 @@ impl Target {
         Ok(self.conn.query_row(&sql, [], |r| r.get(0))?)
     }
 
+    /// Inserts a row: its field cells in table order, then its derived cells in the order of
+    /// [`schema::extra_columns`] (fewer may be given; the rest stay NULL).
     pub fn insert(
         &self,
         e: &Entity,
         id: i64,
         cells: &[Cell],
+        extra: &[Cell],
         meta: &RowMeta,
         hash: i64,
     ) -> Result<()> {
-        let cols = cells::field_column_names(e);
+        let mut cols = cells::field_column_names(e);
+        cols.extend(
+            schema::extra_columns(e)
+                .iter()
+                .take(extra.len())
+                .map(|(c, _)| c.to_string()),
+        );
         let sql = format!(
             "INSERT INTO {} (id, run_id, src_file, src_sheet, src_row, rec_hash{}{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6{})",
             quote(&e.table()),
@@ -303,7 +315,9 @@ impl Target {
             meta.row.map(Cell::Int).unwrap_or(Cell::Null),
             Cell::Int(hash),
         ];
-        st.execute(params_from_iter(head.iter().chain(cells.iter())))?;
+        st.execute(params_from_iter(
+            head.iter().chain(cells.iter()).chain(extra.iter()),
+        ))?;
         Ok(())
     }
 

@@ -55,6 +55,64 @@ CREATE TABLE run_change (
   before TEXT
 );
 CREATE INDEX run_change_run ON run_change (run_id);
+CREATE TABLE invoice (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  "user" TEXT NOT NULL,
+  name TEXT NOT NULL,
+  closed INTEGER NOT NULL DEFAULT 0,
+  delivered INTEGER NOT NULL DEFAULT 0,
+  is_current INTEGER NOT NULL DEFAULT 0,
+  total_e4 INTEGER NOT NULL DEFAULT 0,
+  disbursed_e4 INTEGER NOT NULL DEFAULT 0,
+  UNIQUE ("user", name)
+);
+CREATE TABLE ledger_line (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  "user" TEXT NOT NULL,
+  invoice_id INTEGER,
+  kind TEXT NOT NULL,
+  rank INTEGER,
+  amount_e4 INTEGER NOT NULL,
+  disbursed_e4 INTEGER NOT NULL DEFAULT 0,
+  auto_disburse INTEGER NOT NULL DEFAULT 0,
+  entity TEXT NOT NULL,
+  row_id INTEGER NOT NULL
+);
+CREATE INDEX ledger_line_user ON ledger_line ("user");
+CREATE INDEX ledger_line_run ON ledger_line (run_id);
+CREATE TABLE disbursement (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  payment_line_id INTEGER NOT NULL,
+  invoice_id INTEGER NOT NULL,
+  amount_e4 INTEGER NOT NULL
+);
+CREATE TABLE login (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  "user" TEXT NOT NULL UNIQUE,
+  username TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  must_reset INTEGER NOT NULL
+);
+CREATE TABLE reset_token (
+  id INTEGER PRIMARY KEY,
+  login_id INTEGER NOT NULL,
+  token_hash TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  used_at TEXT
+);
+CREATE TABLE run_ledger_sum (
+  run_id INTEGER NOT NULL,
+  "user" TEXT NOT NULL,
+  source_e4 INTEGER NOT NULL,
+  imported_e4 INTEGER NOT NULL,
+  rejected_e4 INTEGER NOT NULL,
+  skipped_e4 INTEGER NOT NULL,
+  PRIMARY KEY (run_id, "user")
+);
 CREATE TABLE "currency" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -469,7 +527,10 @@ CREATE TABLE "debit" (
   "package" TEXT,
   "period_start" TEXT,
   "period_end" TEXT,
-  "invoice" TEXT
+  "invoice" TEXT,
+  "ledger_seq" INTEGER,
+  "invoice_id" INTEGER,
+  "ledger_key" INTEGER
 );
 CREATE INDEX "debit_hash" ON "debit" (rec_hash);
 CREATE INDEX "debit_account" ON "debit" ("user");
@@ -489,7 +550,10 @@ CREATE TABLE "credit" (
   "tax_code" TEXT,
   "description" TEXT,
   "package" TEXT,
-  "invoice" TEXT
+  "invoice" TEXT,
+  "ledger_seq" INTEGER,
+  "invoice_id" INTEGER,
+  "ledger_key" INTEGER
 );
 CREATE INDEX "credit_hash" ON "credit" (rec_hash);
 CREATE INDEX "credit_account" ON "credit" ("user");
@@ -503,7 +567,10 @@ CREATE TABLE "close_invoice" (
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "invoice" TEXT,
-  "delivered" INTEGER
+  "delivered" INTEGER,
+  "ledger_seq" INTEGER,
+  "invoice_id" INTEGER,
+  "ledger_key" INTEGER
 );
 CREATE INDEX "close_invoice_hash" ON "close_invoice" (rec_hash);
 CREATE INDEX "close_invoice_account" ON "close_invoice" ("user");
@@ -521,7 +588,10 @@ CREATE TABLE "payment" (
   "description" TEXT,
   "payment_type" TEXT,
   "invoice" TEXT,
-  "reference" TEXT
+  "reference" TEXT,
+  "ledger_seq" INTEGER,
+  "invoice_id" INTEGER,
+  "ledger_key" INTEGER
 );
 CREATE INDEX "payment_hash" ON "payment" (rec_hash);
 CREATE INDEX "payment_account" ON "payment" ("user");
@@ -835,7 +905,9 @@ CREATE TABLE "ticket_attachment" (
   "ticket_id" TEXT,
   "file_name" TEXT,
   "path" TEXT,
-  "data" TEXT
+  "data" TEXT,
+  "content" BLOB,
+  "size" INTEGER
 );
 CREATE INDEX "ticket_attachment_hash" ON "ticket_attachment" (rec_hash);
 CREATE INDEX "ticket_attachment_run" ON "ticket_attachment" (run_id);
@@ -887,7 +959,10 @@ CREATE TABLE "user_payment_method_credit_card" (
   "ref" TEXT,
   "expiry_month" INTEGER,
   "expiry_year" INTEGER,
-  "name_on_card" TEXT
+  "name_on_card" TEXT,
+  "card_brand" TEXT,
+  "card_last4" TEXT,
+  "card_fingerprint" TEXT
 );
 CREATE UNIQUE INDEX "user_payment_method_credit_card_key" ON "user_payment_method_credit_card" ("ref");
 CREATE INDEX "user_payment_method_credit_card_run" ON "user_payment_method_credit_card" (run_id);
@@ -901,7 +976,9 @@ CREATE TABLE "user_payment_method_ach" (
   "ref" TEXT,
   "routing_number" TEXT,
   "account_type" TEXT,
-  "bank_name" TEXT
+  "bank_name" TEXT,
+  "account_last4" TEXT,
+  "account_fingerprint" TEXT
 );
 CREATE UNIQUE INDEX "user_payment_method_ach_key" ON "user_payment_method_ach" ("ref");
 CREATE INDEX "user_payment_method_ach_run" ON "user_payment_method_ach" (run_id);

@@ -1,0 +1,596 @@
+//! The ledger stream of a run (SPEC §7): each Debit, Credit, CloseInvoice and Payment, in source
+//! order across accounts, is planned against its account's book (and, for payments, the books
+//! of the accounts below it), then applied and written: invoices, ledger lines, disbursements.
+
+use crate::RunError;
+use ferry_findings::{Code, Finding};
+use ferry_ledger::{credit_amount, disbursement, tax, Book, Close, Invoice, Refusal, Target};
+use ferry_store::cells::{money_e4, money_from_e4};
+use ferry_store::{StoreError, Target as Store};
+use ferry_validate::{Record, Value};
+use rust_decimal::Decimal;
+use std::collections::{HashMap, HashSet};
+
+/// Per account: what the source held, and where it went (reconciliation, SPEC §10).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sums {
+    pub source: Decimal,
+    pub imported: Decimal,
+    pub rejected: Decimal,
+    pub skipped: Decimal,
+}
+
+/// What an accepted ledger record will do, decided before anything changes.
+pub(crate) enum Plan {
+    Charge {
+        user: String,
+        target: Target,
+        lines: Vec<(&'static str, Option<i64>, Decimal)>,
+        total: Decimal,
+    },
+    Close {
+        user: String,
+        close: Close,
+        delivered: bool,
+    },
+    Payment {
+        user: String,
+        amount: Decimal,
+        to: Option<(String, usize)>,
+    },
+}
+
+pub(crate) struct LedgerState {
+    run: i64,
+    books: HashMap<String, Book>,
+    /// Accounts that had invoices in the target before the run (their books are loaded on touch).
+    with_invoices: HashSet<String>,
+    children: HashMap<String, Vec<String>>,
+    rates: HashMap<String, Vec<(i64, Decimal)>>,
+    account_tax: HashMap<String, Option<String>>,
+    next_invoice: i64,
+    next_line: i64,
+    next_disbursement: i64,
+    pub seq: i64,
+    /// `ledger_key`s of ledger rows stored before this run.
+    earlier: HashSet<i64>,
+    pub sums: HashMap<String, Sums>,
+}
+
+fn sql_err(e: rusqlite_err::Error) -> RunError {
+    RunError::Store(StoreError::from(e))
+}
+mod rusqlite_err {
+    pub use ferry_store::SqlError as Error;
+}
+
+impl LedgerState {
+    pub fn load(
+        store: &Store,
+        run: i64,
+        parents: &HashMap<String, String>,
+    ) -> Result<LedgerState, RunError> {
+        let c = store.conn();
+        let mut with_invoices = HashSet::new();
+        let mut st = c
+            .prepare("SELECT DISTINCT \"user\" FROM invoice")
+            .map_err(sql_err)?;
+        for u in st
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sql_err)?
+        {
+            with_invoices.insert(u.map_err(sql_err)?);
+        }
+        let mut rates: HashMap<String, Vec<(i64, Decimal)>> = HashMap::new();
+        let mut st = c
+            .prepare("SELECT tax_code, rank, percent FROM tax_rate")
+            .map_err(sql_err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(sql_err)?;
+        for row in rows {
+            let (code, rank, pct) = row.map_err(sql_err)?;
+            if let Ok(p) = pct.parse::<Decimal>() {
+                rates.entry(code).or_default().push((rank, p));
+            }
+        }
+        let mut earlier = HashSet::new();
+        for t in ferry_catalogue::LEDGER_TYPES {
+            let e = ferry_catalogue::entity(t).expect("ledger type");
+            let sql = format!(
+                "SELECT ledger_key FROM {} WHERE ledger_key IS NOT NULL",
+                ferry_store::schema::quote(&e.table())
+            );
+            let mut st = c.prepare(&sql).map_err(sql_err)?;
+            for k in st.query_map([], |r| r.get::<_, i64>(0)).map_err(sql_err)? {
+                earlier.insert(k.map_err(sql_err)?);
+            }
+        }
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        for (child, parent) in parents {
+            children
+                .entry(parent.clone())
+                .or_default()
+                .push(child.clone());
+        }
+        for v in children.values_mut() {
+            v.sort();
+        }
+        let max = |table: &str| -> Result<i64, RunError> {
+            Ok(store.query_i64(
+                &format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"),
+                &[],
+            )?)
+        };
+        let max_seq = {
+            let mut m = 0i64;
+            for t in ferry_catalogue::LEDGER_TYPES {
+                let e = ferry_catalogue::entity(t).expect("ledger type");
+                m = m.max(store.query_i64(
+                    &format!(
+                        "SELECT coalesce(max(ledger_seq), 0) FROM {}",
+                        ferry_store::schema::quote(&e.table())
+                    ),
+                    &[],
+                )?);
+            }
+            m
+        };
+        Ok(LedgerState {
+            run,
+            books: HashMap::new(),
+            with_invoices,
+            children,
+            rates,
+            account_tax: HashMap::new(),
+            next_invoice: max("invoice")?,
+            next_line: max("ledger_line")?,
+            next_disbursement: max("disbursement")?,
+            seq: max_seq,
+            earlier,
+            sums: HashMap::new(),
+        })
+    }
+
+    fn book(&mut self, store: &Store, user: &str) -> Result<&mut Book, RunError> {
+        if !self.books.contains_key(user) {
+            let mut book = Book::default();
+            if self.with_invoices.contains(user) {
+                let mut st = store
+                    .conn()
+                    .prepare_cached("SELECT id, name, closed, delivered, is_current, total_e4, disbursed_e4 FROM invoice WHERE \"user\" = ?1 ORDER BY id")
+                    .map_err(sql_err)?;
+                let rows = st
+                    .query_map([user], |r| {
+                        Ok((
+                            Invoice {
+                                id: r.get(0)?,
+                                name: r.get(1)?,
+                                closed: r.get::<_, i64>(2)? != 0,
+                                delivered: r.get::<_, i64>(3)? != 0,
+                                total: money_from_e4(r.get(5)?),
+                                disbursed: money_from_e4(r.get(6)?),
+                            },
+                            r.get::<_, i64>(4)? != 0,
+                        ))
+                    })
+                    .map_err(sql_err)?;
+                for row in rows {
+                    let (inv, current) = row.map_err(sql_err)?;
+                    if current {
+                        book.current = Some(book.invoices.len());
+                    }
+                    book.invoices.push(inv);
+                }
+            }
+            self.books.insert(user.to_string(), book);
+        }
+        Ok(self.books.get_mut(user).expect("inserted"))
+    }
+
+    /// The account's own tax code: its UserAttributeTaxCode, else the User's TaxCode.
+    fn account_tax_code(&mut self, store: &Store, user: &str) -> Result<Option<String>, RunError> {
+        if let Some(t) = self.account_tax.get(user) {
+            return Ok(t.clone());
+        }
+        let c = store.conn();
+        let attr: Option<String> = c
+            .prepare_cached("SELECT tax_code FROM user_attribute_tax_code WHERE \"user\" = ?1")
+            .map_err(sql_err)?
+            .query_row([user], |r| r.get(0))
+            .ok();
+        let code = match attr {
+            Some(a) => Some(a),
+            None => c
+                .prepare_cached("SELECT tax_code FROM \"user\" WHERE name = ?1")
+                .map_err(sql_err)?
+                .query_row([user], |r| r.get::<_, Option<String>>(0))
+                .ok()
+                .flatten(),
+        };
+        self.account_tax.insert(user.to_string(), code.clone());
+        Ok(code)
+    }
+
+    /// The identity of a ledger row across runs: (type, User, Date, amount, Description, Invoice).
+    pub fn ledger_key(rec: &Record) -> i64 {
+        let mut h = blake3::Hasher::new();
+        h.update(rec.entity.name.as_bytes());
+        for f in ["User", "Date", "Debit", "Credit", "Description", "Invoice"] {
+            h.update(&[0x1e]);
+            if let Some(v) = rec.get(f) {
+                h.update(v.canonical().as_bytes());
+            }
+        }
+        i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+    }
+
+    pub fn is_earlier_duplicate(&self, key: i64) -> bool {
+        self.earlier.contains(&key)
+    }
+
+    /// The signed amount a record carries as given (for the reconciliation's source sums).
+    pub fn source_amount(rec: &Record) -> Option<Decimal> {
+        let dec = |f: &str| match rec.get(f) {
+            Some(Value::Decimal(d)) => Some(*d),
+            _ => None,
+        };
+        match rec.entity.name {
+            "Debit" => dec("Debit"),
+            "Credit" => Some(-credit_amount(
+                dec("Credit")?,
+                dec("BulkAmount").unwrap_or(Decimal::ONE),
+            )),
+            "Payment" => Some(-dec("Credit")?),
+            _ => Some(Decimal::ZERO),
+        }
+    }
+
+    pub fn count(&mut self, user: &str, amount: Option<Decimal>, outcome: Outcome) {
+        let s = self.sums.entry(user.to_string()).or_default();
+        let a = amount.unwrap_or(Decimal::ZERO);
+        s.source += a;
+        match outcome {
+            Outcome::Imported => s.imported += a,
+            Outcome::Rejected => s.rejected += a,
+            Outcome::Skipped => s.skipped += a,
+        }
+    }
+
+    /// Decides what an otherwise valid ledger record does; findings are warnings, or the error
+    /// that rejects it (then `Err` carries it and nothing changed).
+    pub fn plan(
+        &mut self,
+        store: &Store,
+        rec: &Record,
+        warnings: &mut Vec<Finding>,
+    ) -> Result<Result<Plan, Finding>, RunError> {
+        let user = rec.text("User").unwrap_or_default().to_string();
+        let invoice = rec.text("Invoice").map(str::to_string);
+        let dec = |f: &str| match rec.get(f) {
+            Some(Value::Decimal(d)) => Some(*d),
+            _ => None,
+        };
+        let refused = |r: Refusal| -> Finding {
+            match r {
+                Refusal::InvoiceClosed(n) => rec.finding(Code::InvoiceClosed, Some("Invoice"), format!("Invoice \"{n}\" of account \"{user}\" is closed; a charge or credit cannot be added to it.")),
+                Refusal::InvoiceUnknown(n) => rec.finding(Code::InvoiceUnknown, Some("Invoice"), format!("Account \"{user}\" has no invoice \"{n}\" at this point of the ledger.")),
+                Refusal::InvoiceAmbiguous(n, accounts) => rec.finding(
+                    Code::InvoiceAmbiguous,
+                    Some("Invoice"),
+                    format!("Invoice \"{n}\" is not on account \"{user}\" and exists on several accounts below it: {}.", accounts.join(", ")),
+                ),
+            }
+        };
+        match rec.entity.name {
+            "Debit" | "Credit" => {
+                let own_code = rec.text("TaxCode").map(str::to_string);
+                let code = match own_code {
+                    Some(c) => Some(c),
+                    None => self.account_tax_code(store, &user)?,
+                };
+                let rates = code
+                    .as_ref()
+                    .and_then(|c| self.rates.get(c))
+                    .cloned()
+                    .unwrap_or_default();
+                let mut lines = vec![];
+                let total;
+                if rec.entity.name == "Debit" {
+                    let amount = dec("Debit").unwrap_or_default();
+                    lines.push(("debit", None, amount));
+                    let mut sum = amount;
+                    for rank in 1..=4i64 {
+                        let field = format!("Tax{rank}");
+                        let Some(t) = dec(&field) else { continue };
+                        if t.is_zero() {
+                            continue;
+                        }
+                        if rates.iter().any(|(r, _)| *r == rank) {
+                            lines.push(("debit_tax", Some(rank), t));
+                            sum += t;
+                        } else {
+                            let why = match &code {
+                                Some(c) => format!("tax code \"{c}\" has no rate of rank {rank}"),
+                                None => "the record and its account have no tax code".to_string(),
+                            };
+                            warnings.push(rec.finding(
+                                Code::TaxIgnored,
+                                Some(&field),
+                                format!("{field} {t} is ignored: {why}."),
+                            ));
+                        }
+                    }
+                    total = sum;
+                } else {
+                    let amount = credit_amount(
+                        dec("Credit").unwrap_or_default(),
+                        dec("BulkAmount").unwrap_or(Decimal::ONE),
+                    );
+                    lines.push(("credit", None, amount));
+                    let mut sum = amount;
+                    if matches!(rec.get("ApplyTax"), Some(Value::Bool(true))) {
+                        if rates.is_empty() {
+                            let why = match &code {
+                                Some(c) => format!("tax code \"{c}\" has no rates"),
+                                None => "the record and its account have no tax code".to_string(),
+                            };
+                            warnings.push(rec.finding(
+                                Code::TaxIgnored,
+                                Some("ApplyTax"),
+                                format!("ApplyTax is ignored: {why}, so no tax is credited."),
+                            ));
+                        }
+                        let mut rates = rates.clone();
+                        rates.sort();
+                        for (rank, pct) in rates {
+                            let t = tax(amount, pct);
+                            lines.push(("credit_tax", Some(rank), t));
+                            sum += t;
+                        }
+                    }
+                    total = -sum;
+                }
+                let book = self.book(store, &user)?;
+                match book.plan_charge(&user, invoice.as_deref()) {
+                    Ok(target) => Ok(Ok(Plan::Charge {
+                        user,
+                        target,
+                        lines,
+                        total,
+                    })),
+                    Err(r) => Ok(Err(refused(r))),
+                }
+            }
+            "CloseInvoice" => {
+                let delivered = matches!(rec.get("Delivered"), Some(Value::Bool(true)));
+                let book = self.book(store, &user)?;
+                match book.plan_close(invoice.as_deref()) {
+                    Ok(close) => {
+                        match (&close, &invoice) {
+                            (Close::Nothing, _) => warnings.push(rec.finding(
+                                Code::NothingToClose,
+                                None,
+                                format!("Account \"{user}\" has no current invoice to close."),
+                            )),
+                            (Close::AlreadyClosed(_), Some(n)) => warnings.push(rec.finding(
+                                Code::NothingToClose,
+                                Some("Invoice"),
+                                format!("Invoice \"{n}\" of account \"{user}\" is already closed."),
+                            )),
+                            _ => {}
+                        }
+                        Ok(Ok(Plan::Close {
+                            user,
+                            close,
+                            delivered,
+                        }))
+                    }
+                    Err(r) => Ok(Err(refused(r))),
+                }
+            }
+            _ => {
+                let amount = dec("Credit").unwrap_or_default();
+                let Some(name) = invoice else {
+                    return Ok(Ok(Plan::Payment {
+                        user,
+                        amount,
+                        to: None,
+                    }));
+                };
+                if let Some(i) = self.book(store, &user)?.find(&name) {
+                    return Ok(Ok(Plan::Payment {
+                        user: user.clone(),
+                        amount,
+                        to: Some((user, i)),
+                    }));
+                }
+                // The accounts below it in the child tree, all levels.
+                let mut found = vec![];
+                let mut queue: Vec<String> = self.children.get(&user).cloned().unwrap_or_default();
+                let mut seen = HashSet::new();
+                while let Some(acc) = queue.pop() {
+                    if !seen.insert(acc.clone()) {
+                        continue;
+                    }
+                    if let Some(i) = self.book(store, &acc)?.find(&name) {
+                        found.push((acc.clone(), i));
+                    }
+                    queue.extend(self.children.get(&acc).cloned().unwrap_or_default());
+                }
+                match found.len() {
+                    0 => Ok(Err(refused(Refusal::InvoiceUnknown(name)))),
+                    1 => Ok(Ok(Plan::Payment {
+                        user,
+                        amount,
+                        to: found.pop(),
+                    })),
+                    _ => {
+                        let mut names: Vec<String> = found.into_iter().map(|(a, _)| a).collect();
+                        names.sort();
+                        Ok(Err(refused(Refusal::InvoiceAmbiguous(name, names))))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a plan for the stored row `row_id` of `entity`; returns the invoice it touched.
+    pub fn apply(
+        &mut self,
+        store: &Store,
+        plan: Plan,
+        entity: &str,
+        row_id: i64,
+    ) -> Result<Option<i64>, RunError> {
+        match plan {
+            Plan::Charge {
+                user,
+                target,
+                lines,
+                total,
+            } => {
+                let new_id = self.next_invoice;
+                let before = self.book(store, &user)?.current;
+                let book = self.books.get_mut(&user).expect("loaded");
+                let is_new = matches!(target, Target::New(_));
+                let i = book.apply_charge(target, total, new_id);
+                if is_new {
+                    self.next_invoice += 1;
+                }
+                let inv = book.invoices[i].clone();
+                if let Some(b) = before.filter(|b| *b != i) {
+                    let prev = book.invoices[b].clone();
+                    self.save_invoice(store, &user, &prev, false)?;
+                }
+                self.save_invoice(store, &user, &inv, true)?;
+                for (kind, rank, amount) in lines {
+                    self.line(
+                        store,
+                        &user,
+                        Some(inv.id),
+                        kind,
+                        rank,
+                        amount,
+                        Decimal::ZERO,
+                        false,
+                        entity,
+                        row_id,
+                    )?;
+                }
+                Ok(Some(inv.id))
+            }
+            Plan::Close {
+                user,
+                close,
+                delivered,
+            } => {
+                let book = self.book(store, &user)?;
+                book.apply_close(&close, delivered);
+                let touched = match close {
+                    Close::Close(i) | Close::AlreadyClosed(i) => Some(book.invoices[i].clone()),
+                    Close::Nothing => None,
+                };
+                let current = book.current;
+                if let Some(inv) = &touched {
+                    let is_current = current.is_some_and(|c| book.invoices[c].id == inv.id);
+                    self.save_invoice(store, &user, inv, is_current)?;
+                }
+                Ok(touched.map(|i| i.id))
+            }
+            Plan::Payment { user, amount, to } => {
+                let (disbursed, invoice) = match to {
+                    Some((acc, i)) => {
+                        let book = self.book(store, &acc)?;
+                        let d = disbursement(amount, &book.invoices[i]);
+                        book.invoices[i].disbursed += d;
+                        let inv = book.invoices[i].clone();
+                        let is_current = book.current == Some(i);
+                        self.save_invoice(store, &acc, &inv, is_current)?;
+                        (d, Some(inv.id))
+                    }
+                    None => (Decimal::ZERO, None),
+                };
+                let line = self.line(
+                    store,
+                    &user,
+                    invoice,
+                    "payment",
+                    None,
+                    amount,
+                    disbursed,
+                    invoice.is_none(),
+                    entity,
+                    row_id,
+                )?;
+                if let (Some(inv), false) = (invoice, disbursed.is_zero()) {
+                    let id = self.next_disbursement;
+                    self.next_disbursement += 1;
+                    store.execute(
+                        "INSERT INTO disbursement (id, run_id, payment_line_id, invoice_id, amount_e4) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        &[&id, &self.run, &line, &inv, &e4(disbursed)],
+                    )?;
+                }
+                Ok(invoice)
+            }
+        }
+    }
+
+    fn save_invoice(
+        &self,
+        store: &Store,
+        user: &str,
+        inv: &Invoice,
+        is_current: bool,
+    ) -> Result<(), RunError> {
+        store.execute(
+            "INSERT INTO invoice (id, run_id, \"user\", name, closed, delivered, is_current, total_e4, disbursed_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(id) DO UPDATE SET closed = excluded.closed, delivered = excluded.delivered, is_current = excluded.is_current,
+               total_e4 = excluded.total_e4, disbursed_e4 = excluded.disbursed_e4",
+            &[&inv.id, &self.run, &user, &inv.name, &(inv.closed as i64), &(inv.delivered as i64), &(is_current as i64), &e4(inv.total), &e4(inv.disbursed)],
+        )?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &mut self,
+        store: &Store,
+        user: &str,
+        invoice: Option<i64>,
+        kind: &str,
+        rank: Option<i64>,
+        amount: Decimal,
+        disbursed: Decimal,
+        auto: bool,
+        entity: &str,
+        row_id: i64,
+    ) -> Result<i64, RunError> {
+        let id = self.next_line;
+        self.next_line += 1;
+        store.execute(
+            "INSERT INTO ledger_line (id, run_id, \"user\", invoice_id, kind, rank, amount_e4, disbursed_e4, auto_disburse, entity, row_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            &[&id, &self.run, &user, &invoice, &kind, &rank, &e4(amount), &e4(disbursed), &(auto as i64), &entity, &row_id],
+        )?;
+        Ok(id)
+    }
+}
+
+/// Where a record went, for the sums.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Outcome {
+    Imported,
+    Rejected,
+    Skipped,
+}
+
+fn e4(d: Decimal) -> i64 {
+    // Ledger amounts are sums of money with at most 4 decimals; they always fit.
+    money_e4(d).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,73 @@
+//! `ferry report balances` (SPEC §13): one row per account in the target — Balance, OpenInvoices,
+//! Undisbursed — sorted by User in byte order, money as plain decimals with 2 to 4 places.
+
+use ferry_store::cells::money_from_e4;
+use ferry_store::{SqlError, StoreError, Target};
+use ferry_validate::values::money_text;
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Balance {
+    pub user: String,
+    pub balance: String,
+    pub open_invoices: i64,
+    pub undisbursed: String,
+}
+
+/// Every account's balance (Σ invoice totals − Σ payments), open invoices and undisbursed amount.
+pub fn balances(
+    target: &Target,
+    mut f: impl FnMut(Balance) -> io::Result<()>,
+) -> Result<(), StoreError> {
+    let sql = "SELECT u.name,
+        coalesce((SELECT sum(total_e4) FROM invoice i WHERE i.\"user\" = u.name), 0),
+        coalesce((SELECT count(*) FROM invoice i WHERE i.\"user\" = u.name AND i.closed = 0), 0),
+        coalesce((SELECT sum(amount_e4) FROM ledger_line l WHERE l.\"user\" = u.name AND l.kind = 'payment'), 0),
+        coalesce((SELECT sum(amount_e4 - disbursed_e4) FROM ledger_line l WHERE l.\"user\" = u.name AND l.kind = 'payment'), 0)
+      FROM \"user\" u ORDER BY u.name";
+    let mut st = target.conn().prepare(sql)?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let get = |i: usize| -> Result<i64, SqlError> { r.get(i) };
+        let b = Balance {
+            user: r.get(0)?,
+            balance: money_text(money_from_e4(get(1)? - get(3)?)),
+            open_invoices: get(2)?,
+            undisbursed: money_text(money_from_e4(get(4)?)),
+        };
+        f(b).map_err(|e| StoreError::Other(e.to_string()))?;
+    }
+    Ok(())
+}
+
+pub fn write_csv(target: &Target, out: impl Write) -> Result<(), StoreError> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["User", "Balance", "OpenInvoices", "Undisbursed"])
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    balances(target, |b| {
+        w.write_record([
+            b.user.as_str(),
+            &b.balance,
+            &b.open_invoices.to_string(),
+            &b.undisbursed,
+        ])
+        .map_err(io::Error::other)
+    })?;
+    w.flush().map_err(|e| StoreError::Other(e.to_string()))
+}
+
+pub fn write_json(target: &Target, mut out: impl Write) -> Result<(), StoreError> {
+    let io = |e: io::Error| StoreError::Other(e.to_string());
+    out.write_all(b"[").map_err(io)?;
+    let mut first = true;
+    balances(target, |b| {
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        out.write_all(b"\n  ")?;
+        serde_json::to_writer(&mut out, &b).map_err(io::Error::other)
+    })?;
+    out.write_all(b"\n]\n").map_err(io)
+}
