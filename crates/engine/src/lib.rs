@@ -6,6 +6,7 @@
 
 mod ledger_phase;
 pub mod options;
+mod rules;
 mod run;
 
 pub use options::{Effective, ImportOptions, OnExisting};

@@ -46,7 +46,7 @@ pub struct Summary {
 
 /// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
 /// (so a test-only run keeps them across its rollback and memory stays flat).
-struct FindingLog {
+pub(crate) struct FindingLog {
     file: BufWriter<std::fs::File>,
     path: tempfile::TempPath,
     seq: u64,
@@ -69,7 +69,7 @@ impl FindingLog {
             max_records_noted: HashSet::new(),
         })
     }
-    fn push(&mut self, f: &Finding) -> std::io::Result<()> {
+    pub(crate) fn push(&mut self, f: &Finding) -> std::io::Result<()> {
         self.seq += 1;
         self.totals[match f.severity {
             Severity::Error => 0,
@@ -151,26 +151,26 @@ enum Outcome {
 }
 
 /// All in-memory state of the phases: key indexes, hash sets, account filters.
-struct State<'a> {
-    target: &'a Target,
-    run: i64,
-    eff: Effective,
-    rec_opts: RecordOptions,
+pub(crate) struct State<'a> {
+    pub(crate) target: &'a Target,
+    pub(crate) run: i64,
+    pub(crate) eff: Effective,
+    pub(crate) rec_opts: RecordOptions,
     /// (entity, fields joined by ',') → index
-    indexes: HashMap<(EntityId, String), KeyIndex>,
+    pub(crate) indexes: HashMap<(EntityId, String), KeyIndex>,
     /// keyless entity → hashes of stored records
-    identities: HashMap<EntityId, HashSet<i64>>,
-    next_id: HashMap<EntityId, i64>,
+    pub(crate) identities: HashMap<EntityId, HashSet<i64>>,
+    pub(crate) next_id: HashMap<EntityId, i64>,
     /// child → parent links (target + run), for cycle checks
-    parents: Option<HashMap<String, String>>,
+    pub(crate) parents: Option<HashMap<String, String>>,
     /// `--max-records`: the accounts admitted, and how many User records were seen
-    admitted: HashSet<String>,
-    excluded: HashSet<String>,
-    ledger: Option<LedgerState>,
+    pub(crate) admitted: HashSet<String>,
+    pub(crate) excluded: HashSet<String>,
+    pub(crate) ledger: Option<LedgerState>,
     /// The account and source amount of the ledger record just processed (for the sums).
-    last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
-    users_seen: u64,
-    counts: Vec<Counts>,
+    pub(crate) last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
+    pub(crate) users_seen: u64,
+    pub(crate) counts: Vec<Counts>,
 }
 
 fn index_id(e: &Entity, fields: &[&str]) -> (EntityId, String) {
@@ -179,7 +179,7 @@ fn index_id(e: &Entity, fields: &[&str]) -> (EntityId, String) {
 
 impl<'a> State<'a> {
     /// The index of `entity` by `fields`, loaded from the target on first use.
-    fn index(
+    pub(crate) fn index(
         &mut self,
         entity: &'static Entity,
         fields: &[&str],
@@ -232,7 +232,7 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn parents(&mut self) -> Result<&mut HashMap<String, String>, RunError> {
+    pub(crate) fn parents(&mut self) -> Result<&mut HashMap<String, String>, RunError> {
         if self.parents.is_none() {
             let e = cat::entity("ChildAccount").expect("catalogue");
             let mut map = HashMap::new();
@@ -445,6 +445,10 @@ impl<'a> State<'a> {
         if entity.name == "ChildAccount" && !errors {
             errors |= self.child_account_rules(&rec, log)?;
         }
+        let mut rule_extra: Vec<cells::Cell> = vec![];
+        if !errors {
+            errors |= self.entity_rules(&mut rec, log, &mut rule_extra)?;
+        }
         let mut ledger_plan: Option<Plan> = None;
         let mut ledger_key = 0i64;
         if entity.is_ledger() {
@@ -599,7 +603,7 @@ impl<'a> State<'a> {
             *n += 1;
             id
         };
-        let mut extra = vec![];
+        let mut extra = rule_extra;
         if let Some(plan) = ledger_plan {
             let ledger = self.ledger.as_mut().expect("prepared");
             ledger.seq += 1;
