@@ -81,6 +81,11 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         entities: Option<Vec<String>>,
     },
+    /// Web logins created by imports.
+    Logins {
+        #[command(subcommand)]
+        what: LoginsCmd,
+    },
     /// Reports on the target.
     Report {
         #[command(subcommand)]
@@ -91,6 +96,22 @@ enum Command {
         /// Print Markdown (the default and only format for now).
         #[arg(long)]
         markdown: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LoginsCmd {
+    /// Issue one-time, expiring password-reset tokens for every login that must reset its
+    /// password; writes User,Username,Token,ExpiresAt to FILE for a mailing (tokens are stored
+    /// only as hashes).
+    ResetTokens {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        out: PathBuf,
+        /// How many days the tokens stay valid.
+        #[arg(long, default_value_t = 14)]
+        days: i64,
     },
 }
 
@@ -308,18 +329,17 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Reconcile { run, db } => {
             let t = open(&db.db)?;
-            let info = t
-                .run(run)?
+            let r = ferry_report::reconcile::reconcile(&t, run)?
                 .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
-            let counts = t.counts(run)?;
-            let ok = print_reconciliation(&counts);
-            say!(
-                "Run {} ({}, {}).",
-                info.id,
-                info.mode.as_str(),
-                info.status.as_str()
-            );
-            Ok(if ok { 0 } else { 1 })
+            print_reconciliation(&r.counts);
+            print_ledger(&r.accounts);
+            if r.balanced {
+                say!("Run {run} reconciles: every record read is imported, updated, skipped or rejected with a finding.");
+                Ok(0)
+            } else {
+                say!("Run {run} does NOT reconcile: see the lines marked above.");
+                Ok(1)
+            }
         }
         Command::Export {
             db,
@@ -340,6 +360,14 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 stats.len(),
                 out.display()
             );
+            Ok(0)
+        }
+        Command::Logins {
+            what: LoginsCmd::ResetTokens { db, out, days },
+        } => {
+            let t = open(&db.db)?;
+            let n = ferry_engine::logins::reset_tokens(&t, &out, days.max(1))?;
+            say!("Issued {n} reset tokens, valid for {days} days, in {} — send them, then delete the file.", out.display());
             Ok(0)
         }
         Command::Report {
@@ -480,6 +508,9 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         summary.infos
     );
     print_reconciliation(&summary.counts);
+    if let Ok(Some(r)) = ferry_report::reconcile::reconcile(&target, summary.run) {
+        print_ledger(&r.accounts);
+    }
     if let Some(b) = &summary.backup {
         say!("Backup of the target before this run: {}", b.display());
     }
@@ -547,6 +578,61 @@ fn print_reconciliation(counts: &[(String, ferry_store::journal::Counts)]) -> bo
         );
     }
     ok
+}
+
+/// Per-account ledger sums: every account with something rejected or skipped, then the total.
+fn print_ledger(accounts: &[ferry_report::reconcile::AccountSums]) {
+    if accounts.is_empty() {
+        return;
+    }
+    say!(
+        "\nledger (per account: source = imported + rejected + skipped{}):",
+        if accounts.iter().any(|a| a.target.is_some()) {
+            "; target holds imported"
+        } else {
+            ""
+        }
+    );
+    let mut shown = 0;
+    for a in accounts {
+        let zero = |s: &str| {
+            s.trim_start_matches('-')
+                .chars()
+                .all(|c| c == '0' || c == '.')
+        };
+        if a.balanced && zero(&a.rejected) && zero(&a.skipped) {
+            continue;
+        }
+        shown += 1;
+        if shown > 50 {
+            continue;
+        }
+        let mark = if a.balanced {
+            ""
+        } else {
+            "  ← does not balance"
+        };
+        say!(
+            "  {:<24} source {:>12}  imported {:>12}  rejected {:>12}  skipped {:>12}{mark}",
+            a.user,
+            a.source,
+            a.imported,
+            a.rejected,
+            a.skipped
+        );
+    }
+    if shown > 50 {
+        say!(
+            "  … and {} more accounts with rejected or skipped ledger records",
+            shown - 50
+        );
+    }
+    let bad = accounts.iter().filter(|a| !a.balanced).count();
+    say!(
+        "  {} accounts with ledger records, {} not balanced",
+        accounts.len(),
+        bad
+    );
 }
 
 fn show_run(t: &Target, run: i64) -> Result<()> {

@@ -5,6 +5,7 @@
 //! Test-only is this same path with the data transaction rolled back at the end.
 
 mod ledger_phase;
+pub mod logins;
 pub mod options;
 mod rules;
 mod run;

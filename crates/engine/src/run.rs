@@ -167,6 +167,8 @@ pub(crate) struct State<'a> {
     pub(crate) admitted: HashSet<String>,
     pub(crate) excluded: HashSet<String>,
     pub(crate) ledger: Option<LedgerState>,
+    /// `CreateAccounts`: accounts and e-mails waiting for their logins.
+    pub(crate) logins: Option<crate::logins::Logins>,
     /// The account and source amount of the ledger record just processed (for the sums).
     pub(crate) last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
     pub(crate) users_seen: u64,
@@ -662,6 +664,36 @@ impl<'a> State<'a> {
             );
             self.parents()?.insert(c, p);
         }
+        if let Some(logins) = self.logins.as_mut() {
+            match entity.name {
+                "User" => {
+                    let at = |f: &str| rec.location.with_column(rec.column_of(f));
+                    let email = rec.text("Email").map(|e| (e.to_string(), at("Email")));
+                    let password = match rec.get("Password") {
+                        Some(ferry_validate::Value::Secret(p)) => {
+                            Some(crate::logins::hash_password(p).map_err(std::io::Error::other)?)
+                        }
+                        _ => None,
+                    };
+                    logins.user(
+                        rec.text("Name").unwrap_or_default(),
+                        rec.location.clone(),
+                        email,
+                        password,
+                    );
+                }
+                "ContactEmail" => {
+                    if let (Some(u), Some(e)) = (rec.text("User"), rec.text("Email")) {
+                        logins.contact_email(
+                            u,
+                            e,
+                            rec.location.with_column(rec.column_of("Email")),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
         if entity.name == "UserCompany" {
             let (u, c) = (
                 rec.text("User").unwrap_or(""),
@@ -909,6 +941,7 @@ fn run_inner(
         admitted: HashSet::new(),
         excluded: HashSet::new(),
         ledger: None,
+        logins: eff.create_accounts.then(crate::logins::Logins::new),
         last_ledger: None,
         users_seen: 0,
         counts: read
@@ -961,6 +994,10 @@ fn run_inner(
             }
         }
         progress.done();
+    }
+    if let Some(logins) = state.logins.take() {
+        progress.stage("logins", 0);
+        logins.create(target, run, log)?;
     }
     let errors_found = log.totals[0] > 0;
     let status;

@@ -106,6 +106,9 @@ codes! {
     ChildSelf = ("account.child_self", Error, "An account cannot be its own parent."),
     ChildCycle = ("account.child_cycle", Error, "This link would close a cycle of child accounts."),
     ChildHasLedger = ("account.child_has_ledger", Error, "The child already has ledger entries in the target; its invoices would not follow."),
+    // logins
+    LoginNoEmail = ("login.no_email", Warning, "CreateAccounts: the account has no e-mail (User Email or a ContactEmail), so it gets no login."),
+    LoginDuplicateEmail = ("login.duplicate_email", Warning, "CreateAccounts: the e-mail is already the login of another account, so this account gets no login."),
     // ledger
     TaxIgnored = ("ledger.tax_ignored", Warning, "A tax amount or ApplyTax is ignored: the effective tax code has no rate of that rank."),
     NothingToClose = ("ledger.nothing_to_close", Warning, "CloseInvoice found no current invoice, or the named invoice is already closed."),
@@ -114,6 +117,20 @@ codes! {
     InvoiceAmbiguous = ("ledger.invoice_ambiguous", Error, "A Payment's invoice name matches invoices on several child accounts."),
     LedgerDuplicate = ("ledger.duplicate", Error, "The same ledger row (User, Date, amount, Description, Invoice) was imported by an earlier run."),
     LedgerDuplicateSkipped = ("ledger.duplicate_skipped", Info, "A ledger row imported by an earlier run is skipped (--on-existing skip or update)."),
+    // payment methods
+    CardInvalid = ("payment.card_invalid", Error, "A card number fails the Luhn check or does not have 12 to 19 digits."),
+    CardExpired = ("payment.card_expired", Warning, "The card's expiry month is in the past."),
+    RoutingInvalid = ("payment.routing_invalid", Error, "An ACH routing number is not 9 digits with a valid ABA checksum."),
+    MethodConflict = ("payment.method_conflict", Error, "The payment method already has a detail of another type: exactly one of Cash, Check, CreditCard or ACH."),
+    // tickets
+    TicketClosedIncomplete = ("ticket.closed_incomplete", Warning, "A closed ticket has no ClosedBy or no DateClosed."),
+    TicketClosedBeforeOpened = ("ticket.closed_before_opened", Error, "A ticket's DateClosed is before its Date."),
+    AttachmentPathOrData = ("attachment.path_or_data", Error, "A ticket attachment gives both Path and Data, or neither: exactly one is required."),
+    AttachmentTooBig = ("attachment.too_big", Error, "An attachment is larger than --max-attachment-bytes (2 MiB by default)."),
+    AttachmentPathRefused = ("attachment.path_refused", Error, "An attachment Path is absolute, contains '..', or resolves outside the source file's folder."),
+    AttachmentMissing = ("attachment.missing", Error, "An attachment Path names no readable file."),
+    // subscriptions
+    ServiceNotInPackage = ("subscription.service_not_in_package", Error, "A UserService that is not optional is not a service of its package (no PackageService)."),
     // runs
     MaxRecords = ("run.max_records", Info, "Records of accounts beyond --max-records were skipped."),
     NotWritten = ("run.not_written", Info, "--all-or-nothing: the run found errors, so these valid records were not written."),

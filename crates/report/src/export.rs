@@ -26,6 +26,46 @@ pub enum ExportError {
     UnknownEntity(String),
 }
 
+/// What an export writes, in order: entity types, and the ledger as one stream.
+#[derive(Debug, Clone, Copy)]
+pub enum Unit {
+    Entity(&'static Entity),
+    /// Debit, Credit, CloseInvoice and Payment in ledger order (a `Ledger` sheet with `Type`).
+    Ledger,
+}
+
+/// The columns of an exported `Ledger` sheet: `Type`, then the union of the ledger types' fields.
+pub fn ledger_columns() -> Vec<&'static str> {
+    let mut cols = vec!["Type"];
+    for t in cat::LEDGER_TYPES {
+        for f in cat::entity(t).expect("ledger type").fields {
+            if !f.is_secret() && !cols.contains(&f.name) {
+                cols.push(f.name);
+            }
+        }
+    }
+    cols
+}
+
+/// Export units in dependency order; the ledger is one unit unless only some ledger types are asked for.
+pub fn export_units(only: Option<&[String]>) -> Result<Vec<Unit>, ExportError> {
+    let ents = export_order(only)?;
+    let all_ledger = cat::LEDGER_TYPES
+        .iter()
+        .all(|t| ents.iter().any(|e| e.name == *t));
+    let mut out = vec![];
+    for e in ents {
+        if e.is_ledger() && all_ledger {
+            if !matches!(out.last(), Some(Unit::Ledger)) {
+                out.push(Unit::Ledger);
+            }
+        } else {
+            out.push(Unit::Entity(e));
+        }
+    }
+    Ok(out)
+}
+
 /// Entity types in export order: dependency order, ledger types in their sheet order.
 pub fn export_order(only: Option<&[String]>) -> Result<Vec<&'static Entity>, ExportError> {
     if let Some(names) = only {
@@ -70,7 +110,7 @@ pub fn export(
     out: &Path,
     only: Option<&[String]>,
 ) -> Result<Vec<(&'static str, u64)>, ExportError> {
-    let order = export_order(only)?;
+    let order = export_units(only)?;
     match format {
         ExportFormat::Xml => export_xml(target, &order, out),
         ExportFormat::Csv => export_csv(target, &order, out),
@@ -94,26 +134,43 @@ fn xml_attr(s: &str) -> String {
     o
 }
 
+fn write_element(w: &mut impl Write, e: &Entity, texts: &[Option<String>]) -> io::Result<()> {
+    write!(w, "  <{}", e.name)?;
+    for i in exported_fields(e) {
+        if let Some(v) = &texts[i] {
+            write!(w, " {}=\"{}\"", e.fields[i].name, xml_attr(v))?;
+        }
+    }
+    writeln!(w, "/>")
+}
+
 fn export_xml(
     target: &Target,
-    order: &[&'static Entity],
+    order: &[Unit],
     out: &Path,
 ) -> Result<Vec<(&'static str, u64)>, ExportError> {
     let mut w = BufWriter::new(std::fs::File::create(out)?);
     writeln!(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Import>")?;
     let mut stats = vec![];
-    for e in order {
-        let fields = exported_fields(e);
+    for unit in order {
+        let e = match unit {
+            Unit::Ledger => {
+                let mut n = 0u64;
+                target.scan_ledger(|e, texts| {
+                    n += 1;
+                    write_element(&mut w, e, texts)
+                })?;
+                if n > 0 {
+                    stats.push((cat::LEDGER_SHEET, n));
+                }
+                continue;
+            }
+            Unit::Entity(e) => *e,
+        };
         let mut n = 0u64;
         target.scan(e, |texts| {
             n += 1;
-            write!(w, "  <{}", e.name)?;
-            for &i in &fields {
-                if let Some(v) = &texts[i] {
-                    write!(w, " {}=\"{}\"", e.fields[i].name, xml_attr(v))?;
-                }
-            }
-            writeln!(w, "/>")
+            write_element(&mut w, e, texts)
         })?;
         if n > 0 {
             stats.push((e.name, n));
@@ -124,14 +181,55 @@ fn export_xml(
     Ok(stats)
 }
 
+/// A ledger row as a `Ledger` sheet row: its Type, then the union columns.
+fn ledger_row(e: &Entity, texts: &[Option<String>], cols: &[&str]) -> Vec<String> {
+    cols.iter()
+        .map(|c| {
+            if *c == "Type" {
+                e.name.to_string()
+            } else {
+                e.field(c)
+                    .and_then(|i| texts[i as usize].clone())
+                    .unwrap_or_default()
+            }
+        })
+        .collect()
+}
+
 fn export_csv(
     target: &Target,
-    order: &[&'static Entity],
+    order: &[Unit],
     out: &Path,
 ) -> Result<Vec<(&'static str, u64)>, ExportError> {
     std::fs::create_dir_all(out)?;
     let mut stats = vec![];
-    for e in order {
+    for unit in order {
+        let e = match unit {
+            Unit::Ledger => {
+                let total: i64 = cat::LEDGER_TYPES
+                    .iter()
+                    .map(|t| target.count(cat::entity(t).expect("ledger type")))
+                    .sum::<Result<i64, _>>()?;
+                if total == 0 {
+                    continue;
+                }
+                let cols = ledger_columns();
+                let mut w = csv::Writer::from_writer(BufWriter::new(std::fs::File::create(
+                    out.join(format!("{}.csv", cat::LEDGER_SHEET)),
+                )?));
+                w.write_record(&cols).map_err(io::Error::other)?;
+                let mut n = 0u64;
+                target.scan_ledger(|e, texts| {
+                    n += 1;
+                    w.write_record(ledger_row(e, texts, &cols))
+                        .map_err(io::Error::other)
+                })?;
+                w.flush()?;
+                stats.push((cat::LEDGER_SHEET, n));
+                continue;
+            }
+            Unit::Entity(e) => *e,
+        };
         if target.count(e)? == 0 {
             continue;
         }
@@ -158,13 +256,52 @@ const MAX_SHEET_ROWS: u64 = 1_048_576;
 
 fn export_xlsx(
     target: &Target,
-    order: &[&'static Entity],
+    order: &[Unit],
     out: &Path,
 ) -> Result<Vec<(&'static str, u64)>, ExportError> {
     let x = |e: rust_xlsxwriter::XlsxError| ExportError::Xlsx(e.to_string());
     let mut wb = rust_xlsxwriter::Workbook::new();
     let mut stats = vec![];
-    for e in order {
+    for unit in order {
+        let e = match unit {
+            Unit::Ledger => {
+                let total: i64 = cat::LEDGER_TYPES
+                    .iter()
+                    .map(|t| target.count(cat::entity(t).expect("ledger type")))
+                    .sum::<Result<i64, _>>()?;
+                if total == 0 {
+                    continue;
+                }
+                if total as u64 + 1 > MAX_SHEET_ROWS {
+                    return Err(ExportError::Xlsx(format!("the ledger has {total} records, more than a worksheet holds; export as csv or xml")));
+                }
+                let cols = ledger_columns();
+                let ws = wb.add_worksheet_with_constant_memory().map_err(x)?;
+                ws.set_name(cat::LEDGER_SHEET).map_err(x)?;
+                for (c, name) in cols.iter().enumerate() {
+                    ws.write_string(0, c as u16, *name).map_err(x)?;
+                }
+                let mut row = 0u32;
+                let mut err = None;
+                target.scan_ledger(|e, texts| {
+                    row += 1;
+                    for (c, v) in ledger_row(e, texts, &cols).iter().enumerate() {
+                        if !v.is_empty() {
+                            if let Err(e) = ws.write_string(row, c as u16, v) {
+                                err = Some(e);
+                            }
+                        }
+                    }
+                    Ok(())
+                })?;
+                if let Some(e) = err {
+                    return Err(x(e));
+                }
+                stats.push((cat::LEDGER_SHEET, row as u64));
+                continue;
+            }
+            Unit::Entity(e) => *e,
+        };
         let count = target.count(e)? as u64;
         if count == 0 {
             continue;

@@ -4,3 +4,4 @@
 pub mod balances;
 pub mod export;
 pub mod log;
+pub mod reconcile;

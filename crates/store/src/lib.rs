@@ -437,6 +437,64 @@ impl Target {
         Ok(())
     }
 
+    /// Every ledger row (Debit, Credit, CloseInvoice, Payment) in ledger-stream order, as its
+    /// entity type and its fields' canonical texts: the four tables merged by `ledger_seq`.
+    pub fn scan_ledger(
+        &self,
+        mut f: impl FnMut(&'static Entity, &[Option<String>]) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let ents: Vec<&'static Entity> = ferry_catalogue::LEDGER_TYPES
+            .iter()
+            .map(|t| ferry_catalogue::entity(t).expect("ledger type"))
+            .collect();
+        let mut stmts = Vec::new();
+        for e in &ents {
+            let cols = cells::field_column_names(e);
+            let sql = format!(
+                "SELECT coalesce(ledger_seq, 0), id, {} FROM {} ORDER BY coalesce(ledger_seq, 0), id",
+                cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+                quote(&e.table())
+            );
+            stmts.push((self.conn.prepare(&sql)?, cols.len()));
+        }
+        let mut rows = Vec::new();
+        for (st, n) in stmts.iter_mut() {
+            rows.push((st.query([])?, *n));
+        }
+        // The head row of each table: (seq, id, texts).
+        let mut heads: Vec<Option<(i64, i64, Vec<Option<String>>)>> = Vec::new();
+        let next = |rows: &mut rusqlite::Rows<'_>,
+                    n: usize,
+                    e: &Entity|
+         -> Result<Option<(i64, i64, Vec<Option<String>>)>> {
+            match rows.next()? {
+                Some(r) => {
+                    let cells: Vec<Cell> = (0..n)
+                        .map(|i| r.get::<_, Cell>(i + 2))
+                        .collect::<rusqlite::Result<_>>()?;
+                    Ok(Some((r.get(0)?, r.get(1)?, cells::to_texts(e, &cells))))
+                }
+                None => Ok(None),
+            }
+        };
+        for (i, (r, n)) in rows.iter_mut().enumerate() {
+            heads.push(next(r, *n, ents[i])?);
+        }
+        loop {
+            let pick = heads
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| h.as_ref().map(|(seq, id, _)| (*seq, i, *id)))
+                .min();
+            let Some((_, i, _)) = pick else { break };
+            let (_, _, texts) = heads[i].take().expect("picked");
+            f(ents[i], &texts).map_err(|io| StoreError::Other(io.to_string()))?;
+            let (r, n) = &mut rows[i];
+            heads[i] = next(r, *n, ents[i])?;
+        }
+        Ok(())
+    }
+
     pub fn count(&self, e: &Entity) -> Result<i64> {
         Ok(self.conn.query_row(
             &format!("SELECT count(*) FROM {}", quote(&e.table())),

@@ -1,0 +1,221 @@
+//! Web logins for imported accounts (SPEC §8): with `CreateAccounts`, each account gets a login
+//! named by its primary e-mail, lower-cased; a source `Password` becomes its Argon2id hash (an
+//! existing `$argon2id$` or `$2b$` hash is kept); otherwise the login has an unusable password
+//! and must be reset, through one-time tokens stored only as hashes.
+
+use crate::run::FindingLog;
+use crate::RunError;
+use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use ferry_findings::{Code, Finding, Location};
+use ferry_store::Target;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+
+/// The stored password of a login that no password matches (never a hash of random bytes,
+/// which would cost hours at a million accounts).
+pub const UNUSABLE_PASSWORD: &str = "!";
+
+/// A source password, stored only as an Argon2id hash; an existing Argon2id or bcrypt hash is
+/// kept as it is.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    if password.starts_with("$argon2id$") || password.starts_with("$2b$") {
+        return Ok(password.to_string());
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+struct Pending {
+    user: String,
+    location: Location,
+    email: Option<(String, Location)>,
+    password_hash: Option<String>,
+}
+
+/// Accounts accepted in this run, waiting for their logins at the end of the run.
+pub(crate) struct Logins {
+    pending: Vec<Pending>,
+    contact_email: HashMap<String, (String, Location)>,
+}
+
+impl Logins {
+    pub fn new() -> Logins {
+        Logins {
+            pending: vec![],
+            contact_email: HashMap::new(),
+        }
+    }
+
+    /// An accepted `User`, with its own e-mail and the hash of its source password.
+    pub fn user(
+        &mut self,
+        user: &str,
+        location: Location,
+        email: Option<(String, Location)>,
+        password_hash: Option<String>,
+    ) {
+        self.pending.push(Pending {
+            user: user.to_string(),
+            location,
+            email,
+            password_hash,
+        });
+    }
+
+    /// An accepted `ContactEmail`: the first one of an account, in source order, is its fallback.
+    pub fn contact_email(&mut self, user: &str, email: &str, location: Location) {
+        self.contact_email
+            .entry(user.to_string())
+            .or_insert_with(|| (email.to_string(), location));
+    }
+
+    /// Creates the logins, in the order the accounts came, inside the run's data transaction.
+    pub fn create(self, target: &Target, run: i64, log: &mut FindingLog) -> Result<(), RunError> {
+        let conn = target.conn();
+        let mut taken: HashMap<String, String> = HashMap::new();
+        let mut has_login: HashSet<String> = HashSet::new();
+        {
+            let mut st = conn
+                .prepare("SELECT username, \"user\" FROM login")
+                .map_err(ferry_store::StoreError::from)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(ferry_store::StoreError::from)?;
+            for row in rows {
+                let (username, user) = row.map_err(ferry_store::StoreError::from)?;
+                has_login.insert(user.clone());
+                taken.insert(username, user);
+            }
+        }
+        let mut next_id = target.query_i64("SELECT coalesce(max(id), 0) + 1 FROM login", &[])?;
+        let Logins {
+            pending,
+            mut contact_email,
+        } = self;
+        for p in pending {
+            if has_login.contains(&p.user) {
+                continue;
+            }
+            let email = p.email.or_else(|| contact_email.remove(&p.user));
+            let Some((email, at)) = email else {
+                log.push(
+                    &Finding::new(Code::LoginNoEmail, p.location.clone(), format!("Account \"{}\" has no e-mail (User Email or ContactEmail), so it gets no login.", p.user))
+                        .entity("User")
+                        .key(Some(p.user.clone())),
+                )?;
+                continue;
+            };
+            let username = email.to_lowercase();
+            if let Some(holder) = taken.get(&username) {
+                log.push(
+                    &Finding::new(
+                        Code::LoginDuplicateEmail,
+                        at,
+                        format!("\"{username}\" is already the login of account \"{holder}\", so account \"{}\" gets no login.", p.user),
+                    )
+                    .entity("User")
+                    .key(Some(p.user.clone()))
+                    .field("Email")
+                    .value(&email),
+                )?;
+                continue;
+            }
+            let (hash, must_reset) = match p.password_hash {
+                Some(h) => (h, false),
+                None => (UNUSABLE_PASSWORD.to_string(), true),
+            };
+            target.execute(
+                "INSERT INTO login (id, run_id, \"user\", username, password_hash, must_reset) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &[&next_id, &run, &p.user, &username, &hash, &(must_reset as i64)],
+            )?;
+            next_id += 1;
+            taken.insert(username, p.user);
+        }
+        Ok(())
+    }
+}
+
+/// Issues a one-time reset token for every login that must reset its password, valid for
+/// `days`; earlier unused tokens of those logins stop working. Writes `User,Username,Token,
+/// ExpiresAt` to `out` (the only place the tokens exist in clear) and returns how many.
+pub fn reset_tokens(target: &Target, out: &std::path::Path, days: i64) -> Result<u64, RunError> {
+    use std::io::Write;
+    let expires = (chrono::Local::now() + chrono::Duration::days(days))
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string();
+    let now = ferry_store::journal::now();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    writeln!(file, "User,Username,Token,ExpiresAt")?;
+    target.begin()?;
+    let result = (|| -> Result<u64, RunError> {
+        let conn = target.conn();
+        let mut st = conn
+            .prepare(
+                "SELECT id, \"user\", username FROM login WHERE must_reset = 1 ORDER BY \"user\"",
+            )
+            .map_err(ferry_store::StoreError::from)?;
+        let rows: Vec<(i64, String, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(ferry_store::StoreError::from)?
+            .collect::<Result<_, _>>()
+            .map_err(ferry_store::StoreError::from)?;
+        let mut n = 0;
+        for (id, user, username) in rows {
+            let mut bytes = [0u8; 32];
+            use argon2::password_hash::rand_core::RngCore;
+            OsRng.fill_bytes(&mut bytes);
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let hash = hex(&Sha256::digest(token.as_bytes()));
+            target.execute(
+                "UPDATE reset_token SET used_at = ?2 WHERE login_id = ?1 AND used_at IS NULL",
+                &[&id, &now],
+            )?;
+            target.execute(
+                "INSERT INTO reset_token (login_id, token_hash, expires_at) VALUES (?1, ?2, ?3)",
+                &[&id, &hash, &expires],
+            )?;
+            let q = |s: &str| {
+                if s.contains([',', '"', '\n']) {
+                    format!("\"{}\"", s.replace('"', "\"\""))
+                } else {
+                    s.to_string()
+                }
+            };
+            writeln!(file, "{},{},{},{}", q(&user), q(&username), token, expires)?;
+            n += 1;
+        }
+        Ok(n)
+    })();
+    match result {
+        Ok(n) => {
+            file.flush()?;
+            target.commit()?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = target.rollback();
+            Err(e)
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hashed_and_existing_hashes_kept() {
+        let h = hash_password("s3cret!").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(!h.contains("s3cret"));
+        let bcrypt = "$2b$12$abcdefghijklmnopqrstuuJ5z3G0q0g3S3V3q3w3e3r3t3y3u3i3o3p";
+        assert_eq!(hash_password(bcrypt).unwrap(), bcrypt);
+    }
+}
