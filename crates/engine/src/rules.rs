@@ -2,6 +2,10 @@
 //! (§4.5) and payment methods (§4.6). Each rule may reject the record (its finding is logged)
 //! and may fill the derived columns of `ferry_store::schema::extra_columns`.
 
+mod payment;
+mod subscriptions;
+mod tickets;
+
 use crate::run::{FindingLog, State};
 use crate::RunError;
 use ferry_store::cells::Cell;
@@ -15,7 +19,23 @@ impl State<'_> {
         log: &mut FindingLog,
         extra: &mut Vec<Cell>,
     ) -> Result<bool, RunError> {
-        let _ = (rec, log, extra);
-        Ok(false)
+        match rec.entity.name {
+            "UserPaymentMethodCash" | "UserPaymentMethodCheck" => {
+                self.payment_detail_rules(rec, log)
+            }
+            "UserPaymentMethodCreditCard" => self.credit_card_rules(rec, log, extra),
+            "UserPaymentMethodACH" => self.ach_rules(rec, log, extra),
+            "Ticket" => tickets::ticket_rules(rec, log),
+            "TicketAttachment" => self.attachment_rules(rec, log, extra),
+            "UserService" => self.user_service_rules(rec, log),
+            "UserPackageAttributeDiscount" => subscriptions::discount_rules(rec, log),
+            "UserAttributeExpiryDate" => {
+                subscriptions::expiry_end_of_day(rec);
+                Ok(false)
+            }
+            "ProfileAnswer" => self.profile_answer_rules(rec, log),
+            "UserServiceProfileAnswer" => self.service_profile_answer_rules(rec, log),
+            _ => Ok(false),
+        }
     }
 }

@@ -1,0 +1,306 @@
+//! Payment methods (SPEC §4.6): exactly one detail per method, Luhn-checked card numbers, ABA
+//! routing numbers, and what is kept of a card or account number — the brand, the last four
+//! digits and a keyed fingerprint (HMAC-SHA-256 with a per-target secret). The full number is
+//! never stored: the generic tables have no column for it, and findings mask it.
+
+use crate::run::{FindingLog, State};
+use crate::RunError;
+use chrono::Datelike;
+use ferry_catalogue as cat;
+use ferry_findings::Code;
+use ferry_store::cells::Cell;
+use ferry_store::{StoreError, ToSqlParam};
+use ferry_validate::{Record, Slot, Value};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+/// The detail types of `UserPaymentMethod`: a method has exactly one of them.
+const DETAIL_TYPES: [&str; 4] = [
+    "UserPaymentMethodCash",
+    "UserPaymentMethodCheck",
+    "UserPaymentMethodCreditCard",
+    "UserPaymentMethodACH",
+];
+
+/// The `ferry_meta` key of the target's fingerprint secret.
+const FINGERPRINT_META_KEY: &str = "fingerprint_key";
+
+impl State<'_> {
+    /// Cash and Check: only the one-detail rule.
+    pub(super) fn payment_detail_rules(
+        &mut self,
+        rec: &Record,
+        log: &mut FindingLog,
+    ) -> Result<bool, RunError> {
+        self.detail_conflict(rec, log)
+    }
+
+    pub(super) fn credit_card_rules(
+        &mut self,
+        rec: &Record,
+        log: &mut FindingLog,
+        extra: &mut Vec<Cell>,
+    ) -> Result<bool, RunError> {
+        let mut rejected = self.detail_conflict(rec, log)?;
+        let Some(Value::Secret(digits)) = rec.get("CardNumber") else {
+            return Ok(rejected);
+        };
+        if !(12..=19).contains(&digits.len()) {
+            log.push(&rec.finding(
+                Code::CardInvalid,
+                Some("CardNumber"),
+                format!(
+                    "CardNumber has {} digits; a card number has 12 to 19.",
+                    digits.len()
+                ),
+            ))?;
+            rejected = true;
+        } else if !luhn_ok(digits) {
+            log.push(&rec.finding(
+                Code::CardInvalid,
+                Some("CardNumber"),
+                "CardNumber fails the Luhn check: a digit is wrong or two are swapped.",
+            ))?;
+            rejected = true;
+        }
+        if let (Some(Value::Int(month)), Some(Value::Int(year))) =
+            (rec.get("ExpiryMonth"), rec.get("ExpiryYear"))
+        {
+            let today = chrono::Local::now().date_naive();
+            if (*year, *month) < (i64::from(today.year()), i64::from(today.month())) {
+                log.push(&rec.finding(
+                    Code::CardExpired,
+                    Some("ExpiryYear"),
+                    format!("The card expired at the end of {month:02}/{year}."),
+                ))?;
+            }
+        }
+        if rejected {
+            return Ok(true);
+        }
+        let fingerprint = self.fingerprint(digits)?;
+        extra.extend([
+            Cell::Text(card_brand(digits).to_string()),
+            Cell::Text(last4(digits).to_string()),
+            Cell::Text(fingerprint),
+        ]);
+        Ok(false)
+    }
+
+    pub(super) fn ach_rules(
+        &mut self,
+        rec: &Record,
+        log: &mut FindingLog,
+        extra: &mut Vec<Cell>,
+    ) -> Result<bool, RunError> {
+        let mut rejected = self.detail_conflict(rec, log)?;
+        if let Some(routing) = rec.text("RoutingNumber") {
+            if !aba_ok(routing) {
+                log.push(&rec.finding(
+                    Code::RoutingInvalid,
+                    Some("RoutingNumber"),
+                    format!("RoutingNumber \"{}\" is not an ABA routing number: it must be 9 digits whose checksum 3·d1 + 7·d2 + d3 + 3·d4 + 7·d5 + d6 + 3·d7 + 7·d8 + d9 is a multiple of 10.", ferry_findings::clip(routing)),
+                ))?;
+                rejected = true;
+            }
+        }
+        if rejected {
+            return Ok(true);
+        }
+        if let Some(Value::Secret(digits)) = rec.get("AccountNumber") {
+            let fingerprint = self.fingerprint(digits)?;
+            extra.extend([
+                Cell::Text(last4(digits).to_string()),
+                Cell::Text(fingerprint),
+            ]);
+        }
+        Ok(false)
+    }
+
+    /// A second detail of a different type for the same `Ref` (one of the same type is already
+    /// `key.duplicate`). A detail that was rejected does not take the method.
+    fn detail_conflict(&mut self, rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
+        let Some(method) = rec.joined(&["Ref"]) else {
+            return Ok(false);
+        };
+        for other in DETAIL_TYPES {
+            if other == rec.entity.name {
+                continue;
+            }
+            let e = cat::entity(other).expect("catalogue");
+            let where_ = match self.index(e, &["Ref"])?.get(&method) {
+                Some(Slot::Run { location, .. }) => format!("earlier in this run (at {location})"),
+                Some(Slot::Target { .. }) => "in the target".to_string(),
+                Some(Slot::Rejected { .. }) | None => continue,
+            };
+            let kind = other.trim_start_matches("UserPaymentMethod");
+            log.push(&rec.finding(
+                Code::MethodConflict,
+                Some("Ref"),
+                format!("Payment method \"{method}\" already has a {kind} detail {where_}; a payment method has exactly one of Cash, Check, CreditCard or ACH."),
+            ))?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The hex HMAC-SHA-256 of a card or account number under the target's secret.
+    fn fingerprint(&self, digits: &str) -> Result<String, RunError> {
+        let secret = self.fingerprint_secret()?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&secret).expect("HMAC takes any key length");
+        mac.update(digits.as_bytes());
+        Ok(hex(&mac.finalize().into_bytes()))
+    }
+
+    /// The target's fingerprint secret from `ferry_meta`, made (32 random bytes) on first use.
+    /// It is written inside the run's transaction, so it lives exactly as long as the
+    /// fingerprints made with it. Read each time (a primary-key lookup with a cached statement):
+    /// a cache outside the target could outlive a rolled-back run or a replaced target file.
+    fn fingerprint_secret(&self) -> Result<Vec<u8>, RunError> {
+        let stored: Option<String> = {
+            let mut st = self
+                .target
+                .conn()
+                .prepare_cached("SELECT value FROM ferry_meta WHERE key = ?1")
+                .map_err(StoreError::from)?;
+            let mut rows = st
+                .query_map([FINGERPRINT_META_KEY], |r| r.get::<_, Option<String>>(0))
+                .map_err(StoreError::from)?;
+            match rows.next() {
+                Some(row) => row.map_err(StoreError::from)?,
+                None => None,
+            }
+        };
+        let secret = match stored {
+            // A secret that is not hex (written by hand?) is still a secret: use its bytes.
+            Some(s) if !s.is_empty() => unhex(&s).unwrap_or_else(|| s.into_bytes()),
+            _ => {
+                let mut s = vec![0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut s);
+                self.target.execute(
+                    "INSERT OR REPLACE INTO ferry_meta (key, value) VALUES (?1, ?2)",
+                    &[&FINGERPRINT_META_KEY as &dyn ToSqlParam, &hex(&s)],
+                )?;
+                s
+            }
+        };
+        Ok(secret)
+    }
+}
+
+/// The Luhn check of a string of ASCII digits.
+pub(crate) fn luhn_ok(digits: &str) -> bool {
+    let mut sum = 0u32;
+    for (i, b) in digits.bytes().rev().enumerate() {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+        let mut d = u32::from(b - b'0');
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    !digits.is_empty() && sum.is_multiple_of(10)
+}
+
+/// The card brand from the issuer identification number (the leading digits).
+pub(crate) fn card_brand(digits: &str) -> &'static str {
+    let prefix = |n: usize| digits.get(..n).and_then(|p| p.parse::<u32>().ok());
+    if matches!(prefix(2), Some(34 | 37)) {
+        "Amex"
+    } else if digits.starts_with('4') {
+        "Visa"
+    } else if matches!(prefix(2), Some(51..=55)) || matches!(prefix(4), Some(2221..=2720)) {
+        "Mastercard"
+    } else if prefix(4) == Some(6011)
+        || prefix(2) == Some(65)
+        || matches!(prefix(3), Some(644..=649))
+    {
+        "Discover"
+    } else {
+        "Unknown"
+    }
+}
+
+/// An ABA routing number: 9 digits, 3·d1 + 7·d2 + d3 + 3·d4 + 7·d5 + d6 + 3·d7 + 7·d8 + d9 ≡ 0 (mod 10).
+pub(crate) fn aba_ok(routing: &str) -> bool {
+    let b = routing.as_bytes();
+    if b.len() != 9 || !b.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let sum: u32 = b
+        .iter()
+        .zip([3u32, 7, 1, 3, 7, 1, 3, 7, 1])
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+fn last4(digits: &str) -> &str {
+    &digits[digits.len().saturating_sub(4)..]
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.is_empty() || !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luhn() {
+        assert!(luhn_ok("4111111111111111"));
+        assert!(luhn_ok("378282246310005"));
+        assert!(luhn_ok("6011111111111117"));
+        assert!(!luhn_ok("4111111111111112"));
+        assert!(!luhn_ok(""));
+    }
+
+    #[test]
+    fn brands() {
+        assert_eq!(card_brand("4111111111111111"), "Visa");
+        assert_eq!(card_brand("5555555555554444"), "Mastercard");
+        assert_eq!(card_brand("2221000000000009"), "Mastercard");
+        assert_eq!(card_brand("2720990000000007"), "Mastercard");
+        assert_eq!(card_brand("2721000000000000"), "Unknown");
+        assert_eq!(card_brand("378282246310005"), "Amex");
+        assert_eq!(card_brand("341111111111111"), "Amex");
+        assert_eq!(card_brand("6011111111111117"), "Discover");
+        assert_eq!(card_brand("6500000000000002"), "Discover");
+        assert_eq!(card_brand("6445644564456445"), "Discover");
+        assert_eq!(card_brand("6430000000000000"), "Unknown");
+        assert_eq!(card_brand("3530111333300000"), "Unknown");
+    }
+
+    #[test]
+    fn aba() {
+        assert!(aba_ok("011000015"));
+        assert!(aba_ok("121000358"));
+        assert!(!aba_ok("011000016"));
+        assert!(!aba_ok("01100001"));
+        assert!(!aba_ok("01100001x"));
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        assert_eq!(unhex(&hex(&[0, 1, 254, 255])), Some(vec![0, 1, 254, 255]));
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("abc"), None);
+    }
+}

@@ -1,0 +1,269 @@
+//! Tickets (SPEC §4.5): closing dates and who closed, and attachments — exactly one of Path
+//! or Data, a size limit counted in decoded bytes, and paths that stay inside the source folder.
+
+use crate::run::{FindingLog, State};
+use crate::RunError;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use ferry_findings::Code;
+use ferry_store::cells::Cell;
+use ferry_validate::{Record, Value};
+use std::io::ErrorKind;
+use std::path::{Component, Path, PathBuf};
+
+/// Standard base64; the value rules have checked the syntax already, so the decoder is lenient
+/// about padding and unused trailing bits rather than refusing what they accepted.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A closed ticket should say who closed it and when; it cannot close before it opened.
+pub(super) fn ticket_rules(rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
+    let mut rejected = false;
+    if rec
+        .text("Status")
+        .is_some_and(|s| s.eq_ignore_ascii_case("Closed"))
+    {
+        let missing: Vec<&str> = ["ClosedBy", "DateClosed"]
+            .into_iter()
+            .filter(|f| rec.get(f).is_none())
+            .collect();
+        if !missing.is_empty() {
+            log.push(&rec.finding(
+                Code::TicketClosedIncomplete,
+                Some("Status"),
+                format!(
+                    "The ticket is Closed but has no {}.",
+                    missing.join(" and no ")
+                ),
+            ))?;
+        }
+    }
+    if let (
+        Some(Value::Date {
+            at: opened,
+            has_time: opened_time,
+        }),
+        Some(Value::Date {
+            at: closed,
+            has_time: closed_time,
+        }),
+    ) = (rec.get("Date"), rec.get("DateClosed"))
+    {
+        // Without a time on either side, only the days compare (closed the day it opened is fine).
+        let before = if *opened_time && *closed_time {
+            closed < opened
+        } else {
+            closed.date() < opened.date()
+        };
+        if before {
+            log.push(&rec.finding(
+                Code::TicketClosedBeforeOpened,
+                Some("DateClosed"),
+                format!(
+                    "DateClosed {} is before the ticket's Date {}.",
+                    rec.get("DateClosed").expect("matched").canonical(),
+                    rec.get("Date").expect("matched").canonical()
+                ),
+            ))?;
+            rejected = true;
+        }
+    }
+    Ok(rejected)
+}
+
+/// Why an attachment is refused: the code, the field, the message.
+type Refusal = (Code, &'static str, String);
+
+impl State<'_> {
+    pub(super) fn attachment_rules(
+        &mut self,
+        rec: &Record,
+        log: &mut FindingLog,
+        extra: &mut Vec<Cell>,
+    ) -> Result<bool, RunError> {
+        let max = self.eff.max_attachment_bytes;
+        let size = match (rec.text("Path"), rec.text("Data")) {
+            (Some(_), Some(_)) => Err((
+                Code::AttachmentPathOrData,
+                "Path",
+                "The attachment gives both Path and Data; give exactly one.".to_string(),
+            )),
+            (None, None) => Err((
+                Code::AttachmentPathOrData,
+                "FileName",
+                "The attachment gives neither Path nor Data; give exactly one.".to_string(),
+            )),
+            (None, Some(data)) => data_size(data, max),
+            (Some(path), None) => path_size(&rec.location.file, path, max),
+        };
+        match size {
+            Ok(size) => {
+                // The content column is a BLOB and a stored cell has no bytes variant yet, so
+                // only the size is kept here (Data stays in its own column as given).
+                extra.extend([Cell::Null, Cell::Int(size as i64)]);
+                Ok(false)
+            }
+            Err((code, field, message)) => {
+                log.push(&rec.finding(code, Some(field), message))?;
+                Ok(true)
+            }
+        }
+    }
+}
+
+fn too_big(size: u64, max: u64) -> String {
+    format!(
+        "The attachment is {size} bytes, over the limit of {max} bytes (--max-attachment-bytes)."
+    )
+}
+
+/// The decoded size of base64 `Data`, refused when over `max` before anything is decoded.
+fn data_size(data: &str, max: u64) -> Result<u64, Refusal> {
+    let compact: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let pad = compact.iter().rev().take_while(|b| **b == b'=').count();
+    let estimate = ((compact.len() / 4) * 3).saturating_sub(pad) as u64;
+    if estimate > max {
+        return Err((Code::AttachmentTooBig, "Data", too_big(estimate, max)));
+    }
+    let bytes = BASE64.decode(&compact).map_err(|e| {
+        (
+            Code::Base64Invalid,
+            "Data",
+            format!("Data: the data is not valid base64 ({e})."),
+        )
+    })?;
+    let size = bytes.len() as u64;
+    if size > max {
+        return Err((Code::AttachmentTooBig, "Data", too_big(size, max)));
+    }
+    Ok(size)
+}
+
+/// Whether a path names a root or a drive on any platform (`/x`, `\x`, `C:x`, `C:\x`).
+fn looks_absolute(given: &str) -> bool {
+    let b = given.as_bytes();
+    Path::new(given).has_root()
+        || given.starts_with('\\')
+        || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+}
+
+/// The folder a source file's relative paths start from.
+fn source_folder(source_file: &str) -> PathBuf {
+    match Path::new(source_file).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The size of the file a `Path` names, after checking it stays inside the source folder.
+/// The file is not read: its length comes from its metadata.
+fn path_size(source_file: &str, given: &str, max: u64) -> Result<u64, Refusal> {
+    let refused = |why: &str| {
+        Err((
+            Code::AttachmentPathRefused,
+            "Path",
+            format!("Path \"{}\" {why}.", ferry_findings::clip(given)),
+        ))
+    };
+    if looks_absolute(given) {
+        return refused("is absolute; give a path relative to the source file's folder");
+    }
+    if given.split(['/', '\\']).any(|part| part == "..")
+        || Path::new(given)
+            .components()
+            .any(|c| c == Component::ParentDir)
+    {
+        return refused("contains '..'; an attachment must be inside the source file's folder");
+    }
+    let folder = source_folder(source_file);
+    let missing = |why: String| Err((Code::AttachmentMissing, "Path", why));
+    let root = match folder.canonicalize() {
+        Ok(r) => r,
+        Err(e) => {
+            return missing(format!(
+                "The source folder {} cannot be opened: {e}.",
+                folder.display()
+            ))
+        }
+    };
+    let real = match folder.join(given).canonicalize() {
+        Ok(r) => r,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return missing(format!(
+                "Path \"{}\": there is no such file in {}.",
+                ferry_findings::clip(given),
+                folder.display()
+            ))
+        }
+        Err(e) => {
+            return missing(format!(
+                "Path \"{}\" cannot be opened: {e}.",
+                ferry_findings::clip(given)
+            ))
+        }
+    };
+    if !real.starts_with(&root) {
+        return refused("resolves outside the source file's folder (through a symbolic link)");
+    }
+    let meta = match std::fs::metadata(&real) {
+        Ok(m) => m,
+        Err(e) => {
+            return missing(format!(
+                "Path \"{}\" cannot be read: {e}.",
+                ferry_findings::clip(given)
+            ))
+        }
+    };
+    if !meta.is_file() {
+        return missing(format!(
+            "Path \"{}\" is not a file.",
+            ferry_findings::clip(given)
+        ));
+    }
+    if meta.len() > max {
+        return Err((Code::AttachmentTooBig, "Path", too_big(meta.len(), max)));
+    }
+    if let Err(e) = std::fs::File::open(&real) {
+        return missing(format!(
+            "Path \"{}\" cannot be read: {e}.",
+            ferry_findings::clip(given)
+        ));
+    }
+    Ok(meta.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_sizes() {
+        assert_eq!(data_size("aGVsbG8=", 100), Ok(5));
+        assert_eq!(data_size("aGVs\nbG8=", 100), Ok(5));
+        assert_eq!(data_size("", 100), Ok(0));
+        assert_eq!(data_size("aGVsbG8=", 5), Ok(5));
+        assert_eq!(
+            data_size("aGVsbG8=", 4).unwrap_err().0,
+            Code::AttachmentTooBig
+        );
+    }
+
+    #[test]
+    fn absolute_paths() {
+        assert!(looks_absolute("/etc/passwd"));
+        assert!(looks_absolute("\\server\\share"));
+        assert!(looks_absolute("C:\\x"));
+        assert!(looks_absolute("c:x"));
+        assert!(!looks_absolute("files/a.txt"));
+    }
+
+    #[test]
+    fn folders() {
+        assert_eq!(source_folder("a.xml"), PathBuf::from("."));
+        assert_eq!(source_folder("d/TicketAttachment.csv"), PathBuf::from("d"));
+    }
+}
