@@ -39,7 +39,10 @@ fn xml_password() -> String {
 fn assert_clean(what: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     for secret in [PASSWORD, CARD, BAD_CARD, ACCOUNT, "Tr0ub4dor"] {
-        assert!(!text.contains(secret), "{what} contains the secret {secret}");
+        assert!(
+            !text.contains(secret),
+            "{what} contains the secret {secret}"
+        );
     }
 }
 
@@ -66,9 +69,40 @@ fn secrets_appear_in_no_output() {
     std::fs::write(d.join("in.xml"), input()).unwrap();
     let mut outputs = vec![];
     for (args, name) in [
-        (vec!["import", "in.xml", "--test-only", "--log", "t.jsonl", "--json", "--create-accounts"], "test-only"),
-        (vec!["import", "in.xml", "--log", "l.csv", "--json", "--create-accounts"], "live"),
-        (vec!["import", "in.xml", "--log", "l.html", "--on-existing", "update"], "again"),
+        (
+            vec![
+                "import",
+                "in.xml",
+                "--test-only",
+                "--log",
+                "t.jsonl",
+                "--json",
+                "--create-accounts",
+            ],
+            "test-only",
+        ),
+        (
+            vec![
+                "import",
+                "in.xml",
+                "--log",
+                "l.csv",
+                "--json",
+                "--create-accounts",
+            ],
+            "live",
+        ),
+        (
+            vec![
+                "import",
+                "in.xml",
+                "--log",
+                "l.html",
+                "--on-existing",
+                "update",
+            ],
+            "again",
+        ),
     ] {
         let r = ferry(d, &args);
         assert!(r.code <= 1, "{name}: {}", r.stderr);
@@ -112,7 +146,9 @@ fn secrets_appear_in_no_output() {
         }
     }
     // No stray spool or temporary files stay next to the target.
-    assert!(all_files(d).iter().all(|p| !p.display().to_string().contains(".ferry-spool-")));
+    assert!(all_files(d)
+        .iter()
+        .all(|p| !p.display().to_string().contains(".ferry-spool-")));
 }
 
 #[test]
@@ -139,37 +175,74 @@ fn logins_from_emails_and_passwords() {
     )
     .unwrap();
     std::fs::create_dir_all(d.join("opts")).unwrap();
-    std::fs::write(d.join("opts/Options.csv"), "Name,Value\nCreateAccounts,TRUE\n").unwrap();
+    std::fs::write(
+        d.join("opts/Options.csv"),
+        "Name,Value\nCreateAccounts,TRUE\n",
+    )
+    .unwrap();
     let r = ferry(d, &["import", "in.xml", "opts", "--log", "f.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let f = findings(&d.join("f.jsonl"));
-    let codes: Vec<(&str, &str)> = f.iter().map(|f| (f["code"].as_str().unwrap(), f["key"].as_str().unwrap())).collect();
+    let codes: Vec<(&str, &str)> = f
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["key"].as_str().unwrap()))
+        .collect();
     assert!(codes.contains(&("login.no_email", "carol")), "{codes:?}");
-    assert!(codes.contains(&("login.duplicate_email", "dave")), "{codes:?}");
-    let dup = f.iter().find(|f| f["code"] == "login.duplicate_email").unwrap();
-    assert!(dup["message"].as_str().unwrap().contains("alice"), "names the holder");
+    assert!(
+        codes.contains(&("login.duplicate_email", "dave")),
+        "{codes:?}"
+    );
+    let dup = f
+        .iter()
+        .find(|f| f["code"] == "login.duplicate_email")
+        .unwrap();
+    assert!(
+        dup["message"].as_str().unwrap().contains("alice"),
+        "names the holder"
+    );
     assert_eq!(dup["field"], "Email");
 
     let c = rusqlite::Connection::open(d.join("ferry.db")).unwrap();
     let logins: Vec<(String, String, String, i64)> = c
-        .prepare("SELECT \"user\", username, password_hash, must_reset FROM login ORDER BY \"user\"")
+        .prepare(
+            "SELECT \"user\", username, password_hash, must_reset FROM login ORDER BY \"user\"",
+        )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .map(|r| r.unwrap())
         .collect();
     assert_eq!(logins.len(), 3, "{logins:?}");
-    assert_eq!((logins[0].0.as_str(), logins[0].1.as_str(), logins[0].3), ("alice", "alice@example.com", 0));
+    assert_eq!(
+        (logins[0].0.as_str(), logins[0].1.as_str(), logins[0].3),
+        ("alice", "alice@example.com", 0)
+    );
     assert!(logins[0].2.starts_with("$argon2id$"));
     // bob: no User Email, so his first ContactEmail in source order, lower-cased; must reset
-    assert_eq!((logins[1].1.as_str(), logins[1].2.as_str(), logins[1].3), ("bob@example.org", "!", 1));
+    assert_eq!(
+        (logins[1].1.as_str(), logins[1].2.as_str(), logins[1].3),
+        ("bob@example.org", "!", 1)
+    );
     // erin: an existing bcrypt hash is kept as it is
     assert!(logins[2].2.starts_with("$2b$12$"));
 
     // --create-accounts=false overrides the Options sheet
-    let r = ferry(d, &["import", "in.xml", "opts", "--db", "b.db", "--create-accounts=false"]);
+    let r = ferry(
+        d,
+        &[
+            "import",
+            "in.xml",
+            "opts",
+            "--db",
+            "b.db",
+            "--create-accounts=false",
+        ],
+    );
     assert_eq!(r.code, 0);
-    let n: i64 = rusqlite::Connection::open(d.join("b.db")).unwrap().query_row("SELECT count(*) FROM login", [], |r| r.get(0)).unwrap();
+    let n: i64 = rusqlite::Connection::open(d.join("b.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM login", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 0);
 
     // reset tokens: one per must-reset login, stored only as hashes
@@ -180,7 +253,9 @@ fn logins_from_emails_and_passwords() {
     assert_eq!(lines.len(), 2, "{tokens}");
     let token = lines[1].split(',').nth(2).unwrap();
     assert_eq!(token.len(), 64);
-    let stored: String = c.query_row("SELECT token_hash FROM reset_token", [], |r| r.get(0)).unwrap();
+    let stored: String = c
+        .query_row("SELECT token_hash FROM reset_token", [], |r| r.get(0))
+        .unwrap();
     assert_ne!(stored, token);
     assert!(!String::from_utf8_lossy(&std::fs::read(d.join("ferry.db")).unwrap()).contains(token));
 }

@@ -120,6 +120,7 @@ codes! {
     // payment methods
     CardInvalid = ("payment.card_invalid", Error, "A card number fails the Luhn check or does not have 12 to 19 digits."),
     CardExpired = ("payment.card_expired", Warning, "The card's expiry month is in the past."),
+    NumberMasked = ("payment.number_masked", Info, "The card or account number is masked (an export of Ferry's): only its last four digits are kept, without a fingerprint."),
     RoutingInvalid = ("payment.routing_invalid", Error, "An ACH routing number is not 9 digits with a valid ABA checksum."),
     MethodConflict = ("payment.method_conflict", Error, "The payment method already has a detail of another type: exactly one of Cash, Check, CreditCard or ACH."),
     // tickets

@@ -12,6 +12,7 @@ pub enum Cell {
     Null,
     Int(i64),
     Text(String),
+    Blob(Vec<u8>),
 }
 
 impl rusqlite::ToSql for Cell {
@@ -21,6 +22,7 @@ impl rusqlite::ToSql for Cell {
             Cell::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Cell::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
             Cell::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Cell::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
     }
 }
@@ -32,9 +34,8 @@ impl rusqlite::types::FromSql for Cell {
             ValueRef::Null => Cell::Null,
             ValueRef::Integer(i) => Cell::Int(i),
             ValueRef::Real(f) => Cell::Text(f.to_string()),
-            ValueRef::Text(t) | ValueRef::Blob(t) => {
-                Cell::Text(String::from_utf8_lossy(t).into_owned())
-            }
+            ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+            ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
         })
     }
 }
@@ -129,6 +130,7 @@ pub fn to_texts(e: &Entity, cells: &[Cell]) -> Vec<Option<String>> {
             ),
             (_, Some(Cell::Int(n))) => Some(n.to_string()),
             (_, Some(Cell::Text(t))) => Some(t.clone()),
+            (_, Some(Cell::Blob(b))) => Some(String::from_utf8_lossy(b).into_owned()),
         });
     }
     out

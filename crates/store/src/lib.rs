@@ -414,16 +414,24 @@ impl Target {
         Ok(())
     }
 
-    /// Every row's fields as canonical texts, in id order.
+    /// Every row's fields as canonical texts, in id order, as an export shows them: a card or
+    /// account number as its mask (from the stored last four digits), an attachment as `Data`
+    /// (base64 of the stored content) rather than the `Path` it was read from.
     pub fn scan(
         &self,
         e: &Entity,
         mut f: impl FnMut(&[Option<String>]) -> std::io::Result<()>,
     ) -> Result<()> {
         let cols = cells::field_column_names(e);
+        let extras: Vec<&str> = schema::extra_columns(e).iter().map(|(c, _)| *c).collect();
+        let all: Vec<String> = cols
+            .iter()
+            .map(|c| quote(c))
+            .chain(extras.iter().map(|c| quote(c)))
+            .collect();
         let sql = format!(
             "SELECT {} FROM {} ORDER BY id",
-            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+            all.join(", "),
             quote(&e.table())
         );
         let mut st = self.conn.prepare(&sql)?;
@@ -432,13 +440,37 @@ impl Target {
             let cells: Vec<Cell> = (0..cols.len())
                 .map(|i| r.get::<_, Cell>(i))
                 .collect::<rusqlite::Result<_>>()?;
-            f(&cells::to_texts(e, &cells)).map_err(|io| StoreError::Other(io.to_string()))?;
+            let extra: Vec<Cell> = (0..extras.len())
+                .map(|i| r.get::<_, Cell>(cols.len() + i))
+                .collect::<rusqlite::Result<_>>()?;
+            let mut texts = cells::to_texts(e, &cells);
+            for (name, cell) in extras.iter().zip(&extra) {
+                match (*name, cell) {
+                    (n, Cell::Text(last4)) if n.ends_with("_last4") => {
+                        if let Some(i) = e
+                            .fields
+                            .iter()
+                            .position(|f| f.kind == ferry_catalogue::Kind::SecretNumber)
+                        {
+                            texts[i] = Some(ferry_findings::mask_number(last4));
+                        }
+                    }
+                    ("content", Cell::Blob(bytes)) => {
+                        use base64::Engine as _;
+                        if let (Some(d), Some(p)) = (e.field("Data"), e.field("Path")) {
+                            texts[d as usize] =
+                                Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+                            texts[p as usize] = None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            f(&texts).map_err(|io| StoreError::Other(io.to_string()))?;
         }
         Ok(())
     }
 
-    /// Every ledger row (Debit, Credit, CloseInvoice, Payment) in ledger-stream order, as its
-    /// entity type and its fields' canonical texts: the four tables merged by `ledger_seq`.
     pub fn scan_ledger(
         &self,
         mut f: impl FnMut(&'static Entity, &[Option<String>]) -> std::io::Result<()>,

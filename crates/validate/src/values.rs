@@ -143,6 +143,12 @@ pub fn parse(kind: Kind, raw: &RawValue, ctx: &ValueContext) -> Result<Value, Pr
         },
         Kind::SecretNumber => {
             let t = text_of(raw);
+            // A number Ferry itself masked (an export): twelve `*` and the last four digits.
+            if let Some(last4) = t.trim().strip_prefix("************") {
+                if last4.len() == 4 && last4.chars().all(|c| c.is_ascii_digit()) {
+                    return Ok(Value::Secret(t.trim().to_string()));
+                }
+            }
             let digits: String = t.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
             if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
                 return Err(problem(

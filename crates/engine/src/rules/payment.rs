@@ -46,6 +46,17 @@ impl State<'_> {
         let Some(Value::Secret(digits)) = rec.get("CardNumber") else {
             return Ok(rejected);
         };
+        if let Some(last4) = masked(digits) {
+            log.push(&rec.finding(Code::NumberMasked, Some("CardNumber"), "CardNumber is masked: only its last four digits are kept, without brand or fingerprint."))?;
+            if !rejected {
+                extra.extend([
+                    Cell::Text("Unknown".to_string()),
+                    Cell::Text(last4.to_string()),
+                    Cell::Null,
+                ]);
+            }
+            return Ok(rejected);
+        }
         if !(12..=19).contains(&digits.len()) {
             log.push(&rec.finding(
                 Code::CardInvalid,
@@ -109,6 +120,11 @@ impl State<'_> {
             return Ok(true);
         }
         if let Some(Value::Secret(digits)) = rec.get("AccountNumber") {
+            if let Some(last4) = masked(digits) {
+                log.push(&rec.finding(Code::NumberMasked, Some("AccountNumber"), "AccountNumber is masked: only its last four digits are kept, without a fingerprint."))?;
+                extra.extend([Cell::Text(last4.to_string()), Cell::Null]);
+                return Ok(false);
+            }
             let fingerprint = self.fingerprint(digits)?;
             extra.extend([
                 Cell::Text(last4(digits).to_string()),
@@ -209,6 +225,13 @@ pub(crate) fn luhn_ok(digits: &str) -> bool {
 }
 
 /// The card brand from the issuer identification number (the leading digits).
+/// The last four digits of a number Ferry masked (`************1234`), if it is one.
+fn masked(number: &str) -> Option<&str> {
+    number
+        .strip_prefix("************")
+        .filter(|l| l.len() == 4 && l.chars().all(|c| c.is_ascii_digit()))
+}
+
 pub(crate) fn card_brand(digits: &str) -> &'static str {
     let prefix = |n: usize| digits.get(..n).and_then(|p| p.parse::<u32>().ok());
     if matches!(prefix(2), Some(34 | 37)) {

@@ -97,14 +97,13 @@ impl State<'_> {
                 "FileName",
                 "The attachment gives neither Path nor Data; give exactly one.".to_string(),
             )),
-            (None, Some(data)) => data_size(data, max),
-            (Some(path), None) => path_size(&rec.location.file, path, max),
+            (None, Some(data)) => data_bytes(data, max),
+            (Some(path), None) => path_bytes(&rec.location.file, path, max),
         };
         match size {
-            Ok(size) => {
-                // The content column is a BLOB and a stored cell has no bytes variant yet, so
-                // only the size is kept here (Data stays in its own column as given).
-                extra.extend([Cell::Null, Cell::Int(size as i64)]);
+            Ok(bytes) => {
+                let size = bytes.len() as i64;
+                extra.extend([Cell::Blob(bytes), Cell::Int(size)]);
                 Ok(false)
             }
             Err((code, field, message)) => {
@@ -121,8 +120,8 @@ fn too_big(size: u64, max: u64) -> String {
     )
 }
 
-/// The decoded size of base64 `Data`, refused when over `max` before anything is decoded.
-fn data_size(data: &str, max: u64) -> Result<u64, Refusal> {
+/// The decoded bytes of base64 `Data`, refused when over `max` before anything is decoded.
+fn data_bytes(data: &str, max: u64) -> Result<Vec<u8>, Refusal> {
     let compact: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     let pad = compact.iter().rev().take_while(|b| **b == b'=').count();
     let estimate = ((compact.len() / 4) * 3).saturating_sub(pad) as u64;
@@ -140,7 +139,7 @@ fn data_size(data: &str, max: u64) -> Result<u64, Refusal> {
     if size > max {
         return Err((Code::AttachmentTooBig, "Data", too_big(size, max)));
     }
-    Ok(size)
+    Ok(bytes)
 }
 
 /// Whether a path names a root or a drive on any platform (`/x`, `\x`, `C:x`, `C:\x`).
@@ -160,8 +159,8 @@ fn source_folder(source_file: &str) -> PathBuf {
 }
 
 /// The size of the file a `Path` names, after checking it stays inside the source folder.
-/// The file is not read: its length comes from its metadata.
-fn path_size(source_file: &str, given: &str, max: u64) -> Result<u64, Refusal> {
+/// Its length is checked from its metadata before it is read.
+fn path_bytes(source_file: &str, given: &str, max: u64) -> Result<Vec<u8>, Refusal> {
     let refused = |why: &str| {
         Err((
             Code::AttachmentPathRefused,
@@ -227,13 +226,24 @@ fn path_size(source_file: &str, given: &str, max: u64) -> Result<u64, Refusal> {
     if meta.len() > max {
         return Err((Code::AttachmentTooBig, "Path", too_big(meta.len(), max)));
     }
-    if let Err(e) = std::fs::File::open(&real) {
+    // Read at most one byte over the limit, in case the file grew since its metadata was read.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let read = std::fs::File::open(&real)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, max + 1), &mut bytes));
+    if let Err(e) = read {
         return missing(format!(
             "Path \"{}\" cannot be read: {e}.",
             ferry_findings::clip(given)
         ));
     }
-    Ok(meta.len())
+    if bytes.len() as u64 > max {
+        return Err((
+            Code::AttachmentTooBig,
+            "Path",
+            too_big(bytes.len() as u64, max),
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -242,12 +252,12 @@ mod tests {
 
     #[test]
     fn data_sizes() {
-        assert_eq!(data_size("aGVsbG8=", 100), Ok(5));
-        assert_eq!(data_size("aGVs\nbG8=", 100), Ok(5));
-        assert_eq!(data_size("", 100), Ok(0));
-        assert_eq!(data_size("aGVsbG8=", 5), Ok(5));
+        assert_eq!(data_bytes("aGVsbG8=", 100).map(|b| b.len()), Ok(5));
+        assert_eq!(data_bytes("aGVs\nbG8=", 100).map(|b| b.len()), Ok(5));
+        assert_eq!(data_bytes("", 100).map(|b| b.len()), Ok(0));
+        assert_eq!(data_bytes("aGVsbG8=", 5).map(|b| b.len()), Ok(5));
         assert_eq!(
-            data_size("aGVsbG8=", 4).unwrap_err().0,
+            data_bytes("aGVsbG8=", 4).unwrap_err().0,
             Code::AttachmentTooBig
         );
     }
