@@ -487,7 +487,25 @@ impl<'a> State<'a> {
                 }
             }
         }
-        let hash = rec.content_hash();
+        // What a rule derived (a card's fingerprint, an attachment's content) is part of the
+        // record's identity, since the secret or file it came from is not stored.
+        let with_derived = |h: i64| -> i64 {
+            if rule_extra.is_empty() {
+                return h;
+            }
+            let mut x = blake3::Hasher::new();
+            x.update(&h.to_le_bytes());
+            for c in &rule_extra {
+                match c {
+                    cells::Cell::Null => x.update(&[0]),
+                    cells::Cell::Int(i) => x.update(&i.to_le_bytes()),
+                    cells::Cell::Text(t) => x.update(t.as_bytes()),
+                    cells::Cell::Blob(b) => x.update(b),
+                };
+            }
+            i64::from_le_bytes(x.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+        };
+        let hash = with_derived(rec.content_hash());
         let key = rec.key();
         // Keys and existing records.
         let mut update_of: Option<i64> = None;
@@ -568,7 +586,7 @@ impl<'a> State<'a> {
                     }
                 }
             }
-            let new_hash = rec.content_hash();
+            let new_hash = with_derived(rec.content_hash());
             let k = key.expect("updates have keys");
             if let Some(Slot::Target { hash: stored, .. }) =
                 self.index(entity, entity.key_fields())?.get(&k)
@@ -595,6 +613,9 @@ impl<'a> State<'a> {
             )?;
             self.target
                 .update(entity, id, &cells::to_cells(entity, &rec.values), new_hash)?;
+            if !rule_extra.is_empty() {
+                self.target.update_extra(entity, id, &rule_extra)?;
+            }
             self.index(entity, entity.key_fields())?
                 .set(&k, Slot::Target { id, hash: new_hash });
             return Ok(Outcome::Updated);
@@ -868,9 +889,11 @@ fn run_inner(
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.to_path_buf());
     let mut spool = Spool::new(spool_parent.as_deref()).or_else(|_| Spool::new(None))?;
+    let mut limits = opts.limits.clone();
+    limits.max_base64_bytes = ferry_sources::Limits::base64_for(opts.max_attachment_bytes);
     let read_opts = ReadOptions {
         encoding: opts.encoding,
-        limits: opts.limits.clone(),
+        limits,
     };
     let mut collect = Collect {
         spool: &mut spool,

@@ -16,6 +16,10 @@ use std::sync::Arc;
 
 pub struct Spool {
     _dir: tempfile::TempDir,
+    /// A per-run key, held only in memory: secret values (passwords, card and account numbers)
+    /// are written to the spool encrypted with it, so a crash leaves no secret on disk in clear.
+    key: [u8; 32],
+    nonce: u64,
     phases: Vec<Phase>,
     phase_of: Vec<usize>,
     writers: Vec<Option<BufWriter<File>>>,
@@ -44,8 +48,12 @@ impl Spool {
         let paths = (0..phases.len())
             .map(|i| dir.path().join(format!("phase-{i:03}.bin")))
             .collect();
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
         Ok(Spool {
             _dir: dir,
+            key,
+            nonce: 0,
             writers: (0..phases.len()).map(|_| None).collect(),
             counts: vec![0; phases.len()],
             phases,
@@ -89,7 +97,33 @@ impl Spool {
             ));
         }
         let w = self.writers[phase].as_mut().expect("opened");
-        encode(w, rec, file, sheet)?;
+        let entity = ferry_catalogue::by_id(rec.entity);
+        let mut sealed = None;
+        if rec
+            .fields
+            .iter()
+            .any(|f| entity.fields[f.field as usize].is_secret())
+        {
+            let mut r = rec.clone();
+            for f in r.fields.iter_mut() {
+                if entity.fields[f.field as usize].is_secret() {
+                    if let RawValue::Text(t) = &f.value {
+                        self.nonce += 1;
+                        let mut bytes = t.as_bytes().to_vec();
+                        keystream(&self.key, self.nonce, &mut bytes);
+                        // Carried in the CellError slot of the encoding with a NUL prefix that no
+                        // workbook error value has; `PhaseReader` opens it again.
+                        f.value = RawValue::CellError(format!(
+                            "\u{0}sealed:{}:{}",
+                            self.nonce,
+                            hex(&bytes)
+                        ));
+                    }
+                }
+            }
+            sealed = Some(r);
+        }
+        encode(w, sealed.as_ref().unwrap_or(rec), file, sheet)?;
         self.counts[phase] += 1;
         Ok(())
     }
@@ -114,6 +148,7 @@ impl Spool {
             ))
         };
         Ok(PhaseReader {
+            key: self.key,
             inner,
             strings: &self.strings,
             left: self.counts[phase],
@@ -122,6 +157,7 @@ impl Spool {
 }
 
 pub struct PhaseReader<'a> {
+    key: [u8; 32],
     inner: Option<BufReader<File>>,
     strings: &'a [Arc<str>],
     left: u64,
@@ -135,8 +171,43 @@ impl Iterator for PhaseReader<'_> {
         }
         self.left -= 1;
         let r = self.inner.as_mut()?;
-        Some(decode(r, self.strings))
+        let key = self.key;
+        Some(decode(r, self.strings).map(|mut rec| {
+            for f in rec.fields.iter_mut() {
+                if let RawValue::CellError(e) = &f.value {
+                    if let Some(rest) = e.strip_prefix("\u{0}sealed:") {
+                        if let Some((nonce, data)) = rest.split_once(':') {
+                            let mut bytes = unhex(data);
+                            keystream(&key, nonce.parse().unwrap_or(0), &mut bytes);
+                            f.value = RawValue::Text(String::from_utf8_lossy(&bytes).into_owned());
+                        }
+                    }
+                }
+            }
+            rec
+        }))
     }
+}
+
+/// XORs `data` with a keyed BLAKE3 stream for `nonce` (encrypts and decrypts alike).
+fn keystream(key: &[u8; 32], nonce: u64, data: &mut [u8]) {
+    let mut h = blake3::Hasher::new_keyed(key);
+    h.update(&nonce.to_le_bytes());
+    let mut stream = vec![0u8; data.len()];
+    h.finalize_xof().fill(&mut stream);
+    for (d, k) in data.iter_mut().zip(stream) {
+        *d ^= k;
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
 }
 
 fn put_u32(w: &mut impl Write, v: u32) -> io::Result<()> {
@@ -304,6 +375,35 @@ fn decode(r: &mut impl Read, strings: &[Arc<str>]) -> io::Result<RawRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_sealed_on_disk() {
+        let mut s = Spool::new(None).unwrap();
+        let user = ferry_catalogue::entity("User").unwrap();
+        let pw = user.field("Password").unwrap();
+        let rec = RawRecord {
+            entity: user.id(),
+            location: Location {
+                file: "in.xml".into(),
+                sheet: None,
+                row: 2,
+                column: None,
+            },
+            fields: vec![RawField {
+                field: pw,
+                value: RawValue::Text("hunter2-Secret".into()),
+                column: None,
+            }],
+            broken: false,
+        };
+        s.push(&rec).unwrap();
+        s.finish().unwrap();
+        let pi = s.phases().iter().position(|p| p.name() == "User").unwrap();
+        let on_disk = std::fs::read(&s.paths[pi]).unwrap();
+        assert!(!String::from_utf8_lossy(&on_disk).contains("hunter2"));
+        let back: Vec<_> = s.read(pi).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(back, vec![rec]);
+    }
 
     #[test]
     fn round_trip_in_phase_order() {

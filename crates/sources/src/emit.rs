@@ -293,7 +293,7 @@ impl Sheet {
             match role(c) {
                 ColumnRole::Field(name) => match entity.field(name) {
                     Some(fid) => {
-                        let v = bound(v, limits);
+                        let v = bound(v, limits, entity_id, fid);
                         fields.push(RawField {
                             field: fid,
                             value: v,
@@ -393,9 +393,14 @@ pub(crate) fn normalize(v: RawValue) -> Option<RawValue> {
 }
 
 /// Replaces an oversized text value by its length and head; validation rejects it as too long.
-pub(crate) fn bound(v: RawValue, limits: &Limits) -> RawValue {
+/// Base64 fields (attachments) have their own, larger limit.
+pub(crate) fn bound(v: RawValue, limits: &Limits, entity: EntityId, field: FieldId) -> RawValue {
+    let max = match cat::by_id(entity).fields[field as usize].kind {
+        cat::Kind::Base64 => limits.max_value_bytes.max(limits.max_base64_bytes),
+        _ => limits.max_value_bytes,
+    };
     match v {
-        RawValue::Text(s) if s.len() > limits.max_value_bytes => {
+        RawValue::Text(s) if s.len() > max => {
             let head: String = s.chars().take(ferry_findings::MAX_FINDING_VALUE).collect();
             RawValue::TooLong {
                 bytes: s.len(),

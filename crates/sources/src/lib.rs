@@ -119,6 +119,15 @@ pub struct Limits {
     pub max_shared_strings_bytes: u64,
     /// Largest CSV record in bytes.
     pub max_record_bytes: usize,
+    /// Longest base64 value (a ticket attachment's Data); follows `--max-attachment-bytes`.
+    pub max_base64_bytes: usize,
+}
+
+impl Limits {
+    /// The base64 length that can hold `bytes` decoded bytes, with room for line breaks.
+    pub fn base64_for(bytes: u64) -> usize {
+        (bytes as usize).div_ceil(3) * 4 * 105 / 100 + 1024
+    }
 }
 
 impl Default for Limits {
@@ -130,6 +139,7 @@ impl Default for Limits {
             max_part_bytes: 1 << 30,
             max_shared_strings_bytes: 256 << 20,
             max_record_bytes: 64 << 20,
+            max_base64_bytes: Limits::base64_for(2 * 1024 * 1024),
         }
     }
 }

@@ -293,7 +293,7 @@ fn read_record(
         if let Some(v) = emit::normalize(value) {
             fields.push(RawField {
                 field: fid,
-                value: emit::bound(v, &opts.limits),
+                value: emit::bound(v, &opts.limits, entity, fid),
                 column: Some(Column::Number(col as u32)),
             });
         }

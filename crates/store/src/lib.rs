@@ -341,6 +341,30 @@ impl Target {
         Ok(())
     }
 
+    /// Overwrites a row's derived cells (in the order of [`schema::extra_columns`]).
+    pub fn update_extra(&self, e: &Entity, id: i64, extra: &[Cell]) -> Result<()> {
+        let cols = schema::extra_columns(e);
+        let sets: Vec<String> = cols
+            .iter()
+            .take(extra.len())
+            .enumerate()
+            .map(|(i, (c, _))| format!("{} = ?{}", quote(c), i + 2))
+            .collect();
+        if sets.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE {} SET {} WHERE id = ?1",
+            quote(&e.table()),
+            sets.join(", ")
+        );
+        let head = [Cell::Int(id)];
+        self.conn
+            .prepare_cached(&sql)?
+            .execute(params_from_iter(head.iter().chain(extra.iter())))?;
+        Ok(())
+    }
+
     /// A row's field cells in table order.
     pub fn fetch(&self, e: &Entity, id: i64) -> Result<Vec<Cell>> {
         let cols = cells::field_column_names(e);

@@ -133,6 +133,9 @@ pub fn parse(kind: Kind, raw: &RawValue, ctx: &ValueContext) -> Result<Value, Pr
             return Err(problem(Code::FormulaNoValue, "The formula cell has no cached value; open and save the workbook in Excel or LibreOffice so it is calculated."))
         }
         RawValue::CellError(e) => return Err(problem(Code::CellError, format!("The cell holds the error value {e}."))),
+RawValue::TooLong { bytes, .. } if kind == Kind::Base64 => {
+            return Err(problem(Code::AttachmentTooBig, format!("The data is {bytes} characters of base64, more than an attachment within --max-attachment-bytes can take.")))
+        }
         RawValue::TooLong { bytes, .. } => return Err(problem(Code::TooLong, format!("The value is {bytes} bytes long, over the reader's limit."))),
         _ => {}
     }
