@@ -323,7 +323,7 @@ impl LedgerState {
                             warnings.push(rec.finding(
                                 Code::TaxIgnored,
                                 Some(&field),
-                                format!("{field} {t} is ignored: {why}."),
+                                format!("{field} {} is ignored: {why}.", ferry_validate::values::money_text(t)),
                             ));
                         }
                     }

@@ -51,6 +51,16 @@ impl Value {
     }
 }
 
+/// The exact decimal a raw value reads as, if it is one (for showing amounts the same way
+/// whatever cell they came from).
+pub fn decimal_of(raw: &RawValue) -> Option<Decimal> {
+    match raw {
+        RawValue::Number(n) => Decimal::from_str(&number_text(*n)).ok(),
+        RawValue::Text(t) => split_decimal(t.trim()).and_then(|_| Decimal::from_str(t.trim()).ok()),
+        _ => None,
+    }
+}
+
 /// A decimal without trailing zeros beyond what it needs (`12.30` → `12.3`, `5.00` → `5`).
 pub fn decimal_text(d: Decimal) -> String {
     d.normalize().to_string()
@@ -419,11 +429,11 @@ fn check_sign(d: Decimal, sign: Sign) -> Result<(), Problem> {
         Sign::Any => Ok(()),
         Sign::NonNegative if d.is_sign_negative() && !d.is_zero() => Err(problem(
             Code::Negative,
-            format!("{d} is negative; amounts here are absolute values (≥ 0)."),
+            format!("{} is negative; amounts here are absolute values (≥ 0).", money_text(d)),
         )),
         Sign::Positive if d <= Decimal::ZERO => Err(problem(
             Code::NotPositive,
-            format!("{d} must be greater than zero."),
+            format!("{} must be greater than zero.", money_text(d)),
         )),
         _ => Ok(()),
     }
