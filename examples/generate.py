@@ -4,11 +4,18 @@
 Writes a small fictional organisation, "Harbour Sailing Club", in the three containers of
 SPEC section 2, each holding exactly the same records:
 
-  examples/club/       club.xml, club.xlsx, club_csv/              clean data, no findings
+  examples/club/       club.xml, club.xlsx, club_csv/              clean data, no findings;
+                       every entity type of SPEC section 4, the ledger
+                       as one stream (a `Ledger` sheet / Ledger.csv),
+                       expected_balances.csv (`ferry report balances`)
   examples/mistakes/   mistakes.xml, mistakes.xlsx, mistakes_csv/  the same data plus
                        deliberate mistakes, with an answer key
-                       (expected_errors.csv, expected_warnings.csv)
+                       (expected_errors.csv, expected_warnings.csv,
+                       expected_balances.csv)
   examples/README.md   description of both sets and where every mistake is
+
+Both folders also hold attachments/berth-map.txt (and a copy in the CSV folder), the file a
+ticket attachment's Path names relative to its source file's folder.
 
 Everything is derived from a fixed seed, so the output is byte-for-byte reproducible.
 Running the script again deletes and rewrites examples/club/ and examples/mistakes/.
@@ -18,6 +25,7 @@ usage: python3 examples/generate.py
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import random
@@ -25,6 +33,7 @@ import shutil
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -48,6 +57,8 @@ def text_of(value) -> str:
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
         return us_datetime(value)
+    if isinstance(value, dt.date):  # a date without a time
+        return f"{value.month}/{value.day}/{value.year}"
     return str(value)
 
 
@@ -58,7 +69,7 @@ def us_datetime(d: dt.datetime) -> str:
     return f"{d.month}/{d.day}/{d.year} {h12}:{d.minute:02d}:{d.second:02d} {ampm}"
 
 
-# Field order of every entity type used here (SPEC 4.1 / 4.2, catalogue order).
+# Field order of every entity type used here, in Ferry's processing order (docs/formats.md).
 FIELDS: dict[str, list[str]] = {
     "Currency": ["Code", "Name"],
     "Owner": ["Name", "Currency"],
@@ -66,9 +77,17 @@ FIELDS: dict[str, list[str]] = {
     "StatusType": ["Name"],
     "BillGroup": ["Name"],
     "ContactType": ["Name"],
+    "NoteType": ["Name"],
+    "PaymentType": ["Name"],
+    "TicketPriority": ["Name"],
+    "TicketCategory": ["Name"],
+    "TicketStatus": ["Name"],
     "TaxCode": ["Name"],
     "TaxRate": ["TaxCode", "Rank", "Name", "Percent"],
     "Service": ["Name", "Amount"],
+    "Package": ["Name", "Owner", "BillCycle"],
+    "PackageService": ["Package", "Service", "Amount", "Optional"],
+    "ProfileQuestion": ["Name", "AppliesTo", "Target", "Parent"],
     "User": ["Name", "Password", "Owner", "Role", "Culture", "Currency", "Language", "CreatedDate",
              "StatusType", "TaxCode", "BillGroup", "CreditRating", "BillDay", "DisableReason", "Email"],
     "ChildAccount": ["Name", "Parent"],
@@ -81,8 +100,61 @@ FIELDS: dict[str, list[str]] = {
     "ContactAddress": ["User", "ContactName", "Address1", "Address2", "City", "Region",
                        "PostalCode", "Country", "ContactType"],
     "UserCompany": ["User", "Company"],
+    # the ledger (one `Ledger` sheet / Ledger.csv in the workbook and the CSV folder)
+    "Debit": ["User", "Date", "Debit", "Tax1", "Tax2", "Tax3", "Tax4", "TaxCode", "Description",
+              "Package", "PeriodStart", "PeriodEnd", "Invoice"],
+    "Credit": ["User", "Date", "Credit", "BulkAmount", "ApplyTax", "TaxCode", "Description",
+               "Package", "Invoice"],
+    "CloseInvoice": ["User", "Invoice", "Delivered"],
+    "Payment": ["User", "Date", "Credit", "Description", "PaymentType", "Invoice", "Reference"],
+    # subscriptions, attributes, notes
+    "UserPackage": ["User", "Name", "NextBillDate", "Quantity"],
+    "UserService": ["User", "UserPackage", "Name", "Optional", "Quantity"],
+    "UserPackageAttributeDiscount": ["User", "UserPackage", "UserService", "DiscountType", "Amount"],
+    "UserAttributeExpiryDate": ["User", "Date"],
+    "UserAttributeTaxClass": ["User", "TaxClass"],
+    "UserAttributeTaxCode": ["User", "TaxCode"],
+    "UserAttributeTaxExempt": ["User", "TaxCode", "Certificate", "ExpiryDate"],
+    "UserNote": ["User", "Type", "Date", "Note", "CreatedBy"],
+    "ProfileAnswer": ["User", "Question", "Answer", "Service"],
+    "UserExtendedAttribute": ["User", "Name", "Value"],
+    "UserPackageExtendedAttribute": ["User", "UserPackage", "Name", "Value"],
+    "UserPackageStatusChange": ["User", "UserPackage", "StatusType", "Date"],
+    "UserServiceAttribute": ["User", "UserPackage", "UserService", "Name", "Value"],
+    "UserServiceContact": ["User", "UserPackage", "UserService", "ContactName"],
+    "UserServiceTelecomBucket": ["User", "UserPackage", "UserService", "Bucket", "Amount", "Unit"],
+    "UserServiceProfileAnswer": ["User", "UserPackage", "UserService", "Question", "Answer",
+                                 "Occurrence"],
+    "UserServiceResource": ["User", "UserPackage", "UserService", "Resource", "Value"],
+    # tickets
+    "Ticket": ["TicketID", "User", "Reference", "Subject", "Description", "Resolution", "AssignedTo",
+               "LoggedBy", "Date", "TimeSpent", "Status", "Priority", "ClosedBy", "DateClosed",
+               "Category", "ContactMethod", "FromAddress", "TotalTimeSpent", "CurrentTimeSpent",
+               "LastModifiedBy", "HiddenResolution", "ShowToUser", "DueDate"],
+    "TicketTracking": ["TicketID", "Date", "By", "Text", "ShowToUser"],
+    "TicketAttachment": ["TicketID", "FileName", "Path", "Data"],
+    # payment methods
+    "UserPaymentMethod": ["User", "Ref", "Default"],
+    "UserPaymentMethodCash": ["Ref"],
+    "UserPaymentMethodCheck": ["Ref", "BankName", "CheckNumber"],
+    "UserPaymentMethodCreditCard": ["Ref", "CardNumber", "ExpiryMonth", "ExpiryYear", "NameOnCard"],
+    "UserPaymentMethodACH": ["Ref", "RoutingNumber", "AccountNumber", "AccountType", "BankName"],
 }
 TYPE_ORDER = list(FIELDS)
+LEDGER_TYPES = ("Debit", "Credit", "CloseInvoice", "Payment")
+LEDGER = "Ledger"  # the one sheet / CSV file of the ledger stream (SPEC section 2)
+# Columns of the Ledger sheet: Type, then the union of the four types' fields.
+LEDGER_COLUMNS = ["User", "Date", "Debit", "Credit", "BulkAmount", "ApplyTax", "Tax1", "Tax2", "Tax3",
+                  "Tax4", "TaxCode", "Description", "Package", "PeriodStart", "PeriodEnd", "Invoice",
+                  "Delivered", "PaymentType", "Reference"]
+assert set(LEDGER_COLUMNS) == {f for t in LEDGER_TYPES for f in FIELDS[t]}
+# Sheets (workbook) and files (CSV folder) in processing order, the ledger as one sheet.
+SHEET_ORDER = [t for t in TYPE_ORDER if t not in LEDGER_TYPES[1:]]
+SHEET_ORDER[SHEET_ORDER.index("Debit")] = LEDGER
+
+
+def sheet_of(type_: str) -> str:
+    return LEDGER if type_ in LEDGER_TYPES else type_
 
 
 @dataclass(eq=False)
@@ -433,8 +505,536 @@ def build_clean() -> tuple[list[Rec], list[Account]]:
         assert must in all_names, must
     assert sum(a.user.f["Currency"] == "USA" for a in accounts) == 3
 
-    records = setup + [r for a in accounts for r in a.records]
+    # every account has an e-mail, so that --create-accounts gives each one a login
+    for a in accounts:
+        if "Email" not in a.user.f and not any(c.email for c in a.contacts):
+            c = a.contacts[0]
+            c.email = make_email(c)
+            i = next(i for i, r in enumerate(a.records) if r.type == "Contact"
+                     and (r.f["ContactFirstName"], r.f["ContactLastName"]) == (c.first, c.last))
+            a.records.insert(i + 1, Rec("ContactEmail", {"User": a.name, "ContactName": c.name,
+                                                         "Email": c.email}, a.name))
+
+    setup += club_setup()
+    setup.sort(key=lambda r: TYPE_ORDER.index(r.type))  # stable: processing order
+    ledger = club_life(accounts)
+    records = setup + [r for a in accounts for r in a.records] + ledger
     return records, accounts
+
+
+# ------------------------------------------------------------------------------------------
+# The club's life beyond accounts and contacts: packages, the ledger, subscriptions, notes,
+# profile answers, tickets and payment methods.  Written out by hand (no randomness) so that
+# every ledger record's effect is known exactly; `LedgerModel` below replays it.
+# ------------------------------------------------------------------------------------------
+
+XML_COMMENTS = {
+    "ledger": "The ledger: one stream, in this order (SPEC section 7). Opening balances, "
+              "2025 dues, credits, closes, payments.",
+}
+ATTACHMENT_PATH = "attachments/berth-map.txt"
+BERTH_MAP = """Harbour Sailing Club - berth map, season 2025 (fictional)
+
+  Gate
+   |
+   A dock   A-01 .. A-12   dinghies and day boats
+   B dock   B-01 .. B-20   keelboats up to 34 ft   (B-14: HSC-0016 from February)
+   C dock   C-01 .. C-16   keelboats up to 30 ft   (C-03: HSC-0035)
+   Rack     R-01 .. R-24   dinghy rack by the slipway
+
+Shore power on B and C docks, metered per berth.
+"""
+METER_NOTE = "Dock C, berth C-03\nMeter 0412: 18734 kWh on 3/1/2025\nRead by the harbour master.\n"
+ONE_CENT = Decimal("0.01")
+
+
+def gst(amount: str) -> Money:
+    """5 % GST (the Standard tax code's rank 1), rounded half away from zero to cents."""
+    return Money(str((Decimal(amount) * 5 / 100).quantize(ONE_CENT, ROUND_HALF_UP)))
+
+
+def club_setup() -> list[Rec]:
+    return [
+        Rec("NoteType", {"Name": "Membership"}),
+        Rec("PaymentType", {"Name": "Cheque"}),
+        Rec("PaymentType", {"Name": "Credit Card"}),
+        Rec("PaymentType", {"Name": "Cash"}),
+        Rec("PaymentType", {"Name": "Bank Transfer"}),
+        Rec("TicketPriority", {"Name": "Normal"}),
+        Rec("TicketPriority", {"Name": "High"}),
+        Rec("TicketCategory", {"Name": "Moorings"}),
+        Rec("TicketCategory", {"Name": "Billing"}),
+        Rec("TicketCategory", {"Name": "Membership"}),
+        Rec("TicketStatus", {"Name": "Open"}),
+        Rec("TicketStatus", {"Name": "Closed"}),
+        Rec("Service", {"Name": "Mooring", "Amount": Money("450.00")}),
+        Rec("Service", {"Name": "Dinghy Rack", "Amount": Money("75.00")}),
+        Rec("Package", {"Name": "Full Membership", "Owner": OWNER, "BillCycle": "Annual"}),
+        Rec("Package", {"Name": "Junior Membership", "Owner": OWNER, "BillCycle": "Annual"}),
+        Rec("PackageService", {"Package": "Full Membership", "Service": "Annual Dues",
+                               "Amount": Money("120.00")}),
+        Rec("PackageService", {"Package": "Full Membership", "Service": "Mooring",
+                               "Amount": Money("450.00"), "Optional": True}),
+        Rec("PackageService", {"Package": "Junior Membership", "Service": "Annual Dues",
+                               "Amount": Money("60.00")}),
+        Rec("ProfileQuestion", {"Name": "Sailing experience", "AppliesTo": "Role", "Target": "Member"}),
+        Rec("ProfileQuestion", {"Name": "Boat length", "AppliesTo": "Service", "Target": "Mooring"}),
+        Rec("ProfileQuestion", {"Name": "Beam", "AppliesTo": "Service", "Target": "Mooring",
+                                "Parent": "Boat length"}),
+    ]
+
+
+def club_life(accounts: list[Account]) -> list[Rec]:
+    """Adds subscriptions, notes, tickets and payment methods to the accounts' records and
+    returns the ledger stream."""
+    by_name = {a.name: a for a in accounts}
+
+    def acct(n: int, kind: str | None = None, role: str | None = None, tax: str = "Standard",
+             status: str | None = None, parent: int | None = None) -> Account:
+        a = by_name[f"HSC-{n:04d}"]
+        # the plan below was written for these accounts: fail loudly if the people change
+        assert kind is None or a.kind == kind, (a.name, a.kind)
+        assert role is None or a.user.f["Role"] == role, (a.name, a.user.f["Role"])
+        assert a.user.f["TaxCode"] == tax, (a.name, a.user.f["TaxCode"])
+        assert status is None or a.user.f["StatusType"] == status, (a.name, a.user.f["StatusType"])
+        if parent is not None:
+            assert any(r.type == "ChildAccount" and r.f["Parent"] == f"HSC-{parent:04d}"
+                       for r in a.records), a.name
+        return a
+
+    def email_of(a: Account) -> str:
+        return a.user.f.get("Email") or next(c.email for c in a.contacts if c.email)
+
+    def add(a: Account, type_: str, **f) -> Rec:
+        r = Rec(type_, {"User": a.name, **{k: v for k, v in f.items() if v is not None}}, a.name)
+        a.records.append(r)
+        return r
+
+    # volunteers who handle the club's tickets
+    secretary = acct(20, role="Member")  # Charlotte Petrov, club secretary
+    harbour_master = acct(42, kind="parent", role="Member")  # Evelyn Achterberg
+
+    # ---- subscriptions, attributes, notes, profile answers ----
+    full, junior = "Full Membership", "Junior Membership"
+    renew = dt.date(2026, 1, 1)
+    subs = {  # account -> (package, services)
+        1: (full, ["Annual Dues"]), 3: (full, ["Annual Dues"]), 6: (full, ["Annual Dues"]),
+        11: (full, ["Annual Dues"]), 16: (full, ["Annual Dues", "Mooring"]),
+        18: (full, ["Annual Dues"]), 19: (junior, ["Annual Dues"]),
+        21: (full, ["Annual Dues"]), 22: (junior, ["Annual Dues"]), 23: (junior, ["Annual Dues"]),
+        35: (full, ["Annual Dues", "Mooring"]), 44: (full, ["Annual Dues"]),
+        46: (full, ["Annual Dues"]),
+    }
+    for n, (package, services) in subs.items():
+        a = acct(n, role="Member", tax="Exempt" if n == 6 else "Standard")
+        add(a, "UserPackage", Name=package,
+            NextBillDate=renew if a.user.f["StatusType"] == "Active" else None)
+        for s in services:
+            add(a, "UserService", UserPackage=package, Name=s)
+        if n == 44:  # a dinghy rack, not part of any package: an optional extra
+            add(a, "UserService", UserPackage=package, Name="Dinghy Rack", Optional=True)
+        if n == 21:  # family discount for the parent of two juniors
+            add(a, "UserPackageAttributeDiscount", UserPackage=package, UserService="Annual Dues",
+                DiscountType="Percent", Amount=Money("10"))
+
+    a = acct(46, status="Lapsed")
+    add(a, "UserAttributeExpiryDate", Date=dt.date(2024, 3, 31))  # no time: end of that day
+    a = acct(16)
+    add(a, "UserAttributeExpiryDate", Date=dt.date(2025, 12, 31))
+    # the marine survey firm resells; the rigging firm is commercial
+    a = acct(12, kind="business", role="Customer")
+    add(a, "UserAttributeTaxClass", TaxClass="Reseller")
+    add(a, "UserAttributeTaxCode", TaxCode="Exempt")
+    add(a, "UserAttributeTaxExempt", TaxCode="Standard", Certificate="Reseller permit 604-112-233",
+        ExpiryDate=dt.date(2026, 12, 31))
+    a = acct(5, kind="business", role="Customer")
+    add(a, "UserAttributeTaxClass", TaxClass="Commercial")
+
+    notes = [
+        (16, dt.datetime(2025, 1, 20, 9, 45), "Asked for a berth closer to the gate; see ticket T-1001."),
+        (46, dt.datetime(2024, 4, 2, 14, 5), "Membership lapsed at the end of March 2024; "
+                                              "carried-forward balance of 240.00 to be settled."),
+        (21, dt.datetime(2025, 1, 10, 11, 30), "Family membership: pays the junior dues of "
+                                                "HSC-0022 and HSC-0023 by bank transfer."),
+        (6, dt.datetime(2025, 1, 12, 10, 0), "Sea Scouts leader; dues are tax exempt."),
+    ]
+    for n, when, text in notes:
+        add(by_name[f"HSC-{n:04d}"], "UserNote", Type="Membership", Date=when, Note=text,
+            CreatedBy="Charlotte Petrov")
+
+    for n, answer in [(1, "Racing, more than 10 years"), (11, "Cruising and some dinghy racing"),
+                      (19, "Junior Opti fleet, second season"),
+                      (31, "Beginner: Learn to Sail course in 2023")]:
+        add(acct(n, role="Member"), "ProfileAnswer", Question="Sailing experience", Answer=answer)
+    add(acct(35), "ProfileAnswer", Question="Boat length", Answer="27 ft", Service="Mooring")
+
+    add(acct(1), "UserExtendedAttribute", Name="Locker", Value="L-112")
+    add(acct(16), "UserExtendedAttribute", Name="Sail number", Value="USA 51223")
+    add(acct(35), "UserExtendedAttribute", Name="Sail number", Value="CAN 2291")
+    add(acct(16), "UserPackageExtendedAttribute", UserPackage=full, Name="Parking permit", Value="P-0416")
+    add(acct(35), "UserPackageExtendedAttribute", UserPackage=full, Name="Parking permit", Value="P-0235")
+    add(acct(1), "UserPackageStatusChange", UserPackage=full, StatusType="Active", Date=dt.date(2025, 1, 1))
+    add(acct(46), "UserPackageStatusChange", UserPackage=full, StatusType="Active", Date=dt.date(2024, 1, 1))
+    add(acct(46), "UserPackageStatusChange", UserPackage=full, StatusType="Lapsed", Date=dt.date(2024, 4, 1))
+
+    for n, dock, berth, boat, beam in [(16, "B", "B-14", "32 ft", "10 ft 9 in"),
+                                       (35, "C", "C-03", None, None)]:
+        a = acct(n)
+        add(a, "UserServiceAttribute", UserPackage=full, UserService="Mooring", Name="Dock", Value=dock)
+        add(a, "UserServiceAttribute", UserPackage=full, UserService="Mooring", Name="Shore power",
+            Value="30 A")
+        contact = a.contacts[1] if n == 35 else a.contacts[0]  # whom to call about the boat
+        add(a, "UserServiceContact", UserPackage=full, UserService="Mooring", ContactName=contact.name)
+        add(a, "UserServiceTelecomBucket", UserPackage=full, UserService="Mooring",
+            Bucket="Shore power allowance", Amount=Money("500"), Unit="kWh")
+        if boat:
+            add(a, "UserServiceProfileAnswer", UserPackage=full, UserService="Mooring",
+                Question="Boat length", Answer=boat)
+            add(a, "UserServiceProfileAnswer", UserPackage=full, UserService="Mooring",
+                Question="Beam", Answer=beam)
+        add(a, "UserServiceResource", UserPackage=full, UserService="Mooring", Resource="Berth",
+            Value=berth)
+    add(acct(44), "UserServiceResource", UserPackage=full, UserService="Dinghy Rack", Resource="Rack",
+        Value="R-07")
+
+    # ---- tickets ----
+    def ticket(a: Account, tid: str, **f) -> str:
+        r = Rec("Ticket", {"TicketID": tid, "User": a.name, **f}, a.name)
+        a.records.append(r)
+        return tid
+
+    def track(a: Account, tid: str, when, text, by=None, show=None):
+        a.records.append(Rec("TicketTracking", {k: v for k, v in {
+            "TicketID": tid, "Date": when, "By": by, "Text": text, "ShowToUser": show}.items()
+            if v is not None}, a.name))
+
+    a = acct(16)
+    t = ticket(a, "T-1001", Reference="Legacy case 88213", Subject="Berth closer to the gate for 2025",
+               Description="Member asks to move from C dock to a berth near the gate (knee surgery).",
+               Resolution="Moved to berth B-14 from February; berth map attached.",
+               AssignedTo=harbour_master.name, LoggedBy=secretary.name,
+               Date=dt.datetime(2025, 1, 20, 9, 41), TimeSpent=45, Status="Closed", Priority="Normal",
+               ClosedBy=harbour_master.name, DateClosed=dt.datetime(2025, 2, 3, 16, 15),
+               Category="Moorings", ContactMethod="Email", FromAddress=email_of(a),
+               TotalTimeSpent=45, CurrentTimeSpent=0, LastModifiedBy=harbour_master.name,
+               HiddenResolution="C-09 goes back on the waiting list.", ShowToUser=True)
+    track(a, t, dt.datetime(2025, 1, 20, 9, 41), "Request received by e-mail.", by=secretary.name)
+    track(a, t, dt.datetime(2025, 1, 28, 12, 5), "B-14 is free from February 1.", by=harbour_master.name)
+    track(a, t, dt.datetime(2025, 2, 3, 16, 15), "Member accepted B-14; berth map sent.",
+          by=harbour_master.name, show=True)
+    a.records.append(Rec("TicketAttachment", {"TicketID": t, "FileName": "berth-map.txt",
+                                              "Path": ATTACHMENT_PATH}, a.name))
+
+    a = acct(46, status="Lapsed")
+    t = ticket(a, "T-1002", Subject="Balance carried forward from 2023",
+               Description="Former member disputes part of the 240.00 carried forward.",
+               AssignedTo=secretary.name, LoggedBy=secretary.name,
+               Date=dt.datetime(2025, 2, 12, 15, 20), Status="Open", Priority="High",
+               Category="Billing", ContactMethod="Phone", DueDate=dt.date(2025, 3, 15))
+    track(a, t, dt.datetime(2025, 2, 12, 15, 20), "Called; will send copies of the 2023 invoices.",
+          by=secretary.name)
+    track(a, t, dt.datetime(2025, 2, 20, 10, 0), "Partial payment of 100.00 received by cheque.",
+          by=secretary.name, show=True)
+
+    a = acct(35)
+    t = ticket(a, "T-1003", Subject="Shore power meter reading, berth C-03",
+               AssignedTo=harbour_master.name, LoggedBy=harbour_master.name,
+               Date=dt.datetime(2025, 3, 1, 8, 30), TimeSpent=15, Status="Open", Priority="Normal",
+               Category="Moorings", ShowToUser=False)
+    a.records.append(Rec("TicketAttachment", {
+        "TicketID": t, "FileName": "meter-reading.txt",
+        "Data": base64.b64encode(METER_NOTE.encode("utf-8")).decode("ascii")}, a.name))
+
+    a = acct(22, kind="child", parent=21)
+    t = ticket(a, "T-1004", Subject="Junior sailing camp dates",
+               Description="Parent asks when the 2025 junior camp starts.",
+               Resolution="Camp runs July 7-18; registration opens April 1.",
+               AssignedTo=secretary.name, LoggedBy=secretary.name,
+               Date=dt.datetime(2025, 2, 17, 19, 2), TimeSpent=10, Status="Closed",
+               Priority="Normal", ClosedBy=secretary.name, DateClosed=dt.datetime(2025, 2, 18, 9, 12),
+               Category="Membership", ContactMethod="Email", FromAddress=email_of(a), ShowToUser=True)
+    track(a, t, dt.datetime(2025, 2, 18, 9, 12), "Answered with the camp dates.", by=secretary.name,
+          show=True)
+
+    a = acct(5, kind="business")
+    t = ticket(a, "T-1005", Subject="Copy of the 2024 invoices for the auditors",
+               AssignedTo=secretary.name, LoggedBy=secretary.name,
+               Date=dt.datetime(2025, 3, 4, 11, 47), Status="Open", Priority="Normal",
+               Category="Billing", ContactMethod="Email", FromAddress=email_of(a))
+
+    # ---- payment methods (well-known test card numbers, an ABA test routing number) ----
+    def method(a: Account, kind: str, default: bool | None = True, **detail):
+        ref = f"PM-{a.name}-1"
+        add(a, "UserPaymentMethod", Ref=ref, Default=default)
+        a.records.append(Rec(f"UserPaymentMethod{kind}", {"Ref": ref, **detail}, a.name))
+
+    method(acct(1), "CreditCard", CardNumber="4111111111111111", ExpiryMonth=9, ExpiryYear=2029,
+           NameOnCard="Leila Takahashi")
+    method(acct(16), "CreditCard", CardNumber="5555555555554444", ExpiryMonth=6, ExpiryYear=2028,
+           NameOnCard="Noah Thibodeau")
+    method(acct(35), "CreditCard", CardNumber="378282246310005", ExpiryMonth=3, ExpiryYear=2030,
+           NameOnCard="Hana Alvarez")
+    method(acct(21, kind="parent"), "ACH", RoutingNumber="011000015", AccountNumber="000123456789",
+           AccountType="Checking", BankName="Salish Sea Credit Union")
+    method(acct(46, status="Lapsed"), "Check", BankName="Puget Community Bank", CheckNumber="2217")
+    method(acct(2, status="Lapsed"), "Cash", default=None)
+
+    # ---- the ledger stream ----
+    ledger: list[Rec] = []
+
+    def L(type_: str, a: Account | None, **f) -> Rec:
+        fields = {"User": a.name} if a else {}
+        fields.update({k: v for k, v in f.items() if v is not None})
+        r = Rec(type_, fields, "ledger")
+        ledger.append(r)
+        return r
+
+    def debit(a: Account, when, amount: str, description: str, package: str | None = None,
+              period: bool = False, invoice: str | None = None):
+        taxed = a.user.f["TaxCode"] == "Standard"  # Exempt has no rate: no tax given
+        L("Debit", a, Date=when, Debit=Money(amount), Tax1=gst(amount) if taxed else None,
+          TaxCode="Standard" if taxed else None, Description=description, Package=package,
+          PeriodStart=dt.date(2025, 1, 1) if period else None,
+          PeriodEnd=dt.date(2025, 12, 31) if period else None, Invoice=invoice)
+
+    def close(a: Account | None, delivered: bool | None = None, invoice: str | None = None):
+        L("CloseInvoice", a, Invoice=invoice, Delivered=delivered)
+
+    def pay(a: Account, when, amount: str, ptype: str, invoice: str | None = None,
+            reference: str | None = None, description: str | None = None):
+        L("Payment", a, Date=when, Credit=Money(amount), Description=description, PaymentType=ptype,
+          Invoice=invoice, Reference=reference)
+
+    carried = dt.date(2024, 12, 31)
+    cf = "Balance carried forward from the old membership system"
+    # opening balances: a Debit (or Credit) of the Opening Balance service, closed as delivered
+    for n, amount in [(2, "85.50"), (10, "42.75"), (46, "240.00")]:
+        a = by_name[f"HSC-{n:04d}"]
+        L("Debit", a, Date=carried, Debit=Money(amount), Description=cf, Package="Opening Balance")
+        close(a, delivered=True)
+    a = acct(29, kind="individual", role="Customer")
+    L("Credit", a, Date=carried, Credit=Money("25.00"), Description="Credit carried forward from the "
+      "old membership system", Package="Opening Balance")
+    close(a, delivered=True)
+    a = acct(31)
+    L("Debit", a, Date=carried, Debit=Money("18.00"), Description=cf, Package="Opening Balance")
+    close(None, delivered=True)  # no User: the account of the preceding ledger record (seed 003)
+
+    # 2025 dues on January 15 (members), mooring fees, the dinghy rack
+    dues_day = dt.date(2025, 1, 15)
+    adults = [1, 3, 6, 8, 10, 11, 16, 18, 21, 31, 35, 44, 47, 48]
+    juniors = {19: 18, 22: 21, 23: 21, 49: 48}
+    for n in sorted(adults + list(juniors)):
+        if n in juniors:
+            a = acct(n, kind="child", role="Member", parent=juniors[n])
+            debit(a, dues_day, "60.00", "Junior dues 2025", "Annual Dues", period=True)
+        else:
+            a = acct(n, role="Member", tax="Exempt" if n == 6 else "Standard", status="Active")
+            debit(a, dues_day, "120.00", "Annual dues 2025", "Annual Dues", period=True)
+        if n in (16, 35):
+            berth = {16: "B-14", 35: "C-03"}[n]
+            debit(a, dues_day, "450.00", f"Mooring 2025, berth {berth}", "Mooring", period=True)
+        if n == 44:
+            debit(a, dues_day, "75.00", "Dinghy rack 2025, rack R-07", "Dinghy Rack", period=True)
+    debit(acct(29), dt.date(2025, 1, 15), "75.00", "Dinghy rack 2025, rack R-11", "Dinghy Rack",
+          period=True)
+
+    # credits: a volunteer credit for two race days (BulkAmount), an early-renewal discount with
+    # its GST credited too (ApplyTax), a family discount
+    L("Credit", acct(35), Date=dt.date(2025, 1, 16), Credit=Money("15.00"), BulkAmount=Money("2"),
+      Description="Race committee volunteer credit, 2 days")
+    L("Credit", acct(16), Date=dt.date(2025, 1, 16), Credit=Money("50.00"), ApplyTax=True,
+      Description="Early renewal discount")
+    L("Credit", acct(48, kind="parent"), Date=dt.date(2025, 1, 16), Credit=Money("12.00"),
+      Description="Family discount, 10 % of the parent's dues", Package="Annual Dues")
+
+    # the old system mailed most dues invoices (delivered); two are closed but still to be sent;
+    # 0029, 0044 and 0047 keep theirs open
+    for n in [1, 3, 6, 8, 11, 16, 18, 19, 21, 22, 23, 31, 48, 49]:
+        close(by_name[f"HSC-{n:04d}"], delivered=True)
+    for n in [10, 35]:
+        close(by_name[f"HSC-{n:04d}"], delivered=False)
+
+    # a named invoice: the spring regatta entry, paid and closed
+    a = acct(47)
+    debit(a, dt.date(2025, 3, 1), "35.00", "Spring regatta entry", invoice="2025-SPRING")
+    pay(a, dt.date(2025, 3, 3), "36.75", "Credit Card", invoice="2025-SPRING",
+        reference="Online entry 4471")
+    close(a, delivered=True, invoice="2025-SPRING")
+
+    # payments: to a named invoice (closed ones too: the opening balances), partial ones, two
+    # without an invoice (left for billing to disburse), and parents paying their children's
+    pay(by_name["HSC-0002"], dt.date(2025, 1, 22), "85.50", "Cheque", invoice="HSC-0002-1",
+        reference="Chq 1187", description="Settles the carried-forward balance")
+    pay(by_name["HSC-0046"], dt.date(2025, 2, 20), "100.00", "Cheque", invoice="HSC-0046-1",
+        reference="Chq 2217", description="Part payment of the carried-forward balance")
+    pay(by_name["HSC-0010"], dt.date(2025, 1, 24), "42.75", "Credit Card", invoice="HSC-0010-1")
+    pay(by_name["HSC-0010"], dt.date(2025, 1, 24), "126.00", "Credit Card", invoice="HSC-0010-2")
+    pay(by_name["HSC-0001"], dt.date(2025, 1, 20), "126.00", "Credit Card", invoice="HSC-0001-1")
+    pay(by_name["HSC-0016"], dt.date(2025, 1, 27), "546.00", "Credit Card", invoice="HSC-0016-1")
+    pay(by_name["HSC-0035"], dt.date(2025, 2, 1), "300.00", "Credit Card", invoice="HSC-0035-1",
+        description="First instalment")
+    pay(by_name["HSC-0006"], dt.date(2025, 1, 29), "120.00", "Cheque", invoice="HSC-0006-1",
+        reference="Chq 3310")
+    pay(by_name["HSC-0011"], dt.date(2025, 2, 4), "126.00", "Credit Card", invoice="HSC-0011-1")
+    pay(by_name["HSC-0018"], dt.date(2025, 2, 5), "126.00", "Cheque", invoice="HSC-0018-1",
+        reference="Chq 0412")
+    pay(by_name["HSC-0008"], dt.date(2025, 2, 7), "126.00", "Cheque", reference="Chq 5528")
+    pay(by_name["HSC-0031"], dt.date(2025, 2, 8), "100.00", "Cash",
+        description="Paid at the clubhouse bar")
+    for invoice, amount in [("HSC-0021-1", "126.00"), ("HSC-0022-1", "63.00"), ("HSC-0023-1", "63.00")]:
+        pay(by_name["HSC-0021"], dt.date(2025, 2, 10), amount, "Bank Transfer", invoice=invoice,
+            reference="ACH 20250210")
+    pay(by_name["HSC-0048"], dt.date(2025, 2, 11), "63.00", "Credit Card", invoice="HSC-0049-1",
+        description="Junior dues of HSC-0049")
+    return ledger
+
+
+class LedgerModel:
+    """SPEC section 7 in a few lines, to check the generated ledger and compute the balances.
+
+    Returns, for each ledger record, the finding Ferry should give (or nothing)."""
+
+    def __init__(self, records: list[Rec], rejected: set[int] = frozenset()):
+        ok = [r for r in records if id(r) not in rejected]
+        self.users: dict[str, dict] = {}
+        for r in ok:
+            if r.type == "User":
+                self.users.setdefault(r.f["Name"], r.f)
+        self.tax_attr = {r.f["User"]: r.f["TaxCode"] for r in ok if r.type == "UserAttributeTaxCode"}
+        self.rates: dict[str, dict[int, Decimal]] = {}
+        for r in ok:
+            if r.type == "TaxRate":
+                self.rates.setdefault(r.f["TaxCode"], {})[int(r.f["Rank"])] = Decimal(r.f["Percent"])
+        self.children: dict[str, list[str]] = {}
+        for r in ok:
+            if r.type == "ChildAccount":
+                self.children.setdefault(r.f["Parent"], []).append(r.f["Name"])
+        self.books: dict[str, dict] = {u: {"inv": [], "cur": None} for u in self.users}
+        self.payments: dict[str, list[list[Decimal]]] = {u: [] for u in self.users}  # [amount, disbursed]
+        self.findings: list[tuple[Rec, str, str]] = []  # (record, code, field)
+        last_user = None
+        for r in ok:
+            if r.type in LEDGER_TYPES:
+                last_user = r.f.get("User", last_user)
+                self.apply(r, last_user)
+
+    def tax_code(self, r: Rec, user: str) -> str | None:
+        return r.f.get("TaxCode") or self.tax_attr.get(user) or self.users[user].get("TaxCode")
+
+    def descendants(self, user: str) -> list[str]:
+        out = []
+        for c in sorted(self.children.get(user, [])):
+            out += [c] + self.descendants(c)
+        return out
+
+    def charge(self, book: dict, user: str, name: str | None, amount: Decimal):
+        inv = book["inv"]
+        if name is None:
+            if book["cur"] is None:
+                n = len(inv) + 1
+                while any(i["name"] == f"{user}-{n}" for i in inv):
+                    n += 1
+                inv.append({"name": f"{user}-{n}", "closed": False, "total": Decimal(0), "paid": Decimal(0)})
+                book["cur"] = len(inv) - 1
+        else:
+            i = next((k for k, v in enumerate(inv) if v["name"] == name), None)
+            if i is None:
+                inv.append({"name": name, "closed": False, "total": Decimal(0), "paid": Decimal(0)})
+                i = len(inv) - 1
+            book["cur"] = i
+        inv[book["cur"]]["total"] += amount
+
+    def apply(self, r: Rec, user: str):
+        f = r.f
+        book = self.books[user]
+        amount_field = {"Debit": "Debit", "Credit": "Credit", "Payment": "Credit"}.get(r.type)
+        if amount_field:
+            amount = Decimal(f[amount_field])
+            if amount < 0:
+                self.findings.append((r, "value.negative", amount_field))
+                return
+        if r.type in ("Debit", "Credit") and "Invoice" in f:
+            if any(i["name"] == f["Invoice"] and i["closed"] for i in book["inv"]):
+                self.findings.append((r, "ledger.invoice_closed", "Invoice"))
+                return
+        rates = self.rates.get(self.tax_code(r, user), {})
+        if r.type == "Debit":
+            total = amount
+            for rank in range(1, 5):
+                t = Decimal(f.get(f"Tax{rank}", "0"))
+                if t and rank in rates:
+                    total += t
+                elif t:
+                    self.findings.append((r, "ledger.tax_ignored", f"Tax{rank}"))
+            self.charge(book, user, f.get("Invoice"), total)
+        elif r.type == "Credit":
+            base = (amount * Decimal(f.get("BulkAmount", "1"))).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+            total = base
+            if f.get("ApplyTax") is True:
+                if not rates:
+                    self.findings.append((r, "ledger.tax_ignored", "ApplyTax"))
+                for pct in rates.values():
+                    total += (base * pct / 100).quantize(ONE_CENT, ROUND_HALF_UP)
+            self.charge(book, user, f.get("Invoice"), -total)
+        elif r.type == "CloseInvoice":
+            if "Invoice" in f:
+                i = next((k for k, v in enumerate(book["inv"]) if v["name"] == f["Invoice"]), None)
+                if i is None:
+                    self.findings.append((r, "ledger.invoice_unknown", "Invoice"))
+                    return
+            else:
+                i = book["cur"]
+            if i is None or book["inv"][i]["closed"]:
+                self.findings.append((r, "ledger.nothing_to_close", "Invoice"))
+                return
+            book["inv"][i]["closed"] = True
+            if book["cur"] == i:
+                book["cur"] = None
+        elif r.type == "Payment":
+            paid = Decimal(0)
+            if "Invoice" in f:
+                hits = [(u, i) for u in [user] + self.descendants(user)
+                        for i in self.books[u]["inv"] if i["name"] == f["Invoice"]]
+                own = [h for h in hits if h[0] == user]
+                hits = own or hits
+                if not hits:
+                    self.findings.append((r, "ledger.invoice_unknown", "Invoice"))
+                    return
+                if len(hits) > 1:
+                    self.findings.append((r, "ledger.invoice_ambiguous", "Invoice"))
+                    return
+                inv = hits[0][1]
+                out = inv["total"] - inv["paid"]
+                paid = min(amount, out) if out > 0 else Decimal(0)
+                inv["paid"] += paid
+            self.payments[user].append([amount, paid])
+
+    def balances(self) -> list[tuple[str, str, int, str]]:
+        """(User, Balance, OpenInvoices, Undisbursed) as `ferry report balances` writes them."""
+        out = []
+        for u in sorted(self.users):
+            inv = self.books[u]["inv"]
+            balance = sum((i["total"] for i in inv), Decimal(0)) - sum((p[0] for p in self.payments[u]), Decimal(0))
+            undisbursed = sum((p[0] - p[1] for p in self.payments[u]), Decimal(0))
+            out.append((u, money2(balance), sum(not i["closed"] for i in inv), money2(undisbursed)))
+        return out
+
+
+def money2(d: Decimal) -> str:
+    """A plain decimal with 2 to 4 fractional digits."""
+    q = d.quantize(Decimal("0.0001"))
+    s = f"{q:.4f}"
+    while s.endswith("0") and len(s.split(".")[1]) > 2:
+        s = s[:-1]
+    return "0.00" if s in ("-0.00",) else s
+
+
+def write_balances(path: Path, model: LedgerModel) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["User", "Balance", "OpenInvoices", "Undisbursed"])
+        w.writerows(model.balances())
 
 
 # ------------------------------------------------------------------------------------------
@@ -462,6 +1062,7 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
     for r in clean:
         copy_of[id(r)] = Rec(r.type, dict(r.f), r.block)
     setup = [copy_of[id(r)] for r in clean if r.block == ""]
+    ledger = [copy_of[id(r)] for r in clean if r.block == "ledger"]
     blocks: dict[str, list[Rec]] = {}
     for a in accounts:
         blocks[a.name] = [copy_of[id(r)] for r in a.records]
@@ -640,7 +1241,52 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
         "warning input.unknown_entity, once (workbook/CSV: row/line 1; XML: the first element); "
         "its records are ignored", "unknown_sheet:Invoices", special="sheet")
 
-    records = setup + [r for a in accounts for r in blocks[a.name]] + [r for b in new_blocks for r in b]
+    # ---- ledger mistakes, at the end of the ledger stream, on accounts that carry no other ----
+    taken = {r.f.get("User", r.f.get("Name")) for m in mistakes for r in [m.rec] + m.dependents}
+    by_name = {a.name: a for a in accounts}
+
+    def ledger_acct(name: str) -> Account:
+        assert name not in taken, name
+        taken.add(name)
+        return by_name[name]
+
+    # 21. a negative Debit (amounts are absolute values; a refund is a Credit)
+    a = ledger_acct("HSC-0031")
+    r = Rec("Debit", {"User": a.name, "Date": dt.date(2025, 3, 10), "Debit": Money("-25.00"),
+                      "Description": "Refund of locker deposit"}, "ledger")
+    ledger.append(r)
+    add(21, "negative Debit -25.00", r, "Debit", "error",
+        "error value.negative (Debit, Credit and Tax1-4 are absolute values: a refund is a Credit)",
+        "ledger:negative")
+    # 22. a Payment naming an invoice the account does not have
+    a = ledger_acct("HSC-0044")
+    r = Rec("Payment", {"User": a.name, "Date": dt.date(2025, 3, 12), "Credit": Money("78.75"),
+                        "PaymentType": "Cheque", "Invoice": f"{a.name}-2", "Reference": "Chq 0917"},
+            "ledger")
+    ledger.append(r)
+    add(22, f'Payment to invoice "{a.name}-2", which {a.name} does not have (its only invoice is '
+            f'{a.name}-1)', r, "Invoice", "error",
+        "error ledger.invoice_unknown (no such invoice on the account or its child accounts)",
+        "ledger:invoice_unknown")
+    # 23. Tax2 where the tax code has no rank-2 rate (the Debit itself is imported, Tax1 kept)
+    a = ledger_acct("HSC-0036")
+    amount = "40.00"
+    r = Rec("Debit", {"User": a.name, "Date": dt.date(2025, 3, 14), "Debit": Money(amount),
+                      "Tax1": gst(amount), "Tax2": Money("2.80"), "TaxCode": "Standard",
+                      "Description": "Guest mooring, 2 nights", "Package": "Mooring"}, "ledger")
+    ledger.append(r)
+    add(23, "Debit with Tax2 2.80, but tax code Standard has no rank-2 rate", r, "Tax2", "warning",
+        "warning ledger.tax_ignored on Tax2 (Tax2 is dropped; the Debit and its Tax1 are imported, "
+        "opening invoice HSC-0036-1)", "ledger:tax_ignored")
+    # 24. CloseInvoice when the account has nothing open
+    a = ledger_acct("HSC-0013")
+    r = Rec("CloseInvoice", {"User": a.name, "Delivered": True}, "ledger")
+    ledger.append(r)
+    add(24, f"CloseInvoice for {a.name}, which has no open invoice", r, "User", "warning",
+        "warning ledger.nothing_to_close (no change)", "ledger:nothing_to_close")
+
+    records = (setup + [r for a in accounts for r in blocks[a.name]] + ledger
+               + [r for b in new_blocks for r in b])
     mistakes.sort(key=lambda m: m.no)
     return records, mistakes
 
@@ -650,21 +1296,34 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
 # ------------------------------------------------------------------------------------------
 
 
-def columns_of(type_: str, recs: list[Rec]) -> list[str]:
-    known = FIELDS.get(type_, [])
+def columns_of(sheet: str, recs: list[Rec]) -> list[str]:
+    """The columns of a sheet / CSV file (or the attributes of one XML element), in field order."""
+    known = LEDGER_COLUMNS if sheet == LEDGER else FIELDS.get(sheet, [])
     present = [k for k in known if any(k in r.f for r in recs)]
     extra: list[str] = []
     for r in recs:
         for k in r.f:
             if k not in known and k not in extra:
                 extra.append(k)
-    return present + extra
+    return (["Type"] if sheet == LEDGER else []) + present + extra
+
+
+def row_values(sheet: str, r: Rec, cols: list[str]) -> list:
+    return [r.type if (sheet == LEDGER and c == "Type") else r.f.get(c) for c in cols]
 
 
 def by_type(records: list[Rec]) -> list[tuple[str, list[Rec]]]:
+    """Records per entity type, in processing order (unknown types last)."""
     types = [t for t in TYPE_ORDER if any(r.type == t for r in records)]
     types += sorted({r.type for r in records} - set(TYPE_ORDER))
     return [(t, [r for r in records if r.type == t]) for t in types]
+
+
+def by_sheet(records: list[Rec]) -> list[tuple[str, list[Rec]]]:
+    """Records per sheet / CSV file: the four ledger types share the Ledger sheet, in record order."""
+    sheets = [s for s in SHEET_ORDER if any(sheet_of(r.type) == s for r in records)]
+    sheets += sorted({r.type for r in records} - set(TYPE_ORDER))
+    return [(s, [r for r in records if sheet_of(r.type) == s]) for s in sheets]
 
 
 def xml_attr(v: str) -> str:
@@ -676,11 +1335,13 @@ def write_xml(path: Path, records: list[Rec]) -> dict[int, tuple[int, int]]:
              f"<!-- {OWNER}: example data for Ferry, generated by examples/generate.py -->",
              "<Import>"]
     loc: dict[int, tuple[int, int]] = {}
-    prev_block = None
+    prev_block = None  # records are grouped in blocks: setup, one per account, the ledger
     for r in records:
         if r.block != prev_block:
             if prev_block is not None:
                 lines.append("")
+            if r.block in XML_COMMENTS:
+                lines.append(f"  <!-- {XML_COMMENTS[r.block]} -->")
             prev_block = r.block
         order = columns_of(r.type, [r])
         attrs = " ".join(f'{k}="{xml_attr(text_of(r.f[k]))}"' for k in order)
@@ -694,14 +1355,14 @@ def write_xml(path: Path, records: list[Rec]) -> dict[int, tuple[int, int]]:
 def write_csv_folder(folder: Path, records: list[Rec]) -> dict[int, tuple[str, int]]:
     folder.mkdir(parents=True)
     loc: dict[int, tuple[str, int]] = {}
-    for type_, recs in by_type(records):
-        cols = columns_of(type_, recs)
-        with open(folder / f"{type_}.csv", "w", encoding="utf-8", newline="") as fh:
+    for sheet, recs in by_sheet(records):
+        cols = columns_of(sheet, recs)
+        with open(folder / f"{sheet}.csv", "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
             w.writerow(cols)
             for n, r in enumerate(recs):
-                w.writerow([text_of(r.f[c]) if c in r.f else "" for c in cols])
-                loc[id(r)] = (f"{type_}.csv", n + 2)
+                w.writerow(["" if v is None else text_of(v) for v in row_values(sheet, r, cols)])
+                loc[id(r)] = (f"{sheet}.csv", n + 2)
     with open(folder / "Options.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(["Name", "Value"])
@@ -719,7 +1380,7 @@ def col_letter(i: int) -> str:  # 0 -> A
 
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-STYLE_HEADER, STYLE_DATE, STYLE_MONEY = 1, 2, 3
+STYLE_HEADER, STYLE_DATE, STYLE_MONEY, STYLE_DAY = 1, 2, 3, 4
 STYLES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
 <numFmts count="1"><numFmt numFmtId="164" formatCode="m/d/yyyy h:mm:ss AM/PM"/></numFmts>
@@ -727,11 +1388,12 @@ STYLES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="4">
+<cellXfs count="5">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>
@@ -776,6 +1438,9 @@ def cell_xml(ref: str, v, sst: SharedStrings, style: int = 0) -> str:
     if isinstance(v, dt.datetime):
         serial = (v - EXCEL_EPOCH).total_seconds() / 86400
         return f'<c r="{ref}" s="{STYLE_DATE}"><v>{serial!r}</v></c>'
+    if isinstance(v, dt.date):  # a whole-number serial: a date without a time
+        serial = (dt.datetime(v.year, v.month, v.day) - EXCEL_EPOCH).days
+        return f'<c r="{ref}" s="{STYLE_DAY}"><v>{serial}</v></c>'
     if isinstance(v, Money):
         return f'<c r="{ref}" s="{STYLE_MONEY}"><v>{number_text(v)}</v></c>'
     if isinstance(v, int):
@@ -790,7 +1455,7 @@ def sheet_xml(rows: list[list], sst: SharedStrings) -> str:
         for i, v in enumerate(row):
             if v is None or v == "":
                 continue
-            n = 20 if isinstance(v, dt.datetime) else len(text_of(v))
+            n = 20 if isinstance(v, dt.datetime) else 10 if isinstance(v, dt.date) else len(text_of(v))
             widths[i] = max(widths[i], min(60.0, n * 1.1 + 2))
     out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">',
            f'<dimension ref="A1:{col_letter(ncols - 1)}{len(rows)}"/>',
@@ -812,13 +1477,13 @@ def sheet_xml(rows: list[list], sst: SharedStrings) -> str:
 def write_xlsx(path: Path, records: list[Rec]) -> dict[int, tuple[str, int]]:
     loc: dict[int, tuple[str, int]] = {}
     sheets: list[tuple[str, list[list]]] = []
-    for type_, recs in by_type(records):
-        cols = columns_of(type_, recs)
+    for sheet, recs in by_sheet(records):
+        cols = columns_of(sheet, recs)
         rows: list[list] = [cols]
         for n, r in enumerate(recs):
-            rows.append([r.f.get(c) for c in cols])
-            loc[id(r)] = (type_, n + 2)
-        sheets.append((type_, rows))
+            rows.append(row_values(sheet, r, cols))
+            loc[id(r)] = (sheet, n + 2)
+        sheets.append((sheet, rows))
     sheets.append(("Options", [["Name", "Value"], ["DateOrder", "MDY"]]))
     for name, _ in sheets:
         assert len(name) <= 31
@@ -892,6 +1557,11 @@ def write_all(folder: Path, stem: str, records: list[Rec]):
     xml_loc = write_xml(folder / f"{stem}.xml", records)
     xlsx_loc = write_xlsx(folder / f"{stem}.xlsx", records)
     csv_loc = write_csv_folder(folder / f"{stem}_csv", records)
+    # a ticket attachment's Path is relative to its source file's folder: the XML file and the
+    # workbook are in `folder`, TicketAttachment.csv in the CSV folder
+    for base in (folder, folder / f"{stem}_csv"):
+        (base / ATTACHMENT_PATH).parent.mkdir(parents=True, exist_ok=True)
+        (base / ATTACHMENT_PATH).write_text(BERTH_MAP, encoding="utf-8", newline="\n")
     return xml_loc, xlsx_loc, csv_loc
 
 
@@ -952,6 +1622,8 @@ def read_xlsx(path: Path) -> dict[str, list[dict]]:
                     elif xfs[int(c.get("s", "0"))] == 164:
                         secs = round(float(v) * 86400)
                         val = us_datetime(EXCEL_EPOCH + dt.timedelta(seconds=secs))
+                    elif xfs[int(c.get("s", "0"))] == 14:
+                        val = text_of((EXCEL_EPOCH + dt.timedelta(days=int(v))).date())
                     else:
                         val = v
                     cells[col] = _canon(val)
@@ -962,10 +1634,13 @@ def read_xlsx(path: Path) -> dict[str, list[dict]]:
 
 
 def verify(folder: Path, stem: str, records: list[Rec]) -> None:
-    want = [(r.type, {k: _canon(text_of(v)) for k, v in r.f.items() if text_of(v).strip()}) for r in records]
+    def fields(r: Rec) -> dict:
+        return {k: _canon(text_of(v)) for k, v in r.f.items() if text_of(v).strip()}
+
     got_xml = read_xml(folder / f"{stem}.xml")
-    assert got_xml == want, "XML differs from the records"
-    want_by_type = {t: [f for tt, f in want if tt == t] for t, _ in by_type(records)}
+    assert got_xml == [(r.type, fields(r)) for r in records], "XML differs from the records"
+    want_by_type = {s: [({"Type": r.type} if s == LEDGER else {}) | fields(r) for r in recs]
+                    for s, recs in by_sheet(records)}
     for name, got in (("CSV", read_csv_folder(folder / f"{stem}_csv")), ("XLSX", read_xlsx(folder / f"{stem}.xlsx"))):
         assert got.pop("Options") == [{"Name": "DateOrder", "Value": "MDY"}], name
         assert got == want_by_type, f"{name} differs from the records"
@@ -978,7 +1653,8 @@ def verify(folder: Path, stem: str, records: list[Rec]) -> None:
 
 def field_col(records: list[Rec], rec: Rec, fld: str) -> tuple[str, int]:
     """Column letter and 1-based CSV position of a field on its record's sheet."""
-    cols = columns_of(rec.type, [r for r in records if r.type == rec.type])
+    sheet = sheet_of(rec.type)
+    cols = columns_of(sheet, [r for r in records if sheet_of(r.type) == sheet])
     i = cols.index(fld)
     return col_letter(i), i + 1
 
@@ -1032,11 +1708,23 @@ def counts(records: list[Rec]) -> list[tuple[str, int]]:
 
 def main() -> None:
     clean, accounts = build_clean()
+    assert {r.type for r in clean} == set(TYPE_ORDER), set(TYPE_ORDER) - {r.type for r in clean}
+    model = LedgerModel(clean)
+    assert model.findings == [], [(r.f, code) for r, code, _ in model.findings]
     xml_c, xlsx_c, csv_c = write_all(HERE / "club", "club", clean)
+    write_balances(HERE / "club" / "expected_balances.csv", model)
 
     mrecs, mistakes = build_mistakes(clean, accounts)
     mdir = HERE / "mistakes"
     xml_m, xlsx_m, csv_m = write_all(mdir, "mistakes", mrecs)
+    # the ledger model must find exactly the ledger mistakes, given the other rejections
+    rejected = {id(r) for m in mistakes if m.severity == "error" for r in [m.rec] + m.dependents
+                if r.type not in LEDGER_TYPES}
+    mmodel = LedgerModel(mrecs, rejected)
+    assert sorted((id(r), code) for r, code, _ in mmodel.findings) == sorted(
+        (id(m.rec), m.expected.split()[1]) for m in mistakes if m.rec.type in LEDGER_TYPES), \
+        [(r.f, code) for r, code, _ in mmodel.findings]
+    write_balances(mdir / "expected_balances.csv", mmodel)
 
     errs, warns = [], []
     for m in mistakes:
@@ -1049,7 +1737,7 @@ def main() -> None:
             w.writerow(["container", "file", "sheet", "row", "entity", "why"])
             w.writerows(rows)
 
-    write_readme(clean, mrecs, mistakes, (xml_m, xlsx_m, csv_m))
+    write_readme(clean, mrecs, mistakes, (xml_m, xlsx_m, csv_m), model)
     verify(HERE / "club", "club", clean)
     verify(mdir, "mistakes", mrecs)
 
@@ -1066,7 +1754,7 @@ def main() -> None:
         print(f"  {m.no:2}. {m.what}: {x}; {s}; {c}")
 
 
-def write_readme(clean, mrecs, mistakes, locs):
+def write_readme(clean, mrecs, mistakes, locs, model: LedgerModel):
     cc = dict(counts(clean))
     mc = dict(counts(mrecs))
     types = [t for t, _ in counts(mrecs)]
@@ -1077,6 +1765,13 @@ def write_readme(clean, mrecs, mistakes, locs):
     n_email = sum("Email" in u.f for u in users)
     n_customer = sum(u.f["Role"] == "Customer" for u in users)
     n_default_name = sum("ContactName" not in c.f for c in contacts)
+    ledger = [r for r in clean if r.type in LEDGER_TYPES]
+    ledger_users = sorted({r.f["User"] for r in ledger if "User" in r.f})
+    n_ledger = {t: sum(r.type == t for r in ledger) for t in LEDGER_TYPES}
+    n_invoices = sum(len(model.books[u]["inv"]) for u in model.books)
+    n_open = sum(not i["closed"] for u in model.books for i in model.books[u]["inv"])
+    bal_rows = "\n".join(f"| {u} | {b} | {o} | {d} | {', '.join(i['name'] for i in model.books[u]['inv'])} |"
+                         for u, b, o, d in model.balances() if u in ledger_users)
     count_rows = "\n".join(f"| `{t}` | {cc.get(t, 0)} | {mc.get(t, 0)} |" for t in types)
     mrows = []
     for m in mistakes:
@@ -1085,35 +1780,77 @@ def write_readme(clean, mrecs, mistakes, locs):
         if m.special == "sheet":
             key = "(2 records)"
         mrows.append(f"| {m.no} | {m.what} | `{m.rec.type}` {key} | {m.expected} | {x} | {s} | {c} |")
+    warned = [m.no for m in mistakes if m.severity == "warning"]
+    warned_text = ", ".join(str(n) for n in warned[:-1]) + f" and {warned[-1]}"
     text = f"""# Example data: Harbour Sailing Club
 
 Generated by [`generate.py`](generate.py) (Python 3.11, standard library only, fixed seed):
 `python3 examples/generate.py` deletes and rewrites `club/` and `mistakes/` and this file,
 byte for byte the same every time. Edit the script, not the files. All people, e-mail
-addresses (`example.com/.net/.org`) and phone numbers (`555-01xx`) are fictional.
+addresses (`example.com/.net/.org`) and phone numbers (`555-01xx`) are fictional; card and
+bank numbers are the well-known public test numbers.
 
 Every data set comes in the three containers of SPEC section 2, holding exactly the same
-records: an XML file (root `<Import>`, one element per record, fields as attributes, an
-account's records grouped together), a workbook (one sheet per entity type, header row 1,
-`CreatedDate` as real Excel date cells with a `m/d/yyyy h:mm:ss AM/PM` format, numbers as
-numeric cells, an `Options` sheet with `DateOrder` = `MDY`) and a CSV folder (one
-`<EntityType>.csv` per type, UTF-8 without BOM, RFC 4180 with CRLF line ends, plus
-`Options.csv`). XML has no Options; `MDY` is the default anyway. Text dates are written
-`M/D/YYYY h:mm:ss AM/PM`.
+records:
 
-Import into a target made by `ferry init` (its default reference data: owner `admin`,
-currency `USD`, culture and language `English`, role `Customer`, status `Active`, bill group
-and credit rating `Default`, the standard contact and contact point types); each data set
-carries the rest of its setup records itself.
+* an XML file (root `<Import>`, one element per record, fields as attributes): the setup
+  records, then each account's records grouped together, then the ledger as interleaved
+  `Debit`/`Credit`/`CloseInvoice`/`Payment` elements in stream order;
+* a workbook: one sheet per entity type (header row 1), except that the four ledger types
+  share one `Ledger` sheet whose `Type` column names each row's type, in the same order as the
+  XML elements; date-and-time fields (`CreatedDate`, ticket dates, note dates) are real Excel
+  date cells formatted `m/d/yyyy h:mm:ss AM/PM`, date-only fields (ledger dates, periods,
+  expiry dates) whole-number date cells formatted `m/d/yyyy`; amounts are numeric cells,
+  booleans Excel booleans, card/bank/routing numbers text cells; an `Options` sheet holds
+  `DateOrder` = `MDY`;
+* a CSV folder: one `<EntityType>.csv` per type and `Ledger.csv` for the ledger (same
+  columns as the sheet), UTF-8 without BOM, RFC 4180 with CRLF line ends, plus `Options.csv`.
+
+XML has no Options (`MDY` is the default anyway). Text dates are written
+`M/D/YYYY h:mm:ss AM/PM`, or `M/D/YYYY` for a date without a time.
+
+**Logins.** No container sets `CreateAccounts`: XML has no Options, and the three containers
+are meant to import the same way. To create a web login for every account (SPEC section 8),
+give the flag: `ferry import club/club.xlsx --create-accounts`. Every account of the clean set
+has an e-mail of its own (its `User` `Email`, else its first `ContactEmail`), so that gives
+{len(users)} logins and no `login.*` warning.
+
+**Attachments.** Ticket attachment `Path`s are relative to the source file's folder: for
+`club.xml` and `club.xlsx` that is `club/`, for the CSV folder it is `club/club_csv/` (the
+folder of `TicketAttachment.csv`), so `{ATTACHMENT_PATH}` is in both places (likewise in
+`mistakes/`).
+
+Import into a new target (`ferry import` creates it with the default setup data of
+`ferry init`: owner `admin`, currency `USD`, culture and language `English`, role `Customer`,
+status `Active`, bill group and credit rating `Default`, the standard contact and contact point
+types, note type `Default`, service `Opening Balance`); each data set carries the rest of its
+setup records itself.
 
 ## `club/` — the clean data set
 
-`club.xml`, `club.xlsx`, `club_csv/`. It should import with no error and no warning.
+`club.xml`, `club.xlsx`, `club_csv/`. It covers every entity type of SPEC section 4 and imports
+with no finding at all (exit 0, no error, warning or info), with or without
+`--create-accounts`. The three containers give identical `ferry export` output and identical
+`ferry report balances`, which equals `club/expected_balances.csv` (from `examples/`):
 
-* Setup: owner `{OWNER}` (currency `USD`), currency `CAD` (Canadian Dollar), role `Member`,
-  status type `Lapsed`, bill group `Annual`, contact type `Emergency Contact`, tax codes
-  `Standard` and `Exempt`, tax rate `Standard`/1 `GST` 5 %, service `Annual Dues` 120.00.
-* {len(users)} accounts `HSC-0001` … `HSC-{len(users):04d}`: {len(users) - n_customer} members (role
+```
+for c in club/club.xml club/club.xlsx club/club_csv; do
+  rm -f /tmp/ex.db; ferry import $c --db /tmp/ex.db --create-accounts --log /tmp/ex.jsonl
+  ferry report balances --db /tmp/ex.db | diff - club/expected_balances.csv
+done
+```
+
+* **Setup**: owner `{OWNER}` (currency `USD`), currency `CAD` (Canadian Dollar), role `Member`,
+  status type `Lapsed`, bill group `Annual`, contact type `Emergency Contact`, note type
+  `Membership`, payment types `Cheque`, `Credit Card`, `Cash`, `Bank Transfer`, ticket
+  priorities `Normal`/`High`, categories `Moorings`/`Billing`/`Membership`, statuses
+  `Open`/`Closed`, tax codes `Standard` and `Exempt`, tax rate `Standard`/1 `GST` 5 %,
+  services `Annual Dues` 120.00, `Mooring` 450.00 and `Dinghy Rack` 75.00; packages
+  `Full Membership` (Annual: `Annual Dues` 120.00 and `Mooring` 450.00, the mooring
+  `Optional`) and `Junior Membership` (Annual: `Annual Dues` at 60.00); profile questions
+  `Sailing experience` (role `Member`) and `Boat length` with its child question `Beam`
+  (service `Mooring`, `Parent` = `Boat length`).
+* **{len(users)} accounts** `HSC-0001` … `HSC-{len(users):04d}`: {len(users) - n_customer} members (role
   `Member`, bill group `Annual`) and {n_customer} customers (role `Customer`, bill group `Default`),
   {n_lapsed} of them `Lapsed` ({n_reason} with a `DisableReason`), three with currency written `USA`
   (the seed-003 alias of `USD`), two with tax code `Exempt`, {n_email} with an `Email`.
@@ -1128,21 +1865,91 @@ carries the rest of its setup records itself.
   account (`UserCompany`), among them `Smith & Daughters Rigging` (an `&` in XML) and
   `"Blue Heron" Marine Supply, Inc.` (a quote and a comma in CSV).
 * Non-ASCII names (Zoë, José, Søren, Anaïs, Jørgensen, Grünewald …).
+* **Ledger**: {len(ledger)} records on {len(ledger_users)} accounts ({n_ledger['Debit']} `Debit`,
+  {n_ledger['Credit']} `Credit`, {n_ledger['CloseInvoice']} `CloseInvoice`, {n_ledger['Payment']} `Payment`),
+  giving {n_invoices} invoices, {n_open} of them left open:
+  * opening balances dated 12/31/2024: a `Debit` (four accounts) or a `Credit` (HSC-0029, an
+    account in credit) with `Package="Opening Balance"`, each followed by
+    `CloseInvoice Delivered="true"`; the one for HSC-0031 has no `User` and so applies to the
+    account of the preceding ledger record (seed 003's form);
+  * 2025 dues on 1/15/2025 with `PeriodStart`/`PeriodEnd`: 120.00 for adults, 60.00 for the
+    four juniors, plus `Mooring` 450.00 (HSC-0016, HSC-0035) and `Dinghy Rack` 75.00
+    (HSC-0029, HSC-0044); on tax code `Standard` with `TaxCode="Standard"` and `Tax1` = 5 %
+    GST, on the `Exempt` account HSC-0006 with no tax at all (that code has no rate);
+  * credits: a volunteer credit of 15.00 × `BulkAmount` 2 (HSC-0035), an early-renewal
+    discount of 50.00 with `ApplyTax="true"` (its 2.50 GST is credited too, HSC-0016), a family
+    discount (HSC-0048);
+  * `CloseInvoice` for most dues invoices, `Delivered="true"` (mailed by the old system), two
+    with `Delivered="false"` (HSC-0010, HSC-0035: closed, still to be sent); HSC-0029, HSC-0044
+    and HSC-0047 keep theirs open;
+  * a named invoice `2025-SPRING` (regatta entry, HSC-0047), paid by a payment naming it and
+    closed by `CloseInvoice Invoice="2025-SPRING"`; HSC-0047-1 stays open beside it;
+  * payments naming an invoice — the closed opening-balance invoices `HSC-0002-1` (paid in
+    full), `HSC-0046-1` (in part), `HSC-0010-1`, and dues invoices (automatic names
+    `<User>-<n>`: HSC-0010's dues invoice is `HSC-0010-2` because it already holds
+    `HSC-0010-1`); two payments without `Invoice` (HSC-0008, HSC-0031: left undisbursed, for
+    billing to disburse); family payments: HSC-0021 pays `HSC-0022-1` and `HSC-0023-1` of its
+    child accounts, HSC-0048 pays `HSC-0049-1`.
+* **Subscriptions**: `UserPackage` on {cc['UserPackage']} members (`Full Membership`, or `Junior Membership` for
+  juniors; `NextBillDate` 1/1/2026 for active ones), `UserService` for the services of the
+  package (`Mooring` on HSC-0016 and HSC-0035, in the package as an optional service) and a
+  `Dinghy Rack` with `Optional="true"` (HSC-0044, in no package); a 10 % `Percent` discount
+  (HSC-0021); `UserAttributeExpiryDate` (date only: the end of that day); a reseller
+  (HSC-0012) with `UserAttributeTaxClass`, `UserAttributeTaxCode` `Exempt` and
+  `UserAttributeTaxExempt` for `Standard` with a certificate; `UserNote` of type `Membership`;
+  `ProfileAnswer` to `Sailing experience` on members and one to the service question
+  `Boat length` (`Service="Mooring"`); extended attributes on accounts and packages (locker,
+  sail number, parking permit); `UserPackageStatusChange` (`Active`, then `Lapsed` for the
+  lapsed HSC-0046); on the two moorings: `UserServiceAttribute` (dock, shore power),
+  `UserServiceContact` (a contact of that account), `UserServiceTelecomBucket` (500 kWh of shore
+  power), `UserServiceProfileAnswer` (`Boat length` and its child `Beam`), `UserServiceResource`
+  (berths `B-14`, `C-03`; rack `R-07` for the dinghy rack).
+* **Tickets**: {cc['Ticket']} tickets (`T-1001` … `T-1005`), handled by two volunteers' accounts
+  (HSC-0020, the secretary, and HSC-0042, the harbour master, as `LoggedBy`/`AssignedTo`/`ClosedBy`);
+  two `Closed` with `ClosedBy` and a `DateClosed` after `Date`; {cc['TicketTracking']} `TicketTracking` entries;
+  two `TicketAttachment`s: `berth-map.txt` by `Path` (`{ATTACHMENT_PATH}`) and
+  `meter-reading.txt` as base64 `Data`.
+* **Payment methods**: {cc['UserPaymentMethod']} `UserPaymentMethod`s (`Ref` `PM-<User>-1`), each with exactly one
+  detail: three credit cards (test numbers 4111 1111 1111 1111, 5555 5555 5555 4444,
+  3782 822463 10005; expiry 2028–2030), one ACH (routing 011000015, account 000123456789,
+  `Checking`), one cheque, one cash.
+
+Balances of the accounts with ledger records (`ferry report balances`; every other account is
+0.00, 0, 0.00). Balances are per account (SPEC section 7): a parent's payment to a child's
+invoice pays that invoice but counts among the parent's payments, so HSC-0021 shows −126.00
+while its children HSC-0022 and HSC-0023 still show their invoice totals (their invoices have
+nothing outstanding).
+
+| User | Balance | OpenInvoices | Undisbursed | invoices |
+|---|---|---|---|---|
+{bal_rows}
 
 ## `mistakes/` — the same club with deliberate mistakes
 
 `mistakes.xml`, `mistakes.xlsx`, `mistakes_csv/`. Every clean record is in it unchanged (one
 clean `User` carries the extra `Colour` value), and these records are added, one mistake per
-record and, except for the two halves of the cycle, per account. So a run should import
-exactly the clean data plus the one valid `ChildAccount` link of mistake 14, reject the
-records below (mistake 12 is the two dependents of mistake 5), and warn about mistakes 15
-and 16.
+record and, except for the two halves of the cycle, per account; the ledger mistakes come at
+the end of the ledger stream (XML: after the clean ledger; workbook and CSV: the last rows of
+`Ledger`). So a run should import exactly the clean data plus the one valid `ChildAccount`
+link of mistake 14 and the `Debit` of mistake 23 (without its `Tax2`), reject the records
+below (mistake 12 is the two dependents of mistake 5), and warn about mistakes {warned_text}.
 
 `expected_errors.csv` and `expected_warnings.csv` are the answer key in the format of
 `/work/shared/samples/migration-300` (container, file, sheet, row, entity, why): XML rows are
-the element's line, workbook rows the sheet row, CSV rows the line (header = line 1; no value
-spans lines). The unknown column and the unknown sheet are keyed at their header row (XML: the
-first element that carries them).
+the element's line, workbook rows the sheet row (for ledger records: the row of the `Ledger`
+sheet), CSV rows the line (header = line 1; no value spans lines; ledger records:
+`Ledger.csv`). The unknown column and the unknown sheet are keyed at their header row (XML:
+the first element that carries them). `expected_balances.csv` holds the balances after a live
+run (all {len(users)} accounts; the rejected ledger records change nothing). Check a run with
+(from `examples/`)
+
+```
+ferry import mistakes/mistakes.xlsx --db /tmp/m.db --log /tmp/m.jsonl
+ferry report balances --db /tmp/m.db > /tmp/m_bal.csv
+python3 /work/shared/acceptance/score_sample.py mistakes xlsx /tmp/m.jsonl /tmp/m_bal.csv
+```
+
+(`--test-only` gives the same findings; leave out the balances then, as nothing stays).
 
 | # | mistake | record | expected finding | XML | XLSX | CSV |
 |---|---|---|---|---|---|---|
