@@ -229,7 +229,8 @@ fn export_import_export_is_identical() {
             }
         }
     }
-    // Re-running a finished import is harmless: everything is identical and skipped.
+    // Re-running a finished import is harmless: every record is identical and skipped, and the
+    // ledger rows are `ledger.duplicate` (errors under --on-existing error, skipped otherwise).
     let r = ferry(
         d,
         &[
@@ -238,6 +239,30 @@ fn export_import_export_is_identical() {
             "--db",
             "a.db",
             "--json",
+            "--log",
+            "again.jsonl",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let errors: Vec<String> = findings(&d.join("again.jsonl"))
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !errors.is_empty() && errors.iter().all(|c| c == "ledger.duplicate"),
+        "{errors:?}"
+    );
+    let r = ferry(
+        d,
+        &[
+            "import",
+            club("xml").to_str().unwrap(),
+            "--db",
+            "a.db",
+            "--json",
+            "--on-existing",
+            "skip",
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -323,7 +323,10 @@ impl LedgerState {
                             warnings.push(rec.finding(
                                 Code::TaxIgnored,
                                 Some(&field),
-                                format!("{field} {} is ignored: {why}.", ferry_validate::values::money_text(t)),
+                                format!(
+                                    "{field} {} is ignored: {why}.",
+                                    ferry_validate::values::money_text(t)
+                                ),
                             ));
                         }
                     }

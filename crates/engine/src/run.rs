@@ -165,7 +165,8 @@ pub(crate) struct State<'a> {
     pub(crate) parents: Option<HashMap<String, String>>,
     /// `--max-records`: the accounts admitted, and how many User records were seen
     pub(crate) admitted: HashSet<String>,
-    pub(crate) excluded: HashSet<String>,
+    /// Records left out by `--max-records`, by (entity, key): what refers to them is left out too.
+    pub(crate) excluded: HashSet<(EntityId, String)>,
     pub(crate) ledger: Option<LedgerState>,
     /// `CreateAccounts`: accounts and e-mails waiting for their logins.
     pub(crate) logins: Option<crate::logins::Logins>,
@@ -260,7 +261,7 @@ impl<'a> State<'a> {
     }
 
     /// `--max-records`: whether the record's account is admitted (User records admit themselves).
-    fn admitted(&mut self, e: &Entity, raw: &RawRecord) -> bool {
+    fn admitted(&mut self, e: &'static Entity, raw: &RawRecord) -> bool {
         if self.eff.max_records == 0 {
             return true;
         }
@@ -269,35 +270,52 @@ impl<'a> State<'a> {
                 .and_then(|fid| raw.get(fid))
                 .map(|f| f.value.display().trim().to_string())
         };
-        if e.name == "User" {
+        let joined = |fields: &[&str]| -> Option<String> {
+            let parts: Option<Vec<String>> = fields.iter().map(|f| value_of(f)).collect();
+            parts.map(|p| p.join(&KEY_SEP.to_string()))
+        };
+        let admitted = if e.name == "User" {
             self.users_seen += 1;
-            let account = value_of("Name");
-            if self.users_seen <= self.eff.max_records {
-                if let Some(a) = account {
-                    self.admitted.insert(a);
-                }
-                return true;
+            self.users_seen <= self.eff.max_records
+        } else if e.refs.iter().any(|r| {
+            // A record that names a left-out record anywhere (a child's parent, a ticket's
+            // assignee, a payment method's detail, a ticket's tracking) is left out with it,
+            // not rejected for a reference it could not see.
+            let target = cat::entity(r.target).expect("catalogue").id();
+            joined(r.from).is_some_and(|k| self.excluded.contains(&(target, k)))
+        }) {
+            false
+        } else {
+            match e.account_field.and_then(value_of) {
+                Some(a) => self.admitted.contains(&a),
+                None => true,
             }
-            if let Some(a) = account {
-                self.excluded.insert(a);
+        };
+        if e.name == "User" && admitted {
+            if let Some(a) = value_of("Name") {
+                self.admitted.insert(a);
             }
-            return false;
         }
-        // A record that names a left-out account anywhere (a child's parent, a ticket's
-        // assignee) is left out with it, not rejected for a reference it could not see.
-        for r in e.refs {
-            if r.target == "User" && r.from.len() == 1 {
-                if let Some(v) = value_of(r.from[0]) {
-                    if self.excluded.contains(&v) {
-                        return false;
+        if !admitted && !e.key_fields().is_empty() {
+            if let Some(k) = joined(e.key_fields()) {
+                self.excluded.insert((e.id(), k));
+            }
+        }
+        // Records referred to by a key other than their own (a held package by User and Name).
+        if !admitted {
+            for other in cat::ENTITIES {
+                for r in other
+                    .refs
+                    .iter()
+                    .filter(|r| r.target == e.name && r.to != e.key_fields())
+                {
+                    if let Some(k) = joined(r.to) {
+                        self.excluded.insert((e.id(), k));
                     }
                 }
             }
         }
-        match e.account_field.and_then(value_of) {
-            Some(a) => self.admitted.contains(&a),
-            None => true,
-        }
+        admitted
     }
 
     fn process(&mut self, raw: RawRecord, log: &mut FindingLog) -> Result<Outcome, RunError> {
@@ -766,6 +784,10 @@ impl<'a> State<'a> {
             return Ok(true);
         }
         let parents = self.parents()?;
+        if parents.get(&child) == Some(&parent) {
+            // The same link again (a re-run): nothing changes, the key check skips it.
+            return Ok(false);
+        }
         let mut at = parent.clone();
         let mut steps = 0usize;
         while let Some(next) = parents.get(&at) {

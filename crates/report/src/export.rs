@@ -93,12 +93,13 @@ pub fn export_order(only: Option<&[String]>) -> Result<Vec<&'static Entity>, Exp
     Ok(out)
 }
 
-/// The fields an export writes (secrets never).
+/// The fields an export writes: never a password; card and account numbers only as their masks
+/// (the store gives them masked).
 fn exported_fields(e: &Entity) -> Vec<usize> {
     e.fields
         .iter()
         .enumerate()
-        .filter(|(_, f)| !f.is_secret())
+        .filter(|(_, f)| f.kind != cat::Kind::Password)
         .map(|(i, _)| i)
         .collect()
 }

@@ -162,7 +162,9 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
                         Kind::Password => PASSWORD_MASK.to_string(),
                         _ => mask_number(&rf.value.display()),
                     }
-                } else if let (Kind::Money(_), Some(d)) = (field.kind, values::decimal_of(&rf.value)) {
+                } else if let (Kind::Money(_), Some(d)) =
+                    (field.kind, values::decimal_of(&rf.value))
+                {
                     // An amount reads the same from a text cell ("-25.00") and a number cell (-25).
                     values::money_text(d)
                 } else {

@@ -429,7 +429,10 @@ fn check_sign(d: Decimal, sign: Sign) -> Result<(), Problem> {
         Sign::Any => Ok(()),
         Sign::NonNegative if d.is_sign_negative() && !d.is_zero() => Err(problem(
             Code::Negative,
-            format!("{} is negative; amounts here are absolute values (≥ 0).", money_text(d)),
+            format!(
+                "{} is negative; amounts here are absolute values (≥ 0).",
+                money_text(d)
+            ),
         )),
         Sign::Positive if d <= Decimal::ZERO => Err(problem(
             Code::NotPositive,
