@@ -301,8 +301,7 @@ impl LedgerState {
                     .cloned()
                     .unwrap_or_default();
                 let mut lines = vec![];
-                let total;
-                if rec.entity.name == "Debit" {
+                let total = if rec.entity.name == "Debit" {
                     let amount = dec("Debit").unwrap_or_default();
                     lines.push(("debit", None, amount));
                     let mut sum = amount;
@@ -330,7 +329,7 @@ impl LedgerState {
                             ));
                         }
                     }
-                    total = sum;
+                    sum
                 } else {
                     let amount = credit_amount(
                         dec("Credit").unwrap_or_default(),
@@ -358,8 +357,8 @@ impl LedgerState {
                             sum += t;
                         }
                     }
-                    total = -sum;
-                }
+                    -sum
+                };
                 let book = self.book(store, &user)?;
                 match book.plan_charge(&user, invoice.as_deref()) {
                     Ok(target) => Ok(Ok(Plan::Charge {

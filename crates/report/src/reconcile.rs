@@ -1,6 +1,6 @@
-//! The reconciliation of a run (SPEC §10): per entity type, read = imported + updated + skipped
-//! + rejected; per account, the ledger's source sum = imported + rejected + skipped, and (for a
-//! live run) what was imported is what the target holds from that run.
+//! The reconciliation of a run (SPEC §10): per entity type, read = imported + updated +
+//! skipped + rejected; per account, the ledger's source sum = imported + rejected + skipped,
+//! and (for a live run) what was imported is what the target holds from that run.
 
 use ferry_store::cells::money_from_e4;
 use ferry_store::journal::{Counts, RunMode};

@@ -80,6 +80,9 @@ pub struct RowMeta {
     pub row: Option<i64>,
 }
 
+/// The next row of one ledger table while merging: (ledger_seq, id, field texts).
+type LedgerHead = (i64, i64, Vec<Option<String>>);
+
 /// An open target.
 pub struct Target {
     conn: Connection,
@@ -518,21 +521,19 @@ impl Target {
             rows.push((st.query([])?, *n));
         }
         // The head row of each table: (seq, id, texts).
-        let mut heads: Vec<Option<(i64, i64, Vec<Option<String>>)>> = Vec::new();
-        let next = |rows: &mut rusqlite::Rows<'_>,
-                    n: usize,
-                    e: &Entity|
-         -> Result<Option<(i64, i64, Vec<Option<String>>)>> {
-            match rows.next()? {
-                Some(r) => {
-                    let cells: Vec<Cell> = (0..n)
-                        .map(|i| r.get::<_, Cell>(i + 2))
-                        .collect::<rusqlite::Result<_>>()?;
-                    Ok(Some((r.get(0)?, r.get(1)?, cells::to_texts(e, &cells))))
+        let mut heads: Vec<Option<LedgerHead>> = Vec::new();
+        let next =
+            |rows: &mut rusqlite::Rows<'_>, n: usize, e: &Entity| -> Result<Option<LedgerHead>> {
+                match rows.next()? {
+                    Some(r) => {
+                        let cells: Vec<Cell> = (0..n)
+                            .map(|i| r.get::<_, Cell>(i + 2))
+                            .collect::<rusqlite::Result<_>>()?;
+                        Ok(Some((r.get(0)?, r.get(1)?, cells::to_texts(e, &cells))))
+                    }
+                    None => Ok(None),
                 }
-                None => Ok(None),
-            }
-        };
+            };
         for (i, (r, n)) in rows.iter_mut().enumerate() {
             heads.push(next(r, *n, ents[i])?);
         }
