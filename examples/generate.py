@@ -1367,6 +1367,7 @@ def write_csv_folder(folder: Path, records: list[Rec]) -> dict[int, tuple[str, i
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(["Name", "Value"])
         w.writerow(["DateOrder", "MDY"])
+        w.writerow(["CreateAccounts", "TRUE"])
     return loc
 
 
@@ -1484,7 +1485,7 @@ def write_xlsx(path: Path, records: list[Rec]) -> dict[int, tuple[str, int]]:
             rows.append(row_values(sheet, r, cols))
             loc[id(r)] = (sheet, n + 2)
         sheets.append((sheet, rows))
-    sheets.append(("Options", [["Name", "Value"], ["DateOrder", "MDY"]]))
+    sheets.append(("Options", [["Name", "Value"], ["DateOrder", "MDY"], ["CreateAccounts", "TRUE"]]))
     for name, _ in sheets:
         assert len(name) <= 31
 
@@ -1642,7 +1643,7 @@ def verify(folder: Path, stem: str, records: list[Rec]) -> None:
     want_by_type = {s: [({"Type": r.type} if s == LEDGER else {}) | fields(r) for r in recs]
                     for s, recs in by_sheet(records)}
     for name, got in (("CSV", read_csv_folder(folder / f"{stem}_csv")), ("XLSX", read_xlsx(folder / f"{stem}.xlsx"))):
-        assert got.pop("Options") == [{"Name": "DateOrder", "Value": "MDY"}], name
+        assert got.pop("Options") == [{"Name": "DateOrder", "Value": "MDY"}, {"Name": "CreateAccounts", "Value": "TRUE"}], name
         assert got == want_by_type, f"{name} differs from the records"
 
 
@@ -1802,18 +1803,20 @@ records:
   date cells formatted `m/d/yyyy h:mm:ss AM/PM`, date-only fields (ledger dates, periods,
   expiry dates) whole-number date cells formatted `m/d/yyyy`; amounts are numeric cells,
   booleans Excel booleans, card/bank/routing numbers text cells; an `Options` sheet holds
-  `DateOrder` = `MDY`;
+  `DateOrder` = `MDY` and `CreateAccounts` = `TRUE`;
 * a CSV folder: one `<EntityType>.csv` per type and `Ledger.csv` for the ledger (same
   columns as the sheet), UTF-8 without BOM, RFC 4180 with CRLF line ends, plus `Options.csv`.
 
 XML has no Options (`MDY` is the default anyway). Text dates are written
 `M/D/YYYY h:mm:ss AM/PM`, or `M/D/YYYY` for a date without a time.
 
-**Logins.** No container sets `CreateAccounts`: XML has no Options, and the three containers
-are meant to import the same way. To create a web login for every account (SPEC section 8),
-give the flag: `ferry import club/club.xlsx --create-accounts`. Every account of the clean set
-has an e-mail of its own (its `User` `Email`, else its first `ContactEmail`), so that gives
-{len(users)} logins and no `login.*` warning.
+**Logins.** The workbook's `Options` sheet and `Options.csv` set `CreateAccounts` = `TRUE`, so
+importing them creates a web login for every account (SPEC section 8). XML has no Options: give
+the flag, `ferry import club/club.xml --create-accounts`, for the same result (or
+`--create-accounts=false` to override the sheet). Every account of the clean set has an e-mail of
+its own (its `User` `Email`, else its first `ContactEmail`), so that gives {len(users)} logins and
+no `login.*` warning. Logins are not part of exports, so the three containers still export the
+same records.
 
 **Attachments.** Ticket attachment `Path`s are relative to the source file's folder: for
 `club.xml` and `club.xlsx` that is `club/`, for the CSV folder it is `club/club_csv/` (the
