@@ -55,6 +55,8 @@ pub(crate) struct LedgerState {
     /// `ledger_key`s of ledger rows stored before this run.
     earlier: HashSet<i64>,
     pub sums: HashMap<String, Sums>,
+    /// Accounts whose sums changed since they were last stored.
+    dirty: HashSet<String>,
 }
 
 fn sql_err(e: rusqlite_err::Error) -> RunError {
@@ -103,12 +105,16 @@ impl LedgerState {
         let mut earlier = HashSet::new();
         for t in ferry_catalogue::LEDGER_TYPES {
             let e = ferry_catalogue::entity(t).expect("ledger type");
+            // Rows of earlier runs only: a resumed run's own rows are not duplicates of themselves.
             let sql = format!(
-                "SELECT ledger_key FROM {} WHERE ledger_key IS NOT NULL",
+                "SELECT ledger_key FROM {} WHERE ledger_key IS NOT NULL AND coalesce(run_id, 0) <> ?1",
                 ferry_store::schema::quote(&e.table())
             );
             let mut st = c.prepare(&sql).map_err(sql_err)?;
-            for k in st.query_map([], |r| r.get::<_, i64>(0)).map_err(sql_err)? {
+            for k in st
+                .query_map([run], |r| r.get::<_, i64>(0))
+                .map_err(sql_err)?
+            {
                 earlier.insert(k.map_err(sql_err)?);
             }
         }
@@ -155,6 +161,7 @@ impl LedgerState {
             seq: max_seq,
             earlier,
             sums: HashMap::new(),
+            dirty: HashSet::new(),
         })
     }
 
@@ -252,7 +259,52 @@ impl LedgerState {
         }
     }
 
+    /// Upserts the sums of the accounts that changed (with the chunk, or at the end).
+    pub fn store_sums(&mut self, store: &Store) -> Result<(), RunError> {
+        let mut users: Vec<String> = self.dirty.drain().collect();
+        users.sort();
+        for u in users {
+            let s = &self.sums[&u];
+            store.execute(
+                "INSERT INTO run_ledger_sum (run_id, \"user\", source_e4, imported_e4, rejected_e4, skipped_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(run_id, \"user\") DO UPDATE SET source_e4 = excluded.source_e4, imported_e4 = excluded.imported_e4, rejected_e4 = excluded.rejected_e4, skipped_e4 = excluded.skipped_e4",
+                &[&self.run, &u, &e4(s.source), &e4(s.imported), &e4(s.rejected), &e4(s.skipped)],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A resumed run continues the sums it had stored.
+    pub fn load_sums(&mut self, store: &Store, run: i64) -> Result<(), RunError> {
+        let mut st = store.conn().prepare("SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4 FROM run_ledger_sum WHERE run_id = ?1").map_err(sql_err)?;
+        let rows = st
+            .query_map([run], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(sql_err)?;
+        for row in rows {
+            let (u, a, b, c, d) = row.map_err(sql_err)?;
+            self.sums.insert(
+                u,
+                Sums {
+                    source: money_from_e4(a),
+                    imported: money_from_e4(b),
+                    rejected: money_from_e4(c),
+                    skipped: money_from_e4(d),
+                },
+            );
+        }
+        Ok(())
+    }
+
     pub fn count(&mut self, user: &str, amount: Option<Decimal>, outcome: Outcome) {
+        self.dirty.insert(user.to_string());
         let s = self.sums.entry(user.to_string()).or_default();
         let a = amount.unwrap_or(Decimal::ZERO);
         s.source += a;

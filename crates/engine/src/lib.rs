@@ -11,7 +11,7 @@ mod rules;
 mod run;
 
 pub use options::{Effective, ImportOptions, OnExisting};
-pub use run::{import, Progress, Silent, Summary};
+pub use run::{command_line, import, CommandLine, Progress, Silent, Summary};
 
 use ferry_sources::SourceError;
 use ferry_store::StoreError;
@@ -28,19 +28,26 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// The target failed after writing began: committed chunks stay; `ferry resume` continues.
+    #[error("{cause}")]
+    Interrupted { run: i64, cause: Box<RunError> },
 }
 
 impl RunError {
     /// The exit status of SPEC §13 for this failure.
     pub fn exit_code(&self) -> i32 {
-        2
+        match self {
+            RunError::Interrupted { .. } => 3,
+            _ => 2,
+        }
     }
 
     /// What the failure left behind, for the person reading the message.
     pub fn aftermath(&self) -> &'static str {
         match self {
             RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)",
-            RunError::Store(_) | RunError::Io(_) => "the run stopped and is marked failed; chunks committed before the failure stay (see `ferry runs`)",
+            RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything",
+            RunError::Interrupted { .. } => "the run is interrupted: what was committed stays; continue it with `ferry resume RUN` (or the same command with --resume), or undo it with `ferry rollback RUN`",
         }
     }
 }

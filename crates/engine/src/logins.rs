@@ -28,114 +28,157 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-struct Pending {
-    user: String,
-    location: Location,
-    email: Option<(String, Location)>,
-    password_hash: Option<String>,
-}
-
-/// Accounts accepted in this run, waiting for their logins at the end of the run.
-pub(crate) struct Logins {
-    pending: Vec<Pending>,
-    contact_email: HashMap<String, (String, Location)>,
-}
+/// Accounts accepted in this run wait for their logins in `pending_login`, written with their
+/// chunk, so that a resumed run still creates them; the logins are made at the end of the run.
+pub(crate) struct Logins;
 
 impl Logins {
     pub fn new() -> Logins {
-        Logins {
-            pending: vec![],
-            contact_email: HashMap::new(),
-        }
+        Logins
     }
 
-    /// An accepted `User`, with its own e-mail and the hash of its source password.
+    /// An accepted `User`, with its own e-mail (and where it stands) and its password's hash.
     pub fn user(
         &mut self,
+        target: &Target,
+        run: i64,
         user: &str,
-        location: Location,
+        location: &Location,
         email: Option<(String, Location)>,
         password_hash: Option<String>,
-    ) {
-        self.pending.push(Pending {
-            user: user.to_string(),
-            location,
-            email,
-            password_hash,
-        });
-    }
-
-    /// An accepted `ContactEmail`: the first one of an account, in source order, is its fallback.
-    pub fn contact_email(&mut self, user: &str, email: &str, location: Location) {
-        self.contact_email
-            .entry(user.to_string())
-            .or_insert_with(|| (email.to_string(), location));
+    ) -> Result<(), RunError> {
+        let (email, at) = match email {
+            Some((e, at)) => (Some(e), at),
+            None => (None, location.clone()),
+        };
+        target.execute(
+            "INSERT INTO pending_login (run_id, \"user\", email, file, sheet, row, col, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            &[&run, &user, &email, &&*at.file, &at.sheet.as_deref(), &(at.row as i64), &at.column.map(|c| c.render()), &password_hash],
+        )?;
+        Ok(())
     }
 
     /// Creates the logins, in the order the accounts came, inside the run's data transaction.
     pub fn create(self, target: &Target, run: i64, log: &mut FindingLog) -> Result<(), RunError> {
         let conn = target.conn();
+        let sql = |e: ferry_store::SqlError| RunError::Store(ferry_store::StoreError::from(e));
         let mut taken: HashMap<String, String> = HashMap::new();
         let mut has_login: HashSet<String> = HashSet::new();
         {
             let mut st = conn
                 .prepare("SELECT username, \"user\" FROM login")
-                .map_err(ferry_store::StoreError::from)?;
+                .map_err(sql)?;
             let rows = st
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(ferry_store::StoreError::from)?;
+                .map_err(sql)?;
             for row in rows {
-                let (username, user) = row.map_err(ferry_store::StoreError::from)?;
+                let (username, user) = row.map_err(sql)?;
                 has_login.insert(user.clone());
                 taken.insert(username, user);
             }
         }
+        type Pending = (
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            i64,
+            Option<String>,
+            Option<String>,
+        );
+        let pending: Vec<Pending> = conn
+            .prepare("SELECT \"user\", email, file, sheet, row, col, password_hash FROM pending_login WHERE run_id = ?1 ORDER BY id")
+            .map_err(sql)?
+            .query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?.unwrap_or_default(), r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
+            .map_err(sql)?;
         let mut next_id = target.query_i64("SELECT coalesce(max(id), 0) + 1 FROM login", &[])?;
-        let Logins {
-            pending,
-            mut contact_email,
-        } = self;
-        for p in pending {
-            if has_login.contains(&p.user) {
+        let mut first_contact = conn
+            .prepare("SELECT email, src_file, src_sheet, src_row FROM contact_email WHERE \"user\" = ?1 ORDER BY id LIMIT 1")
+            .map_err(sql)?;
+        for (user, own_email, file, sheet, row, col, password_hash) in pending {
+            if has_login.contains(&user) {
                 continue;
             }
-            let email = p.email.or_else(|| contact_email.remove(&p.user));
+            let user_at = Location {
+                file: file.clone().into(),
+                sheet: sheet.clone().map(Into::into),
+                row: row as u64,
+                column: None,
+            };
+            let email = match own_email {
+                Some(e) => {
+                    let column = col.map(|c| {
+                        if sheet.is_some() {
+                            ferry_findings::Column::Letter(letters_to_index(&c))
+                        } else {
+                            ferry_findings::Column::Number(c.parse().unwrap_or(0))
+                        }
+                    });
+                    Some((
+                        e,
+                        Location {
+                            column,
+                            ..user_at.clone()
+                        },
+                    ))
+                }
+                None => first_contact
+                    .query_row([&user], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            Location {
+                                file: r.get::<_, Option<String>>(1)?.unwrap_or_default().into(),
+                                sheet: r.get::<_, Option<String>>(2)?.map(Into::into),
+                                row: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
+                                column: None,
+                            },
+                        ))
+                    })
+                    .ok(),
+            };
             let Some((email, at)) = email else {
                 log.push(
-                    &Finding::new(Code::LoginNoEmail, p.location.clone(), format!("Account \"{}\" has no e-mail (User Email or ContactEmail), so it gets no login.", p.user))
+                    &Finding::new(Code::LoginNoEmail, user_at, format!("Account \"{user}\" has no e-mail (User Email or ContactEmail), so it gets no login."))
                         .entity("User")
-                        .key(Some(p.user.clone())),
+                        .key(Some(user.clone())),
                 )?;
                 continue;
             };
             let username = email.to_lowercase();
             if let Some(holder) = taken.get(&username) {
                 log.push(
-                    &Finding::new(
-                        Code::LoginDuplicateEmail,
-                        at,
-                        format!("\"{username}\" is already the login of account \"{holder}\", so account \"{}\" gets no login.", p.user),
-                    )
-                    .entity("User")
-                    .key(Some(p.user.clone()))
-                    .field("Email")
-                    .value(&email),
+                    &Finding::new(Code::LoginDuplicateEmail, at, format!("\"{username}\" is already the login of account \"{holder}\", so account \"{user}\" gets no login."))
+                        .entity("User")
+                        .key(Some(user.clone()))
+                        .field("Email")
+                        .value(&email),
                 )?;
                 continue;
             }
-            let (hash, must_reset) = match p.password_hash {
+            let (hash, must_reset) = match password_hash {
                 Some(h) => (h, false),
                 None => (UNUSABLE_PASSWORD.to_string(), true),
             };
             target.execute(
                 "INSERT INTO login (id, run_id, \"user\", username, password_hash, must_reset) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                &[&next_id, &run, &p.user, &username, &hash, &(must_reset as i64)],
+                &[&next_id, &run, &user, &username, &hash, &(must_reset as i64)],
             )?;
             next_id += 1;
-            taken.insert(username, p.user);
+            taken.insert(username, user);
         }
+        target.execute("DELETE FROM pending_login WHERE run_id = ?1", &[&run])?;
         Ok(())
     }
+}
+
+fn letters_to_index(c: &str) -> u32 {
+    c.chars()
+        .fold(0u32, |n, ch| {
+            n * 26 + (ch as u32).saturating_sub('A' as u32 - 1)
+        })
+        .saturating_sub(1)
 }
 
 /// Issues a one-time reset token for every login that must reset its password, valid for

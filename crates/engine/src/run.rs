@@ -54,6 +54,11 @@ pub(crate) struct FindingLog {
     run: i64,
     /// Entity types that got their one `run.max_records` info.
     max_records_noted: HashSet<EntityId>,
+    /// The last sequence number written to the journal, and how far the file was read for it.
+    stored_seq: i64,
+    offset: u64,
+    /// A resumed run replays reading and options silently: those findings are already stored.
+    mute: bool,
 }
 
 impl FindingLog {
@@ -67,9 +72,16 @@ impl FindingLog {
             totals: [0; 3],
             run,
             max_records_noted: HashSet::new(),
+            stored_seq: 0,
+            offset: 0,
+            mute: false,
         })
     }
+
     pub(crate) fn push(&mut self, f: &Finding) -> std::io::Result<()> {
+        if self.mute {
+            return Ok(());
+        }
         self.seq += 1;
         self.totals[match f.severity {
             Severity::Error => 0,
@@ -79,18 +91,28 @@ impl FindingLog {
         serde_json::to_writer(&mut self.file, &f.to_json(self.run))?;
         self.file.write_all(b"\n")
     }
-    /// Writes every finding into the journal (inside the caller's transaction).
-    fn store(&mut self, target: &Target) -> Result<(), RunError> {
+
+    /// Writes the findings found since the last call into the journal (inside the caller's
+    /// transaction: a live run's chunk, or the end of the run).
+    fn store_new(&mut self, target: &Target) -> Result<(), RunError> {
+        use std::io::{Read, Seek, SeekFrom};
         self.file.flush()?;
-        let f = std::fs::File::open(&self.path)?;
-        let mut seq = 0i64;
-        for line in std::io::BufReader::new(f).lines() {
-            let line = line?;
+        let mut f = std::fs::File::open(&self.path)?;
+        f.seek(SeekFrom::Start(self.offset))?;
+        let mut reader = std::io::BufReader::new(Read::by_ref(&mut f));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line)?;
+            if n == 0 {
+                break;
+            }
+            self.offset += n as u64;
             let v: serde_json::Value =
-                serde_json::from_str(&line).map_err(std::io::Error::other)?;
+                serde_json::from_str(line.trim_end()).map_err(std::io::Error::other)?;
             if let Some(finding) = Finding::from_json(&v) {
-                seq += 1;
-                target.insert_finding(self.run, seq, &finding)?;
+                self.stored_seq += 1;
+                target.insert_finding(self.run, self.stored_seq, &finding)?;
             }
         }
         Ok(())
@@ -191,13 +213,34 @@ impl<'a> State<'a> {
         if !self.indexes.contains_key(&id) {
             let mut ix = KeyIndex::new();
             let is_key = entity.key_fields() == fields;
-            self.target.keys(entity, fields, |k, rid, hash| {
-                if is_key {
-                    ix.set(&k, Slot::Target { id: rid, hash });
-                } else {
-                    ix.set_if_absent(&k, Slot::Target { id: rid, hash });
+            // A resumed run finds its own earlier records as records of this run, where they came from.
+            let run = self.run;
+            self.target
+                .keys(entity, fields, Some(run), |k, rid, hash, origin| {
+                    let slot = match origin {
+                        Some(m) => Slot::Run {
+                            id: rid,
+                            hash,
+                            location: Location {
+                                file: m.file.unwrap_or_default().into(),
+                                sheet: m.sheet.map(Into::into),
+                                row: m.row.unwrap_or(0) as u64,
+                                column: None,
+                            },
+                        },
+                        None => Slot::Target { id: rid, hash },
+                    };
+                    if is_key {
+                        ix.set(&k, slot);
+                    } else {
+                        ix.set_if_absent(&k, slot);
+                    }
+                })?;
+            if is_key {
+                for (k, location) in self.target.rejected_keys(run, entity.name)? {
+                    ix.set(&k, Slot::Rejected { location });
                 }
-            })?;
+            }
             self.indexes.insert(id.clone(), ix);
         }
         Ok(self.indexes.get_mut(&id).expect("inserted"))
@@ -316,6 +359,11 @@ impl<'a> State<'a> {
             }
         }
         admitted
+    }
+
+    /// Replays `--max-records` admission for a record processed before an interruption.
+    fn replay_admission(&mut self, e: &'static Entity, raw: &RawRecord) {
+        let _ = self.admitted(e, raw);
     }
 
     fn process(&mut self, raw: RawRecord, log: &mut FindingLog) -> Result<Outcome, RunError> {
@@ -703,35 +751,27 @@ impl<'a> State<'a> {
             );
             self.parents()?.insert(c, p);
         }
-        if let Some(logins) = self.logins.as_mut() {
-            match entity.name {
-                "User" => {
-                    let at = |f: &str| rec.location.with_column(rec.column_of(f));
-                    let email = rec.text("Email").map(|e| (e.to_string(), at("Email")));
-                    let password = match rec.get("Password") {
-                        Some(ferry_validate::Value::Secret(p)) => {
-                            Some(crate::logins::hash_password(p).map_err(std::io::Error::other)?)
-                        }
-                        _ => None,
-                    };
-                    logins.user(
-                        rec.text("Name").unwrap_or_default(),
-                        rec.location.clone(),
-                        email,
-                        password,
-                    );
+        if let (Some(logins), "User") = (self.logins.as_mut(), entity.name) {
+            let email = rec.text("Email").map(|e| {
+                (
+                    e.to_string(),
+                    rec.location.with_column(rec.column_of("Email")),
+                )
+            });
+            let password = match rec.get("Password") {
+                Some(ferry_validate::Value::Secret(p)) => {
+                    Some(crate::logins::hash_password(p).map_err(std::io::Error::other)?)
                 }
-                "ContactEmail" => {
-                    if let (Some(u), Some(e)) = (rec.text("User"), rec.text("Email")) {
-                        logins.contact_email(
-                            u,
-                            e,
-                            rec.location.with_column(rec.column_of("Email")),
-                        );
-                    }
-                }
-                _ => {}
-            }
+                _ => None,
+            };
+            logins.user(
+                self.target,
+                self.run,
+                rec.text("Name").unwrap_or_default(),
+                &rec.location,
+                email,
+                password,
+            )?;
         }
         if entity.name == "UserCompany" {
             let (u, c) = (
@@ -755,12 +795,17 @@ impl<'a> State<'a> {
         let ix = self.index(entity, entity.key_fields())?;
         match ix.get(key) {
             Some(Slot::Run { .. }) | Some(Slot::Rejected { .. }) => {}
-            _ => ix.set(
-                key,
-                Slot::Rejected {
-                    location: loc.clone(),
-                },
-            ),
+            _ => {
+                ix.set(
+                    key,
+                    Slot::Rejected {
+                        location: loc.clone(),
+                    },
+                );
+                // Kept with the chunk, so that a resumed run still rejects what refers to it.
+                self.target
+                    .record_rejected(self.run, entity.name, key, loc)?;
+            }
         }
         Ok(())
     }
@@ -844,7 +889,108 @@ fn input_hash(inputs: &[PathBuf], eff_json: &str) -> Result<String, RunError> {
     Ok(h.finalize().to_hex().to_string())
 }
 
-/// Runs one import against an open target.
+/// The command-line options of a run, as stored in the journal (what `ferry resume` reruns).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CommandLine {
+    pub inputs: Vec<String>,
+    pub test_only: bool,
+    pub max_records: Option<u64>,
+    pub on_existing: OnExisting,
+    pub all_or_nothing: bool,
+    pub create_accounts: Option<bool>,
+    pub date_order: Option<String>,
+    pub fold_case: bool,
+    pub no_backup: bool,
+    pub encoding: Option<String>,
+    pub phone_region: String,
+    pub max_attachment_bytes: u64,
+    pub chunk_size: usize,
+}
+
+impl CommandLine {
+    pub fn of(opts: &ImportOptions) -> CommandLine {
+        CommandLine {
+            inputs: opts
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            test_only: opts.test_only,
+            max_records: opts.max_records,
+            on_existing: opts.on_existing,
+            all_or_nothing: opts.all_or_nothing,
+            create_accounts: opts.create_accounts,
+            date_order: opts.date_order.map(|d| {
+                if d == DateOrder::Dmy {
+                    "dmy".into()
+                } else {
+                    "mdy".into()
+                }
+            }),
+            fold_case: opts.fold_case,
+            no_backup: opts.no_backup,
+            encoding: opts.encoding.map(|e| e.name().to_string()),
+            phone_region: format!("{:?}", opts.phone_region),
+            max_attachment_bytes: opts.max_attachment_bytes,
+            chunk_size: opts.chunk_size,
+        }
+    }
+
+    /// The options to run these inputs again (`ferry resume`).
+    pub fn options(&self) -> ImportOptions {
+        ImportOptions {
+            inputs: self.inputs.iter().map(PathBuf::from).collect(),
+            test_only: self.test_only,
+            max_records: self.max_records,
+            on_existing: self.on_existing,
+            all_or_nothing: self.all_or_nothing,
+            create_accounts: self.create_accounts,
+            date_order: self.date_order.as_deref().map(|d| {
+                if d == "dmy" {
+                    DateOrder::Dmy
+                } else {
+                    DateOrder::Mdy
+                }
+            }),
+            fold_case: self.fold_case,
+            resume: true,
+            no_backup: self.no_backup,
+            encoding: self
+                .encoding
+                .as_deref()
+                .and_then(|e| encoding_rs::Encoding::for_label(e.as_bytes())),
+            phone_region: self
+                .phone_region
+                .parse()
+                .unwrap_or(phonenumber::country::Id::US),
+            max_attachment_bytes: self.max_attachment_bytes,
+            chunk_size: self.chunk_size,
+            ..ImportOptions::default()
+        }
+    }
+}
+
+/// The command line a run was started with, from the journal.
+pub fn command_line(target: &Target, run: i64) -> Result<Option<CommandLine>, RunError> {
+    Ok(target
+        .run(run)?
+        .and_then(|r| serde_json::from_value(r.options.get("command_line")?.clone()).ok()))
+}
+
+/// Test hook: `FERRY_FAIL_AT=<point>:<n>` makes the process die (as `kill -9` would) the n-th
+/// time it passes the named point: `before-commit`, `after-commit`, `mid-chunk`.
+fn fail_point(point: &str, n: u64) {
+    if let Ok(spec) = std::env::var("FERRY_FAIL_AT") {
+        if let Some((p, k)) = spec.split_once(':') {
+            if p == point && k.parse::<u64>().ok() == Some(n) {
+                // SIGKILL-like: no destructors, no unwinding, no flushing.
+                std::process::abort();
+            }
+        }
+    }
+}
+
+/// Runs one import against an open target (or resumes the interrupted run of the same inputs).
 pub fn import(
     target: &Target,
     opts: &ImportOptions,
@@ -855,35 +1001,100 @@ pub fn import(
     } else {
         RunMode::Live
     };
-    let inputs_json = serde_json::json!(opts
-        .inputs
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>());
-    // The hash covers the files and the command-line options (Options sheets are in the files).
-    let cli_json = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
-        opts.max_records,
-        opts.on_existing,
-        opts.all_or_nothing,
-        opts.create_accounts,
-        opts.date_order,
-        opts.fold_case,
-        opts.encoding.map(|e| e.name())
-    );
-    let hash = input_hash(&opts.inputs, &cli_json)?;
-    let run = target.create_run(mode, &inputs_json, &serde_json::json!({}), &hash)?;
+    let cmd = CommandLine::of(opts);
+    let mut cmd_key = cmd.clone();
+    cmd_key.chunk_size = 0;
+    let inputs_json = serde_json::json!(cmd.inputs);
+    let hash = input_hash(
+        &opts.inputs,
+        &serde_json::to_string(&cmd_key).unwrap_or_default(),
+    )?;
+    // --resume: the newest interrupted live run of the same inputs and options, if any.
+    let mut resumed = None;
+    if opts.resume && mode == RunMode::Live {
+        for r in target.runs()?.into_iter().rev() {
+            let same_command = r
+                .options
+                .get("command_line")
+                .and_then(|c| serde_json::from_value::<CommandLine>(c.clone()).ok())
+                .is_some_and(|mut c| {
+                    c.chunk_size = 0;
+                    c.test_only == cmd_key.test_only && { c.inputs == cmd_key.inputs }
+                });
+            if r.mode != RunMode::Live || !same_command {
+                continue;
+            }
+            if matches!(r.status, RunStatus::Interrupted) {
+                if r.input_hash != hash {
+                    return Err(RunError::Options(format!(
+                        "run {} was interrupted, but its inputs or options changed since it started; it cannot be resumed (start a new run without --resume, or roll it back with `ferry rollback {}`)",
+                        r.id, r.id
+                    )));
+                }
+                resumed = Some(r.id);
+            }
+            break;
+        }
+    }
+    let run = match resumed {
+        Some(r) => r,
+        None => target.create_run(
+            mode,
+            &inputs_json,
+            &serde_json::json!({ "command_line": cmd }),
+            &hash,
+        )?,
+    };
+    if let Err(e) = target.acquire_writer(run) {
+        if resumed.is_none() {
+            let _ = target.finish_run(run, RunStatus::Failed, Some(&e.to_string()), (0, 0, 0));
+        }
+        return Err(e.into());
+    }
+    target.mark_running(run)?;
     let mut log = FindingLog::new(run)?;
-    match run_inner(target, opts, progress, run, mode, &mut log) {
+    if resumed.is_some() {
+        let (seq, totals, noted) = target.finding_state(run)?;
+        log.stored_seq = seq;
+        log.seq = seq as u64;
+        log.totals = totals;
+        log.max_records_noted = noted.iter().filter_map(|n| cat::entity_id(n)).collect();
+        log.mute = seq > 0;
+    }
+    let result = run_inner(
+        target,
+        opts,
+        progress,
+        run,
+        mode,
+        &mut log,
+        resumed.is_some(),
+        &cmd,
+    );
+    let outcome = match result {
         Ok(s) => Ok(s),
         Err(e) => {
             let _ = target.rollback();
+            // A problem with an input or the options stops before the first write: failed.
+            // A problem with the target after writing began leaves committed chunks: interrupted,
+            // resumable.
+            let (status, e) = match e {
+                RunError::Input(_) | RunError::Options(_) => (RunStatus::Failed, e),
+                other => (
+                    RunStatus::Interrupted,
+                    RunError::Interrupted {
+                        run,
+                        cause: Box::new(other),
+                    },
+                ),
+            };
             let _ = (|| -> Result<(), RunError> {
                 target.begin()?;
-                log.store(target)?;
+                log.mute = false;
+                log.store_new(target)?;
                 target.finish_run(
                     run,
-                    RunStatus::Failed,
+                    status,
                     Some(&e.to_string()),
                     (log.totals[0], log.totals[1], log.totals[2]),
                 )?;
@@ -893,9 +1104,12 @@ pub fn import(
             let _ = target.rollback();
             Err(e)
         }
-    }
+    };
+    let _ = target.release_writer(run);
+    outcome
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_inner(
     target: &Target,
     opts: &ImportOptions,
@@ -903,6 +1117,8 @@ fn run_inner(
     run: i64,
     mode: RunMode,
     log: &mut FindingLog,
+    resumed: bool,
+    cmd: &CommandLine,
 ) -> Result<Summary, RunError> {
     // 1. Read every input once into the spool.
     let spool_parent = target
@@ -945,7 +1161,11 @@ fn run_inner(
     for w in &warnings {
         log.push(w)?;
     }
-    target.set_run_options(run, &serde_json::to_string(&eff).unwrap_or_default())?;
+    target.set_run_options(
+        run,
+        &serde_json::to_string(&serde_json::json!({ "command_line": cmd, "effective": eff }))
+            .unwrap_or_default(),
+    )?;
     let rec_opts = RecordOptions {
         values: ValueContext {
             date_order: if eff.date_order == "DMY" {
@@ -958,7 +1178,7 @@ fn run_inner(
         default_owner: eff.default_owner.clone(),
     };
 
-    // 3. Backup, then the data transaction(s).
+    // 3. Backup (not again when resuming), then the data transaction(s).
     let mut backup = None;
     if mode == RunMode::Live && !opts.no_backup {
         let name = format!(
@@ -970,10 +1190,31 @@ fn run_inner(
                 .unwrap_or("ferry.db")
         );
         let path = target.path().with_file_name(name);
-        target.backup_to(&path)?;
+        if !(resumed && path.exists()) {
+            target.backup_to(&path)?;
+        }
         backup = Some(path);
     }
     let single_tx = mode == RunMode::TestOnly || eff.all_or_nothing;
+    let mut counts: Vec<Counts> = read
+        .iter()
+        .map(|r| Counts {
+            read: *r,
+            ..Default::default()
+        })
+        .collect();
+    let (mut cp_phase, mut cp_seq) = (0i64, 0i64);
+    if resumed {
+        let (p, q) = target.checkpoint_of(run)?;
+        cp_phase = p;
+        cp_seq = q;
+        for (name, c) in target.counts(run)? {
+            if let Some(id) = cat::entity_id(&name) {
+                let read = counts[id as usize].read;
+                counts[id as usize] = Counts { read, ..c };
+            }
+        }
+    }
     let mut state = State {
         target,
         run,
@@ -989,26 +1230,48 @@ fn run_inner(
         logins: eff.create_accounts.then(crate::logins::Logins::new),
         last_ledger: None,
         users_seen: 0,
-        counts: read
-            .iter()
-            .map(|r| Counts {
-                read: *r,
-                ..Default::default()
-            })
-            .collect(),
+        counts,
     };
+    log.mute = false;
     target.begin()?;
     let mut in_chunk = 0usize;
+    let mut chunks = 0u64;
+    let mut records = 0u64;
     let phases: Vec<Phase> = spool.phases().to_vec();
     for (pi, phase) in phases.iter().enumerate() {
         let total = spool.count(pi);
         if total == 0 {
             continue;
         }
-        state.prepare_phase(phase)?;
+        let done_before = if (pi as i64) < cp_phase {
+            total
+        } else if pi as i64 == cp_phase {
+            cp_seq as u64
+        } else {
+            0
+        };
+        if done_before < total {
+            state.prepare_phase(phase)?;
+            if resumed && state.ledger.is_some() && *phase == Phase::Ledger {
+                state
+                    .ledger
+                    .as_mut()
+                    .expect("loaded")
+                    .load_sums(target, run)?;
+            }
+        }
         progress.stage(phase.name(), total);
         for (seq, raw) in spool.read(pi)?.enumerate() {
             let raw = raw?;
+            if (seq as u64) < done_before {
+                // Done before the interruption: only replay what later records depend on.
+                if state.eff.max_records > 0 {
+                    let e = cat::by_id(raw.entity);
+                    state.replay_admission(e, &raw);
+                }
+                progress.advance(1);
+                continue;
+            }
             let eid = raw.entity as usize;
             state.last_ledger = None;
             let outcome = state.process(raw, log)?;
@@ -1030,10 +1293,18 @@ fn run_inner(
                 Outcome::Rejected => c.rejected += 1,
             }
             progress.advance(1);
+            records += 1;
+            fail_point("mid-chunk", records);
             in_chunk += 1;
             if !single_tx && in_chunk >= opts.chunk_size {
+                // The chunk's records, its findings, counters, ledger sums and the checkpoint
+                // commit together: after a crash, a resume starts exactly here.
+                persist(&mut state, log, untyped)?;
                 target.checkpoint(run, pi as i64, seq as i64 + 1)?;
+                chunks += 1;
+                fail_point("before-commit", chunks);
                 target.commit()?;
+                fail_point("after-commit", chunks);
                 target.begin()?;
                 in_chunk = 0;
             }
@@ -1078,7 +1349,33 @@ fn run_inner(
             RunStatus::Succeeded
         };
     }
-    // 4. Close the run in the journal.
+    // 4. Close the run in the journal: what was not yet stored, and the final status.
+    target.begin()?;
+    persist(&mut state, log, untyped)?;
+    target.finish_run(
+        run,
+        status,
+        None,
+        (log.totals[0], log.totals[1], log.totals[2]),
+    )?;
+    target.commit()?;
+    let counts = counts_of(&state, untyped);
+    Ok(Summary {
+        run,
+        mode: mode.as_str(),
+        status: status.as_str(),
+        errors: log.totals[0],
+        warnings: log.totals[1],
+        infos: log.totals[2],
+        counts,
+        backup,
+        options: eff,
+        exit_code: if errors_found { 1 } else { 0 },
+    })
+}
+
+/// The run's counters per entity type (and Ledger-sheet rows without a Type).
+fn counts_of(state: &State<'_>, untyped: u64) -> Vec<(String, Counts)> {
     let mut counts: Vec<(String, Counts)> = cat::ENTITIES
         .iter()
         .zip(&state.counts)
@@ -1095,42 +1392,21 @@ fn run_inner(
             },
         ));
     }
-    target.begin()?;
-    log.store(target)?;
-    let count_refs: Vec<(&str, Counts)> = counts
+    counts
+}
+
+/// Stores what the journal must hold with the chunk: new findings, counters, changed ledger sums.
+fn persist(state: &mut State<'_>, log: &mut FindingLog, untyped: u64) -> Result<(), RunError> {
+    let target = state.target;
+    log.store_new(target)?;
+    let counts = counts_of(state, untyped);
+    let refs: Vec<(&str, Counts)> = counts
         .iter()
         .map(|(e, c)| (e.as_str(), c.clone()))
         .collect();
-    target.set_counts(run, &count_refs)?;
-    if let Some(ledger) = &state.ledger {
-        let mut users: Vec<&String> = ledger.sums.keys().collect();
-        users.sort();
-        for u in users {
-            let s = &ledger.sums[u];
-            let e4 = |d: rust_decimal::Decimal| cells::money_e4(d).unwrap_or(0);
-            target.execute(
-                "INSERT INTO run_ledger_sum (run_id, \"user\", source_e4, imported_e4, rejected_e4, skipped_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                &[&run, u, &e4(s.source), &e4(s.imported), &e4(s.rejected), &e4(s.skipped)],
-            )?;
-        }
+    target.set_counts(state.run, &refs)?;
+    if let Some(ledger) = state.ledger.as_mut() {
+        ledger.store_sums(target)?;
     }
-    target.finish_run(
-        run,
-        status,
-        None,
-        (log.totals[0], log.totals[1], log.totals[2]),
-    )?;
-    target.commit()?;
-    Ok(Summary {
-        run,
-        mode: mode.as_str(),
-        status: status.as_str(),
-        errors: log.totals[0],
-        warnings: log.totals[1],
-        infos: log.totals[2],
-        counts,
-        backup,
-        options: eff,
-        exit_code: if errors_found { 1 } else { 0 },
-    })
+    Ok(())
 }

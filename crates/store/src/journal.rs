@@ -105,7 +105,7 @@ pub struct RunInfo {
     pub pid: Option<i64>,
 }
 
-fn pid_alive(pid: i64) -> bool {
+pub fn pid_alive(pid: i64) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
@@ -123,6 +123,50 @@ impl Target {
             params![mode.as_str(), now(), inputs.to_string(), options.to_string(), input_hash, std::process::id() as i64],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// A run (new or resumed) is running in this process.
+    pub fn mark_running(&self, run: i64) -> Result<()> {
+        self.conn.execute("UPDATE run SET status = 'running', pid = ?2, finished_at = NULL, error = NULL WHERE id = ?1", params![run, std::process::id() as i64])?;
+        Ok(())
+    }
+
+    /// Where a run stopped: (phase, records done in that phase).
+    pub fn checkpoint_of(&self, run: i64) -> Result<(i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT checkpoint_phase, checkpoint_seq FROM run WHERE id = ?1",
+            [run],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// A run's stored findings: last sequence number, totals (errors, warnings, infos), and the
+    /// entity types that got their `run.max_records` note.
+    pub fn finding_state(&self, run: i64) -> Result<(i64, [u64; 3], Vec<String>)> {
+        let seq: i64 = self.conn.query_row(
+            "SELECT coalesce(max(seq), 0) FROM run_finding WHERE run_id = ?1",
+            [run],
+            |r| r.get(0),
+        )?;
+        let mut totals = [0u64; 3];
+        let mut st = self.conn.prepare(
+            "SELECT severity, count(*) FROM run_finding WHERE run_id = ?1 GROUP BY severity",
+        )?;
+        for row in st.query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (sev, n) = row?;
+            let i = match sev.as_str() {
+                "error" => 0,
+                "warning" => 1,
+                _ => 2,
+            };
+            totals[i] = n as u64;
+        }
+        let mut st = self.conn.prepare("SELECT DISTINCT entity FROM run_finding WHERE run_id = ?1 AND code = 'run.max_records'")?;
+        let noted = st
+            .query_map([run], |r| r.get::<_, Option<String>>(0))?
+            .filter_map(|r| r.ok().flatten())
+            .collect();
+        Ok((seq, totals, noted))
     }
 
     pub fn set_run_options(&self, run: i64, options: &str) -> Result<()> {
@@ -196,6 +240,34 @@ impl Target {
             params![run, status.as_str(), now(), error, totals.0 as i64, totals.1 as i64, totals.2 as i64],
         )?;
         Ok(())
+    }
+
+    /// Remembers a key this run rejected (its referrers are rejected too, also after a resume).
+    pub fn record_rejected(&self, run: i64, entity: &str, key: &str, loc: &Location) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO run_rejected (run_id, entity, key, file, sheet, row) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute(params![run, entity, key, &*loc.file, loc.sheet.as_deref(), loc.row as i64])?;
+        Ok(())
+    }
+
+    /// The keys run `run` rejected for an entity type, with where they stood.
+    pub fn rejected_keys(&self, run: i64, entity: &str) -> Result<Vec<(String, Location)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT key, file, sheet, row FROM run_rejected WHERE run_id = ?1 AND entity = ?2",
+        )?;
+        let rows = st.query_map(params![run, entity], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Location {
+                    file: r.get::<_, Option<String>>(1)?.unwrap_or_default().into(),
+                    sheet: r.get::<_, Option<String>>(2)?.map(Into::into),
+                    row: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
+                    column: None,
+                },
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(StoreError::from)
     }
 
     /// Records a row's prior state before an update (for rollback).

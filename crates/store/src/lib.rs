@@ -40,6 +40,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot open the target {0}: does its folder exist, and is it a file?")]
     CannotOpen(String),
+    #[error("the target is being written by run {run} (process {pid}, started {since}); wait for it to finish, or stop it")]
+    Held { run: i64, pid: i64, since: String },
     #[error("a key constraint failed: {0}")]
     Constraint(String),
     #[error("target: {0}")]
@@ -247,6 +249,70 @@ impl Target {
         &self.conn
     }
 
+    // ---- one writer -------------------------------------------------------------------------
+
+    /// Takes the target for run `run`: only one run writes at a time. A holder whose process is
+    /// gone (killed, crashed) is a stale lock and is taken over. Returns the run whose stale lock
+    /// was taken over, if any.
+    pub fn acquire_writer(&self, run: i64) -> Result<Option<i64>> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let r = (|| -> Result<Option<i64>> {
+            let held: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT value FROM ferry_meta WHERE key = 'writer'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let mut stale = None;
+            if let Some(h) = held {
+                let mut parts = h.splitn(3, '|');
+                let (r_run, r_pid, since) = (
+                    parts.next().unwrap_or("0"),
+                    parts.next().unwrap_or("0"),
+                    parts.next().unwrap_or(""),
+                );
+                let (r_run, r_pid): (i64, i64) =
+                    (r_run.parse().unwrap_or(0), r_pid.parse().unwrap_or(0));
+                if r_run != run && journal::pid_alive(r_pid) && r_pid != std::process::id() as i64 {
+                    return Err(StoreError::Held {
+                        run: r_run,
+                        pid: r_pid,
+                        since: since.to_string(),
+                    });
+                }
+                if r_run != run {
+                    stale = Some(r_run);
+                }
+            }
+            let value = format!("{run}|{}|{}", std::process::id(), journal::now());
+            self.conn.execute("INSERT INTO ferry_meta (key, value) VALUES ('writer', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [value])?;
+            Ok(stale)
+        })();
+        match r {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Gives the target back (only if `run` holds it).
+    pub fn release_writer(&self, run: i64) -> Result<()> {
+        let autocommit = self.conn.is_autocommit();
+        self.conn.execute(
+            "DELETE FROM ferry_meta WHERE key = 'writer' AND value LIKE ?1",
+            [format!("{run}|%")],
+        )?;
+        let _ = autocommit;
+        Ok(())
+    }
+
     // ---- transactions -----------------------------------------------------------------------
 
     pub fn begin(&self) -> Result<()> {
@@ -388,20 +454,20 @@ impl Target {
         Ok(row)
     }
 
-    /// Every row's key (the given fields' canonical texts joined), id and hash.
+    /// Every row's key (the given fields' canonical texts joined), id, hash, and — for rows of
+    /// run `run` — where in the source it came from (a resumed run's own records).
     pub fn keys(
         &self,
         e: &Entity,
         fields: &[&str],
-        mut f: impl FnMut(String, i64, i64),
+        run: Option<i64>,
+        mut f: impl FnMut(String, i64, i64, Option<RowMeta>),
     ) -> Result<()> {
+        let cols = cells::field_column_names(e);
         let sql = format!(
-            "SELECT id, rec_hash, {} FROM {}",
-            cells::field_column_names(e)
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", "),
+            "SELECT id, rec_hash, run_id, src_file, src_sheet, src_row{}{} FROM {}",
+            if cols.is_empty() { "" } else { ", " },
+            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
             quote(&e.table())
         );
         let idx: Vec<usize> = fields
@@ -409,21 +475,31 @@ impl Target {
             .map(|k| e.field(k).expect("key field") as usize)
             .collect();
         let mut st = self.conn.prepare(&sql)?;
-        let ncols = cells::field_column_names(e).len();
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let hash: i64 = r.get(1)?;
-            let cells: Vec<Cell> = (0..ncols)
-                .map(|i| r.get::<_, Cell>(i + 2))
+            let row_run: Option<i64> = r.get(2)?;
+            let cells: Vec<Cell> = (0..cols.len())
+                .map(|i| r.get::<_, Cell>(i + 6))
                 .collect::<rusqlite::Result<_>>()?;
             let texts = cells::to_texts(e, &cells);
             let parts: Option<Vec<&str>> = idx.iter().map(|&i| texts[i].as_deref()).collect();
             if let Some(parts) = parts {
+                let origin = match (run, row_run) {
+                    (Some(a), Some(b)) if a == b => Some(RowMeta {
+                        run_id: Some(b),
+                        file: r.get(3)?,
+                        sheet: r.get(4)?,
+                        row: r.get(5)?,
+                    }),
+                    _ => None,
+                };
                 f(
                     parts.join(&ferry_validate::record::KEY_SEP.to_string()),
                     id,
                     hash,
+                    origin,
                 );
             }
         }

@@ -104,6 +104,26 @@ CREATE TABLE reset_token (
   expires_at TEXT NOT NULL,
   used_at TEXT
 );
+CREATE TABLE run_rejected (
+  run_id INTEGER NOT NULL,
+  entity TEXT NOT NULL,
+  key TEXT NOT NULL,
+  file TEXT,
+  sheet TEXT,
+  row INTEGER,
+  PRIMARY KEY (run_id, entity, key)
+);
+CREATE TABLE pending_login (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  "user" TEXT NOT NULL,
+  email TEXT,
+  file TEXT,
+  sheet TEXT,
+  row INTEGER,
+  col TEXT,
+  password_hash TEXT
+);
 CREATE TABLE run_ledger_sum (
   run_id INTEGER NOT NULL,
   "user" TEXT NOT NULL,
