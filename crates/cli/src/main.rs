@@ -63,6 +63,17 @@ enum Command {
         #[command(subcommand)]
         show: Option<RunsCmd>,
     },
+    /// Continue an interrupted live run from its last checkpoint.
+    Resume {
+        run: i64,
+        #[command(flatten)]
+        db: DbArg,
+        /// Write all findings of the run to FILE (.jsonl, .csv or .html).
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a run's reconciliation again.
     Reconcile {
         run: i64,
@@ -327,6 +338,15 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
+        Command::Resume { run, db, log, json } => {
+            let t = open(&db.db)?;
+            let cmd = ferry_engine::command_line(&t, run)?.ok_or_else(|| {
+                anyhow!("there is no run {run} in this target, or it was not an import")
+            })?;
+            let mut opts = cmd.options();
+            opts.resume_run = Some(run);
+            run_import(&t, opts, log, json)
+        }
         Command::Reconcile { run, db } => {
             let t = open(&db.db)?;
             let r = ferry_report::reconcile::reconcile(&t, run)?
@@ -473,17 +493,32 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         chunk_size: a.chunk_size.max(1),
         ..Default::default()
     };
+    run_import(&target, opts, a.log, a.json)
+}
+
+/// Runs (or resumes) an import and reports it: stderr for people, `--json` for scripts.
+fn run_import(
+    target: &Target,
+    opts: ImportOptions,
+    log: Option<PathBuf>,
+    json: bool,
+) -> Result<u8, Failure> {
+    let target = target;
     let bar = progress::Bar::new(std::io::stderr().is_terminal());
-    let result = ferry_engine::import(&target, &opts, &bar);
+    let result = ferry_engine::import(target, &opts, &bar);
     bar.clear();
     let summary = match result {
         Ok(s) => s,
         Err(e) => {
             let code = e.exit_code() as u8;
             // The failed run is in the journal; its findings so far go to the log too.
-            if let Some(log) = &a.log {
-                if let Ok(Some(last)) = target.runs().map(|r| r.last().map(|r| r.id)) {
-                    let _ = write_log(&target, last, log);
+            if let Some(log) = &log {
+                let run = match &e {
+                    ferry_engine::RunError::Interrupted { run, .. } => Some(*run),
+                    _ => target.runs().ok().and_then(|r| r.last().map(|r| r.id)),
+                };
+                if let Some(run) = run {
+                    let _ = write_log(target, run, log);
                 }
             }
             let after = e.aftermath();
@@ -493,8 +528,8 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
             });
         }
     };
-    if let Some(log) = &a.log {
-        write_log(&target, summary.run, log)
+    if let Some(log) = &log {
+        write_log(target, summary.run, log)
             .with_context(|| format!("writing the log {}", log.display()))?;
     }
     // People: stderr. Scripts: --json on stdout.
@@ -508,13 +543,13 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         summary.infos
     );
     print_reconciliation(&summary.counts);
-    if let Ok(Some(r)) = ferry_report::reconcile::reconcile(&target, summary.run) {
+    if let Ok(Some(r)) = ferry_report::reconcile::reconcile(target, summary.run) {
         print_ledger(&r.accounts);
     }
     if let Some(b) = &summary.backup {
         say!("Backup of the target before this run: {}", b.display());
     }
-    if let Some(log) = &a.log {
+    if let Some(log) = &log {
         say!("Findings written to {}", log.display());
     } else if summary.errors + summary.warnings > 0 {
         say!(
@@ -525,7 +560,7 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
     if summary.mode == "test-only" {
         say!("Test-only: nothing was kept but the run record and its findings.");
     }
-    if a.json {
+    if json {
         out!(
             "{}",
             serde_json::to_string_pretty(&summary).map_err(|e| anyhow!(e))?

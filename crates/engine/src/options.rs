@@ -27,6 +27,8 @@ pub struct ImportOptions {
     pub date_order: Option<DateOrder>,
     pub fold_case: bool,
     pub resume: bool,
+    /// `ferry resume RUN`: continue exactly this run.
+    pub resume_run: Option<i64>,
     pub no_backup: bool,
     pub encoding: Option<&'static encoding_rs::Encoding>,
     pub phone_region: phonenumber::country::Id,
@@ -48,6 +50,7 @@ impl Default for ImportOptions {
             date_order: None,
             fold_case: false,
             resume: false,
+            resume_run: None,
             no_backup: false,
             encoding: None,
             phone_region: phonenumber::country::Id::US,

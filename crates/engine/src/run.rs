@@ -709,6 +709,7 @@ impl<'a> State<'a> {
             file: Some(rec.location.file.to_string()),
             sheet: rec.location.sheet.as_ref().map(|s| s.to_string()),
             row: Some(rec.location.row as i64),
+            col: rec.location.column.map(|c| c.render()),
         };
         self.target.insert(
             entity,
@@ -983,7 +984,10 @@ fn fail_point(point: &str, n: u64) {
     if let Ok(spec) = std::env::var("FERRY_FAIL_AT") {
         if let Some((p, k)) = spec.split_once(':') {
             if p == point && k.parse::<u64>().ok() == Some(n) {
-                // SIGKILL-like: no destructors, no unwinding, no flushing.
+                // A real SIGKILL: no destructors, no unwinding, no flushing.
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &std::process::id().to_string()])
+                    .status();
                 std::process::abort();
             }
         }
@@ -1011,7 +1015,23 @@ pub fn import(
     )?;
     // --resume: the newest interrupted live run of the same inputs and options, if any.
     let mut resumed = None;
-    if opts.resume && mode == RunMode::Live {
+    if let Some(r) = opts.resume_run {
+        let info = target
+            .run(r)?
+            .ok_or_else(|| RunError::Options(format!("there is no run {r} in this target")))?;
+        if info.status != RunStatus::Interrupted {
+            return Err(RunError::Options(format!(
+                "run {r} is {}, not interrupted: there is nothing to resume",
+                info.status.as_str()
+            )));
+        }
+        if info.input_hash != hash {
+            return Err(RunError::Options(format!(
+                "the inputs of run {r} changed since it started (their content no longer matches); it cannot be resumed — undo it with `ferry rollback {r}` and import again"
+            )));
+        }
+        resumed = Some(r);
+    } else if opts.resume && mode == RunMode::Live {
         for r in target.runs()?.into_iter().rev() {
             let same_command = r
                 .options

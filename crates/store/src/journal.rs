@@ -245,24 +245,26 @@ impl Target {
     /// Remembers a key this run rejected (its referrers are rejected too, also after a resume).
     pub fn record_rejected(&self, run: i64, entity: &str, key: &str, loc: &Location) -> Result<()> {
         self.conn
-            .prepare_cached("INSERT OR IGNORE INTO run_rejected (run_id, entity, key, file, sheet, row) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-            .execute(params![run, entity, key, &*loc.file, loc.sheet.as_deref(), loc.row as i64])?;
+            .prepare_cached("INSERT OR IGNORE INTO run_rejected (run_id, entity, key, file, sheet, row, col) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+            .execute(params![run, entity, key, &*loc.file, loc.sheet.as_deref(), loc.row as i64, loc.column.map(|c| c.render())])?;
         Ok(())
     }
 
     /// The keys run `run` rejected for an entity type, with where they stood.
     pub fn rejected_keys(&self, run: i64, entity: &str) -> Result<Vec<(String, Location)>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT key, file, sheet, row FROM run_rejected WHERE run_id = ?1 AND entity = ?2",
+            "SELECT key, file, sheet, row, col FROM run_rejected WHERE run_id = ?1 AND entity = ?2",
         )?;
         let rows = st.query_map(params![run, entity], |r| {
+            let sheet: Option<String> = r.get(2)?;
+            let col: Option<String> = r.get(4)?;
             Ok((
                 r.get::<_, String>(0)?,
                 Location {
                     file: r.get::<_, Option<String>>(1)?.unwrap_or_default().into(),
-                    sheet: r.get::<_, Option<String>>(2)?.map(Into::into),
+                    column: col.map(|c| parse_column(&c, sheet.is_some())),
+                    sheet: sheet.map(Into::into),
                     row: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
-                    column: None,
                 },
             ))
         })?;
@@ -386,7 +388,7 @@ impl Target {
     }
 }
 
-fn parse_column(c: &str, letters: bool) -> ferry_findings::Column {
+pub fn parse_column(c: &str, letters: bool) -> ferry_findings::Column {
     if letters {
         let mut n: u32 = 0;
         for ch in c.chars() {

@@ -80,6 +80,8 @@ pub struct RowMeta {
     pub file: Option<String>,
     pub sheet: Option<String>,
     pub row: Option<i64>,
+    /// The column as shown (a letter in a workbook, a number elsewhere).
+    pub col: Option<String>,
 }
 
 /// The next row of one ledger table while merging: (ledger_seq, id, field texts).
@@ -369,19 +371,20 @@ impl Target {
                 .map(|(c, _)| c.to_string()),
         );
         let sql = format!(
-            "INSERT INTO {} (id, run_id, src_file, src_sheet, src_row, rec_hash{}{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6{})",
+            "INSERT INTO {} (id, run_id, src_file, src_sheet, src_row, src_col, rec_hash{}{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7{})",
             quote(&e.table()),
             if cols.is_empty() { "" } else { ", " },
             cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
-            (0..cols.len()).map(|i| format!(", ?{}", i + 7)).collect::<String>()
+            (0..cols.len()).map(|i| format!(", ?{}", i + 8)).collect::<String>()
         );
         let mut st = self.conn.prepare_cached(&sql)?;
-        let head: [Cell; 6] = [
+        let head: [Cell; 7] = [
             Cell::Int(id),
             meta.run_id.map(Cell::Int).unwrap_or(Cell::Null),
             meta.file.clone().map(Cell::Text).unwrap_or(Cell::Null),
             meta.sheet.clone().map(Cell::Text).unwrap_or(Cell::Null),
             meta.row.map(Cell::Int).unwrap_or(Cell::Null),
+            meta.col.clone().map(Cell::Text).unwrap_or(Cell::Null),
             Cell::Int(hash),
         ];
         st.execute(params_from_iter(
@@ -465,7 +468,7 @@ impl Target {
     ) -> Result<()> {
         let cols = cells::field_column_names(e);
         let sql = format!(
-            "SELECT id, rec_hash, run_id, src_file, src_sheet, src_row{}{} FROM {}",
+            "SELECT id, rec_hash, run_id, src_file, src_sheet, src_row, src_col{}{} FROM {}",
             if cols.is_empty() { "" } else { ", " },
             cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
             quote(&e.table())
@@ -481,7 +484,7 @@ impl Target {
             let hash: i64 = r.get(1)?;
             let row_run: Option<i64> = r.get(2)?;
             let cells: Vec<Cell> = (0..cols.len())
-                .map(|i| r.get::<_, Cell>(i + 6))
+                .map(|i| r.get::<_, Cell>(i + 7))
                 .collect::<rusqlite::Result<_>>()?;
             let texts = cells::to_texts(e, &cells);
             let parts: Option<Vec<&str>> = idx.iter().map(|&i| texts[i].as_deref()).collect();
@@ -492,6 +495,7 @@ impl Target {
                         file: r.get(3)?,
                         sheet: r.get(4)?,
                         row: r.get(5)?,
+                        col: r.get(6)?,
                     }),
                     _ => None,
                 };

@@ -52,6 +52,7 @@ pub const SYSTEM_COLUMNS: &[(&str, &str)] = &[
     ("src_file", "TEXT"),
     ("src_sheet", "TEXT"),
     ("src_row", "INTEGER"),
+    ("src_col", "TEXT"),
     ("rec_hash", "INTEGER NOT NULL"),
 ];
 
@@ -230,6 +231,7 @@ CREATE TABLE run_rejected (
   file TEXT,
   sheet TEXT,
   row INTEGER,
+  col TEXT,
   PRIMARY KEY (run_id, entity, key)
 );
 CREATE TABLE pending_login (

@@ -111,6 +111,7 @@ CREATE TABLE run_rejected (
   file TEXT,
   sheet TEXT,
   row INTEGER,
+  col TEXT,
   PRIMARY KEY (run_id, entity, key)
 );
 CREATE TABLE pending_login (
@@ -139,6 +140,7 @@ CREATE TABLE "currency" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "code" TEXT,
   "name" TEXT
@@ -151,6 +153,7 @@ CREATE TABLE "owner" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT,
   "currency" TEXT
@@ -163,6 +166,7 @@ CREATE TABLE "role" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -174,6 +178,7 @@ CREATE TABLE "culture" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -185,6 +190,7 @@ CREATE TABLE "language" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -196,6 +202,7 @@ CREATE TABLE "status_type" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -207,6 +214,7 @@ CREATE TABLE "bill_group" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -218,6 +226,7 @@ CREATE TABLE "credit_rating" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -229,6 +238,7 @@ CREATE TABLE "contact_type" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -240,6 +250,7 @@ CREATE TABLE "contact_point_type" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -251,6 +262,7 @@ CREATE TABLE "note_type" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -262,6 +274,7 @@ CREATE TABLE "payment_type" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -273,6 +286,7 @@ CREATE TABLE "ticket_priority" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -284,6 +298,7 @@ CREATE TABLE "ticket_category" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -295,6 +310,7 @@ CREATE TABLE "ticket_status" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -306,6 +322,7 @@ CREATE TABLE "tax_code" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT
 );
@@ -317,6 +334,7 @@ CREATE TABLE "tax_rate" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "tax_code" TEXT,
   "rank" INTEGER,
@@ -331,6 +349,7 @@ CREATE TABLE "service" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT,
   "amount_e4" INTEGER
@@ -343,6 +362,7 @@ CREATE TABLE "package" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT,
   "owner" TEXT,
@@ -356,6 +376,7 @@ CREATE TABLE "package_service" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "package" TEXT,
   "service" TEXT,
@@ -370,6 +391,7 @@ CREATE TABLE "profile_question" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT,
   "applies_to" TEXT,
@@ -384,6 +406,7 @@ CREATE TABLE "user" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT,
   "owner" TEXT,
@@ -408,6 +431,7 @@ CREATE TABLE "child_account" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "name" TEXT,
   "parent" TEXT
@@ -420,6 +444,7 @@ CREATE TABLE "contact" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "contact_name" TEXT,
@@ -437,6 +462,7 @@ CREATE TABLE "contact_email" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "contact_name" TEXT,
@@ -452,6 +478,7 @@ CREATE TABLE "contact_phone" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "contact_name" TEXT,
@@ -469,6 +496,7 @@ CREATE TABLE "contact_fax" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "contact_name" TEXT,
@@ -486,6 +514,7 @@ CREATE TABLE "contact_point" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "contact_name" TEXT,
@@ -501,6 +530,7 @@ CREATE TABLE "contact_address" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "contact_name" TEXT,
@@ -521,6 +551,7 @@ CREATE TABLE "user_company" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "company" TEXT
@@ -534,6 +565,7 @@ CREATE TABLE "debit" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "date" TEXT,
@@ -561,6 +593,7 @@ CREATE TABLE "credit" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "date" TEXT,
@@ -584,6 +617,7 @@ CREATE TABLE "close_invoice" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "invoice" TEXT,
@@ -601,6 +635,7 @@ CREATE TABLE "payment" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "date" TEXT,
@@ -622,6 +657,7 @@ CREATE TABLE "user_package" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "name" TEXT,
@@ -637,6 +673,7 @@ CREATE TABLE "user_service" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -653,6 +690,7 @@ CREATE TABLE "user_package_attribute_discount" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -669,6 +707,7 @@ CREATE TABLE "user_attribute_expiry_date" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "date" TEXT
@@ -681,6 +720,7 @@ CREATE TABLE "user_attribute_tax_class" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "tax_class" TEXT
@@ -693,6 +733,7 @@ CREATE TABLE "user_attribute_tax_code" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "tax_code" TEXT
@@ -705,6 +746,7 @@ CREATE TABLE "user_attribute_tax_exempt" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "tax_code" TEXT,
@@ -719,6 +761,7 @@ CREATE TABLE "user_note" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "type" TEXT,
@@ -735,6 +778,7 @@ CREATE TABLE "profile_answer" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "question" TEXT,
@@ -750,6 +794,7 @@ CREATE TABLE "user_extended_attribute" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "name" TEXT,
@@ -763,6 +808,7 @@ CREATE TABLE "user_package_extended_attribute" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -777,6 +823,7 @@ CREATE TABLE "user_package_status_change" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -792,6 +839,7 @@ CREATE TABLE "user_service_attribute" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -807,6 +855,7 @@ CREATE TABLE "user_service_contact" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -822,6 +871,7 @@ CREATE TABLE "user_service_telecom_bucket" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -839,6 +889,7 @@ CREATE TABLE "user_service_profile_answer" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -856,6 +907,7 @@ CREATE TABLE "user_service_resource" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "user_package" TEXT,
@@ -872,6 +924,7 @@ CREATE TABLE "ticket" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "ticket_id" TEXT,
   "user" TEXT,
@@ -906,6 +959,7 @@ CREATE TABLE "ticket_tracking" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "ticket_id" TEXT,
   "date" TEXT,
@@ -921,6 +975,7 @@ CREATE TABLE "ticket_attachment" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "ticket_id" TEXT,
   "file_name" TEXT,
@@ -937,6 +992,7 @@ CREATE TABLE "user_payment_method" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "user" TEXT,
   "ref" TEXT,
@@ -951,6 +1007,7 @@ CREATE TABLE "user_payment_method_cash" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "ref" TEXT
 );
@@ -962,6 +1019,7 @@ CREATE TABLE "user_payment_method_check" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "ref" TEXT,
   "bank_name" TEXT,
@@ -975,6 +1033,7 @@ CREATE TABLE "user_payment_method_credit_card" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "ref" TEXT,
   "expiry_month" INTEGER,
@@ -992,6 +1051,7 @@ CREATE TABLE "user_payment_method_ach" (
   "src_file" TEXT,
   "src_sheet" TEXT,
   "src_row" INTEGER,
+  "src_col" TEXT,
   "rec_hash" INTEGER NOT NULL,
   "ref" TEXT,
   "routing_number" TEXT,

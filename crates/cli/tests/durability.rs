@@ -1,0 +1,217 @@
+//! Durable runs (SPEC §6.4): a live run killed with SIGKILL at many points and then resumed ends
+//! with the same target, the same findings and the same balances as an uninterrupted run; a
+//! second writer is refused while the first holds the target; a resume with changed inputs is
+//! refused.
+
+mod common;
+use common::*;
+use std::fmt::Write;
+use std::path::Path;
+use std::process::Command;
+
+/// About 3,000 records: accounts with contacts and e-mails (some rejected), child accounts,
+/// and a ledger with invoices, closes and payments.
+fn data(dir: &Path) {
+    let mut x = String::from("<Import>\n  <TaxCode Name=\"Std\"/>\n  <TaxRate TaxCode=\"Std\" Rank=\"1\" Name=\"GST\" Percent=\"5\"/>\n");
+    for i in 0..400 {
+        let owner = if i % 97 == 13 { "nobody" } else { "admin" };
+        writeln!(x, "  <User Name=\"U{i:04}\" Owner=\"{owner}\" Role=\"Customer\" TaxCode=\"Std\" BillDay=\"{}\"/>", 1 + i % 28).unwrap();
+        writeln!(x, "  <Contact User=\"U{i:04}\" ContactFirstName=\"First{i}\" ContactLastName=\"Last{i}\" ContactType=\"Billing Contact\"/>").unwrap();
+        writeln!(x, "  <ContactEmail User=\"U{i:04}\" ContactName=\"First{i} Last{i}\" Email=\"u{i}@example.org\"/>").unwrap();
+        if i % 50 == 7 {
+            writeln!(
+                x,
+                "  <User Name=\"U{i:04}\" Owner=\"admin\" Role=\"Customer\"/>"
+            )
+            .unwrap();
+        }
+        if i > 0 && i % 10 == 0 {
+            writeln!(
+                x,
+                "  <ChildAccount Name=\"U{i:04}\" Parent=\"U{:04}\"/>",
+                i - 1
+            )
+            .unwrap();
+        }
+        for k in 0..4 {
+            writeln!(
+                x,
+                "  <Debit User=\"U{i:04}\" Date=\"2025-0{}-01\" Debit=\"{}.{:02}\" Tax1=\"1.50\"/>",
+                k + 1,
+                10 + k * 7,
+                (i * 13 + k) % 100
+            )
+            .unwrap();
+        }
+        writeln!(x, "  <CloseInvoice User=\"U{i:04}\"/>").unwrap();
+        let inv = if i % 3 == 0 {
+            format!(" Invoice=\"U{i:04}-1\"")
+        } else {
+            String::new()
+        };
+        writeln!(
+            x,
+            "  <Payment User=\"U{i:04}\" Date=\"2025-06-01\" Credit=\"{}.25\"{inv}/>",
+            20 + i % 40
+        )
+        .unwrap();
+    }
+    x.push_str("</Import>\n");
+    std::fs::write(dir.join("big.xml"), x).unwrap();
+}
+
+fn ferry_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> i32 {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ferry"));
+    c.args(args).current_dir(dir).env_remove("FERRY_DB");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    out.status.code().unwrap_or(-1)
+}
+
+fn state(dir: &Path, db: &str, run: &str) -> (Vec<(String, Vec<u8>)>, String, Vec<String>) {
+    let out = format!("export-{db}");
+    assert_eq!(
+        ferry(dir, &["export", "--db", db, "--format", "csv", &out]).code,
+        0
+    );
+    let balances = ferry(dir, &["report", "balances", "--db", db]).stdout;
+    let log = format!("{db}.jsonl");
+    assert_eq!(ferry(dir, &["runs", "--db", db]).code, 0);
+    let r = ferry(dir, &["reconcile", run, "--db", db]);
+    assert_eq!(r.code, 0, "{db}: the run does not reconcile: {}", r.stderr);
+    // the run's findings, through a log written from the journal
+    let _ = ferry(dir, &["runs", "show", run, "--db", db]);
+    let c = rusqlite::Connection::open(dir.join(db)).unwrap();
+    let findings: Vec<String> = c
+        .prepare("SELECT code || '|' || coalesce(key,'') || '|' || coalesce(file,'') || '|' || coalesce(row,0) || '|' || message FROM run_finding WHERE run_id = ?1 ORDER BY seq")
+        .unwrap()
+        .query_map([run.parse::<i64>().unwrap()], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let _ = log;
+    let mut tree = tree(&dir.join(out));
+    tree.sort();
+    (tree, balances, findings)
+}
+
+#[test]
+fn killed_runs_resume_to_the_same_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d);
+    let chunk = ["--chunk-size", "97", "--create-accounts"];
+    let mut args = vec!["import", "big.xml", "--db", "clean.db", "--no-backup"];
+    args.extend(chunk);
+    let r = ferry(d, &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let want = state(d, "clean.db", "1");
+    assert!(want.0.iter().any(|(n, _)| n == "Ledger.csv"));
+
+    let points: Vec<String> = (1..=8)
+        .map(|k| format!("after-commit:{}", k * 4 - 3))
+        .chain((1..=6).map(|k| format!("before-commit:{}", k * 5)))
+        .chain(
+            [1, 120, 555, 1234, 2101, 2600, 2999]
+                .iter()
+                .map(|n| format!("mid-chunk:{n}")),
+        )
+        .collect();
+    assert!(points.len() >= 20);
+    for (i, point) in points.iter().enumerate() {
+        let db = format!("k{i}.db");
+        let mut args = vec!["import", "big.xml", "--db", db.as_str(), "--no-backup"];
+        args.extend(chunk);
+        let code = ferry_env(d, &args, &[("FERRY_FAIL_AT", point)]);
+        assert!(
+            code == -1 || code == 137,
+            "{point}: the run was not killed (exit {code})"
+        );
+        // The killed run shows as interrupted; `--resume` (the same command) continues it.
+        let runs = ferry(d, &["runs", "--db", &db]);
+        assert!(
+            runs.stdout.contains("interrupted"),
+            "{point}: {}",
+            runs.stdout
+        );
+        let mut args = vec![
+            "import",
+            "big.xml",
+            "--db",
+            db.as_str(),
+            "--no-backup",
+            "--resume",
+        ];
+        args.extend(chunk);
+        let r = ferry(d, &args);
+        assert_eq!(r.code, 1, "{point}: {}", r.stderr);
+        let got = state(d, &db, "1");
+        assert_eq!(got.1, want.1, "{point}: balances differ");
+        assert!(
+            got.0 == want.0,
+            "{point}: the target differs from an uninterrupted run"
+        );
+        assert_eq!(got.2, want.2, "{point}: findings differ");
+        let c = rusqlite::Connection::open(d.join(&db)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM run", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1, "{point}: the resume made a new run");
+        let logins: i64 = c
+            .query_row("SELECT count(*) FROM login", [], |r| r.get(0))
+            .unwrap();
+        let want_logins: i64 = rusqlite::Connection::open(d.join("clean.db"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM login", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(logins, want_logins, "{point}: logins");
+    }
+}
+
+#[test]
+fn resume_refuses_changed_inputs_and_a_second_writer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d);
+    let code = ferry_env(
+        d,
+        &["import", "big.xml", "--chunk-size", "100"],
+        &[("FERRY_FAIL_AT", "after-commit:2")],
+    );
+    assert!(code == -1 || code == 137);
+    // change the input: resuming is refused (exit 2)
+    let mut x = std::fs::read_to_string(d.join("big.xml")).unwrap();
+    x = x.replace("U0399", "U9399");
+    std::fs::write(d.join("big.xml"), &x).unwrap();
+    let r = ferry(d, &["import", "big.xml", "--chunk-size", "100", "--resume"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("changed"), "{}", r.stderr);
+    let r = ferry(d, &["resume", "1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+
+    // a writer that holds the target: a second import is refused, naming the run
+    let fresh = tempfile::tempdir().unwrap();
+    let f = fresh.path();
+    data(f);
+    assert_eq!(ferry(f, &["init"]).code, 0);
+    let c = rusqlite::Connection::open(f.join("ferry.db")).unwrap();
+    // a live process (this test) holds it as run 41
+    c.execute(
+        "INSERT INTO ferry_meta (key, value) VALUES ('writer', ?1)",
+        [format!("41|{}|2026-01-01T00:00:00", std::process::id())],
+    )
+    .unwrap();
+    let r = ferry(f, &["import", "big.xml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("run 41"), "{}", r.stderr);
+    // a stale lock of a dead process is taken over
+    c.execute(
+        "UPDATE ferry_meta SET value = '41|999999999|2026-01-01' WHERE key = 'writer'",
+        [],
+    )
+    .unwrap();
+    let r = ferry(f, &["import", "big.xml", "--test-only"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
