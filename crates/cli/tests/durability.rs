@@ -70,7 +70,10 @@ fn ferry_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> i32 {
     out.status.code().unwrap_or(-1)
 }
 
-fn state(dir: &Path, db: &str, run: &str) -> (Vec<(String, Vec<u8>)>, String, Vec<String>) {
+/// What a finished run left: the export's files, the balances report, the run's findings.
+type Outcome = (Vec<(String, Vec<u8>)>, String, Vec<String>);
+
+fn state(dir: &Path, db: &str, run: &str) -> Outcome {
     let out = format!("export-{db}");
     assert_eq!(
         ferry(dir, &["export", "--db", db, "--format", "csv", &out]).code,

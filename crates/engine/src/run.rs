@@ -1272,12 +1272,8 @@ fn run_inner(
         };
         if done_before < total {
             state.prepare_phase(phase)?;
-            if resumed && state.ledger.is_some() && *phase == Phase::Ledger {
-                state
-                    .ledger
-                    .as_mut()
-                    .expect("loaded")
-                    .load_sums(target, run)?;
+            if let (true, Phase::Ledger, Some(ledger)) = (resumed, phase, state.ledger.as_mut()) {
+                ledger.load_sums(target, run)?;
             }
         }
         progress.stage(phase.name(), total);
