@@ -74,6 +74,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Undo a live run: remove what it created, restore what it changed.
+    Rollback {
+        run: i64,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// Print a run's reconciliation again.
     Reconcile {
         run: i64,
@@ -347,6 +353,23 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             opts.resume_run = Some(run);
             run_import(&t, opts, log, json)
         }
+        Command::Rollback { run, db } => {
+            let t = open(&db.db)?;
+            match ferry_engine::rollback::rollback(&t, run) {
+                Ok(u) => {
+                    say!(
+                        "Run {run} is rolled back: {} rows removed, {} changes restored.",
+                        u.deleted,
+                        u.restored
+                    );
+                    Ok(0)
+                }
+                Err(e) => Err(Failure {
+                    code: e.exit_code() as u8,
+                    error: anyhow!("{e}"),
+                }),
+            }
+        }
         Command::Reconcile { run, db } => {
             let t = open(&db.db)?;
             let r = ferry_report::reconcile::reconcile(&t, run)?
@@ -503,7 +526,6 @@ fn run_import(
     log: Option<PathBuf>,
     json: bool,
 ) -> Result<u8, Failure> {
-    let target = target;
     let bar = progress::Bar::new(std::io::stderr().is_terminal());
     let result = ferry_engine::import(target, &opts, &bar);
     bar.clear();

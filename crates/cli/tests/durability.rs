@@ -218,3 +218,132 @@ fn resume_refuses_changed_inputs_and_a_second_writer_is_refused() {
     let r = ferry(f, &["import", "big.xml", "--test-only"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
+
+fn export_xml(dir: &Path, db: &str, out: &str) -> String {
+    assert_eq!(
+        ferry(dir, &["export", "--db", db, "--format", "xml", out]).code,
+        0
+    );
+    let balances = ferry(dir, &["report", "balances", "--db", db]).stdout;
+    format!(
+        "{}\n{balances}",
+        std::fs::read_to_string(dir.join(out)).unwrap()
+    )
+}
+
+#[test]
+fn rollback_undoes_creations_and_updates_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let club = example("club/club.xml");
+    assert_eq!(ferry(d, &["init"]).code, 0);
+    let empty = export_xml(d, "ferry.db", "e0.xml");
+    assert_eq!(
+        ferry(d, &["import", club.to_str().unwrap(), "--create-accounts"]).code,
+        0
+    );
+    let after1 = export_xml(d, "ferry.db", "e1.xml");
+    // run 2 updates accounts, adds ledger rows on run 1's invoices... and a company
+    std::fs::write(
+        d.join("two.xml"),
+        r#"<Import>
+  <User Name="HSC-0001" BillDay="15" DisableReason="moved away"/>
+  <User Name="NEW-1" Owner="admin" Role="Customer"/>
+  <Debit User="NEW-1" Date="2026-01-01" Debit="99.99"/>
+  <UserCompany User="NEW-1" Company="New Co"/>
+</Import>"#,
+    )
+    .unwrap();
+    let r = ferry(d, &["import", "two.xml", "--on-existing", "update"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_ne!(export_xml(d, "ferry.db", "e2.xml"), after1);
+    // run 1 cannot go while run 2 built on it (it updated run 1's records)
+    let r = ferry(d, &["rollback", "1"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("run 2"), "{}", r.stderr);
+    // run 2 goes: everything is as after run 1
+    let r = ferry(d, &["rollback", "2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(export_xml(d, "ferry.db", "e3.xml"), after1);
+    assert!(ferry(d, &["runs"]).stdout.contains("rolled-back"));
+    assert_eq!(ferry(d, &["rollback", "2"]).code, 2, "twice is refused");
+    // then run 1: everything is as before it
+    let r = ferry(d, &["rollback", "1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(export_xml(d, "ferry.db", "e4.xml"), empty);
+    let c = rusqlite::Connection::open(d.join("ferry.db")).unwrap();
+    for t in ["invoice", "ledger_line", "disbursement", "login"] {
+        let n: i64 = c
+            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{t}");
+    }
+}
+
+#[test]
+fn rollback_restores_invoices_a_later_run_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.xml"), "<Import><User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/><Debit User=\"A\" Date=\"2025-01-01\" Debit=\"10\"/></Import>").unwrap();
+    std::fs::write(d.join("b.xml"), "<Import><Debit User=\"A\" Date=\"2025-02-01\" Debit=\"5\"/><CloseInvoice User=\"A\"/><Payment User=\"A\" Date=\"2025-03-01\" Credit=\"20\" Invoice=\"A-1\"/></Import>").unwrap();
+    assert_eq!(ferry(d, &["import", "a.xml"]).code, 0);
+    let after1 = export_xml(d, "ferry.db", "1.xml");
+    assert_eq!(ferry(d, &["import", "b.xml"]).code, 0);
+    assert_eq!(
+        ferry(d, &["rollback", "1"]).code,
+        1,
+        "run 2 charged, closed and paid run 1's invoice"
+    );
+    assert_eq!(ferry(d, &["rollback", "2"]).code, 0);
+    assert_eq!(export_xml(d, "ferry.db", "2.xml"), after1);
+    let open: i64 = rusqlite::Connection::open(d.join("ferry.db"))
+        .unwrap()
+        .query_row(
+            "SELECT is_current FROM invoice WHERE name = 'A-1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(open, 1, "A-1 is the current invoice again");
+}
+
+#[test]
+fn two_live_imports_at_once_one_proceeds_the_other_is_told_who_holds_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d);
+    assert_eq!(ferry(d, &["init"]).code, 0);
+    let bin = env!("CARGO_BIN_EXE_ferry");
+    let first = Command::new(bin)
+        .args(["import", "big.xml", "--chunk-size", "100"])
+        .current_dir(d)
+        .env("FERRY_TEST_HOLD_MS", "2500")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let second = Command::new(bin)
+        .args(["import", "big.xml"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(second.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("being written by run 1"), "{err}");
+    // The target holds exactly one import.
+    let alone = tempfile::tempdir().unwrap();
+    data(alone.path());
+    assert_eq!(ferry(alone.path(), &["import", "big.xml"]).code, 1);
+    assert_eq!(ferry(d, &["reconcile", "1"]).code, 0);
+    assert_eq!(
+        export_xml(d, "ferry.db", "x.xml"),
+        export_xml(alone.path(), "ferry.db", "x.xml")
+    );
+}

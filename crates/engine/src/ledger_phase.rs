@@ -603,6 +603,15 @@ impl LedgerState {
         inv: &Invoice,
         is_current: bool,
     ) -> Result<(), RunError> {
+        // An invoice of an earlier run that this run changes keeps its prior state for rollback,
+        // once per run (the first change).
+        store.execute(
+            "INSERT INTO run_change (run_id, entity, row_id, action, before)
+             SELECT ?1, 'invoice', id, 'update', json_object('closed', closed, 'delivered', delivered, 'is_current', is_current, 'total_e4', total_e4, 'disbursed_e4', disbursed_e4)
+             FROM invoice WHERE id = ?2 AND coalesce(run_id, 0) <> ?1
+               AND NOT EXISTS (SELECT 1 FROM run_change WHERE run_id = ?1 AND entity = 'invoice' AND row_id = ?2)",
+            &[&self.run, &inv.id],
+        )?;
         store.execute(
             "INSERT INTO invoice (id, run_id, \"user\", name, closed, delivered, is_current, total_e4, disbursed_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT(id) DO UPDATE SET closed = excluded.closed, delivered = excluded.delivered, is_current = excluded.is_current,

@@ -7,6 +7,7 @@
 mod ledger_phase;
 pub mod logins;
 pub mod options;
+pub mod rollback;
 mod rules;
 mod run;
 
@@ -28,6 +29,9 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A refused operation (a rollback that later runs depend on): exit 1.
+    #[error("{0}")]
+    Refused(String),
     /// The target failed after writing began: committed chunks stay; `ferry resume` continues.
     #[error("{cause}")]
     Interrupted { run: i64, cause: Box<RunError> },
@@ -38,6 +42,7 @@ impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Interrupted { .. } => 3,
+            RunError::Refused(_) => 1,
             _ => 2,
         }
     }
@@ -47,6 +52,7 @@ impl RunError {
         match self {
             RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)",
             RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything",
+            RunError::Refused(_) => "nothing was changed",
             RunError::Interrupted { .. } => "the run is interrupted: what was committed stays; continue it with `ferry resume RUN` (or the same command with --resume), or undo it with `ferry rollback RUN`",
         }
     }

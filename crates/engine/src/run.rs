@@ -779,6 +779,12 @@ impl<'a> State<'a> {
                 rec.text("User").unwrap_or(""),
                 rec.text("Company").unwrap_or(""),
             );
+            // Which contacts get the company is kept for rollback.
+            self.target.execute(
+                "INSERT INTO run_change (run_id, entity, row_id, action, before)
+                 SELECT ?1, 'Contact', id, 'set_company', NULL FROM \"contact\" WHERE \"user\" = ?2 AND contact_company IS NULL",
+                &[&self.run as &dyn rusqlite_param::ToSql, &u],
+            )?;
             self.target.execute(
                 "UPDATE \"contact\" SET contact_company = ?1 WHERE \"user\" = ?2 AND contact_company IS NULL",
                 &[&c as &dyn rusqlite_param::ToSql, &u],
@@ -1072,6 +1078,13 @@ pub fn import(
         return Err(e.into());
     }
     target.mark_running(run)?;
+    // Test hook: hold the target a while (the concurrent-writer test).
+    if let Some(ms) = std::env::var("FERRY_TEST_HOLD_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     let mut log = FindingLog::new(run)?;
     if resumed.is_some() {
         let (seq, totals, noted) = target.finding_state(run)?;

@@ -1,0 +1,263 @@
+//! `ferry rollback RUN` (SPEC §6.4): removes what a live run created and restores what it changed
+//! (updated records, invoices of earlier runs it charged, closed or paid, companies it set on
+//! contacts), in one transaction — or refuses, listing them, when later runs built on it.
+
+use crate::RunError;
+use ferry_catalogue::{self as cat, Phase};
+use ferry_store::journal::{RunMode, RunStatus};
+use ferry_store::schema::quote;
+use ferry_store::{cells, StoreError, Target};
+use ferry_validate::values::{parse, ValueContext};
+use std::collections::BTreeSet;
+
+/// What a rollback did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Undone {
+    pub deleted: u64,
+    pub restored: u64,
+}
+
+fn sql(e: ferry_store::SqlError) -> RunError {
+    RunError::Store(StoreError::from(e))
+}
+
+/// Later runs that built on `run`'s records, as human-readable lines (empty: safe to roll back).
+pub fn dependents(target: &Target, run: i64) -> Result<Vec<String>, RunError> {
+    let c = target.conn();
+    let mut out = BTreeSet::new();
+    // Records of later runs that refer to records this run created.
+    for e in cat::ENTITIES {
+        for r in e.refs {
+            let t = cat::entity(r.target).expect("catalogue");
+            let on: Vec<String> = r
+                .from
+                .iter()
+                .zip(r.to)
+                .map(|(f, g)| {
+                    format!(
+                        "x.{} = y.{}",
+                        quote(&e.field_def(f).expect("field").column()),
+                        quote(&t.field_def(g).expect("field").column())
+                    )
+                })
+                .collect();
+            let q = format!(
+                "SELECT DISTINCT x.run_id FROM {} x JOIN {} y ON {} WHERE y.run_id = ?1 AND x.run_id > ?1",
+                quote(&e.table()),
+                quote(&t.table()),
+                on.join(" AND ")
+            );
+            let mut st = c.prepare(&q).map_err(sql)?;
+            for later in st.query_map([run], |r| r.get::<_, i64>(0)).map_err(sql)? {
+                out.insert(format!(
+                    "run {}: {} records refer to {} records of run {run}",
+                    later.map_err(sql)?,
+                    e.name,
+                    t.name
+                ));
+            }
+        }
+    }
+    // Ledger lines, closes or disbursements of later runs on invoices this run created or changed.
+    let q = "SELECT DISTINCT l.run_id FROM ledger_line l WHERE l.run_id > ?1 AND l.invoice_id IN (
+                SELECT id FROM invoice WHERE run_id = ?1
+                UNION SELECT row_id FROM run_change WHERE run_id = ?1 AND entity = 'invoice')
+             UNION SELECT DISTINCT run_id FROM close_invoice WHERE run_id > ?1 AND invoice_id IN (
+                SELECT id FROM invoice WHERE run_id = ?1
+                UNION SELECT row_id FROM run_change WHERE run_id = ?1 AND entity = 'invoice')";
+    let mut st = c.prepare(q).map_err(sql)?;
+    for later in st.query_map([run], |r| r.get::<_, i64>(0)).map_err(sql)? {
+        out.insert(format!(
+            "run {}: ledger records on invoices that run {run} created or changed",
+            later.map_err(sql)?
+        ));
+    }
+    // Later updates of records this run created or updated.
+    let mut st = c
+        .prepare(
+            "SELECT DISTINCT a.run_id, a.entity FROM run_change a JOIN run_change b ON a.entity = b.entity AND a.row_id = b.row_id
+             WHERE b.run_id = ?1 AND a.run_id > ?1 AND a.run_id NOT IN (SELECT id FROM run WHERE status = 'rolled-back')",
+        )
+        .map_err(sql)?;
+    for row in st
+        .query_map([run], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .map_err(sql)?
+    {
+        let (later, entity) = row.map_err(sql)?;
+        out.insert(format!(
+            "run {later}: updated {entity} records that run {run} changed"
+        ));
+    }
+    for e in cat::ENTITIES {
+        let q = format!(
+            "SELECT DISTINCT a.run_id FROM run_change a JOIN {} y ON a.row_id = y.id WHERE a.entity = ?2 AND y.run_id = ?1 AND a.run_id > ?1
+             AND a.run_id NOT IN (SELECT id FROM run WHERE status = 'rolled-back')",
+            quote(&e.table())
+        );
+        let mut st = c.prepare(&q).map_err(sql)?;
+        for later in st
+            .query_map(rusqlite_params(run, e.name), |r| r.get::<_, i64>(0))
+            .map_err(sql)?
+        {
+            out.insert(format!(
+                "run {}: updated {} records that run {run} created",
+                later.map_err(sql)?,
+                e.name
+            ));
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+fn rusqlite_params(run: i64, entity: &str) -> (i64, String) {
+    (run, entity.to_string())
+}
+
+/// Rolls back a live run. Refuses (an error listing them) when later runs depend on it.
+pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
+    let info = target
+        .run(run)?
+        .ok_or_else(|| RunError::Options(format!("there is no run {run} in this target")))?;
+    if info.mode != RunMode::Live {
+        return Err(RunError::Options(format!(
+            "run {run} was test-only: it kept no data, there is nothing to roll back"
+        )));
+    }
+    match info.status {
+        RunStatus::RolledBack => {
+            return Err(RunError::Options(format!(
+                "run {run} is already rolled back"
+            )))
+        }
+        RunStatus::Running => {
+            return Err(RunError::Options(format!(
+                "run {run} is still running (process {}); stop it first",
+                info.pid.unwrap_or(0)
+            )))
+        }
+        _ => {}
+    }
+    target.acquire_writer(run)?;
+    let result = (|| -> Result<Undone, RunError> {
+        let deps = dependents(target, run)?;
+        if !deps.is_empty() {
+            return Err(RunError::Refused(format!("run {run} cannot be rolled back: later runs built on it —\n  {}\nroll those back first", deps.join("\n  "))));
+        }
+        let backup = target.path().with_file_name(format!(
+            "{}.before-rollback-{run}.bak",
+            target
+                .path()
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("ferry.db")
+        ));
+        target.backup_to(&backup)?;
+        target.begin()?;
+        let undone = undo(target, run)?;
+        target.finish_run(
+            run,
+            RunStatus::RolledBack,
+            Some("rolled back"),
+            (info.errors as u64, info.warnings as u64, info.infos as u64),
+        )?;
+        target.commit()?;
+        Ok(undone)
+    })();
+    let _ = target.rollback();
+    let _ = target.release_writer(run);
+    result
+}
+
+fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
+    let c = target.conn();
+    let mut undone = Undone::default();
+    // Restore what the run updated (its prior field values), before deleting anything.
+    let changes: Vec<(String, i64, String, Option<String>)> = c
+        .prepare("SELECT entity, row_id, action, before FROM run_change WHERE run_id = ?1 ORDER BY rowid DESC")
+        .map_err(sql)?
+        .query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .map_err(sql)?
+        .collect::<Result<_, _>>()
+        .map_err(sql)?;
+    for (entity, id, action, before) in changes {
+        match (entity.as_str(), action.as_str()) {
+            ("invoice", _) => {
+                let b: serde_json::Value =
+                    serde_json::from_str(before.as_deref().unwrap_or("{}")).unwrap_or_default();
+                let g = |k: &str| b.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
+                target.execute(
+                    "UPDATE invoice SET closed = ?2, delivered = ?3, is_current = ?4, total_e4 = ?5, disbursed_e4 = ?6 WHERE id = ?1",
+                    &[&id, &g("closed"), &g("delivered"), &g("is_current"), &g("total_e4"), &g("disbursed_e4")],
+                )?;
+            }
+            ("Contact", "set_company") => {
+                target.execute(
+                    "UPDATE \"contact\" SET contact_company = NULL WHERE id = ?1",
+                    &[&id],
+                )?;
+            }
+            (name, "update") => {
+                let e = cat::entity(name).ok_or_else(|| {
+                    RunError::Options(format!("unknown entity {name} in the journal"))
+                })?;
+                let texts: Vec<Option<String>> =
+                    serde_json::from_str(before.as_deref().unwrap_or("[]")).unwrap_or_default();
+                let ctx = ValueContext::default();
+                let values: Vec<Option<ferry_validate::Value>> = e
+                    .fields
+                    .iter()
+                    .zip(texts.iter().chain(std::iter::repeat(&None)))
+                    .map(|(f, t)| {
+                        t.as_ref().and_then(|t| {
+                            parse(f.kind, &ferry_sources::RawValue::Text(t.clone()), &ctx).ok()
+                        })
+                    })
+                    .collect();
+                let rec = ferry_validate::Record {
+                    entity: e,
+                    location: Default::default(),
+                    columns: vec![None; e.fields.len()],
+                    invalid: vec![false; e.fields.len()],
+                    values,
+                };
+                target.update(e, id, &cells::to_cells(e, &rec.values), rec.content_hash())?;
+            }
+            _ => {}
+        }
+        undone.restored += 1;
+    }
+    // Remove what it created: entity rows in reverse dependency order, then derived rows.
+    let mut order: Vec<&'static cat::Entity> = vec![];
+    for p in cat::dependency_order() {
+        match p {
+            Phase::Ledger => order.extend(
+                cat::LEDGER_TYPES
+                    .iter()
+                    .map(|t| cat::entity(t).expect("ledger type")),
+            ),
+            Phase::Entity(id) => order.push(cat::by_id(id)),
+        }
+    }
+    for e in order.iter().rev() {
+        undone.deleted += target.execute(
+            &format!("DELETE FROM {} WHERE run_id = ?1", quote(&e.table())),
+            &[&run],
+        )? as u64;
+    }
+    for table in [
+        "disbursement",
+        "ledger_line",
+        "invoice",
+        "pending_login",
+        "run_rejected",
+    ] {
+        undone.deleted +=
+            target.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), &[&run])? as u64;
+    }
+    target.execute(
+        "DELETE FROM reset_token WHERE login_id IN (SELECT id FROM login WHERE run_id = ?1)",
+        &[&run],
+    )?;
+    undone.deleted += target.execute("DELETE FROM login WHERE run_id = ?1", &[&run])? as u64;
+    Ok(undone)
+}
