@@ -351,6 +351,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             })?;
             let mut opts = cmd.options();
             opts.resume_run = Some(run);
+            opts.limits = limits_from_env()?;
             run_import(&t, opts, log, json)
         }
         Command::Rollback { run, db } => {
@@ -514,6 +515,7 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         phone_region,
         max_attachment_bytes: a.max_attachment_bytes,
         chunk_size: a.chunk_size.max(1),
+        limits: limits_from_env()?,
         ..Default::default()
     };
     run_import(&target, opts, a.log, a.json)
@@ -589,6 +591,36 @@ fn run_import(
         );
     }
     Ok(summary.exit_code as u8)
+}
+
+/// Reader limits (README, "Limits"): safe defaults, each overridable by an environment variable.
+fn limits_from_env() -> Result<ferry_sources::Limits> {
+    let mut l = ferry_sources::Limits::default();
+    let get = |name: &str| -> Result<Option<u64>> {
+        match std::env::var(name) {
+            Ok(v) => v.trim().parse::<u64>().map(Some).map_err(|_| anyhow!("{name}={v}: not a whole number")),
+            Err(_) => Ok(None),
+        }
+    };
+    if let Some(v) = get("FERRY_MAX_VALUE_BYTES")? {
+        l.max_value_bytes = v as usize;
+    }
+    if let Some(v) = get("FERRY_MAX_FIELDS")? {
+        l.max_fields = v as usize;
+    }
+    if let Some(v) = get("FERRY_MAX_XML_DEPTH")? {
+        l.max_xml_depth = v as usize;
+    }
+    if let Some(v) = get("FERRY_MAX_PART_BYTES")? {
+        l.max_part_bytes = v;
+    }
+    if let Some(v) = get("FERRY_MAX_SHARED_STRINGS_BYTES")? {
+        l.max_shared_strings_bytes = v;
+    }
+    if let Some(v) = get("FERRY_MAX_RECORD_BYTES")? {
+        l.max_record_bytes = v as usize;
+    }
+    Ok(l)
 }
 
 mod ferry_validate_order {
