@@ -598,7 +598,11 @@ fn limits_from_env() -> Result<ferry_sources::Limits> {
     let mut l = ferry_sources::Limits::default();
     let get = |name: &str| -> Result<Option<u64>> {
         match std::env::var(name) {
-            Ok(v) => v.trim().parse::<u64>().map(Some).map_err(|_| anyhow!("{name}={v}: not a whole number")),
+            Ok(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| anyhow!("{name}={v}: not a whole number")),
             Err(_) => Ok(None),
         }
     };

@@ -347,3 +347,65 @@ fn two_live_imports_at_once_one_proceeds_the_other_is_told_who_holds_the_target(
         export_xml(alone.path(), "ferry.db", "x.xml")
     );
 }
+
+#[test]
+fn a_full_disk_interrupts_the_run_and_resume_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d);
+    assert_eq!(ferry(d, &["init"]).code, 0);
+    let pages: i64 = rusqlite::Connection::open(d.join("ferry.db"))
+        .unwrap()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    // Room for a few chunks only, then SQLite reports a full database (as a full disk would).
+    let limit = (pages + 40).to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["import", "big.xml", "--chunk-size", "100", "--no-backup"])
+        .current_dir(d)
+        .env("FERRY_TEST_MAX_PAGES", &limit)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("full") && err.contains("ferry resume"),
+        "{err}"
+    );
+    assert!(ferry(d, &["runs"]).stdout.contains("interrupted"));
+    // Space again: the resume completes the run, the same as an uninterrupted one.
+    let r = ferry(d, &["resume", "1"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let alone = tempfile::tempdir().unwrap();
+    data(alone.path());
+    assert_eq!(
+        ferry(alone.path(), &["import", "big.xml", "--no-backup"]).code,
+        1
+    );
+    assert_eq!(
+        export_xml(d, "ferry.db", "x.xml"),
+        export_xml(alone.path(), "ferry.db", "x.xml")
+    );
+    assert_eq!(ferry(d, &["reconcile", "1"]).code, 0);
+}
+
+#[test]
+fn a_target_deleted_during_the_run_is_noticed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d);
+    assert_eq!(ferry(d, &["init"]).code, 0);
+    let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["import", "big.xml", "--chunk-size", "100", "--no-backup"])
+        .current_dir(d)
+        .env("FERRY_TEST_HOLD_MS", "1500")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    std::fs::remove_file(d.join("ferry.db")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("deleted or replaced"), "{err}");
+}

@@ -23,12 +23,22 @@ fn run(dir: &Path, input: &Path, case: &Case) {
     let log = dir.join(format!("{}.jsonl", case.name));
     let rss = dir.join(format!("{}.rss", case.name));
     let time = Path::new("/usr/bin/time");
-    assert!(time.exists(), "/usr/bin/time is needed (Debian package `time`; .ci/run installs it)");
+    assert!(
+        time.exists(),
+        "/usr/bin/time is needed (Debian package `time`; .ci/run installs it)"
+    );
     let mut c = Command::new(time);
     c.args(["-f", "%M", "-o"])
         .arg(&rss)
         .arg(env!("CARGO_BIN_EXE_ferry"))
-        .args(["import", input.to_str().unwrap(), "--test-only", "--db", "t.db", "--log"])
+        .args([
+            "import",
+            input.to_str().unwrap(),
+            "--test-only",
+            "--db",
+            "t.db",
+            "--log",
+        ])
         .arg(&log)
         .current_dir(dir);
     for (k, v) in case.env {
@@ -40,15 +50,50 @@ fn run(dir: &Path, input: &Path, case: &Case) {
     let code = out.status.code().unwrap_or(-1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let findings = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(case.codes.contains(&code), "{}: exit {code}, expected {:?}: {stderr}", case.name, case.codes);
-    assert!(!stderr.contains("panicked") && !stderr.contains("internal error"), "{}: {stderr}", case.name);
-    assert!(stderr.contains(case.says) || findings.contains(case.says), "{}: «{}» not in {stderr}{}", case.name, case.says, &findings[..findings.len().min(500)]);
-    let kb: u64 = std::fs::read_to_string(&rss).unwrap().lines().last().unwrap_or("0").trim().parse().unwrap_or(0);
-    assert!(kb < RSS_LIMIT_KB, "{}: peak RSS {} MiB", case.name, kb / 1024);
-    assert!(took < Duration::from_secs(60), "{}: took {took:?}", case.name);
+    assert!(
+        case.codes.contains(&code),
+        "{}: exit {code}, expected {:?}: {stderr}",
+        case.name,
+        case.codes
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{}: {stderr}",
+        case.name
+    );
+    assert!(
+        stderr.contains(case.says) || findings.contains(case.says),
+        "{}: «{}» not in {stderr}{}",
+        case.name,
+        case.says,
+        &findings[..findings.len().min(500)]
+    );
+    let kb: u64 = std::fs::read_to_string(&rss)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap_or("0")
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert!(
+        kb < RSS_LIMIT_KB,
+        "{}: peak RSS {} MiB",
+        case.name,
+        kb / 1024
+    );
+    assert!(
+        took < Duration::from_secs(60),
+        "{}: took {took:?}",
+        case.name
+    );
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     if let Some(first) = passwd.lines().next() {
-        assert!(!stderr.contains(first) && !findings.contains(first), "{}: leaked /etc/passwd", case.name);
+        assert!(
+            !stderr.contains(first) && !findings.contains(first),
+            "{}: leaked /etc/passwd",
+            case.name
+        );
     }
 }
 
@@ -59,7 +104,12 @@ fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
 }
 
 fn case(name: &'static str, codes: &'static [i32], says: &'static str) -> Case {
-    Case { name, codes, says, env: &[] }
+    Case {
+        name,
+        codes,
+        says,
+        env: &[],
+    }
 }
 
 #[test]
@@ -68,9 +118,14 @@ fn hostile_xml() {
     let d = dir.path();
     assert_eq!(ferry(d, &["init", "--db", "t.db"]).code, 0);
     let lol = {
-        let mut s = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n");
+        let mut s =
+            String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n");
         for i in 2..10 {
-            let prev = if i == 2 { "lol".to_string() } else { format!("lol{}", i - 1) };
+            let prev = if i == 2 {
+                "lol".to_string()
+            } else {
+                format!("lol{}", i - 1)
+            };
             s += &format!(" <!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10));
         }
         s + "]>\n<Import><User Name=\"&lol9;\" Owner=\"admin\" Role=\"Customer\"/></Import>\n"
@@ -124,11 +179,38 @@ fn hostile_csv() {
         p
     };
     let cases: Vec<(Case, PathBuf)> = vec![
-        (case("csv_invalid_utf8", &[2], "--encoding"), folder("csv_invalid_utf8", b"Name,Owner,Role\n\xff\xfe\xfa,admin,Customer\n")),
-        (case("csv_nul_bytes", &[1], "value.control_char"), folder("csv_nul_bytes", b"Name,Owner,Role\nab\x00cd,admin,Customer\n")),
-        (case("csv_unterminated_quote", &[1], "value.required"), folder("csv_unterminated_quote", b"Name,Owner,Role\n\"abc,admin,Customer\n")),
-        (case("csv_ragged", &[1], "input.extra_values"), folder("csv_ragged", b"Name,Owner,Role\na\nb,admin,Customer,extra,extra\n")),
-        (case("csv_empty", &[0], "input.empty"), folder("csv_empty", b"")),
+        (
+            case("csv_invalid_utf8", &[2], "--encoding"),
+            folder(
+                "csv_invalid_utf8",
+                b"Name,Owner,Role\n\xff\xfe\xfa,admin,Customer\n",
+            ),
+        ),
+        (
+            case("csv_nul_bytes", &[1], "value.control_char"),
+            folder(
+                "csv_nul_bytes",
+                b"Name,Owner,Role\nab\x00cd,admin,Customer\n",
+            ),
+        ),
+        (
+            case("csv_unterminated_quote", &[1], "value.required"),
+            folder(
+                "csv_unterminated_quote",
+                b"Name,Owner,Role\n\"abc,admin,Customer\n",
+            ),
+        ),
+        (
+            case("csv_ragged", &[1], "input.extra_values"),
+            folder(
+                "csv_ragged",
+                b"Name,Owner,Role\na\nb,admin,Customer,extra,extra\n",
+            ),
+        ),
+        (
+            case("csv_empty", &[0], "input.empty"),
+            folder("csv_empty", b""),
+        ),
     ];
     for (c, p) in cases {
         run(d, &p, &c);
@@ -148,7 +230,8 @@ fn hostile_csv() {
 
 fn xlsx(path: &Path, sheet: &[u8], sst: Option<&str>) {
     let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let o = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     let parts: [(&str, String); 5] = [
         ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.into()),
         ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into()),
@@ -160,7 +243,8 @@ fn xlsx(path: &Path, sheet: &[u8], sst: Option<&str>) {
         z.start_file(n, o).unwrap();
         z.write_all(data.as_bytes()).unwrap();
     }
-    z.start_file("xl/worksheets/sheet1.xml", o.large_file(true)).unwrap();
+    z.start_file("xl/worksheets/sheet1.xml", o.large_file(true))
+        .unwrap();
     z.write_all(sheet).unwrap();
     z.finish().unwrap();
 }
@@ -168,7 +252,13 @@ fn xlsx(path: &Path, sheet: &[u8], sst: Option<&str>) {
 const NS: &str = r#"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main""#;
 
 fn cell_row(r: u32, cells: &[(&str, &str)]) -> String {
-    format!("<row r=\"{r}\">{}</row>", cells.iter().map(|(c, v)| format!("<c r=\"{c}{r}\" t=\"inlineStr\"><is><t>{v}</t></is></c>")).collect::<String>())
+    format!(
+        "<row r=\"{r}\">{}</row>",
+        cells
+            .iter()
+            .map(|(c, v)| format!("<c r=\"{c}{r}\" t=\"inlineStr\"><is><t>{v}</t></is></c>"))
+            .collect::<String>()
+    )
 }
 
 #[test]
@@ -179,46 +269,118 @@ fn hostile_workbooks() {
     let hdr = cell_row(1, &[("A", "Name"), ("B", "Owner"), ("C", "Role")]);
     let lying = d.join("lying_dimension.xlsx");
     xlsx(&lying, format!("<worksheet {NS}><dimension ref=\"A1:XFD1048576\"/><sheetData>{hdr}{}</sheetData></worksheet>", cell_row(1048576, &[("XFD", "far away")])).as_bytes(), None);
-    run(d, &lying, &case("lying_dimension", &[1], "input.extra_values"));
+    run(
+        d,
+        &lying,
+        &case("lying_dimension", &[1], "input.extra_values"),
+    );
 
     let sst = d.join("sst_count_bomb.xlsx");
-    xlsx(&sst, format!("<worksheet {NS}><sheetData>{hdr}</sheetData></worksheet>").as_bytes(), Some(&format!("<sst {NS} count=\"2147483647\" uniqueCount=\"2147483647\"><si><t>a</t></si></sst>")));
-    run(d, &sst, &case("sst_count_bomb", &[2], "shared strings claim"));
+    xlsx(
+        &sst,
+        format!("<worksheet {NS}><sheetData>{hdr}</sheetData></worksheet>").as_bytes(),
+        Some(&format!(
+            "<sst {NS} count=\"2147483647\" uniqueCount=\"2147483647\"><si><t>a</t></si></sst>"
+        )),
+    );
+    run(
+        d,
+        &sst,
+        &case("sst_count_bomb", &[2], "shared strings claim"),
+    );
 
     let wide = d.join("wide.xlsx");
-    let cols: Vec<(String, String)> = (0..16384u32).map(|i| (ferry_findings::column_letter(i), format!("F{i}"))).collect();
+    let cols: Vec<(String, String)> = (0..16384u32)
+        .map(|i| (ferry_findings::column_letter(i), format!("F{i}")))
+        .collect();
     let refs: Vec<(&str, &str)> = cols.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    xlsx(&wide, format!("<worksheet {NS}><sheetData>{}</sheetData></worksheet>", cell_row(1, &refs)).as_bytes(), None);
-    run(d, &wide, &case("wide_16384_columns", &[0, 1], "input.unknown_field"));
+    xlsx(
+        &wide,
+        format!(
+            "<worksheet {NS}><sheetData>{}</sheetData></worksheet>",
+            cell_row(1, &refs)
+        )
+        .as_bytes(),
+        None,
+    );
+    run(
+        d,
+        &wide,
+        &case("wide_16384_columns", &[0, 1], "input.unknown_field"),
+    );
 
     let ten = d.join("ten_mb_cell.xlsx");
-    xlsx(&ten, format!("<worksheet {NS}><sheetData>{hdr}{}</sheetData></worksheet>", cell_row(2, &[("A", &"z".repeat(10 << 20)), ("B", "admin"), ("C", "Customer")])).as_bytes(), None);
+    xlsx(
+        &ten,
+        format!(
+            "<worksheet {NS}><sheetData>{hdr}{}</sheetData></worksheet>",
+            cell_row(
+                2,
+                &[
+                    ("A", &"z".repeat(10 << 20)),
+                    ("B", "admin"),
+                    ("C", "Customer")
+                ]
+            )
+        )
+        .as_bytes(),
+        None,
+    );
     run(d, &ten, &case("ten_mb_cell", &[1], "value.too_long"));
 
     // A zip bomb: a sheet that inflates far beyond the (here lowered) part limit.
     let bomb = d.join("zip_bomb.xlsx");
     let mut sheet = format!("<worksheet {NS}><sheetData>{hdr}").into_bytes();
-    let row = format!("<row><c t=\"inlineStr\"><is><t>{}</t></is></c></row>", "B".repeat(1000));
+    let row = format!(
+        "<row><c t=\"inlineStr\"><is><t>{}</t></is></c></row>",
+        "B".repeat(1000)
+    );
     for _ in 0..30_000 {
         sheet.extend_from_slice(row.as_bytes());
     }
     sheet.extend_from_slice(b"</sheetData></worksheet>");
     xlsx(&bomb, &sheet, None);
-    run(d, &bomb, &Case { name: "zip_bomb", codes: &[2], says: "inflates to", env: &[("FERRY_MAX_PART_BYTES", "10000000")] });
+    run(
+        d,
+        &bomb,
+        &Case {
+            name: "zip_bomb",
+            codes: &[2],
+            says: "inflates to",
+            env: &[("FERRY_MAX_PART_BYTES", "10000000")],
+        },
+    );
 
     let data = std::fs::read(&wide).unwrap();
     let truncated = write(d, "truncated.xlsx", &data[..data.len() / 2]);
-    run(d, &truncated, &case("truncated", &[2], "damaged or truncated"));
+    run(
+        d,
+        &truncated,
+        &case("truncated", &[2], "damaged or truncated"),
+    );
     let not_zip = write(d, "not_a_zip.xlsx", b"PK but not really a zip");
-    run(d, &not_zip, &case("not_a_zip", &[2], "not a readable workbook"));
+    run(
+        d,
+        &not_zip,
+        &case("not_a_zip", &[2], "not a readable workbook"),
+    );
     let zip_not_xlsx = d.join("zip_not_xlsx.xlsx");
     {
         let mut z = zip::ZipWriter::new(std::fs::File::create(&zip_not_xlsx).unwrap());
-        z.start_file("hello.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        z.start_file("hello.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
         z.write_all(b"a zip, but no workbook inside").unwrap();
         z.finish().unwrap();
     }
-    run(d, &zip_not_xlsx, &case("zip_not_xlsx", &[2], "no xl/workbook.xml"));
+    run(
+        d,
+        &zip_not_xlsx,
+        &case("zip_not_xlsx", &[2], "no xl/workbook.xml"),
+    );
     let empty = write(d, "empty.xlsx", b"");
-    run(d, &empty, &case("empty_xlsx", &[2], "not a readable workbook"));
+    run(
+        d,
+        &empty,
+        &case("empty_xlsx", &[2], "not a readable workbook"),
+    );
 }

@@ -8,7 +8,7 @@ use ferry_findings::{Code, Finding, Location, Severity};
 use ferry_plan::Spool;
 use ferry_sources::{RawRecord, RawValue, ReadOptions, SourceError, Visitor};
 use ferry_store::journal::{Counts, RunMode, RunStatus};
-use ferry_store::{cells, RowMeta, Target};
+use ferry_store::{cells, RowMeta, StoreError, Target};
 use ferry_validate::record::{display_key, KEY_SEP};
 use ferry_validate::{
     parse_record, DateOrder, KeyIndex, Record, RecordOptions, Resolve, Slot, ValueContext,
@@ -1427,6 +1427,13 @@ fn counts_of(state: &State<'_>, untyped: u64) -> Vec<(String, Counts)> {
 /// Stores what the journal must hold with the chunk: new findings, counters, changed ledger sums.
 fn persist(state: &mut State<'_>, log: &mut FindingLog, untyped: u64) -> Result<(), RunError> {
     let target = state.target;
+    // Writing on into a file that was deleted or replaced would lose everything at the end.
+    if !target.file_unchanged() {
+        return Err(RunError::Store(StoreError::Other(format!(
+            "the target file {} was deleted or replaced during the run; what this process wrote since is lost with it",
+            target.path().display()
+        ))));
+    }
     log.store_new(target)?;
     let counts = counts_of(state, untyped);
     let refs: Vec<(&str, Counts)> = counts

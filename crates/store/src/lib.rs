@@ -87,10 +87,18 @@ pub struct RowMeta {
 /// The next row of one ledger table while merging: (ledger_seq, id, field texts).
 type LedgerHead = (i64, i64, Vec<Option<String>>);
 
+/// The identity of a file (device, inode).
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// An open target.
 pub struct Target {
     conn: Connection,
     path: PathBuf,
+    /// The file's identity when it was opened.
+    opened: Option<(u64, u64)>,
 }
 
 impl Target {
@@ -121,6 +129,14 @@ impl Target {
             .map_err(named)?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;")
             .map_err(named)?;
+        // Test hook (fault injection): a tiny database size limit behaves like a full disk.
+        if let Some(pages) = std::env::var("FERRY_TEST_MAX_PAGES")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            conn.execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+                .map_err(named)?;
+        }
         Ok(conn)
     }
 
@@ -133,6 +149,7 @@ impl Target {
         let t = Target {
             conn,
             path: path.to_path_buf(),
+            opened: file_identity(path),
         };
         match t.schema_version()? {
             None => Err(StoreError::NotATarget(path.display().to_string())),
@@ -164,6 +181,7 @@ impl Target {
         let t = Target {
             conn,
             path: path.to_path_buf(),
+            opened: file_identity(path),
         };
         t.conn.execute_batch("BEGIN IMMEDIATE")?;
         let r = t.create_schema();
@@ -222,6 +240,11 @@ impl Target {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the target file is still the one that was opened (not deleted or replaced).
+    pub fn file_unchanged(&self) -> bool {
+        file_identity(&self.path) == self.opened
     }
 
     pub fn schema_version(&self) -> Result<Option<i64>> {
