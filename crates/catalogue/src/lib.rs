@@ -191,10 +191,44 @@ pub fn entity(name: &str) -> Option<&'static Entity> {
 }
 
 pub fn entity_id(name: &str) -> Option<EntityId> {
-    ENTITIES
-        .iter()
-        .position(|e| e.name == name)
-        .map(|i| i as EntityId)
+    static IDS: std::sync::OnceLock<std::collections::HashMap<&'static str, EntityId>> =
+        std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        ENTITIES
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name, i as EntityId))
+            .collect()
+    })
+    .get(name)
+    .copied()
+}
+
+/// The field sets by which records of entity `id` are looked up: its key, then every set of
+/// target fields that references to it use (a held package by User and Name).
+pub fn lookup_keys(id: EntityId) -> &'static [&'static [&'static str]] {
+    static KEYS: std::sync::OnceLock<Vec<Vec<&'static [&'static str]>>> =
+        std::sync::OnceLock::new();
+    let all = KEYS.get_or_init(|| {
+        ENTITIES
+            .iter()
+            .map(|e| {
+                let mut v: Vec<&'static [&'static str]> = vec![];
+                if !e.key_fields().is_empty() {
+                    v.push(e.key_fields());
+                }
+                for other in ENTITIES {
+                    for r in other.refs {
+                        if r.target == e.name && !v.contains(&r.to) {
+                            v.push(r.to);
+                        }
+                    }
+                }
+                v
+            })
+            .collect()
+    });
+    &all[id as usize]
 }
 
 pub fn by_id(id: EntityId) -> &'static Entity {

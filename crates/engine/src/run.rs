@@ -257,12 +257,8 @@ impl<'a> State<'a> {
             if !e.key_fields().is_empty() {
                 self.index(e, e.key_fields())?;
             }
-            for other in cat::ENTITIES {
-                for r in other.refs {
-                    if r.target == e.name {
-                        self.index(e, r.to)?;
-                    }
-                }
+            for fields in cat::lookup_keys(eid) {
+                self.index(e, fields)?;
             }
             if e.key_fields().is_empty() && !self.identities.contains_key(&eid) {
                 let mut set = HashSet::new();
@@ -346,15 +342,12 @@ impl<'a> State<'a> {
         }
         // Records referred to by a key other than their own (a held package by User and Name).
         if !admitted {
-            for other in cat::ENTITIES {
-                for r in other
-                    .refs
-                    .iter()
-                    .filter(|r| r.target == e.name && r.to != e.key_fields())
-                {
-                    if let Some(k) = joined(r.to) {
-                        self.excluded.insert((e.id(), k));
-                    }
+            for fields in cat::lookup_keys(e.id())
+                .iter()
+                .filter(|f| **f != e.key_fields())
+            {
+                if let Some(k) = joined(fields) {
+                    self.excluded.insert((e.id(), k));
                 }
             }
         }
@@ -725,18 +718,8 @@ impl<'a> State<'a> {
             hash,
             location: rec.location.clone(),
         };
-        let mut index_fields: Vec<&'static [&'static str]> = vec![];
-        if !entity.key_fields().is_empty() {
-            index_fields.push(entity.key_fields());
-        }
-        for other in cat::ENTITIES {
-            for r in other.refs {
-                if r.target == entity.name && !index_fields.contains(&r.to) {
-                    index_fields.push(r.to);
-                }
-            }
-        }
-        for fields in index_fields {
+        let index_fields = cat::lookup_keys(raw.entity);
+        for fields in index_fields.iter().copied() {
             if let Some(k) = rec.joined(fields) {
                 self.index(entity, fields)?
                     .set_if_absent(&k, run_slot.clone());

@@ -99,6 +99,9 @@ pub struct Target {
     path: PathBuf,
     /// The file's identity when it was opened.
     opened: Option<(u64, u64)>,
+    /// INSERT statements by (entity, derived columns given): built once, not per row.
+    insert_sql:
+        std::cell::RefCell<std::collections::HashMap<(&'static str, usize), std::rc::Rc<str>>>,
 }
 
 impl Target {
@@ -150,6 +153,7 @@ impl Target {
             conn,
             path: path.to_path_buf(),
             opened: file_identity(path),
+            insert_sql: Default::default(),
         };
         match t.schema_version()? {
             None => Err(StoreError::NotATarget(path.display().to_string())),
@@ -182,6 +186,7 @@ impl Target {
             conn,
             path: path.to_path_buf(),
             opened: file_identity(path),
+            insert_sql: Default::default(),
         };
         t.conn.execute_batch("BEGIN IMMEDIATE")?;
         let r = t.create_schema();
@@ -379,27 +384,30 @@ impl Target {
     /// [`schema::extra_columns`] (fewer may be given; the rest stay NULL).
     pub fn insert(
         &self,
-        e: &Entity,
+        e: &'static Entity,
         id: i64,
         cells: &[Cell],
         extra: &[Cell],
         meta: &RowMeta,
         hash: i64,
     ) -> Result<()> {
-        let mut cols = cells::field_column_names(e);
-        cols.extend(
-            schema::extra_columns(e)
-                .iter()
-                .take(extra.len())
-                .map(|(c, _)| c.to_string()),
-        );
-        let sql = format!(
-            "INSERT INTO {} (id, run_id, src_file, src_sheet, src_row, src_col, rec_hash{}{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7{})",
-            quote(&e.table()),
-            if cols.is_empty() { "" } else { ", " },
-            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
-            (0..cols.len()).map(|i| format!(", ?{}", i + 8)).collect::<String>()
-        );
+        let sql = self
+            .insert_sql
+            .borrow_mut()
+            .entry((e.name, extra.len()))
+            .or_insert_with(|| {
+                let mut cols = cells::field_column_names(e);
+                cols.extend(schema::extra_columns(e).iter().take(extra.len()).map(|(c, _)| c.to_string()));
+                format!(
+                    "INSERT INTO {} (id, run_id, src_file, src_sheet, src_row, src_col, rec_hash{}{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7{})",
+                    quote(&e.table()),
+                    if cols.is_empty() { "" } else { ", " },
+                    cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+                    (0..cols.len()).map(|i| format!(", ?{}", i + 8)).collect::<String>()
+                )
+                .into()
+            })
+            .clone();
         let mut st = self.conn.prepare_cached(&sql)?;
         let head: [Cell; 7] = [
             Cell::Int(id),
