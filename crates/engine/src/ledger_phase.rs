@@ -57,6 +57,11 @@ pub(crate) struct LedgerState {
     pub sums: HashMap<String, Sums>,
     /// Accounts whose sums changed since they were last stored.
     dirty: HashSet<String>,
+    /// Invoices changed since they were last written, in the order they changed.
+    dirty_invoices: HashSet<(String, usize)>,
+    dirty_order: Vec<(String, usize)>,
+    /// Invoices this run opened (no prior state to keep for rollback).
+    created_here: HashSet<i64>,
 }
 
 fn sql_err(e: rusqlite_err::Error) -> RunError {
@@ -162,6 +167,9 @@ impl LedgerState {
             earlier,
             sums: HashMap::new(),
             dirty: HashSet::new(),
+            dirty_invoices: HashSet::new(),
+            dirty_order: vec![],
+            created_here: HashSet::new(),
         })
     }
 
@@ -519,11 +527,13 @@ impl LedgerState {
                     self.next_invoice += 1;
                 }
                 let inv = book.invoices[i].clone();
-                if let Some(b) = before.filter(|b| *b != i) {
-                    let prev = book.invoices[b].clone();
-                    self.save_invoice(store, &user, &prev, false)?;
+                if is_new {
+                    self.created_here.insert(inv.id);
                 }
-                self.save_invoice(store, &user, &inv, true)?;
+                if let Some(b) = before.filter(|b| *b != i) {
+                    self.mark_dirty(&user, b);
+                }
+                self.mark_dirty(&user, i);
                 for (kind, rank, amount) in lines {
                     self.line(
                         store,
@@ -551,10 +561,8 @@ impl LedgerState {
                     Close::Close(i) | Close::AlreadyClosed(i) => Some(book.invoices[i].clone()),
                     Close::Nothing => None,
                 };
-                let current = book.current;
-                if let Some(inv) = &touched {
-                    let is_current = current.is_some_and(|c| book.invoices[c].id == inv.id);
-                    self.save_invoice(store, &user, inv, is_current)?;
+                if let Close::Close(i) | Close::AlreadyClosed(i) = close {
+                    self.mark_dirty(&user, i);
                 }
                 Ok(touched.map(|i| i.id))
             }
@@ -564,10 +572,9 @@ impl LedgerState {
                         let book = self.book(store, &acc)?;
                         let d = disbursement(amount, &book.invoices[i]);
                         book.invoices[i].disbursed += d;
-                        let inv = book.invoices[i].clone();
-                        let is_current = book.current == Some(i);
-                        self.save_invoice(store, &acc, &inv, is_current)?;
-                        (d, Some(inv.id))
+                        let id = book.invoices[i].id;
+                        self.mark_dirty(&acc, i);
+                        (d, Some(id))
                     }
                     None => (Decimal::ZERO, None),
                 };
@@ -596,6 +603,32 @@ impl LedgerState {
         }
     }
 
+    fn mark_dirty(&mut self, user: &str, index: usize) {
+        if self.dirty_invoices.insert((user.to_string(), index)) {
+            self.dirty_order.push((user.to_string(), index));
+        }
+    }
+
+    /// Writes the invoices changed since the last call (before each data commit), so that a
+    /// ledger record costs its own row and lines, not an invoice update.
+    pub fn flush_invoices(&mut self, store: &Store) -> Result<(), RunError> {
+        let dirty = std::mem::take(&mut self.dirty_order);
+        self.dirty_invoices.clear();
+        for (user, i) in dirty {
+            let book = &self.books[&user];
+            let inv = book.invoices[i].clone();
+            let is_current = book.current == Some(i);
+            self.save_invoice(store, &user, &inv, is_current)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets unwritten invoice changes (a rolled-back test-only run).
+    pub fn discard_invoices(&mut self) {
+        self.dirty_order.clear();
+        self.dirty_invoices.clear();
+    }
+
     fn save_invoice(
         &self,
         store: &Store,
@@ -605,13 +638,15 @@ impl LedgerState {
     ) -> Result<(), RunError> {
         // An invoice of an earlier run that this run changes keeps its prior state for rollback,
         // once per run (the first change).
-        store.execute(
+        if !self.created_here.contains(&inv.id) {
+            store.execute(
             "INSERT INTO run_change (run_id, entity, row_id, action, before)
              SELECT ?1, 'invoice', id, 'update', json_object('closed', closed, 'delivered', delivered, 'is_current', is_current, 'total_e4', total_e4, 'disbursed_e4', disbursed_e4)
              FROM invoice WHERE id = ?2 AND coalesce(run_id, 0) <> ?1
                AND NOT EXISTS (SELECT 1 FROM run_change WHERE run_id = ?1 AND entity = 'invoice' AND row_id = ?2)",
-            &[&self.run, &inv.id],
-        )?;
+                &[&self.run, &inv.id],
+            )?;
+        }
         store.execute(
             "INSERT INTO invoice (id, run_id, \"user\", name, closed, delivered, is_current, total_e4, disbursed_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT(id) DO UPDATE SET closed = excluded.closed, delivered = excluded.delivered, is_current = excluded.is_current,

@@ -1311,6 +1311,9 @@ fn run_inner(
             if !single_tx && in_chunk >= opts.chunk_size {
                 // The chunk's records, its findings, counters, ledger sums and the checkpoint
                 // commit together: after a crash, a resume starts exactly here.
+                if let Some(ledger) = state.ledger.as_mut() {
+                    ledger.flush_invoices(target)?;
+                }
                 persist(&mut state, log, untyped)?;
                 target.checkpoint(run, pi as i64, seq as i64 + 1)?;
                 chunks += 1;
@@ -1329,6 +1332,13 @@ fn run_inner(
     }
     let errors_found = log.totals[0] > 0;
     let status;
+    if let Some(ledger) = state.ledger.as_mut() {
+        if mode == RunMode::TestOnly || (eff.all_or_nothing && log.totals[0] > 0) {
+            ledger.discard_invoices();
+        } else {
+            ledger.flush_invoices(target)?;
+        }
+    }
     if mode == RunMode::TestOnly {
         target.rollback()?;
         status = if errors_found {
