@@ -183,6 +183,8 @@ pub(crate) struct State<'a> {
     /// keyless entity → hashes of stored records
     pub(crate) identities: HashMap<EntityId, HashSet<i64>>,
     pub(crate) next_id: HashMap<EntityId, i64>,
+    /// accounts → ledger entries before the run (ChildAccount rule)
+    pub(crate) ledger_accounts: Option<HashMap<String, i64>>,
     /// child → parent links (target + run), for cycle checks
     pub(crate) parents: Option<HashMap<String, String>>,
     /// `--max-records`: the accounts admitted, and how many User records were seen
@@ -272,6 +274,32 @@ impl<'a> State<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Accounts with ledger entries in the target before the run, and how many (loaded once,
+    /// for the ChildAccount rule).
+    fn ledger_accounts(&mut self) -> Result<&HashMap<String, i64>, RunError> {
+        if self.ledger_accounts.is_none() {
+            let mut map: HashMap<String, i64> = HashMap::new();
+            for t in cat::LEDGER_TYPES {
+                let e = cat::entity(t).expect("ledger type");
+                let sql = format!("SELECT \"user\", count(*) FROM {} WHERE coalesce(run_id, 0) <> ?1 GROUP BY \"user\"", ferry_store::schema::quote(&e.table()));
+                let mut st = self.target.conn().prepare(&sql).map_err(StoreError::from)?;
+                let rows = st
+                    .query_map([self.run], |r| {
+                        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+                    })
+                    .map_err(StoreError::from)?;
+                for row in rows {
+                    let (u, n) = row.map_err(StoreError::from)?;
+                    if let Some(u) = u {
+                        *map.entry(u).or_default() += n;
+                    }
+                }
+            }
+            self.ledger_accounts = Some(map);
+        }
+        Ok(self.ledger_accounts.as_ref().expect("loaded"))
     }
 
     pub(crate) fn parents(&mut self) -> Result<&mut HashMap<String, String>, RunError> {
@@ -836,17 +864,7 @@ impl<'a> State<'a> {
                 break;
             }
         }
-        let mut ledger = 0i64;
-        for t in cat::LEDGER_TYPES {
-            let e = cat::entity(t).expect("ledger type");
-            ledger += self.target.query_i64(
-                &format!(
-                    "SELECT count(*) FROM {} WHERE \"user\" = ?1",
-                    ferry_store::schema::quote(&e.table())
-                ),
-                &[&child as &dyn rusqlite_param::ToSql],
-            )?;
-        }
+        let ledger = self.ledger_accounts()?.get(&child).copied().unwrap_or(0);
         if ledger > 0 {
             log.push(&rec.finding(Code::ChildHasLedger, Some("Name"), format!("Account \"{child}\" already has {ledger} ledger entries in the target; its invoices would not follow it to \"{parent}\".")))?;
             return Ok(true);
@@ -1240,6 +1258,7 @@ fn run_inner(
         identities: HashMap::new(),
         next_id: HashMap::new(),
         parents: None,
+        ledger_accounts: None,
         admitted: HashSet::new(),
         excluded: HashSet::new(),
         ledger: None,

@@ -91,29 +91,19 @@ pub fn entity_ddl(e: &Entity) -> String {
             quote(&e.table()),
             kc.join(", ")
         ));
-    } else {
+    }
+    // Only the indexes lookups need: every other index would cost each insert a B-tree write.
+    // Keyless records are matched by content hash from memory (loaded once per run); rollback
+    // and reconciliation scan by run id. Contact e-mails are looked up by account (logins).
+    if e.name == "ContactEmail" {
+        let col = e.field_def("User").expect("account field").column();
         sql.push_str(&format!(
-            "CREATE INDEX {} ON {} (rec_hash);\n",
-            quote(&format!("{}_hash", e.table())),
-            quote(&e.table())
+            "CREATE INDEX {} ON {} ({});\n",
+            quote(&format!("{}_account", e.table())),
+            quote(&e.table()),
+            quote(&col)
         ));
     }
-    if let Some(a) = e.account_field {
-        if key.first().is_none_or(|k| *k != a) {
-            let col = e.field_def(a).expect("account field").column();
-            sql.push_str(&format!(
-                "CREATE INDEX {} ON {} ({});\n",
-                quote(&format!("{}_account", e.table())),
-                quote(&e.table()),
-                quote(&col)
-            ));
-        }
-    }
-    sql.push_str(&format!(
-        "CREATE INDEX {} ON {} (run_id);\n",
-        quote(&format!("{}_run", e.table())),
-        quote(&e.table())
-    ));
     sql
 }
 
@@ -201,7 +191,6 @@ CREATE TABLE ledger_line (
   row_id INTEGER NOT NULL
 );
 CREATE INDEX ledger_line_user ON ledger_line (\"user\");
-CREATE INDEX ledger_line_run ON ledger_line (run_id);
 CREATE TABLE disbursement (
   id INTEGER PRIMARY KEY,
   run_id INTEGER,

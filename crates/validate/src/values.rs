@@ -79,10 +79,18 @@ pub fn money_text(d: Decimal) -> String {
 }
 
 pub fn date_text(at: &NaiveDateTime, has_time: bool) -> String {
+    // Written by hand: chrono's strftime parsing costs more than the rest of a date's handling.
+    use chrono::{Datelike, Timelike};
+    let (y, m, d) = (at.year(), at.month(), at.day());
     if has_time {
-        at.format("%Y-%m-%d %H:%M:%S").to_string()
+        format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+            at.hour(),
+            at.minute(),
+            at.second()
+        )
     } else {
-        at.format("%Y-%m-%d").to_string()
+        format!("{y:04}-{m:02}-{d:02}")
     }
 }
 

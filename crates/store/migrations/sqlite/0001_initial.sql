@@ -81,7 +81,6 @@ CREATE TABLE ledger_line (
   row_id INTEGER NOT NULL
 );
 CREATE INDEX ledger_line_user ON ledger_line ("user");
-CREATE INDEX ledger_line_run ON ledger_line (run_id);
 CREATE TABLE disbursement (
   id INTEGER PRIMARY KEY,
   run_id INTEGER,
@@ -146,7 +145,6 @@ CREATE TABLE "currency" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "currency_key" ON "currency" ("code");
-CREATE INDEX "currency_run" ON "currency" (run_id);
 CREATE TABLE "owner" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -159,7 +157,6 @@ CREATE TABLE "owner" (
   "currency" TEXT
 );
 CREATE UNIQUE INDEX "owner_key" ON "owner" ("name");
-CREATE INDEX "owner_run" ON "owner" (run_id);
 CREATE TABLE "role" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -171,7 +168,6 @@ CREATE TABLE "role" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "role_key" ON "role" ("name");
-CREATE INDEX "role_run" ON "role" (run_id);
 CREATE TABLE "culture" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -183,7 +179,6 @@ CREATE TABLE "culture" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "culture_key" ON "culture" ("name");
-CREATE INDEX "culture_run" ON "culture" (run_id);
 CREATE TABLE "language" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -195,7 +190,6 @@ CREATE TABLE "language" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "language_key" ON "language" ("name");
-CREATE INDEX "language_run" ON "language" (run_id);
 CREATE TABLE "status_type" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -207,7 +201,6 @@ CREATE TABLE "status_type" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "status_type_key" ON "status_type" ("name");
-CREATE INDEX "status_type_run" ON "status_type" (run_id);
 CREATE TABLE "bill_group" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -219,7 +212,6 @@ CREATE TABLE "bill_group" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "bill_group_key" ON "bill_group" ("name");
-CREATE INDEX "bill_group_run" ON "bill_group" (run_id);
 CREATE TABLE "credit_rating" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -231,7 +223,6 @@ CREATE TABLE "credit_rating" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "credit_rating_key" ON "credit_rating" ("name");
-CREATE INDEX "credit_rating_run" ON "credit_rating" (run_id);
 CREATE TABLE "contact_type" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -243,7 +234,6 @@ CREATE TABLE "contact_type" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "contact_type_key" ON "contact_type" ("name");
-CREATE INDEX "contact_type_run" ON "contact_type" (run_id);
 CREATE TABLE "contact_point_type" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -255,7 +245,6 @@ CREATE TABLE "contact_point_type" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "contact_point_type_key" ON "contact_point_type" ("name");
-CREATE INDEX "contact_point_type_run" ON "contact_point_type" (run_id);
 CREATE TABLE "note_type" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -267,7 +256,6 @@ CREATE TABLE "note_type" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "note_type_key" ON "note_type" ("name");
-CREATE INDEX "note_type_run" ON "note_type" (run_id);
 CREATE TABLE "payment_type" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -279,7 +267,6 @@ CREATE TABLE "payment_type" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "payment_type_key" ON "payment_type" ("name");
-CREATE INDEX "payment_type_run" ON "payment_type" (run_id);
 CREATE TABLE "ticket_priority" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -291,7 +278,6 @@ CREATE TABLE "ticket_priority" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "ticket_priority_key" ON "ticket_priority" ("name");
-CREATE INDEX "ticket_priority_run" ON "ticket_priority" (run_id);
 CREATE TABLE "ticket_category" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -303,7 +289,6 @@ CREATE TABLE "ticket_category" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "ticket_category_key" ON "ticket_category" ("name");
-CREATE INDEX "ticket_category_run" ON "ticket_category" (run_id);
 CREATE TABLE "ticket_status" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -315,7 +300,6 @@ CREATE TABLE "ticket_status" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "ticket_status_key" ON "ticket_status" ("name");
-CREATE INDEX "ticket_status_run" ON "ticket_status" (run_id);
 CREATE TABLE "tax_code" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -327,7 +311,6 @@ CREATE TABLE "tax_code" (
   "name" TEXT
 );
 CREATE UNIQUE INDEX "tax_code_key" ON "tax_code" ("name");
-CREATE INDEX "tax_code_run" ON "tax_code" (run_id);
 CREATE TABLE "tax_rate" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -342,7 +325,6 @@ CREATE TABLE "tax_rate" (
   "percent" TEXT
 );
 CREATE UNIQUE INDEX "tax_rate_key" ON "tax_rate" ("tax_code", "rank");
-CREATE INDEX "tax_rate_run" ON "tax_rate" (run_id);
 CREATE TABLE "service" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -355,7 +337,6 @@ CREATE TABLE "service" (
   "amount_e4" INTEGER
 );
 CREATE UNIQUE INDEX "service_key" ON "service" ("name");
-CREATE INDEX "service_run" ON "service" (run_id);
 CREATE TABLE "package" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -369,7 +350,6 @@ CREATE TABLE "package" (
   "bill_cycle" TEXT
 );
 CREATE UNIQUE INDEX "package_key" ON "package" ("name");
-CREATE INDEX "package_run" ON "package" (run_id);
 CREATE TABLE "package_service" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -384,7 +364,6 @@ CREATE TABLE "package_service" (
   "optional" INTEGER
 );
 CREATE UNIQUE INDEX "package_service_key" ON "package_service" ("package", "service");
-CREATE INDEX "package_service_run" ON "package_service" (run_id);
 CREATE TABLE "profile_question" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -399,7 +378,6 @@ CREATE TABLE "profile_question" (
   "parent" TEXT
 );
 CREATE UNIQUE INDEX "profile_question_key" ON "profile_question" ("applies_to", "target", "name");
-CREATE INDEX "profile_question_run" ON "profile_question" (run_id);
 CREATE TABLE "user" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -424,7 +402,6 @@ CREATE TABLE "user" (
   "email" TEXT
 );
 CREATE UNIQUE INDEX "user_key" ON "user" ("name");
-CREATE INDEX "user_run" ON "user" (run_id);
 CREATE TABLE "child_account" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -437,7 +414,6 @@ CREATE TABLE "child_account" (
   "parent" TEXT
 );
 CREATE UNIQUE INDEX "child_account_key" ON "child_account" ("name");
-CREATE INDEX "child_account_run" ON "child_account" (run_id);
 CREATE TABLE "contact" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -455,7 +431,6 @@ CREATE TABLE "contact" (
   "contact_company" TEXT
 );
 CREATE UNIQUE INDEX "contact_key" ON "contact" ("user", "contact_name");
-CREATE INDEX "contact_run" ON "contact" (run_id);
 CREATE TABLE "contact_email" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -469,9 +444,7 @@ CREATE TABLE "contact_email" (
   "email" TEXT,
   "contact_type" TEXT
 );
-CREATE INDEX "contact_email_hash" ON "contact_email" (rec_hash);
 CREATE INDEX "contact_email_account" ON "contact_email" ("user");
-CREATE INDEX "contact_email_run" ON "contact_email" (run_id);
 CREATE TABLE "contact_phone" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -487,9 +460,6 @@ CREATE TABLE "contact_phone" (
   "contact_type" TEXT,
   "contact_point_type" TEXT
 );
-CREATE INDEX "contact_phone_hash" ON "contact_phone" (rec_hash);
-CREATE INDEX "contact_phone_account" ON "contact_phone" ("user");
-CREATE INDEX "contact_phone_run" ON "contact_phone" (run_id);
 CREATE TABLE "contact_fax" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -505,9 +475,6 @@ CREATE TABLE "contact_fax" (
   "contact_type" TEXT,
   "contact_point_type" TEXT
 );
-CREATE INDEX "contact_fax_hash" ON "contact_fax" (rec_hash);
-CREATE INDEX "contact_fax_account" ON "contact_fax" ("user");
-CREATE INDEX "contact_fax_run" ON "contact_fax" (run_id);
 CREATE TABLE "contact_point" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -521,9 +488,6 @@ CREATE TABLE "contact_point" (
   "contact_point_type" TEXT,
   "value" TEXT
 );
-CREATE INDEX "contact_point_hash" ON "contact_point" (rec_hash);
-CREATE INDEX "contact_point_account" ON "contact_point" ("user");
-CREATE INDEX "contact_point_run" ON "contact_point" (run_id);
 CREATE TABLE "contact_address" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -542,9 +506,6 @@ CREATE TABLE "contact_address" (
   "country" TEXT,
   "contact_type" TEXT
 );
-CREATE INDEX "contact_address_hash" ON "contact_address" (rec_hash);
-CREATE INDEX "contact_address_account" ON "contact_address" ("user");
-CREATE INDEX "contact_address_run" ON "contact_address" (run_id);
 CREATE TABLE "user_company" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -556,9 +517,6 @@ CREATE TABLE "user_company" (
   "user" TEXT,
   "company" TEXT
 );
-CREATE INDEX "user_company_hash" ON "user_company" (rec_hash);
-CREATE INDEX "user_company_account" ON "user_company" ("user");
-CREATE INDEX "user_company_run" ON "user_company" (run_id);
 CREATE TABLE "debit" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -584,9 +542,6 @@ CREATE TABLE "debit" (
   "invoice_id" INTEGER,
   "ledger_key" INTEGER
 );
-CREATE INDEX "debit_hash" ON "debit" (rec_hash);
-CREATE INDEX "debit_account" ON "debit" ("user");
-CREATE INDEX "debit_run" ON "debit" (run_id);
 CREATE TABLE "credit" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -608,9 +563,6 @@ CREATE TABLE "credit" (
   "invoice_id" INTEGER,
   "ledger_key" INTEGER
 );
-CREATE INDEX "credit_hash" ON "credit" (rec_hash);
-CREATE INDEX "credit_account" ON "credit" ("user");
-CREATE INDEX "credit_run" ON "credit" (run_id);
 CREATE TABLE "close_invoice" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -626,9 +578,6 @@ CREATE TABLE "close_invoice" (
   "invoice_id" INTEGER,
   "ledger_key" INTEGER
 );
-CREATE INDEX "close_invoice_hash" ON "close_invoice" (rec_hash);
-CREATE INDEX "close_invoice_account" ON "close_invoice" ("user");
-CREATE INDEX "close_invoice_run" ON "close_invoice" (run_id);
 CREATE TABLE "payment" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -648,9 +597,6 @@ CREATE TABLE "payment" (
   "invoice_id" INTEGER,
   "ledger_key" INTEGER
 );
-CREATE INDEX "payment_hash" ON "payment" (rec_hash);
-CREATE INDEX "payment_account" ON "payment" ("user");
-CREATE INDEX "payment_run" ON "payment" (run_id);
 CREATE TABLE "user_package" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -664,9 +610,6 @@ CREATE TABLE "user_package" (
   "next_bill_date" TEXT,
   "quantity" INTEGER
 );
-CREATE INDEX "user_package_hash" ON "user_package" (rec_hash);
-CREATE INDEX "user_package_account" ON "user_package" ("user");
-CREATE INDEX "user_package_run" ON "user_package" (run_id);
 CREATE TABLE "user_service" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -681,9 +624,6 @@ CREATE TABLE "user_service" (
   "optional" INTEGER,
   "quantity" INTEGER
 );
-CREATE INDEX "user_service_hash" ON "user_service" (rec_hash);
-CREATE INDEX "user_service_account" ON "user_service" ("user");
-CREATE INDEX "user_service_run" ON "user_service" (run_id);
 CREATE TABLE "user_package_attribute_discount" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -698,9 +638,6 @@ CREATE TABLE "user_package_attribute_discount" (
   "discount_type" TEXT,
   "amount" TEXT
 );
-CREATE INDEX "user_package_attribute_discount_hash" ON "user_package_attribute_discount" (rec_hash);
-CREATE INDEX "user_package_attribute_discount_account" ON "user_package_attribute_discount" ("user");
-CREATE INDEX "user_package_attribute_discount_run" ON "user_package_attribute_discount" (run_id);
 CREATE TABLE "user_attribute_expiry_date" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -713,7 +650,6 @@ CREATE TABLE "user_attribute_expiry_date" (
   "date" TEXT
 );
 CREATE UNIQUE INDEX "user_attribute_expiry_date_key" ON "user_attribute_expiry_date" ("user");
-CREATE INDEX "user_attribute_expiry_date_run" ON "user_attribute_expiry_date" (run_id);
 CREATE TABLE "user_attribute_tax_class" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -726,7 +662,6 @@ CREATE TABLE "user_attribute_tax_class" (
   "tax_class" TEXT
 );
 CREATE UNIQUE INDEX "user_attribute_tax_class_key" ON "user_attribute_tax_class" ("user");
-CREATE INDEX "user_attribute_tax_class_run" ON "user_attribute_tax_class" (run_id);
 CREATE TABLE "user_attribute_tax_code" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -739,7 +674,6 @@ CREATE TABLE "user_attribute_tax_code" (
   "tax_code" TEXT
 );
 CREATE UNIQUE INDEX "user_attribute_tax_code_key" ON "user_attribute_tax_code" ("user");
-CREATE INDEX "user_attribute_tax_code_run" ON "user_attribute_tax_code" (run_id);
 CREATE TABLE "user_attribute_tax_exempt" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -754,7 +688,6 @@ CREATE TABLE "user_attribute_tax_exempt" (
   "expiry_date" TEXT
 );
 CREATE UNIQUE INDEX "user_attribute_tax_exempt_key" ON "user_attribute_tax_exempt" ("user", "tax_code");
-CREATE INDEX "user_attribute_tax_exempt_run" ON "user_attribute_tax_exempt" (run_id);
 CREATE TABLE "user_note" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -769,9 +702,6 @@ CREATE TABLE "user_note" (
   "note" TEXT,
   "created_by" TEXT
 );
-CREATE INDEX "user_note_hash" ON "user_note" (rec_hash);
-CREATE INDEX "user_note_account" ON "user_note" ("user");
-CREATE INDEX "user_note_run" ON "user_note" (run_id);
 CREATE TABLE "profile_answer" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -785,9 +715,6 @@ CREATE TABLE "profile_answer" (
   "answer" TEXT,
   "service" TEXT
 );
-CREATE INDEX "profile_answer_hash" ON "profile_answer" (rec_hash);
-CREATE INDEX "profile_answer_account" ON "profile_answer" ("user");
-CREATE INDEX "profile_answer_run" ON "profile_answer" (run_id);
 CREATE TABLE "user_extended_attribute" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -801,7 +728,6 @@ CREATE TABLE "user_extended_attribute" (
   "value" TEXT
 );
 CREATE UNIQUE INDEX "user_extended_attribute_key" ON "user_extended_attribute" ("user", "name");
-CREATE INDEX "user_extended_attribute_run" ON "user_extended_attribute" (run_id);
 CREATE TABLE "user_package_extended_attribute" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -816,7 +742,6 @@ CREATE TABLE "user_package_extended_attribute" (
   "value" TEXT
 );
 CREATE UNIQUE INDEX "user_package_extended_attribute_key" ON "user_package_extended_attribute" ("user", "user_package", "name");
-CREATE INDEX "user_package_extended_attribute_run" ON "user_package_extended_attribute" (run_id);
 CREATE TABLE "user_package_status_change" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -830,9 +755,6 @@ CREATE TABLE "user_package_status_change" (
   "status_type" TEXT,
   "date" TEXT
 );
-CREATE INDEX "user_package_status_change_hash" ON "user_package_status_change" (rec_hash);
-CREATE INDEX "user_package_status_change_account" ON "user_package_status_change" ("user");
-CREATE INDEX "user_package_status_change_run" ON "user_package_status_change" (run_id);
 CREATE TABLE "user_service_attribute" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -848,7 +770,6 @@ CREATE TABLE "user_service_attribute" (
   "value" TEXT
 );
 CREATE UNIQUE INDEX "user_service_attribute_key" ON "user_service_attribute" ("user", "user_package", "user_service", "name");
-CREATE INDEX "user_service_attribute_run" ON "user_service_attribute" (run_id);
 CREATE TABLE "user_service_contact" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -862,9 +783,6 @@ CREATE TABLE "user_service_contact" (
   "user_service" TEXT,
   "contact_name" TEXT
 );
-CREATE INDEX "user_service_contact_hash" ON "user_service_contact" (rec_hash);
-CREATE INDEX "user_service_contact_account" ON "user_service_contact" ("user");
-CREATE INDEX "user_service_contact_run" ON "user_service_contact" (run_id);
 CREATE TABLE "user_service_telecom_bucket" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -880,9 +798,6 @@ CREATE TABLE "user_service_telecom_bucket" (
   "amount" TEXT,
   "unit" TEXT
 );
-CREATE INDEX "user_service_telecom_bucket_hash" ON "user_service_telecom_bucket" (rec_hash);
-CREATE INDEX "user_service_telecom_bucket_account" ON "user_service_telecom_bucket" ("user");
-CREATE INDEX "user_service_telecom_bucket_run" ON "user_service_telecom_bucket" (run_id);
 CREATE TABLE "user_service_profile_answer" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -898,9 +813,6 @@ CREATE TABLE "user_service_profile_answer" (
   "answer" TEXT,
   "occurrence" INTEGER
 );
-CREATE INDEX "user_service_profile_answer_hash" ON "user_service_profile_answer" (rec_hash);
-CREATE INDEX "user_service_profile_answer_account" ON "user_service_profile_answer" ("user");
-CREATE INDEX "user_service_profile_answer_run" ON "user_service_profile_answer" (run_id);
 CREATE TABLE "user_service_resource" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -915,9 +827,6 @@ CREATE TABLE "user_service_resource" (
   "resource" TEXT,
   "value" TEXT
 );
-CREATE INDEX "user_service_resource_hash" ON "user_service_resource" (rec_hash);
-CREATE INDEX "user_service_resource_account" ON "user_service_resource" ("user");
-CREATE INDEX "user_service_resource_run" ON "user_service_resource" (run_id);
 CREATE TABLE "ticket" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -951,8 +860,6 @@ CREATE TABLE "ticket" (
   "due_date" TEXT
 );
 CREATE UNIQUE INDEX "ticket_key" ON "ticket" ("ticket_id");
-CREATE INDEX "ticket_account" ON "ticket" ("user");
-CREATE INDEX "ticket_run" ON "ticket" (run_id);
 CREATE TABLE "ticket_tracking" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -967,8 +874,6 @@ CREATE TABLE "ticket_tracking" (
   "text" TEXT,
   "show_to_user" INTEGER
 );
-CREATE INDEX "ticket_tracking_hash" ON "ticket_tracking" (rec_hash);
-CREATE INDEX "ticket_tracking_run" ON "ticket_tracking" (run_id);
 CREATE TABLE "ticket_attachment" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -984,8 +889,6 @@ CREATE TABLE "ticket_attachment" (
   "content" BLOB,
   "size" INTEGER
 );
-CREATE INDEX "ticket_attachment_hash" ON "ticket_attachment" (rec_hash);
-CREATE INDEX "ticket_attachment_run" ON "ticket_attachment" (run_id);
 CREATE TABLE "user_payment_method" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -999,8 +902,6 @@ CREATE TABLE "user_payment_method" (
   "default" INTEGER
 );
 CREATE UNIQUE INDEX "user_payment_method_key" ON "user_payment_method" ("ref");
-CREATE INDEX "user_payment_method_account" ON "user_payment_method" ("user");
-CREATE INDEX "user_payment_method_run" ON "user_payment_method" (run_id);
 CREATE TABLE "user_payment_method_cash" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -1012,7 +913,6 @@ CREATE TABLE "user_payment_method_cash" (
   "ref" TEXT
 );
 CREATE UNIQUE INDEX "user_payment_method_cash_key" ON "user_payment_method_cash" ("ref");
-CREATE INDEX "user_payment_method_cash_run" ON "user_payment_method_cash" (run_id);
 CREATE TABLE "user_payment_method_check" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -1026,7 +926,6 @@ CREATE TABLE "user_payment_method_check" (
   "check_number" TEXT
 );
 CREATE UNIQUE INDEX "user_payment_method_check_key" ON "user_payment_method_check" ("ref");
-CREATE INDEX "user_payment_method_check_run" ON "user_payment_method_check" (run_id);
 CREATE TABLE "user_payment_method_credit_card" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -1044,7 +943,6 @@ CREATE TABLE "user_payment_method_credit_card" (
   "card_fingerprint" TEXT
 );
 CREATE UNIQUE INDEX "user_payment_method_credit_card_key" ON "user_payment_method_credit_card" ("ref");
-CREATE INDEX "user_payment_method_credit_card_run" ON "user_payment_method_credit_card" (run_id);
 CREATE TABLE "user_payment_method_ach" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
@@ -1061,4 +959,3 @@ CREATE TABLE "user_payment_method_ach" (
   "account_fingerprint" TEXT
 );
 CREATE UNIQUE INDEX "user_payment_method_ach_key" ON "user_payment_method_ach" ("ref");
-CREATE INDEX "user_payment_method_ach_run" ON "user_payment_method_ach" (run_id);
