@@ -149,8 +149,8 @@ ferry_bench() {  # NAME [import args...]
         "$FERRY" import "$@" --test-only --db "$WORK/ferry/target.db" --log "$WORK/findings-$run.csv" \
           >/dev/null 2>&1 || true
         if [ -f "$WORK/findings-$run.csv" ]; then
-          cut -d, -f2,3 "$WORK/findings-$run.csv" | sort | uniq -c | sort -rn | head -n 10 \
-            | while read -r line; do note "  finding: $line"; done
+          tail -n +2 "$WORK/findings-$run.csv" | cut -d, -f2,3 | sort | uniq -c | sort -rn | head -n 10 \
+            | while read -r line; do note "  finding: $line"; done || true
           mkdir -p "$ROOT/bench/data/findings"
           cp "$WORK/findings-$run.csv" "$ROOT/bench/data/findings/$(echo "$name" | tr -c 'A-Za-z0-9\n' '_').csv"
         fi
@@ -267,7 +267,10 @@ export BENCH_FERRY_VERSION="$ferry_version ($commit)"
 export BENCH_SQLITE_VERSION="sqlite3 $(sqlite3 --version | cut -d' ' -f1-2)"
 export BENCH_PSQL_VERSION=$(psql --version 2>/dev/null || echo "not installed")
 export BENCH_PG_SERVER=$("${PSQL[@]}" -d postgres -Atc 'SHOW server_version' 2>/dev/null || echo "not reachable")
-export BENCH_PGLOADER_VERSION=$(pgloader --version 2>/dev/null | head -n1 | tr -d '"' || echo "pgloader not installed")
+pgl_version=$(pgloader --version 2>/dev/null || true)
+pgl_version=${pgl_version%%$'\n'*}
+export BENCH_PGLOADER_VERSION=${pgl_version:-pgloader not installed}
+export BENCH_PGLOADER_VERSION=${BENCH_PGLOADER_VERSION//\"/}
 export BENCH_PYTHON_VERSION=$(python3 --version)
 export BENCH_NPROC=$(nproc)
 export BENCH_FREE=$(free -h)
