@@ -134,7 +134,7 @@ impl LedgerState {
             v.sort();
         }
         let max = |table: &str| -> Result<i64, RunError> {
-            Ok(store.query_i64(
+            Ok(store.int(
                 &format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"),
                 &[],
             )?)
@@ -143,7 +143,7 @@ impl LedgerState {
             let mut m = 0i64;
             for t in ferry_catalogue::LEDGER_TYPES {
                 let e = ferry_catalogue::entity(t).expect("ledger type");
-                m = m.max(store.query_i64(
+                m = m.max(store.int(
                     &format!(
                         "SELECT coalesce(max(ledger_seq), 0) FROM {}",
                         ferry_store::schema::quote(&e.table())
@@ -273,10 +273,10 @@ impl LedgerState {
         users.sort();
         for u in users {
             let s = &self.sums[&u];
-            store.execute(
+            store.exec(
                 "INSERT INTO run_ledger_sum (run_id, \"user\", source_e4, imported_e4, rejected_e4, skipped_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(run_id, \"user\") DO UPDATE SET source_e4 = excluded.source_e4, imported_e4 = excluded.imported_e4, rejected_e4 = excluded.rejected_e4, skipped_e4 = excluded.skipped_e4",
-                &[&self.run, &u, &e4(s.source), &e4(s.imported), &e4(s.rejected), &e4(s.skipped)],
+                ferry_store::params![&self.run, &u, &e4(s.source), &e4(s.imported), &e4(s.rejected), &e4(s.skipped)],
             )?;
         }
         Ok(())
@@ -593,9 +593,9 @@ impl LedgerState {
                 if let (Some(inv), false) = (invoice, disbursed.is_zero()) {
                     let id = self.next_disbursement;
                     self.next_disbursement += 1;
-                    store.execute(
+                    store.exec(
                         "INSERT INTO disbursement (id, run_id, payment_line_id, invoice_id, amount_e4) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        &[&id, &self.run, &line, &inv, &e4(disbursed)],
+                        ferry_store::params![&id, &self.run, &line, &inv, &e4(disbursed)],
                     )?;
                 }
                 Ok(invoice)
@@ -639,19 +639,19 @@ impl LedgerState {
         // An invoice of an earlier run that this run changes keeps its prior state for rollback,
         // once per run (the first change).
         if !self.created_here.contains(&inv.id) {
-            store.execute(
+            store.exec(
             "INSERT INTO run_change (run_id, entity, row_id, action, before)
              SELECT ?1, 'invoice', id, 'update', json_object('closed', closed, 'delivered', delivered, 'is_current', is_current, 'total_e4', total_e4, 'disbursed_e4', disbursed_e4)
              FROM invoice WHERE id = ?2 AND coalesce(run_id, 0) <> ?1
                AND NOT EXISTS (SELECT 1 FROM run_change WHERE run_id = ?1 AND entity = 'invoice' AND row_id = ?2)",
-                &[&self.run, &inv.id],
+                ferry_store::params![&self.run, &inv.id],
             )?;
         }
-        store.execute(
+        store.exec(
             "INSERT INTO invoice (id, run_id, \"user\", name, closed, delivered, is_current, total_e4, disbursed_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT(id) DO UPDATE SET closed = excluded.closed, delivered = excluded.delivered, is_current = excluded.is_current,
                total_e4 = excluded.total_e4, disbursed_e4 = excluded.disbursed_e4",
-            &[&inv.id, &self.run, &user, &inv.name, &(inv.closed as i64), &(inv.delivered as i64), &(is_current as i64), &e4(inv.total), &e4(inv.disbursed)],
+            ferry_store::params![&inv.id, &self.run, &user, &inv.name, &(inv.closed as i64), &(inv.delivered as i64), &(is_current as i64), &e4(inv.total), &e4(inv.disbursed)],
         )?;
         Ok(())
     }
@@ -672,9 +672,9 @@ impl LedgerState {
     ) -> Result<i64, RunError> {
         let id = self.next_line;
         self.next_line += 1;
-        store.execute(
+        store.exec(
             "INSERT INTO ledger_line (id, run_id, \"user\", invoice_id, kind, rank, amount_e4, disbursed_e4, auto_disburse, entity, row_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            &[&id, &self.run, &user, &invoice, &kind, &rank, &e4(amount), &e4(disbursed), &(auto as i64), &entity, &row_id],
+            ferry_store::params![&id, &self.run, &user, &invoice, &kind, &rank, &e4(amount), &e4(disbursed), &(auto as i64), &entity, &row_id],
         )?;
         Ok(id)
     }

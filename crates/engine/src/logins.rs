@@ -51,9 +51,9 @@ impl Logins {
             Some((e, at)) => (Some(e), at),
             None => (None, location.clone()),
         };
-        target.execute(
+        target.exec(
             "INSERT INTO pending_login (run_id, \"user\", email, file, sheet, row, col, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            &[&run, &user, &email, &&*at.file, &at.sheet.as_deref(), &(at.row as i64), &at.column.map(|c| c.render()), &password_hash],
+            ferry_store::params![&run, &user, &email, &&*at.file, &at.sheet.as_deref(), &(at.row as i64), &at.column.map(|c| c.render()), &password_hash],
         )?;
         Ok(())
     }
@@ -93,7 +93,7 @@ impl Logins {
             .map_err(sql)?
             .collect::<Result<_, _>>()
             .map_err(sql)?;
-        let mut next_id = target.query_i64("SELECT coalesce(max(id), 0) + 1 FROM login", &[])?;
+        let mut next_id = target.int("SELECT coalesce(max(id), 0) + 1 FROM login", &[])?;
         let mut first_contact = conn
             .prepare("SELECT email, src_file, src_sheet, src_row FROM contact_email WHERE \"user\" = ?1 ORDER BY id LIMIT 1")
             .map_err(sql)?;
@@ -161,14 +161,17 @@ impl Logins {
                 Some(h) => (h, false),
                 None => (UNUSABLE_PASSWORD.to_string(), true),
             };
-            target.execute(
+            target.exec(
                 "INSERT INTO login (id, run_id, \"user\", username, password_hash, must_reset) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                &[&next_id, &run, &user, &username, &hash, &(must_reset as i64)],
+                ferry_store::params![&next_id, &run, &user, &username, &hash, &(must_reset as i64)],
             )?;
             next_id += 1;
             taken.insert(username, user);
         }
-        target.execute("DELETE FROM pending_login WHERE run_id = ?1", &[&run])?;
+        target.exec(
+            "DELETE FROM pending_login WHERE run_id = ?1",
+            ferry_store::params![&run],
+        )?;
         Ok(())
     }
 }
@@ -212,13 +215,13 @@ pub fn reset_tokens(target: &Target, out: &std::path::Path, days: i64) -> Result
             OsRng.fill_bytes(&mut bytes);
             let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             let hash = hex(&Sha256::digest(token.as_bytes()));
-            target.execute(
+            target.exec(
                 "UPDATE reset_token SET used_at = ?2 WHERE login_id = ?1 AND used_at IS NULL",
-                &[&id, &now],
+                ferry_store::params![&id, &now],
             )?;
-            target.execute(
+            target.exec(
                 "INSERT INTO reset_token (login_id, token_hash, expires_at) VALUES (?1, ?2, ?3)",
-                &[&id, &hash, &expires],
+                ferry_store::params![&id, &hash, &expires],
             )?;
             let q = |s: &str| {
                 if s.contains([',', '"', '\n']) {

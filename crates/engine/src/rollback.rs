@@ -185,15 +185,15 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
                 let b: serde_json::Value =
                     serde_json::from_str(before.as_deref().unwrap_or("{}")).unwrap_or_default();
                 let g = |k: &str| b.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
-                target.execute(
+                target.exec(
                     "UPDATE invoice SET closed = ?2, delivered = ?3, is_current = ?4, total_e4 = ?5, disbursed_e4 = ?6 WHERE id = ?1",
-                    &[&id, &g("closed"), &g("delivered"), &g("is_current"), &g("total_e4"), &g("disbursed_e4")],
+                    ferry_store::params![&id, &g("closed"), &g("delivered"), &g("is_current"), &g("total_e4"), &g("disbursed_e4")],
                 )?;
             }
             ("Contact", "set_company") => {
-                target.execute(
+                target.exec(
                     "UPDATE \"contact\" SET contact_company = NULL WHERE id = ?1",
-                    &[&id],
+                    ferry_store::params![&id],
                 )?;
             }
             (name, "update") => {
@@ -239,9 +239,9 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
         }
     }
     for e in order.iter().rev() {
-        undone.deleted += target.execute(
+        undone.deleted += target.exec(
             &format!("DELETE FROM {} WHERE run_id = ?1", quote(&e.table())),
-            &[&run],
+            ferry_store::params![&run],
         )? as u64;
     }
     for table in [
@@ -251,13 +251,18 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
         "pending_login",
         "run_rejected",
     ] {
-        undone.deleted +=
-            target.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), &[&run])? as u64;
+        undone.deleted += target.exec(
+            &format!("DELETE FROM {table} WHERE run_id = ?1"),
+            ferry_store::params![&run],
+        )? as u64;
     }
-    target.execute(
+    target.exec(
         "DELETE FROM reset_token WHERE login_id IN (SELECT id FROM login WHERE run_id = ?1)",
-        &[&run],
+        ferry_store::params![&run],
     )?;
-    undone.deleted += target.execute("DELETE FROM login WHERE run_id = ?1", &[&run])? as u64;
+    undone.deleted += target.exec(
+        "DELETE FROM login WHERE run_id = ?1",
+        ferry_store::params![&run],
+    )? as u64;
     Ok(undone)
 }

@@ -791,14 +791,14 @@ impl<'a> State<'a> {
                 rec.text("Company").unwrap_or(""),
             );
             // Which contacts get the company is kept for rollback.
-            self.target.execute(
+            self.target.exec(
                 "INSERT INTO run_change (run_id, entity, row_id, action, before)
                  SELECT ?1, 'Contact', id, 'set_company', NULL FROM \"contact\" WHERE \"user\" = ?2 AND contact_company IS NULL",
-                &[&self.run as &dyn rusqlite_param::ToSql, &u],
+                ferry_store::params![&self.run, &u],
             )?;
-            self.target.execute(
+            self.target.exec(
                 "UPDATE \"contact\" SET contact_company = ?1 WHERE \"user\" = ?2 AND contact_company IS NULL",
-                &[&c as &dyn rusqlite_param::ToSql, &u],
+                ferry_store::params![&c, &u],
             )?;
         }
         Ok(Outcome::Imported)
@@ -871,11 +871,6 @@ impl<'a> State<'a> {
         }
         Ok(false)
     }
-}
-
-/// rusqlite's parameter trait, through the store (the engine has no SQL of its own beyond rules).
-mod rusqlite_param {
-    pub use ferry_store::ToSqlParam as ToSql;
 }
 
 fn input_hash(inputs: &[PathBuf], eff_json: &str) -> Result<String, RunError> {

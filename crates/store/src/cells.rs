@@ -15,6 +15,43 @@ pub enum Cell {
     Blob(Vec<u8>),
 }
 
+impl From<i64> for Cell {
+    fn from(v: i64) -> Cell {
+        Cell::Int(v)
+    }
+}
+impl From<bool> for Cell {
+    fn from(v: bool) -> Cell {
+        Cell::Int(v as i64)
+    }
+}
+impl From<&str> for Cell {
+    fn from(v: &str) -> Cell {
+        Cell::Text(v.to_string())
+    }
+}
+impl<T: Clone + Into<Cell>> From<&T> for Cell {
+    fn from(v: &T) -> Cell {
+        v.clone().into()
+    }
+}
+impl From<String> for Cell {
+    fn from(v: String) -> Cell {
+        Cell::Text(v)
+    }
+}
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Cell {
+        v.map(Into::into).unwrap_or(Cell::Null)
+    }
+}
+
+/// Statement parameters: `params![run, name, None::<i64>]`.
+#[macro_export]
+macro_rules! params {
+    ($($x:expr),* $(,)?) => { &[$($crate::Cell::from($x)),*] };
+}
+
 impl rusqlite::ToSql for Cell {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};

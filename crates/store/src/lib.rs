@@ -671,15 +671,82 @@ impl Target {
         )?)
     }
 
-    /// Runs an arbitrary statement (entity-specific rules such as UserCompany).
-    pub fn execute(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<usize> {
-        Ok(self.conn.prepare_cached(sql)?.execute(params)?)
-    }
+    // ---- statements for the rest of Ferry ------------------------------------------------
+    //
+    // Everything outside this crate talks to the target through these four calls, with `?N`
+    // placeholders and `Cell` parameters, so that no caller depends on the SQLite driver.
 
-    pub fn query_i64(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<i64> {
+    /// Runs a statement; returns the rows changed.
+    pub fn exec(&self, sql: &str, params: &[Cell]) -> Result<usize> {
         Ok(self
             .conn
             .prepare_cached(sql)?
-            .query_row(params, |r| r.get(0))?)
+            .execute(params_from_iter(params.iter()))?)
+    }
+
+    /// Calls `f` with every row of a query.
+    pub fn each(
+        &self,
+        sql: &str,
+        params: &[Cell],
+        mut f: impl FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let n = st.column_count();
+        let mut rows = st.query(params_from_iter(params.iter()))?;
+        while let Some(r) = rows.next()? {
+            let row = Row((0..n)
+                .map(|i| r.get::<_, Cell>(i))
+                .collect::<rusqlite::Result<_>>()?);
+            f(&row)?;
+        }
+        Ok(())
+    }
+
+    /// The first row of a query, if any.
+    pub fn first(&self, sql: &str, params: &[Cell]) -> Result<Option<Row>> {
+        let mut out = None;
+        let mut st = self.conn.prepare_cached(sql)?;
+        let n = st.column_count();
+        let mut rows = st.query(params_from_iter(params.iter()))?;
+        if let Some(r) = rows.next()? {
+            out = Some(Row((0..n)
+                .map(|i| r.get::<_, Cell>(i))
+                .collect::<rusqlite::Result<_>>()?));
+        }
+        Ok(out)
+    }
+
+    /// The first column of the first row as a number (0 when there is none).
+    pub fn int(&self, sql: &str, params: &[Cell]) -> Result<i64> {
+        Ok(self.first(sql, params)?.map(|r| r.int(0)).unwrap_or(0))
+    }
+}
+
+/// One row of a query.
+#[derive(Debug, Clone)]
+pub struct Row(pub Vec<Cell>);
+
+impl Row {
+    pub fn int(&self, i: usize) -> i64 {
+        self.opt_int(i).unwrap_or(0)
+    }
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.0.get(i) {
+            Some(Cell::Int(v)) => Some(*v),
+            Some(Cell::Text(t)) => t.parse().ok(),
+            _ => None,
+        }
+    }
+    pub fn text(&self, i: usize) -> String {
+        self.opt_text(i).unwrap_or_default()
+    }
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match self.0.get(i) {
+            Some(Cell::Text(t)) => Some(t.clone()),
+            Some(Cell::Int(v)) => Some(v.to_string()),
+            Some(Cell::Blob(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+            _ => None,
+        }
     }
 }

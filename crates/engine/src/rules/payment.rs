@@ -9,7 +9,7 @@ use chrono::Datelike;
 use ferry_catalogue as cat;
 use ferry_findings::Code;
 use ferry_store::cells::Cell;
-use ferry_store::{StoreError, ToSqlParam};
+use ferry_store::StoreError;
 use ferry_validate::{Record, Slot, Value};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -194,9 +194,9 @@ impl State<'_> {
             _ => {
                 let mut s = vec![0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut s);
-                self.target.execute(
+                self.target.exec(
                     "INSERT OR REPLACE INTO ferry_meta (key, value) VALUES (?1, ?2)",
-                    &[&FINGERPRINT_META_KEY as &dyn ToSqlParam, &hex(&s)],
+                    ferry_store::params![FINGERPRINT_META_KEY, &hex(&s)],
                 )?;
                 s
             }
