@@ -6,7 +6,7 @@ use crate::RunError;
 use ferry_findings::{Code, Finding};
 use ferry_ledger::{credit_amount, disbursement, tax, Book, Close, Invoice, Refusal, Target};
 use ferry_store::cells::{money_e4, money_from_e4};
-use ferry_store::{StoreError, Target as Store};
+use ferry_store::Target as Store;
 use ferry_validate::{Record, Value};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -64,49 +64,24 @@ pub(crate) struct LedgerState {
     created_here: HashSet<i64>,
 }
 
-fn sql_err(e: rusqlite_err::Error) -> RunError {
-    RunError::Store(StoreError::from(e))
-}
-mod rusqlite_err {
-    pub use ferry_store::SqlError as Error;
-}
-
 impl LedgerState {
     pub fn load(
         store: &Store,
         run: i64,
         parents: &HashMap<String, String>,
     ) -> Result<LedgerState, RunError> {
-        let c = store.conn();
         let mut with_invoices = HashSet::new();
-        let mut st = c
-            .prepare("SELECT DISTINCT \"user\" FROM invoice")
-            .map_err(sql_err)?;
-        for u in st
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(sql_err)?
-        {
-            with_invoices.insert(u.map_err(sql_err)?);
-        }
+        store.each("SELECT DISTINCT \"user\" FROM invoice", &[], |r| {
+            with_invoices.insert(r.text(0));
+            Ok(())
+        })?;
         let mut rates: HashMap<String, Vec<(i64, Decimal)>> = HashMap::new();
-        let mut st = c
-            .prepare("SELECT tax_code, rank, percent FROM tax_rate")
-            .map_err(sql_err)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(sql_err)?;
-        for row in rows {
-            let (code, rank, pct) = row.map_err(sql_err)?;
-            if let Ok(p) = pct.parse::<Decimal>() {
-                rates.entry(code).or_default().push((rank, p));
+        store.each("SELECT tax_code, rank, percent FROM tax_rate", &[], |r| {
+            if let Ok(p) = r.text(2).parse::<Decimal>() {
+                rates.entry(r.text(0)).or_default().push((r.int(1), p));
             }
-        }
+            Ok(())
+        })?;
         let mut earlier = HashSet::new();
         for t in ferry_catalogue::LEDGER_TYPES {
             let e = ferry_catalogue::entity(t).expect("ledger type");
@@ -115,13 +90,10 @@ impl LedgerState {
                 "SELECT ledger_key FROM {} WHERE ledger_key IS NOT NULL AND coalesce(run_id, 0) <> ?1",
                 ferry_store::schema::quote(&e.table())
             );
-            let mut st = c.prepare(&sql).map_err(sql_err)?;
-            for k in st
-                .query_map([run], |r| r.get::<_, i64>(0))
-                .map_err(sql_err)?
-            {
-                earlier.insert(k.map_err(sql_err)?);
-            }
+            store.each(&sql, ferry_store::params![run], |r| {
+                earlier.insert(r.int(0));
+                Ok(())
+            })?;
         }
         let mut children: HashMap<String, Vec<String>> = HashMap::new();
         for (child, parent) in parents {
@@ -177,32 +149,24 @@ impl LedgerState {
         if !self.books.contains_key(user) {
             let mut book = Book::default();
             if self.with_invoices.contains(user) {
-                let mut st = store
-                    .conn()
-                    .prepare_cached("SELECT id, name, closed, delivered, is_current, total_e4, disbursed_e4 FROM invoice WHERE \"user\" = ?1 ORDER BY id")
-                    .map_err(sql_err)?;
-                let rows = st
-                    .query_map([user], |r| {
-                        Ok((
-                            Invoice {
-                                id: r.get(0)?,
-                                name: r.get(1)?,
-                                closed: r.get::<_, i64>(2)? != 0,
-                                delivered: r.get::<_, i64>(3)? != 0,
-                                total: money_from_e4(r.get(5)?),
-                                disbursed: money_from_e4(r.get(6)?),
-                            },
-                            r.get::<_, i64>(4)? != 0,
-                        ))
-                    })
-                    .map_err(sql_err)?;
-                for row in rows {
-                    let (inv, current) = row.map_err(sql_err)?;
-                    if current {
-                        book.current = Some(book.invoices.len());
-                    }
-                    book.invoices.push(inv);
-                }
+                store.each(
+                    "SELECT id, name, closed, delivered, is_current, total_e4, disbursed_e4 FROM invoice WHERE \"user\" = ?1 ORDER BY id",
+                    ferry_store::params![user],
+                    |r| {
+                        if r.int(4) != 0 {
+                            book.current = Some(book.invoices.len());
+                        }
+                        book.invoices.push(Invoice {
+                            id: r.int(0),
+                            name: r.text(1),
+                            closed: r.int(2) != 0,
+                            delivered: r.int(3) != 0,
+                            total: money_from_e4(r.int(5)),
+                            disbursed: money_from_e4(r.int(6)),
+                        });
+                        Ok(())
+                    },
+                )?;
             }
             self.books.insert(user.to_string(), book);
         }
@@ -214,20 +178,20 @@ impl LedgerState {
         if let Some(t) = self.account_tax.get(user) {
             return Ok(t.clone());
         }
-        let c = store.conn();
-        let attr: Option<String> = c
-            .prepare_cached("SELECT tax_code FROM user_attribute_tax_code WHERE \"user\" = ?1")
-            .map_err(sql_err)?
-            .query_row([user], |r| r.get(0))
-            .ok();
+        let attr = store
+            .first(
+                "SELECT tax_code FROM user_attribute_tax_code WHERE \"user\" = ?1",
+                ferry_store::params![user],
+            )?
+            .and_then(|r| r.opt_text(0));
         let code = match attr {
             Some(a) => Some(a),
-            None => c
-                .prepare_cached("SELECT tax_code FROM \"user\" WHERE name = ?1")
-                .map_err(sql_err)?
-                .query_row([user], |r| r.get::<_, Option<String>>(0))
-                .ok()
-                .flatten(),
+            None => store
+                .first(
+                    "SELECT tax_code FROM \"user\" WHERE name = ?1",
+                    ferry_store::params![user],
+                )?
+                .and_then(|r| r.opt_text(0)),
         };
         self.account_tax.insert(user.to_string(), code.clone());
         Ok(code)
@@ -284,30 +248,14 @@ impl LedgerState {
 
     /// A resumed run continues the sums it had stored.
     pub fn load_sums(&mut self, store: &Store, run: i64) -> Result<(), RunError> {
-        let mut st = store.conn().prepare("SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4 FROM run_ledger_sum WHERE run_id = ?1").map_err(sql_err)?;
-        let rows = st
-            .query_map([run], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })
-            .map_err(sql_err)?;
-        for row in rows {
-            let (u, a, b, c, d) = row.map_err(sql_err)?;
-            self.sums.insert(
-                u,
-                Sums {
-                    source: money_from_e4(a),
-                    imported: money_from_e4(b),
-                    rejected: money_from_e4(c),
-                    skipped: money_from_e4(d),
-                },
+        let sums = &mut self.sums;
+        store.each("SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4 FROM run_ledger_sum WHERE run_id = ?1", ferry_store::params![run], |r| {
+            sums.insert(
+                r.text(0),
+                Sums { source: money_from_e4(r.int(1)), imported: money_from_e4(r.int(2)), rejected: money_from_e4(r.int(3)), skipped: money_from_e4(r.int(4)) },
             );
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 

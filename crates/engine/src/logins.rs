@@ -60,23 +60,13 @@ impl Logins {
 
     /// Creates the logins, in the order the accounts came, inside the run's data transaction.
     pub fn create(self, target: &Target, run: i64, log: &mut FindingLog) -> Result<(), RunError> {
-        let conn = target.conn();
-        let sql = |e: ferry_store::SqlError| RunError::Store(ferry_store::StoreError::from(e));
         let mut taken: HashMap<String, String> = HashMap::new();
         let mut has_login: HashSet<String> = HashSet::new();
-        {
-            let mut st = conn
-                .prepare("SELECT username, \"user\" FROM login")
-                .map_err(sql)?;
-            let rows = st
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(sql)?;
-            for row in rows {
-                let (username, user) = row.map_err(sql)?;
-                has_login.insert(user.clone());
-                taken.insert(username, user);
-            }
-        }
+        target.each("SELECT username, \"user\" FROM login", &[], |r| {
+            has_login.insert(r.text(1));
+            taken.insert(r.text(0), r.text(1));
+            Ok(())
+        })?;
         type Pending = (
             String,
             Option<String>,
@@ -86,17 +76,16 @@ impl Logins {
             Option<String>,
             Option<String>,
         );
-        let pending: Vec<Pending> = conn
-            .prepare("SELECT \"user\", email, file, sheet, row, col, password_hash FROM pending_login WHERE run_id = ?1 ORDER BY id")
-            .map_err(sql)?
-            .query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?.unwrap_or_default(), r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-            .map_err(sql)?
-            .collect::<Result<_, _>>()
-            .map_err(sql)?;
+        let mut pending: Vec<Pending> = vec![];
+        target.each(
+            "SELECT \"user\", email, file, sheet, row, col, password_hash FROM pending_login WHERE run_id = ?1 ORDER BY id",
+            ferry_store::params![run],
+            |r| {
+                pending.push((r.text(0), r.opt_text(1), r.text(2), r.opt_text(3), r.int(4), r.opt_text(5), r.opt_text(6)));
+                Ok(())
+            },
+        )?;
         let mut next_id = target.int("SELECT coalesce(max(id), 0) + 1 FROM login", &[])?;
-        let mut first_contact = conn
-            .prepare("SELECT email, src_file, src_sheet, src_row FROM contact_email WHERE \"user\" = ?1 ORDER BY id LIMIT 1")
-            .map_err(sql)?;
         for (user, own_email, file, sheet, row, col, password_hash) in pending {
             if has_login.contains(&user) {
                 continue;
@@ -124,19 +113,9 @@ impl Logins {
                         },
                     ))
                 }
-                None => first_contact
-                    .query_row([&user], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            Location {
-                                file: r.get::<_, Option<String>>(1)?.unwrap_or_default().into(),
-                                sheet: r.get::<_, Option<String>>(2)?.map(Into::into),
-                                row: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
-                                column: None,
-                            },
-                        ))
-                    })
-                    .ok(),
+                None => target
+                    .first("SELECT email, src_file, src_sheet, src_row FROM contact_email WHERE \"user\" = ?1 ORDER BY id LIMIT 1", ferry_store::params![&user])?
+                    .map(|r| (r.text(0), Location { file: r.text(1).into(), sheet: r.opt_text(2).map(Into::into), row: r.int(3) as u64, column: None })),
             };
             let Some((email, at)) = email else {
                 log.push(
@@ -197,17 +176,15 @@ pub fn reset_tokens(target: &Target, out: &std::path::Path, days: i64) -> Result
     writeln!(file, "User,Username,Token,ExpiresAt")?;
     target.begin()?;
     let result = (|| -> Result<u64, RunError> {
-        let conn = target.conn();
-        let mut st = conn
-            .prepare(
-                "SELECT id, \"user\", username FROM login WHERE must_reset = 1 ORDER BY \"user\"",
-            )
-            .map_err(ferry_store::StoreError::from)?;
-        let rows: Vec<(i64, String, String)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(ferry_store::StoreError::from)?
-            .collect::<Result<_, _>>()
-            .map_err(ferry_store::StoreError::from)?;
+        let mut rows: Vec<(i64, String, String)> = vec![];
+        target.each(
+            "SELECT id, \"user\", username FROM login WHERE must_reset = 1 ORDER BY \"user\"",
+            &[],
+            |r| {
+                rows.push((r.int(0), r.text(1), r.text(2)));
+                Ok(())
+            },
+        )?;
         let mut n = 0;
         for (id, user, username) in rows {
             let mut bytes = [0u8; 32];

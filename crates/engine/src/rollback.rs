@@ -6,7 +6,7 @@ use crate::RunError;
 use ferry_catalogue::{self as cat, Phase};
 use ferry_store::journal::{RunMode, RunStatus};
 use ferry_store::schema::quote;
-use ferry_store::{cells, StoreError, Target};
+use ferry_store::{cells, Target};
 use ferry_validate::values::{parse, ValueContext};
 use std::collections::BTreeSet;
 
@@ -17,13 +17,8 @@ pub struct Undone {
     pub restored: u64,
 }
 
-fn sql(e: ferry_store::SqlError) -> RunError {
-    RunError::Store(StoreError::from(e))
-}
-
 /// Later runs that built on `run`'s records, as human-readable lines (empty: safe to roll back).
 pub fn dependents(target: &Target, run: i64) -> Result<Vec<String>, RunError> {
-    let c = target.conn();
     let mut out = BTreeSet::new();
     // Records of later runs that refer to records this run created.
     for e in cat::ENTITIES {
@@ -47,70 +42,57 @@ pub fn dependents(target: &Target, run: i64) -> Result<Vec<String>, RunError> {
                 quote(&t.table()),
                 on.join(" AND ")
             );
-            let mut st = c.prepare(&q).map_err(sql)?;
-            for later in st.query_map([run], |r| r.get::<_, i64>(0)).map_err(sql)? {
+            target.each(&q, ferry_store::params![run], |row| {
                 out.insert(format!(
                     "run {}: {} records refer to {} records of run {run}",
-                    later.map_err(sql)?,
+                    row.int(0),
                     e.name,
                     t.name
                 ));
-            }
+                Ok(())
+            })?;
         }
     }
-    // Ledger lines, closes or disbursements of later runs on invoices this run created or changed.
+    // Ledger lines or closes of later runs on invoices this run created or changed.
     let q = "SELECT DISTINCT l.run_id FROM ledger_line l WHERE l.run_id > ?1 AND l.invoice_id IN (
                 SELECT id FROM invoice WHERE run_id = ?1
                 UNION SELECT row_id FROM run_change WHERE run_id = ?1 AND entity = 'invoice')
              UNION SELECT DISTINCT run_id FROM close_invoice WHERE run_id > ?1 AND invoice_id IN (
                 SELECT id FROM invoice WHERE run_id = ?1
                 UNION SELECT row_id FROM run_change WHERE run_id = ?1 AND entity = 'invoice')";
-    let mut st = c.prepare(q).map_err(sql)?;
-    for later in st.query_map([run], |r| r.get::<_, i64>(0)).map_err(sql)? {
+    target.each(q, ferry_store::params![run], |row| {
         out.insert(format!(
             "run {}: ledger records on invoices that run {run} created or changed",
-            later.map_err(sql)?
+            row.int(0)
         ));
-    }
-    // Later updates of records this run created or updated.
-    let mut st = c
-        .prepare(
-            "SELECT DISTINCT a.run_id, a.entity FROM run_change a JOIN run_change b ON a.entity = b.entity AND a.row_id = b.row_id
-             WHERE b.run_id = ?1 AND a.run_id > ?1 AND a.run_id NOT IN (SELECT id FROM run WHERE status = 'rolled-back')",
-        )
-        .map_err(sql)?;
-    for row in st
-        .query_map([run], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-        .map_err(sql)?
-    {
-        let (later, entity) = row.map_err(sql)?;
-        out.insert(format!(
-            "run {later}: updated {entity} records that run {run} changed"
-        ));
-    }
+        Ok(())
+    })?;
+    // Later updates of records this run created or updated (rolled-back runs aside).
+    target.each(
+        "SELECT DISTINCT a.run_id, a.entity FROM run_change a JOIN run_change b ON a.entity = b.entity AND a.row_id = b.row_id
+         WHERE b.run_id = ?1 AND a.run_id > ?1 AND a.run_id NOT IN (SELECT id FROM run WHERE status = 'rolled-back')",
+        ferry_store::params![run],
+        |row| {
+            out.insert(format!("run {}: updated {} records that run {run} changed", row.int(0), row.text(1)));
+            Ok(())
+        },
+    )?;
     for e in cat::ENTITIES {
         let q = format!(
             "SELECT DISTINCT a.run_id FROM run_change a JOIN {} y ON a.row_id = y.id WHERE a.entity = ?2 AND y.run_id = ?1 AND a.run_id > ?1
              AND a.run_id NOT IN (SELECT id FROM run WHERE status = 'rolled-back')",
             quote(&e.table())
         );
-        let mut st = c.prepare(&q).map_err(sql)?;
-        for later in st
-            .query_map(rusqlite_params(run, e.name), |r| r.get::<_, i64>(0))
-            .map_err(sql)?
-        {
+        target.each(&q, ferry_store::params![run, e.name], |row| {
             out.insert(format!(
                 "run {}: updated {} records that run {run} created",
-                later.map_err(sql)?,
+                row.int(0),
                 e.name
             ));
-        }
+            Ok(())
+        })?;
     }
     Ok(out.into_iter().collect())
-}
-
-fn rusqlite_params(run: i64, entity: &str) -> (i64, String) {
-    (run, entity.to_string())
 }
 
 /// Rolls back a live run. Refuses (an error listing them) when later runs depend on it.
@@ -169,16 +151,18 @@ pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
 }
 
 fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
-    let c = target.conn();
     let mut undone = Undone::default();
-    // Restore what the run updated (its prior field values), before deleting anything.
-    let changes: Vec<(String, i64, String, Option<String>)> = c
-        .prepare("SELECT entity, row_id, action, before FROM run_change WHERE run_id = ?1 ORDER BY rowid DESC")
-        .map_err(sql)?
-        .query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .map_err(sql)?
-        .collect::<Result<_, _>>()
-        .map_err(sql)?;
+    // Restore what the run updated (its prior field values), before deleting anything: the
+    // latest change first.
+    let mut changes: Vec<(String, i64, String, Option<String>)> = vec![];
+    target.each(
+        "SELECT entity, row_id, action, before FROM run_change WHERE run_id = ?1 ORDER BY id DESC",
+        ferry_store::params![run],
+        |r| {
+            changes.push((r.text(0), r.int(1), r.text(2), r.opt_text(3)));
+            Ok(())
+        },
+    )?;
     for (entity, id, action, before) in changes {
         match (entity.as_str(), action.as_str()) {
             ("invoice", _) => {

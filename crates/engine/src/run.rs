@@ -284,18 +284,13 @@ impl<'a> State<'a> {
             for t in cat::LEDGER_TYPES {
                 let e = cat::entity(t).expect("ledger type");
                 let sql = format!("SELECT \"user\", count(*) FROM {} WHERE coalesce(run_id, 0) <> ?1 GROUP BY \"user\"", ferry_store::schema::quote(&e.table()));
-                let mut st = self.target.conn().prepare(&sql).map_err(StoreError::from)?;
-                let rows = st
-                    .query_map([self.run], |r| {
-                        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
-                    })
-                    .map_err(StoreError::from)?;
-                for row in rows {
-                    let (u, n) = row.map_err(StoreError::from)?;
-                    if let Some(u) = u {
-                        *map.entry(u).or_default() += n;
-                    }
-                }
+                self.target
+                    .each(&sql, ferry_store::params![self.run], |r| {
+                        if let Some(u) = r.opt_text(0) {
+                            *map.entry(u).or_default() += r.int(1);
+                        }
+                        Ok(())
+                    })?;
             }
             self.ledger_accounts = Some(map);
         }
@@ -310,18 +305,10 @@ impl<'a> State<'a> {
                 "SELECT name, parent FROM {}",
                 ferry_store::schema::quote(&e.table())
             );
-            let mut st = self
-                .target
-                .conn()
-                .prepare(&sql)
-                .map_err(ferry_store::StoreError::from)?;
-            let rows = st
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(ferry_store::StoreError::from)?;
-            for row in rows {
-                let (c, p) = row.map_err(ferry_store::StoreError::from)?;
-                map.insert(c, p);
-            }
+            self.target.each(&sql, &[], |r| {
+                map.insert(r.text(0), r.text(1));
+                Ok(())
+            })?;
             self.parents = Some(map);
         }
         Ok(self.parents.as_mut().expect("loaded"))

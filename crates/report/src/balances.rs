@@ -2,7 +2,7 @@
 //! Undisbursed — sorted by User in byte order, money as plain decimals with 2 to 4 places.
 
 use ferry_store::cells::money_from_e4;
-use ferry_store::{SqlError, StoreError, Target};
+use ferry_store::{StoreError, Target};
 use ferry_validate::values::money_text;
 use std::io::{self, Write};
 
@@ -26,18 +26,15 @@ pub fn balances(
         coalesce((SELECT sum(amount_e4) FROM ledger_line l WHERE l.\"user\" = u.name AND l.kind = 'payment'), 0),
         coalesce((SELECT sum(amount_e4 - disbursed_e4) FROM ledger_line l WHERE l.\"user\" = u.name AND l.kind = 'payment'), 0)
       FROM \"user\" u ORDER BY u.name";
-    let mut st = target.conn().prepare(sql)?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let get = |i: usize| -> Result<i64, SqlError> { r.get(i) };
+    target.each(sql, &[], |r| {
         let b = Balance {
-            user: r.get(0)?,
-            balance: money_text(money_from_e4(get(1)? - get(3)?)),
-            open_invoices: get(2)?,
-            undisbursed: money_text(money_from_e4(get(4)?)),
+            user: r.text(0),
+            balance: money_text(money_from_e4(r.int(1) - r.int(3))),
+            open_invoices: r.int(2),
+            undisbursed: money_text(money_from_e4(r.int(4))),
         };
-        f(b).map_err(|e| StoreError::Other(e.to_string()))?;
-    }
+        f(b).map_err(|e| StoreError::Other(e.to_string()))
+    })?;
     Ok(())
 }
 

@@ -42,26 +42,22 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
               UNION ALL SELECT \"user\", -amount_e4 FROM ledger_line WHERE run_id = ?1 AND kind = 'credit'
               UNION ALL SELECT \"user\", -credit_e4 FROM payment WHERE run_id = ?1
             ) GROUP BY u";
-        let mut st = target.conn().prepare(sql)?;
-        let rows = st.query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (u, a) = row?;
-            held.insert(u, a);
-        }
+        target.each(sql, ferry_store::params![run], |r| {
+            held.insert(r.text(0), r.int(1));
+            Ok(())
+        })?;
     }
     let mut accounts = vec![];
-    let mut st = target.conn().prepare("SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4 FROM run_ledger_sum WHERE run_id = ?1 ORDER BY \"user\"")?;
-    let rows = st.query_map([run], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, i64>(4)?,
-        ))
-    })?;
-    for row in rows {
-        let (user, source, imported, rejected, skipped) = row?;
+    let mut rows: Vec<(String, i64, i64, i64, i64)> = vec![];
+    target.each(
+        "SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4 FROM run_ledger_sum WHERE run_id = ?1 ORDER BY \"user\"",
+        ferry_store::params![run],
+        |r| {
+            rows.push((r.text(0), r.int(1), r.int(2), r.int(3), r.int(4)));
+            Ok(())
+        },
+    )?;
+    for (user, source, imported, rejected, skipped) in rows {
         let t = live.then(|| held.get(&user).copied().unwrap_or(0));
         let ok = source == imported + rejected + skipped && t.is_none_or(|t| t == imported);
         balanced &= ok;

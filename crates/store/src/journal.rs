@@ -334,7 +334,7 @@ impl Target {
     }
 
     pub fn counts(&self, run: i64) -> Result<Vec<(String, Counts)>> {
-        let mut st = self.conn.prepare("SELECT entity, read, imported, updated, skipped, rejected FROM run_count WHERE run_id = ?1 ORDER BY rowid")?;
+        let mut st = self.conn.prepare("SELECT entity, read, imported, updated, skipped, rejected FROM run_count WHERE run_id = ?1 ORDER BY id")?;
         let rows = st.query_map([run], |r| {
             Ok((
                 r.get::<_, String>(0)?,

@@ -9,7 +9,6 @@ use chrono::Datelike;
 use ferry_catalogue as cat;
 use ferry_findings::Code;
 use ferry_store::cells::Cell;
-use ferry_store::StoreError;
 use ferry_validate::{Record, Slot, Value};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -175,18 +174,12 @@ impl State<'_> {
     /// a cache outside the target could outlive a rolled-back run or a replaced target file.
     fn fingerprint_secret(&self) -> Result<Vec<u8>, RunError> {
         let stored: Option<String> = {
-            let mut st = self
-                .target
-                .conn()
-                .prepare_cached("SELECT value FROM ferry_meta WHERE key = ?1")
-                .map_err(StoreError::from)?;
-            let mut rows = st
-                .query_map([FINGERPRINT_META_KEY], |r| r.get::<_, Option<String>>(0))
-                .map_err(StoreError::from)?;
-            match rows.next() {
-                Some(row) => row.map_err(StoreError::from)?,
-                None => None,
-            }
+            self.target
+                .first(
+                    "SELECT value FROM ferry_meta WHERE key = ?1",
+                    ferry_store::params![FINGERPRINT_META_KEY],
+                )?
+                .and_then(|r| r.opt_text(0))
         };
         let secret = match stored {
             // A secret that is not hex (written by hand?) is still a secret: use its bytes.

@@ -5,7 +5,6 @@ use crate::run::{FindingLog, State};
 use crate::RunError;
 use ferry_catalogue as cat;
 use ferry_findings::Code;
-use ferry_store::StoreError;
 use ferry_validate::record::{display_key, KEY_SEP};
 use ferry_validate::{Record, Resolve, Slot, Value};
 use rust_decimal::Decimal;
@@ -119,18 +118,13 @@ impl State<'_> {
 
     /// The role of an account, in the target or written earlier in this run (same transaction).
     fn account_role(&self, user: &str) -> Result<Option<String>, RunError> {
-        let mut st = self
+        Ok(self
             .target
-            .conn()
-            .prepare_cached("SELECT role FROM \"user\" WHERE name = ?1")
-            .map_err(StoreError::from)?;
-        let mut rows = st
-            .query_map([user], |r| r.get::<_, Option<String>>(0))
-            .map_err(StoreError::from)?;
-        Ok(match rows.next() {
-            Some(row) => row.map_err(StoreError::from)?,
-            None => None,
-        })
+            .first(
+                "SELECT role FROM \"user\" WHERE name = ?1",
+                ferry_store::params![user],
+            )?
+            .and_then(|r| r.opt_text(0)))
     }
 
     /// Looks the record's `Question` up among the ProfileQuestions of (applies, target).

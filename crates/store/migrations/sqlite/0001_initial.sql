@@ -21,6 +21,7 @@ CREATE TABLE run (
   pid INTEGER
 );
 CREATE TABLE run_count (
+  id INTEGER PRIMARY KEY,
   run_id INTEGER NOT NULL,
   entity TEXT NOT NULL,
   read INTEGER NOT NULL DEFAULT 0,
@@ -28,7 +29,7 @@ CREATE TABLE run_count (
   updated INTEGER NOT NULL DEFAULT 0,
   skipped INTEGER NOT NULL DEFAULT 0,
   rejected INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (run_id, entity)
+  UNIQUE (run_id, entity)
 );
 CREATE TABLE run_finding (
   run_id INTEGER NOT NULL,
@@ -48,6 +49,7 @@ CREATE TABLE run_finding (
   PRIMARY KEY (run_id, seq)
 );
 CREATE TABLE run_change (
+  id INTEGER PRIMARY KEY,
   run_id INTEGER NOT NULL,
   entity TEXT NOT NULL,
   row_id INTEGER NOT NULL,
