@@ -231,31 +231,20 @@ impl LedgerState {
         }
     }
 
-    /// Upserts the sums of the accounts that changed (with the chunk, or at the end).
+    /// Adds the sums gathered since the last call to the stored ones (with the chunk, or at the
+    /// end), and forgets them: memory holds only what changed within a chunk.
     pub fn store_sums(&mut self, store: &Store) -> Result<(), RunError> {
-        let mut users: Vec<String> = self.dirty.drain().collect();
-        users.sort();
-        for u in users {
-            let s = &self.sums[&u];
+        let mut sums: Vec<(String, Sums)> = self.sums.drain().collect();
+        self.dirty.clear();
+        sums.sort_by(|a, b| a.0.cmp(&b.0));
+        for (u, s) in sums {
             store.exec(
                 "INSERT INTO run_ledger_sum (run_id, \"user\", source_e4, imported_e4, rejected_e4, skipped_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(run_id, \"user\") DO UPDATE SET source_e4 = excluded.source_e4, imported_e4 = excluded.imported_e4, rejected_e4 = excluded.rejected_e4, skipped_e4 = excluded.skipped_e4",
+                 ON CONFLICT(run_id, \"user\") DO UPDATE SET source_e4 = source_e4 + excluded.source_e4, imported_e4 = imported_e4 + excluded.imported_e4,
+                   rejected_e4 = rejected_e4 + excluded.rejected_e4, skipped_e4 = skipped_e4 + excluded.skipped_e4",
                 ferry_store::params![&self.run, &u, &e4(s.source), &e4(s.imported), &e4(s.rejected), &e4(s.skipped)],
             )?;
         }
-        Ok(())
-    }
-
-    /// A resumed run continues the sums it had stored.
-    pub fn load_sums(&mut self, store: &Store, run: i64) -> Result<(), RunError> {
-        let sums = &mut self.sums;
-        store.each("SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4 FROM run_ledger_sum WHERE run_id = ?1", ferry_store::params![run], |r| {
-            sums.insert(
-                r.text(0),
-                Sums { source: money_from_e4(r.int(1)), imported: money_from_e4(r.int(2)), rejected: money_from_e4(r.int(3)), skipped: money_from_e4(r.int(4)) },
-            );
-            Ok(())
-        })?;
         Ok(())
     }
 
@@ -568,6 +557,14 @@ impl LedgerState {
             let is_current = book.current == Some(i);
             self.save_invoice(store, &user, &inv, is_current)?;
         }
+        // Every book is now what the target holds: forget them (they load again when touched),
+        // so that memory follows the chunk, not the number of accounts.
+        for (user, book) in self.books.drain() {
+            if !book.invoices.is_empty() {
+                self.with_invoices.insert(user);
+            }
+        }
+        self.account_tax.clear();
         Ok(())
     }
 

@@ -1269,9 +1269,6 @@ fn run_inner(
         };
         if done_before < total {
             state.prepare_phase(phase)?;
-            if let (true, Phase::Ledger, Some(ledger)) = (resumed, phase, state.ledger.as_mut()) {
-                ledger.load_sums(target, run)?;
-            }
         }
         progress.stage(phase.name(), total);
         for (seq, raw) in spool.read(pi)?.enumerate() {
@@ -1309,6 +1306,14 @@ fn run_inner(
             records += 1;
             fail_point("mid-chunk", records);
             in_chunk += 1;
+            if single_tx && in_chunk >= opts.chunk_size {
+                // One transaction for the whole run: still write the invoices a chunk changed,
+                // so that memory stays flat (the transaction is rolled back or committed at the end).
+                if let Some(ledger) = state.ledger.as_mut() {
+                    ledger.flush_invoices(target)?;
+                }
+                in_chunk = 0;
+            }
             if !single_tx && in_chunk >= opts.chunk_size {
                 // The chunk's records, its findings, counters, ledger sums and the checkpoint
                 // commit together: after a crash, a resume starts exactly here.
