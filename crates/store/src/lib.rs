@@ -275,10 +275,6 @@ impl Target {
         Ok(v.and_then(|v| v.parse().ok()))
     }
 
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
     // ---- one writer -------------------------------------------------------------------------
 
     /// Takes the target for run `run`: only one run writes at a time. A holder whose process is
