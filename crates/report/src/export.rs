@@ -197,6 +197,14 @@ fn ledger_row(e: &Entity, texts: &[Option<String>], cols: &[&str]) -> Vec<String
         .collect()
 }
 
+/// How many ledger rows (all four ledger types) the target holds.
+fn ledger_rows(target: &Target) -> Result<i64, ExportError> {
+    Ok(cat::LEDGER_TYPES
+        .iter()
+        .map(|t| target.count(cat::entity(t).expect("ledger type")))
+        .sum::<Result<i64, _>>()?)
+}
+
 fn export_csv(
     target: &Target,
     order: &[Unit],
@@ -207,10 +215,7 @@ fn export_csv(
     for unit in order {
         let e = match unit {
             Unit::Ledger => {
-                let total: i64 = cat::LEDGER_TYPES
-                    .iter()
-                    .map(|t| target.count(cat::entity(t).expect("ledger type")))
-                    .sum::<Result<i64, _>>()?;
+                let total = ledger_rows(target)?;
                 if total == 0 {
                     continue;
                 }
@@ -266,10 +271,7 @@ fn export_xlsx(
     for unit in order {
         let e = match unit {
             Unit::Ledger => {
-                let total: i64 = cat::LEDGER_TYPES
-                    .iter()
-                    .map(|t| target.count(cat::entity(t).expect("ledger type")))
-                    .sum::<Result<i64, _>>()?;
+                let total = ledger_rows(target)?;
                 if total == 0 {
                     continue;
                 }
