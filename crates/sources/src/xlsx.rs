@@ -13,6 +13,12 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
+/// Columns a sheet can have (A to XFD). calamine takes any cell reference from the sheet's XML,
+/// so without this bound a header cell at `r="ZZZZZZ1"` sizes the column table to 321 million
+/// entries, and a longer reference (which wraps in a release build) to billions, an abort on
+/// allocation that no `catch_unwind` stops (`tests/fixtures/fuzz/xlsx/`, `fuzz/README.md`).
+const MAX_COLUMNS: u32 = 16_384;
+
 pub(crate) fn read(
     path: &Path,
     opts: &ReadOptions,
@@ -205,6 +211,12 @@ fn read_sheets(
                 .map_err(|e| bad_workbook(shown, format!("sheet {name}: {e}")))?;
             let Some(cell) = cell else { break };
             let (r, c) = cell.pos;
+            if c >= MAX_COLUMNS {
+                return Err(bad_workbook(
+                    shown,
+                    format!("sheet {name}: a cell lies in column {}, past XFD, the last column a sheet has", c as u64 + 1),
+                ));
+            }
             if current_row != Some(r) {
                 if let Some(prev) = current_row {
                     flush(
