@@ -55,8 +55,6 @@ pub(crate) struct LedgerState {
     /// `ledger_key`s of ledger rows stored before this run.
     earlier: HashSet<i64>,
     pub sums: HashMap<String, Sums>,
-    /// Accounts whose sums changed since they were last stored.
-    dirty: HashSet<String>,
     /// Invoices changed since they were last written, in the order they changed.
     dirty_invoices: HashSet<(String, usize)>,
     dirty_order: Vec<(String, usize)>,
@@ -138,7 +136,6 @@ impl LedgerState {
             seq: max_seq,
             earlier,
             sums: HashMap::new(),
-            dirty: HashSet::new(),
             dirty_invoices: HashSet::new(),
             dirty_order: vec![],
             created_here: HashSet::new(),
@@ -235,7 +232,6 @@ impl LedgerState {
     /// end), and forgets them: memory holds only what changed within a chunk.
     pub fn store_sums(&mut self, store: &Store) -> Result<(), RunError> {
         let mut sums: Vec<(String, Sums)> = self.sums.drain().collect();
-        self.dirty.clear();
         sums.sort_by(|a, b| a.0.cmp(&b.0));
         for (u, s) in sums {
             store.exec(
@@ -249,7 +245,6 @@ impl LedgerState {
     }
 
     pub fn count(&mut self, user: &str, amount: Option<Decimal>, outcome: Outcome) {
-        self.dirty.insert(user.to_string());
         let s = self.sums.entry(user.to_string()).or_default();
         let a = amount.unwrap_or(Decimal::ZERO);
         s.source += a;

@@ -318,54 +318,22 @@ mod tests {
 
     #[test]
     fn excel_serials() {
-        assert_eq!(
-            date(45000.0, false),
-            RawValue::DateTime {
-                date: (2023, 3, 15),
-                time: (0, 0, 0),
-                whole_day: true
-            }
-        );
-        assert_eq!(
-            date(1.0, false),
-            RawValue::DateTime {
-                date: (1900, 1, 1),
-                time: (0, 0, 0),
-                whole_day: true
-            }
-        );
-        assert_eq!(
-            date(59.0, false),
-            RawValue::DateTime {
-                date: (1900, 2, 28),
-                time: (0, 0, 0),
-                whole_day: true
-            }
-        );
-        assert_eq!(
-            date(60.0, false),
-            RawValue::DateTime {
-                date: (1900, 2, 29),
-                time: (0, 0, 0),
-                whole_day: true
-            }
-        );
-        assert_eq!(
-            date(61.0, false),
-            RawValue::DateTime {
-                date: (1900, 3, 1),
-                time: (0, 0, 0),
-                whole_day: true
-            }
-        );
-        assert_eq!(
-            date(0.0, true),
-            RawValue::DateTime {
-                date: (1904, 1, 1),
-                time: (0, 0, 0),
-                whole_day: true
-            }
-        );
+        let day = |y, m, d| RawValue::DateTime {
+            date: (y, m, d),
+            time: (0, 0, 0),
+            whole_day: true,
+        };
+        // (serial, 1904 system, date): 60 is Excel's non-existent 1900-02-29, kept for validation to refuse.
+        for (serial, is_1904, want) in [
+            (45000.0, false, day(2023, 3, 15)),
+            (1.0, false, day(1900, 1, 1)),
+            (59.0, false, day(1900, 2, 28)),
+            (60.0, false, day(1900, 2, 29)),
+            (61.0, false, day(1900, 3, 1)),
+            (0.0, true, day(1904, 1, 1)),
+        ] {
+            assert_eq!(date(serial, is_1904), want, "{serial}");
+        }
         assert_eq!(
             date(45000.5 + 1.0 / 86400.0 * 0.6, false),
             RawValue::DateTime {
