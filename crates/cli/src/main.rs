@@ -19,7 +19,7 @@ macro_rules! out {
     }};
 }
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferry_engine::{ImportOptions, OnExisting};
 use ferry_report::export::{export, ExportFormat};
@@ -269,32 +269,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn sqlite_path(db: &str) -> Result<PathBuf> {
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        bail!("PostgreSQL targets are not available in this version yet; use a SQLite file path");
-    }
-    Ok(PathBuf::from(db))
-}
-
 fn open(db: &str) -> Result<Target, Failure> {
-    let path = sqlite_path(db)?;
-    Ok(Target::open(&path)?)
+    Ok(Target::open_db(db)?)
 }
 
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Init { db } => {
-            let path = sqlite_path(&db.db)?;
-            let (_, created) = Target::init(&path)?;
+            let (t, created) = Target::init_db(&db.db)?;
             if created {
-                say!(
-                    "Created target {} with the default setup data.",
-                    path.display()
-                );
+                say!("Created target {} with the default setup data.", t.name());
             } else {
                 say!(
                     "Target {} is ready (schema version {}).",
-                    path.display(),
+                    t.name(),
                     ferry_store::schema::SCHEMA_VERSION
                 );
             }
@@ -440,7 +428,6 @@ fn run(cli: Cli) -> Result<u8, Failure> {
 }
 
 fn import(a: ImportArgs) -> Result<u8, Failure> {
-    let path = sqlite_path(&a.db.db)?;
     let encoding = match &a.encoding {
         Some(name) => Some(
             encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
@@ -483,15 +470,15 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         std::fs::File::create(log)
             .with_context(|| format!("--log {}: cannot write there", log.display()))?;
     }
-    let target = if path.exists() {
-        Target::open(&path)?
-    } else {
-        let (t, _) = Target::init(&path)?;
-        say!(
-            "Created target {} with the default setup data.",
-            path.display()
-        );
+    // A missing target is created (a PostgreSQL database too); an existing one is checked.
+    let target = if ferry_store::pg::is_url(&a.db.db) || !Path::new(&a.db.db).exists() {
+        let (t, created) = Target::init_db(&a.db.db)?;
+        if created {
+            say!("Created target {} with the default setup data.", t.name());
+        }
         t
+    } else {
+        Target::open(Path::new(&a.db.db))?
     };
     let opts = ImportOptions {
         inputs: a.inputs.clone(),

@@ -169,7 +169,7 @@ fn run_case(c: &Case, dir: &Path) -> Vec<serde_json::Value> {
 #[test]
 fn every_code_is_produced_and_located() {
     for c in cases() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = scratch();
         let f = run_case(&c, dir.path());
         let hit = f.iter().find(|f| f["code"] == c.code);
         let Some(hit) = hit else {
@@ -196,7 +196,7 @@ fn every_code_has_a_case() {
 
 #[test]
 fn hints_and_locations_are_exact() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(d.join("a.xml"), xml!("<TaxCode Name=\"Residential\"/>\n  <User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" TaxCode=\"residential\"/>")).unwrap();
     let r = ferry(d, &["import", "a.xml", "--log", "f.jsonl"]);

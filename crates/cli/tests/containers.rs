@@ -24,7 +24,7 @@ fn mistakes(c: &str) -> std::path::PathBuf {
 
 #[test]
 fn three_containers_give_the_same_target_and_findings() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     let mut exports = vec![];
     for c in CONTAINERS {
@@ -83,7 +83,7 @@ fn three_containers_give_the_same_target_and_findings() {
 
 #[test]
 fn test_only_finds_what_live_finds_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     for c in CONTAINERS {
         let db = format!("{c}.db");
@@ -168,7 +168,7 @@ fn test_only_finds_what_live_finds_and_changes_nothing() {
 
 #[test]
 fn export_import_export_is_identical() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     assert_eq!(
         ferry(
@@ -275,7 +275,7 @@ fn export_import_export_is_identical() {
 
 #[test]
 fn on_existing_modes() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(d.join("a.xml"), "<Import><User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"5\" DisableReason=\"moved\"/></Import>").unwrap();
     std::fs::write(d.join("b.xml"), "<Import><User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"7\"/>\n<Contact User=\"u1\" ContactFirstName=\"A\" ContactLastName=\"B\" ContactType=\"Billing Contact\"/></Import>").unwrap();
@@ -323,7 +323,7 @@ fn on_existing_modes() {
 
 #[test]
 fn all_or_nothing_writes_nothing_on_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     assert_eq!(ferry(d, &["init"]).code, 0);
     let before = row_counts(&d.join("ferry.db"));
@@ -355,7 +355,7 @@ fn all_or_nothing_writes_nothing_on_error() {
 
 #[test]
 fn max_records_takes_the_first_accounts() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     let r = ferry(
         d,
@@ -401,7 +401,7 @@ fn max_records_takes_the_first_accounts() {
 
 #[test]
 fn logs_in_csv_and_html_are_safe() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(
         d.join("a.xml"),
@@ -427,7 +427,7 @@ fn logs_in_csv_and_html_are_safe() {
 
 #[test]
 fn runs_show_and_reconcile() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     assert_eq!(
         ferry(d, &["import", mistakes("xml").to_str().unwrap()]).code,
@@ -443,7 +443,7 @@ fn runs_show_and_reconcile() {
 
 #[test]
 fn formats_doc_is_current() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let r = ferry(dir.path(), &["schema", "--markdown"]);
     assert_eq!(r.code, 0);
     let doc = std::fs::read_to_string(repo().join("docs/formats.md")).unwrap();
@@ -455,7 +455,7 @@ fn formats_doc_is_current() {
 
 #[test]
 fn max_records_leaves_out_what_names_a_left_out_account() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(
         d.join("a.xml"),
@@ -477,7 +477,7 @@ fn max_records_leaves_out_what_names_a_left_out_account() {
 
 #[test]
 fn update_needs_only_the_key_and_what_changes() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(
         d.join("a.xml"),
@@ -517,7 +517,7 @@ fn update_needs_only_the_key_and_what_changes() {
 
 #[test]
 fn the_command_line_settles_options_that_disagree() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     for (n, order) in [("o1", "DMY"), ("o2", "MDY")] {
         std::fs::create_dir_all(d.join(n)).unwrap();
@@ -541,7 +541,7 @@ fn the_command_line_settles_options_that_disagree() {
 /// the generator from what it planted): every expected error row is flagged, and no other.
 #[test]
 fn mistakes_match_their_answer_key() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     let key = |name: &str, container: &str| -> std::collections::BTreeSet<(String, String, u64)> {
         let text = std::fs::read_to_string(example(&format!("mistakes/{name}"))).unwrap();

@@ -61,8 +61,7 @@ fn data(dir: &Path) {
 }
 
 fn ferry_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> i32 {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ferry"));
-    c.args(args).current_dir(dir).env_remove("FERRY_DB");
+    let mut c = command(dir, args);
     for (k, v) in env {
         c.env(k, v);
     }
@@ -86,13 +85,9 @@ fn state(dir: &Path, db: &str, run: &str) -> Outcome {
     assert_eq!(r.code, 0, "{db}: the run does not reconcile: {}", r.stderr);
     // the run's findings, through a log written from the journal
     let _ = ferry(dir, &["runs", "show", run, "--db", db]);
-    let c = rusqlite::Connection::open(dir.join(db)).unwrap();
-    let findings: Vec<String> = c
-        .prepare("SELECT code || '|' || coalesce(key,'') || '|' || coalesce(file,'') || '|' || coalesce(row,0) || '|' || message FROM run_finding WHERE run_id = ?1 ORDER BY seq")
-        .unwrap()
-        .query_map([run.parse::<i64>().unwrap()], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
+    let findings: Vec<String> = rows(dir, db, &format!("SELECT code || '|' || coalesce(key,'') || '|' || coalesce(file,'') || '|' || coalesce(row,0) || '|' || message FROM run_finding WHERE run_id = {} ORDER BY seq", run.parse::<i64>().unwrap()))
+        .into_iter()
+        .map(|r| r[0].clone())
         .collect();
     let _ = log;
     let mut tree = tree(&dir.join(out));
@@ -102,7 +97,7 @@ fn state(dir: &Path, db: &str, run: &str) -> Outcome {
 
 #[test]
 fn killed_runs_resume_to_the_same_target() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     data(d);
     let chunk = ["--chunk-size", "97", "--create-accounts"];
@@ -157,25 +152,17 @@ fn killed_runs_resume_to_the_same_target() {
             "{point}: the target differs from an uninterrupted run"
         );
         assert_eq!(got.2, want.2, "{point}: findings differ");
-        let c = rusqlite::Connection::open(d.join(&db)).unwrap();
-        let n: i64 = c
-            .query_row("SELECT count(*) FROM run", [], |r| r.get(0))
-            .unwrap();
+        let n = int(d, &db, "SELECT count(*) FROM run");
         assert_eq!(n, 1, "{point}: the resume made a new run");
-        let logins: i64 = c
-            .query_row("SELECT count(*) FROM login", [], |r| r.get(0))
-            .unwrap();
-        let want_logins: i64 = rusqlite::Connection::open(d.join("clean.db"))
-            .unwrap()
-            .query_row("SELECT count(*) FROM login", [], |r| r.get(0))
-            .unwrap();
+        let logins = int(d, &db, "SELECT count(*) FROM login");
+        let want_logins = int(d, "clean.db", "SELECT count(*) FROM login");
         assert_eq!(logins, want_logins, "{point}: logins");
     }
 }
 
 #[test]
 fn resume_refuses_changed_inputs_and_a_second_writer_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     data(d);
     let code = ferry_env(
@@ -195,26 +182,39 @@ fn resume_refuses_changed_inputs_and_a_second_writer_is_refused() {
     assert_eq!(r.code, 2, "{}", r.stderr);
 
     // a writer that holds the target: a second import is refused, naming the run
-    let fresh = tempfile::tempdir().unwrap();
+    let fresh = scratch();
     let f = fresh.path();
     data(f);
     assert_eq!(ferry(f, &["init"]).code, 0);
-    let c = rusqlite::Connection::open(f.join("ferry.db")).unwrap();
-    // a live process (this test) holds it as run 41
-    c.execute(
+    let c = target(f, "ferry.db");
+    // a live process (this test) holds it as run 41 (on PostgreSQL: holds the advisory lock)
+    c.exec(
         "INSERT INTO ferry_meta (key, value) VALUES ('writer', ?1)",
-        [format!("41|{}|2026-01-01T00:00:00", std::process::id())],
+        &[format!("41|{}|2026-01-01T00:00:00", std::process::id()).into()],
     )
     .unwrap();
+    if pg() {
+        let got = c
+            .int(
+                "SELECT pg_try_advisory_lock(?1)",
+                &[ferry_store::pg::WRITER_LOCK.into()],
+            )
+            .unwrap();
+        assert_eq!(got, 1);
+    }
     let r = ferry(f, &["import", "big.xml"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("run 41"), "{}", r.stderr);
-    // a stale lock of a dead process is taken over
-    c.execute(
-        "UPDATE ferry_meta SET value = '41|999999999|2026-01-01' WHERE key = 'writer'",
-        [],
-    )
-    .unwrap();
+    // a stale lock of a dead process is taken over (on PostgreSQL: its session ended)
+    if pg() {
+        drop(c);
+    } else {
+        c.exec(
+            "UPDATE ferry_meta SET value = '41|999999999|2026-01-01' WHERE key = 'writer'",
+            &[],
+        )
+        .unwrap();
+    }
     let r = ferry(f, &["import", "big.xml", "--test-only"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
@@ -233,7 +233,7 @@ fn export_xml(dir: &Path, db: &str, out: &str) -> String {
 
 #[test]
 fn rollback_undoes_creations_and_updates_exactly() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     let club = example("club/club.xml");
     assert_eq!(ferry(d, &["init"]).code, 0);
@@ -271,18 +271,15 @@ fn rollback_undoes_creations_and_updates_exactly() {
     let r = ferry(d, &["rollback", "1"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(export_xml(d, "ferry.db", "e4.xml"), empty);
-    let c = rusqlite::Connection::open(d.join("ferry.db")).unwrap();
     for t in ["invoice", "ledger_line", "disbursement", "login"] {
-        let n: i64 = c
-            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-            .unwrap();
+        let n = int(d, "ferry.db", &format!("SELECT count(*) FROM {t}"));
         assert_eq!(n, 0, "{t}");
     }
 }
 
 #[test]
 fn rollback_restores_invoices_a_later_run_changed() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(d.join("a.xml"), "<Import><User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/><Debit User=\"A\" Date=\"2025-01-01\" Debit=\"10\"/></Import>").unwrap();
     std::fs::write(d.join("b.xml"), "<Import><Debit User=\"A\" Date=\"2025-02-01\" Debit=\"5\"/><CloseInvoice User=\"A\"/><Payment User=\"A\" Date=\"2025-03-01\" Credit=\"20\" Invoice=\"A-1\"/></Import>").unwrap();
@@ -296,37 +293,27 @@ fn rollback_restores_invoices_a_later_run_changed() {
     );
     assert_eq!(ferry(d, &["rollback", "2"]).code, 0);
     assert_eq!(export_xml(d, "ferry.db", "2.xml"), after1);
-    let open: i64 = rusqlite::Connection::open(d.join("ferry.db"))
-        .unwrap()
-        .query_row(
-            "SELECT is_current FROM invoice WHERE name = 'A-1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let open = int(
+        d,
+        "ferry.db",
+        "SELECT is_current FROM invoice WHERE name = 'A-1'",
+    );
     assert_eq!(open, 1, "A-1 is the current invoice again");
 }
 
 #[test]
 fn two_live_imports_at_once_one_proceeds_the_other_is_told_who_holds_the_target() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     data(d);
     assert_eq!(ferry(d, &["init"]).code, 0);
-    let bin = env!("CARGO_BIN_EXE_ferry");
-    let first = Command::new(bin)
-        .args(["import", "big.xml", "--chunk-size", "100"])
-        .current_dir(d)
+    let first = command(d, &["import", "big.xml", "--chunk-size", "100"])
         .env("FERRY_TEST_HOLD_MS", "2500")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(800));
-    let second = Command::new(bin)
-        .args(["import", "big.xml"])
-        .current_dir(d)
-        .output()
-        .unwrap();
+    let second = command(d, &["import", "big.xml"]).output().unwrap();
     let first = first.wait_with_output().unwrap();
     assert_eq!(
         first.status.code(),
@@ -338,7 +325,7 @@ fn two_live_imports_at_once_one_proceeds_the_other_is_told_who_holds_the_target(
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("being written by run 1"), "{err}");
     // The target holds exactly one import.
-    let alone = tempfile::tempdir().unwrap();
+    let alone = scratch();
     data(alone.path());
     assert_eq!(ferry(alone.path(), &["import", "big.xml"]).code, 1);
     assert_eq!(ferry(d, &["reconcile", "1"]).code, 0);
@@ -350,9 +337,14 @@ fn two_live_imports_at_once_one_proceeds_the_other_is_told_who_holds_the_target(
 
 #[test]
 fn a_full_disk_interrupts_the_run_and_resume_finishes_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     data(d);
+    if pg() {
+        // The injected full disk is SQLite's page limit; PostgreSQL's disk-full error (53100)
+        // maps to the same kind (crates/store/src/pg.rs), and the run/resume path is shared.
+        return;
+    }
     assert_eq!(ferry(d, &["init"]).code, 0);
     let pages: i64 = rusqlite::Connection::open(d.join("ferry.db"))
         .unwrap()
@@ -376,7 +368,7 @@ fn a_full_disk_interrupts_the_run_and_resume_finishes_it() {
     // Space again: the resume completes the run, the same as an uninterrupted one.
     let r = ferry(d, &["resume", "1"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let alone = tempfile::tempdir().unwrap();
+    let alone = scratch();
     data(alone.path());
     assert_eq!(
         ferry(alone.path(), &["import", "big.xml", "--no-backup"]).code,
@@ -391,21 +383,43 @@ fn a_full_disk_interrupts_the_run_and_resume_finishes_it() {
 
 #[test]
 fn a_target_deleted_during_the_run_is_noticed() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     data(d);
     assert_eq!(ferry(d, &["init"]).code, 0);
-    let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args(["import", "big.xml", "--chunk-size", "100", "--no-backup"])
-        .current_dir(d)
-        .env("FERRY_TEST_HOLD_MS", "1500")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = command(
+        d,
+        &["import", "big.xml", "--chunk-size", "100", "--no-backup"],
+    )
+    .env("FERRY_TEST_HOLD_MS", "1500")
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(700));
-    std::fs::remove_file(d.join("ferry.db")).unwrap();
+    if pg() {
+        // The server side of a deleted file: the run's connection is cut.
+        let url = db(d, "ferry.db");
+        let name = url.rsplit('/').next().unwrap().to_string();
+        let mut admin =
+            postgres::Client::connect(&format!("{PG_SERVER}/postgres"), postgres::NoTls).unwrap();
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                &[&name],
+            )
+            .unwrap();
+    } else {
+        std::fs::remove_file(d.join("ferry.db")).unwrap();
+    }
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("deleted or replaced"), "{err}");
+    if pg() {
+        assert!(
+            err.contains("cannot reach") || err.contains("lost"),
+            "{err}"
+        );
+    } else {
+        assert!(err.contains("deleted or replaced"), "{err}");
+    }
 }

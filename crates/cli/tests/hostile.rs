@@ -27,6 +27,7 @@ fn run(dir: &Path, input: &Path, case: &Case) {
         time.exists(),
         "/usr/bin/time is needed (Debian package `time`; .ci/run installs it)"
     );
+    let target = db(dir, "t.db");
     let mut c = Command::new(time);
     c.args(["-f", "%M", "-o"])
         .arg(&rss)
@@ -36,7 +37,7 @@ fn run(dir: &Path, input: &Path, case: &Case) {
             input.to_str().unwrap(),
             "--test-only",
             "--db",
-            "t.db",
+            &target,
             "--log",
         ])
         .arg(&log)
@@ -114,7 +115,7 @@ fn case(name: &'static str, codes: &'static [i32], says: &'static str) -> Case {
 
 #[test]
 fn hostile_xml() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     assert_eq!(ferry(d, &["init", "--db", "t.db"]).code, 0);
     let lol = {
@@ -169,7 +170,7 @@ fn hostile_xml() {
 
 #[test]
 fn hostile_csv() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     assert_eq!(ferry(d, &["init", "--db", "t.db"]).code, 0);
     let folder = |name: &str, data: &[u8]| -> PathBuf {
@@ -263,7 +264,7 @@ fn cell_row(r: u32, cells: &[(&str, &str)]) -> String {
 
 #[test]
 fn hostile_workbooks() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     assert_eq!(ferry(d, &["init", "--db", "t.db"]).code, 0);
     let hdr = cell_row(1, &[("A", "Name"), ("B", "Owner"), ("C", "Role")]);

@@ -93,7 +93,7 @@ fn balances(dir: &std::path::Path) -> BTreeMap<String, (String, i64, String)> {
 
 #[test]
 fn every_ledger_rule_by_hand() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     for (name, content) in [
         ("setup.xml", SETUP),
@@ -135,20 +135,20 @@ fn every_ledger_rule_by_hand() {
     // The reconciliation of the ledger run balances.
     assert_eq!(ferry(d, &["reconcile", "2"]).code, 0);
     // Invoice names: F-SPRING is named, F-2 automatic.
-    let c = rusqlite::Connection::open(d.join("ferry.db")).unwrap();
-    let names: Vec<String> = c
-        .prepare("SELECT name FROM invoice WHERE \"user\" = 'F' ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let names: Vec<String> = rows(
+        d,
+        "ferry.db",
+        "SELECT name FROM invoice WHERE \"user\" = 'F' ORDER BY id",
+    )
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect();
     assert_eq!(names, vec!["F-SPRING", "F-2"]);
 }
 
 #[test]
 fn current_invoice_persists_across_runs_and_rejections_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(d.join("a.xml"), "<Import><User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/><Debit User=\"A\" Date=\"2025-01-01\" Debit=\"10\"/></Import>").unwrap();
     // run 2: a rejected debit (negative) takes no number and opens nothing; the next one joins A-1
@@ -167,7 +167,7 @@ fn current_invoice_persists_across_runs_and_rejections_change_nothing() {
 
 #[test]
 fn ledger_exports_as_one_stream_and_round_trips() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     for (name, content) in [
         ("setup.xml", SETUP),

@@ -136,7 +136,7 @@ fn random_ledgers_match_the_model() {
             }
         }
         xml.push_str("</Import>\n");
-        let dir = tempfile::tempdir().unwrap();
+        let dir = scratch();
         let d = dir.path();
         std::fs::write(d.join("l.xml"), &xml).unwrap();
         let r = ferry(d, &["import", "l.xml"]);

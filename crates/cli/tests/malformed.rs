@@ -6,7 +6,7 @@ use common::*;
 use std::time::{Duration, Instant};
 
 fn check(input: &str, want_code: i32, want_msg: &str) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let start = Instant::now();
     let r = ferry(
         dir.path(),
@@ -68,7 +68,7 @@ fn invalid_utf8_csv_names_the_place_and_the_way_out() {
 
 #[test]
 fn other_encodings_with_encoding_flag() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let r = ferry(
         dir.path(),
         &[
@@ -130,7 +130,7 @@ fn ragged_csv_rows() {
 
 #[test]
 fn ten_thousand_attributes() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let attrs: String = (0..10_000).map(|i| format!(" A{i}=\"{i}\"")).collect();
     std::fs::write(
         dir.path().join("many.xml"),
@@ -146,7 +146,7 @@ fn ten_thousand_attributes() {
 
 #[test]
 fn deep_nesting_and_huge_values_are_bounded() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let deep = format!(
         "<Import>{}{}</Import>",
         "<a>".repeat(10_000),
@@ -172,7 +172,7 @@ fn deep_nesting_and_huge_values_are_bounded() {
 
 #[test]
 fn a_missing_input_or_bad_flag_is_a_usage_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     assert_eq!(ferry(dir.path(), &["import", "nope.xml"]).code, 2);
     assert_eq!(
         ferry(
@@ -204,15 +204,14 @@ fn a_missing_input_or_bad_flag_is_a_usage_error() {
 
 #[test]
 fn schema_version_mismatch_is_refused_with_the_way_out() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     assert_eq!(ferry(dir.path(), &["init"]).code, 0);
-    let c = rusqlite::Connection::open(dir.path().join("ferry.db")).unwrap();
-    c.execute(
-        "UPDATE ferry_meta SET value = '99' WHERE key = 'schema_version'",
-        [],
-    )
-    .unwrap();
-    drop(c);
+    target(dir.path(), "ferry.db")
+        .exec(
+            "UPDATE ferry_meta SET value = '99' WHERE key = 'schema_version'",
+            &[],
+        )
+        .unwrap();
     let r = ferry(
         dir.path(),
         &["import", fixture("unclosed.xml").to_str().unwrap()],
@@ -223,7 +222,7 @@ fn schema_version_mismatch_is_refused_with_the_way_out() {
 
 #[test]
 fn a_date_with_a_multibyte_character_is_an_error_not_a_crash() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     std::fs::create_dir_all(dir.path().join("d")).unwrap();
     std::fs::write(
         dir.path().join("d/User.csv"),
@@ -239,7 +238,7 @@ fn a_date_with_a_multibyte_character_is_an_error_not_a_crash() {
 
 #[test]
 fn csv_lines_are_right_for_crlf_cr_and_blank_lines() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     for (name, content, rows) in [
         (
@@ -276,7 +275,7 @@ fn csv_lines_are_right_for_crlf_cr_and_blank_lines() {
 #[test]
 fn bad_excel_date_cells_are_findings() {
     use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     // A workbook with date-formatted cells holding serials that are no dates.
     let src = zip_parts(&fixture("cells.xlsx"));
     let path = dir.path().join("dates.xlsx");
@@ -353,7 +352,7 @@ fn an_empty_first_row_is_an_error_not_a_silent_skip() {
 
 #[test]
 fn unwritable_log_and_repeated_inputs_stop_before_the_run() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     let club = example("club/club.xml");
     let r = ferry(
@@ -382,8 +381,32 @@ fn unwritable_log_and_repeated_inputs_stop_before_the_run() {
 
 #[test]
 fn target_problems_are_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
+    if pg() {
+        // The server's counterparts of a missing file, a foreign database and an absent server.
+        let r = ferry(
+            d,
+            &[
+                "runs",
+                "--db",
+                &format!("{PG_SERVER}/ferry_no_such_database"),
+            ],
+        );
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+        let r = ferry(
+            d,
+            &["runs", "--db", "postgres://postgres:hunter2@127.0.0.1:1/x"],
+        );
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("cannot reach"), "{}", r.stderr);
+        assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+        let r = ferry(d, &["runs", "--db", &format!("{PG_SERVER}/postgres")]);
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("not a Ferry target"), "{}", r.stderr);
+        return;
+    }
     let r = ferry(d, &["init", "--db", "no/such/folder/t.db"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("cannot open the target"), "{}", r.stderr);
@@ -409,7 +432,7 @@ fn target_problems_are_named() {
 
 #[test]
 fn xml_in_utf16_or_a_declared_encoding() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     for (f, name) in [("utf16.xml", "Zoë"), ("windows1252.xml", "José")] {
         let db = format!("{f}.db");
@@ -456,18 +479,19 @@ fn xml_in_utf16_or_a_declared_encoding() {
 
 #[test]
 fn a_closed_output_pipe_does_not_crash_a_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args([
+    let dir = scratch();
+    let mut child = command(
+        dir.path(),
+        &[
             "import",
             example("club/club.xml").to_str().unwrap(),
             "--json",
-        ])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     drop(child.stdout.take());
     drop(child.stderr.take());
     assert_eq!(child.wait().unwrap().code(), Some(0));

@@ -64,7 +64,7 @@ fn all_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn secrets_appear_in_no_output() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(d.join("in.xml"), input()).unwrap();
     let mut outputs = vec![];
@@ -153,7 +153,7 @@ fn secrets_appear_in_no_output() {
 
 #[test]
 fn logins_from_emails_and_passwords() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let d = dir.path();
     std::fs::write(
         d.join("in.xml"),
@@ -202,16 +202,21 @@ fn logins_from_emails_and_passwords() {
     );
     assert_eq!(dup["field"], "Email");
 
-    let c = rusqlite::Connection::open(d.join("ferry.db")).unwrap();
-    let logins: Vec<(String, String, String, i64)> = c
-        .prepare(
-            "SELECT \"user\", username, password_hash, must_reset FROM login ORDER BY \"user\"",
+    let logins: Vec<(String, String, String, i64)> = rows(
+        d,
+        "ferry.db",
+        "SELECT \"user\", username, password_hash, must_reset FROM login ORDER BY \"user\"",
+    )
+    .into_iter()
+    .map(|r| {
+        (
+            r[0].clone(),
+            r[1].clone(),
+            r[2].clone(),
+            r[3].parse().unwrap(),
         )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    })
+    .collect();
     assert_eq!(logins.len(), 3, "{logins:?}");
     assert_eq!(
         (logins[0].0.as_str(), logins[0].1.as_str(), logins[0].3),
@@ -239,10 +244,7 @@ fn logins_from_emails_and_passwords() {
         ],
     );
     assert_eq!(r.code, 0);
-    let n: i64 = rusqlite::Connection::open(d.join("b.db"))
-        .unwrap()
-        .query_row("SELECT count(*) FROM login", [], |r| r.get(0))
-        .unwrap();
+    let n = int(d, "b.db", "SELECT count(*) FROM login");
     assert_eq!(n, 0);
 
     // reset tokens: one per must-reset login, stored only as hashes
@@ -253,9 +255,8 @@ fn logins_from_emails_and_passwords() {
     assert_eq!(lines.len(), 2, "{tokens}");
     let token = lines[1].split(',').nth(2).unwrap();
     assert_eq!(token.len(), 64);
-    let stored: String = c
-        .query_row("SELECT token_hash FROM reset_token", [], |r| r.get(0))
-        .unwrap();
-    assert_ne!(stored, token);
-    assert!(!String::from_utf8_lossy(&std::fs::read(d.join("ferry.db")).unwrap()).contains(token));
+    let stored = rows(d, "ferry.db", "SELECT token_hash FROM reset_token");
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0][0], token);
+    assert!(!String::from_utf8_lossy(&target_bytes(d, "ferry.db")).contains(token));
 }

@@ -236,8 +236,8 @@ impl LedgerState {
         for (u, s) in sums {
             store.exec(
                 "INSERT INTO run_ledger_sum (run_id, \"user\", source_e4, imported_e4, rejected_e4, skipped_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(run_id, \"user\") DO UPDATE SET source_e4 = source_e4 + excluded.source_e4, imported_e4 = imported_e4 + excluded.imported_e4,
-                   rejected_e4 = rejected_e4 + excluded.rejected_e4, skipped_e4 = skipped_e4 + excluded.skipped_e4",
+                 ON CONFLICT(run_id, \"user\") DO UPDATE SET source_e4 = run_ledger_sum.source_e4 + excluded.source_e4, imported_e4 = run_ledger_sum.imported_e4 + excluded.imported_e4,
+                   rejected_e4 = run_ledger_sum.rejected_e4 + excluded.rejected_e4, skipped_e4 = run_ledger_sum.skipped_e4 + excluded.skipped_e4",
                 ferry_store::params![&self.run, &u, &e4(s.source), &e4(s.imported), &e4(s.rejected), &e4(s.skipped)],
             )?;
         }
@@ -525,9 +525,10 @@ impl LedgerState {
                 if let (Some(inv), false) = (invoice, disbursed.is_zero()) {
                     let id = self.next_disbursement;
                     self.next_disbursement += 1;
-                    store.exec(
-                        "INSERT INTO disbursement (id, run_id, payment_line_id, invoice_id, amount_e4) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        ferry_store::params![&id, &self.run, &line, &inv, &e4(disbursed)],
+                    store.append(
+                        "disbursement",
+                        &["id", "run_id", "payment_line_id", "invoice_id", "amount_e4"],
+                        ferry_store::params![&id, &self.run, &line, &inv, &e4(disbursed)].to_vec(),
                     )?;
                 }
                 Ok(invoice)
@@ -581,7 +582,7 @@ impl LedgerState {
         if !self.created_here.contains(&inv.id) {
             store.exec(
             "INSERT INTO run_change (run_id, entity, row_id, action, before)
-             SELECT ?1, 'invoice', id, 'update', json_object('closed', closed, 'delivered', delivered, 'is_current', is_current, 'total_e4', total_e4, 'disbursed_e4', disbursed_e4)
+             SELECT CAST(?1 AS BIGINT), 'invoice', id, 'update', json_object('closed', closed, 'delivered', delivered, 'is_current', is_current, 'total_e4', total_e4, 'disbursed_e4', disbursed_e4)
              FROM invoice WHERE id = ?2 AND coalesce(run_id, 0) <> ?1
                AND NOT EXISTS (SELECT 1 FROM run_change WHERE run_id = ?1 AND entity = 'invoice' AND row_id = ?2)",
                 ferry_store::params![&self.run, &inv.id],
@@ -612,9 +613,35 @@ impl LedgerState {
     ) -> Result<i64, RunError> {
         let id = self.next_line;
         self.next_line += 1;
-        store.exec(
-            "INSERT INTO ledger_line (id, run_id, \"user\", invoice_id, kind, rank, amount_e4, disbursed_e4, auto_disburse, entity, row_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            ferry_store::params![&id, &self.run, &user, &invoice, &kind, &rank, &e4(amount), &e4(disbursed), &(auto as i64), &entity, &row_id],
+        store.append(
+            "ledger_line",
+            &[
+                "id",
+                "run_id",
+                "user",
+                "invoice_id",
+                "kind",
+                "rank",
+                "amount_e4",
+                "disbursed_e4",
+                "auto_disburse",
+                "entity",
+                "row_id",
+            ],
+            ferry_store::params![
+                &id,
+                &self.run,
+                &user,
+                &invoice,
+                &kind,
+                &rank,
+                &e4(amount),
+                &e4(disbursed),
+                &(auto as i64),
+                &entity,
+                &row_id
+            ]
+            .to_vec(),
         )?;
         Ok(id)
     }

@@ -51,9 +51,29 @@ impl Logins {
             Some((e, at)) => (Some(e), at),
             None => (None, location.clone()),
         };
-        target.exec(
-            "INSERT INTO pending_login (run_id, \"user\", email, file, sheet, row, col, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            ferry_store::params![&run, &user, &email, &&*at.file, &at.sheet.as_deref(), &(at.row as i64), &at.column.map(|c| c.render()), &password_hash],
+        target.append(
+            "pending_login",
+            &[
+                "run_id",
+                "user",
+                "email",
+                "file",
+                "sheet",
+                "row",
+                "col",
+                "password_hash",
+            ],
+            ferry_store::params![
+                &run,
+                &user,
+                &email,
+                &&*at.file,
+                &at.sheet.as_deref(),
+                &(at.row as i64),
+                &at.column.map(|c| c.render()),
+                &password_hash
+            ]
+            .to_vec(),
         )?;
         Ok(())
     }

@@ -125,15 +125,17 @@ pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
         if !deps.is_empty() {
             return Err(RunError::Refused(format!("run {run} cannot be rolled back: later runs built on it —\n  {}\nroll those back first", deps.join("\n  "))));
         }
-        let backup = target.path().with_file_name(format!(
-            "{}.before-rollback-{run}.bak",
-            target
-                .path()
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("ferry.db")
-        ));
-        target.backup_to(&backup)?;
+        // A SQLite target is copied first; a PostgreSQL one relies on the transaction (and on
+        // the server's own backups).
+        if let Some(file) = target.file() {
+            let backup = file.with_file_name(format!(
+                "{}.before-rollback-{run}.bak",
+                file.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("ferry.db")
+            ));
+            target.backup_to(&backup)?;
+        }
         target.begin()?;
         let undone = undo(target, run)?;
         target.finish_run(

@@ -780,7 +780,7 @@ impl<'a> State<'a> {
             // Which contacts get the company is kept for rollback.
             self.target.exec(
                 "INSERT INTO run_change (run_id, entity, row_id, action, before)
-                 SELECT ?1, 'Contact', id, 'set_company', NULL FROM \"contact\" WHERE \"user\" = ?2 AND contact_company IS NULL",
+                 SELECT CAST(?1 AS BIGINT), 'Contact', id, 'set_company', NULL FROM \"contact\" WHERE \"user\" = ?2 AND contact_company IS NULL",
                 ferry_store::params![&self.run, &u],
             )?;
             self.target.exec(
@@ -1137,9 +1137,10 @@ fn run_inner(
     cmd: &CommandLine,
 ) -> Result<Summary, RunError> {
     // 1. Read every input once into the spool.
+    // Next to a SQLite target (same disk, same permissions); in the temporary folder otherwise.
     let spool_parent = target
-        .path()
-        .parent()
+        .file()
+        .and_then(|f| f.parent())
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.to_path_buf());
     let mut spool = Spool::new(spool_parent.as_deref()).or_else(|_| Spool::new(None))?;
@@ -1195,17 +1196,17 @@ fn run_inner(
     };
 
     // 3. Backup (not again when resuming), then the data transaction(s).
+    // A PostgreSQL target is not copied: each chunk is a transaction, `ferry rollback` undoes a
+    // run, and whole-database backups are the server's (pg_dump).
     let mut backup = None;
-    if mode == RunMode::Live && !opts.no_backup {
+    if let (RunMode::Live, false, Some(file)) = (mode, opts.no_backup, target.file()) {
         let name = format!(
             "{}.before-{run}.bak",
-            target
-                .path()
-                .file_name()
+            file.file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or("ferry.db")
         );
-        let path = target.path().with_file_name(name);
+        let path = file.with_file_name(name);
         if !(resumed && path.exists()) {
             target.backup_to(&path)?;
         }
@@ -1428,10 +1429,13 @@ fn persist(state: &mut State<'_>, log: &mut FindingLog, untyped: u64) -> Result<
     let target = state.target;
     // Writing on into a file that was deleted or replaced would lose everything at the end.
     if !target.file_unchanged() {
-        return Err(RunError::Store(StoreError::Other(format!(
-            "the target file {} was deleted or replaced during the run; what this process wrote since is lost with it",
-            target.path().display()
-        ))));
+        return Err(RunError::Store(StoreError::Other(match target.file() {
+            Some(f) => format!(
+                "the target file {} was deleted or replaced during the run; what this process wrote since is lost with it",
+                f.display()
+            ),
+            None => format!("the connection to the target {} was lost", target.name()),
+        })));
     }
     log.store_new(target)?;
     let counts = counts_of(state, untyped);

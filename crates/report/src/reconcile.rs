@@ -41,7 +41,7 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
               SELECT \"user\" AS u, debit_e4 AS a FROM debit WHERE run_id = ?1
               UNION ALL SELECT \"user\", -amount_e4 FROM ledger_line WHERE run_id = ?1 AND kind = 'credit'
               UNION ALL SELECT \"user\", -credit_e4 FROM payment WHERE run_id = ?1
-            ) GROUP BY u";
+            ) AS held GROUP BY u";
         target.each(sql, ferry_store::params![run], |r| {
             held.insert(r.text(0), r.int(1));
             Ok(())

@@ -1,9 +1,9 @@
 //! The run journal: every run's mode, status, inputs, options, counters, checkpoint and
 //! findings, kept in the target itself (a test-only run keeps these, and only these).
 
+use crate::{params, Row};
 use crate::{Result, StoreError, Target};
 use ferry_findings::{Code, Finding, Location, Severity};
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 pub fn now() -> String {
@@ -118,59 +118,66 @@ impl Target {
         options: &serde_json::Value,
         input_hash: &str,
     ) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO run (mode, status, started_at, inputs, options, input_hash, pid) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6)",
+        let row = self.first(
+            "INSERT INTO run (mode, status, started_at, inputs, options, input_hash, pid) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6) RETURNING id",
             params![mode.as_str(), now(), inputs.to_string(), options.to_string(), input_hash, std::process::id() as i64],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        row.map(|r| r.int(0))
+            .ok_or_else(|| StoreError::Other("the new run got no id".into()))
     }
 
     /// A run (new or resumed) is running in this process.
     pub fn mark_running(&self, run: i64) -> Result<()> {
-        self.conn.execute("UPDATE run SET status = 'running', pid = ?2, finished_at = NULL, error = NULL WHERE id = ?1", params![run, std::process::id() as i64])?;
+        self.exec("UPDATE run SET status = 'running', pid = ?2, finished_at = NULL, error = NULL WHERE id = ?1", params![run, std::process::id() as i64])?;
         Ok(())
     }
 
     /// Where a run stopped: (phase, records done in that phase).
     pub fn checkpoint_of(&self, run: i64) -> Result<(i64, i64)> {
-        Ok(self.conn.query_row(
-            "SELECT checkpoint_phase, checkpoint_seq FROM run WHERE id = ?1",
-            [run],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        let r = self
+            .first(
+                "SELECT checkpoint_phase, checkpoint_seq FROM run WHERE id = ?1",
+                params![run],
+            )?
+            .ok_or_else(|| StoreError::Other(format!("there is no run {run}")))?;
+        Ok((r.int(0), r.int(1)))
     }
 
     /// A run's stored findings: last sequence number, totals (errors, warnings, infos), and the
     /// entity types that got their `run.max_records` note.
     pub fn finding_state(&self, run: i64) -> Result<(i64, [u64; 3], Vec<String>)> {
-        let seq: i64 = self.conn.query_row(
+        let seq = self.int(
             "SELECT coalesce(max(seq), 0) FROM run_finding WHERE run_id = ?1",
-            [run],
-            |r| r.get(0),
+            params![run],
         )?;
         let mut totals = [0u64; 3];
-        let mut st = self.conn.prepare(
+        self.each(
             "SELECT severity, count(*) FROM run_finding WHERE run_id = ?1 GROUP BY severity",
+            params![run],
+            |r| {
+                let i = match r.text(0).as_str() {
+                    "error" => 0,
+                    "warning" => 1,
+                    _ => 2,
+                };
+                totals[i] = r.int(1) as u64;
+                Ok(())
+            },
         )?;
-        for row in st.query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (sev, n) = row?;
-            let i = match sev.as_str() {
-                "error" => 0,
-                "warning" => 1,
-                _ => 2,
-            };
-            totals[i] = n as u64;
-        }
-        let mut st = self.conn.prepare("SELECT DISTINCT entity FROM run_finding WHERE run_id = ?1 AND code = 'run.max_records'")?;
-        let noted = st
-            .query_map([run], |r| r.get::<_, Option<String>>(0))?
-            .filter_map(|r| r.ok().flatten())
-            .collect();
+        let mut noted = vec![];
+        self.each(
+            "SELECT DISTINCT entity FROM run_finding WHERE run_id = ?1 AND code = 'run.max_records'",
+            params![run],
+            |r| {
+                noted.extend(r.opt_text(0));
+                Ok(())
+            },
+        )?;
         Ok((seq, totals, noted))
     }
 
     pub fn set_run_options(&self, run: i64, options: &str) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE run SET options = ?2 WHERE id = ?1",
             params![run, options],
         )?;
@@ -178,52 +185,56 @@ impl Target {
     }
 
     pub fn checkpoint(&self, run: i64, phase: i64, seq: i64) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "UPDATE run SET checkpoint_phase = ?2, checkpoint_seq = ?3 WHERE id = ?1",
-            )?
-            .execute(params![run, phase, seq])?;
+        self.exec(
+            "UPDATE run SET checkpoint_phase = ?2, checkpoint_seq = ?3 WHERE id = ?1",
+            params![run, phase, seq],
+        )?;
         Ok(())
     }
 
     pub fn insert_finding(&self, run: i64, seq: i64, f: &Finding) -> Result<()> {
-        let mut st = self.conn.prepare_cached(
-            "INSERT INTO run_finding (run_id, seq, severity, code, entity, key, file, sheet, row, col, field, value, message, hint)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        self.append(
+            "run_finding",
+            &[
+                "run_id", "seq", "severity", "code", "entity", "key", "file", "sheet", "row",
+                "col", "field", "value", "message", "hint",
+            ],
+            params![
+                run,
+                seq,
+                f.severity.as_str(),
+                f.code.as_str(),
+                f.entity,
+                f.key.as_deref(),
+                &*f.location.file,
+                f.location.sheet.as_deref(),
+                f.location.row as i64,
+                f.location.column.map(|c| c.render()),
+                f.field.as_deref(),
+                f.value.as_deref(),
+                f.message.as_str(),
+                f.hint.as_deref()
+            ]
+            .to_vec(),
         )?;
-        st.execute(params![
-            run,
-            seq,
-            f.severity.as_str(),
-            f.code.as_str(),
-            f.entity,
-            f.key,
-            &*f.location.file,
-            f.location.sheet.as_deref(),
-            f.location.row as i64,
-            f.location.column.map(|c| c.render()),
-            f.field,
-            f.value,
-            f.message,
-            f.hint
-        ])?;
         Ok(())
     }
 
     pub fn set_counts(&self, run: i64, counts: &[(&str, Counts)]) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM run_count WHERE run_id = ?1", [run])?;
-        let mut st = self.conn.prepare_cached("INSERT INTO run_count (run_id, entity, read, imported, updated, skipped, rejected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+        self.exec("DELETE FROM run_count WHERE run_id = ?1", params![run])?;
         for (e, c) in counts {
-            st.execute(params![
-                run,
-                e,
-                c.read as i64,
-                c.imported as i64,
-                c.updated as i64,
-                c.skipped as i64,
-                c.rejected as i64
-            ])?;
+            self.exec(
+                "INSERT INTO run_count (run_id, entity, read, imported, updated, skipped, rejected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    run,
+                    *e,
+                    c.read as i64,
+                    c.imported as i64,
+                    c.updated as i64,
+                    c.skipped as i64,
+                    c.rejected as i64
+                ],
+            )?;
         }
         Ok(())
     }
@@ -235,7 +246,7 @@ impl Target {
         error: Option<&str>,
         totals: (u64, u64, u64),
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE run SET status = ?2, finished_at = ?3, error = ?4, errors = ?5, warnings = ?6, infos = ?7 WHERE id = ?1",
             params![run, status.as_str(), now(), error, totals.0 as i64, totals.1 as i64, totals.2 as i64],
         )?;
@@ -244,32 +255,35 @@ impl Target {
 
     /// Remembers a key this run rejected (its referrers are rejected too, also after a resume).
     pub fn record_rejected(&self, run: i64, entity: &str, key: &str, loc: &Location) -> Result<()> {
-        self.conn
-            .prepare_cached("INSERT OR IGNORE INTO run_rejected (run_id, entity, key, file, sheet, row, col) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-            .execute(params![run, entity, key, &*loc.file, loc.sheet.as_deref(), loc.row as i64, loc.column.map(|c| c.render())])?;
+        self.exec(
+            "INSERT INTO run_rejected (run_id, entity, key, file, sheet, row, col) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            params![run, entity, key, &*loc.file, loc.sheet.as_deref(), loc.row as i64, loc.column.map(|c| c.render())],
+        )?;
         Ok(())
     }
 
     /// The keys run `run` rejected for an entity type, with where they stood.
     pub fn rejected_keys(&self, run: i64, entity: &str) -> Result<Vec<(String, Location)>> {
-        let mut st = self.conn.prepare_cached(
+        let mut out = vec![];
+        self.each(
             "SELECT key, file, sheet, row, col FROM run_rejected WHERE run_id = ?1 AND entity = ?2",
+            params![run, entity],
+            |r| {
+                let sheet = r.opt_text(2);
+                let col = r.opt_text(4);
+                out.push((
+                    r.text(0),
+                    Location {
+                        file: r.text(1).into(),
+                        column: col.map(|c| parse_column(&c, sheet.is_some())),
+                        sheet: sheet.map(Into::into),
+                        row: r.int(3) as u64,
+                    },
+                ));
+                Ok(())
+            },
         )?;
-        let rows = st.query_map(params![run, entity], |r| {
-            let sheet: Option<String> = r.get(2)?;
-            let col: Option<String> = r.get(4)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                Location {
-                    file: r.get::<_, Option<String>>(1)?.unwrap_or_default().into(),
-                    column: col.map(|c| parse_column(&c, sheet.is_some())),
-                    sheet: sheet.map(Into::into),
-                    row: r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
-                },
-            ))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(StoreError::from)
+        Ok(out)
     }
 
     /// Records a row's prior state before an update (for rollback).
@@ -281,74 +295,71 @@ impl Target {
         action: &str,
         before: Option<&str>,
     ) -> Result<()> {
-        self.conn
-            .prepare_cached("INSERT INTO run_change (run_id, entity, row_id, action, before) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![run, entity, row_id, action, before])?;
+        self.append(
+            "run_change",
+            &["run_id", "entity", "row_id", "action", "before"],
+            params![run, entity, row_id, action, before].to_vec(),
+        )?;
         Ok(())
     }
 
-    fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunInfo> {
-        let status: String = r.get(2)?;
-        let pid: Option<i64> = r.get(12)?;
-        let mut status = RunStatus::parse(&status);
-        if status == RunStatus::Running && !pid.is_some_and(pid_alive) {
+    fn run_from_row(&self, r: &Row) -> RunInfo {
+        let pid = r.opt_int(12);
+        let mut status = RunStatus::parse(&r.text(2));
+        if status == RunStatus::Running && !pid.is_some_and(|p| self.writer_alive(p)) {
             status = RunStatus::Interrupted;
         }
-        Ok(RunInfo {
-            id: r.get(0)?,
-            mode: RunMode::parse(&r.get::<_, String>(1)?),
+        RunInfo {
+            id: r.int(0),
+            mode: RunMode::parse(&r.text(1)),
             status,
-            started_at: r.get(3)?,
-            finished_at: r.get(4)?,
-            inputs: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
-            options: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
-            input_hash: r.get(7)?,
-            error: r.get(8)?,
-            errors: r.get(9)?,
-            warnings: r.get(10)?,
-            infos: r.get(11)?,
+            started_at: r.text(3),
+            finished_at: r.opt_text(4),
+            inputs: serde_json::from_str(&r.text(5)).unwrap_or_default(),
+            options: serde_json::from_str(&r.text(6)).unwrap_or_default(),
+            input_hash: r.text(7),
+            error: r.opt_text(8),
+            errors: r.int(9),
+            warnings: r.int(10),
+            infos: r.int(11),
             pid,
-        })
+        }
     }
 
     const RUN_COLS: &'static str = "id, mode, status, started_at, finished_at, inputs, options, input_hash, error, errors, warnings, infos, pid";
 
     pub fn runs(&self) -> Result<Vec<RunInfo>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("SELECT {} FROM run ORDER BY id", Self::RUN_COLS))?;
-        let rows = st.query_map([], Self::run_from_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(StoreError::from)
+        let rows = self.rows(
+            &format!("SELECT {} FROM run ORDER BY id", Self::RUN_COLS),
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| self.run_from_row(r)).collect())
     }
 
     pub fn run(&self, id: i64) -> Result<Option<RunInfo>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {} FROM run WHERE id = ?1", Self::RUN_COLS),
-                [id],
-                Self::run_from_row,
-            )
-            .optional()?)
+        let row = self.first(
+            &format!("SELECT {} FROM run WHERE id = ?1", Self::RUN_COLS),
+            params![id],
+        )?;
+        Ok(row.map(|r| self.run_from_row(&r)))
     }
 
     pub fn counts(&self, run: i64) -> Result<Vec<(String, Counts)>> {
-        let mut st = self.conn.prepare("SELECT entity, read, imported, updated, skipped, rejected FROM run_count WHERE run_id = ?1 ORDER BY id")?;
-        let rows = st.query_map([run], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
+        let mut out = vec![];
+        self.each("SELECT entity, read, imported, updated, skipped, rejected FROM run_count WHERE run_id = ?1 ORDER BY id", params![run], |r| {
+            out.push((
+                r.text(0),
                 Counts {
-                    read: r.get::<_, i64>(1)? as u64,
-                    imported: r.get::<_, i64>(2)? as u64,
-                    updated: r.get::<_, i64>(3)? as u64,
-                    skipped: r.get::<_, i64>(4)? as u64,
-                    rejected: r.get::<_, i64>(5)? as u64,
+                    read: r.int(1) as u64,
+                    imported: r.int(2) as u64,
+                    updated: r.int(3) as u64,
+                    skipped: r.int(4) as u64,
+                    rejected: r.int(5) as u64,
                 },
-            ))
+            ));
+            Ok(())
         })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(StoreError::from)
+        Ok(out)
     }
 
     /// A run's findings in the order they were found.
@@ -357,34 +368,33 @@ impl Target {
         run: i64,
         mut f: impl FnMut(Finding) -> std::io::Result<()>,
     ) -> Result<()> {
-        let mut st = self.conn.prepare(
+        self.each(
             "SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1 ORDER BY seq",
-        )?;
-        let mut rows = st.query([run])?;
-        while let Some(r) = rows.next()? {
-            let code: String = r.get(1)?;
-            let entity: Option<String> = r.get(2)?;
-            let col: Option<String> = r.get(7)?;
-            let sheet: Option<String> = r.get(5)?;
-            let finding = Finding {
-                code: Code::parse(&code).unwrap_or(Code::UnknownField),
-                severity: Severity::parse(&r.get::<_, String>(0)?).unwrap_or(Severity::Error),
-                entity: entity.and_then(|e| ferry_catalogue::entity(&e).map(|e| e.name)),
-                key: r.get(3)?,
-                location: Location {
-                    file: r.get::<_, Option<String>>(4)?.unwrap_or_default().into(),
-                    row: r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64,
-                    column: col.map(|c| parse_column(&c, sheet.is_some())),
-                    sheet: sheet.map(Into::into),
-                },
-                field: r.get(8)?,
-                value: r.get(9)?,
-                message: r.get(10)?,
-                hint: r.get(11)?,
-            };
-            f(finding).map_err(|e| StoreError::Other(e.to_string()))?;
-        }
-        Ok(())
+            params![run],
+            |r| {
+                let col = r.opt_text(7);
+                let sheet = r.opt_text(5);
+                let finding = Finding {
+                    code: Code::parse(&r.text(1)).unwrap_or(Code::UnknownField),
+                    severity: Severity::parse(&r.text(0)).unwrap_or(Severity::Error),
+                    entity: r
+                        .opt_text(2)
+                        .and_then(|e| ferry_catalogue::entity(&e).map(|e| e.name)),
+                    key: r.opt_text(3),
+                    location: Location {
+                        file: r.text(4).into(),
+                        row: r.int(6) as u64,
+                        column: col.map(|c| parse_column(&c, sheet.is_some())),
+                        sheet: sheet.map(Into::into),
+                    },
+                    field: r.opt_text(8),
+                    value: r.opt_text(9),
+                    message: r.text(10),
+                    hint: r.opt_text(11),
+                };
+                f(finding).map_err(|e| StoreError::Other(e.to_string()))
+            },
+        )
     }
 }
 

@@ -1,20 +1,20 @@
 //! The target database: schema and migrations, entity rows with their run and source location,
 //! the run journal, and transactions in chunks. SQLite (a file, no server) is the embedded
-//! backend; errors are classified by kind so callers treat every backend alike.
+//! backend, PostgreSQL (a `postgres://` URL) the production one; both sit behind the same calls,
+//! and their errors are classified by the same kinds so callers treat every backend alike.
 
 pub mod cells;
 pub mod journal;
+pub mod pg;
 pub mod schema;
 
 pub use cells::Cell;
 use ferry_catalogue::{Entity, INIT_DATA};
-/// The SQLite error type, for callers that run their own statements on [`Target::conn`].
-pub use rusqlite::Error as SqlError;
-/// Parameters for [`Target::execute`] and [`Target::query_i64`].
-pub use rusqlite::ToSql as ToSqlParam;
-use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params_from_iter, Connection, OpenFlags};
 use schema::{quote, SCHEMA_VERSION};
+use std::cell::{RefCell, RefMut};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// What went wrong with the target, by kind (the same kinds for every backend).
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     #[error("the target {0} does not exist; create it with `ferry init --db {0}`")]
     Missing(String),
-    #[error("{0} is a database but not a Ferry target (no schema version); give `--db` a new file name to create one")]
+    #[error("{0} is a database but not a Ferry target (no schema version); give `--db` a new file or database name to create one")]
     NotATarget(String),
     #[error("the target {path} has schema version {found}, this Ferry needs version {wanted}; upgrade it with `ferry upgrade apply --db {path}`")]
     VersionMismatch {
@@ -40,6 +40,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot open the target {0}: does its folder exist, and is it a file?")]
     CannotOpen(String),
+    #[error(
+        "cannot reach the database server of {0}; is it running, and does it accept connections?"
+    )]
+    Unreachable(String),
     #[error("the target is being written by run {run} (process {pid}, started {since}); wait for it to finish, or stop it")]
     Held { run: i64, pid: i64, since: String },
     #[error("a key constraint failed: {0}")]
@@ -93,15 +97,82 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
+/// The connection: one driver or the other. Every statement of the store goes through
+/// [`Target::exec`], [`Target::each`], [`Target::batch`] and the transaction calls, which are
+/// the only places that look at it.
+enum Conn {
+    Lite(Connection),
+    Pg(RefCell<pg::Pg>),
+}
+
+/// Where the target lives.
+enum Place {
+    File(PathBuf),
+    /// A PostgreSQL URL as shown (without its password).
+    Server(String),
+}
+
 /// An open target.
 pub struct Target {
-    conn: Connection,
-    path: PathBuf,
+    conn: Conn,
+    place: Place,
     /// The file's identity when it was opened.
     opened: Option<(u64, u64)>,
-    /// INSERT statements by (entity, derived columns given): built once, not per row.
-    insert_sql:
-        std::cell::RefCell<std::collections::HashMap<(&'static str, usize), std::rc::Rc<str>>>,
+    /// Insert shapes by (entity, derived columns given): built once, not per row.
+    shapes: RefCell<std::collections::HashMap<(&'static str, usize), Rc<Shape>>>,
+    /// Rows queued for the bulk path, written before anything could see them missing.
+    pending: RefCell<Pending>,
+}
+
+/// The table and columns of queued rows.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    table: String,
+    columns: Vec<String>,
+}
+
+/// One table's queued rows.
+struct Batch {
+    shape: Rc<Shape>,
+    rows: Vec<Cell>,
+}
+
+/// Rows waiting to be written in bulk (multi-row INSERT on SQLite, binary COPY on PostgreSQL).
+///
+/// Rows are queued by [`Target::insert`] and [`Target::append`] and written: when the queue is
+/// full, before the transaction commits, and before any statement that names a queued table (a
+/// read must see them; the check is by name, so it can only ever write early, never late). A
+/// rollback drops them with the transaction.
+#[derive(Default)]
+struct Pending {
+    batches: Vec<Batch>,
+    rows: usize,
+    bytes: usize,
+}
+
+/// Queue limits: enough rows for the bulk path to pay off, little enough memory to stay flat.
+const PENDING_ROWS: usize = 20_000;
+const PENDING_BYTES: usize = 16 << 20;
+
+/// Whether `sql` names `table` as a whole word (quoted or not).
+fn mentions(sql: &str, table: &str) -> bool {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let b = sql.as_bytes();
+    let mut from = 0;
+    while let Some(i) = sql[from..].find(table) {
+        let at = from + i;
+        let end = at + table.len();
+        let before = at == 0 || !ident(b[at - 1]);
+        let after = end >= b.len() || !ident(b[end]);
+        if before && after {
+            return true;
+        }
+        from = at + 1;
+        while !sql.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
 }
 
 impl Target {
@@ -143,31 +214,89 @@ impl Target {
         Ok(conn)
     }
 
-    /// Opens an existing target and checks its schema version.
+    fn new(conn: Conn, place: Place) -> Target {
+        let opened = match &place {
+            Place::File(p) => file_identity(p),
+            Place::Server(_) => None,
+        };
+        if let Conn::Lite(c) = &conn {
+            // Room for the multi-row INSERTs of every table shape.
+            c.set_prepared_statement_cache_capacity(256);
+        }
+        Target {
+            conn,
+            place,
+            opened,
+            shapes: Default::default(),
+            pending: Default::default(),
+        }
+    }
+
+    /// Opens an existing target named by `--db`: a SQLite file path or a `postgres://` URL.
+    pub fn open_db(db: &str) -> Result<Target> {
+        if pg::is_url(db) {
+            let conn = pg::Pg::connect(db, false)?;
+            let shown = conn.shown.clone();
+            Target::new(Conn::Pg(RefCell::new(conn)), Place::Server(shown)).checked()
+        } else {
+            Target::open(Path::new(db))
+        }
+    }
+
+    /// Creates (or checks) the target named by `--db`; a PostgreSQL database that does not exist
+    /// yet is created on the server. Returns whether the target was created.
+    pub fn init_db(db: &str) -> Result<(Target, bool)> {
+        if !pg::is_url(db) {
+            return Target::init(Path::new(db));
+        }
+        let conn = pg::Pg::connect(db, true)?;
+        let shown = conn.shown.clone();
+        let t = Target::new(Conn::Pg(RefCell::new(conn)), Place::Server(shown.clone()));
+        if t.has_table("ferry_meta")? {
+            return t.checked().map(|t| (t, false));
+        }
+        let tables = t.int(
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()",
+            &[],
+        )?;
+        if tables > 0 {
+            return Err(StoreError::NotATarget(shown));
+        }
+        t.begin()?;
+        match t.create_schema() {
+            Ok(()) => t.commit()?,
+            Err(e) => {
+                let _ = t.rollback();
+                return Err(e);
+            }
+        }
+        Ok((t, true))
+    }
+
+    /// Checks the schema version of a just-opened target.
+    fn checked(self) -> Result<Target> {
+        match self.schema_version()? {
+            None => Err(StoreError::NotATarget(self.name())),
+            Some(v) if v != SCHEMA_VERSION => Err(StoreError::VersionMismatch {
+                path: self.name(),
+                found: v,
+                wanted: SCHEMA_VERSION,
+            }),
+            Some(_) => Ok(self),
+        }
+    }
+
+    /// Opens an existing SQLite target and checks its schema version.
     pub fn open(path: &Path) -> Result<Target> {
         if !path.exists() {
             return Err(StoreError::Missing(path.display().to_string()));
         }
         let conn = Self::connect(path, false)?;
-        let t = Target {
-            conn,
-            path: path.to_path_buf(),
-            opened: file_identity(path),
-            insert_sql: Default::default(),
-        };
-        match t.schema_version()? {
-            None => Err(StoreError::NotATarget(path.display().to_string())),
-            Some(v) if v != SCHEMA_VERSION => Err(StoreError::VersionMismatch {
-                path: path.display().to_string(),
-                found: v,
-                wanted: SCHEMA_VERSION,
-            }),
-            Some(_) => Ok(t),
-        }
+        Target::new(Conn::Lite(conn), Place::File(path.to_path_buf())).checked()
     }
 
-    /// Creates a target with the schema and the default setup data, or checks an existing one.
-    /// Returns whether it was created.
+    /// Creates a SQLite target with the schema and the default setup data, or checks an
+    /// existing one. Returns whether it was created.
     pub fn init(path: &Path) -> Result<(Target, bool)> {
         // An empty file (made by `touch`, or a failed earlier attempt) is a new target.
         if path.is_file()
@@ -182,18 +311,13 @@ impl Target {
             return Target::open(path).map(|t| (t, false));
         }
         let conn = Self::connect(path, true)?;
-        let t = Target {
-            conn,
-            path: path.to_path_buf(),
-            opened: file_identity(path),
-            insert_sql: Default::default(),
-        };
-        t.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let t = Target::new(Conn::Lite(conn), Place::File(path.to_path_buf()));
+        t.begin()?;
         let r = t.create_schema();
         match r {
-            Ok(()) => t.conn.execute_batch("COMMIT")?,
+            Ok(()) => t.commit()?,
             Err(e) => {
-                let _ = t.conn.execute_batch("ROLLBACK");
+                let _ = t.rollback();
                 drop(t);
                 let _ = std::fs::remove_file(path);
                 return Err(e);
@@ -203,16 +327,21 @@ impl Target {
     }
 
     fn create_schema(&self) -> Result<()> {
-        for (_, sql) in schema::MIGRATIONS {
-            self.conn.execute_batch(sql)?;
+        let migrations = if self.is_postgres() {
+            schema::MIGRATIONS_PG
+        } else {
+            schema::MIGRATIONS
+        };
+        for (_, sql) in migrations {
+            self.batch(sql)?;
         }
-        self.conn.execute(
+        self.exec(
             "INSERT INTO ferry_meta (key, value) VALUES ('schema_version', ?1)",
-            [SCHEMA_VERSION.to_string()],
+            params![SCHEMA_VERSION.to_string()],
         )?;
-        self.conn.execute(
+        self.exec(
             "INSERT INTO ferry_meta (key, value) VALUES ('created_at', ?1)",
-            [journal::now()],
+            params![journal::now()],
         )?;
         for (entity, fields) in INIT_DATA {
             let e = ferry_catalogue::entity(entity).expect("init data uses catalogue types");
@@ -243,69 +372,117 @@ impl Target {
         Ok(())
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The target's file, for a SQLite target.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.place {
+            Place::File(p) => Some(p),
+            Place::Server(_) => None,
+        }
     }
 
-    /// Whether the target file is still the one that was opened (not deleted or replaced).
+    /// The target as shown in messages (a path, or a URL without its password).
+    pub fn name(&self) -> String {
+        match &self.place {
+            Place::File(p) => p.display().to_string(),
+            Place::Server(u) => u.clone(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.conn, Conn::Pg(_))
+    }
+
+    /// Whether the target is still the one that was opened: for a file, not deleted or
+    /// replaced; for a server, the connection is still up.
     pub fn file_unchanged(&self) -> bool {
-        file_identity(&self.path) == self.opened
+        match (&self.place, &self.conn) {
+            (Place::File(p), _) => file_identity(p) == self.opened,
+            (_, Conn::Pg(c)) => c
+                .try_borrow()
+                .map(|c| !c.client.is_closed())
+                .unwrap_or(true),
+            _ => true,
+        }
+    }
+
+    fn has_table(&self, name: &str) -> Result<bool> {
+        let sql = if self.is_postgres() {
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?1"
+        } else {
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name = ?1"
+        };
+        Ok(self.int(sql, params![name])? > 0)
     }
 
     pub fn schema_version(&self) -> Result<Option<i64>> {
-        let has_meta: bool = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='ferry_meta'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n > 0)?;
-        if !has_meta {
+        if !self.has_table("ferry_meta")? {
             return Ok(None);
         }
-        let v: Option<String> = self
-            .conn
-            .query_row(
+        let v = self
+            .first(
                 "SELECT value FROM ferry_meta WHERE key='schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
+                &[],
+            )?
+            .and_then(|r| r.opt_text(0));
         Ok(v.and_then(|v| v.parse().ok()))
     }
 
     // ---- one writer -------------------------------------------------------------------------
 
-    /// Takes the target for run `run`: only one run writes at a time. A holder whose process is
-    /// gone (killed, crashed) is a stale lock and is taken over. Returns the run whose stale lock
-    /// was taken over, if any.
+    /// Takes the target for run `run`: only one run writes at a time. On SQLite the holder is a
+    /// row in `ferry_meta`, and a holder whose process is gone (killed, crashed) is a stale lock
+    /// that is taken over. On PostgreSQL the lock is a session advisory lock, which the server
+    /// releases when the holder's connection ends; the row only says who holds it. Returns the
+    /// run whose stale lock was taken over, if any.
     pub fn acquire_writer(&self, run: i64) -> Result<Option<i64>> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let held = |t: &Target| -> Result<Option<(i64, i64, String)>> {
+            Ok(
+                t.first("SELECT value FROM ferry_meta WHERE key = 'writer'", &[])?
+                    .and_then(|r| r.opt_text(0))
+                    .map(|h| {
+                        let mut parts = h.splitn(3, '|');
+                        let (r_run, r_pid, since) = (
+                            parts.next().unwrap_or("0"),
+                            parts.next().unwrap_or("0"),
+                            parts.next().unwrap_or(""),
+                        );
+                        (
+                            r_run.parse().unwrap_or(0),
+                            r_pid.parse().unwrap_or(0),
+                            since.to_string(),
+                        )
+                    }),
+            )
+        };
+        if self.is_postgres() {
+            // A killed holder's session ends a moment after its process: wait for that.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while self.int("SELECT pg_try_advisory_lock(?1)", params![pg::WRITER_LOCK])? == 0 {
+                let gone = matches!(self.lock_holder()?, Some((pid, host)) if host == pg::host() && !journal::pid_alive(pid));
+                if !gone || std::time::Instant::now() > deadline {
+                    let (r_run, pid, since) = held(self)?.unwrap_or((0, 0, "unknown".into()));
+                    return Err(StoreError::Held {
+                        run: r_run,
+                        pid,
+                        since,
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        self.begin()?;
         let r = (|| -> Result<Option<i64>> {
-            let held: Option<String> = self
-                .conn
-                .query_row(
-                    "SELECT value FROM ferry_meta WHERE key = 'writer'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
             let mut stale = None;
-            if let Some(h) = held {
-                let mut parts = h.splitn(3, '|');
-                let (r_run, r_pid, since) = (
-                    parts.next().unwrap_or("0"),
-                    parts.next().unwrap_or("0"),
-                    parts.next().unwrap_or(""),
-                );
-                let (r_run, r_pid): (i64, i64) =
-                    (r_run.parse().unwrap_or(0), r_pid.parse().unwrap_or(0));
-                if r_run != run && journal::pid_alive(r_pid) && r_pid != std::process::id() as i64 {
+            if let Some((r_run, r_pid, since)) = held(self)? {
+                if !self.is_postgres()
+                    && r_run != run
+                    && journal::pid_alive(r_pid)
+                    && r_pid != std::process::id() as i64
+                {
                     return Err(StoreError::Held {
                         run: r_run,
                         pid: r_pid,
-                        since: since.to_string(),
+                        since,
                     });
                 }
                 if r_run != run {
@@ -313,16 +490,19 @@ impl Target {
                 }
             }
             let value = format!("{run}|{}|{}", std::process::id(), journal::now());
-            self.conn.execute("INSERT INTO ferry_meta (key, value) VALUES ('writer', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [value])?;
+            self.exec("INSERT INTO ferry_meta (key, value) VALUES ('writer', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", params![value])?;
             Ok(stale)
         })();
         match r {
             Ok(v) => {
-                self.conn.execute_batch("COMMIT")?;
+                self.commit()?;
                 Ok(v)
             }
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.rollback();
+                if self.is_postgres() {
+                    let _ = self.int("SELECT pg_advisory_unlock(?1)", params![pg::WRITER_LOCK]);
+                }
                 Err(e)
             }
         }
@@ -330,54 +510,128 @@ impl Target {
 
     /// Gives the target back (only if `run` holds it).
     pub fn release_writer(&self, run: i64) -> Result<()> {
-        let autocommit = self.conn.is_autocommit();
-        self.conn.execute(
+        self.exec(
             "DELETE FROM ferry_meta WHERE key = 'writer' AND value LIKE ?1",
-            [format!("{run}|%")],
+            params![format!("{run}|%")],
         )?;
-        let _ = autocommit;
+        if self.is_postgres() {
+            self.int("SELECT pg_advisory_unlock(?1)", params![pg::WRITER_LOCK])?;
+        }
         Ok(())
+    }
+
+    /// Whether the process `pid` that started a run may still be running it: on SQLite, the
+    /// process exists; on PostgreSQL, some session holds the writer lock.
+    pub(crate) fn writer_alive(&self, pid: i64) -> bool {
+        if pid == std::process::id() as i64 {
+            return true;
+        }
+        if !self.is_postgres() {
+            return journal::pid_alive(pid);
+        }
+        match self.lock_holder() {
+            // On this machine the process itself is asked (its session may outlive it briefly).
+            Ok(Some((p, host))) if p == pid => host != pg::host() || journal::pid_alive(pid),
+            Ok(_) => false,
+            Err(_) => true,
+        }
+    }
+
+    /// The (pid, host) of the Ferry process whose session holds the writer lock (PostgreSQL).
+    fn lock_holder(&self) -> Result<Option<(i64, String)>> {
+        let (classid, objid) = ((pg::WRITER_LOCK >> 32) as u32, pg::WRITER_LOCK as u32);
+        let row = self.first(
+            "SELECT a.application_name FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND l.classid = CAST(?1 AS BIGINT)::oid AND l.objid = CAST(?2 AS BIGINT)::oid AND l.granted",
+            params![classid as i64, objid as i64],
+        )?;
+        Ok(row.and_then(|r| pg::parse_session_name(&r.text(0))))
     }
 
     // ---- transactions -----------------------------------------------------------------------
 
     pub fn begin(&self) -> Result<()> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.flush()?;
+        match &self.conn {
+            Conn::Lite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
+            Conn::Pg(_) => {
+                let mut p = self.pg()?;
+                p.batch("BEGIN")?;
+                p.in_tx = true;
+            }
+        }
         Ok(())
     }
     pub fn commit(&self) -> Result<()> {
-        self.conn.execute_batch("COMMIT")?;
+        if let Err(e) = self.flush() {
+            let _ = self.rollback();
+            return Err(e);
+        }
+        match &self.conn {
+            Conn::Lite(c) => c.execute_batch("COMMIT")?,
+            Conn::Pg(_) => {
+                let mut p = self.pg()?;
+                // A failed COMMIT ends the transaction too (it is rolled back).
+                p.in_tx = false;
+                p.batch("COMMIT")?;
+            }
+        }
         Ok(())
     }
     pub fn rollback(&self) -> Result<()> {
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch("ROLLBACK")?;
+        // Queued rows belong to the transaction that is undone.
+        *self.pending.borrow_mut() = Pending::default();
+        match &self.conn {
+            Conn::Lite(c) => {
+                if !c.is_autocommit() {
+                    c.execute_batch("ROLLBACK")?;
+                }
+            }
+            Conn::Pg(_) => {
+                let mut p = self.pg()?;
+                if p.in_tx {
+                    p.in_tx = false;
+                    p.batch("ROLLBACK")?;
+                }
+            }
         }
         Ok(())
     }
     pub fn in_transaction(&self) -> bool {
-        !self.conn.is_autocommit()
+        match &self.conn {
+            Conn::Lite(c) => !c.is_autocommit(),
+            Conn::Pg(c) => c.try_borrow().map(|c| c.in_tx).unwrap_or(true),
+        }
     }
 
-    /// A consistent copy of the target (online backup).
+    /// A consistent copy of a SQLite target (online backup). PostgreSQL targets are backed up
+    /// with the server's own tools (`pg_dump`); this refuses them.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        self.conn.backup(
-            rusqlite::MAIN_DB,
-            dest,
-            None::<fn(rusqlite::backup::Progress)>,
-        )?;
-        Ok(())
+        match &self.conn {
+            Conn::Lite(c) => {
+                c.backup(
+                    rusqlite::MAIN_DB,
+                    dest,
+                    None::<fn(rusqlite::backup::Progress)>,
+                )?;
+                Ok(())
+            }
+            Conn::Pg(_) => Err(StoreError::Other(
+                "a PostgreSQL target is backed up with pg_dump, not by Ferry".into(),
+            )),
+        }
     }
 
     // ---- entity rows ------------------------------------------------------------------------
 
     pub fn next_id(&self, e: &Entity) -> Result<i64> {
         let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {}", quote(&e.table()));
-        Ok(self.conn.query_row(&sql, [], |r| r.get(0))?)
+        self.int(&sql, &[])
     }
 
     /// Inserts a row: its field cells in table order, then its derived cells in the order of
-    /// [`schema::extra_columns`] (fewer may be given; the rest stay NULL).
+    /// [`schema::extra_columns`] (fewer may be given; the rest stay NULL). The row is queued for
+    /// the bulk path (see [`Pending`]).
     pub fn insert(
         &self,
         e: &'static Entity,
@@ -387,25 +641,30 @@ impl Target {
         meta: &RowMeta,
         hash: i64,
     ) -> Result<()> {
-        let sql = self
-            .insert_sql
+        let shape = self
+            .shapes
             .borrow_mut()
             .entry((e.name, extra.len()))
             .or_insert_with(|| {
-                let mut cols = cells::field_column_names(e);
-                cols.extend(schema::extra_columns(e).iter().take(extra.len()).map(|(c, _)| c.to_string()));
-                format!(
-                    "INSERT INTO {} (id, run_id, src_file, src_sheet, src_row, src_col, rec_hash{}{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7{})",
-                    quote(&e.table()),
-                    if cols.is_empty() { "" } else { ", " },
-                    cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
-                    (0..cols.len()).map(|i| format!(", ?{}", i + 8)).collect::<String>()
-                )
-                .into()
+                let mut columns: Vec<String> = schema::SYSTEM_COLUMNS
+                    .iter()
+                    .map(|(c, _)| c.to_string())
+                    .collect();
+                columns.extend(cells::field_column_names(e));
+                columns.extend(
+                    schema::extra_columns(e)
+                        .iter()
+                        .take(extra.len())
+                        .map(|(c, _)| c.to_string()),
+                );
+                Rc::new(Shape {
+                    table: e.table(),
+                    columns,
+                })
             })
             .clone();
-        let mut st = self.conn.prepare_cached(&sql)?;
-        let head: [Cell; 7] = [
+        let mut row: Vec<Cell> = Vec::with_capacity(7 + cells.len() + extra.len());
+        row.extend([
             Cell::Int(id),
             meta.run_id.map(Cell::Int).unwrap_or(Cell::Null),
             meta.file.clone().map(Cell::Text).unwrap_or(Cell::Null),
@@ -413,10 +672,114 @@ impl Target {
             meta.row.map(Cell::Int).unwrap_or(Cell::Null),
             meta.col.clone().map(Cell::Text).unwrap_or(Cell::Null),
             Cell::Int(hash),
-        ];
-        st.execute(params_from_iter(
-            head.iter().chain(cells.iter()).chain(extra.iter()),
-        ))?;
+        ]);
+        row.extend_from_slice(cells);
+        row.extend_from_slice(extra);
+        self.queue(shape, row)
+    }
+
+    /// Inserts a row into a table by column names, through the bulk path like [`Self::insert`]
+    /// (for plain inserts only: no conflict clause, no returned values).
+    pub fn append(&self, table: &str, columns: &[&str], row: Vec<Cell>) -> Result<()> {
+        debug_assert_eq!(columns.len(), row.len());
+        let shape = {
+            let p = self.pending.borrow();
+            p.batches
+                .iter()
+                .find(|b| b.shape.table == table && b.shape.columns == columns)
+                .map(|b| b.shape.clone())
+        };
+        let shape = shape.unwrap_or_else(|| {
+            Rc::new(Shape {
+                table: table.to_string(),
+                columns: columns.iter().map(|c| c.to_string()).collect(),
+            })
+        });
+        self.queue(shape, row)
+    }
+
+    fn queue(&self, shape: Rc<Shape>, row: Vec<Cell>) -> Result<()> {
+        let full = {
+            let mut p = self.pending.borrow_mut();
+            p.rows += 1;
+            p.bytes += row
+                .iter()
+                .map(|c| match c {
+                    Cell::Text(t) => t.len() + 24,
+                    Cell::Blob(b) => b.len() + 24,
+                    _ => 24,
+                })
+                .sum::<usize>();
+            match p
+                .batches
+                .iter_mut()
+                .find(|b| Rc::ptr_eq(&b.shape, &shape) || b.shape == shape)
+            {
+                Some(b) => b.rows.extend(row),
+                None => p.batches.push(Batch { shape, rows: row }),
+            }
+            p.rows >= PENDING_ROWS || p.bytes >= PENDING_BYTES
+        };
+        if full {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every queued row now.
+    pub fn flush(&self) -> Result<()> {
+        let batches = {
+            let mut p = self.pending.borrow_mut();
+            if p.rows == 0 {
+                return Ok(());
+            }
+            p.rows = 0;
+            p.bytes = 0;
+            std::mem::take(&mut p.batches)
+        };
+        for b in batches {
+            let n = b.shape.columns.len();
+            match &self.conn {
+                Conn::Lite(c) => {
+                    // Up to 256 rows per statement, within SQLite's 32,766 parameters.
+                    let per = (32_766 / n.max(1)).clamp(1, 256);
+                    for rows in b.rows.chunks(per * n) {
+                        let k = rows.len() / n;
+                        let one =
+                            format!("({})", (0..n).map(|_| "?").collect::<Vec<_>>().join(", "));
+                        let sql = format!(
+                            "INSERT INTO {} ({}) VALUES {}",
+                            quote(&b.shape.table),
+                            b.shape
+                                .columns
+                                .iter()
+                                .map(|c| quote(c))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            vec![one; k].join(", ")
+                        );
+                        c.prepare_cached(&sql)?
+                            .execute(params_from_iter(rows.iter()))?;
+                    }
+                }
+                Conn::Pg(_) => {
+                    let cols: Vec<&str> = b.shape.columns.iter().map(String::as_str).collect();
+                    self.pg()?.copy_in(&b.shape.table, &cols, &b.rows)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the queued rows first if `sql` names one of their tables.
+    fn settle(&self, sql: &str) -> Result<()> {
+        let hit = {
+            let p = self.pending.borrow();
+            p.rows > 0 && p.batches.iter().any(|b| mentions(sql, &b.shape.table))
+        };
+        if hit {
+            self.flush()?;
+        }
         Ok(())
     }
 
@@ -434,9 +797,9 @@ impl Target {
             if sets.is_empty() { "" } else { ", " },
             sets.join(", ")
         );
-        let mut st = self.conn.prepare_cached(&sql)?;
-        let head = [Cell::Int(id), Cell::Int(hash)];
-        st.execute(params_from_iter(head.iter().chain(cells.iter())))?;
+        let mut all = vec![Cell::Int(id), Cell::Int(hash)];
+        all.extend_from_slice(cells);
+        self.exec(&sql, &all)?;
         Ok(())
     }
 
@@ -457,10 +820,9 @@ impl Target {
             quote(&e.table()),
             sets.join(", ")
         );
-        let head = [Cell::Int(id)];
-        self.conn
-            .prepare_cached(&sql)?
-            .execute(params_from_iter(head.iter().chain(extra.iter())))?;
+        let mut all = vec![Cell::Int(id)];
+        all.extend_from_slice(extra);
+        self.exec(&sql, &all)?;
         Ok(())
     }
 
@@ -475,13 +837,13 @@ impl Target {
             cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
             quote(&e.table())
         );
-        let mut st = self.conn.prepare_cached(&sql)?;
-        let row = st.query_row([id], |r| {
-            (0..cols.len())
-                .map(|i| r.get::<_, Cell>(i))
-                .collect::<rusqlite::Result<Vec<Cell>>>()
-        })?;
-        Ok(row)
+        match self.first(&sql, params![id])? {
+            Some(r) => Ok(r.0),
+            None => Err(StoreError::Other(format!(
+                "{} row {id} is not in the target",
+                e.name
+            ))),
+        }
     }
 
     /// Every row's key (the given fields' canonical texts joined), id, hash, and — for rows of
@@ -504,48 +866,37 @@ impl Target {
             .iter()
             .map(|k| e.field(k).expect("key field") as usize)
             .collect();
-        let mut st = self.conn.prepare(&sql)?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let hash: i64 = r.get(1)?;
-            let row_run: Option<i64> = r.get(2)?;
-            let cells: Vec<Cell> = (0..cols.len())
-                .map(|i| r.get::<_, Cell>(i + 7))
-                .collect::<rusqlite::Result<_>>()?;
-            let texts = cells::to_texts(e, &cells);
+        let sep = ferry_validate::record::KEY_SEP.to_string();
+        self.each(&sql, &[], |r| {
+            let id = r.int(0);
+            let hash = r.int(1);
+            let row_run = r.opt_int(2);
+            let texts = cells::to_texts(e, &r.0[7..]);
             let parts: Option<Vec<&str>> = idx.iter().map(|&i| texts[i].as_deref()).collect();
             if let Some(parts) = parts {
                 let origin = match (run, row_run) {
                     (Some(a), Some(b)) if a == b => Some(RowMeta {
                         run_id: Some(b),
-                        file: r.get(3)?,
-                        sheet: r.get(4)?,
-                        row: r.get(5)?,
-                        col: r.get(6)?,
+                        file: r.opt_text(3),
+                        sheet: r.opt_text(4),
+                        row: r.opt_int(5),
+                        col: r.opt_text(6),
                     }),
                     _ => None,
                 };
-                f(
-                    parts.join(&ferry_validate::record::KEY_SEP.to_string()),
-                    id,
-                    hash,
-                    origin,
-                );
+                f(parts.join(&sep), id, hash, origin);
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Every row's content hash (for keyless entity types).
     pub fn hashes(&self, e: &Entity, mut f: impl FnMut(i64)) -> Result<()> {
         let sql = format!("SELECT rec_hash FROM {}", quote(&e.table()));
-        let mut st = self.conn.prepare(&sql)?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            f(r.get(0)?);
-        }
-        Ok(())
+        self.each(&sql, &[], |r| {
+            f(r.int(0));
+            Ok(())
+        })
     }
 
     /// Every row's fields as canonical texts, in id order, as an export shows them: a card or
@@ -568,17 +919,10 @@ impl Target {
             all.join(", "),
             quote(&e.table())
         );
-        let mut st = self.conn.prepare(&sql)?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let cells: Vec<Cell> = (0..cols.len())
-                .map(|i| r.get::<_, Cell>(i))
-                .collect::<rusqlite::Result<_>>()?;
-            let extra: Vec<Cell> = (0..extras.len())
-                .map(|i| r.get::<_, Cell>(cols.len() + i))
-                .collect::<rusqlite::Result<_>>()?;
-            let mut texts = cells::to_texts(e, &cells);
-            for (name, cell) in extras.iter().zip(&extra) {
+        self.each(&sql, &[], |r| {
+            let (cells, extra) = r.0.split_at(cols.len());
+            let mut texts = cells::to_texts(e, cells);
+            for (name, cell) in extras.iter().zip(extra) {
                 match (*name, cell) {
                     (n, Cell::Text(last4)) if n.ends_with("_last4") => {
                         if let Some(i) = e
@@ -600,11 +944,12 @@ impl Target {
                     _ => {}
                 }
             }
-            f(&texts).map_err(|io| StoreError::Other(io.to_string()))?;
-        }
-        Ok(())
+            f(&texts).map_err(|io| StoreError::Other(io.to_string()))
+        })
     }
 
+    /// Every ledger row of every ledger table in stream order (ledger_seq, then id): the tables
+    /// are read side by side and merged, one cursor each, so memory stays flat.
     pub fn scan_ledger(
         &self,
         mut f: impl FnMut(&'static Entity, &[Option<String>]) -> std::io::Result<()>,
@@ -613,103 +958,171 @@ impl Target {
             .iter()
             .map(|t| ferry_catalogue::entity(t).expect("ledger type"))
             .collect();
-        let mut stmts = Vec::new();
-        for e in &ents {
-            let cols = cells::field_column_names(e);
-            let sql = format!(
-                "SELECT coalesce(ledger_seq, 0), id, {} FROM {} ORDER BY coalesce(ledger_seq, 0), id",
-                cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
-                quote(&e.table())
-            );
-            stmts.push((self.conn.prepare(&sql)?, cols.len()));
-        }
-        let mut rows = Vec::new();
-        for (st, n) in stmts.iter_mut() {
-            rows.push((st.query([])?, *n));
-        }
-        // The head row of each table: (seq, id, texts).
-        let mut heads: Vec<Option<LedgerHead>> = Vec::new();
-        let next =
-            |rows: &mut rusqlite::Rows<'_>, n: usize, e: &Entity| -> Result<Option<LedgerHead>> {
-                match rows.next()? {
-                    Some(r) => {
-                        let cells: Vec<Cell> = (0..n)
-                            .map(|i| r.get::<_, Cell>(i + 2))
-                            .collect::<rusqlite::Result<_>>()?;
-                        Ok(Some((r.get(0)?, r.get(1)?, cells::to_texts(e, &cells))))
-                    }
-                    None => Ok(None),
+        let sqls: Vec<String> = ents
+            .iter()
+            .map(|e| {
+                let cols = cells::field_column_names(e);
+                format!(
+                    "SELECT coalesce(ledger_seq, 0), id, {} FROM {} ORDER BY coalesce(ledger_seq, 0), id",
+                    cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+                    quote(&e.table())
+                )
+            })
+            .collect();
+        let head = |e: &Entity, r: &Row| -> LedgerHead {
+            (r.int(0), r.int(1), cells::to_texts(e, &r.0[2..]))
+        };
+        let mut emit = |i: usize, texts: &[Option<String>]| -> Result<()> {
+            f(ents[i], texts).map_err(|io| StoreError::Other(io.to_string()))
+        };
+        match &self.conn {
+            Conn::Lite(c) => {
+                let mut stmts = Vec::new();
+                for sql in &sqls {
+                    stmts.push(c.prepare(sql)?);
                 }
-            };
-        for (i, (r, n)) in rows.iter_mut().enumerate() {
-            heads.push(next(r, *n, ents[i])?);
+                let mut rows = Vec::new();
+                for st in stmts.iter_mut() {
+                    let n = st.column_count();
+                    rows.push((st.query([])?, n));
+                }
+                let mut next = |i: usize| -> Result<Option<LedgerHead>> {
+                    let (r, n) = &mut rows[i];
+                    match r.next()? {
+                        Some(r) => {
+                            let cells = (0..*n)
+                                .map(|k| r.get::<_, Cell>(k))
+                                .collect::<rusqlite::Result<Vec<_>>>()?;
+                            Ok(Some(head(ents[i], &Row(cells))))
+                        }
+                        None => Ok(None),
+                    }
+                };
+                merge(ents.len(), &mut next, &mut emit)
+            }
+            Conn::Pg(_) => {
+                // One server-side cursor per table, read a page at a time, inside a
+                // transaction (the caller's, or a read-only one of its own).
+                let own_tx = !self.in_transaction();
+                if own_tx {
+                    self.batch("BEGIN READ ONLY")?;
+                    self.pg()?.in_tx = true;
+                }
+                let r = (|| -> Result<()> {
+                    for (i, sql) in sqls.iter().enumerate() {
+                        self.batch(&format!(
+                            "DECLARE ferry_ledger_{i} NO SCROLL CURSOR FOR {sql}"
+                        ))?;
+                    }
+                    let mut pages: Vec<std::collections::VecDeque<LedgerHead>> =
+                        vec![Default::default(); ents.len()];
+                    let mut done = vec![false; ents.len()];
+                    let mut next = |i: usize| -> Result<Option<LedgerHead>> {
+                        if pages[i].is_empty() && !done[i] {
+                            let sql = format!("FETCH 2000 FROM ferry_ledger_{i}");
+                            let mut got = 0;
+                            self.each(&sql, &[], |r| {
+                                pages[i].push_back(head(ents[i], r));
+                                got += 1;
+                                Ok(())
+                            })?;
+                            done[i] = got == 0;
+                        }
+                        Ok(pages[i].pop_front())
+                    };
+                    merge(ents.len(), &mut next, &mut emit)?;
+                    for i in 0..sqls.len() {
+                        self.batch(&format!("CLOSE ferry_ledger_{i}"))?;
+                    }
+                    Ok(())
+                })();
+                if own_tx {
+                    let _ = self.rollback();
+                }
+                r
+            }
         }
-        loop {
-            let pick = heads
-                .iter()
-                .enumerate()
-                .filter_map(|(i, h)| h.as_ref().map(|(seq, id, _)| (*seq, i, *id)))
-                .min();
-            let Some((_, i, _)) = pick else { break };
-            let (_, _, texts) = heads[i].take().expect("picked");
-            f(ents[i], &texts).map_err(|io| StoreError::Other(io.to_string()))?;
-            let (r, n) = &mut rows[i];
-            heads[i] = next(r, *n, ents[i])?;
-        }
-        Ok(())
     }
 
     pub fn count(&self, e: &Entity) -> Result<i64> {
-        Ok(self.conn.query_row(
-            &format!("SELECT count(*) FROM {}", quote(&e.table())),
-            [],
-            |r| r.get(0),
-        )?)
+        self.int(&format!("SELECT count(*) FROM {}", quote(&e.table())), &[])
     }
 
-    // ---- statements for the rest of Ferry ------------------------------------------------
+    // ---- statements ------------------------------------------------------------------------
     //
-    // Everything outside this crate talks to the target through these four calls, with `?N`
-    // placeholders and `Cell` parameters, so that no caller depends on the SQLite driver.
+    // Everything, in this crate and outside it, talks to the target through these calls, with
+    // `?N` placeholders and `Cell` parameters, so that no caller depends on a driver. The SQL
+    // is the common ground of SQLite and PostgreSQL; `pg::translate` handles the differences.
+
+    fn pg(&self) -> Result<RefMut<'_, pg::Pg>> {
+        match &self.conn {
+            Conn::Pg(c) => c.try_borrow_mut().map_err(|_| {
+                StoreError::Other(
+                    "internal: a statement was started while the rows of another were being read"
+                        .into(),
+                )
+            }),
+            Conn::Lite(_) => Err(StoreError::Other(
+                "internal: not a PostgreSQL target".into(),
+            )),
+        }
+    }
+
+    /// Runs several statements without parameters.
+    pub fn batch(&self, sql: &str) -> Result<()> {
+        self.flush()?;
+        match &self.conn {
+            Conn::Lite(c) => Ok(c.execute_batch(sql)?),
+            Conn::Pg(_) => self.pg()?.batch(sql),
+        }
+    }
 
     /// Runs a statement; returns the rows changed.
     pub fn exec(&self, sql: &str, params: &[Cell]) -> Result<usize> {
-        Ok(self
-            .conn
-            .prepare_cached(sql)?
-            .execute(params_from_iter(params.iter()))?)
+        self.settle(sql)?;
+        match &self.conn {
+            Conn::Lite(c) => Ok(c
+                .prepare_cached(sql)?
+                .execute(params_from_iter(params.iter()))?),
+            Conn::Pg(_) => self.pg()?.exec(sql, params),
+        }
     }
 
-    /// Calls `f` with every row of a query.
+    /// Calls `f` with every row of a query, as the rows are read. `f` must not run statements
+    /// on the same target (on PostgreSQL the connection is busy streaming the rows).
     pub fn each(
         &self,
         sql: &str,
         params: &[Cell],
         mut f: impl FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
-        let mut st = self.conn.prepare_cached(sql)?;
-        let n = st.column_count();
-        let mut rows = st.query(params_from_iter(params.iter()))?;
-        while let Some(r) = rows.next()? {
-            let row = Row((0..n)
-                .map(|i| r.get::<_, Cell>(i))
-                .collect::<rusqlite::Result<_>>()?);
-            f(&row)?;
+        self.settle(sql)?;
+        match &self.conn {
+            Conn::Lite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                let n = st.column_count();
+                let mut rows = st.query(params_from_iter(params.iter()))?;
+                while let Some(r) = rows.next()? {
+                    let row = Row((0..n)
+                        .map(|i| r.get::<_, Cell>(i))
+                        .collect::<rusqlite::Result<_>>()?);
+                    f(&row)?;
+                }
+                Ok(())
+            }
+            Conn::Pg(_) => self.pg()?.each(sql, params, &mut |r| f(&r)),
         }
-        Ok(())
     }
 
     /// The first row of a query, if any.
     pub fn first(&self, sql: &str, params: &[Cell]) -> Result<Option<Row>> {
         let mut out = None;
-        let mut st = self.conn.prepare_cached(sql)?;
-        let n = st.column_count();
-        let mut rows = st.query(params_from_iter(params.iter()))?;
-        if let Some(r) = rows.next()? {
-            out = Some(Row((0..n)
-                .map(|i| r.get::<_, Cell>(i))
-                .collect::<rusqlite::Result<_>>()?));
-        }
+        self.each(sql, params, |r| {
+            if out.is_none() {
+                out = Some(r.clone());
+            }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -717,6 +1130,49 @@ impl Target {
     pub fn int(&self, sql: &str, params: &[Cell]) -> Result<i64> {
         Ok(self.first(sql, params)?.map(|r| r.int(0)).unwrap_or(0))
     }
+
+    /// The rows of a query, collected (for small results).
+    pub fn rows(&self, sql: &str, params: &[Cell]) -> Result<Vec<Row>> {
+        let mut out = vec![];
+        self.each(sql, params, |r| {
+            out.push(r.clone());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+impl Drop for Target {
+    /// Rows queued outside a transaction are written; inside one they go with it.
+    fn drop(&mut self) {
+        if !self.in_transaction() {
+            let _ = self.flush();
+        }
+    }
+}
+
+/// Merges per-table ledger streams by (seq, id), the order rows were written in.
+fn merge(
+    n: usize,
+    next: &mut dyn FnMut(usize) -> Result<Option<LedgerHead>>,
+    emit: &mut dyn FnMut(usize, &[Option<String>]) -> Result<()>,
+) -> Result<()> {
+    let mut heads: Vec<Option<LedgerHead>> = Vec::with_capacity(n);
+    for i in 0..n {
+        heads.push(next(i)?);
+    }
+    loop {
+        let pick = heads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.as_ref().map(|(seq, id, _)| (*seq, i, *id)))
+            .min();
+        let Some((_, i, _)) = pick else { break };
+        let (_, _, texts) = heads[i].take().expect("picked");
+        emit(i, &texts)?;
+        heads[i] = next(i)?;
+    }
+    Ok(())
 }
 
 /// One row of a query.

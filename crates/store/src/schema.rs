@@ -263,9 +263,28 @@ pub fn current_ddl() -> String {
 pub const MIGRATIONS: &[(i64, &str)] =
     &[(1, include_str!("../migrations/sqlite/0001_initial.sql"))];
 
+/// The same migrations in PostgreSQL's dialect ([`crate::pg::ddl`] of the SQLite text, frozen
+/// beside it; `migrations_agree_across_backends` keeps the two in step).
+pub const MIGRATIONS_PG: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/postgres/0001_initial.sql"))];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every PostgreSQL migration is the dialect form of its SQLite twin.
+    #[test]
+    fn migrations_agree_across_backends() {
+        assert_eq!(MIGRATIONS.len(), MIGRATIONS_PG.len());
+        for ((a, lite), (b, pg)) in MIGRATIONS.iter().zip(MIGRATIONS_PG) {
+            assert_eq!(a, b);
+            assert_eq!(
+                *pg,
+                crate::pg::ddl(lite),
+                "migration {a}: bless both with FERRY_BLESS=1"
+            );
+        }
+    }
 
     /// The frozen migrations must produce exactly the schema the catalogue describes.
     /// `FERRY_BLESS=1 cargo test -p ferry-store` rewrites 0001 while it is unreleased.
@@ -277,6 +296,11 @@ mod tests {
         );
         if std::env::var("FERRY_BLESS").is_ok() {
             std::fs::write(path, current_ddl()).unwrap();
+            let pg = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/postgres/0001_initial.sql"
+            );
+            std::fs::write(pg, crate::pg::ddl(&current_ddl())).unwrap();
         }
         assert_eq!(MIGRATIONS.last().unwrap().0, SCHEMA_VERSION);
         let applied = rusqlite::Connection::open_in_memory().unwrap();

@@ -1,14 +1,15 @@
-//! The PostgreSQL switch: the PostgreSQL target arrives with its own backend; until then this
-//! test keeps the rule of the project honest — with FERRY_REQUIRE_PG set, a server that does not
-//! answer on 127.0.0.1:5432 is a failure, never a silent skip. It creates and drops a uniquely
-//! named database, as every PostgreSQL test must.
+//! The PostgreSQL backend against the real server on 127.0.0.1:5432: a target is created in a
+//! uniquely named database (dropped at the end), written through the bulk path and the
+//! statement calls, read back, and its errors classified. With FERRY_REQUIRE_PG set, a server
+//! that does not answer is a failure, never a silent skip.
 
+use ferry_store::{params, Cell, StoreError, Target};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::Duration;
 
-#[test]
-fn postgres_answers_when_required() {
+const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+fn server_answers() -> bool {
     let required = std::env::var_os("FERRY_REQUIRE_PG").is_some();
     let addr = "127.0.0.1:5432".parse().unwrap();
     if TcpStream::connect_timeout(&addr, Duration::from_secs(3)).is_err() {
@@ -17,38 +18,175 @@ fn postgres_answers_when_required() {
             "FERRY_REQUIRE_PG is set but no PostgreSQL server answers on 127.0.0.1:5432"
         );
         eprintln!("skipped: no PostgreSQL server on 127.0.0.1:5432 (set FERRY_REQUIRE_PG=1 to make this a failure)");
-        return;
+        return false;
     }
-    let name = format!(
-        "ferry_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
+    true
+}
+
+/// A database name unique to this test and process; dropped when the guard goes.
+struct Db(String);
+impl Db {
+    fn new(tag: &str) -> Db {
+        let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos()
-            % 1_000_000_000
-    );
-    let psql = |sql: &str| {
-        Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-qc",
-                sql,
-            ])
-            .status()
-    };
-    match psql(&format!("CREATE DATABASE {name}")) {
-        Ok(s) => {
-            assert!(s.success(), "could not create a test database");
-            assert!(psql(&format!("DROP DATABASE {name}")).unwrap().success());
-        }
-        Err(e) => assert!(!required, "psql is not installed: {e}"),
+            % 1_000_000_000;
+        Db(format!("ferry_st_{tag}_{}_{nanos}", std::process::id()))
     }
+    fn url(&self) -> String {
+        format!("{SERVER}/{}", self.0)
+    }
+}
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&format!("{SERVER}/postgres"), postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.0
+            ));
+        }
+    }
+}
+
+#[test]
+fn a_target_is_created_written_in_bulk_and_read_back() {
+    if !server_answers() {
+        return;
+    }
+    let db = Db::new("bulk");
+    // open refuses a database that does not exist; init creates it
+    assert!(matches!(
+        Target::open_db(&db.url()),
+        Err(StoreError::Missing(_))
+    ));
+    let (t, created) = Target::init_db(&db.url()).unwrap();
+    assert!(created);
+    assert_eq!(
+        t.schema_version().unwrap(),
+        Some(ferry_store::schema::SCHEMA_VERSION)
+    );
+    drop(t);
+    let (t, created) = Target::init_db(&db.url()).unwrap();
+    assert!(!created, "a second init finds the target");
+
+    // 50,000 rows through the bulk path (binary COPY), visible to the next read
+    t.begin().unwrap();
+    for i in 0..50_000i64 {
+        t.append(
+            "ledger_line",
+            &[
+                "id",
+                "run_id",
+                "user",
+                "kind",
+                "amount_e4",
+                "entity",
+                "row_id",
+            ],
+            params![
+                i + 1,
+                1i64,
+                format!("U{i}"),
+                "charge",
+                i * 10_000 + 1,
+                "Debit",
+                i
+            ]
+            .to_vec(),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        t.int("SELECT count(*) FROM ledger_line", &[]).unwrap(),
+        50_000
+    );
+    // exact sums come back as numbers (numeric from the server)
+    let sum = t
+        .int("SELECT sum(amount_e4) FROM ledger_line", &[])
+        .unwrap();
+    assert_eq!(sum, (0..50_000i64).map(|i| i * 10_000 + 1).sum::<i64>());
+    // queued rows go with a rollback
+    t.append(
+        "ledger_line",
+        &[
+            "id",
+            "run_id",
+            "user",
+            "kind",
+            "amount_e4",
+            "entity",
+            "row_id",
+        ],
+        params![999_999i64, 1i64, "X", "charge", 1i64, "Debit", 1i64].to_vec(),
+    )
+    .unwrap();
+    t.rollback().unwrap();
+    assert_eq!(t.int("SELECT count(*) FROM ledger_line", &[]).unwrap(), 0);
+
+    // text, bytes and nulls survive the trip
+    t.begin().unwrap();
+    t.exec(
+        "INSERT INTO ferry_meta (key, value) VALUES (?1, ?2)",
+        params!["k", "é \u{1F600} 'quoted' ?1"],
+    )
+    .unwrap();
+    t.commit().unwrap();
+    let row = t
+        .first(
+            "SELECT value, NULL FROM ferry_meta WHERE key = ?1",
+            params!["k"],
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.text(0), "é \u{1F600} 'quoted' ?1");
+    assert_eq!(row.0[1], Cell::Null);
+
+    // a key violation is classified as a constraint, like SQLite's
+    let e = t
+        .exec(
+            "INSERT INTO ferry_meta (key, value) VALUES ('k', 'again')",
+            &[],
+        )
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Constraint(_)), "{e}");
+    // the writer lock is an advisory lock: a second session is refused
+    assert_eq!(t.acquire_writer(7).unwrap(), None);
+    let other = Target::open_db(&db.url()).unwrap();
+    match other.acquire_writer(8) {
+        Err(StoreError::Held { run, .. }) => assert_eq!(run, 7),
+        other => panic!("expected Held, got {other:?}"),
+    }
+    t.release_writer(7).unwrap();
+    assert_eq!(other.acquire_writer(8).unwrap(), None);
+    other.release_writer(8).unwrap();
+}
+
+#[test]
+fn a_database_that_is_not_a_target_is_refused() {
+    if !server_answers() {
+        return;
+    }
+    let db = Db::new("foreign");
+    let mut c = postgres::Client::connect(&format!("{SERVER}/postgres"), postgres::NoTls).unwrap();
+    c.batch_execute(&format!("CREATE DATABASE \"{}\"", db.0))
+        .unwrap();
+    let mut d = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+    d.batch_execute("CREATE TABLE customers (id int)").unwrap();
+    drop(d);
+    assert!(matches!(
+        Target::init_db(&db.url()),
+        Err(StoreError::NotATarget(_))
+    ));
+    assert!(matches!(
+        Target::open_db(&db.url()),
+        Err(StoreError::NotATarget(_))
+    ));
+    // and a server that does not answer is told apart from a missing database
+    let Err(e) = Target::open_db("postgres://postgres:secret@127.0.0.1:1/x") else {
+        panic!("a closed port answered");
+    };
+    assert!(matches!(e, StoreError::Unreachable(_)), "{e:?}");
+    assert!(!e.to_string().contains("secret"), "{e}");
 }

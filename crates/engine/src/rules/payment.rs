@@ -188,7 +188,7 @@ impl State<'_> {
                 let mut s = vec![0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut s);
                 self.target.exec(
-                    "INSERT OR REPLACE INTO ferry_meta (key, value) VALUES (?1, ?2)",
+                    "INSERT INTO ferry_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     ferry_store::params![FINGERPRINT_META_KEY, &hex(&s)],
                 )?;
                 s
