@@ -6,6 +6,7 @@ use crate::RunError;
 use ferry_findings::{Code, Finding};
 use ferry_ledger::{credit_amount, disbursement, tax, Book, Close, Invoice, Refusal, Target};
 use ferry_store::cells::{money_e4, money_from_e4};
+use ferry_store::Cell;
 use ferry_store::Target as Store;
 use ferry_validate::{Record, Value};
 use rust_decimal::Decimal;
@@ -47,7 +48,12 @@ pub(crate) struct LedgerState {
     with_invoices: HashSet<String>,
     children: HashMap<String, Vec<String>>,
     rates: HashMap<String, Vec<(i64, Decimal)>>,
-    account_tax: HashMap<String, Option<String>>,
+    /// Every account's own tax code (by index into `tax_names`), loaded once, when the first
+    /// taxed charge needs one: the accounts and their tax attributes do not change during the
+    /// ledger phase (UserAttributeTaxCode comes after it), and one query per account would cost a
+    /// round trip each on a server.
+    account_tax: Option<HashMap<Box<str>, u32>>,
+    tax_names: Vec<String>,
     next_invoice: i64,
     next_line: i64,
     next_disbursement: i64,
@@ -129,7 +135,8 @@ impl LedgerState {
             with_invoices,
             children,
             rates,
-            account_tax: HashMap::new(),
+            account_tax: None,
+            tax_names: vec![],
             next_invoice: max("invoice")?,
             next_line: max("ledger_line")?,
             next_disbursement: max("disbursement")?,
@@ -172,26 +179,47 @@ impl LedgerState {
 
     /// The account's own tax code: its UserAttributeTaxCode, else the User's TaxCode.
     fn account_tax_code(&mut self, store: &Store, user: &str) -> Result<Option<String>, RunError> {
-        if let Some(t) = self.account_tax.get(user) {
-            return Ok(t.clone());
+        if self.account_tax.is_none() {
+            let mut map: HashMap<Box<str>, u32> = HashMap::new();
+            let mut names: Vec<String> = vec![];
+            let mut idx: HashMap<String, u32> = HashMap::new();
+            let mut add = |user: String, code: String| {
+                let n = names.len();
+                let i = *idx.entry(code.clone()).or_insert_with(|| {
+                    names.push(code);
+                    n as u32
+                });
+                // The attribute (read first) wins over the account's own field.
+                map.entry(user.into_boxed_str()).or_insert(i);
+            };
+            let mut rows = vec![];
+            store.each(
+                "SELECT \"user\", tax_code FROM user_attribute_tax_code WHERE tax_code IS NOT NULL ORDER BY id",
+                &[],
+                |r| {
+                    rows.push((r.text(0), r.text(1)));
+                    Ok(())
+                },
+            )?;
+            for (u, c) in rows {
+                add(u, c);
+            }
+            store.each(
+                "SELECT name, tax_code FROM \"user\" WHERE tax_code IS NOT NULL",
+                &[],
+                |r| {
+                    add(r.text(0), r.text(1));
+                    Ok(())
+                },
+            )?;
+            self.account_tax = Some(map);
+            self.tax_names = names;
         }
-        let attr = store
-            .first(
-                "SELECT tax_code FROM user_attribute_tax_code WHERE \"user\" = ?1",
-                ferry_store::params![user],
-            )?
-            .and_then(|r| r.opt_text(0));
-        let code = match attr {
-            Some(a) => Some(a),
-            None => store
-                .first(
-                    "SELECT tax_code FROM \"user\" WHERE name = ?1",
-                    ferry_store::params![user],
-                )?
-                .and_then(|r| r.opt_text(0)),
-        };
-        self.account_tax.insert(user.to_string(), code.clone());
-        Ok(code)
+        Ok(self
+            .account_tax
+            .as_ref()
+            .and_then(|m| m.get(user))
+            .map(|&i| self.tax_names[i as usize].clone()))
     }
 
     /// The identity of a ledger row across runs: (type, User, Date, amount, Description, Invoice).
@@ -233,14 +261,28 @@ impl LedgerState {
     pub fn store_sums(&mut self, store: &Store) -> Result<(), RunError> {
         let mut sums: Vec<(String, Sums)> = self.sums.drain().collect();
         sums.sort_by(|a, b| a.0.cmp(&b.0));
-        for (u, s) in sums {
-            store.exec(
-                "INSERT INTO run_ledger_sum (run_id, \"user\", source_e4, imported_e4, rejected_e4, skipped_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(run_id, \"user\") DO UPDATE SET source_e4 = run_ledger_sum.source_e4 + excluded.source_e4, imported_e4 = run_ledger_sum.imported_e4 + excluded.imported_e4,
-                   rejected_e4 = run_ledger_sum.rejected_e4 + excluded.rejected_e4, skipped_e4 = run_ledger_sum.skipped_e4 + excluded.skipped_e4",
-                ferry_store::params![&self.run, &u, &e4(s.source), &e4(s.imported), &e4(s.rejected), &e4(s.skipped)],
-            )?;
-        }
+        let rows: Vec<Vec<Cell>> = sums
+            .into_iter()
+            .map(|(u, s)| {
+                ferry_store::params![
+                    &self.run,
+                    &u,
+                    &e4(s.source),
+                    &e4(s.imported),
+                    &e4(s.rejected),
+                    &e4(s.skipped)
+                ]
+                .to_vec()
+            })
+            .collect();
+        store.upsert(
+            "run_ledger_sum",
+            &["run_id", "user", "source_e4", "imported_e4", "rejected_e4", "skipped_e4"],
+            &["run_id", "user"],
+            "source_e4 = run_ledger_sum.source_e4 + excluded.source_e4, imported_e4 = run_ledger_sum.imported_e4 + excluded.imported_e4,
+             rejected_e4 = run_ledger_sum.rejected_e4 + excluded.rejected_e4, skipped_e4 = run_ledger_sum.skipped_e4 + excluded.skipped_e4",
+            &rows,
+        )?;
         Ok(())
     }
 
@@ -547,12 +589,22 @@ impl LedgerState {
     pub fn flush_invoices(&mut self, store: &Store) -> Result<(), RunError> {
         let dirty = std::mem::take(&mut self.dirty_order);
         self.dirty_invoices.clear();
+        let mut rows = Vec::with_capacity(dirty.len());
         for (user, i) in dirty {
             let book = &self.books[&user];
-            let inv = book.invoices[i].clone();
+            let inv = &book.invoices[i];
             let is_current = book.current == Some(i);
-            self.save_invoice(store, &user, &inv, is_current)?;
+            rows.push(self.invoice_row(store, &user, inv, is_current)?);
         }
+        // All of the chunk's invoices in a few statements.
+        store.upsert(
+            "invoice",
+            &["id", "run_id", "user", "name", "closed", "delivered", "is_current", "total_e4", "disbursed_e4"],
+            &["id"],
+            "closed = excluded.closed, delivered = excluded.delivered, is_current = excluded.is_current,
+             total_e4 = excluded.total_e4, disbursed_e4 = excluded.disbursed_e4",
+            &rows,
+        )?;
         // Every book is now what the target holds: forget them (they load again when touched),
         // so that memory follows the chunk, not the number of accounts.
         for (user, book) in self.books.drain() {
@@ -560,7 +612,6 @@ impl LedgerState {
                 self.with_invoices.insert(user);
             }
         }
-        self.account_tax.clear();
         Ok(())
     }
 
@@ -570,15 +621,15 @@ impl LedgerState {
         self.dirty_invoices.clear();
     }
 
-    fn save_invoice(
+    /// An invoice's row for the chunk's upsert. An invoice of an earlier run that this run
+    /// changes first keeps its prior state for rollback, once per run (the first change).
+    fn invoice_row(
         &self,
         store: &Store,
         user: &str,
         inv: &Invoice,
         is_current: bool,
-    ) -> Result<(), RunError> {
-        // An invoice of an earlier run that this run changes keeps its prior state for rollback,
-        // once per run (the first change).
+    ) -> Result<Vec<Cell>, RunError> {
         if !self.created_here.contains(&inv.id) {
             store.exec(
             "INSERT INTO run_change (run_id, entity, row_id, action, before)
@@ -588,13 +639,18 @@ impl LedgerState {
                 ferry_store::params![&self.run, &inv.id],
             )?;
         }
-        store.exec(
-            "INSERT INTO invoice (id, run_id, \"user\", name, closed, delivered, is_current, total_e4, disbursed_e4) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT(id) DO UPDATE SET closed = excluded.closed, delivered = excluded.delivered, is_current = excluded.is_current,
-               total_e4 = excluded.total_e4, disbursed_e4 = excluded.disbursed_e4",
-            ferry_store::params![&inv.id, &self.run, &user, &inv.name, &(inv.closed as i64), &(inv.delivered as i64), &(is_current as i64), &e4(inv.total), &e4(inv.disbursed)],
-        )?;
-        Ok(())
+        Ok(ferry_store::params![
+            &inv.id,
+            &self.run,
+            &user,
+            &inv.name,
+            &(inv.closed as i64),
+            &(inv.delivered as i64),
+            &(is_current as i64),
+            &e4(inv.total),
+            &e4(inv.disbursed)
+        ]
+        .to_vec())
     }
 
     #[allow(clippy::too_many_arguments)]

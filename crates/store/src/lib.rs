@@ -771,6 +771,51 @@ impl Target {
         Ok(())
     }
 
+    /// Inserts or updates many rows at once: `INSERT … VALUES (…), (…) ON CONFLICT (key) DO
+    /// UPDATE SET <set>` in statements of up to 256 rows (one round trip each on PostgreSQL).
+    /// `set` may use `excluded.<column>` and `<table>.<column>`. No two rows may share a key.
+    pub fn upsert(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: &[&str],
+        set: &str,
+        rows: &[Vec<Cell>],
+    ) -> Result<()> {
+        let n = columns.len();
+        let per = (32_766 / n.max(1)).clamp(1, 256);
+        let cols = columns
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let keys = key.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+        for group in rows.chunks(per) {
+            let mut k = 0;
+            let values: Vec<String> = group
+                .iter()
+                .map(|_| {
+                    let one = (0..n)
+                        .map(|_| {
+                            k += 1;
+                            format!("?{k}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!("({one})")
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO {} ({cols}) VALUES {} ON CONFLICT ({keys}) DO UPDATE SET {set}",
+                quote(table),
+                values.join(", ")
+            );
+            let params: Vec<Cell> = group.iter().flatten().cloned().collect();
+            self.exec(&sql, &params)?;
+        }
+        Ok(())
+    }
+
     /// Writes the queued rows first if `sql` names one of their tables.
     fn settle(&self, sql: &str) -> Result<()> {
         let hit = {
@@ -1200,5 +1245,98 @@ impl Row {
             Some(Cell::Blob(b)) => Some(String::from_utf8_lossy(b).into_owned()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_is_named_only_as_a_whole_word() {
+        assert!(mentions("SELECT * FROM \"user\" WHERE x", "user"));
+        assert!(mentions(
+            "SELECT tax_code FROM user_attribute_tax_code WHERE \"user\" = ?1",
+            "user"
+        ));
+        assert!(!mentions(
+            "SELECT tax_code FROM user_attribute_tax_code",
+            "user"
+        ));
+        assert!(mentions("DELETE FROM ledger_line", "ledger_line"));
+        assert!(!mentions("DELETE FROM ledger_lines", "ledger_line"));
+        assert!(!mentions("SELECT 1", "invoice"));
+        assert!(mentions("x invoice", "invoice"));
+    }
+
+    /// Queued rows are written before a statement that reads their table, at commit, and in
+    /// statements of many rows; a rollback drops them.
+    #[test]
+    fn the_bulk_path_is_invisible_to_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, _) = Target::init(&dir.path().join("t.db")).unwrap();
+        let cols = [
+            "id",
+            "run_id",
+            "user",
+            "kind",
+            "amount_e4",
+            "entity",
+            "row_id",
+        ];
+        t.begin().unwrap();
+        for i in 0..1000i64 {
+            t.append(
+                "ledger_line",
+                &cols,
+                params![i + 1, 1i64, format!("U{i}"), "charge", i, "Debit", i].to_vec(),
+            )
+            .unwrap();
+        }
+        assert_eq!(t.pending.borrow().rows, 1000);
+        assert_eq!(
+            t.int("SELECT count(*) FROM ledger_line", &[]).unwrap(),
+            1000
+        );
+        assert_eq!(t.pending.borrow().rows, 0);
+        // a statement about another table leaves the queue alone
+        t.append(
+            "ledger_line",
+            &cols,
+            params![5000i64, 1i64, "X", "charge", 1i64, "Debit", 1i64].to_vec(),
+        )
+        .unwrap();
+        t.int("SELECT count(*) FROM invoice", &[]).unwrap();
+        assert_eq!(t.pending.borrow().rows, 1);
+        t.rollback().unwrap();
+        assert_eq!(t.int("SELECT count(*) FROM ledger_line", &[]).unwrap(), 0);
+        // upserts of many rows at once
+        t.begin().unwrap();
+        let rows: Vec<Vec<Cell>> = (0..600i64)
+            .map(|i| params![1i64, format!("U{i}"), i, i, 0i64, 0i64].to_vec())
+            .collect();
+        let set = "source_e4 = run_ledger_sum.source_e4 + excluded.source_e4";
+        let cols = [
+            "run_id",
+            "user",
+            "source_e4",
+            "imported_e4",
+            "rejected_e4",
+            "skipped_e4",
+        ];
+        t.upsert("run_ledger_sum", &cols, &["run_id", "user"], set, &rows)
+            .unwrap();
+        t.upsert("run_ledger_sum", &cols, &["run_id", "user"], set, &rows)
+            .unwrap();
+        t.commit().unwrap();
+        assert_eq!(
+            t.int("SELECT count(*) FROM run_ledger_sum", &[]).unwrap(),
+            600
+        );
+        assert_eq!(
+            t.int("SELECT sum(source_e4) FROM run_ledger_sum", &[])
+                .unwrap(),
+            2 * (0..600).sum::<i64>()
+        );
     }
 }
