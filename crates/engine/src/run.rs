@@ -17,6 +17,8 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::TryRecvError;
 
 /// Reports progress to whoever watches (a progress bar, the web console, nobody).
 pub trait Progress {
@@ -172,14 +174,236 @@ enum Outcome {
     Rejected,
 }
 
+/// `--max-records`: which records are left out. It depends only on the records in spool order
+/// (across phases), so the producer thread decides it, also for records replayed on resume.
+#[derive(Default)]
+struct Admission {
+    max_records: u64,
+    /// How many User records were seen, and the accounts admitted.
+    users_seen: u64,
+    admitted: HashSet<String>,
+    /// Records left out, by (entity, key): what refers to them is left out too.
+    excluded: HashSet<(EntityId, String)>,
+}
+
+impl Admission {
+    /// `--max-records`: whether the record's account is admitted (User records admit themselves).
+    fn admit(&mut self, e: &'static Entity, raw: &RawRecord) -> bool {
+        if self.max_records == 0 {
+            return true;
+        }
+        let value_of = |name: &str| {
+            e.field(name)
+                .and_then(|fid| raw.get(fid))
+                .map(|f| f.value.display().trim().to_string())
+        };
+        let joined = |fields: &[&str]| -> Option<String> {
+            let parts: Option<Vec<String>> = fields.iter().map(|f| value_of(f)).collect();
+            parts.map(|p| p.join(&KEY_SEP.to_string()))
+        };
+        let admitted = if e.name == "User" {
+            self.users_seen += 1;
+            self.users_seen <= self.max_records
+        } else if e.refs.iter().any(|r| {
+            // A record that names a left-out record anywhere (a child's parent, a ticket's
+            // assignee, a payment method's detail, a ticket's tracking) is left out with it,
+            // not rejected for a reference it could not see.
+            let target = cat::entity(r.target).expect("catalogue").id();
+            joined(r.from).is_some_and(|k| self.excluded.contains(&(target, k)))
+        }) {
+            false
+        } else {
+            match e.account_field.and_then(value_of) {
+                Some(a) => self.admitted.contains(&a),
+                None => true,
+            }
+        };
+        if e.name == "User" && admitted {
+            if let Some(a) = value_of("Name") {
+                self.admitted.insert(a);
+            }
+        }
+        if !admitted && !e.key_fields().is_empty() {
+            if let Some(k) = joined(e.key_fields()) {
+                self.excluded.insert((e.id(), k));
+            }
+        }
+        // Records referred to by a key other than their own (a held package by User and Name).
+        if !admitted {
+            for fields in cat::lookup_keys(e.id())
+                .iter()
+                .filter(|f| **f != e.key_fields())
+            {
+                if let Some(k) = joined(fields) {
+                    self.excluded.insert((e.id(), k));
+                }
+            }
+        }
+        admitted
+    }
+}
+
+/// What the producer thread hands over for one spooled record, in spool order.
+enum Item {
+    /// Processed before the interruption (its admission was replayed).
+    Done,
+    /// Left out by `--max-records`.
+    LeftOut(RawRecord),
+    /// (Boxed: batches stay small, and moving a record costs no copy.)
+    Record(Box<Parsed>),
+    /// Not parsed yet: sent while the main thread was waiting, which parses it itself.
+    Raw(RawRecord),
+}
+
+/// A record parsed by the producer thread, with what is derived from its values alone. Its raw
+/// record is freed as soon as it is parsed (what the main thread needs of it is copied here): a
+/// record's allocations are best freed soon, and by the thread that made them.
+struct Parsed {
+    entity: EntityId,
+    /// `RawRecord::broken`.
+    broken: bool,
+    /// The fields the record gives (for `--on-existing update` only).
+    given: Vec<u16>,
+    rec: Record,
+    /// `parse_record`'s findings, logged by the main thread in their place.
+    findings: Vec<Finding>,
+    /// The values below are of the record as parsed; the main thread computes them again
+    /// when a folded reference or an entity rule changed the record.
+    hash: i64,
+    key: Option<String>,
+    /// One per `entity.refs`.
+    refs: Vec<Option<String>>,
+    /// One per `cat::lookup_keys(entity)`.
+    lookups: Vec<Option<String>>,
+    /// `LedgerState::ledger_key`, for ledger records.
+    ledger_key: i64,
+}
+
+fn parse(raw: RawRecord, opts: &RecordOptions, given: bool) -> Parsed {
+    let (rec, findings) = parse_record(&raw, opts);
+    let entity = rec.entity;
+    Parsed {
+        entity: raw.entity,
+        broken: raw.broken,
+        given: if given {
+            raw.fields.iter().map(|f| f.field).collect()
+        } else {
+            vec![]
+        },
+        hash: rec.content_hash(),
+        key: rec.key(),
+        refs: entity.refs.iter().map(|r| rec.joined(r.from)).collect(),
+        lookups: cat::lookup_keys(raw.entity)
+            .iter()
+            .map(|f| rec.joined(f))
+            .collect(),
+        ledger_key: if entity.is_ledger() {
+            LedgerState::ledger_key(&rec)
+        } else {
+            0
+        },
+        rec,
+        findings,
+    }
+}
+
+/// Records per message between the producer and the main thread, and messages in flight.
+const BATCH: usize = 64;
+const IN_FLIGHT: usize = 4;
+type Batch = Vec<std::io::Result<Item>>;
+
+/// The producer thread of a phase: decodes the spool and parses each record (the work that
+/// needs no index and no target), in order. It stops at the first read error (sent in its
+/// place) or when the main thread stops listening. When the main thread had to wait (`hungry`),
+/// the next batch goes unparsed, and both threads parse: the phase is parsing-bound.
+fn produce(
+    reader: ferry_plan::PhaseReader<'_>,
+    done_before: u64,
+    opts: &RecordOptions,
+    given: bool,
+    admission: &mut Admission,
+    hungry: &AtomicBool,
+    tx: std::sync::mpsc::SyncSender<Batch>,
+    back: std::sync::mpsc::Receiver<Batch>,
+) {
+    // Processed batches come back: their records are freed here, on the thread that allocated
+    // them (freeing them on the main thread costs it much more in the allocator), and their
+    // vectors are used again.
+    let mut spare: Vec<Batch> = vec![];
+    let mut next = |back: &std::sync::mpsc::Receiver<Batch>| {
+        while let Ok(mut b) = back.try_recv() {
+            b.clear();
+            spare.push(b);
+        }
+        spare.pop().unwrap_or_else(|| Vec::with_capacity(BATCH))
+    };
+    let mut batch = next(&back);
+    let mut unparsed = false;
+    for (seq, raw) in reader.enumerate() {
+        if batch.is_empty() {
+            unparsed = hungry.swap(false, Ordering::Relaxed);
+        }
+        let item = raw.map(|raw| {
+            let e = cat::by_id(raw.entity);
+            if (seq as u64) < done_before {
+                // Done before the interruption: only replay what later records depend on.
+                if admission.max_records > 0 {
+                    admission.admit(e, &raw);
+                }
+                Item::Done
+            } else if !admission.admit(e, &raw) {
+                Item::LeftOut(raw)
+            } else if unparsed {
+                Item::Raw(raw)
+            } else {
+                Item::Record(Box::new(parse(raw, opts, given)))
+            }
+        });
+        let failed = item.is_err();
+        batch.push(item);
+        if batch.len() >= BATCH || failed {
+            let full = std::mem::replace(&mut batch, next(&back));
+            if tx.send(full).is_err() || failed {
+                break;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(batch);
+    }
+    drop(tx);
+    // The last batches, until the main thread is done.
+    while let Ok(b) = back.recv() {
+        drop(b);
+    }
+}
+
+/// Whether `State::entity_rules` may change a record of this type (every type it has rules for).
+fn rules_may_change(e: &Entity) -> bool {
+    matches!(
+        e.name,
+        "UserPaymentMethodCash"
+            | "UserPaymentMethodCheck"
+            | "UserPaymentMethodCreditCard"
+            | "UserPaymentMethodACH"
+            | "Ticket"
+            | "TicketAttachment"
+            | "UserService"
+            | "UserPackageAttributeDiscount"
+            | "UserAttributeExpiryDate"
+            | "ProfileAnswer"
+            | "UserServiceProfileAnswer"
+    )
+}
+
 /// All in-memory state of the phases: key indexes, hash sets, account filters.
 pub(crate) struct State<'a> {
     pub(crate) target: &'a Target,
     pub(crate) run: i64,
     pub(crate) eff: Effective,
     pub(crate) rec_opts: RecordOptions,
-    /// (entity, fields joined by ',') → index
-    pub(crate) indexes: HashMap<(EntityId, String), KeyIndex>,
+    /// entity → (fields, index), one per set of fields (found without building a lookup key)
+    pub(crate) indexes: HashMap<EntityId, Vec<(Vec<String>, KeyIndex)>>,
     /// keyless entity → hashes of stored records
     pub(crate) identities: HashMap<EntityId, HashSet<i64>>,
     pub(crate) next_id: HashMap<EntityId, i64>,
@@ -187,21 +411,12 @@ pub(crate) struct State<'a> {
     pub(crate) ledger_accounts: Option<HashMap<String, i64>>,
     /// child → parent links (target + run), for cycle checks
     pub(crate) parents: Option<HashMap<String, String>>,
-    /// `--max-records`: the accounts admitted, and how many User records were seen
-    pub(crate) admitted: HashSet<String>,
-    /// Records left out by `--max-records`, by (entity, key): what refers to them is left out too.
-    pub(crate) excluded: HashSet<(EntityId, String)>,
     pub(crate) ledger: Option<LedgerState>,
     /// `CreateAccounts`: accounts and e-mails waiting for their logins.
     pub(crate) logins: Option<crate::logins::Logins>,
     /// The account and source amount of the ledger record just processed (for the sums).
     pub(crate) last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
-    pub(crate) users_seen: u64,
     pub(crate) counts: Vec<Counts>,
-}
-
-fn index_id(e: &Entity, fields: &[&str]) -> (EntityId, String) {
-    (e.id(), fields.join(","))
 }
 
 impl<'a> State<'a> {
@@ -211,8 +426,14 @@ impl<'a> State<'a> {
         entity: &'static Entity,
         fields: &[&str],
     ) -> Result<&mut KeyIndex, RunError> {
-        let id = index_id(entity, fields);
-        if !self.indexes.contains_key(&id) {
+        let eid = entity.id();
+        let found = self
+            .indexes
+            .get(&eid)
+            .and_then(|v| v.iter().position(|(f, _)| f.iter().eq(fields.iter())));
+        let i = if let Some(i) = found {
+            i
+        } else {
             let mut ix = KeyIndex::new();
             let is_key = entity.key_fields() == fields;
             // A resumed run finds its own earlier records as records of this run, where they came from.
@@ -222,13 +443,12 @@ impl<'a> State<'a> {
                     let slot = match origin {
                         Some(m) => Slot::Run {
                             id: rid,
-                            hash,
-                            location: Location {
+                            location: ix.at(&Location {
                                 file: m.file.unwrap_or_default().into(),
                                 sheet: m.sheet.map(Into::into),
                                 row: m.row.unwrap_or(0) as u64,
                                 column: None,
-                            },
+                            }),
                         },
                         None => Slot::Target { id: rid, hash },
                     };
@@ -240,12 +460,15 @@ impl<'a> State<'a> {
                 })?;
             if is_key {
                 for (k, location) in self.target.rejected_keys(run, entity.name)? {
+                    let location = ix.at(&location);
                     ix.set(&k, Slot::Rejected { location });
                 }
             }
-            self.indexes.insert(id.clone(), ix);
-        }
-        Ok(self.indexes.get_mut(&id).expect("inserted"))
+            let v = self.indexes.entry(eid).or_default();
+            v.push((fields.iter().map(|f| f.to_string()).collect(), ix));
+            v.len() - 1
+        };
+        Ok(&mut self.indexes.get_mut(&eid).expect("present")[i].1)
     }
 
     /// Loads, before a phase writes anything, every index on its entity types.
@@ -262,7 +485,9 @@ impl<'a> State<'a> {
             for fields in cat::lookup_keys(eid) {
                 self.index(e, fields)?;
             }
-            if e.key_fields().is_empty() && !self.identities.contains_key(&eid) {
+            // Ledger records are never skipped as identical (`ledger.duplicate` matches them), so
+            // their hashes are not kept: that would be one entry per ledger row.
+            if e.key_fields().is_empty() && !e.is_ledger() && !self.identities.contains_key(&eid) {
                 let mut set = HashSet::new();
                 self.target.hashes(e, |h| {
                     set.insert(h);
@@ -314,87 +539,40 @@ impl<'a> State<'a> {
         Ok(self.parents.as_mut().expect("loaded"))
     }
 
-    /// `--max-records`: whether the record's account is admitted (User records admit themselves).
-    fn admitted(&mut self, e: &'static Entity, raw: &RawRecord) -> bool {
-        if self.eff.max_records == 0 {
-            return true;
+    fn process(&mut self, item: &mut Item, log: &mut FindingLog) -> Result<Outcome, RunError> {
+        if let Item::Raw(_) = item {
+            if let Item::Raw(raw) = std::mem::replace(item, Item::Done) {
+                let given = self.eff.on_existing == OnExisting::Update;
+                *item = Item::Record(Box::new(parse(raw, &self.rec_opts, given)));
+            }
         }
-        let value_of = |name: &str| {
-            e.field(name)
-                .and_then(|fid| raw.get(fid))
-                .map(|f| f.value.display().trim().to_string())
+        let p = match item {
+            Item::Record(p) => p,
+            // (`Raw` was parsed just above; `Done` is not processed again.)
+            Item::Done | Item::Raw(_) => return Ok(Outcome::Skipped),
+            Item::LeftOut(raw) => return self.left_out(raw, log),
         };
-        let joined = |fields: &[&str]| -> Option<String> {
-            let parts: Option<Vec<String>> = fields.iter().map(|f| value_of(f)).collect();
-            parts.map(|p| p.join(&KEY_SEP.to_string()))
-        };
-        let admitted = if e.name == "User" {
-            self.users_seen += 1;
-            self.users_seen <= self.eff.max_records
-        } else if e.refs.iter().any(|r| {
-            // A record that names a left-out record anywhere (a child's parent, a ticket's
-            // assignee, a payment method's detail, a ticket's tracking) is left out with it,
-            // not rejected for a reference it could not see.
-            let target = cat::entity(r.target).expect("catalogue").id();
-            joined(r.from).is_some_and(|k| self.excluded.contains(&(target, k)))
-        }) {
-            false
-        } else {
-            match e.account_field.and_then(value_of) {
-                Some(a) => self.admitted.contains(&a),
-                None => true,
-            }
-        };
-        if e.name == "User" && admitted {
-            if let Some(a) = value_of("Name") {
-                self.admitted.insert(a);
-            }
-        }
-        if !admitted && !e.key_fields().is_empty() {
-            if let Some(k) = joined(e.key_fields()) {
-                self.excluded.insert((e.id(), k));
-            }
-        }
-        // Records referred to by a key other than their own (a held package by User and Name).
-        if !admitted {
-            for fields in cat::lookup_keys(e.id())
-                .iter()
-                .filter(|f| **f != e.key_fields())
-            {
-                if let Some(k) = joined(fields) {
-                    self.excluded.insert((e.id(), k));
-                }
-            }
-        }
-        admitted
-    }
-
-    /// Replays `--max-records` admission for a record processed before an interruption.
-    fn replay_admission(&mut self, e: &'static Entity, raw: &RawRecord) {
-        let _ = self.admitted(e, raw);
-    }
-
-    fn process(&mut self, raw: RawRecord, log: &mut FindingLog) -> Result<Outcome, RunError> {
-        let entity = cat::by_id(raw.entity);
-        if !self.admitted(entity, &raw) {
-            if log.max_records_noted.insert(raw.entity) {
-                log.push(
-                    &Finding::new(
-                        Code::MaxRecords,
-                        raw.location.clone(),
-                        format!("--max-records {}: {} records of accounts beyond the first {} are skipped, from here on.", self.eff.max_records, entity.name, self.eff.max_records),
-                    )
-                    .entity(entity.name),
-                )?;
-            }
-            return Ok(Outcome::Skipped);
-        }
-        let (mut rec, mut findings) = parse_record(&raw, &self.rec_opts);
+        let Parsed {
+            entity: eid,
+            broken,
+            given,
+            rec,
+            findings,
+            hash: parsed_hash,
+            key: parsed_key,
+            refs: parsed_refs,
+            lookups: parsed_lookups,
+            ledger_key: parsed_ledger_key,
+        } = &mut **p;
+        let (parsed_hash, parsed_ledger_key) = (*parsed_hash, *parsed_ledger_key);
+        let entity = rec.entity;
+        // Whether `rec` changed since it was parsed (the parsed key and hash are then stale).
+        let mut changed = false;
         // An update needs only the key and the fields it changes: the stored record has the rest.
         if self.eff.on_existing == OnExisting::Update {
-            if let Some(k) = rec.key() {
+            if let Some(k) = &parsed_key {
                 if matches!(
-                    self.index(entity, entity.key_fields())?.get(&k),
+                    self.index(entity, entity.key_fields())?.get(k),
                     Some(Slot::Target { .. })
                 ) {
                     let key_fields = entity.key_fields();
@@ -407,8 +585,9 @@ impl<'a> State<'a> {
                 }
             }
         }
-        let mut errors = findings.iter().any(|f| f.is_error()) || raw.broken;
-        for f in &findings {
+        let eid = *eid;
+        let mut errors = findings.iter().any(|f| f.is_error()) || *broken;
+        for f in findings.iter() {
             log.push(f)?;
         }
         if entity.name == "CloseInvoice" && rec.get("User").is_none() && !rec.field_invalid("User")
@@ -422,24 +601,33 @@ impl<'a> State<'a> {
         }
         // References. A field whose reference failed is not reported again by a wider reference.
         let mut failed: Vec<&str> = vec![];
-        for r in entity.refs {
+        for (j, r) in entity.refs.iter().enumerate() {
             if r.from
                 .iter()
                 .any(|f| rec.field_invalid(f) || failed.contains(f))
             {
                 continue;
             }
-            let Some(key) = rec.joined(r.from) else {
+            let key = if changed {
+                rec.joined(r.from)
+            } else {
+                parsed_refs.get_mut(j).and_then(Option::take)
+            };
+            let Some(key) = key else {
                 continue;
             };
             let target = cat::entity(r.target).expect("catalogue");
             let fold_case = self.eff.fold_case;
             let at = *r.from.last().expect("a reference has fields");
-            let shown = display_key(&key);
             let resolved = self.index(target, r.to)?.resolve(&key, fold_case);
+            if matches!(resolved, Resolve::Found(_)) {
+                continue;
+            }
+            let shown = display_key(&key);
             match resolved {
                 Resolve::Found(_) => {}
                 Resolve::Folded { actual, .. } => {
+                    changed = true;
                     log.push(&rec.finding(Code::ReferenceCaseFolded, Some(at), format!("{} \"{shown}\" was matched to \"{}\" ignoring case and spacing (--fold-case).", r.target, display_key(&actual))))?;
                     for (f, part) in r.from.iter().zip(actual.split(KEY_SEP)) {
                         let kind = entity.field_def(f).expect("field").kind;
@@ -523,7 +711,16 @@ impl<'a> State<'a> {
         }
         let mut rule_extra: Vec<cells::Cell> = vec![];
         if !errors {
-            errors |= self.entity_rules(&mut rec, log, &mut rule_extra)?;
+            changed |= rules_may_change(entity);
+            errors |= self.entity_rules(rec, log, &mut rule_extra)?;
+        }
+        if cfg!(debug_assertions) && !changed {
+            // What the producer derived must be what the record gives now.
+            debug_assert_eq!(parsed_hash, rec.content_hash(), "{}", entity.name);
+            debug_assert_eq!(*parsed_key, rec.key(), "{}", entity.name);
+            if entity.is_ledger() {
+                debug_assert_eq!(parsed_ledger_key, LedgerState::ledger_key(&rec));
+            }
         }
         let mut ledger_plan: Option<Plan> = None;
         let mut ledger_key = 0i64;
@@ -532,7 +729,11 @@ impl<'a> State<'a> {
                 .text("User")
                 .map(|u| (u.to_string(), LedgerState::source_amount(&rec)));
             let ledger = self.ledger.as_mut().expect("prepared for the ledger phase");
-            ledger_key = LedgerState::ledger_key(&rec);
+            ledger_key = if changed {
+                LedgerState::ledger_key(&rec)
+            } else {
+                parsed_ledger_key
+            };
             if !errors && ledger.is_earlier_duplicate(ledger_key) {
                 if self.eff.on_existing == OnExisting::Error {
                     log.push(&rec.finding(Code::LedgerDuplicate, None, "An earlier run imported the same ledger row (User, Date, amount, Description, Invoice); use --on-existing skip to skip it."))?;
@@ -579,8 +780,11 @@ impl<'a> State<'a> {
             }
             i64::from_le_bytes(x.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
         };
-        let hash = with_derived(rec.content_hash());
-        let key = rec.key();
+        let (hash, key) = if changed {
+            (with_derived(rec.content_hash()), rec.key())
+        } else {
+            (with_derived(parsed_hash), parsed_key.take())
+        };
         // Keys and existing records.
         let mut update_of: Option<i64> = None;
         if let Some(k) = &key {
@@ -624,10 +828,7 @@ impl<'a> State<'a> {
             }
         } else if !errors
             && !entity.is_ledger()
-            && self
-                .identities
-                .get(&raw.entity)
-                .is_some_and(|s| s.contains(&hash))
+            && self.identities.get(&eid).is_some_and(|s| s.contains(&hash))
         {
             log.push(&rec.finding(
                 Code::KeyIdentical,
@@ -647,7 +848,7 @@ impl<'a> State<'a> {
             let stored = self.target.fetch(entity, id)?;
             let before = cells::to_texts(entity, &stored);
             // Keep the stored value of every field the record does not give.
-            let given: HashSet<u16> = raw.fields.iter().map(|f| f.field).collect();
+            let given: HashSet<u16> = given.iter().copied().collect();
             for (i, f) in entity.fields.iter().enumerate() {
                 if !given.contains(&(i as u16)) && !entity.key_fields().contains(&f.name) {
                     if let Some(t) = &before[i] {
@@ -695,7 +896,7 @@ impl<'a> State<'a> {
             return Ok(Outcome::Updated);
         }
         let id = {
-            let n = self.next_id.get_mut(&raw.entity).expect("prepared");
+            let n = self.next_id.get_mut(&eid).expect("prepared");
             let id = *n;
             *n += 1;
             id
@@ -728,19 +929,22 @@ impl<'a> State<'a> {
             hash,
         )?;
         // Make the record visible to references and duplicate checks.
-        let run_slot = Slot::Run {
-            id,
-            hash,
-            location: rec.location.clone(),
-        };
-        let index_fields = cat::lookup_keys(raw.entity);
-        for fields in index_fields.iter().copied() {
-            if let Some(k) = rec.joined(fields) {
-                self.index(entity, fields)?
-                    .set_if_absent(&k, run_slot.clone());
+        let index_fields = cat::lookup_keys(eid);
+        for (j, fields) in index_fields.iter().copied().enumerate() {
+            let k = if changed {
+                rec.joined(fields)
+            } else {
+                parsed_lookups.get_mut(j).and_then(Option::take)
+            };
+            if let Some(k) = k {
+                let ix = self.index(entity, fields)?;
+                if ix.get(&k).is_none() {
+                    let location = ix.at(&rec.location);
+                    ix.set(&k, Slot::Run { id, location });
+                }
             }
         }
-        if let Some(set) = self.identities.get_mut(&raw.entity) {
+        if let Some(set) = self.identities.get_mut(&eid) {
             set.insert(hash);
         }
         if entity.name == "ChildAccount" {
@@ -791,6 +995,22 @@ impl<'a> State<'a> {
         Ok(Outcome::Imported)
     }
 
+    /// A record left out by `--max-records` (the first of its type gets one info).
+    fn left_out(&mut self, raw: &RawRecord, log: &mut FindingLog) -> Result<Outcome, RunError> {
+        let entity = cat::by_id(raw.entity);
+        if log.max_records_noted.insert(raw.entity) {
+            log.push(
+                &Finding::new(
+                    Code::MaxRecords,
+                    raw.location.clone(),
+                    format!("--max-records {}: {} records of accounts beyond the first {} are skipped, from here on.", self.eff.max_records, entity.name, self.eff.max_records),
+                )
+                .entity(entity.name),
+            )?;
+        }
+        Ok(Outcome::Skipped)
+    }
+
     fn reject_key(
         &mut self,
         entity: &'static Entity,
@@ -801,12 +1021,8 @@ impl<'a> State<'a> {
         match ix.get(key) {
             Some(Slot::Run { .. }) | Some(Slot::Rejected { .. }) => {}
             _ => {
-                ix.set(
-                    key,
-                    Slot::Rejected {
-                        location: loc.clone(),
-                    },
-                );
+                let location = ix.at(loc);
+                ix.set(key, Slot::Rejected { location });
                 // Kept with the chunk, so that a resumed run still rejects what refers to it.
                 self.target
                     .record_rejected(self.run, entity.name, key, loc)?;
@@ -1242,12 +1458,9 @@ fn run_inner(
         next_id: HashMap::new(),
         parents: None,
         ledger_accounts: None,
-        admitted: HashSet::new(),
-        excluded: HashSet::new(),
         ledger: None,
         logins: eff.create_accounts.then(crate::logins::Logins::new),
         last_ledger: None,
-        users_seen: 0,
         counts,
     };
     log.mute = false;
@@ -1256,6 +1469,10 @@ fn run_inner(
     let mut chunks = 0u64;
     let mut records = 0u64;
     let phases: Vec<Phase> = spool.phases().to_vec();
+    let mut admission = Admission {
+        max_records: eff.max_records,
+        ..Admission::default()
+    };
     for (pi, phase) in phases.iter().enumerate() {
         let total = spool.count(pi);
         if total == 0 {
@@ -1272,64 +1489,147 @@ fn run_inner(
             state.prepare_phase(phase)?;
         }
         progress.stage(phase.name(), total);
-        for (seq, raw) in spool.read(pi)?.enumerate() {
-            let raw = raw?;
-            if (seq as u64) < done_before {
-                // Done before the interruption: only replay what later records depend on.
-                if state.eff.max_records > 0 {
-                    let e = cat::by_id(raw.entity);
-                    state.replay_admission(e, &raw);
+        // Spool decoding and parsing run on a producer thread, the indexes, references, keys and
+        // writes here, on records in spool order: the sequence numbers (and checkpoints), the
+        // findings and every decision are those of one thread.
+        let reader = spool.read(pi)?;
+        let parse_opts = state.rec_opts.clone();
+        let admission = &mut admission;
+        let hungry = AtomicBool::new(false);
+        let update = state.eff.on_existing == OnExisting::Update;
+        std::thread::scope(|s| -> Result<(), RunError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(IN_FLIGHT);
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
+            let hungry = &hungry;
+            let producer = std::thread::Builder::new()
+                .name("ferry-parse".into())
+                .spawn_scoped(s, move || {
+                    produce(
+                        reader,
+                        done_before,
+                        &parse_opts,
+                        update,
+                        admission,
+                        hungry,
+                        tx,
+                        back_rx,
+                    )
+                })?;
+            let mut consume = || -> Result<u64, RunError> {
+                let mut seen = 0u64;
+                loop {
+                    let mut batch = match rx.try_recv() {
+                        Ok(b) => b,
+                        Err(TryRecvError::Disconnected) => break,
+                        Err(TryRecvError::Empty) => {
+                            hungry.store(true, Ordering::Relaxed);
+                            match rx.recv() {
+                                Ok(b) => b,
+                                Err(_) => break,
+                            }
+                        }
+                    };
+                    for slot in batch.iter_mut() {
+                        let seq = seen;
+                        seen += 1;
+                        let item = match slot {
+                            Ok(item) => item,
+                            Err(e) => {
+                                return Err(
+                                    std::mem::replace(e, std::io::Error::other("spool")).into()
+                                )
+                            }
+                        };
+                        let eid = match item {
+                            Item::Record(p) => p.entity as usize,
+                            Item::LeftOut(raw) | Item::Raw(raw) => raw.entity as usize,
+                            Item::Done => {
+                                progress.advance(1);
+                                continue;
+                            }
+                        };
+                        state.last_ledger = None;
+                        let outcome = state.process(item, log)?;
+                        if let (Some((user, amount)), Some(ledger)) =
+                            (state.last_ledger.take(), state.ledger.as_mut())
+                        {
+                            let o = match outcome {
+                                Outcome::Imported | Outcome::Updated => {
+                                    ledger_phase::Outcome::Imported
+                                }
+                                Outcome::Skipped => ledger_phase::Outcome::Skipped,
+                                Outcome::Rejected => ledger_phase::Outcome::Rejected,
+                            };
+                            ledger.count(&user, amount, o);
+                        }
+                        let c = &mut state.counts[eid];
+                        match outcome {
+                            Outcome::Imported => c.imported += 1,
+                            Outcome::Updated => c.updated += 1,
+                            Outcome::Skipped => c.skipped += 1,
+                            Outcome::Rejected => c.rejected += 1,
+                        }
+                        progress.advance(1);
+                        records += 1;
+                        fail_point("mid-chunk", records);
+                        in_chunk += 1;
+                        if single_tx && in_chunk >= opts.chunk_size {
+                            // One transaction for the whole run: still write the invoices a chunk changed,
+                            // so that memory stays flat (the transaction is rolled back or committed at the end).
+                            if let Some(ledger) = state.ledger.as_mut() {
+                                ledger.flush_invoices(target)?;
+                            }
+                            in_chunk = 0;
+                        }
+                        if !single_tx && in_chunk >= opts.chunk_size {
+                            // The chunk's records, its findings, counters, ledger sums and the checkpoint
+                            // commit together: after a crash, a resume starts exactly here.
+                            if let Some(ledger) = state.ledger.as_mut() {
+                                ledger.flush_invoices(target)?;
+                            }
+                            persist(&mut state, log, untyped)?;
+                            target.checkpoint(run, pi as i64, seq as i64 + 1)?;
+                            chunks += 1;
+                            fail_point("before-commit", chunks);
+                            target.commit()?;
+                            fail_point("after-commit", chunks);
+                            target.begin()?;
+                            in_chunk = 0;
+                        }
+                    }
+                    // Back to the producer, which frees its records.
+                    let _ = back_tx.send(batch);
                 }
-                progress.advance(1);
-                continue;
+                Ok(seen)
+            };
+            let consumed = consume();
+            // Stops a producer that is still sending (after an error here) or waiting.
+            drop(rx);
+            drop(back_tx);
+            let joined = producer.join();
+            let seen = consumed?;
+            if let Err(panic) = joined {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                return Err(RunError::Io(std::io::Error::other(format!(
+                    "reading the {} records of the spool failed: {what}",
+                    phase.name()
+                ))));
             }
-            let eid = raw.entity as usize;
-            state.last_ledger = None;
-            let outcome = state.process(raw, log)?;
-            if let (Some((user, amount)), Some(ledger)) =
-                (state.last_ledger.take(), state.ledger.as_mut())
-            {
-                let o = match outcome {
-                    Outcome::Imported | Outcome::Updated => ledger_phase::Outcome::Imported,
-                    Outcome::Skipped => ledger_phase::Outcome::Skipped,
-                    Outcome::Rejected => ledger_phase::Outcome::Rejected,
-                };
-                ledger.count(&user, amount, o);
+            if seen != total {
+                return Err(RunError::Io(std::io::Error::other(format!(
+                    "the spool gave {seen} of the {total} {} records",
+                    phase.name()
+                ))));
             }
-            let c = &mut state.counts[eid];
-            match outcome {
-                Outcome::Imported => c.imported += 1,
-                Outcome::Updated => c.updated += 1,
-                Outcome::Skipped => c.skipped += 1,
-                Outcome::Rejected => c.rejected += 1,
-            }
-            progress.advance(1);
-            records += 1;
-            fail_point("mid-chunk", records);
-            in_chunk += 1;
-            if single_tx && in_chunk >= opts.chunk_size {
-                // One transaction for the whole run: still write the invoices a chunk changed,
-                // so that memory stays flat (the transaction is rolled back or committed at the end).
-                if let Some(ledger) = state.ledger.as_mut() {
-                    ledger.flush_invoices(target)?;
-                }
-                in_chunk = 0;
-            }
-            if !single_tx && in_chunk >= opts.chunk_size {
-                // The chunk's records, its findings, counters, ledger sums and the checkpoint
-                // commit together: after a crash, a resume starts exactly here.
-                if let Some(ledger) = state.ledger.as_mut() {
-                    ledger.flush_invoices(target)?;
-                }
-                persist(&mut state, log, untyped)?;
-                target.checkpoint(run, pi as i64, seq as i64 + 1)?;
-                chunks += 1;
-                fail_point("before-commit", chunks);
-                target.commit()?;
-                fail_point("after-commit", chunks);
-                target.begin()?;
-                in_chunk = 0;
-            }
+            Ok(())
+        })?;
+        // The phase's indexes are complete: what their growth left unused goes back.
+        for ix in state.indexes.values_mut().flatten() {
+            ix.1.shrink_to_fit();
         }
         progress.done();
     }

@@ -293,8 +293,12 @@ fn get_u32(r: &mut impl Read) -> io::Result<u32> {
 }
 fn get_str(r: &mut impl Read) -> io::Result<String> {
     let n = get_u32(r)? as usize;
-    let mut b = vec![0u8; n];
-    r.read_exact(&mut b)?;
+    // Read into spare capacity: no zeroing first.
+    let mut b = Vec::with_capacity(n);
+    r.by_ref().take(n as u64).read_to_end(&mut b)?;
+    if b.len() != n {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
     String::from_utf8(b).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 fn get_col(r: &mut impl Read) -> io::Result<Option<Column>> {
