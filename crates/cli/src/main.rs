@@ -364,7 +364,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let r = ferry_report::reconcile::reconcile(&t, run)?
                 .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
             print_reconciliation(&r.counts);
-            print_ledger(&r.accounts);
+            print_ledger(&r);
             if r.balanced {
                 say!("Run {run} reconciles: every record read is imported, updated, skipped or rejected with a finding.");
                 Ok(0)
@@ -555,7 +555,7 @@ fn run_import(
     );
     print_reconciliation(&summary.counts);
     if let Ok(Some(r)) = ferry_report::reconcile::reconcile(target, summary.run) {
-        print_ledger(&r.accounts);
+        print_ledger(&r);
     }
     if let Some(b) = &summary.backup {
         say!("Backup of the target before this run: {}", b.display());
@@ -661,32 +661,20 @@ fn print_reconciliation(counts: &[(String, ferry_store::journal::Counts)]) -> bo
 }
 
 /// Per-account ledger sums: every account with something rejected or skipped, then the total.
-fn print_ledger(accounts: &[ferry_report::reconcile::AccountSums]) {
-    if accounts.is_empty() {
+fn print_ledger(r: &ferry_report::reconcile::Reconciliation) {
+    if r.ledger_accounts == 0 {
         return;
     }
     say!(
         "\nledger (per account: source = imported + rejected + skipped{}):",
-        if accounts.iter().any(|a| a.target.is_some()) {
+        if r.live {
             "; target holds imported"
         } else {
             ""
         }
     );
-    let mut shown = 0;
-    for a in accounts {
-        let zero = |s: &str| {
-            s.trim_start_matches('-')
-                .chars()
-                .all(|c| c == '0' || c == '.')
-        };
-        if a.balanced && zero(&a.rejected) && zero(&a.skipped) {
-            continue;
-        }
-        shown += 1;
-        if shown > 50 {
-            continue;
-        }
+    let listed = r.accounts.len() as u64 + r.unlisted;
+    for a in r.accounts.iter().take(50) {
         let mark = if a.balanced {
             ""
         } else {
@@ -701,17 +689,16 @@ fn print_ledger(accounts: &[ferry_report::reconcile::AccountSums]) {
             a.skipped
         );
     }
-    if shown > 50 {
+    if listed > 50 {
         say!(
             "  … and {} more accounts with rejected or skipped ledger records",
-            shown - 50
+            listed - 50
         );
     }
-    let bad = accounts.iter().filter(|a| !a.balanced).count();
     say!(
         "  {} accounts with ledger records, {} not balanced",
-        accounts.len(),
-        bad
+        r.ledger_accounts,
+        r.unbalanced
     );
 }
 

@@ -6,7 +6,6 @@ use ferry_store::cells::money_from_e4;
 use ferry_store::journal::{Counts, RunMode};
 use ferry_store::{StoreError, Target};
 use ferry_validate::values::money_text;
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct AccountSums {
@@ -20,11 +19,26 @@ pub struct AccountSums {
     pub balanced: bool,
 }
 
+/// How many accounts a reconciliation lists one by one (those that do not balance or have
+/// rejected or skipped ledger records); the rest are counted. A million accounts must not become
+/// a million rows in memory.
+pub const MAX_LISTED: usize = 1000;
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Reconciliation {
     pub run: i64,
     pub counts: Vec<(String, Counts)>,
+    /// The accounts worth a look (not balanced, or with rejected or skipped ledger records), in
+    /// User order, at most [`MAX_LISTED`].
     pub accounts: Vec<AccountSums>,
+    /// Accounts with ledger records in the run.
+    pub ledger_accounts: u64,
+    /// Of those, the ones that do not balance.
+    pub unbalanced: u64,
+    /// Accounts worth a look beyond those listed.
+    pub unlisted: u64,
+    /// Whether what the target holds was compared (a live run not rolled back).
+    pub live: bool,
     pub balanced: bool,
 }
 
@@ -35,35 +49,39 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
     let counts = target.counts(run)?;
     let mut balanced = counts.iter().all(|(_, c)| c.balanced());
     let live = info.mode == RunMode::Live && info.status.as_str() != "rolled-back";
-    let mut held: HashMap<String, i64> = HashMap::new();
-    if live {
-        let sql = "SELECT u, sum(a) FROM (
+    // One pass in User order: the run's sums beside what the target holds from the run.
+    let sql = if live {
+        "SELECT s.\"user\", s.source_e4, s.imported_e4, s.rejected_e4, s.skipped_e4, coalesce(h.held, 0)
+         FROM run_ledger_sum s LEFT JOIN (
+            SELECT u, sum(a) AS held FROM (
               SELECT \"user\" AS u, debit_e4 AS a FROM debit WHERE run_id = ?1
               UNION ALL SELECT \"user\", -amount_e4 FROM ledger_line WHERE run_id = ?1 AND kind = 'credit'
               UNION ALL SELECT \"user\", -credit_e4 FROM payment WHERE run_id = ?1
-            ) AS held GROUP BY u";
-        target.each(sql, ferry_store::params![run], |r| {
-            held.insert(r.text(0), r.int(1));
-            Ok(())
-        })?;
-    }
-    let mut accounts = vec![];
-    let mut rows: Vec<(String, i64, i64, i64, i64)> = vec![];
-    target.each(
-        "SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4 FROM run_ledger_sum WHERE run_id = ?1 ORDER BY \"user\"",
-        ferry_store::params![run],
-        |r| {
-            rows.push((r.text(0), r.int(1), r.int(2), r.int(3), r.int(4)));
-            Ok(())
-        },
-    )?;
-    for (user, source, imported, rejected, skipped) in rows {
-        let t = live.then(|| held.get(&user).copied().unwrap_or(0));
+            ) AS x GROUP BY u
+         ) AS h ON h.u = s.\"user\"
+         WHERE s.run_id = ?1 ORDER BY s.\"user\""
+    } else {
+        "SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4, NULL FROM run_ledger_sum WHERE run_id = ?1 ORDER BY \"user\""
+    };
+    let (mut accounts, mut ledger_accounts, mut unbalanced, mut unlisted) = (vec![], 0, 0, 0);
+    target.each(sql, ferry_store::params![run], |r| {
+        let (source, imported, rejected, skipped) = (r.int(1), r.int(2), r.int(3), r.int(4));
+        let t = r.opt_int(5);
         let ok = source == imported + rejected + skipped && t.is_none_or(|t| t == imported);
-        balanced &= ok;
+        ledger_accounts += 1;
+        if !ok {
+            unbalanced += 1;
+        }
+        if ok && rejected == 0 && skipped == 0 {
+            return Ok(());
+        }
+        if accounts.len() >= MAX_LISTED {
+            unlisted += 1;
+            return Ok(());
+        }
         let m = |v: i64| money_text(money_from_e4(v));
         accounts.push(AccountSums {
-            user,
+            user: r.text(0),
             source: m(source),
             imported: m(imported),
             rejected: m(rejected),
@@ -71,11 +89,17 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
             target: t.map(m),
             balanced: ok,
         });
-    }
+        Ok(())
+    })?;
+    balanced &= unbalanced == 0;
     Ok(Some(Reconciliation {
         run,
         counts,
         accounts,
+        ledger_accounts,
+        unbalanced,
+        unlisted,
+        live,
         balanced,
     }))
 }
