@@ -19,6 +19,9 @@ macro_rules! out {
     }};
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferry_engine::{ImportOptions, OnExisting};
