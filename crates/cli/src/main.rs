@@ -191,6 +191,10 @@ struct ImportArgs {
     /// Write all findings to FILE (.jsonl, .csv or .html).
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// Write a copy of the workbook input with error cells red, warning cells yellow, a comment
+    /// on each and a first sheet `Findings` (several workbooks: OUT-<input>.xlsx each).
+    #[arg(long, value_name = "OUT.xlsx")]
+    annotate: Option<PathBuf>,
     /// Import only the first N accounts and their records (0 = all).
     #[arg(long, value_name = "N")]
     max_records: Option<u64>,
@@ -343,7 +347,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let mut opts = cmd.options();
             opts.resume_run = Some(run);
             opts.limits = limits_from_env()?;
-            run_import(&t, opts, log, json)
+            run_import(&t, opts, log, json, vec![])
         }
         Command::Rollback { run, db } => {
             let t = open(&db.db)?;
@@ -468,6 +472,10 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
             .into());
         }
     }
+    let annotate = match &a.annotate {
+        Some(out) => ferry_annotate::outputs(&a.inputs, out).map_err(|e| anyhow!(e))?,
+        None => vec![],
+    };
     // A log that cannot be written must stop the run before it starts, not after it committed.
     if let Some(log) = &a.log {
         std::fs::File::create(log)
@@ -508,7 +516,7 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         limits: limits_from_env()?,
         ..Default::default()
     };
-    run_import(&target, opts, a.log, a.json)
+    run_import(&target, opts, a.log, a.json, annotate)
 }
 
 /// Runs (or resumes) an import and reports it: stderr for people, `--json` for scripts.
@@ -517,6 +525,7 @@ fn run_import(
     opts: ImportOptions,
     log: Option<PathBuf>,
     json: bool,
+    annotate: Vec<(PathBuf, PathBuf)>,
 ) -> Result<u8, Failure> {
     let bar = progress::Bar::new(std::io::stderr().is_terminal());
     let result = ferry_engine::import(target, &opts, &bar);
@@ -545,6 +554,9 @@ fn run_import(
     if let Some(log) = &log {
         write_log(target, summary.run, log)
             .with_context(|| format!("writing the log {}", log.display()))?;
+    }
+    if !annotate.is_empty() {
+        write_annotations(target, summary.run, &annotate)?;
     }
     // People: stderr. Scripts: --json on stdout.
     say!(
@@ -627,6 +639,40 @@ fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {
         .findings(run, |f| w.write(&f))
         .map_err(|e: StoreError| anyhow!(e))?;
     w.finish()?;
+    Ok(())
+}
+
+/// `--annotate`: one marked copy per workbook input, from the run's findings in the journal.
+fn write_annotations(target: &Target, run: i64, pairs: &[(PathBuf, PathBuf)]) -> Result<()> {
+    let mut sets = pairs
+        .iter()
+        .map(|(input, _)| ferry_annotate::FindingSet::new(&input.display().to_string()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    target
+        .findings(run, |f| {
+            for s in sets.iter_mut() {
+                if s.push(&f)? {
+                    break;
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e: StoreError| anyhow!(e))?;
+    for ((input, out), set) in pairs.iter().zip(sets.iter_mut()) {
+        let s = ferry_annotate::annotate(input, set, out)?;
+        say!(
+            "Annotated copy of {} written to {}: {} findings, {} cells marked{}.",
+            input.display(),
+            out.display(),
+            s.findings,
+            s.marked_cells,
+            if s.secrets > 0 {
+                format!(", {} secret cells blanked or masked", s.secrets)
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(())
 }
 

@@ -1,0 +1,766 @@
+//! One worksheet, streamed event by event: flagged cells get a cell format with a fill (a
+//! flagged cell the sheet lacks is created in column order, its row too), secret cells are
+//! blanked or masked, and `<legacyDrawing>` is added for the comments. Everything else passes
+//! through unchanged.
+
+use crate::strings::{LastDigits, SecretStrings};
+use crate::styles::Styles;
+use crate::xml::{cell_ref, local, parse_ref, prefix, rel_prefix, tag_with, REL_NS};
+use ferry_findings::Severity;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, Writer};
+use std::borrow::Cow;
+use std::io::{BufRead, Write};
+
+/// One cell to mark, with the highest severity of its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CellMark {
+    pub row: u32,
+    pub col: u32,
+    pub severity: Severity,
+}
+
+/// What happens to a secret column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Secret {
+    /// Passwords: the cell keeps its format and loses its value.
+    Blank,
+    /// Card and bank numbers: twelve `*` and the last four digits.
+    Mask,
+}
+
+/// What to do to one sheet.
+pub(crate) struct Job<'a> {
+    /// Sorted by (row, column), one per cell.
+    pub marks: &'a [CellMark],
+    /// Secret columns (0-based), below the header row.
+    pub secrets: &'a [(u32, Secret)],
+    /// Add `<legacyDrawing r:id="…"/>` with this id, unless the sheet has one.
+    pub legacy_rid: Option<&'a str>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// The relationship id of the sheet's own `<legacyDrawing>`, if it had one.
+    pub legacy_rid: Option<String>,
+    pub marked: u64,
+    pub created: u64,
+    pub secrets: u64,
+}
+
+/// Worksheet children that come after `legacyDrawing` (CT_Worksheet order).
+const AFTER_LEGACY: [&str; 8] = [
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+];
+
+/// The header row; secrets are below it.
+const HEADER_ROW: u32 = 1;
+
+/// An attribute's raw value (no unescaping: references and numbers hold no entities).
+fn raw<'a>(e: &'a BytesStart, name: &str) -> Option<Cow<'a, str>> {
+    e.attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| a.key.0 == name)
+        .map(|a| a.value)
+}
+
+struct State<'a, W: Write> {
+    w: Writer<W>,
+    p: String,
+    marks: &'a [CellMark],
+    mi: usize,
+    cols: Vec<(u32, u32, u32)>,
+    out: Outcome,
+}
+
+impl<W: Write> State<'_, W> {
+    fn io(e: std::io::Error) -> String {
+        format!("writing the sheet: {e}")
+    }
+
+    /// The format a created cell starts from: its row's, else its column's, else the default.
+    fn base_style(&self, col: u32, row_style: Option<u32>) -> u32 {
+        if let Some(s) = row_style {
+            return s;
+        }
+        self.cols
+            .iter()
+            .find(|(min, max, _)| (*min..=*max).contains(&(col + 1)))
+            .map(|c| c.2)
+            .unwrap_or(0)
+    }
+
+    /// Creates the marked cells of `row` in columns before `before`.
+    fn cells_before(
+        &mut self,
+        row: u32,
+        before: u32,
+        row_style: Option<u32>,
+        styles: &mut Styles,
+    ) -> Result<(), String> {
+        while let Some(m) = self.marks.get(self.mi) {
+            if m.row != row || m.col >= before {
+                break;
+            }
+            let s = styles.flagged(self.base_style(m.col, row_style), m.severity);
+            let p = &self.p;
+            write!(
+                self.w.get_mut(),
+                "<{p}c r=\"{}\" s=\"{s}\"/>",
+                cell_ref(m.col, m.row)
+            )
+            .map_err(Self::io)?;
+            self.out.marked += 1;
+            self.out.created += 1;
+            self.mi += 1;
+        }
+        Ok(())
+    }
+
+    /// Creates the rows before `before` that hold marked cells.
+    fn rows_before(&mut self, before: u32, styles: &mut Styles) -> Result<(), String> {
+        while let Some(m) = self.marks.get(self.mi) {
+            if m.row >= before {
+                break;
+            }
+            let row = m.row;
+            write!(self.w.get_mut(), "<{}row r=\"{row}\">", self.p).map_err(Self::io)?;
+            self.cells_before(row, u32::MAX, None, styles)?;
+            write!(self.w.get_mut(), "</{}row>", self.p).map_err(Self::io)?;
+        }
+        Ok(())
+    }
+}
+
+/// Rewrites one worksheet part.
+pub(crate) fn rewrite<R: BufRead, W: Write>(
+    input: R,
+    out: W,
+    job: &Job,
+    styles: &mut Styles,
+    strings: &mut SecretStrings,
+) -> Result<Outcome, String> {
+    let mut r = Reader::from_reader(input);
+    let mut st = State {
+        w: Writer::new(out),
+        p: String::new(),
+        marks: job.marks,
+        mi: 0,
+        cols: vec![],
+        out: Outcome::default(),
+    };
+    let io = State::<W>::io;
+    let bad = |e: quick_xml::Error| format!("the sheet is not readable XML ({e})");
+    let mut buf = vec![];
+    let mut depth = 0usize;
+    let mut rp = String::from("r");
+    let mut legacy_done = job.legacy_rid.is_none();
+    let mut section = ""; // the open depth-1 element we care about: cols, sheetData
+    let mut row_now: u32 = 0;
+    let mut row_style: Option<u32> = None;
+    let mut col_next: u32 = 0;
+    let mut sst_cell = false; // inside a `<c t="s">`
+    let mut in_v = false;
+    loop {
+        let ev = r.read_event_into(&mut buf).map_err(bad)?;
+        let mut pass = true;
+        match &ev {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                let name = e.name().0;
+                let l = local(name);
+                match depth {
+                    0 => {
+                        st.p = prefix(name).to_string();
+                        match rel_prefix(e) {
+                            Some(x) => rp = x,
+                            None if job.legacy_rid.is_some() => {
+                                rp = "fr".into();
+                                let tag = tag_with(e, empty, &[("xmlns:fr", Some(REL_NS[0]))]);
+                                st.w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
+                                pass = false;
+                            }
+                            None => {}
+                        }
+                    }
+                    1 => {
+                        if !legacy_done && AFTER_LEGACY.contains(&l) {
+                            write_legacy(&mut st, &rp, job.legacy_rid)?;
+                            legacy_done = true;
+                        }
+                        match l {
+                            "legacyDrawing" => {
+                                legacy_done = true;
+                                st.out.legacy_rid = e
+                                    .attributes()
+                                    .with_checks(false)
+                                    .flatten()
+                                    .find(|a| local(a.key.0) == "id" && a.key.0.contains(':'))
+                                    .map(|a| a.value.into_owned());
+                            }
+                            "cols" if !empty => section = "cols",
+                            "sheetData" if empty => {
+                                write!(st.w.get_mut(), "<{}sheetData>", st.p).map_err(io)?;
+                                st.rows_before(u32::MAX, styles)?;
+                                write!(st.w.get_mut(), "</{}sheetData>", st.p).map_err(io)?;
+                                pass = false;
+                            }
+                            "sheetData" => section = "sheetData",
+                            _ => {}
+                        }
+                    }
+                    2 if section == "cols" && l == "col" => {
+                        let num = |a: &str| raw(e, a).and_then(|v| v.trim().parse::<u32>().ok());
+                        if let (Some(min), Some(max), Some(s)) =
+                            (num("min"), num("max"), num("style"))
+                        {
+                            st.cols.push((min, max, s));
+                        }
+                    }
+                    2 if section == "sheetData" && l == "row" => {
+                        let given = match raw(e, "r") {
+                            Some(v) => Some(v.trim().parse::<u32>().map_err(|_| {
+                                format!("a row is numbered \"{v}\", which is not a row number")
+                            })?),
+                            None => None,
+                        };
+                        let rn = given.unwrap_or(row_now + 1);
+                        if rn == 0 || rn > 1_048_576 {
+                            return Err(format!("a row is numbered {rn}, outside 1 to 1048576"));
+                        }
+                        st.rows_before(rn, styles)?;
+                        row_now = rn;
+                        col_next = 0;
+                        let custom =
+                            raw(e, "customFormat").is_some_and(|v| v == "1" || v == "true");
+                        row_style = if custom {
+                            raw(e, "s").and_then(|v| v.trim().parse().ok())
+                        } else {
+                            None
+                        };
+                        let marked = st.marks.get(st.mi).is_some_and(|m| m.row == rn);
+                        if marked || given.is_none() {
+                            let rs = rn.to_string();
+                            let set: Vec<(&str, Option<&str>)> = if marked {
+                                vec![("r", Some(&rs)), ("spans", None)]
+                            } else {
+                                vec![("r", Some(&rs))]
+                            };
+                            if empty && marked {
+                                let tag = tag_with(e, false, &set);
+                                st.w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
+                                st.cells_before(rn, u32::MAX, row_style, styles)?;
+                                write!(st.w.get_mut(), "</{}row>", st.p).map_err(io)?;
+                            } else {
+                                let tag = tag_with(e, empty, &set);
+                                st.w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
+                            }
+                            pass = false;
+                        }
+                    }
+                    3 if section == "sheetData" && l == "c" => {
+                        let col = match raw(e, "r") {
+                            Some(v) => parse_ref(&v).map(|c| c.0).ok_or_else(|| {
+                                format!("row {row_now}: a cell is named \"{v}\", which is not a cell reference")
+                            })?,
+                            None => col_next,
+                        };
+                        col_next = col.saturating_add(1);
+                        st.cells_before(row_now, col, row_style, styles)?;
+                        let mark = match st.marks.get(st.mi) {
+                            Some(m) if m.row == row_now && m.col == col => {
+                                st.mi += 1;
+                                st.out.marked += 1;
+                                Some(m.severity)
+                            }
+                            _ => None,
+                        };
+                        let secret = if row_now > HEADER_ROW {
+                            job.secrets.iter().find(|s| s.0 == col).map(|s| s.1)
+                        } else {
+                            None
+                        };
+                        let orig: u32 =
+                            raw(e, "s").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                        let style = mark.map(|sev| styles.flagged(orig, sev).to_string());
+                        let reference = raw(e, "r").is_none().then(|| cell_ref(col, row_now));
+                        let kind = raw(e, "t").map(|t| t.into_owned());
+                        if let (Some(secret), false) = (secret, empty) {
+                            let owned = e.to_owned();
+                            buf.clear();
+                            secret_cell(
+                                &mut r,
+                                &mut st,
+                                &owned,
+                                secret,
+                                kind.as_deref(),
+                                style.as_deref(),
+                                reference.as_deref(),
+                                strings,
+                            )?;
+                            continue;
+                        }
+                        sst_cell = !empty && kind.as_deref() == Some("s");
+                        if style.is_some() || reference.is_some() {
+                            let tag = tag_with(
+                                e,
+                                empty,
+                                &[
+                                    ("r", reference.as_deref().or(raw(e, "r").as_deref())),
+                                    ("s", style.as_deref().or(raw(e, "s").as_deref())),
+                                ],
+                            );
+                            st.w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
+                            pass = false;
+                        }
+                    }
+                    4 if sst_cell && l == "v" && !empty => in_v = true,
+                    _ => {}
+                }
+                if !empty {
+                    depth += 1;
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                let l = local(e.name().0);
+                match depth {
+                    0 => {
+                        if !legacy_done {
+                            write_legacy(&mut st, &rp, job.legacy_rid)?;
+                            legacy_done = true;
+                        }
+                    }
+                    1 => {
+                        if section == "sheetData" && l == "sheetData" {
+                            st.rows_before(u32::MAX, styles)?;
+                        }
+                        section = "";
+                    }
+                    2 if section == "sheetData" && l == "row" => {
+                        st.cells_before(row_now, u32::MAX, row_style, styles)?;
+                    }
+                    3 => sst_cell = false,
+                    4 => in_v = false,
+                    _ => {}
+                }
+            }
+            Event::Text(t) if in_v => {
+                if let Ok(i) = t.trim().parse::<u32>() {
+                    strings.plain_ref(i);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        if pass {
+            st.w.write_event(ev).map_err(io)?;
+        }
+        buf.clear();
+    }
+    if st.mi < st.marks.len() {
+        return Err("the sheet ended before its sheetData was closed".into());
+    }
+    Ok(st.out)
+}
+
+fn write_legacy<W: Write>(st: &mut State<W>, rp: &str, rid: Option<&str>) -> Result<(), String> {
+    if let Some(rid) = rid {
+        write!(st.w.get_mut(), "<{}legacyDrawing {rp}:id=\"{rid}\"/>", st.p)
+            .map_err(State::<W>::io)?;
+    }
+    Ok(())
+}
+
+/// Reads a secret cell to its end and writes it blanked or masked (formula dropped too).
+#[allow(clippy::too_many_arguments)]
+fn secret_cell<R: BufRead, W: Write>(
+    r: &mut Reader<R>,
+    st: &mut State<W>,
+    e: &BytesStart,
+    secret: Secret,
+    kind: Option<&str>,
+    style: Option<&str>,
+    reference: Option<&str>,
+    strings: &mut SecretStrings,
+) -> Result<(), String> {
+    let mut buf = vec![];
+    let mut depth = 1usize;
+    let mut value = String::new(); // `<v>` text, bounded
+    let mut digits = LastDigits::default();
+    let mut any_text = false;
+    let mut in_v = false;
+    let mut in_t = false;
+    loop {
+        let ev = r
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("the sheet is not readable XML ({e})"))?;
+        match &ev {
+            Event::Start(x) => {
+                depth += 1;
+                match local(x.name().0) {
+                    "v" => in_v = true,
+                    "t" => in_t = true,
+                    _ => {}
+                }
+            }
+            Event::End(x) => {
+                depth -= 1;
+                match local(x.name().0) {
+                    "v" => in_v = false,
+                    "t" => in_t = false,
+                    _ => {}
+                }
+                if depth == 0 {
+                    break;
+                }
+            }
+            Event::Text(_) | Event::CData(_) if in_v || in_t => {
+                let s: &str = match &ev {
+                    Event::Text(t) => t,
+                    Event::CData(t) => t,
+                    _ => "",
+                };
+                if in_v && value.len() < 64 {
+                    value.push_str(s);
+                }
+                any_text |= !s.trim().is_empty();
+                digits.push(s);
+            }
+            Event::Eof => return Err("the sheet ends inside a cell".into()),
+            _ => {}
+        }
+        buf.clear();
+    }
+    let s_attr = style.map(Cow::Borrowed).or_else(|| raw(e, "s"));
+    let r_attr = reference.map(Cow::Borrowed).or_else(|| raw(e, "r"));
+    let base: Vec<(&str, Option<&str>)> = vec![
+        ("r", r_attr.as_deref()),
+        ("s", s_attr.as_deref()),
+        ("t", None),
+        ("cm", None),
+        ("vm", None),
+    ];
+    let io = State::<W>::io;
+    let p = st.p.clone();
+    st.out.secrets += 1;
+    let sst_index = (kind == Some("s"))
+        .then(|| value.trim().parse::<u32>().ok())
+        .flatten();
+    match secret {
+        Secret::Blank => {
+            if let Some(i) = sst_index {
+                strings.password_ref(i);
+            }
+            st.w.get_mut()
+                .write_all(tag_with(e, true, &base).as_bytes())
+                .map_err(io)?;
+        }
+        Secret::Mask => {
+            if kind == Some("s") {
+                match sst_index.and_then(|i| strings.number_ref(i)) {
+                    Some(j) => {
+                        let mut set = base.clone();
+                        set[2] = ("t", Some("s"));
+                        let tag = tag_with(e, false, &set);
+                        write!(st.w.get_mut(), "{tag}<{p}v>{j}</{p}v></{p}c>").map_err(io)?;
+                    }
+                    None => {
+                        st.w.get_mut()
+                            .write_all(tag_with(e, true, &base).as_bytes())
+                            .map_err(io)?
+                    }
+                }
+            } else if any_text {
+                let mut set = base.clone();
+                set[2] = ("t", Some("inlineStr"));
+                let tag = tag_with(e, false, &set);
+                write!(
+                    st.w.get_mut(),
+                    "{tag}<{p}is><{p}t>{}</{p}t></{p}is></{p}c>",
+                    digits.masked()
+                )
+                .map_err(io)?;
+            } else {
+                st.w.get_mut()
+                    .write_all(tag_with(e, true, &base).as_bytes())
+                    .map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the header row: the cells of row 1 as (column, shared-string index or text).
+pub(crate) fn header<R: BufRead>(input: R) -> Result<Vec<(u32, HeaderCell)>, String> {
+    let mut r = Reader::from_reader(input);
+    let mut buf = vec![];
+    let mut depth = 0usize;
+    let mut in_data = false;
+    let mut row: u32 = 0;
+    let mut in_header = false;
+    let mut col_next = 0u32;
+    let mut out = vec![];
+    let mut cur: Option<(u32, bool, String)> = None; // column, shared?, text
+    let mut in_text = false;
+    loop {
+        let ev = r
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("the sheet is not readable XML ({e})"))?;
+        match &ev {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                let l = local(e.name().0);
+                match depth {
+                    1 if l == "sheetData" => {
+                        if empty {
+                            break;
+                        }
+                        in_data = true;
+                    }
+                    2 if in_data && l == "row" => {
+                        row = raw(e, "r")
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(row + 1);
+                        if row > HEADER_ROW {
+                            break;
+                        }
+                        in_header = !empty;
+                        col_next = 0;
+                    }
+                    3 if in_header && l == "c" => {
+                        let col = raw(e, "r")
+                            .and_then(|v| parse_ref(&v).map(|c| c.0))
+                            .unwrap_or(col_next);
+                        col_next = col.saturating_add(1);
+                        if !empty {
+                            cur = Some((col, raw(e, "t").is_some_and(|t| t == "s"), String::new()));
+                        }
+                    }
+                    _ => {}
+                }
+                if !empty {
+                    if cur.is_some() && matches!(l, "v" | "t") {
+                        in_text = true;
+                    }
+                    depth += 1;
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                let l = local(e.name().0);
+                if matches!(l, "v" | "t") {
+                    in_text = false;
+                }
+                if depth == 3 && l == "c" {
+                    if let Some((col, shared, text)) = cur.take() {
+                        let cell = if shared {
+                            match text.trim().parse() {
+                                Ok(i) => HeaderCell::Shared(i),
+                                Err(_) => continue,
+                            }
+                        } else {
+                            HeaderCell::Text(text.trim().to_string())
+                        };
+                        out.push((col, cell));
+                    }
+                }
+                if depth == 2 && l == "row" && in_header {
+                    break;
+                }
+                if depth == 1 && l == "sheetData" {
+                    break;
+                }
+            }
+            Event::Text(t) if in_text => {
+                if let Some(c) = cur.as_mut() {
+                    if c.2.len() < 1024 {
+                        c.2.push_str(t);
+                    }
+                }
+            }
+            Event::GeneralRef(g) if in_text => {
+                if let (Some(c), Some(ch)) = (cur.as_mut(), crate::xml::resolve_ref(g)) {
+                    c.2.push(ch);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(out)
+}
+
+/// A header cell's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeaderCell {
+    Shared(u32),
+    Text(String),
+}
+
+/// Notes every shared string a sheet's cells use (for sheets copied unchanged).
+pub(crate) fn shared_refs<R: BufRead>(input: R, strings: &mut SecretStrings) -> Result<(), String> {
+    let mut r = Reader::from_reader(input);
+    let mut buf = vec![];
+    let mut sst_cell = false;
+    let mut in_v = false;
+    loop {
+        match r
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("the sheet is not readable XML ({e})"))?
+        {
+            Event::Start(e) => match local(e.name().0) {
+                "c" => sst_cell = raw(&e, "t").is_some_and(|t| t == "s"),
+                "v" => in_v = sst_cell,
+                _ => {}
+            },
+            Event::End(e) => match local(e.name().0) {
+                "c" => sst_cell = false,
+                "v" => in_v = false,
+                _ => {}
+            },
+            Event::Text(t) if in_v => {
+                if let Ok(i) = t.trim().parse::<u32>() {
+                    strings.plain_ref(i);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn styles() -> Styles {
+        Styles::parse(crate::styles::MINIMAL.to_string()).unwrap()
+    }
+
+    fn run(
+        src: &str,
+        marks: &[CellMark],
+        secrets: &[(u32, Secret)],
+        rid: Option<&str>,
+    ) -> (String, Outcome, SecretStrings) {
+        let mut out = vec![];
+        let mut st = styles();
+        let mut strings = SecretStrings::new(10);
+        let job = Job {
+            marks,
+            secrets,
+            legacy_rid: rid,
+        };
+        let o = rewrite(src.as_bytes(), &mut out, &job, &mut st, &mut strings).unwrap();
+        (String::from_utf8(out).unwrap(), o, strings)
+    }
+
+    fn m(row: u32, col: u32, e: bool) -> CellMark {
+        CellMark {
+            row,
+            col,
+            severity: if e {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+        }
+    }
+
+    #[test]
+    fn marks_existing_and_new_cells_in_order() {
+        let src = r#"<worksheet xmlns="main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><cols><col min="3" max="3" width="9" style="0"/></cols><sheetData><row r="1" spans="1:3"><c r="A1" s="0" t="s"><v>0</v></c><c r="C1"><v>3</v></c></row><row r="4"/><row r="6"><c r="B6"><f>1+1</f><v>2</v></c></row></sheetData><pageMargins left="0.7"/><tableParts count="0"/></worksheet>"#;
+        let marks = [
+            m(1, 1, true),
+            m(1, 2, false),
+            m(2, 0, true),
+            m(4, 3, false),
+            m(6, 1, true),
+            m(9, 0, false),
+        ];
+        let (out, o, strings) = run(src, &marks, &[], Some("rIdX"));
+        assert_eq!(o.marked, 6);
+        assert_eq!(o.created, 4);
+        assert!(strings.is_plain(0));
+        assert!(out.contains(r#"<row r="1"><c r="A1" s="0" t="s"><v>0</v></c><c r="B1" s="1"/><c r="C1" s="2"><v>3</v></c></row><row r="2"><c r="A2" s="1"/></row><row r="4"><c r="D4" s="2"/></row><row r="6"><c r="B6" s="1"><f>1+1</f><v>2</v></c></row><row r="9"><c r="A9" s="2"/></row></sheetData>"#), "{out}");
+        assert!(
+            out.contains(r#"<pageMargins left="0.7"/><legacyDrawing r:id="rIdX"/><tableParts"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn blanks_and_masks_secrets() {
+        let src = r#"<x:worksheet xmlns:x="main"><x:sheetData><x:row r="1"><x:c r="A1" t="s"><x:v>1</x:v></x:c></x:row><x:row r="2"><x:c r="A2" t="s"><x:v>2</x:v></x:c><x:c r="B2" t="inlineStr"><x:is><x:t>4111 1111 1111 1234</x:t></x:is></x:c><x:c r="C2" t="s" s="0"><x:v>3</x:v></x:c></x:row></x:sheetData></x:worksheet>"#;
+        let (out, o, _) = run(
+            src,
+            &[m(2, 1, true)],
+            &[(0, Secret::Blank), (1, Secret::Mask), (2, Secret::Mask)],
+            None,
+        );
+        assert_eq!(o.secrets, 3);
+        assert!(out.contains(r#"<x:c r="A2"/>"#), "{out}");
+        assert!(
+            out.contains(
+                r#"<x:c r="B2" s="1" t="inlineStr"><x:is><x:t>************1234</x:t></x:is></x:c>"#
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<x:c r="C2" s="0" t="s"><x:v>10</x:v></x:c>"#),
+            "{out}"
+        );
+        assert!(!out.contains("4111"));
+        assert!(!out.contains("legacyDrawing"));
+    }
+
+    #[test]
+    fn adds_the_relationship_namespace_and_numbers_rows() {
+        let src = r#"<worksheet xmlns="main"><sheetData><row><c><v>1</v></c><c><v>2</v></c></row></sheetData></worksheet>"#;
+        let (out, _, _) = run(src, &[m(1, 1, true)], &[], Some("rIdC"));
+        assert!(out.starts_with(r#"<worksheet xmlns="main" xmlns:fr="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#), "{out}");
+        assert!(
+            out.contains(r#"<row r="1"><c r="A1"><v>1</v></c><c r="B1" s="1"><v>2</v></c></row>"#),
+            "{out}"
+        );
+        assert!(
+            out.ends_with(r#"<legacyDrawing fr:id="rIdC"/></worksheet>"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn empty_sheet_data_gets_rows() {
+        let src = r#"<worksheet xmlns="main"><sheetData/></worksheet>"#;
+        let (out, _, _) = run(src, &[m(1, 0, false)], &[], None);
+        assert!(
+            out.contains(r#"<sheetData><row r="1"><c r="A1" s="1"/></row></sheetData>"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn reads_the_header() {
+        let src = r#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>4</v></c><c r="C1" t="inlineStr"><is><t>Pass&amp;word</t></is></c></row><row r="2"><c r="A2" t="s"><v>9</v></c></row></sheetData></worksheet>"#;
+        let h = header(src.as_bytes()).unwrap();
+        assert_eq!(
+            h,
+            vec![
+                (0, HeaderCell::Shared(4)),
+                (2, HeaderCell::Text("Pass&word".into()))
+            ]
+        );
+    }
+}
