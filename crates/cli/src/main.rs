@@ -634,7 +634,7 @@ mod ferry_validate_order {
 }
 
 fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {
-    let mut w = LogWriter::create(path, run)?;
+    let mut w = LogWriter::for_run(path, target, run)?;
     target
         .findings(run, |f| w.write(&f))
         .map_err(|e: StoreError| anyhow!(e))?;

@@ -923,9 +923,9 @@ impl<'a> State<'a> {
         self.target.insert(
             entity,
             id,
-            &cells::to_cells(entity, &rec.values),
-            &extra,
-            &meta,
+            cells::to_cells(entity, &rec.values),
+            extra,
+            meta,
             hash,
         )?;
         // Make the record visible to references and duplicate checks.

@@ -3,5 +3,6 @@
 
 pub mod balances;
 pub mod export;
+pub mod html;
 pub mod log;
 pub mod reconcile;

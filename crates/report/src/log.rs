@@ -1,6 +1,9 @@
-//! Findings logs (SPEC §10): `.jsonl`, `.csv` (formula-safe) and a self-contained `.html`.
+//! Findings logs (SPEC §10): `.jsonl`, `.csv` (formula-safe) and a self-contained `.html`
+//! (written by [`crate::html`]).
 
+use crate::html::{self, HtmlWriter};
 use ferry_findings::Finding;
+use ferry_store::Target;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
@@ -38,50 +41,67 @@ pub fn formula_safe(s: &str) -> String {
     }
 }
 
+/// Where a log's findings go.
+enum Sink {
+    Jsonl(BufWriter<std::fs::File>),
+    Csv(csv::Writer<BufWriter<std::fs::File>>),
+    Html(Box<HtmlWriter<BufWriter<std::fs::File>>>),
+}
+
 /// Streams findings into a log file.
 pub struct LogWriter {
-    format: LogFormat,
-    out: BufWriter<std::fs::File>,
-    csv: Option<csv::Writer<BufWriter<std::fs::File>>>,
+    sink: Sink,
     run: i64,
     rows: u64,
 }
 
 impl LogWriter {
+    /// A log of findings only; an HTML log says nothing about the run but its id (see
+    /// [`LogWriter::for_run`]).
     pub fn create(path: &Path, run: i64) -> io::Result<LogWriter> {
+        LogWriter::with_context(path, &html::Context::bare(run))
+    }
+
+    /// A log of `run`; an HTML log also carries the run's summary, reconciliation and counts
+    /// from the journal of `target` (or only the findings, if those cannot be read).
+    pub fn for_run(path: &Path, target: &Target, run: i64) -> io::Result<LogWriter> {
+        let ctx = if LogFormat::from_path(path) == Some(LogFormat::Html) {
+            html::context(target, run).unwrap_or_else(|_| html::Context::bare(run))
+        } else {
+            html::Context::bare(run)
+        };
+        LogWriter::with_context(path, &ctx)
+    }
+
+    fn with_context(path: &Path, ctx: &html::Context) -> io::Result<LogWriter> {
         let format = LogFormat::from_path(path)
             .ok_or_else(|| io::Error::other("the log's name must end in .jsonl, .csv or .html"))?;
-        let file = std::fs::File::create(path)?;
-        let mut w = LogWriter {
-            format,
-            out: BufWriter::new(file.try_clone()?),
-            csv: None,
-            run,
-            rows: 0,
-        };
-        match format {
+        let out = BufWriter::with_capacity(256 * 1024, std::fs::File::create(path)?);
+        let sink = match format {
             LogFormat::Csv => {
-                let mut c = csv::Writer::from_writer(BufWriter::new(file));
+                let mut c = csv::Writer::from_writer(out);
                 c.write_record(COLUMNS)?;
-                w.csv = Some(c);
+                Sink::Csv(c)
             }
-            LogFormat::Html => w
-                .out
-                .write_all(HTML_HEAD.replace("{run}", &run.to_string()).as_bytes())?,
-            LogFormat::Jsonl => {}
-        }
-        Ok(w)
+            LogFormat::Html => Sink::Html(Box::new(HtmlWriter::begin(out, ctx)?)),
+            LogFormat::Jsonl => Sink::Jsonl(out),
+        };
+        Ok(LogWriter {
+            sink,
+            run: ctx.run,
+            rows: 0,
+        })
     }
 
     pub fn write(&mut self, f: &Finding) -> io::Result<()> {
         self.rows += 1;
-        let j = f.to_json(self.run);
-        match self.format {
-            LogFormat::Jsonl => {
-                serde_json::to_writer(&mut self.out, &j)?;
-                self.out.write_all(b"\n")
+        match &mut self.sink {
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, &f.to_json(self.run))?;
+                out.write_all(b"\n")
             }
-            LogFormat::Csv => {
+            Sink::Csv(c) => {
+                let j = f.to_json(self.run);
                 let get = |k: &str| match &j[k] {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
@@ -91,66 +111,23 @@ impl LogWriter {
                     .map(|c| formula_safe(&get(c)))
                     .collect();
                 row.push(formula_safe(&f.location.to_string()));
-                self.csv
-                    .as_mut()
-                    .expect("csv")
-                    .write_record(&row)
-                    .map_err(io::Error::other)
+                c.write_record(&row).map_err(io::Error::other)
             }
-            LogFormat::Html => {
-                let esc = |s: &str| {
-                    s.replace('&', "&amp;")
-                        .replace('<', "&lt;")
-                        .replace('>', "&gt;")
-                        .replace('"', "&quot;")
-                };
-                writeln!(
-                    self.out,
-                    "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    f.severity.as_str(),
-                    f.severity.as_str(),
-                    esc(f.code.as_str()),
-                    esc(f.entity.unwrap_or("")),
-                    esc(f.key.as_deref().unwrap_or("")),
-                    esc(&f.location.to_string()),
-                    esc(f.field.as_deref().unwrap_or("")),
-                    esc(&f.message),
-                    esc(f.hint.as_deref().unwrap_or(""))
-                )
-            }
+            Sink::Html(h) => h.write(f),
         }
     }
 
-    pub fn finish(mut self) -> io::Result<u64> {
-        match self.format {
-            LogFormat::Csv => self.csv.take().expect("csv").flush()?,
-            LogFormat::Html => self.out.write_all(HTML_TAIL.as_bytes())?,
-            LogFormat::Jsonl => {}
+    pub fn finish(self) -> io::Result<u64> {
+        match self.sink {
+            Sink::Csv(mut c) => c.flush()?,
+            Sink::Html(h) => {
+                h.finish()?;
+            }
+            Sink::Jsonl(mut out) => out.flush()?,
         }
-        self.out.flush()?;
         Ok(self.rows)
     }
 }
-
-const HTML_HEAD: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Ferry run {run}: findings</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
-tr.error td:first-child{color:#b00020;font-weight:600}tr.warning td:first-child{color:#8a6d00}
-input{padding:4px;width:24em}
-</style></head><body>
-<h1>Ferry run {run}: findings</h1>
-<p><input id="q" placeholder="Filter (code, entity, file, message…)" oninput="f()"></p>
-<table><thead><tr><th>severity</th><th>code</th><th>entity</th><th>key</th><th>location</th><th>field</th><th>message</th><th>hint</th></tr></thead><tbody id="b">
-"#;
-
-const HTML_TAIL: &str = r#"</tbody></table>
-<script>
-function f(){var q=document.getElementById('q').value.toLowerCase();
-for(const r of document.getElementById('b').rows){r.style.display=r.textContent.toLowerCase().includes(q)?'':'none'}}
-</script></body></html>
-"#;
 
 #[cfg(test)]
 mod tests {

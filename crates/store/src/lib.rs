@@ -363,9 +363,9 @@ impl Target {
             self.insert(
                 e,
                 id,
-                &cells::to_cells(e, &rec.values),
-                &[],
-                &RowMeta::default(),
+                cells::to_cells(e, &rec.values),
+                vec![],
+                RowMeta::default(),
                 rec.content_hash(),
             )?;
         }
@@ -631,14 +631,14 @@ impl Target {
 
     /// Inserts a row: its field cells in table order, then its derived cells in the order of
     /// [`schema::extra_columns`] (fewer may be given; the rest stay NULL). The row is queued for
-    /// the bulk path (see [`Pending`]).
+    /// the bulk path (see [`Pending`]); its cells are moved there, not copied.
     pub fn insert(
         &self,
         e: &'static Entity,
         id: i64,
-        cells: &[Cell],
-        extra: &[Cell],
-        meta: &RowMeta,
+        cells: Vec<Cell>,
+        extra: Vec<Cell>,
+        meta: RowMeta,
         hash: i64,
     ) -> Result<()> {
         let shape = self
@@ -667,14 +667,14 @@ impl Target {
         row.extend([
             Cell::Int(id),
             meta.run_id.map(Cell::Int).unwrap_or(Cell::Null),
-            meta.file.clone().map(Cell::Text).unwrap_or(Cell::Null),
-            meta.sheet.clone().map(Cell::Text).unwrap_or(Cell::Null),
+            meta.file.map(Cell::Text).unwrap_or(Cell::Null),
+            meta.sheet.map(Cell::Text).unwrap_or(Cell::Null),
             meta.row.map(Cell::Int).unwrap_or(Cell::Null),
-            meta.col.clone().map(Cell::Text).unwrap_or(Cell::Null),
+            meta.col.map(Cell::Text).unwrap_or(Cell::Null),
             Cell::Int(hash),
         ]);
-        row.extend_from_slice(cells);
-        row.extend_from_slice(extra);
+        row.extend(cells);
+        row.extend(extra);
         self.queue(shape, row)
     }
 
