@@ -3,10 +3,13 @@
 //!
 //! Nothing else in Ferry lists entity types or fields by hand; it asks this crate.
 
+mod notes;
 mod order;
 mod schema_doc;
 mod table;
 
+pub use notes::{field_note, ledger_column_note, ledger_columns, OptionDef, OPTION_DEFS};
+pub use schema_doc::kind_text;
 pub use order::{dependency_order, Phase};
 pub use schema_doc::markdown;
 pub use table::ENTITIES;

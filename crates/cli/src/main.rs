@@ -117,6 +117,14 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Write an empty workbook to fill in by hand: a sheet per entity type in processing order,
+    /// a comment and a note per field, drop-down lists from the target's setup data.
+    Template {
+        #[command(flatten)]
+        db: DbArg,
+        /// The workbook (.xlsx) to write.
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -421,6 +429,24 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             match r {
                 Err(StoreError::Other(m)) if m.contains("Broken pipe") => {}
                 other => other?,
+            }
+            Ok(0)
+        }
+        Command::Template { db, out } => {
+            let t = open(&db.db)?;
+            let s = ferry_report::template::write_template(&t, &out)?;
+            say!(
+                "Wrote {}: {} sheets in processing order, {} drop-down columns from {} lists.",
+                out.display(),
+                s.sheets,
+                s.drop_downs,
+                s.lists
+            );
+            if !s.empty_lists.is_empty() {
+                say!(
+                    "No drop-down (the target has none yet) for: {}.",
+                    s.empty_lists.join(", ")
+                );
             }
             Ok(0)
         }

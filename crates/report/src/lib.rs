@@ -6,3 +6,4 @@ pub mod export;
 pub mod html;
 pub mod log;
 pub mod reconcile;
+pub mod template;

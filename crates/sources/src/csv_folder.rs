@@ -169,11 +169,15 @@ fn read_file(
             }
             continue;
         }
-        rows += 1;
-        let cells = cells
+        let cells: Vec<(u32, RawValue)> = cells
             .into_iter()
             .map(|(c, t)| (c, RawValue::Text(t)))
             .collect();
+        // A template's notes row saved as CSV (`Sheet::is_notes_row`) is no record.
+        if sheet.is_notes_row(line, &cells) {
+            continue;
+        }
+        rows += 1;
         sheet.row(line, cells, &opts.limits, visitor)?;
     }
     if !header_done {

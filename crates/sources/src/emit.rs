@@ -220,6 +220,41 @@ impl Sheet {
         }
     }
 
+    /// Whether `row` is the notes row of a `ferry template` workbook: row 2 of an entity or
+    /// Ledger sheet in which every non-empty cell is text equal to the note the catalogue
+    /// generates for its column (`cat::field_note`, `cat::ledger_column_note`). Such a row is no
+    /// record and is skipped without a finding; a row with any other value is data.
+    pub fn is_notes_row(&self, row: u64, cells: &[(u32, RawValue)]) -> bool {
+        if row != 2 || !matches!(self.kind, SheetKind::Entity(_) | SheetKind::Ledger) {
+            return false;
+        }
+        let mut any = false;
+        for (c, v) in cells {
+            let text = match v {
+                RawValue::Text(s) if s.trim().is_empty() => continue,
+                RawValue::Text(s) => s.trim(),
+                _ => return false,
+            };
+            let name = match self.columns.get(*c as usize) {
+                Some(ColumnRole::Field(n)) => *n,
+                Some(ColumnRole::Type) => "Type",
+                _ => return false,
+            };
+            let note = match self.kind {
+                SheetKind::Entity(id) => {
+                    let e = cat::by_id(id);
+                    e.field_def(name).map(|f| cat::field_note(e, f))
+                }
+                _ => cat::ledger_column_note(name),
+            };
+            if note.as_deref() != Some(text) {
+                return false;
+            }
+            any = true;
+        }
+        any
+    }
+
     /// Turns one data row (non-empty cells, in column order) into a record, an option or findings.
     pub fn row(
         &mut self,
@@ -414,4 +449,83 @@ pub(crate) fn bound(v: RawValue, limits: &Limits, entity: EntityId, field: Field
 /// Looks up a field of an entity by exact name.
 pub(crate) fn field_of(entity: EntityId, name: &str) -> Option<FieldId> {
     cat::by_id(entity).field(name)
+}
+
+#[cfg(test)]
+mod notes_row_tests {
+    //! The template's notes row (row 2) is skipped only when it is exactly the catalogue's notes.
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Vec<Finding>);
+    impl Visitor for Collect {
+        fn record(&mut self, _: RawRecord) -> Result<(), SourceError> {
+            Ok(())
+        }
+        fn finding(&mut self, f: Finding) -> Result<(), SourceError> {
+            self.0.push(f);
+            Ok(())
+        }
+        fn option(&mut self, _: String, _: RawValue, _: Location) -> Result<(), SourceError> {
+            Ok(())
+        }
+    }
+
+    fn sheet(name: &str, header: &[&str]) -> Sheet {
+        let mut s = Sheet::new("t.xlsx".into(), Some(name.into()), sheet_kind(name), true);
+        let header: Vec<(u32, String)> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i as u32, h.to_string()))
+            .collect();
+        let mut v = Collect::default();
+        assert!(s.set_header(&header, &mut v).unwrap());
+        assert!(v.0.is_empty());
+        s
+    }
+
+    fn text(cells: &[(u32, &str)]) -> Vec<(u32, RawValue)> {
+        cells
+            .iter()
+            .map(|(c, t)| (*c, RawValue::Text(t.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn exact_catalogue_notes_are_skipped_and_nothing_else() {
+        let user = cat::entity("User").unwrap();
+        let note = |f: &str| cat::field_note(user, user.field_def(f).unwrap());
+        let s = sheet("User", &["Name", "Role", "BillDay"]);
+        let notes = [(0, note("Name")), (1, note("Role")), (2, note("BillDay"))];
+        let full: Vec<(u32, &str)> = notes.iter().map(|(c, n)| (*c, n.as_str())).collect();
+        assert!(s.is_notes_row(2, &text(&full)));
+        // Blank cells (a column added by hand) do not make it data; a partial notes row is fine.
+        assert!(s.is_notes_row(2, &text(&[(0, full[0].1), (1, "  ")])));
+        // Only row 2.
+        assert!(!s.is_notes_row(3, &text(&full)));
+        // Any real value makes it a record.
+        assert!(!s.is_notes_row(2, &text(&[(0, "jsmith"), (1, full[1].1)])));
+        // A note under the wrong column is data.
+        assert!(!s.is_notes_row(2, &text(&[(0, full[1].1)])));
+        // Non-text cells and empty rows are never notes.
+        assert!(!s.is_notes_row(2, &[(2, RawValue::Number(5.0))]));
+        assert!(!s.is_notes_row(2, &[]));
+        // Options sheets have no notes row.
+        let o = sheet("Options", &["Name", "Value"]);
+        assert!(!o.is_notes_row(2, &text(&[(0, "DateOrder"), (1, "MDY")])));
+    }
+
+    #[test]
+    fn ledger_notes_row() {
+        let cols = cat::ledger_columns();
+        let s = sheet("Ledger", &cols);
+        let notes: Vec<(u32, String)> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i as u32, cat::ledger_column_note(c).unwrap()))
+            .collect();
+        let cells: Vec<(u32, &str)> = notes.iter().map(|(c, n)| (*c, n.as_str())).collect();
+        assert!(s.is_notes_row(2, &text(&cells)));
+        assert!(!s.is_notes_row(2, &text(&[(0, "Debit")])));
+    }
 }

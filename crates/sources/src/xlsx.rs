@@ -202,6 +202,10 @@ fn read_sheets(
                 }
                 return Ok(());
             }
+            // A `ferry template` notes row (row 2) is no record (`Sheet::is_notes_row`).
+            if sheet.is_notes_row(row as u64 + 1, &cells) {
+                return Ok(());
+            }
             any_records = true;
             sheet.row(row as u64 + 1, cells, &opts.limits, visitor)
         };
