@@ -295,6 +295,10 @@ pub fn annotate(source: &Path, set: &mut FindingSet, out: &Path) -> Result<Summa
         })?,
     );
     let summary = build(&mut src, set, w).map_err(damaged)?;
+    // The copy is as readable as its source (its secrets are gone).
+    if let Ok(meta) = std::fs::metadata(source) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
     tmp.persist(out).map_err(|e| AnnotateError::Io {
         path: out.display().to_string(),
         source: e.error,
