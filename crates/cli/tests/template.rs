@@ -114,6 +114,9 @@ fn columns(sheet: &str) -> Vec<&'static str> {
     }
 }
 
+/// Rows to type into one sheet: (column, value) per cell.
+type Rows = Vec<Vec<(&'static str, V)>>;
+
 /// A value typed into a cell.
 enum V {
     S(&'static str),
@@ -349,7 +352,7 @@ fn a_template_filled_by_hand_imports_without_findings() {
     let sh = sheets(&p);
     // 2024-03-15 as an Excel serial, typed into date-formatted columns.
     let day = 45366.0;
-    let fill: Vec<(&str, Vec<Vec<(&str, V)>>)> = vec![
+    let fill: Vec<(&str, Rows)> = vec![
         ("Role", vec![vec![("Name", V::S("Member"))]]),
         ("PaymentType", vec![vec![("Name", V::S("Cheque"))]]),
         (
