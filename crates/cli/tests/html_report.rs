@@ -217,10 +217,8 @@ fn timed(dir: &Path, args: &[&str]) -> (i32, Duration, u64) {
         .args(inner.get_args())
         .current_dir(dir)
         .env_remove("FERRY_DB");
-    for (k, v) in inner.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
+    for (k, v) in inner.get_envs().filter_map(|(k, v)| Some((k, v?))) {
+        c.env(k, v);
     }
     let start = Instant::now();
     let out = c.output().unwrap();

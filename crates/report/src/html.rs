@@ -262,7 +262,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut o = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             o.push(',');
         }
         o.push(c);
@@ -704,10 +704,10 @@ const FINDINGS_FRAME: &str = r##"<div class="controls" id="controls">
 
 const STYLE: &str = r#"
 :root{--fg:#1d2433;--muted:#667085;--line:#e4e7ec;--bg:#fff;--soft:#f8f9fb;--accent:#2e5aac;
---err:#b42318;--err-bg:#fef3f2;--warn:#93370d;--warn-bg:#fffaeb;--info:#475467;--info-bg:#f2f4f7;--ok:#067647;--sel:#eef4ff;
+--err:#b42318;--err-bg:#fef3f2;--warn:#93370d;--warn-bg:#fffaeb;--info:#475467;--info-bg:#f2f4f7;--ok:#067647;--ok-bg:#ecfdf3;--sel:#eef4ff;
 --mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
 @media (prefers-color-scheme:dark){:root{--fg:#e4e7ec;--muted:#98a2b3;--line:#344054;--bg:#101828;--soft:#1d2939;--accent:#84adff;
---err:#fda29b;--err-bg:#55160c;--warn:#fec84b;--warn-bg:#4e1d09;--info:#d0d5dd;--info-bg:#344054;--ok:#75e0a7;--sel:#1d2b4f}}
+--err:#fda29b;--err-bg:#55160c;--warn:#fec84b;--warn-bg:#4e1d09;--info:#d0d5dd;--info-bg:#344054;--ok:#75e0a7;--ok-bg:#053321;--sel:#1d2b4f}}
 *{box-sizing:border-box}
 html{background:var(--bg);color:var(--fg)}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;margin:0;padding:1.25rem 2rem 3rem;max-width:1800px}
@@ -719,7 +719,7 @@ a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 .brand{color:var(--muted);font-size:.8rem;letter-spacing:.06em;text-transform:uppercase}
 .mode{font-size:.8rem;font-weight:500;color:var(--muted);border:1px solid var(--line);border-radius:4px;padding:.05rem .4rem;vertical-align:middle}
 .st{font-size:.8rem;font-weight:600;border-radius:4px;padding:.1rem .45rem;vertical-align:middle;background:var(--info-bg);color:var(--info)}
-.st-succeeded{background:#ecfdf3;color:var(--ok)}.st-completed-with-errors{background:var(--warn-bg);color:var(--warn)}
+.st-succeeded{background:var(--ok-bg);color:var(--ok)}.st-completed-with-errors{background:var(--warn-bg);color:var(--warn)}
 .st-failed,.st-interrupted{background:var(--err-bg);color:var(--err)}
 .muted,.note{color:var(--muted)}.note{margin:.3rem 0 .6rem}
 .ok{color:var(--ok)}.bad{color:var(--err);font-weight:600}
@@ -742,7 +742,7 @@ details{margin:.6rem 0}summary{cursor:pointer;color:var(--muted)}
 .grid-static tfoot th,.grid-static tfoot td{font-weight:600;border-bottom:0;border-top:1px solid var(--muted)}
 tr.off{background:var(--err-bg)}td.rej{color:var(--err)}
 .verdict{padding:.55rem .8rem;border-radius:6px;margin:.3rem 0 .8rem;font-weight:500}
-.verdict.ok{background:#ecfdf3;color:var(--ok)}.verdict.bad{background:var(--err-bg);color:var(--err)}
+.verdict.ok{background:var(--ok-bg);color:var(--ok)}.verdict.bad{background:var(--err-bg);color:var(--err)}
 .two{display:flex;gap:2.5rem;flex-wrap:wrap;align-items:flex-start}
 .b{display:inline-block;font-size:.75rem;font-weight:600;line-height:1.3;padding:0 .4rem;border-radius:3px}
 .b-error{background:var(--err-bg);color:var(--err)}.b-warning{background:var(--warn-bg);color:var(--warn)}.b-info{background:var(--info-bg);color:var(--info)}

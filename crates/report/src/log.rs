@@ -44,7 +44,7 @@ pub fn formula_safe(s: &str) -> String {
 /// Where a log's findings go.
 enum Sink {
     Jsonl(BufWriter<std::fs::File>),
-    Csv(csv::Writer<BufWriter<std::fs::File>>),
+    Csv(Box<csv::Writer<BufWriter<std::fs::File>>>),
     Html(Box<HtmlWriter<BufWriter<std::fs::File>>>),
 }
 
@@ -81,7 +81,7 @@ impl LogWriter {
             LogFormat::Csv => {
                 let mut c = csv::Writer::from_writer(out);
                 c.write_record(COLUMNS)?;
-                Sink::Csv(c)
+                Sink::Csv(Box::new(c))
             }
             LogFormat::Html => Sink::Html(Box::new(HtmlWriter::begin(out, ctx)?)),
             LogFormat::Jsonl => Sink::Jsonl(out),
