@@ -77,6 +77,7 @@ fn cases() -> Vec<Case> {
         Case { code: "reference.case_folded", input: "a.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"customer\"/>"))], flags: &["--fold-case"], setup: None },
         case("reference.rejected_parent", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"nobody\" Role=\"Customer\"/>\n<Contact User=\"u1\" ContactName=\"A\" ContactType=\"Billing Contact\"/>"))]),
         case("key.duplicate", "a.xml", &[("a.xml", xml!("<Role Name=\"Member\"/>\n<Role Name=\"Member\"/>"))]),
+        case("duplicate.likely", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Email=\"a@example.com\"/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\" Email=\"A@Example.com\"/>"))]),
         Case { code: "key.exists", input: "b.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>")), ("b.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"3\"/>"))], flags: &[], setup: Some("a.xml") },
         Case { code: "key.identical", input: "a.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>"))], flags: &[], setup: Some("a.xml") },
         Case { code: "key.skipped", input: "b.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>")), ("b.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"3\"/>"))], flags: &["--on-existing", "skip"], setup: Some("a.xml") },

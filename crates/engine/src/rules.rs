@@ -2,9 +2,12 @@
 //! (§4.5) and payment methods (§4.6). Each rule may reject the record (its finding is logged)
 //! and may fill the derived columns of `ferry_store::schema::extra_columns`.
 
+mod duplicates;
 mod payment;
 mod subscriptions;
 mod tickets;
+
+pub(crate) use duplicates::Duplicates;
 
 use crate::run::{FindingLog, State};
 use crate::RunError;

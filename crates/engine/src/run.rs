@@ -417,6 +417,8 @@ pub(crate) struct State<'a> {
     /// The account and source amount of the ledger record just processed (for the sums).
     pub(crate) last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
     pub(crate) counts: Vec<Counts>,
+    /// Likely duplicate accounts (SPEC §9).
+    pub(crate) dups: crate::rules::Duplicates,
 }
 
 impl<'a> State<'a> {
@@ -497,6 +499,7 @@ impl<'a> State<'a> {
             if !self.next_id.contains_key(&eid) {
                 self.next_id.insert(eid, self.target.next_id(e)?);
             }
+            self.prepare_duplicates(e)?;
         }
         Ok(())
     }
@@ -947,6 +950,7 @@ impl<'a> State<'a> {
         if let Some(set) = self.identities.get_mut(&eid) {
             set.insert(hash);
         }
+        self.likely_duplicates(rec, log)?;
         if entity.name == "ChildAccount" {
             let (c, p) = (
                 rec.text("Name").unwrap_or("").to_string(),
@@ -1462,6 +1466,7 @@ fn run_inner(
         logins: eff.create_accounts.then(crate::logins::Logins::new),
         last_ledger: None,
         counts,
+        dups: Default::default(),
     };
     log.mute = false;
     target.begin()?;

@@ -102,6 +102,8 @@ codes! {
     KeyExists = ("key.exists", Error, "The key already exists in the target (--on-existing error)."),
     KeyIdentical = ("key.identical", Info, "Identical to a record already in the target; skipped."),
     KeySkipped = ("key.skipped", Info, "The key already exists in the target; skipped (--on-existing skip)."),
+    // duplicates
+    DuplicateLikely = ("duplicate.likely", Warning, "Another account shares a normalized e-mail, a normalized phone and a similar name (Jaro-Winkler ≥ 0.92), or a normalized name and postal code: likely the same customer."),
     // accounts
     ChildSelf = ("account.child_self", Error, "An account cannot be its own parent."),
     ChildCycle = ("account.child_cycle", Error, "This link would close a cycle of child accounts."),

@@ -1,6 +1,7 @@
 //! Validation without I/O: value rules (SPEC §3), record rules of the catalogue, reference and
 //! key resolution against in-memory key indexes (§3.1, §9 exact duplicates).
 
+pub mod duplicates;
 pub mod index;
 pub mod record;
 pub mod values;
