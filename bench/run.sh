@@ -14,6 +14,8 @@
 # /usr/bin/time:
 #   ferry import CSV folder (live, and --test-only), XML file, XLSX workbooks → SQLite
 #   sqlite3 .import of the raw CSVs into equivalent plain tables
+#   ferry import CSV folder (live, and --test-only) → PostgreSQL on 127.0.0.1:5432, a new
+#     database per run (created by Ferry, dropped afterwards)
 #   psql \copy and pgloader of the same raw CSVs into PostgreSQL on 127.0.0.1:5432
 # and prints medians, rows/s, ratios and peak RSS, and writes its section of bench/RESULTS.md
 # (one section per data-set size; the other sizes' sections are kept).
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
     --seed) SEED=$2; shift ;;
     --seed=*) SEED=${1#*=} ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -52,6 +54,14 @@ if [ "$BUILD" = 1 ] && [ -z "${FERRY_BIN:-}" ]; then
   cargo build --release --quiet
 fi
 [ -x "$FERRY" ] || { say "run.sh: $FERRY is missing (cargo build --release)"; exit 2; }
+# What the binary was built from, taken now (someone may commit during a long run);
+# FERRY_BUILT_FROM=... overrides it for a binary built earlier.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no -- crates Cargo.toml Cargo.lock 2>/dev/null)" ]; then
+  commit="$commit + uncommitted changes in crates/"
+fi
+commit=${FERRY_BUILT_FROM:-$commit}
+commit="$commit; binary sha256 $(sha256sum "$FERRY" | cut -c1-12)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- data ---------------------------------------------------------------------------------
@@ -79,7 +89,7 @@ WORK=$(mktemp -d "$ROOT/bench/data/work.XXXXXX")
 PGDBS=()
 cleanup() {
   for db in "${PGDBS[@]}"; do
-    psql -h 127.0.0.1 -U postgres -qAtc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+    psql -h 127.0.0.1 -U postgres -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   done
   rm -rf "$WORK"
 }
@@ -133,20 +143,45 @@ if problems:
 EOF
 }
 
+# The target of one Ferry run: a new SQLite file, or (FERRY_TARGET=pg) a new PostgreSQL database
+# that `ferry import` creates itself (CREATE DATABASE and the schema are inside the timed run, as
+# creating the SQLite file is) and that is dropped after the run.
+FERRY_TARGET=sqlite
+PGURL_BASE=postgresql://postgres@127.0.0.1:5432
+fresh_ferry_target() {  # sets TARGET_DB (and TARGET_PGDB)
+  TARGET_PGDB=
+  if [ "$FERRY_TARGET" = pg ]; then
+    drop_ferry_target
+    TARGET_PGDB="ferry_bench_$$_ferry_$RANDOM$RANDOM"
+    PGDBS+=("$TARGET_PGDB")
+    TARGET_DB="$PGURL_BASE/$TARGET_PGDB"
+  else
+    rm -rf "$WORK/ferry"; mkdir -p "$WORK/ferry"
+    TARGET_DB="$WORK/ferry/target.db"
+  fi
+}
+drop_ferry_target() {
+  if [ -n "${TARGET_PGDB:-}" ]; then
+    psql -h 127.0.0.1 -p 5432 -U postgres -X -qAtc "DROP DATABASE IF EXISTS $TARGET_PGDB WITH (FORCE)" \
+      >/dev/null 2>&1 || note "could not drop database $TARGET_PGDB"
+    TARGET_PGDB=
+  fi
+}
+
 ferry_bench() {  # NAME [import args...]
   local name=$1; shift
   say "== $name"
   local run
   for run in $(seq 1 "$RUNS"); do
-    rm -rf "$WORK/ferry"; mkdir -p "$WORK/ferry"
+    fresh_ferry_target
     time_one "$name" "$run" "$WORK/ferry.json" "$WORK/ferry.err" \
-      "$FERRY" import "$@" --db "$WORK/ferry/target.db" --json || true
+      "$FERRY" import "$@" --db "$TARGET_DB" --json || true
     if ! msg=$(check_ferry "$name" "$WORK/ferry.json"); then
       note "FINDINGS/PROBLEM $msg (stderr: $(tail -n 2 "$WORK/ferry.err" | tr '\n' ' '))"
       # once, the findings themselves (a test-only run with a log)
       if [ "$run" = 1 ]; then
-        rm -rf "$WORK/ferry"; mkdir -p "$WORK/ferry"
-        "$FERRY" import "$@" --test-only --db "$WORK/ferry/target.db" --log "$WORK/findings-$run.csv" \
+        fresh_ferry_target
+        "$FERRY" import "$@" --test-only --db "$TARGET_DB" --log "$WORK/findings-$run.csv" \
           >/dev/null 2>&1 || true
         if [ -f "$WORK/findings-$run.csv" ]; then
           tail -n +2 "$WORK/findings-$run.csv" | cut -d, -f2,3 | sort | uniq -c | sort -rn | head -n 10 \
@@ -156,6 +191,7 @@ ferry_bench() {  # NAME [import args...]
         fi
       fi
     fi
+    drop_ferry_target
   done
 }
 
@@ -200,7 +236,7 @@ rm -f "$WORK/raw.db"
 PG_OK=1
 if ! command -v psql >/dev/null || ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   PG_OK=0
-  note "PostgreSQL: no server answers on 127.0.0.1:5432 (or psql is missing); psql \\copy and pgloader not measured"
+  note "PostgreSQL: no server answers on 127.0.0.1:5432 (or psql is missing); Ferry → PostgreSQL, psql \\copy and pgloader not measured"
 fi
 PSQL=(psql -h 127.0.0.1 -p 5432 -U postgres -X -q -v ON_ERROR_STOP=1)
 new_pgdb() {  # prints the name of a new database holding the plain tables
@@ -210,12 +246,17 @@ new_pgdb() {  # prints the name of a new database holding the plain tables
   "${PSQL[@]}" -d "$db" -f "$RAW/schema.sql" >/dev/null
   echo "$db"
 }
-drop_pgdb() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $1" >/dev/null || true; }
+drop_pgdb() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null || true; }
 pg_counts() {
   for t in "${TABLES[@]}"; do printf '%s=%s ' "$t" "$("${PSQL[@]}" -d "$1" -Atc "SELECT count(*) FROM $t")"; done
 }
 
 if [ "$PG_OK" = 1 ]; then
+  FERRY_TARGET=pg
+  ferry_bench "Ferry CSV → PostgreSQL, live" "$DATA/csv"
+  ferry_bench "Ferry CSV → PostgreSQL, --test-only" "$DATA/csv" --test-only
+  FERRY_TARGET=sqlite
+
   say "== psql \\copy"
   for t in "${TABLES[@]}"; do echo "\\copy $t FROM '$RAW/$t.csv' WITH (FORMAT csv)"; done > "$WORK/copy.psql"
   for run in $(seq 1 "$RUNS"); do
@@ -253,20 +294,17 @@ if [ "$PG_OK" = 1 ]; then
     done
   fi
 fi
-note "Ferry → PostgreSQL: not available yet (issue 5)"
 
 
 # ---- report ---------------------------------------------------------------------------------
 ferry_version=$("$FERRY" --version 2>/dev/null | head -n1)
 export BENCH_LOAD="load average $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after"
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain --untracked-files=no -- crates Cargo.toml Cargo.lock 2>/dev/null)" ]; then
-  commit="$commit + uncommitted changes in crates/"
-fi
 export BENCH_FERRY_VERSION="$ferry_version ($commit)"
 export BENCH_SQLITE_VERSION="sqlite3 $(sqlite3 --version | cut -d' ' -f1-2)"
 export BENCH_PSQL_VERSION=$(psql --version 2>/dev/null || echo "not installed")
 export BENCH_PG_SERVER=$("${PSQL[@]}" -d postgres -Atc 'SHOW server_version' 2>/dev/null || echo "not reachable")
+pg_settings=$("${PSQL[@]}" -d postgres -Atc "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'max_wal_size', 'wal_level')" 2>/dev/null || true)
+if [ -n "$pg_settings" ]; then export BENCH_PG_SERVER="$BENCH_PG_SERVER ($pg_settings)"; fi
 pgl_version=$(pgloader --version 2>/dev/null || true)
 pgl_version=${pgl_version%%$'\n'*}
 export BENCH_PGLOADER_VERSION=${pgl_version:-pgloader not installed}
