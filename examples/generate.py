@@ -1285,6 +1285,64 @@ def build_mistakes(clean: list[Rec], accounts: list[Account]):
     add(24, f"CloseInvoice for {a.name}, which has no open invoice", r, "User", "warning",
         "warning ledger.nothing_to_close (no change)", "ledger:nothing_to_close")
 
+    # ---- 25-27. likely duplicates (SPEC §9): new accounts that repeat an earlier account's
+    # e-mail, phone and name, or name and postal code, once normalized ----
+    def first_with(type_: str, after: str) -> tuple[Account, Rec]:
+        """The first individual account after `after` with a record of type_ (first contact)."""
+        for a in accounts:
+            if a.kind == "individual" and a.name > after:
+                r = next((r for r in a.records if r.type == type_
+                          and r.f.get("ContactName") == a.contacts[0].name), None)
+                if r is not None:
+                    return a, r
+        raise AssertionError(type_)
+
+    def new_contact(n: int, first: str, last: str, **over) -> Rec:
+        r = new_user(n, **over)
+        c = Rec("Contact", {"User": r.f["Name"], "ContactFirstName": first, "ContactLastName": last,
+                            "ContactType": "Billing Contact"}, r.f["Name"])
+        new_blocks[-1].append(c)
+        return c
+
+    orig, oe = first_with("ContactEmail", "HSC-0010")
+    new_contact(59, "Wilhelmina", "Ostrander", Email="new.member.59@example.net")
+    local, domain = oe.f["Email"].split("@")
+    r = Rec("ContactEmail", {"User": "HSC-0059", "ContactName": "Wilhelmina Ostrander",
+                             "Email": f" {local.title()}@{domain.upper()}"}, "HSC-0059")
+    new_blocks[-1].append(r)
+    add(25, f'ContactEmail of new account HSC-0059 repeats {orig.name}\'s e-mail in other case',
+        r, "Email", "warning",
+        f"warning duplicate.likely naming {orig.name} and its ContactEmail's location, score 1.00",
+        "duplicate:email")
+
+    orig, op = first_with("ContactPhone", "HSC-0020")
+    p = orig.contacts[0]
+    near = p.first[:2] + p.first[3:] if len(p.first) > 4 else p.first + p.first[-1]
+    new_contact(60, near, p.last, Email="new.member.60@example.net")
+    digits = "".join(ch for ch in op.f["Phone"] if ch.isdigit())[-10:]
+    r = Rec("ContactPhone", {"User": "HSC-0060", "ContactName": f"{near} {p.last}",
+                             "Phone": f"{digits[:3]} {digits[3:6]}-{digits[6:]}"}, "HSC-0060")
+    new_blocks[-1].append(r)
+    add(26, f'ContactPhone of new account HSC-0060 ("{near} {p.last}") is {orig.name}\'s phone '
+            f'("{p.name}"), written differently', r, "Phone", "warning",
+        f"warning duplicate.likely naming {orig.name}, the phone's location and the Jaro-Winkler "
+        "score of the names (at least 0.92)", "duplicate:phone_name")
+
+    orig, oa = first_with("ContactAddress", "HSC-0030")
+    p = orig.contacts[0]
+    new_contact(61, p.first.upper(), p.last, Email="new.member.61@example.net")
+    r = Rec("ContactAddress", {"User": "HSC-0061", "ContactName": f"{p.first.upper()} {p.last}",
+                               "Address1": "PO Box 77", "City": oa.f.get("City"),
+                               "Region": oa.f.get("Region"),
+                               "PostalCode": oa.f["PostalCode"].replace(" ", "").lower(),
+                               "Country": oa.f.get("Country")}, "HSC-0061")
+    r.f = {k: v for k, v in r.f.items() if v is not None}
+    new_blocks[-1].append(r)
+    add(27, f'ContactAddress of new account HSC-0061 has {orig.name}\'s contact name (in capitals) '
+            f'and postal code (unspaced, lower case)', r, "PostalCode", "warning",
+        f"warning duplicate.likely naming {orig.name} and its address's location, score 1.00",
+        "duplicate:name_postal")
+
     records = (setup + [r for a in accounts for r in blocks[a.name]] + ledger
                + [r for b in new_blocks for r in b])
     mistakes.sort(key=lambda m: m.no)
