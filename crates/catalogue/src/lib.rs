@@ -9,8 +9,8 @@ mod schema_doc;
 mod table;
 
 pub use notes::{field_note, ledger_column_note, ledger_columns, OptionDef, OPTION_DEFS};
-pub use schema_doc::kind_text;
 pub use order::{dependency_order, Phase};
+pub use schema_doc::kind_text;
 pub use schema_doc::markdown;
 pub use table::ENTITIES;
 
