@@ -584,6 +584,36 @@ mod tests {
         assert_eq!(s.get("alpha"), Some(a));
     }
 
+    /// `cargo test -p ferry-validate --release -- --ignored --nocapture index_size`: the bytes
+    /// the index holds for 100,000 accounts with one e-mail, phone and address each.
+    #[test]
+    #[ignore]
+    fn index_size() {
+        let mut l = Likely::new();
+        for i in 0..100_000u64 {
+            let a = format!("C{i:07}");
+            l.email_check(&a, &format!("first.last{i}@example.com"), i);
+            l.phone_check(
+                &a,
+                &format!("+1519{i:07}"),
+                &format!("first{} last{}", i % 500, i % 300),
+                i,
+            );
+            l.postal_check(
+                &a,
+                &format!("first{} last{}", i % 500, i % 300),
+                &format!("N{i:05}"),
+                i,
+            );
+        }
+        l.shrink_to_fit();
+        println!(
+            "{} bytes, {:.0} per account",
+            l.bytes(),
+            l.bytes() as f64 / 1e5
+        );
+    }
+
     mod props {
         use super::super::*;
         use proptest::prelude::*;

@@ -120,6 +120,18 @@ fn scan(
     Ok(())
 }
 
+/// Whether the phase of `e` comes after every phase that checks likely duplicates.
+fn after_the_checks(e: &Entity) -> bool {
+    let order = cat::dependency_order();
+    let pos = |id| order.iter().position(|p| p.entities().contains(&id));
+    let last = ["User", "ContactEmail", "ContactPhone", "ContactAddress"]
+        .iter()
+        .filter_map(|n| cat::entity_id(n))
+        .filter_map(pos)
+        .max();
+    matches!((pos(e.id()), last), (Some(p), Some(l)) if p > l)
+}
+
 const RUN_COLUMNS: &str = "run_id, src_file, src_sheet, src_row, id";
 
 fn col(e: &Entity, field: &str) -> String {
@@ -134,7 +146,16 @@ impl State<'_> {
             "User" | "ContactEmail" => 0,
             "ContactPhone" => 1,
             "ContactAddress" => 2,
-            _ => return Ok(()),
+            _ => {
+                if self.dups.loaded != [true; 3] && after_the_checks(e) {
+                    // Nothing is checked any more: the index goes before the larger phases.
+                    self.dups = Duplicates {
+                        loaded: [true; 3],
+                        ..Duplicates::default()
+                    };
+                }
+                return Ok(());
+            }
         };
         if self.dups.loaded[kind] {
             return Ok(());
