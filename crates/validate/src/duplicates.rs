@@ -158,10 +158,13 @@ impl Strings {
         self.text.push_str(s);
         self.ends.push(self.text.len());
         let h = self.hasher.hash_one(s);
-        if self.by_hash.contains_key(&h) {
-            self.spilled.insert(s.into(), i);
-        } else {
-            self.by_hash.insert(h, i);
+        match self.by_hash.entry(h) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.spilled.insert(s.into(), i);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
         }
         (i, true)
     }
