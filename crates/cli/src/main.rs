@@ -19,6 +19,9 @@ macro_rules! out {
     }};
 }
 
+/// mimalloc rather than the system allocator: an import allocates and frees a string per text
+/// cell on two threads, and glibc's malloc/free took about a quarter of the CPU (perf, 100k
+/// accounts); with mimalloc the same import needs about 35 % less CPU time.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

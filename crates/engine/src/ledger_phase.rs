@@ -61,6 +61,10 @@ pub(crate) struct LedgerState {
     /// `ledger_key`s of ledger rows stored before this run.
     earlier: HashSet<i64>,
     pub sums: HashMap<String, Sums>,
+    /// A run whose data are committed only at its end (test-only, `--all-or-nothing`) cannot
+    /// store its sums with each chunk: they go to this scratch file instead, one segment per
+    /// chunk (one line per account, then `-`), so that memory does not grow with the accounts.
+    spill: Option<std::io::BufWriter<std::fs::File>>,
     /// Invoices changed since they were last written, in the order they changed.
     dirty_invoices: HashSet<(String, usize)>,
     dirty_order: Vec<(String, usize)>,
@@ -143,6 +147,7 @@ impl LedgerState {
             seq: max_seq,
             earlier,
             sums: HashMap::new(),
+            spill: None,
             dirty_invoices: HashSet::new(),
             dirty_order: vec![],
             created_here: HashSet::new(),
@@ -256,9 +261,62 @@ impl LedgerState {
         }
     }
 
+    /// Moves the sums gathered since the last call to the scratch file (see `spill`).
+    pub fn spill_sums(&mut self) -> Result<(), RunError> {
+        use std::io::Write;
+        if self.sums.is_empty() {
+            return Ok(());
+        }
+        if self.spill.is_none() {
+            self.spill = Some(std::io::BufWriter::new(tempfile::tempfile()?));
+        }
+        let w = self.spill.as_mut().expect("just made");
+        for (u, s) in self.sums.drain() {
+            let line = (
+                u,
+                e4(s.source),
+                e4(s.imported),
+                e4(s.rejected),
+                e4(s.skipped),
+            );
+            serde_json::to_writer(&mut *w, &line).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")?;
+        }
+        w.write_all(b"-\n")?;
+        Ok(())
+    }
+
     /// Adds the sums gathered since the last call to the stored ones (with the chunk, or at the
     /// end), and forgets them: memory holds only what changed within a chunk.
     pub fn store_sums(&mut self, store: &Store) -> Result<(), RunError> {
+        if let Some(w) = self.spill.take() {
+            use std::io::{BufRead, Seek};
+            let mut f = w.into_inner().map_err(|e| e.into_error())?;
+            f.seek(std::io::SeekFrom::Start(0))?;
+            let mut segment: Vec<Vec<Cell>> = vec![];
+            let set = "source_e4 = run_ledger_sum.source_e4 + excluded.source_e4, imported_e4 = run_ledger_sum.imported_e4 + excluded.imported_e4,
+             rejected_e4 = run_ledger_sum.rejected_e4 + excluded.rejected_e4, skipped_e4 = run_ledger_sum.skipped_e4 + excluded.skipped_e4";
+            let cols = [
+                "run_id",
+                "user",
+                "source_e4",
+                "imported_e4",
+                "rejected_e4",
+                "skipped_e4",
+            ];
+            for line in std::io::BufReader::new(f).lines() {
+                let line = line?;
+                if line == "-" {
+                    // One chunk's accounts are distinct: one upsert may hold them all.
+                    store.upsert("run_ledger_sum", &cols, &["run_id", "user"], set, &segment)?;
+                    segment.clear();
+                    continue;
+                }
+                let (u, a, b, c, d): (String, i64, i64, i64, i64) =
+                    serde_json::from_str(&line).map_err(std::io::Error::other)?;
+                segment.push(ferry_store::params![&self.run, &u, &a, &b, &c, &d].to_vec());
+            }
+        }
         let mut sums: Vec<(String, Sums)> = self.sums.drain().collect();
         sums.sort_by(|a, b| a.0.cmp(&b.0));
         let rows: Vec<Vec<Cell>> = sums

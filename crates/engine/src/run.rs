@@ -1583,6 +1583,7 @@ fn run_inner(
                             // so that memory stays flat (the transaction is rolled back or committed at the end).
                             if let Some(ledger) = state.ledger.as_mut() {
                                 ledger.flush_invoices(target)?;
+                                ledger.spill_sums()?;
                             }
                             in_chunk = 0;
                         }
@@ -1686,6 +1687,14 @@ fn run_inner(
     // 4. Close the run in the journal: what was not yet stored, and the final status.
     target.begin()?;
     persist(&mut state, log, untyped)?;
+    if mode == RunMode::Live && eff.all_or_nothing && errors_found {
+        // Nothing was written: the ledger amounts the run would have imported were skipped, as
+        // the counters say (run.not_written), so that the reconciliation balances.
+        target.exec(
+            "UPDATE run_ledger_sum SET skipped_e4 = skipped_e4 + imported_e4, imported_e4 = 0 WHERE run_id = ?1",
+            ferry_store::params![run],
+        )?;
+    }
     target.finish_run(
         run,
         status,
