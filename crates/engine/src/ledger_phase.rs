@@ -294,21 +294,11 @@ impl LedgerState {
             let mut f = w.into_inner().map_err(|e| e.into_error())?;
             f.seek(std::io::SeekFrom::Start(0))?;
             let mut segment: Vec<Vec<Cell>> = vec![];
-            let set = "source_e4 = run_ledger_sum.source_e4 + excluded.source_e4, imported_e4 = run_ledger_sum.imported_e4 + excluded.imported_e4,
-             rejected_e4 = run_ledger_sum.rejected_e4 + excluded.rejected_e4, skipped_e4 = run_ledger_sum.skipped_e4 + excluded.skipped_e4";
-            let cols = [
-                "run_id",
-                "user",
-                "source_e4",
-                "imported_e4",
-                "rejected_e4",
-                "skipped_e4",
-            ];
             for line in std::io::BufReader::new(f).lines() {
                 let line = line?;
                 if line == "-" {
                     // One chunk's accounts are distinct: one upsert may hold them all.
-                    store.upsert("run_ledger_sum", &cols, &["run_id", "user"], set, &segment)?;
+                    add_sums(store, &segment)?;
                     segment.clear();
                     continue;
                 }
@@ -333,15 +323,7 @@ impl LedgerState {
                 .to_vec()
             })
             .collect();
-        store.upsert(
-            "run_ledger_sum",
-            &["run_id", "user", "source_e4", "imported_e4", "rejected_e4", "skipped_e4"],
-            &["run_id", "user"],
-            "source_e4 = run_ledger_sum.source_e4 + excluded.source_e4, imported_e4 = run_ledger_sum.imported_e4 + excluded.imported_e4,
-             rejected_e4 = run_ledger_sum.rejected_e4 + excluded.rejected_e4, skipped_e4 = run_ledger_sum.skipped_e4 + excluded.skipped_e4",
-            &rows,
-        )?;
-        Ok(())
+        add_sums(store, &rows)
     }
 
     pub fn count(&mut self, user: &str, amount: Option<Decimal>, outcome: Outcome) {
@@ -767,6 +749,20 @@ pub(crate) enum Outcome {
     Imported,
     Rejected,
     Skipped,
+}
+
+/// Adds per-account sums (run, user, source, imported, rejected, skipped; one row per account)
+/// to the stored ones.
+fn add_sums(store: &Store, rows: &[Vec<Cell>]) -> Result<(), RunError> {
+    store.upsert(
+        "run_ledger_sum",
+        &["run_id", "user", "source_e4", "imported_e4", "rejected_e4", "skipped_e4"],
+        &["run_id", "user"],
+        "source_e4 = run_ledger_sum.source_e4 + excluded.source_e4, imported_e4 = run_ledger_sum.imported_e4 + excluded.imported_e4,
+         rejected_e4 = run_ledger_sum.rejected_e4 + excluded.rejected_e4, skipped_e4 = run_ledger_sum.skipped_e4 + excluded.skipped_e4",
+        rows,
+    )?;
+    Ok(())
 }
 
 fn e4(d: Decimal) -> i64 {
