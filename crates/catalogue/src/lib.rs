@@ -123,6 +123,8 @@ pub enum Group {
     Subscriptions,
     Tickets,
     PaymentMethods,
+    /// Saved mappings and queries (SPEC §12): configuration, not customer data.
+    Configuration,
 }
 
 impl Group {
@@ -134,6 +136,7 @@ impl Group {
             Group::Subscriptions => "Subscriptions, attributes, notes",
             Group::Tickets => "Tickets",
             Group::PaymentMethods => "Payment methods",
+            Group::Configuration => "Configuration",
         }
     }
 }
@@ -169,6 +172,11 @@ impl Entity {
     /// The target table name.
     pub fn table(&self) -> String {
         snake_case(self.name)
+    }
+    /// Whether `ferry template` has a sheet for this type: customer data and setup, not
+    /// configuration.
+    pub fn in_template(&self) -> bool {
+        !matches!(self.group, Group::Configuration)
     }
     pub fn is_ledger(&self) -> bool {
         self.group == Group::Ledger

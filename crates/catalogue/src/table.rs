@@ -908,4 +908,34 @@ pub static ENTITIES: &[Entity] = &[
         account_field: None,
         doc: "A bank account (ACH).",
     },
+    // ---- 12 Configuration (moved between targets by `ferry config export|import`) ---------
+    Entity {
+        name: "SavedMapping",
+        group: Group::Configuration,
+        fields: &[
+            req("Name", NAME).doc("the mapping's name, e.g. the legacy system it reads"),
+            req("Entity", NAME).doc("the entity type whose sheet or file the mapping applies to"),
+            req("Column", NAME).doc("a column header as the source system writes it"),
+            req("Field", NAME).doc("the field of the entity type that column holds"),
+        ],
+        key: Key::Fields(&["Name", "Entity", "Column"]),
+        refs: &[],
+        after: &[],
+        account_field: None,
+        doc: "A saved column mapping: one source column of one entity type.",
+    },
+    Entity {
+        name: "SavedQuery",
+        group: Group::Configuration,
+        fields: &[
+            req("Name", NAME),
+            opt("Description", TEXT),
+            req("Sql", TEXT).doc("a read-only query over the target's tables"),
+        ],
+        key: Key::Fields(&["Name"]),
+        refs: &[],
+        after: &[],
+        account_field: None,
+        doc: "A saved query staff run against the target.",
+    },
 ];

@@ -717,7 +717,7 @@ impl LedgerState {
                 "user",
                 "invoice_id",
                 "kind",
-                "rank",
+                "tax_rank",
                 "amount_e4",
                 "disbursed_e4",
                 "auto_disburse",

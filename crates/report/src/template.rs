@@ -492,6 +492,9 @@ pub fn write_template(target: &Target, out: &Path) -> Result<TemplateSummary, Ex
             Phase::Ledger => (cat::LEDGER_SHEET, ledger_columns()),
             Phase::Entity(id) => {
                 let e = cat::by_id(id);
+                if !e.in_template() {
+                    continue;
+                }
                 (e.name, entity_columns(e))
             }
         };
