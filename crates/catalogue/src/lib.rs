@@ -178,6 +178,11 @@ impl Entity {
     pub fn in_template(&self) -> bool {
         !matches!(self.group, Group::Configuration)
     }
+    /// Whether `ferry config export|import` moves records of this type: setup and
+    /// configuration.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self.group, Group::Setup | Group::Configuration)
+    }
     pub fn is_ledger(&self) -> bool {
         self.group == Group::Ledger
     }

@@ -2,6 +2,7 @@
 //! and map failures to the exit codes 0 (ok), 1 (record errors), 2 (usage, input, target), 3.
 
 mod progress;
+mod upgrade;
 
 /// `eprintln!` that never panics: a closed stderr (`ferry … 2>&1 | head`) must not crash a run.
 macro_rules! say {
@@ -120,6 +121,16 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Upgrade a target to this Ferry's schema version: check, rehearse on a copy, apply.
+    Upgrade {
+        #[command(subcommand)]
+        what: UpgradeCmd,
+    },
+    /// Move configuration (setup entities, saved mappings and queries) between targets.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCmd,
+    },
     /// Write an empty workbook to fill in by hand: a sheet per entity type in processing order,
     /// a comment and a note per field, drop-down lists from the target's setup data.
     Template {
@@ -143,6 +154,66 @@ enum LoginsCmd {
         /// How many days the tokens stay valid.
         #[arg(long, default_value_t = 14)]
         days: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UpgradeCmd {
+    /// The pending schema migrations, and every database object that is not part of Ferry's
+    /// schema (the customization audit), marked when a pending migration would drop or break it.
+    Check {
+        #[command(flatten)]
+        db: DbArg,
+        /// Print the check as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply the upgrade to a copy of the target and run the post-upgrade checks there; the
+    /// target is not touched.
+    Rehearse {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        json: bool,
+        /// Keep the upgraded copy (a file beside the target, or a database on the same server).
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Back up, migrate and check, in one transaction: any failure leaves the target as it was.
+    Apply {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        json: bool,
+        /// Skip the backup copy taken before migrating.
+        #[arg(long)]
+        no_backup: bool,
+        /// Upgrade although customizations would be dropped, broken or in the way.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Write the target's setup entities, saved mappings and saved queries to FILE (.xml or
+    /// .xlsx, or a CSV folder).
+    Export {
+        #[command(flatten)]
+        db: DbArg,
+        file: PathBuf,
+    },
+    /// Import a configuration file into the target: new records are added, changed ones
+    /// updated, identical ones skipped (importing twice changes nothing).
+    Import {
+        #[command(flatten)]
+        db: DbArg,
+        file: PathBuf,
+        /// Check the file against the target and write nothing.
+        #[arg(long)]
+        test_only: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -242,6 +313,9 @@ struct ImportArgs {
     /// Print a machine-readable run summary on stdout.
     #[arg(long)]
     json: bool,
+    /// Only setup and configuration records (`ferry config import`).
+    #[arg(long, hide = true)]
+    config_only: bool,
     /// Records per committed chunk of a live run.
     #[arg(long, default_value_t = 10_000, hide = true)]
     chunk_size: usize,
@@ -412,6 +486,66 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             );
             Ok(0)
         }
+        Command::Upgrade { what } => match what {
+            UpgradeCmd::Check { db, json } => upgrade::check(&db.db, json),
+            UpgradeCmd::Rehearse { db, json, keep } => upgrade::rehearse(&db.db, json, keep),
+            UpgradeCmd::Apply {
+                db,
+                json,
+                no_backup,
+                force,
+            } => upgrade::apply(&db.db, json, no_backup, force),
+        },
+        Command::Config { what } => match what {
+            ConfigCmd::Export { db, file } => {
+                let t = open(&db.db)?;
+                let f = match file.extension().and_then(|e| e.to_str()) {
+                    Some(e) if e.eq_ignore_ascii_case("xml") => ExportFormat::Xml,
+                    Some(e) if e.eq_ignore_ascii_case("xlsx") => ExportFormat::Xlsx,
+                    _ => ExportFormat::Csv,
+                };
+                let entities: Vec<String> = ferry_catalogue::ENTITIES
+                    .iter()
+                    .filter(|e| e.is_configuration())
+                    .map(|e| e.name.to_string())
+                    .collect();
+                let stats = export(&t, f, &file, Some(&entities))?;
+                let total: u64 = stats.iter().map(|(_, n)| n).sum();
+                say!(
+                    "Exported the configuration ({total} records: setup, saved mappings, saved queries) to {}.",
+                    file.display()
+                );
+                Ok(0)
+            }
+            ConfigCmd::Import {
+                db,
+                file,
+                test_only,
+                json,
+            } => {
+                // The same run as an import, with changed records updated.
+                let mut argv: Vec<std::ffi::OsString> = vec![
+                    "ferry".into(),
+                    "import".into(),
+                    file.into_os_string(),
+                    "--db".into(),
+                    db.db.into(),
+                    "--on-existing".into(),
+                    "update".into(),
+                    "--config-only".into(),
+                ];
+                if test_only {
+                    argv.push("--test-only".into());
+                }
+                if json {
+                    argv.push("--json".into());
+                }
+                match Cli::try_parse_from(argv).map(|c| c.command) {
+                    Ok(Command::Import(args)) => import(args),
+                    _ => Err(anyhow!("internal: config import arguments").into()),
+                }
+            }
+        },
         Command::Logins {
             what: LoginsCmd::ResetTokens { db, out, days },
         } => {

@@ -7,6 +7,7 @@ pub mod cells;
 pub mod journal;
 pub mod pg;
 pub mod schema;
+pub mod upgrade;
 
 pub use cells::Cell;
 use ferry_catalogue::{Entity, INIT_DATA};
@@ -24,7 +25,7 @@ pub enum StoreError {
     Missing(String),
     #[error("{0} is a database but not a Ferry target (no schema version); give `--db` a new file or database name to create one")]
     NotATarget(String),
-    #[error("the target {path} has schema version {found}, this Ferry needs version {wanted}; upgrade it with `ferry upgrade apply --db {path}`")]
+    #[error("{}", version_message(path, *found, *wanted))]
     VersionMismatch {
         path: String,
         found: i64,
@@ -50,6 +51,14 @@ pub enum StoreError {
     Constraint(String),
     #[error("target: {0}")]
     Other(String),
+}
+
+fn version_message(path: &str, found: i64, wanted: i64) -> String {
+    if found < wanted {
+        format!("the target {path} has schema version {found}, this Ferry needs version {wanted}; see what the upgrade changes with `ferry upgrade check --db {path}`, try it on a copy with `ferry upgrade rehearse --db {path}`, and upgrade it with `ferry upgrade apply --db {path}`")
+    } else {
+        format!("the target {path} has schema version {found}, newer than this Ferry's version {wanted}: use the Ferry that upgraded it (or a newer one)")
+    }
 }
 
 impl StoreError {
@@ -240,6 +249,29 @@ impl Target {
             Target::new(Conn::Pg(RefCell::new(conn)), Place::Server(shown)).checked()
         } else {
             Target::open(Path::new(db))
+        }
+    }
+
+    /// Opens an existing target of any schema version (for `ferry upgrade`); it must be a Ferry
+    /// target.
+    pub fn open_unchecked(db: &str) -> Result<Target> {
+        let t = if pg::is_url(db) {
+            let conn = pg::Pg::connect(db, false)?;
+            let shown = conn.shown.clone();
+            Target::new(Conn::Pg(RefCell::new(conn)), Place::Server(shown))
+        } else {
+            let path = Path::new(db);
+            if !path.exists() {
+                return Err(StoreError::Missing(db.to_string()));
+            }
+            Target::new(
+                Conn::Lite(Self::connect(path, false)?),
+                Place::File(path.to_path_buf()),
+            )
+        };
+        match t.schema_version()? {
+            None => Err(StoreError::NotATarget(t.name())),
+            Some(_) => Ok(t),
         }
     }
 

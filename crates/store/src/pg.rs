@@ -65,6 +65,79 @@ pub fn shown(url: &str) -> String {
     }
 }
 
+/// The URL with another database name (the path of the URL; query parameters are kept).
+pub fn with_dbname(url: &str, name: &str) -> String {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let after = &rest[authority_end..];
+    let query = after.find('?').map(|i| &after[i..]).unwrap_or("");
+    format!("{}/{name}{query}", &url[..scheme_end + authority_end])
+}
+
+/// The database name of a URL (the user's name when the URL names none).
+pub fn dbname(url: &str) -> Result<String, StoreError> {
+    let config = Config::from_str(url)
+        .map_err(|e| StoreError::CannotOpen(format!("{}: {}", shown(url), describe(&e))))?;
+    Ok(config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres")
+        .to_string())
+}
+
+/// A connection to the server's maintenance database, for creating and dropping databases.
+fn admin(url: &str) -> Result<Client, StoreError> {
+    let mut config = Config::from_str(url)
+        .map_err(|e| StoreError::CannotOpen(format!("{}: {}", shown(url), describe(&e))))?;
+    config.dbname("postgres");
+    config.application_name(&session_name());
+    config.connect(NoTls).map_err(|e| classify(e, &shown(url)))
+}
+
+/// Makes `copy` a copy of the database of `url` (`CREATE DATABASE … TEMPLATE`): a consistent
+/// snapshot, which the server can take only while no session is connected to the original.
+/// Returns the copy's URL.
+pub fn copy_database(url: &str, copy: &str) -> Result<String, StoreError> {
+    let source = dbname(url)?;
+    let mut a = admin(url)?;
+    let shown = shown(url);
+    let sql = format!(
+        "CREATE DATABASE {} TEMPLATE {}",
+        crate::schema::quote(copy),
+        crate::schema::quote(&source)
+    );
+    if let Err(e) = a.batch_execute(&sql) {
+        if e.code() == Some(&SqlState::OBJECT_IN_USE) {
+            let who: Vec<String> = a
+                .query(
+                    "SELECT coalesce(nullif(application_name, ''), 'a client') || ' from ' || coalesce(host(client_addr), 'local') FROM pg_catalog.pg_stat_activity WHERE datname = $1",
+                    &[&source],
+                )
+                .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
+                .unwrap_or_default();
+            return Err(StoreError::Busy(format!(
+                "{shown}: a copy of the database needs it idle, but {} session(s) are connected ({}); close them and try again",
+                who.len(),
+                who.join(", ")
+            )));
+        }
+        return Err(classify(e, &shown));
+    }
+    Ok(with_dbname(url, copy))
+}
+
+/// Drops the database of `url` (a rehearsal's copy).
+pub fn drop_database(url: &str) -> Result<(), StoreError> {
+    let name = dbname(url)?;
+    let mut a = admin(url)?;
+    a.batch_execute(&format!(
+        "DROP DATABASE IF EXISTS {}",
+        crate::schema::quote(&name)
+    ))
+    .map_err(|e| classify(e, &shown(url)))
+}
+
 /// An open connection with its prepared statements.
 pub struct Pg {
     pub client: Client,
@@ -438,6 +511,16 @@ mod tests {
             "SELECT json_build_object('a', $1) FROM t WHERE x = $12 AND y = '?3' AND \"?4\" = 1"
         );
         assert_eq!(translate("SELECT 'é?1', ?2"), "SELECT 'é?1', $2");
+    }
+
+    #[test]
+    fn database_names_are_replaced() {
+        assert_eq!(
+            with_dbname("postgres://u:p@h:5432/live?sslmode=disable", "copy"),
+            "postgres://u:p@h:5432/copy?sslmode=disable"
+        );
+        assert_eq!(with_dbname("postgres://h", "copy"), "postgres://h/copy");
+        assert_eq!(dbname("postgres://u@h/live").unwrap(), "live");
     }
 
     #[test]

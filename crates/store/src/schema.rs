@@ -248,6 +248,18 @@ CREATE TABLE run_ledger_sum (
 );
 ";
 
+/// The references between Ferry's own tables (table, column, referenced table, its column), which
+/// the post-upgrade checks verify with the catalogue's references between entity tables.
+pub const INTERNAL_REFERENCES: &[(&str, &str, &str, &str)] = &[
+    ("invoice", "user", "user", "name"),
+    ("ledger_line", "user", "user", "name"),
+    ("ledger_line", "invoice_id", "invoice", "id"),
+    ("disbursement", "payment_line_id", "ledger_line", "id"),
+    ("disbursement", "invoice_id", "invoice", "id"),
+    ("login", "user", "user", "name"),
+    ("reset_token", "login_id", "login", "id"),
+];
+
 /// The complete schema of the current version, generated from the catalogue.
 pub fn current_ddl() -> String {
     let mut sql =
@@ -282,6 +294,7 @@ pub const MIGRATIONS_PG: &[(i64, &str)] = &[
 ];
 
 /// The file names of the migrations (for blessing the last one).
+#[cfg(test)]
 const MIGRATION_FILES: &[&str] = &["0001_initial.sql", "0002_certification_config.sql"];
 
 /// In a migration, the line after which the statements are generated: the tables and indexes

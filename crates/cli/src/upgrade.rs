@@ -1,0 +1,354 @@
+//! `ferry upgrade check|rehearse|apply`: glue over `ferry_store::upgrade` — opening the target at
+//! any version, the copy a rehearsal runs on, the backup before an upgrade, and the report.
+
+use crate::Failure;
+use anyhow::anyhow;
+use ferry_store::upgrade::{Applied, Check, Customization, Effect, UpgradeError};
+use ferry_store::{pg, Target};
+use std::path::PathBuf;
+
+/// Prints a line to stderr, never panicking on a closed stream.
+fn say(s: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{s}");
+}
+
+fn print_json(v: &serde_json::Value) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    );
+}
+
+fn stamp() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+fn describe_change(c: &ferry_store::upgrade::Change) -> String {
+    use ferry_store::upgrade::Change::*;
+    match c {
+        CreateTable { table } => format!("creates table {table}"),
+        CreateIndex { index, table } => format!("creates index {index} on {table}"),
+        AddColumn { table, column } => format!("adds column {table}.{column}"),
+        RenameColumn { table, from, to } => format!("renames column {table}.{from} to {to}"),
+        DropColumn { table, column } => format!("drops column {table}.{column}"),
+        RenameTable { table, to } => format!("renames table {table} to {to}"),
+        DropTable { table } => format!("drops table {table}"),
+        DropIndex { index } => format!("drops index {index}"),
+    }
+}
+
+fn effect_word(e: Effect) -> &'static str {
+    match e {
+        Effect::Dropped => "DROPPED",
+        Effect::Breaks => "BREAKS",
+        Effect::Conflicts => "CONFLICTS",
+    }
+}
+
+fn print_check(c: &Check) {
+    say(&format!(
+        "Target {} ({}): schema version {}; this Ferry uses version {}.",
+        c.target, c.backend, c.version, c.current
+    ));
+    if c.pending.is_empty() {
+        say("No pending migrations: the target is up to date.");
+    } else {
+        say(&format!("Pending migrations ({}):", c.pending.len()));
+        for p in &c.pending {
+            say(&format!("  {:>3}  {}", p.version, p.title));
+            for ch in &p.changes {
+                say(&format!("         {}", describe_change(ch)));
+            }
+        }
+    }
+    if c.customizations.is_empty() {
+        say(&format!(
+            "Customizations: none (every object is part of Ferry's schema for version {}).",
+            c.version
+        ));
+        return;
+    }
+    say(&format!(
+        "Customizations: {} object(s) not in Ferry's schema for version {}:",
+        c.customizations.len(),
+        c.version
+    ));
+    let width = c
+        .customizations
+        .iter()
+        .map(|x| x.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for x in &c.customizations {
+        let on = match (&x.table, x.kind) {
+            (Some(t), k) if k != ferry_store::upgrade::ObjectKind::Column => format!(" on {t}"),
+            _ => String::new(),
+        };
+        let line = format!(
+            "  {:<17} {:<width$}{on}",
+            x.kind.word(),
+            x.name,
+            width = width
+        );
+        say(line.trim_end());
+        for i in &x.impacts {
+            say(&format!("      {}: {}", effect_word(i.effect), i.reason));
+        }
+    }
+    let risky: Vec<&Customization> = c.at_risk().collect();
+    if risky.is_empty() {
+        say("None of them is touched by the pending migrations.");
+    } else {
+        say(&format!(
+            "{} of them would be dropped, broken or in the way: replace or remove them before `ferry upgrade apply` (or apply with --force).",
+            risky.len()
+        ));
+    }
+}
+
+fn print_applied(a: &Applied, target: &str, rehearsal: bool) {
+    let rows: i64 = a.before.rows.values().sum();
+    say(&format!(
+        "{} {target} from schema version {} to {} (migration{} {}).",
+        if rehearsal {
+            "Rehearsed the upgrade of"
+        } else {
+            "Upgraded"
+        },
+        a.from,
+        a.to,
+        if a.migrations.len() == 1 { "" } else { "s" },
+        a.migrations
+            .iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    say(&format!(
+        "Checks passed: {} tables with {rows} rows unchanged; ledger totals unchanged; every account's ledger sums unchanged; {} references checked, none broken by the upgrade.",
+        a.before.rows.len(),
+        a.after.broken.len()
+    ));
+    for (name, n) in &a.broken_before {
+        say(&format!(
+            "  note: {n} rows had a broken reference {name} before the upgrade already"
+        ));
+    }
+}
+
+fn applied_json(a: &Applied) -> serde_json::Value {
+    serde_json::json!({
+        "from": a.from,
+        "to": a.to,
+        "migrations": a.migrations,
+        "rows": a.after.rows,
+        "ledger": a.after.ledger.iter().map(|(k, (amount, disbursed))| (k.clone(), serde_json::json!({"amount_e4": amount, "disbursed_e4": disbursed}))).collect::<serde_json::Map<_, _>>(),
+        "broken_references": a.after.broken.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
+        "broken_before": a.broken_before,
+    })
+}
+
+fn failed(e: UpgradeError) -> Failure {
+    let code = match e {
+        UpgradeError::Newer { .. } | UpgradeError::Store(_) => 2,
+        _ => 1,
+    };
+    Failure {
+        code,
+        error: anyhow!(e),
+    }
+}
+
+pub fn check(db: &str, json: bool) -> Result<u8, Failure> {
+    let t = Target::open_unchecked(db)?;
+    let c = t.upgrade_check()?;
+    if json {
+        print_json(&serde_json::to_value(&c).unwrap_or_default());
+    } else {
+        print_check(&c);
+    }
+    Ok(0)
+}
+
+/// Where a rehearsal's copy goes: beside a SQLite file, or a new database on the same server.
+fn copy_name(db: &str, what: &str) -> Result<String, Failure> {
+    if pg::is_url(db) {
+        let base = pg::dbname(db)?;
+        // PostgreSQL names are at most 63 bytes.
+        let suffix = format!("_{what}_{}", stamp().to_lowercase());
+        let keep = 63usize.saturating_sub(suffix.len());
+        let mut cut = base.len().min(keep);
+        while !base.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        Ok(format!("{}{suffix}", &base[..cut]))
+    } else {
+        Ok(format!("{db}.{what}-{}", stamp()))
+    }
+}
+
+pub fn rehearse(db: &str, json: bool, keep: bool) -> Result<u8, Failure> {
+    let t = Target::open_unchecked(db)?;
+    let c = t.upgrade_check()?;
+    if c.pending.is_empty() {
+        if json {
+            print_json(
+                &serde_json::json!({"target": c.target, "version": c.version, "pending": [], "result": "up to date"}),
+            );
+        }
+        say(&format!(
+            "Target {} is at schema version {}: nothing to rehearse.",
+            c.target, c.version
+        ));
+        return Ok(0);
+    }
+    let name = copy_name(db, "rehearsal")?;
+    let copy = if t.is_postgres() {
+        drop(t);
+        pg::copy_database(db, &name)?
+    } else {
+        t.backup_to(&PathBuf::from(&name))?;
+        drop(t);
+        name.clone()
+    };
+    let shown = if pg::is_url(&copy) {
+        pg::shown(&copy)
+    } else {
+        copy.clone()
+    };
+    say(&format!("Rehearsing on a copy of the target: {shown}"));
+    let result = Target::open_unchecked(&copy)
+        .map_err(UpgradeError::from)
+        .and_then(|c| {
+            let r = c.upgrade_apply();
+            drop(c);
+            r
+        });
+    let removed = if keep {
+        false
+    } else if pg::is_url(&copy) {
+        pg::drop_database(&copy).is_ok()
+    } else {
+        std::fs::remove_file(&copy).is_ok()
+    };
+    let kept = if removed {
+        "the copy was removed"
+    } else {
+        "the copy was kept"
+    };
+    match result {
+        Ok(a) => {
+            if json {
+                let mut v = applied_json(&a);
+                v["rehearsal"] = serde_json::json!(true);
+                v["copy"] = serde_json::json!(if removed { None } else { Some(&shown) });
+                v["customizations_at_risk"] =
+                    serde_json::to_value(c.at_risk().collect::<Vec<_>>()).unwrap_or_default();
+                print_json(&v);
+            }
+            print_applied(&a, &c.target, true);
+            let risky = c.at_risk().count();
+            if risky > 0 {
+                say(&format!("{risky} customization(s) would be dropped, broken or in the way: see `ferry upgrade check`."));
+            }
+            say(&format!("The target itself was not touched; {kept}."));
+            Ok(0)
+        }
+        Err(e) => {
+            say(&format!(
+                "The rehearsal failed; the target itself was not touched; {kept}."
+            ));
+            Err(failed(e))
+        }
+    }
+}
+
+pub fn apply(db: &str, json: bool, no_backup: bool, force: bool) -> Result<u8, Failure> {
+    let t = Target::open_unchecked(db)?;
+    let c = t.upgrade_check()?;
+    if c.version > c.current {
+        return Err(failed(UpgradeError::Newer {
+            target: c.target,
+            found: c.version,
+            current: c.current,
+        }));
+    }
+    if c.pending.is_empty() {
+        if json {
+            print_json(
+                &serde_json::json!({"target": c.target, "from": c.version, "to": c.version, "migrations": []}),
+            );
+        }
+        say(&format!(
+            "Target {} is already at schema version {}: nothing to do.",
+            c.target, c.version
+        ));
+        return Ok(0);
+    }
+    let risky: Vec<&Customization> = c.at_risk().collect();
+    if !risky.is_empty() && !force {
+        print_check(&c);
+        return Err(Failure {
+            code: 1,
+            error: anyhow!("not upgraded: {} customization(s) would be dropped, broken or in the way of the migrations (listed above); replace or remove them, or apply with --force", risky.len()),
+        });
+    }
+    // The writer lock keeps runs out while the target is copied and migrated. A PostgreSQL copy
+    // needs the database idle, so it is taken before this process connects again.
+    let (t, backup) = if t.is_postgres() {
+        let before_runs = t.int("SELECT coalesce(max(id), 0) FROM run", &[])?;
+        drop(t);
+        let backup = if no_backup {
+            None
+        } else {
+            let name = copy_name(db, &format!("v{}", c.version))?;
+            pg::copy_database(db, &name)?;
+            Some(name)
+        };
+        let t = Target::open_unchecked(db)?;
+        t.acquire_writer(0)?;
+        if t.int("SELECT coalesce(max(id), 0) FROM run", &[])? != before_runs {
+            let _ = t.release_writer(0);
+            return Err(anyhow!("a run started while the target was being backed up; run `ferry upgrade apply` again").into());
+        }
+        (t, backup)
+    } else {
+        t.acquire_writer(0)?;
+        let backup = if no_backup {
+            None
+        } else {
+            let name = copy_name(db, &format!("v{}", c.version))? + ".bak";
+            if let Err(e) = t.backup_to(&PathBuf::from(&name)) {
+                let _ = t.release_writer(0);
+                return Err(e.into());
+            }
+            Some(name)
+        };
+        (t, backup)
+    };
+    let r = t.upgrade_apply();
+    let _ = t.release_writer(0);
+    match r {
+        Ok(a) => {
+            if json {
+                let mut v = applied_json(&a);
+                v["backup"] = serde_json::json!(backup);
+                print_json(&v);
+            }
+            print_applied(&a, &c.target, false);
+            match backup {
+                Some(b) if t.is_postgres() => say(&format!("Backup: the database {b} on the same server (a copy taken before the upgrade); drop it when you no longer need it.")),
+                Some(b) => say(&format!("Backup: {b} (a copy taken before the upgrade).")),
+                None => say("No backup was taken (--no-backup)."),
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            say("The upgrade did not complete; the target is as it was.");
+            Err(failed(e))
+        }
+    }
+}

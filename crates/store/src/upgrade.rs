@@ -1,0 +1,1001 @@
+//! Upgrading a target to this build's schema version (SPEC §12): the pending migrations and what
+//! they change, the customization audit (every object in the target that Ferry's schema for its
+//! version does not have, marked when a pending migration would drop or break it), and applying
+//! the migrations in one transaction with the post-upgrade checks (row counts and ledger totals
+//! unchanged, every reference valid) deciding between commit and rollback.
+
+use crate::schema::{self, quote, statements, unquote, SCHEMA_VERSION};
+use crate::{params, Conn, Place, Result, StoreError, Target};
+use ferry_catalogue::ENTITIES;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a statement of a migration does to the schema (read from the migration's own SQL, so
+/// the audit cannot drift from what is applied).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    CreateTable {
+        table: String,
+    },
+    CreateIndex {
+        index: String,
+        table: String,
+    },
+    AddColumn {
+        table: String,
+        column: String,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    RenameTable {
+        table: String,
+        to: String,
+    },
+    DropTable {
+        table: String,
+    },
+    DropIndex {
+        index: String,
+    },
+}
+
+/// One migration not yet applied to a target.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Pending {
+    pub version: i64,
+    /// The first paragraph of the migration's opening comment.
+    pub title: String,
+    pub changes: Vec<Change>,
+}
+
+/// Reads the changes of one migration's SQL.
+pub fn changes_of(sql: &str) -> Vec<Change> {
+    let mut out = vec![];
+    for st in statements(sql) {
+        let w: Vec<String> = st
+            .split_whitespace()
+            .map(|w| w.trim_end_matches([';', '(']).to_string())
+            .collect();
+        let u: Vec<String> = w.iter().map(|w| w.to_ascii_uppercase()).collect();
+        let at = |i: usize| w.get(i).map(|s| unquote(s)).unwrap_or_default();
+        let is = |i: usize, s: &str| u.get(i).map(String::as_str) == Some(s);
+        if is(0, "CREATE") && is(1, "TABLE") {
+            out.push(Change::CreateTable { table: at(2) });
+        } else if is(0, "CREATE") && (is(1, "INDEX") || (is(1, "UNIQUE") && is(2, "INDEX"))) {
+            let k = if is(1, "UNIQUE") { 3 } else { 2 };
+            out.push(Change::CreateIndex {
+                index: at(k),
+                table: at(k + 2),
+            });
+        } else if is(0, "ALTER") && is(1, "TABLE") {
+            let table = at(2);
+            if is(3, "ADD") {
+                let k = if is(4, "COLUMN") { 5 } else { 4 };
+                out.push(Change::AddColumn {
+                    table,
+                    column: at(k),
+                });
+            } else if is(3, "RENAME") && is(4, "COLUMN") && is(6, "TO") {
+                out.push(Change::RenameColumn {
+                    table,
+                    from: at(5),
+                    to: at(7),
+                });
+            } else if is(3, "RENAME") && is(4, "TO") {
+                out.push(Change::RenameTable { table, to: at(5) });
+            } else if is(3, "DROP") {
+                let k = if is(4, "COLUMN") { 5 } else { 4 };
+                out.push(Change::DropColumn {
+                    table,
+                    column: at(k),
+                });
+            }
+        } else if is(0, "DROP") && is(1, "TABLE") {
+            let k = if is(2, "IF") { 4 } else { 2 };
+            out.push(Change::DropTable { table: at(k) });
+        } else if is(0, "DROP") && is(1, "INDEX") {
+            let k = if is(2, "IF") { 4 } else { 2 };
+            out.push(Change::DropIndex { index: at(k) });
+        }
+    }
+    out
+}
+
+/// The migrations a target at `version` still needs.
+pub fn pending(version: i64) -> Vec<Pending> {
+    schema::MIGRATIONS
+        .iter()
+        .filter(|(v, _)| *v > version)
+        .map(|(v, sql)| Pending {
+            version: *v,
+            // The first paragraph of the migration's opening comment.
+            title: sql
+                .lines()
+                .map(|l| l.trim())
+                .take_while(|l| l.starts_with("--") && l.trim_start_matches('-').trim() != "")
+                .map(|l| l.trim_start_matches('-').trim())
+                .collect::<Vec<_>>()
+                .join(" "),
+            changes: changes_of(sql),
+        })
+        .collect()
+}
+
+/// The kind of a database object found by the audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    Table,
+    Column,
+    View,
+    MaterializedView,
+    Index,
+    Trigger,
+    Function,
+    Procedure,
+    Sequence,
+}
+
+impl ObjectKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            ObjectKind::Table => "table",
+            ObjectKind::Column => "column",
+            ObjectKind::View => "view",
+            ObjectKind::MaterializedView => "materialized view",
+            ObjectKind::Index => "index",
+            ObjectKind::Trigger => "trigger",
+            ObjectKind::Function => "function",
+            ObjectKind::Procedure => "procedure",
+            ObjectKind::Sequence => "sequence",
+        }
+    }
+}
+
+/// One object of a schema as the audit reads it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Object {
+    kind: ObjectKind,
+    /// For a column: `table.column`.
+    name: String,
+    /// The table an index, trigger or column belongs to.
+    table: Option<String>,
+    /// Its definition (view query, trigger and function body, index definition), for finding
+    /// what it uses.
+    sql: String,
+}
+
+/// What a pending migration would do to a customization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// It would be removed with the object it belongs to.
+    Dropped,
+    /// It uses something the migration renames or removes: it may stop working.
+    Breaks,
+    /// Its name is one the migration creates: the migration would fail while it exists.
+    Conflicts,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Impact {
+    pub effect: Effect,
+    pub migration: i64,
+    pub reason: String,
+}
+
+/// A database object that is not part of Ferry's schema for the target's version.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Customization {
+    pub kind: ObjectKind,
+    pub name: String,
+    pub table: Option<String>,
+    pub impacts: Vec<Impact>,
+}
+
+/// The lower-case identifiers a SQL text mentions (quotes removed).
+fn identifiers(sql: &str) -> BTreeSet<String> {
+    sql.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+/// Marks each customization with what the pending migrations would do to it.
+fn judge(custom: &mut [Customization], objects: &[Object], pending: &[Pending]) {
+    for (c, o) in custom.iter_mut().zip(objects) {
+        let uses = identifiers(&o.sql);
+        let mentions = |t: &str, col: Option<&str>| {
+            let on_table = o.table.as_deref() == Some(t) || uses.contains(t);
+            on_table && col.map(|c| uses.contains(c)).unwrap_or(true)
+        };
+        let code = matches!(
+            o.kind,
+            ObjectKind::View
+                | ObjectKind::MaterializedView
+                | ObjectKind::Trigger
+                | ObjectKind::Function
+                | ObjectKind::Procedure
+        );
+        for p in pending {
+            let mut add = |effect, reason: String| {
+                c.impacts.push(Impact {
+                    effect,
+                    migration: p.version,
+                    reason,
+                })
+            };
+            for ch in &p.changes {
+                match ch {
+                    Change::CreateTable { table } | Change::CreateIndex { index: table, .. }
+                        if o.kind != ObjectKind::Column && &o.name == table =>
+                    {
+                        add(
+                            Effect::Conflicts,
+                            format!("migration {} creates an object named {table}", p.version),
+                        )
+                    }
+                    Change::AddColumn { table, column }
+                        if o.kind == ObjectKind::Column
+                            && o.name == format!("{table}.{column}") =>
+                    {
+                        add(
+                            Effect::Conflicts,
+                            format!("migration {} adds a column {table}.{column}", p.version),
+                        )
+                    }
+                    Change::RenameColumn { table, from, to } => {
+                        if o.kind == ObjectKind::Column && o.name == format!("{table}.{to}") {
+                            add(
+                                Effect::Conflicts,
+                                format!(
+                                    "migration {} renames {table}.{from} to this name",
+                                    p.version
+                                ),
+                            );
+                        } else if code && mentions(table, Some(from)) {
+                            add(
+                                Effect::Breaks,
+                                format!(
+                                    "uses {table}.{from}, which migration {} renames to {to}",
+                                    p.version
+                                ),
+                            );
+                        }
+                    }
+                    Change::DropColumn { table, column }
+                        if (code || o.kind == ObjectKind::Index)
+                            && mentions(table, Some(column)) =>
+                    {
+                        add(
+                            if o.kind == ObjectKind::Index {
+                                Effect::Dropped
+                            } else {
+                                Effect::Breaks
+                            },
+                            format!("uses {table}.{column}, which migration {} drops", p.version),
+                        );
+                    }
+                    Change::DropTable { table } | Change::RenameTable { table, .. } => {
+                        let what = match ch {
+                            Change::DropTable { .. } => "drops".to_string(),
+                            Change::RenameTable { to, .. } => format!("renames to {to}"),
+                            _ => unreachable!(),
+                        };
+                        let on = o.table.as_deref() == Some(table.as_str());
+                        if on && matches!(ch, Change::DropTable { .. }) {
+                            add(
+                                Effect::Dropped,
+                                format!("belongs to {table}, which migration {} drops", p.version),
+                            );
+                        } else if code && mentions(table, None) {
+                            add(
+                                Effect::Breaks,
+                                format!("uses {table}, which migration {} {what}", p.version),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The schema objects of the database a target's connection sees (its main schema).
+fn inventory(t: &Target) -> Result<Vec<Object>> {
+    let mut out = vec![];
+    if t.is_postgres() {
+        let rows = t.rows(
+            "SELECT c.relname, c.relkind, CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
+             ORDER BY c.relname",
+            &[],
+        )?;
+        for r in rows {
+            let kind = match r.text(1).as_str() {
+                "v" => ObjectKind::View,
+                "m" => ObjectKind::MaterializedView,
+                "S" => ObjectKind::Sequence,
+                _ => ObjectKind::Table,
+            };
+            out.push(Object {
+                kind,
+                name: r.text(0),
+                table: None,
+                sql: r.text(2),
+            });
+        }
+        for r in t.rows(
+            "SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a
+             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY c.relname, a.attnum",
+            &[],
+        )? {
+            let table = r.text(0);
+            out.push(Object {
+                kind: ObjectKind::Column,
+                name: format!("{table}.{}", r.text(1)),
+                table: Some(table),
+                sql: String::new(),
+            });
+        }
+        // Indexes that back a constraint belong to the table's definition.
+        for r in t.rows(
+            "SELECT i.relname, c.relname, pg_catalog.pg_get_indexdef(i.oid) FROM pg_catalog.pg_index x
+             JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace
+             WHERE n.nspname = current_schema()
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.oid)
+             ORDER BY i.relname",
+            &[],
+        )? {
+            out.push(Object {
+                kind: ObjectKind::Index,
+                name: r.text(0),
+                table: Some(r.text(1)),
+                sql: r.text(2),
+            });
+        }
+        for r in t.rows(
+            "SELECT g.tgname, c.relname, pg_catalog.pg_get_triggerdef(g.oid) || ' ' || coalesce(p.prosrc, '')
+             FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             LEFT JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
+             WHERE n.nspname = current_schema() AND NOT g.tgisinternal
+             ORDER BY g.tgname",
+            &[],
+        )? {
+            out.push(Object {
+                kind: ObjectKind::Trigger,
+                name: r.text(0),
+                table: Some(r.text(1)),
+                sql: r.text(2),
+            });
+        }
+        for r in t.rows(
+            "SELECT p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', CAST(p.prokind AS TEXT), coalesce(p.prosrc, '')
+             FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = current_schema()
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+             ORDER BY 1",
+            &[],
+        )? {
+            let kind = if r.text(1) == "p" {
+                ObjectKind::Procedure
+            } else {
+                ObjectKind::Function
+            };
+            out.push(Object { kind, name: r.text(0), table: None, sql: r.text(2) });
+        }
+    } else {
+        let rows = t.rows(
+            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master
+             WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+            &[],
+        )?;
+        for r in rows {
+            let (kind, name, table, sql) = (r.text(0), r.text(1), r.text(2), r.text(3));
+            let kind = match kind.as_str() {
+                "table" => ObjectKind::Table,
+                "view" => ObjectKind::View,
+                "index" => ObjectKind::Index,
+                "trigger" => ObjectKind::Trigger,
+                _ => continue,
+            };
+            if kind == ObjectKind::Table {
+                for c in t.rows(
+                    "SELECT name FROM pragma_table_info(?1)",
+                    params![name.clone()],
+                )? {
+                    out.push(Object {
+                        kind: ObjectKind::Column,
+                        name: format!("{name}.{}", c.text(0)),
+                        table: Some(name.clone()),
+                        sql: String::new(),
+                    });
+                }
+            }
+            let table = (kind != ObjectKind::Table && kind != ObjectKind::View).then_some(table);
+            out.push(Object {
+                kind,
+                name,
+                table,
+                sql,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The objects of Ferry's own schema at `version`, on this target's backend: the migrations up
+/// to `version` applied where they cannot touch the target (an in-memory SQLite database; on
+/// PostgreSQL a scratch schema inside a transaction that is rolled back).
+fn expected(t: &Target, version: i64) -> Result<Vec<Object>> {
+    if t.is_postgres() {
+        let scratch = format!("ferry_audit_{}", std::process::id());
+        t.begin()?;
+        let r = (|| {
+            t.batch(&format!(
+                "CREATE SCHEMA {0}; SET LOCAL search_path = {0}",
+                quote(&scratch)
+            ))?;
+            for (v, sql) in schema::MIGRATIONS_PG {
+                if *v <= version {
+                    t.batch(sql)?;
+                }
+            }
+            inventory(t)
+        })();
+        t.rollback()?;
+        r
+    } else {
+        let c = rusqlite::Connection::open_in_memory()?;
+        for (v, sql) in schema::MIGRATIONS {
+            if *v <= version {
+                c.execute_batch(sql)?;
+            }
+        }
+        let mem = Target::new(Conn::Lite(c), Place::File(":memory:".into()));
+        inventory(&mem)
+    }
+}
+
+/// Everything `ferry upgrade check` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Check {
+    pub target: String,
+    pub backend: &'static str,
+    pub version: i64,
+    pub current: i64,
+    pub pending: Vec<Pending>,
+    pub customizations: Vec<Customization>,
+}
+
+impl Check {
+    /// Customizations a pending migration would drop, break or fail on.
+    pub fn at_risk(&self) -> impl Iterator<Item = &Customization> {
+        self.customizations.iter().filter(|c| !c.impacts.is_empty())
+    }
+}
+
+impl Target {
+    /// The pending migrations and the customization audit.
+    pub fn upgrade_check(&self) -> Result<Check> {
+        let version = self
+            .schema_version()?
+            .ok_or_else(|| StoreError::NotATarget(self.name()))?;
+        let pending = pending(version);
+        let want = expected(self, version)?;
+        let known: BTreeSet<(ObjectKind, &str)> =
+            want.iter().map(|o| (o.kind, o.name.as_str())).collect();
+        let have = inventory(self)?;
+        let (objects, mut custom): (Vec<Object>, Vec<Customization>) = have
+            .into_iter()
+            .filter(|o| !known.contains(&(o.kind, o.name.as_str())))
+            // A column of a table that is itself a customization is part of it.
+            .filter(|o| {
+                o.kind != ObjectKind::Column
+                    || o.table
+                        .as_deref()
+                        .map(|t| known.contains(&(ObjectKind::Table, t)))
+                        .unwrap_or(false)
+            })
+            .map(|o| {
+                let c = Customization {
+                    kind: o.kind,
+                    name: o.name.clone(),
+                    table: o.table.clone(),
+                    impacts: vec![],
+                };
+                (o, c)
+            })
+            .unzip();
+        judge(&mut custom, &objects, &pending);
+        Ok(Check {
+            target: self.name(),
+            backend: if self.is_postgres() {
+                "postgresql"
+            } else {
+                "sqlite"
+            },
+            version,
+            current: SCHEMA_VERSION,
+            pending,
+            customizations: custom,
+        })
+    }
+
+    /// What the post-upgrade checks compare: rows per table, the ledger's totals and a digest
+    /// of every account's sums, and the references that do not resolve.
+    pub fn measure(&self) -> Result<Measure> {
+        let mut m = Measure::default();
+        let tables: Vec<String> = inventory(self)?
+            .into_iter()
+            .filter(|o| o.kind == ObjectKind::Table)
+            .map(|o| o.name)
+            .collect();
+        let has = |t: &str| tables.iter().any(|x| x == t);
+        for t in &tables {
+            m.rows.insert(
+                t.clone(),
+                self.int(&format!("SELECT count(*) FROM {}", quote(t)), &[])?,
+            );
+        }
+        if has("ledger_line") {
+            for r in self.rows(
+                "SELECT kind, count(*), coalesce(sum(amount_e4), 0), coalesce(sum(disbursed_e4), 0) FROM ledger_line GROUP BY kind ORDER BY kind",
+                &[],
+            )? {
+                m.ledger.insert(format!("ledger_line {}", r.text(0)), (r.int(2), r.int(3)));
+            }
+            let mut digest = 0xcbf29ce484222325u64;
+            self.each(
+                "SELECT \"user\", sum(amount_e4), sum(disbursed_e4) FROM ledger_line GROUP BY \"user\" ORDER BY \"user\"",
+                &[],
+                |r| {
+                    for b in format!("{}|{}|{};", r.text(0), r.int(1), r.int(2)).bytes() {
+                        digest = (digest ^ b as u64).wrapping_mul(0x100000001b3);
+                    }
+                    Ok(())
+                },
+            )?;
+            m.accounts_digest = format!("{digest:016x}");
+        }
+        if has("invoice") {
+            let r = self.first(
+                "SELECT coalesce(sum(total_e4), 0), coalesce(sum(disbursed_e4), 0) FROM invoice",
+                &[],
+            )?;
+            if let Some(r) = r {
+                m.ledger.insert("invoice".into(), (r.int(0), r.int(1)));
+            }
+        }
+        if has("disbursement") {
+            m.ledger.insert(
+                "disbursement".into(),
+                (
+                    self.int("SELECT coalesce(sum(amount_e4), 0) FROM disbursement", &[])?,
+                    0,
+                ),
+            );
+        }
+        let columns: BTreeSet<String> = inventory(self)?
+            .into_iter()
+            .filter(|o| o.kind == ObjectKind::Column)
+            .map(|o| o.name)
+            .collect();
+        for c in reference_checks() {
+            // A reference whose columns this version does not have (yet) is not checked.
+            if c.needs.iter().all(|n| columns.contains(n)) {
+                m.broken.insert(c.name, self.int(&c.sql, &[])?);
+            }
+        }
+        Ok(m)
+    }
+}
+
+/// The measurements the post-upgrade checks compare.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Measure {
+    pub rows: BTreeMap<String, i64>,
+    /// (amount, disbursed) sums in ten-thousandths, by ledger table and line kind.
+    pub ledger: BTreeMap<String, (i64, i64)>,
+    /// A digest of every account's ledger sums.
+    pub accounts_digest: String,
+    /// Rows whose reference does not resolve, by reference.
+    pub broken: BTreeMap<String, i64>,
+}
+
+/// One reference the target's tables hold.
+pub struct RefCheck {
+    pub name: String,
+    /// The `table.column`s it needs.
+    pub needs: Vec<String>,
+    /// Counts the rows whose reference does not resolve.
+    pub sql: String,
+}
+
+fn ref_check(name: String, from: &str, cols: &[String], to: &str, to_cols: &[String]) -> RefCheck {
+    let not_null: Vec<String> = cols
+        .iter()
+        .map(|c| format!("x.{} IS NOT NULL", quote(c)))
+        .collect();
+    let eq: Vec<String> = cols
+        .iter()
+        .zip(to_cols)
+        .map(|(c, d)| format!("y.{} = x.{}", quote(d), quote(c)))
+        .collect();
+    RefCheck {
+        name,
+        needs: cols
+            .iter()
+            .map(|c| format!("{from}.{c}"))
+            .chain(to_cols.iter().map(|c| format!("{to}.{c}")))
+            .collect(),
+        sql: format!(
+            "SELECT count(*) FROM {} x WHERE {} AND NOT EXISTS (SELECT 1 FROM {} y WHERE {})",
+            quote(from),
+            not_null.join(" AND "),
+            quote(to),
+            eq.join(" AND ")
+        ),
+    }
+}
+
+/// Every reference the target's tables hold: the catalogue's references between entity
+/// tables, the ledger rows' invoices, and the references of Ferry's own tables
+/// ([`schema::INTERNAL_REFERENCES`]).
+pub fn reference_checks() -> Vec<RefCheck> {
+    let mut out = vec![];
+    for e in ENTITIES {
+        for r in e.refs {
+            let Some(target) = ferry_catalogue::entity(r.target) else {
+                continue;
+            };
+            let cols = |e: &ferry_catalogue::Entity, fs: &[&str]| -> Option<Vec<String>> {
+                fs.iter()
+                    .map(|f| e.field_def(f).map(|d| d.column()))
+                    .collect()
+            };
+            let (Some(from), Some(to)) = (cols(e, r.from), cols(target, r.to)) else {
+                continue;
+            };
+            out.push(ref_check(
+                format!("{}.{} → {}", e.name, r.from.join("+"), r.target),
+                &e.table(),
+                &from,
+                &target.table(),
+                &to,
+            ));
+        }
+        if e.is_ledger() {
+            out.push(ref_check(
+                format!("{}.invoice_id → invoice", e.name),
+                &e.table(),
+                &["invoice_id".into()],
+                "invoice",
+                &["id".into()],
+            ));
+        }
+    }
+    for (table, col, target, tcol) in schema::INTERNAL_REFERENCES {
+        out.push(ref_check(
+            format!("{table}.{col} → {target}"),
+            table,
+            &[(*col).into()],
+            target,
+            &[(*tcol).into()],
+        ));
+    }
+    out
+}
+
+/// How `upgrade_apply` went.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Applied {
+    pub from: i64,
+    pub to: i64,
+    pub migrations: Vec<i64>,
+    pub before: Measure,
+    pub after: Measure,
+    /// References that did not resolve before the upgrade already (reported, not failed).
+    pub broken_before: BTreeMap<String, i64>,
+}
+
+/// Why an upgrade did not complete (the target is as it was).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpgradeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the target {target} has schema version {found}, newer than this Ferry's {current}: use the Ferry that upgraded it")]
+    Newer {
+        target: String,
+        found: i64,
+        current: i64,
+    },
+    #[error(
+        "migration {version} failed at statement {statement} ({cause}); the target is unchanged"
+    )]
+    Migration {
+        version: i64,
+        statement: usize,
+        cause: StoreError,
+    },
+    #[error("the post-upgrade checks failed, so nothing was kept: {0}")]
+    Checks(String),
+}
+
+/// Test hook: `FERRY_FAIL_AT=upgrade:N` kills the process (SIGKILL) after the N-th statement of
+/// the upgrade; `FERRY_FAIL_AT=upgrade-error:N` makes the N-th statement fail.
+fn fail_point(n: usize) -> Option<StoreError> {
+    let v = std::env::var("FERRY_FAIL_AT").ok()?;
+    if let Some(k) = v.strip_prefix("upgrade:") {
+        if k.parse() == Ok(n) {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &std::process::id().to_string()])
+                .status();
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        }
+    }
+    if let Some(k) = v.strip_prefix("upgrade-error:") {
+        if k.parse() == Ok(n) {
+            return Some(StoreError::Other("injected failure (FERRY_FAIL_AT)".into()));
+        }
+    }
+    None
+}
+
+impl Target {
+    /// Applies the pending migrations in one transaction, with the post-upgrade checks: row
+    /// counts of every table that existed, the ledger's totals and every account's sums must
+    /// be unchanged, and no reference may be broken that was not before. Any failure rolls the
+    /// whole upgrade back. The caller holds the writer lock and made the backup.
+    pub fn upgrade_apply(&self) -> std::result::Result<Applied, UpgradeError> {
+        let from = self
+            .schema_version()?
+            .ok_or_else(|| StoreError::NotATarget(self.name()))?;
+        if from > SCHEMA_VERSION {
+            return Err(UpgradeError::Newer {
+                target: self.name(),
+                found: from,
+                current: SCHEMA_VERSION,
+            });
+        }
+        let migrations = if self.is_postgres() {
+            schema::MIGRATIONS_PG
+        } else {
+            schema::MIGRATIONS
+        };
+        let before = self.measure()?;
+        self.begin()?;
+        let r = (|| -> std::result::Result<Applied, UpgradeError> {
+            let mut n = 0;
+            let mut applied = vec![];
+            for (v, sql) in migrations.iter().filter(|(v, _)| *v > from) {
+                for (i, st) in statements(sql).iter().enumerate() {
+                    n += 1;
+                    let fail = fail_point(n);
+                    let r = match fail {
+                        Some(e) => Err(e),
+                        None => self.batch(st),
+                    };
+                    r.map_err(|cause| UpgradeError::Migration {
+                        version: *v,
+                        statement: i + 1,
+                        cause,
+                    })?;
+                }
+                applied.push(*v);
+            }
+            self.exec(
+                "UPDATE ferry_meta SET value = ?1 WHERE key = 'schema_version'",
+                params![SCHEMA_VERSION.to_string()],
+            )?;
+            self.exec(
+                "INSERT INTO ferry_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![format!("upgraded_to_{SCHEMA_VERSION}_at"), crate::journal::now()],
+            )?;
+            let after = self.measure()?;
+            let mut problems = vec![];
+            // `ferry_meta` records the upgrade itself.
+            for (t, n) in before.rows.iter().filter(|(t, _)| *t != "ferry_meta") {
+                match after.rows.get(t) {
+                    Some(m) if m == n => {}
+                    Some(m) => problems.push(format!("{t} had {n} rows, now {m}")),
+                    None => {}
+                }
+            }
+            if before.ledger != after.ledger {
+                problems.push(format!(
+                    "ledger totals changed: {:?} → {:?}",
+                    before.ledger, after.ledger
+                ));
+            }
+            if before.accounts_digest != after.accounts_digest {
+                problems.push("an account's ledger sums changed".into());
+            }
+            for (name, n) in &after.broken {
+                let was = before.broken.get(name).copied().unwrap_or(0);
+                if *n > was {
+                    problems.push(format!(
+                        "{n} rows with a broken reference {name} (before: {was})"
+                    ));
+                }
+            }
+            if !problems.is_empty() {
+                return Err(UpgradeError::Checks(problems.join("; ")));
+            }
+            let broken_before = before
+                .broken
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| (k.clone(), *n))
+                .collect();
+            Ok(Applied {
+                from,
+                to: SCHEMA_VERSION,
+                migrations: applied,
+                before: before.clone(),
+                after,
+                broken_before,
+            })
+        })();
+        match r {
+            Ok(a) => {
+                self.commit()?;
+                Ok(a)
+            }
+            Err(e) => {
+                let _ = self.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_read_from_the_sql() {
+        let sql = "-- title\nALTER TABLE run ADD COLUMN kind TEXT;\nALTER TABLE \"ledger_line\" RENAME COLUMN rank TO tax_rank;\nCREATE TABLE \"a\" (\n  x TEXT\n);\nCREATE UNIQUE INDEX \"a_key\" ON \"a\" (\"x\");\nALTER TABLE b DROP COLUMN y;\nDROP TABLE IF EXISTS c;\n";
+        assert_eq!(
+            changes_of(sql),
+            vec![
+                Change::AddColumn {
+                    table: "run".into(),
+                    column: "kind".into()
+                },
+                Change::RenameColumn {
+                    table: "ledger_line".into(),
+                    from: "rank".into(),
+                    to: "tax_rank".into()
+                },
+                Change::CreateTable { table: "a".into() },
+                Change::CreateIndex {
+                    index: "a_key".into(),
+                    table: "a".into()
+                },
+                Change::DropColumn {
+                    table: "b".into(),
+                    column: "y".into()
+                },
+                Change::DropTable { table: "c".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_real_migrations_have_titles_and_changes() {
+        let p = pending(0);
+        assert_eq!(p.len(), SCHEMA_VERSION as usize);
+        assert!(p
+            .iter()
+            .all(|p| !p.title.is_empty() && !p.changes.is_empty()));
+        assert!(p[1].changes.contains(&Change::RenameColumn {
+            table: "ledger_line".into(),
+            from: "rank".into(),
+            to: "tax_rank".into()
+        }));
+    }
+
+    fn object(kind: ObjectKind, name: &str, table: Option<&str>, sql: &str) -> Object {
+        Object {
+            kind,
+            name: name.into(),
+            table: table.map(Into::into),
+            sql: sql.into(),
+        }
+    }
+
+    #[test]
+    fn customizations_are_marked_by_what_the_migrations_do() {
+        let objects = vec![
+            object(
+                ObjectKind::View,
+                "tax_lines",
+                None,
+                "SELECT \"user\", rank FROM ledger_line",
+            ),
+            object(
+                ObjectKind::Trigger,
+                "audit_b",
+                Some("b"),
+                "CREATE TRIGGER audit_b AFTER INSERT ON b BEGIN SELECT 1; END",
+            ),
+            object(
+                ObjectKind::Index,
+                "b_y",
+                Some("b"),
+                "CREATE INDEX b_y ON b (y)",
+            ),
+            object(ObjectKind::Table, "a", None, ""),
+            object(ObjectKind::Column, "run.kind", Some("run"), ""),
+            object(
+                ObjectKind::View,
+                "untouched",
+                None,
+                "SELECT name FROM invoice",
+            ),
+        ];
+        let mut custom: Vec<Customization> = objects
+            .iter()
+            .map(|o| Customization {
+                kind: o.kind,
+                name: o.name.clone(),
+                table: o.table.clone(),
+                impacts: vec![],
+            })
+            .collect();
+        let pending = vec![Pending {
+            version: 9,
+            title: String::new(),
+            changes: vec![
+                Change::RenameColumn {
+                    table: "ledger_line".into(),
+                    from: "rank".into(),
+                    to: "tax_rank".into(),
+                },
+                Change::DropTable { table: "b".into() },
+                Change::CreateTable { table: "a".into() },
+                Change::AddColumn {
+                    table: "run".into(),
+                    column: "kind".into(),
+                },
+            ],
+        }];
+        judge(&mut custom, &objects, &pending);
+        let effects: Vec<Vec<Effect>> = custom
+            .iter()
+            .map(|c| c.impacts.iter().map(|i| i.effect).collect())
+            .collect();
+        assert_eq!(
+            effects,
+            vec![
+                vec![Effect::Breaks],
+                vec![Effect::Dropped],
+                vec![Effect::Dropped],
+                vec![Effect::Conflicts],
+                vec![Effect::Conflicts],
+                vec![],
+            ]
+        );
+        assert_eq!(
+            custom[0].impacts[0].reason,
+            "uses ledger_line.rank, which migration 9 renames to tax_rank"
+        );
+    }
+}
