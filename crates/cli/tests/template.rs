@@ -190,6 +190,10 @@ fn write_parts(path: &Path, parts: &[(String, Vec<u8>)]) {
 fn expected_sheets() -> Vec<String> {
     cat::dependency_order()
         .iter()
+        .filter(|p| match p {
+            cat::Phase::Entity(id) => cat::by_id(*id).in_template(),
+            cat::Phase::Ledger => true,
+        })
         .map(|p| p.name().to_string())
         .chain([cat::OPTIONS_SHEET.to_string(), "_Lists".to_string()])
         .collect()
@@ -215,8 +219,11 @@ fn template_shape() {
 
     // Header and notes rows, from the catalogue.
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(d.join("t.xlsx")).unwrap();
-    for phase in cat::dependency_order() {
-        let name = phase.name();
+    for name in expected_sheets() {
+        let name = name.as_str();
+        if name == cat::OPTIONS_SHEET || name == "_Lists" {
+            continue;
+        }
         let range = wb.worksheet_range(name).unwrap();
         let cols = columns(name);
         for (i, c) in cols.iter().enumerate() {
