@@ -274,6 +274,27 @@ fn the_audit_lists_exactly_the_customizations_and_what_the_upgrade_does_to_them(
     assert_eq!(c["pending"], serde_json::json!([]));
 }
 
+/// On PostgreSQL a view in another schema that reads the target's tables is a customization too.
+#[test]
+fn a_view_in_another_schema_over_a_product_table_is_audited() {
+    if !pg() {
+        return;
+    }
+    let s = scratch();
+    let dir = s.path();
+    let db = v1_target(dir);
+    sql(
+        &db,
+        dir,
+        "CREATE SCHEMA reporting; CREATE VIEW reporting.tax_by_rank AS SELECT rank, sum(amount_e4) AS total FROM public.ledger_line GROUP BY rank",
+    );
+    let c = check_json(dir, &db);
+    let x = &c["customizations"][0];
+    assert_eq!(x["name"], "reporting.tax_by_rank", "{c:#}");
+    assert_eq!(x["impacts"][0]["effect"], "breaks");
+    assert_eq!(c["customizations"].as_array().unwrap().len(), 1);
+}
+
 fn db_name_init(dir: &Path, name: &str) -> String {
     let r = ferry(dir, &["init", "--db", name]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -335,6 +335,24 @@ fn inventory(t: &Target) -> Result<Vec<Object>> {
                 sql: r.text(2),
             });
         }
+        // Views in other schemas that read the target's tables break with them just the same.
+        for r in t.rows(
+            "SELECT DISTINCT vn.nspname || '.' || v.relname, CAST(v.relkind AS TEXT), pg_catalog.pg_get_viewdef(v.oid)
+             FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid
+             JOIN pg_catalog.pg_class v ON v.oid = w.ev_class JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
+             JOIN pg_catalog.pg_class c ON c.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND n.nspname = current_schema()
+               AND vn.nspname <> current_schema() AND v.oid <> c.oid
+             ORDER BY 1",
+            &[],
+        )? {
+            let kind = if r.text(1) == "m" {
+                ObjectKind::MaterializedView
+            } else {
+                ObjectKind::View
+            };
+            out.push(Object { kind, name: r.text(0), table: None, sql: r.text(2) });
+        }
         for r in t.rows(
             "SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a
              JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
