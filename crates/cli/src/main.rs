@@ -30,7 +30,6 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferry_engine::{ImportOptions, OnExisting};
 use ferry_report::export::{export, ExportFormat};
-use ferry_report::log::LogWriter;
 use ferry_store::{StoreError, Target};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -455,15 +454,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let t = open(&db.db)?;
             let r = ferry_report::reconcile::reconcile(&t, run)?
                 .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
-            print_reconciliation(&r.counts);
-            print_ledger(&r);
-            if r.balanced {
-                say!("Run {run} reconciles: every record read is imported, updated, skipped or rejected with a finding.");
-                Ok(0)
-            } else {
-                say!("Run {run} does NOT reconcile: see the lines marked above.");
-                Ok(1)
-            }
+            say!("{}", ferry_report::reconcile::text(&r).trim_end());
+            Ok(if r.balanced { 0 } else { 1 })
         }
         Command::Export {
             db,
@@ -797,32 +789,15 @@ mod ferry_validate_order {
 }
 
 fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {
-    let mut w = LogWriter::for_run(path, target, run)?;
-    target
-        .findings(run, |f| w.write(&f))
-        .map_err(|e: StoreError| anyhow!(e))?;
-    w.finish()?;
+    ferry_report::log::write_run_log(target, run, path)?;
     Ok(())
 }
 
 /// `--annotate`: one marked copy per workbook input, from the run's findings in the journal.
 fn write_annotations(target: &Target, run: i64, pairs: &[(PathBuf, PathBuf)]) -> Result<()> {
-    let mut sets = pairs
-        .iter()
-        .map(|(input, _)| ferry_annotate::FindingSet::new(&input.display().to_string()))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    target
-        .findings(run, |f| {
-            for s in sets.iter_mut() {
-                if s.push(&f)? {
-                    break;
-                }
-            }
-            Ok(())
-        })
-        .map_err(|e: StoreError| anyhow!(e))?;
-    for ((input, out), set) in pairs.iter().zip(sets.iter_mut()) {
-        let s = ferry_annotate::annotate(input, set, out)?;
+    let summaries =
+        ferry_report::annotated::write_annotated(target, run, pairs).map_err(|e| anyhow!(e))?;
+    for ((input, out), s) in pairs.iter().zip(summaries) {
         say!(
             "Annotated copy of {} written to {}: {} findings, {} cells marked{}.",
             input.display(),
@@ -842,76 +817,17 @@ fn write_annotations(target: &Target, run: i64, pairs: &[(PathBuf, PathBuf)]) ->
 /// Prints records read = imported + updated + skipped + rejected per entity type; false when
 /// a line does not balance.
 fn print_reconciliation(counts: &[(String, ferry_store::journal::Counts)]) -> bool {
-    let mut ok = true;
-    say!(
-        "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "entity",
-        "read",
-        "imported",
-        "updated",
-        "skipped",
-        "rejected"
-    );
-    for (e, c) in counts {
-        let mark = if c.balanced() {
-            ""
-        } else {
-            "  ← does not balance"
-        };
-        ok &= c.balanced();
-        say!(
-            "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}{mark}",
-            e,
-            c.read,
-            c.imported,
-            c.updated,
-            c.skipped,
-            c.rejected
-        );
-    }
+    let (text, ok) = ferry_report::reconcile::counts_text(counts);
+    say!("{}", text.trim_end());
     ok
 }
 
 /// Per-account ledger sums: every account with something rejected or skipped, then the total.
 fn print_ledger(r: &ferry_report::reconcile::Reconciliation) {
-    if r.ledger_accounts == 0 {
-        return;
+    let text = ferry_report::reconcile::ledger_text(r);
+    if !text.is_empty() {
+        say!("{}", text.trim_end());
     }
-    say!(
-        "\nledger (per account: source = imported + rejected + skipped{}):",
-        if r.live {
-            "; target holds imported"
-        } else {
-            ""
-        }
-    );
-    let listed = r.accounts.len() as u64 + r.unlisted;
-    for a in r.accounts.iter().take(50) {
-        let mark = if a.balanced {
-            ""
-        } else {
-            "  ← does not balance"
-        };
-        say!(
-            "  {:<24} source {:>12}  imported {:>12}  rejected {:>12}  skipped {:>12}{mark}",
-            a.user,
-            a.source,
-            a.imported,
-            a.rejected,
-            a.skipped
-        );
-    }
-    if listed > 50 {
-        say!(
-            "  … and {} more accounts with rejected or skipped ledger records",
-            listed - 50
-        );
-    }
-    say!(
-        "  {} accounts with ledger records, {} not balanced",
-        r.ledger_accounts,
-        r.unbalanced
-    );
 }
 
 fn show_run(t: &Target, run: i64) -> Result<()> {

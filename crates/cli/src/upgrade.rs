@@ -3,7 +3,7 @@
 
 use crate::Failure;
 use anyhow::anyhow;
-use ferry_store::upgrade::{Applied, Check, Customization, Effect, UpgradeError};
+use ferry_store::upgrade::{Applied, Check, Customization, UpgradeError};
 use ferry_store::{pg, Target};
 use std::path::PathBuf;
 
@@ -26,28 +26,6 @@ fn stamp() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-fn describe_change(c: &ferry_store::upgrade::Change) -> String {
-    use ferry_store::upgrade::Change::*;
-    match c {
-        CreateTable { table } => format!("creates table {table}"),
-        CreateIndex { index, table } => format!("creates index {index} on {table}"),
-        AddColumn { table, column } => format!("adds column {table}.{column}"),
-        RenameColumn { table, from, to } => format!("renames column {table}.{from} to {to}"),
-        DropColumn { table, column } => format!("drops column {table}.{column}"),
-        RenameTable { table, to } => format!("renames table {table} to {to}"),
-        DropTable { table } => format!("drops table {table}"),
-        DropIndex { index } => format!("drops index {index}"),
-    }
-}
-
-fn effect_word(e: Effect) -> &'static str {
-    match e {
-        Effect::Dropped => "DROPPED",
-        Effect::Breaks => "BREAKS",
-        Effect::Conflicts => "CONFLICTS",
-    }
-}
-
 fn print_check(c: &Check) {
     say(&format!(
         "Target {} ({}): schema version {}; this Ferry uses version {}.",
@@ -60,7 +38,7 @@ fn print_check(c: &Check) {
         for p in &c.pending {
             say(&format!("  {:>3}  {}", p.version, p.title));
             for ch in &p.changes {
-                say(&format!("         {}", describe_change(ch)));
+                say(&format!("         {}", ferry_store::upgrade::describe(ch)));
             }
         }
     }
@@ -95,7 +73,7 @@ fn print_check(c: &Check) {
         );
         say(line.trim_end());
         for i in &x.impacts {
-            say(&format!("      {}: {}", effect_word(i.effect), i.reason));
+            say(&format!("      {}: {}", i.effect.word(), i.reason));
         }
     }
     let risky: Vec<&Customization> = c.at_risk().collect();

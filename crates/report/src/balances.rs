@@ -15,18 +15,47 @@ pub struct Balance {
     pub undisbursed: String,
 }
 
+/// Money in ten-thousandths as `report balances` writes it (a plain decimal, 2 to 4 places).
+pub fn money(e4: i64) -> String {
+    money_text(money_from_e4(e4))
+}
+
 /// Every account's balance (Σ invoice totals − Σ payments), open invoices and undisbursed amount.
 pub fn balances(
     target: &Target,
+    f: impl FnMut(Balance) -> io::Result<()>,
+) -> Result<(), StoreError> {
+    each_balance(target, None, f)
+}
+
+/// One account's balance, computed as [`balances`] computes every account's.
+pub fn balance_of(target: &Target, user: &str) -> Result<Option<Balance>, StoreError> {
+    let mut out = None;
+    each_balance(target, Some(user), |b| {
+        out = Some(b);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn each_balance(
+    target: &Target,
+    only: Option<&str>,
     mut f: impl FnMut(Balance) -> io::Result<()>,
 ) -> Result<(), StoreError> {
-    let sql = "SELECT u.name,
+    let filter = if only.is_some() {
+        "WHERE u.name = ?1"
+    } else {
+        ""
+    };
+    let sql = format!("SELECT u.name,
         coalesce((SELECT sum(total_e4) FROM invoice i WHERE i.\"user\" = u.name), 0),
         coalesce((SELECT count(*) FROM invoice i WHERE i.\"user\" = u.name AND i.closed = 0), 0),
         coalesce((SELECT sum(amount_e4) FROM ledger_line l WHERE l.\"user\" = u.name AND l.kind = 'payment'), 0),
         coalesce((SELECT sum(amount_e4 - disbursed_e4) FROM ledger_line l WHERE l.\"user\" = u.name AND l.kind = 'payment'), 0)
-      FROM \"user\" u ORDER BY u.name";
-    target.each(sql, &[], |r| {
+      FROM \"user\" u {filter} ORDER BY u.name");
+    let params: Vec<ferry_store::Cell> = only.map(|u| ferry_store::Cell::Text(u.to_string())).into_iter().collect();
+    target.each(&sql, &params, |r| {
         let b = Balance {
             user: r.text(0),
             balance: money_text(money_from_e4(r.int(1) - r.int(3))),

@@ -103,3 +103,88 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
         balanced,
     }))
 }
+
+/// Records read = imported + updated + skipped + rejected per entity type, as a text table;
+/// and whether every line balances.
+pub fn counts_text(counts: &[(String, Counts)]) -> (String, bool) {
+    use std::fmt::Write as _;
+    let mut ok = true;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "entity", "read", "imported", "updated", "skipped", "rejected"
+    );
+    for (e, c) in counts {
+        let mark = if c.balanced() {
+            ""
+        } else {
+            "  ← does not balance"
+        };
+        ok &= c.balanced();
+        let _ = writeln!(
+            out,
+            "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}{mark}",
+            e, c.read, c.imported, c.updated, c.skipped, c.rejected
+        );
+    }
+    (out, ok)
+}
+
+/// Per-account ledger sums as text: every account with something rejected or skipped, then
+/// the total (empty when the run had no ledger records).
+pub fn ledger_text(r: &Reconciliation) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if r.ledger_accounts == 0 {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "\nledger (per account: source = imported + rejected + skipped{}):",
+        if r.live {
+            "; target holds imported"
+        } else {
+            ""
+        }
+    );
+    let listed = r.accounts.len() as u64 + r.unlisted;
+    for a in r.accounts.iter().take(50) {
+        let mark = if a.balanced {
+            ""
+        } else {
+            "  ← does not balance"
+        };
+        let _ = writeln!(
+            out,
+            "  {:<24} source {:>12}  imported {:>12}  rejected {:>12}  skipped {:>12}{mark}",
+            a.user, a.source, a.imported, a.rejected, a.skipped
+        );
+    }
+    if listed > 50 {
+        let _ = writeln!(
+            out,
+            "  … and {} more accounts with rejected or skipped ledger records",
+            listed - 50
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {} accounts with ledger records, {} not balanced",
+        r.ledger_accounts, r.unbalanced
+    );
+    out
+}
+
+/// The whole reconciliation of a run as text (what `ferry reconcile RUN` prints).
+pub fn text(r: &Reconciliation) -> String {
+    let (mut out, _) = counts_text(&r.counts);
+    out.push_str(&ledger_text(r));
+    out.push('\n');
+    out.push_str(&if r.balanced {
+        format!("Run {} reconciles: every record read is imported, updated, skipped or rejected with a finding.\n", r.run)
+    } else {
+        format!("Run {} does NOT reconcile: see the lines marked above.\n", r.run)
+    });
+    out
+}

@@ -172,6 +172,22 @@ struct Object {
     sql: String,
 }
 
+/// A change for people.
+pub fn describe(c: &Change) -> String {
+    match c {
+        Change::CreateTable { table } => format!("creates table {table}"),
+        Change::CreateIndex { index, table } => format!("creates index {index} on {table}"),
+        Change::AddColumn { table, column } => format!("adds column {table}.{column}"),
+        Change::RenameColumn { table, from, to } => {
+            format!("renames column {table}.{from} to {to}")
+        }
+        Change::DropColumn { table, column } => format!("drops column {table}.{column}"),
+        Change::RenameTable { table, to } => format!("renames table {table} to {to}"),
+        Change::DropTable { table } => format!("drops table {table}"),
+        Change::DropIndex { index } => format!("drops index {index}"),
+    }
+}
+
 /// What a pending migration would do to a customization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -182,6 +198,16 @@ pub enum Effect {
     Breaks,
     /// Its name is one the migration creates: the migration would fail while it exists.
     Conflicts,
+}
+
+impl Effect {
+    pub fn word(self) -> &'static str {
+        match self {
+            Effect::Dropped => "DROPPED",
+            Effect::Breaks => "BREAKS",
+            Effect::Conflicts => "CONFLICTS",
+        }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
