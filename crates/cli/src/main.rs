@@ -62,6 +62,11 @@ enum Command {
     },
     /// Import XML files, workbooks or CSV folders.
     Import(ImportArgs),
+    /// Legacy certification data (SPEC §11).
+    Certification {
+        #[command(subcommand)]
+        what: CertificationCmd,
+    },
     /// List runs; `ferry runs show RUN` shows one.
     Runs {
         #[command(flatten)]
@@ -128,6 +133,25 @@ enum Command {
         /// The workbook (.xlsx) to write.
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum CertificationCmd {
+    /// Migrate legacy certification programs, components and registrations (CSV folders,
+    /// workbooks or XML with LegacyProgram, LegacyComponent, LegacyProgramComponent and
+    /// LegacyRegistration records) into certification programs, registrations and enrollments.
+    /// The same run as an import: test-only, --log, --json, resume, rollback.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    #[command(flatten)]
+    run: ImportArgs,
+    /// Add a component a registration names to its program when the program does not contain
+    /// it (listed at the end, so that it can be removed afterwards).
+    #[arg(long)]
+    add_missing_components: bool,
 }
 
 #[derive(Subcommand)]
@@ -306,7 +330,14 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Import(args) => import(args),
+        Command::Import(args) => import(args, ferry_engine::RunKind::Import, false),
+        Command::Certification {
+            what: CertificationCmd::Migrate(m),
+        } => import(
+            m.run,
+            ferry_engine::RunKind::Certification,
+            m.add_missing_components,
+        ),
         Command::Runs { db, show } => {
             let t = open(&db.db)?;
             match show {
@@ -316,8 +347,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                         say!("No runs yet.");
                     }
                     out!(
-                        "{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs",
+                        "{:>5}  {:<13}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs",
                         "run",
+                        "kind",
                         "mode",
                         "status",
                         "started",
@@ -335,8 +367,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                             })
                             .unwrap_or_default();
                         out!(
-                            "{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}",
+                            "{:>5}  {:<13}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}",
                             r.id,
+                            r.kind.as_str(),
                             r.mode.as_str(),
                             r.status.as_str(),
                             r.started_at,
@@ -463,7 +496,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-fn import(a: ImportArgs) -> Result<u8, Failure> {
+fn import(
+    a: ImportArgs,
+    kind: ferry_engine::RunKind,
+    add_missing_components: bool,
+) -> Result<u8, Failure> {
     let encoding = match &a.encoding {
         Some(name) => Some(
             encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
@@ -543,6 +580,8 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         max_attachment_bytes: a.max_attachment_bytes,
         chunk_size: a.chunk_size.max(1),
         limits: limits_from_env()?,
+        kind,
+        add_missing_components,
         ..Default::default()
     };
     run_import(&target, opts, a.log, a.json, annotate)
@@ -589,8 +628,13 @@ fn run_import(
     }
     // People: stderr. Scripts: --json on stdout.
     say!(
-        "Run {} ({}): {} — {} errors, {} warnings, {} notes.",
+        "Run {} ({}{}): {} — {} errors, {} warnings, {} notes.",
         summary.run,
+        if summary.kind == "import" {
+            ""
+        } else {
+            "certification, "
+        },
         summary.mode,
         summary.status,
         summary.errors,
@@ -600,6 +644,15 @@ fn run_import(
     print_reconciliation(&summary.counts);
     if let Ok(Some(r)) = ferry_report::reconcile::reconcile(target, summary.run) {
         print_ledger(&r);
+    }
+    if !summary.added_components.is_empty() {
+        say!(
+            "--add-missing-components added {} components to programs for the migration; remove them afterwards where the programs no longer contain them:",
+            summary.added_components.len()
+        );
+        for a in &summary.added_components {
+            say!("  program {}: component {}", a.program, a.component);
+        }
     }
     if let Some(b) = &summary.backup {
         say!("Backup of the target before this run: {}", b.display());
@@ -785,6 +838,7 @@ fn show_run(t: &Target, run: i64) -> Result<()> {
         .run(run)?
         .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
     out!("run        {}", info.id);
+    out!("kind       {}", info.kind.as_str());
     out!("mode       {}", info.mode.as_str());
     out!("status     {}", info.status.as_str());
     out!("started    {}", info.started_at);
