@@ -49,12 +49,24 @@ fn model(d: &Path, db: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// The certification model's rows and the legacy records' exported files.
+type Snapshot = (Vec<Vec<String>>, Vec<(String, Vec<u8>)>);
+
 /// The model and the legacy records (as exported), for comparing targets.
-fn snapshot(d: &Path, db: &str) -> (Vec<Vec<String>>, Vec<(String, Vec<u8>)>) {
+fn snapshot(d: &Path, db: &str) -> Snapshot {
     let out = format!("export-{}", db.replace('.', "-"));
     let r = ferry(
         d,
-        &["export", "--db", db, "--format", "csv", &out, "--entities", LEGACY],
+        &[
+            "export",
+            "--db",
+            db,
+            "--format",
+            "csv",
+            &out,
+            "--entities",
+            LEGACY,
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let t = tree(&d.join(&out));
@@ -116,7 +128,11 @@ fn the_example_migrates_with_seed_002s_warning_defaults_and_descriptions() {
     assert_eq!(f[0]["column"], "4");
     // defaults: no approval anywhere, components require a grade
     assert_eq!(
-        int(d, "t.db", "SELECT count(*) FROM cert_program WHERE requires_approval <> 0"),
+        int(
+            d,
+            "t.db",
+            "SELECT count(*) FROM cert_program WHERE requires_approval <> 0"
+        ),
         0
     );
     assert_eq!(count(d, "t.db", "cert_program"), 3);
@@ -148,16 +164,32 @@ fn the_example_migrates_with_seed_002s_warning_defaults_and_descriptions() {
     );
     // registrations and enrollments: statuses as given, never derived
     assert_eq!(
-        rows(d, "t.db", "SELECT status, grade, completed_date FROM cert_enrollment WHERE seqn = 56701"),
-        vec![vec!["Complete".to_string(), "A".into(), "2019-03-10".into()]]
+        rows(
+            d,
+            "t.db",
+            "SELECT status, grade, completed_date FROM cert_enrollment WHERE seqn = 56701"
+        ),
+        vec![vec![
+            "Complete".to_string(),
+            "A".into(),
+            "2019-03-10".into()
+        ]]
     );
     assert_eq!(
-        rows(d, "t.db", "SELECT status FROM cert_enrollment WHERE seqn = 56705"),
+        rows(
+            d,
+            "t.db",
+            "SELECT status FROM cert_enrollment WHERE seqn = 56705"
+        ),
         vec![vec!["Registered".to_string()]]
     );
     assert_eq!(count(d, "t.db", "cert_enrollment"), 6);
     assert_eq!(
-        int(d, "t.db", "SELECT count(*) FROM cert_enrollment WHERE seqn = 56789"),
+        int(
+            d,
+            "t.db",
+            "SELECT count(*) FROM cert_enrollment WHERE seqn = 56789"
+        ),
         0
     );
     // an enrollment without a program registration made one (registered, not completed)
@@ -174,7 +206,11 @@ fn the_example_migrates_with_seed_002s_warning_defaults_and_descriptions() {
     let runs = ferry(d, &["runs", "--db", "t.db"]);
     assert!(runs.stdout.contains("certification"), "{}", runs.stdout);
     let show = ferry(d, &["runs", "show", "3", "--db", "t.db"]);
-    assert!(show.stdout.contains("kind       certification"), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("kind       certification"),
+        "{}",
+        show.stdout
+    );
     assert_eq!(ferry(d, &["reconcile", "3", "--db", "t.db"]).code, 0);
 }
 
@@ -231,12 +267,19 @@ fn twice_migrates_once_and_add_missing_components_adds_and_lists() {
         vec![vec!["0".to_string(), "1".into()]]
     );
     assert_eq!(
-        rows(d, "t.db", "SELECT status, grade FROM cert_enrollment WHERE seqn = 56789"),
+        rows(
+            d,
+            "t.db",
+            "SELECT status, grade FROM cert_enrollment WHERE seqn = 56789"
+        ),
         vec![vec!["Complete".to_string(), "B".into()]]
     );
     // and once more, with or without the flag: nothing new, no warning
     let before = model(d, "t.db");
-    for flags in [&["--log", "i.jsonl"][..], &["--add-missing-components", "--log", "i.jsonl"]] {
+    for flags in [
+        &["--log", "i.jsonl"][..],
+        &["--add-missing-components", "--log", "i.jsonl"],
+    ] {
         let r = migrate(d, "t.db", &legacy_csv(), flags);
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert!(findings(&d.join("i.jsonl"))
@@ -265,7 +308,11 @@ fn import_and_migrate_each_leave_the_others_records_out() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let s = summary(&r);
     assert!(
-        !s["counts"].as_array().unwrap().iter().any(|c| c[0] == "LegacyComponent"),
+        !s["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c[0] == "LegacyComponent"),
         "{s}"
     );
     let f = findings(&d.join("a.jsonl"));
@@ -284,12 +331,23 @@ fn import_and_migrate_each_leave_the_others_records_out() {
 
     let r = ferry(
         d,
-        &["certification", "migrate", "mixed", "--log", "b.jsonl", "--json"],
+        &[
+            "certification",
+            "migrate",
+            "mixed",
+            "--log",
+            "b.jsonl",
+            "--json",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let s = summary(&r);
     assert!(
-        !s["counts"].as_array().unwrap().iter().any(|c| c[0] == "User"),
+        !s["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c[0] == "User"),
         "{s}"
     );
     assert_eq!(counts_of(&s, "LegacyComponent")["imported"], 2);
@@ -349,7 +407,11 @@ fn unknown_students_programs_and_components_are_errors_and_a_fixed_rerun_migrate
     assert_eq!(counts_of(&s, "LegacyRegistration")["rejected"], 3);
     assert_eq!(counts_of(&s, "LegacyRegistration")["imported"], 8);
     assert_eq!(
-        int(d, "t.db", "SELECT count(*) FROM cert_enrollment WHERE seqn >= 60000"),
+        int(
+            d,
+            "t.db",
+            "SELECT count(*) FROM cert_enrollment WHERE seqn >= 60000"
+        ),
         0
     );
     // fix the data: the rest is migrated, what was migrated is skipped
@@ -365,7 +427,11 @@ fn unknown_students_programs_and_components_are_errors_and_a_fixed_rerun_migrate
     assert_eq!(c["imported"], 3);
     assert_eq!(c["skipped"], 9);
     assert_eq!(
-        int(d, "t.db", "SELECT count(*) FROM cert_enrollment WHERE seqn >= 60000"),
+        int(
+            d,
+            "t.db",
+            "SELECT count(*) FROM cert_enrollment WHERE seqn >= 60000"
+        ),
         2
     );
     assert_eq!(
@@ -379,7 +445,12 @@ fn test_only_writes_nothing_and_finds_what_a_live_run_finds() {
     let dir = scratch();
     let d = dir.path();
     students(d, "t.db");
-    let r = migrate(d, "t.db", &legacy_csv(), &["--test-only", "--log", "t.jsonl"]);
+    let r = migrate(
+        d,
+        "t.db",
+        &legacy_csv(),
+        &["--test-only", "--log", "t.jsonl"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(cert_rows(d, "t.db"), 0);
     assert_eq!(count(d, "t.db", "legacy_registration"), 0);
@@ -395,8 +466,14 @@ fn test_only_writes_nothing_and_finds_what_a_live_run_finds() {
     assert_eq!(cert_rows(d, "t.db"), 0);
     let r = migrate(d, "t.db", &legacy_csv(), &["--log", "l.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let a: Vec<String> = findings(&d.join("t.jsonl")).iter().map(sans_location).collect();
-    let b: Vec<String> = findings(&d.join("l.jsonl")).iter().map(sans_location).collect();
+    let a: Vec<String> = findings(&d.join("t.jsonl"))
+        .iter()
+        .map(sans_location)
+        .collect();
+    let b: Vec<String> = findings(&d.join("l.jsonl"))
+        .iter()
+        .map(sans_location)
+        .collect();
     assert_eq!(a, b);
     assert!(cert_rows(d, "t.db") > 0);
 }
@@ -431,7 +508,11 @@ fn rollback_removes_the_certification_rows() {
     }
     // the students stay
     assert_eq!(
-        int(d, "t.db", "SELECT count(*) FROM \"user\" WHERE name = '101'"),
+        int(
+            d,
+            "t.db",
+            "SELECT count(*) FROM \"user\" WHERE name = '101'"
+        ),
         1
     );
 }
@@ -444,9 +525,8 @@ fn workbook_and_xml_containers_read_the_legacy_types() {
     let r = migrate(d, "csv.db", &legacy_csv(), &["--log", "csv.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let want = snapshot(d, "csv.db");
-    let warnings = |log: &str| -> Vec<String> {
-        findings(&d.join(log)).iter().map(sans_location).collect()
-    };
+    let warnings =
+        |log: &str| -> Vec<String> { findings(&d.join(log)).iter().map(sans_location).collect() };
 
     // XML (a fixture with the same records)
     students(d, "xml.db");
@@ -464,11 +544,23 @@ fn workbook_and_xml_containers_read_the_legacy_types() {
     );
     let r = ferry(
         d,
-        &["export", "--db", "all.db", "--format", "xlsx", "legacy.xlsx", "--entities", LEGACY],
+        &[
+            "export",
+            "--db",
+            "all.db",
+            "--format",
+            "xlsx",
+            "legacy.xlsx",
+            "--entities",
+            LEGACY,
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     // an export of everything leaves them out (`ferry import` would not read them)
-    let r = ferry(d, &["export", "--db", "all.db", "--format", "csv", "everything"]);
+    let r = ferry(
+        d,
+        &["export", "--db", "all.db", "--format", "csv", "everything"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!d.join("everything/LegacyProgram.csv").exists());
     assert!(d.join("everything/User.csv").exists());
@@ -528,7 +620,10 @@ fn a_killed_migration_resumes_to_the_same_target() {
     let r = migrate(d, "clean.db", "big.xml", &flags);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let want = snapshot(d, "clean.db");
-    assert!(want.0.iter().any(|r| r.len() == 4 && r[3] == "1"), "some pairs were added");
+    assert!(
+        want.0.iter().any(|r| r.len() == 4 && r[3] == "1"),
+        "some pairs were added"
+    );
     let points = [
         "after-commit:1",
         "after-commit:9",
@@ -542,16 +637,30 @@ fn a_killed_migration_resumes_to_the_same_target() {
     for (i, point) in points.iter().enumerate() {
         let db = format!("k{i}.db");
         students(d, &db);
-        let mut args = vec!["certification", "migrate", "big.xml", "--db", db.as_str(), "--no-backup"];
+        let mut args = vec![
+            "certification",
+            "migrate",
+            "big.xml",
+            "--db",
+            db.as_str(),
+            "--no-backup",
+        ];
         args.extend(flags);
         let out = command(d, &args)
             .env("FERRY_FAIL_AT", point)
             .output()
             .unwrap();
         let code = out.status.code().unwrap_or(-1);
-        assert!(code == -1 || code == 137, "{point}: not killed (exit {code})");
+        assert!(
+            code == -1 || code == 137,
+            "{point}: not killed (exit {code})"
+        );
         let runs = ferry(d, &["runs", "--db", &db]);
-        assert!(runs.stdout.contains("interrupted"), "{point}: {}", runs.stdout);
+        assert!(
+            runs.stdout.contains("interrupted"),
+            "{point}: {}",
+            runs.stdout
+        );
         // half resume with the same command and --resume, half with `ferry resume RUN`
         let r = if i % 2 == 0 {
             args.push("--resume");
@@ -561,7 +670,11 @@ fn a_killed_migration_resumes_to_the_same_target() {
         };
         assert_eq!(r.code, 0, "{point}: {}", r.stderr);
         assert_eq!(snapshot(d, &db), want, "{point}: the target differs");
-        assert_eq!(int(d, &db, "SELECT count(*) FROM run"), 3, "{point}: a new run");
+        assert_eq!(
+            int(d, &db, "SELECT count(*) FROM run"),
+            3,
+            "{point}: a new run"
+        );
         assert_eq!(
             rows(d, &db, "SELECT kind, status FROM run WHERE id = 3"),
             vec![vec!["certification".to_string(), "succeeded".into()]]

@@ -1301,9 +1301,9 @@ pub fn import(
                 .and_then(|c| serde_json::from_value::<CommandLine>(c.clone()).ok())
                 .is_some_and(|mut c| {
                     c.chunk_size = 0;
-                    c.test_only == cmd_key.test_only
-                        && c.kind == cmd_key.kind
-                        && { c.inputs == cmd_key.inputs }
+                    c.test_only == cmd_key.test_only && c.kind == cmd_key.kind && {
+                        c.inputs == cmd_key.inputs
+                    }
                 });
             if r.mode != RunMode::Live || !same_command {
                 continue;

@@ -338,6 +338,7 @@ pub const MIGRATIONS_PG: &[(i64, &str)] = &[
 ];
 
 /// The file names of the migrations (for blessing the last one).
+#[cfg(test)]
 const MIGRATION_FILES: &[&str] = &["0001_initial.sql", "0002_certification_config.sql"];
 
 /// In a migration, the line after which the statements are generated: the tables and indexes

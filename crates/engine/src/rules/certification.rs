@@ -70,7 +70,9 @@ fn line_value(v: &Value) -> String {
 /// The Description of a migrated program or component: one `Label: value` line per given
 /// field, in the order of `fields`, joined by line feeds. There is no legacy Description field,
 /// so the Description is just these lines; `None` when no field is given.
-pub fn description<'a>(lines: impl IntoIterator<Item = (&'a str, Option<String>)>) -> Option<String> {
+pub fn description<'a>(
+    lines: impl IntoIterator<Item = (&'a str, Option<String>)>,
+) -> Option<String> {
     let out: Vec<String> = lines
         .into_iter()
         .filter_map(|(label, v)| {
@@ -87,7 +89,12 @@ fn record_description(rec: &Record, fields: &[&'static str]) -> Option<String> {
 }
 
 /// The warning of seed 002, verbatim.
-pub fn not_in_program_message(component: &str, student: &str, program_title: &str, seqn: &str) -> String {
+pub fn not_in_program_message(
+    component: &str,
+    student: &str,
+    program_title: &str,
+    seqn: &str,
+) -> String {
     format!("Registration found for component \"{component}\", student id \"{student}\" and program \"{program_title}\" (SEQN {seqn}), but the program does not contain this component.")
 }
 
@@ -261,7 +268,10 @@ impl State<'_> {
 
     /// What this run added with `--add-missing-components`.
     pub(crate) fn added_components(&self) -> Vec<AddedComponent> {
-        self.cert.as_ref().map(|c| c.added.clone()).unwrap_or_default()
+        self.cert
+            .as_ref()
+            .map(|c| c.added.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -291,7 +301,10 @@ mod tests {
             .unwrap()
             .and_hms_opt(13, 5, 0)
             .unwrap();
-        assert_eq!(line_value(&Value::Date { at, has_time: true }), "1999-12-31");
+        assert_eq!(
+            line_value(&Value::Date { at, has_time: true }),
+            "1999-12-31"
+        );
     }
 
     #[test]
