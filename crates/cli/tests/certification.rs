@@ -296,12 +296,12 @@ fn import_and_migrate_each_leave_the_others_records_out() {
     std::fs::create_dir_all(d.join("mixed")).unwrap();
     std::fs::write(
         d.join("mixed/User.csv"),
-        "Name,Owner,Role\ns1,admin,Customer\n",
+        "Name,Owner,Role,Colour\ns1,admin,Customer,red\n",
     )
     .unwrap();
     std::fs::write(
         d.join("mixed/LegacyComponent.csv"),
-        "ComponentCode,Title\nC1,One\nC2,Two\n",
+        "ComponentCode,Title,Colour\nC1,One,red\nC2,Two,blue\n",
     )
     .unwrap();
     let r = ferry(d, &["import", "mixed", "--log", "a.jsonl", "--json"]);
@@ -321,6 +321,16 @@ fn import_and_migrate_each_leave_the_others_records_out() {
         .filter(|f| f["code"] == "input.certification_entity")
         .collect();
     assert_eq!(w.len(), 1, "one warning per input and type: {f:#?}");
+    // what the reader says about the left-out records' columns is left out with them
+    assert!(
+        f.iter()
+            .filter(|f| f["entity"] == "LegacyComponent")
+            .all(|f| f["code"] == "input.certification_entity"),
+        "{f:#?}"
+    );
+    assert!(f
+        .iter()
+        .any(|f| f["code"] == "input.unknown_field" && f["entity"] == "User"));
     assert_eq!(w[0]["severity"], "warning");
     assert!(w[0]["message"]
         .as_str()
@@ -359,6 +369,15 @@ fn import_and_migrate_each_leave_the_others_records_out() {
         1,
         "{f:#?}"
     );
+    assert!(
+        f.iter()
+            .filter(|f| f["entity"] == "User")
+            .all(|f| f["code"] == "input.not_certification"),
+        "{f:#?}"
+    );
+    assert!(f
+        .iter()
+        .any(|f| f["code"] == "input.unknown_field" && f["entity"] == "LegacyComponent"));
     assert_eq!(count(d, "ferry.db", "cert_component"), 2);
     assert_eq!(count(d, "ferry.db", "\"user\""), 1);
 }

@@ -172,6 +172,17 @@ impl Visitor for Collect<'_> {
         Ok(())
     }
     fn finding(&mut self, finding: Finding) -> Result<(), SourceError> {
+        // What the reader says about records this run leaves out (their columns, broken rows,
+        // Ledger-sheet rows without a Type in a certification run) is not this run's business:
+        // the one warning per input and type says they were left out.
+        let certification = self.kind == RunKind::Certification;
+        let other_kind = match finding.entity.and_then(cat::entity) {
+            Some(e) => e.is_certification() != certification,
+            None => certification && finding.code == Code::UnknownType,
+        };
+        if other_kind {
+            return Ok(());
+        }
         if finding.code == Code::UnknownType {
             self.untyped += 1;
         }
