@@ -502,7 +502,12 @@ fn rollback_removes_the_certification_rows() {
     let dir = scratch();
     let d = dir.path();
     students(d, "t.db");
-    assert_eq!(migrate(d, "t.db", &legacy_csv(), &[]).code, 0);
+    assert_eq!(
+        migrate(d, "t.db", &legacy_csv(), &["--log", "r.html"]).code,
+        0
+    );
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("legacy certification migration"));
     let before_add = snapshot(d, "t.db");
     assert_eq!(
         migrate(d, "t.db", &legacy_csv(), &["--add-missing-components"]).code,
