@@ -598,6 +598,18 @@ fn workbook_and_xml_containers_read_the_legacy_types() {
     assert_eq!(f[0]["message"], SEED_WARNING);
     assert_eq!(f[0]["sheet"], "LegacyRegistration");
     assert_eq!(f[0]["column"], "D");
+
+    // The workbook fixture (the same records, one sheet per legacy type)
+    students(d, "fx.db");
+    let wb = fixture("certification/legacy.xlsx").display().to_string();
+    let r = migrate(d, "fx.db", &wb, &["--log", "fx.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(snapshot(d, "fx.db"), want);
+    let f = findings(&d.join("fx.jsonl"));
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["message"], SEED_WARNING);
+    assert_eq!(f[0]["sheet"], "LegacyRegistration");
+    assert_eq!(f[0]["row"], 10);
 }
 
 /// About 500 legacy records: 30 programs, 40 components, their pairs, and registrations of the
