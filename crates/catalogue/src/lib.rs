@@ -125,6 +125,8 @@ pub enum Group {
     PaymentMethods,
     /// Saved mappings and queries (SPEC §12): configuration, not customer data.
     Configuration,
+    /// The legacy certification data of SPEC §11: read only by `ferry certification migrate`.
+    Certification,
 }
 
 impl Group {
@@ -137,6 +139,7 @@ impl Group {
             Group::Tickets => "Tickets",
             Group::PaymentMethods => "Payment methods",
             Group::Configuration => "Configuration",
+            Group::Certification => "Legacy certification (`ferry certification migrate`)",
         }
     }
 }
@@ -176,7 +179,12 @@ impl Entity {
     /// Whether `ferry template` has a sheet for this type: customer data and setup, not
     /// configuration.
     pub fn in_template(&self) -> bool {
-        !matches!(self.group, Group::Configuration)
+        !matches!(self.group, Group::Configuration | Group::Certification)
+    }
+    /// Legacy certification data (SPEC §11): `ferry certification migrate` reads these types
+    /// and nothing else; `ferry import` leaves them out.
+    pub fn is_certification(&self) -> bool {
+        self.group == Group::Certification
     }
     /// Whether `ferry config export|import` moves records of this type: setup and
     /// configuration.
@@ -354,6 +362,8 @@ mod tests {
         assert_eq!(snake_case("User"), "user");
         assert_eq!(snake_case("Tax1"), "tax1");
         assert_eq!(snake_case("TicketID"), "ticket_id");
+        assert_eq!(snake_case("UF_1"), "uf_1");
+        assert_eq!(snake_case("StudentId"), "student_id");
         assert_eq!(
             snake_case("UserPaymentMethodACH"),
             "user_payment_method_ach"

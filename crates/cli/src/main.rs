@@ -62,6 +62,11 @@ enum Command {
     },
     /// Import XML files, workbooks or CSV folders.
     Import(ImportArgs),
+    /// Legacy certification data (SPEC §11).
+    Certification {
+        #[command(subcommand)]
+        what: CertificationCmd,
+    },
     /// List runs; `ferry runs show RUN` shows one.
     Runs {
         #[command(flatten)]
@@ -141,6 +146,25 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum CertificationCmd {
+    /// Migrate legacy certification programs, components and registrations (CSV folders,
+    /// workbooks or XML with LegacyProgram, LegacyComponent, LegacyProgramComponent and
+    /// LegacyRegistration records) into certification programs, registrations and enrollments.
+    /// The same run as an import: test-only, --log, --json, resume, rollback.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    #[command(flatten)]
+    run: ImportArgs,
+    /// Add a component a registration names to its program when the program does not contain
+    /// it (listed at the end, so that it can be removed afterwards).
+    #[arg(long)]
+    add_missing_components: bool,
+}
+
+#[derive(Subcommand)]
 enum LoginsCmd {
     /// Issue one-time, expiring password-reset tokens for every login that must reset its
     /// password; writes User,Username,Token,ExpiresAt to FILE for a mailing (tokens are stored
@@ -211,6 +235,9 @@ enum ConfigCmd {
         /// Check the file against the target and write nothing.
         #[arg(long)]
         test_only: bool,
+        /// Write all findings to FILE (.jsonl, .csv or .html).
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -312,9 +339,6 @@ struct ImportArgs {
     /// Print a machine-readable run summary on stdout.
     #[arg(long)]
     json: bool,
-    /// Only setup and configuration records (`ferry config import`).
-    #[arg(long, hide = true)]
-    config_only: bool,
     /// Records per committed chunk of a live run.
     #[arg(long, default_value_t = 10_000, hide = true)]
     chunk_size: usize,
@@ -379,7 +403,14 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Import(args) => import(args),
+        Command::Import(args) => import(args, ferry_engine::RunKind::Import, false),
+        Command::Certification {
+            what: CertificationCmd::Migrate(m),
+        } => import(
+            m.run,
+            ferry_engine::RunKind::Certification,
+            m.add_missing_components,
+        ),
         Command::Runs { db, show } => {
             let t = open(&db.db)?;
             match show {
@@ -389,8 +420,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                         say!("No runs yet.");
                     }
                     out!(
-                        "{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs",
+                        "{:>5}  {:<13}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs",
                         "run",
+                        "kind",
                         "mode",
                         "status",
                         "started",
@@ -408,8 +440,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                             })
                             .unwrap_or_default();
                         out!(
-                            "{:>5}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}",
+                            "{:>5}  {:<13}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}",
                             r.id,
+                            r.kind.as_str(),
                             r.mode.as_str(),
                             r.status.as_str(),
                             r.started_at,
@@ -513,6 +546,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 db,
                 file,
                 test_only,
+                log,
                 json,
             } => {
                 // The same run as an import, with changed records updated.
@@ -524,7 +558,6 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     db.db.into(),
                     "--on-existing".into(),
                     "update".into(),
-                    "--config-only".into(),
                 ];
                 if test_only {
                     argv.push("--test-only".into());
@@ -532,8 +565,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 if json {
                     argv.push("--json".into());
                 }
+                if let Some(log) = log {
+                    argv.push("--log".into());
+                    argv.push(log.into_os_string());
+                }
                 match Cli::try_parse_from(argv).map(|c| c.command) {
-                    Ok(Command::Import(args)) => import(args),
+                    Ok(Command::Import(args)) => import(args, ferry_engine::RunKind::Config, false),
                     _ => Err(anyhow!("internal: config import arguments").into()),
                 }
             }
@@ -589,7 +626,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-fn import(a: ImportArgs) -> Result<u8, Failure> {
+fn import(
+    a: ImportArgs,
+    kind: ferry_engine::RunKind,
+    add_missing_components: bool,
+) -> Result<u8, Failure> {
     let encoding = match &a.encoding {
         Some(name) => Some(
             encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
@@ -669,6 +710,8 @@ fn import(a: ImportArgs) -> Result<u8, Failure> {
         max_attachment_bytes: a.max_attachment_bytes,
         chunk_size: a.chunk_size.max(1),
         limits: limits_from_env()?,
+        kind,
+        add_missing_components,
         ..Default::default()
     };
     run_import(&target, opts, a.log, a.json, annotate)
@@ -715,8 +758,13 @@ fn run_import(
     }
     // People: stderr. Scripts: --json on stdout.
     say!(
-        "Run {} ({}): {} — {} errors, {} warnings, {} notes.",
+        "Run {} ({}{}): {} — {} errors, {} warnings, {} notes.",
         summary.run,
+        if summary.kind == "import" {
+            ""
+        } else {
+            "certification, "
+        },
         summary.mode,
         summary.status,
         summary.errors,
@@ -726,6 +774,15 @@ fn run_import(
     print_reconciliation(&summary.counts);
     if let Ok(Some(r)) = ferry_report::reconcile::reconcile(target, summary.run) {
         print_ledger(&r);
+    }
+    if !summary.added_components.is_empty() {
+        say!(
+            "--add-missing-components added {} components to programs for the migration; remove them afterwards where the programs no longer contain them:",
+            summary.added_components.len()
+        );
+        for a in &summary.added_components {
+            say!("  program {}: component {}", a.program, a.component);
+        }
     }
     if let Some(b) = &summary.backup {
         say!("Backup of the target before this run: {}", b.display());
@@ -835,6 +892,7 @@ fn show_run(t: &Target, run: i64) -> Result<()> {
         .run(run)?
         .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
     out!("run        {}", info.id);
+    out!("kind       {}", info.kind.as_str());
     out!("mode       {}", info.mode.as_str());
     out!("status     {}", info.status.as_str());
     out!("started    {}", info.started_at);

@@ -5,7 +5,8 @@ mod common;
 use common::*;
 use std::path::Path;
 
-/// (code, the input's files as (relative path, content), extra flags, setup import run first)
+/// (code, the input's files as (relative path, content), extra flags, setup import run first).
+/// An input `cert:<path>` is run with `ferry certification migrate` instead of `ferry import`.
 struct Case {
     code: &'static str,
     files: &'static [(&'static str, &'static str)],
@@ -39,6 +40,12 @@ macro_rules! xml {
         )
     };
 }
+
+/// A student, and a registration for a component its program does not contain.
+const CERT_FILES: &[(&str, &str)] = &[
+    ("u.xml", xml!("<User Name=\"101\" Owner=\"admin\" Role=\"Customer\"/>")),
+    ("c.xml", xml!("<LegacyProgram ProgramCode=\"PA\" Title=\"Program A - Initial\"/>\n<LegacyComponent ComponentCode=\"ABC\" Title=\"Boats\"/>\n<LegacyRegistration Seqn=\"56789\" StudentId=\"101\" ProgramCode=\"PA\" ComponentCode=\"ABC\"/>")),
+];
 
 fn cases() -> Vec<Case> {
     vec![
@@ -142,6 +149,11 @@ fn cases() -> Vec<Case> {
         case("attachment.missing", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\"/>\n<TicketAttachment TicketID=\"1\" FileName=\"a.txt\" Path=\"nope.txt\"/>"))]),
         case("subscription.service_not_in_package", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Service Name=\"s1\"/>\n<Service Name=\"s2\"/>\n<Package Name=\"p\"/>\n<PackageService Package=\"p\" Service=\"s1\"/>\n<UserPackage User=\"u1\" Name=\"p\"/>\n<UserService User=\"u1\" UserPackage=\"p\" Name=\"s2\"/>"))]),
         Case { code: "run.max_records", input: "a.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\"/>"))], flags: &["--max-records", "1"], setup: None },
+        case("input.certification_entity", "a.xml", &[("a.xml", xml!("<LegacyComponent ComponentCode=\"C1\" Title=\"One\"/>"))]),
+        case("input.not_configuration", "config:a.xml", &[("a.xml", xml!("<Role Name=\"Member\"/>\n<User Name=\"u1\" Owner=\"admin\" Role=\"Member\"/>"))]),
+        case("input.not_certification", "cert:a.xml", &[("a.xml", xml!("<Role Name=\"Member\"/>\n<LegacyComponent ComponentCode=\"C1\" Title=\"One\"/>"))]),
+        Case { code: "certification.component_not_in_program", input: "cert:c.xml", files: CERT_FILES, flags: &[], setup: Some("u.xml") },
+        Case { code: "certification.component_added", input: "cert:c.xml", files: CERT_FILES, flags: &["--add-missing-components"], setup: Some("u.xml") },
         Case { code: "run.not_written", input: "a.xml", files: &[("a.xml", xml!("<Role Name=\"Member\"/>\n<User Name=\"u1\" Owner=\"nobody\" Role=\"Customer\"/>"))], flags: &["--all-or-nothing"], setup: None },
     ]
 }
@@ -156,11 +168,20 @@ fn run_case(c: &Case, dir: &Path) -> Vec<serde_json::Value> {
         let r = ferry(dir, &["import", s]);
         assert!(r.code <= 1, "{}: setup failed: {}", c.code, r.stderr);
     }
-    let input = match c.input.strip_prefix('@') {
-        Some(f) => fixture(f).display().to_string(),
-        None => c.input.to_string(),
+    let (command, input) = match (
+        c.input.strip_prefix("cert:"),
+        c.input.strip_prefix("config:"),
+    ) {
+        (Some(i), _) => (&["certification", "migrate"][..], i),
+        (_, Some(i)) => (&["config", "import"][..], i),
+        _ => (&["import"][..], c.input),
     };
-    let mut args = vec!["import", input.as_str(), "--log", "f.jsonl"];
+    let input = match input.strip_prefix('@') {
+        Some(f) => fixture(f).display().to_string(),
+        None => input.to_string(),
+    };
+    let mut args = command.to_vec();
+    args.extend(["--log", "f.jsonl", input.as_str()]);
     args.extend(c.flags);
     let r = ferry(dir, &args);
     assert!(r.code <= 1, "{}: exit {} {}", c.code, r.code, r.stderr);

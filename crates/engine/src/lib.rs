@@ -11,7 +11,9 @@ pub mod rollback;
 mod rules;
 mod run;
 
+pub use ferry_store::journal::RunKind;
 pub use options::{Effective, ImportOptions, OnExisting};
+pub use rules::certification::AddedComponent;
 pub use run::{command_line, import, CommandLine, Progress, Silent, Summary};
 
 use ferry_sources::SourceError;

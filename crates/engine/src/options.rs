@@ -36,6 +36,11 @@ pub struct ImportOptions {
     /// Records per committed chunk of a live run.
     pub chunk_size: usize,
     pub limits: Limits,
+    /// An import, or a legacy certification migration (`ferry certification migrate`).
+    pub kind: ferry_store::journal::RunKind,
+    /// Certification: add a component a registration names to its program when the program
+    /// does not contain it (listed, so that it can be removed afterwards).
+    pub add_missing_components: bool,
 }
 
 impl Default for ImportOptions {
@@ -57,6 +62,8 @@ impl Default for ImportOptions {
             max_attachment_bytes: 2 * 1024 * 1024,
             chunk_size: 10_000,
             limits: Limits::default(),
+            kind: Default::default(),
+            add_missing_components: false,
         }
     }
 }

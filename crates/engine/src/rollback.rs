@@ -230,6 +230,19 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
             ferry_store::params![&run],
         )? as u64;
     }
+    // The certification model the run wrote (SPEC §11), enrollments before what they name.
+    for table in [
+        "cert_enrollment",
+        "cert_registration",
+        "cert_program_component",
+        "cert_component",
+        "cert_program",
+    ] {
+        undone.deleted += target.exec(
+            &format!("DELETE FROM {table} WHERE run_id = ?1"),
+            ferry_store::params![&run],
+        )? as u64;
+    }
     for table in [
         "disbursement",
         "ledger_line",

@@ -1,12 +1,15 @@
 //! Entity-specific rules beyond values, references and keys: subscriptions (SPEC §4.4), tickets
-//! (§4.5) and payment methods (§4.6). Each rule may reject the record (its finding is logged)
+//! (§4.5), payment methods (§4.6) and the legacy certification migration (§11, `certification.rs`:
+//! a check before a legacy record is written and the certification model written with it). Each rule may reject the record (its finding is logged)
 //! and may fill the derived columns of `ferry_store::schema::extra_columns`.
 
+pub mod certification;
 mod duplicates;
 mod payment;
 mod subscriptions;
 mod tickets;
 
+pub(crate) use certification::Certification;
 pub(crate) use duplicates::Duplicates;
 
 use crate::run::{FindingLog, State};

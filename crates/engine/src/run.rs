@@ -7,7 +7,7 @@ use ferry_catalogue::{self as cat, Entity, EntityId, Phase};
 use ferry_findings::{Code, Finding, Location, Severity};
 use ferry_plan::Spool;
 use ferry_sources::{RawRecord, RawValue, ReadOptions, SourceError, Visitor};
-use ferry_store::journal::{Counts, RunMode, RunStatus};
+use ferry_store::journal::{Counts, RunKind, RunMode, RunStatus};
 use ferry_store::{cells, RowMeta, StoreError, Target};
 use ferry_validate::record::{display_key, KEY_SEP};
 use ferry_validate::{
@@ -35,6 +35,8 @@ impl Progress for Silent {}
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub run: i64,
+    /// `import` or `certification`.
+    pub kind: &'static str,
     pub mode: &'static str,
     pub status: &'static str,
     pub errors: u64,
@@ -44,6 +46,10 @@ pub struct Summary {
     pub backup: Option<PathBuf>,
     pub options: Effective,
     pub exit_code: i32,
+    /// Certification: the components `--add-missing-components` added to programs (to remove
+    /// afterwards if they are no longer required).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub added_components: Vec<crate::rules::certification::AddedComponent>,
 }
 
 /// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
@@ -131,10 +137,35 @@ struct Collect<'a> {
     /// Ledger-sheet rows without a valid Type: read and rejected, under "Ledger".
     untyped: u64,
     progress: &'a dyn Progress,
+    /// Which entity types this run reads: an import all but the legacy certification types, a
+    /// certification migration only those.
+    kind: RunKind,
+    /// (input, entity type) pairs left out for the run's kind, each noted once.
+    left_out: HashSet<(usize, EntityId)>,
 }
 
 impl Visitor for Collect<'_> {
     fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
+        let e = cat::by_id(record.entity);
+        if !self.kind.reads(e) {
+            // Not this run's data: one warning per input and entity type, and (as an unknown
+            // sheet) no count.
+            if self.left_out.insert((self.input, record.entity)) {
+                let (code, message) = if e.is_certification() {
+                    (Code::CertificationEntity, format!("{} records are legacy certification data: `ferry {}` leaves them out; migrate them with `ferry certification migrate`.", e.name, if self.kind == RunKind::Config { "config import" } else { "import" }))
+                } else if self.kind == RunKind::Config {
+                    (Code::NotConfiguration, format!("{} records are not configuration: `ferry config import` leaves them out; import them with `ferry import`.", e.name))
+                } else {
+                    (Code::NotCertification, format!("{} records are not legacy certification data: `ferry certification migrate` leaves them out; import them with `ferry import`.", e.name))
+                };
+                let mut at = record.location.clone();
+                at.column = None;
+                self.log
+                    .push(&Finding::new(code, at, message).entity(e.name))
+                    .map_err(|e| SourceError::Sink(format!("findings: {e}")))?;
+            }
+            return Ok(());
+        }
         self.read[record.entity as usize] += 1;
         self.spool
             .push(&record)
@@ -143,6 +174,16 @@ impl Visitor for Collect<'_> {
         Ok(())
     }
     fn finding(&mut self, finding: Finding) -> Result<(), SourceError> {
+        // What the reader says about records this run leaves out (their columns, broken rows,
+        // Ledger-sheet rows without a Type in a certification run) is not this run's business:
+        // the one warning per input and type says they were left out.
+        let other_kind = match finding.entity.and_then(cat::entity) {
+            Some(e) => !self.kind.reads(e),
+            None => self.kind != RunKind::Import && finding.code == Code::UnknownType,
+        };
+        if other_kind {
+            return Ok(());
+        }
         if finding.code == Code::UnknownType {
             self.untyped += 1;
         }
@@ -419,6 +460,10 @@ pub(crate) struct State<'a> {
     pub(crate) counts: Vec<Counts>,
     /// Likely duplicate accounts (SPEC §9).
     pub(crate) dups: crate::rules::Duplicates,
+    /// The certification model a certification run knows (loaded on first use).
+    pub(crate) cert: Option<crate::rules::Certification>,
+    /// `--add-missing-components`.
+    pub(crate) add_missing_components: bool,
 }
 
 impl<'a> State<'a> {
@@ -846,6 +891,11 @@ impl<'a> State<'a> {
             }
             return Ok(Outcome::Rejected);
         }
+        if entity.is_certification() {
+            if let crate::rules::certification::Check::Skip = self.certification_check(rec, log)? {
+                return Ok(Outcome::Skipped);
+            }
+        }
         // Write.
         if let Some(id) = update_of {
             let stored = self.target.fetch(entity, id)?;
@@ -896,6 +946,9 @@ impl<'a> State<'a> {
             }
             self.index(entity, entity.key_fields())?
                 .set(&k, Slot::Target { id, hash: new_hash });
+            if entity.is_certification() {
+                self.certification_write(rec)?;
+            }
             return Ok(Outcome::Updated);
         }
         let id = {
@@ -949,6 +1002,9 @@ impl<'a> State<'a> {
         }
         if let Some(set) = self.identities.get_mut(&eid) {
             set.insert(hash);
+        }
+        if entity.is_certification() {
+            self.certification_write(rec)?;
         }
         self.likely_duplicates(rec, log)?;
         if entity.name == "ChildAccount" {
@@ -1115,6 +1171,11 @@ pub struct CommandLine {
     pub phone_region: String,
     pub max_attachment_bytes: u64,
     pub chunk_size: usize,
+    /// Left out for imports, so that an import's input hash is what it was before run kinds.
+    #[serde(default, skip_serializing_if = "RunKind::is_import")]
+    pub kind: RunKind,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub add_missing_components: bool,
 }
 
 impl CommandLine {
@@ -1143,6 +1204,8 @@ impl CommandLine {
             phone_region: format!("{:?}", opts.phone_region),
             max_attachment_bytes: opts.max_attachment_bytes,
             chunk_size: opts.chunk_size,
+            kind: opts.kind,
+            add_missing_components: opts.add_missing_components,
         }
     }
 
@@ -1175,6 +1238,8 @@ impl CommandLine {
                 .unwrap_or(phonenumber::country::Id::US),
             max_attachment_bytes: self.max_attachment_bytes,
             chunk_size: self.chunk_size,
+            kind: self.kind,
+            add_missing_components: self.add_missing_components,
             ..ImportOptions::default()
         }
     }
@@ -1248,7 +1313,9 @@ pub fn import(
                 .and_then(|c| serde_json::from_value::<CommandLine>(c.clone()).ok())
                 .is_some_and(|mut c| {
                     c.chunk_size = 0;
-                    c.test_only == cmd_key.test_only && { c.inputs == cmd_key.inputs }
+                    c.test_only == cmd_key.test_only && c.kind == cmd_key.kind && {
+                        c.inputs == cmd_key.inputs
+                    }
                 });
             if r.mode != RunMode::Live || !same_command {
                 continue;
@@ -1268,6 +1335,7 @@ pub fn import(
     let run = match resumed {
         Some(r) => r,
         None => target.create_run(
+            opts.kind,
             mode,
             &inputs_json,
             &serde_json::json!({ "command_line": cmd }),
@@ -1378,6 +1446,8 @@ fn run_inner(
         read: vec![0; cat::ENTITIES.len()],
         untyped: 0,
         progress,
+        kind: opts.kind,
+        left_out: HashSet::new(),
     };
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
@@ -1467,6 +1537,8 @@ fn run_inner(
         last_ledger: None,
         counts,
         dups: Default::default(),
+        cert: None,
+        add_missing_components: opts.add_missing_components,
     };
     log.mute = false;
     target.begin()?;
@@ -1703,8 +1775,10 @@ fn run_inner(
     )?;
     target.commit()?;
     let counts = counts_of(&state, untyped);
+    let added_components = state.added_components();
     Ok(Summary {
         run,
+        kind: opts.kind.as_str(),
         mode: mode.as_str(),
         status: status.as_str(),
         errors: log.totals[0],
@@ -1714,6 +1788,7 @@ fn run_inner(
         backup,
         options: eff,
         exit_code: if errors_found { 1 } else { 0 },
+        added_components,
     })
 }
 

@@ -72,6 +72,9 @@ codes! {
     FormulaNoValue = ("input.formula_no_value", Error, "A formula cell has no cached value (the workbook was never calculated)."),
     CellError = ("input.cell_error", Error, "A cell holds an Excel error value such as #N/A."),
     EmptyInput = ("input.empty", Warning, "An input holds no records."),
+    CertificationEntity = ("input.certification_entity", Warning, "`ferry import` read legacy certification records (SPEC §11); they are left out: migrate them with `ferry certification migrate`."),
+    NotConfiguration = ("input.not_configuration", Warning, "`ferry config import` read records that are not setup or configuration; they are left out: import them with `ferry import`."),
+    NotCertification = ("input.not_certification", Warning, "`ferry certification migrate` read records that are not legacy certification data; they are left out: import them with `ferry import`."),
     UnknownOption = ("option.unknown", Warning, "An Options row names no known option; it is ignored."),
     // values
     Required = ("value.required", Error, "A required field is not given."),
@@ -134,6 +137,9 @@ codes! {
     AttachmentMissing = ("attachment.missing", Error, "An attachment Path names no readable file."),
     // subscriptions
     ServiceNotInPackage = ("subscription.service_not_in_package", Error, "A UserService that is not optional is not a service of its package (no PackageService)."),
+    // certification (SPEC §11)
+    ComponentNotInProgram = ("certification.component_not_in_program", Warning, "A legacy registration names a component its program does not contain; it is not migrated (skipped) unless --add-missing-components adds the component to the program."),
+    ComponentAdded = ("certification.component_added", Info, "--add-missing-components added a component to a program for a registration; remove it from the program afterwards if it is no longer required."),
     // runs
     MaxRecords = ("run.max_records", Info, "Records of accounts beyond --max-records were skipped."),
     NotWritten = ("run.not_written", Info, "--all-or-nothing: the run found errors, so these valid records were not written."),

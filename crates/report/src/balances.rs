@@ -54,7 +54,10 @@ fn each_balance(
         coalesce((SELECT sum(amount_e4) FROM ledger_line l WHERE l.\"user\" = u.name AND l.kind = 'payment'), 0),
         coalesce((SELECT sum(amount_e4 - disbursed_e4) FROM ledger_line l WHERE l.\"user\" = u.name AND l.kind = 'payment'), 0)
       FROM \"user\" u {filter} ORDER BY u.name");
-    let params: Vec<ferry_store::Cell> = only.map(|u| ferry_store::Cell::Text(u.to_string())).into_iter().collect();
+    let params: Vec<ferry_store::Cell> = only
+        .map(|u| ferry_store::Cell::Text(u.to_string()))
+        .into_iter()
+        .collect();
     target.each(&sql, &params, |r| {
         let b = Balance {
             user: r.text(0),

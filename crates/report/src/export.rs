@@ -66,7 +66,8 @@ pub fn export_units(only: Option<&[String]>) -> Result<Vec<Unit>, ExportError> {
     Ok(out)
 }
 
-/// Entity types in export order: dependency order, ledger types in their sheet order.
+/// Entity types in export order: dependency order, ledger types in their sheet order; the
+/// legacy certification types only when named.
 pub fn export_order(only: Option<&[String]>) -> Result<Vec<&'static Entity>, ExportError> {
     if let Some(names) = only {
         for n in names {
@@ -85,7 +86,13 @@ pub fn export_order(only: Option<&[String]>) -> Result<Vec<&'static Entity>, Exp
             Phase::Entity(id) => vec![cat::by_id(id)],
         };
         for e in ents {
-            if only.is_none_or(|o| o.iter().any(|n| n == e.name)) {
+            // Legacy certification data is left out unless named: `ferry import` does not read
+            // it, so an export of everything still imports back as it was.
+            let wanted = match only {
+                Some(o) => o.iter().any(|n| n == e.name),
+                None => !e.is_certification(),
+            };
+            if wanted {
                 out.push(e);
             }
         }

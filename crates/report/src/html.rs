@@ -371,6 +371,12 @@ pub fn static_part(ctx: &Context) -> String {
                 "test-only — everything was checked and written, then rolled back; only the run record and its findings are kept"
             }
         };
+        if i.kind == ferry_store::journal::RunKind::Certification {
+            let _ = writeln!(
+                h,
+                "<dt>Kind</dt><dd>legacy certification migration (<code>ferry certification migrate</code>)</dd>"
+            );
+        }
         let _ = writeln!(h, "<dt>Mode</dt><dd>{}</dd>", esc(mode));
         let _ = writeln!(
             h,

@@ -22,6 +22,7 @@ fn small_run() -> Context {
         run: 7,
         info: Some(RunInfo {
             id: 7,
+            kind: ferry_store::journal::RunKind::Import,
             mode: RunMode::Live,
             status: RunStatus::CompletedWithErrors,
             started_at: "2025-03-01T10:00:00+01:00".into(),

@@ -35,6 +35,46 @@ impl RunMode {
     }
 }
 
+/// What a run does: an import (SPEC §6) or a legacy certification migration (§11). Both are
+/// the same engine run; the kind decides which entity types it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunKind {
+    #[default]
+    Import,
+    Certification,
+    /// `ferry config import`: setup and configuration records only.
+    Config,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Import => "import",
+            RunKind::Certification => "certification",
+            RunKind::Config => "config",
+        }
+    }
+    pub fn parse(s: &str) -> RunKind {
+        match s {
+            "certification" => RunKind::Certification,
+            "config" => RunKind::Config,
+            _ => RunKind::Import,
+        }
+    }
+    /// Whether a run of this kind reads records of entity type `e`.
+    pub fn reads(self, e: &ferry_catalogue::Entity) -> bool {
+        match self {
+            RunKind::Import => !e.is_certification(),
+            RunKind::Certification => e.is_certification(),
+            RunKind::Config => e.is_configuration(),
+        }
+    }
+    pub fn is_import(&self) -> bool {
+        *self == RunKind::Import
+    }
+}
+
 /// A run's status. `Running` with a dead process is shown as `Interrupted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -91,6 +131,7 @@ impl Counts {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunInfo {
     pub id: i64,
+    pub kind: RunKind,
     pub mode: RunMode,
     pub status: RunStatus,
     pub started_at: String,
@@ -113,14 +154,15 @@ impl Target {
     /// Records a new run (committed at once, so it survives a rollback of the run's data).
     pub fn create_run(
         &self,
+        kind: RunKind,
         mode: RunMode,
         inputs: &serde_json::Value,
         options: &serde_json::Value,
         input_hash: &str,
     ) -> Result<i64> {
         let row = self.first(
-            "INSERT INTO run (mode, status, started_at, inputs, options, input_hash, pid) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6) RETURNING id",
-            params![mode.as_str(), now(), inputs.to_string(), options.to_string(), input_hash, std::process::id() as i64],
+            "INSERT INTO run (mode, status, started_at, inputs, options, input_hash, pid, kind) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+            params![mode.as_str(), now(), inputs.to_string(), options.to_string(), input_hash, std::process::id() as i64, kind.as_str()],
         )?;
         row.map(|r| r.int(0))
             .ok_or_else(|| StoreError::Other("the new run got no id".into()))
@@ -311,6 +353,7 @@ impl Target {
         }
         RunInfo {
             id: r.int(0),
+            kind: RunKind::parse(&r.text(13)),
             mode: RunMode::parse(&r.text(1)),
             status,
             started_at: r.text(3),
@@ -326,7 +369,7 @@ impl Target {
         }
     }
 
-    const RUN_COLS: &'static str = "id, mode, status, started_at, finished_at, inputs, options, input_hash, error, errors, warnings, infos, pid";
+    const RUN_COLS: &'static str = "id, mode, status, started_at, finished_at, inputs, options, input_hash, error, errors, warnings, infos, pid, kind";
 
     pub fn runs(&self) -> Result<Vec<RunInfo>> {
         let rows = self.rows(

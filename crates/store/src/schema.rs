@@ -258,13 +258,95 @@ pub const INTERNAL_REFERENCES: &[(&str, &str, &str, &str)] = &[
     ("disbursement", "invoice_id", "invoice", "id"),
     ("login", "user", "user", "name"),
     ("reset_token", "login_id", "login", "id"),
+    (
+        "cert_program_component",
+        "program_code",
+        "cert_program",
+        "code",
+    ),
+    (
+        "cert_program_component",
+        "component_code",
+        "cert_component",
+        "code",
+    ),
+    ("cert_registration", "user", "user", "name"),
+    ("cert_registration", "program_code", "cert_program", "code"),
+    (
+        "cert_enrollment",
+        "registration_id",
+        "cert_registration",
+        "id",
+    ),
+    (
+        "cert_enrollment",
+        "component_code",
+        "cert_component",
+        "code",
+    ),
 ];
+
+/// The certification model that `ferry certification migrate` writes from the legacy records
+/// (SPEC §11): fixed tables, not generated from the catalogue. Every row carries the run that
+/// wrote it (`ferry rollback` deletes by run).
+pub const CERTIFICATION_DDL: &str = "\
+CREATE TABLE cert_program (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  code TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  description TEXT,
+  requires_approval INTEGER NOT NULL
+);
+CREATE TABLE cert_component (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  code TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  description TEXT,
+  requires_approval INTEGER NOT NULL,
+  requires_grade INTEGER NOT NULL
+);
+CREATE TABLE cert_program_component (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  program_code TEXT NOT NULL,
+  component_code TEXT NOT NULL,
+  required INTEGER NOT NULL DEFAULT 0,
+  added_by_migration INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (program_code, component_code)
+);
+CREATE TABLE cert_registration (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  \"user\" TEXT NOT NULL,
+  program_code TEXT NOT NULL,
+  status TEXT,
+  registered_date TEXT,
+  completed_date TEXT,
+  UNIQUE (\"user\", program_code)
+);
+CREATE TABLE cert_enrollment (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  seqn INTEGER NOT NULL UNIQUE,
+  registration_id INTEGER NOT NULL,
+  \"user\" TEXT NOT NULL,
+  program_code TEXT NOT NULL,
+  component_code TEXT NOT NULL,
+  status TEXT,
+  grade TEXT,
+  registered_date TEXT,
+  completed_date TEXT
+);
+";
 
 /// The complete schema of the current version, generated from the catalogue.
 pub fn current_ddl() -> String {
     let mut sql =
         String::from("-- Ferry schema, generated from the catalogue. Frozen once released.\n");
     sql.push_str(JOURNAL_DDL);
+    sql.push_str(CERTIFICATION_DDL);
     for e in ENTITIES {
         sql.push_str(&entity_ddl(e));
     }

@@ -7,6 +7,123 @@ ALTER TABLE run ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';
 -- reporting SQL uses): it is the tax rank.
 ALTER TABLE ledger_line RENAME COLUMN rank TO tax_rank;
 -- Generated below by `FERRY_BLESS=1 cargo test -p ferry-store` while unreleased: the tables and indexes new in this version.
+CREATE TABLE cert_program (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  code TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  description TEXT,
+  requires_approval INTEGER NOT NULL
+);
+CREATE TABLE cert_component (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  code TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  description TEXT,
+  requires_approval INTEGER NOT NULL,
+  requires_grade INTEGER NOT NULL
+);
+CREATE TABLE cert_program_component (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  program_code TEXT NOT NULL,
+  component_code TEXT NOT NULL,
+  required INTEGER NOT NULL DEFAULT 0,
+  added_by_migration INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (program_code, component_code)
+);
+CREATE TABLE cert_registration (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  "user" TEXT NOT NULL,
+  program_code TEXT NOT NULL,
+  status TEXT,
+  registered_date TEXT,
+  completed_date TEXT,
+  UNIQUE ("user", program_code)
+);
+CREATE TABLE cert_enrollment (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  seqn INTEGER NOT NULL UNIQUE,
+  registration_id INTEGER NOT NULL,
+  "user" TEXT NOT NULL,
+  program_code TEXT NOT NULL,
+  component_code TEXT NOT NULL,
+  status TEXT,
+  grade TEXT,
+  registered_date TEXT,
+  completed_date TEXT
+);
+CREATE TABLE "legacy_program" (
+  "id" INTEGER PRIMARY KEY,
+  "run_id" INTEGER,
+  "src_file" TEXT,
+  "src_sheet" TEXT,
+  "src_row" INTEGER,
+  "src_col" TEXT,
+  "rec_hash" INTEGER NOT NULL,
+  "program_code" TEXT,
+  "title" TEXT,
+  "established" TEXT,
+  "industry_code" TEXT,
+  "uf_1" TEXT,
+  "uf_2" TEXT,
+  "uf_3" TEXT,
+  "uf_4" TEXT,
+  "coordinators" TEXT,
+  "notes" TEXT,
+  "prerequisites" TEXT,
+  "seqn" INTEGER
+);
+CREATE UNIQUE INDEX "legacy_program_key" ON "legacy_program" ("program_code");
+CREATE TABLE "legacy_component" (
+  "id" INTEGER PRIMARY KEY,
+  "run_id" INTEGER,
+  "src_file" TEXT,
+  "src_sheet" TEXT,
+  "src_row" INTEGER,
+  "src_col" TEXT,
+  "rec_hash" INTEGER NOT NULL,
+  "component_code" TEXT,
+  "title" TEXT,
+  "address" TEXT,
+  "prerequisites" TEXT,
+  "instructors" TEXT
+);
+CREATE UNIQUE INDEX "legacy_component_key" ON "legacy_component" ("component_code");
+CREATE TABLE "legacy_program_component" (
+  "id" INTEGER PRIMARY KEY,
+  "run_id" INTEGER,
+  "src_file" TEXT,
+  "src_sheet" TEXT,
+  "src_row" INTEGER,
+  "src_col" TEXT,
+  "rec_hash" INTEGER NOT NULL,
+  "program_code" TEXT,
+  "component_code" TEXT,
+  "required" INTEGER
+);
+CREATE UNIQUE INDEX "legacy_program_component_key" ON "legacy_program_component" ("program_code", "component_code");
+CREATE TABLE "legacy_registration" (
+  "id" INTEGER PRIMARY KEY,
+  "run_id" INTEGER,
+  "src_file" TEXT,
+  "src_sheet" TEXT,
+  "src_row" INTEGER,
+  "src_col" TEXT,
+  "rec_hash" INTEGER NOT NULL,
+  "seqn" INTEGER,
+  "student_id" TEXT,
+  "program_code" TEXT,
+  "component_code" TEXT,
+  "status" TEXT,
+  "grade" TEXT,
+  "registered_date" TEXT,
+  "completed_date" TEXT
+);
+CREATE UNIQUE INDEX "legacy_registration_key" ON "legacy_registration" ("seqn");
 CREATE TABLE "saved_mapping" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,

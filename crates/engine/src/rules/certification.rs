@@ -1,0 +1,317 @@
+//! The legacy certification migration (SPEC §11, seed 002): as each legacy record is accepted,
+//! the certification model is written beside it (`cert_program`, `cert_component`,
+//! `cert_program_component`, `cert_registration`, `cert_enrollment`), in the same chunk
+//! transaction and with the run's id, so that test-only, resume and rollback treat it as they
+//! treat the record itself.
+//!
+//! Rules from seed 002: migrated programs and components do not require approval; components
+//! require a grade (an enrollment is never completed automatically: its status is the legacy
+//! status as given); legacy fields with no equivalent go to the Description as `Label: value`
+//! lines; a registration for a component its program does not contain is a warning and is not
+//! migrated, unless `--add-missing-components` adds the component to the program (listed).
+
+use crate::run::{FindingLog, State};
+use crate::RunError;
+use ferry_findings::Code;
+use ferry_store::params;
+use ferry_validate::{Record, Value};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// The legacy program fields that have no equivalent, in Description order (label = field).
+pub const PROGRAM_EXTRA: [&str; 9] = [
+    "Established",
+    "IndustryCode",
+    "UF_1",
+    "UF_2",
+    "UF_3",
+    "UF_4",
+    "Coordinators",
+    "Notes",
+    "Prerequisites",
+];
+
+/// The legacy component fields that have no equivalent, in Description order.
+pub const COMPONENT_EXTRA: [&str; 3] = ["Address", "Prerequisites", "Instructors"];
+
+/// A component `--add-missing-components` added to a program (to remove afterwards).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddedComponent {
+    pub program: String,
+    pub component: String,
+}
+
+/// What the run knows of the target's certification model (loaded on first use).
+#[derive(Default)]
+pub(crate) struct Certification {
+    /// (program, component) pairs the programs contain: the target's and this run's.
+    pairs: HashSet<(String, String)>,
+    /// Program code → title, for the warning.
+    titles: HashMap<String, String>,
+    /// What this run added with `--add-missing-components` (also before a resume).
+    pub(crate) added: Vec<AddedComponent>,
+}
+
+/// Whether a legacy record may be written.
+pub(crate) enum Check {
+    Proceed,
+    /// Not migrated (its finding is logged): counted as skipped.
+    Skip,
+}
+
+/// The text a value shows in a Description line: dates in ISO form (YYYY-MM-DD).
+fn line_value(v: &Value) -> String {
+    match v {
+        Value::Date { at, .. } => at.format("%Y-%m-%d").to_string(),
+        other => other.canonical(),
+    }
+}
+
+/// The Description of a migrated program or component: one `Label: value` line per given
+/// field, in the order of `fields`, joined by line feeds. There is no legacy Description field,
+/// so the Description is just these lines; `None` when no field is given.
+pub fn description<'a>(
+    lines: impl IntoIterator<Item = (&'a str, Option<String>)>,
+) -> Option<String> {
+    let out: Vec<String> = lines
+        .into_iter()
+        .filter_map(|(label, v)| {
+            let v = v?;
+            let v = v.trim();
+            (!v.is_empty()).then(|| format!("{label}: {v}"))
+        })
+        .collect();
+    (!out.is_empty()).then(|| out.join("\n"))
+}
+
+fn record_description(rec: &Record, fields: &[&'static str]) -> Option<String> {
+    description(fields.iter().map(|f| (*f, rec.get(f).map(line_value))))
+}
+
+/// The warning of seed 002, verbatim.
+pub fn not_in_program_message(
+    component: &str,
+    student: &str,
+    program_title: &str,
+    seqn: &str,
+) -> String {
+    format!("Registration found for component \"{component}\", student id \"{student}\" and program \"{program_title}\" (SEQN {seqn}), but the program does not contain this component.")
+}
+
+impl State<'_> {
+    fn certification(&mut self) -> Result<&mut Certification, RunError> {
+        if self.cert.is_none() {
+            let mut c = Certification::default();
+            let run = self.run;
+            self.target.each(
+                "SELECT program_code, component_code, run_id, added_by_migration FROM cert_program_component ORDER BY id",
+                &[],
+                |r| {
+                    let pair = (r.text(0), r.text(1));
+                    if r.opt_int(2) == Some(run) && r.int(3) == 1 {
+                        c.added.push(AddedComponent {
+                            program: pair.0.clone(),
+                            component: pair.1.clone(),
+                        });
+                    }
+                    c.pairs.insert(pair);
+                    Ok(())
+                },
+            )?;
+            self.target
+                .each("SELECT code, title FROM cert_program", &[], |r| {
+                    c.titles.insert(r.text(0), r.text(1));
+                    Ok(())
+                })?;
+            self.cert = Some(c);
+        }
+        Ok(self.cert.as_mut().expect("loaded"))
+    }
+
+    /// Before a legacy record is written: a registration for a component its program does not
+    /// contain is not migrated (a warning), or, with `--add-missing-components`, the component
+    /// is added to the program first (an info, and listed in the run's summary).
+    pub(crate) fn certification_check(
+        &mut self,
+        rec: &Record,
+        log: &mut FindingLog,
+    ) -> Result<Check, RunError> {
+        if rec.entity.name != "LegacyRegistration" {
+            return Ok(Check::Proceed);
+        }
+        let Some(component) = rec.text("ComponentCode").map(str::to_string) else {
+            return Ok(Check::Proceed);
+        };
+        let program = rec.text("ProgramCode").unwrap_or_default().to_string();
+        let (run, add) = (self.run, self.add_missing_components);
+        let target = self.target;
+        let c = self.certification()?;
+        let pair = (program.clone(), component.clone());
+        if c.pairs.contains(&pair) {
+            return Ok(Check::Proceed);
+        }
+        if add {
+            target.exec(
+                "INSERT INTO cert_program_component (run_id, program_code, component_code, required, added_by_migration) VALUES (?1, ?2, ?3, 0, 1)",
+                params![run, program.as_str(), component.as_str()],
+            )?;
+            c.pairs.insert(pair);
+            c.added.push(AddedComponent {
+                program: program.clone(),
+                component: component.clone(),
+            });
+            log.push(&rec.finding(
+                Code::ComponentAdded,
+                Some("ComponentCode"),
+                format!("Component \"{component}\" was added to program \"{program}\" (not required) so that this registration could be migrated (--add-missing-components); remove it from the program afterwards if the program no longer contains it."),
+            ))?;
+            return Ok(Check::Proceed);
+        }
+        let title = c.titles.get(&program).cloned().unwrap_or(program);
+        let student = rec.text("StudentId").unwrap_or_default();
+        let seqn = rec.get("Seqn").map(Value::canonical).unwrap_or_default();
+        log.push(
+            &rec.finding(
+                Code::ComponentNotInProgram,
+                Some("ComponentCode"),
+                not_in_program_message(&component, student, &title, &seqn),
+            )
+            .hint(Some(
+                "run again with --add-missing-components to add the component to the program for the migration".into(),
+            )),
+        )?;
+        Ok(Check::Skip)
+    }
+
+    /// After a legacy record was written (inserted or updated): its part of the certification
+    /// model. Rows a later run updates keep the run that created them.
+    pub(crate) fn certification_write(&mut self, rec: &Record) -> Result<(), RunError> {
+        let run = self.run;
+        let t = self.target;
+        let text = |f: &str| rec.text(f).map(str::to_string);
+        let date = |f: &str| rec.get(f).map(Value::canonical);
+        match rec.entity.name {
+            "LegacyProgram" => {
+                let code = text("ProgramCode").unwrap_or_default();
+                let title = text("Title").unwrap_or_default();
+                let desc = record_description(rec, &PROGRAM_EXTRA);
+                t.exec(
+                    "INSERT INTO cert_program (run_id, code, title, description, requires_approval) VALUES (?1, ?2, ?3, ?4, 0)
+                     ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
+                    params![run, code.as_str(), title.as_str(), desc.as_deref()],
+                )?;
+                self.certification()?.titles.insert(code, title);
+            }
+            "LegacyComponent" => {
+                let code = text("ComponentCode").unwrap_or_default();
+                let title = text("Title").unwrap_or_default();
+                let desc = record_description(rec, &COMPONENT_EXTRA);
+                t.exec(
+                    "INSERT INTO cert_component (run_id, code, title, description, requires_approval, requires_grade) VALUES (?1, ?2, ?3, ?4, 0, 1)
+                     ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
+                    params![run, code.as_str(), title.as_str(), desc.as_deref()],
+                )?;
+            }
+            "LegacyProgramComponent" => {
+                let p = text("ProgramCode").unwrap_or_default();
+                let c = text("ComponentCode").unwrap_or_default();
+                let required = matches!(rec.get("Required"), Some(Value::Bool(true))) as i64;
+                // A pair an earlier run added for a registration is now the program's own.
+                t.exec(
+                    "INSERT INTO cert_program_component (run_id, program_code, component_code, required, added_by_migration) VALUES (?1, ?2, ?3, ?4, 0)
+                     ON CONFLICT (program_code, component_code) DO UPDATE SET required = excluded.required, added_by_migration = 0",
+                    params![run, p.as_str(), c.as_str(), required],
+                )?;
+                self.certification()?.pairs.insert((p, c));
+            }
+            "LegacyRegistration" => {
+                let user = text("StudentId").unwrap_or_default();
+                let program = text("ProgramCode").unwrap_or_default();
+                let status = text("Status").or_else(|| rec.get("Status").map(Value::canonical));
+                let (registered, completed) = (date("RegisteredDate"), date("CompletedDate"));
+                match text("ComponentCode") {
+                    None => {
+                        t.exec(
+                            "INSERT INTO cert_registration (run_id, \"user\", program_code, status, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                             ON CONFLICT (\"user\", program_code) DO UPDATE SET status = excluded.status, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
+                            params![run, user.as_str(), program.as_str(), status.as_deref(), registered.as_deref(), completed.as_deref()],
+                        )?;
+                    }
+                    Some(component) => {
+                        // The program registration an enrollment belongs to, made if missing
+                        // (registered, never completed by the migration).
+                        t.exec(
+                            "INSERT INTO cert_registration (run_id, \"user\", program_code, status, registered_date, completed_date) VALUES (?1, ?2, ?3, 'Registered', ?4, NULL)
+                             ON CONFLICT (\"user\", program_code) DO NOTHING",
+                            params![run, user.as_str(), program.as_str(), registered.as_deref()],
+                        )?;
+                        let reg = t.int(
+                            "SELECT id FROM cert_registration WHERE \"user\" = ?1 AND program_code = ?2",
+                            params![user.as_str(), program.as_str()],
+                        )?;
+                        let seqn = match rec.get("Seqn") {
+                            Some(Value::Int(i)) => *i,
+                            _ => 0,
+                        };
+                        t.exec(
+                            "INSERT INTO cert_enrollment (run_id, seqn, registration_id, \"user\", program_code, component_code, status, grade, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                             ON CONFLICT (seqn) DO UPDATE SET registration_id = excluded.registration_id, \"user\" = excluded.\"user\", program_code = excluded.program_code, component_code = excluded.component_code, status = excluded.status, grade = excluded.grade, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
+                            params![run, seqn, reg, user.as_str(), program.as_str(), component.as_str(), status.as_deref(), text("Grade").as_deref(), registered.as_deref(), completed.as_deref()],
+                        )?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// What this run added with `--add-missing-components`.
+    pub(crate) fn added_components(&self) -> Vec<AddedComponent> {
+        self.cert
+            .as_ref()
+            .map(|c| c.added.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_lines_in_order_without_empty_values() {
+        let d = description([
+            ("Established", Some("2001-05-04".to_string())),
+            ("IndustryCode", None),
+            ("UF_1", Some("  ".to_string())),
+            ("UF_2", Some("blue".to_string())),
+            ("Notes", Some("two words".to_string())),
+        ]);
+        assert_eq!(
+            d.as_deref(),
+            Some("Established: 2001-05-04\nUF_2: blue\nNotes: two words")
+        );
+        assert_eq!(description([("Address", None)]), None);
+    }
+
+    #[test]
+    fn dates_are_iso() {
+        let at = chrono::NaiveDate::from_ymd_opt(1999, 12, 31)
+            .unwrap()
+            .and_hms_opt(13, 5, 0)
+            .unwrap();
+        assert_eq!(
+            line_value(&Value::Date { at, has_time: true }),
+            "1999-12-31"
+        );
+    }
+
+    #[test]
+    fn the_warning_is_seed_002s() {
+        assert_eq!(
+            not_in_program_message("ABC", "101", "Program A - Initial", "56789"),
+            "Registration found for component \"ABC\", student id \"101\" and program \"Program A - Initial\" (SEQN 56789), but the program does not contain this component."
+        );
+    }
+}
