@@ -350,8 +350,10 @@ fn apply_upgrades_with_identical_data_and_ledger_totals() {
     let db = v1_target(dir);
     customize(dir, &db);
     let t = open_any(dir, &db);
+    // The tables of version 1: entity types that are new in version 2 have none there.
     let tables: Vec<String> = ferry_catalogue::ENTITIES
         .iter()
+        .filter(|e| !e.is_certification() && e.group != ferry_catalogue::Group::Configuration)
         .map(|e| e.table())
         .chain(
             [
@@ -364,7 +366,6 @@ fn apply_upgrades_with_identical_data_and_ledger_totals() {
             ]
             .map(String::from),
         )
-        .filter(|n| !n.starts_with("saved_"))
         .collect();
     let count = |t: &ferry_store::Target| -> Vec<(String, i64)> {
         tables
