@@ -321,20 +321,34 @@ impl RunForm {
 
 /// Reads a multipart form, writing each file into a new folder under the console's data folder
 /// (CSV files together, as one CSV-folder input).
-async fn read_form(app: &Shared, mut m: Multipart) -> Result<RunForm, Failure> {
+async fn read_form(app: &Shared, m: Multipart) -> Result<RunForm, Failure> {
     let folder = app.data.join("uploads").join(auth::token());
     tokio::fs::create_dir_all(&folder)
         .await
         .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))?;
+    let r = read_parts(folder.clone(), m).await;
+    if r.is_err() {
+        // A refused upload leaves nothing behind.
+        let _ = tokio::fs::remove_dir_all(&folder).await;
+    }
+    r
+}
+
+async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failure> {
     let mut form = RunForm {
         folder: folder.clone(),
         ..Default::default()
     };
+    // Too large (413) or malformed (400), as the multipart reader says.
     let too_big = |e: axum::extract::multipart::MultipartError| {
-        Failure::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("The upload could not be read: {e}"),
-        )
+        let status = e.status();
+        let what = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "The upload is larger than this console accepts (`ferry serve --max-upload-mib`)."
+                .to_string()
+        } else {
+            format!("The upload could not be read as a form (not an acceptable file name or form field): {e}")
+        };
+        Failure::new(status, what)
     };
     while let Some(field) = m.next_field().await.map_err(too_big)? {
         let key = field.name().unwrap_or("").to_string();

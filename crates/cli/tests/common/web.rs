@@ -20,6 +20,11 @@ pub struct Console {
 impl Console {
     /// Starts a console on a new target named `name` in `dir`, with one admin and one viewer.
     pub fn start(dir: &Path, name: &str) -> Console {
+        Console::start_with(dir, name, &[])
+    }
+
+    /// As [`Console::start`], with more `ferry serve` flags.
+    pub fn start_with(dir: &Path, name: &str, flags: &[&str]) -> Console {
         let r = ferry(dir, &["init", "--db", name]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         for (flag, email) in [("--create-admin", ADMIN), ("--create-viewer", VIEWER)] {
@@ -33,7 +38,9 @@ impl Console {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let mut child = command(dir, &["serve", "--db", name, "--bind", "127.0.0.1:0"])
+        let mut args = vec!["serve", "--db", name, "--bind", "127.0.0.1:0"];
+        args.extend(flags);
+        let mut child = command(dir, &args)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
