@@ -3,25 +3,16 @@
 //! database), and an account's page shows the balance `ferry report balances` gives.
 
 mod common;
-use common::web::{Console, ADMIN, PASSWORD};
+use common::web::{agent, sign_in_cookie, Console, ADMIN};
 use common::*;
 use std::time::Instant;
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
 fn sign_in(console: &Console) -> String {
-    let r = agent()
-        .post(format!("{}/signin", console.url))
-        .send_form([("email", ADMIN), ("password", PASSWORD)])
-        .unwrap();
-    let c = r.headers().get("set-cookie").unwrap().to_str().unwrap();
-    c.split(';').next().unwrap().to_string()
+    sign_in_cookie(console, ADMIN)
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 fn page(url: &str, cookie: &str) -> (u16, String) {

@@ -5,16 +5,8 @@
 //! are size-limited; the security headers are on every response.
 
 mod common;
-use common::web::{Console, ADMIN, PASSWORD, VIEWER};
+use common::web::{agent, sign_in_cookie, Console, ADMIN, PASSWORD, VIEWER};
 use common::*;
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
 
 struct Reply {
     status: u16,
@@ -69,13 +61,7 @@ fn post_form(url: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Reply {
 
 /// Signs in; returns the session token.
 fn sign_in(console: &Console, email: &str) -> String {
-    let r = post_form(
-        &format!("{}/signin", console.url),
-        None,
-        &[("email", email), ("password", PASSWORD)],
-    );
-    assert_eq!(r.status, 303, "{}", r.body);
-    token_of(&r.set_cookie)
+    token_of(&sign_in_cookie(console, email))
 }
 
 fn token_of(set_cookie: &str) -> String {

@@ -484,9 +484,19 @@ pub async fn start_run(
     Extension(staff): Extension<Staff>,
     m: Multipart,
 ) -> Result<Response, Failure> {
+    start_upload(app, staff, m, RunKind::Import).await
+}
+
+/// Stores an upload, checks the form and starts the run of `kind` in the background.
+async fn start_upload(
+    app: Shared,
+    staff: Staff,
+    m: Multipart,
+    kind: RunKind,
+) -> Result<Response, Failure> {
     need_admin(&staff)?;
     let form = read_form(&app, m).await?;
-    let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, RunKind::Import));
+    let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, kind));
     let opts = match checked {
         Ok(o) => o,
         Err(e) => {
@@ -1009,21 +1019,7 @@ pub async fn start_certification(
     Extension(staff): Extension<Staff>,
     m: Multipart,
 ) -> Result<Response, Failure> {
-    need_admin(&staff)?;
-    let form = read_form(&app, m).await?;
-    let checked =
-        check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, RunKind::Certification));
-    let opts = match checked {
-        Ok(o) => o,
-        Err(e) => {
-            let _ = tokio::fs::remove_dir_all(&form.folder).await;
-            return Err(e);
-        }
-    };
-    let a = app.clone();
-    let (run, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(Box::new(opts)))).await?;
-    started(run, state)
+    start_upload(app, staff, m, RunKind::Certification).await
 }
 
 // ---- upgrade --------------------------------------------------------------------------------

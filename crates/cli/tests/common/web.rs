@@ -74,3 +74,26 @@ impl Drop for Console {
         let _ = self.child.wait();
     }
 }
+
+/// An HTTP client that shows every answer as it is (no redirects followed, no status as error).
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// Signs `email` in with [`PASSWORD`]; returns the `Set-Cookie` header of the answer.
+pub fn sign_in_cookie(console: &Console, email: &str) -> String {
+    let r = agent()
+        .post(format!("{}/signin", console.url))
+        .send_form([("email", email), ("password", PASSWORD)])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "sign-in of {email}");
+    r.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
