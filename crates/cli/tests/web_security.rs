@@ -463,7 +463,7 @@ fn responses_carry_the_security_headers() {
         assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
         assert_eq!(h("x-frame-options"), "DENY");
         assert_eq!(h("x-content-type-options"), "nosniff");
-        assert_eq!(h("referrer-policy"), "no-referrer");
+        assert_eq!(h("referrer-policy"), "same-origin");
         assert_eq!(h("cache-control"), "no-store", "{path}");
     }
     // The console listens on 127.0.0.1 unless told otherwise.

@@ -227,8 +227,8 @@ async fn require_staff(State(app): State<Shared>, mut req: Request, next: Next) 
     next.run(req).await
 }
 
-/// Headers every response carries: no framing, no sniffing, no referrer, scripts and styles only
-/// from this site, and no caching of pages that show member data.
+/// Headers every response carries: no framing, no sniffing, no referrer to other sites, scripts
+/// and styles only from this site, and no caching of pages that show member data.
 async fn security_headers(req: Request<Body>, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -242,7 +242,10 @@ async fn security_headers(req: Request<Body>, next: Next) -> Response {
     );
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
+    // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null` with
+    // the console's own form posts, and the same-site check above refuses them all. Other sites
+    // still get no referrer.
+    set(h, header::REFERRER_POLICY, "same-origin");
     set(
         h,
         header::HeaderName::from_static("cross-origin-opener-policy"),
