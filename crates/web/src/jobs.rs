@@ -167,15 +167,25 @@ fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, String>
     match work {
         Work::Import(opts) => match ferry_engine::import(&t, &opts, reporter) {
             Ok(s) => Ok(format!(
-                "{} {}: {} errors, {} warnings",
+                "{} {}: {} errors, {} warnings{}",
                 if s.mode == "test-only" {
-                    "Test run"
+                    "The test run"
                 } else {
-                    "Run"
+                    "The run"
                 },
-                s.status,
+                match s.status {
+                    "succeeded" => "finished without errors",
+                    "completed-with-errors" => "finished with errors",
+                    "failed" => "failed",
+                    other => other,
+                },
                 s.errors,
-                s.warnings
+                s.warnings,
+                match (s.mode, s.status) {
+                    ("test-only", _) => "; nothing was kept",
+                    (_, "completed-with-errors") => "; the records without errors were imported",
+                    _ => "",
+                }
             )),
             Err(RunError::Interrupted { run, cause }) => {
                 reporter.started(run);
