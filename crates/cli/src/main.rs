@@ -135,6 +135,32 @@ enum Command {
         #[command(subcommand)]
         what: ConfigCmd,
     },
+    /// The web console for staff: runs, uploads, live progress, findings, records,
+    /// certification and upgrade in a browser (binds to 127.0.0.1 unless told otherwise).
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Create (or reset) an admin with this e-mail and exit; the password is read from
+        /// FERRY_ADMIN_PASSWORD or the terminal.
+        #[arg(long, value_name = "EMAIL")]
+        create_admin: Option<String>,
+        /// Create (or reset) a read-only viewer and exit (password as for --create-admin).
+        #[arg(long, value_name = "EMAIL")]
+        create_viewer: Option<String>,
+        /// Where uploads and generated files are kept (never served as files); by default a
+        /// folder beside a SQLite target, or ./ferry-console for PostgreSQL.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Largest upload, in MiB.
+        #[arg(long, default_value_t = 256)]
+        max_upload_mib: usize,
+        /// Mark session cookies Secure (serve behind a TLS proxy).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
     /// Write an empty workbook to fill in by hand: a sheet per entity type in processing order,
     /// a comment and a note per field, drop-down lists from the target's setup data.
     Template {
@@ -511,6 +537,44 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             );
             Ok(0)
         }
+        Command::Serve {
+            db,
+            bind,
+            create_admin,
+            create_viewer,
+            data_dir,
+            max_upload_mib,
+            secure_cookies,
+        } => {
+            let new_staff = create_admin
+                .map(|e| (e, ferry_web::Role::Admin))
+                .or(create_viewer.map(|e| (e, ferry_web::Role::Viewer)));
+            if let Some((email, role)) = new_staff {
+                let password = staff_password()?;
+                ferry_web::create_staff(&db.db, &email, &password, role)?;
+                say!(
+                    "Staff account {email} ({}) is ready: sign in with `ferry serve --db {}`.",
+                    role.as_str(),
+                    db.db
+                );
+                return Ok(0);
+            }
+            let data_dir = data_dir.unwrap_or_else(|| {
+                if ferry_store::pg::is_url(&db.db) {
+                    PathBuf::from("ferry-console")
+                } else {
+                    PathBuf::from(format!("{}.console", db.db))
+                }
+            });
+            ferry_web::serve(ferry_web::Config {
+                db: db.db,
+                bind,
+                data_dir,
+                max_upload_bytes: max_upload_mib.max(1) * 1024 * 1024,
+                secure_cookies,
+            })?;
+            Ok(0)
+        }
         Command::Upgrade { what } => match what {
             UpgradeCmd::Check { db, json } => upgrade::check(&db.db, json),
             UpgradeCmd::Rehearse { db, json, keep } => upgrade::rehearse(&db.db, json, keep),
@@ -843,6 +907,25 @@ fn limits_from_env() -> Result<ferry_sources::Limits> {
 
 mod ferry_validate_order {
     pub use ferry_validate::DateOrder::{Dmy, Mdy};
+}
+
+/// A new staff member's password: FERRY_ADMIN_PASSWORD, else asked twice on the terminal, else
+/// one line of standard input.
+fn staff_password() -> Result<String> {
+    if let Ok(p) = std::env::var("FERRY_ADMIN_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        let a = rpassword::prompt_password("Password (at least 12 characters): ")?;
+        let b = rpassword::prompt_password("The same again: ")?;
+        if a != b {
+            return Err(anyhow!("the two passwords differ"));
+        }
+        return Ok(a);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {

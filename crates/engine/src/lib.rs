@@ -12,6 +12,7 @@ mod rules;
 mod run;
 
 pub use ferry_store::journal::RunKind;
+pub use ferry_validate::DateOrder;
 pub use options::{Effective, ImportOptions, OnExisting};
 pub use rules::certification::AddedComponent;
 pub use run::{command_line, import, CommandLine, Progress, Silent, Summary};
@@ -34,6 +35,9 @@ pub enum RunError {
     /// A refused operation (a rollback that later runs depend on): exit 1.
     #[error("{0}")]
     Refused(String),
+    /// Staff asked the run to stop (the console's Cancel): interrupted at its last checkpoint.
+    #[error("cancelled by staff")]
+    Cancelled,
     /// The target failed after writing began: committed chunks stay; `ferry resume` continues.
     #[error("{cause}")]
     Interrupted { run: i64, cause: Box<RunError> },
@@ -55,6 +59,7 @@ impl RunError {
             RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)",
             RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything",
             RunError::Refused(_) => "nothing was changed",
+            RunError::Cancelled => "the run stopped at its last checkpoint: what was committed stays; resume it or roll it back",
             RunError::Interrupted { .. } => "the run is interrupted: what was committed stays; continue it with `ferry resume RUN` (or the same command with --resume), or undo it with `ferry rollback RUN`",
         }
     }

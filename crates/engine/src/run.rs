@@ -22,9 +22,16 @@ use std::sync::mpsc::TryRecvError;
 
 /// Reports progress to whoever watches (a progress bar, the web console, nobody).
 pub trait Progress {
+    /// The run is recorded in the journal under this number.
+    fn started(&self, _run: i64) {}
     fn stage(&self, _name: &str, _total: u64) {}
     fn advance(&self, _n: u64) {}
     fn done(&self) {}
+    /// Whether whoever watches asked the run to stop (checked every few hundred records; a
+    /// stopped run is interrupted at its last checkpoint, resumable or undone by rollback).
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Progress that nobody watches.
@@ -1349,6 +1356,7 @@ pub fn import(
         return Err(e.into());
     }
     target.mark_running(run)?;
+    progress.started(run);
     // Test hook: hold the target a while (the concurrent-writer test).
     if let Some(ms) = std::env::var("FERRY_TEST_HOLD_MS")
         .ok()
@@ -1649,6 +1657,9 @@ fn run_inner(
                         progress.advance(1);
                         records += 1;
                         fail_point("mid-chunk", records);
+                        if records % 256 == 0 && progress.cancelled() {
+                            return Err(RunError::Cancelled);
+                        }
                         in_chunk += 1;
                         if single_tx && in_chunk >= opts.chunk_size {
                             // One transaction for the whole run: still write the invoices a chunk changed,

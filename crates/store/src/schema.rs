@@ -341,12 +341,34 @@ CREATE TABLE cert_enrollment (
 );
 ";
 
+/// Staff of the web console (`ferry serve`, SPEC §14): accounts with an Argon2id hash and a role,
+/// and sessions named by the hash of their random token.
+pub const STAFF_DDL: &str = "\
+CREATE TABLE staff_user (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE staff_session (
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  staff_id INTEGER NOT NULL,
+  csrf TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+";
+
 /// The complete schema of the current version, generated from the catalogue.
 pub fn current_ddl() -> String {
     let mut sql =
         String::from("-- Ferry schema, generated from the catalogue. Frozen once released.\n");
     sql.push_str(JOURNAL_DDL);
     sql.push_str(CERTIFICATION_DDL);
+    sql.push_str(STAFF_DDL);
     for e in ENTITIES {
         sql.push_str(&entity_ddl(e));
     }

@@ -4,6 +4,8 @@
 //! and dropped when the test's [`Scratch`] folder goes away. The tests are written once.
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,5 +1,5 @@
 -- Ferry schema version 2: legacy certification migration (SPEC §11), configuration moved
--- between targets (§12), and the kind of each run.
+-- between targets (§12), the kind of each run, and the staff of the web console (§14).
 --
 -- Changes to version 1's tables, written by hand:
 ALTER TABLE run ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';
@@ -55,6 +55,22 @@ CREATE TABLE cert_enrollment (
   grade TEXT,
   registered_date TEXT,
   completed_date TEXT
+);
+CREATE TABLE staff_user (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE staff_session (
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  staff_id INTEGER NOT NULL,
+  csrf TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
 );
 CREATE TABLE "legacy_program" (
   "id" INTEGER PRIMARY KEY,

@@ -1,0 +1,792 @@
+//! The web console in a real browser (headless Chromium through chromedriver): sign in, upload
+//! the mistakes example and see its findings, download the annotated workbook, upload the fixed
+//! example with its ticket attachment, test it, run it live and watch it to the end, find an
+//! account and compare its balance with `ferry report balances`; a viewer cannot start a run and
+//! a form without its CSRF token is refused. Every page is saved as a 1280×800 screenshot in
+//! `target/screenshots/` (under the workspace root).
+//!
+//! Without `/usr/bin/chromedriver` the tests say so and pass, unless `FERRY_REQUIRE_BROWSER=1`.
+
+mod common;
+
+use common::web::{Console, ADMIN, PASSWORD, VIEWER};
+use common::*;
+use std::future::Future;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+use thirtyfour::session::http::{Body, HttpClient};
+use ureq::http;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// How long any one thing may take to appear (runs on a busy two-core machine included).
+const PATIENCE: Duration = Duration::from_secs(180);
+
+// ---- the browser ---------------------------------------------------------------------------
+
+/// Whether the browser tests can run here; `false` means skip (after saying why).
+fn browser_available() -> bool {
+    let present = std::path::Path::new(CHROMEDRIVER).exists();
+    if !present {
+        if std::env::var("FERRY_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!(
+                "FERRY_REQUIRE_BROWSER=1 but {CHROMEDRIVER} is missing (install chromium-driver)"
+            );
+        }
+        eprintln!("skipped: {CHROMEDRIVER} is missing (install chromium-driver, or set FERRY_REQUIRE_BROWSER=1 to fail instead)");
+    }
+    present
+}
+
+/// A chromedriver on a free port, stopped when dropped.
+struct Chromedriver {
+    child: Child,
+    url: String,
+}
+
+impl Chromedriver {
+    fn start() -> Chromedriver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let d = Chromedriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = agent()
+                .get(&format!("{}/status", d.url))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_to_string().ok())
+                .is_some_and(|b| b.contains("\"ready\":true"));
+            if ready {
+                return d;
+            }
+            assert!(Instant::now() < until, "chromedriver did not get ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        // Asked to shut down, chromedriver closes its browsers too (killed, it would leave them
+        // running when a test fails before quitting its session).
+        let _ = agent().get(&format!("{}/shutdown", self.url)).call();
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP agent that reports every status as a response (the tests look at the codes).
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .new_agent()
+}
+
+/// thirtyfour's transport, over ureq (thirtyfour is used without its reqwest feature).
+struct UreqClient(ureq::Agent);
+
+#[async_trait::async_trait]
+impl HttpClient for UreqClient {
+    async fn send(
+        &self,
+        request: http::Request<Body<'_>>,
+    ) -> WebDriverResult<http::Response<bytes::Bytes>> {
+        let (parts, body) = request.into_parts();
+        let json = match body {
+            Body::Empty => None,
+            Body::Json(v) => Some(serde_json::to_vec(v)?),
+        };
+        let agent = self.0.clone();
+        let fail = |e: String| WebDriverError::RequestFailed(e);
+        tokio::task::spawn_blocking(move || {
+            let mut b = http::Request::builder()
+                .method(parts.method.clone())
+                .uri(parts.uri.clone());
+            for (k, v) in parts.headers.iter() {
+                b = b.header(k, v);
+            }
+            let res = match json {
+                Some(j) => agent.run(b.body(j).map_err(|e| fail(e.to_string()))?),
+                None if parts.method == http::Method::POST => {
+                    agent.run(b.body(b"{}".to_vec()).map_err(|e| fail(e.to_string()))?)
+                }
+                None => agent.run(b.body(()).map_err(|e| fail(e.to_string()))?),
+            };
+            let mut res = res.map_err(|e| fail(e.to_string()))?;
+            let status = res.status();
+            let bytes = res
+                .body_mut()
+                .with_config()
+                .limit(256 * 1024 * 1024)
+                .read_to_vec()
+                .map_err(|e| fail(e.to_string()))?;
+            let mut out = http::Response::builder().status(status);
+            for (k, v) in res.headers() {
+                out = out.header(k, v);
+            }
+            out.body(bytes::Bytes::from(bytes))
+                .map_err(|e| fail(e.to_string()))
+        })
+        .await
+        .map_err(|e| fail(e.to_string()))?
+    }
+
+    async fn new(&self) -> Arc<dyn HttpClient> {
+        Arc::new(UreqClient(agent()))
+    }
+}
+
+/// A headless Chromium at 1280×800.
+async fn browser(driver: &Chromedriver) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    if std::path::Path::new(CHROMIUM).exists() {
+        caps.set_binary(CHROMIUM).unwrap();
+    }
+    for a in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,800",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+    ] {
+        caps.add_arg(a).unwrap();
+    }
+    let d = WebDriver::builder(driver.url.clone(), caps)
+        .client(UreqClient(agent()))
+        .connect()
+        .await
+        .expect("a Chromium session");
+    // The window is 1280×800; then grown by what the browser's own frame takes, so that the
+    // page itself (and every screenshot) is 1280×800.
+    d.set_window_rect(0, 0, 1280, 800).await.unwrap();
+    let inner = d
+        .execute(
+            "return [window.innerWidth, window.innerHeight]",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await
+        .unwrap();
+    let (w, h) = (
+        inner.json()[0].as_u64().unwrap() as u32,
+        inner.json()[1].as_u64().unwrap() as u32,
+    );
+    if (w, h) != (1280, 800) {
+        d.set_window_rect(0, 0, 1280 + 1280 - w, 800 + 800 - h)
+            .await
+            .unwrap();
+    }
+    d
+}
+
+/// Where the screenshots go: `target/screenshots/` under the workspace root.
+fn shots() -> PathBuf {
+    let d = repo().join("target/screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Saves the page as `target/screenshots/<name>.png` and checks it is a 1280×800 PNG.
+async fn shot(d: &WebDriver, name: &str) {
+    let p = shots().join(format!("{name}.png"));
+    d.screenshot(&p).await.unwrap();
+    let png = std::fs::read(&p).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
+    let (w, h) = (
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        u32::from_be_bytes(png[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (1280, 800), "{name}: screenshot size");
+}
+
+/// Polls `f` until it gives something; fails after [`PATIENCE`], saying `what` and showing where
+/// the browser is.
+async fn until<T, F, Fut>(d: &WebDriver, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let end = Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if Instant::now() > end {
+            let url = d
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let _ = d.screenshot(&shots().join("timed-out.png")).await;
+            panic!(
+                "timed out waiting for {what}; the browser is at {url}:\n{}",
+                text(d).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The page's visible text.
+async fn text(d: &WebDriver) -> String {
+    match d.find(By::Tag("body")).await {
+        Ok(b) => b.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The path of the current page (`/runs/3`).
+async fn path(d: &WebDriver) -> String {
+    d.current_url().await.unwrap().path().to_string()
+}
+
+/// Waits for the page to show `needle`.
+async fn wait_text(d: &WebDriver, needle: &str) -> String {
+    until(d, &format!("the page to show {needle:?}"), || async {
+        let t = text(d).await;
+        t.contains(needle).then_some(t)
+    })
+    .await
+}
+
+/// Asserts the page is not a raw debug dump or an unstyled failure.
+async fn looks_like_a_page(d: &WebDriver) {
+    let t = text(d).await;
+    for bad in [
+        "{{", "}}", "{%", "panicked", "Error(", "Some(", "Ok(", "\\n",
+    ] {
+        assert!(!t.contains(bad), "the page shows {bad:?}:\n{t}");
+    }
+    let styled = d
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        styled.json().as_str(),
+        Some("rgb(245, 247, 250)"),
+        "the stylesheet is not applied"
+    );
+    // The content security policy ignores style attributes in the markup: none may be relied on.
+    let inline = d
+        .execute(
+            "return Array.from(document.querySelectorAll('[style]')).filter(e => !e.closest('.progress')).map(e => e.outerHTML.slice(0, 120))",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(inline.json(), &serde_json::json!([]), "inline styles");
+}
+
+async fn sign_in(d: &WebDriver, base: &str, email: &str) {
+    d.goto(format!("{base}/runs")).await.unwrap();
+    // Not signed in: sent to the sign-in page.
+    until(d, "the sign-in page", || async {
+        (path(d).await == "/signin").then_some(())
+    })
+    .await;
+    d.find(By::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    d.find(By::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    d.find(By::Css("form[action='/signin'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(d, "the runs page after signing in", || async {
+        (path(d).await == "/runs").then_some(())
+    })
+    .await;
+}
+
+/// The session cookie of the browser, as a `Cookie` header.
+async fn cookie(d: &WebDriver) -> String {
+    let c = d.get_named_cookie("ferry_session").await.unwrap();
+    format!("ferry_session={}", c.value)
+}
+
+/// Starts a run from the new-run page with `files` (and `attachments`), test-only as the form
+/// says by default; returns the run's id once its page shows it finished.
+async fn new_run(d: &WebDriver, base: &str, files: &[PathBuf], attachments: &[PathBuf]) -> i64 {
+    d.goto(format!("{base}/runs/new")).await.unwrap();
+    let test_only = d.find(By::Name("test_only")).await.unwrap();
+    assert!(
+        test_only.is_selected().await.unwrap(),
+        "test-only is on by default"
+    );
+    let input = d.find(By::Id("files")).await.unwrap();
+    for f in files {
+        input.send_keys(f.to_str().unwrap()).await.unwrap();
+    }
+    let input = d.find(By::Id("attachments")).await.unwrap();
+    for f in attachments {
+        input.send_keys(f.to_str().unwrap()).await.unwrap();
+    }
+    d.find(By::Css("form[action='/runs/new'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    finished_run(d).await
+}
+
+/// The id of the run whose page the browser is on, once it shows the run finished.
+async fn finished_run(d: &WebDriver) -> i64 {
+    let id = until(d, "a run's page", || async {
+        path(d)
+            .await
+            .strip_prefix("/runs/")
+            .and_then(|s| s.parse::<i64>().ok())
+    })
+    .await;
+    // The page follows the run by itself and reloads when it ends.
+    until(d, "the run to finish", || async {
+        let live = d.find(By::Id("live")).await.is_ok();
+        let badge = d.find(By::Css("h1 .badge")).await.ok()?.text().await.ok()?;
+        (!live && badge != "running").then_some(())
+    })
+    .await;
+    id
+}
+
+/// The status badge of the run page shown.
+async fn status(d: &WebDriver) -> String {
+    d.find(By::Css("h1 .badge"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Reads a zip (an .xlsx) and returns its sheet names.
+fn sheet_names(xlsx: &[u8]) -> Vec<String> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("a zip");
+    let mut wb = String::new();
+    z.by_name("xl/workbook.xml")
+        .expect("a workbook")
+        .read_to_string(&mut wb)
+        .unwrap();
+    wb.split("<sheet ")
+        .skip(1)
+        .filter_map(|s| s.split("name=\"").nth(1))
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A scratch folder for an async test: the PostgreSQL client that drops its databases blocks,
+/// so it is dropped outside the runtime's reach (also when the test fails).
+struct AsyncScratch(Option<Scratch>);
+
+impl AsyncScratch {
+    fn new() -> AsyncScratch {
+        AsyncScratch(Some(scratch()))
+    }
+    fn path(&self) -> &std::path::Path {
+        self.0.as_ref().unwrap().path()
+    }
+}
+
+impl Drop for AsyncScratch {
+    fn drop(&mut self) {
+        let s = self.0.take();
+        tokio::task::block_in_place(move || drop(s));
+    }
+}
+
+/// Blocking work (the CLI, the PostgreSQL client) from an async test.
+fn sync<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+// ---- the tests -----------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_convert_the_examples_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let console = sync(|| Console::start(s.path(), "console.db"));
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+
+    // Sign in.
+    d.goto(format!("{base}/signin")).await.unwrap();
+    wait_text(&d, "Sign in to Ferry").await;
+    looks_like_a_page(&d).await;
+    shot(&d, "signin").await;
+    sign_in(&d, &base, ADMIN).await;
+    let t = text(&d).await;
+    assert!(t.contains(ADMIN) && t.contains("admin"), "{t}");
+    assert!(t.contains("No runs yet"), "{t}");
+
+    // The mistakes example, test-only: findings on the page.
+    d.goto(format!("{base}/runs/new")).await.unwrap();
+    wait_text(&d, "Ticket attachments").await;
+    looks_like_a_page(&d).await;
+    shot(&d, "new-run").await;
+    let mistakes = new_run(&d, &base, &[example("mistakes/mistakes.xlsx")], &[]).await;
+    let t = text(&d).await;
+    assert!(t.contains("test-only"), "{t}");
+    let rows = d.find_all(By::Css("#findings tbody tr")).await.unwrap();
+    assert!(!rows.is_empty(), "no findings shown:\n{t}");
+    let first = rows[0].text().await.unwrap();
+    assert!(
+        first.contains("mistakes.xlsx"),
+        "a finding names its place: {first}"
+    );
+    let errors = d
+        .find(By::Css("#findings .badge.error"))
+        .await
+        .expect("an error among the findings");
+    assert_eq!(errors.text().await.unwrap(), "error");
+    looks_like_a_page(&d).await;
+    d.execute(
+        "document.getElementById('findings').scrollIntoView()",
+        Vec::<serde_json::Value>::new(),
+    )
+    .await
+    .unwrap();
+    shot(&d, "run-findings").await;
+    // Filtering by severity keeps only that severity.
+    d.goto(format!("{base}/runs/{mistakes}?severity=warning#findings"))
+        .await
+        .unwrap();
+    let sev = until(&d, "the warnings filter", || async {
+        let cells = d
+            .find_all(By::Css("#findings tbody td:nth-child(2)"))
+            .await
+            .ok()?;
+        let mut out = vec![];
+        for c in cells {
+            out.push(c.text().await.ok()?);
+        }
+        (!out.is_empty()).then_some(out)
+    })
+    .await;
+    assert!(sev.iter().all(|s| s == "warning"), "{sev:?}");
+
+    // The annotated workbook: its link, fetched with the browser's session.
+    d.goto(format!("{base}/runs/{mistakes}")).await.unwrap();
+    let link = d
+        .find(By::XPath("//a[starts-with(., 'Annotated workbook')]"))
+        .await
+        .expect("an annotated-workbook link");
+    let href = link.attr("href").await.unwrap().unwrap();
+    let url = if href.starts_with("http") {
+        href.clone()
+    } else {
+        format!("{base}{href}")
+    };
+    let session = cookie(&d).await;
+    let mut res = agent().get(&url).header("Cookie", &session).call().unwrap();
+    assert_eq!(res.status(), 200, "{url}");
+    let xlsx = res
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap();
+    assert_eq!(&xlsx[..2], b"PK", "the annotated workbook is a zip");
+    let sheets = sheet_names(&xlsx);
+    assert!(sheets.iter().any(|s| s == "Findings"), "{sheets:?}");
+    // Without the session the download is refused.
+    let res = agent().get(&url).call().unwrap();
+    assert_eq!(res.status(), 401);
+
+    // The fixed example with its ticket attachment: a clean test run (without the attachment
+    // it would have an attachment.missing error).
+    let club = new_run(
+        &d,
+        &base,
+        &[example("club/club.xlsx")],
+        &[example("club/attachments/berth-map.txt")],
+    )
+    .await;
+    assert!(club > mistakes);
+    let t = text(&d).await;
+    assert_eq!(status(&d).await, "succeeded", "{t}");
+    assert!(t.contains("0 errors"), "{t}");
+
+    // A form without its CSRF token is refused: the run-live form with the token taken out.
+    d.execute(
+        "document.querySelector(\"form[action$='/live'] input[name=csrf]\").remove()",
+        Vec::<serde_json::Value>::new(),
+    )
+    .await
+    .unwrap();
+    d.find(By::Css("form[action$='/live'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "Status 403").await;
+    assert!(
+        t.contains("Not allowed") && t.contains("security token"),
+        "{t}"
+    );
+    looks_like_a_page(&d).await;
+    shot(&d, "error").await;
+    // And the same without a browser: the session alone is not enough.
+    let res = agent()
+        .post(&format!("{base}/runs/{club}/live"))
+        .header("Cookie", &session)
+        .content_type("application/x-www-form-urlencoded")
+        .send("")
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let runs = sync(|| int(s.path(), "console.db", "SELECT count(*) FROM run"));
+    assert_eq!(runs, 2, "a refused form starts nothing");
+
+    // Run live from the test run's page, and watch it to the end.
+    d.goto(format!("{base}/runs/{club}")).await.unwrap();
+    wait_text(&d, "Run live").await;
+    d.find(By::Css("form[action$='/live'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let live = until(&d, "the live run's page", || async {
+        path(&d)
+            .await
+            .strip_prefix("/runs/")
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|id| *id > club)
+    })
+    .await;
+    // While it runs the page shows a progress bar that follows it; at the end it reloads.
+    let seen_running = d.find(By::Id("live")).await.is_ok();
+    let watched = finished_run(&d).await;
+    assert_eq!(watched, live);
+    eprintln!(
+        "live run {live}: progress bar {}",
+        if seen_running {
+            "seen, followed to the end"
+        } else {
+            "not seen (the run ended before its page loaded)"
+        }
+    );
+    // What the progress bar polls says the same.
+    let mut res = agent()
+        .get(&format!("{base}/runs/{live}/progress"))
+        .header("Cookie", &session)
+        .header("Accept", "application/json")
+        .call()
+        .unwrap();
+    let p: serde_json::Value =
+        serde_json::from_str(&res.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(p["running"], false, "{p}");
+    assert_eq!(p["status"], "succeeded", "{p}");
+    let t = text(&d).await;
+    assert_eq!(status(&d).await, "succeeded", "{t}");
+    assert!(t.contains("live"), "{t}");
+    assert!(
+        !t.contains("Run live"),
+        "a live run is not run live again: {t}"
+    );
+    let mut imported = 0;
+    for c in d
+        .find_all(By::XPath(
+            "//h2[.='Records by entity type']/following-sibling::table/tbody/tr/td[3]",
+        ))
+        .await
+        .unwrap()
+    {
+        imported += c
+            .text()
+            .await
+            .unwrap()
+            .replace(',', "")
+            .parse::<i64>()
+            .unwrap();
+    }
+    assert!(imported > 0, "counts per entity type are shown: {t}");
+    d.find(By::XPath("//button[normalize-space()='Roll back']"))
+        .await
+        .expect("a live run can be rolled back");
+    looks_like_a_page(&d).await;
+    shot(&d, "run-live-finished").await;
+
+    d.goto(format!("{base}/runs")).await.unwrap();
+    let t = wait_text(&d, "succeeded").await;
+    assert_eq!(
+        d.find_all(By::Css("tbody tr")).await.unwrap().len(),
+        3,
+        "{t}"
+    );
+    looks_like_a_page(&d).await;
+    shot(&d, "runs").await;
+
+    // Find an account by e-mail; its balance is what `ferry report balances` says.
+    d.goto(format!("{base}/records")).await.unwrap();
+    let q = d.find(By::Id("q")).await.unwrap();
+    q.send_keys("ava.ferreira@example.com").await.unwrap();
+    d.find(By::Css("form[action='/records'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "HSC-0003").await;
+    assert!(t.contains("ava.ferreira@example.com"), "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "records-search").await;
+    d.find(By::LinkText("HSC-0003"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&d, "the account page", || async {
+        (path(&d).await == "/records/HSC-0003").then_some(())
+    })
+    .await;
+    let shown = d
+        .find(By::Id("balance"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = sync(|| ferry(s.path(), &["report", "balances", "--db", "console.db"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cli = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("HSC-0003,"))
+        .and_then(|l| l.split(',').next())
+        .expect("HSC-0003 in the balances")
+        .to_string();
+    assert_eq!(shown.trim(), cli, "the page's balance and the CLI's");
+    assert_eq!(cli, "126.00", "the example's expected balance");
+    let t = text(&d).await;
+    assert!(t.contains("Ava Ferreira"), "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "account").await;
+
+    // Certification and upgrade pages.
+    d.goto(format!("{base}/certification")).await.unwrap();
+    wait_text(&d, "Legacy certification migration").await;
+    looks_like_a_page(&d).await;
+    shot(&d, "certification").await;
+    d.goto(format!("{base}/upgrade")).await.unwrap();
+    wait_text(&d, "Customization audit").await;
+    looks_like_a_page(&d).await;
+    shot(&d, "upgrade").await;
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewer_cannot_start_a_run() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let console = sync(|| Console::start(s.path(), "viewer.db"));
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+
+    sign_in(&d, &base, VIEWER).await;
+    let t = text(&d).await;
+    assert!(t.contains(VIEWER) && t.contains("viewer"), "{t}");
+    let links = d.find_all(By::Css("a[href='/runs/new']")).await.unwrap();
+    assert!(links.is_empty(), "a viewer sees no New run link:\n{t}");
+    assert!(!t.contains("New run"), "{t}");
+
+    // Going there anyway is refused.
+    d.goto(format!("{base}/runs/new")).await.unwrap();
+    let t = wait_text(&d, "Status 403").await;
+    assert!(t.contains("Not allowed") && t.contains("viewer"), "{t}");
+    assert!(d.find(By::Css("input[type=file]")).await.is_err());
+    shot(&d, "error-viewer").await;
+
+    // So is the request behind it, even with the viewer's own valid CSRF token.
+    let session = cookie(&d).await;
+    let res = agent()
+        .get(&format!("{base}/runs/new"))
+        .header("Cookie", &session)
+        .header("Accept", "text/html")
+        .call()
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    d.goto(format!("{base}/runs")).await.unwrap();
+    wait_text(&d, "Runs").await;
+    let csrf = d
+        .find(By::Css("form[action='/signout'] input[name=csrf]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let boundary = "ferryboundary7MA4YWxkTrZu0gW";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"test_only\"\r\n\r\non\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"club.xml\"\r\n\
+         Content-Type: application/xml\r\n\r\n{}\r\n--{boundary}--\r\n",
+        std::fs::read_to_string(example("club/club.xml")).unwrap()
+    );
+    let res = agent()
+        .post(&format!("{base}/runs/new"))
+        .header("Cookie", &session)
+        .content_type(format!("multipart/form-data; boundary={boundary}"))
+        .send(body.as_bytes())
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        sync(|| int(s.path(), "viewer.db", "SELECT count(*) FROM run")),
+        0,
+        "nothing ran"
+    );
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}

@@ -1,0 +1,204 @@
+//! Long work in the background: each import, certification migration, resume or rollback runs on
+//! its own thread with its own connection to the target, reporting progress into shared state.
+//! Leaving the page or closing the browser does not stop it; the run's page reads that state (or,
+//! after a restart of the console, the journal) and picks it up again.
+
+use ferry_engine::{ImportOptions, Progress, RunError};
+use ferry_store::Target;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the console knows of one piece of background work.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct JobState {
+    /// The run it is, once the engine has recorded it.
+    pub run: Option<i64>,
+    pub stage: String,
+    pub done: u64,
+    pub total: u64,
+    pub finished: bool,
+    /// How it ended, for people (set when finished).
+    pub outcome: Option<String>,
+    /// Whether it ended badly (an error, not record findings).
+    pub failed: bool,
+}
+
+struct Job {
+    state: Arc<Mutex<JobState>>,
+    cancel: Arc<AtomicBool>,
+}
+
+/// Every job since the console started, by job number; and which job is which run.
+#[derive(Default)]
+pub struct Jobs {
+    jobs: Mutex<Vec<Job>>,
+    by_run: Mutex<HashMap<i64, usize>>,
+}
+
+/// The engine's progress callbacks, written into a job's state.
+struct Reporter {
+    state: Arc<Mutex<JobState>>,
+    cancel: Arc<AtomicBool>,
+    jobs: Arc<crate::App>,
+    job: usize,
+}
+
+impl Progress for Reporter {
+    fn started(&self, run: i64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.run = Some(run);
+        }
+        if let Ok(mut m) = self.jobs.jobs.by_run.lock() {
+            m.insert(run, self.job);
+        }
+    }
+    fn stage(&self, name: &str, total: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.stage = name.to_string();
+            s.total = total;
+            s.done = 0;
+        }
+    }
+    fn advance(&self, n: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.done += n;
+        }
+    }
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// What a background job does.
+pub enum Work {
+    Import(Box<ImportOptions>),
+    Rollback(i64),
+}
+
+impl Jobs {
+    /// Starts `work` on its own thread; returns the run it became, waiting a moment for the
+    /// engine to record it (`None`: it ended before creating a run, with `outcome` saying why).
+    pub fn start(app: &Arc<crate::App>, work: Work) -> (Option<i64>, JobState) {
+        let state = Arc::new(Mutex::new(JobState::default()));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let job = {
+            let mut jobs = app.jobs.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            jobs.push(Job {
+                state: state.clone(),
+                cancel: cancel.clone(),
+            });
+            jobs.len() - 1
+        };
+        if let Work::Rollback(run) = work {
+            if let Ok(mut m) = app.jobs.by_run.lock() {
+                m.insert(run, job);
+            }
+            if let Ok(mut s) = state.lock() {
+                s.run = Some(run);
+                s.stage = "Rolling back".into();
+            }
+        }
+        let reporter = Reporter {
+            state: state.clone(),
+            cancel,
+            jobs: app.clone(),
+            job,
+        };
+        let db = app.db.clone();
+        std::thread::spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_work(&db, work, &reporter)
+            }));
+            let mut s = reporter.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.finished = true;
+            match result {
+                Ok(Ok(msg)) => s.outcome = Some(msg),
+                Ok(Err(msg)) => {
+                    s.failed = true;
+                    s.outcome = Some(msg);
+                }
+                Err(_) => {
+                    s.failed = true;
+                    s.outcome = Some("internal error: the work stopped unexpectedly".into());
+                }
+            }
+        });
+        // The run page needs the run's number: wait for the engine to record it.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = state.lock().map(|s| s.clone()).unwrap_or_default();
+            if s.run.is_some() || s.finished || Instant::now() > deadline {
+                return (s.run, s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The live state of the work on `run`, if the console is doing it or did it.
+    pub fn of_run(&self, run: i64) -> Option<JobState> {
+        let i = *self.by_run.lock().ok()?.get(&run)?;
+        let jobs = self.jobs.lock().ok()?;
+        let s = jobs.get(i)?.state.lock().ok()?.clone();
+        Some(s)
+    }
+
+    /// Asks the work on `run` to stop at its next checkpoint. Returns whether it is running.
+    pub fn cancel(&self, run: i64) -> bool {
+        let Some(i) = self.by_run.lock().ok().and_then(|m| m.get(&run).copied()) else {
+            return false;
+        };
+        let Ok(jobs) = self.jobs.lock() else {
+            return false;
+        };
+        match jobs.get(i) {
+            Some(j) if !j.state.lock().map(|s| s.finished).unwrap_or(true) => {
+                j.cancel.store(true, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, String> {
+    let t = Target::open_db(db).map_err(|e| e.to_string())?;
+    match work {
+        Work::Import(opts) => match ferry_engine::import(&t, &opts, reporter) {
+            Ok(s) => Ok(format!(
+                "{} {}: {} errors, {} warnings{}",
+                if s.mode == "test-only" {
+                    "The test run"
+                } else {
+                    "The run"
+                },
+                match s.status {
+                    "succeeded" => "finished without errors",
+                    "completed-with-errors" => "finished with errors",
+                    "failed" => "failed",
+                    other => other,
+                },
+                s.errors,
+                s.warnings,
+                match (s.mode, s.status) {
+                    ("test-only", _) => "; nothing was kept",
+                    (_, "completed-with-errors") => "; the records without errors were imported",
+                    _ => "",
+                }
+            )),
+            Err(RunError::Interrupted { run, cause }) => {
+                reporter.started(run);
+                Err(format!("interrupted: {cause}; it can be resumed"))
+            }
+            Err(e) => Err(format!("{e} ({})", e.aftermath())),
+        },
+        Work::Rollback(run) => match ferry_engine::rollback::rollback(&t, run) {
+            Ok(u) => Ok(format!(
+                "rolled back: {} rows removed, {} changes restored",
+                u.deleted, u.restored
+            )),
+            Err(e) => Err(e.to_string()),
+        },
+    }
+}

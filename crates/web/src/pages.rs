@@ -1,0 +1,1098 @@
+//! The console's pages: sign-in, runs (list, new, one run with live progress, findings,
+//! downloads and actions), certification migration and upgrade.
+
+use crate::auth::{self, Staff};
+use crate::jobs::{JobState, Jobs, Work};
+use crate::view::{self, page, Base, Failure};
+use crate::{Shared, COOKIE};
+use askama::Template;
+use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use ferry_engine::{ImportOptions, OnExisting, RunKind};
+use ferry_store::{params, Target};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path as FsPath, PathBuf};
+
+/// Runs blocking work (the store, the engine) off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+fn need_admin(staff: &Staff) -> Result<(), Failure> {
+    if staff.is_admin() {
+        Ok(())
+    } else {
+        Err(Failure::forbidden(
+            "Your role is viewer: you can look at everything, but only an admin can change anything.",
+        ))
+    }
+}
+
+fn check_csrf(staff: &Staff, given: &str) -> Result<(), Failure> {
+    if auth::same_token(&staff.csrf, given) {
+        Ok(())
+    } else {
+        Err(Failure::forbidden(
+            "This form is out of date or did not come from this console (its security token does not match). Reload the page and try again.",
+        ))
+    }
+}
+
+// ---- sign-in -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    base: Base,
+    next: String,
+    email: String,
+    error: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Where to go after signing in: only a path on this site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/runs".to_string(),
+    }
+}
+
+pub async fn sign_in_page(Query(q): Query<NextQuery>) -> Response {
+    page(&SignInPage {
+        base: Base {
+            title: "Sign in".into(),
+            staff: None,
+            nav: "",
+        },
+        next: safe_next(q.next.as_deref()),
+        email: String::new(),
+        error: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn sign_in(
+    State(app): State<Shared>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let keys = vec![
+        format!("ip:{}", addr.ip()),
+        format!("email:{}", f.email.trim().to_lowercase()),
+    ];
+    let next = safe_next(f.next.as_deref());
+    let again = |error: &str, status: StatusCode| {
+        let mut r = page(&SignInPage {
+            base: Base {
+                title: "Sign in".into(),
+                staff: None,
+                nav: "",
+            },
+            next: next.clone(),
+            email: f.email.clone(),
+            error: error.to_string(),
+        });
+        *r.status_mut() = status;
+        r
+    };
+    if app.limiter.blocked(&keys) {
+        return again(
+            "Too many failed attempts. Wait 15 minutes and try again.",
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let (email, password) = (f.email.clone(), f.password.clone());
+    let a = app.clone();
+    let result = blocking(move || {
+        let t = a.target()?;
+        auth::sign_in(&t, &email, &password).map_err(Failure::internal)
+    })
+    .await;
+    match result {
+        Ok(Some(token)) => {
+            app.limiter.succeeded(&keys[..1]);
+            let cookie = format!(
+                "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                auth::SESSION_HOURS * 3600,
+                if app.secure_cookies { "; Secure" } else { "" }
+            );
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        }
+        Ok(None) => {
+            app.limiter.failed(&keys);
+            again(
+                "That e-mail and password do not match a staff account.",
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Failure> {
+    check_csrf(&staff, &f.csrf)?;
+    if let Some(tok) = crate::session_token(&headers) {
+        blocking(move || {
+            let t = app.target()?;
+            auth::sign_out(&t, &tok).map_err(Failure::internal)
+        })
+        .await?;
+    }
+    let gone = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    Ok(([(header::SET_COOKIE, gone)], Redirect::to("/signin")).into_response())
+}
+
+// ---- runs ----------------------------------------------------------------------------------
+
+pub struct RunRow {
+    pub id: i64,
+    pub kind: String,
+    pub mode: String,
+    pub status: String,
+    pub started: String,
+    pub finished: String,
+    pub errors: String,
+    pub warnings: String,
+    pub inputs: String,
+}
+
+fn input_names(inputs: &str) -> String {
+    let v: Vec<String> = serde_json::from_str::<Vec<String>>(inputs)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| display_name(p))
+        .collect();
+    v.join(", ")
+}
+
+/// An input as staff know it: its file name (uploads are kept under a random folder).
+fn display_name(p: &str) -> String {
+    FsPath::new(p)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.to_string())
+}
+
+fn run_rows(t: &Target, kind: Option<&str>) -> Result<Vec<RunRow>, Failure> {
+    let (filter, params) = match kind {
+        Some(k) => ("WHERE kind = ?1", params![k.to_string()].to_vec()),
+        None => ("", vec![]),
+    };
+    let rows = t.rows(
+        &format!("SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs FROM run {filter} ORDER BY id DESC LIMIT 500"),
+        &params,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RunRow {
+            id: r.int(0),
+            kind: r.text(1),
+            mode: r.text(2),
+            status: r.text(3),
+            started: view::when(&r.text(4)),
+            finished: view::when(&r.text(5)),
+            errors: view::count(r.int(6)),
+            warnings: view::count(r.int(7)),
+            inputs: input_names(&r.text(8)),
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "runs.html")]
+struct RunsPage {
+    base: Base,
+    runs: Vec<RunRow>,
+}
+
+pub async fn runs(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Response, Failure> {
+    let runs = blocking(move || run_rows(&app.target()?, None)).await?;
+    Ok(page(&RunsPage {
+        base: Base::new("Runs", &staff, "runs"),
+        runs,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "new_run.html")]
+struct NewRunPage {
+    base: Base,
+    max_mib: usize,
+}
+
+pub async fn new_run(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Response, Failure> {
+    need_admin(&staff)?;
+    Ok(page(&NewRunPage {
+        base: Base::new("New run", &staff, "new"),
+        max_mib: app.max_upload_bytes / (1024 * 1024),
+    }))
+}
+
+/// A file name from an upload, accepted only as a plain name with a known extension: never a
+/// path, so nothing can be written outside the upload's own folder.
+pub fn upload_name(raw: &str) -> Result<String, Failure> {
+    let name = plain_name(raw)?;
+    let lower = name.to_ascii_lowercase();
+    if !(lower.ends_with(".xlsx") || lower.ends_with(".xml") || lower.ends_with(".csv")) {
+        return Err(Failure::bad(format!(
+            "\"{}\" is not an acceptable file name: give a plain .xlsx, .xml or .csv file name",
+            raw.chars().take(80).collect::<String>()
+        )));
+    }
+    Ok(name)
+}
+
+/// A file name from an upload, accepted only as a plain name: no folder, no parent, nothing
+/// hidden, no control characters.
+pub fn plain_name(raw: &str) -> Result<String, Failure> {
+    let bad = || {
+        Failure::bad(format!(
+            "\"{}\" is not an acceptable file name: give a plain file name, without folders",
+            raw.chars().take(80).collect::<String>()
+        ))
+    };
+    let name = raw.trim();
+    if name.is_empty()
+        || name.len() > 200
+        || name.starts_with('.')
+        || name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c == ':' || c.is_control())
+    {
+        return Err(bad());
+    }
+    Ok(name.to_string())
+}
+
+/// The form of a new run or certification migration: uploaded files and the options.
+#[derive(Default)]
+struct RunForm {
+    csrf: String,
+    folder: PathBuf,
+    inputs: Vec<PathBuf>,
+    csv: usize,
+    fields: std::collections::HashMap<String, String>,
+}
+
+impl RunForm {
+    fn flag(&self, k: &str) -> bool {
+        self.fields.get(k).is_some_and(|v| v == "on" || v == "true")
+    }
+    fn text(&self, k: &str) -> Option<&str> {
+        self.fields
+            .get(k)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Reads a multipart form, writing each file into a new folder under the console's data folder
+/// (CSV files together, as one CSV-folder input).
+async fn read_form(app: &Shared, m: Multipart) -> Result<RunForm, Failure> {
+    let folder = app.data.join("uploads").join(auth::token());
+    tokio::fs::create_dir_all(&folder)
+        .await
+        .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))?;
+    let r = read_parts(folder.clone(), m).await;
+    if r.is_err() {
+        // A refused upload leaves nothing behind.
+        let _ = tokio::fs::remove_dir_all(&folder).await;
+    }
+    r
+}
+
+async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failure> {
+    let mut form = RunForm {
+        folder: folder.clone(),
+        ..Default::default()
+    };
+    // Too large (413) or malformed (400), as the multipart reader says.
+    let too_big = |e: axum::extract::multipart::MultipartError| {
+        let status = e.status();
+        let what = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "The upload is larger than this console accepts (`ferry serve --max-upload-mib`)."
+                .to_string()
+        } else {
+            format!("The upload could not be read as a form (not an acceptable file name or form field): {e}")
+        };
+        Failure::new(status, what)
+    };
+    while let Some(field) = m.next_field().await.map_err(too_big)? {
+        let key = field.name().unwrap_or("").to_string();
+        match field.file_name().map(str::to_string) {
+            Some(raw) if key == "files" => {
+                if raw.is_empty() {
+                    continue;
+                }
+                let name = upload_name(&raw)?;
+                let is_csv = name.to_ascii_lowercase().ends_with(".csv");
+                let dir = if is_csv {
+                    folder.join("csv")
+                } else {
+                    folder.clone()
+                };
+                tokio::fs::create_dir_all(&dir)
+                    .await
+                    .map_err(|e| Failure::internal(e.to_string()))?;
+                let path = dir.join(&name);
+                if path.exists() {
+                    return Err(Failure::bad(format!("\"{name}\" is uploaded twice")));
+                }
+                let bytes = field.bytes().await.map_err(too_big)?;
+                tokio::fs::write(&path, &bytes)
+                    .await
+                    .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))?;
+                if is_csv {
+                    form.csv += 1;
+                } else {
+                    form.inputs.push(path);
+                }
+            }
+            Some(raw) if key == "attachments" => {
+                // Ticket attachments named by a `Path` such as `attachments/map.pdf`: kept in a
+                // folder of that name beside the uploaded files.
+                if raw.is_empty() {
+                    continue;
+                }
+                let name = plain_name(&raw)?;
+                let dir = folder.join("attachments");
+                tokio::fs::create_dir_all(&dir)
+                    .await
+                    .map_err(|e| Failure::internal(e.to_string()))?;
+                let bytes = field.bytes().await.map_err(too_big)?;
+                tokio::fs::write(dir.join(&name), &bytes)
+                    .await
+                    .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))?;
+            }
+            _ => {
+                let v = field.text().await.map_err(too_big)?;
+                if key == "csrf" {
+                    form.csrf = v;
+                } else {
+                    form.fields.insert(key, v);
+                }
+            }
+        }
+    }
+    if form.csv > 0 {
+        form.inputs.push(folder.join("csv"));
+    }
+    Ok(form)
+}
+
+fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions, Failure> {
+    if form.inputs.is_empty() {
+        return Err(Failure::bad("Choose at least one file to upload."));
+    }
+    let mut o = ImportOptions {
+        inputs: form.inputs.clone(),
+        test_only: form.flag("test_only"),
+        all_or_nothing: form.flag("all_or_nothing"),
+        fold_case: form.flag("fold_case"),
+        kind,
+        add_missing_components: form.flag("add_missing_components"),
+        ..Default::default()
+    };
+    o.on_existing = match form.text("on_existing") {
+        Some("skip") => OnExisting::Skip,
+        Some("update") => OnExisting::Update,
+        _ => OnExisting::Error,
+    };
+    o.create_accounts = match form.text("create_accounts") {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    };
+    o.date_order = match form.text("date_order") {
+        Some("mdy") => Some(ferry_engine::DateOrder::Mdy),
+        Some("dmy") => Some(ferry_engine::DateOrder::Dmy),
+        _ => None,
+    };
+    if let Some(e) = form.text("encoding") {
+        o.encoding = Some(
+            encoding_rs::Encoding::for_label(e.as_bytes()).ok_or_else(|| {
+                Failure::bad(format!(
+                    "Unknown encoding \"{e}\" (try utf-8, windows-1252, latin1, utf-16le)."
+                ))
+            })?,
+        );
+    }
+    if let Some(r) = form.text("phone_region") {
+        o.phone_region = r.to_ascii_uppercase().parse().map_err(|_| {
+            Failure::bad(format!(
+                "Unknown phone region \"{r}\" (an ISO 3166 alpha-2 code such as US, CA, GB)."
+            ))
+        })?;
+    }
+    if let Some(n) = form.text("max_records") {
+        o.max_records = Some(
+            n.parse()
+                .map_err(|_| Failure::bad(format!("\"{n}\" is not a number of accounts.")))?,
+        )
+        .filter(|n| *n > 0);
+    }
+    Ok(o)
+}
+
+/// Starts background work and sends the browser to the run's page.
+fn started(run: Option<i64>, state: JobState) -> Result<Response, Failure> {
+    match run {
+        Some(r) => Ok(Redirect::to(&format!("/runs/{r}")).into_response()),
+        None => Err(Failure::bad(
+            state
+                .outcome
+                .unwrap_or_else(|| "The run did not start.".into()),
+        )),
+    }
+}
+
+pub async fn start_run(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    m: Multipart,
+) -> Result<Response, Failure> {
+    start_upload(app, staff, m, RunKind::Import).await
+}
+
+/// Stores an upload, checks the form and starts the run of `kind` in the background.
+async fn start_upload(
+    app: Shared,
+    staff: Staff,
+    m: Multipart,
+    kind: RunKind,
+) -> Result<Response, Failure> {
+    need_admin(&staff)?;
+    let form = read_form(&app, m).await?;
+    let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, kind));
+    let opts = match checked {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = tokio::fs::remove_dir_all(&form.folder).await;
+            return Err(e);
+        }
+    };
+    let a = app.clone();
+    let (run, state) =
+        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(Box::new(opts)))).await?;
+    started(run, state)
+}
+
+// ---- one run -------------------------------------------------------------------------------
+
+pub struct CountRow {
+    pub entity: String,
+    pub read: String,
+    pub imported: String,
+    pub updated: String,
+    pub skipped: String,
+    pub rejected: String,
+}
+
+pub struct FindingRow {
+    pub seq: i64,
+    pub severity: String,
+    pub code: String,
+    pub entity: String,
+    pub key: String,
+    pub place: String,
+    pub field: String,
+    pub value: String,
+    pub message: String,
+    pub hint: String,
+}
+
+pub struct Download {
+    pub href: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "run.html")]
+struct RunPage {
+    base: Base,
+    id: i64,
+    kind: String,
+    mode: String,
+    status: String,
+    started: String,
+    finished: String,
+    inputs: String,
+    error: String,
+    errors: String,
+    warnings: String,
+    infos: String,
+    running: bool,
+    live_state: String,
+    counts: Vec<CountRow>,
+    findings: Vec<FindingRow>,
+    total: String,
+    page: i64,
+    pages: i64,
+    filter: FindingFilter,
+    codes: Vec<String>,
+    entities: Vec<String>,
+    prev_href: String,
+    next_href: String,
+    downloads: Vec<Download>,
+    can_live: bool,
+    can_resume: bool,
+    can_cancel: bool,
+    can_rollback: bool,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct FindingFilter {
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub entity: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+impl FindingFilter {
+    fn query(&self, page: i64) -> String {
+        format!(
+            "?severity={}&code={}&entity={}&q={}&page={page}#findings",
+            view::url_encode(&self.severity),
+            view::url_encode(&self.code),
+            view::url_encode(&self.entity),
+            view::url_encode(&self.q)
+        )
+    }
+}
+
+/// Findings shown per page of the table.
+const PAGE: i64 = 100;
+
+fn workbook_inputs(inputs: &[String]) -> Vec<String> {
+    inputs
+        .iter()
+        .filter(|p| p.to_ascii_lowercase().ends_with(".xlsx"))
+        .cloned()
+        .collect()
+}
+
+pub async fn run(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<i64>,
+    Query(filter): Query<FindingFilter>,
+) -> Result<Response, Failure> {
+    let live = app.jobs.of_run(id);
+    let a = app.clone();
+    let staff2 = staff.clone();
+    blocking(move || {
+        let t = a.target()?;
+        let Some(r) = t.first(
+            "SELECT kind, mode, status, started_at, coalesce(finished_at, ''), inputs, coalesce(error, ''), errors, warnings, infos FROM run WHERE id = ?1",
+            params![id],
+        )? else {
+            return Err(Failure::new(StatusCode::NOT_FOUND, format!("There is no run {id}.")));
+        };
+        let inputs: Vec<String> = serde_json::from_str(&r.text(5)).unwrap_or_default();
+        let status = r.text(2);
+        let mode = r.text(1);
+        let running = live.as_ref().is_some_and(|s| !s.finished) || (status == "running" && live.is_none() && t.run(id)?.and_then(|i| i.pid).is_some_and(ferry_store::journal::pid_alive));
+        let counts = t
+            .counts(id)?
+            .into_iter()
+            .filter(|(_, c)| c.read > 0)
+            .map(|(e, c)| CountRow {
+                entity: e,
+                read: view::count(c.read as i64),
+                imported: view::count(c.imported as i64),
+                updated: view::count(c.updated as i64),
+                skipped: view::count(c.skipped as i64),
+                rejected: view::count(c.rejected as i64),
+            })
+            .collect();
+        // The findings table: filtered and paged in the database, so 100,000 findings are as
+        // quick as ten.
+        let mut cond = vec!["run_id = ?1".to_string()];
+        let mut ps: Vec<ferry_store::Cell> = params![id].to_vec();
+        let mut add = |sql: &str, v: &str| {
+            ps.push(ferry_store::Cell::Text(v.to_string()));
+            cond.push(sql.replace("?N", &format!("?{}", ps.len())));
+        };
+        if !filter.severity.is_empty() {
+            add("severity = ?N", &filter.severity);
+        }
+        if !filter.code.is_empty() {
+            add("code = ?N", &filter.code);
+        }
+        if !filter.entity.is_empty() {
+            add("entity = ?N", &filter.entity);
+        }
+        if !filter.q.trim().is_empty() {
+            let like = format!("%{}%", filter.q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            add("(lower(message) LIKE ?N ESCAPE '\\' OR lower(coalesce(value, '')) LIKE ?N ESCAPE '\\' OR lower(coalesce(key, '')) LIKE ?N ESCAPE '\\')", &like);
+        }
+        let wher = cond.join(" AND ");
+        let total = t.int(&format!("SELECT count(*) FROM run_finding WHERE {wher}"), &ps)?;
+        let pages = ((total + PAGE - 1) / PAGE).max(1);
+        let page_no = filter.page.unwrap_or(1).clamp(1, pages);
+        let findings = t
+            .rows(
+                &format!("SELECT seq, severity, code, coalesce(entity, ''), coalesce(key, ''), coalesce(file, ''), coalesce(sheet, ''), coalesce(row, 0), coalesce(col, ''), coalesce(field, ''), coalesce(value, ''), message, coalesce(hint, '') FROM run_finding WHERE {wher} ORDER BY seq LIMIT {PAGE} OFFSET {}", (page_no - 1) * PAGE),
+                &ps,
+            )?
+            .into_iter()
+            .map(|f| {
+                let mut place = display_name(&f.text(5));
+                if !f.text(6).is_empty() {
+                    place.push_str(&format!(" › {}", f.text(6)));
+                }
+                if f.int(7) > 0 {
+                    place.push_str(&format!(" › row {}", f.int(7)));
+                }
+                if !f.text(8).is_empty() {
+                    place.push_str(&format!(" › col {}", f.text(8)));
+                }
+                FindingRow {
+                    seq: f.int(0),
+                    severity: f.text(1),
+                    code: f.text(2),
+                    entity: f.text(3),
+                    key: f.text(4),
+                    place,
+                    field: f.text(9),
+                    value: f.text(10),
+                    message: f.text(11),
+                    hint: f.text(12),
+                }
+            })
+            .collect();
+        let list = |sql: &str| -> Result<Vec<String>, Failure> {
+            Ok(t.rows(sql, params![id])?.iter().map(|r| r.text(0)).collect())
+        };
+        let codes = list("SELECT DISTINCT code FROM run_finding WHERE run_id = ?1 ORDER BY code")?;
+        let entities = list("SELECT DISTINCT entity FROM run_finding WHERE run_id = ?1 AND entity IS NOT NULL ORDER BY entity")?;
+        let mut downloads = vec![
+            Download { href: format!("/runs/{id}/download/findings.csv"), label: "Findings (CSV)".into() },
+            Download { href: format!("/runs/{id}/download/findings.jsonl"), label: "Findings (JSON Lines)".into() },
+            Download { href: format!("/runs/{id}/download/report.html"), label: "Report (HTML)".into() },
+            Download { href: format!("/runs/{id}/download/reconciliation.txt"), label: "Reconciliation".into() },
+        ];
+        for (i, w) in workbook_inputs(&inputs).iter().enumerate() {
+            downloads.push(Download {
+                href: format!("/runs/{id}/download/annotated-{}.xlsx", i + 1),
+                label: format!("Annotated workbook: {}", display_name(w)),
+            });
+        }
+        let errors = r.int(7);
+        let finished = !running && status != "running";
+        let later_live = t.int("SELECT count(*) FROM run WHERE id > ?1 AND mode = 'live' AND inputs = ?2", params![id, r.text(5)])? > 0;
+        let uploads_kept = inputs.iter().all(|p| FsPath::new(p).exists());
+        let admin = staff2.is_admin();
+        Ok(page(&RunPage {
+            base: Base::new(format!("Run {id}"), &staff2, "runs"),
+            id,
+            kind: r.text(0),
+            mode: mode.clone(),
+            status: status.clone(),
+            started: view::when(&r.text(3)),
+            finished: view::when(&r.text(4)),
+            inputs: inputs.iter().map(|p| display_name(p)).collect::<Vec<_>>().join(", "),
+            error: r.text(6),
+            errors: view::count(errors),
+            warnings: view::count(r.int(8)),
+            infos: view::count(r.int(9)),
+            running,
+            live_state: live.as_ref().and_then(|s| s.outcome.clone()).unwrap_or_default(),
+            counts,
+            findings,
+            total: view::count(total),
+            page: page_no,
+            pages,
+            prev_href: filter.query(page_no - 1),
+            next_href: filter.query(page_no + 1),
+            filter,
+            codes,
+            entities,
+            downloads,
+            can_live: admin && finished && mode == "test-only" && status == "succeeded" && errors == 0 && !later_live && uploads_kept,
+            can_resume: admin && finished && status == "interrupted",
+            can_cancel: admin && running,
+            can_rollback: admin && finished && mode == "live" && matches!(status.as_str(), "succeeded" | "completed-with-errors" | "failed" | "interrupted"),
+        }))
+    })
+    .await
+}
+
+/// The live state of a run, for the page's progress bar (polled while it runs).
+pub async fn progress(State(app): State<Shared>, Path(id): Path<i64>) -> Result<Response, Failure> {
+    let live = app.jobs.of_run(id);
+    let a = app.clone();
+    let status = blocking(move || {
+        let t = a.target()?;
+        Ok(t.first(
+            "SELECT status, errors, warnings FROM run WHERE id = ?1",
+            params![id],
+        )?)
+    })
+    .await?;
+    let Some(status) = status else {
+        return Err(Failure::new(StatusCode::NOT_FOUND, "no such run"));
+    };
+    let s = live.unwrap_or_default();
+    let running = !s.finished && (s.run.is_some() || status.text(0) == "running");
+    Ok(Json(serde_json::json!({
+        "running": running,
+        "status": status.text(0),
+        "errors": status.int(1),
+        "warnings": status.int(2),
+        "stage": s.stage,
+        "done": s.done,
+        "total": s.total,
+        "outcome": s.outcome,
+    }))
+    .into_response())
+}
+
+pub async fn findings_fragment() -> Response {
+    view::not_found()
+}
+
+/// A generated file of a run, written to the console's data folder and sent.
+pub async fn download(
+    State(app): State<Shared>,
+    Path((id, what)): Path<(i64, String)>,
+) -> Result<Response, Failure> {
+    let a = app.clone();
+    let (path, mime, name) = blocking(move || {
+        let t = a.target()?;
+        let info = t
+            .run(id)?
+            .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, format!("There is no run {id}.")))?;
+        let dir = a.data.join("runs").join(id.to_string());
+        std::fs::create_dir_all(&dir).map_err(|e| Failure::internal(e.to_string()))?;
+        let io = |e: anyhow::Error| Failure::internal(format!("{e:#}"));
+        let out = match what.as_str() {
+            "findings.csv" | "findings.jsonl" | "report.html" => {
+                let p = dir.join(&what);
+                ferry_report::log::write_run_log(&t, id, &p).map_err(|e| io(e.into()))?;
+                (
+                    p,
+                    match what.as_str() {
+                        "findings.csv" => "text/csv; charset=utf-8",
+                        "findings.jsonl" => "application/x-ndjson",
+                        _ => "text/html; charset=utf-8",
+                    },
+                    format!("run-{id}-{what}"),
+                )
+            }
+            "reconciliation.txt" => {
+                let r = ferry_report::reconcile::reconcile(&t, id)?
+                    .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "no such run"))?;
+                let p = dir.join(&what);
+                std::fs::write(&p, ferry_report::reconcile::text(&r))
+                    .map_err(|e| Failure::internal(e.to_string()))?;
+                (
+                    p,
+                    "text/plain; charset=utf-8",
+                    format!("run-{id}-reconciliation.txt"),
+                )
+            }
+            w if w.starts_with("annotated-") && w.ends_with(".xlsx") => {
+                let k: usize = w["annotated-".len()..w.len() - 5]
+                    .parse()
+                    .map_err(|_| Failure::new(StatusCode::NOT_FOUND, "no such download"))?;
+                let inputs: Vec<String> =
+                    serde_json::from_value(info.inputs.clone()).unwrap_or_default();
+                let books = workbook_inputs(&inputs);
+                let src = k.checked_sub(1).and_then(|i| books.get(i)).ok_or_else(|| {
+                    Failure::new(StatusCode::NOT_FOUND, "no such workbook in this run")
+                })?;
+                let src = PathBuf::from(src);
+                if !src.exists() {
+                    return Err(Failure::new(
+                        StatusCode::GONE,
+                        "The uploaded workbook is no longer kept, so it cannot be annotated.",
+                    ));
+                }
+                let p = dir.join(w);
+                ferry_report::annotated::write_annotated(&t, id, &[(src.clone(), p.clone())])
+                    .map_err(Failure::internal)?;
+                let stem = src
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (
+                    p,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    format!("{stem}-annotated.xlsx"),
+                )
+            }
+            _ => {
+                return Err(Failure::new(
+                    StatusCode::NOT_FOUND,
+                    "There is no such download.",
+                ))
+            }
+        };
+        Ok(out)
+    })
+    .await?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| Failure::internal(e.to_string()))?;
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn run_live(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Failure> {
+    need_admin(&staff)?;
+    check_csrf(&staff, &f.csrf)?;
+    let a = app.clone();
+    let opts = blocking(move || {
+        let t = a.target()?;
+        let info = t
+            .run(id)?
+            .ok_or_else(|| Failure::bad(format!("There is no run {id}.")))?;
+        if info.mode.as_str() != "test-only"
+            || info.status.as_str() != "succeeded"
+            || info.errors > 0
+        {
+            return Err(Failure::bad(
+                "Only a test run that succeeded without errors can be run live.",
+            ));
+        }
+        let cmd = ferry_engine::command_line(&t, id)
+            .map_err(|e| Failure::internal(e.to_string()))?
+            .ok_or_else(|| Failure::bad("This run cannot be repeated."))?;
+        let mut o = cmd.options();
+        o.test_only = false;
+        Ok(o)
+    })
+    .await?;
+    let a = app.clone();
+    let (run, state) =
+        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(Box::new(opts)))).await?;
+    started(run, state)
+}
+
+pub async fn resume(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Failure> {
+    need_admin(&staff)?;
+    check_csrf(&staff, &f.csrf)?;
+    let a = app.clone();
+    let opts = blocking(move || {
+        let t = a.target()?;
+        let cmd = ferry_engine::command_line(&t, id)
+            .map_err(|e| Failure::internal(e.to_string()))?
+            .ok_or_else(|| Failure::bad(format!("Run {id} cannot be resumed.")))?;
+        let mut o = cmd.options();
+        o.resume_run = Some(id);
+        Ok(o)
+    })
+    .await?;
+    let a = app.clone();
+    let (run, state) =
+        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(Box::new(opts)))).await?;
+    started(run.or(Some(id)), state)
+}
+
+pub async fn cancel(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Failure> {
+    need_admin(&staff)?;
+    check_csrf(&staff, &f.csrf)?;
+    if !app.jobs.cancel(id) {
+        return Err(Failure::bad(format!(
+            "Run {id} is not running in this console."
+        )));
+    }
+    Ok(Redirect::to(&format!("/runs/{id}")).into_response())
+}
+
+pub async fn rollback(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Failure> {
+    need_admin(&staff)?;
+    check_csrf(&staff, &f.csrf)?;
+    let a = app.clone();
+    let (_, state) =
+        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id))).await?;
+    if state.failed {
+        return Err(Failure::bad(state.outcome.unwrap_or_default()));
+    }
+    Ok(Redirect::to(&format!("/runs/{id}")).into_response())
+}
+
+// ---- certification -------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "certification.html")]
+struct CertificationPage {
+    base: Base,
+    runs: Vec<RunRow>,
+    max_mib: usize,
+}
+
+pub async fn certification(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Response, Failure> {
+    let a = app.clone();
+    let runs = blocking(move || run_rows(&a.target()?, Some("certification"))).await?;
+    Ok(page(&CertificationPage {
+        base: Base::new("Certification migration", &staff, "certification"),
+        runs,
+        max_mib: app.max_upload_bytes / (1024 * 1024),
+    }))
+}
+
+pub async fn start_certification(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    m: Multipart,
+) -> Result<Response, Failure> {
+    start_upload(app, staff, m, RunKind::Certification).await
+}
+
+// ---- upgrade --------------------------------------------------------------------------------
+
+pub struct ChangeRow {
+    pub version: i64,
+    pub title: String,
+    pub changes: Vec<String>,
+}
+
+pub struct CustomRow {
+    pub kind: String,
+    pub name: String,
+    pub table: String,
+    pub impacts: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "upgrade.html")]
+struct UpgradePage {
+    base: Base,
+    target: String,
+    backend: String,
+    version: i64,
+    current: i64,
+    pending: Vec<ChangeRow>,
+    custom: Vec<CustomRow>,
+    at_risk: usize,
+}
+
+pub async fn upgrade(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Response, Failure> {
+    let a = app.clone();
+    let c = blocking(move || {
+        let t = Target::open_unchecked(&a.db)?;
+        Ok(t.upgrade_check()?)
+    })
+    .await?;
+    Ok(page(&UpgradePage {
+        base: Base::new("Upgrade", &staff, "upgrade"),
+        target: c.target.clone(),
+        backend: c.backend.to_string(),
+        version: c.version,
+        current: c.current,
+        at_risk: c.at_risk().count(),
+        pending: c
+            .pending
+            .iter()
+            .map(|p| ChangeRow {
+                version: p.version,
+                title: p.title.clone(),
+                changes: p
+                    .changes
+                    .iter()
+                    .map(ferry_store::upgrade::describe)
+                    .collect(),
+            })
+            .collect(),
+        custom: c
+            .customizations
+            .iter()
+            .map(|x| CustomRow {
+                kind: x.kind.word().to_string(),
+                name: x.name.clone(),
+                table: x.table.clone().unwrap_or_default(),
+                impacts: x
+                    .impacts
+                    .iter()
+                    .map(|i| format!("{}: {}", i.effect.word(), i.reason))
+                    .collect(),
+            })
+            .collect(),
+    }))
+}

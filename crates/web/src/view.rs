@@ -1,0 +1,204 @@
+//! What every page shares: the frame (title, navigation, the signed-in staff member), errors as
+//! pages, the stylesheet and script, and small formatting helpers.
+
+use crate::auth::Staff;
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+/// The frame of a page.
+pub struct Base {
+    pub title: String,
+    pub staff: Option<Staff>,
+    /// Which navigation entry is current.
+    pub nav: &'static str,
+}
+
+impl Base {
+    pub fn new(title: impl Into<String>, staff: &Staff, nav: &'static str) -> Base {
+        Base {
+            title: title.into(),
+            staff: Some(staff.clone()),
+            nav,
+        }
+    }
+    pub fn csrf(&self) -> &str {
+        self.staff.as_ref().map(|s| s.csrf.as_str()).unwrap_or("")
+    }
+    pub fn admin(&self) -> bool {
+        self.staff.as_ref().is_some_and(|s| s.is_admin())
+    }
+    pub fn email(&self) -> &str {
+        self.staff.as_ref().map(|s| s.email.as_str()).unwrap_or("")
+    }
+    pub fn role(&self) -> &str {
+        self.staff.as_ref().map(|s| s.role.as_str()).unwrap_or("")
+    }
+    pub fn current(&self, nav: &str) -> &'static str {
+        if self.nav == nav {
+            "current"
+        } else {
+            ""
+        }
+    }
+}
+
+/// Renders a page.
+pub fn page(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(s) => Html(s).into_response(),
+        Err(e) => Failure::internal(format!("the page could not be drawn: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    base: Base,
+    status: u16,
+    heading: &'a str,
+    message: &'a str,
+}
+
+/// A request that could not be served, shown as a page with a plain message.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Failure {
+        Failure {
+            status,
+            message: message.into(),
+        }
+    }
+    pub fn internal(message: impl Into<String>) -> Failure {
+        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+    pub fn bad(message: impl Into<String>) -> Failure {
+        Failure::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Failure {
+        Failure::new(StatusCode::FORBIDDEN, message)
+    }
+}
+
+impl From<ferry_store::StoreError> for Failure {
+    fn from(e: ferry_store::StoreError) -> Self {
+        Failure::internal(format!("{e}"))
+    }
+}
+
+impl From<tokio::task::JoinError> for Failure {
+    fn from(_: tokio::task::JoinError) -> Self {
+        Failure::internal("the request's work stopped unexpectedly")
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let heading = match self.status {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::BAD_REQUEST => "That did not work",
+            StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+            StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            _ => "Something went wrong",
+        };
+        let body = ErrorPage {
+            base: Base {
+                title: heading.to_string(),
+                staff: None,
+                nav: "",
+            },
+            status: self.status.as_u16(),
+            heading,
+            message: &self.message,
+        }
+        .render()
+        .unwrap_or_else(|_| self.message.clone());
+        (self.status, Html(body)).into_response()
+    }
+}
+
+pub fn not_found() -> Response {
+    Failure::new(StatusCode::NOT_FOUND, "There is no such page.").into_response()
+}
+
+pub async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=300"),
+        ],
+        include_str!("../static/ferry.css"),
+    )
+        .into_response()
+}
+
+pub async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=300"),
+        ],
+        include_str!("../static/ferry.js"),
+    )
+        .into_response()
+}
+
+/// Percent-encodes a query value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Money in ten-thousandths as a plain decimal with two to four fractional digits.
+pub fn money(e4: i64) -> String {
+    ferry_report::balances::money(e4)
+}
+
+/// A journal timestamp shown without its offset noise.
+pub fn when(ts: &str) -> String {
+    ts.get(..19).unwrap_or(ts).replace('T', " ")
+}
+
+/// A number with thousands separators.
+pub fn count(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_and_urls() {
+        assert_eq!(super::count(1234567), "1,234,567");
+        assert_eq!(super::count(12), "12");
+        assert_eq!(
+            super::url_encode("/runs/1?a=b c"),
+            "%2Fruns%2F1%3Fa%3Db%20c"
+        );
+    }
+}
