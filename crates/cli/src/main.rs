@@ -365,6 +365,10 @@ struct ImportArgs {
     /// Print a machine-readable run summary on stdout.
     #[arg(long)]
     json: bool,
+    /// Run in the background: start the run detached from this terminal, write its output to
+    /// a file, and return at once (follow it with `ferry runs`).
+    #[arg(long)]
+    detach: bool,
     /// Records per committed chunk of a live run.
     #[arg(long, default_value_t = 10_000, hide = true)]
     chunk_size: usize,
@@ -695,6 +699,9 @@ fn import(
     kind: ferry_engine::RunKind,
     add_missing_components: bool,
 ) -> Result<u8, Failure> {
+    if a.detach {
+        return detach(&a.db.db);
+    }
     let encoding = match &a.encoding {
         Some(name) => Some(
             encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
@@ -907,6 +914,37 @@ fn limits_from_env() -> Result<ferry_sources::Limits> {
 
 mod ferry_validate_order {
     pub use ferry_validate::DateOrder::{Dmy, Mdy};
+}
+
+/// `--detach`: the same command again without `--detach`, in its own process group (a closed
+/// terminal does not stop it), its output in a file; this process returns at once.
+fn detach(db: &str) -> Result<u8, Failure> {
+    use std::os::unix::process::CommandExt as _;
+    let args: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--detach")
+        .collect();
+    let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
+    let log = PathBuf::from(format!("ferry-run-{stamp}-{}.log", std::process::id()));
+    let out = std::fs::File::create(&log)
+        .with_context(|| format!("{}: cannot write the detached run's output", log.display()))?;
+    let child = std::process::Command::new(std::env::current_exe()?)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .process_group(0)
+        .spawn()
+        .context("cannot start the detached run")?;
+    say!(
+        "The run goes on in the background (process {}); its output goes to {}.",
+        child.id(),
+        log.display()
+    );
+    say!(
+        "Follow it with `ferry runs --db {db}` and `ferry runs show RUN`; if it is interrupted, `ferry resume RUN --db {db}` continues it."
+    );
+    Ok(0)
 }
 
 /// A new staff member's password: FERRY_ADMIN_PASSWORD, else asked twice on the terminal, else

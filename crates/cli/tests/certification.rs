@@ -718,3 +718,50 @@ fn a_killed_migration_resumes_to_the_same_target() {
         assert_eq!(ferry(d, &["reconcile", "3", "--db", &db]).code, 0);
     }
 }
+
+/// SPEC §11: the migration's progress bar "can be detached": `--detach` returns at once and the
+/// run goes on in the background, to the same result as an attached run.
+#[test]
+fn a_detached_migration_goes_on_in_the_background() {
+    let s = scratch();
+    let d = s.path();
+    students(d, "a.db");
+    students(d, "b.db");
+    let started = std::time::Instant::now();
+    let r = migrate(d, "a.db", &legacy_csv(), &["--detach"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("goes on in the background"),
+        "{}",
+        r.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // Its output is in the file it names, in the folder it was started from.
+    let log = r
+        .stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("ferry-run-"))
+        .map(|w| w.trim_end_matches(['.', ';']).to_string())
+        .expect("the output file is named");
+    let done = || {
+        let r = rows(
+            d,
+            "a.db",
+            "SELECT status FROM run WHERE kind = 'certification' ORDER BY id DESC LIMIT 1",
+        );
+        r.first().map(|r| r[0].clone()).filter(|s| s != "running")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while done().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the detached run ends"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(done().as_deref(), Some("succeeded"));
+    assert!(d.join(&log).exists(), "{log}");
+    let r = migrate(d, "b.db", &legacy_csv(), &[]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    assert_eq!(model(d, "a.db"), model(d, "b.db"));
+}
