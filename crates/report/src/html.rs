@@ -284,7 +284,14 @@ fn option_text(v: &serde_json::Value) -> (String, bool) {
 
 fn option_table(h: &mut String, obj: &serde_json::Map<String, serde_json::Value>, skip: &[&str]) {
     h.push_str("<table class=\"kv\"><tbody>\n");
-    for (k, v) in obj.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+    // Sorted by name here: a JSON object's order depends on serde_json's features, which any
+    // crate in the build may switch.
+    let mut rows: Vec<_> = obj
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    for (k, v) in rows {
         let (t, muted) = option_text(v);
         let _ = writeln!(
             h,
