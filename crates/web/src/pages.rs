@@ -467,6 +467,22 @@ fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions, Failure> {
     Ok(o)
 }
 
+/// Starts `work` in the background and sends the browser to its run's page (`fallback`: the
+/// run to show when the work ended before naming one, as a refused resume does).
+async fn start_work(app: &Shared, work: Work, fallback: Option<i64>) -> Result<Response, Failure> {
+    let a = app.clone();
+    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work)).await?;
+    started(run.or(fallback), state)
+}
+
+/// The options a recorded run was started with (to run it live, or to resume it).
+fn recorded_options(t: &Target, id: i64) -> Result<ImportOptions, Failure> {
+    Ok(ferry_engine::command_line(t, id)
+        .map_err(|e| Failure::internal(e.to_string()))?
+        .ok_or_else(|| Failure::bad(format!("Run {id} cannot be repeated or resumed.")))?
+        .options())
+}
+
 /// Starts background work and sends the browser to the run's page.
 fn started(run: Option<i64>, state: JobState) -> Result<Response, Failure> {
     match run {
@@ -504,10 +520,7 @@ async fn start_upload(
             return Err(e);
         }
     };
-    let a = app.clone();
-    let (run, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(Box::new(opts)))).await?;
-    started(run, state)
+    start_work(&app, Work::Import(Box::new(opts)), None).await
 }
 
 // ---- one run -------------------------------------------------------------------------------
@@ -919,18 +932,12 @@ pub async fn run_live(
                 "Only a test run that succeeded without errors can be run live.",
             ));
         }
-        let cmd = ferry_engine::command_line(&t, id)
-            .map_err(|e| Failure::internal(e.to_string()))?
-            .ok_or_else(|| Failure::bad("This run cannot be repeated."))?;
-        let mut o = cmd.options();
+        let mut o = recorded_options(&t, id)?;
         o.test_only = false;
         Ok(o)
     })
     .await?;
-    let a = app.clone();
-    let (run, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(Box::new(opts)))).await?;
-    started(run, state)
+    start_work(&app, Work::Import(Box::new(opts)), None).await
 }
 
 pub async fn resume(
@@ -944,18 +951,12 @@ pub async fn resume(
     let a = app.clone();
     let opts = blocking(move || {
         let t = a.target()?;
-        let cmd = ferry_engine::command_line(&t, id)
-            .map_err(|e| Failure::internal(e.to_string()))?
-            .ok_or_else(|| Failure::bad(format!("Run {id} cannot be resumed.")))?;
-        let mut o = cmd.options();
+        let mut o = recorded_options(&t, id)?;
         o.resume_run = Some(id);
         Ok(o)
     })
     .await?;
-    let a = app.clone();
-    let (run, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(Box::new(opts)))).await?;
-    started(run.or(Some(id)), state)
+    start_work(&app, Work::Import(Box::new(opts)), Some(id)).await
 }
 
 pub async fn cancel(
