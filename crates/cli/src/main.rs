@@ -160,6 +160,23 @@ enum Command {
         /// Mark session cookies Secure (serve behind a TLS proxy).
         #[arg(long)]
         secure_cookies: bool,
+        /// Also answer to this host name (NAME, or NAME:PORT); repeatable. By default the
+        /// console answers only to localhost, 127.0.0.1, [::1] and the --bind address, with its
+        /// port: any other Host gets 421 (this defeats DNS rebinding).
+        #[arg(long, value_name = "NAME")]
+        allowed_host: Vec<String>,
+        /// The address staff open the console at, e.g. https://ferry.example.org behind a TLS
+        /// proxy: its host is allowed, and forms posted from it are accepted.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// A proxy in front of the console (its address, repeatable): only for requests from
+        /// it is the client address taken from X-Forwarded-For (for the sign-in throttle).
+        #[arg(long, value_name = "ADDR")]
+        trusted_proxy: Vec<std::net::IpAddr>,
+        /// Days an upload is kept after its run ended (0: removed when the run ends); uploads
+        /// of a run that can still be resumed are kept, those of a rolled-back run are removed.
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        retain_uploads_days: u64,
     },
     /// Write an empty workbook to fill in by hand: a sheet per entity type in processing order,
     /// a comment and a note per field, drop-down lists from the target's setup data.
@@ -549,6 +566,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             data_dir,
             max_upload_mib,
             secure_cookies,
+            allowed_host,
+            public_url,
+            trusted_proxy,
+            retain_uploads_days,
         } => {
             let new_staff = create_admin
                 .map(|e| (e, ferry_web::Role::Admin))
@@ -576,6 +597,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 data_dir,
                 max_upload_bytes: max_upload_mib.max(1) * 1024 * 1024,
                 secure_cookies,
+                allowed_hosts: allowed_host,
+                public_url,
+                trusted_proxies: trusted_proxy,
+                retain_uploads: std::time::Duration::from_secs(
+                    retain_uploads_days.min(36_500) * 24 * 3600,
+                ),
             })?;
             Ok(0)
         }

@@ -5,7 +5,10 @@
 //! are size-limited; the security headers are on every response.
 
 mod common;
-use common::web::{agent, sign_in_cookie, Console, ADMIN, PASSWORD, VIEWER};
+use common::web::{
+    agent, data_dir, multipart, page_csrf, post_sign_in, sign_in_cookie, signin_form, Console,
+    ADMIN, PASSWORD, VIEWER,
+};
 use common::*;
 
 struct Reply {
@@ -75,32 +78,7 @@ fn token_of(set_cookie: &str) -> String {
 
 /// The CSRF token the pages carry for this session.
 fn csrf(console: &Console, token: &str) -> String {
-    let r = get(&format!("{}/runs", console.url), Some(token), true);
-    let at = r
-        .body
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a token")
-        + 19;
-    r.body[at..].split('"').next().unwrap().to_string()
-}
-
-/// A multipart body with one file part and text fields.
-fn multipart(files: &[(&str, &str, &[u8])], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let boundary = "ferrytestboundary7d91";
-    let mut b = Vec::new();
-    for (k, v) in fields {
-        b.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .bytes(),
-        );
-    }
-    for (field, name, data) in files {
-        b.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").bytes());
-        b.extend_from_slice(data);
-        b.extend(b"\r\n");
-    }
-    b.extend(format!("--{boundary}--\r\n").bytes());
-    (format!("multipart/form-data; boundary={boundary}"), b)
+    page_csrf(console, token)
 }
 
 fn post_multipart(url: &str, token: &str, content_type: &str, body: &[u8]) -> Reply {
@@ -190,11 +168,16 @@ fn signing_in_issues_a_new_session_so_a_planted_one_is_worthless() {
     let console = Console::start(s.path(), "console.db");
     // An attacker plants a session id in the victim's browser, who then signs in with it.
     let planted = "attacker-chosen-session-id";
+    let (form_cookie, form_token) = signin_form(&console);
     let r = reply(
         agent()
             .post(format!("{}/signin", console.url))
-            .header("Cookie", format!("ferry_session={planted}"))
-            .send_form([("email", ADMIN), ("password", PASSWORD)]),
+            .header("Cookie", format!("ferry_session={planted}; {form_cookie}"))
+            .send_form([
+                ("email", ADMIN),
+                ("password", PASSWORD),
+                ("csrf", &form_token),
+            ]),
     );
     assert_eq!(r.status, 303);
     let issued = token_of(&r.set_cookie);
@@ -233,28 +216,378 @@ fn signing_in_issues_a_new_session_so_a_planted_one_is_worthless() {
         .all(|r| r.text(0) != issued && r.text(0).len() == 64));
 }
 
+/// Signs in with the sign-in form (fetched first), as `reply`.
+fn try_sign_in(console: &Console, email: &str, password: &str, headers: &[(&str, &str)]) -> Reply {
+    reply(Ok(post_sign_in(console, email, password, headers)))
+}
+
 #[test]
 fn sign_in_is_rate_limited() {
     let s = scratch();
     let console = Console::start(s.path(), "console.db");
     for _ in 0..5 {
-        let r = post_form(
-            &format!("{}/signin", console.url),
-            None,
-            &[("email", ADMIN), ("password", "wrong password, try again")],
-        );
+        let r = try_sign_in(&console, ADMIN, "wrong password, try again", &[]);
         assert_eq!(r.status, 401);
-        assert!(r.set_cookie.is_empty());
+        assert!(!r.set_cookie.contains("ferry_session="));
     }
     // Locked out now, even with the right password.
-    let r = post_form(
-        &format!("{}/signin", console.url),
-        None,
-        &[("email", ADMIN), ("password", PASSWORD)],
-    );
+    let r = try_sign_in(&console, ADMIN, PASSWORD, &[]);
     assert_eq!(r.status, 429, "{}", r.body);
-    assert!(r.set_cookie.is_empty());
+    assert!(!r.set_cookie.contains("ferry_session="));
     assert!(r.body.contains("Too many failed attempts"));
+    let retry = r.headers.iter().find(|(k, _)| k == "retry-after");
+    assert!(
+        retry.is_some_and(|(_, v)| v.parse::<u64>().unwrap() > 800),
+        "{retry:?}"
+    );
+}
+
+/// 200 sign-ins at once (the right password among them, sent while the others are still being
+/// checked): the throttle is charged before each Argon2 check, so at most five passwords are
+/// checked, and the right one, arriving after them, is refused like the rest.
+#[test]
+fn parallel_sign_ins_check_at_most_five_passwords() {
+    let s = scratch();
+    let console = Console::start(s.path(), "console.db");
+    let (cookie, token) = signin_form(&console);
+    let start = std::sync::Arc::new(std::sync::Barrier::new(200));
+    let right = 89;
+    let handles: Vec<_> = (0..200)
+        .map(|i| {
+            let (url, cookie, token, start) = (
+                format!("{}/signin", console.url),
+                cookie.clone(),
+                token.clone(),
+                start.clone(),
+            );
+            std::thread::spawn(move || {
+                let password = if i == right {
+                    PASSWORD.to_string()
+                } else {
+                    format!("wrong guess number {i}")
+                };
+                start.wait();
+                if i == right {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                let r = reply(agent().post(&url).header("Cookie", &cookie).send_form([
+                    ("email", ADMIN),
+                    ("password", &password),
+                    ("csrf", &token),
+                ]));
+                (i, r.status, r.set_cookie)
+            })
+        })
+        .collect();
+    let answers: Vec<(usize, u16, String)> =
+        handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let checked = answers.iter().filter(|(_, st, _)| *st != 429).count();
+    let statuses: std::collections::BTreeSet<u16> = answers.iter().map(|a| a.1).collect();
+    assert!(
+        checked <= 5,
+        "{checked} passwords were checked; statuses {statuses:?}"
+    );
+    assert_eq!(
+        statuses,
+        [401, 429].into_iter().collect(),
+        "only wrong or refused"
+    );
+    let (_, status, set_cookie) = &answers[right];
+    assert_eq!(*status, 429, "the right password at attempt {right}");
+    assert!(!set_cookie.contains("ferry_session="));
+    assert_eq!(
+        int(s.path(), "console.db", "SELECT count(*) FROM staff_session"),
+        0
+    );
+}
+
+/// Guesses lock out the guessing address only: the staff member signs in from another one. The
+/// client address is the connection's; `X-Forwarded-For` counts only from a `--trusted-proxy`.
+#[test]
+fn guesses_from_one_client_do_not_lock_out_another() {
+    let s = scratch();
+    let console = Console::start_with(s.path(), "console.db", &["--trusted-proxy", "127.0.0.1"]);
+    let from = |ip: &'static str| [("X-Forwarded-For", ip)];
+    let guesser = from("203.0.113.5");
+    for i in 0..5 {
+        let r = try_sign_in(&console, ADMIN, &format!("guess {i}"), &guesser);
+        assert_eq!(r.status, 401);
+    }
+    assert_eq!(try_sign_in(&console, ADMIN, PASSWORD, &guesser).status, 429);
+    let r = try_sign_in(&console, ADMIN, PASSWORD, &from("198.51.100.7"));
+    assert_eq!(r.status, 303, "the staff member's own address: {}", r.body);
+    // One address trying many e-mails is stopped after 20 failures in all.
+    let sprayer = from("203.0.113.77");
+    for i in 0..20 {
+        let r = try_sign_in(&console, &format!("user{i}@example.org"), "guess", &sprayer);
+        assert_eq!(r.status, 401, "attempt {i}");
+    }
+    assert_eq!(
+        try_sign_in(&console, VIEWER, PASSWORD, &sprayer).status,
+        429
+    );
+    assert_eq!(
+        try_sign_in(&console, VIEWER, PASSWORD, &from("198.51.100.8")).status,
+        303
+    );
+
+    // Without --trusted-proxy, X-Forwarded-For is whatever the client wrote: ignored.
+    let s2 = scratch();
+    let plain = Console::start(s2.path(), "console.db");
+    for i in 0..5 {
+        let xff = format!("203.0.113.{i}");
+        let r = try_sign_in(&plain, ADMIN, "guess", &[("X-Forwarded-For", &xff)]);
+        assert_eq!(r.status, 401);
+    }
+    let r = try_sign_in(
+        &plain,
+        ADMIN,
+        PASSWORD,
+        &[("X-Forwarded-For", "198.51.100.9")],
+    );
+    assert_eq!(
+        r.status, 429,
+        "a forged X-Forwarded-For does not escape the limit"
+    );
+}
+
+/// Login CSRF: another site's page cannot sign a browser in (to an account of its choosing).
+/// The sign-in form carries a pre-session token that must match its cookie, and a post from
+/// another origin is refused; neither creates a session.
+#[test]
+fn the_sign_in_form_refuses_cross_site_posts() {
+    let s = scratch();
+    let console = Console::start(s.path(), "console.db");
+    let url = format!("{}/signin", console.url);
+    let (cookie, token) = signin_form(&console);
+    assert!(cookie.starts_with("ferry_signin=") && token.len() == 43);
+    let post = |cookie: Option<&str>, fields: &[(&str, &str)], headers: &[(&str, &str)]| {
+        let mut req = agent().post(&url);
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        reply(req.send_form(fields.iter().copied()))
+    };
+    let creds = [("email", ADMIN), ("password", PASSWORD)];
+    let with = |extra: (&'static str, &str)| -> Vec<(&str, String)> {
+        creds
+            .iter()
+            .map(|(k, v)| (*k, v.to_string()))
+            .chain([(extra.0, extra.1.to_string())])
+            .collect()
+    };
+    let form = with(("csrf", &token));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let other = cookie.replace("ferry_signin=", "ferry_signin=x");
+    let refused = [
+        // Another site's form, even with a valid token pair.
+        post(Some(&cookie), &form, &[("Origin", "http://evil.example")]),
+        post(Some(&cookie), &form, &[("Origin", "null")]),
+        post(
+            Some(&cookie),
+            &form,
+            &[("Referer", "http://evil.example/login.html")],
+        ),
+        // No token, no cookie, or a token that is not the cookie's.
+        post(Some(&cookie), &creds, &[]),
+        post(None, &form, &[]),
+        post(Some(&other), &form, &[]),
+    ];
+    for (i, r) in refused.iter().enumerate() {
+        assert_eq!(r.status, 403, "case {i}: {}", r.body);
+        assert!(!r.set_cookie.contains("ferry_session="), "case {i}");
+    }
+    assert_eq!(
+        int(s.path(), "console.db", "SELECT count(*) FROM staff_session"),
+        0
+    );
+    // From this console's own page (a browser sends its Origin): signed in.
+    let own = console.url.clone();
+    let r = post(Some(&cookie), &form, &[("Origin", &own)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.set_cookie.contains("ferry_session="));
+}
+
+/// A raw HTTP/1.1 request to the console (to send any `Host`); returns the status and body.
+fn raw(console: &Console, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = console.url.trim_start_matches("http://");
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, out)
+}
+
+/// DNS rebinding: a page of another site whose name now points at 127.0.0.1 sends its own name
+/// as `Host`. The console answers only the names it is configured for (421 otherwise, before
+/// any route), and the same-site check of posts compares `Origin` with that list, not with the
+/// request's own `Host`.
+#[test]
+fn only_allowed_host_names_are_answered() {
+    let s = scratch();
+    let console = Console::start_with(s.path(), "console.db", &["--allowed-host", "ferry.test"]);
+    let port = console.url.rsplit(':').next().unwrap().to_string();
+    let admin = sign_in(&console, ADMIN);
+    let token = csrf(&console, &admin);
+    let (form_cookie, form_token) = signin_form(&console);
+    let get = |host: &str, path: &str| {
+        raw(
+            &console,
+            &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nCookie: ferry_session={admin}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let evil = format!("evil.example:{port}");
+    for path in [
+        "/signin",
+        "/static/ferry.css",
+        "/runs",
+        "/runs/new",
+        "/nowhere",
+    ] {
+        let (status, body) = get(&evil, path);
+        assert_eq!(status, 421, "{path}");
+        assert!(!body.contains("csrf"), "{path} showed a form");
+        assert_eq!(
+            get(&format!("localhost:{port}"), path).0 / 100 * 100,
+            if path == "/nowhere" { 400 } else { 200 },
+            "{path} via localhost"
+        );
+    }
+    assert_eq!(get(&format!("ferry.test:{port}"), "/runs").0, 200);
+    assert_eq!(
+        get(
+            &format!("127.0.0.1:{}", port.parse::<u16>().unwrap() + 1),
+            "/runs"
+        )
+        .0,
+        421
+    );
+    assert_eq!(get("", "/runs").0 / 100, 4);
+    // A sign-in sent to another name creates no session, whatever its Origin says.
+    let body = format!(
+        "email={}&password={}&csrf={form_token}",
+        view_enc(ADMIN),
+        view_enc(PASSWORD)
+    );
+    let (status, answer) = raw(
+        &console,
+        &format!("POST /signin HTTP/1.1\r\nHost: {evil}\r\nOrigin: http://{evil}\r\nCookie: {form_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+    );
+    assert_eq!(status, 421, "{answer}");
+    assert!(!answer.contains("ferry_session="));
+    // The rebinding case that the old check let through: Origin and Host both the other name.
+    let logout = format!("csrf={token}");
+    let (status, _) = raw(
+        &console,
+        &format!("POST /signout HTTP/1.1\r\nHost: {evil}\r\nOrigin: http://{evil}\r\nCookie: ferry_session={admin}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{logout}", logout.len()),
+    );
+    assert_eq!(status, 421);
+    // An allowed Host with another site's Origin: refused by the same-site check.
+    let post_from = |origin: &str| {
+        raw(
+            &console,
+            &format!("POST /signout HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\nCookie: ferry_session={admin}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{logout}", logout.len()),
+        )
+        .0
+    };
+    assert_eq!(post_from(&format!("http://evil.example:{port}")), 403);
+    assert_eq!(
+        get(&format!("127.0.0.1:{port}"), "/runs").0,
+        200,
+        "still signed in"
+    );
+    // An allowed name as Origin (the console opened at http://ferry.test:PORT): accepted.
+    assert_eq!(post_from(&format!("http://ferry.test:{port}")), 303);
+    assert_eq!(
+        get(&format!("127.0.0.1:{port}"), "/runs").0,
+        401,
+        "signed out"
+    );
+}
+
+/// Percent-encodes a form value.
+fn view_enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Open redirect: `next` must be a path of this console. A tab or line break (which browsers
+/// drop, making `/\t/evil` read `//evil`, another site), `//`, a backslash or a scheme sends
+/// the new session to `/`, never elsewhere and never to an error after the session exists.
+#[test]
+fn next_after_sign_in_stays_on_this_console() {
+    let s = scratch();
+    let console = Console::start(s.path(), "console.db");
+    let (cookie, token) = signin_form(&console);
+    let sign_in_to = |next: &str| {
+        reply(
+            agent()
+                .post(format!("{}/signin", console.url))
+                .header("Cookie", &cookie)
+                .send_form([
+                    ("email", ADMIN),
+                    ("password", PASSWORD),
+                    ("csrf", &token),
+                    ("next", next),
+                ]),
+        )
+    };
+    for bad in [
+        "/\t/evil.example",
+        "/%09/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "/\r\nSet-Cookie: planted=1",
+        "/%0d%0aSet-Cookie:%20planted=1",
+        "/\u{b}/evil.example",
+        "/\n/evil.example",
+        "https://evil.example",
+        "/%2F%2Fevil.example",
+    ] {
+        let r = sign_in_to(bad);
+        assert_eq!(r.status, 303, "{bad:?}: {}", r.body);
+        assert_eq!(r.location, "/", "{bad:?}");
+        assert!(!r.headers.iter().any(|(k, _)| k == "planted"));
+    }
+    let r = sign_in_to("/runs/3?page=2");
+    assert_eq!((r.status, r.location.as_str()), (303, "/runs/3?page=2"));
+    // The form itself never carries a hostile next.
+    let page = get(
+        &format!("{}/signin?next=/%09/evil.example", console.url),
+        None,
+        true,
+    );
+    assert!(
+        page.body.contains("name=\"next\" value=\"/\""),
+        "{}",
+        page.body
+    );
+    let page = get(
+        &format!("{}/signin?next=%2Fruns%2F3%3Fpage%3D2", console.url),
+        None,
+        true,
+    );
+    assert!(
+        page.body.contains("value=\"/runs/3?page=2\""),
+        "{}",
+        page.body
+    );
 }
 
 #[test]
@@ -418,13 +751,9 @@ fn uploads_are_size_limited() {
     assert!(walk(&uploads(s.path())).is_empty());
 }
 
-/// Where the console keeps uploads (beside a SQLite target; `./ferry-console` for PostgreSQL).
+/// Where the console keeps uploads.
 fn uploads(dir: &std::path::Path) -> std::path::PathBuf {
-    if pg() {
-        dir.join("ferry-console/uploads")
-    } else {
-        dir.join("console.db.console/uploads")
-    }
+    data_dir(dir).join("uploads")
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

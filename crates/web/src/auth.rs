@@ -1,6 +1,6 @@
 //! Staff sign-in (SPEC §14, §8): Argon2id password hashes, server-side sessions named by a random
-//! token that is stored only as its hash, a CSRF token per session, roles, and the sign-in rate
-//! limit.
+//! token that is stored only as its hash, a CSRF token per session and roles (the
+//! sign-in throttle is `throttle.rs`).
 
 use argon2::password_hash::rand_core::RngCore;
 use argon2::password_hash::{
@@ -9,9 +9,6 @@ use argon2::password_hash::{
 use base64::Engine as _;
 use ferry_store::{params, Target};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// How long a session lasts without being used.
 pub const SESSION_HOURS: i64 = 12;
@@ -202,52 +199,6 @@ pub fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Sign-in attempts per client address and per e-mail: after `LIMIT` failures within the
-/// window, further attempts are refused until it has passed.
-#[derive(Default)]
-pub struct Limiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Limiter {
-    pub const LIMIT: u32 = 5;
-    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-
-    /// Whether any of the keys is locked out now.
-    pub fn blocked(&self, keys: &[String]) -> bool {
-        let Ok(m) = self.failures.lock() else {
-            return true;
-        };
-        keys.iter().any(|k| {
-            m.get(k)
-                .is_some_and(|(n, since)| *n >= Self::LIMIT && since.elapsed() < Self::WINDOW)
-        })
-    }
-
-    pub fn failed(&self, keys: &[String]) {
-        if let Ok(mut m) = self.failures.lock() {
-            if m.len() > 100_000 {
-                m.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
-            }
-            for k in keys {
-                let e = m.entry(k.clone()).or_insert((0, Instant::now()));
-                if e.1.elapsed() >= Self::WINDOW {
-                    *e = (0, Instant::now());
-                }
-                e.0 += 1;
-            }
-        }
-    }
-
-    pub fn succeeded(&self, keys: &[String]) {
-        if let Ok(mut m) = self.failures.lock() {
-            for k in keys {
-                m.remove(k);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,18 +219,5 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_eq!(token_hash(&a).len(), 64);
         assert!(same_token(&a, &a.clone()) && !same_token(&a, &b));
-    }
-
-    #[test]
-    fn the_limiter_blocks_after_five_failures() {
-        let l = Limiter::default();
-        let k = vec!["ip:1".to_string()];
-        for _ in 0..Limiter::LIMIT {
-            assert!(!l.blocked(&k));
-            l.failed(&k);
-        }
-        assert!(l.blocked(&k));
-        l.succeeded(&k);
-        assert!(!l.blocked(&k));
     }
 }

@@ -124,6 +124,9 @@ impl Jobs {
                     s.outcome = Some("internal error: the work stopped unexpectedly".into());
                 }
             }
+            drop(s);
+            // A run that ended (or was rolled back) may leave uploads no longer needed.
+            reporter.jobs.sweep(false);
         });
         // The run page needs the run's number: wait for the engine to record it.
         let deadline = Instant::now() + Duration::from_secs(20);

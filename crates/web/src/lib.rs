@@ -4,9 +4,13 @@
 //! crates; this crate turns them into pages.
 
 pub mod auth;
+mod hosts;
 mod jobs;
 mod pages;
 mod records;
+mod retention;
+mod signin;
+mod throttle;
 mod view;
 
 use axum::body::Body;
@@ -17,9 +21,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use ferry_store::Target;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use auth::Role;
 
@@ -35,6 +40,15 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Mark cookies `Secure` (when a TLS proxy is in front).
     pub secure_cookies: bool,
+    /// Host names the console answers to besides `localhost`, `127.0.0.1`, `[::1]` and the
+    /// bound address (`--allowed-host`).
+    pub allowed_hosts: Vec<String>,
+    /// The address staff open the console at, behind a proxy (`--public-url`).
+    pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How long uploads are kept after their run ended (`--retain-uploads-days`).
+    pub retain_uploads: Duration,
 }
 
 /// Why the console could not start.
@@ -54,9 +68,12 @@ pub(crate) struct App {
     pub db: String,
     pub data: PathBuf,
     pub jobs: jobs::Jobs,
-    pub limiter: auth::Limiter,
+    pub throttle: throttle::Throttle,
+    pub hosts: hosts::Hosts,
+    pub trusted_proxies: Vec<IpAddr>,
     pub secure_cookies: bool,
     pub max_upload_bytes: usize,
+    pub retain_uploads: Duration,
 }
 
 pub(crate) type Shared = Arc<App>;
@@ -66,6 +83,16 @@ impl App {
     /// between threads).
     pub fn target(&self) -> Result<Target, view::Failure> {
         Target::open_db(&self.db).map_err(view::Failure::from)
+    }
+
+    /// Removes the uploads and generated files no longer needed (logged, never fatal).
+    pub fn sweep(&self, all_downloads: bool) {
+        let r = Target::open_db(&self.db)
+            .map_err(|e| e.to_string())
+            .and_then(|t| retention::sweep(&t, &self.data, self.retain_uploads, all_downloads));
+        if let Err(e) = r {
+            tracing::warn!("cannot sweep the console's data folder: {e}");
+        }
     }
 }
 
@@ -85,25 +112,35 @@ pub fn serve(config: Config) -> Result<(), WebError> {
     let t = Target::open_db(&config.db)?;
     let staff = t.int("SELECT count(*) FROM staff_user", &[])?;
     drop(t);
-    std::fs::create_dir_all(config.data_dir.join("uploads"))?;
-    std::fs::create_dir_all(config.data_dir.join("runs"))?;
-    let app = Arc::new(App {
-        db: config.db.clone(),
-        data: config.data_dir.canonicalize()?,
-        jobs: jobs::Jobs::default(),
-        limiter: auth::Limiter::default(),
-        secure_cookies: config.secure_cookies,
-        max_upload_bytes: config.max_upload_bytes,
-    });
+    retention::prepare(&config.data_dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        let bound = listener.local_addr()?;
+        let hosts = hosts::Hosts::new(bound, &config.allowed_hosts, config.public_url.as_deref())
+            .map_err(WebError::Setup)?;
+        let app = Arc::new(App {
+            db: config.db.clone(),
+            data: config.data_dir.canonicalize()?,
+            jobs: jobs::Jobs::default(),
+            throttle: throttle::Throttle::default(),
+            hosts,
+            trusted_proxies: config.trusted_proxies.clone(),
+            secure_cookies: config.secure_cookies,
+            max_upload_bytes: config.max_upload_bytes,
+            retain_uploads: config.retain_uploads,
+        });
+        // At start nothing is being sent: every generated file left behind goes too.
+        let a = app.clone();
+        tokio::task::spawn_blocking(move || a.sweep(true))
+            .await
+            .ok();
+        tokio::spawn(sweep_hourly(app.clone()));
         let shown = ferry_store::pg::shown(&config.db);
         eprintln!(
-            "Ferry console for {shown} on http://{} ({staff} staff account{}){}",
-            listener.local_addr()?,
+            "Ferry console for {shown} on http://{bound} ({staff} staff account{}){}",
             if staff == 1 { "" } else { "s" },
             if staff == 0 {
                 "; create the first with `ferry serve --create-admin EMAIL`"
@@ -118,6 +155,19 @@ pub fn serve(config: Config) -> Result<(), WebError> {
         .await?;
         Ok::<(), WebError>(())
     })
+}
+
+/// Sweeps the data folder every [`retention::SWEEP_EVERY`] while the console runs.
+async fn sweep_hourly(app: Shared) {
+    let mut every = tokio::time::interval(retention::SWEEP_EVERY);
+    every.tick().await; // the first tick is at once: the start already swept
+    loop {
+        every.tick().await;
+        let a = app.clone();
+        tokio::task::spawn_blocking(move || a.sweep(false))
+            .await
+            .ok();
+    }
 }
 
 /// Every route. Only the sign-in page and the stylesheet and script are public.
@@ -144,31 +194,52 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/signout", post(pages::sign_out))
         .layer(middleware::from_fn_with_state(app.clone(), require_staff));
     Router::new()
-        .route("/signin", get(pages::sign_in_page).post(pages::sign_in))
+        .route("/signin", get(signin::sign_in_page).post(signin::sign_in))
         .route("/static/ferry.css", get(view::css))
         .route("/static/ferry.js", get(view::js))
         .merge(protected)
         .fallback(|| async { view::not_found() })
         .layer(DefaultBodyLimit::max(app.max_upload_bytes))
+        .layer(middleware::from_fn_with_state(app.clone(), allowed_host))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
 }
 
-/// The session cookie of a request, if any.
-pub(crate) fn session_token(req_headers: &axum::http::HeaderMap) -> Option<String> {
+/// The cookie `name` of a request, if any.
+pub(crate) fn cookie(req_headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     req_headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
+}
+
+/// The session cookie of a request, if any.
+pub(crate) fn session_token(req_headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie(req_headers, COOKIE)
+}
+
+/// Answers only requests sent to a host name on the allow-list (`--allowed-host`); anything
+/// else gets 421 before any route sees it. A page of another site whose name now points at
+/// this machine (DNS rebinding) sends its own name as `Host`, and so reaches nothing.
+async fn allowed_host(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    if app.hosts.request_allowed(req.headers(), req.uri()) {
+        return next.run(req).await;
+    }
+    (
+        StatusCode::MISDIRECTED_REQUEST,
+        "This console does not answer to that host name. Open it at the address it printed at start, or start it with --allowed-host NAME (or --public-url URL).",
+    )
+        .into_response()
 }
 
 /// Lets a request through only with a live session; the staff member goes into the request.
 /// A page asked for without one is sent to sign in; anything else is refused (401). A request
-/// that changes something must also come from this site (`Origin`, when the browser sends it).
+/// that changes something must also come from this console's own pages (its `Origin`, or its
+/// `Referer`, names an allowed host).
 async fn require_staff(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
     let token = session_token(req.headers());
     let staff = match token {
@@ -203,25 +274,9 @@ async fn require_staff(State(app): State<Shared>, mut req: Request, next: Next) 
         }
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
     };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        if let Some(origin) = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-        {
-            let same = origin
-                .split_once("://")
-                .map(|(_, rest)| rest == host)
-                .unwrap_or(false);
-            if !same {
-                return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
-            }
-        }
+    let changes = req.method() != Method::GET && req.method() != Method::HEAD;
+    if changes && !app.hosts.same_site(req.headers()) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
     req.extensions_mut().insert(staff);
     next.run(req).await

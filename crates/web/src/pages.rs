@@ -1,4 +1,4 @@
-//! The console's pages: sign-in, runs (list, new, one run with live progress, findings,
+//! The console's pages: sign-out, runs (list, new, one run with live progress, findings,
 //! downloads and actions), certification migration and upgrade.
 
 use crate::auth::{self, Staff};
@@ -6,14 +6,13 @@ use crate::jobs::{JobState, Jobs, Work};
 use crate::view::{self, page, Base, Failure};
 use crate::{Shared, COOKIE};
 use askama::Template;
-use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use ferry_engine::{ImportOptions, OnExisting, RunKind};
 use ferry_store::{params, Target};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::path::{Path as FsPath, PathBuf};
 
 /// Runs blocking work (the store, the engine) off the async threads.
@@ -43,107 +42,7 @@ fn check_csrf(staff: &Staff, given: &str) -> Result<(), Failure> {
     }
 }
 
-// ---- sign-in -------------------------------------------------------------------------------
-
-#[derive(Template)]
-#[template(path = "signin.html")]
-struct SignInPage {
-    base: Base,
-    next: String,
-    email: String,
-    error: String,
-}
-
-#[derive(Deserialize)]
-pub struct NextQuery {
-    next: Option<String>,
-}
-
-/// Where to go after signing in: only a path on this site.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/runs".to_string(),
-    }
-}
-
-pub async fn sign_in_page(Query(q): Query<NextQuery>) -> Response {
-    page(&SignInPage {
-        base: Base {
-            title: "Sign in".into(),
-            staff: None,
-            nav: "",
-        },
-        next: safe_next(q.next.as_deref()),
-        email: String::new(),
-        error: String::new(),
-    })
-}
-
-#[derive(Deserialize)]
-pub struct SignInForm {
-    email: String,
-    password: String,
-    next: Option<String>,
-}
-
-pub async fn sign_in(
-    State(app): State<Shared>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Form(f): Form<SignInForm>,
-) -> Response {
-    let keys = vec![
-        format!("ip:{}", addr.ip()),
-        format!("email:{}", f.email.trim().to_lowercase()),
-    ];
-    let next = safe_next(f.next.as_deref());
-    let again = |error: &str, status: StatusCode| {
-        let mut r = page(&SignInPage {
-            base: Base {
-                title: "Sign in".into(),
-                staff: None,
-                nav: "",
-            },
-            next: next.clone(),
-            email: f.email.clone(),
-            error: error.to_string(),
-        });
-        *r.status_mut() = status;
-        r
-    };
-    if app.limiter.blocked(&keys) {
-        return again(
-            "Too many failed attempts. Wait 15 minutes and try again.",
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-    }
-    let (email, password) = (f.email.clone(), f.password.clone());
-    let a = app.clone();
-    let result = blocking(move || {
-        let t = a.target()?;
-        auth::sign_in(&t, &email, &password).map_err(Failure::internal)
-    })
-    .await;
-    match result {
-        Ok(Some(token)) => {
-            app.limiter.succeeded(&keys[..1]);
-            let cookie = format!(
-                "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-                auth::SESSION_HOURS * 3600,
-                if app.secure_cookies { "; Secure" } else { "" }
-            );
-            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
-        }
-        Ok(None) => {
-            app.limiter.failed(&keys);
-            again(
-                "That e-mail and password do not match a staff account.",
-                StatusCode::UNAUTHORIZED,
-            )
-        }
-        Err(e) => e.into_response(),
-    }
-}
+// ---- sign-out ------------------------------------------------------------------------------
 
 #[derive(Deserialize)]
 pub struct CsrfForm {
@@ -322,16 +221,29 @@ impl RunForm {
 /// Reads a multipart form, writing each file into a new folder under the console's data folder
 /// (CSV files together, as one CSV-folder input).
 async fn read_form(app: &Shared, m: Multipart) -> Result<RunForm, Failure> {
-    let folder = app.data.join("uploads").join(auth::token());
-    tokio::fs::create_dir_all(&folder)
-        .await
-        .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))?;
+    let folder = crate::retention::uploads(&app.data).join(auth::token());
+    private_dir(&folder).await?;
     let r = read_parts(folder.clone(), m).await;
     if r.is_err() {
         // A refused upload leaves nothing behind.
         let _ = tokio::fs::remove_dir_all(&folder).await;
     }
     r
+}
+
+/// A folder of an upload, private to the console's user.
+async fn private_dir(dir: &FsPath) -> Result<(), Failure> {
+    let d = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || crate::retention::private_dir(&d))
+        .await?
+        .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))
+}
+
+/// An uploaded file, private to the console's user.
+async fn write_private(path: &FsPath, bytes: &[u8]) -> Result<(), Failure> {
+    crate::retention::write_private(path, bytes)
+        .await
+        .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))
 }
 
 async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failure> {
@@ -364,17 +276,13 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
                 } else {
                     folder.clone()
                 };
-                tokio::fs::create_dir_all(&dir)
-                    .await
-                    .map_err(|e| Failure::internal(e.to_string()))?;
+                private_dir(&dir).await?;
                 let path = dir.join(&name);
                 if path.exists() {
                     return Err(Failure::bad(format!("\"{name}\" is uploaded twice")));
                 }
                 let bytes = field.bytes().await.map_err(too_big)?;
-                tokio::fs::write(&path, &bytes)
-                    .await
-                    .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))?;
+                write_private(&path, &bytes).await?;
                 if is_csv {
                     form.csv += 1;
                 } else {
@@ -389,13 +297,9 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
                 }
                 let name = plain_name(&raw)?;
                 let dir = folder.join("attachments");
-                tokio::fs::create_dir_all(&dir)
-                    .await
-                    .map_err(|e| Failure::internal(e.to_string()))?;
+                private_dir(&dir).await?;
                 let bytes = field.bytes().await.map_err(too_big)?;
-                tokio::fs::write(dir.join(&name), &bytes)
-                    .await
-                    .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))?;
+                write_private(&dir.join(&name), &bytes).await?;
             }
             _ => {
                 let v = field.text().await.map_err(too_big)?;
@@ -468,10 +372,19 @@ fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions, Failure> {
 }
 
 /// Starts `work` in the background and sends the browser to its run's page (`fallback`: the
-/// run to show when the work ended before naming one, as a refused resume does).
-async fn start_work(app: &Shared, work: Work, fallback: Option<i64>) -> Result<Response, Failure> {
+/// run to show when the work ended before naming one, as a refused resume does; `upload`: the
+/// new upload folder of the work, removed when the work ended without recording a run).
+async fn start_work(
+    app: &Shared,
+    work: Work,
+    fallback: Option<i64>,
+    upload: Option<PathBuf>,
+) -> Result<Response, Failure> {
     let a = app.clone();
     let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work)).await?;
+    if let (None, true, Some(folder)) = (run, state.finished, upload) {
+        let _ = tokio::fs::remove_dir_all(&folder).await;
+    }
     started(run.or(fallback), state)
 }
 
@@ -520,7 +433,7 @@ async fn start_upload(
             return Err(e);
         }
     };
-    start_work(&app, Work::Import(Box::new(opts)), None).await
+    start_work(&app, Work::Import(Box::new(opts)), None, Some(form.folder)).await
 }
 
 // ---- one run -------------------------------------------------------------------------------
@@ -810,13 +723,17 @@ pub async fn download(
     Path((id, what)): Path<(i64, String)>,
 ) -> Result<Response, Failure> {
     let a = app.clone();
-    let (path, mime, name) = blocking(move || {
+    let made = blocking(move || {
         let t = a.target()?;
         let info = t
             .run(id)?
             .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, format!("There is no run {id}.")))?;
-        let dir = a.data.join("runs").join(id.to_string());
-        std::fs::create_dir_all(&dir).map_err(|e| Failure::internal(e.to_string()))?;
+        // Written to a private temporary folder, removed once the file is sent.
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("{id}-"))
+            .tempdir_in(crate::retention::downloads(&a.data))
+            .map_err(|e| Failure::internal(e.to_string()))?;
+        let dir = tmp.path();
         let io = |e: anyhow::Error| Failure::internal(format!("{e:#}"));
         let out = match what.as_str() {
             "findings.csv" | "findings.jsonl" | "report.html" => {
@@ -881,12 +798,14 @@ pub async fn download(
                 ))
             }
         };
-        Ok(out)
+        Ok((tmp, out))
     })
     .await?;
+    let (tmp, (path, mime, name)) = made;
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|e| Failure::internal(e.to_string()))?;
+    drop(tmp);
     let safe: String = name
         .chars()
         .map(|c| {
@@ -937,7 +856,7 @@ pub async fn run_live(
         Ok(o)
     })
     .await?;
-    start_work(&app, Work::Import(Box::new(opts)), None).await
+    start_work(&app, Work::Import(Box::new(opts)), None, None).await
 }
 
 pub async fn resume(
@@ -956,7 +875,7 @@ pub async fn resume(
         Ok(o)
     })
     .await?;
-    start_work(&app, Work::Import(Box::new(opts)), Some(id)).await
+    start_work(&app, Work::Import(Box::new(opts)), Some(id), None).await
 }
 
 pub async fn cancel(

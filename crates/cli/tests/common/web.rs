@@ -84,16 +84,105 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Signs `email` in with [`PASSWORD`]; returns the `Set-Cookie` header of the answer.
-pub fn sign_in_cookie(console: &Console, email: &str) -> String {
-    let r = agent()
-        .post(format!("{}/signin", console.url))
-        .send_form([("email", email), ("password", PASSWORD)])
+/// A fresh sign-in form: the `Cookie` header value that carries its pre-session token, and the
+/// token the form's hidden `csrf` field holds.
+pub fn signin_form(console: &Console) -> (String, String) {
+    let mut r = agent()
+        .get(format!("{}/signin", console.url))
+        .call()
         .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the sign-in page");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ferry_signin="))
+        .and_then(|c| c.split(';').next())
+        .expect("a pre-session cookie")
+        .to_string();
+    let body = r.body_mut().read_to_string().unwrap();
+    let at = body
+        .find("name=\"csrf\" value=\"")
+        .expect("a token in the sign-in form")
+        + 19;
+    let token = body[at..].split('"').next().unwrap().to_string();
+    (cookie, token)
+}
+
+/// Posts the sign-in form (fetched first, as a browser does) with `headers` added.
+pub fn post_sign_in(
+    console: &Console,
+    email: &str,
+    password: &str,
+    headers: &[(&str, &str)],
+) -> ureq::http::Response<ureq::Body> {
+    let (cookie, token) = signin_form(console);
+    let mut req = agent()
+        .post(format!("{}/signin", console.url))
+        .header("Cookie", &cookie);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send_form([("email", email), ("password", password), ("csrf", &token)])
+        .unwrap()
+}
+
+/// Signs `email` in with [`PASSWORD`]; returns the `Set-Cookie` header of the session.
+pub fn sign_in_cookie(console: &Console, email: &str) -> String {
+    let r = post_sign_in(console, email, PASSWORD, &[]);
     assert_eq!(r.status().as_u16(), 303, "sign-in of {email}");
     r.headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ferry_session="))
         .unwrap_or("")
         .to_string()
+}
+
+/// The CSRF token the pages carry for the session `token`.
+pub fn page_csrf(console: &Console, token: &str) -> String {
+    let mut r = agent()
+        .get(format!("{}/runs", console.url))
+        .header("Cookie", format!("ferry_session={token}"))
+        .header("Accept", "text/html")
+        .call()
+        .unwrap();
+    let body = r.body_mut().read_to_string().unwrap();
+    let at = body
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a token")
+        + 19;
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+/// A multipart body with file parts `(field, file name, bytes)` and text fields; returns its
+/// `Content-Type` and the body.
+pub fn multipart(files: &[(&str, &str, &[u8])], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "ferrytestboundary7d91";
+    let mut b = Vec::new();
+    for (k, v) in fields {
+        b.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .bytes(),
+        );
+    }
+    for (field, name, data) in files {
+        b.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").bytes());
+        b.extend_from_slice(data);
+        b.extend(b"\r\n");
+    }
+    b.extend(format!("--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), b)
+}
+
+/// Where a console started by [`Console::start`] in `dir` on `console.db` keeps its data
+/// (beside a SQLite target; `./ferry-console` for PostgreSQL).
+pub fn data_dir(dir: &Path) -> PathBuf {
+    if pg() {
+        dir.join("ferry-console")
+    } else {
+        dir.join("console.db.console")
+    }
 }
