@@ -138,7 +138,7 @@ fn keep(u: Option<&FolderUse>, modified: SystemTime, now: SystemTime, retain: Du
         Some(u) if u.resumable => true,
         Some(u) if u.rolled_back => false,
         Some(u) => age(u.last.unwrap_or(modified)) < retain,
-        None => age(modified) < retain.max(ORPHAN_GRACE),
+        None => age(modified) < ORPHAN_GRACE,
     }
 }
 

@@ -25,6 +25,12 @@ impl Console {
 
     /// As [`Console::start`], with more `ferry serve` flags.
     pub fn start_with(dir: &Path, name: &str, flags: &[&str]) -> Console {
+        Console::prepare(dir, name);
+        Console::serve(dir, name, flags, &[])
+    }
+
+    /// Creates the target `name` in `dir` with one admin and one viewer.
+    pub fn prepare(dir: &Path, name: &str) {
         let r = ferry(dir, &["init", "--db", name]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         for (flag, email) in [("--create-admin", ADMIN), ("--create-viewer", VIEWER)] {
@@ -38,9 +44,18 @@ impl Console {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+    }
+
+    /// Starts a console on the existing target `name` (again, after a restart) with `flags`
+    /// and environment `env`.
+    pub fn serve(dir: &Path, name: &str, flags: &[&str], env: &[(&str, &str)]) -> Console {
         let mut args = vec!["serve", "--db", name, "--bind", "127.0.0.1:0"];
         args.extend(flags);
-        let mut child = command(dir, &args)
+        let mut cmd = command(dir, &args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -65,6 +80,18 @@ impl Console {
             db: db(dir, name),
             child,
         }
+    }
+
+    /// Waits (up to `secs`) for the console process to end; returns whether it did.
+    pub fn wait_exit(&mut self, secs: u64) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
     }
 }
 

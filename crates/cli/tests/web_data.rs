@@ -1,0 +1,248 @@
+//! The console's data folder, over HTTP against a real `ferry serve`: it is private (folders
+//! 0700, files 0600, an existing one tightened at start), and uploads — the source files as
+//! given, with their passwords and card numbers — leave it when their run is rolled back or
+//! ended longer ago than `--retain-uploads-days`, but never while their run can be resumed;
+//! generated downloads do not stay at all.
+
+mod common;
+use common::web::{agent, data_dir, multipart, page_csrf, sign_in_cookie, Console, ADMIN};
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn session(console: &Console) -> String {
+    let c = sign_in_cookie(console, ADMIN);
+    c.split(';').next().unwrap().to_string()
+}
+
+/// Uploads `club.xml` as a new run (`test_only` or live); returns the run's number, once the
+/// answer names it (`None`: the console gave no answer, as when it is killed mid-run).
+fn upload(console: &Console, cookie: &str, test_only: bool) -> Option<i64> {
+    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
+    let data = std::fs::read(example("club/club.xml")).unwrap();
+    let mut fields = vec![("csrf", token.as_str())];
+    if test_only {
+        fields.push(("test_only", "on"));
+    }
+    let (ct, body) = multipart(&[("files", "club.xml", &data)], &fields);
+    let r = agent()
+        .post(format!("{}/runs/new", console.url))
+        .header("Cookie", cookie)
+        .header("Content-Type", &ct)
+        .send(&body[..])
+        .ok()?;
+    assert_eq!(r.status().as_u16(), 303, "the upload was accepted");
+    let loc = r.headers().get("location")?.to_str().ok()?;
+    loc.strip_prefix("/runs/")?.parse().ok()
+}
+
+fn status(dir: &Path, run: i64) -> String {
+    rows(
+        dir,
+        "console.db",
+        &format!("SELECT status FROM run WHERE id = {run}"),
+    )[0][0]
+        .clone()
+}
+
+/// Waits until `cond` holds (at most 60 s).
+fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..1200 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn finished(dir: &Path, run: i64) {
+    until(&format!("run {run} to end"), || {
+        status(dir, run) != "running"
+    });
+}
+
+/// The upload folder a run's inputs are in.
+fn folder_of(dir: &Path, run: i64) -> PathBuf {
+    let inputs = rows(
+        dir,
+        "console.db",
+        &format!("SELECT inputs FROM run WHERE id = {run}"),
+    )[0][0]
+        .clone();
+    let inputs: Vec<String> = serde_json::from_str(&inputs).unwrap();
+    let up = data_dir(dir).join("uploads").canonicalize().unwrap();
+    let rest = Path::new(&inputs[0])
+        .strip_prefix(&up)
+        .unwrap()
+        .to_path_buf();
+    up.join(rest.components().next().unwrap())
+}
+
+/// Moves a run `days` into the past, as the journal records times.
+fn age_run(dir: &Path, run: i64, days: i64) {
+    let then = (chrono::Local::now() - chrono::Duration::days(days))
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string();
+    target(dir, "console.db")
+        .exec(
+            "UPDATE run SET started_at = ?1, finished_at = CASE WHEN finished_at IS NULL THEN NULL ELSE ?1 END WHERE id = ?2",
+            ferry_store::params![then, run],
+        )
+        .unwrap();
+}
+
+/// Sets a file's or folder's modification time `days` into the past.
+fn age_file(p: &Path, days: u64) {
+    let then = std::time::SystemTime::now() - Duration::from_secs(days * 24 * 3600);
+    std::fs::File::open(p).unwrap().set_modified(then).unwrap();
+}
+
+#[test]
+fn the_data_folder_is_private() {
+    let s = scratch();
+    let dir = s.path();
+    // A data folder left open by an older console, with an upload in it.
+    let data = data_dir(dir);
+    let old = data.join("uploads/old-upload");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("club.xml"), b"<Import/>").unwrap();
+    for p in [&data, &data.join("uploads"), &old] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(old.join("club.xml"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    // And one no run ever used, two days old: removed at start.
+    let stray = data.join("uploads/stray");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("members.xml"), b"<Import/>").unwrap();
+    age_file(&stray, 2);
+
+    let console = Console::start(dir, "console.db");
+    assert!(!stray.exists(), "an upload no run used, older than a day");
+    for p in [&data, &data.join("uploads"), &data.join("runs"), &old] {
+        assert_eq!(mode(p), 0o700, "{}", p.display());
+    }
+    assert_eq!(mode(&old.join("club.xml")), 0o600);
+    // A new upload: its folder and files are private too.
+    let cookie = session(&console);
+    let run = upload(&console, &cookie, true).unwrap();
+    finished(dir, run);
+    let folder = folder_of(dir, run);
+    assert_eq!(mode(&folder), 0o700);
+    assert_eq!(mode(&folder.join("club.xml")), 0o600);
+}
+
+#[test]
+fn uploads_go_after_a_rollback_or_the_retention_period() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = session(&console);
+    let live = upload(&console, &cookie, false).unwrap();
+    finished(dir, live);
+    let (old, recent) = (
+        upload(&console, &cookie, true).unwrap(),
+        upload(&console, &cookie, true).unwrap(),
+    );
+    finished(dir, old);
+    finished(dir, recent);
+    let folder = |run| folder_of(dir, run);
+    for run in [live, old, recent] {
+        assert!(
+            folder(run).join("club.xml").exists(),
+            "run {run} keeps its upload"
+        );
+    }
+    // A download is written for the moment it is sent, then removed.
+    let r = agent()
+        .get(format!("{}/runs/{old}/download/findings.csv", console.url))
+        .header("Cookie", &cookie)
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let generated = std::fs::read_dir(data_dir(dir).join("runs"))
+        .unwrap()
+        .count();
+    assert_eq!(generated, 0, "no generated file stays");
+
+    // Rolled back: its upload is removed.
+    let token = page_csrf(&console, cookie.trim_start_matches("ferry_session="));
+    let r = agent()
+        .post(format!("{}/runs/{live}/rollback", console.url))
+        .header("Cookie", &cookie)
+        .send_form([("csrf", token.as_str())])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    until("the rollback", || status(dir, live) == "rolled-back");
+    let live_folder = folder(live);
+    until("the rolled-back run's upload to go", || {
+        !live_folder.exists()
+    });
+
+    // Ended 31 days ago, past the 30 days kept by default: removed when the console starts.
+    drop(console);
+    age_run(dir, old, 31);
+    age_run(dir, recent, 29);
+    let _console = Console::serve(dir, "console.db", &[], &[]);
+    assert!(!folder(old).exists(), "an upload past the retention period");
+    assert!(
+        folder(recent).join("club.xml").exists(),
+        "an upload within it"
+    );
+}
+
+#[test]
+fn with_no_retention_an_upload_goes_when_its_run_ends() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start_with(dir, "console.db", &["--retain-uploads-days", "0"]);
+    let cookie = session(&console);
+    let run = upload(&console, &cookie, true).unwrap();
+    finished(dir, run);
+    let folder = folder_of(dir, run);
+    until("the upload to go", || !folder.exists());
+}
+
+/// A run interrupted (here: the console killed mid-run) needs its upload to be resumed: it is
+/// kept however old, and the run resumes from it after the console is started again.
+#[test]
+fn a_resumable_runs_upload_is_kept() {
+    let s = scratch();
+    let dir = s.path();
+    Console::prepare(dir, "console.db");
+    let mut dying = Console::serve(dir, "console.db", &[], &[("FERRY_FAIL_AT", "mid-chunk:50")]);
+    let cookie = session(&dying);
+    let _ = upload(&dying, &cookie, false);
+    assert!(dying.wait_exit(60), "the console was killed mid-run");
+    let run = int(dir, "console.db", "SELECT max(id) FROM run");
+    assert_eq!(status(dir, run), "running", "left as the kill found it");
+    age_run(dir, run, 400);
+    let folder = folder_of(dir, run);
+
+    let console = Console::serve(dir, "console.db", &["--retain-uploads-days", "1"], &[]);
+    assert!(
+        folder.join("club.xml").exists(),
+        "the upload of a run that can be resumed"
+    );
+    let cookie = session(&console);
+    let token = page_csrf(&console, cookie.trim_start_matches("ferry_session="));
+    let r = agent()
+        .post(format!("{}/runs/{run}/resume", console.url))
+        .header("Cookie", &cookie)
+        .send_form([("csrf", token.as_str())])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    until("the resumed run to end", || {
+        !matches!(status(dir, run).as_str(), "running" | "interrupted")
+    });
+    let ended = status(dir, run);
+    assert!(
+        ["succeeded", "completed-with-errors"].contains(&ended.as_str()),
+        "{ended}"
+    );
+}
