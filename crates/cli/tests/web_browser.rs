@@ -790,3 +790,44 @@ async fn a_viewer_cannot_start_a_run() {
     d.quit().await.unwrap();
     drop(chromedriver);
 }
+
+/// Open redirect after sign-in, as a real browser reads `Location`: Chromium drops a tab from a
+/// URL, so `/\t/evil.example` would be `//evil.example`, another site. The console sends such a
+/// `next` to its own start page instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_next_keeps_the_browser_on_the_console() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let console = sync(|| Console::start(s.path(), "next.db"));
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    d.goto(format!("{base}/signin?next=/%09/evil.example"))
+        .await
+        .unwrap();
+    wait_text(&d, "Sign in to Ferry").await;
+    for (id, value) in [("email", ADMIN), ("password", PASSWORD)] {
+        d.find(By::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    d.find(By::Css("form[action='/signin'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&d, "the runs page after signing in", || async {
+        (path(&d).await == "/runs").then_some(())
+    })
+    .await;
+    let url = d.current_url().await.unwrap();
+    assert_eq!(url.host_str(), Some("127.0.0.1"), "{url}");
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}
