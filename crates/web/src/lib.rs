@@ -119,19 +119,7 @@ pub fn serve(config: Config) -> Result<(), WebError> {
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let bound = listener.local_addr()?;
-        let hosts = hosts::Hosts::new(bound, &config.allowed_hosts, config.public_url.as_deref())
-            .map_err(WebError::Setup)?;
-        let app = Arc::new(App {
-            db: config.db.clone(),
-            data: config.data_dir.canonicalize()?,
-            jobs: jobs::Jobs::default(),
-            throttle: throttle::Throttle::default(),
-            hosts,
-            trusted_proxies: config.trusted_proxies.clone(),
-            secure_cookies: config.secure_cookies,
-            max_upload_bytes: config.max_upload_bytes,
-            retain_uploads: config.retain_uploads,
-        });
+        let app = new_app(&config, bound)?;
         // At start nothing is being sent: every generated file left behind goes too.
         let a = app.clone();
         tokio::task::spawn_blocking(move || a.sweep(true))
@@ -155,6 +143,23 @@ pub fn serve(config: Config) -> Result<(), WebError> {
         .await?;
         Ok::<(), WebError>(())
     })
+}
+
+/// What the requests of a console listening on `bound` share.
+fn new_app(config: &Config, bound: SocketAddr) -> Result<Shared, WebError> {
+    let hosts = hosts::Hosts::new(bound, &config.allowed_hosts, config.public_url.as_deref())
+        .map_err(WebError::Setup)?;
+    Ok(Arc::new(App {
+        db: config.db.clone(),
+        data: config.data_dir.canonicalize()?,
+        jobs: jobs::Jobs::default(),
+        throttle: throttle::Throttle::default(),
+        hosts,
+        trusted_proxies: config.trusted_proxies.clone(),
+        secure_cookies: config.secure_cookies,
+        max_upload_bytes: config.max_upload_bytes,
+        retain_uploads: config.retain_uploads,
+    }))
 }
 
 /// Sweeps the data folder every [`retention::SWEEP_EVERY`] while the console runs.

@@ -151,14 +151,11 @@ pub async fn sign_in(
     let attempt = match app.throttle.attempt(&f.email, client) {
         Ok(a) => a,
         Err(wait) => {
-            let mut r = again(
-                &token,
-                &format!(
-                    "Too many failed attempts. Wait {} and try again.",
-                    wait_words(wait)
-                ),
-                StatusCode::TOO_MANY_REQUESTS,
+            let words = format!(
+                "Too many failed attempts. Wait {} and try again.",
+                wait_words(wait)
             );
+            let mut r = again(&token, &words, StatusCode::TOO_MANY_REQUESTS);
             r.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from(wait.as_secs().max(1)),
@@ -166,15 +163,7 @@ pub async fn sign_in(
             return r;
         }
     };
-    let (email, password, a) = (f.email.clone(), f.password.clone(), app.clone());
-    let result = tokio::task::spawn_blocking(move || {
-        let t = a.target()?;
-        auth::sign_in(&t, &email, &password).map_err(Failure::internal)
-    })
-    .await
-    .map_err(Failure::from)
-    .and_then(|r| r);
-    match result {
+    match check_password(&app, &f.email, &f.password).await {
         Ok(Some(session)) => {
             app.throttle.succeeded(attempt);
             let cookie = format!(
@@ -191,6 +180,20 @@ pub async fn sign_in(
         ),
         Err(e) => e.into_response(),
     }
+}
+
+/// Checks the password (Argon2id, off the async threads); a new session's token if right.
+async fn check_password(
+    app: &Shared,
+    email: &str,
+    password: &str,
+) -> Result<Option<String>, Failure> {
+    let (email, password, a) = (email.to_string(), password.to_string(), app.clone());
+    tokio::task::spawn_blocking(move || {
+        let t = a.target()?;
+        auth::sign_in(&t, &email, &password).map_err(Failure::internal)
+    })
+    .await?
 }
 
 #[cfg(test)]
