@@ -1483,12 +1483,15 @@ fn run_inner(
     cmd: &CommandLine,
 ) -> Result<Summary, RunError> {
     // 1. Read every input once into the spool.
-    // Next to a SQLite target (same disk, same permissions); in the temporary folder otherwise.
-    let spool_parent = target
-        .file()
-        .and_then(|f| f.parent())
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.to_path_buf());
+    // Next to a SQLite target (same disk, same permissions; `ferry.db` is in the current
+    // folder); in the temporary folder otherwise.
+    let spool_parent = target.file().and_then(|f| f.parent()).map(|p| {
+        if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.to_path_buf()
+        }
+    });
     let mut spool = Spool::new(spool_parent.as_deref()).or_else(|_| Spool::new(None))?;
     let mut limits = opts.limits.clone();
     limits.max_base64_bytes = ferry_sources::Limits::base64_for(opts.max_attachment_bytes);
