@@ -802,13 +802,11 @@ fn run_import(
         Ok(s) => s,
         Err(e) => {
             let code = e.exit_code() as u8;
-            // The failed run is in the journal; its findings so far go to the log too.
+            // The failed run is in the journal; its findings so far go to the log too. A run
+            // refused before it started (another holds the target) has none: the newest run
+            // in the journal is another process's.
             if let Some(log) = &log {
-                let run = match &e {
-                    ferry_engine::RunError::Interrupted { run, .. } => Some(*run),
-                    _ => target.runs().ok().and_then(|r| r.last().map(|r| r.id)),
-                };
-                if let Some(run) = run {
+                if let Some(run) = bar.run() {
                     let _ = write_log(target, run, log);
                 }
             }

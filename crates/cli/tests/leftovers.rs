@@ -206,9 +206,16 @@ fn detach_shows_no_database_password() {
         .and_then(|r| r.split(')').next())
         .unwrap()
         .to_string();
-    // The detached process's arguments, as any user sees them.
-    let args = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
-    let args = String::from_utf8_lossy(&args).replace('\0', " ");
+    // The detached process's arguments, as any user sees them (empty for a moment while the
+    // process is still being set up by exec).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let args = loop {
+        let args = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if !args.is_empty() || Instant::now() > deadline {
+            break String::from_utf8_lossy(&args).replace('\0', " ");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
     assert!(args.contains("big.xml"), "{args}");
     assert!(!args.contains(secret) && !args.contains("--db"), "{args}");
     let deadline = Instant::now() + Duration::from_secs(60);
