@@ -229,3 +229,39 @@ impl Target {
         Ok(row.map(|r| r.text(0)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{RunKind, RunMode};
+
+    /// Two connections of one process (the console's jobs) never both write, and a run
+    /// refused the target is not recorded.
+    #[test]
+    fn one_writer_per_target_also_within_a_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let (a, _) = Target::init(&path).unwrap();
+        let b = Target::open(&path).unwrap();
+        assert_eq!(a.acquire_writer(1).unwrap(), None);
+        assert!(matches!(
+            b.acquire_writer(2),
+            Err(StoreError::Held { run: 1, .. })
+        ));
+        let new_run = |t: &Target| {
+            let empty = serde_json::json!({});
+            t.create_run(RunKind::Import, RunMode::Live, &empty, &empty, "h")
+        };
+        assert!(matches!(
+            b.acquire_writer_for_new_run(new_run),
+            Err(StoreError::Held { run: 1, .. })
+        ));
+        assert_eq!(b.int("SELECT count(*) FROM run", &[]).unwrap(), 0);
+        a.release_writer(1).unwrap();
+        let run = b.acquire_writer_for_new_run(new_run).unwrap();
+        assert_eq!(b.int("SELECT count(*) FROM run", &[]).unwrap(), 1);
+        // A holder that is gone without giving the target back (dropped) is taken over.
+        drop(b);
+        assert_eq!(a.acquire_writer(7).unwrap(), Some(run));
+    }
+}
