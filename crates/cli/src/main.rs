@@ -775,16 +775,15 @@ fn import(
         std::fs::File::create(log)
             .with_context(|| format!("--log {}: cannot write there", log.display()))?;
     }
-    // A missing target is created (a PostgreSQL database too); an existing one is checked.
-    let target = if ferry_store::pg::is_url(&a.db.db) || !Path::new(&a.db.db).exists() {
-        let (t, created) = Target::init_db(&a.db.db)?;
-        if created {
-            say!("Created target {} with the default setup data.", t.name());
-        }
-        t
-    } else {
-        Target::open(Path::new(&a.db.db))?
-    };
+    // A missing or empty target is created (a PostgreSQL database too: also one that a killed
+    // run left half-created); an existing one is checked.
+    let (target, created) = Target::init_db(&a.db.db)?;
+    if created {
+        say!(
+            "Created target {} with the default setup data.",
+            target.name()
+        );
+    }
     let opts = ImportOptions {
         inputs: a.inputs.clone(),
         test_only: a.test_only,
@@ -830,13 +829,11 @@ fn run_import(
         Ok(s) => s,
         Err(e) => {
             let code = e.exit_code() as u8;
-            // The failed run is in the journal; its findings so far go to the log too.
+            // The failed run is in the journal; its findings so far go to the log too. A run
+            // refused before it started (another holds the target) has none: the newest run
+            // in the journal is another process's.
             if let Some(log) = &log {
-                let run = match &e {
-                    ferry_engine::RunError::Interrupted { run, .. } => Some(*run),
-                    _ => target.runs().ok().and_then(|r| r.last().map(|r| r.id)),
-                };
-                if let Some(run) = run {
+                if let Some(run) = bar.run() {
                     let _ = write_log(target, run, log);
                 }
             }
@@ -944,19 +941,24 @@ mod ferry_validate_order {
 }
 
 /// `--detach`: the same command again without `--detach`, in its own process group (a closed
-/// terminal does not stop it), its output in a file; this process returns at once.
+/// terminal does not stop it), its output in a file only its owner can read; this process
+/// returns at once. The target goes to the child in `FERRY_DB`, not among its arguments, which
+/// every user of the machine can read (`ps`): a PostgreSQL URL may hold a password.
 fn detach(db: &str) -> Result<u8, Failure> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     use std::os::unix::process::CommandExt as _;
-    let args: Vec<std::ffi::OsString> = std::env::args_os()
-        .skip(1)
-        .filter(|a| a != "--detach")
-        .collect();
+    let args = without_db(std::env::args_os().skip(1));
     let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
     let log = PathBuf::from(format!("ferry-run-{stamp}-{}.log", std::process::id()));
-    let out = std::fs::File::create(&log)
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&log)
         .with_context(|| format!("{}: cannot write the detached run's output", log.display()))?;
     let child = std::process::Command::new(std::env::current_exe()?)
         .args(&args)
+        .env("FERRY_DB", db)
         .stdin(std::process::Stdio::null())
         .stdout(out.try_clone()?)
         .stderr(out)
@@ -968,10 +970,30 @@ fn detach(db: &str) -> Result<u8, Failure> {
         child.id(),
         log.display()
     );
+    let db = ferry_store::pg::shown(db);
     say!(
         "Follow it with `ferry runs --db {db}` and `ferry runs show RUN`; if it is interrupted, `ferry resume RUN --db {db}` continues it."
     );
     Ok(0)
+}
+
+/// The arguments without `--detach` and without the target (`--db X`, `--db=X`); after `--`,
+/// everything is kept.
+fn without_db(mut args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = vec![];
+    while let Some(a) = args.next() {
+        if a == "--" {
+            out.push(a);
+            out.extend(args.by_ref());
+            break;
+        }
+        if a == "--db" {
+            args.next();
+        } else if a != "--detach" && !a.to_str().is_some_and(|s| s.starts_with("--db=")) {
+            out.push(a);
+        }
+    }
+    out
 }
 
 /// A new staff member's password: FERRY_ADMIN_PASSWORD, else asked twice on the terminal, else

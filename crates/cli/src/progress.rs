@@ -1,9 +1,12 @@
 //! A progress bar on a terminal, nothing otherwise.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use std::cell::Cell;
 
 pub struct Bar {
     bar: Option<ProgressBar>,
+    /// The run this process started or resumed (none when it was refused before).
+    run: Cell<Option<i64>>,
 }
 
 impl Bar {
@@ -19,7 +22,13 @@ impl Bar {
             );
             b
         });
-        Bar { bar }
+        Bar {
+            bar,
+            run: Cell::new(None),
+        }
+    }
+    pub fn run(&self) -> Option<i64> {
+        self.run.get()
     }
     pub fn clear(&self) {
         if let Some(b) = &self.bar {
@@ -29,6 +38,9 @@ impl Bar {
 }
 
 impl ferry_engine::Progress for Bar {
+    fn started(&self, run: i64) {
+        self.run.set(Some(run));
+    }
     fn stage(&self, name: &str, total: u64) {
         if let Some(b) = &self.bar {
             b.set_message(name.to_string());

@@ -422,4 +422,9 @@ fn a_target_deleted_during_the_run_is_noticed() {
     } else {
         assert!(err.contains("deleted or replaced"), "{err}");
     }
+    // The hint names the run to resume or roll back.
+    assert!(
+        err.contains("`ferry resume 1`") && err.contains("`ferry rollback 1`"),
+        "{err}"
+    );
 }

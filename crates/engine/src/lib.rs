@@ -54,13 +54,13 @@ impl RunError {
     }
 
     /// What the failure left behind, for the person reading the message.
-    pub fn aftermath(&self) -> &'static str {
+    pub fn aftermath(&self) -> String {
         match self {
-            RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)",
-            RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything",
-            RunError::Refused(_) => "nothing was changed",
-            RunError::Cancelled => "the run stopped at its last checkpoint: what was committed stays; resume it or roll it back",
-            RunError::Interrupted { .. } => "the run is interrupted: what was committed stays; continue it with `ferry resume RUN` (or the same command with --resume), or undo it with `ferry rollback RUN`",
+            RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)".into(),
+            RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything".into(),
+            RunError::Refused(_) => "nothing was changed".into(),
+            RunError::Cancelled => "the run stopped at its last checkpoint: what was committed stays; resume it or roll it back".into(),
+            RunError::Interrupted { run, .. } => format!("run {run} is interrupted: what was committed stays; continue it with `ferry resume {run}` (or the same command with --resume), or undo it with `ferry rollback {run}`"),
         }
     }
 }

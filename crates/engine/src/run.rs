@@ -60,10 +60,10 @@ pub struct Summary {
 }
 
 /// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
-/// (so a test-only run keeps them across its rollback and memory stays flat).
+/// (so a test-only run keeps them across its rollback and memory stays flat). The file has no
+/// name (only this process can open it, and it goes with the process however it ends).
 pub(crate) struct FindingLog {
     file: BufWriter<std::fs::File>,
-    path: tempfile::TempPath,
     seq: u64,
     totals: [u64; 3],
     run: i64,
@@ -78,11 +78,8 @@ pub(crate) struct FindingLog {
 
 impl FindingLog {
     fn new(run: i64) -> std::io::Result<FindingLog> {
-        let tmp = tempfile::NamedTempFile::new()?;
-        let (file, path) = tmp.into_parts();
         Ok(FindingLog {
-            file: BufWriter::new(file),
-            path,
+            file: BufWriter::new(tempfile::tempfile()?),
             seq: 0,
             totals: [0; 3],
             run,
@@ -110,11 +107,19 @@ impl FindingLog {
     /// Writes the findings found since the last call into the journal (inside the caller's
     /// transaction: a live run's chunk, or the end of the run).
     fn store_new(&mut self, target: &Target) -> Result<(), RunError> {
-        use std::io::{Read, Seek, SeekFrom};
+        use std::io::{Seek, SeekFrom};
         self.file.flush()?;
-        let mut f = std::fs::File::open(&self.path)?;
+        // The same open file (one position): read from where the journal stopped, then go back
+        // to the end for the findings that follow.
+        let mut f = self.file.get_ref().try_clone()?;
         f.seek(SeekFrom::Start(self.offset))?;
-        let mut reader = std::io::BufReader::new(Read::by_ref(&mut f));
+        let stored = self.read_into(&mut f, target);
+        f.seek(SeekFrom::End(0))?;
+        stored
+    }
+
+    fn read_into(&mut self, f: &mut std::fs::File, target: &Target) -> Result<(), RunError> {
+        let mut reader = std::io::BufReader::new(f);
         let mut line = String::new();
         loop {
             line.clear();
@@ -1259,6 +1264,13 @@ pub fn command_line(target: &Target, run: i64) -> Result<Option<CommandLine>, Ru
         .and_then(|r| serde_json::from_value(r.options.get("command_line")?.clone()).ok()))
 }
 
+/// Test hook: sleeps for as many milliseconds as the environment variable `var` says.
+fn hold(var: &str) {
+    if let Some(ms) = std::env::var(var).ok().and_then(|v| v.parse::<u64>().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
 /// Test hook: `FERRY_FAIL_AT=<point>:<n>` makes the process die (as `kill -9` would) the n-th
 /// time it passes the named point: `before-commit`, `after-commit`, `mid-chunk`.
 fn fail_point(point: &str, n: u64) {
@@ -1275,6 +1287,119 @@ fn fail_point(point: &str, n: u64) {
     }
 }
 
+/// The run to resume, if any: `ferry resume RUN`'s run, which must be interrupted, or for
+/// `--resume` the newest interrupted live run of the same inputs and options.
+fn resumable(
+    target: &Target,
+    opts: &ImportOptions,
+    mode: RunMode,
+    cmd_key: &CommandLine,
+    hash: &str,
+) -> Result<Option<i64>, RunError> {
+    if let Some(r) = opts.resume_run {
+        let info = target
+            .run(r)?
+            .ok_or_else(|| RunError::Options(format!("there is no run {r} in this target")))?;
+        match info.status {
+            RunStatus::Interrupted => {}
+            RunStatus::Running => {
+                return Err(RunError::Options(format!(
+                    "run {r} is running now (process {}): another process is writing it; wait for it to finish",
+                    info.pid.unwrap_or(0)
+                )))
+            }
+            other => {
+                return Err(RunError::Options(format!(
+                    "nothing to resume: run {r} is {}, not interrupted",
+                    other.as_str()
+                )))
+            }
+        }
+        if info.input_hash != hash {
+            return Err(RunError::Options(format!(
+                "the inputs of run {r} changed since it started (their content no longer matches); it cannot be resumed — undo it with `ferry rollback {r}` and import again"
+            )));
+        }
+        return Ok(Some(r));
+    }
+    if !opts.resume || mode != RunMode::Live {
+        return Ok(None);
+    }
+    for r in target.runs()?.into_iter().rev() {
+        let same_command = r
+            .options
+            .get("command_line")
+            .and_then(|c| serde_json::from_value::<CommandLine>(c.clone()).ok())
+            .is_some_and(|mut c| {
+                c.chunk_size = 0;
+                c.test_only == cmd_key.test_only
+                    && c.kind == cmd_key.kind
+                    && c.inputs == cmd_key.inputs
+            });
+        if r.mode != RunMode::Live || !same_command {
+            continue;
+        }
+        if r.status != RunStatus::Interrupted {
+            return Ok(None);
+        }
+        if r.input_hash != hash {
+            return Err(RunError::Options(format!(
+                "run {} was interrupted, but its inputs or options changed since it started; it cannot be resumed (start a new run without --resume, or roll it back with `ferry rollback {}`)",
+                r.id, r.id
+            )));
+        }
+        return Ok(Some(r.id));
+    }
+    Ok(None)
+}
+
+/// Takes the writer role for the run: the interrupted run to resume, or a new run (recorded
+/// only once the role is taken, so a run refused because another holds the target leaves
+/// nothing in the journal). Returns the run and whether it is resumed.
+///
+/// Several processes may set out to resume the same run at once: the run is looked at again
+/// once the role is held. If another process resumed (and finished) it meanwhile, `ferry
+/// resume RUN` stops, and `--resume` looks again, finding no interrupted run and starting a new
+/// one (SPEC §6.4).
+fn take_target(
+    target: &Target,
+    opts: &ImportOptions,
+    mode: RunMode,
+    cmd: &CommandLine,
+    cmd_key: &CommandLine,
+    hash: &str,
+) -> Result<(i64, bool), RunError> {
+    for _ in 0..3 {
+        let Some(r) = resumable(target, opts, mode, cmd_key, hash)? else {
+            let run = target.acquire_writer_for_new_run(|t| {
+                t.create_run(
+                    opts.kind,
+                    mode,
+                    &serde_json::json!(cmd.inputs),
+                    &serde_json::json!({ "command_line": cmd }),
+                    hash,
+                )
+            })?;
+            return Ok((run, false));
+        };
+        target.acquire_writer(r)?;
+        let now = target.run(r)?.map(|i| i.status);
+        if now == Some(RunStatus::Interrupted) {
+            return Ok((r, true));
+        }
+        target.release_writer(r)?;
+        if opts.resume_run.is_some() {
+            return Err(RunError::Options(format!(
+                "nothing to resume: run {r} is {} now (another process resumed it meanwhile)",
+                now.map_or("gone", RunStatus::as_str)
+            )));
+        }
+    }
+    Err(RunError::Options(
+        "other processes keep resuming runs of these inputs; try again".into(),
+    ))
+}
+
 /// Runs one import against an open target (or resumes the interrupted run of the same inputs).
 pub fn import(
     target: &Target,
@@ -1289,83 +1414,17 @@ pub fn import(
     let cmd = CommandLine::of(opts);
     let mut cmd_key = cmd.clone();
     cmd_key.chunk_size = 0;
-    let inputs_json = serde_json::json!(cmd.inputs);
     let hash = input_hash(
         &opts.inputs,
         &serde_json::to_string(&cmd_key).unwrap_or_default(),
     )?;
-    // --resume: the newest interrupted live run of the same inputs and options, if any.
-    let mut resumed = None;
-    if let Some(r) = opts.resume_run {
-        let info = target
-            .run(r)?
-            .ok_or_else(|| RunError::Options(format!("there is no run {r} in this target")))?;
-        if info.status != RunStatus::Interrupted {
-            return Err(RunError::Options(format!(
-                "run {r} is {}, not interrupted: there is nothing to resume",
-                info.status.as_str()
-            )));
-        }
-        if info.input_hash != hash {
-            return Err(RunError::Options(format!(
-                "the inputs of run {r} changed since it started (their content no longer matches); it cannot be resumed — undo it with `ferry rollback {r}` and import again"
-            )));
-        }
-        resumed = Some(r);
-    } else if opts.resume && mode == RunMode::Live {
-        for r in target.runs()?.into_iter().rev() {
-            let same_command = r
-                .options
-                .get("command_line")
-                .and_then(|c| serde_json::from_value::<CommandLine>(c.clone()).ok())
-                .is_some_and(|mut c| {
-                    c.chunk_size = 0;
-                    c.test_only == cmd_key.test_only && c.kind == cmd_key.kind && {
-                        c.inputs == cmd_key.inputs
-                    }
-                });
-            if r.mode != RunMode::Live || !same_command {
-                continue;
-            }
-            if matches!(r.status, RunStatus::Interrupted) {
-                if r.input_hash != hash {
-                    return Err(RunError::Options(format!(
-                        "run {} was interrupted, but its inputs or options changed since it started; it cannot be resumed (start a new run without --resume, or roll it back with `ferry rollback {}`)",
-                        r.id, r.id
-                    )));
-                }
-                resumed = Some(r.id);
-            }
-            break;
-        }
-    }
-    let run = match resumed {
-        Some(r) => r,
-        None => target.create_run(
-            opts.kind,
-            mode,
-            &inputs_json,
-            &serde_json::json!({ "command_line": cmd }),
-            &hash,
-        )?,
-    };
-    if let Err(e) = target.acquire_writer(run) {
-        if resumed.is_none() {
-            let _ = target.finish_run(run, RunStatus::Failed, Some(&e.to_string()), (0, 0, 0));
-        }
-        return Err(e.into());
-    }
+    let (run, resumed) = take_target(target, opts, mode, &cmd, &cmd_key, &hash)?;
     target.mark_running(run)?;
     progress.started(run);
     // Test hook: hold the target a while (the concurrent-writer test).
-    if let Some(ms) = std::env::var("FERRY_TEST_HOLD_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
+    hold("FERRY_TEST_HOLD_MS");
     let mut log = FindingLog::new(run)?;
-    if resumed.is_some() {
+    if resumed {
         let (seq, totals, noted) = target.finding_state(run)?;
         log.stored_seq = seq;
         log.seq = seq as u64;
@@ -1373,16 +1432,7 @@ pub fn import(
         log.max_records_noted = noted.iter().filter_map(|n| cat::entity_id(n)).collect();
         log.mute = seq > 0;
     }
-    let result = run_inner(
-        target,
-        opts,
-        progress,
-        run,
-        mode,
-        &mut log,
-        resumed.is_some(),
-        &cmd,
-    );
+    let result = run_inner(target, opts, progress, run, mode, &mut log, resumed, &cmd);
     let outcome = match result {
         Ok(s) => Ok(s),
         Err(e) => {
@@ -1433,12 +1483,15 @@ fn run_inner(
     cmd: &CommandLine,
 ) -> Result<Summary, RunError> {
     // 1. Read every input once into the spool.
-    // Next to a SQLite target (same disk, same permissions); in the temporary folder otherwise.
-    let spool_parent = target
-        .file()
-        .and_then(|f| f.parent())
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.to_path_buf());
+    // Next to a SQLite target (same disk, same permissions; `ferry.db` is in the current
+    // folder); in the temporary folder otherwise.
+    let spool_parent = target.file().and_then(|f| f.parent()).map(|p| {
+        if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.to_path_buf()
+        }
+    });
     let mut spool = Spool::new(spool_parent.as_deref()).or_else(|_| Spool::new(None))?;
     let mut limits = opts.limits.clone();
     limits.max_base64_bytes = ferry_sources::Limits::base64_for(opts.max_attachment_bytes);
@@ -1470,6 +1523,8 @@ fn run_inner(
     } = collect;
     spool.finish()?;
     progress.done();
+    // Test hook: a live run with its spool written (the spool-sweeping test).
+    hold("FERRY_TEST_HOLD_SPOOL_MS");
 
     // 2. Options.
     let (eff, warnings) = options::merge(opts, &option_rows).map_err(RunError::Options)?;

@@ -3,7 +3,9 @@
 //! input once, processes types in the right order whatever the files' order, and keeps memory flat.
 //!
 //! The spool format is a private, length-prefixed binary encoding written by hand: it lives
-//! only for one run, in a temporary folder, and needs no schema evolution.
+//! only for one run, in a temporary folder (`folder.rs`), and needs no schema evolution.
+
+mod folder;
 
 use ferry_catalogue::{dependency_order, EntityId, Phase, ENTITIES};
 use ferry_findings::{Column, Location};
@@ -15,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub struct Spool {
-    _dir: tempfile::TempDir,
+    _dir: folder::SpoolDir,
     /// A per-run key, held only in memory: secret values (passwords, card and account numbers)
     /// are written to the spool encrypted with it, so a crash leaves no secret on disk in clear.
     key: [u8; 32],
@@ -30,14 +32,10 @@ pub struct Spool {
 }
 
 impl Spool {
-    /// A spool in a fresh temporary folder under `parent` (the system's when `None`).
+    /// A spool in a fresh private folder under `parent` (the system's temporary folder when
+    /// `None`); spool folders there that dead processes left are removed first.
     pub fn new(parent: Option<&Path>) -> io::Result<Spool> {
-        let dir = match parent {
-            Some(p) => tempfile::Builder::new()
-                .prefix(".ferry-spool-")
-                .tempdir_in(p)?,
-            None => tempfile::Builder::new().prefix("ferry-spool-").tempdir()?,
-        };
+        let dir = folder::SpoolDir::create(parent)?;
         let phases = dependency_order();
         let mut phase_of = vec![0usize; ENTITIES.len()];
         for (i, p) in phases.iter().enumerate() {
@@ -93,7 +91,7 @@ impl Spool {
         if self.writers[phase].is_none() {
             self.writers[phase] = Some(BufWriter::with_capacity(
                 64 * 1024,
-                File::create(&self.paths[phase])?,
+                folder::private_file(&self.paths[phase])?,
             ));
         }
         let w = self.writers[phase].as_mut().expect("opened");

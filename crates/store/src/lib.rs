@@ -8,12 +8,13 @@ pub mod journal;
 pub mod pg;
 pub mod schema;
 pub mod upgrade;
+mod writer;
 
 pub use cells::Cell;
 use ferry_catalogue::{Entity, INIT_DATA};
 use rusqlite::{params_from_iter, Connection, OpenFlags};
 use schema::{quote, SCHEMA_VERSION};
-use std::cell::{RefCell, RefMut};
+use std::cell::{Cell as Flag, RefCell, RefMut};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -45,12 +46,24 @@ pub enum StoreError {
         "cannot reach the database server of {0}; is it running, and does it accept connections?"
     )]
     Unreachable(String),
-    #[error("the target is being written by run {run} (process {pid}, started {since}); wait for it to finish, or stop it")]
+    #[error("{}", held_message(*run, *pid, since))]
     Held { run: i64, pid: i64, since: String },
+    /// Held by a process whose run is not known (it has not recorded it yet, or is not Ferry).
+    #[error("the target is being written by {0}; wait for it to finish, or stop it")]
+    HeldBy(String),
     #[error("a key constraint failed: {0}")]
     Constraint(String),
     #[error("target: {0}")]
     Other(String),
+}
+
+fn held_message(run: i64, pid: i64, since: &str) -> String {
+    if run == 0 {
+        // Run 0 is `ferry upgrade apply`, which holds the target without a run.
+        format!("the target is held by an upgrade (process {pid}, since {since}); wait for it to finish")
+    } else {
+        format!("the target is being written by run {run} (process {pid}, started {since}); wait for it to finish, or stop it")
+    }
 }
 
 fn version_message(path: &str, found: i64, wanted: i64) -> String {
@@ -131,6 +144,8 @@ pub struct Target {
     shapes: RefCell<std::collections::HashMap<(&'static str, usize), Rc<Shape>>>,
     /// Rows queued for the bulk path, written before anything could see them missing.
     pending: RefCell<Pending>,
+    /// Whether this connection holds the writer role (see `writer.rs`).
+    holds_writer: Flag<bool>,
 }
 
 /// The table and columns of queued rows.
@@ -238,6 +253,7 @@ impl Target {
             opened,
             shapes: Default::default(),
             pending: Default::default(),
+            holds_writer: Flag::new(false),
         }
     }
 
@@ -283,31 +299,74 @@ impl Target {
         }
         let conn = pg::Pg::connect(db, true)?;
         let shown = conn.shown.clone();
-        let t = Target::new(Conn::Pg(RefCell::new(conn)), Place::Server(shown.clone()));
+        let t = Target::new(Conn::Pg(RefCell::new(conn)), Place::Server(shown));
         if t.has_table("ferry_meta")? {
             return t.checked().map(|t| (t, false));
         }
-        let tables = t.int(
-            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()",
-            &[],
-        )?;
-        if tables > 0 {
-            return Err(StoreError::NotATarget(shown));
-        }
+        // Processes that find the database empty at once create the schema one at a time:
+        // the others wait for the first and then find a target.
         t.begin()?;
-        match t.create_schema() {
-            Ok(()) => t.commit()?,
+        let created = t
+            .exec("SELECT pg_advisory_xact_lock(?1)", params![pg::INIT_LOCK])
+            .and_then(|_| t.create_schema_if_empty());
+        match created {
+            Ok(created) => {
+                t.commit()?;
+                if created {
+                    Ok((t, true))
+                } else {
+                    t.checked().map(|t| (t, false))
+                }
+            }
             Err(e) => {
                 let _ = t.rollback();
-                return Err(e);
+                Err(e)
             }
         }
-        Ok((t, true))
+    }
+
+    /// Inside the caller's transaction (which serialises initialisers): creates the schema in
+    /// an empty database; a database that has it already is left alone (false), one with other
+    /// tables is not a target.
+    fn create_schema_if_empty(&self) -> Result<bool> {
+        if self.has_table("ferry_meta")? {
+            return Ok(false);
+        }
+        let tables = if self.is_postgres() {
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+        } else {
+            "SELECT count(*) FROM sqlite_master"
+        };
+        if self.int(tables, &[])? > 0 {
+            return Err(StoreError::NotATarget(self.name()));
+        }
+        self.create_schema()?;
+        Ok(true)
+    }
+
+    /// Waits until no other process is creating this target's schema (a target found without
+    /// one may be in the middle of its creation): on PostgreSQL for the initialisers' lock, on
+    /// SQLite for the write lock. Errors are left to the caller's own check.
+    fn wait_for_initialisers(&self) {
+        if self.begin().is_ok() && self.is_postgres() {
+            let _ = self.exec(
+                "SELECT pg_advisory_xact_lock_shared(?1)",
+                params![pg::INIT_LOCK],
+            );
+        }
+        let _ = self.rollback();
     }
 
     /// Checks the schema version of a just-opened target.
     fn checked(self) -> Result<Target> {
-        match self.schema_version()? {
+        let version = match self.schema_version()? {
+            None => {
+                self.wait_for_initialisers();
+                self.schema_version()?
+            }
+            v => v,
+        };
+        match version {
             None => Err(StoreError::NotATarget(self.name())),
             Some(v) if v != SCHEMA_VERSION => Err(StoreError::VersionMismatch {
                 path: self.name(),
@@ -330,32 +389,34 @@ impl Target {
     /// Creates a SQLite target with the schema and the default setup data, or checks an
     /// existing one. Returns whether it was created.
     pub fn init(path: &Path) -> Result<(Target, bool)> {
-        // An empty file (made by `touch`, or a failed earlier attempt) is a new target.
-        if path.is_file()
-            && std::fs::metadata(path)
-                .map(|m| m.len() == 0)
-                .unwrap_or(false)
-        {
-            std::fs::remove_file(path)
-                .map_err(|e| StoreError::ReadOnly(format!("{}: {e}", path.display())))?;
-        }
-        if path.exists() {
-            return Target::open(path).map(|t| (t, false));
-        }
+        let existed = path.exists();
         let conn = Self::connect(path, true)?;
         let t = Target::new(Conn::Lite(conn), Place::File(path.to_path_buf()));
+        if t.schema_version()?.is_some() {
+            return t.checked().map(|t| (t, false));
+        }
+        // An empty database: new, made by `touch`, left by a process killed while creating it,
+        // or being created by another process right now. `BEGIN IMMEDIATE` waits for such a
+        // process; the schema is then found, or created here.
         t.begin()?;
-        let r = t.create_schema();
-        match r {
-            Ok(()) => t.commit()?,
+        match t.create_schema_if_empty() {
+            Ok(created) => {
+                t.commit()?;
+                if created {
+                    Ok((t, true))
+                } else {
+                    t.checked().map(|t| (t, false))
+                }
+            }
             Err(e) => {
                 let _ = t.rollback();
                 drop(t);
-                let _ = std::fs::remove_file(path);
-                return Err(e);
+                if !existed {
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(e)
             }
         }
-        Ok((t, true))
     }
 
     fn create_schema(&self) -> Result<()> {
@@ -457,127 +518,6 @@ impl Target {
             )?
             .and_then(|r| r.opt_text(0));
         Ok(v.and_then(|v| v.parse().ok()))
-    }
-
-    // ---- one writer -------------------------------------------------------------------------
-
-    /// Takes the target for run `run`: only one run writes at a time. On SQLite the holder is a
-    /// row in `ferry_meta`, and a holder whose process is gone (killed, crashed) is a stale lock
-    /// that is taken over. On PostgreSQL the lock is a session advisory lock, which the server
-    /// releases when the holder's connection ends; the row only says who holds it. Returns the
-    /// run whose stale lock was taken over, if any.
-    pub fn acquire_writer(&self, run: i64) -> Result<Option<i64>> {
-        let held = |t: &Target| -> Result<Option<(i64, i64, String)>> {
-            Ok(
-                t.first("SELECT value FROM ferry_meta WHERE key = 'writer'", &[])?
-                    .and_then(|r| r.opt_text(0))
-                    .map(|h| {
-                        let mut parts = h.splitn(3, '|');
-                        let (r_run, r_pid, since) = (
-                            parts.next().unwrap_or("0"),
-                            parts.next().unwrap_or("0"),
-                            parts.next().unwrap_or(""),
-                        );
-                        (
-                            r_run.parse().unwrap_or(0),
-                            r_pid.parse().unwrap_or(0),
-                            since.to_string(),
-                        )
-                    }),
-            )
-        };
-        if self.is_postgres() {
-            // A killed holder's session ends a moment after its process: wait for that.
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while self.int("SELECT pg_try_advisory_lock(?1)", params![pg::WRITER_LOCK])? == 0 {
-                let gone = matches!(self.lock_holder()?, Some((pid, host)) if host == pg::host() && !journal::pid_alive(pid));
-                if !gone || std::time::Instant::now() > deadline {
-                    let (r_run, pid, since) = held(self)?.unwrap_or((0, 0, "unknown".into()));
-                    return Err(StoreError::Held {
-                        run: r_run,
-                        pid,
-                        since,
-                    });
-                }
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-        }
-        self.begin()?;
-        let r = (|| -> Result<Option<i64>> {
-            let mut stale = None;
-            if let Some((r_run, r_pid, since)) = held(self)? {
-                if !self.is_postgres()
-                    && r_run != run
-                    && journal::pid_alive(r_pid)
-                    && r_pid != std::process::id() as i64
-                {
-                    return Err(StoreError::Held {
-                        run: r_run,
-                        pid: r_pid,
-                        since,
-                    });
-                }
-                if r_run != run {
-                    stale = Some(r_run);
-                }
-            }
-            let value = format!("{run}|{}|{}", std::process::id(), journal::now());
-            self.exec("INSERT INTO ferry_meta (key, value) VALUES ('writer', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", params![value])?;
-            Ok(stale)
-        })();
-        match r {
-            Ok(v) => {
-                self.commit()?;
-                Ok(v)
-            }
-            Err(e) => {
-                let _ = self.rollback();
-                if self.is_postgres() {
-                    let _ = self.int("SELECT pg_advisory_unlock(?1)", params![pg::WRITER_LOCK]);
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// Gives the target back (only if `run` holds it).
-    pub fn release_writer(&self, run: i64) -> Result<()> {
-        self.exec(
-            "DELETE FROM ferry_meta WHERE key = 'writer' AND value LIKE ?1",
-            params![format!("{run}|%")],
-        )?;
-        if self.is_postgres() {
-            self.int("SELECT pg_advisory_unlock(?1)", params![pg::WRITER_LOCK])?;
-        }
-        Ok(())
-    }
-
-    /// Whether the process `pid` that started a run may still be running it: on SQLite, the
-    /// process exists; on PostgreSQL, some session holds the writer lock.
-    pub(crate) fn writer_alive(&self, pid: i64) -> bool {
-        if pid == std::process::id() as i64 {
-            return true;
-        }
-        if !self.is_postgres() {
-            return journal::pid_alive(pid);
-        }
-        match self.lock_holder() {
-            // On this machine the process itself is asked (its session may outlive it briefly).
-            Ok(Some((p, host))) if p == pid => host != pg::host() || journal::pid_alive(pid),
-            Ok(_) => false,
-            Err(_) => true,
-        }
-    }
-
-    /// The (pid, host) of the Ferry process whose session holds the writer lock (PostgreSQL).
-    fn lock_holder(&self) -> Result<Option<(i64, String)>> {
-        let (classid, objid) = ((pg::WRITER_LOCK >> 32) as u32, pg::WRITER_LOCK as u32);
-        let row = self.first(
-            "SELECT a.application_name FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND l.classid = CAST(?1 AS BIGINT)::oid AND l.objid = CAST(?2 AS BIGINT)::oid AND l.granted",
-            params![classid as i64, objid as i64],
-        )?;
-        Ok(row.and_then(|r| pg::parse_session_name(&r.text(0))))
     }
 
     // ---- transactions -----------------------------------------------------------------------
@@ -1225,6 +1165,7 @@ impl Drop for Target {
         if !self.in_transaction() {
             let _ = self.flush();
         }
+        self.note_held(false);
     }
 }
 

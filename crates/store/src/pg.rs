@@ -16,6 +16,14 @@ use std::str::FromStr;
 /// The advisory-lock key of the writer lock ("FERRYWRT" as a number).
 pub const WRITER_LOCK: i64 = 0x4645_5252_5957_5254;
 
+/// The advisory-lock key that serialises creating the schema in an empty database
+/// ("FERRYINI" as a number).
+pub const INIT_LOCK: i64 = 0x4645_5252_5949_4E49;
+
+/// How long `init` waits for a database that another session is creating (or that the server
+/// is still creating for a client that was killed meanwhile).
+const CREATE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// This machine's name.
 pub fn host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -138,6 +146,39 @@ pub fn drop_database(url: &str) -> Result<(), StoreError> {
     .map_err(|e| classify(e, &shown(url)))
 }
 
+/// Creates database `name` on the server of `config`. A database of that name that exists by
+/// now is as good: another client created it meanwhile, or the server finished the `CREATE
+/// DATABASE` of a client that was killed while sending it (the server completes a statement
+/// whose client is gone). While such a creation is under way, this one waits for it on the
+/// server, then fails with a duplicate name (42P04, or 23505 on `pg_database_datname_index`):
+/// both mean "it exists now".
+fn create_database(
+    config: &Config,
+    name: &str,
+    shown: &str,
+    deadline: std::time::Instant,
+) -> Result<(), StoreError> {
+    let mut admin = config.clone();
+    admin.dbname("postgres");
+    let mut a = admin.connect(NoTls).map_err(|e| classify(e, shown))?;
+    let sql = format!("CREATE DATABASE {}", crate::schema::quote(name));
+    loop {
+        let Err(e) = a.batch_execute(&sql) else {
+            return Ok(());
+        };
+        match e.code() {
+            Some(c) if *c == SqlState::DUPLICATE_DATABASE || *c == SqlState::UNIQUE_VIOLATION => {
+                return Ok(())
+            }
+            // The template is briefly in use (a session connected to it): try again.
+            Some(c) if *c == SqlState::OBJECT_IN_USE && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(200))
+            }
+            _ => return Err(classify(e, shown)),
+        }
+    }
+}
+
 /// An open connection with its prepared statements.
 pub struct Pg {
     pub client: Client,
@@ -162,21 +203,21 @@ impl Pg {
         let mut config = config;
         // Who holds the writer lock is told by the session's name: this process on this host.
         config.application_name(&session_name());
-        let client = match config.connect(NoTls) {
-            Ok(c) => c,
-            Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
-                let Some(name) = dbname.filter(|_| create) else {
-                    return Err(StoreError::Missing(shown));
-                };
-                let mut admin = config.clone();
-                admin.dbname("postgres");
-                let mut a = admin.connect(NoTls).map_err(|e| classify(e, &shown))?;
-                a.batch_execute(&format!("CREATE DATABASE {}", crate::schema::quote(&name)))
-                    .map_err(|e| classify(e, &shown))?;
-                drop(a);
-                config.connect(NoTls).map_err(|e| classify(e, &shown))?
+        let deadline = std::time::Instant::now() + CREATE_WAIT;
+        let client = loop {
+            match config.connect(NoTls) {
+                Ok(c) => break c,
+                Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
+                    let Some(name) = dbname.as_deref().filter(|_| create) else {
+                        return Err(StoreError::Missing(shown));
+                    };
+                    if std::time::Instant::now() > deadline {
+                        return Err(classify(e, &shown));
+                    }
+                    create_database(&config, name, &shown, deadline)?;
+                }
+                Err(e) => return Err(classify(e, &shown)),
             }
-            Err(e) => return Err(classify(e, &shown)),
         };
         let mut pg = Pg {
             client,
