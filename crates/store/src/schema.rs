@@ -251,6 +251,7 @@ CREATE TABLE pending_login (
   col TEXT,
   password_hash TEXT
 );
+CREATE INDEX pending_login_user ON pending_login (run_id, \"user\");
 CREATE TABLE run_ledger_sum (
   run_id INTEGER NOT NULL,
   \"user\" TEXT NOT NULL,

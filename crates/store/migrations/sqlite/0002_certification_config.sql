@@ -23,6 +23,7 @@ CREATE TABLE login_event (
   detail TEXT
 );
 CREATE INDEX login_event_login ON login_event (login_id);
+CREATE INDEX pending_login_user ON pending_login (run_id, "user");
 CREATE TABLE cert_program (
   id INTEGER PRIMARY KEY,
   run_id INTEGER,
