@@ -127,6 +127,15 @@ pub enum LoginsCmd {
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
     },
+    /// Change USERNAME's password as a member would (after signing in with a temporary one):
+    /// standard input holds the current password, then the new one. Clears "must change".
+    ChangePassword {
+        #[command(flatten)]
+        db: DbArg,
+        username: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
     /// The logins journal, newest first: who changed which login, when, how.
     Events {
         #[command(flatten)]
@@ -161,7 +170,11 @@ fn secret_lines(prompts: &[&str]) -> Result<Vec<String>, Failure> {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
         if line.is_empty() {
-            return Err(anyhow!("standard input ended before the {}", p.trim_end_matches([':', ' '])).into());
+            return Err(anyhow!(
+                "standard input ended before the {}",
+                p.trim_end_matches([':', ' '])
+            )
+            .into());
         }
         lines.push(line.trim_end_matches(['\r', '\n']).to_string());
     }
@@ -204,18 +217,29 @@ pub fn run(cmd: LoginsCmd) -> Result<u8, Failure> {
                 json(&rows);
                 return Ok(0);
             }
-            out(&format!("{:<24} {:<32} {:<22} {:<12} {:>6}", "account", "username", "password", "state", "tokens"));
+            out(&format!(
+                "{:<24} {:<32} {:<22} {:<12} {:>6}",
+                "account", "username", "password", "state", "tokens"
+            ));
             for r in rows {
                 let state = match (r.must_reset, r.must_change) {
                     (true, _) => "must reset",
                     (_, true) => "must change",
                     _ => "ok",
                 };
-                out(&format!("{:<24} {:<32} {:<22} {:<12} {:>6}", r.user, r.username, r.password, state, r.open_tokens));
+                out(&format!(
+                    "{:<24} {:<32} {:<22} {:<12} {:>6}",
+                    r.user, r.username, r.password, state, r.open_tokens
+                ));
             }
             Ok(0)
         }
-        LoginsCmd::SetUsername { db, account, username, by } => {
+        LoginsCmd::SetUsername {
+            db,
+            account,
+            username,
+            by,
+        } => {
             let t = Target::open_db(&db.db)?;
             match ferry_logins::set_username(&t, &account, &username, &Actor::cli(by.as_deref())).map_err(failed)? {
                 Some(old) => say(&format!("Account {account}: username {old} is now {}.", username.trim().to_lowercase())),
@@ -223,25 +247,58 @@ pub fn run(cmd: LoginsCmd) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        LoginsCmd::SetPassword { db, account, temporary: _, stdin, no_must_change, by } => {
+        LoginsCmd::SetPassword {
+            db,
+            account,
+            temporary: _,
+            stdin,
+            no_must_change,
+            by,
+        } => {
             let t = Target::open_db(&db.db)?;
             let actor = Actor::cli(by.as_deref());
             if stdin {
                 let p = secret_lines(&["New password: "])?.remove(0);
-                ferry_logins::set_password(&t, &account, NewPassword::Given(&p), !no_must_change, &actor).map_err(failed)?;
-                say(&format!("Account {account}: the password is set{}.", if no_must_change { "" } else { "; it must be changed at the next sign-in" }));
+                ferry_logins::set_password(
+                    &t,
+                    &account,
+                    NewPassword::Given(&p),
+                    !no_must_change,
+                    &actor,
+                )
+                .map_err(failed)?;
+                say(&format!(
+                    "Account {account}: the password is set{}.",
+                    if no_must_change {
+                        ""
+                    } else {
+                        "; it must be changed at the next sign-in"
+                    }
+                ));
             } else {
-                let p = ferry_logins::set_password(&t, &account, NewPassword::Temporary, true, &actor)
-                    .map_err(failed)?
-                    .ok_or_else(|| anyhow!("internal: no temporary password"))?;
+                let p =
+                    ferry_logins::set_password(&t, &account, NewPassword::Temporary, true, &actor)
+                        .map_err(failed)?
+                        .ok_or_else(|| anyhow!("internal: no temporary password"))?;
                 say(&format!("Account {account}: temporary password set (shown once, below; Ferry keeps only its hash). It must be changed at the next sign-in."));
                 out(&p);
             }
             Ok(0)
         }
-        LoginsCmd::ResetTokens { db, out: file, days, by } => {
+        LoginsCmd::ResetTokens {
+            db,
+            out: file,
+            days,
+            by,
+        } => {
             let t = Target::open_db(&db.db)?;
-            let n = ferry_logins::issue_reset_tokens(&t, &file, days.max(1), &Actor::cli(by.as_deref())).map_err(failed)?;
+            let n = ferry_logins::issue_reset_tokens(
+                &t,
+                &file,
+                days.max(1),
+                &Actor::cli(by.as_deref()),
+            )
+            .map_err(failed)?;
             say(&format!("Issued {n} reset tokens, valid for {} days, in {} — send them, then delete the file.", days.max(1), file.display()));
             Ok(0)
         }
@@ -253,32 +310,66 @@ pub fn run(cmd: LoginsCmd) -> Result<u8, Failure> {
                 json(&state);
             }
             say(&match &state {
-                TokenState::Valid { user, username, expires_at } => format!("valid: login {username} (account {user}), until {expires_at}"),
-                TokenState::Expired { user, username, expires_at } => format!("expired at {expires_at}: login {username} (account {user})"),
-                TokenState::Used { user, username } => format!("used (or replaced): login {username} (account {user})"),
+                TokenState::Valid {
+                    user,
+                    username,
+                    expires_at,
+                } => format!("valid: login {username} (account {user}), until {expires_at}"),
+                TokenState::Expired {
+                    user,
+                    username,
+                    expires_at,
+                } => format!("expired at {expires_at}: login {username} (account {user})"),
+                TokenState::Used { user, username } => {
+                    format!("used (or replaced): login {username} (account {user})")
+                }
                 TokenState::Unknown => "unknown: no such token in this target".to_string(),
             });
-            Ok(if matches!(state, TokenState::Valid { .. }) { 0 } else { 1 })
+            Ok(if matches!(state, TokenState::Valid { .. }) {
+                0
+            } else {
+                1
+            })
         }
-        LoginsCmd::ConsumeToken { db, json: as_json, by } => {
+        LoginsCmd::ConsumeToken {
+            db,
+            json: as_json,
+            by,
+        } => {
             let t = Target::open_db(&db.db)?;
             let lines = secret_lines(&["Token: ", "New password: "])?;
-            let (user, username) = ferry_logins::consume_token(&t, &lines[0], &lines[1], &Actor::cli(by.as_deref())).map_err(failed)?;
+            let (user, username) =
+                ferry_logins::consume_token(&t, &lines[0], &lines[1], &Actor::cli(by.as_deref()))
+                    .map_err(failed)?;
             if as_json {
-                json(&serde_json::json!({"result": "password_set", "user": user, "username": username}));
+                json(
+                    &serde_json::json!({"result": "password_set", "user": user, "username": username}),
+                );
             }
-            say(&format!("The password of login {username} (account {user}) is set; the token is used up."));
+            say(&format!(
+                "The password of login {username} (account {user}) is set; the token is used up."
+            ));
             Ok(0)
         }
-        LoginsCmd::VerifyPassword { db, username, json: as_json, by } => {
+        LoginsCmd::VerifyPassword {
+            db,
+            username,
+            json: as_json,
+            by,
+        } => {
             let t = Target::open_db(&db.db)?;
             let p = secret_lines(&["Password: "])?.remove(0);
-            let r = ferry_logins::sign_in(&t, &username, &p, &Actor::cli(by.as_deref())).map_err(failed)?;
+            let r = ferry_logins::sign_in(&t, &username, &p, &Actor::cli(by.as_deref()))
+                .map_err(failed)?;
             if as_json {
                 json(&r);
             }
             match &r {
-                SignIn::Ok { must_change, upgraded, .. } => {
+                SignIn::Ok {
+                    must_change,
+                    upgraded,
+                    ..
+                } => {
                     let mut s = String::from("ok");
                     if *must_change {
                         s.push_str(", must change: the password is temporary");
@@ -295,14 +386,39 @@ pub fn run(cmd: LoginsCmd) -> Result<u8, Failure> {
                 }
             }
         }
-        LoginsCmd::Events { db, account, limit, json: as_json } => {
+        LoginsCmd::ChangePassword { db, username, by } => {
+            let t = Target::open_db(&db.db)?;
+            let lines = secret_lines(&["Current password: ", "New password: "])?;
+            ferry_logins::change_password(
+                &t,
+                &username,
+                &lines[0],
+                &lines[1],
+                &Actor::cli(by.as_deref()),
+            )
+            .map_err(failed)?;
+            say(&format!(
+                "The password of login {} is changed.",
+                username.trim().to_lowercase()
+            ));
+            Ok(0)
+        }
+        LoginsCmd::Events {
+            db,
+            account,
+            limit,
+            json: as_json,
+        } => {
             let t = Target::open_db(&db.db)?;
             let ev = ferry_logins::events::recent(&t, account.as_deref(), limit)?;
             if as_json {
                 json(&ev);
             } else {
                 for e in ev {
-                    out(&format!("{}  {:<24} {:<28} {:<24} {}  ({})", e.at, e.user, e.username, e.action, e.detail, e.actor));
+                    out(&format!(
+                        "{}  {:<24} {:<28} {:<24} {}  ({})",
+                        e.at, e.user, e.username, e.action, e.detail, e.actor
+                    ));
                 }
             }
             Ok(0)

@@ -149,7 +149,11 @@ impl Logins {
         let hasher = std::sync::Arc::new(Hasher::new()?);
         let summary = LoginSummary {
             hash_threads: hasher.threads(),
-            argon2: (password::ARGON2_M_KIB, password::ARGON2_T, password::ARGON2_P),
+            argon2: (
+                password::ARGON2_M_KIB,
+                password::ARGON2_T,
+                password::ARGON2_P,
+            ),
             ..Default::default()
         };
         Ok(Logins {
@@ -265,7 +269,14 @@ impl Logins {
         let hash = hash.unwrap_or_else(|| UNUSABLE.to_string());
         target.append(
             "login",
-            &["id", "run_id", "user", "username", "password_hash", "must_reset"],
+            &[
+                "id",
+                "run_id",
+                "user",
+                "username",
+                "password_hash",
+                "must_reset",
+            ],
             ferry_store::params![&self.next_id, &run, &user, &username, &hash, &must_reset]
                 .to_vec(),
         )?;
@@ -277,7 +288,12 @@ impl Logins {
     }
 
     /// The end of the run: accounts that never got an e-mail are told so; the waiting list goes.
-    pub fn finish(mut self, target: &Target, run: i64, log: &mut FindingLog) -> Result<LoginSummary, RunError> {
+    pub fn finish(
+        mut self,
+        target: &Target,
+        run: i64,
+        log: &mut FindingLog,
+    ) -> Result<LoginSummary, RunError> {
         let mut rows = vec![];
         target.each(
             "SELECT \"user\", file, sheet, row FROM pending_login WHERE run_id = ?1 ORDER BY id",

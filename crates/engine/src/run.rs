@@ -1077,14 +1077,24 @@ impl<'a> State<'a> {
             };
             if entity.name == "User" {
                 let mut password = login_password.take();
-                if let (Some(crate::logins::LoginPassword::Plain), Some(ferry_validate::Value::Secret(p))) =
-                    (&password, rec.get("Password"))
+                if let (
+                    Some(crate::logins::LoginPassword::Plain),
+                    Some(ferry_validate::Value::Secret(p)),
+                ) = (&password, rec.get("Password"))
                 {
                     // Not hashed by the producer (parsed here): hash it on this thread.
                     password = Some(logins.hasher.hash_one(p));
                 }
                 let name = rec.text("Name").unwrap_or_default();
-                logins.user(self.target, self.run, name, &rec.location, email_at(), password, log)?;
+                logins.user(
+                    self.target,
+                    self.run,
+                    name,
+                    &rec.location,
+                    email_at(),
+                    password,
+                    log,
+                )?;
             } else if entity.name == "ContactEmail" {
                 if let (Some(user), Some((email, at))) = (rec.text("User"), email_at()) {
                     logins.contact_email(self.target, self.run, user, &email, at, log)?;

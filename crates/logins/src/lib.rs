@@ -30,7 +30,9 @@ pub enum LoginError {
     Io(#[from] std::io::Error),
     #[error("there is no account \"{0}\" in the target")]
     NoAccount(String),
-    #[error("account \"{0}\" has no login yet: give it a username first (`ferry logins set-username`)")]
+    #[error(
+        "account \"{0}\" has no login yet: give it a username first (`ferry logins set-username`)"
+    )]
     NoLogin(String),
     #[error("\"{username}\" is already the username of account \"{holder}\"")]
     UsernameTaken { username: String, holder: String },

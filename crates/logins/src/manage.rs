@@ -46,7 +46,9 @@ pub fn list(t: &Target, f: &Filter) -> Result<Vec<LoginRow>, LoginError> {
         .as_deref()
         .map(|s| format!("%{}%", s.trim().to_lowercase()))
         .unwrap_or_else(|| "%".into());
-    let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+    let now = chrono::Local::now()
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string();
     let limit = if f.limit == 0 { 100 } else { f.limit };
     let mut out = vec![];
     let mut skipped = 0usize;
@@ -120,12 +122,11 @@ pub fn normalize_username(name: &str) -> Result<String, LoginError> {
 
 /// (login id, username) of an account's login.
 fn login_of(t: &Target, account: &str) -> Result<Option<(i64, String)>, LoginError> {
-    Ok(t
-        .first(
-            "SELECT id, username FROM login WHERE \"user\" = ?1",
-            params![account],
-        )?
-        .map(|r| (r.int(0), r.text(1))))
+    Ok(t.first(
+        "SELECT id, username FROM login WHERE \"user\" = ?1",
+        params![account],
+    )?
+    .map(|r| (r.int(0), r.text(1))))
 }
 
 /// Gives an account the username `new`. An account without a login gets one (no usable

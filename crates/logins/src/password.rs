@@ -90,7 +90,7 @@ pub enum SourcePassword {
 /// the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormError {
-    #[error("the Password starts like a {scheme} hash but is not a well-formed one ({why}); a damaged or cut hash cannot be stored")]
+    #[error("the Password starts like a password hash ({scheme}) but is not a well-formed one ({why}); a damaged or cut hash cannot be stored")]
     Malformed { scheme: &'static str, why: String },
     #[error("the Password is a {0} hash, which Ferry cannot verify; leave the Password empty (the login then resets its password) or give the hash in a supported form")]
     Unsupported(&'static str),
@@ -155,7 +155,10 @@ pub fn classify(value: &str) -> Result<SourcePassword, FormError> {
     if let Some(rest) = value.strip_prefix("bcrypt$") {
         return bcrypt_form(rest).map(|_| SourcePassword::Hash(Scheme::Bcrypt));
     }
-    if ["$2a$", "$2b$", "$2y$"].iter().any(|p| value.starts_with(p)) {
+    if ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|p| value.starts_with(p))
+    {
         return bcrypt_form(value).map(|_| SourcePassword::Hash(Scheme::Bcrypt));
     }
     if value.starts_with("pbkdf2_sha256$") {
@@ -217,9 +220,13 @@ fn bcrypt_form(v: &str) -> Result<(), FormError> {
     let bad = |why: &str| malformed("bcrypt", why);
     let b = v.as_bytes();
     if b.len() != 60 || !matches!(&b[..4], b"$2a$" | b"$2b$" | b"$2y$") || b[6] != b'$' {
-        return Err(bad("it must be $2b$, two digits of cost, $ and 53 characters"));
+        return Err(bad(
+            "it must be $2b$, two digits of cost, $ and 53 characters",
+        ));
     }
-    let cost: u32 = v[4..6].parse().map_err(|_| bad("the cost is not a number"))?;
+    let cost: u32 = v[4..6]
+        .parse()
+        .map_err(|_| bad("the cost is not a number"))?;
     if !(4..=MAX_BCRYPT_COST).contains(&cost) {
         return Err(bad(&format!(
             "cost {cost} is outside 4 to {MAX_BCRYPT_COST}"
@@ -307,7 +314,9 @@ pub enum Verdict {
     Mismatch,
     /// The password is right; `upgrade` when the stored hash is not Ferry's Argon2id with
     /// Ferry's parameters (it should be replaced by [`hash`] of the password now).
-    Match { upgrade: bool },
+    Match {
+        upgrade: bool,
+    },
 }
 
 /// Checks a password against a stored hash of any supported scheme, in constant time in the
@@ -473,7 +482,11 @@ mod tests {
         for (h, scheme) in LEGACY {
             assert_eq!(classify(h), Ok(SourcePassword::Hash(*scheme)), "{h}");
             assert_eq!(verify(PW, h), Verdict::Match { upgrade: true }, "{h}");
-            assert_eq!(verify("correct horse battery stapl3", h), Verdict::Mismatch, "{h}");
+            assert_eq!(
+                verify("correct horse battery stapl3", h),
+                Verdict::Mismatch,
+                "{h}"
+            );
             assert_ne!(describe(h), "argon2id");
         }
     }
@@ -514,10 +527,28 @@ mod tests {
             let message = classify(bad).unwrap_err().to_string();
             assert!(!message.contains(bad), "the message quotes the value");
         }
-        for unsupported in ["$1$abc$def", "$6$rounds=5000$salt$hash", "{SSHA}abc", "{ssha}abc", "$P$Babcdef", "sha1$a$b"] {
-            assert!(matches!(classify(unsupported), Err(FormError::Unsupported(_))), "{unsupported}");
+        for unsupported in [
+            "$1$abc$def",
+            "$6$rounds=5000$salt$hash",
+            "{SSHA}abc",
+            "{ssha}abc",
+            "$P$Babcdef",
+            "sha1$a$b",
+        ] {
+            assert!(
+                matches!(classify(unsupported), Err(FormError::Unsupported(_))),
+                "{unsupported}"
+            );
         }
-        for plain in ["hunter2", "$money$", "2b$04$", "argon2id", "pbkdf2", "$", "S3cret!$2b$"] {
+        for plain in [
+            "hunter2",
+            "$money$",
+            "2b$04$",
+            "argon2id",
+            "pbkdf2",
+            "$",
+            "S3cret!$2b$",
+        ] {
             assert_eq!(classify(plain), Ok(SourcePassword::Plain), "{plain}");
         }
     }

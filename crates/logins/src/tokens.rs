@@ -60,7 +60,14 @@ pub fn issue_reset_tokens(
                 actor,
                 &format!("valid until {expires}"),
             )?;
-            writeln!(file, "{},{},{},{}", csv(&user), csv(&username), token, expires)?;
+            writeln!(
+                file,
+                "{},{},{},{}",
+                csv(&user),
+                csv(&username),
+                token,
+                expires
+            )?;
         }
         file.flush()?;
         Ok(rows.len() as u64)
@@ -131,7 +138,16 @@ fn find(t: &Target, token: &str) -> Result<Option<TokenRow>, LoginError> {
     // nothing about a stored hash leaks through the comparison's timing.
     Ok(row
         .filter(|r| bool::from(r.text(6).as_bytes().ct_eq(want.as_bytes())))
-        .map(|r| (r.int(0), r.int(1), r.text(2), r.text(3), r.text(4), r.opt_text(5))))
+        .map(|r| {
+            (
+                r.int(0),
+                r.int(1),
+                r.text(2),
+                r.text(3),
+                r.text(4),
+                r.opt_text(5),
+            )
+        }))
 }
 
 fn expired(expires_at: &str) -> bool {
