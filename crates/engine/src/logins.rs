@@ -26,7 +26,7 @@ pub(crate) enum LoginPassword {
 /// Judges a `User` record's Password for its login: a finding when it carries a hash marker
 /// but is not a well-formed hash of a supported scheme (the message and the value never show
 /// it), else what to store.
-pub(crate) fn judge(rec: &ferry_validate::Record) -> Result<Option<LoginPassword>, Finding> {
+pub(crate) fn judge(rec: &ferry_validate::Record) -> Result<Option<LoginPassword>, Box<Finding>> {
     let Some(ferry_validate::Value::Secret(p)) = rec.get("Password") else {
         return Ok(None);
     };
@@ -42,7 +42,7 @@ pub(crate) fn judge(rec: &ferry_validate::Record) -> Result<Option<LoginPassword
             if let Some(first) = message.get(..1) {
                 message = format!("{}{}.", first.to_uppercase(), &message[1..]);
             }
-            Err(rec.finding(code, Some("Password"), message))
+            Err(Box::new(rec.finding(code, Some("Password"), message)))
         }
     }
 }

@@ -339,7 +339,7 @@ fn parse(raw: RawRecord, opts: &RecordOptions, given: bool, logins: bool) -> Par
     if logins && entity.name == "User" {
         match crate::logins::judge(&rec) {
             Ok(p) => login_password = p,
-            Err(f) => findings.push(f),
+            Err(f) => findings.push(*f),
         }
         // A record already known to be rejected is not worth hashing.
         if findings.iter().any(|f| f.is_error()) {
