@@ -649,3 +649,40 @@ fn passwords_hash_on_several_threads_and_logins_commit_with_their_chunks() {
         }
     }
 }
+
+#[test]
+fn rollback_removes_the_logins_of_its_accounts_and_keeps_their_journal() {
+    let s = scratch();
+    let d = s.path();
+    std::fs::write(
+        d.join("in.xml"),
+        r#"<Import>
+  <User Name="alice" Owner="admin" Role="Customer" Email="alice@example.com"/>
+  <User Name="bob" Owner="admin" Role="Customer"/>
+</Import>"#,
+    )
+    .unwrap();
+    assert_eq!(ferry(d, &["import", "in.xml", "--create-accounts"]).code, 0);
+    // Staff give bob (no e-mail) a login: it belongs to no run, but goes with its account.
+    assert_eq!(ferry(d, &["logins", "set-username", "bob", "bob"]).code, 0);
+    assert_eq!(ferry(d, &["logins", "set-password", "alice"]).code, 0);
+    assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM login"), 2);
+    let r = ferry(d, &["rollback", "1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM login"), 0);
+    assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM login_event"), 2);
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM login_event WHERE login_id IS NOT NULL"
+        ),
+        0
+    );
+    let r = ferry(d, &["logins", "events"]);
+    assert!(
+        r.stdout.contains("login_created") && r.stdout.contains("temporary_password_set"),
+        "{}",
+        r.stdout
+    );
+}
