@@ -1,6 +1,7 @@
 //! `ferry`: the command line (SPEC §13). Only glue: parse flags, call the library crates, print,
 //! and map failures to the exit codes 0 (ok), 1 (record errors), 2 (usage, input, target), 3.
 
+mod logins;
 mod progress;
 mod upgrade;
 
@@ -109,10 +110,11 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         entities: Option<Vec<String>>,
     },
-    /// Web logins created by imports.
+    /// Web logins of accounts: list, assign usernames and temporary passwords, reset tokens,
+    /// and check passwords and tokens as a member site would.
     Logins {
         #[command(subcommand)]
-        what: LoginsCmd,
+        what: logins::LoginsCmd,
     },
     /// Reports on the target.
     Report {
@@ -205,22 +207,6 @@ struct MigrateArgs {
     /// it (listed at the end, so that it can be removed afterwards).
     #[arg(long)]
     add_missing_components: bool,
-}
-
-#[derive(Subcommand)]
-enum LoginsCmd {
-    /// Issue one-time, expiring password-reset tokens for every login that must reset its
-    /// password; writes User,Username,Token,ExpiresAt to FILE for a mailing (tokens are stored
-    /// only as hashes).
-    ResetTokens {
-        #[command(flatten)]
-        db: DbArg,
-        #[arg(long)]
-        out: PathBuf,
-        /// How many days the tokens stay valid.
-        #[arg(long, default_value_t = 14)]
-        days: i64,
-    },
 }
 
 #[derive(Subcommand)]
@@ -670,14 +656,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 }
             }
         },
-        Command::Logins {
-            what: LoginsCmd::ResetTokens { db, out, days },
-        } => {
-            let t = open(&db.db)?;
-            let n = ferry_engine::logins::reset_tokens(&t, &out, days.max(1))?;
-            say!("Issued {n} reset tokens, valid for {days} days, in {} — send them, then delete the file.", out.display());
-            Ok(0)
-        }
+        Command::Logins { what } => logins::run(what),
         Command::Report {
             what: ReportCmd::Balances { db, format },
         } => {
@@ -867,6 +846,19 @@ fn run_import(
         summary.infos
     );
     print_reconciliation(&summary.counts);
+    if let Some(l) = &summary.logins {
+        say!(
+            "Logins: {} created; {} passwords hashed with Argon2id (m={} KiB, t={}, p={}) on {} of {} threads; {} legacy hashes kept as given (upgraded at first sign-in).",
+            l.created,
+            l.passwords_hashed,
+            l.argon2.0,
+            l.argon2.1,
+            l.argon2.2,
+            l.hash_threads_used,
+            l.hash_threads,
+            l.legacy_hashes
+        );
+    }
     if let Ok(Some(r)) = ferry_report::reconcile::reconcile(target, summary.run) {
         print_ledger(&r);
     }

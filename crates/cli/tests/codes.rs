@@ -131,6 +131,20 @@ fn cases() -> Vec<Case> {
             flags: &["--create-accounts"],
             setup: None,
         },
+        Case {
+            code: "value.password_hash_invalid",
+            input: "a.xml",
+            files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Email=\"a@example.com\" Password=\"$2b$12$cut-short\"/>"))],
+            flags: &["--create-accounts"],
+            setup: None,
+        },
+        Case {
+            code: "value.password_hash_unsupported",
+            input: "a.xml",
+            files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Email=\"a@example.com\" Password=\"$1$salt$qwertyuiopasdfghjklzx\"/>"))],
+            flags: &["--create-accounts"],
+            setup: None,
+        },
         case(
             "payment.number_masked",
             "a.xml",

@@ -13,6 +13,7 @@ mod run;
 
 pub use ferry_store::journal::RunKind;
 pub use ferry_validate::DateOrder;
+pub use logins::LoginSummary;
 pub use options::{Effective, ImportOptions, OnExisting};
 pub use rules::certification::AddedComponent;
 pub use run::{command_line, import, CommandLine, Progress, Silent, Summary};

@@ -255,12 +255,19 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
             ferry_store::params![&run],
         )? as u64;
     }
+    // The run's logins, and logins staff gave to its accounts later (they go with the account);
+    // their journal stays, no longer pointing at a login id that a later login may take.
+    let gone = "SELECT id FROM login WHERE run_id = ?1 OR NOT EXISTS (SELECT 1 FROM \"user\" u WHERE u.name = login.\"user\")";
     target.exec(
-        "DELETE FROM reset_token WHERE login_id IN (SELECT id FROM login WHERE run_id = ?1)",
+        &format!("UPDATE login_event SET login_id = NULL WHERE login_id IN ({gone})"),
+        ferry_store::params![&run],
+    )?;
+    target.exec(
+        &format!("DELETE FROM reset_token WHERE login_id IN ({gone})"),
         ferry_store::params![&run],
     )?;
     undone.deleted += target.exec(
-        "DELETE FROM login WHERE run_id = ?1",
+        "DELETE FROM login WHERE run_id = ?1 OR NOT EXISTS (SELECT 1 FROM \"user\" u WHERE u.name = login.\"user\")",
         ferry_store::params![&run],
     )? as u64;
     Ok(undone)

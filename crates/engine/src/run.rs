@@ -57,6 +57,9 @@ pub struct Summary {
     /// afterwards if they are no longer required).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub added_components: Vec<crate::rules::certification::AddedComponent>,
+    /// `CreateAccounts`: logins made, passwords hashed (and on how many threads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logins: Option<crate::logins::LoginSummary>,
 }
 
 /// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
@@ -330,11 +333,24 @@ struct Parsed {
     lookups: Vec<Option<String>>,
     /// `LedgerState::ledger_key`, for ledger records.
     ledger_key: i64,
+    /// `CreateAccounts`: what a User's login stores of its Password (hashed by the producer).
+    login_password: Option<crate::logins::LoginPassword>,
 }
 
-fn parse(raw: RawRecord, opts: &RecordOptions, given: bool) -> Parsed {
-    let (rec, findings) = parse_record(&raw, opts);
+fn parse(raw: RawRecord, opts: &RecordOptions, given: bool, logins: bool) -> Parsed {
+    let (rec, mut findings) = parse_record(&raw, opts);
     let entity = rec.entity;
+    let mut login_password = None;
+    if logins && entity.name == "User" {
+        match crate::logins::judge(&rec) {
+            Ok(p) => login_password = p,
+            Err(f) => findings.push(*f),
+        }
+        // A record already known to be rejected is not worth hashing.
+        if findings.iter().any(|f| f.is_error()) {
+            login_password = None;
+        }
+    }
     Parsed {
         entity: raw.entity,
         broken: raw.broken,
@@ -357,6 +373,7 @@ fn parse(raw: RawRecord, opts: &RecordOptions, given: bool) -> Parsed {
         },
         rec,
         findings,
+        login_password,
     }
 }
 
@@ -369,11 +386,13 @@ type Batch = Vec<std::io::Result<Item>>;
 /// needs no index and no target), in order. It stops at the first read error (sent in its
 /// place) or when the main thread stops listening. When the main thread had to wait (`hungry`),
 /// the next batch goes unparsed, and both threads parse: the phase is parsing-bound.
+#[allow(clippy::too_many_arguments)]
 fn produce(
     reader: ferry_plan::PhaseReader<'_>,
     done_before: u64,
     opts: &RecordOptions,
     given: bool,
+    hasher: Option<&crate::logins::Hasher>,
     admission: &mut Admission,
     hungry: &AtomicBool,
     tx: std::sync::mpsc::SyncSender<Batch>,
@@ -394,7 +413,8 @@ fn produce(
     let mut unparsed = false;
     for (seq, raw) in reader.enumerate() {
         if batch.is_empty() {
-            unparsed = hungry.swap(false, Ordering::Relaxed);
+            // Passwords are hashed here, on every core: never hand records over unparsed then.
+            unparsed = hungry.swap(false, Ordering::Relaxed) && hasher.is_none();
         }
         let item = raw.map(|raw| {
             let e = cat::by_id(raw.entity);
@@ -409,12 +429,15 @@ fn produce(
             } else if unparsed {
                 Item::Raw(raw)
             } else {
-                Item::Record(Box::new(parse(raw, opts, given)))
+                Item::Record(Box::new(parse(raw, opts, given, hasher.is_some())))
             }
         });
         let failed = item.is_err();
         batch.push(item);
         if batch.len() >= BATCH || failed {
+            if let Some(h) = hasher {
+                hash_passwords(h, &mut batch);
+            }
             let full = std::mem::replace(&mut batch, next(&back));
             if tx.send(full).is_err() || failed {
                 break;
@@ -422,6 +445,9 @@ fn produce(
         }
     }
     if !batch.is_empty() {
+        if let Some(h) = hasher {
+            hash_passwords(h, &mut batch);
+        }
         let _ = tx.send(batch);
     }
     drop(tx);
@@ -429,6 +455,23 @@ fn produce(
     while let Ok(b) = back.recv() {
         drop(b);
     }
+}
+
+/// Hashes the plain passwords of a batch's records, all at once on the hashing pool.
+fn hash_passwords(h: &crate::logins::Hasher, batch: &mut Batch) {
+    let work = batch
+        .iter_mut()
+        .filter_map(|item| match item {
+            Ok(Item::Record(p)) => Some(&mut **p),
+            _ => None,
+        })
+        .filter(|p| matches!(p.login_password, Some(crate::logins::LoginPassword::Plain)))
+        .filter_map(|p| match p.rec.get("Password") {
+            Some(ferry_validate::Value::Secret(s)) => Some((s.as_str(), &mut p.login_password)),
+            _ => None,
+        })
+        .collect();
+    h.hash_all(work);
 }
 
 /// Whether `State::entity_rules` may change a record of this type (every type it has rules for).
@@ -603,7 +646,8 @@ impl<'a> State<'a> {
         if let Item::Raw(_) = item {
             if let Item::Raw(raw) = std::mem::replace(item, Item::Done) {
                 let given = self.eff.on_existing == OnExisting::Update;
-                *item = Item::Record(Box::new(parse(raw, &self.rec_opts, given)));
+                let logins = self.logins.is_some();
+                *item = Item::Record(Box::new(parse(raw, &self.rec_opts, given, logins)));
             }
         }
         let p = match item {
@@ -623,6 +667,7 @@ impl<'a> State<'a> {
             refs: parsed_refs,
             lookups: parsed_lookups,
             ledger_key: parsed_ledger_key,
+            login_password,
         } = &mut **p;
         let (parsed_hash, parsed_ledger_key) = (*parsed_hash, *parsed_ledger_key);
         let entity = rec.entity;
@@ -1026,27 +1071,40 @@ impl<'a> State<'a> {
             );
             self.parents()?.insert(c, p);
         }
-        if let (Some(logins), "User") = (self.logins.as_mut(), entity.name) {
-            let email = rec.text("Email").map(|e| {
-                (
-                    e.to_string(),
-                    rec.location.with_column(rec.column_of("Email")),
-                )
-            });
-            let password = match rec.get("Password") {
-                Some(ferry_validate::Value::Secret(p)) => {
-                    Some(crate::logins::hash_password(p).map_err(std::io::Error::other)?)
-                }
-                _ => None,
+        if let Some(logins) = self.logins.as_mut() {
+            let email_at = || {
+                rec.text("Email").map(|e| {
+                    (
+                        e.to_string(),
+                        rec.location.with_column(rec.column_of("Email")),
+                    )
+                })
             };
-            logins.user(
-                self.target,
-                self.run,
-                rec.text("Name").unwrap_or_default(),
-                &rec.location,
-                email,
-                password,
-            )?;
+            if entity.name == "User" {
+                let mut password = login_password.take();
+                if let (
+                    Some(crate::logins::LoginPassword::Plain),
+                    Some(ferry_validate::Value::Secret(p)),
+                ) = (&password, rec.get("Password"))
+                {
+                    // Not hashed by the producer (parsed here): hash it on this thread.
+                    password = Some(logins.hasher.hash_one(p));
+                }
+                let name = rec.text("Name").unwrap_or_default();
+                logins.user(
+                    self.target,
+                    self.run,
+                    name,
+                    &rec.location,
+                    email_at(),
+                    password,
+                    log,
+                )?;
+            } else if entity.name == "ContactEmail" {
+                if let (Some(user), Some((email, at))) = (rec.text("User"), email_at()) {
+                    logins.contact_email(self.target, self.run, user, &email, at, log)?;
+                }
+            }
         }
         if entity.name == "UserCompany" {
             let (u, c) = (
@@ -1596,7 +1654,11 @@ fn run_inner(
         parents: None,
         ledger_accounts: None,
         ledger: None,
-        logins: eff.create_accounts.then(crate::logins::Logins::new),
+        logins: if eff.create_accounts {
+            Some(crate::logins::Logins::load(target, run)?)
+        } else {
+            None
+        },
         last_ledger: None,
         counts,
         dups: Default::default(),
@@ -1628,7 +1690,23 @@ fn run_inner(
         if done_before < total {
             state.prepare_phase(phase)?;
         }
-        progress.stage(phase.name(), total);
+        // Passwords are hashed by the producer of the phase that holds the accounts.
+        let hashing = state.logins.is_some()
+            && phase
+                .entities()
+                .into_iter()
+                .any(|e| cat::by_id(e).name == "User");
+        if hashing {
+            progress.stage(&format!("{} + passwords", phase.name()), total);
+        } else {
+            progress.stage(phase.name(), total);
+        }
+        let hasher = state
+            .logins
+            .as_ref()
+            .filter(|_| hashing)
+            .map(|l| l.hasher.clone());
+        let hasher = hasher.as_deref();
         // Spool decoding and parsing run on a producer thread, the indexes, references, keys and
         // writes here, on records in spool order: the sequence numbers (and checkpoints), the
         // findings and every decision are those of one thread.
@@ -1649,6 +1727,7 @@ fn run_inner(
                         done_before,
                         &parse_opts,
                         update,
+                        hasher,
                         admission,
                         hungry,
                         tx,
@@ -1777,10 +1856,10 @@ fn run_inner(
         }
         progress.done();
     }
-    if let Some(logins) = state.logins.take() {
-        progress.stage("logins", 0);
-        logins.create(target, run, log)?;
-    }
+    let login_summary = match state.logins.take() {
+        Some(logins) => Some(logins.finish(target, run, log)?),
+        None => None,
+    };
     let errors_found = log.totals[0] > 0;
     let status;
     if let Some(ledger) = state.ledger.as_mut() {
@@ -1855,6 +1934,7 @@ fn run_inner(
         options: eff,
         exit_code: if errors_found { 1 } else { 0 },
         added_components,
+        logins: login_summary,
     })
 }
 

@@ -207,7 +207,9 @@ CREATE TABLE login (
   \"user\" TEXT NOT NULL UNIQUE,
   username TEXT NOT NULL UNIQUE,
   password_hash TEXT NOT NULL,
-  must_reset INTEGER NOT NULL
+  must_reset INTEGER NOT NULL,
+  must_change INTEGER NOT NULL DEFAULT 0,
+  password_changed_at TEXT
 );
 CREATE TABLE reset_token (
   id INTEGER PRIMARY KEY,
@@ -216,6 +218,18 @@ CREATE TABLE reset_token (
   expires_at TEXT NOT NULL,
   used_at TEXT
 );
+CREATE INDEX reset_token_hash ON reset_token (token_hash);
+CREATE TABLE login_event (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  login_id INTEGER,
+  \"user\" TEXT,
+  username TEXT,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX login_event_login ON login_event (login_id);
 CREATE TABLE run_rejected (
   run_id INTEGER NOT NULL,
   entity TEXT NOT NULL,
@@ -237,6 +251,7 @@ CREATE TABLE pending_login (
   col TEXT,
   password_hash TEXT
 );
+CREATE INDEX pending_login_user ON pending_login (run_id, \"user\");
 CREATE TABLE run_ledger_sum (
   run_id INTEGER NOT NULL,
   \"user\" TEXT NOT NULL,

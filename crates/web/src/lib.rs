@@ -6,6 +6,7 @@
 pub mod auth;
 mod hosts;
 mod jobs;
+mod logins;
 mod pages;
 mod records;
 mod retention;
@@ -196,6 +197,9 @@ pub(crate) fn router(app: Shared) -> Router {
             get(pages::certification).post(pages::start_certification),
         )
         .route("/upgrade", get(pages::upgrade))
+        .route("/logins", get(logins::list))
+        .route("/logins/username", post(logins::set_username))
+        .route("/logins/password", post(logins::set_password))
         .route("/signout", post(pages::sign_out))
         .layer(middleware::from_fn_with_state(app.clone(), require_staff));
     Router::new()

@@ -6,7 +6,24 @@ ALTER TABLE run ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';
 -- A tax line's rank (1 to 4) was a column named after an ordering (and after the window function
 -- reporting SQL uses): it is the tax rank.
 ALTER TABLE ledger_line RENAME COLUMN rank TO tax_rank;
+-- Web logins managed after the migration (seed 000 "usernames and passwords"): a temporary
+-- password that staff set must be changed at first sign-in, and when a password was last set.
+ALTER TABLE login ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login ADD COLUMN password_changed_at TEXT;
 -- Generated below by `FERRY_BLESS=1 cargo test -p ferry-store` while unreleased: the tables and indexes new in this version.
+CREATE INDEX reset_token_hash ON reset_token (token_hash);
+CREATE TABLE login_event (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  login_id INTEGER,
+  "user" TEXT,
+  username TEXT,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX login_event_login ON login_event (login_id);
+CREATE INDEX pending_login_user ON pending_login (run_id, "user");
 CREATE TABLE cert_program (
   id INTEGER PRIMARY KEY,
   run_id INTEGER,
