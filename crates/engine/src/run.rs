@@ -57,6 +57,9 @@ pub struct Summary {
     /// afterwards if they are no longer required).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub added_components: Vec<crate::rules::certification::AddedComponent>,
+    /// A new fingerprint key file this run made for the target (to back up, apart from it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint_key_created: Option<PathBuf>,
 }
 
 /// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
@@ -149,6 +152,9 @@ struct Collect<'a> {
     kind: RunKind,
     /// (input, entity type) pairs left out for the run's kind, each noted once.
     left_out: HashSet<(usize, EntityId)>,
+    /// The first record with a card or account number to fingerprint: the run needs the
+    /// target's fingerprint key, found before the first write.
+    needs_key: Option<Location>,
 }
 
 impl Visitor for Collect<'_> {
@@ -174,6 +180,9 @@ impl Visitor for Collect<'_> {
             return Ok(());
         }
         self.read[record.entity as usize] += 1;
+        if self.needs_key.is_none() && crate::rules::needs_fingerprint(e, &record) {
+            self.needs_key = Some(record.location.clone());
+        }
         self.spool
             .push(&record)
             .map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
@@ -471,6 +480,8 @@ pub(crate) struct State<'a> {
     pub(crate) cert: Option<crate::rules::Certification>,
     /// `--add-missing-components`.
     pub(crate) add_missing_components: bool,
+    /// The key card and account numbers are fingerprinted with (when the run has any).
+    pub(crate) fingerprint_key: Option<crate::fingerprint_key::FingerprintKey>,
 }
 
 impl<'a> State<'a> {
@@ -1339,6 +1350,9 @@ pub fn import(
             break;
         }
     }
+    // A key file given explicitly that is not this target's key stops the run before it is
+    // even recorded.
+    crate::fingerprint_key::check_given(target, opts.fingerprint_key.as_deref())?;
     let run = match resumed {
         Some(r) => r,
         None => target.create_run(
@@ -1391,7 +1405,9 @@ pub fn import(
             // A problem with the target after writing began leaves committed chunks: interrupted,
             // resumable.
             let (status, e) = match e {
-                RunError::Input(_) | RunError::Options(_) => (RunStatus::Failed, e),
+                RunError::Input(_) | RunError::Options(_) | RunError::Key(_) => {
+                    (RunStatus::Failed, e)
+                }
                 other => (
                     RunStatus::Interrupted,
                     RunError::Interrupted {
@@ -1456,6 +1472,7 @@ fn run_inner(
         progress,
         kind: opts.kind,
         left_out: HashSet::new(),
+        needs_key: None,
     };
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
@@ -1466,10 +1483,15 @@ fn run_inner(
         options: option_rows,
         read,
         untyped,
+        needs_key,
         ..
     } = collect;
     spool.finish()?;
     progress.done();
+    let (fingerprint_key, fingerprint_key_created) = match needs_key {
+        Some(at) => key_for_run(target, opts, mode, at, log)?,
+        None => (None, None),
+    };
 
     // 2. Options.
     let (eff, warnings) = options::merge(opts, &option_rows).map_err(RunError::Options)?;
@@ -1547,6 +1569,7 @@ fn run_inner(
         dups: Default::default(),
         cert: None,
         add_missing_components: opts.add_missing_components,
+        fingerprint_key,
     };
     log.mute = false;
     target.begin()?;
@@ -1800,7 +1823,52 @@ fn run_inner(
         options: eff,
         exit_code: if errors_found { 1 } else { 0 },
         added_components,
+        fingerprint_key_created,
     })
+}
+
+/// The fingerprint key of a run whose records carry card or account numbers (the first at
+/// `at`): the target's, or a new one for a live run on a target without one (an info says
+/// where it is), or a throwaway one for a test-only run on such a target.
+fn key_for_run(
+    target: &Target,
+    opts: &ImportOptions,
+    mode: RunMode,
+    at: Location,
+    log: &mut FindingLog,
+) -> Result<
+    (
+        Option<crate::fingerprint_key::FingerprintKey>,
+        Option<PathBuf>,
+    ),
+    RunError,
+> {
+    use crate::fingerprint_key::{resolve, Origin};
+    let r = resolve(
+        target,
+        opts.fingerprint_key.as_deref(),
+        mode == RunMode::Live,
+    )?;
+    let created = match r.origin {
+        Origin::Created(path) => {
+            log.push(&Finding::new(
+                Code::FingerprintKeyCreated,
+                at,
+                format!("A new fingerprint key for this target's card and account numbers was made in {}. Back it up apart from the database, and keep it off the database server and its backups: without it, later runs cannot import card or account numbers into this target; with it and a copy of the target, the numbers could be recovered.", path.display()),
+            ))?;
+            Some(path)
+        }
+        Origin::Temporary => {
+            log.push(&Finding::new(
+                Code::FingerprintKeyTemporary,
+                at,
+                "This target has no fingerprint key yet: this test-only run fingerprinted card and account numbers with a throwaway key. The live run makes the target's key (or give one with --fingerprint-key FILE).",
+            ))?;
+            None
+        }
+        Origin::Found(_) => None,
+    };
+    Ok((Some(r.key), created))
 }
 
 /// The run's counters per entity type (and Ledger-sheet rows without a Type).

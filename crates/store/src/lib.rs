@@ -7,6 +7,7 @@ pub mod cells;
 pub mod journal;
 pub mod pg;
 pub mod schema;
+pub mod tls;
 pub mod upgrade;
 
 pub use cells::Cell;
@@ -45,6 +46,10 @@ pub enum StoreError {
         "cannot reach the database server of {0}; is it running, and does it accept connections?"
     )]
     Unreachable(String),
+    /// The server could not be reached securely as the URL's `sslmode` asks (no TLS, or a
+    /// certificate that does not verify).
+    #[error("cannot connect securely to the database server of {0}")]
+    Tls(String),
     #[error("the target is being written by run {run} (process {pid}, started {since}); wait for it to finish, or stop it")]
     Held { run: i64, pid: i64, since: String },
     #[error("a key constraint failed: {0}")]

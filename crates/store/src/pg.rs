@@ -7,7 +7,7 @@
 use crate::{Cell, StoreError};
 use postgres::error::SqlState;
 use postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
-use postgres::{Client, Config, NoTls, Statement};
+use postgres::{Client, Statement};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -40,8 +40,27 @@ pub fn is_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
-/// The URL as shown in messages: a password in it is replaced by `***`.
+/// The URL as shown in messages: a password in it — in the user part or as a `password`
+/// parameter — is replaced by `***`; the other parameters (`sslmode`, `sslrootcert`, …) stay.
 pub fn shown(url: &str) -> String {
+    let url = shown_userinfo(url);
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+        None => url,
+    }
+}
+
+/// The URL with the password of its user part replaced by `***`.
+fn shown_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
@@ -77,8 +96,7 @@ pub fn with_dbname(url: &str, name: &str) -> String {
 
 /// The database name of a URL (the user's name when the URL names none).
 pub fn dbname(url: &str) -> Result<String, StoreError> {
-    let config = Config::from_str(url)
-        .map_err(|e| StoreError::CannotOpen(format!("{}: {}", shown(url), describe(&e))))?;
+    let (config, _) = crate::tls::config(url)?;
     Ok(config
         .get_dbname()
         .or(config.get_user())
@@ -88,11 +106,10 @@ pub fn dbname(url: &str) -> Result<String, StoreError> {
 
 /// A connection to the server's maintenance database, for creating and dropping databases.
 fn admin(url: &str) -> Result<Client, StoreError> {
-    let mut config = Config::from_str(url)
-        .map_err(|e| StoreError::CannotOpen(format!("{}: {}", shown(url), describe(&e))))?;
+    let (mut config, tls) = crate::tls::config(url)?;
     config.dbname("postgres");
     config.application_name(&session_name());
-    config.connect(NoTls).map_err(|e| classify(e, &shown(url)))
+    tls.connect(&config).map_err(|e| classify(e, &shown(url)))
 }
 
 /// Makes `copy` a copy of the database of `url` (`CREATE DATABASE … TEMPLATE`): a consistent
@@ -153,8 +170,7 @@ impl Pg {
     /// Connects; with `create`, a database that does not exist yet is created first.
     pub fn connect(url: &str, create: bool) -> Result<Pg, StoreError> {
         let shown = shown(url);
-        let config = Config::from_str(url)
-            .map_err(|e| StoreError::CannotOpen(format!("{shown}: {}", describe(&e))))?;
+        let (config, tls) = crate::tls::config(url)?;
         let dbname = config
             .get_dbname()
             .map(str::to_string)
@@ -162,7 +178,7 @@ impl Pg {
         let mut config = config;
         // Who holds the writer lock is told by the session's name: this process on this host.
         config.application_name(&session_name());
-        let client = match config.connect(NoTls) {
+        let client = match tls.connect(&config) {
             Ok(c) => c,
             Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
                 let Some(name) = dbname.filter(|_| create) else {
@@ -170,11 +186,11 @@ impl Pg {
                 };
                 let mut admin = config.clone();
                 admin.dbname("postgres");
-                let mut a = admin.connect(NoTls).map_err(|e| classify(e, &shown))?;
+                let mut a = tls.connect(&admin).map_err(|e| classify(e, &shown))?;
                 a.batch_execute(&format!("CREATE DATABASE {}", crate::schema::quote(&name)))
                     .map_err(|e| classify(e, &shown))?;
                 drop(a);
-                config.connect(NoTls).map_err(|e| classify(e, &shown))?
+                tls.connect(&config).map_err(|e| classify(e, &shown))?
             }
             Err(e) => return Err(classify(e, &shown)),
         };
@@ -318,7 +334,7 @@ fn row(r: &postgres::Row, n: usize, shown: &str) -> Result<crate::Row, StoreErro
 }
 
 /// The full text of a driver error (its source carries the server's message).
-fn describe(e: &postgres::Error) -> String {
+pub(crate) fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
             let mut s = db.message().to_string();
@@ -336,6 +352,9 @@ fn describe(e: &postgres::Error) -> String {
 
 /// The same kinds as SQLite's errors (see [`StoreError::classify`]).
 pub fn classify(e: postgres::Error, shown: &str) -> StoreError {
+    if let Some(why) = crate::tls::explain(&e) {
+        return StoreError::Tls(format!("{shown}: {why}"));
+    }
     let text = format!("{shown}: {}", describe(&e));
     let Some(code) = e.code() else {
         return if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
@@ -531,6 +550,15 @@ mod tests {
         );
         assert_eq!(shown("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(shown("postgresql://h/db"), "postgresql://h/db");
+        // With the TLS parameters, and a password given as a parameter.
+        assert_eq!(
+            shown("postgres://u:s3cret@h/db?sslmode=verify-full&sslrootcert=/etc/ca.pem"),
+            "postgres://u:***@h/db?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+        );
+        assert_eq!(
+            shown("postgres://u@h/db?sslmode=require&password=s3cret&application_name=x"),
+            "postgres://u@h/db?sslmode=require&password=***&application_name=x"
+        );
     }
 
     #[test]

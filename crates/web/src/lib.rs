@@ -35,6 +35,9 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Mark cookies `Secure` (when a TLS proxy is in front).
     pub secure_cookies: bool,
+    /// The fingerprint key file of card and account numbers (`--fingerprint-key`); `None`:
+    /// the default file of the target's key.
+    pub fingerprint_key: Option<PathBuf>,
 }
 
 /// Why the console could not start.
@@ -57,6 +60,8 @@ pub(crate) struct App {
     pub limiter: auth::Limiter,
     pub secure_cookies: bool,
     pub max_upload_bytes: usize,
+    /// Given to every run the console starts.
+    pub fingerprint_key: Option<PathBuf>,
 }
 
 pub(crate) type Shared = Arc<App>;
@@ -84,6 +89,9 @@ pub fn serve(config: Config) -> Result<(), WebError> {
     // The target must be readable before the server says it is listening.
     let t = Target::open_db(&config.db)?;
     let staff = t.int("SELECT count(*) FROM staff_user", &[])?;
+    // A key file that is not the target's is refused now, not at the first upload.
+    ferry_engine::fingerprint_key::check_given(&t, config.fingerprint_key.as_deref())
+        .map_err(|e| WebError::Setup(e.to_string()))?;
     drop(t);
     std::fs::create_dir_all(config.data_dir.join("uploads"))?;
     std::fs::create_dir_all(config.data_dir.join("runs"))?;
@@ -94,6 +102,7 @@ pub fn serve(config: Config) -> Result<(), WebError> {
         limiter: auth::Limiter::default(),
         secure_cookies: config.secure_cookies,
         max_upload_bytes: config.max_upload_bytes,
+        fingerprint_key: config.fingerprint_key.clone(),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
