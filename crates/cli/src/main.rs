@@ -885,6 +885,9 @@ fn run_import(
     if let Some(b) = &summary.backup {
         say!("Backup of the target before this run: {}", b.display());
     }
+    if summary.fingerprint_key_temporary {
+        say!("This target has no fingerprint key for card and account numbers yet: this test-only run used a throwaway one. The live run makes the target's key in a file outside it (where --fingerprint-key FILE says, or in the user's data folder) and says where.");
+    }
     if let Some(k) = &summary.fingerprint_key_created {
         say!(
             "A new fingerprint key for this target's card and account numbers is in {}.\n  Back it up apart from the database and keep it off the database server and its backups:\n  later runs need it (--fingerprint-key FILE or FERRY_FINGERPRINT_KEY_FILE on another machine),\n  and anyone holding it and a copy of the target could recover the numbers.",

@@ -60,6 +60,10 @@ pub struct Summary {
     /// A new fingerprint key file this run made for the target (to back up, apart from it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint_key_created: Option<PathBuf>,
+    /// A test-only run on a target without a fingerprint key used a throwaway key (the live
+    /// run makes the target's key).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fingerprint_key_temporary: bool,
 }
 
 /// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
@@ -152,9 +156,9 @@ struct Collect<'a> {
     kind: RunKind,
     /// (input, entity type) pairs left out for the run's kind, each noted once.
     left_out: HashSet<(usize, EntityId)>,
-    /// The first record with a card or account number to fingerprint: the run needs the
-    /// target's fingerprint key, found before the first write.
-    needs_key: Option<Location>,
+    /// Whether a record carries a card or account number to fingerprint: the run then needs
+    /// the target's fingerprint key, found before the first write.
+    needs_key: bool,
 }
 
 impl Visitor for Collect<'_> {
@@ -180,8 +184,8 @@ impl Visitor for Collect<'_> {
             return Ok(());
         }
         self.read[record.entity as usize] += 1;
-        if self.needs_key.is_none() && crate::rules::needs_fingerprint(e, &record) {
-            self.needs_key = Some(record.location.clone());
+        if !self.needs_key && crate::rules::needs_fingerprint(e, &record) {
+            self.needs_key = true;
         }
         self.spool
             .push(&record)
@@ -1472,7 +1476,7 @@ fn run_inner(
         progress,
         kind: opts.kind,
         left_out: HashSet::new(),
-        needs_key: None,
+        needs_key: false,
     };
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
@@ -1488,9 +1492,11 @@ fn run_inner(
     } = collect;
     spool.finish()?;
     progress.done();
-    let (fingerprint_key, fingerprint_key_created) = match needs_key {
-        Some(at) => key_for_run(target, opts, mode, at, log)?,
-        None => (None, None),
+    let (fingerprint_key, key_note) = if needs_key {
+        let (k, n) = key_for_run(target, opts, mode)?;
+        (Some(k), n)
+    } else {
+        (None, KeyNote::default())
     };
 
     // 2. Options.
@@ -1823,52 +1829,45 @@ fn run_inner(
         options: eff,
         exit_code: if errors_found { 1 } else { 0 },
         added_components,
-        fingerprint_key_created,
+        fingerprint_key_created: key_note.created,
+        fingerprint_key_temporary: key_note.temporary,
     })
 }
 
-/// The fingerprint key of a run whose records carry card or account numbers (the first at
-/// `at`): the target's, or a new one for a live run on a target without one (an info says
-/// where it is), or a throwaway one for a test-only run on such a target.
+/// The fingerprint key of a run whose records carry card or account numbers: the target's, or
+/// a new one for a live run on a target without one, or a throwaway one for a test-only run on
+/// such a target. (Said in the summary, not as a finding: it is about the target, not a record,
+/// and test-only and live runs find the same.)
 fn key_for_run(
     target: &Target,
     opts: &ImportOptions,
     mode: RunMode,
-    at: Location,
-    log: &mut FindingLog,
-) -> Result<
-    (
-        Option<crate::fingerprint_key::FingerprintKey>,
-        Option<PathBuf>,
-    ),
-    RunError,
-> {
+) -> Result<(crate::fingerprint_key::FingerprintKey, KeyNote), RunError> {
     use crate::fingerprint_key::{resolve, Origin};
     let r = resolve(
         target,
         opts.fingerprint_key.as_deref(),
         mode == RunMode::Live,
     )?;
-    let created = match r.origin {
-        Origin::Created(path) => {
-            log.push(&Finding::new(
-                Code::FingerprintKeyCreated,
-                at,
-                format!("A new fingerprint key for this target's card and account numbers was made in {}. Back it up apart from the database, and keep it off the database server and its backups: without it, later runs cannot import card or account numbers into this target; with it and a copy of the target, the numbers could be recovered.", path.display()),
-            ))?;
-            Some(path)
-        }
-        Origin::Temporary => {
-            log.push(&Finding::new(
-                Code::FingerprintKeyTemporary,
-                at,
-                "This target has no fingerprint key yet: this test-only run fingerprinted card and account numbers with a throwaway key. The live run makes the target's key (or give one with --fingerprint-key FILE).",
-            ))?;
-            None
-        }
-        Origin::Found(_) => None,
+    let note = match r.origin {
+        Origin::Created(path) => KeyNote {
+            created: Some(path),
+            temporary: false,
+        },
+        Origin::Temporary => KeyNote {
+            created: None,
+            temporary: true,
+        },
+        Origin::Found(_) => KeyNote::default(),
     };
-    Ok((Some(r.key), created))
+    Ok((r.key, note))
+}
+
+/// What a run says about the fingerprint key in its summary.
+#[derive(Default)]
+struct KeyNote {
+    created: Option<PathBuf>,
+    temporary: bool,
 }
 
 /// The run's counters per entity type (and Ledger-sheet rows without a Type).

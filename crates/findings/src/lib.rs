@@ -128,8 +128,6 @@ codes! {
     NumberMasked = ("payment.number_masked", Info, "The card or account number is masked (an export of Ferry's): only its last four digits are kept, without a fingerprint."),
     RoutingInvalid = ("payment.routing_invalid", Error, "An ACH routing number is not 9 digits with a valid ABA checksum."),
     MethodConflict = ("payment.method_conflict", Error, "The payment method already has a detail of another type: exactly one of Cash, Check, CreditCard or ACH."),
-    FingerprintKeyCreated = ("payment.fingerprint_key_created", Info, "A live run made the target's fingerprint key (for card and account numbers) in a file outside the target; the message says where. Back it up apart from the database."),
-    FingerprintKeyTemporary = ("payment.fingerprint_key_temporary", Info, "A test-only run on a target without a fingerprint key fingerprinted card and account numbers with a throwaway key; the live run makes the target's key."),
     // tickets
     TicketClosedIncomplete = ("ticket.closed_incomplete", Warning, "A closed ticket has no ClosedBy or no DateClosed."),
     TicketClosedBeforeOpened = ("ticket.closed_before_opened", Error, "A ticket's DateClosed is before its Date."),
