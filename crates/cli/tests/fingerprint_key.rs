@@ -60,7 +60,7 @@ fn hmac_hex(key: &[u8], number: &str) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    (s.len() % 2 == 0 && s.is_ascii())
+    (s.len().is_multiple_of(2) && s.is_ascii())
         .then(|| {
             (0..s.len())
                 .step_by(2)
@@ -78,7 +78,11 @@ fn copies(dir: &Path) -> Vec<(String, Vec<u8>)> {
             .args(["--no-owner", "--no-privileges", "-d", &db(dir, "ferry.db")])
             .output()
             .expect("pg_dump (postgresql-client) is installed");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return vec![("pg_dump".into(), out.stdout)];
     }
     let mut out = vec![];
@@ -89,7 +93,10 @@ fn copies(dir: &Path) -> Vec<(String, Vec<u8>)> {
             out.push((name, std::fs::read(&p).unwrap()));
         }
     }
-    assert!(out.iter().any(|(n, _)| n.ends_with(".bak")), "a backup was taken");
+    assert!(
+        out.iter().any(|(n, _)| n.ends_with(".bak")),
+        "a backup was taken"
+    );
     out
 }
 
@@ -118,7 +125,8 @@ fn no_copy_of_the_target_holds_the_key_so_numbers_cannot_be_brute_forced() {
     assert_eq!(v["fingerprint_key_created"], path.display().to_string());
     // Said where it is, on stderr and in the summary (a run's findings are about records).
     assert!(
-        r.stderr.contains("A new fingerprint key") && r.stderr.contains(&path.display().to_string()),
+        r.stderr.contains("A new fingerprint key")
+            && r.stderr.contains(&path.display().to_string()),
         "{}",
         r.stderr
     );
@@ -145,7 +153,9 @@ fn no_copy_of_the_target_holds_the_key_so_numbers_cannot_be_brute_forced() {
         ("HEX".into(), hex.to_uppercase().into_bytes()),
         (
             "base64".into(),
-            base64::engine::general_purpose::STANDARD.encode(&key).into_bytes(),
+            base64::engine::general_purpose::STANDARD
+                .encode(&key)
+                .into_bytes(),
         ),
         (
             "base64url".into(),
@@ -174,7 +184,10 @@ fn no_copy_of_the_target_holds_the_key_so_numbers_cannot_be_brute_forced() {
             .split(|c: char| !c.is_ascii_hexdigit())
             .filter(|t| t.len() == 64 || t.len() == 32)
             .collect();
-        assert!(!holds || !tokens.is_empty(), "{what}: the fingerprints are there to try");
+        assert!(
+            !holds || !tokens.is_empty(),
+            "{what}: the fingerprints are there to try"
+        );
         for t in tokens {
             for candidate_key in [unhex(t).unwrap(), t.as_bytes().to_vec()] {
                 assert_ne!(
@@ -228,10 +241,14 @@ fn the_same_card_in_two_runs_and_on_another_machine_has_one_fingerprint() {
             && err.contains(&path.display().to_string()),
         "the message names the key's origin and how to give it: {err}"
     );
-    assert!(err.contains("nothing was imported"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
     assert_eq!(row_counts(&d.join("ferry.db")), before.1, "nothing written");
     assert_eq!(
-        rows(d, "ferry.db", "SELECT status FROM run ORDER BY id DESC LIMIT 1"),
+        rows(
+            d,
+            "ferry.db",
+            "SELECT status FROM run ORDER BY id DESC LIMIT 1"
+        ),
         [["failed"]]
     );
     // A run without numbers needs no key.
@@ -254,9 +271,17 @@ fn the_same_card_in_two_runs_and_on_another_machine_has_one_fingerprint() {
         .env("FERRY_FINGERPRINT_KEY_FILE", &copied)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(fingerprint_of(d, "four-card"), fp);
-    assert!(!elsewhere.join("ferry").exists(), "no key was made on the other machine");
+    assert!(
+        !elsewhere.join("ferry").exists(),
+        "no key was made on the other machine"
+    );
 }
 
 #[test]
@@ -277,7 +302,11 @@ fn a_wrong_key_is_refused_before_anything_is_written() {
         args.extend(mode);
         let r = ferry(d, &args);
         assert_eq!(r.code, 2, "{}", r.stderr);
-        assert!(r.stderr.contains("is not this target's key"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("is not this target's key"),
+            "{}",
+            r.stderr
+        );
         unchanged("wrong key");
     }
     let out = command(d, &["import", "two.xml"])
@@ -291,12 +320,33 @@ fn a_wrong_key_is_refused_before_anything_is_written() {
     assert!(r.stderr.contains("not a fingerprint key"), "{}", r.stderr);
     unchanged("broken key");
     // The console refuses to start with it rather than failing at the first upload.
-    let r = ferry(d, &["serve", "--fingerprint-key", "wrong.key", "--bind", "127.0.0.1:0"]);
+    let r = ferry(
+        d,
+        &[
+            "serve",
+            "--fingerprint-key",
+            "wrong.key",
+            "--bind",
+            "127.0.0.1:0",
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("is not this target's key"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not this target's key"),
+        "{}",
+        r.stderr
+    );
     // The right key (the target's own file, named explicitly) works.
     let (path, _) = the_key(d);
-    let r = ferry(d, &["import", "two.xml", "--fingerprint-key", path.to_str().unwrap()]);
+    let r = ferry(
+        d,
+        &[
+            "import",
+            "two.xml",
+            "--fingerprint-key",
+            path.to_str().unwrap(),
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(fingerprint_of(d, "two-card"), fingerprint_of(d, "one-card"));
 }
@@ -323,7 +373,17 @@ fn a_test_only_run_and_masked_numbers_make_no_key() {
     assert_eq!(import(d, "one", &[]).code, 0);
     let r = ferry(d, &["export", "--format", "xml", "out.xml"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = ferry(d, &["import", "out.xml", "--db", "fresh.db", "--log", "fresh.jsonl"]);
+    let r = ferry(
+        d,
+        &[
+            "import",
+            "out.xml",
+            "--db",
+            "fresh.db",
+            "--log",
+            "fresh.jsonl",
+        ],
+    );
     assert!(r.code <= 1, "{}", r.stderr);
     assert_eq!(key_files(d).len(), 1, "no key for the fresh target");
     assert!(rows(
@@ -340,7 +400,10 @@ fn a_test_only_run_and_masked_numbers_make_no_key() {
         ),
         [["1111", "NULL"]]
     );
-    let r = ferry(d, &["export", "--format", "xml", "again.xml", "--db", "fresh.db"]);
+    let r = ferry(
+        d,
+        &["export", "--format", "xml", "again.xml", "--db", "fresh.db"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let methods = |f: &str| -> Vec<String> {
         std::fs::read_to_string(d.join(f))
@@ -351,5 +414,7 @@ fn a_test_only_run_and_masked_numbers_make_no_key() {
             .collect()
     };
     assert_eq!(methods("again.xml"), methods("out.xml"));
-    assert!(methods("out.xml").iter().any(|l| l.contains("************1111")));
+    assert!(methods("out.xml")
+        .iter()
+        .any(|l| l.contains("************1111")));
 }

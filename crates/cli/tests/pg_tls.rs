@@ -71,7 +71,10 @@ fn reload_until(c: &mut Client, want: &str) {
     c.batch_execute("SELECT pg_reload_conf()").unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     while setting("ssl_cert_file") != want {
-        assert!(Instant::now() < deadline, "the server did not reload its TLS settings");
+        assert!(
+            Instant::now() < deadline,
+            "the server did not reload its TLS settings"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -209,7 +212,11 @@ fn postgres_over_tls_encrypts_and_verifies_as_sslmode_says() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(session_encrypted(d, &require), "sslmode=require encrypts");
     // verify-ca: the chain is checked, not the host name (the certificate names localhost only).
-    let verify_ca = url(&base, "127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca_file}"));
+    let verify_ca = url(
+        &base,
+        "127.0.0.1",
+        &format!("sslmode=verify-ca&sslrootcert={ca_file}"),
+    );
     let r = ferry(d, &["runs", "--db", &verify_ca]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // verify-full by the name in the certificate (hostaddr: connect to 127.0.0.1 whatever
@@ -265,11 +272,30 @@ fn postgres_over_tls_encrypts_and_verifies_as_sslmode_says() {
     // A CA file that is not there, and an sslmode libpq does not have: said plainly.
     let r = ferry(
         d,
-        &["runs", "--db", &url(&base, "127.0.0.1", "sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem")],
+        &[
+            "runs",
+            "--db",
+            &url(
+                &base,
+                "127.0.0.1",
+                "sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem",
+            ),
+        ],
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("/nonexistent/ca.pem"), "{}", r.stderr);
-    let r = ferry(d, &["runs", "--db", &url(&base, "127.0.0.1", "sslmode=sometimes")]);
+    let r = ferry(
+        d,
+        &[
+            "runs",
+            "--db",
+            &url(&base, "127.0.0.1", "sslmode=sometimes"),
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("sslmode=sometimes is not one of"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("sslmode=sometimes is not one of"),
+        "{}",
+        r.stderr
+    );
 }

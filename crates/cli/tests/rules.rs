@@ -207,7 +207,10 @@ fn fingerprints_are_keyed_per_target_and_equal_for_the_same_number() {
         "SELECT value FROM ferry_meta WHERE key = 'fingerprint_key_id'",
     );
     assert_eq!(id.len(), 1);
-    assert_eq!(key_files(d), [data_home(d).join(format!("ferry/fingerprint-keys/{}.key", id[0][0]))]);
+    assert_eq!(
+        key_files(d),
+        [data_home(d).join(format!("ferry/fingerprint-keys/{}.key", id[0][0]))]
+    );
     let cards = query(
         &db,
         "SELECT ref, card_fingerprint FROM user_payment_method_credit_card ORDER BY ref",

@@ -625,14 +625,17 @@ fn the_upgrade_takes_the_fingerprint_key_out_of_the_target() {
     let dir = s.path();
     let db = v1_target(dir);
     let t = open_any(dir, &db);
-    let one = |q: &str| -> Vec<String> { t.rows(q, &[]).unwrap().iter().map(|r| r.text(0)).collect() };
+    let one =
+        |q: &str| -> Vec<String> { t.rows(q, &[]).unwrap().iter().map(|r| r.text(0)).collect() };
     let old_key = one("SELECT value FROM ferry_meta WHERE key = 'fingerprint_key'");
     assert_eq!(old_key.len(), 1, "version 1 kept the key in the target");
     let old_key = old_key[0].clone();
     let old_fps = one("SELECT card_fingerprint FROM user_payment_method_credit_card UNION ALL SELECT account_fingerprint FROM user_payment_method_ach");
     assert_eq!(old_fps.len(), 4);
     // The attack: the key from the copy fingerprints the club's test card to the stored value.
-    let fp = one("SELECT card_fingerprint FROM user_payment_method_credit_card WHERE ref = 'PM-HSC-0001-1'");
+    let fp = one(
+        "SELECT card_fingerprint FROM user_payment_method_credit_card WHERE ref = 'PM-HSC-0001-1'",
+    );
     assert_eq!(hmac(&unhex(&old_key), "4111111111111111"), fp[0]);
     drop(t);
 
@@ -664,8 +667,11 @@ fn the_upgrade_takes_the_fingerprint_key_out_of_the_target() {
     assert_eq!(audit["impacts"][0]["effect"], "fires", "{audit:#}");
     let r = ferry(dir, &["upgrade", "check", "--db", &db]);
     assert!(
-        r.stderr.contains("deletes the rows of ferry_meta where key = 'fingerprint_key'")
-            && r.stderr.contains("clears every value of column user_payment_method_credit_card.card_fingerprint")
+        r.stderr
+            .contains("deletes the rows of ferry_meta where key = 'fingerprint_key'")
+            && r.stderr.contains(
+                "clears every value of column user_payment_method_credit_card.card_fingerprint"
+            )
             && r.stderr.contains("FIRES: runs when migration 2 clears"),
         "{}",
         r.stderr
@@ -687,7 +693,8 @@ fn the_upgrade_takes_the_fingerprint_key_out_of_the_target() {
     assert_eq!(v["fingerprints_removed"], 4);
     let backup = v["backup"].as_str().unwrap().to_string();
     assert!(
-        r.stderr.contains("The upgrade removed the key and the 4 fingerprint(s)")
+        r.stderr
+            .contains("The upgrade removed the key and the 4 fingerprint(s)")
             && r.stderr.contains("still holds the old key")
             && r.stderr.contains(&backup),
         "{}",
@@ -698,8 +705,11 @@ fn the_upgrade_takes_the_fingerprint_key_out_of_the_target() {
     // Nothing of it is left in the target, nor in its file's free space or its dump.
     let t = open_any(dir, &db);
     assert_eq!(
-        t.int("SELECT count(*) FROM ferry_meta WHERE key LIKE 'fingerprint%'", &[])
-            .unwrap(),
+        t.int(
+            "SELECT count(*) FROM ferry_meta WHERE key LIKE 'fingerprint%'",
+            &[]
+        )
+        .unwrap(),
         0
     );
     assert_eq!(

@@ -61,7 +61,7 @@ impl RunError {
     pub fn aftermath(&self) -> &'static str {
         match self {
             RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)",
-            RunError::Key(_) => "nothing was imported: the key is checked before the first write",
+            RunError::Key(_) => "nothing was written: the key is checked before a run writes",
             RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything",
             RunError::Refused(_) => "nothing was changed",
             RunError::Cancelled => "the run stopped at its last checkpoint: what was committed stays; resume it or roll it back",

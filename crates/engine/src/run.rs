@@ -1409,6 +1409,8 @@ pub fn import(
             // A problem with the target after writing began leaves committed chunks: interrupted,
             // resumable.
             let (status, e) = match e {
+                // A resumed run without its key stays resumable: it wrote nothing more.
+                RunError::Key(_) if resumed.is_some() => (RunStatus::Interrupted, e),
                 RunError::Input(_) | RunError::Options(_) | RunError::Key(_) => {
                     (RunStatus::Failed, e)
                 }
