@@ -885,8 +885,10 @@ fn run_import(
     if let Some(b) = &summary.backup {
         say!("Backup of the target before this run: {}", b.display());
     }
-    if summary.fingerprint_key_temporary {
-        say!("This target has no fingerprint key for card and account numbers yet: this test-only run used a throwaway one. The live run makes the target's key in a file outside it (where --fingerprint-key FILE says, or in the user's data folder) and says where.");
+    match (&summary.fingerprint_key_missing, summary.fingerprint_key_temporary) {
+        (Some(why), _) => say!("Warning: the live run of these inputs would stop before writing: {why}.\n  (This test-only run fingerprinted card and account numbers with a throwaway key.)"),
+        (None, true) => say!("This target has no fingerprint key for card and account numbers yet: this test-only run used a throwaway one. The live run makes the target's key in a file outside it (where --fingerprint-key FILE says, or in the user's data folder) and says where."),
+        (None, false) => {}
     }
     if let Some(k) = &summary.fingerprint_key_created {
         say!(

@@ -2,7 +2,9 @@
 //! target: no copy of the target (the file, its `.bak` backups, a `pg_dump`) holds it, so the
 //! numbers cannot be brute-forced from their fingerprints with a copy alone; the same card in
 //! two runs still has one fingerprint; a wrong or missing key is refused (exit 2) before
-//! anything is written; a test-only run and a re-import of masked numbers make no key.
+//! anything is written (a rehearsal without the key goes on with a throwaway key and says the
+//! live run would stop); a test-only run and a re-import of masked numbers make no key; the
+//! console fingerprints with the key it was given.
 
 mod common;
 use common::*;
@@ -89,7 +91,7 @@ fn copies(dir: &Path) -> Vec<(String, Vec<u8>)> {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
-        if name.starts_with("ferry.db") {
+        if name.starts_with("ferry.db") && p.is_file() {
             out.push((name, std::fs::read(&p).unwrap()));
         }
     }
@@ -140,6 +142,10 @@ fn no_copy_of_the_target_holds_the_key_so_numbers_cannot_be_brute_forced() {
     let r = import(d, "two", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(key_files(d).len(), 1, "the same key");
+    assert!(
+        pg() || d.join("ferry.db.before-2.bak").exists(),
+        "a backup was taken"
+    );
 
     // With the key, the fingerprint is the HMAC of the number (the control).
     let fp = fingerprint_of(d, "one-card");
@@ -251,6 +257,24 @@ fn the_same_card_in_two_runs_and_on_another_machine_has_one_fingerprint() {
         ),
         [["failed"]]
     );
+    // A rehearsal there goes on with a throwaway key (its data is rolled back anyway) and
+    // warns that the live run would stop; the key stays where it is.
+    let out = command(d, &["import", "three.xml", "--test-only", "--json"])
+        .env("XDG_DATA_HOME", &elsewhere)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("the live run of these inputs would stop"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["fingerprint_key_missing"]
+        .as_str()
+        .unwrap()
+        .contains("not here"));
+    assert_eq!(row_counts(&d.join("ferry.db")), before.1, "nothing written");
     // A run without numbers needs no key.
     std::fs::write(
         d.join("plain.xml"),
@@ -417,4 +441,74 @@ fn a_test_only_run_and_masked_numbers_make_no_key() {
     assert!(methods("out.xml")
         .iter()
         .any(|l| l.contains("************1111")));
+}
+
+/// The console imports too: its runs take the key from `ferry serve --fingerprint-key FILE`
+/// (here a file that does not exist yet, so the first live run with a card makes it).
+#[test]
+fn the_console_fingerprints_with_the_key_it_was_given() {
+    use common::web::{agent, sign_in_cookie, Console, ADMIN};
+    let s = scratch();
+    let d = s.path();
+    let console = Console::start_with(d, "ferry.db", &["--fingerprint-key", "console.key"]);
+    let cookie = sign_in_cookie(&console, ADMIN)
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let body = agent()
+        .get(format!("{}/runs/new", console.url))
+        .header("Cookie", &cookie)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let at = body.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    let csrf = body[at..].split('"').next().unwrap().to_string();
+    let boundary = "ferrykeyboundary";
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"one.xml\"\r\nContent-Type: application/xml\r\n\r\n{}\r\n--{boundary}--\r\n",
+        input("web")
+    );
+    let r = agent()
+        .post(format!("{}/runs/new", console.url))
+        .header("Cookie", &cookie)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send(form.as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let st = rows(
+            d,
+            "ferry.db",
+            "SELECT status FROM run ORDER BY id DESC LIMIT 1",
+        );
+        if st.first().is_some_and(|r| r[0] == "succeeded") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish: {st:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(d.join("console.key")).expect("the console made its key");
+    let key = unhex(text.trim()).unwrap();
+    assert_eq!(fingerprint_of(d, "web-card"), hmac_hex(&key, CARD));
+    assert!(
+        key_files(d).is_empty(),
+        "not in the default folder: where it was told"
+    );
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    for (what, bytes) in copies(d) {
+        assert!(
+            !bytes.windows(hex.len()).any(|w| w == hex.as_bytes()),
+            "{what} holds the key"
+        );
+    }
 }

@@ -6,8 +6,10 @@
 //! Where the key comes from, in order: the file given (`--fingerprint-key FILE`,
 //! `FERRY_FINGERPRINT_KEY_FILE`), else `<data dir>/ferry/fingerprint-keys/<id>.key` for the
 //! identifier the target records (`$XDG_DATA_HOME`, by default `~/.local/share`). A live run
-//! that needs a key for a target that has none creates one (mode 0600) and says where; a
-//! test-only run never creates or records one (it uses a throwaway key).
+//! that needs a key for a target that has none creates one (mode 0600) and says where; a live
+//! run whose target's key is not here stops before writing. A test-only run never creates or
+//! records a key: without the target's key it uses a throwaway one and says the live run would
+//! stop (a key that is given but wrong stops it too).
 
 use ferry_store::{params, StoreError, Target};
 use hmac::{Hmac, Mac};
@@ -196,8 +198,9 @@ pub enum Origin {
     Found(PathBuf),
     /// A new key, made for this target in this file (a live run).
     Created(PathBuf),
-    /// A throwaway key: a test-only run on a target that has no key yet.
-    Temporary,
+    /// A throwaway key for a test-only run: the target has no key yet (`None`), or its key is
+    /// not here (why the live run would be refused).
+    Temporary(Option<KeyError>),
 }
 
 /// Finds (or, for a live run on a target without one, makes) the key of the target. A live
@@ -210,12 +213,21 @@ pub fn resolve(target: &Target, file: Option<&Path>, live: bool) -> Result<Resol
             None => default_path(id)?,
         };
         if !path.exists() {
-            return Err(KeyError::Missing {
+            let missing = KeyError::Missing {
                 id: id.clone(),
                 origin: stored_origin(target)?,
                 looked: path,
                 default: default_path(id)?,
-            });
+            };
+            // A rehearsal needs no real fingerprints (they are rolled back): it goes on, and
+            // says that the live run would stop.
+            if !live {
+                return Ok(Resolved {
+                    key: FingerprintKey::generate(),
+                    origin: Origin::Temporary(Some(missing)),
+                });
+            }
+            return Err(missing);
         }
         let key = read(&path)?;
         if &key.id != id {
@@ -244,7 +256,7 @@ pub fn resolve(target: &Target, file: Option<&Path>, live: bool) -> Result<Resol
     if !live {
         return Ok(Resolved {
             key: FingerprintKey::generate(),
-            origin: Origin::Temporary,
+            origin: Origin::Temporary(None),
         });
     }
     let key = FingerprintKey::generate();

@@ -64,6 +64,9 @@ pub struct Summary {
     /// run makes the target's key).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fingerprint_key_temporary: bool,
+    /// Test-only: the target's fingerprint key is not here, so the live run would stop (why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint_key_missing: Option<String>,
 }
 
 /// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
@@ -1833,6 +1836,7 @@ fn run_inner(
         added_components,
         fingerprint_key_created: key_note.created,
         fingerprint_key_temporary: key_note.temporary,
+        fingerprint_key_missing: key_note.missing,
     })
 }
 
@@ -1854,11 +1858,12 @@ fn key_for_run(
     let note = match r.origin {
         Origin::Created(path) => KeyNote {
             created: Some(path),
-            temporary: false,
+            ..KeyNote::default()
         },
-        Origin::Temporary => KeyNote {
-            created: None,
+        Origin::Temporary(missing) => KeyNote {
             temporary: true,
+            missing: missing.map(|e| e.to_string()),
+            ..KeyNote::default()
         },
         Origin::Found(_) => KeyNote::default(),
     };
@@ -1870,6 +1875,7 @@ fn key_for_run(
 struct KeyNote {
     created: Option<PathBuf>,
     temporary: bool,
+    missing: Option<String>,
 }
 
 /// The run's counters per entity type (and Ledger-sheet rows without a Type).
