@@ -54,6 +54,17 @@ struct DbArg {
     db: String,
 }
 
+/// The fingerprint key file of card and account numbers (SPEC §4.6): never in the target.
+#[derive(Args, Clone)]
+struct KeyArg {
+    /// The file holding the target's fingerprint key for card and account numbers (64 hex
+    /// digits). By default the key is found by the identifier the target records, in
+    /// <data dir>/ferry/fingerprint-keys/; a live run on a target without a key makes one there
+    /// (or in FILE, when FILE does not exist yet).
+    #[arg(long, env = "FERRY_FINGERPRINT_KEY_FILE", value_name = "FILE")]
+    fingerprint_key: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create a target with the default setup data, or check an existing one.
@@ -85,6 +96,8 @@ enum Command {
         log: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        key: KeyArg,
     },
     /// Undo a live run: remove what it created, restore what it changed.
     Rollback {
@@ -179,6 +192,8 @@ enum Command {
         /// of a run that can still be resumed are kept, those of a rolled-back run are removed.
         #[arg(long, value_name = "DAYS", default_value_t = 30)]
         retain_uploads_days: u64,
+        #[command(flatten)]
+        key: KeyArg,
     },
     /// Write an empty workbook to fill in by hand: a sheet per entity type in processing order,
     /// a comment and a note per field, drop-down lists from the target's setup data.
@@ -375,6 +390,8 @@ struct ImportArgs {
     /// Records per committed chunk of a live run.
     #[arg(long, default_value_t = 10_000, hide = true)]
     chunk_size: usize,
+    #[command(flatten)]
+    key: KeyArg,
 }
 
 /// A failure with the exit status it maps to.
@@ -489,7 +506,13 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Resume { run, db, log, json } => {
+        Command::Resume {
+            run,
+            db,
+            log,
+            json,
+            key,
+        } => {
             let t = open(&db.db)?;
             let cmd = ferry_engine::command_line(&t, run)?.ok_or_else(|| {
                 anyhow!("there is no run {run} in this target, or it was not an import")
@@ -497,6 +520,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let mut opts = cmd.options();
             opts.resume_run = Some(run);
             opts.limits = limits_from_env()?;
+            opts.fingerprint_key = key.fingerprint_key;
             run_import(&t, opts, log, json, vec![])
         }
         Command::Rollback { run, db } => {
@@ -556,6 +580,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             public_url,
             trusted_proxy,
             retain_uploads_days,
+            key,
         } => {
             let new_staff = create_admin
                 .map(|e| (e, ferry_web::Role::Admin))
@@ -589,6 +614,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 retain_uploads: std::time::Duration::from_secs(
                     retain_uploads_days.min(36_500) * 24 * 3600,
                 ),
+                fingerprint_key: key.fingerprint_key,
             })?;
             Ok(0)
         }
@@ -788,6 +814,7 @@ fn import(
         limits: limits_from_env()?,
         kind,
         add_missing_components,
+        fingerprint_key: a.key.fingerprint_key.clone(),
         ..Default::default()
     };
     run_import(&target, opts, a.log, a.json, annotate)
@@ -873,6 +900,17 @@ fn run_import(
     }
     if let Some(b) = &summary.backup {
         say!("Backup of the target before this run: {}", b.display());
+    }
+    match (&summary.fingerprint_key_missing, summary.fingerprint_key_temporary) {
+        (Some(why), _) => say!("Warning: the live run of these inputs would stop before writing: {why}.\n  (This test-only run fingerprinted card and account numbers with a throwaway key.)"),
+        (None, true) => say!("This target has no fingerprint key for card and account numbers yet: this test-only run used a throwaway one. The live run makes the target's key in a file outside it (where --fingerprint-key FILE says, or in the user's data folder) and says where."),
+        (None, false) => {}
+    }
+    if let Some(k) = &summary.fingerprint_key_created {
+        say!(
+            "A new fingerprint key for this target's card and account numbers is in {}.\n  Back it up apart from the database and keep it off the database server and its backups:\n  later runs need it (--fingerprint-key FILE or FERRY_FINGERPRINT_KEY_FILE on another machine),\n  and anyone holding it and a copy of the target could recover the numbers.",
+            k.display()
+        );
     }
     if let Some(log) = &log {
         say!("Findings written to {}", log.display());

@@ -81,7 +81,7 @@ fn print_check(c: &Check) {
         say("None of them is touched by the pending migrations.");
     } else {
         say(&format!(
-            "{} of them would be dropped, broken or in the way: replace or remove them before `ferry upgrade apply` (or apply with --force).",
+            "{} of them would be dropped, broken, in the way or run by the migrations: replace or remove them before `ferry upgrade apply` (or apply with --force).",
             risky.len()
         ));
     }
@@ -115,6 +115,11 @@ fn print_applied(a: &Applied, target: &str, rehearsal: bool) {
             "  note: {n} rows had a broken reference {name} before the upgrade already"
         ));
     }
+    for (table, why) in &a.not_scrubbed {
+        say(&format!(
+            "  note: the old row versions of {table} could not be scrubbed ({why}); run VACUUM FULL on it"
+        ));
+    }
 }
 
 fn applied_json(a: &Applied) -> serde_json::Value {
@@ -127,6 +132,75 @@ fn applied_json(a: &Applied) -> serde_json::Value {
         "broken_references": a.after.broken.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
         "broken_before": a.broken_before,
     })
+}
+
+/// What version 1 kept of card and account numbers that the upgrade removes: whether the
+/// fingerprint key was in the target, and how many fingerprints were made with it.
+fn legacy_secrets(t: &Target) -> (bool, i64) {
+    let key = t
+        .int(
+            "SELECT count(*) FROM ferry_meta WHERE key = 'fingerprint_key'",
+            &[],
+        )
+        .unwrap_or(0)
+        > 0;
+    let fingerprints = t
+        .int(
+            "SELECT (SELECT count(card_fingerprint) FROM user_payment_method_credit_card) + (SELECT count(account_fingerprint) FROM user_payment_method_ach)",
+            &[],
+        )
+        .unwrap_or(0);
+    (key, fingerprints)
+}
+
+/// Other copies of a SQLite target beside it (`<file>.….bak`): made before the upgrade, they
+/// hold what it removed.
+fn older_copies(db: &str) -> Vec<String> {
+    let path = std::path::Path::new(db);
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return vec![];
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.starts_with(&format!("{name}.")) && n.ends_with(".bak"))
+                .map(|n| dir.join(n).display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+/// Says what the upgrade removed of version 1's card fingerprints and which copies still hold it.
+fn print_secrets(removed: (bool, i64), db: &str, backup: Option<&str>, postgres: bool) {
+    let (key, n) = removed;
+    if !key && n == 0 {
+        return;
+    }
+    say(&format!(
+        "Card and account numbers: version 1 kept their fingerprint key in the target, so any copy of the target was enough to recover the numbers. The upgrade removed the key{} (a key kept outside the target makes new ones when the numbers are imported again).",
+        if n > 0 { format!(" and the {n} fingerprint(s) made with it") } else { String::new() }
+    ));
+    let mut copies: Vec<String> = if postgres { vec![] } else { older_copies(db) };
+    if let Some(b) = backup {
+        if postgres {
+            copies.push(format!("the database {b}"));
+        } else if !copies.iter().any(|c| c.ends_with(b)) {
+            copies.push(b.to_string());
+        }
+    }
+    say(&format!(
+        "  Every copy of the target from before the upgrade still holds the old key: {}any dump or file copy of it. Anyone with one can recover the numbers: delete them once the upgrade is verified.",
+        if copies.is_empty() { String::new() } else { format!("{}, ", copies.join(", ")) }
+    ));
 }
 
 fn failed(e: UpgradeError) -> Failure {
@@ -230,7 +304,7 @@ pub fn rehearse(db: &str, json: bool, keep: bool) -> Result<u8, Failure> {
             print_applied(&a, &c.target, true);
             let risky = c.at_risk().count();
             if risky > 0 {
-                say(&format!("{risky} customization(s) would be dropped, broken or in the way: see `ferry upgrade check`."));
+                say(&format!("{risky} customization(s) would be dropped, broken, in the way or run by the migrations: see `ferry upgrade check`."));
             }
             say(&format!("The target itself was not touched; {kept}."));
             Ok(0)
@@ -266,12 +340,13 @@ pub fn apply(db: &str, json: bool, no_backup: bool, force: bool) -> Result<u8, F
         ));
         return Ok(0);
     }
+    let secrets = legacy_secrets(&t);
     let risky: Vec<&Customization> = c.at_risk().collect();
     if !risky.is_empty() && !force {
         print_check(&c);
         return Err(Failure {
             code: 1,
-            error: anyhow!("not upgraded: {} customization(s) would be dropped, broken or in the way of the migrations (listed above); replace or remove them, or apply with --force", risky.len()),
+            error: anyhow!("not upgraded: {} customization(s) would be dropped, broken, in the way or run by the migrations (listed above); replace or remove them, or apply with --force", risky.len()),
         });
     }
     // The writer lock keeps runs out while the target is copied and migrated. A PostgreSQL copy
@@ -314,14 +389,17 @@ pub fn apply(db: &str, json: bool, no_backup: bool, force: bool) -> Result<u8, F
             if json {
                 let mut v = applied_json(&a);
                 v["backup"] = serde_json::json!(backup);
+                v["fingerprint_key_removed"] = serde_json::json!(secrets.0);
+                v["fingerprints_removed"] = serde_json::json!(secrets.1);
                 print_json(&v);
             }
             print_applied(&a, &c.target, false);
-            match backup {
+            match &backup {
                 Some(b) if t.is_postgres() => say(&format!("Backup: the database {b} on the same server (a copy taken before the upgrade); drop it when you no longer need it.")),
                 Some(b) => say(&format!("Backup: {b} (a copy taken before the upgrade).")),
                 None => say("No backup was taken (--no-backup)."),
             }
+            print_secrets(secrets, db, backup.as_deref(), t.is_postgres());
             Ok(0)
         }
         Err(e) => {

@@ -32,10 +32,14 @@ fn a_cancelled_run_is_interrupted_and_resumes_to_the_same_target() {
     let input = example("club/club.xlsx");
     assert_eq!(ferry(dir, &["init", "--db", "a.db"]).code, 0);
     let t = target(dir, "a.db");
+    // The run is in this process: its fingerprint key file is named (not the user's folder),
+    // and the resume is given it again.
+    let key = dir.join("a.key");
     let opts = ferry_engine::ImportOptions {
         inputs: vec![input.clone()],
         chunk_size: 50,
         no_backup: true,
+        fingerprint_key: Some(key.clone()),
         ..Default::default()
     };
     // Reading counts too: the run sees about 600 records in all; stop in the middle.
@@ -59,7 +63,22 @@ fn a_cancelled_run_is_interrupted_and_resumes_to_the_same_target() {
         rows(dir, name, "SELECT status FROM run ORDER BY id DESC LIMIT 1")[0][0].clone()
     };
     assert_eq!(status("a.db"), "interrupted");
+    assert!(key.exists(), "the interrupted run made its key");
     let r = ferry(dir, &["resume", &run.to_string(), "--db", "a.db"]);
+    assert_eq!(r.code, 2, "without the key the resume stops before writing");
+    assert!(r.stderr.contains("a.key"), "{}", r.stderr);
+    assert_eq!(status("a.db"), "interrupted", "and the run stays resumable");
+    let r = ferry(
+        dir,
+        &[
+            "resume",
+            &run.to_string(),
+            "--db",
+            "a.db",
+            "--fingerprint-key",
+            "a.key",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(status("a.db"), "succeeded");
 

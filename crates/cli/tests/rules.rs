@@ -184,23 +184,33 @@ fn fingerprints_are_keyed_per_target_and_equal_for_the_same_number() {
         ach("a1", "011000015", "000123456789"),
         ach("a2", "121000358", "000123456789"),
     );
-    // A test-only run leaves no secret behind.
+    // A test-only run leaves no key behind: no identifier in the target, no key file.
     let (r, _) = import(d, "a.xml", &body, &["--test-only"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let db = d.join("ferry.db");
     assert!(query(
         &db,
+        "SELECT value FROM ferry_meta WHERE key LIKE 'fingerprint%'"
+    )
+    .is_empty());
+    assert!(key_files(d).is_empty());
+    let (r, f) = import(d, "a.xml", &body, &[]);
+    assert_eq!(r.code, 0, "{} {f:#?}", r.stderr);
+    // The target records only the key's identifier; the key is in a file of its own.
+    assert!(query(
+        &db,
         "SELECT value FROM ferry_meta WHERE key = 'fingerprint_key'"
     )
     .is_empty());
-    let (r, f) = import(d, "a.xml", &body, &[]);
-    assert_eq!(r.code, 0, "{} {f:#?}", r.stderr);
-    let secret = query(
+    let id = query(
         &db,
-        "SELECT value FROM ferry_meta WHERE key = 'fingerprint_key'",
+        "SELECT value FROM ferry_meta WHERE key = 'fingerprint_key_id'",
     );
-    assert_eq!(secret.len(), 1);
-    assert_eq!(secret[0][0].len(), 64);
+    assert_eq!(id.len(), 1);
+    assert_eq!(
+        key_files(d),
+        [data_home(d).join(format!("ferry/fingerprint-keys/{}.key", id[0][0]))]
+    );
     let cards = query(
         &db,
         "SELECT ref, card_fingerprint FROM user_payment_method_credit_card ORDER BY ref",
@@ -217,7 +227,7 @@ fn fingerprints_are_keyed_per_target_and_equal_for_the_same_number() {
     assert_eq!(accounts[0][1], "6789");
     assert_eq!(accounts[0][2], accounts[1][2]);
     assert_eq!(accounts[0][2].len(), 64);
-    // A later run on the same target keeps the secret, so fingerprints still match.
+    // A later run on the same target uses the same key, so fingerprints still match.
     let later = format!(
         "{}{}",
         methods(&["m4"]),
@@ -230,7 +240,7 @@ fn fingerprints_are_keyed_per_target_and_equal_for_the_same_number() {
         "SELECT card_fingerprint FROM user_payment_method_credit_card WHERE ref = 'm4'",
     );
     assert_eq!(m4[0][0], fp(0));
-    // Another target has another secret.
+    // Another target has another key.
     let other = d.join("other");
     std::fs::create_dir_all(&other).unwrap();
     let (r, _) = import(&other, "a.xml", &body, &[]);
@@ -240,6 +250,7 @@ fn fingerprints_are_keyed_per_target_and_equal_for_the_same_number() {
         "SELECT card_fingerprint FROM user_payment_method_credit_card WHERE ref = 'm1'",
     );
     assert_ne!(elsewhere[0][0], fp(0));
+    assert_eq!(key_files(d).len(), 2, "a key file per target");
 }
 
 #[test]

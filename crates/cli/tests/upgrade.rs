@@ -598,3 +598,176 @@ fn configuration_moves_between_targets_idempotently() {
         1
     );
 }
+
+/// Version 1 kept the fingerprint key of card and account numbers in `ferry_meta`: any copy of
+/// the target could be brute-forced back to the numbers. The upgrade removes the key and the
+/// fingerprints made with it, leaves neither in the target's file or dump, says which copies
+/// still hold them, and new fingerprints come from a key outside the target.
+#[test]
+fn the_upgrade_takes_the_fingerprint_key_out_of_the_target() {
+    use hmac::Mac;
+    let hmac = |key: &[u8], number: &str| -> String {
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        m.update(number.as_bytes());
+        m.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let unhex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let s = scratch();
+    let dir = s.path();
+    let db = v1_target(dir);
+    let t = open_any(dir, &db);
+    let one =
+        |q: &str| -> Vec<String> { t.rows(q, &[]).unwrap().iter().map(|r| r.text(0)).collect() };
+    let old_key = one("SELECT value FROM ferry_meta WHERE key = 'fingerprint_key'");
+    assert_eq!(old_key.len(), 1, "version 1 kept the key in the target");
+    let old_key = old_key[0].clone();
+    let old_fps = one("SELECT card_fingerprint FROM user_payment_method_credit_card UNION ALL SELECT account_fingerprint FROM user_payment_method_ach");
+    assert_eq!(old_fps.len(), 4);
+    // The attack: the key from the copy fingerprints the club's test card to the stored value.
+    let fp = one(
+        "SELECT card_fingerprint FROM user_payment_method_credit_card WHERE ref = 'PM-HSC-0001-1'",
+    );
+    assert_eq!(hmac(&unhex(&old_key), "4111111111111111"), fp[0]);
+    drop(t);
+
+    // The audit knows what migration 2 does to them, and that a trigger on those rows would run.
+    let c = check_json(dir, &db);
+    let changes = c["pending"][0]["changes"].as_array().unwrap();
+    for want in [
+        serde_json::json!({"change": "delete_rows", "table": "ferry_meta", "condition": "key = 'fingerprint_key'"}),
+        serde_json::json!({"change": "clear_column", "table": "user_payment_method_credit_card", "column": "card_fingerprint"}),
+        serde_json::json!({"change": "clear_column", "table": "user_payment_method_ach", "column": "account_fingerprint"}),
+    ] {
+        assert!(changes.contains(&want), "{want} in {changes:#?}");
+    }
+    let trigger = if pg() {
+        "CREATE FUNCTION card_copy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER card_audit AFTER UPDATE ON user_payment_method_credit_card FOR EACH ROW EXECUTE FUNCTION card_copy();"
+    } else {
+        "CREATE TRIGGER card_audit AFTER UPDATE ON user_payment_method_credit_card BEGIN SELECT 1; END;"
+    };
+    sql(&db, dir, trigger);
+    let c = check_json(dir, &db);
+    let audit = c["customizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "card_audit")
+        .unwrap()
+        .clone();
+    assert_eq!(audit["impacts"][0]["effect"], "fires", "{audit:#}");
+    let r = ferry(dir, &["upgrade", "check", "--db", &db]);
+    assert!(
+        r.stderr
+            .contains("deletes the rows of ferry_meta where key = 'fingerprint_key'")
+            && r.stderr.contains(
+                "clears every value of column user_payment_method_credit_card.card_fingerprint"
+            )
+            && r.stderr.contains("FIRES: runs when migration 2 clears"),
+        "{}",
+        r.stderr
+    );
+    sql(
+        &db,
+        dir,
+        if pg() {
+            "DROP TRIGGER card_audit ON user_payment_method_credit_card; DROP FUNCTION card_copy();"
+        } else {
+            "DROP TRIGGER card_audit;"
+        },
+    );
+
+    let r = ferry(dir, &["upgrade", "apply", "--db", &db, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["fingerprint_key_removed"], true);
+    assert_eq!(v["fingerprints_removed"], 4);
+    let backup = v["backup"].as_str().unwrap().to_string();
+    assert!(
+        r.stderr
+            .contains("The upgrade removed the key and the 4 fingerprint(s)")
+            && r.stderr.contains("still holds the old key")
+            && r.stderr.contains(&backup),
+        "{}",
+        r.stderr
+    );
+    let _cleanup = pg().then(|| DropDb(backup.clone()));
+
+    // Nothing of it is left in the target, nor in its file's free space or its dump.
+    let t = open_any(dir, &db);
+    assert_eq!(
+        t.int(
+            "SELECT count(*) FROM ferry_meta WHERE key LIKE 'fingerprint%'",
+            &[]
+        )
+        .unwrap(),
+        0
+    );
+    assert_eq!(
+        t.int("SELECT (SELECT count(card_fingerprint) FROM user_payment_method_credit_card) + (SELECT count(account_fingerprint) FROM user_payment_method_ach)", &[])
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        t.int("SELECT count(*) FROM user_payment_method_credit_card", &[])
+            .unwrap(),
+        3,
+        "the methods stay, with brand and last four"
+    );
+    drop(t);
+    let bytes: Vec<(String, Vec<u8>)> = if pg() {
+        let out = std::process::Command::new("pg_dump")
+            .args(["--no-owner", "--no-privileges", "-d", &db])
+            .output()
+            .unwrap();
+        vec![("pg_dump".into(), out.stdout)]
+    } else {
+        ["v1.db", "v1.db-wal"]
+            .iter()
+            .filter_map(|n| std::fs::read(dir.join(n)).ok().map(|b| (n.to_string(), b)))
+            .collect()
+    };
+    for (what, b) in &bytes {
+        for secret in std::iter::once(&old_key).chain(&old_fps) {
+            assert!(
+                !b.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{what} still holds {secret}"
+            );
+        }
+    }
+    if !pg() {
+        // The backup is the target as it was: it still holds the key, as the message says.
+        let b = std::fs::read(dir.join(&backup)).unwrap();
+        assert!(b.windows(old_key.len()).any(|w| w == old_key.as_bytes()));
+    }
+
+    // A card imported after the upgrade is fingerprinted with a key kept outside the target.
+    std::fs::write(
+        dir.join("card.xml"),
+        "<Import><UserPaymentMethod User=\"HSC-0001\" Ref=\"after\"/><UserPaymentMethodCreditCard Ref=\"after\" CardNumber=\"4111111111111111\" ExpiryMonth=\"9\" ExpiryYear=\"2039\"/></Import>",
+    )
+    .unwrap();
+    let r = ferry(dir, &["import", "card.xml", "--db", &db]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let keys = key_files(dir);
+    assert_eq!(keys.len(), 1);
+    let new_key = unhex(std::fs::read_to_string(&keys[0]).unwrap().trim());
+    let fp = open_any(dir, &db)
+        .rows(
+            "SELECT card_fingerprint FROM user_payment_method_credit_card WHERE ref = 'after'",
+            &[],
+        )
+        .unwrap()[0]
+        .text(0);
+    assert_eq!(fp, hmac(&new_key, "4111111111111111"));
+    assert!(!old_fps.contains(&fp));
+}

@@ -4,6 +4,7 @@
 //!
 //! Test-only is this same path with the data transaction rolled back at the end.
 
+pub mod fingerprint_key;
 mod ledger_phase;
 pub mod logins;
 pub mod options;
@@ -31,6 +32,9 @@ pub enum RunError {
     Options(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The fingerprint key is wrong, missing or unreadable: found before anything is written.
+    #[error(transparent)]
+    Key(#[from] fingerprint_key::KeyError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A refused operation (a rollback that later runs depend on): exit 1.
@@ -58,6 +62,7 @@ impl RunError {
     pub fn aftermath(&self) -> String {
         match self {
             RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)".into(),
+            RunError::Key(_) => "nothing was written: the key is checked before a run writes".into(),
             RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything".into(),
             RunError::Refused(_) => "nothing was changed".into(),
             RunError::Cancelled => "the run stopped at its last checkpoint: what was committed stays; resume it or roll it back".into(),

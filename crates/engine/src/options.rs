@@ -41,6 +41,10 @@ pub struct ImportOptions {
     /// Certification: add a component a registration names to its program when the program
     /// does not contain it (listed, so that it can be removed afterwards).
     pub add_missing_components: bool,
+    /// The fingerprint key file (`--fingerprint-key`, `FERRY_FINGERPRINT_KEY_FILE`); `None`:
+    /// the default file of the target's key ([`crate::fingerprint_key`]). Not part of the
+    /// recorded command line: a resumed run is given it again.
+    pub fingerprint_key: Option<PathBuf>,
 }
 
 impl Default for ImportOptions {
@@ -64,6 +68,7 @@ impl Default for ImportOptions {
             limits: Limits::default(),
             kind: Default::default(),
             add_missing_components: false,
+            fingerprint_key: None,
         }
     }
 }

@@ -11,6 +11,7 @@ mod tickets;
 
 pub(crate) use certification::Certification;
 pub(crate) use duplicates::Duplicates;
+pub(crate) use payment::needs_fingerprint;
 
 use crate::run::{FindingLog, State};
 use crate::RunError;

@@ -60,6 +60,16 @@ pub struct Summary {
     /// `CreateAccounts`: logins made, passwords hashed (and on how many threads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logins: Option<crate::logins::LoginSummary>,
+    /// A new fingerprint key file this run made for the target (to back up, apart from it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint_key_created: Option<PathBuf>,
+    /// A test-only run on a target without a fingerprint key used a throwaway key (the live
+    /// run makes the target's key).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fingerprint_key_temporary: bool,
+    /// Test-only: the target's fingerprint key is not here, so the live run would stop (why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint_key_missing: Option<String>,
 }
 
 /// Findings of a run, numbered in the order found, kept in a temporary file until the run ends
@@ -157,6 +167,9 @@ struct Collect<'a> {
     kind: RunKind,
     /// (input, entity type) pairs left out for the run's kind, each noted once.
     left_out: HashSet<(usize, EntityId)>,
+    /// Whether a record carries a card or account number to fingerprint: the run then needs
+    /// the target's fingerprint key, found before the first write.
+    needs_key: bool,
 }
 
 impl Visitor for Collect<'_> {
@@ -182,6 +195,9 @@ impl Visitor for Collect<'_> {
             return Ok(());
         }
         self.read[record.entity as usize] += 1;
+        if !self.needs_key && crate::rules::needs_fingerprint(e, &record) {
+            self.needs_key = true;
+        }
         self.spool
             .push(&record)
             .map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
@@ -519,6 +535,8 @@ pub(crate) struct State<'a> {
     pub(crate) cert: Option<crate::rules::Certification>,
     /// `--add-missing-components`.
     pub(crate) add_missing_components: bool,
+    /// The key card and account numbers are fingerprinted with (when the run has any).
+    pub(crate) fingerprint_key: Option<crate::fingerprint_key::FingerprintKey>,
 }
 
 impl<'a> State<'a> {
@@ -1476,6 +1494,9 @@ pub fn import(
         &opts.inputs,
         &serde_json::to_string(&cmd_key).unwrap_or_default(),
     )?;
+    // A key file given explicitly that is not this target's key stops the run before it is
+    // even recorded.
+    crate::fingerprint_key::check_given(target, opts.fingerprint_key.as_deref())?;
     let (run, resumed) = take_target(target, opts, mode, &cmd, &cmd_key, &hash)?;
     target.mark_running(run)?;
     progress.started(run);
@@ -1499,7 +1520,11 @@ pub fn import(
             // A problem with the target after writing began leaves committed chunks: interrupted,
             // resumable.
             let (status, e) = match e {
-                RunError::Input(_) | RunError::Options(_) => (RunStatus::Failed, e),
+                // A resumed run without its key stays resumable: it wrote nothing more.
+                RunError::Key(_) if resumed => (RunStatus::Interrupted, e),
+                RunError::Input(_) | RunError::Options(_) | RunError::Key(_) => {
+                    (RunStatus::Failed, e)
+                }
                 other => (
                     RunStatus::Interrupted,
                     RunError::Interrupted {
@@ -1567,6 +1592,7 @@ fn run_inner(
         progress,
         kind: opts.kind,
         left_out: HashSet::new(),
+        needs_key: false,
     };
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
@@ -1577,12 +1603,19 @@ fn run_inner(
         options: option_rows,
         read,
         untyped,
+        needs_key,
         ..
     } = collect;
     spool.finish()?;
     progress.done();
     // Test hook: a live run with its spool written (the spool-sweeping test).
     hold("FERRY_TEST_HOLD_SPOOL_MS");
+    let (fingerprint_key, key_note) = if needs_key {
+        let (k, n) = key_for_run(target, opts, mode)?;
+        (Some(k), n)
+    } else {
+        (None, KeyNote::default())
+    };
 
     // 2. Options.
     let (eff, warnings) = options::merge(opts, &option_rows).map_err(RunError::Options)?;
@@ -1664,6 +1697,7 @@ fn run_inner(
         dups: Default::default(),
         cert: None,
         add_missing_components: opts.add_missing_components,
+        fingerprint_key,
     };
     log.mute = false;
     target.begin()?;
@@ -1935,7 +1969,48 @@ fn run_inner(
         exit_code: if errors_found { 1 } else { 0 },
         added_components,
         logins: login_summary,
+        fingerprint_key_created: key_note.created,
+        fingerprint_key_temporary: key_note.temporary,
+        fingerprint_key_missing: key_note.missing,
     })
+}
+
+/// The fingerprint key of a run whose records carry card or account numbers: the target's, or
+/// a new one for a live run on a target without one, or a throwaway one for a test-only run on
+/// such a target. (Said in the summary, not as a finding: it is about the target, not a record,
+/// and test-only and live runs find the same.)
+fn key_for_run(
+    target: &Target,
+    opts: &ImportOptions,
+    mode: RunMode,
+) -> Result<(crate::fingerprint_key::FingerprintKey, KeyNote), RunError> {
+    use crate::fingerprint_key::{resolve, Origin};
+    let r = resolve(
+        target,
+        opts.fingerprint_key.as_deref(),
+        mode == RunMode::Live,
+    )?;
+    let note = match r.origin {
+        Origin::Created(path) => KeyNote {
+            created: Some(path),
+            ..KeyNote::default()
+        },
+        Origin::Temporary(missing) => KeyNote {
+            temporary: true,
+            missing: missing.map(|e| e.to_string()),
+            ..KeyNote::default()
+        },
+        Origin::Found(_) => KeyNote::default(),
+    };
+    Ok((r.key, note))
+}
+
+/// What a run says about the fingerprint key in its summary.
+#[derive(Default)]
+struct KeyNote {
+    created: Option<PathBuf>,
+    temporary: bool,
+    missing: Option<String>,
 }
 
 /// The run's counters per entity type (and Ledger-sheet rows without a Type).

@@ -7,6 +7,7 @@ pub mod cells;
 pub mod journal;
 pub mod pg;
 pub mod schema;
+pub mod tls;
 pub mod upgrade;
 mod writer;
 
@@ -46,6 +47,10 @@ pub enum StoreError {
         "cannot reach the database server of {0}; is it running, and does it accept connections?"
     )]
     Unreachable(String),
+    /// The server could not be reached securely as the URL's `sslmode` asks (no TLS, or a
+    /// certificate that does not verify).
+    #[error("cannot connect securely to the database server of {0}")]
+    Tls(String),
     #[error("{}", held_message(*run, *pid, since))]
     Held { run: i64, pid: i64, since: String },
     /// Held by a process whose run is not known (it has not recorded it yet, or is not Ferry).

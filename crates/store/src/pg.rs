@@ -7,7 +7,7 @@
 use crate::{Cell, StoreError};
 use postgres::error::SqlState;
 use postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
-use postgres::{Client, Config, NoTls, Statement};
+use postgres::{Client, Config, Statement};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -48,8 +48,27 @@ pub fn is_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
-/// The URL as shown in messages: a password in it is replaced by `***`.
+/// The URL as shown in messages: a password in it — in the user part or as a `password`
+/// parameter — is replaced by `***`; the other parameters (`sslmode`, `sslrootcert`, …) stay.
 pub fn shown(url: &str) -> String {
+    let url = shown_userinfo(url);
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+        None => url,
+    }
+}
+
+/// The URL with the password of its user part replaced by `***`.
+fn shown_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
@@ -85,8 +104,7 @@ pub fn with_dbname(url: &str, name: &str) -> String {
 
 /// The database name of a URL (the user's name when the URL names none).
 pub fn dbname(url: &str) -> Result<String, StoreError> {
-    let config = Config::from_str(url)
-        .map_err(|e| StoreError::CannotOpen(format!("{}: {}", shown(url), describe(&e))))?;
+    let (config, _) = crate::tls::config(url)?;
     Ok(config
         .get_dbname()
         .or(config.get_user())
@@ -96,11 +114,10 @@ pub fn dbname(url: &str) -> Result<String, StoreError> {
 
 /// A connection to the server's maintenance database, for creating and dropping databases.
 fn admin(url: &str) -> Result<Client, StoreError> {
-    let mut config = Config::from_str(url)
-        .map_err(|e| StoreError::CannotOpen(format!("{}: {}", shown(url), describe(&e))))?;
+    let (mut config, tls) = crate::tls::config(url)?;
     config.dbname("postgres");
     config.application_name(&session_name());
-    config.connect(NoTls).map_err(|e| classify(e, &shown(url)))
+    tls.connect(&config).map_err(|e| classify(e, &shown(url)))
 }
 
 /// Makes `copy` a copy of the database of `url` (`CREATE DATABASE … TEMPLATE`): a consistent
@@ -154,13 +171,14 @@ pub fn drop_database(url: &str) -> Result<(), StoreError> {
 /// both mean "it exists now".
 fn create_database(
     config: &Config,
+    tls: &crate::tls::Tls,
     name: &str,
     shown: &str,
     deadline: std::time::Instant,
 ) -> Result<(), StoreError> {
     let mut admin = config.clone();
     admin.dbname("postgres");
-    let mut a = admin.connect(NoTls).map_err(|e| classify(e, shown))?;
+    let mut a = tls.connect(&admin).map_err(|e| classify(e, shown))?;
     let sql = format!("CREATE DATABASE {}", crate::schema::quote(name));
     loop {
         let Err(e) = a.batch_execute(&sql) else {
@@ -194,8 +212,7 @@ impl Pg {
     /// Connects; with `create`, a database that does not exist yet is created first.
     pub fn connect(url: &str, create: bool) -> Result<Pg, StoreError> {
         let shown = shown(url);
-        let config = Config::from_str(url)
-            .map_err(|e| StoreError::CannotOpen(format!("{shown}: {}", describe(&e))))?;
+        let (config, tls) = crate::tls::config(url)?;
         let dbname = config
             .get_dbname()
             .map(str::to_string)
@@ -205,7 +222,7 @@ impl Pg {
         config.application_name(&session_name());
         let deadline = std::time::Instant::now() + CREATE_WAIT;
         let client = loop {
-            match config.connect(NoTls) {
+            match tls.connect(&config) {
                 Ok(c) => break c,
                 Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
                     let Some(name) = dbname.as_deref().filter(|_| create) else {
@@ -214,7 +231,7 @@ impl Pg {
                     if std::time::Instant::now() > deadline {
                         return Err(classify(e, &shown));
                     }
-                    create_database(&config, name, &shown, deadline)?;
+                    create_database(&config, &tls, name, &shown, deadline)?;
                 }
                 Err(e) => return Err(classify(e, &shown)),
             }
@@ -359,7 +376,7 @@ fn row(r: &postgres::Row, n: usize, shown: &str) -> Result<crate::Row, StoreErro
 }
 
 /// The full text of a driver error (its source carries the server's message).
-fn describe(e: &postgres::Error) -> String {
+pub(crate) fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
             let mut s = db.message().to_string();
@@ -377,6 +394,9 @@ fn describe(e: &postgres::Error) -> String {
 
 /// The same kinds as SQLite's errors (see [`StoreError::classify`]).
 pub fn classify(e: postgres::Error, shown: &str) -> StoreError {
+    if let Some(why) = crate::tls::explain(&e) {
+        return StoreError::Tls(format!("{shown}: {why}"));
+    }
     let text = format!("{shown}: {}", describe(&e));
     let Some(code) = e.code() else {
         return if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
@@ -572,6 +592,15 @@ mod tests {
         );
         assert_eq!(shown("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(shown("postgresql://h/db"), "postgresql://h/db");
+        // With the TLS parameters, and a password given as a parameter.
+        assert_eq!(
+            shown("postgres://u:s3cret@h/db?sslmode=verify-full&sslrootcert=/etc/ca.pem"),
+            "postgres://u:***@h/db?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+        );
+        assert_eq!(
+            shown("postgres://u@h/db?sslmode=require&password=s3cret&application_name=x"),
+            "postgres://u@h/db?sslmode=require&password=***&application_name=x"
+        );
     }
 
     #[test]

@@ -44,6 +44,16 @@ pub enum Change {
     DropIndex {
         index: String,
     },
+    /// `UPDATE t SET c = NULL …`: the column's values are removed (the schema stays).
+    ClearColumn {
+        table: String,
+        column: String,
+    },
+    /// `DELETE FROM t WHERE …`: rows are removed (`condition`: the statement's WHERE).
+    DeleteRows {
+        table: String,
+        condition: String,
+    },
 }
 
 /// One migration not yet applied to a target.
@@ -103,9 +113,37 @@ pub fn changes_of(sql: &str) -> Vec<Change> {
         } else if is(0, "DROP") && is(1, "INDEX") {
             let k = if is(2, "IF") { 4 } else { 2 };
             out.push(Change::DropIndex { index: at(k) });
+        } else if is(0, "UPDATE") && is(2, "SET") && is(4, "=") && is(5, "NULL") {
+            out.push(Change::ClearColumn {
+                table: at(1),
+                column: at(3),
+            });
+        } else if is(0, "DELETE") && is(1, "FROM") {
+            let condition = match u.iter().position(|x| x == "WHERE") {
+                Some(i) => w[i + 1..].join(" ").trim_end_matches(';').to_string(),
+                None => String::new(),
+            };
+            out.push(Change::DeleteRows {
+                table: at(2),
+                condition,
+            });
         }
     }
     out
+}
+
+/// The tables whose rows a migration changes (values cleared, rows deleted): a trigger on them
+/// runs during the upgrade, and their old row versions are scrubbed afterwards.
+pub fn rows_changed(changes: &[Change]) -> BTreeSet<String> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::ClearColumn { table, .. } | Change::DeleteRows { table, .. } => {
+                Some(table.clone())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The migrations a target at `version` still needs.
@@ -185,6 +223,15 @@ pub fn describe(c: &Change) -> String {
         Change::RenameTable { table, to } => format!("renames table {table} to {to}"),
         Change::DropTable { table } => format!("drops table {table}"),
         Change::DropIndex { index } => format!("drops index {index}"),
+        Change::ClearColumn { table, column } => {
+            format!("clears every value of column {table}.{column}")
+        }
+        Change::DeleteRows { table, condition } if condition.is_empty() => {
+            format!("deletes every row of {table}")
+        }
+        Change::DeleteRows { table, condition } => {
+            format!("deletes the rows of {table} where {condition}")
+        }
     }
 }
 
@@ -198,6 +245,8 @@ pub enum Effect {
     Breaks,
     /// Its name is one the migration creates: the migration would fail while it exists.
     Conflicts,
+    /// A trigger on a table whose rows the migration changes: it runs during the upgrade.
+    Fires,
 }
 
 impl Effect {
@@ -206,6 +255,7 @@ impl Effect {
             Effect::Dropped => "DROPPED",
             Effect::Breaks => "BREAKS",
             Effect::Conflicts => "CONFLICTS",
+            Effect::Fires => "FIRES",
         }
     }
 }
@@ -327,6 +377,19 @@ fn judge(custom: &mut [Customization], objects: &[Object], pending: &[Pending]) 
                                 format!("uses {table}, which migration {} {what}", p.version),
                             );
                         }
+                    }
+                    Change::ClearColumn { table, .. } | Change::DeleteRows { table, .. }
+                        if o.kind == ObjectKind::Trigger
+                            && o.table.as_deref() == Some(table.as_str()) =>
+                    {
+                        add(
+                            Effect::Fires,
+                            format!(
+                                "runs when migration {} {} (a copy it makes of the old values outlives the upgrade)",
+                                p.version,
+                                describe(ch)
+                            ),
+                        )
                     }
                     _ => {}
                 }
@@ -755,6 +818,9 @@ pub struct Applied {
     pub after: Measure,
     /// References that did not resolve before the upgrade already (reported, not failed).
     pub broken_before: BTreeMap<String, i64>,
+    /// Tables whose old row versions could not be scrubbed after the upgrade (PostgreSQL's
+    /// `VACUUM FULL` failed), with why; the upgrade itself is complete.
+    pub not_scrubbed: BTreeMap<String, String>,
 }
 
 /// Why an upgrade did not complete (the target is as it was).
@@ -823,6 +889,16 @@ impl Target {
             schema::MIGRATIONS
         };
         let before = self.measure()?;
+        // Values a migration removes (version 1's fingerprint key) must not stay readable in
+        // the file's free space: SQLite overwrites deleted content while this is on.
+        let scrub: BTreeSet<String> = migrations
+            .iter()
+            .filter(|(v, _)| *v > from)
+            .flat_map(|(_, sql)| rows_changed(&changes_of(sql)))
+            .collect();
+        if !self.is_postgres() && !scrub.is_empty() {
+            self.batch("PRAGMA secure_delete = ON")?;
+        }
         self.begin()?;
         let r = (|| -> std::result::Result<Applied, UpgradeError> {
             let mut n = 0;
@@ -894,11 +970,13 @@ impl Target {
                 before: before.clone(),
                 after,
                 broken_before,
+                not_scrubbed: BTreeMap::new(),
             })
         })();
         match r {
-            Ok(a) => {
+            Ok(mut a) => {
                 self.commit()?;
+                a.not_scrubbed = self.scrub(&scrub);
                 Ok(a)
             }
             Err(e) => {
@@ -906,6 +984,33 @@ impl Target {
                 Err(e)
             }
         }
+    }
+}
+
+impl Target {
+    /// After an upgrade that removed values: nothing of the old row versions stays in the
+    /// target's files. SQLite: the deleted content was overwritten (`secure_delete`); the WAL is
+    /// checkpointed and emptied. PostgreSQL: the tables are rewritten (`VACUUM FULL`), so the
+    /// dead row versions leave the data files (the server's WAL and its archives keep them as
+    /// long as they are kept). Returns the tables that could not be scrubbed, with why.
+    fn scrub(&self, tables: &BTreeSet<String>) -> BTreeMap<String, String> {
+        let mut failed = BTreeMap::new();
+        if tables.is_empty() {
+            return failed;
+        }
+        if !self.is_postgres() {
+            let _ = self.batch("PRAGMA secure_delete = OFF");
+            if let Err(e) = self.batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+                failed.insert("(write-ahead log)".into(), e.to_string());
+            }
+            return failed;
+        }
+        for t in tables {
+            if let Err(e) = self.batch(&format!("VACUUM FULL {}", quote(t))) {
+                failed.insert(t.clone(), e.to_string());
+            }
+        }
+        failed
     }
 }
 
@@ -943,6 +1048,41 @@ mod tests {
     }
 
     #[test]
+    fn clearing_and_deleting_are_read_too() {
+        let sql = "DELETE FROM ferry_meta WHERE key = 'fingerprint_key';\nUPDATE user_payment_method_ach SET account_fingerprint = NULL WHERE account_fingerprint IS NOT NULL;\nDELETE FROM \"x\";\n";
+        let ch = changes_of(sql);
+        assert_eq!(
+            ch,
+            vec![
+                Change::DeleteRows {
+                    table: "ferry_meta".into(),
+                    condition: "key = 'fingerprint_key'".into()
+                },
+                Change::ClearColumn {
+                    table: "user_payment_method_ach".into(),
+                    column: "account_fingerprint".into()
+                },
+                Change::DeleteRows {
+                    table: "x".into(),
+                    condition: String::new()
+                },
+            ]
+        );
+        assert_eq!(
+            describe(&ch[0]),
+            "deletes the rows of ferry_meta where key = 'fingerprint_key'"
+        );
+        assert_eq!(
+            describe(&ch[1]),
+            "clears every value of column user_payment_method_ach.account_fingerprint"
+        );
+        assert_eq!(
+            rows_changed(&ch).into_iter().collect::<Vec<_>>(),
+            ["ferry_meta", "user_payment_method_ach", "x"]
+        );
+    }
+
+    #[test]
     fn the_real_migrations_have_titles_and_changes() {
         let p = pending(0);
         assert_eq!(p.len(), SCHEMA_VERSION as usize);
@@ -954,6 +1094,20 @@ mod tests {
             from: "rank".into(),
             to: "tax_rank".into()
         }));
+        // Version 2 takes the fingerprint key out of the target, with its fingerprints.
+        assert!(p[1].changes.contains(&Change::DeleteRows {
+            table: "ferry_meta".into(),
+            condition: "key = 'fingerprint_key'".into()
+        }));
+        for (table, column) in [
+            ("user_payment_method_credit_card", "card_fingerprint"),
+            ("user_payment_method_ach", "account_fingerprint"),
+        ] {
+            assert!(p[1].changes.contains(&Change::ClearColumn {
+                table: table.into(),
+                column: column.into()
+            }));
+        }
     }
 
     fn object(kind: ObjectKind, name: &str, table: Option<&str>, sql: &str) -> Object {
@@ -994,6 +1148,12 @@ mod tests {
                 None,
                 "SELECT name FROM invoice",
             ),
+            object(
+                ObjectKind::Trigger,
+                "card_audit",
+                Some("cards"),
+                "CREATE TRIGGER card_audit AFTER UPDATE ON cards BEGIN SELECT 1; END",
+            ),
         ];
         let mut custom: Vec<Customization> = objects
             .iter()
@@ -1019,6 +1179,10 @@ mod tests {
                     table: "run".into(),
                     column: "kind".into(),
                 },
+                Change::ClearColumn {
+                    table: "cards".into(),
+                    column: "fingerprint".into(),
+                },
             ],
         }];
         judge(&mut custom, &objects, &pending);
@@ -1035,6 +1199,7 @@ mod tests {
                 vec![Effect::Conflicts],
                 vec![Effect::Conflicts],
                 vec![],
+                vec![Effect::Fires],
             ]
         );
         assert_eq!(

@@ -107,6 +107,10 @@ impl Jobs {
             job,
         };
         let db = app.db.clone();
+        let mut work = work;
+        if let Work::Import(opts) = &mut work {
+            opts.fingerprint_key = app.fingerprint_key.clone();
+        }
         std::thread::spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 run_work(&db, work, &reporter)
@@ -189,7 +193,10 @@ fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, String>
                     (_, "completed-with-errors") => "; the records without errors were imported",
                     _ => "",
                 }
-            )),
+            ) + &match &s.fingerprint_key_created {
+                Some(k) => format!(". A new fingerprint key for card and account numbers was made in {} on the console's machine: back it up apart from the database", k.display()),
+                None => String::new(),
+            }),
             Err(RunError::Interrupted { run, cause }) => {
                 reporter.started(run);
                 Err(format!("interrupted: {cause}; it can be resumed"))

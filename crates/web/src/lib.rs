@@ -50,6 +50,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// How long uploads are kept after their run ended (`--retain-uploads-days`).
     pub retain_uploads: Duration,
+    /// The fingerprint key file of card and account numbers (`--fingerprint-key`); `None`:
+    /// the default file of the target's key.
+    pub fingerprint_key: Option<PathBuf>,
 }
 
 /// Why the console could not start.
@@ -75,6 +78,8 @@ pub(crate) struct App {
     pub secure_cookies: bool,
     pub max_upload_bytes: usize,
     pub retain_uploads: Duration,
+    /// Given to every run the console starts.
+    pub fingerprint_key: Option<PathBuf>,
 }
 
 pub(crate) type Shared = Arc<App>;
@@ -112,6 +117,9 @@ pub fn serve(config: Config) -> Result<(), WebError> {
     // The target must be readable before the server says it is listening.
     let t = Target::open_db(&config.db)?;
     let staff = t.int("SELECT count(*) FROM staff_user", &[])?;
+    // A key file that is not the target's is refused now, not at the first upload.
+    ferry_engine::fingerprint_key::check_given(&t, config.fingerprint_key.as_deref())
+        .map_err(|e| WebError::Setup(e.to_string()))?;
     drop(t);
     retention::prepare(&config.data_dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -160,6 +168,7 @@ fn new_app(config: &Config, bound: SocketAddr) -> Result<Shared, WebError> {
         secure_cookies: config.secure_cookies,
         max_upload_bytes: config.max_upload_bytes,
         retain_uploads: config.retain_uploads,
+        fingerprint_key: config.fingerprint_key.clone(),
     }))
 }
 

@@ -71,12 +71,8 @@ pub fn db(dir: &Path, name: &str) -> String {
     }
     let full = dir.join(name);
     // The folder may be a sub-folder of the test's scratch folder: file the database under the
-    // scratch folder (the first temporary-folder component).
-    let scratch = full
-        .ancestors()
-        .find(|a| a.parent() == Some(&std::env::temp_dir()))
-        .unwrap_or(dir)
-        .to_path_buf();
+    // scratch folder.
+    let scratch = scratch_root(dir);
     let h = blake3_like(full.to_string_lossy().as_bytes());
     let dbname = format!("ferry_t_{h:016x}");
     if let Ok(mut m) = DATABASES.lock() {
@@ -183,12 +179,40 @@ fn mapped(dir: &Path, args: &[&str]) -> (Vec<String>, bool) {
     (out, named)
 }
 
+/// The test's scratch folder that `dir` is in (the first temporary-folder component).
+fn scratch_root(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|a| a.parent() == Some(&std::env::temp_dir()))
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+/// The data folder (`XDG_DATA_HOME`) `ferry` gets in a test: inside the test's scratch folder,
+/// so the fingerprint keys live runs make never reach the real user's folder.
+pub fn data_home(dir: &Path) -> PathBuf {
+    scratch_root(dir).join(".data-home")
+}
+
+/// The fingerprint key files `ferry` made in a test's data folder.
+pub fn key_files(dir: &Path) -> Vec<PathBuf> {
+    let keys = data_home(dir).join("ferry/fingerprint-keys");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(keys)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
 /// A `ferry` command in `dir` with the test's backend applied (for tests that spawn it
 /// themselves).
 pub fn command(dir: &Path, args: &[&str]) -> Command {
     let (args, named) = mapped(dir, args);
     let mut c = Command::new(env!("CARGO_BIN_EXE_ferry"));
-    c.args(&args).current_dir(dir).env_remove("FERRY_DB");
+    c.args(&args)
+        .current_dir(dir)
+        .env_remove("FERRY_DB")
+        .env_remove("FERRY_FINGERPRINT_KEY_FILE")
+        .env("XDG_DATA_HOME", data_home(dir));
     if pg() && !named {
         c.env("FERRY_DB", db(dir, "ferry.db"));
     }

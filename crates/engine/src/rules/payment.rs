@@ -1,7 +1,8 @@
 //! Payment methods (SPEC §4.6): exactly one detail per method, Luhn-checked card numbers, ABA
 //! routing numbers, and what is kept of a card or account number — the brand, the last four
-//! digits and a keyed fingerprint (HMAC-SHA-256 with a per-target secret). The full number is
-//! never stored: the generic tables have no column for it, and findings mask it.
+//! digits and a keyed fingerprint (HMAC-SHA-256 under the target's fingerprint key, which lives
+//! outside the target: `crate::fingerprint_key`). The full number is never stored: the generic
+//! tables have no column for it, and findings mask it.
 
 use crate::run::{FindingLog, State};
 use crate::RunError;
@@ -10,9 +11,6 @@ use ferry_catalogue as cat;
 use ferry_findings::Code;
 use ferry_store::cells::Cell;
 use ferry_validate::{Record, Slot, Value};
-use hmac::{Hmac, Mac};
-use rand::RngCore;
-use sha2::Sha256;
 
 /// The detail types of `UserPaymentMethod`: a method has exactly one of them.
 const DETAIL_TYPES: [&str; 4] = [
@@ -22,8 +20,22 @@ const DETAIL_TYPES: [&str; 4] = [
     "UserPaymentMethodACH",
 ];
 
-/// The `ferry_meta` key of the target's fingerprint secret.
-const FINGERPRINT_META_KEY: &str = "fingerprint_key";
+/// Whether a raw record carries a card or account number to fingerprint (one that is not
+/// masked): the run then needs the target's fingerprint key before it writes anything.
+pub(crate) fn needs_fingerprint(e: &cat::Entity, raw: &ferry_sources::RawRecord) -> bool {
+    let field = match e.name {
+        "UserPaymentMethodCreditCard" => "CardNumber",
+        "UserPaymentMethodACH" => "AccountNumber",
+        _ => return false,
+    };
+    e.field(field)
+        .and_then(|fid| raw.get(fid))
+        .map(|f| f.value.display())
+        .is_some_and(|v| {
+            let v = v.trim();
+            !v.is_empty() && masked(v).is_none()
+        })
+}
 
 impl State<'_> {
     /// Cash and Check: only the one-detail rule.
@@ -160,41 +172,15 @@ impl State<'_> {
         Ok(false)
     }
 
-    /// The hex HMAC-SHA-256 of a card or account number under the target's secret.
+    /// The hex HMAC-SHA-256 of a card or account number under the target's fingerprint key
+    /// (found before the run wrote anything, because the reader saw a number to fingerprint).
     fn fingerprint(&self, digits: &str) -> Result<String, RunError> {
-        let secret = self.fingerprint_secret()?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&secret).expect("HMAC takes any key length");
-        mac.update(digits.as_bytes());
-        Ok(hex(&mac.finalize().into_bytes()))
-    }
-
-    /// The target's fingerprint secret from `ferry_meta`, made (32 random bytes) on first use.
-    /// It is written inside the run's transaction, so it lives exactly as long as the
-    /// fingerprints made with it. Read each time (a primary-key lookup with a cached statement):
-    /// a cache outside the target could outlive a rolled-back run or a replaced target file.
-    fn fingerprint_secret(&self) -> Result<Vec<u8>, RunError> {
-        let stored: Option<String> = {
-            self.target
-                .first(
-                    "SELECT value FROM ferry_meta WHERE key = ?1",
-                    ferry_store::params![FINGERPRINT_META_KEY],
-                )?
-                .and_then(|r| r.opt_text(0))
-        };
-        let secret = match stored {
-            // A secret that is not hex (written by hand?) is still a secret: use its bytes.
-            Some(s) if !s.is_empty() => unhex(&s).unwrap_or_else(|| s.into_bytes()),
-            _ => {
-                let mut s = vec![0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut s);
-                self.target.exec(
-                    "INSERT INTO ferry_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    ferry_store::params![FINGERPRINT_META_KEY, &hex(&s)],
-                )?;
-                s
-            }
-        };
-        Ok(secret)
+        match &self.fingerprint_key {
+            Some(k) => Ok(k.fingerprint(digits)),
+            None => Err(RunError::Options(
+                "internal: a number to fingerprint was not seen when the inputs were read".into(),
+            )),
+        }
     }
 }
 
@@ -261,20 +247,6 @@ fn last4(digits: &str) -> &str {
     &digits[digits.len().saturating_sub(4)..]
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.is_empty() || !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,12 +283,5 @@ mod tests {
         assert!(!aba_ok("011000016"));
         assert!(!aba_ok("01100001"));
         assert!(!aba_ok("01100001x"));
-    }
-
-    #[test]
-    fn hex_round_trip() {
-        assert_eq!(unhex(&hex(&[0, 1, 254, 255])), Some(vec![0, 1, 254, 255]));
-        assert_eq!(unhex("zz"), None);
-        assert_eq!(unhex("abc"), None);
     }
 }

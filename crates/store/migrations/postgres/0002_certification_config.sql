@@ -10,6 +10,13 @@ ALTER TABLE ledger_line RENAME COLUMN rank TO tax_rank;
 -- password that staff set must be changed at first sign-in, and when a password was last set.
 ALTER TABLE login ADD COLUMN must_change BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE login ADD COLUMN password_changed_at TEXT COLLATE "C";
+-- Version 1 kept the fingerprint key of card and account numbers in ferry_meta, so any copy of
+-- a target (the file, a backup, a dump) was enough to recover the numbers from their
+-- fingerprints. The key leaves the target (Ferry now keeps it in a key file outside it), and the
+-- fingerprints made with it go too: without the key they can never match again.
+DELETE FROM ferry_meta WHERE key = 'fingerprint_key';
+UPDATE user_payment_method_credit_card SET card_fingerprint = NULL WHERE card_fingerprint IS NOT NULL;
+UPDATE user_payment_method_ach SET account_fingerprint = NULL WHERE account_fingerprint IS NOT NULL;
 -- Generated below by `FERRY_BLESS=1 cargo test -p ferry-store` while unreleased: the tables and indexes new in this version.
 CREATE INDEX reset_token_hash ON reset_token (token_hash);
 CREATE TABLE login_event (
