@@ -133,6 +133,18 @@ const PHONE_REFS: &[Ref] = &[
     to_name!("ContactPointType", "ContactPointType"),
 ];
 
+/// What the ledger stream comes after although no reference says so: the account hierarchy
+/// (SPEC §5: a run builds it, then imports its history) and every account attribute (SPEC §7:
+/// "attribute records are applied before the ledger", so that a `UserAttributeTaxCode` of the
+/// same run is the account's tax code for its charges).
+const LEDGER_AFTER: &[&str] = &[
+    "ChildAccount",
+    "UserAttributeExpiryDate",
+    "UserAttributeTaxClass",
+    "UserAttributeTaxCode",
+    "UserAttributeTaxExempt",
+];
+
 /// Every entity type, in the order of SPEC §4 (the tie-break of the dependency order).
 pub static ENTITIES: &[Entity] = &[
     // ---- 4.1 Setup ------------------------------------------------------------------------
@@ -457,7 +469,7 @@ pub static ENTITIES: &[Entity] = &[
             to_name!("TaxCode", "TaxCode"),
             to_name!("Package", "Service"),
         ],
-        after: &["ChildAccount"],
+        after: LEDGER_AFTER,
         account_field: Some("User"),
         doc: "A charge on an invoice.",
     },
@@ -481,7 +493,7 @@ pub static ENTITIES: &[Entity] = &[
             to_name!("TaxCode", "TaxCode"),
             to_name!("Package", "Service"),
         ],
-        after: &["ChildAccount"],
+        after: LEDGER_AFTER,
         account_field: Some("User"),
         doc: "A credit on an invoice.",
     },
@@ -501,7 +513,7 @@ pub static ENTITIES: &[Entity] = &[
         ],
         key: Key::Identity,
         refs: &[USER],
-        after: &["ChildAccount"],
+        after: LEDGER_AFTER,
         account_field: Some("User"),
         doc: "Closes the account's current (or the named) invoice.",
     },
@@ -519,7 +531,7 @@ pub static ENTITIES: &[Entity] = &[
         ],
         key: Key::Identity,
         refs: &[USER, to_name!("PaymentType", "PaymentType")],
-        after: &["ChildAccount"],
+        after: LEDGER_AFTER,
         account_field: Some("User"),
         doc: "A payment, disbursed to the named invoice or left for billing.",
     },

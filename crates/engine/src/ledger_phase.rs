@@ -50,8 +50,8 @@ pub(crate) struct LedgerState {
     rates: HashMap<String, Vec<(i64, Decimal)>>,
     /// Every account's own tax code (by index into `tax_names`), loaded once, when the first
     /// taxed charge needs one: the accounts and their tax attributes do not change during the
-    /// ledger phase (UserAttributeTaxCode comes after it), and one query per account would cost a
-    /// round trip each on a server.
+    /// ledger phase (User and UserAttributeTaxCode come before it, SPEC §7), and one query per
+    /// account would cost a round trip each on a server.
     account_tax: Option<HashMap<Box<str>, u32>>,
     tax_names: Vec<String>,
     next_invoice: i64,
