@@ -240,6 +240,32 @@ impl LedgerState {
         i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
     }
 
+    /// The identity of a CloseInvoice without `Invoice` (`base` is its `ledger_key`). Such a
+    /// close has no date or amount of its own; it is the close of the rows before it:
+    /// - `batch` ≠ 0: the hash of its account's ledger rows that precede it in the run since the
+    ///   account's previous close (`positions::Positions`). Re-running the same rows gives the same
+    ///   identity (a duplicate); a later batch that closes its own invoice has other rows.
+    /// - `batch` = 0 (no row of its account before it in the run): the invoice it closes,
+    ///   `closes` (`close_target`), so that closing the invoice a later run left open is new, and
+    ///   re-running the same close finds the invoice it closed.
+    pub fn close_key(base: i64, batch: u64, closes: Option<&str>) -> i64 {
+        let mut h = blake3::Hasher::new();
+        h.update(&base.to_le_bytes());
+        h.update(&batch.to_le_bytes());
+        if batch == 0 {
+            h.update(closes.unwrap_or_default().as_bytes());
+        }
+        i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+    }
+
+    /// The invoice an unnamed close of `user` applies to, for its identity: the current invoice,
+    /// else the account's last one (a close re-run after it was closed), else none.
+    pub fn close_target(&mut self, store: &Store, user: &str) -> Result<Option<String>, RunError> {
+        let book = self.book(store, user)?;
+        let i = book.current.or(book.invoices.len().checked_sub(1));
+        Ok(i.map(|i| book.invoices[i].name.clone()))
+    }
+
     pub fn is_earlier_duplicate(&self, key: i64) -> bool {
         self.earlier.contains(&key)
     }

@@ -7,6 +7,7 @@
 mod ledger_phase;
 pub mod logins;
 pub mod options;
+mod positions;
 pub mod rollback;
 mod rules;
 mod run;

@@ -2,6 +2,7 @@
 
 use crate::ledger_phase::{self, LedgerState, Plan};
 use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
+use crate::positions::{with_occurrence, Position, Positions};
 use crate::RunError;
 use ferry_catalogue::{self as cat, Entity, EntityId, Phase};
 use ferry_findings::{Code, Finding, Location, Severity};
@@ -325,6 +326,8 @@ struct Parsed {
     lookups: Vec<Option<String>>,
     /// `LedgerState::ledger_key`, for ledger records.
     ledger_key: i64,
+    /// What its identity takes from the records before it (set by the producer).
+    position: Position,
 }
 
 fn parse(raw: RawRecord, opts: &RecordOptions, given: bool) -> Parsed {
@@ -352,6 +355,7 @@ fn parse(raw: RawRecord, opts: &RecordOptions, given: bool) -> Parsed {
         },
         rec,
         findings,
+        position: Position::default(),
     }
 }
 
@@ -387,24 +391,32 @@ fn produce(
     };
     let mut batch = next(&back);
     let mut unparsed = false;
+    let mut positions = Positions::default();
     for (seq, raw) in reader.enumerate() {
         if batch.is_empty() {
             unparsed = hungry.swap(false, Ordering::Relaxed);
         }
         let item = raw.map(|raw| {
             let e = cat::by_id(raw.entity);
+            // Records whose identity depends on the ones before them are always parsed here.
+            let tracked = Positions::tracks(e);
             if (seq as u64) < done_before {
                 // Done before the interruption: only replay what later records depend on.
-                if admission.max_records > 0 {
-                    admission.admit(e, &raw);
+                if admission.admit(e, &raw) && tracked {
+                    let p = parse(raw, opts, given);
+                    positions.step(&p.rec, p.ledger_key);
                 }
                 Item::Done
             } else if !admission.admit(e, &raw) {
                 Item::LeftOut(raw)
-            } else if unparsed {
+            } else if unparsed && !tracked {
                 Item::Raw(raw)
             } else {
-                Item::Record(Box::new(parse(raw, opts, given)))
+                let mut p = parse(raw, opts, given);
+                if tracked {
+                    p.position = positions.step(&p.rec, p.ledger_key);
+                }
+                Item::Record(Box::new(p))
             }
         });
         let failed = item.is_err();
@@ -618,8 +630,10 @@ impl<'a> State<'a> {
             refs: parsed_refs,
             lookups: parsed_lookups,
             ledger_key: parsed_ledger_key,
+            position,
         } = &mut **p;
-        let (parsed_hash, parsed_ledger_key) = (*parsed_hash, *parsed_ledger_key);
+        let (parsed_hash, parsed_ledger_key, position) =
+            (*parsed_hash, *parsed_ledger_key, *position);
         let entity = rec.entity;
         // Whether `rec` changed since it was parsed (the parsed key and hash are then stale).
         let mut changed = false;
@@ -785,13 +799,34 @@ impl<'a> State<'a> {
                 .map(|u| (u.to_string(), LedgerState::source_amount(&rec)));
             let ledger = self.ledger.as_mut().expect("prepared for the ledger phase");
             ledger_key = if changed {
-                LedgerState::ledger_key(&rec)
+                LedgerState::ledger_key(rec)
             } else {
                 parsed_ledger_key
             };
+            if let (Some(batch), false) = (position.close_batch, errors) {
+                // An unnamed close is the close of the rows before it (SPEC §6.3: only the same
+                // rows again are a duplicate), or, with none, of the invoice it closes.
+                let user = rec.text("User").unwrap_or_default();
+                let closes = match batch {
+                    0 => ledger.close_target(self.target, user)?,
+                    _ => None,
+                };
+                ledger_key = LedgerState::close_key(ledger_key, batch, closes.as_deref());
+            }
             if !errors && ledger.is_earlier_duplicate(ledger_key) {
                 if self.eff.on_existing == OnExisting::Error {
-                    log.push(&rec.finding(Code::LedgerDuplicate, None, "An earlier run imported the same ledger row (User, Date, amount, Description, Invoice); use --on-existing skip to skip it."))?;
+                    let what = match position.close_batch {
+                        Some(0) => "the same CloseInvoice of the same invoice",
+                        Some(_) => "the same CloseInvoice after the same rows of its account",
+                        None => "the same ledger row (User, Date, amount, Description, Invoice)",
+                    };
+                    log.push(&rec.finding(
+                        Code::LedgerDuplicate,
+                        None,
+                        format!(
+                            "An earlier run imported {what}; use --on-existing skip to skip it."
+                        ),
+                    ))?;
                     return Ok(Outcome::Rejected);
                 }
                 log.push(&rec.finding(
@@ -840,6 +875,8 @@ impl<'a> State<'a> {
         } else {
             (with_derived(parsed_hash), parsed_key.take())
         };
+        // The n-th identical held package or service of the run is another one (SPEC §4.4).
+        let hash = with_occurrence(hash, position.occurrence);
         // Keys and existing records.
         let mut update_of: Option<i64> = None;
         if let Some(k) = &key {

@@ -1,0 +1,90 @@
+//! What a record's identity takes from the records before it in source order: the occurrence of a
+//! held package or service (SPEC §4.4) and the batch of ledger rows an unnamed CloseInvoice closes
+//! (SPEC §7), so that re-running the same rows finds them again and new rows are new.
+
+use ferry_catalogue::Entity;
+use ferry_validate::Record;
+use std::collections::HashMap;
+
+/// Kept by the producer thread of a phase, which sees every record of the phase in spool order —
+/// also those processed before an interruption, so that a resumed run numbers them exactly as an
+/// uninterrupted one would.
+#[derive(Default)]
+pub(crate) struct Positions {
+    /// Hash of (entity, the occurrence fields' values) → records seen with them.
+    occurrences: HashMap<u64, u32>,
+    /// Hash of an account → running hash of its ledger records since its last close (in the run).
+    batches: HashMap<u64, u64>,
+}
+
+/// What one record takes from its position.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Position {
+    /// For a type that counts occurrences: 1 for the run's first record with these values, 2 for
+    /// the next… (0 for other types).
+    pub occurrence: u32,
+    /// For a CloseInvoice without `Invoice`: the hash of its account's ledger records that precede
+    /// it in the run since the account's previous close (0 when there are none).
+    pub close_batch: Option<u64>,
+}
+
+impl Positions {
+    /// Whether records of this type take anything from their position (the producer then always
+    /// parses them, also those done before an interruption).
+    pub fn tracks(e: &Entity) -> bool {
+        e.is_ledger() || !e.occurrence_fields().is_empty()
+    }
+
+    /// The position of the next record of the stream (parsed, with its `ledger_key`).
+    pub fn step(&mut self, rec: &Record, ledger_key: i64) -> Position {
+        let e = rec.entity;
+        if !e.occurrence_fields().is_empty() {
+            let Some(values) = rec.joined(e.occurrence_fields()) else {
+                return Position::default();
+            };
+            let n = self.occurrences.entry(hash(&(e.name, values))).or_insert(0);
+            *n += 1;
+            return Position {
+                occurrence: *n,
+                close_batch: None,
+            };
+        }
+        let Some(user) = rec.text("User") else {
+            return Position::default();
+        };
+        let account = hash(&user);
+        if e.name != "CloseInvoice" {
+            let b = self.batches.entry(account).or_insert(0);
+            *b = hash(&(*b, ledger_key));
+            return Position::default();
+        }
+        // Any close ends the account's batch; only an unnamed one is identified by it.
+        let batch = self.batches.remove(&account).unwrap_or(0);
+        Position {
+            occurrence: 0,
+            close_batch: rec.get("Invoice").is_none().then_some(batch),
+        }
+    }
+}
+
+/// The identity hash of occurrence `n` of a record whose content hash is `hash`. Occurrence 1 keeps
+/// the content hash, so that rows stored before occurrences were counted are still found.
+pub(crate) fn with_occurrence(hash: i64, n: u32) -> i64 {
+    if n <= 1 {
+        return hash;
+    }
+    let mut h = blake3::Hasher::new();
+    h.update(&hash.to_le_bytes());
+    h.update(b"occurrence");
+    h.update(&n.to_le_bytes());
+    i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+/// A 64-bit hash for the maps above, which hold hashes rather than the names and values
+/// themselves so that memory per account stays small (a collision only merges two counters).
+fn hash(v: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
