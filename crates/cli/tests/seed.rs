@@ -564,3 +564,164 @@ fn two_identical_lines_are_two_holdings_and_a_rerun_skips_both() {
     assert_eq!(int(d, "fresh.db", "SELECT count(*) FROM user_package"), 3);
     assert_eq!(int(d, "fresh.db", "SELECT count(*) FROM user_service"), 2);
 }
+
+// ---- Point 4: a profile answer's Occurrence must exist --------------------------------------
+
+#[test]
+fn an_occurrence_beyond_the_held_services_is_an_error() {
+    let dir = scratch();
+    let d = dir.path();
+    let setup = "<Service Name=\"Line\"/>\n<Package Name=\"Phone\"/>\n<PackageService Package=\"Phone\" Service=\"Line\"/>\n<ProfileQuestion Name=\"Number\" AppliesTo=\"Service\" Target=\"Line\"/>\n<User Name=\"fam\" Owner=\"admin\" Role=\"Customer\"/>\n<UserPackage User=\"fam\" Name=\"Phone\"/>\n<UserService User=\"fam\" UserPackage=\"Phone\" Name=\"Line\"/>";
+    let answer = |n: u32| {
+        format!("<UserServiceProfileAnswer User=\"fam\" UserPackage=\"Phone\" UserService=\"Line\" Question=\"Number\" Answer=\"555-010{n}\" Occurrence=\"{n}\"/>")
+    };
+    write(
+        &d.join("a.xml"),
+        xml(&format!(
+            "{setup}\n{}\n{}\n{}",
+            answer(1),
+            answer(3),
+            answer(2)
+        )),
+    );
+    let (r, f) = import(d, &["a.xml"], &[]);
+    assert_eq!(r.code, 1);
+    let bad: Vec<(&str, &str, i64)> = f
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["field"].as_str().unwrap(),
+                f["row"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // Occurrence 1 stands; 3 and 2 name services the account does not hold (it holds one).
+    assert_eq!(
+        bad,
+        vec![
+            ("subscription.occurrence_unknown", "Occurrence", 11),
+            ("subscription.occurrence_unknown", "Occurrence", 12)
+        ],
+        "{f:#?}"
+    );
+    assert!(
+        f[0]["message"].as_str().unwrap().contains("1 time."),
+        "{f:#?}"
+    );
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM user_service_profile_answer"
+        ),
+        1
+    );
+    // With a second line held (the same run), occurrence 2 is there.
+    write(
+        &d.join("b.xml"),
+        xml(&format!(
+            "<UserService User=\"fam\" UserPackage=\"Phone\" Name=\"Line\"/>\n<UserService User=\"fam\" UserPackage=\"Phone\" Name=\"Line\"/>\n{}",
+            answer(2)
+        )),
+    );
+    let (r, f) = import(d, &["b.xml"], &[]);
+    assert_eq!(r.code, 0, "{f:#?}");
+}
+
+// ---- Point 7: reversed periods, raw '<', payment-method details in source order -------------
+
+#[test]
+fn a_period_that_ends_before_it_starts_is_an_error() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("a.xml"),
+        xml("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Debit User=\"u1\" Date=\"2025-02-01\" Debit=\"10\" PeriodStart=\"2025-02-01\" PeriodEnd=\"2025-01-31\"/>\n<Debit User=\"u1\" Date=\"2025-02-01\" Debit=\"5\" PeriodStart=\"2025-02-01 10:00\" PeriodEnd=\"2025-02-01\"/>\n<Debit User=\"u1\" Date=\"2025-02-01\" Debit=\"7\" PeriodStart=\"2025-02-01\" PeriodEnd=\"2025-02-28\"/>"),
+    );
+    let (r, f) = import(d, &["a.xml"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(codes(&f), vec!["ledger.period_reversed"], "{f:#?}");
+    assert_eq!(
+        (f[0]["row"].as_i64(), f[0]["field"].as_str()),
+        (Some(4), Some("PeriodEnd"))
+    );
+    // The rejected charge is not on the invoice: 5 + 7.
+    assert_eq!(balances(d)["u1"].0, "12.00");
+}
+
+#[test]
+fn a_raw_less_than_in_an_attribute_is_malformed_xml() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("a.xml"),
+        xml("<Role Name=\"Member\"/>\n<User Name=\"a<b\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    let r = ferry(d, &["import", "a.xml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("a.xml:4:"), "{}", r.stderr);
+    assert!(r.stderr.contains("'<'"), "{}", r.stderr);
+    // Nothing was written: the run stops before the first write.
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM role WHERE name = 'Member'"
+        ),
+        0
+    );
+    // Escaped, it is a value like any other.
+    write(
+        &d.join("b.xml"),
+        xml("<User Name=\"a&lt;b\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(ferry(d, &["import", "b.xml"]).code, 0);
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM \"user\" WHERE name = 'a<b'"
+        ),
+        1
+    );
+}
+
+/// Check (line 5) before Cash (line 6): the Check stands and the Cash is the error naming line 5,
+/// although Cash is processed first.
+#[test]
+fn the_first_payment_detail_in_source_order_stands() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("a.xml"),
+        xml("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<UserPaymentMethod User=\"u1\" Ref=\"m1\"/>\n<UserPaymentMethodCheck Ref=\"m1\" BankName=\"First Bank\"/>\n<UserPaymentMethodCash Ref=\"m1\"/>"),
+    );
+    let (r, f) = import(d, &["a.xml"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(codes(&f), vec!["payment.method_conflict"], "{f:#?}");
+    assert_eq!(f[0]["entity"], "UserPaymentMethodCash");
+    assert_eq!(f[0]["row"], 6);
+    let msg = f[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("Check detail earlier in this run (at a.xml:5)"),
+        "{msg}"
+    );
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM user_payment_method_check"
+        ),
+        1
+    );
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM user_payment_method_cash"
+        ),
+        0
+    );
+}

@@ -1,8 +1,11 @@
-//! What a record's identity takes from the records before it in source order: the occurrence of a
-//! held package or service (SPEC §4.4) and the batch of ledger rows an unnamed CloseInvoice closes
-//! (SPEC §7), so that re-running the same rows finds them again and new rows are new.
+//! What a record takes from the records before it in source order: the occurrence of a held
+//! package or service (SPEC §4.4), the batch of ledger rows an unnamed CloseInvoice closes (SPEC
+//! §7) — so that re-running the same rows finds them again and new rows are new — and which
+//! detail of a payment method comes first (SPEC §4.6).
 
-use ferry_catalogue::Entity;
+use ferry_catalogue::{self as cat, Entity, EntityId};
+use ferry_findings::Location;
+use ferry_sources::RawRecord;
 use ferry_validate::Record;
 use std::collections::HashMap;
 
@@ -87,4 +90,37 @@ fn hash(v: &impl std::hash::Hash) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     v.hash(&mut h);
     h.finish()
+}
+
+/// The first detail record (Cash, Check, CreditCard, ACH) of each payment method, in the order the
+/// inputs were read: a method has exactly one, so a later detail of another type is the error
+/// and names this one, whatever order the types are processed in. Noted by the reader's visitor
+/// (every input is read before the first phase, also when resuming).
+#[derive(Default)]
+pub(crate) struct FirstDetails(HashMap<u64, (EntityId, Location)>);
+
+impl FirstDetails {
+    /// Whether records of `e` are details of a payment method (they refer to one by `Ref`).
+    fn is_detail(e: &Entity) -> bool {
+        e.refs.iter().any(|r| r.target == "UserPaymentMethod")
+    }
+
+    pub fn note(&mut self, raw: &RawRecord) {
+        let e = cat::by_id(raw.entity);
+        if !Self::is_detail(e) {
+            return;
+        }
+        let Some(r) = e.field("Ref").and_then(|f| raw.get(f)) else {
+            return;
+        };
+        let method = r.value.display();
+        self.0
+            .entry(hash(&method.trim()))
+            .or_insert_with(|| (raw.entity, raw.location.clone()));
+    }
+
+    /// The first detail of the method `reference` in the inputs: its type and location.
+    pub fn first(&self, reference: &str) -> Option<&(EntityId, Location)> {
+        self.0.get(&hash(&reference))
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::ledger_phase::{self, LedgerState, Plan};
 use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
-use crate::positions::{with_occurrence, Position, Positions};
+use crate::positions::{with_occurrence, FirstDetails, Position, Positions};
 use crate::RunError;
 use ferry_catalogue::{self as cat, Entity, EntityId, Phase};
 use ferry_findings::{Code, Finding, Location, Severity};
@@ -150,6 +150,8 @@ struct Collect<'a> {
     kind: RunKind,
     /// (input, entity type) pairs left out for the run's kind, each noted once.
     left_out: HashSet<(usize, EntityId)>,
+    /// The first detail of each payment method, in read order.
+    first_details: FirstDetails,
 }
 
 impl Visitor for Collect<'_> {
@@ -175,6 +177,7 @@ impl Visitor for Collect<'_> {
             return Ok(());
         }
         self.read[record.entity as usize] += 1;
+        self.first_details.note(&record);
         self.spool
             .push(&record)
             .map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
@@ -483,6 +486,8 @@ pub(crate) struct State<'a> {
     pub(crate) cert: Option<crate::rules::Certification>,
     /// `--add-missing-components`.
     pub(crate) add_missing_components: bool,
+    /// The first detail of each payment method in the inputs (SPEC §4.6).
+    pub(crate) first_details: FirstDetails,
 }
 
 impl<'a> State<'a> {
@@ -1493,6 +1498,7 @@ fn run_inner(
         progress,
         kind: opts.kind,
         left_out: HashSet::new(),
+        first_details: FirstDetails::default(),
     };
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
@@ -1503,6 +1509,7 @@ fn run_inner(
         options: option_rows,
         read,
         untyped,
+        first_details,
         ..
     } = collect;
     spool.finish()?;
@@ -1584,6 +1591,7 @@ fn run_inner(
         dups: Default::default(),
         cert: None,
         add_missing_components: opts.add_missing_components,
+        first_details,
     };
     log.mute = false;
     target.begin()?;
