@@ -371,6 +371,7 @@ type Batch = Vec<std::io::Result<Item>>;
 /// needs no index and no target), in order. It stops at the first read error (sent in its
 /// place) or when the main thread stops listening. When the main thread had to wait (`hungry`),
 /// the next batch goes unparsed, and both threads parse: the phase is parsing-bound.
+#[allow(clippy::too_many_arguments)]
 fn produce(
     reader: ferry_plan::PhaseReader<'_>,
     done_before: u64,
@@ -781,7 +782,7 @@ impl<'a> State<'a> {
             }
         }
         if entity.name == "ChildAccount" && !errors {
-            errors |= self.child_account_rules(&rec, log)?;
+            errors |= self.child_account_rules(rec, log)?;
         }
         let mut rule_extra: Vec<cells::Cell> = vec![];
         if !errors {
@@ -793,7 +794,7 @@ impl<'a> State<'a> {
             debug_assert_eq!(parsed_hash, rec.content_hash(), "{}", entity.name);
             debug_assert_eq!(*parsed_key, rec.key(), "{}", entity.name);
             if entity.is_ledger() {
-                debug_assert_eq!(parsed_ledger_key, LedgerState::ledger_key(&rec));
+                debug_assert_eq!(parsed_ledger_key, LedgerState::ledger_key(rec));
             }
         }
         let mut ledger_plan: Option<Plan> = None;
@@ -801,7 +802,7 @@ impl<'a> State<'a> {
         if entity.is_ledger() {
             self.last_ledger = rec
                 .text("User")
-                .map(|u| (u.to_string(), LedgerState::source_amount(&rec)));
+                .map(|u| (u.to_string(), LedgerState::source_amount(rec)));
             let ledger = self.ledger.as_mut().expect("prepared for the ledger phase");
             ledger_key = if changed {
                 LedgerState::ledger_key(rec)
@@ -843,7 +844,7 @@ impl<'a> State<'a> {
             }
             if !errors {
                 let mut warnings = vec![];
-                match ledger.plan(self.target, &rec, &mut warnings)? {
+                match ledger.plan(self.target, rec, &mut warnings)? {
                     Ok(plan) => {
                         for w in &warnings {
                             log.push(w)?;
@@ -1702,7 +1703,7 @@ fn run_inner(
                         progress.advance(1);
                         records += 1;
                         fail_point("mid-chunk", records);
-                        if records % 256 == 0 && progress.cancelled() {
+                        if records.is_multiple_of(256) && progress.cancelled() {
                             return Err(RunError::Cancelled);
                         }
                         in_chunk += 1;
