@@ -11,6 +11,7 @@ use ferry_store::Target as Store;
 use ferry_validate::{Record, Value};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Per account: what the source held, and where it went (reconciliation, SPEC §10).
 #[derive(Debug, Clone, Default)]
@@ -58,8 +59,9 @@ pub(crate) struct LedgerState {
     next_line: i64,
     next_disbursement: i64,
     pub seq: i64,
-    /// `ledger_key`s of ledger rows stored before this run.
-    earlier: HashSet<i64>,
+    /// `ledger_key`s of ledger rows stored before this run (shared with the producer thread,
+    /// which tells whether an unnamed close follows only rows stored before).
+    earlier: Arc<HashSet<i64>>,
     pub sums: HashMap<String, Sums>,
     /// A run whose data are committed only at its end (test-only, `--all-or-nothing`) cannot
     /// store its sums with each chunk: they go to this scratch file instead, one segment per
@@ -145,7 +147,7 @@ impl LedgerState {
             next_line: max("ledger_line")?,
             next_disbursement: max("disbursement")?,
             seq: max_seq,
-            earlier,
+            earlier: Arc::new(earlier),
             sums: HashMap::new(),
             spill: None,
             dirty_invoices: HashSet::new(),
@@ -248,6 +250,11 @@ impl LedgerState {
     /// - `batch` = 0 (no row of its account before it in the run): the invoice it closes,
     ///   `closes` (`close_target`), so that closing the invoice a later run left open is new, and
     ///   re-running the same close finds the invoice it closed.
+    ///
+    /// A close stored by a Ferry that did not count batches (schema version 1) has `base` as its
+    /// key; the run also takes an unnamed close as its duplicate when every row of its batch was
+    /// stored before (`Position::close_rerun`): re-importing the same files into an upgraded target
+    /// still skips them.
     pub fn close_key(base: i64, batch: u64, closes: Option<&str>) -> i64 {
         let mut h = blake3::Hasher::new();
         h.update(&base.to_le_bytes());
@@ -268,6 +275,11 @@ impl LedgerState {
 
     pub fn is_earlier_duplicate(&self, key: i64) -> bool {
         self.earlier.contains(&key)
+    }
+
+    /// The keys of the ledger rows stored before this run.
+    pub fn earlier_keys(&self) -> Arc<HashSet<i64>> {
+        self.earlier.clone()
     }
 
     /// The signed amount a record carries as given (for the reconciliation's source sums).

@@ -7,7 +7,8 @@ use ferry_catalogue::{self as cat, Entity, EntityId};
 use ferry_findings::Location;
 use ferry_sources::RawRecord;
 use ferry_validate::Record;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Kept by the producer thread of a phase, which sees every record of the phase in spool order —
 /// also those processed before an interruption, so that a resumed run numbers them exactly as an
@@ -16,8 +17,11 @@ use std::collections::HashMap;
 pub(crate) struct Positions {
     /// Hash of (entity, the occurrence fields' values) → records seen with them.
     occurrences: HashMap<u64, u32>,
-    /// Hash of an account → running hash of its ledger records since its last close (in the run).
-    batches: HashMap<u64, u64>,
+    /// Hash of an account → running hash of its ledger records since its last close (in the run),
+    /// and whether they were all rows that earlier runs stored.
+    batches: HashMap<u64, (u64, bool)>,
+    /// The `ledger_key`s of the ledger rows stored before the run (for the ledger phase).
+    earlier: Option<Arc<HashSet<i64>>>,
 }
 
 /// What one record takes from its position.
@@ -29,9 +33,21 @@ pub(crate) struct Position {
     /// For a CloseInvoice without `Invoice`: the hash of its account's ledger records that precede
     /// it in the run since the account's previous close (0 when there are none).
     pub close_batch: Option<u64>,
+    /// Those records exist and were all stored by earlier runs: a re-run of an old batch. (A close
+    /// stored by a Ferry before close batches were counted has the account as its only identity.)
+    pub close_rerun: bool,
 }
 
 impl Positions {
+    /// Positions for a phase; `earlier` are the keys of the ledger rows stored before the run
+    /// (the ledger phase only).
+    pub fn new(earlier: Option<Arc<HashSet<i64>>>) -> Positions {
+        Positions {
+            earlier,
+            ..Positions::default()
+        }
+    }
+
     /// Whether records of this type take anything from their position (the producer then always
     /// parses them, also those done before an interruption).
     pub fn tracks(e: &Entity) -> bool {
@@ -49,7 +65,7 @@ impl Positions {
             *n += 1;
             return Position {
                 occurrence: *n,
-                close_batch: None,
+                ..Position::default()
             };
         }
         let Some(user) = rec.text("User") else {
@@ -57,15 +73,21 @@ impl Positions {
         };
         let account = hash(&user);
         if e.name != "CloseInvoice" {
-            let b = self.batches.entry(account).or_insert(0);
-            *b = hash(&(*b, ledger_key));
+            let stored = self
+                .earlier
+                .as_ref()
+                .is_some_and(|s| s.contains(&ledger_key));
+            let b = self.batches.entry(account).or_insert((0, true));
+            *b = (hash(&(b.0, ledger_key)), b.1 && stored);
             return Position::default();
         }
         // Any close ends the account's batch; only an unnamed one is identified by it.
-        let batch = self.batches.remove(&account).unwrap_or(0);
+        let (batch, all_stored) = self.batches.remove(&account).unwrap_or((0, false));
+        let unnamed = rec.get("Invoice").is_none();
         Position {
             occurrence: 0,
-            close_batch: rec.get("Invoice").is_none().then_some(batch),
+            close_batch: unnamed.then_some(batch),
+            close_rerun: unnamed && batch != 0 && all_stored,
         }
     }
 }

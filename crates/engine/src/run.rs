@@ -378,6 +378,7 @@ fn produce(
     opts: &RecordOptions,
     given: bool,
     admission: &mut Admission,
+    mut positions: Positions,
     hungry: &AtomicBool,
     tx: std::sync::mpsc::SyncSender<Batch>,
     back: std::sync::mpsc::Receiver<Batch>,
@@ -395,7 +396,7 @@ fn produce(
     };
     let mut batch = next(&back);
     let mut unparsed = false;
-    let mut positions = Positions::default();
+
     for (seq, raw) in reader.enumerate() {
         if batch.is_empty() {
             unparsed = hungry.swap(false, Ordering::Relaxed);
@@ -809,6 +810,8 @@ impl<'a> State<'a> {
             } else {
                 parsed_ledger_key
             };
+            // (An unnamed close stored by an earlier Ferry has this key.)
+            let base_key = ledger_key;
             if let (Some(batch), false) = (position.close_batch, errors) {
                 // An unnamed close is the close of the rows before it (SPEC §6.3: only the same
                 // rows again are a duplicate), or, with none, of the invoice it closes.
@@ -819,7 +822,9 @@ impl<'a> State<'a> {
                 };
                 ledger_key = LedgerState::close_key(ledger_key, batch, closes.as_deref());
             }
-            if !errors && ledger.is_earlier_duplicate(ledger_key) {
+            let duplicate = ledger.is_earlier_duplicate(ledger_key)
+                || (position.close_rerun && ledger.is_earlier_duplicate(base_key));
+            if !errors && duplicate {
                 if self.eff.on_existing == OnExisting::Error {
                     let what = match position.close_batch {
                         Some(0) => "the same CloseInvoice of the same invoice",
@@ -1628,6 +1633,7 @@ fn run_inner(
         let admission = &mut admission;
         let hungry = AtomicBool::new(false);
         let update = state.eff.on_existing == OnExisting::Update;
+        let positions = Positions::new(state.ledger.as_ref().map(|l| l.earlier_keys()));
         std::thread::scope(|s| -> Result<(), RunError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(IN_FLIGHT);
             let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
@@ -1641,6 +1647,7 @@ fn run_inner(
                         &parse_opts,
                         update,
                         admission,
+                        positions,
                         hungry,
                         tx,
                         back_rx,
