@@ -12,7 +12,7 @@ pub use notes::{field_note, ledger_column_note, ledger_columns, OptionDef, OPTIO
 pub use order::{dependency_order, Phase};
 pub use schema_doc::kind_text;
 pub use schema_doc::markdown;
-pub use table::ENTITIES;
+pub use table::{ENTITIES, ENTITY_ALIASES, FIELD_ALIASES, IGNORED_FIELDS};
 
 /// Index of an entity type in [`ENTITIES`].
 pub type EntityId = u16;
@@ -112,6 +112,39 @@ pub enum Key {
     Fields(&'static [&'static str]),
     /// No key: a record counts as existing when an identical record is stored.
     Identity,
+    /// An account may hold several records with the same values of these fields (SPEC §4.4: a
+    /// family with two identical phone lines): the n-th such record of a run, in source order, is
+    /// occurrence n, and counts as existing when an identical record with the same occurrence is
+    /// stored. A re-run of the same file therefore skips all of them; a run that holds one more
+    /// lists them all (the ones already stored are skipped, the new one imported).
+    Occurrence(&'static [&'static str]),
+}
+
+/// Another name of an entity type (a vendor's element name).
+#[derive(Debug, Clone, Copy)]
+pub struct Alias {
+    pub alias: &'static str,
+    /// The entity type it stands for.
+    pub name: &'static str,
+}
+
+/// Another spelling of a field of one entity type.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldAlias {
+    pub entity: &'static str,
+    pub alias: &'static str,
+    /// The field it stands for.
+    pub field: &'static str,
+}
+
+impl FieldAlias {
+    pub const fn new(entity: &'static str, alias: &'static str, field: &'static str) -> Self {
+        FieldAlias {
+            entity,
+            alias,
+            field,
+        }
+    }
 }
 
 /// The groups of SPEC §4, in section order.
@@ -198,8 +231,29 @@ impl Entity {
     pub fn key_fields(&self) -> &'static [&'static str] {
         match self.key {
             Key::Fields(f) => f,
-            Key::Identity => &[],
+            Key::Identity | Key::Occurrence(_) => &[],
         }
+    }
+    /// The fields whose equal values make records occurrences 1, 2, … of one holding
+    /// ([`Key::Occurrence`]), if the entity counts occurrences.
+    pub fn occurrence_fields(&self) -> &'static [&'static str] {
+        match self.key {
+            Key::Occurrence(f) => f,
+            Key::Fields(_) | Key::Identity => &[],
+        }
+    }
+    /// The field an alias spelling stands for (seed 003's `Loggedby` → `LoggedBy`).
+    pub fn field_alias(&self, alias: &str) -> Option<&'static str> {
+        FIELD_ALIASES
+            .iter()
+            .find(|a| a.entity == self.name && a.alias == alias)
+            .map(|a| a.field)
+    }
+    /// Whether a field of this name is ignored silently (not a field, not an unknown one).
+    pub fn ignores_field(&self, name: &str) -> bool {
+        IGNORED_FIELDS
+            .iter()
+            .any(|(e, f)| *e == self.name && *f == name)
     }
     /// The reference of a single field, if any (`→ T` in the spec's tables).
     pub fn field_ref(&self, field: &str) -> Option<&'static Ref> {
@@ -212,6 +266,14 @@ impl Entity {
 /// Looks an entity type up by its exact (case-sensitive) name.
 pub fn entity(name: &str) -> Option<&'static Entity> {
     ENTITIES.iter().find(|e| e.name == name)
+}
+
+/// The entity type a vendor's name stands for (seed 003's element names), if `name` is one.
+pub fn entity_alias(name: &str) -> Option<&'static Entity> {
+    ENTITY_ALIASES
+        .iter()
+        .find(|a| a.alias == name)
+        .and_then(|a| entity(a.name))
 }
 
 pub fn entity_id(name: &str) -> Option<EntityId> {
@@ -393,7 +455,7 @@ mod tests {
                     );
                 }
             }
-            for k in e.key_fields() {
+            for k in e.key_fields().iter().chain(e.occurrence_fields()) {
                 assert!(e.field(k).is_some(), "{}: key field {k}", e.name);
             }
             if let Some(a) = e.account_field {
@@ -403,6 +465,50 @@ mod tests {
                 assert!(entity(a).is_some(), "{}: after unknown {a}", e.name);
             }
         }
+    }
+
+    #[test]
+    fn aliases_name_real_types_and_fields_and_shadow_nothing() {
+        for a in ENTITY_ALIASES {
+            assert!(
+                entity(a.name).is_some(),
+                "alias {} of unknown {}",
+                a.alias,
+                a.name
+            );
+            assert!(
+                entity(a.alias).is_none(),
+                "alias {} is an entity type",
+                a.alias
+            );
+            assert!(
+                ![LEDGER_SHEET, OPTIONS_SHEET].contains(&a.alias) && !is_ignored_sheet(a.alias),
+                "{}",
+                a.alias
+            );
+        }
+        for a in FIELD_ALIASES {
+            let e = entity(a.entity).unwrap_or_else(|| panic!("{}", a.entity));
+            assert!(e.field(a.field).is_some(), "{}.{}", a.entity, a.field);
+            assert!(
+                e.field(a.alias).is_none(),
+                "{}.{} is a field",
+                a.entity,
+                a.alias
+            );
+            assert_eq!(e.field_alias(a.alias), Some(a.field));
+        }
+        for (ent, f) in IGNORED_FIELDS {
+            let e = entity(ent).unwrap();
+            assert!(
+                e.field(f).is_none() && e.field_alias(f).is_none(),
+                "{ent}.{f}"
+            );
+        }
+        assert_eq!(
+            entity_alias("UserAttributeChangeUserPackageStatusType").map(|e| e.name),
+            Some("UserPackageStatusChange")
+        );
     }
 
     #[test]

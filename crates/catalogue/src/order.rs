@@ -120,6 +120,13 @@ mod tests {
         let order = dependency_order();
         let ledger = pos(&order, "Ledger");
         assert!(pos(&order, "ChildAccount") < ledger);
+        // SPEC §7: attribute records are applied before the ledger.
+        for e in ENTITIES
+            .iter()
+            .filter(|e| e.name.starts_with("UserAttribute"))
+        {
+            assert!(pos(&order, e.name) < ledger, "{} after the ledger", e.name);
+        }
         for c in [
             "Contact",
             "ContactEmail",

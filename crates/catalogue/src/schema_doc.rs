@@ -1,6 +1,8 @@
 //! The format reference (`ferry schema --markdown`, `docs/formats.md`), generated from the catalogue.
 
-use crate::{dependency_order, Entity, Key, Kind, Req, Sign, ENTITIES};
+use crate::{
+    dependency_order, Entity, Key, Kind, Req, Sign, ENTITIES, ENTITY_ALIASES, FIELD_ALIASES,
+};
 use std::fmt::Write;
 
 /// A short human description of a value kind.
@@ -56,6 +58,30 @@ fn entity_section(out: &mut String, e: &Entity) {
                 "No key: a record identical to a stored one counts as existing.\n"
             );
         }
+        Key::Occurrence(f) => {
+            let _ = writeln!(
+                out,
+                "Key: {}, occurrence — an account may hold several; the n-th record of a run with the same {} is occurrence n, and counts as existing when an identical record with that occurrence is stored.\n",
+                f.iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                f.join(", ")
+            );
+        }
+    }
+    let aliases: Vec<String> = ENTITY_ALIASES
+        .iter()
+        .filter(|a| a.name == e.name)
+        .map(|a| format!("`{}`", a.alias))
+        .collect();
+    if !aliases.is_empty() {
+        let _ = writeln!(
+            out,
+            "Also read under the vendor's name{} {} (seed 003).\n",
+            if aliases.len() > 1 { "s" } else { "" },
+            aliases.join(", ")
+        );
     }
     let _ = writeln!(
         out,
@@ -81,6 +107,16 @@ fn entity_section(out: &mut String, e: &Entity) {
             })
             .collect::<Vec<_>>()
             .join("; ");
+        let mut notes = f.doc.to_string();
+        for a in FIELD_ALIASES
+            .iter()
+            .filter(|a| a.entity == e.name && a.field == f.name)
+        {
+            if !notes.is_empty() {
+                notes.push_str("; ");
+            }
+            let _ = write!(notes, "also read as `{}`", a.alias);
+        }
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} | {} |",
@@ -89,7 +125,7 @@ fn entity_section(out: &mut String, e: &Entity) {
             req,
             reference,
             f.default.map(|d| format!("`{d}`")).unwrap_or_default(),
-            f.doc
+            notes
         );
     }
     out.push('\n');

@@ -1,6 +1,7 @@
-//! The catalogue itself: every entity type of SPEC §4 with its fields, key and references.
+//! The catalogue itself: every entity type of SPEC §4 with its fields, key and references, and
+//! the other names a vendor's files give them.
 
-use crate::{Entity, Field, Group, Key, Kind, Ref, Req, Sign};
+use crate::{Alias, Entity, Field, FieldAlias, Group, Key, Kind, Ref, Req, Sign};
 
 const fn req(name: &'static str, kind: Kind) -> Field {
     Field {
@@ -131,6 +132,18 @@ const PHONE_REFS: &[Ref] = &[
     CONTACT,
     to_name!("ContactType", "ContactType"),
     to_name!("ContactPointType", "ContactPointType"),
+];
+
+/// What the ledger stream comes after although no reference says so: the account hierarchy
+/// (SPEC §5: a run builds it, then imports its history) and every account attribute (SPEC §7:
+/// "attribute records are applied before the ledger", so that a `UserAttributeTaxCode` of the
+/// same run is the account's tax code for its charges).
+const LEDGER_AFTER: &[&str] = &[
+    "ChildAccount",
+    "UserAttributeExpiryDate",
+    "UserAttributeTaxClass",
+    "UserAttributeTaxCode",
+    "UserAttributeTaxExempt",
 ];
 
 /// Every entity type, in the order of SPEC §4 (the tie-break of the dependency order).
@@ -457,7 +470,7 @@ pub static ENTITIES: &[Entity] = &[
             to_name!("TaxCode", "TaxCode"),
             to_name!("Package", "Service"),
         ],
-        after: &["ChildAccount"],
+        after: LEDGER_AFTER,
         account_field: Some("User"),
         doc: "A charge on an invoice.",
     },
@@ -481,7 +494,7 @@ pub static ENTITIES: &[Entity] = &[
             to_name!("TaxCode", "TaxCode"),
             to_name!("Package", "Service"),
         ],
-        after: &["ChildAccount"],
+        after: LEDGER_AFTER,
         account_field: Some("User"),
         doc: "A credit on an invoice.",
     },
@@ -501,7 +514,7 @@ pub static ENTITIES: &[Entity] = &[
         ],
         key: Key::Identity,
         refs: &[USER],
-        after: &["ChildAccount"],
+        after: LEDGER_AFTER,
         account_field: Some("User"),
         doc: "Closes the account's current (or the named) invoice.",
     },
@@ -519,7 +532,7 @@ pub static ENTITIES: &[Entity] = &[
         ],
         key: Key::Identity,
         refs: &[USER, to_name!("PaymentType", "PaymentType")],
-        after: &["ChildAccount"],
+        after: LEDGER_AFTER,
         account_field: Some("User"),
         doc: "A payment, disbursed to the named invoice or left for billing.",
     },
@@ -532,7 +545,7 @@ pub static ENTITIES: &[Entity] = &[
             opt("NextBillDate", DATE),
             dft("Quantity", POS_INT, "1"),
         ],
-        Key::Identity,
+        Key::Occurrence(&["User", "Name"]),
         &[USER, to_name!("Name", "Package")],
         Group::Subscriptions,
     ),
@@ -545,7 +558,7 @@ pub static ENTITIES: &[Entity] = &[
             opt("Optional", BOOL),
             opt("Quantity", POS_INT),
         ],
-        Key::Identity,
+        Key::Occurrence(&["User", "UserPackage", "Name"]),
         &[USER, USER_PACKAGE, to_name!("Name", "Service")],
         Group::Subscriptions,
     ),
@@ -1039,3 +1052,59 @@ pub static ENTITIES: &[Entity] = &[
         doc: "A saved query staff run against the target.",
     },
 ];
+
+/// The vendor's names of entity types (seed 003, EngageIP's import elements), read as Ferry's:
+/// a sheet, CSV file or XML element of such a name holds records of that type (one
+/// `input.alias` note per sheet, file or element name). SPEC §4.4 names the first one.
+pub static ENTITY_ALIASES: &[Alias] = &[
+    Alias {
+        alias: "UserAttributeChangeUserPackageStatusType",
+        name: "UserPackageStatusChange",
+    },
+    Alias {
+        alias: "UserServiceAttributeContact",
+        name: "UserServiceContact",
+    },
+    Alias {
+        alias: "UserServiceAttributeTelecomBucket",
+        name: "UserServiceTelecomBucket",
+    },
+    Alias {
+        alias: "UserServiceAttributeProfileAnswers",
+        name: "UserServiceProfileAnswer",
+    },
+    Alias {
+        alias: "UserServiceAttributeProfileAnswer",
+        name: "UserServiceProfileAnswer",
+    },
+    Alias {
+        alias: "UserServiceTechData",
+        name: "UserServiceAttribute",
+    },
+];
+
+/// The vendor's spellings of fields (seed 003's field tables), read as Ferry's field of that
+/// entity type (one `input.alias` note per sheet, file or element type).
+pub static FIELD_ALIASES: &[FieldAlias] = &[
+    FieldAlias::new("User", "BilllDay", "BillDay"),
+    FieldAlias::new("User", "Disable Reason", "DisableReason"),
+    FieldAlias::new(
+        "UserPackageAttributeDiscount",
+        "Discount Type",
+        "DiscountType",
+    ),
+    FieldAlias::new("Ticket", "Loggedby", "LoggedBy"),
+    FieldAlias::new("Ticket", "Dateclosed", "DateClosed"),
+    FieldAlias::new("Ticket", "Contactmethod", "ContactMethod"),
+    FieldAlias::new("Ticket", "Fromaddress", "FromAddress"),
+    FieldAlias::new("Ticket", "Totaltimespent", "TotalTimeSpent"),
+    FieldAlias::new("Ticket", "Currenttimespent", "CurrentTimeSpent"),
+    FieldAlias::new("Ticket", "Lastmodifiedby", "LastModifiedBy"),
+    FieldAlias::new("Ticket", "Hiddenresolution", "HiddenResolution"),
+    FieldAlias::new("Ticket", "Showtouser", "ShowToUser"),
+    FieldAlias::new("Ticket", "Duedate", "DueDate"),
+];
+
+/// Fields a vendor's format carries that mean nothing to Ferry, per entity type: their values
+/// are ignored without a warning (SPEC §2: seed 003's close tag `<CloseInvoice CloseInvoice=""/>`).
+pub static IGNORED_FIELDS: &[(&str, &str)] = &[("CloseInvoice", "CloseInvoice")];

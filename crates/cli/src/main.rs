@@ -861,10 +861,11 @@ fn run_import(
     say!(
         "Run {} ({}{}): {} — {} errors, {} warnings, {} notes.",
         summary.run,
+        // An import says only its mode; another kind (certification, config) names itself.
         if summary.kind == "import" {
-            ""
+            String::new()
         } else {
-            "certification, "
+            format!("{}, ", summary.kind)
         },
         summary.mode,
         summary.status,

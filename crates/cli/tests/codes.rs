@@ -50,6 +50,7 @@ const CERT_FILES: &[(&str, &str)] = &[
 fn cases() -> Vec<Case> {
     vec![
         case("input.unknown_entity", "a.xml", &[("a.xml", xml!("<Invoice User=\"u\"/>"))]),
+        case("input.alias", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\" Loggedby=\"u1\"/>"))]),
         case("input.unknown_field", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Colour=\"red\"/>"))]),
         case("input.field_not_for_type", "d", &[("d/User.csv", "Name,Owner,Role\nu1,admin,Customer\n"), ("d/Ledger.csv", "Type,User,Date,Credit,Debit\nPayment,u1,2024-01-02,5,7\n")]),
         case("input.unknown_type", "d", &[("d/Ledger.csv", "Type,User,Date,Credit\nRefund,u1,2024-01-02,5\n")]),
@@ -98,6 +99,7 @@ fn cases() -> Vec<Case> {
             setup: Some("a.xml"),
         },
         case("ledger.tax_ignored", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Debit User=\"u1\" Date=\"2024-01-01\" Debit=\"10\" Tax1=\"1\"/>"))]),
+        case("ledger.period_reversed", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Debit User=\"u1\" Date=\"2024-01-01\" Debit=\"10\" PeriodStart=\"2024-02-01\" PeriodEnd=\"2024-01-01\"/>"))]),
         case("ledger.nothing_to_close", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<CloseInvoice User=\"u1\"/>"))]),
         case("ledger.invoice_closed", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Debit User=\"u1\" Date=\"2024-01-01\" Debit=\"10\" Invoice=\"X\"/>\n<CloseInvoice User=\"u1\" Invoice=\"X\"/>\n<Debit User=\"u1\" Date=\"2024-01-02\" Debit=\"5\" Invoice=\"X\"/>"))]),
         case("ledger.invoice_unknown", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Payment User=\"u1\" Date=\"2024-01-01\" Credit=\"10\" Invoice=\"NOPE\"/>"))]),
@@ -161,6 +163,7 @@ fn cases() -> Vec<Case> {
         Case { code: "attachment.too_big", input: "a.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\"/>\n<TicketAttachment TicketID=\"1\" FileName=\"a.txt\" Data=\"aGVsbG8=\"/>"))], flags: &["--max-attachment-bytes", "4"], setup: None },
         case("attachment.path_refused", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\"/>\n<TicketAttachment TicketID=\"1\" FileName=\"a.txt\" Path=\"../a.txt\"/>"))]),
         case("attachment.missing", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\"/>\n<TicketAttachment TicketID=\"1\" FileName=\"a.txt\" Path=\"nope.txt\"/>"))]),
+        case("subscription.occurrence_unknown", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Service Name=\"s1\"/>\n<Package Name=\"p\"/>\n<PackageService Package=\"p\" Service=\"s1\"/>\n<ProfileQuestion Name=\"q\" AppliesTo=\"Service\" Target=\"s1\"/>\n<UserPackage User=\"u1\" Name=\"p\"/>\n<UserService User=\"u1\" UserPackage=\"p\" Name=\"s1\"/>\n<UserServiceProfileAnswer User=\"u1\" UserPackage=\"p\" UserService=\"s1\" Question=\"q\" Answer=\"a\" Occurrence=\"2\"/>"))]),
         case("subscription.service_not_in_package", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Service Name=\"s1\"/>\n<Service Name=\"s2\"/>\n<Package Name=\"p\"/>\n<PackageService Package=\"p\" Service=\"s1\"/>\n<UserPackage User=\"u1\" Name=\"p\"/>\n<UserService User=\"u1\" UserPackage=\"p\" Name=\"s2\"/>"))]),
         Case { code: "run.max_records", input: "a.xml", files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\"/>"))], flags: &["--max-records", "1"], setup: None },
         case("input.certification_entity", "a.xml", &[("a.xml", xml!("<LegacyComponent ComponentCode=\"C1\" Title=\"One\"/>"))]),

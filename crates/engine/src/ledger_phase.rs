@@ -11,6 +11,7 @@ use ferry_store::Target as Store;
 use ferry_validate::{Record, Value};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Per account: what the source held, and where it went (reconciliation, SPEC §10).
 #[derive(Debug, Clone, Default)]
@@ -50,16 +51,17 @@ pub(crate) struct LedgerState {
     rates: HashMap<String, Vec<(i64, Decimal)>>,
     /// Every account's own tax code (by index into `tax_names`), loaded once, when the first
     /// taxed charge needs one: the accounts and their tax attributes do not change during the
-    /// ledger phase (UserAttributeTaxCode comes after it), and one query per account would cost a
-    /// round trip each on a server.
+    /// ledger phase (User and UserAttributeTaxCode come before it, SPEC §7), and one query per
+    /// account would cost a round trip each on a server.
     account_tax: Option<HashMap<Box<str>, u32>>,
     tax_names: Vec<String>,
     next_invoice: i64,
     next_line: i64,
     next_disbursement: i64,
     pub seq: i64,
-    /// `ledger_key`s of ledger rows stored before this run.
-    earlier: HashSet<i64>,
+    /// `ledger_key`s of ledger rows stored before this run (shared with the producer thread,
+    /// which tells whether an unnamed close follows only rows stored before).
+    earlier: Arc<HashSet<i64>>,
     pub sums: HashMap<String, Sums>,
     /// A run whose data are committed only at its end (test-only, `--all-or-nothing`) cannot
     /// store its sums with each chunk: they go to this scratch file instead, one segment per
@@ -145,7 +147,7 @@ impl LedgerState {
             next_line: max("ledger_line")?,
             next_disbursement: max("disbursement")?,
             seq: max_seq,
-            earlier,
+            earlier: Arc::new(earlier),
             sums: HashMap::new(),
             spill: None,
             dirty_invoices: HashSet::new(),
@@ -240,8 +242,44 @@ impl LedgerState {
         i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
     }
 
+    /// The identity of a CloseInvoice without `Invoice` (`base` is its `ledger_key`). Such a
+    /// close has no date or amount of its own; it is the close of the rows before it:
+    /// - `batch` ≠ 0: the hash of its account's ledger rows that precede it in the run since the
+    ///   account's previous close (`positions::Positions`). Re-running the same rows gives the same
+    ///   identity (a duplicate); a later batch that closes its own invoice has other rows.
+    /// - `batch` = 0 (no row of its account before it in the run): the invoice it closes,
+    ///   `closes` (`close_target`), so that closing the invoice a later run left open is new, and
+    ///   re-running the same close finds the invoice it closed.
+    ///
+    /// A close stored by a Ferry that did not count batches (schema version 1) has `base` as its
+    /// key; the run also takes an unnamed close as its duplicate when every row of its batch was
+    /// stored before (`Position::close_rerun`): re-importing the same files into an upgraded target
+    /// still skips them.
+    pub fn close_key(base: i64, batch: u64, closes: Option<&str>) -> i64 {
+        let mut h = blake3::Hasher::new();
+        h.update(&base.to_le_bytes());
+        h.update(&batch.to_le_bytes());
+        if batch == 0 {
+            h.update(closes.unwrap_or_default().as_bytes());
+        }
+        i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+    }
+
+    /// The invoice an unnamed close of `user` applies to, for its identity: the current invoice,
+    /// else the account's last one (a close re-run after it was closed), else none.
+    pub fn close_target(&mut self, store: &Store, user: &str) -> Result<Option<String>, RunError> {
+        let book = self.book(store, user)?;
+        let i = book.current.or(book.invoices.len().checked_sub(1));
+        Ok(i.map(|i| book.invoices[i].name.clone()))
+    }
+
     pub fn is_earlier_duplicate(&self, key: i64) -> bool {
         self.earlier.contains(&key)
+    }
+
+    /// The keys of the ledger rows stored before this run.
+    pub fn earlier_keys(&self) -> Arc<HashSet<i64>> {
+        self.earlier.clone()
     }
 
     /// The signed amount a record carries as given (for the reconciliation's source sums).

@@ -8,6 +8,7 @@ pub mod fingerprint_key;
 mod ledger_phase;
 pub mod logins;
 pub mod options;
+mod positions;
 pub mod rollback;
 mod rules;
 mod run;

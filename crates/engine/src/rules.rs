@@ -1,10 +1,12 @@
-//! Entity-specific rules beyond values, references and keys: subscriptions (SPEC §4.4), tickets
+//! Entity-specific rules beyond values, references and keys: a Debit's period (§4.3),
+//! subscriptions (SPEC §4.4), tickets
 //! (§4.5), payment methods (§4.6) and the legacy certification migration (§11, `certification.rs`:
 //! a check before a legacy record is written and the certification model written with it). Each rule may reject the record (its finding is logged)
 //! and may fill the derived columns of `ferry_store::schema::extra_columns`.
 
 pub mod certification;
 mod duplicates;
+mod ledger;
 mod payment;
 mod subscriptions;
 mod tickets;
@@ -35,6 +37,7 @@ impl State<'_> {
             "Ticket" => tickets::ticket_rules(rec, log),
             "TicketAttachment" => self.attachment_rules(rec, log, extra),
             "UserService" => self.user_service_rules(rec, log),
+            "Debit" => ledger::period_rule(rec, log),
             "UserPackageAttributeDiscount" => subscriptions::discount_rules(rec, log),
             "UserAttributeExpiryDate" => {
                 subscriptions::expiry_end_of_day(rec);

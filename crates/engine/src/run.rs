@@ -2,6 +2,7 @@
 
 use crate::ledger_phase::{self, LedgerState, Plan};
 use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
+use crate::positions::{with_occurrence, FirstDetails, Position, Positions};
 use crate::RunError;
 use ferry_catalogue::{self as cat, Entity, EntityId, Phase};
 use ferry_findings::{Code, Finding, Location, Severity};
@@ -170,6 +171,8 @@ struct Collect<'a> {
     /// Whether a record carries a card or account number to fingerprint: the run then needs
     /// the target's fingerprint key, found before the first write.
     needs_key: bool,
+    /// The first detail of each payment method, in read order.
+    first_details: FirstDetails,
 }
 
 impl Visitor for Collect<'_> {
@@ -198,6 +201,7 @@ impl Visitor for Collect<'_> {
         if !self.needs_key && crate::rules::needs_fingerprint(e, &record) {
             self.needs_key = true;
         }
+        self.first_details.note(&record);
         self.spool
             .push(&record)
             .map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
@@ -351,6 +355,8 @@ struct Parsed {
     ledger_key: i64,
     /// `CreateAccounts`: what a User's login stores of its Password (hashed by the producer).
     login_password: Option<crate::logins::LoginPassword>,
+    /// What its identity takes from the records before it (set by the producer).
+    position: Position,
 }
 
 fn parse(raw: RawRecord, opts: &RecordOptions, given: bool, logins: bool) -> Parsed {
@@ -390,6 +396,7 @@ fn parse(raw: RawRecord, opts: &RecordOptions, given: bool, logins: bool) -> Par
         rec,
         findings,
         login_password,
+        position: Position::default(),
     }
 }
 
@@ -410,6 +417,7 @@ fn produce(
     given: bool,
     hasher: Option<&crate::logins::Hasher>,
     admission: &mut Admission,
+    mut positions: Positions,
     hungry: &AtomicBool,
     tx: std::sync::mpsc::SyncSender<Batch>,
     back: std::sync::mpsc::Receiver<Batch>,
@@ -427,6 +435,7 @@ fn produce(
     };
     let mut batch = next(&back);
     let mut unparsed = false;
+
     for (seq, raw) in reader.enumerate() {
         if batch.is_empty() {
             // Passwords are hashed here, on every core: never hand records over unparsed then.
@@ -434,18 +443,25 @@ fn produce(
         }
         let item = raw.map(|raw| {
             let e = cat::by_id(raw.entity);
+            // Records whose identity depends on the ones before them are always parsed here.
+            let tracked = Positions::tracks(e);
             if (seq as u64) < done_before {
                 // Done before the interruption: only replay what later records depend on.
-                if admission.max_records > 0 {
-                    admission.admit(e, &raw);
+                if admission.admit(e, &raw) && tracked {
+                    let p = parse(raw, opts, given, false);
+                    positions.step(&p.rec, p.ledger_key);
                 }
                 Item::Done
             } else if !admission.admit(e, &raw) {
                 Item::LeftOut(raw)
-            } else if unparsed {
+            } else if unparsed && !tracked {
                 Item::Raw(raw)
             } else {
-                Item::Record(Box::new(parse(raw, opts, given, hasher.is_some())))
+                let mut p = parse(raw, opts, given, hasher.is_some());
+                if tracked {
+                    p.position = positions.step(&p.rec, p.ledger_key);
+                }
+                Item::Record(Box::new(p))
             }
         });
         let failed = item.is_err();
@@ -537,6 +553,8 @@ pub(crate) struct State<'a> {
     pub(crate) add_missing_components: bool,
     /// The key card and account numbers are fingerprinted with (when the run has any).
     pub(crate) fingerprint_key: Option<crate::fingerprint_key::FingerprintKey>,
+    /// The first detail of each payment method in the inputs (SPEC §4.6).
+    pub(crate) first_details: FirstDetails,
 }
 
 impl<'a> State<'a> {
@@ -686,8 +704,10 @@ impl<'a> State<'a> {
             lookups: parsed_lookups,
             ledger_key: parsed_ledger_key,
             login_password,
+            position,
         } = &mut **p;
-        let (parsed_hash, parsed_ledger_key) = (*parsed_hash, *parsed_ledger_key);
+        let (parsed_hash, parsed_ledger_key, position) =
+            (*parsed_hash, *parsed_ledger_key, *position);
         let entity = rec.entity;
         // Whether `rec` changed since it was parsed (the parsed key and hash are then stale).
         let mut changed = false;
@@ -830,7 +850,7 @@ impl<'a> State<'a> {
             }
         }
         if entity.name == "ChildAccount" && !errors {
-            errors |= self.child_account_rules(&rec, log)?;
+            errors |= self.child_account_rules(rec, log)?;
         }
         let mut rule_extra: Vec<cells::Cell> = vec![];
         if !errors {
@@ -842,7 +862,7 @@ impl<'a> State<'a> {
             debug_assert_eq!(parsed_hash, rec.content_hash(), "{}", entity.name);
             debug_assert_eq!(*parsed_key, rec.key(), "{}", entity.name);
             if entity.is_ledger() {
-                debug_assert_eq!(parsed_ledger_key, LedgerState::ledger_key(&rec));
+                debug_assert_eq!(parsed_ledger_key, LedgerState::ledger_key(rec));
             }
         }
         let mut ledger_plan: Option<Plan> = None;
@@ -850,16 +870,41 @@ impl<'a> State<'a> {
         if entity.is_ledger() {
             self.last_ledger = rec
                 .text("User")
-                .map(|u| (u.to_string(), LedgerState::source_amount(&rec)));
+                .map(|u| (u.to_string(), LedgerState::source_amount(rec)));
             let ledger = self.ledger.as_mut().expect("prepared for the ledger phase");
             ledger_key = if changed {
-                LedgerState::ledger_key(&rec)
+                LedgerState::ledger_key(rec)
             } else {
                 parsed_ledger_key
             };
-            if !errors && ledger.is_earlier_duplicate(ledger_key) {
+            // (An unnamed close stored by an earlier Ferry has this key.)
+            let base_key = ledger_key;
+            if let (Some(batch), false) = (position.close_batch, errors) {
+                // An unnamed close is the close of the rows before it (SPEC §6.3: only the same
+                // rows again are a duplicate), or, with none, of the invoice it closes.
+                let user = rec.text("User").unwrap_or_default();
+                let closes = match batch {
+                    0 => ledger.close_target(self.target, user)?,
+                    _ => None,
+                };
+                ledger_key = LedgerState::close_key(ledger_key, batch, closes.as_deref());
+            }
+            let duplicate = ledger.is_earlier_duplicate(ledger_key)
+                || (position.close_rerun && ledger.is_earlier_duplicate(base_key));
+            if !errors && duplicate {
                 if self.eff.on_existing == OnExisting::Error {
-                    log.push(&rec.finding(Code::LedgerDuplicate, None, "An earlier run imported the same ledger row (User, Date, amount, Description, Invoice); use --on-existing skip to skip it."))?;
+                    let what = match position.close_batch {
+                        Some(0) => "the same CloseInvoice of the same invoice",
+                        Some(_) => "the same CloseInvoice after the same rows of its account",
+                        None => "the same ledger row (User, Date, amount, Description, Invoice)",
+                    };
+                    log.push(&rec.finding(
+                        Code::LedgerDuplicate,
+                        None,
+                        format!(
+                            "An earlier run imported {what}; use --on-existing skip to skip it."
+                        ),
+                    ))?;
                     return Ok(Outcome::Rejected);
                 }
                 log.push(&rec.finding(
@@ -871,7 +916,7 @@ impl<'a> State<'a> {
             }
             if !errors {
                 let mut warnings = vec![];
-                match ledger.plan(self.target, &rec, &mut warnings)? {
+                match ledger.plan(self.target, rec, &mut warnings)? {
                     Ok(plan) => {
                         for w in &warnings {
                             log.push(w)?;
@@ -908,6 +953,8 @@ impl<'a> State<'a> {
         } else {
             (with_derived(parsed_hash), parsed_key.take())
         };
+        // The n-th identical held package or service of the run is another one (SPEC §4.4).
+        let hash = with_occurrence(hash, position.occurrence);
         // Keys and existing records.
         let mut update_of: Option<i64> = None;
         if let Some(k) = &key {
@@ -1593,6 +1640,7 @@ fn run_inner(
         kind: opts.kind,
         left_out: HashSet::new(),
         needs_key: false,
+        first_details: FirstDetails::default(),
     };
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
@@ -1604,6 +1652,7 @@ fn run_inner(
         read,
         untyped,
         needs_key,
+        first_details,
         ..
     } = collect;
     spool.finish()?;
@@ -1698,6 +1747,7 @@ fn run_inner(
         cert: None,
         add_missing_components: opts.add_missing_components,
         fingerprint_key,
+        first_details,
     };
     log.mute = false;
     target.begin()?;
@@ -1749,6 +1799,7 @@ fn run_inner(
         let admission = &mut admission;
         let hungry = AtomicBool::new(false);
         let update = state.eff.on_existing == OnExisting::Update;
+        let positions = Positions::new(state.ledger.as_ref().map(|l| l.earlier_keys()));
         std::thread::scope(|s| -> Result<(), RunError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(IN_FLIGHT);
             let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
@@ -1763,6 +1814,7 @@ fn run_inner(
                         update,
                         hasher,
                         admission,
+                        positions,
                         hungry,
                         tx,
                         back_rx,
@@ -1825,7 +1877,7 @@ fn run_inner(
                         progress.advance(1);
                         records += 1;
                         fail_point("mid-chunk", records);
-                        if records % 256 == 0 && progress.cancelled() {
+                        if records.is_multiple_of(256) && progress.cancelled() {
                             return Err(RunError::Cancelled);
                         }
                         in_chunk += 1;

@@ -62,6 +62,7 @@ macro_rules! codes {
 codes! {
     // input structure
     UnknownEntity = ("input.unknown_entity", Warning, "A sheet, CSV file or XML element names no entity type; it is ignored."),
+    Alias = ("input.alias", Info, "A sheet, CSV file, XML element or column is named as the vendor's format names it (seed 003, e.g. `UserServiceAttributeContact`, `Loggedby`); it is read as Ferry's entity type or field."),
     UnknownField = ("input.unknown_field", Warning, "A column or attribute names no field of its entity type; its values are ignored."),
     FieldNotForType = ("input.field_not_for_type", Warning, "A Ledger-sheet row has a value in a column its Type does not have."),
     UnknownType = ("input.unknown_type", Error, "A Ledger-sheet row's Type is missing or is not Debit, Credit, CloseInvoice or Payment."),
@@ -122,6 +123,7 @@ codes! {
     InvoiceClosed = ("ledger.invoice_closed", Error, "A Debit or Credit names an invoice that is closed."),
     InvoiceUnknown = ("ledger.invoice_unknown", Error, "A CloseInvoice or Payment names an invoice the account (or its child accounts) does not have at that point."),
     InvoiceAmbiguous = ("ledger.invoice_ambiguous", Error, "A Payment's invoice name matches invoices on several child accounts."),
+    PeriodReversed = ("ledger.period_reversed", Error, "A Debit's PeriodEnd is before its PeriodStart."),
     LedgerDuplicate = ("ledger.duplicate", Error, "The same ledger row (User, Date, amount, Description, Invoice) was imported by an earlier run."),
     LedgerDuplicateSkipped = ("ledger.duplicate_skipped", Info, "A ledger row imported by an earlier run is skipped (--on-existing skip or update)."),
     // payment methods
@@ -138,6 +140,7 @@ codes! {
     AttachmentPathRefused = ("attachment.path_refused", Error, "An attachment Path is absolute, contains '..', or resolves outside the source file's folder."),
     AttachmentMissing = ("attachment.missing", Error, "An attachment Path names no readable file."),
     // subscriptions
+    OccurrenceUnknown = ("subscription.occurrence_unknown", Error, "A UserServiceProfileAnswer's Occurrence is larger than the number of services of that name the account holds in that package."),
     ServiceNotInPackage = ("subscription.service_not_in_package", Error, "A UserService that is not optional is not a service of its package (no PackageService)."),
     // certification (SPEC §11)
     ComponentNotInProgram = ("certification.component_not_in_program", Warning, "A legacy registration names a component its program does not contain; it is not migrated (skipped) unless --add-missing-components adds the component to the program."),

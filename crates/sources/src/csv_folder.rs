@@ -81,6 +81,9 @@ pub(crate) fn read_files(
             }
             _ => {}
         }
+        if let Some(note) = emit::entity_alias_note(stem, Location::start(shown.clone(), None)) {
+            visitor.finding(note)?;
+        }
         read_file(path, shown, kind, opts, visitor)?;
     }
     Ok(())

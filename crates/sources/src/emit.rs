@@ -27,9 +27,46 @@ pub(crate) fn sheet_kind(name: &str) -> SheetKind {
         SheetKind::Ignored
     } else if let Some(id) = cat::entity_id(name) {
         SheetKind::Entity(id)
+    } else if let Some(e) = cat::entity_alias(name) {
+        SheetKind::Entity(e.id())
     } else {
         SheetKind::Unknown
     }
+}
+
+/// The note for a sheet / file / element type named by a vendor's alias of an entity type
+/// (`UserServiceAttributeContact`), if `name` is one: its records are read as that type.
+pub(crate) fn entity_alias_note(name: &str, location: Location) -> Option<Finding> {
+    let e = cat::entity_alias(name)?;
+    Some(
+        Finding::new(
+            Code::Alias,
+            location,
+            format!(
+                "\"{name}\" is the vendor's name (seed 003) of {}; its records are read as {}.",
+                e.name, e.name
+            ),
+        )
+        .entity(e.name)
+        .value(name),
+    )
+}
+
+/// The note for a column or attribute named by a vendor's spelling of a field (`Loggedby`).
+pub(crate) fn field_alias_note(
+    entity: &'static str,
+    alias: &str,
+    field: &'static str,
+    location: Location,
+) -> Finding {
+    Finding::new(
+        Code::Alias,
+        location,
+        format!("\"{alias}\" is the vendor's spelling (seed 003) of field {field} of {entity}; its values are read as {field}."),
+    )
+    .entity(entity)
+    .field(field)
+    .value(alias)
 }
 
 fn entity_names() -> impl Iterator<Item = &'static str> {
@@ -149,7 +186,23 @@ impl Sheet {
             if name.is_empty() {
                 continue;
             }
-            let known = valid_names.iter().find(|n| **n == name).copied();
+            if self.ignores(name) {
+                // A vendor's field that means nothing (seed 003's `CloseInvoice` attribute).
+                columns[*col as usize] = ColumnRole::Unknown;
+                continue;
+            }
+            let mut known = valid_names.iter().find(|n| **n == name).copied();
+            if known.is_none() {
+                if let Some((entity, field)) = self.field_alias(name) {
+                    visitor.finding(field_alias_note(
+                        entity,
+                        name,
+                        field,
+                        self.location(1, Some(*col)),
+                    ))?;
+                    known = Some(field);
+                }
+            }
             let role = match (known, self.kind) {
                 (Some("Type"), SheetKind::Ledger) => ColumnRole::Type,
                 (Some("Name"), SheetKind::Options) => ColumnRole::OptName,
@@ -204,6 +257,30 @@ impl Sheet {
         }
         self.columns = columns;
         Ok(true)
+    }
+
+    /// The entity type and field a vendor's spelling stands for in this sheet (for a Ledger
+    /// sheet, in any ledger type).
+    fn field_alias(&self, name: &str) -> Option<(&'static str, &'static str)> {
+        let types: Vec<&'static cat::Entity> = match self.kind {
+            SheetKind::Entity(id) => vec![cat::by_id(id)],
+            SheetKind::Ledger => cat::LEDGER_TYPES
+                .iter()
+                .filter_map(|t| cat::entity(t))
+                .collect(),
+            _ => vec![],
+        };
+        types
+            .into_iter()
+            .find_map(|e| e.field_alias(name).map(|f| (e.name, f)))
+    }
+
+    /// Whether a column of this name is ignored silently in this sheet.
+    fn ignores(&self, name: &str) -> bool {
+        match self.kind {
+            SheetKind::Entity(id) => cat::by_id(id).ignores_field(name),
+            _ => false,
+        }
     }
 
     fn display_name(&self) -> &str {
@@ -446,9 +523,16 @@ pub(crate) fn bound(v: RawValue, limits: &Limits, entity: EntityId, field: Field
     }
 }
 
-/// Looks up a field of an entity by exact name.
-pub(crate) fn field_of(entity: EntityId, name: &str) -> Option<FieldId> {
-    cat::by_id(entity).field(name)
+/// Looks up a field of an entity by exact name, or by a vendor's spelling of it (then the
+/// field's own name comes with it, for the note).
+pub(crate) fn field_of(entity: EntityId, name: &str) -> Option<(FieldId, Option<&'static str>)> {
+    let e = cat::by_id(entity);
+    match e.field(name) {
+        Some(f) => Some((f, None)),
+        None => e
+            .field_alias(name)
+            .and_then(|f| e.field(f).map(|id| (id, Some(f)))),
+    }
 }
 
 #[cfg(test)]

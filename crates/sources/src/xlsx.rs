@@ -167,6 +167,10 @@ fn read_sheets(
             }
             _ => {}
         }
+        let loc = Location::start(shown.clone(), Some(sheet_name.clone()));
+        if let Some(note) = emit::entity_alias_note(&name, loc) {
+            visitor.finding(note)?;
+        }
         let mut sheet = Sheet::new(shown.clone(), Some(sheet_name.clone()), kind, true);
         let mut cells_reader = wb
             .worksheet_cells_reader(&name)

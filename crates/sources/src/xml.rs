@@ -213,7 +213,15 @@ fn read_record(
     let qname = e.name();
     let name: &str = qname.as_ref();
     let entity = match emit::sheet_kind(name) {
-        SheetKind::Entity(id) => id,
+        SheetKind::Entity(id) => {
+            // A vendor's element name: one note per name.
+            if cat::entity_alias(name).is_some() && warned_types.insert(name.to_string()) {
+                if let Some(note) = emit::entity_alias_note(name, location.clone()) {
+                    visitor.finding(note)?;
+                }
+            }
+            id
+        }
         SheetKind::Ignored => return Ok(()),
         _ => {
             if warned_types.insert(name.to_string()) {
@@ -249,8 +257,19 @@ fn read_record(
             attr.map_err(|err| SourceError::malformed(at(), format!("bad attribute: {err}")))?;
         let key = attr.key.as_ref();
         let key: &str = key;
+        if attr.value.contains('<') {
+            // quick-xml does not check attribute values; XML forbids a raw '<' in them.
+            return Err(SourceError::malformed(
+                at(),
+                format!("a raw '<' in the value of attribute {key}; write it as &lt;"),
+            ));
+        }
+        if ent.ignores_field(key) {
+            // A vendor's attribute that means nothing (seed 003's `<CloseInvoice CloseInvoice=""/>`).
+            continue;
+        }
         let fid = emit::field_of(entity, key);
-        let Some(fid) = fid else {
+        let Some((fid, alias_of)) = fid else {
             if warned_fields.insert((entity, key.to_string())) {
                 let k = key.to_string();
                 visitor.finding(
@@ -272,10 +291,24 @@ fn read_record(
             }
             continue;
         };
+        if let Some(field) = alias_of {
+            if warned_fields.insert((entity, key.to_string())) {
+                visitor.finding(emit::field_alias_note(
+                    ent.name,
+                    key,
+                    field,
+                    location.clone(),
+                ))?;
+            }
+        }
         if fields.iter().any(|f: &RawField| f.field == fid) {
+            let name = ent.fields[fid as usize].name;
             return Err(SourceError::malformed(
                 at(),
-                format!("attribute {} appears twice", ent.fields[fid as usize].name),
+                match alias_of {
+                    Some(_) => format!("attribute {name} appears twice (once as {key})"),
+                    None => format!("attribute {name} appears twice"),
+                },
             ));
         }
         let value = attr

@@ -146,11 +146,28 @@ impl State<'_> {
     }
 
     /// A second detail of a different type for the same `Ref` (one of the same type is already
-    /// `key.duplicate`). A detail that was rejected does not take the method.
+    /// `key.duplicate`). Within the run the first detail in source order takes the method and a
+    /// later one is the error, naming it (the types are processed one after the other, so the
+    /// later one may be processed first). A detail stored by an earlier run takes the method;
+    /// one that was rejected does not.
     fn detail_conflict(&mut self, rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
         let Some(method) = rec.joined(&["Ref"]) else {
             return Ok(false);
         };
+        if let Some((first, at)) = self.first_details.first(&method) {
+            let first = cat::by_id(*first);
+            if first.name != rec.entity.name {
+                let kind = first.name.trim_start_matches("UserPaymentMethod");
+                let mut at = at.clone();
+                at.column = None;
+                log.push(&rec.finding(
+                    Code::MethodConflict,
+                    Some("Ref"),
+                    format!("Payment method \"{method}\" already has a {kind} detail earlier in this run (at {at}); a payment method has exactly one of Cash, Check, CreditCard or ACH."),
+                ))?;
+                return Ok(true);
+            }
+        }
         for other in DETAIL_TYPES {
             if other == rec.entity.name {
                 continue;

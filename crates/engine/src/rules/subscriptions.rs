@@ -113,7 +113,38 @@ impl State<'_> {
         let Some(service) = rec.text("UserService").map(str::to_string) else {
             return Ok(false);
         };
-        self.question_rules(rec, log, "Service", &service)
+        if self.question_rules(rec, log, "Service", &service)? {
+            return Ok(true);
+        }
+        self.occurrence_rule(rec, log)
+    }
+
+    /// `Occurrence` n picks the n-th of the account's services of that name in that package: it
+    /// must hold at least n (in the target, or written earlier in this run).
+    fn occurrence_rule(&mut self, rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
+        let Some(Value::Int(n)) = rec.get("Occurrence") else {
+            return Ok(false);
+        };
+        let (Some(user), Some(package), Some(service)) = (
+            rec.text("User"),
+            rec.text("UserPackage"),
+            rec.text("UserService"),
+        ) else {
+            return Ok(false);
+        };
+        let held = self.target.int(
+            "SELECT count(*) FROM user_service WHERE \"user\" = ?1 AND user_package = ?2 AND name = ?3",
+            ferry_store::params![user, package, service],
+        )?;
+        if *n <= held {
+            return Ok(false);
+        }
+        log.push(&rec.finding(
+            Code::OccurrenceUnknown,
+            Some("Occurrence"),
+            format!("Occurrence {n}: account \"{user}\" holds service \"{service}\" of package \"{package}\" {held} time{}.", if held == 1 { "" } else { "s" }),
+        ))?;
+        Ok(true)
     }
 
     /// The role of an account, in the target or written earlier in this run (same transaction).
