@@ -157,7 +157,8 @@ enum Command {
         /// Largest upload, in MiB.
         #[arg(long, default_value_t = 256)]
         max_upload_mib: usize,
-        /// Mark session cookies Secure (serve behind a TLS proxy).
+        /// Mark cookies Secure, the session cookie as __Host- (serve behind a TLS proxy); an
+        /// https:// --public-url implies it.
         #[arg(long)]
         secure_cookies: bool,
         /// Also answer to this host name (NAME, or NAME:PORT); repeatable. By default the
@@ -169,10 +170,12 @@ enum Command {
         /// proxy: its host is allowed, and forms posted from it are accepted.
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
-        /// A proxy in front of the console (its address, repeatable): only for requests from
-        /// it is the client address taken from X-Forwarded-For (for the sign-in throttle).
-        #[arg(long, value_name = "ADDR")]
-        trusted_proxy: Vec<std::net::IpAddr>,
+        /// A proxy in front of the console: its address or a CIDR range (127.0.0.1, ::1,
+        /// 10.0.0.0/8), repeatable. Only for requests from one is the client address taken
+        /// from X-Forwarded-For (read from the right, up to the first address that is not a
+        /// trusted proxy), for the sign-in throttle. IPv4-mapped IPv6 addresses count as IPv4.
+        #[arg(long, value_name = "ADDR[/BITS]")]
+        trusted_proxy: Vec<ferry_web::TrustedProxy>,
         /// Days an upload is kept after its run ended (0: removed when the run ends); uploads
         /// of a run that can still be resumed are kept, those of a rolled-back run are removed.
         #[arg(long, value_name = "DAYS", default_value_t = 30)]

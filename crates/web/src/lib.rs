@@ -4,9 +4,12 @@
 //! crates; this crate turns them into pages.
 
 pub mod auth;
+mod cookies;
+mod devices;
 mod hosts;
 mod jobs;
 mod pages;
+mod proxy;
 mod records;
 mod retention;
 mod signin;
@@ -15,18 +18,23 @@ mod view;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use ferry_store::Target;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::Role;
+pub use proxy::TrustedProxy;
+
+/// The largest request body of every route but the two uploads (a sign-in or another form).
+pub const FORM_LIMIT: usize = 16 * 1024;
 
 /// How the console is served.
 #[derive(Debug, Clone)]
@@ -38,7 +46,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest upload request.
     pub max_upload_bytes: usize,
-    /// Mark cookies `Secure` (when a TLS proxy is in front).
+    /// Mark cookies `Secure` (when a TLS proxy is in front); an `https://` public URL does too.
     pub secure_cookies: bool,
     /// Host names the console answers to besides `localhost`, `127.0.0.1`, `[::1]` and the
     /// bound address (`--allowed-host`).
@@ -46,7 +54,7 @@ pub struct Config {
     /// The address staff open the console at, behind a proxy (`--public-url`).
     pub public_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// How long uploads are kept after their run ended (`--retain-uploads-days`).
     pub retain_uploads: Duration,
 }
@@ -70,10 +78,13 @@ pub(crate) struct App {
     pub jobs: jobs::Jobs,
     pub throttle: throttle::Throttle,
     pub hosts: hosts::Hosts,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub secure_cookies: bool,
+    pub trusted_proxies: Vec<TrustedProxy>,
+    pub cookies: cookies::Cookies,
     pub max_upload_bytes: usize,
     pub retain_uploads: Duration,
+    /// The uploads' lock: a sweep takes it to write, and whatever needs an upload to stay
+    /// (a job until its run is recorded, an annotated download) holds it to read.
+    pub uploads_lock: Arc<tokio::sync::RwLock<()>>,
 }
 
 pub(crate) type Shared = Arc<App>;
@@ -95,9 +106,6 @@ impl App {
         }
     }
 }
-
-/// The session cookie's name.
-pub(crate) const COOKIE: &str = "ferry_session";
 
 /// Creates (or resets) a staff member in the target; the console's first admin comes from here
 /// (`ferry serve --create-admin EMAIL`).
@@ -136,6 +144,9 @@ pub fn serve(config: Config) -> Result<(), WebError> {
                 ""
             }
         );
+        for w in warnings(&config) {
+            eprintln!("Warning: {w}");
+        }
         axum::serve(
             listener,
             router(app).into_make_service_with_connect_info::<SocketAddr>(),
@@ -156,10 +167,32 @@ fn new_app(config: &Config, bound: SocketAddr) -> Result<Shared, WebError> {
         throttle: throttle::Throttle::default(),
         hosts,
         trusted_proxies: config.trusted_proxies.clone(),
-        secure_cookies: config.secure_cookies,
+        cookies: cookies::Cookies {
+            secure: secure_cookies(config),
+        },
         max_upload_bytes: config.max_upload_bytes,
         retain_uploads: config.retain_uploads,
+        uploads_lock: Default::default(),
     }))
+}
+
+/// Whether cookies are Secure: asked for, or implied by an `https://` public URL.
+fn secure_cookies(config: &Config) -> bool {
+    config.secure_cookies
+        || config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+}
+
+/// What the operator should know about the flags at start.
+fn warnings(config: &Config) -> Vec<String> {
+    let behind_proxy = config.public_url.is_some() || config.secure_cookies;
+    if behind_proxy && config.trusted_proxies.is_empty() {
+        vec!["--public-url or --secure-cookies says a proxy is in front, but no --trusted-proxy names it: every request then seems to come from the proxy's address, and the sign-in throttle's per-address limits apply to all staff together. Give the proxy's address (or range) with --trusted-proxy.".into()]
+    } else {
+        vec![]
+    }
 }
 
 /// Sweeps the data folder every [`retention::SWEEP_EVERY`] while the console runs.
@@ -177,10 +210,15 @@ async fn sweep_hourly(app: Shared) {
 
 /// Every route. Only the sign-in page and the stylesheet and script are public.
 pub(crate) fn router(app: Shared) -> Router {
+    // The two uploads may be large; every other body is a small form (`FORM_LIMIT`).
+    let upload = DefaultBodyLimit::max(app.max_upload_bytes);
     let protected = Router::new()
         .route("/", get(|| async { Redirect::to("/runs") }))
         .route("/runs", get(pages::runs))
-        .route("/runs/new", get(pages::new_run).post(pages::start_run))
+        .route(
+            "/runs/new",
+            get(pages::new_run).post(pages::start_run.layer(upload)),
+        )
         .route("/runs/{id}", get(pages::run))
         .route("/runs/{id}/progress", get(pages::progress))
         .route("/runs/{id}/findings", get(pages::findings_fragment))
@@ -193,7 +231,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/records/{name}", get(records::account))
         .route(
             "/certification",
-            get(pages::certification).post(pages::start_certification),
+            get(pages::certification).post(pages::start_certification.layer(upload)),
         )
         .route("/upgrade", get(pages::upgrade))
         .route("/signout", post(pages::sign_out))
@@ -204,27 +242,10 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/static/ferry.js", get(view::js))
         .merge(protected)
         .fallback(|| async { view::not_found() })
-        .layer(DefaultBodyLimit::max(app.max_upload_bytes))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(middleware::from_fn_with_state(app.clone(), allowed_host))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
-}
-
-/// The cookie `name` of a request, if any.
-pub(crate) fn cookie(req_headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    req_headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-/// The session cookie of a request, if any.
-pub(crate) fn session_token(req_headers: &axum::http::HeaderMap) -> Option<String> {
-    cookie(req_headers, COOKIE)
 }
 
 /// Answers only requests sent to a host name on the allow-list (`--allowed-host`); anything
@@ -246,45 +267,52 @@ async fn allowed_host(State(app): State<Shared>, req: Request, next: Next) -> Re
 /// that changes something must also come from this console's own pages (its `Origin`, or its
 /// `Referer`, names an allowed host).
 async fn require_staff(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
-    let token = session_token(req.headers());
-    let staff = match token {
-        Some(tok) => {
-            let app = app.clone();
-            tokio::task::spawn_blocking(move || {
-                app.target()
-                    .ok()
-                    .and_then(|t| auth::session(&t, &tok).ok().flatten())
-            })
-            .await
-            .ok()
-            .flatten()
-        }
-        None => None,
-    };
-    let Some(staff) = staff else {
-        if req.method() == Method::GET
-            && req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|a| a.to_str().ok())
-                .is_some_and(|a| a.contains("text/html"))
-        {
-            let next = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default();
-            let to = format!("/signin?next={}", view::url_encode(&next));
-            return Redirect::to(&to).into_response();
-        }
-        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    let Some(staff) = session_staff(&app, req.headers()).await else {
+        return not_signed_in(&req);
     };
     let changes = req.method() != Method::GET && req.method() != Method::HEAD;
     if changes && !app.hosts.same_site(req.headers()) {
-        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: post from a page of this console, opened at an address it was started with (--public-url, --allowed-host NAME:PORT)",
+        )
+            .into_response();
     }
     req.extensions_mut().insert(staff);
     next.run(req).await
+}
+
+/// The staff member whose live session the request's cookie names, if any.
+async fn session_staff(app: &Shared, headers: &axum::http::HeaderMap) -> Option<auth::Staff> {
+    let tok = app.cookies.get(headers, cookies::Kind::Session)?;
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let t = app.target().ok()?;
+        auth::session(&t, &tok).ok().flatten()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// The answer without a session: a page asked for by a browser is sent to sign in first (and
+/// back after), anything else is refused.
+fn not_signed_in(req: &Request) -> Response {
+    let wants_page = req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    if !wants_page {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    }
+    let here = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or_default();
+    Redirect::to(&format!("/signin?next={}", view::url_encode(here))).into_response()
 }
 
 /// Headers every response carries: no framing, no sniffing, no referrer to other sites, scripts

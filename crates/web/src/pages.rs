@@ -2,9 +2,10 @@
 //! downloads and actions), certification migration and upgrade.
 
 use crate::auth::{self, Staff};
+use crate::cookies::Kind;
 use crate::jobs::{JobState, Jobs, Work};
 use crate::view::{self, page, Base, Failure};
-use crate::{Shared, COOKIE};
+use crate::Shared;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -57,14 +58,14 @@ pub async fn sign_out(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, Failure> {
     check_csrf(&staff, &f.csrf)?;
-    if let Some(tok) = crate::session_token(&headers) {
+    let gone = app.cookies.clear(Kind::Session);
+    if let Some(tok) = app.cookies.get(&headers, Kind::Session) {
         blocking(move || {
             let t = app.target()?;
             auth::sign_out(&t, &tok).map_err(Failure::internal)
         })
         .await?;
     }
-    let gone = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok(([(header::SET_COOKIE, gone)], Redirect::to("/signin")).into_response())
 }
 
