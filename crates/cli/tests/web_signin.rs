@@ -190,14 +190,14 @@ fn forms_take_small_bodies_only() {
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
         );
-        let a = raw_send(&console, &head, len);
+        let a = raw_send(&console, &head, vec![b'x'; len]);
         assert_eq!(a.status, 413, "{path} {len}: {}", a.text);
     }
     // A small form is read as usual (here refused for its missing token, not its size).
     let head = format!(
         "POST /signin HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\nConnection: close\r\n\r\n"
     );
-    assert_eq!(raw_send(&console, &head, 100).status, 403);
+    assert_eq!(raw_send(&console, &head, vec![b'x'; 100]).status, 403);
 }
 
 /// A target that fails while a right password is being checked answers 500, and the attempt

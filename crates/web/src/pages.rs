@@ -240,12 +240,22 @@ async fn private_dir(dir: &FsPath) -> Result<(), Failure> {
         .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))
 }
 
-/// An uploaded file, private to the console's user.
-async fn write_private(path: &FsPath, bytes: &[u8]) -> Result<(), Failure> {
+/// An uploaded file, private to the console's user, and new: a name given twice in one form is
+/// refused, never written over.
+async fn write_private(path: &FsPath, name: &str, bytes: &[u8]) -> Result<(), Failure> {
     crate::retention::write_private(path, bytes)
         .await
-        .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                Failure::bad(format!("\"{name}\" is uploaded twice"))
+            }
+            _ => Failure::internal(format!("cannot store the upload: {e}")),
+        })
 }
+
+/// What a refused upload says when it is too large.
+const TOO_LARGE: &str =
+    "The upload is larger than this console accepts (`ferry serve --max-upload-mib`).";
 
 async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failure> {
     let mut form = RunForm {
@@ -256,8 +266,7 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
     let too_big = |e: axum::extract::multipart::MultipartError| {
         let status = e.status();
         let what = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "The upload is larger than this console accepts (`ferry serve --max-upload-mib`)."
-                .to_string()
+            TOO_LARGE.to_string()
         } else {
             format!("The upload could not be read as a form (not an acceptable file name or form field): {e}")
         };
@@ -279,11 +288,8 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
                 };
                 private_dir(&dir).await?;
                 let path = dir.join(&name);
-                if path.exists() {
-                    return Err(Failure::bad(format!("\"{name}\" is uploaded twice")));
-                }
                 let bytes = field.bytes().await.map_err(too_big)?;
-                write_private(&path, &bytes).await?;
+                write_private(&path, &name, &bytes).await?;
                 if is_csv {
                     form.csv += 1;
                 } else {
@@ -300,7 +306,7 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
                 let dir = folder.join("attachments");
                 private_dir(&dir).await?;
                 let bytes = field.bytes().await.map_err(too_big)?;
-                write_private(&dir.join(&name), &bytes).await?;
+                write_private(&dir.join(&name), &name, &bytes).await?;
             }
             _ => {
                 let v = field.text().await.map_err(too_big)?;
@@ -412,19 +418,28 @@ fn started(run: Option<i64>, state: JobState) -> Result<Response, Failure> {
 pub async fn start_run(
     State(app): State<Shared>,
     Extension(staff): Extension<Staff>,
+    headers: HeaderMap,
     m: Multipart,
 ) -> Result<Response, Failure> {
-    start_upload(app, staff, m, RunKind::Import).await
+    start_upload(app, staff, &headers, m, RunKind::Import).await
 }
 
-/// Stores an upload, checks the form and starts the run of `kind` in the background.
+/// Stores an upload, checks the form and starts the run of `kind` in the background. An upload
+/// whose `Content-Length` is over the limit is refused before any of it is read.
 async fn start_upload(
     app: Shared,
     staff: Staff,
+    headers: &HeaderMap,
     m: Multipart,
     kind: RunKind,
 ) -> Result<Response, Failure> {
     need_admin(&staff)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.max_upload_bytes as u64) {
+        return Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
+    }
     let form = read_form(&app, m).await?;
     let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, kind));
     let opts = match checked {
@@ -938,9 +953,10 @@ pub async fn certification(
 pub async fn start_certification(
     State(app): State<Shared>,
     Extension(staff): Extension<Staff>,
+    headers: HeaderMap,
     m: Multipart,
 ) -> Result<Response, Failure> {
-    start_upload(app, staff, m, RunKind::Certification).await
+    start_upload(app, staff, &headers, m, RunKind::Certification).await
 }
 
 // ---- upgrade --------------------------------------------------------------------------------

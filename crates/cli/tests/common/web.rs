@@ -244,12 +244,12 @@ pub struct RawAnswer {
     pub text: String,
 }
 
-/// Sends `head` (a request line and headers, ending in a blank line) and then `body_len` bytes
-/// of `x` on a raw connection, reading the answer *while* sending: a server that answers (413)
+/// Sends `head` (a request line and headers, ending in a blank line) and then `body` on a raw
+/// connection, reading the answer *while* sending: a server that answers (413)
 /// and closes before the body is all sent makes the rest fail to send, which is not an error
 /// here, and its answer is still read. Written by hand because an HTTP client sends the whole
 /// body before it reads, and so reports a broken pipe instead of the answer.
-pub fn raw_send(console: &Console, head: &str, body_len: usize) -> RawAnswer {
+pub fn raw_send(console: &Console, head: &str, body: Vec<u8>) -> RawAnswer {
     use std::io::{Read, Write};
     let addr = console.url.trim_start_matches("http://");
     let stream = std::net::TcpStream::connect(addr).unwrap();
@@ -262,14 +262,10 @@ pub fn raw_send(console: &Console, head: &str, body_len: usize) -> RawAnswer {
         if writer.write_all(head.as_bytes()).is_err() {
             return;
         }
-        let chunk = vec![b'x'; 16 * 1024];
-        let mut left = body_len;
-        while left > 0 {
-            let n = left.min(chunk.len());
-            if writer.write_all(&chunk[..n]).is_err() {
+        for piece in body.chunks(16 * 1024) {
+            if writer.write_all(piece).is_err() {
                 return; // the server closed: it has answered
             }
-            left -= n;
         }
     });
     let mut got = Vec::new();
