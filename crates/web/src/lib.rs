@@ -89,6 +89,9 @@ pub(crate) struct App {
 
 pub(crate) type Shared = Arc<App>;
 
+/// The uploads' lock held to read: no sweep runs while it is held.
+pub(crate) type UploadsHold = tokio::sync::OwnedRwLockReadGuard<()>;
+
 impl App {
     /// Opens the target for one request (a connection per request: the store is not shared
     /// between threads).
@@ -96,13 +99,17 @@ impl App {
         Target::open_db(&self.db).map_err(view::Failure::from)
     }
 
-    /// Removes the uploads and generated files no longer needed (logged, never fatal).
+    /// Removes the uploads and generated files no longer needed (logged, never fatal). It holds
+    /// the uploads' lock to write: nothing that needs an upload to stay runs meanwhile. Call it
+    /// from a thread that may block, holding no [`UploadsHold`].
     pub fn sweep(&self, all_downloads: bool) {
+        let _sweeping = self.uploads_lock.blocking_write();
         let r = Target::open_db(&self.db)
             .map_err(|e| e.to_string())
             .and_then(|t| retention::sweep(&t, &self.data, self.retain_uploads, all_downloads));
         if let Err(e) = r {
-            tracing::warn!("cannot sweep the console's data folder: {e}");
+            // The console has no log but its standard error.
+            eprintln!("Warning: cannot sweep the console's data folder: {e}");
         }
     }
 }
@@ -348,4 +355,61 @@ async fn security_headers(req: Request<Body>, next: Next) -> Response {
         set(h, header::CACHE_CONTROL, "no-store");
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_store::journal::{RunKind, RunMode};
+
+    /// The sweep and what holds an upload: while a job holds the uploads' lock (from its start
+    /// until its run is recorded), a sweep waits, and then sees the new run and keeps the
+    /// upload, though the only run that named it before is long past the retention.
+    #[test]
+    fn a_sweep_waits_for_whatever_holds_the_uploads() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db").to_string_lossy().into_owned();
+        let (t, _) = Target::init_db(&db).unwrap();
+        let config = Config {
+            db: db.clone(),
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            max_upload_bytes: 1 << 20,
+            secure_cookies: false,
+            allowed_hosts: vec![],
+            public_url: None,
+            trusted_proxies: vec![],
+            retain_uploads: Duration::from_secs(3600),
+        };
+        retention::prepare(&config.data_dir).unwrap();
+        let app = new_app(&config, config.bind).unwrap();
+        let folder = retention::uploads(&app.data).join("upload-1");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("club.xml"), b"<Import/>").unwrap();
+        let inputs = serde_json::json!([folder.join("club.xml")]);
+        let record = |mode| {
+            t.create_run(RunKind::Import, mode, &inputs, &serde_json::json!({}), "h")
+                .unwrap()
+        };
+        let old = record(RunMode::TestOnly);
+        t.exec(
+            "UPDATE run SET status = 'succeeded', errors = 0, started_at = '2001-01-01T00:00:00Z', finished_at = '2001-01-01T00:00:00Z' WHERE id = ?1",
+            ferry_store::params![old],
+        )
+        .unwrap();
+        // A job starts (run live) and holds the lock until the engine records its run.
+        let hold = app.uploads_lock.clone().try_read_owned().unwrap();
+        let a = app.clone();
+        let sweeper = std::thread::spawn(move || a.sweep(false));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(folder.exists(), "the sweep waits for the job");
+        record(RunMode::Live);
+        drop(hold);
+        sweeper.join().unwrap();
+        assert!(folder.join("club.xml").exists(), "the running run keeps it");
+        // Once nothing uses it, the next sweep removes it.
+        t.exec("DELETE FROM run WHERE mode = 'live'", &[]).unwrap();
+        app.sweep(false);
+        assert!(!folder.exists());
+    }
 }

@@ -380,15 +380,17 @@ fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions, Failure> {
 
 /// Starts `work` in the background and sends the browser to its run's page (`fallback`: the
 /// run to show when the work ended before naming one, as a refused resume does; `upload`: the
-/// new upload folder of the work, removed when the work ended without recording a run).
+/// new upload folder of the work, removed when the work ended without recording a run; `hold`:
+/// the uploads' lock, kept until the run is recorded).
 async fn start_work(
     app: &Shared,
     work: Work,
     fallback: Option<i64>,
     upload: Option<PathBuf>,
+    hold: Option<crate::UploadsHold>,
 ) -> Result<Response, Failure> {
     let a = app.clone();
-    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work)).await?;
+    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work, hold)).await?;
     if let (None, true, Some(folder)) = (run, state.finished, upload) {
         let _ = tokio::fs::remove_dir_all(&folder).await;
     }
@@ -449,7 +451,15 @@ async fn start_upload(
             return Err(e);
         }
     };
-    start_work(&app, Work::Import(Box::new(opts)), None, Some(form.folder)).await
+    // A new upload folder is kept a day before any run names it: no hold needed.
+    start_work(
+        &app,
+        Work::Import(Box::new(opts)),
+        None,
+        Some(form.folder),
+        None,
+    )
+    .await
 }
 
 // ---- one run -------------------------------------------------------------------------------
@@ -661,8 +671,9 @@ pub async fn run(
         }
         let errors = r.int(7);
         let finished = !running && status != "running";
-        let later_live = t.int("SELECT count(*) FROM run WHERE id > ?1 AND mode = 'live' AND inputs = ?2", params![id, r.text(5)])? > 0;
-        let uploads_kept = inputs.iter().all(|p| FsPath::new(p).exists());
+        let later_live = t.int("SELECT count(*) FROM run WHERE id > ?1 AND mode = 'live' AND status <> 'rolled-back' AND inputs = ?2", params![id, r.text(5)])? > 0;
+        // Whether the sweep keeps the upload now (not just whether it is still there).
+        let uploads_kept = crate::retention::kept(&t, &a.data, a.retain_uploads, &inputs).map_err(Failure::internal)?;
         let admin = staff2.is_admin();
         Ok(page(&RunPage {
             base: Base::new(format!("Run {id}"), &staff2, "runs"),
@@ -788,6 +799,8 @@ pub async fn download(
                     Failure::new(StatusCode::NOT_FOUND, "no such workbook in this run")
                 })?;
                 let src = PathBuf::from(src);
+                // No sweep removes it between the check and the annotation.
+                let _hold = a.uploads_lock.blocking_read();
                 if !src.exists() {
                     return Err(Failure::new(
                         StatusCode::GONE,
@@ -853,26 +866,36 @@ pub async fn run_live(
 ) -> Result<Response, Failure> {
     need_admin(&staff)?;
     check_csrf(&staff, &f.csrf)?;
+    // Held until the live run is recorded: no sweep removes the upload in between.
+    let hold = app.uploads_lock.clone().read_owned().await;
     let a = app.clone();
-    let opts = blocking(move || {
-        let t = a.target()?;
-        let info = t
-            .run(id)?
-            .ok_or_else(|| Failure::bad(format!("There is no run {id}.")))?;
-        if info.mode.as_str() != "test-only"
-            || info.status.as_str() != "succeeded"
-            || info.errors > 0
-        {
-            return Err(Failure::bad(
-                "Only a test run that succeeded without errors can be run live.",
-            ));
-        }
-        let mut o = recorded_options(&t, id)?;
-        o.test_only = false;
-        Ok(o)
-    })
-    .await?;
-    start_work(&app, Work::Import(Box::new(opts)), None, None).await
+    let opts = blocking(move || live_options(&a, id)).await?;
+    start_work(&app, Work::Import(Box::new(opts)), None, None, Some(hold)).await
+}
+
+/// The options to run test run `id` live: only a clean test run whose upload is still kept.
+fn live_options(app: &Shared, id: i64) -> Result<ImportOptions, Failure> {
+    let t = app.target()?;
+    let info = t
+        .run(id)?
+        .ok_or_else(|| Failure::bad(format!("There is no run {id}.")))?;
+    if info.mode.as_str() != "test-only" || info.status.as_str() != "succeeded" || info.errors > 0 {
+        return Err(Failure::bad(
+            "Only a test run that succeeded without errors can be run live.",
+        ));
+    }
+    let inputs: Vec<String> = serde_json::from_value(info.inputs.clone()).unwrap_or_default();
+    if !crate::retention::kept(&t, &app.data, app.retain_uploads, &inputs)
+        .map_err(Failure::internal)?
+    {
+        return Err(Failure::new(
+            StatusCode::GONE,
+            "The upload of this test run is no longer kept (`ferry serve --retain-uploads-days`): start a new run with the files.",
+        ));
+    }
+    let mut o = recorded_options(&t, id)?;
+    o.test_only = false;
+    Ok(o)
 }
 
 pub async fn resume(
@@ -891,7 +914,8 @@ pub async fn resume(
         Ok(o)
     })
     .await?;
-    start_work(&app, Work::Import(Box::new(opts)), Some(id), None).await
+    // An interrupted run's upload is kept while it can be resumed: no hold needed.
+    start_work(&app, Work::Import(Box::new(opts)), Some(id), None, None).await
 }
 
 pub async fn cancel(
@@ -920,7 +944,7 @@ pub async fn rollback(
     check_csrf(&staff, &f.csrf)?;
     let a = app.clone();
     let (_, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id))).await?;
+        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id), None)).await?;
     if state.failed {
         return Err(Failure::bad(state.outcome.unwrap_or_default()));
     }

@@ -76,16 +76,24 @@ impl Console {
             .spawn()
             .unwrap();
         let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        err.read_line(&mut line).unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .replace("http://0.0.0.0:", "http://127.0.0.1:")
-            .replace("http://[::]:", "http://127.0.0.1:");
+        // The lines up to the one that says where it listens (warnings may come first).
+        let mut before = vec![];
+        let url = loop {
+            let mut line = String::new();
+            if err.read_line(&mut line).unwrap() == 0 {
+                panic!("the console ended: {}", before.concat());
+            }
+            let url = line.split_whitespace().find(|w| w.starts_with("http://"));
+            if let Some(url) = url.map(str::to_string) {
+                before.push(line);
+                break url
+                    .replace("http://0.0.0.0:", "http://127.0.0.1:")
+                    .replace("http://[::]:", "http://127.0.0.1:");
+            }
+            before.push(line);
+        };
         // Keep reading stderr so the console never blocks on a full pipe.
-        let stderr = Arc::new(Mutex::new(vec![line.clone()]));
+        let stderr = Arc::new(Mutex::new(before));
         let lines = stderr.clone();
         std::thread::spawn(move || {
             let mut l = String::new();
