@@ -176,8 +176,11 @@ enum Command {
         /// trusted proxy), for the sign-in throttle. IPv4-mapped IPv6 addresses count as IPv4.
         #[arg(long, value_name = "ADDR[/BITS]")]
         trusted_proxy: Vec<ferry_web::TrustedProxy>,
-        /// Days an upload is kept after its run ended (0: removed when the run ends); uploads
-        /// of a run that can still be resumed are kept, those of a rolled-back run are removed.
+        /// Days an upload is kept after the last of its runs ended. Always kept: the upload of a
+        /// run that can still be resumed; and that of a clean test run not yet run live, at
+        /// least a day (so 0 means "as soon as nothing can use it": a test run with errors'
+        /// at once, a clean one's once run live or after a day). Removed once all its runs are
+        /// rolled back.
         #[arg(long, value_name = "DAYS", default_value_t = 30)]
         retain_uploads_days: u64,
     },

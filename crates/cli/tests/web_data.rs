@@ -412,7 +412,7 @@ fn a_data_folder_that_cannot_be_made_private_is_named() {
     // Folders nested past PATH_MAX: two chains of ten, each made where its path is short
     // enough, the second then moved to the end of the first.
     let name = "d".repeat(250);
-    let chain = |root: &Path| root.join(vec![name.as_str(); 10].join("/"));
+    let chain = |root: &Path| root.join([name.as_str(); 10].join("/"));
     let deep = chain(&data.join("uploads"));
     std::fs::create_dir_all(&deep).unwrap();
     let aside = dir.join("aside");

@@ -166,7 +166,7 @@ impl Throttle {
             return Err(wait);
         }
         for k in &attempt.keys {
-            s.limits.charge(*k, now, |k, e, now| wait_of(k, e, now));
+            s.limits.charge(*k, now, wait_of);
         }
         if let Some(h) = attempt.email {
             s.charge_email(h, now);
