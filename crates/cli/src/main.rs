@@ -163,11 +163,14 @@ enum Command {
         secure_cookies: bool,
         /// Also answer to this host name (NAME, or NAME:PORT); repeatable. By default the
         /// console answers only to localhost, 127.0.0.1, [::1] and the --bind address, with its
-        /// port: any other Host gets 421 (this defeats DNS rebinding).
+        /// port: any other Host gets 421 (this defeats DNS rebinding). Forms are accepted from
+        /// the exact origin: http(s)://NAME on the default port (80, 443) for a NAME without a
+        /// port, that port otherwise.
         #[arg(long, value_name = "NAME")]
         allowed_host: Vec<String>,
         /// The address staff open the console at, e.g. https://ferry.example.org behind a TLS
-        /// proxy: its host is allowed, and forms posted from it are accepted.
+        /// proxy: its host is allowed, forms posted from that exact origin are accepted, and an
+        /// https:// one makes the cookies Secure. Give --trusted-proxy too.
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
         /// A proxy in front of the console: its address or a CIDR range (127.0.0.1, ::1,
@@ -178,9 +181,9 @@ enum Command {
         trusted_proxy: Vec<ferry_web::TrustedProxy>,
         /// Days an upload is kept after the last of its runs ended. Always kept: the upload of a
         /// run that can still be resumed; and that of a clean test run not yet run live, at
-        /// least a day (so 0 means "as soon as nothing can use it": a test run with errors'
-        /// at once, a clean one's once run live or after a day). Removed once all its runs are
-        /// rolled back.
+        /// least a day. So 0 means "as soon as nothing can use it": at once after a live run or
+        /// a test run with errors; after a clean test run, once it is run live (or after a
+        /// day). Removed once all its runs are rolled back.
         #[arg(long, value_name = "DAYS", default_value_t = 30)]
         retain_uploads_days: u64,
     },
