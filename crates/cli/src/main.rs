@@ -172,24 +172,33 @@ enum Command {
         /// Largest upload, in MiB.
         #[arg(long, default_value_t = 256)]
         max_upload_mib: usize,
-        /// Mark session cookies Secure (serve behind a TLS proxy).
+        /// Mark cookies Secure, the session cookie as __Host- (serve behind a TLS proxy); an
+        /// https:// --public-url implies it.
         #[arg(long)]
         secure_cookies: bool,
         /// Also answer to this host name (NAME, or NAME:PORT); repeatable. By default the
         /// console answers only to localhost, 127.0.0.1, [::1] and the --bind address, with its
-        /// port: any other Host gets 421 (this defeats DNS rebinding).
+        /// port: any other Host gets 421 (this defeats DNS rebinding). Forms are accepted from
+        /// the exact origin: http(s)://NAME on the default port (80, 443) for a NAME without a
+        /// port, that port otherwise.
         #[arg(long, value_name = "NAME")]
         allowed_host: Vec<String>,
         /// The address staff open the console at, e.g. https://ferry.example.org behind a TLS
-        /// proxy: its host is allowed, and forms posted from it are accepted.
+        /// proxy: its host is allowed, forms posted from that exact origin are accepted, and an
+        /// https:// one makes the cookies Secure. Give --trusted-proxy too.
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
-        /// A proxy in front of the console (its address, repeatable): only for requests from
-        /// it is the client address taken from X-Forwarded-For (for the sign-in throttle).
-        #[arg(long, value_name = "ADDR")]
-        trusted_proxy: Vec<std::net::IpAddr>,
-        /// Days an upload is kept after its run ended (0: removed when the run ends); uploads
-        /// of a run that can still be resumed are kept, those of a rolled-back run are removed.
+        /// A proxy in front of the console: its address or a CIDR range (127.0.0.1, ::1,
+        /// 10.0.0.0/8), repeatable. Only for requests from one is the client address taken
+        /// from X-Forwarded-For (read from the right, up to the first address that is not a
+        /// trusted proxy), for the sign-in throttle. IPv4-mapped IPv6 addresses count as IPv4.
+        #[arg(long, value_name = "ADDR[/BITS]")]
+        trusted_proxy: Vec<ferry_web::TrustedProxy>,
+        /// Days an upload is kept after the last of its runs ended. Always kept: the upload of a
+        /// run that can still be resumed; and that of a clean test run not yet run live, at
+        /// least a day. So 0 means "as soon as nothing can use it": at once after a live run or
+        /// a test run with errors; after a clean test run, once it is run live (or after a
+        /// day). Removed once all its runs are rolled back.
         #[arg(long, value_name = "DAYS", default_value_t = 30)]
         retain_uploads_days: u64,
         #[command(flatten)]

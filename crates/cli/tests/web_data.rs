@@ -23,13 +23,39 @@ fn session(console: &Console) -> String {
 /// Uploads `club.xml` as a new run (`test_only` or live); returns the run's number, once the
 /// answer names it (`None`: the console gave no answer, as when it is killed mid-run).
 fn upload(console: &Console, cookie: &str, test_only: bool) -> Option<i64> {
+    upload_file(console, cookie, test_only, "club/club.xml")
+}
+
+/// Uploads the example `file` as a new run, as [`upload`] does.
+fn upload_file(console: &Console, cookie: &str, test_only: bool, file: &str) -> Option<i64> {
+    upload_with(console, cookie, test_only, file, false)
+}
+
+/// Uploads `club.xml` with its ticket attachment, as a test run that ends without errors.
+fn upload_clean(console: &Console, cookie: &str) -> i64 {
+    upload_with(console, cookie, true, "club/club.xml", true).unwrap()
+}
+
+fn upload_with(
+    console: &Console,
+    cookie: &str,
+    test_only: bool,
+    file: &str,
+    attachment: bool,
+) -> Option<i64> {
     let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
-    let data = std::fs::read(example("club/club.xml")).unwrap();
+    let data = std::fs::read(example(file)).unwrap();
+    let map = std::fs::read(example("club/attachments/berth-map.txt")).unwrap();
     let mut fields = vec![("csrf", token.as_str())];
     if test_only {
         fields.push(("test_only", "on"));
     }
-    let (ct, body) = multipart(&[("files", "club.xml", &data)], &fields);
+    let name = Path::new(file).file_name().unwrap().to_str().unwrap();
+    let mut files: Vec<(&str, &str, &[u8])> = vec![("files", name, &data)];
+    if attachment {
+        files.push(("attachments", "berth-map.txt", &map));
+    }
+    let (ct, body) = multipart(&files, &fields);
     let mut r = agent()
         .post(format!("{}/runs/new", console.url))
         .header("Cookie", cookie)
@@ -198,16 +224,210 @@ fn uploads_go_after_a_rollback_or_the_retention_period() {
     );
 }
 
+/// The run's page (as a browser asks for it).
+fn run_page(console: &Console, cookie: &str, run: i64) -> String {
+    let mut r = agent()
+        .get(format!("{}/runs/{run}", console.url))
+        .header("Cookie", cookie)
+        .header("Accept", "text/html")
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.body_mut().read_to_string().unwrap()
+}
+
+fn can_run_live(console: &Console, cookie: &str, run: i64) -> bool {
+    run_page(console, cookie, run).contains(&format!("action=\"/runs/{run}/live\""))
+}
+
+/// Posts a run's action (`live`, `rollback`); returns the status and where it sends to.
+fn act(console: &Console, cookie: &str, run: i64, action: &str) -> (u16, String) {
+    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
+    let r = agent()
+        .post(format!("{}/runs/{run}/{action}", console.url))
+        .header("Cookie", cookie)
+        .send_form([("csrf", token.as_str())])
+        .unwrap();
+    let to = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (r.status().as_u16(), to)
+}
+
+/// Waits until the console's job for `run` is over (its sweep done too, a moment later).
+fn job_over(console: &Console, cookie: &str, run: i64) {
+    until(&format!("the job of run {run}"), || {
+        let mut r = agent()
+            .get(format!("{}/runs/{run}/progress", console.url))
+            .header("Cookie", cookie)
+            .call()
+            .unwrap();
+        r.body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("\"running\":false")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+}
+
+/// `--retain-uploads-days 0` removes an upload as soon as nothing can still use it: a test run
+/// with errors' at once; a clean test run's only once it has been run live (or after a day),
+/// so that "Run live" still works after the test run.
 #[test]
-fn with_no_retention_an_upload_goes_when_its_run_ends() {
+fn with_no_retention_an_upload_goes_once_nothing_can_use_it() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start_with(dir, "console.db", &["--retain-uploads-days", "0"]);
     let cookie = session(&console);
-    let run = upload(&console, &cookie, true).unwrap();
-    finished(dir, run);
-    let folder = folder_of(dir, run);
-    until("the upload to go", || !folder.exists());
+    let faulty = upload_file(&console, &cookie, true, "mistakes/mistakes.xml").unwrap();
+    finished(dir, faulty);
+    let folder = folder_of(dir, faulty);
+    until("the faulty test run's upload to go", || !folder.exists());
+
+    let test = upload_clean(&console, &cookie);
+    finished(dir, test);
+    assert_eq!(
+        rows(
+            dir,
+            "console.db",
+            &format!("SELECT status, errors FROM run WHERE id = {test}")
+        )[0],
+        ["succeeded", "0"]
+    );
+    job_over(&console, &cookie, test);
+    let folder = folder_of(dir, test);
+    assert!(folder.join("club.xml").exists(), "kept for Run live");
+    assert!(can_run_live(&console, &cookie, test));
+    let (status, to) = act(&console, &cookie, test, "live");
+    assert_eq!(status, 303);
+    let live: i64 = to.trim_start_matches("/runs/").parse().unwrap();
+    finished(dir, live);
+    assert_eq!(status_of(dir, live), "succeeded");
+    until("the upload to go once run live", || !folder.exists());
+}
+
+fn status_of(dir: &Path, run: i64) -> String {
+    status(dir, run)
+}
+
+/// A live run made from a test run shares its upload. Rolling the live run back removes the
+/// upload only if no other run still needs it: the test run can be run live again, so its
+/// upload stays (and its page offers Run live again).
+#[test]
+fn rolling_back_a_live_run_keeps_the_upload_its_test_run_shares() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = session(&console);
+    let test = upload_clean(&console, &cookie);
+    finished(dir, test);
+    let (status, to) = act(&console, &cookie, test, "live");
+    assert_eq!(status, 303);
+    let live: i64 = to.trim_start_matches("/runs/").parse().unwrap();
+    finished(dir, live);
+    assert_eq!(folder_of(dir, live), folder_of(dir, test), "one upload");
+    assert!(!can_run_live(&console, &cookie, test), "already run live");
+    job_over(&console, &cookie, live);
+    assert_eq!(act(&console, &cookie, live, "rollback").0, 303);
+    until("the rollback", || status_of(dir, live) == "rolled-back");
+    job_over(&console, &cookie, live);
+    let folder = folder_of(dir, test);
+    assert!(
+        folder.join("club.xml").exists(),
+        "the test run still needs it"
+    );
+    assert!(
+        can_run_live(&console, &cookie, test),
+        "it can be run live again"
+    );
+}
+
+/// A test run past the retention period cannot be run live: its page no longer offers it and
+/// the console refuses it (410), even while the upload is still on disk until the next sweep,
+/// rather than start a run whose files the sweep may remove under it.
+#[test]
+fn past_the_retention_a_test_run_cannot_be_run_live() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = session(&console);
+    let test = upload_clean(&console, &cookie);
+    finished(dir, test);
+    assert!(can_run_live(&console, &cookie, test));
+    age_run(dir, test, 31);
+    assert!(
+        folder_of(dir, test).join("club.xml").exists(),
+        "not swept yet"
+    );
+    assert!(!can_run_live(&console, &cookie, test));
+    assert_eq!(act(&console, &cookie, test, "live").0, 410);
+    assert_eq!(int(dir, "console.db", "SELECT count(*) FROM run"), 1);
+}
+
+/// A run whose recorded inputs cannot be read might name any upload: nothing is removed (a
+/// warning says why) rather than remove an upload a run may need.
+#[test]
+fn a_run_whose_inputs_cannot_be_read_keeps_every_upload() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = session(&console);
+    let old = upload(&console, &cookie, true).unwrap();
+    finished(dir, old);
+    let other = upload(&console, &cookie, true).unwrap();
+    finished(dir, other);
+    drop(console);
+    let folder = folder_of(dir, old);
+    age_run(dir, old, 400);
+    age_file(&folder, 400);
+    target(dir, "console.db")
+        .exec(
+            "UPDATE run SET inputs = 'not a list' WHERE id = ?1",
+            ferry_store::params![other],
+        )
+        .unwrap();
+    let console = Console::serve(dir, "console.db", &[], &[]);
+    assert!(folder.join("club.xml").exists(), "kept");
+    until("the warning", || {
+        console.stderr().contains("cannot be read")
+    });
+    assert!(
+        console.stderr().contains(&format!("run {other}")),
+        "{}",
+        console.stderr()
+    );
+}
+
+/// A data folder the console cannot make private stops it at start, with a message that names
+/// the path (here one too long for the system to open).
+#[test]
+fn a_data_folder_that_cannot_be_made_private_is_named() {
+    let s = scratch();
+    let dir = s.path();
+    Console::prepare(dir, "console.db");
+    let data = data_dir(dir);
+    std::fs::create_dir_all(data.join("uploads")).unwrap();
+    // Folders nested past PATH_MAX: two chains of ten, each made where its path is short
+    // enough, the second then moved to the end of the first.
+    let name = "d".repeat(250);
+    let chain = |root: &Path| root.join([name.as_str(); 10].join("/"));
+    let deep = chain(&data.join("uploads"));
+    std::fs::create_dir_all(&deep).unwrap();
+    let aside = dir.join("aside");
+    std::fs::create_dir_all(chain(&aside)).unwrap();
+    std::fs::rename(aside.join(&name), deep.join(&name)).unwrap();
+    let out = command(
+        dir,
+        &["serve", "--db", "console.db", "--bind", "127.0.0.1:0"],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{name}/{name}")), "{err}");
+    assert!(err.contains("private"), "{err}");
 }
 
 /// A run interrupted (here: the console killed mid-run) needs its upload to be resumed: it is

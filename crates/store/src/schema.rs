@@ -357,7 +357,8 @@ CREATE TABLE cert_enrollment (
 ";
 
 /// Staff of the web console (`ferry serve`, SPEC §14): accounts with an Argon2id hash and a role,
-/// and sessions named by the hash of their random token.
+/// sessions named by the hash of their random token, and the browsers (devices) each signed in
+/// from, named the same way (their device cookie lifts the sign-in throttle's e-mail limit).
 pub const STAFF_DDL: &str = "\
 CREATE TABLE staff_user (
   id INTEGER PRIMARY KEY,
@@ -374,6 +375,13 @@ CREATE TABLE staff_session (
   csrf TEXT NOT NULL,
   created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL
+);
+CREATE TABLE staff_device (
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  staff_id INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT NOT NULL
 );
 ";
 

@@ -121,19 +121,26 @@ pub fn upsert_staff(t: &Target, email: &str, password: &str, role: Role) -> Resu
         params![email.clone(), hash, role.as_str(), stamp(now())],
     )
     .map_err(|e| e.to_string())?;
-    // A new password ends every session of that staff member.
+    // A new password ends every session of that staff member, and forgets their devices.
     t.exec(
         "DELETE FROM staff_session WHERE staff_id = (SELECT id FROM staff_user WHERE email = ?1)",
-        params![email],
+        params![email.clone()],
     )
     .map_err(|e| e.to_string())?;
-    Ok(())
+    crate::devices::forget_all(t, &email)
+}
+
+/// A right password: the new session's token and who it is.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub session: String,
+    pub staff_id: i64,
 }
 
 /// Checks an e-mail and password; on success starts a new session (a new token every time, so a
 /// token known before signing in is worth nothing after) and returns its token.
-pub fn sign_in(t: &Target, email: &str, password: &str) -> Result<Option<String>, String> {
-    let email = email.trim().to_lowercase();
+pub fn sign_in(t: &Target, email: &str, password: &str) -> Result<Option<SignedIn>, String> {
+    let email = crate::throttle::normal_email(email);
     let row = t
         .first(
             "SELECT id, password_hash FROM staff_user WHERE email = ?1 AND disabled = 0",
@@ -159,7 +166,10 @@ pub fn sign_in(t: &Target, email: &str, password: &str) -> Result<Option<String>
         params![stamp(now())],
     )
     .map_err(|e| e.to_string())?;
-    Ok(Some(tok))
+    Ok(Some(SignedIn {
+        session: tok,
+        staff_id: row.int(0),
+    }))
 }
 
 /// The staff member a session token belongs to, if the session is live.

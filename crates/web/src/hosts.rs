@@ -1,7 +1,8 @@
 //! Which host names the console answers to and which origins may post to it: an allow-list
 //! checked before anything else, so that a page of another site whose name was re-bound to this
-//! machine (DNS rebinding) reaches nothing, and the same-site check of posts compares against
-//! this list rather than against the `Host` the request itself claims.
+//! machine (DNS rebinding) reaches nothing, and the same-site check of posts compares exact
+//! origins (scheme, host and port) against this list rather than against the `Host` the request
+//! itself claims.
 
 use axum::http::{header, HeaderMap, Uri};
 use std::net::{IpAddr, SocketAddr};
@@ -10,8 +11,11 @@ use std::net::{IpAddr, SocketAddr};
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Allowed {
     host: String,
-    /// `None`: any port (a name given without one, e.g. behind a proxy on 443).
+    /// `None`: as a `Host`, any port (a name given without one, e.g. behind a proxy on 443);
+    /// as an origin, only the scheme's default port.
     port: Option<u16>,
+    /// The scheme its origins have (`None`: http or https, for a name given without one).
+    scheme: Option<String>,
 }
 
 /// The host names the console answers to.
@@ -63,34 +67,40 @@ impl Hosts {
         public_url: Option<&str>,
     ) -> Result<Hosts, String> {
         let port = Some(bound.port());
+        // The console itself speaks plain HTTP on its bound port.
+        let local = |host: String| Allowed {
+            host,
+            port,
+            scheme: Some("http".into()),
+        };
         let mut allowed: Vec<Allowed> = ["localhost", "127.0.0.1", "[::1]"]
             .iter()
-            .map(|h| Allowed {
-                host: h.to_string(),
-                port,
-            })
+            .map(|h| local(h.to_string()))
             .collect();
         if !bound.ip().is_unspecified() {
-            allowed.push(Allowed {
-                host: ip_host(bound.ip()),
-                port,
-            });
+            allowed.push(local(ip_host(bound.ip())));
         }
         for name in extra {
             let (host, port) = split_authority(name).ok_or_else(|| {
                 format!("--allowed-host {name:?}: give a host name, optionally with :PORT")
             })?;
-            allowed.push(Allowed { host, port });
+            allowed.push(Allowed {
+                host,
+                port,
+                scheme: None,
+            });
         }
         if let Some(u) = public_url {
-            let (host, port) = origin_authority(u)
-                .and_then(|a| split_authority(&a))
-                .ok_or_else(|| {
-                    format!(
-                        "--public-url {u:?}: give the console's address as http(s)://NAME[:PORT]"
-                    )
-                })?;
-            allowed.push(Allowed { host, port });
+            let bad = || {
+                format!("--public-url {u:?}: give the console's address as http(s)://NAME[:PORT]")
+            };
+            let (scheme, authority) = origin_authority(u).ok_or_else(bad)?;
+            let (host, port) = split_authority(&authority).ok_or_else(bad)?;
+            allowed.push(Allowed {
+                host,
+                port,
+                scheme: Some(scheme),
+            });
         }
         Ok(Hosts { allowed })
     }
@@ -109,9 +119,23 @@ impl Hosts {
         self.allowed.iter().any(|a| a.host == host && port_ok(a))
     }
 
-    /// Whether `origin` (an `Origin` header, or the start of a `Referer`) is this console.
+    /// Whether `origin` (an `Origin` header, or the start of a `Referer`) is this console:
+    /// the same scheme, host and port as an allowed host (one given without a port: the
+    /// scheme's default port only, 80 for http and 443 for https).
     pub fn allows_origin(&self, origin: &str) -> bool {
-        origin_authority(origin).is_some_and(|a| self.allows(&a))
+        let Some((scheme, authority)) = origin_authority(origin) else {
+            return false;
+        };
+        let Some((host, port)) = split_authority(&authority) else {
+            return false;
+        };
+        let default = if scheme == "https" { 443 } else { 80 };
+        let port = port.unwrap_or(default);
+        self.allowed.iter().any(|a| {
+            a.host == host
+                && a.scheme.as_deref().is_none_or(|s| s == scheme)
+                && a.port.unwrap_or(default) == port
+        })
     }
 
     /// The host a request was sent to (`Host`, or the authority of an absolute request URI),
@@ -137,8 +161,9 @@ impl Hosts {
     }
 }
 
-/// `host[:port]` of an http(s) URL, with the port only when it is not the scheme's default.
-fn origin_authority(url: &str) -> Option<String> {
+/// The scheme and `host[:port]` of an http(s) URL, with the port only when it is not the
+/// scheme's default.
+fn origin_authority(url: &str) -> Option<(String, String)> {
     let u = url::Url::parse(url).ok()?;
     if !matches!(u.scheme(), "http" | "https") {
         return None;
@@ -147,10 +172,11 @@ fn origin_authority(url: &str) -> Option<String> {
         url::Host::Ipv6(v6) => format!("[{v6}]"),
         h => h.to_string(),
     };
-    Some(match u.port() {
+    let authority = match u.port() {
         Some(p) => format!("{host}:{p}"),
         None => host,
-    })
+    };
+    Some((u.scheme().to_string(), authority))
 }
 
 #[cfg(test)]
@@ -191,10 +217,23 @@ mod tests {
         }
         assert!(h.allows_origin("http://127.0.0.1:8080"));
         assert!(h.allows_origin("https://ferry.example.org"));
+        assert!(h.allows_origin("https://ferry.example.org:443"));
         assert!(h.allows_origin("http://localhost:8080/signin?next=/"));
+        assert!(h.allows_origin("http://ferry.lan"));
+        assert!(h.allows_origin("https://ferry.lan"));
         assert!(!h.allows_origin("null"));
         assert!(!h.allows_origin("http://evil.example:8080"));
         assert!(!h.allows_origin("file:///etc/passwd"));
+        // Exact origins: the scheme and the port count.
+        assert!(!h.allows_origin("https://127.0.0.1:8080"));
+        assert!(!h.allows_origin("http://ferry.example.org"));
+        assert!(!h.allows_origin("https://ferry.example.org:8443"));
+        assert!(!h.allows_origin("http://ferry.lan:9000"));
+        assert!(!h.allows_origin("https://ferry.lan:8443"));
+        let pinned = hosts(&["ferry.lan:9000"], None);
+        assert!(pinned.allows_origin("http://ferry.lan:9000"));
+        assert!(pinned.allows_origin("https://ferry.lan:9000"));
+        assert!(!pinned.allows_origin("http://ferry.lan"));
     }
 
     #[test]

@@ -43,10 +43,22 @@ struct Reporter {
     cancel: Arc<AtomicBool>,
     jobs: Arc<crate::App>,
     job: usize,
+    /// Held from the start until the engine has recorded the run (then the sweep sees it, and
+    /// keeps its upload while it can be resumed).
+    hold: Mutex<Option<crate::UploadsHold>>,
+}
+
+impl Reporter {
+    fn release(&self) {
+        if let Ok(mut h) = self.hold.lock() {
+            h.take();
+        }
+    }
 }
 
 impl Progress for Reporter {
     fn started(&self, run: i64) {
+        self.release();
         if let Ok(mut s) = self.state.lock() {
             s.run = Some(run);
         }
@@ -80,7 +92,12 @@ pub enum Work {
 impl Jobs {
     /// Starts `work` on its own thread; returns the run it became, waiting a moment for the
     /// engine to record it (`None`: it ended before creating a run, with `outcome` saying why).
-    pub fn start(app: &Arc<crate::App>, work: Work) -> (Option<i64>, JobState) {
+    /// `hold`, if given, is kept until the run is recorded.
+    pub fn start(
+        app: &Arc<crate::App>,
+        work: Work,
+        hold: Option<crate::UploadsHold>,
+    ) -> (Option<i64>, JobState) {
         let state = Arc::new(Mutex::new(JobState::default()));
         let cancel = Arc::new(AtomicBool::new(false));
         let job = {
@@ -105,6 +122,7 @@ impl Jobs {
             cancel,
             jobs: app.clone(),
             job,
+            hold: Mutex::new(hold),
         };
         let db = app.db.clone();
         let mut work = work;
@@ -130,6 +148,7 @@ impl Jobs {
             }
             drop(s);
             // A run that ended (or was rolled back) may leave uploads no longer needed.
+            reporter.release();
             reporter.jobs.sweep(false);
         });
         // The run page needs the run's number: wait for the engine to record it.

@@ -4,10 +4,13 @@
 //! crates; this crate turns them into pages.
 
 pub mod auth;
+mod cookies;
+mod devices;
 mod hosts;
 mod jobs;
 mod logins;
 mod pages;
+mod proxy;
 mod records;
 mod retention;
 mod signin;
@@ -16,18 +19,23 @@ mod view;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use ferry_store::Target;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::Role;
+pub use proxy::TrustedProxy;
+
+/// The largest request body of every route but the two uploads (a sign-in or another form).
+pub const FORM_LIMIT: usize = 16 * 1024;
 
 /// How the console is served.
 #[derive(Debug, Clone)]
@@ -39,7 +47,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest upload request.
     pub max_upload_bytes: usize,
-    /// Mark cookies `Secure` (when a TLS proxy is in front).
+    /// Mark cookies `Secure` (when a TLS proxy is in front); an `https://` public URL does too.
     pub secure_cookies: bool,
     /// Host names the console answers to besides `localhost`, `127.0.0.1`, `[::1]` and the
     /// bound address (`--allowed-host`).
@@ -47,7 +55,7 @@ pub struct Config {
     /// The address staff open the console at, behind a proxy (`--public-url`).
     pub public_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// How long uploads are kept after their run ended (`--retain-uploads-days`).
     pub retain_uploads: Duration,
     /// The fingerprint key file of card and account numbers (`--fingerprint-key`); `None`:
@@ -74,15 +82,21 @@ pub(crate) struct App {
     pub jobs: jobs::Jobs,
     pub throttle: throttle::Throttle,
     pub hosts: hosts::Hosts,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub secure_cookies: bool,
+    pub trusted_proxies: Vec<TrustedProxy>,
+    pub cookies: cookies::Cookies,
     pub max_upload_bytes: usize,
     pub retain_uploads: Duration,
     /// Given to every run the console starts.
     pub fingerprint_key: Option<PathBuf>,
+    /// The uploads' lock: a sweep takes it to write, and whatever needs an upload to stay
+    /// (a job until its run is recorded, an annotated download) holds it to read.
+    pub uploads_lock: Arc<tokio::sync::RwLock<()>>,
 }
 
 pub(crate) type Shared = Arc<App>;
+
+/// The uploads' lock held to read: no sweep runs while it is held.
+pub(crate) type UploadsHold = tokio::sync::OwnedRwLockReadGuard<()>;
 
 impl App {
     /// Opens the target for one request (a connection per request: the store is not shared
@@ -91,19 +105,20 @@ impl App {
         Target::open_db(&self.db).map_err(view::Failure::from)
     }
 
-    /// Removes the uploads and generated files no longer needed (logged, never fatal).
+    /// Removes the uploads and generated files no longer needed (logged, never fatal). It holds
+    /// the uploads' lock to write: nothing that needs an upload to stay runs meanwhile. Call it
+    /// from a thread that may block, holding no [`UploadsHold`].
     pub fn sweep(&self, all_downloads: bool) {
+        let _sweeping = self.uploads_lock.blocking_write();
         let r = Target::open_db(&self.db)
             .map_err(|e| e.to_string())
             .and_then(|t| retention::sweep(&t, &self.data, self.retain_uploads, all_downloads));
         if let Err(e) = r {
-            tracing::warn!("cannot sweep the console's data folder: {e}");
+            // The console has no log but its standard error.
+            eprintln!("Warning: cannot sweep the console's data folder: {e}");
         }
     }
 }
-
-/// The session cookie's name.
-pub(crate) const COOKIE: &str = "ferry_session";
 
 /// Creates (or resets) a staff member in the target; the console's first admin comes from here
 /// (`ferry serve --create-admin EMAIL`).
@@ -145,6 +160,9 @@ pub fn serve(config: Config) -> Result<(), WebError> {
                 ""
             }
         );
+        for w in warnings(&config) {
+            eprintln!("Warning: {w}");
+        }
         axum::serve(
             listener,
             router(app).into_make_service_with_connect_info::<SocketAddr>(),
@@ -165,11 +183,33 @@ fn new_app(config: &Config, bound: SocketAddr) -> Result<Shared, WebError> {
         throttle: throttle::Throttle::default(),
         hosts,
         trusted_proxies: config.trusted_proxies.clone(),
-        secure_cookies: config.secure_cookies,
+        cookies: cookies::Cookies {
+            secure: secure_cookies(config),
+        },
         max_upload_bytes: config.max_upload_bytes,
         retain_uploads: config.retain_uploads,
         fingerprint_key: config.fingerprint_key.clone(),
+        uploads_lock: Default::default(),
     }))
+}
+
+/// Whether cookies are Secure: asked for, or implied by an `https://` public URL.
+fn secure_cookies(config: &Config) -> bool {
+    config.secure_cookies
+        || config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+}
+
+/// What the operator should know about the flags at start.
+fn warnings(config: &Config) -> Vec<String> {
+    let behind_proxy = config.public_url.is_some() || config.secure_cookies;
+    if behind_proxy && config.trusted_proxies.is_empty() {
+        vec!["--public-url or --secure-cookies says a proxy is in front, but no --trusted-proxy names it: every request then seems to come from the proxy's address, and the sign-in throttle's per-address limits apply to all staff together. Give the proxy's address (or range) with --trusted-proxy.".into()]
+    } else {
+        vec![]
+    }
 }
 
 /// Sweeps the data folder every [`retention::SWEEP_EVERY`] while the console runs.
@@ -187,10 +227,15 @@ async fn sweep_hourly(app: Shared) {
 
 /// Every route. Only the sign-in page and the stylesheet and script are public.
 pub(crate) fn router(app: Shared) -> Router {
+    // The two uploads may be large; every other body is a small form (`FORM_LIMIT`).
+    let upload = DefaultBodyLimit::max(app.max_upload_bytes);
     let protected = Router::new()
         .route("/", get(|| async { Redirect::to("/runs") }))
         .route("/runs", get(pages::runs))
-        .route("/runs/new", get(pages::new_run).post(pages::start_run))
+        .route(
+            "/runs/new",
+            get(pages::new_run).post(pages::start_run.layer(upload)),
+        )
         .route("/runs/{id}", get(pages::run))
         .route("/runs/{id}/progress", get(pages::progress))
         .route("/runs/{id}/findings", get(pages::findings_fragment))
@@ -203,7 +248,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/records/{name}", get(records::account))
         .route(
             "/certification",
-            get(pages::certification).post(pages::start_certification),
+            get(pages::certification).post(pages::start_certification.layer(upload)),
         )
         .route("/upgrade", get(pages::upgrade))
         .route("/logins", get(logins::list))
@@ -217,27 +262,10 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/static/ferry.js", get(view::js))
         .merge(protected)
         .fallback(|| async { view::not_found() })
-        .layer(DefaultBodyLimit::max(app.max_upload_bytes))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(middleware::from_fn_with_state(app.clone(), allowed_host))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
-}
-
-/// The cookie `name` of a request, if any.
-pub(crate) fn cookie(req_headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    req_headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-/// The session cookie of a request, if any.
-pub(crate) fn session_token(req_headers: &axum::http::HeaderMap) -> Option<String> {
-    cookie(req_headers, COOKIE)
 }
 
 /// Answers only requests sent to a host name on the allow-list (`--allowed-host`); anything
@@ -259,45 +287,52 @@ async fn allowed_host(State(app): State<Shared>, req: Request, next: Next) -> Re
 /// that changes something must also come from this console's own pages (its `Origin`, or its
 /// `Referer`, names an allowed host).
 async fn require_staff(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
-    let token = session_token(req.headers());
-    let staff = match token {
-        Some(tok) => {
-            let app = app.clone();
-            tokio::task::spawn_blocking(move || {
-                app.target()
-                    .ok()
-                    .and_then(|t| auth::session(&t, &tok).ok().flatten())
-            })
-            .await
-            .ok()
-            .flatten()
-        }
-        None => None,
-    };
-    let Some(staff) = staff else {
-        if req.method() == Method::GET
-            && req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|a| a.to_str().ok())
-                .is_some_and(|a| a.contains("text/html"))
-        {
-            let next = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default();
-            let to = format!("/signin?next={}", view::url_encode(&next));
-            return Redirect::to(&to).into_response();
-        }
-        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    let Some(staff) = session_staff(&app, req.headers()).await else {
+        return not_signed_in(&req);
     };
     let changes = req.method() != Method::GET && req.method() != Method::HEAD;
     if changes && !app.hosts.same_site(req.headers()) {
-        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: post from a page of this console, opened at an address it was started with (--public-url, --allowed-host NAME:PORT)",
+        )
+            .into_response();
     }
     req.extensions_mut().insert(staff);
     next.run(req).await
+}
+
+/// The staff member whose live session the request's cookie names, if any.
+async fn session_staff(app: &Shared, headers: &axum::http::HeaderMap) -> Option<auth::Staff> {
+    let tok = app.cookies.get(headers, cookies::Kind::Session)?;
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let t = app.target().ok()?;
+        auth::session(&t, &tok).ok().flatten()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// The answer without a session: a page asked for by a browser is sent to sign in first (and
+/// back after), anything else is refused.
+fn not_signed_in(req: &Request) -> Response {
+    let wants_page = req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    if !wants_page {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    }
+    let here = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or_default();
+    Redirect::to(&format!("/signin?next={}", view::url_encode(here))).into_response()
 }
 
 /// Headers every response carries: no framing, no sniffing, no referrer to other sites, scripts
@@ -333,4 +368,62 @@ async fn security_headers(req: Request<Body>, next: Next) -> Response {
         set(h, header::CACHE_CONTROL, "no-store");
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_store::journal::{RunKind, RunMode};
+
+    /// The sweep and what holds an upload: while a job holds the uploads' lock (from its start
+    /// until its run is recorded), a sweep waits, and then sees the new run and keeps the
+    /// upload, though the only run that named it before is long past the retention.
+    #[test]
+    fn a_sweep_waits_for_whatever_holds_the_uploads() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db").to_string_lossy().into_owned();
+        let (t, _) = Target::init_db(&db).unwrap();
+        let config = Config {
+            db: db.clone(),
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            max_upload_bytes: 1 << 20,
+            secure_cookies: false,
+            allowed_hosts: vec![],
+            public_url: None,
+            trusted_proxies: vec![],
+            retain_uploads: Duration::from_secs(3600),
+            fingerprint_key: None,
+        };
+        retention::prepare(&config.data_dir).unwrap();
+        let app = new_app(&config, config.bind).unwrap();
+        let folder = retention::uploads(&app.data).join("upload-1");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("club.xml"), b"<Import/>").unwrap();
+        let inputs = serde_json::json!([folder.join("club.xml")]);
+        let record = |mode| {
+            t.create_run(RunKind::Import, mode, &inputs, &serde_json::json!({}), "h")
+                .unwrap()
+        };
+        let old = record(RunMode::TestOnly);
+        t.exec(
+            "UPDATE run SET status = 'succeeded', errors = 0, started_at = '2001-01-01T00:00:00Z', finished_at = '2001-01-01T00:00:00Z' WHERE id = ?1",
+            ferry_store::params![old],
+        )
+        .unwrap();
+        // A job starts (run live) and holds the lock until the engine records its run.
+        let hold = app.uploads_lock.clone().try_read_owned().unwrap();
+        let a = app.clone();
+        let sweeper = std::thread::spawn(move || a.sweep(false));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(folder.exists(), "the sweep waits for the job");
+        record(RunMode::Live);
+        drop(hold);
+        sweeper.join().unwrap();
+        assert!(folder.join("club.xml").exists(), "the running run keeps it");
+        // Once nothing uses it, the next sweep removes it.
+        t.exec("DELETE FROM run WHERE mode = 'live'", &[]).unwrap();
+        app.sweep(false);
+        assert!(!folder.exists());
+    }
 }

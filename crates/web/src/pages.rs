@@ -2,9 +2,10 @@
 //! downloads and actions), certification migration and upgrade.
 
 use crate::auth::{self, Staff};
+use crate::cookies::Kind;
 use crate::jobs::{JobState, Jobs, Work};
 use crate::view::{self, page, Base, Failure};
-use crate::{Shared, COOKIE};
+use crate::Shared;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -57,14 +58,14 @@ pub async fn sign_out(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, Failure> {
     check_csrf(&staff, &f.csrf)?;
-    if let Some(tok) = crate::session_token(&headers) {
+    let gone = app.cookies.clear(Kind::Session);
+    if let Some(tok) = app.cookies.get(&headers, Kind::Session) {
         blocking(move || {
             let t = app.target()?;
             auth::sign_out(&t, &tok).map_err(Failure::internal)
         })
         .await?;
     }
-    let gone = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok(([(header::SET_COOKIE, gone)], Redirect::to("/signin")).into_response())
 }
 
@@ -239,12 +240,22 @@ async fn private_dir(dir: &FsPath) -> Result<(), Failure> {
         .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))
 }
 
-/// An uploaded file, private to the console's user.
-async fn write_private(path: &FsPath, bytes: &[u8]) -> Result<(), Failure> {
+/// An uploaded file, private to the console's user, and new: a name given twice in one form is
+/// refused, never written over.
+async fn write_private(path: &FsPath, name: &str, bytes: &[u8]) -> Result<(), Failure> {
     crate::retention::write_private(path, bytes)
         .await
-        .map_err(|e| Failure::internal(format!("cannot store the upload: {e}")))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                Failure::bad(format!("\"{name}\" is uploaded twice"))
+            }
+            _ => Failure::internal(format!("cannot store the upload: {e}")),
+        })
 }
+
+/// What a refused upload says when it is too large.
+const TOO_LARGE: &str =
+    "The upload is larger than this console accepts (`ferry serve --max-upload-mib`).";
 
 async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failure> {
     let mut form = RunForm {
@@ -255,8 +266,7 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
     let too_big = |e: axum::extract::multipart::MultipartError| {
         let status = e.status();
         let what = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "The upload is larger than this console accepts (`ferry serve --max-upload-mib`)."
-                .to_string()
+            TOO_LARGE.to_string()
         } else {
             format!("The upload could not be read as a form (not an acceptable file name or form field): {e}")
         };
@@ -278,11 +288,8 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
                 };
                 private_dir(&dir).await?;
                 let path = dir.join(&name);
-                if path.exists() {
-                    return Err(Failure::bad(format!("\"{name}\" is uploaded twice")));
-                }
                 let bytes = field.bytes().await.map_err(too_big)?;
-                write_private(&path, &bytes).await?;
+                write_private(&path, &name, &bytes).await?;
                 if is_csv {
                     form.csv += 1;
                 } else {
@@ -299,7 +306,7 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
                 let dir = folder.join("attachments");
                 private_dir(&dir).await?;
                 let bytes = field.bytes().await.map_err(too_big)?;
-                write_private(&dir.join(&name), &bytes).await?;
+                write_private(&dir.join(&name), &name, &bytes).await?;
             }
             _ => {
                 let v = field.text().await.map_err(too_big)?;
@@ -373,15 +380,17 @@ fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions, Failure> {
 
 /// Starts `work` in the background and sends the browser to its run's page (`fallback`: the
 /// run to show when the work ended before naming one, as a refused resume does; `upload`: the
-/// new upload folder of the work, removed when the work ended without recording a run).
+/// new upload folder of the work, removed when the work ended without recording a run; `hold`:
+/// the uploads' lock, kept until the run is recorded).
 async fn start_work(
     app: &Shared,
     work: Work,
     fallback: Option<i64>,
     upload: Option<PathBuf>,
+    hold: Option<crate::UploadsHold>,
 ) -> Result<Response, Failure> {
     let a = app.clone();
-    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work)).await?;
+    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work, hold)).await?;
     if let (None, true, Some(folder)) = (run, state.finished, upload) {
         let _ = tokio::fs::remove_dir_all(&folder).await;
     }
@@ -411,19 +420,28 @@ fn started(run: Option<i64>, state: JobState) -> Result<Response, Failure> {
 pub async fn start_run(
     State(app): State<Shared>,
     Extension(staff): Extension<Staff>,
+    headers: HeaderMap,
     m: Multipart,
 ) -> Result<Response, Failure> {
-    start_upload(app, staff, m, RunKind::Import).await
+    start_upload(app, staff, &headers, m, RunKind::Import).await
 }
 
-/// Stores an upload, checks the form and starts the run of `kind` in the background.
+/// Stores an upload, checks the form and starts the run of `kind` in the background. An upload
+/// whose `Content-Length` is over the limit is refused before any of it is read.
 async fn start_upload(
     app: Shared,
     staff: Staff,
+    headers: &HeaderMap,
     m: Multipart,
     kind: RunKind,
 ) -> Result<Response, Failure> {
     need_admin(&staff)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.max_upload_bytes as u64) {
+        return Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
+    }
     let form = read_form(&app, m).await?;
     let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, kind));
     let opts = match checked {
@@ -433,7 +451,15 @@ async fn start_upload(
             return Err(e);
         }
     };
-    start_work(&app, Work::Import(Box::new(opts)), None, Some(form.folder)).await
+    // A new upload folder is kept a day before any run names it: no hold needed.
+    start_work(
+        &app,
+        Work::Import(Box::new(opts)),
+        None,
+        Some(form.folder),
+        None,
+    )
+    .await
 }
 
 // ---- one run -------------------------------------------------------------------------------
@@ -645,8 +671,9 @@ pub async fn run(
         }
         let errors = r.int(7);
         let finished = !running && status != "running";
-        let later_live = t.int("SELECT count(*) FROM run WHERE id > ?1 AND mode = 'live' AND inputs = ?2", params![id, r.text(5)])? > 0;
-        let uploads_kept = inputs.iter().all(|p| FsPath::new(p).exists());
+        let later_live = t.int("SELECT count(*) FROM run WHERE id > ?1 AND mode = 'live' AND status <> 'rolled-back' AND inputs = ?2", params![id, r.text(5)])? > 0;
+        // Whether the sweep keeps the upload now (not just whether it is still there).
+        let uploads_kept = crate::retention::kept(&t, &a.data, a.retain_uploads, &inputs).map_err(Failure::internal)?;
         let admin = staff2.is_admin();
         Ok(page(&RunPage {
             base: Base::new(format!("Run {id}"), &staff2, "runs"),
@@ -772,6 +799,8 @@ pub async fn download(
                     Failure::new(StatusCode::NOT_FOUND, "no such workbook in this run")
                 })?;
                 let src = PathBuf::from(src);
+                // No sweep removes it between the check and the annotation.
+                let _hold = a.uploads_lock.blocking_read();
                 if !src.exists() {
                     return Err(Failure::new(
                         StatusCode::GONE,
@@ -837,26 +866,36 @@ pub async fn run_live(
 ) -> Result<Response, Failure> {
     need_admin(&staff)?;
     check_csrf(&staff, &f.csrf)?;
+    // Held until the live run is recorded: no sweep removes the upload in between.
+    let hold = app.uploads_lock.clone().read_owned().await;
     let a = app.clone();
-    let opts = blocking(move || {
-        let t = a.target()?;
-        let info = t
-            .run(id)?
-            .ok_or_else(|| Failure::bad(format!("There is no run {id}.")))?;
-        if info.mode.as_str() != "test-only"
-            || info.status.as_str() != "succeeded"
-            || info.errors > 0
-        {
-            return Err(Failure::bad(
-                "Only a test run that succeeded without errors can be run live.",
-            ));
-        }
-        let mut o = recorded_options(&t, id)?;
-        o.test_only = false;
-        Ok(o)
-    })
-    .await?;
-    start_work(&app, Work::Import(Box::new(opts)), None, None).await
+    let opts = blocking(move || live_options(&a, id)).await?;
+    start_work(&app, Work::Import(Box::new(opts)), None, None, Some(hold)).await
+}
+
+/// The options to run test run `id` live: only a clean test run whose upload is still kept.
+fn live_options(app: &Shared, id: i64) -> Result<ImportOptions, Failure> {
+    let t = app.target()?;
+    let info = t
+        .run(id)?
+        .ok_or_else(|| Failure::bad(format!("There is no run {id}.")))?;
+    if info.mode.as_str() != "test-only" || info.status.as_str() != "succeeded" || info.errors > 0 {
+        return Err(Failure::bad(
+            "Only a test run that succeeded without errors can be run live.",
+        ));
+    }
+    let inputs: Vec<String> = serde_json::from_value(info.inputs.clone()).unwrap_or_default();
+    if !crate::retention::kept(&t, &app.data, app.retain_uploads, &inputs)
+        .map_err(Failure::internal)?
+    {
+        return Err(Failure::new(
+            StatusCode::GONE,
+            "The upload of this test run is no longer kept (`ferry serve --retain-uploads-days`): start a new run with the files.",
+        ));
+    }
+    let mut o = recorded_options(&t, id)?;
+    o.test_only = false;
+    Ok(o)
 }
 
 pub async fn resume(
@@ -875,7 +914,8 @@ pub async fn resume(
         Ok(o)
     })
     .await?;
-    start_work(&app, Work::Import(Box::new(opts)), Some(id), None).await
+    // An interrupted run's upload is kept while it can be resumed: no hold needed.
+    start_work(&app, Work::Import(Box::new(opts)), Some(id), None, None).await
 }
 
 pub async fn cancel(
@@ -904,7 +944,7 @@ pub async fn rollback(
     check_csrf(&staff, &f.csrf)?;
     let a = app.clone();
     let (_, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id))).await?;
+        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id), None)).await?;
     if state.failed {
         return Err(Failure::bad(state.outcome.unwrap_or_default()));
     }
@@ -937,9 +977,10 @@ pub async fn certification(
 pub async fn start_certification(
     State(app): State<Shared>,
     Extension(staff): Extension<Staff>,
+    headers: HeaderMap,
     m: Multipart,
 ) -> Result<Response, Failure> {
-    start_upload(app, staff, m, RunKind::Certification).await
+    start_upload(app, staff, &headers, m, RunKind::Certification).await
 }
 
 // ---- upgrade --------------------------------------------------------------------------------

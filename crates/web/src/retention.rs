@@ -1,7 +1,8 @@
 //! The console's data folder: kept private (folders 0700, files 0600, tightened at start), and
-//! emptied of what is no longer needed — the uploads of a run that was rolled back or ended
-//! longer ago than the retention period (never those of a run that can still be resumed), uploads
-//! no run ever used, and generated downloads.
+//! emptied of what is no longer needed — the uploads whose runs were all rolled back or ended
+//! longer ago than the retention period (never those of a run that can still be resumed, and
+//! those of a test run that can still be run live at least a day), uploads no run ever used,
+//! and generated downloads.
 
 use ferry_store::Target;
 use std::collections::HashMap;
@@ -14,6 +15,9 @@ use std::time::{Duration, SystemTime};
 /// How long an upload folder that no run names is kept (a run is recorded a moment after its
 /// upload; one the engine refused before recording it is removed at once).
 pub const ORPHAN_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// How long an upload whose test run can still be run live is kept at least, whatever the
+/// retention (`--retain-uploads-days 0` included).
+pub const LIVE_GRACE: Duration = Duration::from_secs(24 * 3600);
 /// How long a generated download may stay (each is removed as soon as it is sent).
 const DOWNLOAD_GRACE: Duration = Duration::from_secs(3600);
 /// How often the console sweeps its data folder while it runs.
@@ -38,13 +42,13 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 
-/// Writes a file readable only by the console's user.
+/// Writes a new file readable only by the console's user (an existing one is an error, never
+/// written over, nor a link followed).
 pub async fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use tokio::io::AsyncWriteExt;
     let mut f = tokio::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)
         .await?;
@@ -53,18 +57,28 @@ pub async fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Creates the data folder and its two folders private, and makes everything already in it
-/// private too (a data folder made by an older console, or copied in).
+/// private too (a data folder made by an older console, or copied in). An error names the path
+/// it is about.
 pub fn prepare(data: &Path) -> io::Result<()> {
-    private_dir(data)?;
-    private_dir(&uploads(data))?;
-    private_dir(&downloads(data))?;
+    for dir in [data.to_path_buf(), uploads(data), downloads(data)] {
+        private_dir(&dir).map_err(|e| about(&dir, e))?;
+    }
     tighten(data)
 }
 
+/// `e`, saying which path it is about.
+fn about(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!("cannot make {} private: {e}", path.display()),
+    )
+}
+
 fn tighten(dir: &Path) -> io::Result<()> {
-    for e in fs::read_dir(dir)? {
-        let e = e?;
-        let kind = e.file_type()?; // not followed: a symbolic link is left as it is
+    for e in fs::read_dir(dir).map_err(|e| about(dir, e))? {
+        let e = e.map_err(|e| about(dir, e))?;
+        let path = e.path();
+        let kind = e.file_type().map_err(|e| about(&path, e))?; // a link is not followed
         let mode = if kind.is_dir() {
             0o700
         } else if kind.is_file() {
@@ -72,24 +86,27 @@ fn tighten(dir: &Path) -> io::Result<()> {
         } else {
             continue;
         };
-        if e.metadata()?.permissions().mode() & 0o777 != mode {
-            fs::set_permissions(e.path(), fs::Permissions::from_mode(mode))?;
+        let now = e.metadata().map_err(|e| about(&path, e))?.permissions();
+        if now.mode() & 0o777 != mode {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+                .map_err(|e| about(&path, e))?;
         }
         if kind.is_dir() {
-            tighten(&e.path())?;
+            tighten(&path)?;
         }
     }
     Ok(())
 }
 
-/// What the runs that name an upload folder say about it.
-#[derive(Default)]
-struct FolderUse {
-    /// A run of it is running or interrupted: it needs the files to go on.
-    resumable: bool,
-    rolled_back: bool,
-    /// When the last of its runs ended (or started, if it has not ended).
-    last: Option<SystemTime>,
+/// One run that names an upload folder, as far as keeping the folder goes.
+#[derive(Debug, Clone)]
+struct RunUse {
+    id: i64,
+    mode: String,
+    status: String,
+    errors: i64,
+    /// When it ended (or started, if it has not ended).
+    ended: Option<SystemTime>,
 }
 
 fn when(ts: &str) -> Option<SystemTime> {
@@ -98,48 +115,124 @@ fn when(ts: &str) -> Option<SystemTime> {
         .map(SystemTime::from)
 }
 
-/// The upload folders the target's runs name, by folder name.
-fn folder_uses(t: &Target, uploads: &Path) -> Result<HashMap<String, FolderUse>, String> {
-    let rows = t
-        .rows(
-            "SELECT status, started_at, coalesce(finished_at, ''), inputs FROM run",
-            &[],
-        )
-        .map_err(|e| e.to_string())?;
-    let mut uses: HashMap<String, FolderUse> = HashMap::new();
+/// The upload folders the target's runs name, by folder name, with those runs (`only`: just
+/// the runs that name that folder). A run whose inputs cannot be read might name any folder:
+/// that is an error, and the caller keeps everything.
+fn folder_runs(
+    t: &Target,
+    uploads: &Path,
+    only: Option<&str>,
+) -> Result<HashMap<String, Vec<RunUse>>, String> {
+    let sql =
+        "SELECT id, mode, status, errors, started_at, coalesce(finished_at, ''), inputs FROM run";
+    let rows = match only {
+        // A first cut in the database; the exact folder is checked below.
+        Some(name) => t.rows(
+            &format!("{sql} WHERE inputs LIKE ?1"),
+            ferry_store::params![format!("%{name}%")],
+        ),
+        None => t.rows(sql, &[]),
+    }
+    .map_err(|e| e.to_string())?;
+    let mut uses: HashMap<String, Vec<RunUse>> = HashMap::new();
     for r in rows {
-        let inputs: Vec<String> = serde_json::from_str(&r.text(3)).unwrap_or_default();
-        let ended = when(&r.text(2)).or_else(|| when(&r.text(1)));
-        for p in inputs {
-            let Some(name) = Path::new(&p)
-                .strip_prefix(uploads)
-                .ok()
-                .and_then(|rest| rest.components().next())
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            else {
-                continue;
-            };
-            let u = uses.entry(name).or_default();
-            match r.text(0).as_str() {
-                "running" | "interrupted" => u.resumable = true,
-                "rolled-back" => u.rolled_back = true,
-                _ => {}
+        let inputs: Vec<String> = serde_json::from_str(&r.text(6)).map_err(|e| {
+            format!(
+                "the inputs of run {} cannot be read ({e}): every upload is kept",
+                r.int(0)
+            )
+        })?;
+        let run = RunUse {
+            id: r.int(0),
+            mode: r.text(1),
+            status: r.text(2),
+            errors: r.int(3),
+            ended: when(&r.text(5)).or_else(|| when(&r.text(4))),
+        };
+        for name in inputs.iter().filter_map(|p| folder_name(uploads, p)) {
+            if only.is_none_or(|o| o == name) {
+                let runs = uses.entry(name).or_default();
+                if !runs.iter().any(|u| u.id == run.id) {
+                    runs.push(run.clone());
+                }
             }
-            u.last = u.last.max(ended);
         }
     }
     Ok(uses)
 }
 
-/// Whether an upload folder is still needed.
-fn keep(u: Option<&FolderUse>, modified: SystemTime, now: SystemTime, retain: Duration) -> bool {
-    let age = |t: SystemTime| now.duration_since(t).unwrap_or_default();
-    match u {
-        Some(u) if u.resumable => true,
-        Some(u) if u.rolled_back => false,
-        Some(u) => age(u.last.unwrap_or(modified)) < retain,
-        None => age(modified) < ORPHAN_GRACE,
+/// The upload folder an input is in, if it is in one.
+fn folder_name(uploads: &Path, input: &str) -> Option<String> {
+    Path::new(input)
+        .strip_prefix(uploads)
+        .ok()
+        .and_then(|rest| rest.components().next())
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+}
+
+/// Whether a test run can still be run live: it succeeded without errors, and no live run
+/// (that was not rolled back) was made of the same upload after it.
+fn can_run_live(r: &RunUse, standing: &[&RunUse]) -> bool {
+    r.mode == "test-only"
+        && r.status == "succeeded"
+        && r.errors == 0
+        && !standing.iter().any(|l| l.mode == "live" && l.id > r.id)
+}
+
+/// Whether an upload folder is still needed. Only the runs that were not rolled back count:
+/// - a run that can be resumed (running or interrupted) needs it, however old;
+/// - otherwise it stays `retain` after the last of them ended;
+/// - a test run that can still be run live keeps it at least [`LIVE_GRACE`] (so that with a
+///   retention of 0, "Run live" still works after the test run);
+/// - a folder whose runs were all rolled back goes; one no run names goes after
+///   [`ORPHAN_GRACE`].
+fn keep(runs: Option<&[RunUse]>, modified: SystemTime, now: SystemTime, retain: Duration) -> bool {
+    let age = |t: Option<SystemTime>| {
+        now.duration_since(t.unwrap_or(modified))
+            .unwrap_or_default()
+    };
+    let Some(runs) = runs else {
+        return age(None) < ORPHAN_GRACE;
+    };
+    let standing: Vec<&RunUse> = runs.iter().filter(|r| r.status != "rolled-back").collect();
+    if standing
+        .iter()
+        .any(|r| matches!(r.status.as_str(), "running" | "interrupted"))
+    {
+        return true;
     }
+    let Some(last) = standing.iter().map(|r| age(r.ended)).min() else {
+        return false; // every run of it was rolled back
+    };
+    last < retain
+        || standing
+            .iter()
+            .any(|r| can_run_live(r, &standing) && age(r.ended) < retain.max(LIVE_GRACE))
+}
+
+/// Whether every input of a run is still there and would be kept by a sweep now (`inputs` as
+/// the run records them). Hold the uploads' lock to read for the answer to stay true.
+pub fn kept(t: &Target, data: &Path, retain: Duration, inputs: &[String]) -> Result<bool, String> {
+    let up = uploads(data);
+    let now = SystemTime::now();
+    for input in inputs {
+        if !Path::new(input).exists() {
+            return Ok(false);
+        }
+        let Some(name) = folder_name(&up, input) else {
+            continue; // not an upload (a run of the command line): never swept
+        };
+        let modified = modified(&up.join(&name)).unwrap_or(now);
+        let uses = folder_runs(t, &up, Some(&name))?;
+        if !keep(uses.get(&name).map(Vec::as_slice), modified, now, retain) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn modified(p: &Path) -> Option<SystemTime> {
+    fs::metadata(p).ok()?.modified().ok()
 }
 
 /// What a sweep removed.
@@ -150,28 +243,42 @@ pub struct Swept {
 }
 
 /// Removes the upload folders no longer needed (see [`keep`]) and the generated downloads older
-/// than an hour (`all_downloads`: every one, as at start, when none can be being sent).
+/// than an hour (`all_downloads`: every one, as at start, when none can be being sent). Call it
+/// holding the uploads' lock to write: each folder is checked again just before it goes. When
+/// a run's inputs cannot be read, no upload is removed (and that is the error).
 pub fn sweep(
     t: &Target,
     data: &Path,
     retain: Duration,
     all_downloads: bool,
 ) -> Result<Swept, String> {
-    let up = uploads(data);
-    let uses = folder_uses(t, &up)?;
     let now = SystemTime::now();
     let mut swept = Swept::default();
-    for (path, modified) in entries(&up) {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if !keep(name.and_then(|n| uses.get(&n)), modified, now, retain) {
-            remove(&path);
-            swept.uploads += 1;
-        }
-    }
     for (path, modified) in entries(&downloads(data)) {
         if all_downloads || now.duration_since(modified).unwrap_or_default() >= DOWNLOAD_GRACE {
             remove(&path);
             swept.downloads += 1;
+        }
+    }
+    let up = uploads(data);
+    let uses = folder_runs(t, &up, None)?;
+    for (path, modified) in entries(&up) {
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if keep(uses.get(&name).map(Vec::as_slice), modified, now, retain) {
+            continue;
+        }
+        // Again, just before it goes: a run recorded since the list was read keeps it.
+        let fresh = folder_runs(t, &up, Some(&name))?;
+        if !keep(
+            fresh.get(&name).map(Vec::as_slice),
+            modified,
+            SystemTime::now(),
+            retain,
+        ) {
+            remove(&path);
+            swept.uploads += 1;
         }
     }
     Ok(swept)
@@ -194,7 +301,7 @@ fn remove(path: &Path) {
         fs::remove_file(path)
     };
     if let Err(e) = r {
-        tracing::warn!("cannot remove {}: {e}", path.display());
+        eprintln!("Warning: cannot remove {}: {e}", path.display());
     }
 }
 
@@ -202,30 +309,69 @@ fn remove(path: &Path) {
 mod tests {
     use super::*;
 
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+
+    fn run(id: i64, mode: &str, status: &str, errors: i64, ended: SystemTime) -> RunUse {
+        RunUse {
+            id,
+            mode: mode.into(),
+            status: status.into(),
+            errors,
+            ended: Some(ended),
+        }
+    }
+
     #[test]
     fn what_is_kept() {
         let now = SystemTime::now();
-        let day = Duration::from_secs(24 * 3600);
-        let old = now - 40 * day;
-        let retain = 30 * day;
-        let used = |resumable, rolled_back, last| FolderUse {
-            resumable,
-            rolled_back,
-            last: Some(last),
-        };
-        assert!(keep(Some(&used(true, false, old)), old, now, retain));
-        assert!(keep(Some(&used(true, true, now)), old, now, retain));
-        assert!(!keep(Some(&used(false, true, now)), now, now, retain));
-        assert!(!keep(Some(&used(false, false, old)), now, now, retain));
-        assert!(keep(Some(&used(false, false, now - day)), old, now, retain));
-        assert!(!keep(
-            Some(&used(false, false, now)),
-            now,
-            now,
+        let old = now - 40 * DAY;
+        let retain = 30 * DAY;
+        let kept = |runs: &[RunUse], retain| keep(Some(runs), now, now, retain);
+        // Resumable: kept however old, even beside a rolled-back run.
+        assert!(kept(&[run(1, "live", "interrupted", 0, old)], retain));
+        assert!(kept(
+            &[
+                run(1, "live", "running", 0, old),
+                run(2, "live", "rolled-back", 0, now)
+            ],
+            retain
+        ));
+        // Every run rolled back: gone.
+        assert!(!kept(&[run(1, "live", "rolled-back", 0, now)], retain));
+        // A live run rolled back beside the test run it came from: the test run keeps it (it
+        // can be run live again).
+        let test = run(1, "test-only", "succeeded", 0, now - DAY);
+        assert!(kept(
+            &[test.clone(), run(2, "live", "rolled-back", 0, now)],
+            retain
+        ));
+        // The retention, counted from the last run that stands.
+        assert!(!kept(&[run(1, "live", "succeeded", 0, old)], retain));
+        assert!(kept(&[run(1, "live", "succeeded", 0, now - DAY)], retain));
+        // Retention 0: a clean test run keeps its upload a day, until it is run live.
+        assert!(kept(
+            &[run(1, "test-only", "succeeded", 0, now)],
             Duration::ZERO
         ));
+        assert!(!kept(
+            &[
+                run(1, "test-only", "succeeded", 0, now),
+                run(2, "live", "succeeded", 0, now)
+            ],
+            Duration::ZERO
+        ));
+        assert!(!kept(
+            &[run(1, "test-only", "succeeded", 3, now)],
+            Duration::ZERO
+        ));
+        assert!(!kept(
+            &[run(1, "test-only", "succeeded", 0, now - 2 * DAY)],
+            Duration::ZERO
+        ));
+        // A test run past a longer retention can no longer be run live.
+        assert!(!kept(&[run(1, "test-only", "succeeded", 0, old)], retain));
         // An upload no run names: kept a day (it may be an upload whose run is starting).
         assert!(keep(None, now, now, Duration::ZERO));
-        assert!(!keep(None, now - 2 * day, now, Duration::ZERO));
+        assert!(!keep(None, now - 2 * DAY, now, Duration::ZERO));
     }
 }

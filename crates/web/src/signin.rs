@@ -1,11 +1,15 @@
 //! The sign-in page and its post: a pre-session CSRF token (a cookie and the same value in the
-//! form), the same-site check, the throttle charged before the password is checked, and the
-//! page to go to afterwards checked before any session exists.
+//! form), the same-site check, the throttle charged before the password is checked (a known
+//! device's own limit instead of the others, `devices.rs`), and the page to go to afterwards
+//! checked before any session exists.
 
 use crate::auth;
-use crate::throttle;
+use crate::cookies::Kind;
+use crate::devices;
+use crate::proxy;
+use crate::throttle::{Attempt, Who};
 use crate::view::{page, Base, Failure};
-use crate::{cookie, Shared, COOKIE};
+use crate::Shared;
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -15,12 +19,11 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// The pre-session cookie: a random value the sign-in form must repeat. A page of another site
-/// can neither read it nor (SameSite=Strict) make the browser send it, so it cannot sign a
-/// browser in to an account of its choosing (login CSRF). A plain double-submit value, not a
-/// signed one: an attacker who could plant cookies could as well plant a value and signature
-/// it got from this page itself; the `Origin` check is what stops that case.
-const SIGNIN_COOKIE: &str = "ferry_signin";
+// The pre-session cookie (`Kind::SignIn`): a random value the sign-in form must repeat. A page
+// of another site can neither read it nor (SameSite=Strict) make the browser send it, so it
+// cannot sign a browser in to an account of its choosing (login CSRF). A plain double-submit
+// value, not a signed one: an attacker who could plant cookies could as well plant a value and
+// signature it got from this page itself; the `Origin` check is what stops that case.
 
 #[derive(Template)]
 #[template(path = "signin.html")]
@@ -34,10 +37,12 @@ struct SignInPage {
 
 /// Where to go after signing in: a path of this console, or `/`.
 ///
-/// A path here starts with exactly one `/` (not `//`, which browsers read as another host),
-/// has no backslash (read as `/`), and only visible ASCII (a tab or line break is dropped by
-/// browsers, turning `/\t/evil` into `//evil`, and would not fit in a header); its path part is
-/// checked again after percent-decoding. Anything else, including `https://…`, gives `/`.
+/// The value as given (what reaches `Location`) must start with exactly one `/` (not `//`,
+/// which browsers read as another host), have no backslash (read as `/`), and only visible
+/// ASCII (a tab or line break is dropped by browsers, turning `/\t/evil` into `//evil`, and
+/// would not fit in a header). Its path, percent-decoded, must not start with `//` nor hold a
+/// backslash or a control character; anything else decoded is fine (`/records/Zo%C3%AB`).
+/// Anything else, including `https://…`, gives `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if is_local_path(n) => n.to_string(),
@@ -46,14 +51,13 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 fn is_local_path(n: &str) -> bool {
-    let plain = |s: &str| {
-        s.starts_with('/')
-            && !s.starts_with("//")
-            && s.chars().all(|c| c.is_ascii_graphic() && c != '\\')
-    };
+    let raw_ok = n.len() <= 2048
+        && n.starts_with('/')
+        && !n.starts_with("//")
+        && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     let path = n.split(['?', '#']).next().unwrap_or("");
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-    n.len() <= 2048 && plain(n) && plain(&decoded)
+    raw_ok && !decoded.starts_with("//") && !decoded.chars().any(|c| c == '\\' || c.is_control())
 }
 
 #[derive(Deserialize)]
@@ -62,12 +66,10 @@ pub struct NextQuery {
 }
 
 /// The request's pre-session token, when it has a well-formed one.
-fn given_token(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SIGNIN_COOKIE).filter(|t| {
-        t.len() == 43
-            && t.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+fn given_token(app: &Shared, headers: &HeaderMap) -> Option<String> {
+    app.cookies
+        .get(headers, Kind::SignIn)
+        .filter(|t| devices::well_formed(t))
 }
 
 /// The sign-in page with `token` in its form and its cookie.
@@ -80,13 +82,10 @@ fn form_page(app: &Shared, token: &str, next: String, email: &str, error: &str) 
         },
         csrf: token.to_string(),
         next,
-        email: email.to_string(),
+        email: email.chars().take(254).collect(),
         error: error.to_string(),
     });
-    let c = format!(
-        "{SIGNIN_COOKIE}={token}; Path=/signin; HttpOnly; SameSite=Strict{}",
-        if app.secure_cookies { "; Secure" } else { "" }
-    );
+    let c = app.cookies.set(Kind::SignIn, token, None);
     if let Ok(v) = HeaderValue::from_str(&c) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -98,7 +97,7 @@ pub async fn sign_in_page(
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    let token = given_token(&headers).unwrap_or_else(auth::token);
+    let token = given_token(&app, &headers).unwrap_or_else(auth::token);
     form_page(&app, &token, safe_next(q.next.as_deref()), "", "")
 }
 
@@ -123,6 +122,50 @@ fn wait_words(wait: Duration) -> String {
     }
 }
 
+/// The sign-in form shown again (with `error`) for one posted form.
+struct Again<'a> {
+    app: &'a Shared,
+    next: String,
+    email: &'a str,
+}
+
+impl Again<'_> {
+    fn show(&self, token: &str, error: &str, status: StatusCode) -> Response {
+        let mut r = form_page(self.app, token, self.next.clone(), self.email, error);
+        *r.status_mut() = status;
+        r
+    }
+
+    fn stale(&self) -> Response {
+        self.show(
+            &auth::token(),
+            "This sign-in form was out of date or did not come from this console. Sign in again.",
+            StatusCode::FORBIDDEN,
+        )
+    }
+
+    fn too_many(&self, token: &str, wait: Duration) -> Response {
+        let words = format!(
+            "Too many failed attempts. Wait {} and try again.",
+            wait_words(wait)
+        );
+        let mut r = self.show(token, &words, StatusCode::TOO_MANY_REQUESTS);
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        r
+    }
+
+    fn wrong(&self, token: &str) -> Response {
+        self.show(
+            token,
+            "That e-mail and password do not match a staff account.",
+            StatusCode::UNAUTHORIZED,
+        )
+    }
+}
+
 pub async fn sign_in(
     State(app): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -130,68 +173,101 @@ pub async fn sign_in(
     Form(f): Form<SignInForm>,
 ) -> Response {
     // Checked first: whatever else happens, no session exists yet.
-    let next = safe_next(f.next.as_deref());
+    let again = Again {
+        app: &app,
+        next: safe_next(f.next.as_deref()),
+        email: &f.email,
+    };
     if !app.hosts.same_site(&headers) {
         return Failure::forbidden("A sign-in from another site's page is refused.")
             .into_response();
     }
-    let again = |token: &str, error: &str, status: StatusCode| {
-        let mut r = form_page(&app, token, next.clone(), &f.email, error);
-        *r.status_mut() = status;
-        r
+    let Some(token) = given_token(&app, &headers).filter(|t| auth::same_token(t, &f.csrf)) else {
+        return again.stale();
     };
-    let Some(token) = given_token(&headers).filter(|t| auth::same_token(t, &f.csrf)) else {
-        return again(
-            &auth::token(),
-            "This sign-in form was out of date or did not come from this console. Sign in again.",
-            StatusCode::FORBIDDEN,
-        );
+    let device = known_device(&app, &headers, &f.email).await;
+    let who = Who {
+        email: &f.email,
+        client: proxy::client_address(peer.ip(), &headers, &app.trusted_proxies),
+        device: device.as_ref().map(|d| d.0),
     };
-    let client = throttle::client_address(peer.ip(), &headers, &app.trusted_proxies);
-    let attempt = match app.throttle.attempt(&f.email, client) {
+    let attempt = match app.throttle.attempt(who) {
         Ok(a) => a,
-        Err(wait) => {
-            let words = format!(
-                "Too many failed attempts. Wait {} and try again.",
-                wait_words(wait)
-            );
-            let mut r = again(&token, &words, StatusCode::TOO_MANY_REQUESTS);
-            r.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(wait.as_secs().max(1)),
-            );
-            return r;
-        }
+        Err(wait) => return again.too_many(&token, wait),
     };
-    match check_password(&app, &f.email, &f.password).await {
-        Ok(Some(session)) => {
-            app.throttle.succeeded(attempt);
-            let cookie = format!(
-                "{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-                auth::SESSION_HOURS * 3600,
-                if app.secure_cookies { "; Secure" } else { "" }
-            );
-            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+    match check_password(&app, &f.email, &f.password, device).await {
+        Ok(Some(signed)) => signed_in(&app, attempt, signed, &again.next),
+        Ok(None) => again.wrong(&token),
+        Err(e) => {
+            // Not a wrong password: the attempt is given back.
+            app.throttle.refund(attempt);
+            e.into_response()
         }
-        Ok(None) => again(
-            &token,
-            "That e-mail and password do not match a staff account.",
-            StatusCode::UNAUTHORIZED,
-        ),
-        Err(e) => e.into_response(),
     }
 }
 
-/// Checks the password (Argon2id, off the async threads); a new session's token if right.
+/// The known device the request's device cookie names for `email`, with its token (a cookie
+/// that names none, or a target that cannot say, is no device).
+async fn known_device(app: &Shared, headers: &HeaderMap, email: &str) -> Option<(i64, String)> {
+    let tok = app
+        .cookies
+        .get(headers, Kind::Device)
+        .filter(|t| devices::well_formed(t))?;
+    let (a, email) = (app.clone(), email.to_string());
+    tokio::task::spawn_blocking(move || {
+        let t = a.target().ok()?;
+        let id = devices::known(&t, &tok, &email).ok()??;
+        Some((id, tok))
+    })
+    .await
+    .ok()?
+}
+
+/// A right password and what it gives: the new session, and the device cookie (new, or the
+/// known one again so that it lasts another [`devices::DEVICE_DAYS`]).
+struct Granted {
+    session: String,
+    device: String,
+}
+
+/// The answer to a right password: the attempt given back, the cookies, and the next page.
+fn signed_in(app: &Shared, attempt: Attempt, g: Granted, next: &str) -> Response {
+    app.throttle.succeeded(attempt);
+    let c = app.cookies;
+    let session = c.set(Kind::Session, &g.session, Some(auth::SESSION_HOURS * 3600));
+    let device = c.set(
+        Kind::Device,
+        &g.device,
+        Some(devices::DEVICE_DAYS * 24 * 3600),
+    );
+    let mut r = Redirect::to(next).into_response();
+    for v in [session, device] {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+/// Checks the password (Argon2id, off the async threads); when right, a new session and the
+/// device remembered.
 async fn check_password(
     app: &Shared,
     email: &str,
     password: &str,
-) -> Result<Option<String>, Failure> {
+    device: Option<(i64, String)>,
+) -> Result<Option<Granted>, Failure> {
     let (email, password, a) = (email.to_string(), password.to_string(), app.clone());
     tokio::task::spawn_blocking(move || {
         let t = a.target()?;
-        auth::sign_in(&t, &email, &password).map_err(Failure::internal)
+        let Some(s) = auth::sign_in(&t, &email, &password).map_err(Failure::internal)? else {
+            return Ok(None);
+        };
+        let device = devices::remember(&t, s.staff_id, device).map_err(Failure::internal)?;
+        Ok(Some(Granted {
+            session: s.session,
+            device,
+        }))
     })
     .await?
 }
@@ -207,6 +283,10 @@ mod tests {
             "/records?q=John%20Smith",
             "/",
             "/runs#findings",
+            "/records/John%20Smith",
+            "/records/Zo%C3%AB",
+            "/records/O%27Brien?q=a%2Fb",
+            "/runs/1?q=%2F%2Fnot-a-host",
         ] {
             assert_eq!(safe_next(Some(ok)), ok);
         }
@@ -217,6 +297,8 @@ mod tests {
             "/\\evil.example",
             "/%5Cevil.example",
             "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%00",
             "/\r\nSet-Cookie:x=1",
             "/%0d%0aSet-Cookie:x=1",
             "/\u{b}/evil.example",

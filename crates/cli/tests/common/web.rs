@@ -5,6 +5,7 @@
 use super::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
 
 pub const ADMIN: &str = "admin@example.org";
 pub const VIEWER: &str = "viewer@example.org";
@@ -15,6 +16,8 @@ pub struct Console {
     /// The `--db` value of the target (a path in the scratch folder, or a PostgreSQL URL).
     pub db: String,
     child: Child,
+    /// Everything the console wrote to stderr so far, a line each.
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Console {
@@ -49,7 +52,19 @@ impl Console {
     /// Starts a console on the existing target `name` (again, after a restart) with `flags`
     /// and environment `env`.
     pub fn serve(dir: &Path, name: &str, flags: &[&str], env: &[(&str, &str)]) -> Console {
-        let mut args = vec!["serve", "--db", name, "--bind", "127.0.0.1:0"];
+        Console::serve_at(dir, name, "127.0.0.1:0", flags, env)
+    }
+
+    /// As [`Console::serve`], listening on `bind` (e.g. `[::]:0`); the URL is then the one to
+    /// reach it at from this machine (`127.0.0.1` for an unspecified address).
+    pub fn serve_at(
+        dir: &Path,
+        name: &str,
+        bind: &str,
+        flags: &[&str],
+        env: &[(&str, &str)],
+    ) -> Console {
+        let mut args = vec!["serve", "--db", name, "--bind", bind];
         args.extend(flags);
         let mut cmd = command(dir, &args);
         for (k, v) in env {
@@ -61,25 +76,42 @@ impl Console {
             .spawn()
             .unwrap();
         let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        err.read_line(&mut line).unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
+        // The lines up to the one that says where it listens (warnings may come first).
+        let mut before = vec![];
+        let url = loop {
+            let mut line = String::new();
+            if err.read_line(&mut line).unwrap() == 0 {
+                panic!("the console ended: {}", before.concat());
+            }
+            let url = line.split_whitespace().find(|w| w.starts_with("http://"));
+            if let Some(url) = url.map(str::to_string) {
+                before.push(line);
+                break url
+                    .replace("http://0.0.0.0:", "http://127.0.0.1:")
+                    .replace("http://[::]:", "http://127.0.0.1:");
+            }
+            before.push(line);
+        };
         // Keep reading stderr so the console never blocks on a full pipe.
+        let stderr = Arc::new(Mutex::new(before));
+        let lines = stderr.clone();
         std::thread::spawn(move || {
-            let mut sink = String::new();
-            while err.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                sink.clear();
+            let mut l = String::new();
+            while err.read_line(&mut l).map(|n| n > 0).unwrap_or(false) {
+                lines.lock().unwrap().push(std::mem::take(&mut l));
             }
         });
         Console {
             url,
             db: db(dir, name),
             child,
+            stderr,
         }
+    }
+
+    /// What the console wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().concat()
     }
 
     /// Waits (up to `secs`) for the console process to end; returns whether it did.
@@ -212,4 +244,65 @@ pub fn data_dir(dir: &Path) -> PathBuf {
     } else {
         dir.join("console.db.console")
     }
+}
+
+/// What a raw request got back: the status (0: none), and what was read of the answer.
+pub struct RawAnswer {
+    pub status: u16,
+    pub text: String,
+}
+
+/// Sends `head` (a request line and headers, ending in a blank line) and then `body` on a raw
+/// connection, reading the answer *while* sending: a server that answers (413)
+/// and closes before the body is all sent makes the rest fail to send, which is not an error
+/// here, and its answer is still read. Written by hand because an HTTP client sends the whole
+/// body before it reads, and so reports a broken pipe instead of the answer.
+pub fn raw_send(console: &Console, head: &str, body: Vec<u8>) -> RawAnswer {
+    use std::io::{Read, Write};
+    let addr = console.url.trim_start_matches("http://");
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let head = head.to_string();
+    let sender = std::thread::spawn(move || {
+        if writer.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        for piece in body.chunks(16 * 1024) {
+            if writer.write_all(piece).is_err() {
+                return; // the server closed: it has answered
+            }
+        }
+    });
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    let mut reader = stream;
+    // Until the server closes (or resets) the connection; what arrived before stays.
+    while let Ok(n) = reader.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    let _ = reader.shutdown(std::net::Shutdown::Both);
+    sender.join().unwrap();
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    RawAnswer { status, text }
+}
+
+/// The value (`name=value`) of the cookie `name` set by a response, if any.
+pub fn set_cookie(r: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_string)
 }

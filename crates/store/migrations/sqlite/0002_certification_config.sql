@@ -96,6 +96,13 @@ CREATE TABLE staff_session (
   created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL
 );
+CREATE TABLE staff_device (
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  staff_id INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT NOT NULL
+);
 CREATE TABLE "legacy_program" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
