@@ -880,36 +880,7 @@ fn run_import(
 
 /// Reader limits (README, "Limits"): safe defaults, each overridable by an environment variable.
 fn limits_from_env() -> Result<ferry_sources::Limits> {
-    let mut l = ferry_sources::Limits::default();
-    let get = |name: &str| -> Result<Option<u64>> {
-        match std::env::var(name) {
-            Ok(v) => v
-                .trim()
-                .parse::<u64>()
-                .map(Some)
-                .map_err(|_| anyhow!("{name}={v}: not a whole number")),
-            Err(_) => Ok(None),
-        }
-    };
-    if let Some(v) = get("FERRY_MAX_VALUE_BYTES")? {
-        l.max_value_bytes = v as usize;
-    }
-    if let Some(v) = get("FERRY_MAX_FIELDS")? {
-        l.max_fields = v as usize;
-    }
-    if let Some(v) = get("FERRY_MAX_XML_DEPTH")? {
-        l.max_xml_depth = v as usize;
-    }
-    if let Some(v) = get("FERRY_MAX_PART_BYTES")? {
-        l.max_part_bytes = v;
-    }
-    if let Some(v) = get("FERRY_MAX_SHARED_STRINGS_BYTES")? {
-        l.max_shared_strings_bytes = v;
-    }
-    if let Some(v) = get("FERRY_MAX_RECORD_BYTES")? {
-        l.max_record_bytes = v as usize;
-    }
-    Ok(l)
+    ferry_sources::Limits::from_env().map_err(|e| anyhow!(e))
 }
 
 mod ferry_validate_order {
