@@ -108,6 +108,11 @@ enum Command {
         /// Only these entity types (comma-separated).
         #[arg(long, value_delimiter = ',')]
         entities: Option<Vec<String>>,
+        /// CSV to open in a spreadsheet: values starting with = + - @ (a formula to a
+        /// spreadsheet) get a leading ' . Not for re-import; plain --format csv is exact, and
+        /// --format xlsx writes text cells only.
+        #[arg(long)]
+        formula_safe: bool,
     },
     /// Web logins created by imports.
     Logins {
@@ -525,13 +530,18 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             format,
             out,
             entities,
+            formula_safe,
         } => {
-            let t = open(&db.db)?;
-            let f = match format {
-                Format::Xml => ExportFormat::Xml,
-                Format::Csv => ExportFormat::Csv,
-                Format::Xlsx => ExportFormat::Xlsx,
+            let f = match (format, formula_safe) {
+                (Format::Xml, false) => ExportFormat::Xml,
+                (Format::Csv, false) => ExportFormat::Csv,
+                (Format::Csv, true) => ExportFormat::CsvFormulaSafe,
+                (Format::Xlsx, false) => ExportFormat::Xlsx,
+                (_, true) => {
+                    return Err(anyhow!("--formula-safe is for --format csv (xml is not opened by a spreadsheet; xlsx cells are always text, never formulas)").into())
+                }
             };
+            let t = open(&db.db)?;
             let stats = export(&t, f, &out, entities.as_deref())?;
             let total: u64 = stats.iter().map(|(_, n)| n).sum();
             say!(
@@ -569,6 +579,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 } else {
                     PathBuf::from(format!("{}.console", db.db))
                 }
+            });
+            // mimalloc keeps freed memory for reuse; a console that just read a large upload
+            // gives it back after the job.
+            ferry_web::set_memory_release(|| {
+                // SAFETY: mi_collect takes no pointers; `true` also purges what was freed.
+                unsafe { libmimalloc_sys::mi_collect(true) }
             });
             ferry_web::serve(ferry_web::Config {
                 db: db.db,

@@ -43,7 +43,7 @@ impl<R: Read> Records<R> {
         Records {
             input: BufReader::with_capacity(256 * 1024, input),
             core: Reader::new(),
-            out: vec![0; 4096.min(max_bytes.max(1))],
+            out: Self::buffer(max_bytes),
             ends: vec![0; 64.min(max_fields.max(1))],
             len: 0,
             nends: 0,
@@ -52,6 +52,14 @@ impl<R: Read> Records<R> {
             consumed: 0,
             start: 0,
         }
+    }
+
+    /// The record buffer: the limit reserved (not resident until written, and never copied as
+    /// it grows), 4 KiB of it in use.
+    fn buffer(max_bytes: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(crate::guard::reserve_for(max_bytes as u64));
+        out.resize(4096.min(max_bytes.max(1)), 0);
+        out
     }
 
     /// Reads the next record; `false` at the end of the input.

@@ -14,6 +14,14 @@
 use std::cell::Cell;
 use std::io::{self, Read};
 
+/// The capacity to reserve for a buffer that holds one unit of at most `unit` bytes: reserved
+/// memory is not resident until written, and a buffer that never grows leaves no trail of
+/// freed doubling blocks (capped, in case a limit is set very high).
+pub(crate) fn reserve_for(unit: u64) -> usize {
+    const CAP: u64 = 256 << 20;
+    (unit.min(CAP) as usize) + 128 * 1024
+}
+
 /// Which budget a stream went over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Overrun {

@@ -306,14 +306,14 @@ fn check_part(
             )))
         }
         Err(PartError::Element(what, at)) => {
+            let at = at.map(|r| format!(" {r}")).unwrap_or_default();
             let what = match what {
-                "row" => "a row",
-                "si" => "a shared string",
-                _ => "a cell",
+                "row" => format!("row{at}"),
+                "si" => "a shared string".to_string(),
+                _ => format!("cell{at}"),
             };
-            let at = at.map(|r| format!(" ({r})")).unwrap_or_default();
             return Err(refused(shown, format!(
-                "part {name}: {what}{at} is longer than the limit of {unit} bytes (FERRY_MAX_RECORD_BYTES); the workbook is refused before it is held in memory"
+                "part {name}: {what} is longer than the limit of {unit} bytes (FERRY_MAX_RECORD_BYTES); the workbook is refused before it is held in memory"
             )));
         }
         // A part only the annotator parses may be damaged: it is then left alone (copied).
@@ -346,6 +346,12 @@ fn check_part(
 /// The elements whose whole content calamine or the annotator holds at once.
 const HELD: [&str; 4] = ["c", "is", "si", "row"];
 
+/// The error for held element `k` over the limit: an inline string counts as its cell.
+fn element_error(k: usize, refs: &[Option<String>; 4]) -> PartError {
+    let k = if HELD[k] == "is" { 0 } else { k };
+    PartError::Element(HELD[k], refs[k].clone())
+}
+
 /// Tokenizes one part within the budgets, as calamine's reader is configured.
 fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
     let guard = Budgeted::new(entry, unit, BUFFER as u64, total);
@@ -355,9 +361,10 @@ fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
     config.trim_text(false);
     config.check_comments = false;
     config.expand_empty_elements = true;
-    let mut buf = Vec::with_capacity(1024);
+    let mut buf = Vec::with_capacity(crate::guard::reserve_for(unit));
     let mut open: [Option<u64>; 4] = [None; 4];
-    let mut at: Option<String> = None;
+    // The `r` attribute of each held element when it opened (cells and rows have one).
+    let mut refs: [Option<String>; 4] = Default::default();
     let mut tally = Tally::default();
     loop {
         let start = xml.buffer_position();
@@ -369,7 +376,7 @@ fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
                 // The innermost element held: a shared string, a cell, a row.
                 let held = [2, 0, 1, 3].into_iter().find(|k| open[*k].is_some());
                 return Err(match (xml.get_ref().get_ref().overrun(), held) {
-                    (Some(Overrun::Unit { .. }), Some(k)) => PartError::Element(HELD[k], at),
+                    (Some(Overrun::Unit { .. }), Some(k)) => element_error(k, &refs),
                     (Some(o), _) => PartError::Over(o),
                     (None, _) => match e {
                         quick_xml::Error::Io(io) => PartError::Io(std::io::Error::other(io)),
@@ -391,13 +398,11 @@ fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
                 if let Some(k) = HELD.iter().position(|h| *h == local.as_ref()) {
                     open[k] = Some(start);
                     tally.shared_strings += (k == 2) as u64;
-                    if k == 0 || k == 3 {
-                        at = e
-                            .try_get_attribute("r")
-                            .ok()
-                            .flatten()
-                            .map(|a| a.value.chars().take(16).collect());
-                    }
+                    refs[k] = e
+                        .try_get_attribute("r")
+                        .ok()
+                        .flatten()
+                        .map(|a| a.value.chars().take(16).collect());
                 }
             }
             Event::End(e) => {
@@ -411,7 +416,7 @@ fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
         let pos = xml.buffer_position();
         for (k, s) in open.iter().enumerate() {
             if s.is_some_and(|s| pos - s > unit) {
-                return Err(PartError::Element(HELD[k], at));
+                return Err(element_error(k, &refs));
             }
         }
     }

@@ -65,7 +65,11 @@ pub(crate) fn read(
     };
     let at = |line: u64, col: u64| format!("{shown}:{line}:{col}");
 
-    let mut buf = Vec::with_capacity(4096);
+    // Reserved (not touched) up front, so that a large event grows into it without the copies
+    // and freed blocks of a doubling buffer.
+    let mut buf = Vec::with_capacity(crate::guard::reserve_for(
+        opts.limits.max_record_bytes as u64,
+    ));
     let mut depth = 0usize;
     let mut seen_root = false;
     let mut warned_unknown_types: HashSet<String> = HashSet::new();
@@ -313,7 +317,7 @@ fn read_record(
                     ),
                 )
             })?;
-        let value = RawValue::Text(value.into_owned());
+        let value = RawValue::bounded(&value, &opts.limits);
         if let Some(v) = emit::normalize(value) {
             fields.push(RawField {
                 field: fid,

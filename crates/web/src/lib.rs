@@ -23,6 +23,22 @@ use std::sync::Arc;
 
 pub use auth::Role;
 
+/// What hands freed memory back to the system, set by the binary that chose the allocator.
+static RELEASE_MEMORY: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets the function the console calls after each background job and each annotated download
+/// (the binary's allocator keeps freed memory for reuse; a console is idle most of the time).
+pub fn set_memory_release(release: fn()) {
+    let _ = RELEASE_MEMORY.set(release);
+}
+
+/// Hands freed memory back to the system, if the binary said how.
+pub(crate) fn release_memory() {
+    if let Some(release) = RELEASE_MEMORY.get() {
+        release();
+    }
+}
+
 /// How the console is served.
 #[derive(Debug, Clone)]
 pub struct Config {
