@@ -14,7 +14,7 @@
 
 use crate::guard::{Budgeted, Overrun};
 use crate::{Limits, SourceError};
-use quick_xml::events::Event;
+use quick_xml::events::{BytesEnd, BytesStart, Event};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -33,9 +33,9 @@ enum Role {
     /// Read whole into calamine's structures.
     Structure,
     SharedStrings,
-    /// Another target of the workbook's relationships (a sheet): streamed.
+    /// A sheet the workbook's relationships name: streamed by calamine.
     Sheet,
-    /// Another XML part (comments, drawings…): parsed only by the annotator.
+    /// Another part (comments, drawings, macros…): parsed only by the annotator, if at all.
     Other,
 }
 
@@ -98,8 +98,14 @@ fn roles(
             Role::Structure
         } else if ty.ends_with("/sharedStrings") {
             Role::SharedStrings
-        } else {
+        } else if ["/worksheet", "/chartsheet", "/dialogsheet"]
+            .iter()
+            .any(|t| ty.ends_with(t))
+        {
             Role::Sheet
+        } else {
+            // Macros, custom XML…: only the annotator may parse them, and only if XML.
+            Role::Other
         };
         set(&path, role);
     }
@@ -288,56 +294,63 @@ fn check_part(
         Role::SharedStrings => limits.max_shared_strings_bytes,
         Role::Sheet | Role::Other => limits.max_part_bytes,
     };
-    let unit = limits.max_record_bytes as u64;
     let entry = zip.by_index(index).map_err(|e| bad_workbook(shown, e))?;
-    let tally = match tally(entry, unit, total) {
-        Ok(t) => t,
-        Err(PartError::Over(Overrun::Total)) if role == Role::Structure => {
-            return Err(over_structure(shown, name, limits))
+    match tally(entry, limits.max_record_bytes as u64, total) {
+        Ok(t) if role == Role::SharedStrings => shared_strings(&t, shown, limits),
+        Ok(_) => Ok(()),
+        // Damaged XML is left to the reader, which stops at the same place (all before it
+        // was within the limits).
+        Err(PartError::Xml(_)) => Ok(()),
+        Err(e) => Err(part_error(e, role, name, shown, limits)),
+    }
+}
+
+/// The refusal for a part over a limit.
+fn part_error(e: PartError, role: Role, name: &str, shown: &str, limits: &Limits) -> SourceError {
+    let unit = limits.max_record_bytes;
+    let over = |what: String| {
+        refused(shown, format!(
+            "part {name}: {what} is longer than the limit of {unit} bytes (FERRY_MAX_RECORD_BYTES); the workbook is refused before it is held in memory"
+        ))
+    };
+    match e {
+        PartError::Over(Overrun::Total) if role == Role::Structure => {
+            over_structure(shown, name, limits)
         }
-        Err(PartError::Over(Overrun::Total)) => {
-            return Err(refused(shown, format!(
-                "part {name} inflates to more than {total} bytes, over the limit (a zip bomb, or a sheet too large for one part)"
-            )))
+        PartError::Over(Overrun::Total) => refused(shown, format!(
+            "part {name} inflates to more than {} bytes, over the limit (a zip bomb, or a sheet too large for one part)",
+            if role == Role::SharedStrings { limits.max_shared_strings_bytes } else { limits.max_part_bytes }
+        )),
+        PartError::Over(Overrun::Unit { start }) => {
+            over(format!("an element, text or comment at byte {start}"))
         }
-        Err(PartError::Over(Overrun::Unit { start })) => {
-            return Err(refused(shown, format!(
-                "part {name}: an element, text or comment at byte {start} is longer than the limit of {unit} bytes (FERRY_MAX_RECORD_BYTES); the workbook is refused before it is held in memory"
-            )))
-        }
-        Err(PartError::Element(what, at)) => {
+        PartError::Element(what, at) => {
             let at = at.map(|r| format!(" {r}")).unwrap_or_default();
-            let what = match what {
+            over(match what {
                 "row" => format!("row{at}"),
                 "si" => "a shared string".to_string(),
                 _ => format!("cell{at}"),
-            };
-            return Err(refused(shown, format!(
-                "part {name}: {what} is longer than the limit of {unit} bytes (FERRY_MAX_RECORD_BYTES); the workbook is refused before it is held in memory"
-            )));
+            })
         }
-        // A part only the annotator parses may be damaged: it is then left alone (copied).
-        Err(PartError::Xml(_)) if role == Role::Other => return Ok(()),
-        Err(PartError::Xml(e)) => {
-            return Err(bad_workbook(shown, format!("part {name}: {e}")))
-        }
-        Err(PartError::Io(e)) => return Err(bad_workbook(shown, format!("part {name}: {e}"))),
-    };
-    if role != Role::SharedStrings {
-        return Ok(());
+        PartError::Xml(e) => bad_workbook(shown, format!("part {name}: {e}")),
+        PartError::Io(e) => bad_workbook(shown, format!("part {name}: {e}")),
     }
+}
+
+/// The shared strings' claimed count and their cost in calamine's memory.
+fn shared_strings(t: &Tally, shown: &str, limits: &Limits) -> Result<(), SourceError> {
     // Every entry takes at least `<si/>` (5 bytes); a larger claim is a lie calamine would trust.
-    if let Some(claimed) = tally.claimed.filter(|c| *c > tally.bytes / 5 + 16) {
+    if let Some(claimed) = t.claimed.filter(|c| *c > t.bytes / 5 + 16) {
         return Err(refused(shown, format!(
             "the shared strings claim {claimed} entries in {} bytes; the workbook is damaged or hostile",
-            tally.bytes
+            t.bytes
         )));
     }
-    let cost = tally.bytes + SHARED_STRING_OVERHEAD * tally.shared_strings;
+    let cost = t.bytes + SHARED_STRING_OVERHEAD * t.shared_strings;
     if cost > limits.max_shared_strings_bytes {
         return Err(refused(shown, format!(
             "the shared strings ({} entries, {} bytes) would take about {cost} bytes of memory, over the limit of {} bytes (FERRY_MAX_SHARED_STRINGS_BYTES)",
-            tally.shared_strings, tally.bytes, limits.max_shared_strings_bytes
+            t.shared_strings, t.bytes, limits.max_shared_strings_bytes
         )));
     }
     Ok(())
@@ -346,10 +359,58 @@ fn check_part(
 /// The elements whose whole content calamine or the annotator holds at once.
 const HELD: [&str; 4] = ["c", "is", "si", "row"];
 
-/// The error for held element `k` over the limit: an inline string counts as its cell.
-fn element_error(k: usize, refs: &[Option<String>; 4]) -> PartError {
-    let k = if HELD[k] == "is" { 0 } else { k };
-    PartError::Element(HELD[k], refs[k].clone())
+/// The held elements open at the reader's position: where each started, and its `r`
+/// attribute (cells and rows have one) for the message.
+#[derive(Default)]
+struct Held {
+    open: [Option<u64>; 4],
+    refs: [Option<String>; 4],
+}
+
+impl Held {
+    /// Notes a start tag at byte `at`; true for a shared string (`si`).
+    fn start(&mut self, e: &BytesStart<'_>, at: u64) -> bool {
+        let Some(k) = HELD.iter().position(|h| *h == e.local_name().as_ref()) else {
+            return false;
+        };
+        self.open[k] = Some(at);
+        self.refs[k] = e
+            .try_get_attribute("r")
+            .ok()
+            .flatten()
+            .map(|a| a.value.chars().take(16).collect());
+        k == 2
+    }
+
+    fn end(&mut self, e: &BytesEnd<'_>) {
+        if let Some(k) = HELD.iter().position(|h| *h == e.local_name().as_ref()) {
+            self.open[k] = None;
+        }
+    }
+
+    /// The first held element longer than `unit` at byte `pos`.
+    fn over(&self, pos: u64, unit: u64) -> Option<PartError> {
+        let k = (0..4).find(|k| self.open[*k].is_some_and(|s| pos - s > unit))?;
+        Some(self.error(k))
+    }
+
+    /// The innermost held element (a shared string, a cell, a row), as an error.
+    fn innermost(&self) -> Option<PartError> {
+        let k = [2, 0, 1, 3].into_iter().find(|k| self.open[*k].is_some())?;
+        Some(self.error(k))
+    }
+
+    /// The error for element `k`: an inline string counts as its cell.
+    fn error(&self, k: usize) -> PartError {
+        let k = if HELD[k] == "is" { 0 } else { k };
+        PartError::Element(HELD[k], self.refs[k].clone())
+    }
+}
+
+/// The `uniqueCount` a shared-strings start tag claims.
+fn claimed_count(e: &BytesStart<'_>) -> Option<u64> {
+    let a = e.try_get_attribute("uniqueCount").ok().flatten()?;
+    a.value.trim().parse().ok()
 }
 
 /// Tokenizes one part within the budgets, as calamine's reader is configured.
@@ -362,62 +423,37 @@ fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
     config.check_comments = false;
     config.expand_empty_elements = true;
     let mut buf = Vec::with_capacity(crate::guard::reserve_for(unit));
-    let mut open: [Option<u64>; 4] = [None; 4];
-    // The `r` attribute of each held element when it opened (cells and rows have one).
-    let mut refs: [Option<String>; 4] = Default::default();
+    let mut held = Held::default();
     let mut tally = Tally::default();
     loop {
         let start = xml.buffer_position();
         xml.get_ref().get_ref().mark(start);
         buf.clear();
-        let event = match xml.read_event_into(&mut buf) {
-            Ok(e) => e,
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => {
+                if e.local_name().as_ref() == "sst" {
+                    tally.claimed = claimed_count(&e);
+                }
+                tally.shared_strings += held.start(&e, start) as u64;
+            }
+            Ok(Event::End(e)) => held.end(&e),
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
             Err(e) => {
-                // The innermost element held: a shared string, a cell, a row.
-                let held = [2, 0, 1, 3].into_iter().find(|k| open[*k].is_some());
-                return Err(match (xml.get_ref().get_ref().overrun(), held) {
-                    (Some(Overrun::Unit { .. }), Some(k)) => element_error(k, &refs),
-                    (Some(o), _) => PartError::Over(o),
-                    (None, _) => match e {
+                return Err(match xml.get_ref().get_ref().overrun() {
+                    Some(Overrun::Unit { start }) => held
+                        .innermost()
+                        .unwrap_or(PartError::Over(Overrun::Unit { start })),
+                    Some(o) => PartError::Over(o),
+                    None => match e {
                         quick_xml::Error::Io(io) => PartError::Io(std::io::Error::other(io)),
                         e => PartError::Xml(e),
                     },
-                });
+                })
             }
-        };
-        match event {
-            Event::Start(e) => {
-                let local = e.local_name();
-                if local.as_ref() == "sst" {
-                    tally.claimed = e
-                        .try_get_attribute("uniqueCount")
-                        .ok()
-                        .flatten()
-                        .and_then(|a| a.value.trim().parse().ok());
-                }
-                if let Some(k) = HELD.iter().position(|h| *h == local.as_ref()) {
-                    open[k] = Some(start);
-                    tally.shared_strings += (k == 2) as u64;
-                    refs[k] = e
-                        .try_get_attribute("r")
-                        .ok()
-                        .flatten()
-                        .map(|a| a.value.chars().take(16).collect());
-                }
-            }
-            Event::End(e) => {
-                if let Some(k) = HELD.iter().position(|h| *h == e.local_name().as_ref()) {
-                    open[k] = None;
-                }
-            }
-            Event::Eof => break,
-            _ => {}
         }
-        let pos = xml.buffer_position();
-        for (k, s) in open.iter().enumerate() {
-            if s.is_some_and(|s| pos - s > unit) {
-                return Err(element_error(k, &refs));
-            }
+        if let Some(e) = held.over(xml.buffer_position(), unit) {
+            return Err(e);
         }
     }
     tally.bytes = xml.get_ref().get_ref().delivered();
