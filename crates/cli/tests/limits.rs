@@ -240,8 +240,7 @@ type PartWriter<'a> = &'a dyn Fn(&mut dyn Write);
 fn workbook(path: &Path, rows: PartWriter, sst: Option<PartWriter>, styles: Option<PartWriter>) {
     let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let o = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
+        .compression_method(zip::CompressionMethod::Deflated);
     let ct = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
     let rels = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
@@ -422,6 +421,42 @@ fn workbook_parts_are_bounded_while_inflating() {
         "peak RSS {} MiB",
         m.peak_kb / 1024
     );
+}
+
+/// Makes the zip directory (central and local headers) of `path` declare `size` bytes for
+/// `part`, whatever it inflates to.
+fn lie_about(path: &Path, part: &str, size: u32) {
+    let mut b = std::fs::read(path).unwrap();
+    let le32 = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    let mut patched = 0;
+    let mut at = 0;
+    while let Some(i) = b[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+        at += i;
+        let n = u16::from_le_bytes([b[at + 28], b[at + 29]]) as usize;
+        if &b[at + 46..at + 46 + n] == part.as_bytes() {
+            b[at + 24..at + 28].copy_from_slice(&size.to_le_bytes());
+            let local = le32(&b, at + 42);
+            assert_eq!(&b[local..local + 4], b"PK\x03\x04");
+            b[local + 22..local + 26].copy_from_slice(&size.to_le_bytes());
+            patched += 1;
+        }
+        at += 4;
+    }
+    assert_eq!(patched, 1, "{part} in {}", path.display());
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn a_zip_directory_that_lies_is_not_trusted() {
+    // The sheet declares 1000 bytes and inflates to 200 MiB (one cell): the read stops at the
+    // declared size (the zip crate counts), so nothing larger than declared is ever held.
+    let s = scratch();
+    let d = s.path();
+    init(d);
+    let liar = d.join("liar.xlsx");
+    one_big_cell(&liar, 200);
+    lie_about(&liar, "xl/worksheets/sheet1.xml", 1000);
+    refused(d, &liar, 2, "declared");
 }
 
 #[test]

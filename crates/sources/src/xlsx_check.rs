@@ -1,23 +1,25 @@
-//! The check a workbook passes before calamine (or the annotator) reads it: every part that will
-//! be parsed is inflated once through a [`Budgeted`] reader and tokenized with quick-xml, so that
-//! no part, event, cell, shared string or row is larger than the limits — counted on the
-//! inflated bytes, whatever the zip directory claims.
+//! The check a workbook passes before calamine (or the annotator) reads it, so that no part,
+//! event, cell, shared string or row larger than the limits is ever held in memory.
 //!
 //! calamine holds a whole event, cell and shared string in memory (a 500 MB cell took 1.5 GB)
-//! and keeps the shared strings, styles and sheet list whole, so these are bounded here:
+//! and keeps the shared strings, styles and sheet list whole. The zip crate fails a read that
+//! inflates beyond the size the directory declares, so a declared size is an upper bound; a
+//! part declared larger than a bound of its role is inflated once through a [`Budgeted`] reader
+//! and tokenized with quick-xml (as calamine is configured), counting what it holds:
 //! - every part: events and the elements `c`, `is`, `si`, `row` at most `max_record_bytes`;
 //! - sheets and other parts: `max_part_bytes` in all;
 //! - the shared strings: their bytes plus [`SHARED_STRING_OVERHEAD`] per entry at most
-//!   `max_shared_strings_bytes` (what calamine's `Vec<String>` costs);
+//!   `max_shared_strings_bytes` (what calamine's `Vec<String>` costs), and no claimed count
+//!   (`uniqueCount`, which calamine reserves) beyond what the part can hold;
 //! - the parts read whole into structures (package and workbook relationships, workbook,
-//!   styles, theme): `max_structure_bytes` each (a style costs calamine ~300 bytes).
+//!   styles, theme): `max_structure_bytes` each (a cell format costs calamine ~300 bytes).
 
 use crate::guard::{Budgeted, Overrun};
 use crate::{Limits, SourceError};
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::Path;
 
 /// What one shared string costs calamine beyond its text: a `String` (24 bytes) and the
@@ -40,6 +42,7 @@ enum Role {
 }
 
 type Zip = zip::ZipArchive<BufReader<File>>;
+type ZipFile<'a> = zip::read::ZipFile<'a, BufReader<File>>;
 
 /// Checks the workbook at `path` (shown as `shown` in messages) against `limits`.
 pub fn check(path: &Path, shown: &str, limits: &Limits) -> Result<(), SourceError> {
@@ -62,9 +65,44 @@ pub fn check(path: &Path, shown: &str, limits: &Limits) -> Result<(), SourceErro
             None if [".xml", ".rels", ".vml"].iter().any(|e| norm.ends_with(e)) => Role::Other,
             None => continue,
         };
-        check_part(&mut zip, i, name, role, shown, limits)?;
+        let declared = zip
+            .by_index_raw(i)
+            .map_err(|e| bad_workbook(shown, e))?
+            .size();
+        let scan = match needs_scan(role, declared, limits) {
+            true => Scan::Whole,
+            false if role == Role::SharedStrings => Scan::Head,
+            false => continue,
+        };
+        check_part(&mut zip, i, name, role, scan, shown, limits)?;
     }
     Ok(())
+}
+
+/// How much of a part to tokenize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    Whole,
+    /// Up to the shared strings' start tag, for the count it claims.
+    Head,
+}
+
+/// Whether a part must be tokenized whole. The zip crate never inflates an entry beyond the
+/// size its directory declares (the read fails: `limits.rs` holds a workbook that lies), so a
+/// part declared within every bound of its role is within them, and only larger parts are
+/// tokenized (a sheet over 64 MiB inflated is tokenized twice, here and by calamine).
+fn needs_scan(role: Role, declared: u64, limits: &Limits) -> bool {
+    let total = match role {
+        Role::Structure => limits.max_structure_bytes,
+        Role::SharedStrings => limits.max_shared_strings_bytes,
+        Role::Sheet | Role::Other => limits.max_part_bytes,
+    };
+    if declared > limits.max_record_bytes as u64 || declared > total {
+        return true;
+    }
+    // The shared strings' memory, at worst one entry (`<si/>`) every 5 bytes.
+    role == Role::SharedStrings
+        && declared + declared / 5 * SHARED_STRING_OVERHEAD > limits.max_shared_strings_bytes
 }
 
 /// The role of each part a reader parses, by normalized name: the parts calamine opens by
@@ -265,7 +303,10 @@ fn office_document(
 /// What one part holds, as far as the limits care.
 #[derive(Debug, Default)]
 struct Tally {
+    /// Bytes inflated (the whole part when scanned whole).
     bytes: u64,
+    /// The size the directory declares (never exceeded: the zip crate checks it).
+    size: u64,
     shared_strings: u64,
     /// The `uniqueCount` the shared strings claim (calamine reserves that many entries).
     claimed: Option<u64>,
@@ -286,6 +327,7 @@ fn check_part(
     index: usize,
     name: &str,
     role: Role,
+    scan: Scan,
     shown: &str,
     limits: &Limits,
 ) -> Result<(), SourceError> {
@@ -295,8 +337,8 @@ fn check_part(
         Role::Sheet | Role::Other => limits.max_part_bytes,
     };
     let entry = zip.by_index(index).map_err(|e| bad_workbook(shown, e))?;
-    match tally(entry, limits.max_record_bytes as u64, total) {
-        Ok(t) if role == Role::SharedStrings => shared_strings(&t, shown, limits),
+    match tally(entry, limits.max_record_bytes as u64, total, scan) {
+        Ok(t) if role == Role::SharedStrings => shared_strings(&t, scan, shown, limits),
         Ok(_) => Ok(()),
         // Damaged XML is left to the reader, which stops at the same place (all before it
         // was within the limits).
@@ -337,14 +379,18 @@ fn part_error(e: PartError, role: Role, name: &str, shown: &str, limits: &Limits
     }
 }
 
-/// The shared strings' claimed count and their cost in calamine's memory.
-fn shared_strings(t: &Tally, shown: &str, limits: &Limits) -> Result<(), SourceError> {
-    // Every entry takes at least `<si/>` (5 bytes); a larger claim is a lie calamine would trust.
-    if let Some(claimed) = t.claimed.filter(|c| *c > t.bytes / 5 + 16) {
+/// The shared strings' claimed count and (when counted) their cost in calamine's memory.
+fn shared_strings(t: &Tally, scan: Scan, shown: &str, limits: &Limits) -> Result<(), SourceError> {
+    // Every entry takes at least `<si/>` (5 bytes); a larger claim is a lie calamine would
+    // trust (it reserves that many entries).
+    if let Some(claimed) = t.claimed.filter(|c| *c > t.size / 5 + 16) {
         return Err(refused(shown, format!(
             "the shared strings claim {claimed} entries in {} bytes; the workbook is damaged or hostile",
-            t.bytes
+            t.size
         )));
+    }
+    if scan == Scan::Head {
+        return Ok(());
     }
     let cost = t.bytes + SHARED_STRING_OVERHEAD * t.shared_strings;
     if cost > limits.max_shared_strings_bytes {
@@ -414,7 +460,8 @@ fn claimed_count(e: &BytesStart<'_>) -> Option<u64> {
 }
 
 /// Tokenizes one part within the budgets, as calamine's reader is configured.
-fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
+fn tally(entry: ZipFile<'_>, unit: u64, total: u64, scan: Scan) -> Result<Tally, PartError> {
+    let size = entry.size();
     let guard = Budgeted::new(entry, unit, BUFFER as u64, total);
     let mut xml = quick_xml::Reader::from_reader(BufReader::with_capacity(BUFFER, guard));
     let config = xml.config_mut();
@@ -433,6 +480,9 @@ fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
             Ok(Event::Start(e)) => {
                 if e.local_name().as_ref() == "sst" {
                     tally.claimed = claimed_count(&e);
+                    if scan == Scan::Head {
+                        break;
+                    }
                 }
                 tally.shared_strings += held.start(&e, start) as u64;
             }
@@ -457,5 +507,6 @@ fn tally(entry: impl Read, unit: u64, total: u64) -> Result<Tally, PartError> {
         }
     }
     tally.bytes = xml.get_ref().get_ref().delivered();
+    tally.size = size.max(tally.bytes);
     Ok(tally)
 }
