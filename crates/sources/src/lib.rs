@@ -15,6 +15,7 @@ mod xml;
 
 use ferry_catalogue::{EntityId, FieldId};
 use ferry_findings::{Column, Finding, Location};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// A value as the container gave it, before any parsing.
@@ -45,8 +46,10 @@ pub enum RawValue {
 
 impl RawValue {
     /// Text as a value; text longer than any field may hold is kept as its length and head
-    /// only (validation rejects it as too long), so that it is not copied on.
-    pub(crate) fn bounded(text: &str, limits: &Limits) -> RawValue {
+    /// only (validation rejects it as too long), so that it is not copied on. Owned text is
+    /// moved, not copied.
+    pub(crate) fn bounded<'a>(text: impl Into<Cow<'a, str>>, limits: &Limits) -> RawValue {
+        let text = text.into();
         if text.len() > limits.max_value_bytes.max(limits.max_base64_bytes) {
             RawValue::TooLong {
                 bytes: text.len(),
@@ -56,7 +59,7 @@ impl RawValue {
                     .collect(),
             }
         } else {
-            RawValue::Text(text.to_string())
+            RawValue::Text(text.into_owned())
         }
     }
 

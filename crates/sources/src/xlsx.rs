@@ -1,7 +1,7 @@
 //! The workbook reader: one sheet per entity type (plus `Ledger` and `Options`), streamed cell
-//! by cell with calamine. Before calamine sees the file, `xlsx_check` inflates every part it
-//! will parse and bounds its size, events, cells and shared strings, since calamine holds each
-//! of them whole and trusts the counts the file claims.
+//! by cell with calamine. Before calamine sees the file, `xlsx_check` bounds every part it will
+//! parse (size, events, cells, rows, shared strings), since calamine holds each of them whole
+//! and trusts the counts the file claims.
 
 use crate::emit::{self, Sheet, SheetKind};
 use crate::xlsx_check::{self, bad_workbook};
@@ -153,7 +153,7 @@ fn read_sheets(
             let value = match cell.value {
                 DataRef::Empty if cell.formula.is_some() => Some(RawValue::FormulaNoValue),
                 DataRef::Empty => None,
-                DataRef::String(s) => Some(RawValue::bounded(&s, &opts.limits)),
+                DataRef::String(s) => Some(RawValue::bounded(s, &opts.limits)),
                 DataRef::SharedString(s) => Some(RawValue::bounded(s, &opts.limits)),
                 DataRef::Int(i) => Some(RawValue::Number(i as f64)),
                 DataRef::Float(f) => Some(RawValue::Number(f)),

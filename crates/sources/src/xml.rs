@@ -317,7 +317,7 @@ fn read_record(
                     ),
                 )
             })?;
-        let value = RawValue::bounded(&value, &opts.limits);
+        let value = RawValue::bounded(value, &opts.limits);
         if let Some(v) = emit::normalize(value) {
             fields.push(RawField {
                 field: fid,
