@@ -39,7 +39,7 @@ use zip::write::SimpleFileOptions;
 use zip::{ZipArchive, ZipWriter};
 
 /// Parts read whole (workbook.xml, styles, relationships, VML) may not inflate beyond this.
-const MAX_SMALL_PART: u64 = 256 * 1024 * 1024;
+const MAX_SMALL_PART: u64 = 64 * 1024 * 1024;
 /// Findings shown in one comment; the rest are counted.
 const MAX_PER_COMMENT: usize = 20;
 /// Characters of one message in a comment.
@@ -249,6 +249,14 @@ pub fn annotate(source: &Path, set: &mut FindingSet, out: &Path) -> Result<Summa
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // The same bounds as the import's reader: no part, event, cell or shared string beyond
+    // the limits is ever parsed (a hostile workbook is refused before it is held in memory).
+    let limits = ferry_sources::Limits::from_env().unwrap_or_default();
+    ferry_sources::check_workbook(source, &limits).map_err(|e| match e {
+        ferry_sources::SourceError::Refused { message, .. }
+        | ferry_sources::SourceError::Malformed { message, .. } => damaged(message),
+        other => damaged(other.to_string()),
+    })?;
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| AnnotateError::Io {
         path: out.display().to_string(),
         source: e,

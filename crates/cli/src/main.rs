@@ -122,6 +122,11 @@ enum Command {
         /// Only these entity types (comma-separated).
         #[arg(long, value_delimiter = ',')]
         entities: Option<Vec<String>>,
+        /// CSV to open in a spreadsheet: values starting with = + - @ (a formula to a
+        /// spreadsheet) get a leading ' . Not for re-import; plain --format csv is exact, and
+        /// --format xlsx writes text cells only.
+        #[arg(long)]
+        formula_safe: bool,
     },
     /// Web logins of accounts: list, assign usernames and temporary passwords, reset tokens,
     /// and check passwords and tokens as a member site would.
@@ -561,13 +566,18 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             format,
             out,
             entities,
+            formula_safe,
         } => {
-            let t = open(&db.db)?;
-            let f = match format {
-                Format::Xml => ExportFormat::Xml,
-                Format::Csv => ExportFormat::Csv,
-                Format::Xlsx => ExportFormat::Xlsx,
+            let f = match (format, formula_safe) {
+                (Format::Xml, false) => ExportFormat::Xml,
+                (Format::Csv, false) => ExportFormat::Csv,
+                (Format::Csv, true) => ExportFormat::CsvFormulaSafe,
+                (Format::Xlsx, false) => ExportFormat::Xlsx,
+                (_, true) => {
+                    return Err(anyhow!("--formula-safe is for --format csv (xml is not opened by a spreadsheet; xlsx cells are always text, never formulas)").into())
+                }
             };
+            let t = open(&db.db)?;
             let stats = export(&t, f, &out, entities.as_deref())?;
             let total: u64 = stats.iter().map(|(_, n)| n).sum();
             say!(
@@ -610,6 +620,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 } else {
                     PathBuf::from(format!("{}.console", db.db))
                 }
+            });
+            // mimalloc keeps freed memory for reuse; a console that just read a large upload
+            // gives it back after the job.
+            ferry_web::set_memory_release(|| {
+                // SAFETY: mi_collect takes no pointers; `true` also purges what was freed.
+                unsafe { libmimalloc_sys::mi_collect(true) }
             });
             ferry_web::serve(ferry_web::Config {
                 db: db.db,
@@ -944,36 +960,7 @@ fn run_import(
 
 /// Reader limits (README, "Limits"): safe defaults, each overridable by an environment variable.
 fn limits_from_env() -> Result<ferry_sources::Limits> {
-    let mut l = ferry_sources::Limits::default();
-    let get = |name: &str| -> Result<Option<u64>> {
-        match std::env::var(name) {
-            Ok(v) => v
-                .trim()
-                .parse::<u64>()
-                .map(Some)
-                .map_err(|_| anyhow!("{name}={v}: not a whole number")),
-            Err(_) => Ok(None),
-        }
-    };
-    if let Some(v) = get("FERRY_MAX_VALUE_BYTES")? {
-        l.max_value_bytes = v as usize;
-    }
-    if let Some(v) = get("FERRY_MAX_FIELDS")? {
-        l.max_fields = v as usize;
-    }
-    if let Some(v) = get("FERRY_MAX_XML_DEPTH")? {
-        l.max_xml_depth = v as usize;
-    }
-    if let Some(v) = get("FERRY_MAX_PART_BYTES")? {
-        l.max_part_bytes = v;
-    }
-    if let Some(v) = get("FERRY_MAX_SHARED_STRINGS_BYTES")? {
-        l.max_shared_strings_bytes = v;
-    }
-    if let Some(v) = get("FERRY_MAX_RECORD_BYTES")? {
-        l.max_record_bytes = v as usize;
-    }
-    Ok(l)
+    ferry_sources::Limits::from_env().map_err(|e| anyhow!(e))
 }
 
 mod ferry_validate_order {

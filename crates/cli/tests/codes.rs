@@ -66,6 +66,7 @@ fn cases() -> Vec<Case> {
         case("value.required", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\"/>"))]),
         case("value.too_long", "a.xml", &[("a.xml", xml!("<Role Name=\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"/>"))]),
         case("value.control_char", "d", &[("d/Role.csv", "Name\n\"a\u{7}b\"\n")]),
+        case("value.byte_order_mark", "d", &[("d/Role.csv", "\u{feff}Name\nM1\n\u{feff}M2\n")]),
         case("value.integer_invalid", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"x\"/>"))]),
         case("value.out_of_range", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"29\"/>"))]),
         case("value.money_invalid", "a.xml", &[("a.xml", xml!("<Service Name=\"s\" Amount=\"$5\"/>"))]),

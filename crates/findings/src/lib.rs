@@ -81,6 +81,7 @@ codes! {
     Required = ("value.required", Error, "A required field is not given."),
     TooLong = ("value.too_long", Error, "A value is longer than its field allows."),
     ControlChar = ("value.control_char", Error, "Text holds a control character other than tab or line feed."),
+    ByteOrderMark = ("value.byte_order_mark", Error, "Text holds U+FEFF, an invisible byte-order mark (typically where two files were joined); it is never kept silently in a value or key."),
     IntegerInvalid = ("value.integer_invalid", Error, "Not a whole number."),
     OutOfRange = ("value.out_of_range", Error, "A number is outside the field's range (e.g. BillDay 1–28)."),
     MoneyInvalid = ("value.money_invalid", Error, "Not an amount: digits with an optional '-' and '.', no currency symbol or grouping."),

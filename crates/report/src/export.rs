@@ -9,7 +9,13 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Xml,
+    /// A CSV folder with every value exactly as stored: export → import gives the same records.
     Csv,
+    /// A CSV folder to open in a spreadsheet (`--formula-safe`): a value starting with `=`, `+`,
+    /// `-`, `@`, tab or CR gets a leading `'` (as the findings logs do), so that no cell runs as
+    /// a formula. Not for re-import: those values come back with the `'`.
+    CsvFormulaSafe,
+    /// A workbook whose cells are all text cells (never formulas): safe to open as it is.
     Xlsx,
 }
 
@@ -121,7 +127,8 @@ pub fn export(
     let order = export_units(only)?;
     match format {
         ExportFormat::Xml => export_xml(target, &order, out),
-        ExportFormat::Csv => export_csv(target, &order, out),
+        ExportFormat::Csv => export_csv(target, &order, out, false),
+        ExportFormat::CsvFormulaSafe => export_csv(target, &order, out, true),
         ExportFormat::Xlsx => export_xlsx(target, &order, out),
     }
 }
@@ -212,10 +219,20 @@ fn ledger_rows(target: &Target) -> Result<i64, ExportError> {
         .sum::<Result<i64, _>>()?)
 }
 
+/// A value as a CSV export writes it: exact, or neutralised for a spreadsheet.
+fn csv_cell(s: &str, formula_safe: bool) -> std::borrow::Cow<'_, [u8]> {
+    if formula_safe {
+        crate::log::formula_safe(s).into_bytes().into()
+    } else {
+        s.as_bytes().into()
+    }
+}
+
 fn export_csv(
     target: &Target,
     order: &[Unit],
     out: &Path,
+    formula_safe: bool,
 ) -> Result<Vec<(&'static str, u64)>, ExportError> {
     std::fs::create_dir_all(out)?;
     let mut stats = vec![];
@@ -234,7 +251,8 @@ fn export_csv(
                 let mut n = 0u64;
                 target.scan_ledger(|e, texts| {
                     n += 1;
-                    w.write_record(ledger_row(e, texts, &cols))
+                    let row = ledger_row(e, texts, &cols);
+                    w.write_record(row.iter().map(|v| csv_cell(v, formula_safe)))
                         .map_err(io::Error::other)
                 })?;
                 w.flush()?;
@@ -255,8 +273,12 @@ fn export_csv(
         let mut n = 0u64;
         target.scan(e, |texts| {
             n += 1;
-            w.write_record(fields.iter().map(|&i| texts[i].as_deref().unwrap_or("")))
-                .map_err(io::Error::other)
+            w.write_record(
+                fields
+                    .iter()
+                    .map(|&i| csv_cell(texts[i].as_deref().unwrap_or(""), formula_safe)),
+            )
+            .map_err(io::Error::other)
         })?;
         w.flush()?;
         stats.push((e.name, n));

@@ -1,6 +1,7 @@
 //! The CSV reader: a folder of `<EntityType>.csv` files (RFC 4180, header row, UTF-8 with an
 //! optional BOM, or the encoding named by `--encoding`), plus `Options.csv`.
 
+use crate::csv_records::{RecordError, Records, MAX_FIELDS};
 use crate::emit::{self, Sheet, SheetKind};
 use crate::lines::LineCounter;
 use crate::{RawValue, ReadOptions, SourceError, Visitor};
@@ -109,49 +110,36 @@ fn read_file(
         ),
         _ => Box::new(file),
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(256 * 1024)
-        .from_reader(LineCounter::for_records(input));
-    let mut record = csv::ByteRecord::new();
+    let mut rdr = Records::new(
+        LineCounter::for_records(input),
+        opts.limits.max_record_bytes,
+        MAX_FIELDS,
+    );
     let mut sheet = Sheet::new(shown.clone(), None, kind, false);
     let mut header_done = false;
     let mut rows = 0u64;
     loop {
-        match rdr.read_byte_record(&mut record) {
+        let next = rdr.next_record();
+        // The record's first line; csv-core's offsets may include the line ending before it.
+        let line = rdr.get_ref().locate_record(rdr.start()).0;
+        match next {
             Ok(false) => break,
             Ok(true) => {}
+            Err(RecordError::Io(io)) => {
+                return Err(SourceError::Io {
+                    path: shown.to_string(),
+                    source: io,
+                })
+            }
             Err(e) => {
-                let line = e
-                    .position()
-                    .map(|p| rdr.get_ref().locate_record(p.byte()).0)
-                    .unwrap_or(0);
-                return Err(match e.into_kind() {
-                    csv::ErrorKind::Io(io) => SourceError::Io {
-                        path: shown.to_string(),
-                        source: io,
-                    },
-                    other => SourceError::malformed(
-                        format!("{shown}, line {line}"),
-                        format!("not readable as CSV: {other:?}"),
-                    ),
-                });
+                return Err(SourceError::malformed(
+                    format!("{shown}, line {line}"),
+                    over_limit_message(&e),
+                ))
             }
         }
-        // The csv crate's own line count is off for CR LF files; count breaks ourselves.
-        let line = record
-            .position()
-            .map(|p| rdr.get_ref().locate_record(p.byte()).0)
-            .unwrap_or(0);
-        if record.as_slice().len() > opts.limits.max_record_bytes {
-            return Err(SourceError::malformed(
-                format!("{shown}, line {line}"),
-                format!("a CSV record of {} bytes is over the limit of {} bytes (a missing line break or quote?)", record.as_slice().len(), opts.limits.max_record_bytes),
-            ));
-        }
-        let mut cells = Vec::with_capacity(record.len());
-        for (i, raw) in record.iter().enumerate() {
+        let mut cells = Vec::with_capacity(rdr.field_count());
+        for (i, raw) in rdr.fields().enumerate() {
             let raw = if !header_done && i == 0 {
                 raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
             } else {
@@ -160,22 +148,29 @@ fn read_file(
             let text = std::str::from_utf8(raw).map_err(|err| {
                 SourceError::malformed(
                     format!("{shown}, line {line}, field {}", i + 1),
-                    format!("not UTF-8 (byte {} of the field); name the file's encoding with --encoding, e.g. --encoding windows-1252", err.valid_up_to() + 1),
+                    format!(
+                        "not UTF-8 (byte {} of the field); name the file's encoding with --encoding, e.g. --encoding {}",
+                        err.valid_up_to() + 1,
+                        encoding_hint(path)
+                    ),
                 )
             })?;
-            cells.push((i as u32, text.to_string()));
+            cells.push((i as u32, RawValue::bounded(text, &opts.limits)));
         }
         if !header_done {
             header_done = true;
-            if !sheet.set_header(&cells, visitor)? {
+            let header: Vec<(u32, String)> = cells
+                .into_iter()
+                .map(|(c, v)| match v {
+                    RawValue::Text(s) => (c, s),
+                    other => (c, other.display()),
+                })
+                .collect();
+            if !sheet.set_header(&header, visitor)? {
                 return Ok(());
             }
             continue;
         }
-        let cells: Vec<(u32, RawValue)> = cells
-            .into_iter()
-            .map(|(c, t)| (c, RawValue::Text(t)))
-            .collect();
         // A template's notes row saved as CSV (`Sheet::is_notes_row`) is no record.
         if sheet.is_notes_row(line, &cells) {
             continue;
@@ -197,4 +192,39 @@ fn read_file(
         ))?;
     }
     Ok(())
+}
+
+/// The message for a record refused by its size or its number of fields.
+fn over_limit_message(e: &RecordError) -> String {
+    match e {
+        RecordError::TooLong(max) => format!(
+            "a CSV record here is over the limit of {max} bytes (FERRY_MAX_RECORD_BYTES); a missing line break or quote? The file is refused before the record is held in memory."
+        ),
+        RecordError::TooManyFields(max) => format!(
+            "a CSV record here has more than {max} fields, more columns than a sheet has; the file is refused."
+        ),
+        RecordError::Io(e) => e.to_string(),
+    }
+}
+
+/// The `--encoding` to suggest for a file that is not UTF-8: UTF-16 when its byte-order mark
+/// (or the NUL bytes of ASCII text in UTF-16) says so, else windows-1252.
+fn encoding_hint(path: &Path) -> &'static str {
+    let mut head = [0u8; 4];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    utf16_of(&head[..n]).unwrap_or("windows-1252")
+}
+
+/// `utf-16le` or `utf-16be` when the file's first bytes are a UTF-16 byte-order mark, or ASCII
+/// text in UTF-16 without one.
+pub(crate) fn utf16_of(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xFF, 0xFE, ..] => Some("utf-16le"),
+        [0xFE, 0xFF, ..] => Some("utf-16be"),
+        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 => Some("utf-16le"),
+        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 => Some("utf-16be"),
+        _ => None,
+    }
 }

@@ -5,13 +5,17 @@
 //! (that is `ferry-validate`'s job) beyond what the container itself makes impossible.
 
 mod csv_folder;
+mod csv_records;
 mod emit;
+mod guard;
 mod lines;
 mod xlsx;
+mod xlsx_check;
 mod xml;
 
 use ferry_catalogue::{EntityId, FieldId};
 use ferry_findings::{Column, Finding, Location};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// A value as the container gave it, before any parsing.
@@ -41,6 +45,24 @@ pub enum RawValue {
 }
 
 impl RawValue {
+    /// Text as a value; text longer than any field may hold is kept as its length and head
+    /// only (validation rejects it as too long), so that it is not copied on. Owned text is
+    /// moved, not copied.
+    pub(crate) fn bounded<'a>(text: impl Into<Cow<'a, str>>, limits: &Limits) -> RawValue {
+        let text = text.into();
+        if text.len() > limits.max_value_bytes.max(limits.max_base64_bytes) {
+            RawValue::TooLong {
+                bytes: text.len(),
+                head: text
+                    .chars()
+                    .take(ferry_findings::MAX_FINDING_VALUE)
+                    .collect(),
+            }
+        } else {
+            RawValue::Text(text.into_owned())
+        }
+    }
+
     /// The value as text, the way a person reading the cell would see it (for messages).
     pub fn display(&self) -> String {
         match self {
@@ -115,8 +137,12 @@ pub struct Limits {
     pub max_xml_depth: usize,
     /// Largest uncompressed size of one part of a workbook (zip-bomb guard).
     pub max_part_bytes: u64,
-    /// Largest uncompressed shared-strings part of a workbook.
+    /// Most memory a workbook's shared strings may take: their inflated bytes plus 32 bytes
+    /// per entry.
     pub max_shared_strings_bytes: u64,
+    /// Largest inflated part that is read whole (a workbook's styles, workbook and
+    /// relationship parts).
+    pub max_structure_bytes: u64,
     /// Largest CSV record in bytes.
     pub max_record_bytes: usize,
     /// Longest base64 value (a ticket attachment's Data); follows `--max-attachment-bytes`.
@@ -130,6 +156,49 @@ impl Limits {
     }
 }
 
+impl Limits {
+    /// The defaults, each overridden by its environment variable (README, "Limits"):
+    /// `FERRY_MAX_VALUE_BYTES`, `FERRY_MAX_FIELDS`, `FERRY_MAX_XML_DEPTH`,
+    /// `FERRY_MAX_PART_BYTES`, `FERRY_MAX_SHARED_STRINGS_BYTES`, `FERRY_MAX_RECORD_BYTES`,
+    /// `FERRY_MAX_STRUCTURE_BYTES`.
+    pub fn from_env() -> Result<Limits, String> {
+        let mut l = Limits::default();
+        let get = |name: &str| -> Result<Option<u64>, String> {
+            match std::env::var(name) {
+                Ok(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| format!("{name}={v}: not a whole number")),
+                Err(_) => Ok(None),
+            }
+        };
+        let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        if let Some(v) = get("FERRY_MAX_VALUE_BYTES")? {
+            l.max_value_bytes = size(v);
+        }
+        if let Some(v) = get("FERRY_MAX_FIELDS")? {
+            l.max_fields = size(v);
+        }
+        if let Some(v) = get("FERRY_MAX_XML_DEPTH")? {
+            l.max_xml_depth = size(v);
+        }
+        if let Some(v) = get("FERRY_MAX_PART_BYTES")? {
+            l.max_part_bytes = v;
+        }
+        if let Some(v) = get("FERRY_MAX_SHARED_STRINGS_BYTES")? {
+            l.max_shared_strings_bytes = v;
+        }
+        if let Some(v) = get("FERRY_MAX_RECORD_BYTES")? {
+            l.max_record_bytes = size(v);
+        }
+        if let Some(v) = get("FERRY_MAX_STRUCTURE_BYTES")? {
+            l.max_structure_bytes = v;
+        }
+        Ok(l)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -138,6 +207,7 @@ impl Default for Limits {
             max_xml_depth: 64,
             max_part_bytes: 1 << 30,
             max_shared_strings_bytes: 256 << 20,
+            max_structure_bytes: 16 << 20,
             max_record_bytes: 64 << 20,
             max_base64_bytes: Limits::base64_for(2 * 1024 * 1024),
         }
@@ -256,6 +326,13 @@ pub fn read_input(
         )?,
     }
     Ok(container)
+}
+
+/// Checks a workbook against `limits` without keeping it in memory: every part that a reader
+/// parses is inflated once, its events, cells, shared strings and rows counted (see
+/// `xlsx_check`). The workbook reader runs it first; the annotator too.
+pub fn check_workbook(path: &Path, limits: &Limits) -> Result<(), SourceError> {
+    xlsx_check::check(path, &path.display().to_string(), limits)
 }
 
 /// The files an input consists of (for checksums): the file itself, or a folder's CSV files.

@@ -1,15 +1,16 @@
 //! The workbook reader: one sheet per entity type (plus `Ledger` and `Options`), streamed cell
-//! by cell with calamine. Before calamine sees the file, the zip's declared part sizes and the
-//! shared-strings count are checked, since calamine trusts both (a two-billion-entry claim
-//! would make it reserve tens of gigabytes).
+//! by cell with calamine. Before calamine sees the file, `xlsx_check` bounds every part it will
+//! parse (size, events, cells, rows, shared strings), since calamine holds each of them whole
+//! and trusts the counts the file claims.
 
 use crate::emit::{self, Sheet, SheetKind};
+use crate::xlsx_check::{self, bad_workbook};
 use crate::{RawValue, ReadOptions, SourceError, Visitor};
 use calamine::{DataRef, Reader, Xlsx};
 use ferry_catalogue as cat;
 use ferry_findings::{Code, Finding, Location};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ pub(crate) fn read(
     visitor: &mut dyn Visitor,
 ) -> Result<(), SourceError> {
     let shown: Arc<str> = path.display().to_string().into();
-    precheck(path, &shown, opts)?;
+    xlsx_check::check(path, &shown, &opts.limits)?;
     // calamine is third-party code facing hostile bytes: a panic inside it must end as a clear
     // error on this input, never as a crash of the run.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -38,95 +39,6 @@ pub(crate) fn read(
             "the workbook is damaged: the xlsx reader could not parse it",
         )),
     }
-}
-
-fn bad_workbook(shown: &str, e: impl std::fmt::Display) -> SourceError {
-    SourceError::malformed(
-        shown.to_string(),
-        format!("not a readable workbook (.xlsx): {e}"),
-    )
-}
-
-/// Checks the zip directory before anything is inflated: it must be a workbook, and no part
-/// may inflate beyond the limits.
-fn precheck(path: &Path, shown: &str, opts: &ReadOptions) -> Result<(), SourceError> {
-    let file = File::open(path).map_err(|e| SourceError::Io {
-        path: shown.to_string(),
-        source: e,
-    })?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
-        bad_workbook(
-            shown,
-            format!("the zip container is damaged or truncated ({e})"),
-        )
-    })?;
-    let mut has_workbook = false;
-    let mut sst: Option<(String, u64)> = None;
-    for i in 0..zip.len() {
-        let entry = zip.by_index_raw(i).map_err(|e| bad_workbook(shown, e))?;
-        let name = entry
-            .name()
-            .map_err(|e| bad_workbook(shown, e))?
-            .to_string();
-        let size = entry.size();
-        if name.ends_with("workbook.xml") {
-            has_workbook = true;
-        }
-        if size > opts.limits.max_part_bytes {
-            return Err(SourceError::Refused {
-                path: shown.to_string(),
-                message: format!(
-                    "part {name} inflates to {size} bytes, over the limit of {} bytes (a zip bomb, or a sheet too large for one part)",
-                    opts.limits.max_part_bytes
-                ),
-            });
-        }
-        if name.ends_with("sharedStrings.xml") {
-            sst = Some((name, size));
-        }
-    }
-    if !has_workbook {
-        return Err(bad_workbook(shown, "the zip holds no xl/workbook.xml"));
-    }
-    if let Some((name, size)) = sst {
-        if size > opts.limits.max_shared_strings_bytes {
-            return Err(SourceError::Refused {
-                path: shown.to_string(),
-                message: format!(
-                    "the shared strings inflate to {size} bytes, over the limit of {} bytes",
-                    opts.limits.max_shared_strings_bytes
-                ),
-            });
-        }
-        let mut head = Vec::with_capacity(4096);
-        let entry = zip.by_name(&name).map_err(|e| bad_workbook(shown, e))?;
-        entry
-            .take(4096)
-            .read_to_end(&mut head)
-            .map_err(|e| bad_workbook(shown, e))?;
-        if let Some(claimed) =
-            attr_number(&head, b"uniqueCount=\"").or_else(|| attr_number(&head, b"count=\""))
-        {
-            // Every entry takes at least `<si/>` (5 bytes); a larger claim is a lie calamine would trust.
-            if claimed > size / 5 + 16 {
-                return Err(SourceError::Refused {
-                    path: shown.to_string(),
-                    message: format!("the shared strings claim {claimed} entries in {size} bytes; the workbook is damaged or hostile"),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-fn attr_number(head: &[u8], attr: &[u8]) -> Option<u64> {
-    let at = head.windows(attr.len()).position(|w| w == attr)? + attr.len();
-    let digits: Vec<u8> = head[at..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .copied()
-        .collect();
-    std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
 fn read_sheets(
@@ -214,8 +126,10 @@ fn read_sheets(
             sheet.row(row as u64 + 1, cells, &opts.limits, visitor)
         };
         loop {
+            // The formula metadata only: the expanding variant sizes a table by the shared
+            // formula index the file gives (`si="4000000000"`).
             let cell = cells_reader
-                .next_cell_with_formula()
+                .next_cell_with_formula_metadata()
                 .map_err(|e| bad_workbook(shown, format!("sheet {name}: {e}")))?;
             let Some(cell) = cell else { break };
             let (r, c) = cell.pos;
@@ -243,8 +157,8 @@ fn read_sheets(
             let value = match cell.value {
                 DataRef::Empty if cell.formula.is_some() => Some(RawValue::FormulaNoValue),
                 DataRef::Empty => None,
-                DataRef::String(s) => Some(RawValue::Text(s)),
-                DataRef::SharedString(s) => Some(RawValue::Text(s.to_string())),
+                DataRef::String(s) => Some(RawValue::bounded(s, &opts.limits)),
+                DataRef::SharedString(s) => Some(RawValue::bounded(s, &opts.limits)),
                 DataRef::Int(i) => Some(RawValue::Number(i as f64)),
                 DataRef::Float(f) => Some(RawValue::Number(f)),
                 DataRef::Bool(b) => Some(RawValue::Bool(b)),

@@ -3,6 +3,7 @@
 //! network access); nesting, attribute counts and value sizes are bounded.
 
 use crate::emit::{self, Sheet, SheetKind};
+use crate::guard::Budgeted;
 use crate::lines::LineCounter;
 use crate::{RawField, RawValue, ReadOptions, SourceError, Visitor};
 use ferry_catalogue as cat;
@@ -14,6 +15,11 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 use std::sync::Arc;
+
+/// The read-ahead between the file and quick-xml.
+const XML_BUFFER: usize = 64 * 1024;
+
+type XmlReader = Reader<BufReader<Budgeted<LineCounter<Box<dyn Read>>>>>;
 
 pub(crate) fn read(
     path: &Path,
@@ -37,8 +43,15 @@ pub(crate) fn read(
         ),
         None => Box::new(file),
     };
-    let mut reader =
-        Reader::from_reader(BufReader::with_capacity(64 * 1024, LineCounter::new(input)));
+    // quick-xml holds a whole event (a tag with its attributes, a text run) in memory: the guard
+    // stops an event at the record limit while it is being read.
+    let guard = Budgeted::new(
+        LineCounter::new(input),
+        opts.limits.max_record_bytes as u64,
+        XML_BUFFER as u64,
+        u64::MAX,
+    );
+    let mut reader = Reader::from_reader(BufReader::with_capacity(XML_BUFFER, guard));
     {
         let c = reader.config_mut();
         c.check_end_names = true;
@@ -47,12 +60,16 @@ pub(crate) fn read(
         c.trim_text_end = false;
     }
     let limits = &opts.limits;
-    let here = |reader: &Reader<BufReader<LineCounter<Box<dyn Read>>>>, pos: u64| -> (u64, u64) {
-        reader.get_ref().get_ref().locate(pos)
+    let here = |reader: &XmlReader, pos: u64| -> (u64, u64) {
+        reader.get_ref().get_ref().get_ref().locate(pos)
     };
     let at = |line: u64, col: u64| format!("{shown}:{line}:{col}");
 
-    let mut buf = Vec::with_capacity(4096);
+    // Reserved (not touched) up front, so that a large event grows into it without the copies
+    // and freed blocks of a doubling buffer.
+    let mut buf = Vec::with_capacity(crate::guard::reserve_for(
+        opts.limits.max_record_bytes as u64,
+    ));
     let mut depth = 0usize;
     let mut seen_root = false;
     let mut warned_unknown_types: HashSet<String> = HashSet::new();
@@ -64,9 +81,20 @@ pub(crate) fn read(
 
     loop {
         let start = reader.buffer_position();
+        reader.get_ref().get_ref().mark(start);
         buf.clear();
         let event = match reader.read_event_into(&mut buf) {
             Ok(e) => e,
+            Err(_) if reader.get_ref().get_ref().overrun().is_some() => {
+                let (line, col) = here(&reader, start);
+                return Err(SourceError::malformed(
+                    at(line, col),
+                    format!(
+                        "an element, text or comment here is longer than the limit of {} bytes (FERRY_MAX_RECORD_BYTES); the file is refused before it is held in memory",
+                        limits.max_record_bytes
+                    ),
+                ));
+            }
             Err(e) => {
                 let (line, col) = here(&reader, reader.error_position());
                 return Err(SourceError::malformed(
@@ -322,7 +350,7 @@ fn read_record(
                     ),
                 )
             })?;
-        let value = RawValue::Text(value.into_owned());
+        let value = RawValue::bounded(value, &opts.limits);
         if let Some(v) = emit::normalize(value) {
             fields.push(RawField {
                 field: fid,

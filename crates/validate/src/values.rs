@@ -311,7 +311,9 @@ fn text_of(raw: &RawValue) -> String {
     }
 }
 
-/// Text rules: trimmed; CR LF and CR become LF; other control characters than tab and LF are refused.
+/// Text rules: trimmed; CR LF and CR become LF; other control characters than tab and LF are
+/// refused, and so is U+FEFF (a byte-order mark inside a value: invisible, and in a key it would
+/// make `\u{feff}M2` differ from `M2` silently).
 pub fn text(raw: &RawValue) -> Result<String, Problem> {
     let s = text_of(raw);
     let s = s.trim();
@@ -330,6 +332,12 @@ pub fn text(raw: &RawValue) -> Result<String, Problem> {
                 "The text holds the control character U+{:04X}; remove it.",
                 c as u32
             ),
+        ));
+    }
+    if s.contains('\u{feff}') {
+        return Err(problem(
+            Code::ByteOrderMark,
+            "The text holds U+FEFF, an invisible byte-order mark (often left where two files were joined into one); remove it.",
         ));
     }
     Ok(s)

@@ -133,6 +133,7 @@ impl Jobs {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 run_work(&db, work, &reporter)
             }));
+            crate::release_memory();
             let mut s = reporter.state.lock().unwrap_or_else(|e| e.into_inner());
             s.finished = true;
             match result {

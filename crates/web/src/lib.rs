@@ -37,6 +37,22 @@ pub use proxy::TrustedProxy;
 /// The largest request body of every route but the two uploads (a sign-in or another form).
 pub const FORM_LIMIT: usize = 16 * 1024;
 
+/// What hands freed memory back to the system, set by the binary that chose the allocator.
+static RELEASE_MEMORY: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets the function the console calls after each background job and each annotated download
+/// (the binary's allocator keeps freed memory for reuse; a console is idle most of the time).
+pub fn set_memory_release(release: fn()) {
+    let _ = RELEASE_MEMORY.set(release);
+}
+
+/// Hands freed memory back to the system, if the binary said how.
+pub(crate) fn release_memory() {
+    if let Some(release) = RELEASE_MEMORY.get() {
+        release();
+    }
+}
+
 /// How the console is served.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -808,8 +808,10 @@ pub async fn download(
                     ));
                 }
                 let p = dir.join(w);
-                ferry_report::annotated::write_annotated(&t, id, &[(src.clone(), p.clone())])
-                    .map_err(Failure::internal)?;
+                let written =
+                    ferry_report::annotated::write_annotated(&t, id, &[(src.clone(), p.clone())]);
+                crate::release_memory();
+                written.map_err(Failure::internal)?;
                 let stem = src
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())

@@ -127,6 +127,13 @@ impl Console {
     }
 }
 
+impl Console {
+    /// The process id of the running `ferry serve` (to read its memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Console {
     fn drop(&mut self) {
         let _ = self.child.kill();
