@@ -220,6 +220,13 @@ fn staff_assign_usernames_and_temporary_passwords_and_members_reset() {
     let r = ferry(d, &["logins", "reset-tokens", "--out", "tokens.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let csv = std::fs::read_to_string(d.join("tokens.csv")).unwrap();
+    // The only copy of the tokens in clear is its owner's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.join("tokens.csv"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "tokens.csv mode {mode:o}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[1].starts_with("carol,carol.c,"), "{csv}");

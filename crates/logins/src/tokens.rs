@@ -34,7 +34,8 @@ pub fn issue_reset_tokens(
     let expires = (chrono::Local::now() + chrono::Duration::days(days.max(1)))
         .format("%Y-%m-%dT%H:%M:%S%:z")
         .to_string();
-    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    // The only copy of the tokens in clear: readable by its owner only.
+    let mut file = std::io::BufWriter::new(private_file(out)?);
     writeln!(file, "User,Username,Token,ExpiresAt")?;
     let n = in_transaction(t, || {
         let rows = t.rows(
@@ -220,4 +221,18 @@ pub fn consume_token(
         )?;
         Ok((user, username))
     })
+}
+
+/// Creates (or truncates) `path` readable and writable by its owner only (0600), also when it
+/// existed before with wider permissions.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(f)
 }
