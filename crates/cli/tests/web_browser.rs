@@ -831,3 +831,129 @@ async fn a_hostile_next_keeps_the_browser_on_the_console() {
     d.quit().await.unwrap();
     drop(chromedriver);
 }
+
+/// The Logins page as an admin uses it after a migration (seed 000): an account without a login
+/// gets a username, then a temporary password that is shown once and never again.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_gives_a_member_a_username_and_a_temporary_password() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let console = sync(|| Console::start(s.path(), "logins.db"));
+    let base = console.url.trim_end_matches('/').to_string();
+    std::fs::write(
+        s.path().join("members.xml"),
+        r#"<Import>
+  <User Name="M-001" Owner="admin" Role="Customer" Email="ada@example.org"/>
+  <User Name="M-002" Owner="admin" Role="Customer"/>
+</Import>"#,
+    )
+    .unwrap();
+    let r = sync(|| {
+        ferry(
+            s.path(),
+            &[
+                "import",
+                "members.xml",
+                "--db",
+                "logins.db",
+                "--create-accounts",
+            ],
+        )
+    });
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    sign_in(&d, &base, ADMIN).await;
+
+    // The list: M-001's login from its e-mail, M-002 without one.
+    d.goto(format!("{base}/logins")).await.unwrap();
+    let t = wait_text(&d, "Accounts without a login").await;
+    assert!(
+        t.contains("ada@example.org") && t.contains("must reset"),
+        "{t}"
+    );
+    looks_like_a_page(&d).await;
+    shot(&d, "logins").await;
+
+    // Give M-002 a username.
+    let field = d
+        .find(By::Css("input[aria-label='Username for M-002']"))
+        .await
+        .expect("a username field for the account without a login");
+    field.send_keys("Bert@Example.org").await.unwrap();
+    d.find(By::XPath("//button[. = 'Give a login']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "bert@example.org").await;
+    assert!(t.contains("Every account has a login"), "{t}");
+
+    // A temporary password for M-002: shown once, on this page only.
+    let row = d
+        .find(By::XPath("//tr[td/a[. = 'M-002']]"))
+        .await
+        .expect("M-002's row");
+    row.find(By::XPath(".//button[. = 'Set a temporary password']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&d, "It is shown only now").await;
+    let password = d
+        .find(By::Id("temporary-password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(password.trim().len() >= 12, "{password:?}");
+    looks_like_a_page(&d).await;
+    shot(&d, "logins-temporary-password").await;
+
+    // The list says it must be changed and never shows it; the journal names the admin.
+    d.goto(format!("{base}/logins")).await.unwrap();
+    let t = wait_text(&d, "Recent changes").await;
+    assert!(t.contains("must change"), "{t}");
+    assert!(t.contains(ADMIN), "the journal names who changed it:\n{t}");
+    assert!(!t.contains(password.trim()), "the password is shown again");
+    let source = d.source().await.unwrap();
+    assert!(!source.contains(password.trim()));
+    shot(&d, "logins-after").await;
+
+    // The member signs in with it once and must choose their own.
+    let (code, err) = sync(|| {
+        let mut c = command(
+            s.path(),
+            &[
+                "logins",
+                "verify-password",
+                "bert@example.org",
+                "--db",
+                "logins.db",
+            ],
+        )
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        use std::io::Write as _;
+        writeln!(c.stdin.take().unwrap(), "{}", password.trim()).unwrap();
+        let out = c.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    });
+    assert!(
+        code == 0 && err.contains("must change"),
+        "exit {code}: {err}"
+    );
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}
