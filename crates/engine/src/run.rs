@@ -678,6 +678,53 @@ impl<'a> State<'a> {
         Ok(self.parents.as_mut().expect("loaded"))
     }
 
+    /// `CreateAccounts`: the login of an accepted (inserted or updated) `User`, or the first
+    /// `ContactEmail` of an account waiting for one.
+    fn logins_of(
+        &mut self,
+        rec: &ferry_validate::Record,
+        login_password: &mut Option<crate::logins::LoginPassword>,
+        log: &mut FindingLog,
+    ) -> Result<(), RunError> {
+        let entity = rec.entity;
+        if let Some(logins) = self.logins.as_mut() {
+            let email_at = || {
+                rec.text("Email").map(|e| {
+                    (
+                        e.to_string(),
+                        rec.location.with_column(rec.column_of("Email")),
+                    )
+                })
+            };
+            if entity.name == "User" {
+                let mut password = login_password.take();
+                if let (
+                    Some(crate::logins::LoginPassword::Plain),
+                    Some(ferry_validate::Value::Secret(p)),
+                ) = (&password, rec.get("Password"))
+                {
+                    // Not hashed by the producer (parsed here): hash it on this thread.
+                    password = Some(logins.hasher.hash_one(p));
+                }
+                let name = rec.text("Name").unwrap_or_default();
+                logins.user(
+                    self.target,
+                    self.run,
+                    name,
+                    &rec.location.with_column(rec.column_of("Password")),
+                    email_at(),
+                    password,
+                    log,
+                )?;
+            } else if entity.name == "ContactEmail" {
+                if let (Some(user), Some((email, at))) = (rec.text("User"), email_at()) {
+                    logins.contact_email(self.target, self.run, user, &email, at, log)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn process(&mut self, item: &mut Item, log: &mut FindingLog) -> Result<Outcome, RunError> {
         if let Item::Raw(_) = item {
             if let Item::Raw(raw) = std::mem::replace(item, Item::Done) {
@@ -970,6 +1017,15 @@ impl<'a> State<'a> {
                         return Ok(Outcome::Rejected);
                     }
                     if stored == hash {
+                        // CreateAccounts on an account already stored: its login, if it has
+                        // none (the record is not applied, so its Password changes no login).
+                        if self
+                            .logins
+                            .as_ref()
+                            .is_some_and(|l| !l.has_login(rec.text("Name").unwrap_or("")))
+                        {
+                            self.logins_of(rec, login_password, log)?;
+                        }
                         log.push(&rec.finding(
                             Code::KeyIdentical,
                             None,
@@ -1042,6 +1098,7 @@ impl<'a> State<'a> {
                 self.index(entity, entity.key_fields())?.get(&k)
             {
                 if *stored == new_hash {
+                    self.logins_of(rec, login_password, log)?;
                     log.push(&rec.finding(
                         Code::KeyIdentical,
                         None,
@@ -1071,6 +1128,7 @@ impl<'a> State<'a> {
             if entity.is_certification() {
                 self.certification_write(rec)?;
             }
+            self.logins_of(rec, login_password, log)?;
             return Ok(Outcome::Updated);
         }
         let id = {
@@ -1136,41 +1194,7 @@ impl<'a> State<'a> {
             );
             self.parents()?.insert(c, p);
         }
-        if let Some(logins) = self.logins.as_mut() {
-            let email_at = || {
-                rec.text("Email").map(|e| {
-                    (
-                        e.to_string(),
-                        rec.location.with_column(rec.column_of("Email")),
-                    )
-                })
-            };
-            if entity.name == "User" {
-                let mut password = login_password.take();
-                if let (
-                    Some(crate::logins::LoginPassword::Plain),
-                    Some(ferry_validate::Value::Secret(p)),
-                ) = (&password, rec.get("Password"))
-                {
-                    // Not hashed by the producer (parsed here): hash it on this thread.
-                    password = Some(logins.hasher.hash_one(p));
-                }
-                let name = rec.text("Name").unwrap_or_default();
-                logins.user(
-                    self.target,
-                    self.run,
-                    name,
-                    &rec.location,
-                    email_at(),
-                    password,
-                    log,
-                )?;
-            } else if entity.name == "ContactEmail" {
-                if let (Some(user), Some((email, at))) = (rec.text("User"), email_at()) {
-                    logins.contact_email(self.target, self.run, user, &email, at, log)?;
-                }
-            }
-        }
+        self.logins_of(rec, login_password, log)?;
         if entity.name == "UserCompany" {
             let (u, c) = (
                 rec.text("User").unwrap_or(""),
