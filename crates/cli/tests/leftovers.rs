@@ -246,3 +246,47 @@ fn detach_shows_no_database_password() {
     let r = ferry(d, &["runs", "--db", &url]);
     assert!(r.stdout.contains("succeeded"), "{}", r.stdout);
 }
+
+#[test]
+fn a_sqlite_target_and_its_backups_are_readable_by_their_owner_only() {
+    if pg() {
+        return; // SQLite files only.
+    }
+    let dir = scratch();
+    let d = dir.path();
+    data(d);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let r = command(d, &["import", "big.xml"]).output().unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(mode(&d.join("ferry.db")), 0o600);
+    let r = command(d, &["import", "big.xml", "--on-existing", "skip"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let r = command(d, &["rollback", "2"]).output().unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let mut baks = 0;
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("ferry.db") {
+            assert_eq!(mode(&e.path()), 0o600, "{name}");
+            baks += usize::from(name.ends_with(".bak"));
+        }
+    }
+    assert!(baks >= 2, "a backup before run 2 and before its rollback");
+}
