@@ -766,3 +766,61 @@ fn accounts_updated_by_a_later_run_get_logins_and_their_passwords_are_never_repl
     assert_eq!(ferry(d, &["rollback", "2"]).code, 0);
     assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM login"), 0);
 }
+
+#[test]
+fn search_is_literal_and_token_validity_is_bounded() {
+    let s = scratch();
+    let d = s.path();
+    std::fs::write(
+        d.join("in.xml"),
+        r#"<Import>
+  <User Name="a_b" Owner="admin" Role="Customer" Email="ab@example.com"/>
+  <User Name="axb" Owner="admin" Role="Customer" Email="axb@example.com"/>
+  <User Name="100%" Owner="admin" Role="Customer" Email="full@example.com"/>
+</Import>"#,
+    )
+    .unwrap();
+    assert_eq!(ferry(d, &["import", "in.xml", "--create-accounts"]).code, 0);
+    let r = ferry(d, &["logins", "list", "--search", "a_b"]);
+    assert!(
+        r.stdout.contains("a_b") && !r.stdout.contains("axb"),
+        "{}",
+        r.stdout
+    );
+    let r = ferry(d, &["logins", "list", "--search", "%"]);
+    assert!(
+        r.stdout.contains("100%") && !r.stdout.contains("axb"),
+        "{}",
+        r.stdout
+    );
+    // Validity: 1 to 365 days; anything else is a usage error, and no file is written.
+    for days in ["0", "366", "99999999999999"] {
+        let r = ferry(
+            d,
+            &["logins", "reset-tokens", "--out", "t.csv", "--days", days],
+        );
+        assert_eq!(r.code, 2, "{days}: {}", r.stderr);
+        assert!(!d.join("t.csv").exists());
+    }
+    let r = ferry(
+        d,
+        &["logins", "reset-tokens", "--out", "t.csv", "--days", "365"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(d.join("t.csv")).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    // Expiry in UTC, a year on.
+    let year = (chrono::Utc::now() + chrono::Duration::days(365)).format("%Y");
+    assert!(
+        text.lines()
+            .skip(1)
+            .all(|l| l.ends_with('Z') && l.contains(&format!(",{year}-"))),
+        "{text}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
