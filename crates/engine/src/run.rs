@@ -1569,6 +1569,8 @@ pub fn import(
     // even recorded.
     crate::fingerprint_key::check_given(target, opts.fingerprint_key.as_deref())?;
     let (run, resumed) = take_target(target, opts, mode, &cmd, &cmd_key, &hash)?;
+    // From here on every way out releases the target (a console process outlives its runs).
+    let _writer = WriterGuard { target, run };
     target.mark_running(run)?;
     progress.started(run);
     // Test hook: hold the target a while (the concurrent-writer test).
@@ -1621,8 +1623,20 @@ pub fn import(
             Err(e)
         }
     };
-    let _ = target.release_writer(run);
     outcome
+}
+
+/// Holds the target's writer role for a run; releases it when dropped, on every path out.
+struct WriterGuard<'a> {
+    target: &'a Target,
+    run: i64,
+}
+
+impl Drop for WriterGuard<'_> {
+    fn drop(&mut self) {
+        // (A failed release leaves a lock that the next writer finds dead and takes over.)
+        let _ = self.target.release_writer(self.run);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
