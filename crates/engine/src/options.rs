@@ -101,6 +101,20 @@ fn bad(loc: &Location, msg: String) -> String {
     format!("{loc}: {msg}")
 }
 
+/// The order of slash dates the user gave: `--date-order`, else a non-empty `DateOrder` row of
+/// an Options sheet (`merge` checks the rows agree). `None`: each column decides (SPEC §3).
+pub fn explicit_date_order(cli: &ImportOptions, rows: &[OptionRow]) -> Option<DateOrder> {
+    cli.date_order.or_else(|| {
+        rows.iter()
+            .filter(|r| r.name == "DateOrder")
+            .find_map(|r| match r.value.display().trim().to_ascii_uppercase().as_str() {
+                "DMY" => Some(DateOrder::Dmy),
+                "MDY" => Some(DateOrder::Mdy),
+                _ => None,
+            })
+    })
+}
+
 /// Merges Options rows under the command line. Returns warnings for unknown names, or an
 /// error message (exit 2) for a bad value or inputs that disagree.
 pub fn merge(cli: &ImportOptions, rows: &[OptionRow]) -> Result<(Effective, Vec<Finding>), String> {

@@ -12,7 +12,7 @@ use ferry_store::journal::{Counts, RunKind, RunMode, RunStatus};
 use ferry_store::{cells, RowMeta, StoreError, Target};
 use ferry_validate::record::{display_key, KEY_SEP};
 use ferry_validate::{
-    parse_record, DateOrder, KeyIndex, Record, RecordOptions, Resolve, Slot, ValueContext,
+    parse_record, DateOrder, DateTally, KeyIndex, Record, RecordOptions, Resolve, Slot, ValueContext,
 };
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -173,6 +173,8 @@ struct Collect<'a> {
     needs_key: bool,
     /// The first detail of each payment method, in read order.
     first_details: FirstDetails,
+    /// Per column, which orders its slash dates fit (`ferry_validate::date_columns`).
+    dates: DateTally,
 }
 
 impl Visitor for Collect<'_> {
@@ -202,6 +204,7 @@ impl Visitor for Collect<'_> {
             self.needs_key = true;
         }
         self.first_details.note(&record);
+        self.dates.observe(&record);
         self.spool
             .push(&record)
             .map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
@@ -1679,6 +1682,7 @@ fn run_inner(
         left_out: HashSet::new(),
         needs_key: false,
         first_details: FirstDetails::default(),
+        dates: DateTally::default(),
     };
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
@@ -1691,6 +1695,7 @@ fn run_inner(
         untyped,
         needs_key,
         first_details,
+        dates,
         ..
     } = collect;
     spool.finish()?;
@@ -1706,7 +1711,8 @@ fn run_inner(
 
     // 2. Options.
     let (eff, warnings) = options::merge(opts, &option_rows).map_err(RunError::Options)?;
-    for w in &warnings {
+    let (dates, date_notes) = dates.decide(options::explicit_date_order(opts, &option_rows));
+    for w in warnings.iter().chain(&date_notes) {
         log.push(w)?;
     }
     target.set_run_options(
@@ -1724,6 +1730,7 @@ fn run_inner(
             phone_region: opts.phone_region,
         },
         default_owner: eff.default_owner.clone(),
+        dates: Some(std::sync::Arc::new(dates)),
     };
 
     // 3. Backup (not again when resuming), then the data transaction(s).

@@ -11,6 +11,8 @@ pub struct RecordOptions {
     pub values: ValueContext,
     /// `DefaultOwner` (SPEC §6.5): the owner of a `User` that names none.
     pub default_owner: Option<String>,
+    /// The order of slash dates per column (`date_columns`); without it, `values.date_order`.
+    pub dates: Option<std::sync::Arc<crate::DateColumns>>,
 }
 
 /// A record with parsed values, one slot per catalogue field.
@@ -135,6 +137,22 @@ pub fn shown_value(entity: &Entity, field: &str, v: &Value) -> String {
     }
 }
 
+/// The order a date field's slash date is read in, when its column decides it (`None`: the
+/// run's order), or why it is not read.
+fn date_order_of(
+    raw: &RawRecord,
+    field: &ferry_catalogue::Field,
+    value: &ferry_sources::RawValue,
+    opts: &RecordOptions,
+) -> Result<Option<values::DateOrder>, values::Problem> {
+    match (field.kind, value, &opts.dates) {
+        (Kind::Date, ferry_sources::RawValue::Text(t), Some(d)) => d
+            .order_for(raw, field.name, t, opts.values.date_order)
+            .map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// Parses every field of a raw record, applying defaults and required-field rules.
 /// Returns the record and every problem found (all of them, not just the first).
 pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Finding>) {
@@ -153,7 +171,18 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
         let i = rf.field as usize;
         let field = &entity.fields[i];
         rec.columns[i] = rf.column;
-        match values::parse(field.kind, &rf.value, &opts.values) {
+        let parsed = match date_order_of(raw, field, &rf.value, opts) {
+            Ok(None) => values::parse(field.kind, &rf.value, &opts.values),
+            Ok(Some(order)) => {
+                let ctx = ValueContext {
+                    date_order: order,
+                    ..opts.values.clone()
+                };
+                values::parse(field.kind, &rf.value, &ctx)
+            }
+            Err(p) => Err(p),
+        };
+        match parsed {
             Ok(v) => rec.values[i] = Some(v),
             Err(p) => {
                 rec.invalid[i] = true;

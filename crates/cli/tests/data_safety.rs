@@ -1,0 +1,168 @@
+//! Data safety with real exports' shapes (issue 14, point 6): slash-date order decided per
+//! column, money hints right or absent, inputs that yield no record, headers matched across
+//! case, accents, spaces and punctuation. Every test runs the real binary.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+const USERS: &str = "\u{feff}Name,Owner,Role\nP1,admin,Customer\nP2,admin,Customer\n";
+
+/// A D/M/Y payments export (BOM, its own order of columns): 18 dates whose day is over 12
+/// (they can only be D/M/Y) and 8 that fit both orders (9/6/2016 is 9 June 2016).
+fn dmy_payments() -> String {
+    let mut s = String::from("\u{feff}Reference,User,Date,Credit\n");
+    for i in 0..18 {
+        s.push_str(&format!("R{i},P1,{}/6/2016,10.00\n", 13 + i % 16));
+    }
+    for i in 0..8 {
+        s.push_str(&format!("A{i},P2,{}/6/2016,5.00\n", 1 + i));
+    }
+    s
+}
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (p, c) in files {
+        let p = dir.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, c).unwrap();
+    }
+}
+
+fn of_code<'a>(f: &'a [serde_json::Value], code: &str) -> Vec<&'a serde_json::Value> {
+    f.iter().filter(|x| x["code"] == code).collect()
+}
+
+fn stored_dates(d: &Path, user: &str) -> Vec<String> {
+    rows(
+        d,
+        "ferry.db",
+        &format!("SELECT date FROM payment WHERE \"user\" = '{user}' ORDER BY reference"),
+    )
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect()
+}
+
+#[test]
+fn a_dmy_column_is_read_dmy_without_an_order_and_says_so_once() {
+    let dir = scratch();
+    let d = dir.path();
+    write(d, &[("pay/User.csv", USERS), ("pay/Payment.csv", &dmy_payments())]);
+    let r = ferry(d, &["import", "pay", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = findings(&d.join("f.jsonl"));
+    let notes = of_code(&f, "value.date_order_inferred");
+    assert_eq!(notes.len(), 1, "{f:#?}");
+    let m = notes[0]["message"].as_str().unwrap();
+    assert!(m.contains("\"Date\"") && m.contains("D/M/Y") && m.contains("13/6/2016"), "{m}");
+    assert_eq!(notes[0]["severity"], "info");
+    // 9 June 2016, never 6 September.
+    let dates = stored_dates(d, "P2");
+    assert_eq!(dates.len(), 8);
+    assert!(dates.iter().all(|x| x.starts_with("2016-06-0")), "{dates:?}");
+    assert_eq!(dates[0], "2016-06-01");
+    assert_eq!(stored_dates(d, "P1").len(), 18);
+}
+
+#[test]
+fn an_explicit_order_the_column_contradicts_imports_no_doubtful_date() {
+    let dir = scratch();
+    let d = dir.path();
+    write(d, &[("pay/User.csv", USERS), ("pay/Payment.csv", &dmy_payments())]);
+    for flags in [&["--date-order", "mdy"][..], &[][..]] {
+        let mut args = vec!["import", "pay", "--log", "f.jsonl"];
+        args.extend(flags);
+        if flags.is_empty() {
+            // The same order from an Options file.
+            write(d, &[("pay/Options.csv", "Name,Value\nDateOrder,MDY\n")]);
+        }
+        let r = ferry(d, &args);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let f = findings(&d.join("f.jsonl"));
+        let conflicts = of_code(&f, "value.date_order_conflict");
+        let ambiguous = of_code(&f, "value.date_ambiguous");
+        assert_eq!(conflicts.len(), 18, "{f:#?}");
+        assert_eq!(ambiguous.len(), 8, "{f:#?}");
+        let m = ambiguous[0]["message"].as_str().unwrap();
+        assert!(
+            m.contains("column \"Date\"") && m.contains("18 that can only be D/M/Y"),
+            "{m}"
+        );
+        assert_eq!(
+            ambiguous[0]["hint"],
+            "write it as 2016-01-06 (if M/D/Y) or 2016-06-01 (if D/M/Y)"
+        );
+        assert_eq!(conflicts[0]["hint"], "write it as 2016-06-13");
+        assert!(of_code(&f, "value.date_order_inferred").is_empty());
+        assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM payment"), 0);
+    }
+    // The order the column proves, given explicitly: all imported, no note needed.
+    std::fs::remove_file(d.join("pay/Options.csv")).unwrap();
+    let r = ferry(d, &["import", "pay", "--date-order", "dmy", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = findings(&d.join("f.jsonl"));
+    assert!(f.iter().all(|x| !x["code"].as_str().unwrap().starts_with("value.date")), "{f:#?}");
+    assert_eq!(stored_dates(d, "P2")[0], "2016-06-01");
+}
+
+#[test]
+fn values_that_contradict_each_other_are_errors_where_they_are_doubtful() {
+    let dir = scratch();
+    let d = dir.path();
+    let pay = "\u{feff}User,Date,Credit,Reference\nP1,25/6/2016,1.00,a\nP1,6/25/2016,1.00,b\nP1,9/6/2016,1.00,c\nP1,2016-06-09,1.00,d\n";
+    write(d, &[("pay/User.csv", USERS), ("pay/Payment.csv", pay)]);
+    let r = ferry(d, &["import", "pay", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = findings(&d.join("f.jsonl"));
+    assert_eq!(of_code(&f, "value.date_order_conflict").len(), 1, "{f:#?}");
+    assert_eq!(of_code(&f, "value.date_order_conflict")[0]["value"], "25/6/2016");
+    assert_eq!(of_code(&f, "value.date_ambiguous").len(), 1);
+    assert_eq!(of_code(&f, "value.date_ambiguous")[0]["value"], "9/6/2016");
+    // The value that can only be M/D/Y, and the ISO date, are imported as they are.
+    assert_eq!(stored_dates(d, "P1"), vec!["2016-06-25", "2016-06-09"]);
+}
+
+#[test]
+fn a_column_of_only_ambiguous_dates_gets_one_warning_naming_it() {
+    let dir = scratch();
+    let d = dir.path();
+    let users = "\u{feff}Name,Owner,Role,CreatedDate\nU1,admin,Customer,1/2/2020\nU2,admin,Customer,3/4/2020 10:15\nU3,admin,Customer,5/6/2020\n";
+    write(d, &[("u/User.csv", users)]);
+    let r = ferry(d, &["import", "u", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = findings(&d.join("f.jsonl"));
+    let w = of_code(&f, "value.date_order_assumed");
+    assert_eq!(w.len(), 1, "{f:#?}");
+    assert_eq!(w[0]["severity"], "warning");
+    let m = w[0]["message"].as_str().unwrap();
+    assert!(m.contains("column \"CreatedDate\"") && m.contains("M/D/Y"), "{m}");
+    assert_eq!(
+        rows(d, "ferry.db", "SELECT created_date FROM \"user\" WHERE name = 'U1'")[0][0],
+        "2020-01-02"
+    );
+    // With the order given, no warning.
+    let r = ferry(d, &["import", "u", "--date-order", "mdy", "--log", "g.jsonl", "--db", "g.db"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(of_code(&findings(&d.join("g.jsonl")), "value.date_order_assumed").is_empty());
+}
+
+#[test]
+fn a_resumed_run_reads_the_columns_the_same_way() {
+    let dir = scratch();
+    let d = dir.path();
+    write(d, &[("pay/User.csv", USERS), ("pay/Payment.csv", &dmy_payments())]);
+    let out = command(d, &["import", "pay", "--chunk-size", "5"])
+        .env("FERRY_FAIL_AT", "after-commit:2")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let r = ferry(d, &["import", "pay", "--chunk-size", "5", "--resume", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dates = stored_dates(d, "P2");
+    assert_eq!(dates.len(), 8);
+    assert!(dates.iter().all(|x| x.starts_with("2016-06-0")), "{dates:?}");
+    // The column's note was recorded once, by the first attempt.
+    let f = findings(&d.join("f.jsonl"));
+    assert_eq!(of_code(&f, "value.date_order_inferred").len(), 1, "{f:#?}");
+}
