@@ -204,7 +204,7 @@ impl Visitor for Collect<'_> {
             self.needs_key = true;
         }
         self.first_details.note(&record);
-        self.dates.observe(&record);
+        self.dates.observe(self.input, &record);
         self.spool
             .push(&record)
             .map_err(|e| SourceError::Sink(format!("spool: {e}")))?;

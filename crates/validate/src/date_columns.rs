@@ -100,6 +100,9 @@ struct Tally {
     first_dmy: Option<Example>,
     /// Where the column's first slash date is (its note is located there).
     first: Option<Location>,
+    /// The input (command-line argument) the column belongs to.
+    input: usize,
+    entity: &'static str,
 }
 
 /// Per-column counts of slash dates, gathered while the input is read.
@@ -109,8 +112,9 @@ pub struct DateTally {
 }
 
 impl DateTally {
-    /// Counts the slash dates of one raw record's date fields.
-    pub fn observe(&mut self, raw: &RawRecord) {
+    /// Counts the slash dates of one raw record's date fields; `input` is the index of the
+    /// input (command-line argument) it was read from.
+    pub fn observe(&mut self, input: usize, raw: &RawRecord) {
         let e = cat::by_id(raw.entity);
         for rf in &raw.fields {
             let field = &e.fields[rf.field as usize];
@@ -124,6 +128,8 @@ impl DateTally {
             let tally = self.columns.entry(ColumnKey::of(raw, field.name)).or_default();
             if tally.first.is_none() {
                 tally.first = Some(raw.location.with_column(rf.column));
+                tally.input = input;
+                tally.entity = if e.is_ledger() { cat::LEDGER_SHEET } else { e.name };
             }
             let example = || {
                 Some(Example {
@@ -168,8 +174,10 @@ impl DateTally {
                 b.0.field,
             ))
         });
+        let proof = input_proof(&columns);
         for (key, t) in columns {
-            let (rule, note) = rule_of(&key, &t, explicit);
+            let fallback = proof.get(&t.input).copied().flatten();
+            let (rule, note) = rule_of(&key, &t, explicit, fallback);
             if let Some(n) = note {
                 notes.push(n);
             }
@@ -214,20 +222,57 @@ fn evidence(t: &Tally) -> String {
     format!("holds slash dates {}", parts.join(" and "))
 }
 
-fn rule_of(key: &ColumnKey, t: &Tally, explicit: Option<DateOrder>) -> (Rule, Option<Finding>) {
-    let proven = match (t.mdy_only > 0, t.dmy_only > 0) {
+/// The order a column's own values prove, if they prove exactly one.
+fn proven(t: &Tally) -> Option<DateOrder> {
+    match (t.mdy_only > 0, t.dmy_only > 0) {
         (true, false) => Some(DateOrder::Mdy),
         (false, true) => Some(DateOrder::Dmy),
         _ => None,
-    };
-    let in_force = explicit.or(proven).unwrap_or_default();
+    }
+}
+
+/// Per input, the order its columns prove when they prove one and none proves the other: one
+/// export comes from one system, so a column of only ambiguous dates follows its siblings.
+fn input_proof(columns: &[(ColumnKey, Tally)]) -> HashMap<usize, Option<DateOrder>> {
+    let mut seen: HashMap<usize, (bool, bool)> = HashMap::new();
+    for (_, t) in columns {
+        let s = seen.entry(t.input).or_default();
+        s.0 |= t.mdy_only > 0;
+        s.1 |= t.dmy_only > 0;
+    }
+    seen.into_iter()
+        .map(|(i, s)| {
+            let o = match s {
+                (true, false) => Some(DateOrder::Mdy),
+                (false, true) => Some(DateOrder::Dmy),
+                _ => None,
+            };
+            (i, o)
+        })
+        .collect()
+}
+
+fn rule_of(
+    key: &ColumnKey,
+    t: &Tally,
+    explicit: Option<DateOrder>,
+    siblings: Option<DateOrder>,
+) -> (Rule, Option<Finding>) {
+    let proven = proven(t);
+    let in_force = explicit.or(proven).or(siblings).unwrap_or_default();
     let against = match in_force {
         DateOrder::Mdy => t.dmy_only,
         DateOrder::Dmy => t.mdy_only,
     };
     let column = key.describe();
     let at = t.first.clone().unwrap_or_else(|| Location::start(key.file.clone(), key.sheet.clone()));
-    let note = |code, message: String| Some(Finding::new(code, at.clone(), message).field(key.field));
+    let note = |code, message: String| {
+        Some(
+            Finding::new(code, at.clone(), message)
+                .entity(t.entity)
+                .field(key.field),
+        )
+    };
     if against > 0 {
         let why = match explicit {
             Some(o) => format!(
@@ -247,15 +292,22 @@ fn rule_of(key: &ColumnKey, t: &Tally, explicit: Option<DateOrder>) -> (Rule, Op
         };
         return (rule, None);
     }
-    let finding = match (explicit, proven) {
-        (None, Some(DateOrder::Dmy)) => note(
+    let finding = match (explicit, proven, siblings) {
+        (None, Some(DateOrder::Dmy), _) => note(
             Code::DateOrderInferred,
             format!(
                 "The {column} {}, and none that can only be M/D/Y; all its slash dates are read as D/M/Y.",
                 evidence(t)
             ),
         ),
-        (None, None) if t.both > 0 => note(
+        (None, None, Some(DateOrder::Dmy)) if t.both > 0 => note(
+            Code::DateOrderInferred,
+            format!(
+                "All {} slash dates of the {column} fit both M/D/Y and D/M/Y; they are read as D/M/Y, the order that other date columns of the same input prove (none proves M/D/Y).",
+                t.both
+            ),
+        ),
+        (None, None, None) if t.both > 0 => note(
             Code::DateOrderAssumed,
             format!(
                 "All {} slash dates of the {column} fit both M/D/Y and D/M/Y; they are read as M/D/Y (the default). If they are D/M/Y, give --date-order dmy (or DateOrder=DMY in an Options sheet).",
@@ -383,7 +435,7 @@ mod tests {
         let mut t = DateTally::default();
         let recs: Vec<RawRecord> = dates.iter().enumerate().map(|(i, d)| payment(i as u64 + 2, d)).collect();
         for r in &recs {
-            t.observe(r);
+            t.observe(0, r);
         }
         let (c, n) = t.decide(explicit);
         (c, n, recs)
@@ -472,10 +524,43 @@ mod tests {
         let a = payment(2, "25/6/2016");
         let mut b = payment(2, "6/9/2016");
         b.location.file = "other.csv".into();
-        t.observe(&a);
-        t.observe(&b);
+        t.observe(0, &a);
+        t.observe(1, &b);
         let (c, n) = t.decide(None);
         assert_eq!(n.len(), 2);
+        assert!(n.iter().any(|f| f.code == Code::DateOrderAssumed));
         assert_eq!(c.order_for(&b, "Date", "6/9/2016", DateOrder::Mdy), Ok(DateOrder::Mdy));
+    }
+
+    #[test]
+    fn an_ambiguous_column_follows_the_proof_of_its_input() {
+        let user = |date: &str| {
+            let e = cat::entity("User").unwrap();
+            let mut r = payment(3, date);
+            r.entity = e.id();
+            r.fields[0].field = e.field("CreatedDate").unwrap();
+            r
+        };
+        for (proof, order, notes) in [("25/6/2016", DateOrder::Dmy, 2), ("6/25/2016", DateOrder::Mdy, 0)] {
+            let mut t = DateTally::default();
+            let (a, b) = (payment(2, proof), user("6/9/2016"));
+            t.observe(0, &a);
+            t.observe(0, &b);
+            let (c, n) = t.decide(None);
+            assert_eq!(n.len(), notes, "{n:#?}");
+            assert!(n.iter().all(|f| f.code == Code::DateOrderInferred));
+            assert_eq!(c.order_for(&b, "CreatedDate", "6/9/2016", DateOrder::Mdy), Ok(order));
+        }
+        // Siblings that disagree prove nothing.
+        let mut t = DateTally::default();
+        t.observe(0, &payment(2, "25/6/2016"));
+        t.observe(0, &user("6/25/2016"));
+        let b = user("6/9/2016");
+        let mut b2 = b.clone();
+        b2.location.file = "b.csv".into();
+        t.observe(0, &b2);
+        let (c, n) = t.decide(None);
+        assert!(n.iter().any(|f| f.code == Code::DateOrderAssumed));
+        assert_eq!(c.order_for(&b2, "CreatedDate", "6/9/2016", DateOrder::Mdy), Ok(DateOrder::Mdy));
     }
 }
