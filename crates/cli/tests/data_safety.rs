@@ -166,3 +166,45 @@ fn a_resumed_run_reads_the_columns_the_same_way() {
     let f = findings(&d.join("f.jsonl"));
     assert_eq!(of_code(&f, "value.date_order_inferred").len(), 1, "{f:#?}");
 }
+
+#[test]
+fn money_hints_are_the_same_amount_or_absent() {
+    let dir = scratch();
+    let d = dir.path();
+    let ps = "\u{feff}Package,Service,Amount\nP,S1,\"1.234,50\"\nP,S2,\"1\u{a0}234,50\"\nP,S3,(12.00)\nP,S4,12.00-\nP,S5,\"1,234\"\nP,S6,\"EUR 1.234,50\"\n";
+    let services = "Name\nS1\nS2\nS3\nS4\nS5\nS6\n";
+    let pay = "\u{feff}User,Date,Credit\nP1,2016-06-09,(12.00)\n";
+    write(
+        d,
+        &[
+            ("m/Service.csv", services),
+            ("m/Package.csv", "Name\nP\n"),
+            ("m/PackageService.csv", ps),
+            ("m/User.csv", USERS),
+            ("m/Payment.csv", pay),
+        ],
+    );
+    let r = ferry(d, &["import", "m", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = findings(&d.join("f.jsonl"));
+    let hints: Vec<(String, serde_json::Value)> = of_code(&f, "value.money_invalid")
+        .iter()
+        .map(|x| (x["value"].as_str().unwrap().to_string(), x["hint"].clone()))
+        .collect();
+    let want = [
+        ("1.234,50", "write 1234.50"),
+        ("1\u{a0}234,50", "write 1234.50"),
+        ("(12.00)", "write -12.00"),
+        ("12.00-", "write -12.00"),
+        ("EUR 1.234,50", "write 1234.50"),
+    ];
+    for (v, h) in want {
+        assert!(hints.iter().any(|(x, y)| x == v && y == h), "{v}: {hints:?}");
+    }
+    // 1,234 is 1234 in one country and 1.234 in another: no hint.
+    assert!(hints.iter().any(|(x, y)| x == "1,234" && (y.is_null() || y == "")), "{hints:?}");
+    // A negative where the field takes none: the error says so.
+    let neg = of_code(&f, "value.negative");
+    assert_eq!(neg.len(), 1, "{f:#?}");
+    assert!(neg[0]["message"].as_str().unwrap().contains("negative amount (-12.00)"));
+}

@@ -239,7 +239,7 @@ RawValue::TooLong { bytes, .. } if kind == Kind::Base64 => {
             Ok(Value::Int(i))
         }
         Kind::Money(sign) => {
-            let d = money(raw)?;
+            let d = money(raw).map_err(|p| negative_form(p, raw, sign))?;
             check_sign(d, sign)?;
             Ok(Value::Decimal(d))
         }
@@ -409,11 +409,9 @@ fn money(raw: &RawValue) -> Result<Decimal, Problem> {
     let t = text(raw)?;
     let (int, frac) = split_decimal(&t).ok_or_else(|| {
         let p = problem(Code::MoneyInvalid, format!("\"{}\" is not an amount: write digits with '.' as the decimal point, no currency symbol or thousands separator.", ferry_findings::clip(&t)));
-        let cleaned: String = t.chars().filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-').collect();
-        if !cleaned.is_empty() && split_decimal(&cleaned).is_some() && cleaned != t {
-            p.hint(format!("write {cleaned}"))
-        } else {
-            p
+        match crate::money_hint::money_hint(&t) {
+            Some(h) => p.hint(format!("write {h}")),
+            None => p,
         }
     })?;
     if frac.len() > 4 {
@@ -469,6 +467,23 @@ fn decimal(raw: &RawValue) -> Result<Decimal, Problem> {
             format!("\"{t}\" is not a decimal number."),
         )
     })
+}
+
+/// An amount written as a negative in a form Ferry does not read (`(12.00)`, `12.00-`), in a
+/// field that takes no negative: the error says so, rather than hint at a value it refuses.
+fn negative_form(p: Problem, raw: &RawValue, sign: Sign) -> Problem {
+    let negative = p.hint.as_deref().and_then(|h| h.strip_prefix("write -"));
+    match (negative, sign) {
+        (Some(abs), Sign::NonNegative | Sign::Positive) => problem(
+            Code::Negative,
+            format!(
+                "\"{}\" is a negative amount (-{abs}); amounts here are absolute values (≥ 0){}.",
+                ferry_findings::clip(&text_of(raw)),
+                if sign == Sign::Positive { " and greater than zero" } else { "" }
+            ),
+        ),
+        _ => p,
+    }
 }
 
 fn check_sign(d: Decimal, sign: Sign) -> Result<(), Problem> {
@@ -776,6 +791,27 @@ mod tests {
         assert_eq!(money_text(Decimal::from_str("-0.1234").unwrap()), "-0.1234");
         let big = parse(Kind::Money(Sign::Any), &t("12345678901234.89"), &ctx()).unwrap();
         assert_eq!(big.canonical(), "12345678901234.89");
+    }
+
+    #[test]
+    fn money_hints_are_right_or_absent() {
+        let hint = |sign, s: &str| {
+            let p = parse(Kind::Money(sign), &t(s), &ctx()).unwrap_err();
+            (p.code, p.hint)
+        };
+        let w = |h: &str| Some(format!("write {h}"));
+        assert_eq!(hint(Sign::Any, "1.234,50"), (Code::MoneyInvalid, w("1234.50")));
+        assert_eq!(hint(Sign::Any, "1 234,50"), (Code::MoneyInvalid, w("1234.50")));
+        assert_eq!(hint(Sign::Any, "(12.00)"), (Code::MoneyInvalid, w("-12.00")));
+        assert_eq!(hint(Sign::Any, "12.00-"), (Code::MoneyInvalid, w("-12.00")));
+        assert_eq!(hint(Sign::Any, "1,234"), (Code::MoneyInvalid, None));
+        // Where negatives are not allowed, the error says so instead of hinting.
+        let p = parse(Kind::Money(Sign::NonNegative), &t("(12.00)"), &ctx()).unwrap_err();
+        assert_eq!(p.code, Code::Negative);
+        assert!(p.message.contains("negative amount (-12.00)"), "{}", p.message);
+        assert_eq!(p.hint, None);
+        assert_eq!(hint(Sign::Positive, "12.00-").0, Code::Negative);
+        assert_eq!(hint(Sign::NonNegative, "1.234,50"), (Code::MoneyInvalid, w("1234.50")));
     }
 
     #[test]
