@@ -52,6 +52,7 @@ fn cases() -> Vec<Case> {
         case("input.unknown_entity", "a.xml", &[("a.xml", xml!("<Invoice User=\"u\"/>"))]),
         case("input.alias", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\" Loggedby=\"u1\"/>"))]),
         case("input.unknown_field", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Colour=\"red\"/>"))]),
+        case("input.header_matched", "d", &[("d/User.csv", "\u{feff}Name,Owner,Role,E-mail\nu1,admin,Customer,a@example.com\n")]),
         case("input.field_not_for_type", "d", &[("d/User.csv", "Name,Owner,Role\nu1,admin,Customer\n"), ("d/Ledger.csv", "Type,User,Date,Credit,Debit\nPayment,u1,2024-01-02,5,7\n")]),
         case("input.unknown_type", "d", &[("d/Ledger.csv", "Type,User,Date,Credit\nRefund,u1,2024-01-02,5\n")]),
         case("input.extra_values", "d", &[("d/User.csv", "Name,Owner,Role\nu1,admin,Customer,oops\n")]),

@@ -208,3 +208,63 @@ fn money_hints_are_the_same_amount_or_absent() {
     assert_eq!(neg.len(), 1, "{f:#?}");
     assert!(neg[0]["message"].as_str().unwrap().contains("negative amount (-12.00)"));
 }
+
+#[test]
+fn headers_that_name_a_field_in_other_words_are_read_and_near_misses_get_a_hint() {
+    let dir = scratch();
+    let d = dir.path();
+    let users = "\u{feff}name,Owner,ROLE,E-mail,Bill Day,Colour,Crated Date\nU1,admin,Customer,a@example.com,5,red,2020-01-02\n";
+    write(d, &[("u/User.csv", users)]);
+    let r = ferry(d, &["import", "u", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = findings(&d.join("f.jsonl"));
+    let matched: Vec<&str> = of_code(&f, "input.header_matched")
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(matched, ["Name", "Role", "Email", "BillDay"], "{f:#?}");
+    assert_eq!(
+        rows(d, "ferry.db", "SELECT email, bill_day FROM \"user\" WHERE name = 'U1'"),
+        vec![vec!["a@example.com".to_string(), "5".to_string()]]
+    );
+    let unknown = of_code(&f, "input.unknown_field");
+    assert_eq!(unknown.len(), 2, "{f:#?}");
+    assert_eq!(unknown[0]["field"], "Colour");
+    assert!(unknown[0]["hint"].is_null() || unknown[0]["hint"] == "");
+    assert_eq!(unknown[1]["hint"], "did you mean \"CreatedDate\"?");
+
+    // A field given exactly keeps its column; the look-alike is listed, not read.
+    let both = "Name,Owner,Role,E-mail,Email\nU2,admin,Customer,x@example.com,b@example.com\n";
+    write(d, &[("v/User.csv", both)]);
+    let r = ferry(d, &["import", "v", "--log", "g.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let g = findings(&d.join("g.jsonl"));
+    assert!(of_code(&g, "input.header_matched").is_empty(), "{g:#?}");
+    assert_eq!(of_code(&g, "input.unknown_field")[0]["field"], "E-mail");
+    assert_eq!(
+        rows(d, "ferry.db", "SELECT email FROM \"user\" WHERE name = 'U2'")[0][0],
+        "b@example.com"
+    );
+}
+
+#[test]
+fn every_unknown_column_is_named_once_per_source() {
+    let dir = scratch();
+    let d = dir.path();
+    let extra: Vec<String> = (1..=30).map(|i| format!("Extra{i}")).collect();
+    let users = format!(
+        "Name,Owner,Role,{}\nU1,admin,Customer,{}\n",
+        extra.join(","),
+        vec!["x"; 30].join(",")
+    );
+    write(d, &[("u/User.csv", &users)]);
+    let r = ferry(d, &["import", "u", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = findings(&d.join("f.jsonl"));
+    let unknown = of_code(&f, "input.unknown_field");
+    assert_eq!(unknown.len(), 21, "{f:#?}");
+    let text: String = unknown.iter().map(|x| x.to_string()).collect();
+    for name in &extra {
+        assert!(text.contains(&format!("{name}\"")) || text.contains(&format!("\\\"{name}\\\"")), "{name} not listed");
+    }
+}

@@ -63,6 +63,7 @@ codes! {
     // input structure
     UnknownEntity = ("input.unknown_entity", Warning, "A sheet, CSV file or XML element names no entity type; it is ignored."),
     Alias = ("input.alias", Info, "A sheet, CSV file, XML element or column is named as the vendor's format names it (seed 003, e.g. `UserServiceAttributeContact`, `Loggedby`); it is read as Ferry's entity type or field."),
+    HeaderMatched = ("input.header_matched", Info, "A column's header is a field's name written with other case, accents, spaces or punctuation (`E-mail`, `Bill Day`, `bill_day`); it is read as that field."),
     UnknownField = ("input.unknown_field", Warning, "A column or attribute names no field of its entity type; its values are ignored."),
     FieldNotForType = ("input.field_not_for_type", Warning, "A Ledger-sheet row has a value in a column its Type does not have."),
     UnknownType = ("input.unknown_type", Error, "A Ledger-sheet row's Type is missing or is not Debit, Credit, CloseInvoice or Payment."),

@@ -181,6 +181,20 @@ impl Sheet {
             SheetKind::Options => vec!["Name", "Value"],
             _ => vec![],
         };
+        // Names given exactly (or as a vendor's spelling): a header matched only after
+        // normalizing never takes their field.
+        let exact: HashSet<&str> = header
+            .iter()
+            .filter_map(|(_, n)| {
+                let n = n.trim();
+                valid_names
+                    .iter()
+                    .find(|v| **v == n)
+                    .copied()
+                    .or_else(|| self.field_alias(n).map(|(_, f)| f))
+            })
+            .collect();
+        let mut unlisted: Vec<String> = Vec::new();
         for (col, name) in header {
             let name = name.trim();
             if name.is_empty() {
@@ -200,6 +214,14 @@ impl Sheet {
                         field,
                         self.location(1, Some(*col)),
                     ))?;
+                    known = Some(field);
+                }
+            }
+            if known.is_none() {
+                let same = cat::same_name(name, valid_names.iter().copied())
+                    .filter(|f| !exact.contains(f) && !seen.contains(f));
+                if let Some(field) = same {
+                    visitor.finding(self.header_matched_note(name, field, *col))?;
                     known = Some(field);
                 }
             }
@@ -237,8 +259,10 @@ impl Sheet {
                         )
                         .entity_opt(self.entity_name())
                         .field(&ferry_findings::clip(name))
-                        .hint(cat::suggest(name, valid_names.iter().copied()).map(did_you_mean)),
+                        .hint(cat::nearest(name, valid_names.iter().copied()).map(did_you_mean)),
                     )?;
+                } else if unlisted.len() < MAX_LISTED {
+                    unlisted.push(ferry_findings::clip(name));
                 }
             }
             columns[*col as usize] = role;
@@ -248,15 +272,33 @@ impl Sheet {
                 Code::UnknownField,
                 self.location(1, None),
                 format!(
-                    "{} more unknown columns in {} \"{}\" are ignored.",
+                    "{} more unknown columns in {} \"{}\" are ignored: {}.",
                     unknown - MAX_UNKNOWN_WARNINGS,
                     self.what(),
-                    self.display_name()
+                    self.display_name(),
+                    listed(&unlisted, unknown - MAX_UNKNOWN_WARNINGS)
                 ),
             ))?;
         }
         self.columns = columns;
         Ok(true)
+    }
+
+    /// The note for a header read as a field it names with other case, accents, spaces or
+    /// punctuation.
+    fn header_matched_note(&self, name: &str, field: &'static str, col: u32) -> Finding {
+        let of = self.entity_name().map(|e| format!(" of {e}")).unwrap_or_default();
+        Finding::new(
+            Code::HeaderMatched,
+            self.location(1, Some(col)),
+            format!(
+                "Column \"{}\" is read as field {field}{of} (the same name when case, accents, spaces and punctuation are ignored).",
+                ferry_findings::clip(name)
+            ),
+        )
+        .entity_opt(self.entity_name())
+        .field(field)
+        .value(name)
     }
 
     /// The entity type and field a vendor's spelling stands for in this sheet (for a Ledger
@@ -493,6 +535,18 @@ impl FindingExt for Finding {
 
 pub(crate) trait FindingExt {
     fn entity_opt(self, e: Option<&'static str>) -> Finding;
+}
+
+/// Most unknown column names one summary finding lists.
+const MAX_LISTED: usize = 100;
+
+/// Names for a message: those given (at most [`MAX_LISTED`]), then how many more of `total`.
+fn listed(names: &[String], total: usize) -> String {
+    let mut out: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    if total > names.len() {
+        out.push(format!("and {} more", total - names.len()));
+    }
+    out.join(", ")
 }
 
 /// Drops values that are empty after trimming (they mean "not given", SPEC §2).

@@ -313,7 +313,7 @@ fn read_record(
                     .entity(ent.name)
                     .field(&ferry_findings::clip(&k))
                     .hint(
-                        cat::suggest(&k, ent.fields.iter().map(|f| f.name)).map(cat::did_you_mean),
+                        cat::nearest(&k, ent.fields.iter().map(|f| f.name)).map(cat::did_you_mean),
                     ),
                 )?;
             }
