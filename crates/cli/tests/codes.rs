@@ -49,7 +49,7 @@ const CERT_FILES: &[(&str, &str)] = &[
 
 fn cases() -> Vec<Case> {
     vec![
-        case("input.unknown_entity", "a.xml", &[("a.xml", xml!("<Invoice User=\"u\"/>"))]),
+        case("input.unknown_entity", "a.xml", &[("a.xml", xml!("<Role Name=\"Member\"/>\n<Invoice User=\"u\"/>"))]),
         case("input.alias", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\" Loggedby=\"u1\"/>"))]),
         case("input.unknown_field", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Colour=\"red\"/>"))]),
         case("input.header_matched", "d", &[("d/User.csv", "\u{feff}Name,Owner,Role,E-mail\nu1,admin,Customer,a@example.com\n")]),

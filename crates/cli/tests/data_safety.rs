@@ -268,3 +268,54 @@ fn every_unknown_column_is_named_once_per_source() {
         assert!(text.contains(&format!("{name}\"")) || text.contains(&format!("\\\"{name}\\\"")), "{name} not listed");
     }
 }
+
+/// A UK customer list's header, as a third-party export writes it.
+const CUSTOMERS: &str = "\u{feff}first_name,last_name,company_name,address,city,county,postal,phone1,phone2,email,web\nJames,Butt,Benton,6649 N Blue Gum St,New Orleans,Orleans,70116,504-621-8927,504-845-1427,jbutt@example.com,http://www.bentonjohnbjr.com\n";
+
+fn sheet_workbook(path: &Path, sheets: &[(&str, &[&str])]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, header) in sheets {
+        let ws = wb.add_worksheet().set_name(*name).unwrap();
+        for (c, v) in header.iter().enumerate() {
+            ws.write_string(0, c as u16, *v).unwrap();
+            ws.write_string(1, c as u16, "x").unwrap();
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn an_input_that_yields_no_record_fails_and_says_what_it_resembles() {
+    let dir = scratch();
+    let d = dir.path();
+    write(d, &[("customers.csv", CUSTOMERS)]);
+    sheet_workbook(&d.join("book.xlsx"), &[("Customers", &["Name", "E-mail", "Bill Day", "Owner"])]);
+    write(d, &[("a.xml", "<?xml version=\"1.0\"?>\n<Import>\n<Customer Name=\"c1\" Email=\"a@example.com\"/>\n</Import>\n")]);
+    for (input, what, like) in [
+        ("customers.csv", "no file names an entity type", "ContactAddress"),
+        ("book.xlsx", "no sheet names an entity type", "User (Name, Email, BillDay, Owner)"),
+        ("a.xml", "no element names an entity type", "User (Name, Email)"),
+    ] {
+        let r = ferry(d, &["import", input]);
+        assert_eq!(r.code, 2, "{input}: {}", r.stderr);
+        assert!(r.stderr.contains(what), "{input}: {}", r.stderr);
+        assert!(r.stderr.contains(like), "{input}: {}", r.stderr);
+        assert!(r.stderr.contains("Name each"), "{input}: {}", r.stderr);
+        assert!(!r.stderr.contains("map suggest"), "{}", r.stderr);
+    }
+    // With a real entity file beside it, the same input is fine: a folder with User.csv and
+    // an unrelated notes.csv imports the users (notes.csv gets its warning).
+    write(d, &[("f/User.csv", USERS), ("f/notes.csv", "when,what\nmonday,call\n")]);
+    let r = ferry(d, &["import", "f", "--log", "f.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(of_code(&findings(&d.join("f.jsonl")), "input.unknown_entity").len(), 1);
+    // An entity-type file with a header and no rows is no such case: a warning, exit 0.
+    write(d, &[("e/User.csv", "Name,Owner,Role\n")]);
+    let r = ferry(d, &["import", "e", "--log", "e.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(of_code(&findings(&d.join("e.jsonl")), "input.empty").len(), 1);
+    // Each input counts: a good input does not carry one that yields nothing.
+    let r = ferry(d, &["import", "f", "customers.csv"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM \"user\""), 2);
+}

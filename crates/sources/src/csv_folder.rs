@@ -78,9 +78,10 @@ pub(crate) fn read_files(
             SheetKind::Ignored => continue,
             SheetKind::Unknown => {
                 visitor.finding(emit::unknown_entity(stem, Location::start(shown, None)))?;
+                visitor.part(stem, false, &first_record(path, opts));
                 continue;
             }
-            _ => {}
+            _ => visitor.part(stem, true, &[]),
         }
         if let Some(note) = emit::entity_alias_note(stem, Location::start(shown.clone(), None)) {
             visitor.finding(note)?;
@@ -192,6 +193,30 @@ fn read_file(
         ))?;
     }
     Ok(())
+}
+
+/// The first record of a file (its header), or nothing when it cannot be read: for a message
+/// only, about a file that is not read.
+fn first_record(path: &Path, opts: &ReadOptions) -> Vec<String> {
+    let Ok(file) = File::open(path) else {
+        return vec![];
+    };
+    let input: Box<dyn Read> = match opts.encoding {
+        Some(enc) if enc != encoding_rs::UTF_8 => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc))
+                .bom_override(true)
+                .build(BufReader::new(file)),
+        ),
+        _ => Box::new(file),
+    };
+    let mut rdr = Records::new(input, opts.limits.max_record_bytes.min(1 << 20), MAX_FIELDS);
+    if !matches!(rdr.next_record(), Ok(true)) {
+        return vec![];
+    }
+    rdr.fields()
+        .map(|f| String::from_utf8_lossy(f.strip_prefix(b"\xef\xbb\xbf").unwrap_or(f)).into_owned())
+        .collect()
 }
 
 /// The message for a record refused by its size or its number of fields.

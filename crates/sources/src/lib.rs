@@ -4,6 +4,7 @@
 //! Readers know the catalogue only to name entity types and fields; they never judge values
 //! (that is `ferry-validate`'s job) beyond what the container itself makes impossible.
 
+mod census;
 mod csv_folder;
 mod csv_records;
 mod emit;
@@ -124,6 +125,9 @@ pub trait Visitor {
         value: RawValue,
         location: Location,
     ) -> Result<(), SourceError>;
+    /// A sheet, CSV file or XML element met: `read` when it is an entity type, `Ledger` or
+    /// `Options`; otherwise its header names (an XML element's attribute names).
+    fn part(&mut self, _name: &str, _read: bool, _headers: &[String]) {}
 }
 
 /// Bounds on what a reader accepts, so that no input can exhaust time or memory.
@@ -314,6 +318,8 @@ pub fn read_input(
     visitor: &mut dyn Visitor,
 ) -> Result<Container, SourceError> {
     let container = detect(path)?;
+    let mut census = census::Census::new(visitor);
+    let visitor = &mut census;
     match container {
         Container::Xml => xml::read(path, opts, visitor)?,
         Container::Xlsx => xlsx::read(path, opts, visitor)?,
@@ -325,6 +331,12 @@ pub fn read_input(
             visitor,
         )?,
     }
+    let what = match container {
+        Container::Xml => "element",
+        Container::Xlsx => "sheet",
+        _ => "file",
+    };
+    census.check(&path.display().to_string(), what)?;
     Ok(container)
 }
 

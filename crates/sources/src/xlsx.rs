@@ -75,9 +75,11 @@ fn read_sheets(
             SheetKind::Unknown => {
                 let loc = Location::start(shown.clone(), Some(sheet_name));
                 visitor.finding(emit::unknown_entity(&name, loc))?;
+                let header = first_row(&mut wb, &name);
+                visitor.part(&name, false, &header);
                 continue;
             }
-            _ => {}
+            _ => visitor.part(&name, true, &[]),
         }
         let loc = Location::start(shown.clone(), Some(sheet_name.clone()));
         if let Some(note) = emit::entity_alias_note(&name, loc) {
@@ -189,6 +191,26 @@ fn read_sheets(
         ))?;
     }
     Ok(())
+}
+
+/// The text of row 1 of a sheet (its header), or what of it could be read: for a message only,
+/// about a sheet that is not read.
+fn first_row<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(mut cells) = wb.worksheet_cells_reader(name) else {
+        return out;
+    };
+    while let Ok(Some(cell)) = cells.next_cell() {
+        if cell.get_position().0 > 0 || out.len() >= 200 {
+            break;
+        }
+        match cell.get_value() {
+            DataRef::String(s) => out.push(s.clone()),
+            DataRef::SharedString(s) => out.push(s.to_string()),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// An Excel date cell, to the second, in the workbook's date system. Written by hand rather than

@@ -242,6 +242,7 @@ fn read_record(
     let name: &str = qname.as_ref();
     let entity = match emit::sheet_kind(name) {
         SheetKind::Entity(id) => {
+            visitor.part(name, true, &[]);
             // A vendor's element name: one note per name.
             if cat::entity_alias(name).is_some() && warned_types.insert(name.to_string()) {
                 if let Some(note) = emit::entity_alias_note(name, location.clone()) {
@@ -254,6 +255,17 @@ fn read_record(
         _ => {
             if warned_types.insert(name.to_string()) {
                 visitor.finding(emit::unknown_entity(name, location))?;
+                let attrs: Vec<String> = e
+                    .attributes()
+                    .with_checks(false)
+                    .filter_map(|a| a.ok())
+                    .take(200)
+                    .map(|a| {
+                        let k: &str = a.key.as_ref();
+                        k.to_string()
+                    })
+                    .collect();
+                visitor.part(name, false, &attrs);
             }
             return Ok(());
         }
