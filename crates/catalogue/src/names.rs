@@ -24,7 +24,10 @@ pub fn same_name<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) 
 /// The candidate `name` most likely meant: the same name when normalized, else the one
 /// candidate nearest to it (Damerau-Levenshtein on normalized names, at most 1 edit for short
 /// names and 2 for names of 6 characters or more).
-pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Option<&'a str> {
+pub fn nearest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
     if let Some(c) = same_name(name, candidates.clone()) {
         return Some(c);
     }
@@ -36,7 +39,12 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + C
         .filter(|(d, _)| *d <= most)
         .collect();
     let best = scored.iter().map(|(d, _)| *d).min()?;
-    unique(scored.into_iter().filter(|(d, _)| *d == best).map(|(_, c)| c))
+    unique(
+        scored
+            .into_iter()
+            .filter(|(d, _)| *d == best)
+            .map(|(_, c)| c),
+    )
 }
 
 fn unique<'a>(mut it: impl Iterator<Item = &'a str>) -> Option<&'a str> {

@@ -48,19 +48,31 @@ fn stored_dates(d: &Path, user: &str) -> Vec<String> {
 fn a_dmy_column_is_read_dmy_without_an_order_and_says_so_once() {
     let dir = scratch();
     let d = dir.path();
-    write(d, &[("pay/User.csv", USERS), ("pay/Payment.csv", &dmy_payments())]);
+    write(
+        d,
+        &[
+            ("pay/User.csv", USERS),
+            ("pay/Payment.csv", &dmy_payments()),
+        ],
+    );
     let r = ferry(d, &["import", "pay", "--log", "f.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let f = findings(&d.join("f.jsonl"));
     let notes = of_code(&f, "value.date_order_inferred");
     assert_eq!(notes.len(), 1, "{f:#?}");
     let m = notes[0]["message"].as_str().unwrap();
-    assert!(m.contains("\"Date\"") && m.contains("D/M/Y") && m.contains("13/6/2016"), "{m}");
+    assert!(
+        m.contains("\"Date\"") && m.contains("D/M/Y") && m.contains("13/6/2016"),
+        "{m}"
+    );
     assert_eq!(notes[0]["severity"], "info");
     // 9 June 2016, never 6 September.
     let dates = stored_dates(d, "P2");
     assert_eq!(dates.len(), 8);
-    assert!(dates.iter().all(|x| x.starts_with("2016-06-0")), "{dates:?}");
+    assert!(
+        dates.iter().all(|x| x.starts_with("2016-06-0")),
+        "{dates:?}"
+    );
     assert_eq!(dates[0], "2016-06-01");
     assert_eq!(stored_dates(d, "P1").len(), 18);
 }
@@ -69,7 +81,13 @@ fn a_dmy_column_is_read_dmy_without_an_order_and_says_so_once() {
 fn an_explicit_order_the_column_contradicts_imports_no_doubtful_date() {
     let dir = scratch();
     let d = dir.path();
-    write(d, &[("pay/User.csv", USERS), ("pay/Payment.csv", &dmy_payments())]);
+    write(
+        d,
+        &[
+            ("pay/User.csv", USERS),
+            ("pay/Payment.csv", &dmy_payments()),
+        ],
+    );
     for flags in [&["--date-order", "mdy"][..], &[][..]] {
         let mut args = vec!["import", "pay", "--log", "f.jsonl"];
         args.extend(flags);
@@ -99,10 +117,17 @@ fn an_explicit_order_the_column_contradicts_imports_no_doubtful_date() {
     }
     // The order the column proves, given explicitly: all imported, no note needed.
     std::fs::remove_file(d.join("pay/Options.csv")).unwrap();
-    let r = ferry(d, &["import", "pay", "--date-order", "dmy", "--log", "f.jsonl"]);
+    let r = ferry(
+        d,
+        &["import", "pay", "--date-order", "dmy", "--log", "f.jsonl"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let f = findings(&d.join("f.jsonl"));
-    assert!(f.iter().all(|x| !x["code"].as_str().unwrap().starts_with("value.date")), "{f:#?}");
+    assert!(
+        f.iter()
+            .all(|x| !x["code"].as_str().unwrap().starts_with("value.date")),
+        "{f:#?}"
+    );
     assert_eq!(stored_dates(d, "P2")[0], "2016-06-01");
 }
 
@@ -116,7 +141,10 @@ fn values_that_contradict_each_other_are_errors_where_they_are_doubtful() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     let f = findings(&d.join("f.jsonl"));
     assert_eq!(of_code(&f, "value.date_order_conflict").len(), 1, "{f:#?}");
-    assert_eq!(of_code(&f, "value.date_order_conflict")[0]["value"], "25/6/2016");
+    assert_eq!(
+        of_code(&f, "value.date_order_conflict")[0]["value"],
+        "25/6/2016"
+    );
     assert_eq!(of_code(&f, "value.date_ambiguous").len(), 1);
     assert_eq!(of_code(&f, "value.date_ambiguous")[0]["value"], "9/6/2016");
     // The value that can only be M/D/Y, and the ISO date, are imported as they are.
@@ -136,13 +164,32 @@ fn a_column_of_only_ambiguous_dates_gets_one_warning_naming_it() {
     assert_eq!(w.len(), 1, "{f:#?}");
     assert_eq!(w[0]["severity"], "warning");
     let m = w[0]["message"].as_str().unwrap();
-    assert!(m.contains("column \"CreatedDate\"") && m.contains("M/D/Y"), "{m}");
+    assert!(
+        m.contains("column \"CreatedDate\"") && m.contains("M/D/Y"),
+        "{m}"
+    );
     assert_eq!(
-        rows(d, "ferry.db", "SELECT created_date FROM \"user\" WHERE name = 'U1'")[0][0],
+        rows(
+            d,
+            "ferry.db",
+            "SELECT created_date FROM \"user\" WHERE name = 'U1'"
+        )[0][0],
         "2020-01-02"
     );
     // With the order given, no warning.
-    let r = ferry(d, &["import", "u", "--date-order", "mdy", "--log", "g.jsonl", "--db", "g.db"]);
+    let r = ferry(
+        d,
+        &[
+            "import",
+            "u",
+            "--date-order",
+            "mdy",
+            "--log",
+            "g.jsonl",
+            "--db",
+            "g.db",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(of_code(&findings(&d.join("g.jsonl")), "value.date_order_assumed").is_empty());
 }
@@ -151,17 +198,37 @@ fn a_column_of_only_ambiguous_dates_gets_one_warning_naming_it() {
 fn a_resumed_run_reads_the_columns_the_same_way() {
     let dir = scratch();
     let d = dir.path();
-    write(d, &[("pay/User.csv", USERS), ("pay/Payment.csv", &dmy_payments())]);
+    write(
+        d,
+        &[
+            ("pay/User.csv", USERS),
+            ("pay/Payment.csv", &dmy_payments()),
+        ],
+    );
     let out = command(d, &["import", "pay", "--chunk-size", "5"])
         .env("FERRY_FAIL_AT", "after-commit:2")
         .output()
         .unwrap();
     assert_ne!(out.status.code(), Some(0));
-    let r = ferry(d, &["import", "pay", "--chunk-size", "5", "--resume", "--log", "f.jsonl"]);
+    let r = ferry(
+        d,
+        &[
+            "import",
+            "pay",
+            "--chunk-size",
+            "5",
+            "--resume",
+            "--log",
+            "f.jsonl",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let dates = stored_dates(d, "P2");
     assert_eq!(dates.len(), 8);
-    assert!(dates.iter().all(|x| x.starts_with("2016-06-0")), "{dates:?}");
+    assert!(
+        dates.iter().all(|x| x.starts_with("2016-06-0")),
+        "{dates:?}"
+    );
     // The column's note was recorded once, by the first attempt.
     let f = findings(&d.join("f.jsonl"));
     assert_eq!(of_code(&f, "value.date_order_inferred").len(), 1, "{f:#?}");
@@ -199,14 +266,25 @@ fn money_hints_are_the_same_amount_or_absent() {
         ("EUR 1.234,50", "write 1234.50"),
     ];
     for (v, h) in want {
-        assert!(hints.iter().any(|(x, y)| x == v && y == h), "{v}: {hints:?}");
+        assert!(
+            hints.iter().any(|(x, y)| x == v && y == h),
+            "{v}: {hints:?}"
+        );
     }
     // 1,234 is 1234 in one country and 1.234 in another: no hint.
-    assert!(hints.iter().any(|(x, y)| x == "1,234" && (y.is_null() || y == "")), "{hints:?}");
+    assert!(
+        hints
+            .iter()
+            .any(|(x, y)| x == "1,234" && (y.is_null() || y == "")),
+        "{hints:?}"
+    );
     // A negative where the field takes none: the error says so.
     let neg = of_code(&f, "value.negative");
     assert_eq!(neg.len(), 1, "{f:#?}");
-    assert!(neg[0]["message"].as_str().unwrap().contains("negative amount (-12.00)"));
+    assert!(neg[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("negative amount (-12.00)"));
 }
 
 #[test]
@@ -224,7 +302,11 @@ fn headers_that_name_a_field_in_other_words_are_read_and_near_misses_get_a_hint(
         .collect();
     assert_eq!(matched, ["Name", "Role", "Email", "BillDay"], "{f:#?}");
     assert_eq!(
-        rows(d, "ferry.db", "SELECT email, bill_day FROM \"user\" WHERE name = 'U1'"),
+        rows(
+            d,
+            "ferry.db",
+            "SELECT email, bill_day FROM \"user\" WHERE name = 'U1'"
+        ),
         vec![vec!["a@example.com".to_string(), "5".to_string()]]
     );
     let unknown = of_code(&f, "input.unknown_field");
@@ -242,7 +324,11 @@ fn headers_that_name_a_field_in_other_words_are_read_and_near_misses_get_a_hint(
     assert!(of_code(&g, "input.header_matched").is_empty(), "{g:#?}");
     assert_eq!(of_code(&g, "input.unknown_field")[0]["field"], "E-mail");
     assert_eq!(
-        rows(d, "ferry.db", "SELECT email FROM \"user\" WHERE name = 'U2'")[0][0],
+        rows(
+            d,
+            "ferry.db",
+            "SELECT email FROM \"user\" WHERE name = 'U2'"
+        )[0][0],
         "b@example.com"
     );
 }
@@ -265,7 +351,10 @@ fn every_unknown_column_is_named_once_per_source() {
     assert_eq!(unknown.len(), 21, "{f:#?}");
     let text: String = unknown.iter().map(|x| x.to_string()).collect();
     for name in &extra {
-        assert!(text.contains(&format!("{name}\"")) || text.contains(&format!("\\\"{name}\\\"")), "{name} not listed");
+        assert!(
+            text.contains(&format!("{name}\"")) || text.contains(&format!("\\\"{name}\\\"")),
+            "{name} not listed"
+        );
     }
 }
 
@@ -289,12 +378,27 @@ fn an_input_that_yields_no_record_fails_and_says_what_it_resembles() {
     let dir = scratch();
     let d = dir.path();
     write(d, &[("customers.csv", CUSTOMERS)]);
-    sheet_workbook(&d.join("book.xlsx"), &[("Customers", &["Name", "E-mail", "Bill Day", "Owner"])]);
+    sheet_workbook(
+        &d.join("book.xlsx"),
+        &[("Customers", &["Name", "E-mail", "Bill Day", "Owner"])],
+    );
     write(d, &[("a.xml", "<?xml version=\"1.0\"?>\n<Import>\n<Customer Name=\"c1\" Email=\"a@example.com\"/>\n</Import>\n")]);
     for (input, what, like) in [
-        ("customers.csv", "no file names an entity type", "ContactAddress"),
-        ("book.xlsx", "no sheet names an entity type", "User (Name, Email, BillDay, Owner)"),
-        ("a.xml", "no element names an entity type", "User (Name, Email)"),
+        (
+            "customers.csv",
+            "no file names an entity type",
+            "ContactAddress",
+        ),
+        (
+            "book.xlsx",
+            "no sheet names an entity type",
+            "User (Name, Email, BillDay, Owner)",
+        ),
+        (
+            "a.xml",
+            "no element names an entity type",
+            "User (Name, Email)",
+        ),
     ] {
         let r = ferry(d, &["import", input]);
         assert_eq!(r.code, 2, "{input}: {}", r.stderr);
@@ -305,15 +409,27 @@ fn an_input_that_yields_no_record_fails_and_says_what_it_resembles() {
     }
     // With a real entity file beside it, the same input is fine: a folder with User.csv and
     // an unrelated notes.csv imports the users (notes.csv gets its warning).
-    write(d, &[("f/User.csv", USERS), ("f/notes.csv", "when,what\nmonday,call\n")]);
+    write(
+        d,
+        &[
+            ("f/User.csv", USERS),
+            ("f/notes.csv", "when,what\nmonday,call\n"),
+        ],
+    );
     let r = ferry(d, &["import", "f", "--log", "f.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(of_code(&findings(&d.join("f.jsonl")), "input.unknown_entity").len(), 1);
+    assert_eq!(
+        of_code(&findings(&d.join("f.jsonl")), "input.unknown_entity").len(),
+        1
+    );
     // An entity-type file with a header and no rows is no such case: a warning, exit 0.
     write(d, &[("e/User.csv", "Name,Owner,Role\n")]);
     let r = ferry(d, &["import", "e", "--log", "e.jsonl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(of_code(&findings(&d.join("e.jsonl")), "input.empty").len(), 1);
+    assert_eq!(
+        of_code(&findings(&d.join("e.jsonl")), "input.empty").len(),
+        1
+    );
     // Each input counts: a good input does not carry one that yields nothing.
     let r = ferry(d, &["import", "f", "customers.csv"]);
     assert_eq!(r.code, 2, "{}", r.stderr);

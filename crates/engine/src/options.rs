@@ -105,13 +105,13 @@ fn bad(loc: &Location, msg: String) -> String {
 /// an Options sheet (`merge` checks the rows agree). `None`: each column decides (SPEC §3).
 pub fn explicit_date_order(cli: &ImportOptions, rows: &[OptionRow]) -> Option<DateOrder> {
     cli.date_order.or_else(|| {
-        rows.iter()
-            .filter(|r| r.name == "DateOrder")
-            .find_map(|r| match r.value.display().trim().to_ascii_uppercase().as_str() {
+        rows.iter().filter(|r| r.name == "DateOrder").find_map(|r| {
+            match r.value.display().trim().to_ascii_uppercase().as_str() {
                 "DMY" => Some(DateOrder::Dmy),
                 "MDY" => Some(DateOrder::Mdy),
                 _ => None,
-            })
+            }
+        })
     })
 }
 

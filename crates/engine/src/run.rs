@@ -12,7 +12,8 @@ use ferry_store::journal::{Counts, RunKind, RunMode, RunStatus};
 use ferry_store::{cells, RowMeta, StoreError, Target};
 use ferry_validate::record::{display_key, KEY_SEP};
 use ferry_validate::{
-    parse_record, DateOrder, DateTally, KeyIndex, Record, RecordOptions, Resolve, Slot, ValueContext,
+    parse_record, DateOrder, DateTally, KeyIndex, Record, RecordOptions, Resolve, Slot,
+    ValueContext,
 };
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};

@@ -55,7 +55,12 @@ impl Visitor for Census<'_> {
     fn finding(&mut self, finding: Finding) -> Result<(), SourceError> {
         self.inner.finding(finding)
     }
-    fn option(&mut self, name: String, value: RawValue, location: Location) -> Result<(), SourceError> {
+    fn option(
+        &mut self,
+        name: String,
+        value: RawValue,
+        location: Location,
+    ) -> Result<(), SourceError> {
         self.inner.option(name, value, location)
     }
     fn part(&mut self, name: &str, read: bool, headers: &[String]) {
@@ -64,7 +69,11 @@ impl Visitor for Census<'_> {
         } else if self.unknown.len() < 50 {
             self.unknown.push(UnknownPart {
                 name: ferry_findings::clip(name),
-                headers: headers.iter().take(200).map(|h| ferry_findings::clip(h.trim())).collect(),
+                headers: headers
+                    .iter()
+                    .take(200)
+                    .map(|h| ferry_findings::clip(h.trim()))
+                    .collect(),
             });
         }
         self.inner.part(name, read, headers);
@@ -80,7 +89,7 @@ fn resembles(header: &str, field: &str) -> bool {
 /// fields resembled.
 pub(crate) fn resemblance(headers: &[String]) -> Vec<(&'static str, Vec<&'static str>)> {
     let mut scored: Vec<(usize, usize, &'static str, Vec<&'static str>)> = Vec::new();
-    for (i, e) in cat::ENTITIES.iter().enumerate() {
+    for e in cat::ENTITIES {
         let mut fields = Vec::new();
         let mut exact = 0;
         for h in headers {
@@ -93,12 +102,15 @@ pub(crate) fn resemblance(headers: &[String]) -> Vec<(&'static str, Vec<&'static
         }
         if !fields.is_empty() {
             scored.push((fields.len(), exact, e.name, fields));
-            let _ = i;
         }
     }
     // Most fields resembled, then most exact, then catalogue order (a stable sort).
-    scored.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
-    scored.into_iter().take(3).map(|(_, _, n, f)| (n, f)).collect()
+    scored.sort_by_key(|s| std::cmp::Reverse((s.0, s.1)));
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, _, n, f)| (n, f))
+        .collect()
 }
 
 fn message(unknown: &[UnknownPart], what: &str) -> String {
@@ -144,8 +156,16 @@ mod tests {
     #[test]
     fn a_customer_list_resembles_users_and_contacts() {
         let r = resemblance(&h(&[
-            "first_name", "last_name", "company_name", "address", "city", "county", "postal",
-            "phone1", "email", "web",
+            "first_name",
+            "last_name",
+            "company_name",
+            "address",
+            "city",
+            "county",
+            "postal",
+            "phone1",
+            "email",
+            "web",
         ]));
         let names: Vec<&str> = r.iter().map(|(e, _)| *e).collect();
         assert!(names.contains(&"ContactAddress"), "{r:?}");

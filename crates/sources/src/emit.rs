@@ -287,7 +287,10 @@ impl Sheet {
     /// The note for a header read as a field it names with other case, accents, spaces or
     /// punctuation.
     fn header_matched_note(&self, name: &str, field: &'static str, col: u32) -> Finding {
-        let of = self.entity_name().map(|e| format!(" of {e}")).unwrap_or_default();
+        let of = self
+            .entity_name()
+            .map(|e| format!(" of {e}"))
+            .unwrap_or_default();
         Finding::new(
             Code::HeaderMatched,
             self.location(1, Some(col)),

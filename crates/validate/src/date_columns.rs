@@ -63,7 +63,7 @@ impl ColumnKey {
             group: if e.is_ledger() {
                 LEDGER_GROUP
             } else {
-                raw.entity as u16
+                raw.entity
             },
             field,
         }
@@ -125,11 +125,18 @@ impl DateTally {
                 continue;
             };
             let Some(fit) = fit(t) else { continue };
-            let tally = self.columns.entry(ColumnKey::of(raw, field.name)).or_default();
+            let tally = self
+                .columns
+                .entry(ColumnKey::of(raw, field.name))
+                .or_default();
             if tally.first.is_none() {
                 tally.first = Some(raw.location.with_column(rf.column));
                 tally.input = input;
-                tally.entity = if e.is_ledger() { cat::LEDGER_SHEET } else { e.name };
+                tally.entity = if e.is_ledger() {
+                    cat::LEDGER_SHEET
+                } else {
+                    e.name
+                };
             }
             let example = || {
                 Some(Example {
@@ -265,7 +272,10 @@ fn rule_of(
         DateOrder::Dmy => t.mdy_only,
     };
     let column = key.describe();
-    let at = t.first.clone().unwrap_or_else(|| Location::start(key.file.clone(), key.sheet.clone()));
+    let at = t
+        .first
+        .clone()
+        .unwrap_or_else(|| Location::start(key.file.clone(), key.sheet.clone()));
     let note = |code, message: String| {
         Some(
             Finding::new(code, at.clone(), message)
@@ -431,9 +441,16 @@ mod tests {
         }
     }
 
-    fn decide(dates: &[&str], explicit: Option<DateOrder>) -> (DateColumns, Vec<Finding>, Vec<RawRecord>) {
+    fn decide(
+        dates: &[&str],
+        explicit: Option<DateOrder>,
+    ) -> (DateColumns, Vec<Finding>, Vec<RawRecord>) {
         let mut t = DateTally::default();
-        let recs: Vec<RawRecord> = dates.iter().enumerate().map(|(i, d)| payment(i as u64 + 2, d)).collect();
+        let recs: Vec<RawRecord> = dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| payment(i as u64 + 2, d))
+            .collect();
         for r in &recs {
             t.observe(0, r);
         }
@@ -444,8 +461,11 @@ mod tests {
     fn orders(c: &DateColumns, recs: &[RawRecord]) -> Vec<Result<DateOrder, Code>> {
         recs.iter()
             .map(|r| {
-                let RawValue::Text(t) = &r.fields[0].value else { unreachable!() };
-                c.order_for(r, "Date", t, DateOrder::Mdy).map_err(|p| p.code)
+                let RawValue::Text(t) = &r.fields[0].value else {
+                    unreachable!()
+                };
+                c.order_for(r, "Date", t, DateOrder::Mdy)
+                    .map_err(|p| p.code)
             })
             .collect()
     }
@@ -465,7 +485,11 @@ mod tests {
         let (c, n, r) = decide(&["25/6/2016", "9/6/2016", "13/1/2017"], None);
         assert_eq!(n.len(), 1);
         assert_eq!(n[0].code, Code::DateOrderInferred);
-        assert!(n[0].message.contains("25/6/2016 at row 2"), "{}", n[0].message);
+        assert!(
+            n[0].message.contains("25/6/2016 at row 2"),
+            "{}",
+            n[0].message
+        );
         assert_eq!(orders(&c, &r), vec![Ok(DateOrder::Dmy); 3]);
     }
 
@@ -489,11 +513,18 @@ mod tests {
 
     #[test]
     fn an_explicit_order_contradicted_makes_the_doubtful_values_errors() {
-        let (c, n, r) = decide(&["25/6/2016", "9/6/2016", "6/25/2016"], Some(DateOrder::Mdy));
+        let (c, n, r) = decide(
+            &["25/6/2016", "9/6/2016", "6/25/2016"],
+            Some(DateOrder::Mdy),
+        );
         assert!(n.is_empty());
         assert_eq!(
             orders(&c, &r),
-            vec![Err(Code::DateOrderConflict), Err(Code::DateAmbiguous), Ok(DateOrder::Mdy)]
+            vec![
+                Err(Code::DateOrderConflict),
+                Err(Code::DateAmbiguous),
+                Ok(DateOrder::Mdy)
+            ]
         );
     }
 
@@ -509,9 +540,15 @@ mod tests {
                 Ok(DateOrder::Mdy)
             ]
         );
-        let RawValue::Text(t) = &r[1].fields[0].value else { unreachable!() };
+        let RawValue::Text(t) = &r[1].fields[0].value else {
+            unreachable!()
+        };
         let p = c.order_for(&r[1], "Date", t, DateOrder::Mdy).unwrap_err();
-        assert!(p.message.contains("column \"Date\" of payments.csv"), "{}", p.message);
+        assert!(
+            p.message.contains("column \"Date\" of payments.csv"),
+            "{}",
+            p.message
+        );
         assert_eq!(
             p.hint.as_deref(),
             Some("write it as 2016-09-06 (if M/D/Y) or 2016-06-09 (if D/M/Y)")
@@ -529,7 +566,10 @@ mod tests {
         let (c, n) = t.decide(None);
         assert_eq!(n.len(), 2);
         assert!(n.iter().any(|f| f.code == Code::DateOrderAssumed));
-        assert_eq!(c.order_for(&b, "Date", "6/9/2016", DateOrder::Mdy), Ok(DateOrder::Mdy));
+        assert_eq!(
+            c.order_for(&b, "Date", "6/9/2016", DateOrder::Mdy),
+            Ok(DateOrder::Mdy)
+        );
     }
 
     #[test]
@@ -541,7 +581,10 @@ mod tests {
             r.fields[0].field = e.field("CreatedDate").unwrap();
             r
         };
-        for (proof, order, notes) in [("25/6/2016", DateOrder::Dmy, 2), ("6/25/2016", DateOrder::Mdy, 0)] {
+        for (proof, order, notes) in [
+            ("25/6/2016", DateOrder::Dmy, 2),
+            ("6/25/2016", DateOrder::Mdy, 0),
+        ] {
             let mut t = DateTally::default();
             let (a, b) = (payment(2, proof), user("6/9/2016"));
             t.observe(0, &a);
@@ -549,7 +592,10 @@ mod tests {
             let (c, n) = t.decide(None);
             assert_eq!(n.len(), notes, "{n:#?}");
             assert!(n.iter().all(|f| f.code == Code::DateOrderInferred));
-            assert_eq!(c.order_for(&b, "CreatedDate", "6/9/2016", DateOrder::Mdy), Ok(order));
+            assert_eq!(
+                c.order_for(&b, "CreatedDate", "6/9/2016", DateOrder::Mdy),
+                Ok(order)
+            );
         }
         // Siblings that disagree prove nothing.
         let mut t = DateTally::default();
@@ -561,6 +607,9 @@ mod tests {
         t.observe(0, &b2);
         let (c, n) = t.decide(None);
         assert!(n.iter().any(|f| f.code == Code::DateOrderAssumed));
-        assert_eq!(c.order_for(&b2, "CreatedDate", "6/9/2016", DateOrder::Mdy), Ok(DateOrder::Mdy));
+        assert_eq!(
+            c.order_for(&b2, "CreatedDate", "6/9/2016", DateOrder::Mdy),
+            Ok(DateOrder::Mdy)
+        );
     }
 }

@@ -6,7 +6,9 @@
 //! groups of three; a decimal `.` or `,`. A single `,` or `.` followed by exactly three digits
 //! (`1,234`) is a thousands mark in one country and a decimal mark in another: no hint.
 
-const SYMBOLS: &[char] = &['$', '€', '£', '¥', '₹', '₩', '₽', '₺', '₪', '₫', '₱', '฿', '¤'];
+const SYMBOLS: &[char] = &[
+    '$', '€', '£', '¥', '₹', '₩', '₽', '₺', '₪', '₫', '₱', '฿', '¤',
+];
 const SPACES: &[char] = &[' ', '\u{a0}', '\u{202f}', '\u{2009}', '\''];
 
 /// The amount `t` stands for, written as Ferry reads amounts (`-1234.50`), if it is certain.
@@ -48,7 +50,10 @@ pub fn money_hint(t: &str) -> Option<String> {
 
 /// `s` without a currency symbol or ISO code (and the space beside it) at either end.
 fn strip_currency(s: &str) -> &str {
-    let s = s.trim_start_matches(SYMBOLS).trim_end_matches(SYMBOLS).trim();
+    let s = s
+        .trim_start_matches(SYMBOLS)
+        .trim_end_matches(SYMBOLS)
+        .trim();
     let code = |c: &str| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase());
     let s = match s.split_once(' ') {
         Some((c, rest)) if code(c) => rest.trim_start(),
@@ -111,10 +116,13 @@ fn grouped(int: &str) -> Option<String> {
         return None;
     }
     let groups: Vec<&str> = int.split(|c: char| !c.is_ascii_digit()).collect();
-    let ok = groups
-        .iter()
-        .enumerate()
-        .all(|(i, g)| if i == 0 { (1..=3).contains(&g.len()) || groups.len() == 1 } else { g.len() == 3 });
+    let ok = groups.iter().enumerate().all(|(i, g)| {
+        if i == 0 {
+            (1..=3).contains(&g.len()) || groups.len() == 1
+        } else {
+            g.len() == 3
+        }
+    });
     ok.then(|| groups.concat())
 }
 
@@ -147,9 +155,25 @@ mod tests {
     #[test]
     fn no_hint_when_unsure() {
         for s in [
-            "1,234", "12,345", "1,2,3", "12,34,567", "1.234,567.8", "1,23.4", "abc", "", "(-12)",
-            "--5", "12.3456789", "1 2345", ",5", "5,", "1,234.567,8", "1.2.3,4", "12 EURO",
-            "1 234.567,5", "1,234 567.5",
+            "1,234",
+            "12,345",
+            "1,2,3",
+            "12,34,567",
+            "1.234,567.8",
+            "1,23.4",
+            "abc",
+            "",
+            "(-12)",
+            "--5",
+            "12.3456789",
+            "1 2345",
+            ",5",
+            "5,",
+            "1,234.567,8",
+            "1.2.3,4",
+            "12 EURO",
+            "1 234.567,5",
+            "1,234 567.5",
         ] {
             assert_eq!(money_hint(s), None, "{s}");
         }

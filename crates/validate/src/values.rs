@@ -474,14 +474,16 @@ fn decimal(raw: &RawValue) -> Result<Decimal, Problem> {
 fn negative_form(p: Problem, raw: &RawValue, sign: Sign) -> Problem {
     let negative = p.hint.as_deref().and_then(|h| h.strip_prefix("write -"));
     match (negative, sign) {
-        (Some(abs), Sign::NonNegative | Sign::Positive) => problem(
-            Code::Negative,
-            format!(
+        (Some(abs), Sign::NonNegative | Sign::Positive) => {
+            problem(
+                Code::Negative,
+                format!(
                 "\"{}\" is a negative amount (-{abs}); amounts here are absolute values (≥ 0){}.",
                 ferry_findings::clip(&text_of(raw)),
                 if sign == Sign::Positive { " and greater than zero" } else { "" }
             ),
-        ),
+            )
+        }
         _ => p,
     }
 }
@@ -800,18 +802,34 @@ mod tests {
             (p.code, p.hint)
         };
         let w = |h: &str| Some(format!("write {h}"));
-        assert_eq!(hint(Sign::Any, "1.234,50"), (Code::MoneyInvalid, w("1234.50")));
-        assert_eq!(hint(Sign::Any, "1 234,50"), (Code::MoneyInvalid, w("1234.50")));
-        assert_eq!(hint(Sign::Any, "(12.00)"), (Code::MoneyInvalid, w("-12.00")));
+        assert_eq!(
+            hint(Sign::Any, "1.234,50"),
+            (Code::MoneyInvalid, w("1234.50"))
+        );
+        assert_eq!(
+            hint(Sign::Any, "1 234,50"),
+            (Code::MoneyInvalid, w("1234.50"))
+        );
+        assert_eq!(
+            hint(Sign::Any, "(12.00)"),
+            (Code::MoneyInvalid, w("-12.00"))
+        );
         assert_eq!(hint(Sign::Any, "12.00-"), (Code::MoneyInvalid, w("-12.00")));
         assert_eq!(hint(Sign::Any, "1,234"), (Code::MoneyInvalid, None));
         // Where negatives are not allowed, the error says so instead of hinting.
         let p = parse(Kind::Money(Sign::NonNegative), &t("(12.00)"), &ctx()).unwrap_err();
         assert_eq!(p.code, Code::Negative);
-        assert!(p.message.contains("negative amount (-12.00)"), "{}", p.message);
+        assert!(
+            p.message.contains("negative amount (-12.00)"),
+            "{}",
+            p.message
+        );
         assert_eq!(p.hint, None);
         assert_eq!(hint(Sign::Positive, "12.00-").0, Code::Negative);
-        assert_eq!(hint(Sign::NonNegative, "1.234,50"), (Code::MoneyInvalid, w("1234.50")));
+        assert_eq!(
+            hint(Sign::NonNegative, "1.234,50"),
+            (Code::MoneyInvalid, w("1234.50"))
+        );
     }
 
     #[test]
