@@ -526,6 +526,200 @@ fn a_resumed_rerun_still_knows_the_batch() {
     }
 }
 
+/// A batch with a rejected row (`B`, a bad amount) closes the invoice of the rows it has. Fixed
+/// in a later run, `B` is new: it lands on a new invoice, which the same close closes (it is not
+/// a duplicate, since one of its rows is new). The same file again: nothing new, nothing open.
+#[test]
+fn a_row_fixed_in_a_later_run_is_closed_by_its_batch() {
+    let dir = scratch();
+    let d = dir.path();
+    let batch = |b: &str| {
+        write(
+            &d.join("h.xml"),
+            xml(&format!("<Debit User=\"A\" Date=\"2024-01-05\" Debit=\"10\"/>\n<Debit User=\"A\" Date=\"2024-01-06\" Debit=\"{b}\"/>\n<CloseInvoice CloseInvoice=\"\"/>")),
+        );
+    };
+    write(
+        &d.join("u.xml"),
+        xml("<User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(import(d, &["u.xml"], &[]).0.code, 0);
+    batch("ten");
+    let (r, f) = import(d, &["h.xml"], &[]);
+    assert_eq!(
+        (r.code, codes(&f)),
+        (1, vec!["value.money_invalid".to_string()])
+    );
+    assert_eq!(balances(d)["A"], ("10.00".to_string(), 0));
+    // B still rejected: nothing new, the close is the stored one.
+    let (r, f) = import(d, &["h.xml"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        codes(&f),
+        vec![
+            "ledger.duplicate",
+            "value.money_invalid",
+            "ledger.duplicate"
+        ]
+    );
+    assert_eq!(balances(d)["A"], ("10.00".to_string(), 0));
+    // B fixed: new, on a new invoice, closed by the batch's close.
+    batch("20");
+    let (r, f) = import(d, &["h.xml"], &[]);
+    assert_eq!(
+        (r.code, codes(&f)),
+        (1, vec!["ledger.duplicate".to_string()])
+    );
+    assert_eq!(balances(d)["A"], ("30.00".to_string(), 0));
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM invoice WHERE closed = 1"
+        ),
+        2
+    );
+    // The same file again: every row a duplicate, nothing new, no open invoice.
+    let (r, f) = import(d, &["h.xml"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(codes(&f), vec!["ledger.duplicate"; 3]);
+    let (r, f) = import(d, &["h.xml", "--on-existing", "skip"], &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(codes(&f), vec!["ledger.duplicate_skipped"; 3]);
+    assert_eq!(balances(d)["A"], ("30.00".to_string(), 0));
+    assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM invoice"), 2);
+}
+
+/// A row rejected in this run does not make its batch new, nor does it hide a new row.
+#[test]
+fn rows_rejected_in_this_run_leave_the_batch_as_it_is() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("u.xml"),
+        xml("<User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(import(d, &["u.xml"], &[]).0.code, 0);
+    let row = |date: &str, amount: &str| {
+        format!("<Debit User=\"A\" Date=\"{date}\" Debit=\"{amount}\"/>\n")
+    };
+    write(
+        &d.join("h1.xml"),
+        xml(&format!(
+            "{}<CloseInvoice User=\"A\"/>",
+            row("2024-01-05", "10")
+        )),
+    );
+    assert_eq!(import(d, &["h1.xml"], &[]).0.code, 0);
+    // A newer invoice, left open, that a wrong close would close.
+    write(&d.join("n.xml"), xml(&row("2024-03-05", "5")));
+    assert_eq!(import(d, &["n.xml"], &[]).0.code, 0);
+    // The old batch with a row that is rejected now: still only the same rows, a duplicate.
+    write(
+        &d.join("h2.xml"),
+        xml(&format!(
+            "{}{}<CloseInvoice User=\"A\"/>",
+            row("2024-01-05", "10"),
+            row("2024-01-07", "x")
+        )),
+    );
+    let (r, f) = import(d, &["h2.xml", "--on-existing", "skip"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        codes(&f),
+        vec![
+            "ledger.duplicate_skipped",
+            "value.money_invalid",
+            "ledger.duplicate_skipped"
+        ]
+    );
+    assert_eq!(balances(d)["A"], ("15.00".to_string(), 1));
+    // A rejected row and a new one: the new one makes the close new (it closes the open
+    // invoice, where the new row went).
+    write(
+        &d.join("h3.xml"),
+        xml(&format!(
+            "{}{}{}<CloseInvoice User=\"A\"/>",
+            row("2024-01-05", "10"),
+            row("2024-01-07", "x"),
+            row("2024-03-06", "1")
+        )),
+    );
+    let (r, f) = import(d, &["h3.xml", "--on-existing", "skip"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        codes(&f),
+        vec!["ledger.duplicate_skipped", "value.money_invalid"]
+    );
+    assert_eq!(balances(d)["A"], ("16.00".to_string(), 0));
+}
+
+/// A batch does not run across files: a close in a file whose rows are all duplicates is the
+/// stored close, although the file read before it in the same run had a new row of the account.
+#[test]
+fn a_batch_does_not_run_across_files() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("u.xml"),
+        xml("<User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(import(d, &["u.xml"], &[]).0.code, 0);
+    write(
+        &d.join("jan.xml"),
+        xml("<Debit User=\"A\" Date=\"2024-01-05\" Debit=\"10\"/>\n<CloseInvoice User=\"A\"/>"),
+    );
+    assert_eq!(import(d, &["jan.xml"], &[]).0.code, 0);
+    write(
+        &d.join("mar.xml"),
+        xml("<Debit User=\"A\" Date=\"2024-03-05\" Debit=\"5\"/>"),
+    );
+    let (r, f) = import(d, &["mar.xml", "jan.xml", "--on-existing", "skip"], &[]);
+    assert_eq!(r.code, 0, "{f:#?}");
+    assert_eq!(codes(&f), vec!["ledger.duplicate_skipped"; 2]);
+    assert_eq!(balances(d)["A"], ("15.00".to_string(), 1));
+}
+
+/// Killed after the fixed row was imported, the resumed run still knows that row is new in
+/// this run: the close closes its invoice.
+#[test]
+fn a_resumed_run_knows_which_rows_it_imported() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("u.xml"),
+        xml("<User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(import(d, &["u.xml"], &[]).0.code, 0);
+    let batch = |b: &str| {
+        write(
+            &d.join("h.xml"),
+            xml(&format!("<Debit User=\"A\" Date=\"2024-01-05\" Debit=\"10\"/>\n<Debit User=\"A\" Date=\"2024-01-06\" Debit=\"{b}\"/>\n<CloseInvoice CloseInvoice=\"\"/>")),
+        );
+    };
+    batch("ten");
+    assert_eq!(import(d, &["h.xml"], &[]).0.code, 1);
+    batch("20");
+    let args = [
+        "import",
+        "h.xml",
+        "--on-existing",
+        "skip",
+        "--chunk-size",
+        "1",
+    ];
+    assert_eq!(
+        ferry_env(d, &args, &[("FERRY_FAIL_AT", "after-commit:2")]),
+        -1,
+        "killed"
+    );
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    let r = ferry(d, &resume);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(balances(d)["A"], ("30.00".to_string(), 0));
+}
+
 // ---- Point 3: identical subscriptions are occurrences 1 and 2 --------------------------------
 
 #[test]

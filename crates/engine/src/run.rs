@@ -1,5 +1,6 @@
 //! The run loop: spool, options, phases, records, chunks, journal.
 
+use crate::close_batch::BatchRow;
 use crate::ledger_phase::{self, LedgerState, Plan};
 use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
 use crate::positions::{with_occurrence, FirstDetails, Position, Positions};
@@ -243,6 +244,7 @@ impl Visitor for Collect<'_> {
 }
 
 /// The outcome of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Imported,
     Updated,
@@ -323,6 +325,8 @@ impl Admission {
 enum Item {
     /// Processed before the interruption (its admission was replayed).
     Done,
+    /// A ledger row processed before the interruption: its batch is replayed.
+    Replay(BatchRow),
     /// Left out by `--max-records`.
     LeftOut(RawRecord),
     /// (Boxed: batches stay small, and moving a record costs no copy.)
@@ -447,11 +451,15 @@ fn produce(
             let tracked = Positions::tracks(e);
             if (seq as u64) < done_before {
                 // Done before the interruption: only replay what later records depend on.
-                if admission.admit(e, &raw) && tracked {
-                    let p = parse(raw, opts, given, false);
-                    positions.step(&p.rec, p.ledger_key);
+                if !(admission.admit(e, &raw) && tracked) {
+                    return Item::Done;
                 }
-                Item::Done
+                let p = parse(raw, opts, given, false);
+                positions.step(&p.rec);
+                match BatchRow::of(&p.rec, p.ledger_key) {
+                    Some(row) if e.is_ledger() => Item::Replay(row),
+                    _ => Item::Done,
+                }
             } else if !admission.admit(e, &raw) {
                 Item::LeftOut(raw)
             } else if unparsed && !tracked {
@@ -459,7 +467,7 @@ fn produce(
             } else {
                 let mut p = parse(raw, opts, given, hasher.is_some());
                 if tracked {
-                    p.position = positions.step(&p.rec, p.ledger_key);
+                    p.position = positions.step(&p.rec);
                 }
                 Item::Record(Box::new(p))
             }
@@ -544,6 +552,9 @@ pub(crate) struct State<'a> {
     pub(crate) logins: Option<crate::logins::Logins>,
     /// The account and source amount of the ledger record just processed (for the sums).
     pub(crate) last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
+    /// The ledger record just processed, for its account's batch, and whether it is a duplicate
+    /// of a row an earlier run stored.
+    pub(crate) last_row: Option<(BatchRow, bool)>,
     pub(crate) counts: Vec<Counts>,
     /// Likely duplicate accounts (SPEC §9).
     pub(crate) dups: crate::rules::Duplicates,
@@ -689,7 +700,7 @@ impl<'a> State<'a> {
         let p = match item {
             Item::Record(p) => p,
             // (`Raw` was parsed just above; `Done` is not processed again.)
-            Item::Done | Item::Raw(_) => return Ok(Outcome::Skipped),
+            Item::Done | Item::Replay(_) | Item::Raw(_) => return Ok(Outcome::Skipped),
             Item::LeftOut(raw) => return self.left_out(raw, log),
         };
         let Parsed {
@@ -877,26 +888,22 @@ impl<'a> State<'a> {
             } else {
                 parsed_ledger_key
             };
-            // (An unnamed close stored by an earlier Ferry has this key.)
-            let base_key = ledger_key;
-            if let (Some(batch), false) = (position.close_batch, errors) {
+            let row = BatchRow::of(rec, ledger_key);
+            let unnamed_close = entity.name == "CloseInvoice" && rec.get("Invoice").is_none();
+            let mut duplicate = ledger.is_earlier_duplicate(ledger_key);
+            if let (Some(row), true, false) = (&row, unnamed_close, errors) {
                 // An unnamed close is the close of the rows before it (SPEC §6.3: only the same
                 // rows again are a duplicate), or, with none, of the invoice it closes.
                 let user = rec.text("User").unwrap_or_default();
-                let closes = match batch {
-                    0 => ledger.close_target(self.target, user)?,
-                    _ => None,
-                };
-                ledger_key = LedgerState::close_key(ledger_key, batch, closes.as_deref());
+                (ledger_key, duplicate) = ledger.unnamed_close(self.target, user, row)?;
             }
-            let duplicate = ledger.is_earlier_duplicate(ledger_key)
-                || (position.close_rerun && ledger.is_earlier_duplicate(base_key));
+            self.last_row = row.map(|r| (r, duplicate && !errors));
             if !errors && duplicate {
                 if self.eff.on_existing == OnExisting::Error {
-                    let what = match position.close_batch {
-                        Some(0) => "the same CloseInvoice of the same invoice",
-                        Some(_) => "the same CloseInvoice after the same rows of its account",
-                        None => "the same ledger row (User, Date, amount, Description, Invoice)",
+                    let what = if unnamed_close {
+                        "the same CloseInvoice after the same rows of its account (none of them new), or of the same invoice"
+                    } else {
+                        "the same ledger row (User, Date, amount, Description, Invoice)"
                     };
                     log.push(&rec.finding(
                         Code::LedgerDuplicate,
@@ -1742,6 +1749,7 @@ fn run_inner(
             None
         },
         last_ledger: None,
+        last_row: None,
         counts,
         dups: Default::default(),
         cert: None,
@@ -1799,7 +1807,7 @@ fn run_inner(
         let admission = &mut admission;
         let hungry = AtomicBool::new(false);
         let update = state.eff.on_existing == OnExisting::Update;
-        let positions = Positions::new(state.ledger.as_ref().map(|l| l.earlier_keys()));
+        let positions = Positions::default();
         std::thread::scope(|s| -> Result<(), RunError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(IN_FLIGHT);
             let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
@@ -1852,9 +1860,22 @@ fn run_inner(
                                 progress.advance(1);
                                 continue;
                             }
+                            Item::Replay(row) => {
+                                if let Some(ledger) = state.ledger.as_mut() {
+                                    ledger.replay(row);
+                                }
+                                progress.advance(1);
+                                continue;
+                            }
                         };
                         state.last_ledger = None;
+                        state.last_row = None;
                         let outcome = state.process(item, log)?;
+                        if let (Some((row, stored)), Some(ledger)) =
+                            (state.last_row.take(), state.ledger.as_mut())
+                        {
+                            ledger.note_row(&row, stored, outcome == Outcome::Imported);
+                        }
                         if let (Some((user, amount)), Some(ledger)) =
                             (state.last_ledger.take(), state.ledger.as_mut())
                         {
