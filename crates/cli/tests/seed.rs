@@ -822,6 +822,19 @@ fn an_occurrence_beyond_the_held_services_is_an_error() {
     );
     let (r, f) = import(d, &["b.xml"], &[]);
     assert_eq!(r.code, 0, "{f:#?}");
+    // The count behind the check is a keyed lookup, not a scan of every account's services.
+    let count = "SELECT count(*) FROM user_service WHERE \"user\" = 'fam' AND user_package = 'Phone' AND name = 'Line'";
+    assert_eq!(int(d, "ferry.db", count), 2);
+    if pg() {
+        let q = "SELECT count(*) FROM pg_indexes WHERE indexname = 'user_service_account' AND indexdef LIKE '%(\"user\", user_package, name)%'";
+        assert_eq!(int(d, "ferry.db", q), 1);
+    } else {
+        let plan = rows(d, "ferry.db", &format!("EXPLAIN QUERY PLAN {count}"));
+        assert!(
+            plan.iter().any(|r| r[3].contains("INDEX user_service_account")),
+            "{plan:?}"
+        );
+    }
 }
 
 // ---- Point 7: reversed periods, raw '<', payment-method details in source order -------------

@@ -103,6 +103,7 @@ CREATE TABLE staff_device (
   created_at TEXT NOT NULL,
   last_used_at TEXT NOT NULL
 );
+CREATE INDEX "user_service_account" ON "user_service" ("user", "user_package", "name");
 CREATE TABLE "legacy_program" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
