@@ -750,6 +750,21 @@ fn two_identical_lines_are_two_holdings_and_a_rerun_skips_both() {
     );
     assert_eq!(import(d, &["b.xml"], &[]).0.code, 0);
     assert_eq!(count("user_package"), 3);
+    // The occurrence is a stored key column; a line that differs from its stored occurrence is
+    // that holding changed, not a new one.
+    let occ = rows(
+        d,
+        "ferry.db",
+        "SELECT occurrence FROM user_package ORDER BY id",
+    );
+    assert_eq!(occ, vec![vec!["1"], vec!["2"], vec!["3"]]);
+    write(
+        &d.join("c.xml"),
+        xml("<UserPackage User=\"fam\" Name=\"Phone\" Quantity=\"2\"/>"),
+    );
+    let (r, f) = import(d, &["c.xml"], &[]);
+    assert_eq!((r.code, codes(&f)), (1, vec!["key.exists".to_string()]));
+    assert_eq!(count("user_package"), 3);
     // Export and import into a fresh target keeps both occurrences.
     let r = ferry(d, &["export", "--format", "xml", "out.xml"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -826,12 +841,12 @@ fn an_occurrence_beyond_the_held_services_is_an_error() {
     let count = "SELECT count(*) FROM user_service WHERE \"user\" = 'fam' AND user_package = 'Phone' AND name = 'Line'";
     assert_eq!(int(d, "ferry.db", count), 2);
     if pg() {
-        let q = "SELECT count(*) FROM pg_indexes WHERE indexname = 'user_service_account' AND indexdef LIKE '%(\"user\", user_package, name)%'";
+        let q = "SELECT count(*) FROM pg_indexes WHERE indexname = 'user_service_key'";
         assert_eq!(int(d, "ferry.db", q), 1);
     } else {
         let plan = rows(d, "ferry.db", &format!("EXPLAIN QUERY PLAN {count}"));
         assert!(
-            plan.iter().any(|r| r[3].contains("INDEX user_service_account")),
+            plan.iter().any(|r| r[3].contains("INDEX user_service_key")),
             "{plan:?}"
         );
     }

@@ -54,19 +54,6 @@ impl Positions {
     }
 }
 
-/// The identity hash of occurrence `n` of a record whose content hash is `hash`. Occurrence 1 keeps
-/// the content hash, so that rows stored before occurrences were counted are still found.
-pub(crate) fn with_occurrence(hash: i64, n: u32) -> i64 {
-    if n <= 1 {
-        return hash;
-    }
-    let mut h = blake3::Hasher::new();
-    h.update(&hash.to_le_bytes());
-    h.update(b"occurrence");
-    h.update(&n.to_le_bytes());
-    i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
-}
-
 /// The first detail record (Cash, Check, CreditCard, ACH) of each payment method, in the order the
 /// inputs were read: a method has exactly one, so a later detail of another type is the error
 /// and names this one, whatever order the types are processed in. Noted by the reader's visitor

@@ -3,7 +3,7 @@
 use crate::close_batch::BatchRow;
 use crate::ledger_phase::{self, LedgerState, Plan};
 use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
-use crate::positions::{with_occurrence, FirstDetails, Position, Positions};
+use crate::positions::{FirstDetails, Position, Positions};
 use crate::RunError;
 use ferry_catalogue::{self as cat, Entity, EntityId, Phase};
 use ferry_findings::{Code, Finding, Location, Severity};
@@ -404,6 +404,27 @@ fn parse(raw: RawRecord, opts: &RecordOptions, given: bool, logins: bool) -> Par
     }
 }
 
+impl Parsed {
+    /// A held package or service that does not say which occurrence it is: the n-th of the run
+    /// with its values is occurrence n (SPEC §4.4). Its key and lookups change with it.
+    fn fill_occurrence(&mut self) {
+        let e = self.rec.entity;
+        let Some(f) = e.occurrence_field() else {
+            return;
+        };
+        let n = self.position.occurrence;
+        if n == 0 || self.rec.get(f).is_some() || self.rec.field_invalid(f) {
+            return;
+        }
+        self.rec.set(f, Some(ferry_validate::Value::Int(n.into())));
+        self.key = self.rec.key();
+        self.lookups = cat::lookup_keys(self.entity)
+            .iter()
+            .map(|k| self.rec.joined(k))
+            .collect();
+    }
+}
+
 /// Records per message between the producer and the main thread, and messages in flight.
 const BATCH: usize = 64;
 const IN_FLIGHT: usize = 4;
@@ -468,6 +489,7 @@ fn produce(
                 let mut p = parse(raw, opts, given, hasher.is_some());
                 if tracked {
                     p.position = positions.step(&p.rec);
+                    p.fill_occurrence();
                 }
                 Item::Record(Box::new(p))
             }
@@ -715,10 +737,9 @@ impl<'a> State<'a> {
             lookups: parsed_lookups,
             ledger_key: parsed_ledger_key,
             login_password,
-            position,
+            position: _,
         } = &mut **p;
-        let (parsed_hash, parsed_ledger_key, position) =
-            (*parsed_hash, *parsed_ledger_key, *position);
+        let (parsed_hash, parsed_ledger_key) = (*parsed_hash, *parsed_ledger_key);
         let entity = rec.entity;
         // Whether `rec` changed since it was parsed (the parsed key and hash are then stale).
         let mut changed = false;
@@ -960,8 +981,6 @@ impl<'a> State<'a> {
         } else {
             (with_derived(parsed_hash), parsed_key.take())
         };
-        // The n-th identical held package or service of the run is another one (SPEC §4.4).
-        let hash = with_occurrence(hash, position.occurrence);
         // Keys and existing records.
         let mut update_of: Option<i64> = None;
         if let Some(k) = &key {

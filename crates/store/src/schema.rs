@@ -94,11 +94,10 @@ pub fn entity_ddl(e: &Entity) -> String {
     }
     // Only the indexes lookups need: every other index would cost each insert a B-tree write.
     // Keyless records are matched by content hash from memory (loaded once per run); rollback
-    // and reconciliation scan by run id. Contact e-mails are looked up by account (logins); an
-    // account's services of one name in one package are counted (a profile answer's Occurrence).
+    // and reconciliation scan by run id. Contact e-mails are looked up by account (logins). (An
+    // account's services of one name in one package are counted by their key's first columns.)
     let lookup: &[&str] = match e.name {
         "ContactEmail" => &["User"],
-        "UserService" => &["User", "UserPackage", "Name"],
         _ => &[],
     };
     if !lookup.is_empty() {
