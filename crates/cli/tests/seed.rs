@@ -908,6 +908,54 @@ fn a_raw_less_than_in_an_attribute_is_malformed_xml() {
         ),
         1
     );
+    // On every element: the root, an unknown or ignored element, a nested one, an ignored field.
+    for (n, doc) in [
+        "<?xml version=\"1.0\"?>\n<Import note=\"a<b\">\n<Role Name=\"M\"/>\n</Import>\n",
+        "<?xml version=\"1.0\"?>\n<Import>\n<Role Name=\"M\"/>\n<Nothing x=\"a<b\"/>\n</Import>\n",
+        "<?xml version=\"1.0\"?>\n<Import>\n<Role Name=\"M\"/>\n<_Notes x=\"a<b\"/>\n</Import>\n",
+        "<?xml version=\"1.0\"?>\n<Import>\n<Role Name=\"M\"><Inner x=\"a<b\"/></Role>\n</Import>\n",
+        "<?xml version=\"1.0\"?>\n<Import>\n<Role Name=\"M\"/>\n<CloseInvoice User=\"u\" CloseInvoice=\"<\"/>\n</Import>\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let file = format!("c{n}.xml");
+        write(&d.join(&file), doc);
+        let r = ferry(d, &["import", &file, "--test-only"]);
+        assert_eq!(r.code, 2, "{doc}: {}", r.stderr);
+        assert!(r.stderr.contains("'<'"), "{doc}: {}", r.stderr);
+    }
+}
+
+/// A vendor's spelling and Ferry's name of one field on one element: the record is rejected
+/// (neither value is taken); the file is read.
+#[test]
+fn an_alias_and_the_field_on_one_element_reject_the_record() {
+    let dir = scratch();
+    let d = dir.path();
+    for (file, attrs) in [
+        ("a.xml", "BillDay=\"1\" BilllDay=\"2\""),
+        ("b.xml", "BilllDay=\"2\" BillDay=\"\""),
+    ] {
+        write(
+            &d.join(file),
+            xml(&format!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" {attrs}/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\"/>")),
+        );
+        let (r, f) = import(d, &[file, "--test-only"], &[]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let errors: Vec<(&str, &str)> = f
+            .iter()
+            .filter(|f| f["severity"] == "error")
+            .map(|f| (f["code"].as_str().unwrap(), f["field"].as_str().unwrap()))
+            .collect();
+        assert_eq!(errors, vec![("input.field_twice", "BillDay")], "{f:#?}");
+    }
+    // The same name twice is still malformed XML.
+    write(
+        &d.join("c.xml"),
+        xml("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"1\" BillDay=\"2\"/>"),
+    );
+    assert_eq!(ferry(d, &["import", "c.xml"]).code, 2);
 }
 
 /// Check (line 5) before Cash (line 6): the Check stands and the Cash is the error naming line 5,
