@@ -995,3 +995,83 @@ fn the_first_payment_detail_in_source_order_stands() {
         0
     );
 }
+
+// ---- Phases renumbered: a checkpoint of another phase order is not resumed --------------------
+
+/// A run interrupted by a Ferry whose phases are in another order (or that recorded none, as
+/// every Ferry before this check did) is refused on resume with what to do; with the order
+/// this Ferry records, it resumes.
+#[test]
+fn a_checkpoint_of_another_phase_order_is_refused() {
+    let dir = scratch();
+    let d = dir.path();
+    let mut body = String::new();
+    for i in 1..=6 {
+        body.push_str(&format!("<Role Name=\"R{i}\"/>\n"));
+    }
+    write(&d.join("a.xml"), xml(&body));
+    let args = ["import", "a.xml", "--chunk-size", "2"];
+    assert_eq!(
+        ferry_env(d, &args, &[("FERRY_FAIL_AT", "after-commit:1")]),
+        -1,
+        "killed"
+    );
+    let t = target(d, "ferry.db");
+    let run = t.int("SELECT max(id) FROM run", &[]).unwrap();
+    let options = |t: &ferry_store::Target| {
+        t.rows(
+            "SELECT options FROM run WHERE id = ?1",
+            ferry_store::params![&run],
+        )
+        .unwrap()
+        .remove(0)
+        .0
+        .remove(0)
+    };
+    let original = options(&t);
+    let ferry_store::Cell::Text(original) = original else {
+        panic!("options {original:?}")
+    };
+    assert!(original.contains("\"phases\""), "{original}");
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    for (what, changed) in [
+        (
+            "another order",
+            original.replace("\"phases\":\"", "\"phases\":\"0"),
+        ),
+        ("no order", original.replace("\"phases\"", "\"older\"")),
+    ] {
+        t.exec(
+            "UPDATE run SET options = ?1 WHERE id = ?2",
+            ferry_store::params![&changed, &run],
+        )
+        .unwrap();
+        let r = ferry(d, &resume);
+        assert_eq!(r.code, 2, "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("phases differ")
+                && r.stderr.contains(&format!("ferry rollback {run}")),
+            "{what}: {}",
+            r.stderr
+        );
+        let r = ferry(d, &["resume", &run.to_string()]);
+        assert_eq!(r.code, 2, "{what}: {}", r.stderr);
+    }
+    t.exec(
+        "UPDATE run SET options = ?1 WHERE id = ?2",
+        ferry_store::params![&original, &run],
+    )
+    .unwrap();
+    drop(t);
+    let r = ferry(d, &resume);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM role WHERE name LIKE 'R%'"
+        ),
+        6
+    );
+}

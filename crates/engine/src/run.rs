@@ -1436,6 +1436,26 @@ fn fail_point(point: &str, n: u64) {
     }
 }
 
+/// The identity of this build's phase order (a checkpoint is a phase's index in it), kept with
+/// each run: a run interrupted by a Ferry that ordered its phases otherwise cannot be resumed.
+fn phase_order() -> String {
+    let names: Vec<&str> = cat::dependency_order().iter().map(Phase::name).collect();
+    blake3::hash(names.join(",").as_bytes()).to_hex()[..16].to_string()
+}
+
+/// Refuses to resume a run whose checkpoint counts phases in another order than this build's
+/// (a run started by an older Ferry records no order: refused too).
+fn same_phase_order(info: &ferry_store::journal::RunInfo) -> Result<(), RunError> {
+    let theirs = info.options.get("phases").and_then(|p| p.as_str());
+    if theirs == Some(phase_order().as_str()) {
+        return Ok(());
+    }
+    let r = info.id;
+    Err(RunError::Options(format!(
+        "run {r} was interrupted by a Ferry whose import phases differ from this one's (another version); its checkpoint cannot be resumed by this Ferry — finish it with the Ferry that started it, or undo it with `ferry rollback {r}` and import again"
+    )))
+}
+
 /// The run to resume, if any: `ferry resume RUN`'s run, which must be interrupted, or for
 /// `--resume` the newest interrupted live run of the same inputs and options.
 fn resumable(
@@ -1464,6 +1484,7 @@ fn resumable(
                 )))
             }
         }
+        same_phase_order(&info)?;
         if info.input_hash != hash {
             return Err(RunError::Options(format!(
                 "the inputs of run {r} changed since it started (their content no longer matches); it cannot be resumed — undo it with `ferry rollback {r}` and import again"
@@ -1491,6 +1512,7 @@ fn resumable(
         if r.status != RunStatus::Interrupted {
             return Ok(None);
         }
+        same_phase_order(&r)?;
         if r.input_hash != hash {
             return Err(RunError::Options(format!(
                 "run {} was interrupted, but its inputs or options changed since it started; it cannot be resumed (start a new run without --resume, or roll it back with `ferry rollback {}`)",
@@ -1525,7 +1547,7 @@ fn take_target(
                     opts.kind,
                     mode,
                     &serde_json::json!(cmd.inputs),
-                    &serde_json::json!({ "command_line": cmd }),
+                    &serde_json::json!({ "command_line": cmd, "phases": phase_order() }),
                     hash,
                 )
             })?;
@@ -1699,8 +1721,10 @@ fn run_inner(
     }
     target.set_run_options(
         run,
-        &serde_json::to_string(&serde_json::json!({ "command_line": cmd, "effective": eff }))
-            .unwrap_or_default(),
+        &serde_json::to_string(
+            &serde_json::json!({ "command_line": cmd, "effective": eff, "phases": phase_order() }),
+        )
+        .unwrap_or_default(),
     )?;
     let rec_opts = RecordOptions {
         values: ValueContext {
