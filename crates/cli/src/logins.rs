@@ -92,8 +92,8 @@ pub enum LoginsCmd {
         db: DbArg,
         #[arg(long)]
         out: PathBuf,
-        /// How many days the tokens stay valid.
-        #[arg(long, default_value_t = 14)]
+        /// How many days the tokens stay valid (1 to 365).
+        #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=365))]
         days: i64,
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
@@ -292,14 +292,9 @@ pub fn run(cmd: LoginsCmd) -> Result<u8, Failure> {
             by,
         } => {
             let t = Target::open_db(&db.db)?;
-            let n = ferry_logins::issue_reset_tokens(
-                &t,
-                &file,
-                days.max(1),
-                &Actor::cli(by.as_deref()),
-            )
-            .map_err(failed)?;
-            say(&format!("Issued {n} reset tokens, valid for {} days, in {} — send them, then delete the file.", days.max(1), file.display()));
+            let n = ferry_logins::issue_reset_tokens(&t, &file, days, &Actor::cli(by.as_deref()))
+                .map_err(failed)?;
+            say(&format!("Issued {n} reset tokens, valid for {days} days, in {} — send them, then delete the file.", file.display()));
             Ok(0)
         }
         LoginsCmd::VerifyToken { db, json: as_json } => {

@@ -129,6 +129,13 @@ fn cases() -> Vec<Case> {
             setup: None,
         },
         Case {
+            code: "login.exists",
+            input: "b.xml",
+            files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Email=\"a@example.com\"/>")), ("b.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Email=\"a@example.com\" BillDay=\"3\" Password=\"NewSecret-42\"/>"))],
+            flags: &["--create-accounts", "--on-existing", "update"],
+            setup: Some("a.xml --create-accounts"),
+        },
+        Case {
             code: "login.duplicate_email",
             input: "a.xml",
             files: &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Email=\"a@example.com\"/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\" Email=\"A@example.com\"/>"))],
@@ -184,7 +191,9 @@ fn run_case(c: &Case, dir: &Path) -> Vec<serde_json::Value> {
         std::fs::write(path, content).unwrap();
     }
     if let Some(s) = c.setup {
-        let r = ferry(dir, &["import", s]);
+        // "file --flag …": the setup import's own flags.
+        let args: Vec<&str> = std::iter::once("import").chain(s.split(' ')).collect();
+        let r = ferry(dir, &args);
         assert!(r.code <= 1, "{}: setup failed: {}", c.code, r.stderr);
     }
     let (command, input) = match (

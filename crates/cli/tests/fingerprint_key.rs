@@ -316,6 +316,9 @@ fn a_wrong_key_is_refused_before_anything_is_written() {
     std::fs::write(d.join("two.xml"), input("two")).unwrap();
     std::fs::write(d.join("wrong.key"), format!("{}\n", "5a".repeat(32))).unwrap();
     std::fs::write(d.join("broken.key"), "not a key\n").unwrap();
+    for k in ["wrong.key", "broken.key"] {
+        private(&d.join(k));
+    }
     let before = (runs(d), row_counts(&d.join("ferry.db")));
     let unchanged = |what: &str| {
         assert_eq!(runs(d), before.0, "{what}: not even a run was recorded");
@@ -511,4 +514,29 @@ fn the_console_fingerprints_with_the_key_it_was_given() {
             "{what} holds the key"
         );
     }
+}
+
+fn private(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn a_key_file_others_can_read_is_refused() {
+    let s = scratch();
+    let d = s.path();
+    assert_eq!(import(d, "one", &[]).code, 0);
+    let keys = key_files(d);
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let key = &keys[0];
+    std::fs::copy(key, d.join("copied.key")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(d.join("copied.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(d.join("two.xml"), input("two")).unwrap();
+    let r = ferry(d, &["import", "two.xml", "--fingerprint-key", "copied.key"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+    private(&d.join("copied.key"));
+    let r = ferry(d, &["import", "two.xml", "--fingerprint-key", "copied.key"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -190,7 +190,8 @@ fn detach_shows_no_database_password() {
     data(d);
     let name = format!("ferry_t_detach_{}", std::process::id());
     let _drop = ServerDb(name.clone());
-    let secret = "Pw4Detach9x";
+    // Written as users do, without percent-encoding: a `/` and a `?` in it.
+    let secret = "Pw4/Detach?9x";
     let url = format!("postgres://postgres:{secret}@127.0.0.1:5432/{name}");
     let out = command(d, &["import", "big.xml", "--db", &url, "--detach"])
         .env("FERRY_TEST_HOLD_MS", "2000")
@@ -198,7 +199,7 @@ fn detach_shows_no_database_password() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(!err.contains(secret), "{err}");
+    assert!(!err.contains(secret) && !err.contains("Detach?9x"), "{err}");
     assert!(err.contains("postgres://postgres:***@127.0.0.1"), "{err}");
     let pid = err
         .split("(process ")
@@ -244,4 +245,48 @@ fn detach_shows_no_database_password() {
     // The run went to the database the URL names.
     let r = ferry(d, &["runs", "--db", &url]);
     assert!(r.stdout.contains("succeeded"), "{}", r.stdout);
+}
+
+#[test]
+fn a_sqlite_target_and_its_backups_are_readable_by_their_owner_only() {
+    if pg() {
+        return; // SQLite files only.
+    }
+    let dir = scratch();
+    let d = dir.path();
+    data(d);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let r = command(d, &["import", "big.xml"]).output().unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(mode(&d.join("ferry.db")), 0o600);
+    let r = command(d, &["import", "big.xml", "--on-existing", "skip"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let r = command(d, &["rollback", "2"]).output().unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let mut baks = 0;
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("ferry.db") {
+            assert_eq!(mode(&e.path()), 0o600, "{name}");
+            baks += usize::from(name.ends_with(".bak"));
+        }
+    }
+    assert!(baks >= 2, "a backup before run 2 and before its rollback");
 }

@@ -693,3 +693,134 @@ fn rollback_removes_the_logins_of_its_accounts_and_keeps_their_journal() {
         r.stdout
     );
 }
+
+#[test]
+fn accounts_updated_by_a_later_run_get_logins_and_their_passwords_are_never_replaced() {
+    let s = scratch();
+    let d = s.path();
+    // Run 1 migrates the accounts without logins.
+    std::fs::write(
+        d.join("accounts.xml"),
+        r#"<Import>
+  <User Name="alice" Owner="admin" Role="Customer" Email="alice@example.com"/>
+  <User Name="bob" Owner="admin" Role="Customer" Email="bob@example.com"/>
+</Import>"#,
+    )
+    .unwrap();
+    assert_eq!(ferry(d, &["import", "accounts.xml"]).code, 0);
+    // Run 2: the same accounts with passwords, as updates with CreateAccounts: both get logins
+    // (alice's record is otherwise identical, bob's changes), hashed, never in clear.
+    std::fs::write(
+        d.join("with-passwords.xml"),
+        r#"<Import>
+  <User Name="alice" Owner="admin" Role="Customer" Email="alice@example.com" Password="Alice-first-9"/>
+  <User Name="bob" Owner="admin" Role="Customer" Email="bob@example.com" BillDay="3" Password="Bob-first-9"/>
+</Import>"#,
+    )
+    .unwrap();
+    let args = ["--create-accounts", "--on-existing", "update"];
+    let r = ferry(d, &[&["import", "with-passwords.xml"][..], &args].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let l = logins(d, "ferry.db");
+    assert_eq!(l.len(), 2, "{l:?}");
+    assert!(
+        l.iter()
+            .all(|r| r[2] == "0" && r[3].starts_with("$argon2id$")),
+        "{l:?}"
+    );
+    let first = rows(
+        d,
+        "ferry.db",
+        "SELECT password_hash FROM login ORDER BY \"user\"",
+    );
+    // Run 3: other passwords for accounts that have logins: not applied, said so (never shown).
+    std::fs::write(
+        d.join("again.xml"),
+        r#"<Import>
+  <User Name="alice" Owner="admin" Role="Customer" Email="alice@example.com" BillDay="5" Password="Alice-second-9"/>
+</Import>"#,
+    )
+    .unwrap();
+    let r = ferry(
+        d,
+        &[&["import", "again.xml", "--log", "run3.jsonl"][..], &args].concat(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = findings(&d.join("run3.jsonl"));
+    let exists: Vec<_> = f.iter().filter(|f| f["code"] == "login.exists").collect();
+    assert_eq!(exists.len(), 1, "{f:?}");
+    assert_eq!(exists[0]["key"], "alice");
+    assert_eq!(exists[0]["field"], "Password");
+    assert_eq!(exists[0]["value"], "");
+    assert!(!r.stderr.contains("Alice-second-9"));
+    assert_eq!(
+        rows(
+            d,
+            "ferry.db",
+            "SELECT password_hash FROM login ORDER BY \"user\""
+        ),
+        first
+    );
+    // Rolling back run 2 takes its logins away with it.
+    assert_eq!(ferry(d, &["rollback", "3"]).code, 0);
+    assert_eq!(ferry(d, &["rollback", "2"]).code, 0);
+    assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM login"), 0);
+}
+
+#[test]
+fn search_is_literal_and_token_validity_is_bounded() {
+    let s = scratch();
+    let d = s.path();
+    std::fs::write(
+        d.join("in.xml"),
+        r#"<Import>
+  <User Name="a_b" Owner="admin" Role="Customer" Email="ab@example.com"/>
+  <User Name="axb" Owner="admin" Role="Customer" Email="axb@example.com"/>
+  <User Name="100%" Owner="admin" Role="Customer" Email="full@example.com"/>
+</Import>"#,
+    )
+    .unwrap();
+    assert_eq!(ferry(d, &["import", "in.xml", "--create-accounts"]).code, 0);
+    let r = ferry(d, &["logins", "list", "--search", "a_b"]);
+    assert!(
+        r.stdout.contains("a_b") && !r.stdout.contains("axb"),
+        "{}",
+        r.stdout
+    );
+    let r = ferry(d, &["logins", "list", "--search", "%"]);
+    assert!(
+        r.stdout.contains("100%") && !r.stdout.contains("axb"),
+        "{}",
+        r.stdout
+    );
+    // Validity: 1 to 365 days; anything else is a usage error, and no file is written.
+    for days in ["0", "366", "99999999999999"] {
+        let r = ferry(
+            d,
+            &["logins", "reset-tokens", "--out", "t.csv", "--days", days],
+        );
+        assert_eq!(r.code, 2, "{days}: {}", r.stderr);
+        assert!(!d.join("t.csv").exists());
+    }
+    let r = ferry(
+        d,
+        &["logins", "reset-tokens", "--out", "t.csv", "--days", "365"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(d.join("t.csv")).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    // Expiry in UTC, a year on.
+    let year = (chrono::Utc::now() + chrono::Duration::days(365)).format("%Y");
+    assert!(
+        text.lines()
+            .skip(1)
+            .all(|l| l.ends_with('Z') && l.contains(&format!(",{year}-"))),
+        "{text}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty());
+}

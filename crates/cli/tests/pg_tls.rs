@@ -265,6 +265,62 @@ fn postgres_over_tls_encrypts_and_verifies_as_sslmode_says() {
         r.stderr
     );
     assert!(!r.stderr.contains("s3cret-pw"), "{}", r.stderr);
+    // Naming a CA file without sslmode (or with prefer/require) checks the server: refused
+    // against another CA, accepted against the right one.
+    for params in ["", "sslmode=prefer&", "sslmode=require&"] {
+        let r = ferry(
+            d,
+            &[
+                "runs",
+                "--db",
+                &url(
+                    &base,
+                    "127.0.0.1",
+                    &format!("{params}sslrootcert={other_file}"),
+                ),
+            ],
+        );
+        assert_eq!(r.code, 2, "{params}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("not signed by a trusted CA"),
+            "{}",
+            r.stderr
+        );
+    }
+    let r = ferry(
+        d,
+        &[
+            "runs",
+            "--db",
+            &url(&base, "127.0.0.1", &format!("sslrootcert={ca_file}")),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // sslrootcert=system: verify-full unless a weaker mode is named, which is refused.
+    let r = ferry(
+        d,
+        &[
+            "runs",
+            "--db",
+            &url(&base, "127.0.0.1", "sslrootcert=system"),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot connect securely"), "{}", r.stderr);
+    let r = ferry(
+        d,
+        &[
+            "runs",
+            "--db",
+            &url(&base, "127.0.0.1", "sslmode=require&sslrootcert=system"),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("needs sslmode=verify-full"),
+        "{}",
+        r.stderr
+    );
     let system = url(&base, "127.0.0.1", "sslmode=verify-ca");
     let r = ferry(d, &["runs", "--db", &system]);
     assert_eq!(r.code, 2, "{}", r.stderr);

@@ -16,6 +16,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -98,6 +99,10 @@ pub enum KeyError {
     Create { path: PathBuf, reason: String },
     #[error("there is no folder for a fingerprint key (neither XDG_DATA_HOME nor HOME is set); give a key file with --fingerprint-key FILE or {ENV_FILE}")]
     NoHome,
+    #[error("the target names its fingerprint key {0:?}, which is not a key identifier (32 hexadecimal digits); the target was altered — give the key file with --fingerprint-key FILE")]
+    BadId(String),
+    #[error("the fingerprint key file {} can be read by other users (mode {mode:o}); make it private with `chmod 600 {}`", path.display(), path.display())]
+    NotPrivate { path: PathBuf, mode: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -107,8 +112,12 @@ pub fn default_dir() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("ferry").join("fingerprint-keys"))
 }
 
-/// The default file of the key with identifier `id`.
+/// The default file of the key with identifier `id` (32 hexadecimal digits; the identifier
+/// comes from the target, so anything else — a path, `..` — is refused, never joined).
 pub fn default_path(id: &str) -> Result<PathBuf, KeyError> {
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(KeyError::BadId(id.chars().take(40).collect()));
+    }
     Ok(default_dir()
         .ok_or(KeyError::NoHome)?
         .join(format!("{id}.key")))
@@ -144,6 +153,19 @@ pub fn read(path: &Path) -> Result<FingerprintKey, KeyError> {
         reason,
     };
     let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+    // As ssh does with private keys: a key others can read is no longer secret.
+    let mode = file
+        .metadata()
+        .map_err(|e| bad(e.to_string()))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::NotPrivate {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
     let mut text = Zeroizing::new(String::new());
     file.take(MAX_FILE_BYTES)
         .read_to_string(&mut text)
@@ -293,7 +315,14 @@ fn create(path: &Path, key: &FingerprintKey) -> Result<(), KeyError> {
         .open(path)
         .map_err(fail)?;
     f.write_all(key.file_text().as_bytes()).map_err(fail)?;
-    f.sync_all().map_err(fail)
+    f.sync_all().map_err(fail)?;
+    // The file's name must survive a crash too: the target will record the key's id.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// Records the key's identifier (and where the key is) in the target.
@@ -356,6 +385,7 @@ mod tests {
         for text in ["", "abc", &"g".repeat(64), &"a".repeat(66), "ééééé"] {
             let p = dir.path().join("k");
             std::fs::write(&p, text).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
             assert!(
                 matches!(read(&p), Err(KeyError::Unreadable { .. })),
                 "{text}"
@@ -363,6 +393,26 @@ mod tests {
         }
         let p = dir.path().join("k");
         std::fs::write(&p, format!("  {}\r\n", "0a".repeat(32))).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(read(&p).is_ok());
+        // A key others can read is refused, saying how to fix it.
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = read(&p).err().unwrap();
+        assert!(matches!(e, KeyError::NotPrivate { mode: 0o644, .. }), "{e}");
+        assert!(e.to_string().contains("chmod 600"), "{e}");
+    }
+
+    #[test]
+    fn a_key_id_from_the_target_is_never_a_path() {
+        for id in [
+            "../../etc/passwd",
+            "",
+            "0a",
+            &"z".repeat(32),
+            &format!("{}/x", "0".repeat(30)),
+        ] {
+            assert!(matches!(default_path(id), Err(KeyError::BadId(_))), "{id}");
+        }
+        assert!(default_path(&"0a".repeat(16)).is_ok());
     }
 }

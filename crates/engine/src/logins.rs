@@ -166,6 +166,11 @@ impl Logins {
         })
     }
 
+    /// Whether the account has a login (stored, or made in this run).
+    pub fn has_login(&self, user: &str) -> bool {
+        self.has_login.contains(user)
+    }
+
     /// An accepted `User`: its login now when it has an e-mail, else it waits for a ContactEmail.
     #[allow(clippy::too_many_arguments)]
     pub fn user(
@@ -179,6 +184,14 @@ impl Logins {
         log: &mut FindingLog,
     ) -> Result<(), RunError> {
         if self.has_login.contains(user) {
+            if password.is_some() {
+                log.push(
+                    &Finding::new(Code::LoginExists, location.clone(), format!("Account \"{user}\" already has a login; the Password given here is not applied (use `ferry logins set-password`)."))
+                        .entity("User")
+                        .key(Some(user.to_string()))
+                        .field("Password"),
+                )?;
+            }
             return Ok(());
         }
         let hash = match password {

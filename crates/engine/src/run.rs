@@ -711,6 +711,53 @@ impl<'a> State<'a> {
         Ok(self.parents.as_mut().expect("loaded"))
     }
 
+    /// `CreateAccounts`: the login of an accepted (inserted or updated) `User`, or the first
+    /// `ContactEmail` of an account waiting for one.
+    fn logins_of(
+        &mut self,
+        rec: &ferry_validate::Record,
+        login_password: &mut Option<crate::logins::LoginPassword>,
+        log: &mut FindingLog,
+    ) -> Result<(), RunError> {
+        let entity = rec.entity;
+        if let Some(logins) = self.logins.as_mut() {
+            let email_at = || {
+                rec.text("Email").map(|e| {
+                    (
+                        e.to_string(),
+                        rec.location.with_column(rec.column_of("Email")),
+                    )
+                })
+            };
+            if entity.name == "User" {
+                let mut password = login_password.take();
+                if let (
+                    Some(crate::logins::LoginPassword::Plain),
+                    Some(ferry_validate::Value::Secret(p)),
+                ) = (&password, rec.get("Password"))
+                {
+                    // Not hashed by the producer (parsed here): hash it on this thread.
+                    password = Some(logins.hasher.hash_one(p));
+                }
+                let name = rec.text("Name").unwrap_or_default();
+                logins.user(
+                    self.target,
+                    self.run,
+                    name,
+                    &rec.location.with_column(rec.column_of("Password")),
+                    email_at(),
+                    password,
+                    log,
+                )?;
+            } else if entity.name == "ContactEmail" {
+                if let (Some(user), Some((email, at))) = (rec.text("User"), email_at()) {
+                    logins.contact_email(self.target, self.run, user, &email, at, log)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn process(&mut self, item: &mut Item, log: &mut FindingLog) -> Result<Outcome, RunError> {
         if let Item::Raw(_) = item {
             if let Item::Raw(raw) = std::mem::replace(item, Item::Done) {
@@ -996,6 +1043,15 @@ impl<'a> State<'a> {
                         return Ok(Outcome::Rejected);
                     }
                     if stored == hash {
+                        // CreateAccounts on an account already stored: its login, if it has
+                        // none (the record is not applied, so its Password changes no login).
+                        if self
+                            .logins
+                            .as_ref()
+                            .is_some_and(|l| !l.has_login(rec.text("Name").unwrap_or("")))
+                        {
+                            self.logins_of(rec, login_password, log)?;
+                        }
                         log.push(&rec.finding(
                             Code::KeyIdentical,
                             None,
@@ -1068,6 +1124,7 @@ impl<'a> State<'a> {
                 self.index(entity, entity.key_fields())?.get(&k)
             {
                 if *stored == new_hash {
+                    self.logins_of(rec, login_password, log)?;
                     log.push(&rec.finding(
                         Code::KeyIdentical,
                         None,
@@ -1097,6 +1154,7 @@ impl<'a> State<'a> {
             if entity.is_certification() {
                 self.certification_write(rec)?;
             }
+            self.logins_of(rec, login_password, log)?;
             return Ok(Outcome::Updated);
         }
         let id = {
@@ -1162,41 +1220,7 @@ impl<'a> State<'a> {
             );
             self.parents()?.insert(c, p);
         }
-        if let Some(logins) = self.logins.as_mut() {
-            let email_at = || {
-                rec.text("Email").map(|e| {
-                    (
-                        e.to_string(),
-                        rec.location.with_column(rec.column_of("Email")),
-                    )
-                })
-            };
-            if entity.name == "User" {
-                let mut password = login_password.take();
-                if let (
-                    Some(crate::logins::LoginPassword::Plain),
-                    Some(ferry_validate::Value::Secret(p)),
-                ) = (&password, rec.get("Password"))
-                {
-                    // Not hashed by the producer (parsed here): hash it on this thread.
-                    password = Some(logins.hasher.hash_one(p));
-                }
-                let name = rec.text("Name").unwrap_or_default();
-                logins.user(
-                    self.target,
-                    self.run,
-                    name,
-                    &rec.location,
-                    email_at(),
-                    password,
-                    log,
-                )?;
-            } else if entity.name == "ContactEmail" {
-                if let (Some(user), Some((email, at))) = (rec.text("User"), email_at()) {
-                    logins.contact_email(self.target, self.run, user, &email, at, log)?;
-                }
-            }
-        }
+        self.logins_of(rec, login_password, log)?;
         if entity.name == "UserCompany" {
             let (u, c) = (
                 rec.text("User").unwrap_or(""),
@@ -1593,6 +1617,8 @@ pub fn import(
     // even recorded.
     crate::fingerprint_key::check_given(target, opts.fingerprint_key.as_deref())?;
     let (run, resumed) = take_target(target, opts, mode, &cmd, &cmd_key, &hash)?;
+    // From here on every way out releases the target (a console process outlives its runs).
+    let _writer = WriterGuard { target, run };
     target.mark_running(run)?;
     progress.started(run);
     // Test hook: hold the target a while (the concurrent-writer test).
@@ -1645,8 +1671,20 @@ pub fn import(
             Err(e)
         }
     };
-    let _ = target.release_writer(run);
     outcome
+}
+
+/// Holds the target's writer role for a run; releases it when dropped, on every path out.
+struct WriterGuard<'a> {
+    target: &'a Target,
+    run: i64,
+}
+
+impl Drop for WriterGuard<'_> {
+    fn drop(&mut self) {
+        // (A failed release leaves a lock that the next writer finds dead and takes over.)
+        let _ = self.target.release_writer(self.run);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

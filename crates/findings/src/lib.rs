@@ -116,6 +116,7 @@ codes! {
     ChildHasLedger = ("account.child_has_ledger", Error, "The child already has ledger entries in the target; its invoices would not follow."),
     // logins
     LoginNoEmail = ("login.no_email", Warning, "CreateAccounts: the account has no e-mail (User Email or a ContactEmail), so it gets no login."),
+    LoginExists = ("login.exists", Warning, "CreateAccounts: the account already has a login; the Password of this record is not applied (an import never changes a login's password: use `ferry logins set-password`)."),
     LoginDuplicateEmail = ("login.duplicate_email", Warning, "CreateAccounts: the e-mail is already the login of another account, so this account gets no login."),
     PasswordHashInvalid = ("value.password_hash_invalid", Error, "CreateAccounts: the Password starts like a password hash (`$2b$`, `$argon2id$`, `pbkdf2_sha256$`, …) but is not a well-formed one, or its costs are beyond Ferry's bounds; it is never stored (nor shown)."),
     PasswordHashUnsupported = ("value.password_hash_unsupported", Error, "CreateAccounts: the Password is a hash of a scheme Ferry cannot verify (MD5-crypt, SHA-crypt, phpass, LDAP {SSHA}, …); leave it empty so that the login resets its password."),

@@ -44,11 +44,9 @@ pub fn list(t: &Target, f: &Filter) -> Result<Vec<LoginRow>, LoginError> {
     let pattern = f
         .search
         .as_deref()
-        .map(|s| format!("%{}%", s.trim().to_lowercase()))
+        .map(|s| format!("%{}%", like_literal(&s.trim().to_lowercase())))
         .unwrap_or_else(|| "%".into());
-    let now = chrono::Local::now()
-        .format("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string();
+    let now = crate::now();
     let limit = if f.limit == 0 { 100 } else { f.limit };
     let mut out = vec![];
     let mut skipped = 0usize;
@@ -58,7 +56,7 @@ pub fn list(t: &Target, f: &Filter) -> Result<Vec<LoginRow>, LoginError> {
         "SELECT l.\"user\", l.username, l.password_hash, l.must_reset, l.must_change, l.password_changed_at, l.run_id,
            (SELECT count(*) FROM reset_token r WHERE r.login_id = l.id AND r.used_at IS NULL AND r.expires_at > ?2)
          FROM login l
-         WHERE (lower(l.\"user\") LIKE ?1 OR l.username LIKE ?1) AND (?3 = 0 OR l.must_reset = 1) AND (?4 = 0 OR l.must_change = 1)
+         WHERE (lower(l.\"user\") LIKE ?1 ESCAPE '\\' OR l.username LIKE ?1 ESCAPE '\\') AND (?3 = 0 OR l.must_reset = 1) AND (?4 = 0 OR l.must_change = 1)
          ORDER BY l.\"user\"",
         params![pattern.as_str(), now.as_str(), f.must_reset, f.must_change],
         |r| {
@@ -356,4 +354,16 @@ pub fn change_password(
         )
         .map_err(Into::into)
     })
+}
+
+/// `s` matched literally by LIKE … ESCAPE '\': `%`, `_` and `\` lose their meaning.
+fn like_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

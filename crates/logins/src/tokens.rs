@@ -31,11 +31,15 @@ pub fn issue_reset_tokens(
     days: i64,
     actor: &Actor,
 ) -> Result<u64, LoginError> {
-    let expires = (chrono::Local::now() + chrono::Duration::days(days.max(1)))
-        .format("%Y-%m-%dT%H:%M:%S%:z")
+    // In UTC, so that stored times compare as text whatever the machine's time zone.
+    let expires = (chrono::Utc::now() + chrono::Duration::days(days.clamp(1, 365)))
+        .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    // The only copy of the tokens in clear: readable by its owner only.
-    let mut file = std::io::BufWriter::new(private_file(out)?);
+    // The only copy of the tokens in clear: readable by its owner only, written under a
+    // temporary name and renamed when complete (a reader never sees half a file, and a failed
+    // run leaves no file that looks like tokens that work).
+    let part = partial_name(out);
+    let mut file = std::io::BufWriter::new(private_file(&part)?);
     writeln!(file, "User,Username,Token,ExpiresAt")?;
     let n = in_transaction(t, || {
         let rows = t.rows(
@@ -73,10 +77,25 @@ pub fn issue_reset_tokens(
         file.flush()?;
         Ok(rows.len() as u64)
     });
+    let n = n.and_then(|n| {
+        let f = file.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        std::fs::rename(&part, out)?;
+        Ok(n)
+    });
     if n.is_err() {
-        let _ = std::fs::remove_file(out);
+        let _ = std::fs::remove_file(&part);
     }
     n
+}
+
+/// `tokens.csv` → `.tokens.csv.part` beside it.
+fn partial_name(out: &std::path::Path) -> std::path::PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tokens.csv".into());
+    out.with_file_name(format!(".{name}.part"))
 }
 
 fn csv(s: &str) -> String {

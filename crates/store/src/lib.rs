@@ -226,6 +226,12 @@ impl Target {
         if path.is_dir() {
             return Err(StoreError::CannotOpen(shown));
         }
+        if create {
+            // A new target holds password hashes and member data: only its owner reads it
+            // (SQLite gives its -wal and -shm files the database file's permissions).
+            private_file(path, false)
+                .map_err(|e| StoreError::CannotOpen(format!("{shown}: {e}")))?;
+        }
         let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(named)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -586,6 +592,9 @@ impl Target {
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
         match &self.conn {
             Conn::Lite(c) => {
+                // A copy is as secret as the target: private before a byte is written.
+                private_file(dest, true)
+                    .map_err(|e| StoreError::Other(format!("{}: {e}", dest.display())))?;
                 c.backup(
                     rusqlite::MAIN_DB,
                     dest,
@@ -1316,5 +1325,27 @@ mod tests {
                 .unwrap(),
             2 * (0..600).sum::<i64>()
         );
+    }
+}
+
+/// Makes `path` a file only its owner can read and write (0600): created empty when missing
+/// (an empty file is an empty SQLite database), else left as it is unless `restrict` says to
+/// take its permissions down to 0600 too.
+fn private_file(path: &Path, restrict: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if restrict {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
 }

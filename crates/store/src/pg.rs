@@ -48,8 +48,9 @@ pub fn is_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
-/// The URL as shown in messages: a password in it — in the user part or as a `password`
-/// parameter — is replaced by `***`; the other parameters (`sslmode`, `sslrootcert`, …) stay.
+/// The URL as shown in messages: a password in it — in the user part, even one holding a raw
+/// `/`, `?` or `@`, or as any parameter whose name contains `password` — is replaced by `***`;
+/// the other parameters (`sslmode`, `sslrootcert`, …) stay. When in doubt it hides too much.
 pub fn shown(url: &str) -> String {
     let url = shown_userinfo(url);
     match url.split_once('?') {
@@ -57,7 +58,9 @@ pub fn shown(url: &str) -> String {
             let params: Vec<String> = query
                 .split('&')
                 .map(|p| match p.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    Some((k, _)) if k.to_ascii_lowercase().contains("password") => {
+                        format!("{k}=***")
+                    }
                     _ => p.to_string(),
                 })
                 .collect();
@@ -67,27 +70,24 @@ pub fn shown(url: &str) -> String {
     }
 }
 
-/// The URL with the password of its user part replaced by `***`.
+/// The URL with the password of its user part replaced by `***`. The user part ends at the
+/// last `@` of the URL: a password written without percent-encoding may hold `/`, `?` or `@`,
+/// and an `@` further on (in a parameter) only makes more of the URL hidden, never less.
 fn shown_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &rest[at..]
-                ),
-                None => url.to_string(),
-            }
-        }
+    let Some(at) = rest.rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &rest[..colon],
+            &rest[at..]
+        ),
         None => url.to_string(),
     }
 }
@@ -96,7 +96,12 @@ fn shown_userinfo(url: &str) -> String {
 pub fn with_dbname(url: &str, name: &str) -> String {
     let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
     let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    // The user part ends at the first `@`, as the driver reads it (a raw `/` or `?` may be in
+    // the password).
+    let host_start = rest.find('@').map_or(0, |at| at + 1);
+    let authority_end = rest[host_start..]
+        .find(['/', '?'])
+        .map_or(rest.len(), |i| host_start + i);
     let after = &rest[authority_end..];
     let query = after.find('?').map(|i| &after[i..]).unwrap_or("");
     format!("{}/{name}{query}", &url[..scheme_end + authority_end])
@@ -562,6 +567,38 @@ impl<'a> FromSql<'a> for Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_hidden_in_every_spelling() {
+        for (url, shown_as) in [
+            ("postgres://u:s3cret@h/db", "postgres://u:***@h/db"),
+            ("postgres://u:pa/ss@h/db", "postgres://u:***@h/db"),
+            (
+                "postgres://u:pa?ss@h/db?sslmode=require",
+                "postgres://u:***@h/db?sslmode=require",
+            ),
+            ("postgres://u:p@ss@h:5432/db", "postgres://u:***@h:5432/db"),
+            (
+                "postgres://u@h/db?password=s3cret",
+                "postgres://u@h/db?password=***",
+            ),
+            (
+                "postgres://h/db?PassWord=s3cret&x=1",
+                "postgres://h/db?PassWord=***&x=1",
+            ),
+            (
+                "postgres://h/db?sslpassword=s3cret",
+                "postgres://h/db?sslpassword=***",
+            ),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+        ] {
+            assert_eq!(shown(url), shown_as, "{url}");
+        }
+        assert_eq!(
+            with_dbname("postgres://u:pa/ss@h/old?sslmode=require", "new"),
+            "postgres://u:pa/ss@h/new?sslmode=require"
+        );
+    }
 
     #[test]
     fn placeholders_and_functions_are_rewritten_outside_literals() {

@@ -5,13 +5,13 @@
 //! | `sslmode` | encrypted | server certificate checked |
 //! |---|---|---|
 //! | `disable` | never | — |
-//! | `prefer` (the default, as libpq's) | when the server offers TLS | no |
-//! | `require` | always (refused otherwise) | no — or as `verify-ca` when `sslrootcert` is given, as libpq does |
+//! | `prefer` (the default, as libpq's) | when the server offers TLS | no — or as `verify-ca` when `sslrootcert=FILE` is given |
+//! | `require` | always (refused otherwise) | no — or as `verify-ca` when `sslrootcert=FILE` is given, as libpq does |
 //! | `verify-ca` | always | signed by a trusted CA |
 //! | `verify-full` | always | signed by a trusted CA and valid for the URL's host name |
 //!
-//! Trusted CAs are those of `sslrootcert=FILE` (PEM), else the system's (`sslrootcert=system`
-//! says so explicitly).
+//! Trusted CAs are those of `sslrootcert=FILE` (PEM), else the system's. `sslrootcert=system`
+//! without `sslmode` means `verify-full`; with a weaker mode it is refused (libpq 16).
 
 use crate::StoreError;
 use postgres::config::SslMode as WireMode;
@@ -94,12 +94,7 @@ pub fn config(url: &str) -> Result<(Config, Tls), StoreError> {
     let bad = |m: String| StoreError::CannotOpen(format!("{shown}: {m}"));
     let (rest, mode, root_file) = split(url).map_err(bad)?;
     let mut config = Config::from_str(&rest).map_err(|e| bad(crate::pg::describe(&e)))?;
-    let mode = mode.unwrap_or(SslMode::Prefer);
-    // libpq: `require` with a root certificate file verifies the chain, as `verify-ca`.
-    let mode = match (mode, &root_file) {
-        (SslMode::Require, Some(f)) if f != "system" => SslMode::VerifyCa,
-        (m, _) => m,
-    };
+    let mode = effective_mode(mode, root_file.as_deref()).map_err(bad)?;
     let roots = match (mode, root_file) {
         (SslMode::VerifyCa | SslMode::VerifyFull, Some(f)) if f != "system" => {
             Some(Roots::File(PathBuf::from(f)))
@@ -127,6 +122,26 @@ pub fn config(url: &str) -> Result<(Config, Tls), StoreError> {
             connector,
         },
     ))
+}
+
+/// The mode a URL asks for, given its `sslrootcert`. Naming CAs means "check the server":
+/// - `sslrootcert=system` without `sslmode` is `verify-full`, and with a weaker mode is refused
+///   (as libpq 16 does);
+/// - `sslrootcert=FILE` with `require`, `prefer` or no `sslmode` is `verify-ca` (libpq verifies
+///   the chain whenever the file exists; Ferry also refuses to fall back to plain text then).
+/// - `disable` stays `disable`: the user said so.
+fn effective_mode(mode: Option<SslMode>, root: Option<&str>) -> Result<SslMode, String> {
+    Ok(match (mode, root) {
+        (None, Some("system")) => SslMode::VerifyFull,
+        (Some(m @ (SslMode::Prefer | SslMode::Require | SslMode::VerifyCa)), Some("system")) => {
+            return Err(format!(
+                "sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode={}",
+                m.as_str()
+            ))
+        }
+        (None | Some(SslMode::Prefer | SslMode::Require), Some(_)) => SslMode::VerifyCa,
+        (m, _) => m.unwrap_or(SslMode::Prefer),
+    })
 }
 
 /// The URL without `sslmode` and `sslrootcert`, and their values (`sslrootcert` decoded).
@@ -375,5 +390,23 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
+    }
+
+    #[test]
+    fn naming_cas_means_checking_the_server() {
+        use SslMode::*;
+        let m = |mode, root| effective_mode(mode, root);
+        assert_eq!(m(None, Some("/ca.pem")), Ok(VerifyCa));
+        assert_eq!(m(Some(Prefer), Some("/ca.pem")), Ok(VerifyCa));
+        assert_eq!(m(Some(Require), Some("/ca.pem")), Ok(VerifyCa));
+        assert_eq!(m(Some(VerifyFull), Some("/ca.pem")), Ok(VerifyFull));
+        assert_eq!(m(Some(Disable), Some("/ca.pem")), Ok(Disable));
+        assert_eq!(m(None, Some("system")), Ok(VerifyFull));
+        assert!(m(Some(Require), Some("system"))
+            .unwrap_err()
+            .contains("verify-full"));
+        assert!(m(Some(VerifyCa), Some("system")).is_err());
+        assert_eq!(m(None, None), Ok(Prefer));
+        assert_eq!(m(Some(Require), None), Ok(Require));
     }
 }

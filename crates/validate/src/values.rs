@@ -7,8 +7,9 @@ use ferry_sources::RawValue;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
-/// A parsed, canonical value.
-#[derive(Debug, Clone, PartialEq)]
+/// A parsed, canonical value. (`Debug` is written by hand so that a secret never shows, not
+/// even in a debug print or a panic message.)
+#[derive(Clone, PartialEq)]
 pub enum Value {
     Text(String),
     Int(i64),
@@ -27,6 +28,36 @@ pub enum Value {
     },
     /// A secret, kept only in memory for hashing or fingerprinting; never rendered.
     Secret(String),
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Text(t) => f.debug_tuple("Text").field(t).finish(),
+            Value::Int(i) => f.debug_tuple("Int").field(i).finish(),
+            Value::Decimal(d) => f.debug_tuple("Decimal").field(d).finish(),
+            Value::Date { at, has_time } => f
+                .debug_struct("Date")
+                .field("at", at)
+                .field("has_time", has_time)
+                .finish(),
+            Value::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            Value::Phone { given, e164 } => f
+                .debug_struct("Phone")
+                .field("given", given)
+                .field("e164", e164)
+                .finish(),
+            Value::Secret(_) => f.write_str("Secret(***)"),
+        }
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn a_secret_never_shows_in_a_debug_print() {
+    let v = Value::Secret("hunter2-4111111111111111".into());
+    assert_eq!(format!("{v:?}"), "Secret(***)");
+    assert!(!format!("{:?}", Some(&v)).contains("hunter2"));
 }
 
 impl Value {
