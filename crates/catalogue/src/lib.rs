@@ -114,11 +114,13 @@ pub enum Key {
     Fields(&'static [&'static str]),
     /// No key: a record counts as existing when an identical record is stored.
     Identity,
-    /// An account may hold several records with the same values of these fields (SPEC §4.4: a
-    /// family with two identical phone lines): the n-th such record of a run, in source order, is
-    /// occurrence n, and counts as existing when an identical record with the same occurrence is
-    /// stored. A re-run of the same file therefore skips all of them; a run that holds one more
-    /// lists them all (the ones already stored are skipped, the new one imported).
+    /// These fields are unique per target, and the last one is an occurrence: an account may hold
+    /// several records with the same values of the others (SPEC §4.4: a family with two identical
+    /// phone lines). A record that does not give it is occurrence n when it is the n-th of the run,
+    /// in source order, with those values. A re-run of the same file therefore finds each of them
+    /// by key (identical: skipped); a run that holds one more lists them all (the ones already
+    /// stored are skipped, the new one imported); a line that differs from the stored occurrence
+    /// is that occurrence changed (`key.exists`, or updated under `--on-existing update`).
     Occurrence(&'static [&'static str]),
 }
 
@@ -232,16 +234,25 @@ impl Entity {
     /// The key fields, if the entity has a key.
     pub fn key_fields(&self) -> &'static [&'static str] {
         match self.key {
-            Key::Fields(f) => f,
-            Key::Identity | Key::Occurrence(_) => &[],
+            Key::Fields(f) | Key::Occurrence(f) => f,
+            Key::Identity => &[],
         }
     }
     /// The fields whose equal values make records occurrences 1, 2, … of one holding
     /// ([`Key::Occurrence`]), if the entity counts occurrences.
     pub fn occurrence_fields(&self) -> &'static [&'static str] {
         match self.key {
-            Key::Occurrence(f) => f,
+            Key::Occurrence(f) => &f[..f.len() - 1],
             Key::Fields(_) | Key::Identity => &[],
+        }
+    }
+    /// The key field that holds the occurrence ([`Key::Occurrence`]), if the entity counts them.
+    /// It is not part of the record's content hash: the key compares it, and records stored
+    /// before it existed keep their hash.
+    pub fn occurrence_field(&self) -> Option<&'static str> {
+        match self.key {
+            Key::Occurrence(f) => f.last().copied(),
+            Key::Fields(_) | Key::Identity => None,
         }
     }
     /// The field an alias spelling stands for (seed 003's `Loggedby` → `LoggedBy`).
@@ -457,7 +468,7 @@ mod tests {
                     );
                 }
             }
-            for k in e.key_fields().iter().chain(e.occurrence_fields()) {
+            for k in e.key_fields() {
                 assert!(e.field(k).is_some(), "{}: key field {k}", e.name);
             }
             if let Some(a) = e.account_field {

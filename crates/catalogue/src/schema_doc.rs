@@ -59,14 +59,15 @@ fn entity_section(out: &mut String, e: &Entity) {
             );
         }
         Key::Occurrence(f) => {
+            let (occ, rest) = f.split_last().expect("an occurrence key has fields");
             let _ = writeln!(
                 out,
-                "Key: {}, occurrence — an account may hold several; the n-th record of a run with the same {} is occurrence n, and counts as existing when an identical record with that occurrence is stored.\n",
+                "Key: {} — an account may hold several with the same {}: a record without `{occ}` is occurrence n when it is the n-th of its run with those values.\n",
                 f.iter()
                     .map(|f| format!("`{f}`"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                f.join(", ")
+                rest.join(", ")
             );
         }
     }

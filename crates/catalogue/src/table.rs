@@ -134,6 +134,15 @@ const PHONE_REFS: &[Ref] = &[
     to_name!("ContactPointType", "ContactPointType"),
 ];
 
+/// The last key field of a type an account may hold several identical records of (SPEC §4.4).
+const OCCURRENCE: Field = Field {
+    name: "Occurrence",
+    kind: POS_INT,
+    req: Req::Optional,
+    default: None,
+    doc: "Which of the account's records with the same other key values this is: counted 1, 2, … in source order when not given (an export gives it).",
+};
+
 /// What the ledger stream comes after although no reference says so: the account hierarchy
 /// (SPEC §5: a run builds it, then imports its history) and every account attribute (SPEC §7:
 /// "attribute records are applied before the ledger", so that a `UserAttributeTaxCode` of the
@@ -544,8 +553,9 @@ pub static ENTITIES: &[Entity] = &[
             req("Name", NAME),
             opt("NextBillDate", DATE),
             dft("Quantity", POS_INT, "1"),
+            OCCURRENCE,
         ],
-        Key::Occurrence(&["User", "Name"]),
+        Key::Occurrence(&["User", "Name", "Occurrence"]),
         &[USER, to_name!("Name", "Package")],
         Group::Subscriptions,
     ),
@@ -557,8 +567,9 @@ pub static ENTITIES: &[Entity] = &[
             req("Name", NAME),
             opt("Optional", BOOL),
             opt("Quantity", POS_INT),
+            OCCURRENCE,
         ],
-        Key::Occurrence(&["User", "UserPackage", "Name"]),
+        Key::Occurrence(&["User", "UserPackage", "Name", "Occurrence"]),
         &[USER, USER_PACKAGE, to_name!("Name", "Service")],
         Group::Subscriptions,
     ),

@@ -900,17 +900,26 @@ fn run_import(
     );
     print_reconciliation(&summary.counts);
     if let Some(l) = &summary.logins {
-        say!(
-            "Logins: {} created; {} passwords hashed with Argon2id (m={} KiB, t={}, p={}) on {} of {} threads; {} legacy hashes kept as given (upgraded at first sign-in).",
-            l.created,
-            l.passwords_hashed,
-            l.argon2.0,
-            l.argon2.1,
-            l.argon2.2,
-            l.hash_threads_used,
-            l.hash_threads,
-            l.legacy_hashes
-        );
+        // Only what happened: no hashing line when no password came with the accounts.
+        let mut parts = vec![format!("{} created", l.created)];
+        if l.passwords_hashed > 0 {
+            parts.push(format!(
+                "{} passwords hashed with Argon2id (m={} KiB, t={}, p={}) on {} of {} threads",
+                l.passwords_hashed,
+                l.argon2.0,
+                l.argon2.1,
+                l.argon2.2,
+                l.hash_threads_used,
+                l.hash_threads
+            ));
+        }
+        if l.legacy_hashes > 0 {
+            parts.push(format!(
+                "{} legacy hashes kept as given (upgraded at first sign-in)",
+                l.legacy_hashes
+            ));
+        }
+        say!("Logins: {}.", parts.join("; "));
     }
     if let Ok(Some(r)) = ferry_report::reconcile::reconcile(target, summary.run) {
         print_ledger(&r);

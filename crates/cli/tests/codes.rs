@@ -57,6 +57,7 @@ fn cases() -> Vec<Case> {
         case("input.unknown_type", "d", &[("d/Ledger.csv", "Type,User,Date,Credit\nRefund,u1,2024-01-02,5\n")]),
         case("input.extra_values", "d", &[("d/User.csv", "Name,Owner,Role\nu1,admin,Customer,oops\n")]),
         case("input.too_many_fields", "@many_attributes.xml", &[]),
+        case("input.field_twice", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"1\" BilllDay=\"2\"/>"))]),
         case("input.no_header", "@no_header.xlsx", &[]),
         case("input.duplicate_column", "d", &[("d/User.csv", "Name,Owner,Name\nu1,admin,u2\n")]),
         case("input.formula_no_value", "@cells.xlsx", &[]),

@@ -526,6 +526,200 @@ fn a_resumed_rerun_still_knows_the_batch() {
     }
 }
 
+/// A batch with a rejected row (`B`, a bad amount) closes the invoice of the rows it has. Fixed
+/// in a later run, `B` is new: it lands on a new invoice, which the same close closes (it is not
+/// a duplicate, since one of its rows is new). The same file again: nothing new, nothing open.
+#[test]
+fn a_row_fixed_in_a_later_run_is_closed_by_its_batch() {
+    let dir = scratch();
+    let d = dir.path();
+    let batch = |b: &str| {
+        write(
+            &d.join("h.xml"),
+            xml(&format!("<Debit User=\"A\" Date=\"2024-01-05\" Debit=\"10\"/>\n<Debit User=\"A\" Date=\"2024-01-06\" Debit=\"{b}\"/>\n<CloseInvoice CloseInvoice=\"\"/>")),
+        );
+    };
+    write(
+        &d.join("u.xml"),
+        xml("<User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(import(d, &["u.xml"], &[]).0.code, 0);
+    batch("ten");
+    let (r, f) = import(d, &["h.xml"], &[]);
+    assert_eq!(
+        (r.code, codes(&f)),
+        (1, vec!["value.money_invalid".to_string()])
+    );
+    assert_eq!(balances(d)["A"], ("10.00".to_string(), 0));
+    // B still rejected: nothing new, the close is the stored one.
+    let (r, f) = import(d, &["h.xml"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        codes(&f),
+        vec![
+            "ledger.duplicate",
+            "value.money_invalid",
+            "ledger.duplicate"
+        ]
+    );
+    assert_eq!(balances(d)["A"], ("10.00".to_string(), 0));
+    // B fixed: new, on a new invoice, closed by the batch's close.
+    batch("20");
+    let (r, f) = import(d, &["h.xml"], &[]);
+    assert_eq!(
+        (r.code, codes(&f)),
+        (1, vec!["ledger.duplicate".to_string()])
+    );
+    assert_eq!(balances(d)["A"], ("30.00".to_string(), 0));
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM invoice WHERE closed = 1"
+        ),
+        2
+    );
+    // The same file again: every row a duplicate, nothing new, no open invoice.
+    let (r, f) = import(d, &["h.xml"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(codes(&f), vec!["ledger.duplicate"; 3]);
+    let (r, f) = import(d, &["h.xml", "--on-existing", "skip"], &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(codes(&f), vec!["ledger.duplicate_skipped"; 3]);
+    assert_eq!(balances(d)["A"], ("30.00".to_string(), 0));
+    assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM invoice"), 2);
+}
+
+/// A row rejected in this run does not make its batch new, nor does it hide a new row.
+#[test]
+fn rows_rejected_in_this_run_leave_the_batch_as_it_is() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("u.xml"),
+        xml("<User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(import(d, &["u.xml"], &[]).0.code, 0);
+    let row = |date: &str, amount: &str| {
+        format!("<Debit User=\"A\" Date=\"{date}\" Debit=\"{amount}\"/>\n")
+    };
+    write(
+        &d.join("h1.xml"),
+        xml(&format!(
+            "{}<CloseInvoice User=\"A\"/>",
+            row("2024-01-05", "10")
+        )),
+    );
+    assert_eq!(import(d, &["h1.xml"], &[]).0.code, 0);
+    // A newer invoice, left open, that a wrong close would close.
+    write(&d.join("n.xml"), xml(&row("2024-03-05", "5")));
+    assert_eq!(import(d, &["n.xml"], &[]).0.code, 0);
+    // The old batch with a row that is rejected now: still only the same rows, a duplicate.
+    write(
+        &d.join("h2.xml"),
+        xml(&format!(
+            "{}{}<CloseInvoice User=\"A\"/>",
+            row("2024-01-05", "10"),
+            row("2024-01-07", "x")
+        )),
+    );
+    let (r, f) = import(d, &["h2.xml", "--on-existing", "skip"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        codes(&f),
+        vec![
+            "ledger.duplicate_skipped",
+            "value.money_invalid",
+            "ledger.duplicate_skipped"
+        ]
+    );
+    assert_eq!(balances(d)["A"], ("15.00".to_string(), 1));
+    // A rejected row and a new one: the new one makes the close new (it closes the open
+    // invoice, where the new row went).
+    write(
+        &d.join("h3.xml"),
+        xml(&format!(
+            "{}{}{}<CloseInvoice User=\"A\"/>",
+            row("2024-01-05", "10"),
+            row("2024-01-07", "x"),
+            row("2024-03-06", "1")
+        )),
+    );
+    let (r, f) = import(d, &["h3.xml", "--on-existing", "skip"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        codes(&f),
+        vec!["ledger.duplicate_skipped", "value.money_invalid"]
+    );
+    assert_eq!(balances(d)["A"], ("16.00".to_string(), 0));
+}
+
+/// A batch does not run across files: a close in a file whose rows are all duplicates is the
+/// stored close, although the file read before it in the same run had a new row of the account.
+#[test]
+fn a_batch_does_not_run_across_files() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("u.xml"),
+        xml("<User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(import(d, &["u.xml"], &[]).0.code, 0);
+    write(
+        &d.join("jan.xml"),
+        xml("<Debit User=\"A\" Date=\"2024-01-05\" Debit=\"10\"/>\n<CloseInvoice User=\"A\"/>"),
+    );
+    assert_eq!(import(d, &["jan.xml"], &[]).0.code, 0);
+    write(
+        &d.join("mar.xml"),
+        xml("<Debit User=\"A\" Date=\"2024-03-05\" Debit=\"5\"/>"),
+    );
+    let (r, f) = import(d, &["mar.xml", "jan.xml", "--on-existing", "skip"], &[]);
+    assert_eq!(r.code, 0, "{f:#?}");
+    assert_eq!(codes(&f), vec!["ledger.duplicate_skipped"; 2]);
+    assert_eq!(balances(d)["A"], ("15.00".to_string(), 1));
+}
+
+/// Killed after the fixed row was imported, the resumed run still knows that row is new in
+/// this run: the close closes its invoice.
+#[test]
+fn a_resumed_run_knows_which_rows_it_imported() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        &d.join("u.xml"),
+        xml("<User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/>"),
+    );
+    assert_eq!(import(d, &["u.xml"], &[]).0.code, 0);
+    let batch = |b: &str| {
+        write(
+            &d.join("h.xml"),
+            xml(&format!("<Debit User=\"A\" Date=\"2024-01-05\" Debit=\"10\"/>\n<Debit User=\"A\" Date=\"2024-01-06\" Debit=\"{b}\"/>\n<CloseInvoice CloseInvoice=\"\"/>")),
+        );
+    };
+    batch("ten");
+    assert_eq!(import(d, &["h.xml"], &[]).0.code, 1);
+    batch("20");
+    let args = [
+        "import",
+        "h.xml",
+        "--on-existing",
+        "skip",
+        "--chunk-size",
+        "1",
+    ];
+    assert_eq!(
+        ferry_env(d, &args, &[("FERRY_FAIL_AT", "after-commit:2")]),
+        -1,
+        "killed"
+    );
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    let r = ferry(d, &resume);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(balances(d)["A"], ("30.00".to_string(), 0));
+}
+
 // ---- Point 3: identical subscriptions are occurrences 1 and 2 --------------------------------
 
 #[test]
@@ -555,6 +749,21 @@ fn two_identical_lines_are_two_holdings_and_a_rerun_skips_both() {
         xml("<UserPackage User=\"fam\" Name=\"Phone\"/>\n<UserPackage User=\"fam\" Name=\"Phone\"/>\n<UserPackage User=\"fam\" Name=\"Phone\"/>"),
     );
     assert_eq!(import(d, &["b.xml"], &[]).0.code, 0);
+    assert_eq!(count("user_package"), 3);
+    // The occurrence is a stored key column; a line that differs from its stored occurrence is
+    // that holding changed, not a new one.
+    let occ = rows(
+        d,
+        "ferry.db",
+        "SELECT occurrence FROM user_package ORDER BY id",
+    );
+    assert_eq!(occ, vec![vec!["1"], vec!["2"], vec!["3"]]);
+    write(
+        &d.join("c.xml"),
+        xml("<UserPackage User=\"fam\" Name=\"Phone\" Quantity=\"2\"/>"),
+    );
+    let (r, f) = import(d, &["c.xml"], &[]);
+    assert_eq!((r.code, codes(&f)), (1, vec!["key.exists".to_string()]));
     assert_eq!(count("user_package"), 3);
     // Export and import into a fresh target keeps both occurrences.
     let r = ferry(d, &["export", "--format", "xml", "out.xml"]);
@@ -628,6 +837,19 @@ fn an_occurrence_beyond_the_held_services_is_an_error() {
     );
     let (r, f) = import(d, &["b.xml"], &[]);
     assert_eq!(r.code, 0, "{f:#?}");
+    // The count behind the check is a keyed lookup, not a scan of every account's services.
+    let count = "SELECT count(*) FROM user_service WHERE \"user\" = 'fam' AND user_package = 'Phone' AND name = 'Line'";
+    assert_eq!(int(d, "ferry.db", count), 2);
+    if pg() {
+        let q = "SELECT count(*) FROM pg_indexes WHERE indexname = 'user_service_key'";
+        assert_eq!(int(d, "ferry.db", q), 1);
+    } else {
+        let plan = rows(d, "ferry.db", &format!("EXPLAIN QUERY PLAN {count}"));
+        assert!(
+            plan.iter().any(|r| r[3].contains("INDEX user_service_key")),
+            "{plan:?}"
+        );
+    }
 }
 
 // ---- Point 7: reversed periods, raw '<', payment-method details in source order -------------
@@ -686,6 +908,54 @@ fn a_raw_less_than_in_an_attribute_is_malformed_xml() {
         ),
         1
     );
+    // On every element: the root, an unknown or ignored element, a nested one, an ignored field.
+    for (n, doc) in [
+        "<?xml version=\"1.0\"?>\n<Import note=\"a<b\">\n<Role Name=\"M\"/>\n</Import>\n",
+        "<?xml version=\"1.0\"?>\n<Import>\n<Role Name=\"M\"/>\n<Nothing x=\"a<b\"/>\n</Import>\n",
+        "<?xml version=\"1.0\"?>\n<Import>\n<Role Name=\"M\"/>\n<_Notes x=\"a<b\"/>\n</Import>\n",
+        "<?xml version=\"1.0\"?>\n<Import>\n<Role Name=\"M\"><Inner x=\"a<b\"/></Role>\n</Import>\n",
+        "<?xml version=\"1.0\"?>\n<Import>\n<Role Name=\"M\"/>\n<CloseInvoice User=\"u\" CloseInvoice=\"<\"/>\n</Import>\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let file = format!("c{n}.xml");
+        write(&d.join(&file), doc);
+        let r = ferry(d, &["import", &file, "--test-only"]);
+        assert_eq!(r.code, 2, "{doc}: {}", r.stderr);
+        assert!(r.stderr.contains("'<'"), "{doc}: {}", r.stderr);
+    }
+}
+
+/// A vendor's spelling and Ferry's name of one field on one element: the record is rejected
+/// (neither value is taken); the file is read.
+#[test]
+fn an_alias_and_the_field_on_one_element_reject_the_record() {
+    let dir = scratch();
+    let d = dir.path();
+    for (file, attrs) in [
+        ("a.xml", "BillDay=\"1\" BilllDay=\"2\""),
+        ("b.xml", "BilllDay=\"2\" BillDay=\"\""),
+    ] {
+        write(
+            &d.join(file),
+            xml(&format!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" {attrs}/>\n<User Name=\"u2\" Owner=\"admin\" Role=\"Customer\"/>")),
+        );
+        let (r, f) = import(d, &[file, "--test-only"], &[]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let errors: Vec<(&str, &str)> = f
+            .iter()
+            .filter(|f| f["severity"] == "error")
+            .map(|f| (f["code"].as_str().unwrap(), f["field"].as_str().unwrap()))
+            .collect();
+        assert_eq!(errors, vec![("input.field_twice", "BillDay")], "{f:#?}");
+    }
+    // The same name twice is still malformed XML.
+    write(
+        &d.join("c.xml"),
+        xml("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" BillDay=\"1\" BillDay=\"2\"/>"),
+    );
+    assert_eq!(ferry(d, &["import", "c.xml"]).code, 2);
 }
 
 /// Check (line 5) before Cash (line 6): the Check stands and the Cash is the error naming line 5,
@@ -723,5 +993,85 @@ fn the_first_payment_detail_in_source_order_stands() {
             "SELECT count(*) FROM user_payment_method_cash"
         ),
         0
+    );
+}
+
+// ---- Phases renumbered: a checkpoint of another phase order is not resumed --------------------
+
+/// A run interrupted by a Ferry whose phases are in another order (or that recorded none, as
+/// every Ferry before this check did) is refused on resume with what to do; with the order
+/// this Ferry records, it resumes.
+#[test]
+fn a_checkpoint_of_another_phase_order_is_refused() {
+    let dir = scratch();
+    let d = dir.path();
+    let mut body = String::new();
+    for i in 1..=6 {
+        body.push_str(&format!("<Role Name=\"R{i}\"/>\n"));
+    }
+    write(&d.join("a.xml"), xml(&body));
+    let args = ["import", "a.xml", "--chunk-size", "2"];
+    assert_eq!(
+        ferry_env(d, &args, &[("FERRY_FAIL_AT", "after-commit:1")]),
+        -1,
+        "killed"
+    );
+    let t = target(d, "ferry.db");
+    let run = t.int("SELECT max(id) FROM run", &[]).unwrap();
+    let options = |t: &ferry_store::Target| {
+        t.rows(
+            "SELECT options FROM run WHERE id = ?1",
+            ferry_store::params![&run],
+        )
+        .unwrap()
+        .remove(0)
+        .0
+        .remove(0)
+    };
+    let original = options(&t);
+    let ferry_store::Cell::Text(original) = original else {
+        panic!("options {original:?}")
+    };
+    assert!(original.contains("\"phases\""), "{original}");
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    for (what, changed) in [
+        (
+            "another order",
+            original.replace("\"phases\":\"", "\"phases\":\"0"),
+        ),
+        ("no order", original.replace("\"phases\"", "\"older\"")),
+    ] {
+        t.exec(
+            "UPDATE run SET options = ?1 WHERE id = ?2",
+            ferry_store::params![&changed, &run],
+        )
+        .unwrap();
+        let r = ferry(d, &resume);
+        assert_eq!(r.code, 2, "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("phases differ")
+                && r.stderr.contains(&format!("ferry rollback {run}")),
+            "{what}: {}",
+            r.stderr
+        );
+        let r = ferry(d, &["resume", &run.to_string()]);
+        assert_eq!(r.code, 2, "{what}: {}", r.stderr);
+    }
+    t.exec(
+        "UPDATE run SET options = ?1 WHERE id = ?2",
+        ferry_store::params![&original, &run],
+    )
+    .unwrap();
+    drop(t);
+    let r = ferry(d, &resume);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        int(
+            d,
+            "ferry.db",
+            "SELECT count(*) FROM role WHERE name LIKE 'R%'"
+        ),
+        6
     );
 }

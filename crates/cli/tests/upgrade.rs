@@ -771,3 +771,62 @@ fn the_upgrade_takes_the_fingerprint_key_out_of_the_target() {
     assert_eq!(fp, hmac(&new_key, "4111111111111111"));
     assert!(!old_fps.contains(&fp));
 }
+
+/// Version 1 stored identical held packages as separate rows without an occurrence: the upgrade
+/// numbers them 1, 2 in the order they were stored, so that importing the same two lines again
+/// finds both by key, identical, and a third line is a new holding.
+#[test]
+fn the_upgrade_numbers_identical_holdings_and_a_rerun_finds_them() {
+    let s = scratch();
+    let dir = s.path();
+    let db = v1_target(dir);
+    sql(
+        &db,
+        dir,
+        "INSERT INTO user_package (id, run_id, rec_hash, \"user\", name, next_bill_date, quantity)
+         SELECT (SELECT max(id) + 1 FROM user_package), run_id, rec_hash, \"user\", name, next_bill_date, quantity FROM user_package WHERE id = 1;",
+    );
+    let r = ferry(dir, &["upgrade", "apply", "--db", &db]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let t = open_any(dir, &db);
+    let occ = |t: &ferry_store::Target| {
+        t.rows(
+            "SELECT occurrence FROM user_package WHERE \"user\" = 'HSC-0001' ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| format!("{:?}", r.0))
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(occ(&t), vec!["[Int(1)]", "[Int(2)]"]);
+    assert_eq!(
+        t.int(
+            "SELECT count(*) FROM user_package WHERE occurrence IS NULL",
+            &[]
+        )
+        .unwrap(),
+        0
+    );
+    drop(t);
+    let line = "<UserPackage User=\"HSC-0001\" Name=\"Full Membership\" NextBillDate=\"2026-01-01\" Quantity=\"1\"/>\n";
+    std::fs::write(
+        dir.join("p.xml"),
+        format!("<Import>\n{line}{line}</Import>\n"),
+    )
+    .unwrap();
+    let r = ferry(dir, &["import", "p.xml", "--db", &db, "--log", "f.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = findings(&dir.join("f.jsonl"));
+    let codes: Vec<&str> = f.iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["key.identical"; 2], "{f:#?}");
+    std::fs::write(
+        dir.join("p.xml"),
+        format!("<Import>\n{line}{line}{line}</Import>\n"),
+    )
+    .unwrap();
+    let r = ferry(dir, &["import", "p.xml", "--db", &db]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let t = open_any(dir, &db);
+    assert_eq!(occ(&t), vec!["[Int(1)]", "[Int(2)]", "[Int(3)]"]);
+}

@@ -2,6 +2,7 @@
 //! order across accounts, is planned against its account's book (and, for payments, the books
 //! of the accounts below it), then applied and written: invoices, ledger lines, disbursements.
 
+use crate::close_batch::{BatchRow, Batches};
 use crate::RunError;
 use ferry_findings::{Code, Finding};
 use ferry_ledger::{credit_amount, disbursement, tax, Book, Close, Invoice, Refusal, Target};
@@ -11,7 +12,6 @@ use ferry_store::Target as Store;
 use ferry_validate::{Record, Value};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 /// Per account: what the source held, and where it went (reconciliation, SPEC §10).
 #[derive(Debug, Clone, Default)]
@@ -59,9 +59,13 @@ pub(crate) struct LedgerState {
     next_line: i64,
     next_disbursement: i64,
     pub seq: i64,
-    /// `ledger_key`s of ledger rows stored before this run (shared with the producer thread,
-    /// which tells whether an unnamed close follows only rows stored before).
-    earlier: Arc<HashSet<i64>>,
+    /// `ledger_key`s of ledger rows stored before this run.
+    earlier: HashSet<i64>,
+    /// `ledger_key`s of ledger rows this run stored before an interruption (empty unless
+    /// resuming): what the rows done before it did, for their batches.
+    this_run: HashSet<i64>,
+    /// The open batch of each account, for its unnamed close.
+    batches: Batches,
     pub sums: HashMap<String, Sums>,
     /// A run whose data are committed only at its end (test-only, `--all-or-nothing`) cannot
     /// store its sums with each chunk: they go to this scratch file instead, one segment per
@@ -92,16 +96,19 @@ impl LedgerState {
             }
             Ok(())
         })?;
-        let mut earlier = HashSet::new();
+        let (mut earlier, mut this_run) = (HashSet::new(), HashSet::new());
         for t in ferry_catalogue::LEDGER_TYPES {
             let e = ferry_catalogue::entity(t).expect("ledger type");
-            // Rows of earlier runs only: a resumed run's own rows are not duplicates of themselves.
+            // A resumed run's own rows are not duplicates of themselves.
             let sql = format!(
-                "SELECT ledger_key FROM {} WHERE ledger_key IS NOT NULL AND coalesce(run_id, 0) <> ?1",
+                "SELECT ledger_key, CASE WHEN coalesce(run_id, 0) = ?1 THEN 1 ELSE 0 END FROM {} WHERE ledger_key IS NOT NULL",
                 ferry_store::schema::quote(&e.table())
             );
             store.each(&sql, ferry_store::params![run], |r| {
-                earlier.insert(r.int(0));
+                match r.int(1) {
+                    0 => earlier.insert(r.int(0)),
+                    _ => this_run.insert(r.int(0)),
+                };
                 Ok(())
             })?;
         }
@@ -147,7 +154,9 @@ impl LedgerState {
             next_line: max("ledger_line")?,
             next_disbursement: max("disbursement")?,
             seq: max_seq,
-            earlier: Arc::new(earlier),
+            earlier,
+            this_run,
+            batches: Batches::default(),
             sums: HashMap::new(),
             spill: None,
             dirty_invoices: HashSet::new(),
@@ -242,32 +251,49 @@ impl LedgerState {
         i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
     }
 
-    /// The identity of a CloseInvoice without `Invoice` (`base` is its `ledger_key`). Such a
-    /// close has no date or amount of its own; it is the close of the rows before it:
-    /// - `batch` ≠ 0: the hash of its account's ledger rows that precede it in the run since the
-    ///   account's previous close (`positions::Positions`). Re-running the same rows gives the same
-    ///   identity (a duplicate); a later batch that closes its own invoice has other rows.
-    /// - `batch` = 0 (no row of its account before it in the run): the invoice it closes,
-    ///   `closes` (`close_target`), so that closing the invoice a later run left open is new, and
-    ///   re-running the same close finds the invoice it closed.
-    ///
-    /// A close stored by a Ferry that did not count batches (schema version 1) has `base` as its
-    /// key; the run also takes an unnamed close as its duplicate when every row of its batch was
-    /// stored before (`Position::close_rerun`): re-importing the same files into an upgraded target
-    /// still skips them.
-    pub fn close_key(base: i64, batch: u64, closes: Option<&str>) -> i64 {
-        let mut h = blake3::Hasher::new();
-        h.update(&base.to_le_bytes());
-        h.update(&batch.to_le_bytes());
-        if batch == 0 {
-            h.update(closes.unwrap_or_default().as_bytes());
+    /// The identity of a CloseInvoice without `Invoice`, and whether an earlier run stored it
+    /// (a duplicate). `row` is the close (its `key` is the close's own `ledger_key`). Such a close
+    /// has no date or amount of its own; it is the close of its batch (`close_batch`):
+    /// - a row of the batch is new in this run: a new close (of the invoice those rows are on);
+    /// - otherwise, with rows stored before (the same rows again, perhaps with rows rejected now
+    ///   or before): the hash of those rows, so that re-running them finds the close stored with
+    ///   them. A close stored by a Ferry that did not count batches (schema version 1) has the
+    ///   close's own key: found too;
+    /// - no stored row before it (a close on its own): the invoice it closes (`close_target`), so
+    ///   that closing the invoice a later run left open is new, and re-running the same close
+    ///   finds the invoice it closed.
+    pub fn unnamed_close(
+        &mut self,
+        store: &Store,
+        user: &str,
+        row: &BatchRow,
+    ) -> Result<(i64, bool), RunError> {
+        let batch = self.batches.current(row);
+        let key = |closes: &[u8]| {
+            let mut h = blake3::Hasher::new();
+            h.update(&row.key.to_le_bytes());
+            h.update(&batch.rows.to_le_bytes());
+            h.update(closes);
+            i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+        };
+        if batch.new {
+            return Ok((key(b""), false));
         }
-        i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+        if batch.rows != 0 {
+            let k = key(b"");
+            return Ok((
+                k,
+                self.earlier.contains(&k) || self.earlier.contains(&row.key),
+            ));
+        }
+        let closes = self.close_target(store, user)?.unwrap_or_default();
+        let k = key(closes.as_bytes());
+        Ok((k, self.earlier.contains(&k)))
     }
 
     /// The invoice an unnamed close of `user` applies to, for its identity: the current invoice,
     /// else the account's last one (a close re-run after it was closed), else none.
-    pub fn close_target(&mut self, store: &Store, user: &str) -> Result<Option<String>, RunError> {
+    fn close_target(&mut self, store: &Store, user: &str) -> Result<Option<String>, RunError> {
         let book = self.book(store, user)?;
         let i = book.current.or(book.invoices.len().checked_sub(1));
         Ok(i.map(|i| book.invoices[i].name.clone()))
@@ -277,9 +303,17 @@ impl LedgerState {
         self.earlier.contains(&key)
     }
 
-    /// The keys of the ledger rows stored before this run.
-    pub fn earlier_keys(&self) -> Arc<HashSet<i64>> {
-        self.earlier.clone()
+    /// Notes a processed ledger row for its account's batch: `stored`, it is a duplicate of a
+    /// row an earlier run stored; `imported`, this run stored it.
+    pub fn note_row(&mut self, row: &BatchRow, stored: bool, imported: bool) {
+        self.batches.note(row, stored, imported);
+    }
+
+    /// Notes a row processed before the interruption of this run, from what the target holds.
+    pub fn replay(&mut self, row: &BatchRow) {
+        let stored = self.earlier.contains(&row.key);
+        let imported = self.this_run.contains(&row.key);
+        self.batches.note(row, stored, imported);
     }
 
     /// The signed amount a record carries as given (for the reconciliation's source sums).

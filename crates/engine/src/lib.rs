@@ -4,6 +4,7 @@
 //!
 //! Test-only is this same path with the data transaction rolled back at the end.
 
+mod close_batch;
 pub mod fingerprint_key;
 mod ledger_phase;
 pub mod logins;

@@ -1,8 +1,9 @@
 //! The run loop: spool, options, phases, records, chunks, journal.
 
+use crate::close_batch::BatchRow;
 use crate::ledger_phase::{self, LedgerState, Plan};
 use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
-use crate::positions::{with_occurrence, FirstDetails, Position, Positions};
+use crate::positions::{FirstDetails, Position, Positions};
 use crate::RunError;
 use ferry_catalogue::{self as cat, Entity, EntityId, Phase};
 use ferry_findings::{Code, Finding, Location, Severity};
@@ -247,6 +248,7 @@ impl Visitor for Collect<'_> {
 }
 
 /// The outcome of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Imported,
     Updated,
@@ -327,6 +329,8 @@ impl Admission {
 enum Item {
     /// Processed before the interruption (its admission was replayed).
     Done,
+    /// A ledger row processed before the interruption: its batch is replayed.
+    Replay(BatchRow),
     /// Left out by `--max-records`.
     LeftOut(RawRecord),
     /// (Boxed: batches stay small, and moving a record costs no copy.)
@@ -404,6 +408,27 @@ fn parse(raw: RawRecord, opts: &RecordOptions, given: bool, logins: bool) -> Par
     }
 }
 
+impl Parsed {
+    /// A held package or service that does not say which occurrence it is: the n-th of the run
+    /// with its values is occurrence n (SPEC §4.4). Its key and lookups change with it.
+    fn fill_occurrence(&mut self) {
+        let e = self.rec.entity;
+        let Some(f) = e.occurrence_field() else {
+            return;
+        };
+        let n = self.position.occurrence;
+        if n == 0 || self.rec.get(f).is_some() || self.rec.field_invalid(f) {
+            return;
+        }
+        self.rec.set(f, Some(ferry_validate::Value::Int(n.into())));
+        self.key = self.rec.key();
+        self.lookups = cat::lookup_keys(self.entity)
+            .iter()
+            .map(|k| self.rec.joined(k))
+            .collect();
+    }
+}
+
 /// Records per message between the producer and the main thread, and messages in flight.
 const BATCH: usize = 64;
 const IN_FLIGHT: usize = 4;
@@ -451,11 +476,15 @@ fn produce(
             let tracked = Positions::tracks(e);
             if (seq as u64) < done_before {
                 // Done before the interruption: only replay what later records depend on.
-                if admission.admit(e, &raw) && tracked {
-                    let p = parse(raw, opts, given, false);
-                    positions.step(&p.rec, p.ledger_key);
+                if !(admission.admit(e, &raw) && tracked) {
+                    return Item::Done;
                 }
-                Item::Done
+                let p = parse(raw, opts, given, false);
+                positions.step(&p.rec);
+                match BatchRow::of(&p.rec, p.ledger_key) {
+                    Some(row) if e.is_ledger() => Item::Replay(row),
+                    _ => Item::Done,
+                }
             } else if !admission.admit(e, &raw) {
                 Item::LeftOut(raw)
             } else if unparsed && !tracked {
@@ -463,7 +492,8 @@ fn produce(
             } else {
                 let mut p = parse(raw, opts, given, hasher.is_some());
                 if tracked {
-                    p.position = positions.step(&p.rec, p.ledger_key);
+                    p.position = positions.step(&p.rec);
+                    p.fill_occurrence();
                 }
                 Item::Record(Box::new(p))
             }
@@ -548,6 +578,9 @@ pub(crate) struct State<'a> {
     pub(crate) logins: Option<crate::logins::Logins>,
     /// The account and source amount of the ledger record just processed (for the sums).
     pub(crate) last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
+    /// The ledger record just processed, for its account's batch, and whether it is a duplicate
+    /// of a row an earlier run stored.
+    pub(crate) last_row: Option<(BatchRow, bool)>,
     pub(crate) counts: Vec<Counts>,
     /// Likely duplicate accounts (SPEC §9).
     pub(crate) dups: crate::rules::Duplicates,
@@ -740,7 +773,7 @@ impl<'a> State<'a> {
         let p = match item {
             Item::Record(p) => p,
             // (`Raw` was parsed just above; `Done` is not processed again.)
-            Item::Done | Item::Raw(_) => return Ok(Outcome::Skipped),
+            Item::Done | Item::Replay(_) | Item::Raw(_) => return Ok(Outcome::Skipped),
             Item::LeftOut(raw) => return self.left_out(raw, log),
         };
         let Parsed {
@@ -755,10 +788,9 @@ impl<'a> State<'a> {
             lookups: parsed_lookups,
             ledger_key: parsed_ledger_key,
             login_password,
-            position,
+            position: _,
         } = &mut **p;
-        let (parsed_hash, parsed_ledger_key, position) =
-            (*parsed_hash, *parsed_ledger_key, *position);
+        let (parsed_hash, parsed_ledger_key) = (*parsed_hash, *parsed_ledger_key);
         let entity = rec.entity;
         // Whether `rec` changed since it was parsed (the parsed key and hash are then stale).
         let mut changed = false;
@@ -928,26 +960,22 @@ impl<'a> State<'a> {
             } else {
                 parsed_ledger_key
             };
-            // (An unnamed close stored by an earlier Ferry has this key.)
-            let base_key = ledger_key;
-            if let (Some(batch), false) = (position.close_batch, errors) {
+            let row = BatchRow::of(rec, ledger_key);
+            let unnamed_close = entity.name == "CloseInvoice" && rec.get("Invoice").is_none();
+            let mut duplicate = ledger.is_earlier_duplicate(ledger_key);
+            if let (Some(row), true, false) = (&row, unnamed_close, errors) {
                 // An unnamed close is the close of the rows before it (SPEC §6.3: only the same
                 // rows again are a duplicate), or, with none, of the invoice it closes.
                 let user = rec.text("User").unwrap_or_default();
-                let closes = match batch {
-                    0 => ledger.close_target(self.target, user)?,
-                    _ => None,
-                };
-                ledger_key = LedgerState::close_key(ledger_key, batch, closes.as_deref());
+                (ledger_key, duplicate) = ledger.unnamed_close(self.target, user, row)?;
             }
-            let duplicate = ledger.is_earlier_duplicate(ledger_key)
-                || (position.close_rerun && ledger.is_earlier_duplicate(base_key));
+            self.last_row = row.map(|r| (r, duplicate && !errors));
             if !errors && duplicate {
                 if self.eff.on_existing == OnExisting::Error {
-                    let what = match position.close_batch {
-                        Some(0) => "the same CloseInvoice of the same invoice",
-                        Some(_) => "the same CloseInvoice after the same rows of its account",
-                        None => "the same ledger row (User, Date, amount, Description, Invoice)",
+                    let what = if unnamed_close {
+                        "the same CloseInvoice after the same rows of its account (none of them new), or of the same invoice"
+                    } else {
+                        "the same ledger row (User, Date, amount, Description, Invoice)"
                     };
                     log.push(&rec.finding(
                         Code::LedgerDuplicate,
@@ -1004,8 +1032,6 @@ impl<'a> State<'a> {
         } else {
             (with_derived(parsed_hash), parsed_key.take())
         };
-        // The n-th identical held package or service of the run is another one (SPEC §4.4).
-        let hash = with_occurrence(hash, position.occurrence);
         // Keys and existing records.
         let mut update_of: Option<i64> = None;
         if let Some(k) = &key {
@@ -1438,6 +1464,26 @@ fn fail_point(point: &str, n: u64) {
     }
 }
 
+/// The identity of this build's phase order (a checkpoint is a phase's index in it), kept with
+/// each run: a run interrupted by a Ferry that ordered its phases otherwise cannot be resumed.
+fn phase_order() -> String {
+    let names: Vec<&str> = cat::dependency_order().iter().map(Phase::name).collect();
+    blake3::hash(names.join(",").as_bytes()).to_hex()[..16].to_string()
+}
+
+/// Refuses to resume a run whose checkpoint counts phases in another order than this build's
+/// (a run started by an older Ferry records no order: refused too).
+fn same_phase_order(info: &ferry_store::journal::RunInfo) -> Result<(), RunError> {
+    let theirs = info.options.get("phases").and_then(|p| p.as_str());
+    if theirs == Some(phase_order().as_str()) {
+        return Ok(());
+    }
+    let r = info.id;
+    Err(RunError::Options(format!(
+        "run {r} was interrupted by a Ferry whose import phases differ from this one's (another version); its checkpoint cannot be resumed by this Ferry — finish it with the Ferry that started it, or undo it with `ferry rollback {r}` and import again"
+    )))
+}
+
 /// The run to resume, if any: `ferry resume RUN`'s run, which must be interrupted, or for
 /// `--resume` the newest interrupted live run of the same inputs and options.
 fn resumable(
@@ -1466,6 +1512,7 @@ fn resumable(
                 )))
             }
         }
+        same_phase_order(&info)?;
         if info.input_hash != hash {
             return Err(RunError::Options(format!(
                 "the inputs of run {r} changed since it started (their content no longer matches); it cannot be resumed — undo it with `ferry rollback {r}` and import again"
@@ -1493,6 +1540,7 @@ fn resumable(
         if r.status != RunStatus::Interrupted {
             return Ok(None);
         }
+        same_phase_order(&r)?;
         if r.input_hash != hash {
             return Err(RunError::Options(format!(
                 "run {} was interrupted, but its inputs or options changed since it started; it cannot be resumed (start a new run without --resume, or roll it back with `ferry rollback {}`)",
@@ -1527,7 +1575,7 @@ fn take_target(
                     opts.kind,
                     mode,
                     &serde_json::json!(cmd.inputs),
-                    &serde_json::json!({ "command_line": cmd }),
+                    &serde_json::json!({ "command_line": cmd, "phases": phase_order() }),
                     hash,
                 )
             })?;
@@ -1718,8 +1766,10 @@ fn run_inner(
     }
     target.set_run_options(
         run,
-        &serde_json::to_string(&serde_json::json!({ "command_line": cmd, "effective": eff }))
-            .unwrap_or_default(),
+        &serde_json::to_string(
+            &serde_json::json!({ "command_line": cmd, "effective": eff, "phases": phase_order() }),
+        )
+        .unwrap_or_default(),
     )?;
     let rec_opts = RecordOptions {
         values: ValueContext {
@@ -1788,6 +1838,7 @@ fn run_inner(
             None
         },
         last_ledger: None,
+        last_row: None,
         counts,
         dups: Default::default(),
         cert: None,
@@ -1845,7 +1896,7 @@ fn run_inner(
         let admission = &mut admission;
         let hungry = AtomicBool::new(false);
         let update = state.eff.on_existing == OnExisting::Update;
-        let positions = Positions::new(state.ledger.as_ref().map(|l| l.earlier_keys()));
+        let positions = Positions::default();
         std::thread::scope(|s| -> Result<(), RunError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(IN_FLIGHT);
             let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
@@ -1898,9 +1949,22 @@ fn run_inner(
                                 progress.advance(1);
                                 continue;
                             }
+                            Item::Replay(row) => {
+                                if let Some(ledger) = state.ledger.as_mut() {
+                                    ledger.replay(row);
+                                }
+                                progress.advance(1);
+                                continue;
+                            }
                         };
                         state.last_ledger = None;
+                        state.last_row = None;
                         let outcome = state.process(item, log)?;
+                        if let (Some((row, stored)), Some(ledger)) =
+                            (state.last_row.take(), state.ledger.as_mut())
+                        {
+                            ledger.note_row(&row, stored, outcome == Outcome::Imported);
+                        }
                         if let (Some((user, amount)), Some(ledger)) =
                             (state.last_ledger.take(), state.ledger.as_mut())
                         {

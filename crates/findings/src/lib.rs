@@ -69,6 +69,7 @@ codes! {
     UnknownType = ("input.unknown_type", Error, "A Ledger-sheet row's Type is missing or is not Debit, Credit, CloseInvoice or Payment."),
     ExtraValues = ("input.extra_values", Error, "A CSV line or sheet row has values beyond the last named column."),
     TooManyFields = ("input.too_many_fields", Error, "A record carries more fields than the limit."),
+    FieldTwice = ("input.field_twice", Error, "An XML element gives a field twice: under Ferry's name and a vendor's spelling of it (seed 003, e.g. `LoggedBy` and `Loggedby`); the record is rejected."),
     NoHeader = ("input.no_header", Error, "Row 1 of a sheet is empty: it must hold the field names, so the sheet is not read."),
     DuplicateColumn = ("input.duplicate_column", Error, "A field appears twice in a header row; the sheet or file is not read."),
     FormulaNoValue = ("input.formula_no_value", Error, "A formula cell has no cached value (the workbook was never calculated)."),

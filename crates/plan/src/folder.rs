@@ -6,8 +6,8 @@
 //! alone could be reused by another process.
 
 use std::fs::{File, OpenOptions, Permissions};
-use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// The lock file in a spool folder; it says `<pid> <host>` for people.
@@ -28,11 +28,14 @@ impl SpoolDir {
             Some(p) => (p.to_path_buf(), ".ferry-spool-"),
             None => (std::env::temp_dir(), "ferry-spool-"),
         };
-        sweep(&parent, prefix);
         let dir = tempfile::Builder::new()
             .prefix(prefix)
             .permissions(Permissions::from_mode(0o700))
             .tempdir_in(&parent)?;
+        // This user is who made the new folder; only this user's folders are swept. (The new
+        // folder has no lock file yet, so the sweep leaves it alone.)
+        let uid = std::fs::metadata(dir.path())?.uid();
+        sweep(&parent, prefix, uid);
         // Locked under another name first: the lock file appears already held.
         let pending = dir.path().join(format!("{OWNER}.new"));
         let mut lock = private_file(&pending)?;
@@ -60,7 +63,7 @@ pub(crate) fn private_file(path: &Path) -> io::Result<File> {
 /// gone, and returns how many. A folder whose lock is held belongs to a live run; one without
 /// a lock file (being created this instant, or left by a Ferry older than the lock) or locked by
 /// a process of another machine is left alone, as is anything this user may not open.
-pub(crate) fn sweep(parent: &Path, prefix: &str) -> usize {
+pub(crate) fn sweep(parent: &Path, prefix: &str, uid: u32) -> usize {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return 0;
     };
@@ -70,8 +73,10 @@ pub(crate) fn sweep(parent: &Path, prefix: &str) -> usize {
             .file_name()
             .to_str()
             .is_some_and(|n| n.starts_with(prefix));
-        // Not followed: a link is not a spool.
-        if named && entry.file_type().is_ok_and(|t| t.is_dir()) && abandoned(&entry.path()) {
+        // Not followed: a link is not a spool; nor is a folder of another user (in a shared
+        // temporary folder, anyone may make one with a spool's name).
+        let mine = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        if named && mine && abandoned(&entry.path()) {
             removed += 1;
         }
     }
@@ -82,9 +87,16 @@ pub(crate) fn sweep(parent: &Path, prefix: &str) -> usize {
 /// processes do not trip over each other). Returns whether it did.
 fn abandoned(dir: &Path) -> bool {
     let lock_path = dir.join(OWNER);
-    let Ok(text) = std::fs::read_to_string(&lock_path) else {
+    // A plain small file, never a link, a pipe (which would block) or a device (endless).
+    let plain = std::fs::symlink_metadata(&lock_path).is_ok_and(|m| m.is_file() && m.len() <= 256);
+    if !plain {
         return false;
-    };
+    }
+    let mut text = String::new();
+    let read = File::open(&lock_path).and_then(|f| f.take(256).read_to_string(&mut text));
+    if read.is_err() {
+        return false;
+    }
     let here = text.split_whitespace().nth(1).is_some_and(|h| h == host());
     let Ok(lock) = File::open(&lock_path) else {
         return false;
@@ -114,8 +126,9 @@ mod tests {
         assert_eq!(live.path().metadata().unwrap().mode() & 0o777, 0o700);
         let owner = live.path().join(OWNER);
         assert_eq!(owner.metadata().unwrap().mode() & 0o777, 0o600);
+        let me = parent.path().metadata().unwrap().uid();
         // A live folder is never removed, not even by this process.
-        assert_eq!(sweep(parent.path(), ".ferry-spool-"), 0);
+        assert_eq!(sweep(parent.path(), ".ferry-spool-", me), 0);
         assert!(live.path().exists());
         // A dead process's folder: its lock file is there, nobody holds it.
         let dead = parent.path().join(".ferry-spool-dead");
@@ -129,7 +142,22 @@ mod tests {
         let far = parent.path().join(".ferry-spool-far");
         std::fs::create_dir(&far).unwrap();
         std::fs::write(far.join(OWNER), "1 elsewhere\n").unwrap();
-        assert_eq!(sweep(parent.path(), ".ferry-spool-"), 1);
+        // A pipe or a link as the lock file (a reader would block, or read without end):
+        // left alone, at once.
+        let piped = parent.path().join(".ferry-spool-piped");
+        std::fs::create_dir(&piped).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(piped.join(OWNER))
+            .status()
+            .is_ok_and(|s| s.success());
+        let linked = parent.path().join(".ferry-spool-linked");
+        std::fs::create_dir(&linked).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", linked.join(OWNER)).unwrap();
+        // Folders of another user: left alone (here: as if this process were someone else).
+        assert_eq!(sweep(parent.path(), ".ferry-spool-", me + 1), 0);
+        assert!(dead.exists());
+        assert_eq!(sweep(parent.path(), ".ferry-spool-", me), 1);
         assert!(!dead.exists() && bare.exists() && far.exists() && live.path().exists());
+        assert!(linked.exists() && (!made || piped.exists()));
     }
 }

@@ -7,6 +7,7 @@ use crate::guard::Budgeted;
 use crate::lines::LineCounter;
 use crate::{RawField, RawValue, ReadOptions, SourceError, Visitor};
 use ferry_catalogue as cat;
+use ferry_catalogue::FieldId;
 use ferry_findings::{Code, Column, Finding, Location};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -135,6 +136,10 @@ pub(crate) fn read(
                     unreachable!("matched above")
                 };
                 let (line, col) = here(&reader, start);
+                if depth != 1 {
+                    // (A record's attributes are checked as they are read.)
+                    check_attributes(&e, &|| at(line, col))?;
+                }
                 if depth == 0 {
                     if seen_root {
                         return Err(SourceError::malformed(
@@ -251,8 +256,9 @@ fn read_record(
             }
             id
         }
-        SheetKind::Ignored => return Ok(()),
+        SheetKind::Ignored => return check_attributes(e, &at),
         _ => {
+            check_attributes(e, &at)?;
             if warned_types.insert(name.to_string()) {
                 visitor.finding(emit::unknown_entity(name, location))?;
                 let attrs: Vec<String> = e
@@ -272,6 +278,8 @@ fn read_record(
     };
     let ent = cat::by_id(entity);
     let mut fields = Vec::new();
+    // The fields given so far, with the attribute name that gave each.
+    let mut seen: Vec<(FieldId, String)> = Vec::new();
     let mut broken = false;
     let mut count = 0usize;
     for attr in e.attributes().with_checks(false) {
@@ -297,13 +305,7 @@ fn read_record(
             attr.map_err(|err| SourceError::malformed(at(), format!("bad attribute: {err}")))?;
         let key = attr.key.as_ref();
         let key: &str = key;
-        if attr.value.contains('<') {
-            // quick-xml does not check attribute values; XML forbids a raw '<' in them.
-            return Err(SourceError::malformed(
-                at(),
-                format!("a raw '<' in the value of attribute {key}; write it as &lt;"),
-            ));
-        }
+        refuse_raw_lt(key, &attr.value, &at)?;
         if ent.ignores_field(key) {
             // A vendor's attribute that means nothing (seed 003's `<CloseInvoice CloseInvoice=""/>`).
             continue;
@@ -341,16 +343,31 @@ fn read_record(
                 ))?;
             }
         }
-        if fields.iter().any(|f: &RawField| f.field == fid) {
+        if let Some((_, first)) = seen.iter().find(|(f, _)| *f == fid) {
             let name = ent.fields[fid as usize].name;
-            return Err(SourceError::malformed(
-                at(),
-                match alias_of {
-                    Some(_) => format!("attribute {name} appears twice (once as {key})"),
-                    None => format!("attribute {name} appears twice"),
-                },
-            ));
+            if first == key {
+                // Twice under one name: not XML (quick-xml is told not to check).
+                return Err(SourceError::malformed(
+                    at(),
+                    format!("attribute {name} appears twice"),
+                ));
+            }
+            // Ferry's name and a vendor's spelling: which one is meant is not for Ferry to guess.
+            if !broken {
+                broken = true;
+                visitor.finding(
+                    Finding::new(
+                        Code::FieldTwice,
+                        location.clone(),
+                        format!("Field {name} of {} is given twice, as {name} and as the vendor's spelling {}; the record is rejected.", ent.name, if alias_of.is_some() { key } else { first.as_str() }),
+                    )
+                    .entity(ent.name)
+                    .field(name),
+                )?;
+            }
+            continue;
         }
+        seen.push((fid, key.to_string()));
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|err| {
@@ -372,6 +389,32 @@ fn read_record(
         }
     }
     sheet.finish(entity, location, fields, broken, visitor)
+}
+
+/// XML forbids a raw '<' in an attribute value, and quick-xml does not check: refused as
+/// malformed on every element (records, the root, skipped and nested elements alike).
+fn refuse_raw_lt(key: &str, value: &str, at: &dyn Fn() -> String) -> Result<(), SourceError> {
+    if value.contains('<') {
+        return Err(SourceError::malformed(
+            at(),
+            format!("a raw '<' in the value of attribute {key}; write it as &lt;"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the attributes of an element that is not read as a record.
+fn check_attributes(
+    e: &quick_xml::events::BytesStart<'_>,
+    at: &dyn Fn() -> String,
+) -> Result<(), SourceError> {
+    for attr in e.attributes().with_checks(false) {
+        let attr =
+            attr.map_err(|err| SourceError::malformed(at(), format!("bad attribute: {err}")))?;
+        let key: &str = attr.key.as_ref();
+        refuse_raw_lt(key, &attr.value, at)?;
+    }
+    Ok(())
 }
 
 /// The encoding of an XML file other than UTF-8, from its byte-order mark or its declaration

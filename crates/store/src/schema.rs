@@ -94,14 +94,22 @@ pub fn entity_ddl(e: &Entity) -> String {
     }
     // Only the indexes lookups need: every other index would cost each insert a B-tree write.
     // Keyless records are matched by content hash from memory (loaded once per run); rollback
-    // and reconciliation scan by run id. Contact e-mails are looked up by account (logins).
-    if e.name == "ContactEmail" {
-        let col = e.field_def("User").expect("account field").column();
+    // and reconciliation scan by run id. Contact e-mails are looked up by account (logins). (An
+    // account's services of one name in one package are counted by their key's first columns.)
+    let lookup: &[&str] = match e.name {
+        "ContactEmail" => &["User"],
+        _ => &[],
+    };
+    if !lookup.is_empty() {
+        let cols: Vec<String> = lookup
+            .iter()
+            .map(|f| quote(&e.field_def(f).expect("lookup field").column()))
+            .collect();
         sql.push_str(&format!(
             "CREATE INDEX {} ON {} ({});\n",
             quote(&format!("{}_account", e.table())),
             quote(&e.table()),
-            quote(&col)
+            cols.join(", ")
         ));
     }
     sql

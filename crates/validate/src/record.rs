@@ -106,8 +106,9 @@ impl Record {
     pub fn content_hash(&self) -> i64 {
         let mut h = blake3::Hasher::new();
         h.update(self.entity.name.as_bytes());
+        let occurrence = self.entity.occurrence_field();
         for (f, v) in self.entity.fields.iter().zip(&self.values) {
-            if f.is_secret() {
+            if f.is_secret() || occurrence == Some(f.name) {
                 continue;
             }
             h.update(&[0x1e]);

@@ -17,6 +17,14 @@ ALTER TABLE login ADD COLUMN password_changed_at TEXT;
 DELETE FROM ferry_meta WHERE key = 'fingerprint_key';
 UPDATE user_payment_method_credit_card SET card_fingerprint = NULL WHERE card_fingerprint IS NOT NULL;
 UPDATE user_payment_method_ach SET account_fingerprint = NULL WHERE account_fingerprint IS NOT NULL;
+-- An account may hold identical packages and services (SPEC §4.4: a family with two identical
+-- phone lines): which of them a row is becomes part of its key. Existing rows are occurrences
+-- 1, 2, … in the order they were stored, per account and name (their key index is generated
+-- below).
+ALTER TABLE user_package ADD COLUMN occurrence INTEGER;
+UPDATE user_package SET occurrence = (SELECT o.n FROM (SELECT id, row_number() OVER (PARTITION BY "user", name ORDER BY id) AS n FROM user_package) AS o WHERE o.id = user_package.id);
+ALTER TABLE user_service ADD COLUMN occurrence INTEGER;
+UPDATE user_service SET occurrence = (SELECT o.n FROM (SELECT id, row_number() OVER (PARTITION BY "user", user_package, name ORDER BY id) AS n FROM user_service) AS o WHERE o.id = user_service.id);
 -- Generated below by `FERRY_BLESS=1 cargo test -p ferry-store` while unreleased: the tables and indexes new in this version.
 CREATE INDEX reset_token_hash ON reset_token (token_hash);
 CREATE TABLE login_event (
@@ -103,6 +111,8 @@ CREATE TABLE staff_device (
   created_at TEXT NOT NULL,
   last_used_at TEXT NOT NULL
 );
+CREATE UNIQUE INDEX "user_package_key" ON "user_package" ("user", "name", "occurrence");
+CREATE UNIQUE INDEX "user_service_key" ON "user_service" ("user", "user_package", "name", "occurrence");
 CREATE TABLE "legacy_program" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
