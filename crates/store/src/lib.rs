@@ -400,7 +400,35 @@ impl Target {
     /// Creates a SQLite target with the schema and the default setup data, or checks an
     /// existing one. Returns whether it was created.
     pub fn init(path: &Path) -> Result<(Target, bool)> {
-        let existed = path.exists();
+        let shown = path.display().to_string();
+        let made_here = private_file(path, false)
+            .map_err(|e| StoreError::CannotOpen(format!("{shown}: {e}")))?;
+        // Processes that create one target at the same moment can meet SQLite's "busy" without
+        // its busy handler being asked (a database switching to WAL, a read that must become a
+        // write): such a meeting is retried, for a while, from a fresh connection.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            match Self::init_once(path) {
+                Err(StoreError::Busy(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        20 + u64::from(std::process::id() % 40),
+                    ));
+                }
+                Err(e) => {
+                    // A file this process made and nobody wrote into goes again; anything
+                    // else may be another process's target in the making, so it stays.
+                    let untouched = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
+                    if made_here && untouched && !matches!(e, StoreError::Busy(_)) {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    return Err(e);
+                }
+                ok => return ok,
+            }
+        }
+    }
+
+    fn init_once(path: &Path) -> Result<(Target, bool)> {
         let conn = Self::connect(path, true)?;
         let t = Target::new(Conn::Lite(conn), Place::File(path.to_path_buf()));
         if t.schema_version()?.is_some() {
@@ -421,10 +449,6 @@ impl Target {
             }
             Err(e) => {
                 let _ = t.rollback();
-                drop(t);
-                if !existed {
-                    let _ = std::fs::remove_file(path);
-                }
                 Err(e)
             }
         }
@@ -1330,8 +1354,8 @@ mod tests {
 
 /// Makes `path` a file only its owner can read and write (0600): created empty when missing
 /// (an empty file is an empty SQLite database), else left as it is unless `restrict` says to
-/// take its permissions down to 0600 too.
-fn private_file(path: &Path, restrict: bool) -> std::io::Result<()> {
+/// take its permissions down to 0600 too. Returns whether this call created it.
+fn private_file(path: &Path, restrict: bool) -> std::io::Result<bool> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     match std::fs::OpenOptions::new()
         .write(true)
@@ -1339,12 +1363,12 @@ fn private_file(path: &Path, restrict: bool) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)
     {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             if restrict {
                 std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
             }
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(e),
     }
