@@ -104,7 +104,7 @@ fn an_explicit_order_the_column_contradicts_imports_no_doubtful_date() {
         assert_eq!(ambiguous.len(), 8, "{f:#?}");
         let m = ambiguous[0]["message"].as_str().unwrap();
         assert!(
-            m.contains("column \"Date\"") && m.contains("18 that can only be D/M/Y"),
+            m.contains("column \"Date\"") && m.contains("18 slash dates that can only be D/M/Y"),
             "{m}"
         );
         assert_eq!(

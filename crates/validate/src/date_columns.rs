@@ -211,22 +211,29 @@ fn other(o: DateOrder) -> DateOrder {
 /// The column's proof of each order, as words: `18 dates fit only D/M/Y (such as 25/6/2016 at
 /// row 4)`.
 fn evidence(t: &Tally) -> String {
+    let dates = |n: u64| {
+        if n == 1 {
+            "1 slash date that can".to_string()
+        } else {
+            format!("{n} slash dates that can")
+        }
+    };
     let mut parts = Vec::new();
     if let Some(e) = &t.first_dmy {
         parts.push(format!(
-            "{} that can only be D/M/Y (such as {})",
-            t.dmy_only,
+            "{} only be D/M/Y (such as {})",
+            dates(t.dmy_only),
             e.show()
         ));
     }
     if let Some(e) = &t.first_mdy {
         parts.push(format!(
-            "{} that can only be M/D/Y (such as {})",
-            t.mdy_only,
+            "{} only be M/D/Y (such as {})",
+            dates(t.mdy_only),
             e.show()
         ));
     }
-    format!("holds slash dates {}", parts.join(" and "))
+    format!("holds {}", parts.join(" and "))
 }
 
 /// The order a column's own values prove, if they prove exactly one.
