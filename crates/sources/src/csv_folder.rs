@@ -102,15 +102,7 @@ fn read_file(
         path: shown.to_string(),
         source: e,
     })?;
-    let input: Box<dyn Read> = match opts.encoding {
-        Some(enc) if enc != encoding_rs::UTF_8 => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .encoding(Some(enc))
-                .bom_override(true)
-                .build(BufReader::new(file)),
-        ),
-        _ => Box::new(file),
-    };
+    let input = decoded(file, opts);
     let mut rdr = Records::new(
         LineCounter::for_records(input),
         opts.limits.max_record_bytes,
@@ -201,15 +193,7 @@ fn first_record(path: &Path, opts: &ReadOptions) -> Vec<String> {
     let Ok(file) = File::open(path) else {
         return vec![];
     };
-    let input: Box<dyn Read> = match opts.encoding {
-        Some(enc) if enc != encoding_rs::UTF_8 => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .encoding(Some(enc))
-                .bom_override(true)
-                .build(BufReader::new(file)),
-        ),
-        _ => Box::new(file),
-    };
+    let input = decoded(file, opts);
     let mut rdr = Records::new(input, opts.limits.max_record_bytes.min(1 << 20), MAX_FIELDS);
     if !matches!(rdr.next_record(), Ok(true)) {
         return vec![];
@@ -251,5 +235,18 @@ pub(crate) fn utf16_of(head: &[u8]) -> Option<&'static str> {
         [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 => Some("utf-16le"),
         [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 => Some("utf-16be"),
         _ => None,
+    }
+}
+
+/// The file as UTF-8: decoded from `--encoding` when that is another encoding.
+fn decoded(file: File, opts: &ReadOptions) -> Box<dyn Read> {
+    match opts.encoding {
+        Some(enc) if enc != encoding_rs::UTF_8 => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc))
+                .bom_override(true)
+                .build(BufReader::new(file)),
+        ),
+        _ => Box::new(file),
     }
 }
