@@ -35,6 +35,7 @@ pub fn check(m: &Mapping, text: &str) -> Vec<Issue> {
     for s in &m.sources {
         source(s, &mut out);
     }
+    out.list.sort_by_key(|i| i.location.map(|l| (l.line, l.column)));
     out.list
 }
 

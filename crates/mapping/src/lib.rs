@@ -7,6 +7,8 @@ mod check;
 mod formats;
 mod model;
 mod template;
+#[cfg(test)]
+mod scenarios;
 
 pub use apply::{Produced, Record as ProducedRecord, RowProblem};
 pub use model::{ColumnFormat, FieldDef, FieldSpec, Filter, Mapping, Match, Record, Source, Split};
