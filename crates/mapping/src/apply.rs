@@ -25,7 +25,10 @@ pub struct Record {
 
 impl Record {
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.fields.iter().find(|(f, _)| *f == field).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -59,15 +62,19 @@ fn problem(column: &str, value: &str, message: String) -> RowProblem {
 impl<S: AsRef<str>> Row<'_, S> {
     fn index(&self, column: &str) -> Option<usize> {
         let names = || self.headers.iter().map(|h| h.as_ref());
-        names()
-            .position(|h| h == column)
-            .or_else(|| ferry_catalogue::same_name(column, names()).and_then(|h| names().position(|n| n == h)))
+        names().position(|h| h == column).or_else(|| {
+            ferry_catalogue::same_name(column, names()).and_then(|h| names().position(|n| n == h))
+        })
     }
 
     /// The trimmed cell of a column; `None` when it is empty or a missing-value marker.
     fn get(&self, column: &str) -> Got<Option<String>> {
         let i = self.index(column).ok_or_else(|| {
-            problem(column, "", format!("the source {} has no column {column}", self.source.label()))
+            problem(
+                column,
+                "",
+                format!("the source {} has no column {column}", self.source.label()),
+            )
         })?;
         let cell = self.cells.get(i).map_or("", |c| c.as_ref()).trim();
         let missing = self
@@ -88,7 +95,11 @@ impl Source {
     /// The records and problems one row gives; nothing when a filter drops the row (see
     /// [`Source::dropped_by`]). `headers` and `row` are the source's header and one data row.
     pub fn apply<S: AsRef<str>>(&self, headers: &[S], row: &[S]) -> Vec<Produced> {
-        let row = Row { source: self, headers, cells: row };
+        let row = Row {
+            source: self,
+            headers,
+            cells: row,
+        };
         match self.drop_reason(&row) {
             Ok(Some(_)) => return Vec::new(),
             Ok(None) => {}
@@ -99,7 +110,11 @@ impl Source {
 
     /// Why a filter drops this row, if one does (for a preview).
     pub fn dropped_by<S: AsRef<str>>(&self, headers: &[S], row: &[S]) -> Option<String> {
-        let row = Row { source: self, headers, cells: row };
+        let row = Row {
+            source: self,
+            headers,
+            cells: row,
+        };
         self.drop_reason(&row).ok().flatten()
     }
 
@@ -119,7 +134,11 @@ impl Source {
 
     /// The columns this source reads that `headers` lacks (report once per source).
     pub fn missing_columns<S: AsRef<str>>(&self, headers: &[S]) -> Vec<String> {
-        let row = Row { source: self, headers, cells: headers };
+        let row = Row {
+            source: self,
+            headers,
+            cells: headers,
+        };
         let mut out: Vec<String> = self
             .read_columns()
             .into_iter()
@@ -133,7 +152,12 @@ impl Source {
     pub fn read_columns(&self) -> Vec<String> {
         let mut cols: Vec<String> = self.records.iter().flat_map(record_columns).collect();
         cols.extend(self.account.iter().map(|a| a.get_ref().clone()));
-        cols.extend(self.keep.iter().chain(&self.skip).map(|f| f.get_ref().column.clone()));
+        cols.extend(
+            self.keep
+                .iter()
+                .chain(&self.skip)
+                .map(|f| f.get_ref().column.clone()),
+        );
         cols.sort();
         cols.dedup();
         cols
@@ -158,20 +182,32 @@ fn describe(f: &Filter) -> String {
     } else if let Some(set) = &f.one_of {
         format!("{} in [{}]", f.column, set.join(", "))
     } else {
-        format!("{} is {}empty", f.column, if f.empty == Some(false) { "not " } else { "" })
+        format!(
+            "{} is {}empty",
+            f.column,
+            if f.empty == Some(false) { "not " } else { "" }
+        )
     }
 }
 
 /// The columns a record's fields read (not the account column, not filters).
 fn record_columns(r: &RecordDef) -> Vec<String> {
-    r.fields.values().flat_map(|d| def_columns(d.get_ref())).collect()
+    r.fields
+        .values()
+        .flat_map(|d| def_columns(d.get_ref()))
+        .collect()
 }
 
 /// The columns of a record's own content: those of its fields that do not name another record
 /// (a contact point's `User` and `ContactName` are shared with its contact; its `Phone` is its
 /// own).
 fn content_columns(entity: &Entity, r: &RecordDef) -> Vec<String> {
-    let is_ref = |f: &str| entity.refs.iter().any(|x| x.target != entity.name && x.from.contains(&f));
+    let is_ref = |f: &str| {
+        entity
+            .refs
+            .iter()
+            .any(|x| x.target != entity.name && x.from.contains(&f))
+    };
     r.fields
         .iter()
         .filter(|(k, _)| !is_ref(k.get_ref()))
@@ -194,7 +230,11 @@ fn def_columns(d: &FieldDef) -> Vec<String> {
 fn record<S: AsRef<str>>(r: &RecordDef, row: &Row<S>) -> Vec<Produced> {
     let name = r.entity.get_ref();
     let Some(entity) = ferry_catalogue::entity(name) else {
-        return vec![Produced::Problem(problem("", "", format!("{name} is not an entity type")))];
+        return vec![Produced::Problem(problem(
+            "",
+            "",
+            format!("{name} is not an entity type"),
+        ))];
     };
     // A record whose own columns are all empty is not there (phone2 empty: no 2nd phone).
     let cols = content_columns(entity, r);
@@ -220,7 +260,10 @@ fn record<S: AsRef<str>>(r: &RecordDef, row: &Row<S>) -> Vec<Produced> {
         }
     }
     if problems.is_empty() {
-        vec![Produced::Record(Record { entity: entity.name, fields })]
+        vec![Produced::Record(Record {
+            entity: entity.name,
+            fields,
+        })]
     } else {
         problems
     }
@@ -233,7 +276,11 @@ fn field_value<S: AsRef<str>>(
     r: &RecordDef,
     row: &Row<S>,
 ) -> Got<Option<String>> {
-    let def = r.fields.iter().find(|(k, _)| k.get_ref() == field).map(|(_, d)| d.get_ref());
+    let def = r
+        .fields
+        .iter()
+        .find(|(k, _)| k.get_ref() == field)
+        .map(|(_, d)| d.get_ref());
     let Some(def) = def else {
         return match &row.source.account {
             Some(a) if entity.account_field == Some(field) => row.get(a.get_ref()),
@@ -241,18 +288,25 @@ fn field_value<S: AsRef<str>>(
         };
     };
     let (column, raw) = raw_value(def, row)?;
-    let Some(raw) = raw.or_else(|| def.default.clone()) else {
-        return Ok(None);
+    // A default is a Ferry value: neither mapped nor formatted.
+    let Some(raw) = raw else {
+        return Ok(def.default.clone());
     };
     if let Some(map) = &def.map {
         let key = map_key(&raw);
         return match map.iter().find(|(k, _)| map_key(k) == key) {
             Some((_, v)) => Ok(Some(v.clone())),
-            None => Err(problem(&column, &raw, format!("\"{raw}\" is not in the value map ({})", keys(map)))),
+            None => Err(problem(
+                &column,
+                &raw,
+                format!("\"{raw}\" is not in the value map ({})", keys(map)),
+            )),
         };
     }
     match row.source.columns.get(&column) {
-        Some(f) => formatted(&raw, kind, f.get_ref()).map(Some).map_err(|m| problem(&column, &raw, m)),
+        Some(f) => formatted(&raw, kind, f.get_ref())
+            .map(Some)
+            .map_err(|m| problem(&column, &raw, m)),
         None => Ok(Some(raw)),
     }
 }
@@ -262,9 +316,12 @@ fn keys(map: &std::collections::BTreeMap<String, String>) -> String {
 }
 
 fn formatted(raw: &str, kind: Kind, f: &crate::model::ColumnFormat) -> Result<String, String> {
+    let numeric = f.decimal_char.is_some() || f.group_char.is_some() || f.bare_number.is_some();
     match kind {
-        Kind::Date => formats::date(raw, f),
-        Kind::Money(_) | Kind::Decimal(_) | Kind::Integer { .. } => formats::number(raw, f),
+        Kind::Date if f.format.is_some() => formats::date(raw, f),
+        Kind::Money(_) | Kind::Decimal(_) | Kind::Integer { .. } if numeric => {
+            formats::number(raw, f)
+        }
         Kind::Bool => formats::boolean(raw, f).unwrap_or_else(|| Ok(raw.to_string())),
         _ => Ok(raw.to_string()),
     }
@@ -290,7 +347,9 @@ fn raw_value<S: AsRef<str>>(def: &FieldDef, row: &Row<S>) -> Got<(String, Option
 fn split(s: &Split, v: Option<String>) -> Option<String> {
     let v = v?;
     let part = match s.max {
-        Some(max) => v.splitn(max, s.separator.as_str()).nth(s.part.checked_sub(1)?)?,
+        Some(max) => v
+            .splitn(max, s.separator.as_str())
+            .nth(s.part.checked_sub(1)?)?,
         None => v.split(s.separator.as_str()).nth(s.part.checked_sub(1)?)?,
     };
     let part = part.trim();

@@ -5,7 +5,7 @@ use crate::formats::pattern_problem;
 use crate::model::{ColumnFormat, FieldDef, Filter, Mapping, Record, Source};
 use crate::template;
 use crate::{Issue, Location};
-use ferry_catalogue::{Entity, Req, ENTITIES};
+use ferry_catalogue::{Req, ENTITIES};
 use std::collections::BTreeMap;
 use toml::Spanned;
 
@@ -20,14 +20,26 @@ impl Issues<'_> {
         self.list.push(Issue { message, location });
     }
     fn bare(&mut self, message: String) {
-        self.list.push(Issue { message, location: None });
+        self.list.push(Issue {
+            message,
+            location: None,
+        });
     }
 }
 
 pub fn check(m: &Mapping, text: &str) -> Vec<Issue> {
-    let mut out = Issues { text, list: Vec::new() };
+    let mut out = Issues {
+        text,
+        list: Vec::new(),
+    };
     if *m.version.get_ref() != 1 {
-        out.at(&m.version, format!("version {} is not known: this Ferry reads version = 1", m.version.get_ref()));
+        out.at(
+            &m.version,
+            format!(
+                "version {} is not known: this Ferry reads version = 1",
+                m.version.get_ref()
+            ),
+        );
     }
     if m.sources.is_empty() {
         out.bare("the mapping has no [[source]]: it would read nothing".into());
@@ -35,7 +47,8 @@ pub fn check(m: &Mapping, text: &str) -> Vec<Issue> {
     for s in &m.sources {
         source(s, &mut out);
     }
-    out.list.sort_by_key(|i| i.location.map(|l| (l.line, l.column)));
+    out.list
+        .sort_by_key(|i| i.location.map(|l| (l.line, l.column)));
     out.list
 }
 
@@ -46,7 +59,10 @@ fn source(s: &Source, out: &mut Issues) {
         out.at(&s.matches, "match names no file, sheet or element".into());
     }
     if s.records.is_empty() {
-        out.at(&s.matches, format!("source {label} has no [[source.record]]: its rows would become nothing"));
+        out.at(
+            &s.matches,
+            format!("source {label} has no [[source.record]]: its rows would become nothing"),
+        );
     }
     for (name, f) in &s.columns {
         column_format(name, f, out);
@@ -66,14 +82,26 @@ fn column_format(name: &str, f: &Spanned<ColumnFormat>, out: &mut Issues) {
     }
     let dec = v.decimal_char.as_deref().unwrap_or(".");
     if dec.chars().count() != 1 {
-        out.at(f, format!("column {name}: decimalChar must be one character"));
+        out.at(
+            f,
+            format!("column {name}: decimalChar must be one character"),
+        );
     }
     if v.group_char.as_deref() == Some(dec) {
-        out.at(f, format!("column {name}: decimalChar and groupChar are both \"{dec}\""));
+        out.at(
+            f,
+            format!("column {name}: decimalChar and groupChar are both \"{dec}\""),
+        );
     }
     let trues = v.true_values.iter().flatten();
-    if let Some(both) = trues.clone().find(|t| v.false_values.iter().flatten().any(|f| f == *t)) {
-        out.at(f, format!("column {name}: \"{both}\" is both a true and a false value"));
+    if let Some(both) = trues
+        .clone()
+        .find(|t| v.false_values.iter().flatten().any(|f| f == *t))
+    {
+        out.at(
+            f,
+            format!("column {name}: \"{both}\" is both a true and a false value"),
+        );
     }
 }
 
@@ -81,7 +109,13 @@ fn filter(f: &Spanned<Filter>, out: &mut Issues) {
     let v = f.get_ref();
     let given = [v.equals.is_some(), v.one_of.is_some(), v.empty.is_some()];
     if given.iter().filter(|g| **g).count() != 1 {
-        out.at(f, format!("the filter on column {} needs exactly one of equals, in, empty", v.column));
+        out.at(
+            f,
+            format!(
+                "the filter on column {} needs exactly one of equals, in, empty",
+                v.column
+            ),
+        );
     }
 }
 
@@ -96,32 +130,45 @@ fn record(r: &Record, has_account: bool, out: &mut Issues) {
     };
     for (field, def) in &r.fields {
         if entity.field_def(field.get_ref()).is_none() {
-            let hint = ferry_catalogue::nearest(field.get_ref(), entity.fields.iter().map(|f| f.name))
-                .map(|n| format!(" (did you mean {n}?)"))
-                .unwrap_or_default();
-            out.at(field, format!("{} is not a field of {name}{hint}", field.get_ref()));
+            let hint =
+                ferry_catalogue::nearest(field.get_ref(), entity.fields.iter().map(|f| f.name))
+                    .map(|n| format!(" (did you mean {n}?)"))
+                    .unwrap_or_default();
+            out.at(
+                field,
+                format!("{} is not a field of {name}{hint}", field.get_ref()),
+            );
         }
         field_def(&format!("{name}.{}", field.get_ref()), def, out);
     }
     for f in entity.fields {
         let set = r.fields.keys().any(|k| k.get_ref() == f.name)
             || (has_account && entity.account_field == Some(f.name));
-        if f.req == Req::Required && f.default.is_none() && !set && !derived(entity, f.name, r) {
-            out.at(&r.entity, format!("{name}.{} is required and the record leaves it unset", f.name));
+        if f.req == Req::Required && f.default.is_none() && !set {
+            out.at(
+                &r.entity,
+                format!(
+                    "{name}.{} is required and the record leaves it unset",
+                    f.name
+                ),
+            );
         }
     }
 }
 
-/// Fields the validator fills itself (`Contact.ContactName` from the first and last names).
-fn derived(entity: &Entity, field: &str, _r: &Record) -> bool {
-    entity.name == "Contact" && field == "ContactName"
-}
-
 fn field_def(path: &str, def: &Spanned<crate::model::FieldSpec>, out: &mut Issues) {
     let v: &FieldDef = def.get_ref();
-    let sources = [v.column.is_some(), v.value.is_some(), v.template.is_some(), v.split.is_some()];
+    let sources = [
+        v.column.is_some(),
+        v.value.is_some(),
+        v.template.is_some(),
+        v.split.is_some(),
+    ];
     if sources.iter().filter(|s| **s).count() != 1 {
-        out.at(def, format!("{path} needs exactly one of column, value, template, split"));
+        out.at(
+            def,
+            format!("{path} needs exactly one of column, value, template, split"),
+        );
     }
     if let Some(t) = &v.template {
         if let Err(e) = template::parse(t) {
@@ -130,7 +177,12 @@ fn field_def(path: &str, def: &Spanned<crate::model::FieldSpec>, out: &mut Issue
     }
     if let Some(s) = &v.split {
         if s.separator.is_empty() || s.part == 0 || s.max.is_some_and(|m| m < s.part) {
-            out.at(def, format!("{path}: split needs a separator, a part from 1 and a max of at least the part"));
+            out.at(
+                def,
+                format!(
+                    "{path}: split needs a separator, a part from 1 and a max of at least the part"
+                ),
+            );
         }
     }
     if let Some(map) = &v.map {

@@ -14,11 +14,18 @@ pub fn pattern_problem(f: &ColumnFormat) -> Option<String> {
         return None;
     }
     if StrftimeItems::new(p).any(|i| matches!(i, Item::Error)) {
-        return Some(format!("the date pattern \"{p}\" does not parse (chrono strftime: %d.%m.%Y, %Y-%b-%d, …)"));
+        return Some(format!(
+            "the date pattern \"{p}\" does not parse (chrono strftime: %d.%m.%Y, %Y-%b-%d, …)"
+        ));
     }
     let has = |specs: &[&str]| specs.iter().any(|s| p.contains(s));
-    if !has(&["%Y", "%y", "%F", "%D"]) || !has(&["%m", "%b", "%B", "%F", "%D"]) || !has(&["%d", "%e", "%F", "%D"]) {
-        return Some(format!("the date pattern \"{p}\" needs a year, a month and a day"));
+    if !has(&["%Y", "%y", "%F", "%D"])
+        || !has(&["%m", "%b", "%B", "%F", "%D"])
+        || !has(&["%d", "%e", "%F", "%D"])
+    {
+        return Some(format!(
+            "the date pattern \"{p}\" needs a year, a month and a day"
+        ));
     }
     if (p.contains("%y") || p.contains("%D")) && f.two_digit_year_pivot.is_none() {
         return Some(format!(
@@ -41,12 +48,19 @@ pub fn date(t: &str, f: &ColumnFormat) -> Result<String, String> {
     } else {
         by_pattern(t, pattern, f.two_digit_year_pivot)
     };
-    parsed.ok_or_else(|| format!("\"{t}\" is not a date of the form {pattern} (impossible dates are not rolled over)"))
+    parsed.ok_or_else(|| {
+        format!(
+            "\"{t}\" is not a date of the form {pattern} (impossible dates are not rolled over)"
+        )
+    })
 }
 
 fn by_pattern(t: &str, p: &str, pivot: Option<u32>) -> Option<String> {
     let zoned = p.contains("%z") || p.contains("%:z") || p.contains("%#z");
-    let timed = zoned || ["%H", "%I", "%M", "%S", "%T", "%R"].iter().any(|s| p.contains(s));
+    let timed = zoned
+        || ["%H", "%I", "%M", "%S", "%T", "%R"]
+            .iter()
+            .any(|s| p.contains(s));
     let at = if zoned {
         DateTime::parse_from_str(t, p).ok()?.naive_local()
     } else if timed {
@@ -65,26 +79,42 @@ fn by_pattern(t: &str, p: &str, pivot: Option<u32>) -> Option<String> {
 fn with_century(at: NaiveDateTime, pivot: u32) -> Option<NaiveDateTime> {
     let yy = at.year().rem_euclid(100) as u32;
     let year = if yy < pivot { 2000 + yy } else { 1900 + yy } as i32;
-    NaiveDate::from_ymd_opt(year, at.month(), at.day())?.and_time(at.time()).into()
+    NaiveDate::from_ymd_opt(year, at.month(), at.day())?
+        .and_time(at.time())
+        .into()
 }
 
 fn iso(t: &str) -> Option<String> {
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         return Some(text(d.and_hms_opt(0, 0, 0)?, false));
     }
-    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+    let zoned = ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"];
+    if let Some(at) = DateTime::parse_from_rfc3339(t).ok().or_else(|| {
+        zoned
+            .iter()
+            .find_map(|p| DateTime::parse_from_str(t, p).ok())
+    }) {
         return Some(text(at.naive_local(), true));
     }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|p| NaiveDateTime::parse_from_str(t, p).ok())
-        .map(|at| text(at, true))
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|p| NaiveDateTime::parse_from_str(t, p).ok())
+    .map(|at| text(at, true))
 }
 
 fn text(at: NaiveDateTime, timed: bool) -> String {
     let (y, m, d) = (at.year(), at.month(), at.day());
     if timed {
-        format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
+        format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+            at.hour(),
+            at.minute(),
+            at.second()
+        )
     } else {
         format!("{y:04}-{m:02}-{d:02}")
     }
@@ -94,17 +124,25 @@ fn text(at: NaiveDateTime, timed: bool) -> String {
 /// and `12.00-` are negative.
 pub fn number(t: &str, f: &ColumnFormat) -> Result<String, String> {
     let fail = || format!("\"{t}\" is not a number{}", marks(f));
-    let dec = f.decimal_char.as_deref().unwrap_or(".");
+    let dec = f
+        .decimal_char
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .unwrap_or(".");
     let group = f.group_char.as_deref().unwrap_or("");
     let mut s = t.trim();
     if f.bare_number == Some(false) {
-        s = s.trim_matches(|c: char| !(c.is_ascii_digit() || "()-+".contains(c) || dec.contains(c)));
+        s = s
+            .trim_matches(|c: char| !(c.is_ascii_digit() || "()-+".contains(c) || dec.contains(c)));
         s = s.trim();
     }
     let (negative, body) = sign(s);
     let mut body = body.trim().to_string();
     if f.bare_number == Some(false) {
-        body = body.trim_matches(|c: char| !(c.is_ascii_digit() || dec.contains(c))).trim().to_string();
+        body = body
+            .trim_matches(|c: char| !(c.is_ascii_digit() || dec.contains(c)))
+            .trim()
+            .to_string();
     }
     let (int, frac) = match body.split_once(dec) {
         Some((i, f)) => (i.to_string(), Some(f.to_string())),
@@ -125,7 +163,11 @@ pub fn number(t: &str, f: &ColumnFormat) -> Result<String, String> {
         return Err(fail());
     }
     let d = Decimal::from_str(&plain).map_err(|_| fail())?;
-    Ok(if negative && !d.is_zero() { (-d).to_string() } else { d.to_string() })
+    Ok(if negative && !d.is_zero() {
+        (-d).to_string()
+    } else {
+        d.to_string()
+    })
 }
 
 /// Strips a sign: leading `-`/`+`, parentheses, a trailing minus.
@@ -152,7 +194,9 @@ fn ungroup(int: &str, group: &str) -> Option<String> {
     } else {
         int.split(group).collect()
     };
-    if groups.len() > 1 && (groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
+    if groups.len() > 1
+        && (groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3))
+    {
         return None;
     }
     Some(groups.concat())
@@ -183,8 +227,18 @@ pub fn boolean(t: &str, f: &ColumnFormat) -> Option<Result<String, String>> {
     } else {
         Err(format!(
             "\"{t}\" is neither a true value ({}) nor a false value ({})",
-            f.true_values.iter().flatten().cloned().collect::<Vec<_>>().join(", "),
-            f.false_values.iter().flatten().cloned().collect::<Vec<_>>().join(", ")
+            f.true_values
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            f.false_values
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })
 }
@@ -212,18 +266,32 @@ mod tests {
         assert_eq!(date("1/3/19", &f).unwrap(), "2019-01-03");
         assert_eq!(date("1/3/45", &f).unwrap(), "1945-01-03");
         assert_eq!(date("1/3/75", &f).unwrap(), "1975-01-03");
-        assert!(pattern_problem(&fmt("format = \"%m/%d/%y\"")).unwrap().contains("century"));
+        assert!(pattern_problem(&fmt("format = \"%m/%d/%y\""))
+            .unwrap()
+            .contains("century"));
     }
 
     #[test]
     fn iso_timestamps_keep_their_local_date_and_time() {
         let f = ColumnFormat::default();
-        assert_eq!(date("2019-01-03T23:30:00.123Z", &f).unwrap(), "2019-01-03 23:30:00");
-        assert_eq!(date("2019-01-03T23:30:00-08:00", &f).unwrap(), "2019-01-03 23:30:00");
-        assert_eq!(date("2019-01-03T01:00:00+14:00", &f).unwrap(), "2019-01-03 01:00:00");
+        assert_eq!(
+            date("2019-01-03T23:30:00.123Z", &f).unwrap(),
+            "2019-01-03 23:30:00"
+        );
+        assert_eq!(
+            date("2019-01-03T23:30:00-08:00", &f).unwrap(),
+            "2019-01-03 23:30:00"
+        );
+        assert_eq!(
+            date("2019-01-03T01:00:00+14:00", &f).unwrap(),
+            "2019-01-03 01:00:00"
+        );
         assert_eq!(date("2019-01-03", &f).unwrap(), "2019-01-03");
         let f = fmt(r#"format = "%d/%m/%Y %H:%M %z""#);
-        assert_eq!(date("03/01/2019 23:30 +0200", &f).unwrap(), "2019-01-03 23:30:00");
+        assert_eq!(
+            date("03/01/2019 23:30 +0200", &f).unwrap(),
+            "2019-01-03 23:30:00"
+        );
     }
 
     #[test]

@@ -6,9 +6,9 @@ mod apply;
 mod check;
 mod formats;
 mod model;
-mod template;
 #[cfg(test)]
 mod scenarios;
+mod template;
 
 pub use apply::{Produced, Record as ProducedRecord, RowProblem};
 pub use model::{ColumnFormat, FieldDef, FieldSpec, Filter, Mapping, Match, Record, Source, Split};
@@ -104,7 +104,12 @@ impl Mapping {
     }
 
     /// The first source that reads this input: a file's name, a sheet's, an element's.
-    pub fn source_for(&self, file: &str, sheet: Option<&str>, element: Option<&str>) -> Option<&Source> {
+    pub fn source_for(
+        &self,
+        file: &str,
+        sheet: Option<&str>,
+        element: Option<&str>,
+    ) -> Option<&Source> {
         self.sources.iter().find(|s| s.reads(file, sheet, element))
     }
 }

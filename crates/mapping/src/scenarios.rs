@@ -53,8 +53,17 @@ fields.Country = { value = "GB" }
 "#;
 
 const HEADERS: &[&str] = &[
-    "first_name", "last_name", "company_name", "address", "city", "county", "postal", "phone1",
-    "phone2", "email", "status",
+    "first_name",
+    "last_name",
+    "company_name",
+    "address",
+    "city",
+    "county",
+    "postal",
+    "phone1",
+    "phone2",
+    "email",
+    "status",
 ];
 
 fn records(out: &[Produced]) -> Vec<&crate::ProducedRecord> {
@@ -78,10 +87,21 @@ fn problems(out: &[Produced]) -> Vec<&crate::RowProblem> {
 #[test]
 fn a_flat_member_row_gives_a_user_its_contact_and_contact_points() {
     let m = Mapping::load(MEMBERS).unwrap();
-    let s = m.source_for("exports/Members-2019.csv", None, None).unwrap();
+    let s = m
+        .source_for("exports/Members-2019.csv", None, None)
+        .unwrap();
     let row = [
-        "James", "Butt", "Benton, John B Jr", "6649 N Blue Gum St", "New Orleans", "Orleans",
-        "70116", "504-621-8927", "504-845-1427", "jbutt@gmail.com", "A",
+        "James",
+        "Butt",
+        "Benton, John B Jr",
+        "6649 N Blue Gum St",
+        "New Orleans",
+        "Orleans",
+        "70116",
+        "504-621-8927",
+        "504-845-1427",
+        "jbutt@gmail.com",
+        "A",
     ];
     let out = s.apply(HEADERS, &row);
     assert!(problems(&out).is_empty(), "{out:?}");
@@ -89,7 +109,14 @@ fn a_flat_member_row_gives_a_user_its_contact_and_contact_points() {
     let entities: Vec<&str> = r.iter().map(|r| r.entity).collect();
     assert_eq!(
         entities,
-        ["User", "Contact", "ContactEmail", "ContactPhone", "ContactPhone", "ContactAddress"]
+        [
+            "User",
+            "Contact",
+            "ContactEmail",
+            "ContactPhone",
+            "ContactPhone",
+            "ContactAddress"
+        ]
     );
     assert_eq!(r[0].get("Name"), Some("jbutt@gmail.com"));
     assert_eq!(r[0].get("Role"), Some("Member"));
@@ -108,8 +135,17 @@ fn an_empty_phone2_gives_no_second_phone_and_missing_markers_are_empty() {
     let m = Mapping::load(MEMBERS).unwrap();
     let s = &m.sources[0];
     let row = [
-        "Josephine", "Darakjy", "N/A", "4 B Blue Ridge Blvd", "Brighton", "Livingston", "48116",
-        "810-292-9388", "NULL", "josephine_darakjy@darakjy.org", "L",
+        "Josephine",
+        "Darakjy",
+        "N/A",
+        "4 B Blue Ridge Blvd",
+        "Brighton",
+        "Livingston",
+        "48116",
+        "810-292-9388",
+        "NULL",
+        "josephine_darakjy@darakjy.org",
+        "L",
     ];
     let out = s.apply(HEADERS, &row);
     let r = records(&out);
@@ -122,8 +158,17 @@ fn an_empty_phone2_gives_no_second_phone_and_missing_markers_are_empty() {
 fn an_unknown_value_of_a_value_map_is_a_problem_never_passed_through() {
     let m = Mapping::load(MEMBERS).unwrap();
     let row = [
-        "Art", "Venere", "", "8 W Cerritos Ave", "Bridgeport", "Gloucester", "08014",
-        "856-636-8749", "", "art@venere.org", "X",
+        "Art",
+        "Venere",
+        "",
+        "8 W Cerritos Ave",
+        "Bridgeport",
+        "Gloucester",
+        "08014",
+        "856-636-8749",
+        "",
+        "art@venere.org",
+        "X",
     ];
     let out = m.sources[0].apply(HEADERS, &row);
     let p = problems(&out);
@@ -131,12 +176,28 @@ fn an_unknown_value_of_a_value_map_is_a_problem_never_passed_through() {
     assert_eq!(p[0].column, "status");
     assert_eq!(p[0].value, "X");
     assert_eq!(p[0].target.as_deref(), Some("User.StatusType"));
-    assert!(p[0].message.contains("not in the value map"), "{}", p[0].message);
+    assert!(
+        p[0].message.contains("not in the value map"),
+        "{}",
+        p[0].message
+    );
     // The User is not produced with the value dropped; the other records are.
     assert!(records(&out).iter().all(|r| r.entity != "User"));
     assert_eq!(records(&out).len(), 4);
     // Keys match trimmed and without regard to case.
-    let row = ["Art", "Venere", "", "x", "", "", "", "", "", "art@venere.org", " a "];
+    let row = [
+        "Art",
+        "Venere",
+        "",
+        "x",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "art@venere.org",
+        " a ",
+    ];
     let out = m.sources[0].apply(HEADERS, &row);
     assert_eq!(records(&out)[0].get("StatusType"), Some("Active"));
 }
@@ -170,8 +231,25 @@ fields.PaymentType = { value = "PayPal" }
 fn a_dmy_payments_row_with_thousands_separators_and_filters() {
     let m = Mapping::load(PAYMENTS).unwrap();
     let s = m.source_for("PayPal-2016.CSV", None, None).unwrap();
-    let h = ["Date", "Customer ID", "Type", "Status", "Gross", "Transaction ID"];
-    let out = s.apply(&h, &["09/06/2016", "C-17", "Payment", "Completed", "€1.234,50", "7TX"]);
+    let h = [
+        "Date",
+        "Customer ID",
+        "Type",
+        "Status",
+        "Gross",
+        "Transaction ID",
+    ];
+    let out = s.apply(
+        &h,
+        &[
+            "09/06/2016",
+            "C-17",
+            "Payment",
+            "Completed",
+            "€1.234,50",
+            "7TX",
+        ],
+    );
     let r = records(&out);
     assert_eq!(r.len(), 1, "{out:?}");
     assert_eq!(r[0].entity, "Payment");
@@ -182,16 +260,28 @@ fn a_dmy_payments_row_with_thousands_separators_and_filters() {
     // Filtered rows give nothing, and say why.
     let pending = ["10/06/2016", "C-17", "Payment", "Pending", "5,00", "8TX"];
     assert!(s.apply(&h, &pending).is_empty());
-    assert_eq!(s.dropped_by(&h, &pending).unwrap(), "kept only where Status = \"Completed\"");
+    assert_eq!(
+        s.dropped_by(&h, &pending).unwrap(),
+        "kept only where Status = \"Completed\""
+    );
     let fee = ["10/06/2016", "C-17", "Fee", "Completed", "(0,35)", "9TX"];
     assert!(s.apply(&h, &fee).is_empty());
     // An impossible date is a problem, never rolled over or swapped.
-    let out = s.apply(&h, &["31/02/2016", "C-17", "Payment", "Completed", "5,00", "10TX"]);
+    let out = s.apply(
+        &h,
+        &["31/02/2016", "C-17", "Payment", "Completed", "5,00", "10TX"],
+    );
     let p = problems(&out);
-    assert_eq!((p[0].column.as_str(), p[0].value.as_str()), ("Date", "31/02/2016"));
+    assert_eq!(
+        (p[0].column.as_str(), p[0].value.as_str()),
+        ("Date", "31/02/2016")
+    );
     assert!(records(&out).is_empty());
     // A column the export lacks is named.
-    assert_eq!(s.missing_columns(&["Date", "Gross"]), ["Customer ID", "Status", "Transaction ID", "Type"]);
+    assert_eq!(
+        s.missing_columns(&["Date", "Gross"]),
+        ["Customer ID", "Status", "Transaction ID", "Type"]
+    );
 }
 
 #[test]
@@ -266,14 +356,20 @@ fields.Date = { template = "{day" }
         "Payment.Credit is required and the record leaves it unset",
     ];
     for w in want {
-        assert!(all.iter().any(|a| a.contains(w)), "missing {w:?} in\n{}", all.join("\n"));
+        assert!(
+            all.iter().any(|a| a.contains(w)),
+            "missing {w:?} in\n{}",
+            all.join("\n")
+        );
     }
     assert_eq!(all.len(), want.len(), "{}", all.join("\n"));
 }
 
 #[test]
 fn a_syntax_error_has_its_place() {
-    let Err(MappingError::Syntax(i)) = Mapping::load("version = 1\n[[source]]\nmatch = { fil = \"x\" }\n") else {
+    let Err(MappingError::Syntax(i)) =
+        Mapping::load("version = 1\n[[source]]\nmatch = { fil = \"x\" }\n")
+    else {
         panic!("expected a syntax error");
     };
     assert_eq!(i.location.map(|l| l.line), Some(3), "{i}");
@@ -284,6 +380,54 @@ fn a_syntax_error_has_its_place() {
 #[test]
 fn the_readme_example_loads() {
     let readme = include_str!("../README.md");
-    let text = readme.split("```toml").nth(1).and_then(|t| t.split("```").next()).unwrap();
+    let text = readme
+        .split("```toml")
+        .nth(1)
+        .and_then(|t| t.split("```").next())
+        .unwrap();
     Mapping::load(text).unwrap();
+}
+
+#[test]
+fn iso_timestamps_keep_their_written_date_and_defaults_are_ferry_values() {
+    let text = r#"
+version = 1
+[[source]]
+match = { file = "Account.csv" }
+account = "Id"
+[source.columns.CreatedDate]
+format = "iso"
+[source.columns.LastActivity]
+missingValues = ["0000-00-00"]
+[[source.record]]
+entity = "User"
+fields.Role = { value = "Member" }
+fields.CreatedDate = "CreatedDate"
+fields.StatusType = { column = "Status", map = { "1" = "Active" }, default = "Unknown" }
+[[source.record]]
+entity = "UserNote"
+fields.Date = "LastActivity"
+fields.Note = { value = "last activity" }
+fields.Type = { value = "General" }
+"#;
+    let m = Mapping::load(text).unwrap();
+    let s = &m.sources[0];
+    let h = ["Id", "CreatedDate", "Status", "LastActivity"];
+    let out = s.apply(
+        &h,
+        &["001A", "2019-01-03T23:30:00.000-0800", "", "03/01/2019"],
+    );
+    let r = records(&out);
+    assert_eq!(
+        r[0].get("CreatedDate"),
+        Some("2019-01-03 23:30:00"),
+        "{out:?}"
+    );
+    assert_eq!(r[0].get("StatusType"), Some("Unknown"));
+    // No date pattern: the value goes on as written, for the validator's own date rules.
+    assert_eq!(r[1].get("Date"), Some("03/01/2019"));
+    let out = s.apply(&h, &["001B", "2019-01-03T23:30:00Z", "1", "0000-00-00"]);
+    let r = records(&out);
+    assert_eq!(r[0].get("StatusType"), Some("Active"));
+    assert_eq!(r.len(), 1, "an empty LastActivity gives no note: {out:?}");
 }

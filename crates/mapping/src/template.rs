@@ -33,14 +33,20 @@ pub fn parse(t: &str) -> Result<Vec<Piece>, String> {
                     name.push(c);
                 }
                 if !closed || name.trim().is_empty() || name.contains('{') {
-                    return Err(format!("the template \"{t}\" has an empty or unclosed {{…}}"));
+                    return Err(format!(
+                        "the template \"{t}\" has an empty or unclosed {{…}}"
+                    ));
                 }
                 if !text.is_empty() {
                     pieces.push(Piece::Text(std::mem::take(&mut text)));
                 }
                 pieces.push(Piece::Column(name.trim().to_string()));
             }
-            '}' => return Err(format!("the template \"{t}\" has a lone }} (write }}}} for a brace)")),
+            '}' => {
+                return Err(format!(
+                    "the template \"{t}\" has a lone }} (write }}}} for a brace)"
+                ))
+            }
             c => text.push(c),
         }
     }
