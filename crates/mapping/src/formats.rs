@@ -314,6 +314,9 @@ mod tests {
         assert_eq!(number("$1,234.50", &us).unwrap(), "1234.50");
         assert_eq!(number("(USD 12.00)", &us).unwrap(), "-12.00");
         assert_eq!(number("-€3.5", &us).unwrap(), "-3.5");
+        let uk = fmt("groupChar = \",\"");
+        assert_eq!(number("(12.00)", &uk).unwrap(), "-12.00");
+        assert_eq!(number("1,234,567.5", &uk).unwrap(), "1234567.5");
         let plain = ColumnFormat::default();
         assert!(number("1,234.50", &plain).is_err());
         assert!(number("$12", &plain).is_err());
