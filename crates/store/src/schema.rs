@@ -227,6 +227,7 @@ CREATE TABLE reset_token (
   used_at TEXT
 );
 CREATE INDEX reset_token_hash ON reset_token (token_hash);
+CREATE INDEX reset_token_login ON reset_token (login_id, used_at);
 CREATE TABLE login_event (
   id INTEGER PRIMARY KEY,
   at TEXT NOT NULL,

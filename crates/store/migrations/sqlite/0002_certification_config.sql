@@ -27,6 +27,7 @@ ALTER TABLE user_service ADD COLUMN occurrence INTEGER;
 UPDATE user_service SET occurrence = (SELECT o.n FROM (SELECT id, row_number() OVER (PARTITION BY "user", user_package, name ORDER BY id) AS n FROM user_service) AS o WHERE o.id = user_service.id);
 -- Generated below by `FERRY_BLESS=1 cargo test -p ferry-store` while unreleased: the tables and indexes new in this version.
 CREATE INDEX reset_token_hash ON reset_token (token_hash);
+CREATE INDEX reset_token_login ON reset_token (login_id, used_at);
 CREATE TABLE login_event (
   id INTEGER PRIMARY KEY,
   at TEXT NOT NULL,
