@@ -3,7 +3,7 @@
 
 use crate::model::ColumnFormat;
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -106,18 +106,9 @@ fn iso(t: &str) -> Option<String> {
     .map(|at| text(at, true))
 }
 
+/// Ferry's canonical date text (the validator's own writer).
 fn text(at: NaiveDateTime, timed: bool) -> String {
-    let (y, m, d) = (at.year(), at.month(), at.day());
-    if timed {
-        format!(
-            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-            at.hour(),
-            at.minute(),
-            at.second()
-        )
-    } else {
-        format!("{y:04}-{m:02}-{d:02}")
-    }
+    ferry_validate::values::date_text(&at, timed)
 }
 
 /// A number under the column's marks as a plain decimal (`1.234,50` → `1234.50`); `(12.00)`
