@@ -320,20 +320,7 @@ impl Target {
         let created = t
             .exec("SELECT pg_advisory_xact_lock(?1)", params![pg::INIT_LOCK])
             .and_then(|_| t.create_schema_if_empty());
-        match created {
-            Ok(created) => {
-                t.commit()?;
-                if created {
-                    Ok((t, true))
-                } else {
-                    t.checked().map(|t| (t, false))
-                }
-            }
-            Err(e) => {
-                let _ = t.rollback();
-                Err(e)
-            }
-        }
+        t.finish_init(created)
     }
 
     /// Inside the caller's transaction (which serialises initialisers): creates the schema in
@@ -438,17 +425,24 @@ impl Target {
         // or being created by another process right now. `BEGIN IMMEDIATE` waits for such a
         // process; the schema is then found, or created here.
         t.begin()?;
-        match t.create_schema_if_empty() {
+        let created = t.create_schema_if_empty();
+        t.finish_init(created)
+    }
+
+    /// Ends an initialiser's transaction: committed with the schema it created (true), or
+    /// committed and the schema found checked (false); rolled back on an error.
+    fn finish_init(self, created: Result<bool>) -> Result<(Target, bool)> {
+        match created {
             Ok(created) => {
-                t.commit()?;
+                self.commit()?;
                 if created {
-                    Ok((t, true))
+                    Ok((self, true))
                 } else {
-                    t.checked().map(|t| (t, false))
+                    self.checked().map(|t| (t, false))
                 }
             }
             Err(e) => {
-                let _ = t.rollback();
+                let _ = self.rollback();
                 Err(e)
             }
         }
