@@ -2,6 +2,10 @@
 //! and map failures to the exit codes 0 (ok), 1 (record errors), 2 (usage, input, target), 3.
 
 mod logins;
+mod map;
+mod map_preview;
+mod map_store;
+mod map_suggest;
 mod progress;
 mod upgrade;
 
@@ -133,6 +137,11 @@ enum Command {
     Logins {
         #[command(subcommand)]
         what: logins::LoginsCmd,
+    },
+    /// Mappings of legacy exports (SPEC §15): suggest one, preview it, keep it in the target.
+    Map {
+        #[command(subcommand)]
+        what: map::MapCmd,
     },
     /// Reports on the target.
     Report {
@@ -708,6 +717,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             }
         },
         Command::Logins { what } => logins::run(what),
+        Command::Map { what } => map::run(what),
         Command::Report {
             what: ReportCmd::Balances { db, format },
         } => {

@@ -1716,6 +1716,7 @@ fn run_inner(
     let mut limits = opts.limits.clone();
     limits.max_base64_bytes = ferry_sources::Limits::base64_for(opts.max_attachment_bytes);
     let read_opts = ReadOptions {
+        raw: None,
         encoding: opts.encoding,
         limits,
     };

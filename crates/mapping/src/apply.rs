@@ -20,15 +20,28 @@ pub enum Produced {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub entity: &'static str,
-    pub fields: Vec<(&'static str, String)>,
+    pub fields: Vec<Value>,
+}
+
+/// One field's value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    pub field: &'static str,
+    pub text: String,
+    /// The one column the value was read from (a column or a split of it); `None` for
+    /// constants, defaults and templates.
+    pub column: Option<String>,
+    /// The column's cell as written: no map, format or split changed it (so a reader's typed
+    /// cell — a workbook date or number — may be passed on instead of its text).
+    pub verbatim: bool,
 }
 
 impl Record {
     pub fn get(&self, field: &str) -> Option<&str> {
         self.fields
             .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| v.as_str())
+            .find(|v| v.field == field)
+            .map(|v| v.text.as_str())
     }
 }
 
@@ -245,7 +258,7 @@ fn record<S: AsRef<str>>(r: &RecordDef, row: &Row<S>) -> Vec<Produced> {
     let mut problems = Vec::new();
     for f in entity.fields {
         match field_value(entity, f.name, f.kind, r, row) {
-            Ok(Some(v)) => fields.push((f.name, v)),
+            Ok(Some(v)) => fields.push(v),
             Ok(None) => {}
             Err(mut p) => {
                 p.target = Some(format!("{name}.{}", f.name));
@@ -271,11 +284,17 @@ fn record<S: AsRef<str>>(r: &RecordDef, row: &Row<S>) -> Vec<Produced> {
 
 fn field_value<S: AsRef<str>>(
     entity: &Entity,
-    field: &str,
+    field: &'static str,
     kind: Kind,
     r: &RecordDef,
     row: &Row<S>,
-) -> Got<Option<String>> {
+) -> Got<Option<Value>> {
+    let value = |text: String, column: Option<String>, verbatim: bool| Value {
+        field,
+        text,
+        column,
+        verbatim,
+    };
     let def = r
         .fields
         .iter()
@@ -283,19 +302,23 @@ fn field_value<S: AsRef<str>>(
         .map(|(_, d)| d.get_ref());
     let Some(def) = def else {
         return match &row.source.account {
-            Some(a) if entity.account_field == Some(field) => row.get(a.get_ref()),
+            Some(a) if entity.account_field == Some(field) => {
+                let col = a.get_ref();
+                Ok(row.get(col)?.map(|t| value(t, Some(col.clone()), true)))
+            }
             _ => Ok(None),
         };
     };
     let (column, raw) = raw_value(def, row)?;
     // A default is a Ferry value: neither mapped nor formatted.
     let Some(raw) = raw else {
-        return Ok(def.default.clone());
+        return Ok(def.default.clone().map(|d| value(d, None, false)));
     };
+    let from = (!column.is_empty()).then(|| column.clone());
     if let Some(map) = &def.map {
         let key = map_key(&raw);
         return match map.iter().find(|(k, _)| map_key(k) == key) {
-            Some((_, v)) => Ok(Some(v.clone())),
+            Some((_, v)) => Ok(Some(value(v.clone(), from, false))),
             None => Err(problem(
                 &column,
                 &raw,
@@ -303,11 +326,12 @@ fn field_value<S: AsRef<str>>(
             )),
         };
     }
+    let plain = def.column.is_some();
     match row.source.columns.get(&column) {
         Some(f) => formatted(&raw, kind, f.get_ref())
-            .map(Some)
+            .map(|t| Some(value(t, from, false)))
             .map_err(|m| problem(&column, &raw, m)),
-        None => Ok(Some(raw)),
+        None => Ok(Some(value(raw, from, plain))),
     }
 }
 

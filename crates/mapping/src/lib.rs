@@ -10,7 +10,7 @@ mod model;
 mod scenarios;
 mod template;
 
-pub use apply::{Produced, Record as ProducedRecord, RowProblem};
+pub use apply::{Produced, Record as ProducedRecord, RowProblem, Value as ProducedValue};
 pub use model::{ColumnFormat, FieldDef, FieldSpec, Filter, Mapping, Match, Record, Source, Split};
 
 /// A place in the mapping text, 1-based.

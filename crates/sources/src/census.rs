@@ -78,6 +78,9 @@ impl Visitor for Census<'_> {
         }
         self.inner.part(name, read, headers);
     }
+    fn raw_row(&mut self, row: crate::RawRow<'_>) -> Result<(), SourceError> {
+        self.inner.raw_row(row)
+    }
 }
 
 fn resembles(header: &str, field: &str) -> bool {

@@ -73,7 +73,7 @@ pub(crate) fn read_files(
     for path in files {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         let shown: Arc<str> = path.display().to_string().into();
-        let kind = emit::sheet_kind(stem);
+        let kind = emit::part_kind(opts, &shown, None, stem);
         match kind {
             SheetKind::Ignored => continue,
             SheetKind::Unknown => {
@@ -83,8 +83,11 @@ pub(crate) fn read_files(
             }
             _ => visitor.part(stem, true, &[]),
         }
-        if let Some(note) = emit::entity_alias_note(stem, Location::start(shown.clone(), None)) {
-            visitor.finding(note)?;
+        if kind != SheetKind::Raw {
+            if let Some(note) = emit::entity_alias_note(stem, Location::start(shown.clone(), None))
+            {
+                visitor.finding(note)?;
+            }
         }
         read_file(path, shown, kind, opts, visitor)?;
     }

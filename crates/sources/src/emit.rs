@@ -16,6 +16,21 @@ pub(crate) enum SheetKind {
     /// Ferry's own sheets (`Findings`, `_…`): skipped silently.
     Ignored,
     Unknown,
+    /// Handed over as raw rows (`ReadOptions::raw`: a mapping reads it).
+    Raw,
+}
+
+/// The kind of a CSV file (`sheet` None) or a sheet, raw when `opts.raw` claims it.
+pub(crate) fn part_kind(
+    opts: &crate::ReadOptions,
+    file: &str,
+    sheet: Option<&str>,
+    name: &str,
+) -> SheetKind {
+    match &opts.raw {
+        Some(raw) if raw.wants(file, sheet, None) => SheetKind::Raw,
+        _ => sheet_kind(name),
+    }
 }
 
 pub(crate) fn sheet_kind(name: &str) -> SheetKind {
@@ -110,6 +125,8 @@ pub(crate) struct Sheet {
     letters: bool,
     /// The account of the nearest preceding ledger record (CloseInvoice without User).
     last_ledger_user: Option<RawValue>,
+    /// A raw part's header, by column.
+    raw_headers: Vec<String>,
 }
 
 impl Sheet {
@@ -121,6 +138,7 @@ impl Sheet {
             columns: Vec::new(),
             letters,
             last_ledger_user: None,
+            raw_headers: Vec::new(),
         }
     }
 
@@ -156,6 +174,9 @@ impl Sheet {
         header: &[(u32, String)],
         visitor: &mut dyn Visitor,
     ) -> Result<bool, SourceError> {
+        if self.kind == SheetKind::Raw {
+            return Ok(self.set_raw_header(header));
+        }
         let width = header
             .iter()
             .map(|(c, _)| *c as usize + 1)
@@ -284,6 +305,51 @@ impl Sheet {
         Ok(true)
     }
 
+    /// Keeps a raw part's header by column; refused (with nothing read) when it is empty.
+    fn set_raw_header(&mut self, header: &[(u32, String)]) -> bool {
+        let width = header.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+        self.raw_headers = vec![String::new(); width];
+        for (c, name) in header {
+            self.raw_headers[*c as usize] = name.trim().to_string();
+        }
+        true
+    }
+
+    /// Hands one row of a raw part over, its cells aligned with the header.
+    fn raw_row(
+        &self,
+        row: u64,
+        cells: Vec<(u32, RawValue)>,
+        visitor: &mut dyn Visitor,
+    ) -> Result<(), SourceError> {
+        let width = cells
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0)
+            .max(self.raw_headers.len());
+        let mut values = vec![RawValue::Text(String::new()); width];
+        for (c, v) in cells {
+            values[c as usize] = v;
+        }
+        let part = crate::RawPart {
+            file: self.file.clone(),
+            sheet: self.sheet.clone(),
+            element: None,
+            columns: if self.letters {
+                crate::RawColumns::Letters
+            } else {
+                crate::RawColumns::Numbers
+            },
+        };
+        visitor.raw_row(crate::RawRow {
+            part: &part,
+            row,
+            headers: &self.raw_headers,
+            cells: &values,
+        })
+    }
+
     /// The note for a header read as a field it names with other case, accents, spaces or
     /// punctuation.
     fn header_matched_note(&self, name: &str, field: &'static str, col: u32) -> Finding {
@@ -391,6 +457,9 @@ impl Sheet {
             .collect();
         if cells.is_empty() {
             return Ok(());
+        }
+        if self.kind == SheetKind::Raw {
+            return self.raw_row(row, cells, visitor);
         }
         let role = |c: u32| {
             self.columns

@@ -17,6 +17,7 @@ mod xml;
 use ferry_catalogue::{EntityId, FieldId};
 use ferry_findings::{Column, Finding, Location};
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::path::{Path, PathBuf};
 
 /// A value as the container gave it, before any parsing.
@@ -128,6 +129,83 @@ pub trait Visitor {
     /// A sheet, CSV file or XML element met: `read` when it is an entity type, `Ledger` or
     /// `Options`; otherwise its header names (an XML element's attribute names).
     fn part(&mut self, _name: &str, _read: bool, _headers: &[String]) {}
+    /// A row of a part that [`ReadOptions::raw`] hands over as it stands (a mapping reads it).
+    fn raw_row(&mut self, _row: RawRow<'_>) -> Result<(), SourceError> {
+        Ok(())
+    }
+}
+
+/// Decides which parts are handed over as raw rows instead of being read by their names:
+/// called with a file's name (without its folder), a sheet's name and an XML element's name.
+#[derive(Clone)]
+pub struct RawParts(pub std::sync::Arc<dyn Fn(&str, Option<&str>, Option<&str>) -> bool + Send + Sync>);
+
+impl RawParts {
+    /// Every part is raw (to look at an export that is not in Ferry's shape).
+    pub fn all() -> RawParts {
+        RawParts(std::sync::Arc::new(|_, _, _| true))
+    }
+
+    pub(crate) fn wants(&self, file: &str, sheet: Option<&str>, element: Option<&str>) -> bool {
+        let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+        (self.0)(base, sheet, element)
+    }
+}
+
+impl std::fmt::Debug for RawParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawParts")
+    }
+}
+
+/// A part read as raw rows: a CSV file, a sheet, or one XML element type.
+#[derive(Debug, Clone)]
+pub struct RawPart {
+    pub file: Arc<str>,
+    pub sheet: Option<Arc<str>>,
+    pub element: Option<Arc<str>>,
+    /// Workbook columns are letters, CSV columns numbers; an XML record is located at its
+    /// element's character column.
+    pub(crate) columns: RawColumns,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RawColumns {
+    Letters,
+    Numbers,
+    At(u32),
+}
+
+impl RawPart {
+    /// Where cell `idx` (0-based) of a row sits.
+    pub fn column(&self, idx: usize) -> Column {
+        let idx = u32::try_from(idx).unwrap_or(u32::MAX - 1);
+        match self.columns {
+            RawColumns::Letters => Column::Letter(idx),
+            RawColumns::Numbers => Column::Number(idx + 1),
+            RawColumns::At(c) => Column::Number(c),
+        }
+    }
+
+    pub fn location(&self, row: u64, idx: Option<usize>) -> Location {
+        Location {
+            file: self.file.clone(),
+            sheet: self.sheet.clone(),
+            row,
+            column: idx.map(|i| self.column(i)),
+        }
+    }
+}
+
+/// One raw row: the part's header (an XML element's attribute names) and the row's cells,
+/// `cells[i]` under `headers[i]` (empty text where the row has no value).
+#[derive(Debug, Clone, Copy)]
+pub struct RawRow<'a> {
+    pub part: &'a RawPart,
+    /// Spreadsheet row, CSV line or XML line.
+    pub row: u64,
+    pub headers: &'a [String],
+    pub cells: &'a [RawValue],
 }
 
 /// Bounds on what a reader accepts, so that no input can exhaust time or memory.
@@ -224,6 +302,8 @@ pub struct ReadOptions {
     /// Encoding of CSV files (`--encoding`); UTF-8 when `None`.
     pub encoding: Option<&'static encoding_rs::Encoding>,
     pub limits: Limits,
+    /// Parts handed over as raw rows ([`Visitor::raw_row`]) instead of read by their names.
+    pub raw: Option<RawParts>,
 }
 
 /// A container-level failure: the input cannot be read on (exit 2).
@@ -337,6 +417,28 @@ pub fn read_input(
         _ => "file",
     };
     census.check(&path.display().to_string(), what)?;
+    Ok(container)
+}
+
+/// Reads one input as [`read_input`] does, without failing when no part is an entity type
+/// (to look at an export before it is mapped).
+pub fn read_any(
+    path: &Path,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<Container, SourceError> {
+    let container = detect(path)?;
+    match container {
+        Container::Xml => xml::read(path, opts, visitor)?,
+        Container::Xlsx => xlsx::read(path, opts, visitor)?,
+        Container::CsvFolder => csv_folder::read_folder(path, opts, visitor)?,
+        Container::CsvFile => csv_folder::read_files(
+            &[PathBuf::from(path)],
+            path.display().to_string().as_str(),
+            opts,
+            visitor,
+        )?,
+    }
     Ok(container)
 }
 

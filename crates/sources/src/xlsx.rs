@@ -68,7 +68,7 @@ fn read_sheets(
     ordered.sort_by_key(rank);
     let mut any_records = false;
     for name in ordered {
-        let kind = emit::sheet_kind(&name);
+        let kind = emit::part_kind(opts, shown, Some(&name), &name);
         let sheet_name: Arc<str> = name.as_str().into();
         match kind {
             SheetKind::Ignored => continue,
@@ -82,8 +82,10 @@ fn read_sheets(
             _ => visitor.part(&name, true, &[]),
         }
         let loc = Location::start(shown.clone(), Some(sheet_name.clone()));
-        if let Some(note) = emit::entity_alias_note(&name, loc) {
-            visitor.finding(note)?;
+        if kind != SheetKind::Raw {
+            if let Some(note) = emit::entity_alias_note(&name, loc) {
+                visitor.finding(note)?;
+            }
         }
         let mut sheet = Sheet::new(shown.clone(), Some(sheet_name.clone()), kind, true);
         let mut cells_reader = wb

@@ -245,6 +245,12 @@ fn read_record(
     let at = || format!("{shown}:{line}:{col}");
     let qname = e.name();
     let name: &str = qname.as_ref();
+    if let Some(raw) = &opts.raw {
+        if raw.wants(shown, None, Some(name)) {
+            visitor.part(name, true, &[]);
+            return raw_record(e, name, line, col, shown, opts, visitor);
+        }
+    }
     let entity = match emit::sheet_kind(name) {
         SheetKind::Entity(id) => {
             visitor.part(name, true, &[]);
@@ -389,6 +395,55 @@ fn read_record(
         }
     }
     sheet.finish(entity, location, fields, broken, visitor)
+}
+
+/// Hands an element of a raw element type over as one row: its attribute names and values.
+fn raw_record(
+    e: &quick_xml::events::BytesStart<'_>,
+    name: &str,
+    line: u64,
+    col: u64,
+    shown: &Arc<str>,
+    opts: &ReadOptions,
+    visitor: &mut dyn Visitor,
+) -> Result<(), SourceError> {
+    let at = || format!("{shown}:{line}:{col}");
+    let (mut headers, mut cells) = (Vec::new(), Vec::new());
+    for attr in e.attributes().with_checks(false) {
+        let attr =
+            attr.map_err(|err| SourceError::malformed(at(), format!("bad attribute: {err}")))?;
+        let key: &str = attr.key.as_ref();
+        refuse_raw_lt(key, &attr.value, &at)?;
+        if headers.len() >= opts.limits.max_fields {
+            return Err(SourceError::malformed(
+                at(),
+                format!(
+                    "the element has more than {} attributes (FERRY_MAX_FIELDS)",
+                    opts.limits.max_fields
+                ),
+            ));
+        }
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|err| SourceError::malformed(at(), format!("bad value of {key}: {err}")))?;
+        if headers.iter().any(|h: &String| h == key) {
+            return Err(SourceError::malformed(at(), format!("attribute {key} appears twice")));
+        }
+        headers.push(key.to_string());
+        cells.push(RawValue::bounded(value, &opts.limits));
+    }
+    let part = crate::RawPart {
+        file: shown.clone(),
+        sheet: None,
+        element: Some(name.into()),
+        columns: crate::RawColumns::At(u32::try_from(col).unwrap_or(u32::MAX)),
+    };
+    visitor.raw_row(crate::RawRow {
+        part: &part,
+        row: line,
+        headers: &headers,
+        cells: &cells,
+    })
 }
 
 /// XML forbids a raw '<' in an attribute value, and quick-xml does not check: refused as
