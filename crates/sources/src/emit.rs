@@ -307,7 +307,11 @@ impl Sheet {
 
     /// Keeps a raw part's header by column; refused (with nothing read) when it is empty.
     fn set_raw_header(&mut self, header: &[(u32, String)]) -> bool {
-        let width = header.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+        let width = header
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
         self.raw_headers = vec![String::new(); width];
         for (c, name) in header {
             self.raw_headers[*c as usize] = name.trim().to_string();

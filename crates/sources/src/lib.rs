@@ -17,8 +17,8 @@ mod xml;
 use ferry_catalogue::{EntityId, FieldId};
 use ferry_findings::{Column, Finding, Location};
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A value as the container gave it, before any parsing.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +138,9 @@ pub trait Visitor {
 /// Decides which parts are handed over as raw rows instead of being read by their names:
 /// called with a file's name (without its folder), a sheet's name and an XML element's name.
 #[derive(Clone)]
-pub struct RawParts(pub std::sync::Arc<dyn Fn(&str, Option<&str>, Option<&str>) -> bool + Send + Sync>);
+pub struct RawParts(
+    pub std::sync::Arc<dyn Fn(&str, Option<&str>, Option<&str>) -> bool + Send + Sync>,
+);
 
 impl RawParts {
     /// Every part is raw (to look at an export that is not in Ferry's shape).

@@ -427,7 +427,10 @@ fn raw_record(
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|err| SourceError::malformed(at(), format!("bad value of {key}: {err}")))?;
         if headers.iter().any(|h: &String| h == key) {
-            return Err(SourceError::malformed(at(), format!("attribute {key} appears twice")));
+            return Err(SourceError::malformed(
+                at(),
+                format!("attribute {key} appears twice"),
+            ));
         }
         headers.push(key.to_string());
         cells.push(RawValue::bounded(value, &opts.limits));
