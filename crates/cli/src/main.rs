@@ -397,6 +397,10 @@ struct ImportArgs {
     /// Encoding of CSV files (e.g. windows-1252, latin1, utf-16le); UTF-8 by default.
     #[arg(long, value_name = "NAME")]
     encoding: Option<String>,
+    /// Read files, sheets or XML elements in their own shape through a mapping: a mapping
+    /// file, or the name of one kept in the target (`ferry map save`). See `ferry map suggest`.
+    #[arg(long, value_name = "M")]
+    mapping: Option<String>,
     /// Largest ticket attachment in bytes.
     #[arg(long, value_name = "N", default_value_t = 2 * 1024 * 1024)]
     max_attachment_bytes: u64,
@@ -850,6 +854,7 @@ fn import(
         kind,
         add_missing_components,
         fingerprint_key: a.key.fingerprint_key.clone(),
+        mapping: a.mapping.clone(),
         ..Default::default()
     };
     run_import(&target, opts, a.log, a.json, annotate)

@@ -8,6 +8,7 @@ mod close_batch;
 pub mod fingerprint_key;
 mod ledger_phase;
 pub mod logins;
+pub mod mapping;
 pub mod options;
 mod positions;
 pub mod rollback;

@@ -9,9 +9,11 @@ mod model;
 #[cfg(test)]
 mod scenarios;
 mod template;
+mod visit;
 
 pub use apply::{Produced, Record as ProducedRecord, RowProblem, Value as ProducedValue};
 pub use model::{ColumnFormat, FieldDef, FieldSpec, Filter, Mapping, Match, Record, Source, Split};
+pub use visit::{raw_parts, Mapped};
 
 /// A place in the mapping text, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
