@@ -11,6 +11,7 @@ pub mod logins;
 pub mod mapping;
 pub mod options;
 mod positions;
+pub mod preview;
 pub mod rollback;
 mod rules;
 mod run;
