@@ -4,8 +4,10 @@
 
 mod apply;
 mod check;
+pub mod edit;
 mod formats;
 mod model;
+pub mod outline;
 #[cfg(test)]
 mod scenarios;
 mod template;

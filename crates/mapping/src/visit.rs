@@ -410,7 +410,7 @@ fn is_bad(v: &RawValue) -> bool {
 
 /// A header's position: the same name, else the same when case, accents, spaces and
 /// punctuation are ignored (as [`Source::apply`] finds columns).
-fn index_of(headers: &[String], name: &str) -> Option<usize> {
+pub(crate) fn index_of(headers: &[String], name: &str) -> Option<usize> {
     headers.iter().position(|h| h == name).or_else(|| {
         let hit = cat::same_name(name, headers.iter().map(String::as_str))?;
         headers.iter().position(|h| h == hit)

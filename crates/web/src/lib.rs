@@ -6,14 +6,20 @@
 pub mod auth;
 mod cookies;
 mod devices;
+mod draft;
 mod hosts;
 mod jobs;
 mod logins;
+mod mapping_form;
+mod mapping_pages;
+mod mapping_view;
 mod pages;
 mod proxy;
 mod records;
 mod retention;
+mod sample;
 mod signin;
+mod suggestion;
 mod throttle;
 mod view;
 
@@ -251,6 +257,11 @@ pub(crate) fn router(app: Shared) -> Router {
         .route(
             "/runs/new",
             get(pages::new_run).post(pages::start_run.layer(upload)),
+        )
+        .route(
+            "/runs/new/{draft}",
+            get(mapping_pages::show)
+                .post(mapping_pages::post.layer(DefaultBodyLimit::max(mapping_pages::FORM_LIMIT))),
         )
         .route("/runs/{id}", get(pages::run))
         .route("/runs/{id}/progress", get(pages::progress))

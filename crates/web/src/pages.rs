@@ -17,13 +17,13 @@ use serde::Deserialize;
 use std::path::{Path as FsPath, PathBuf};
 
 /// Runs blocking work (the store, the engine) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
 ) -> Result<T, Failure> {
     tokio::task::spawn_blocking(f).await?
 }
 
-fn need_admin(staff: &Staff) -> Result<(), Failure> {
+pub(crate) fn need_admin(staff: &Staff) -> Result<(), Failure> {
     if staff.is_admin() {
         Ok(())
     } else {
@@ -33,7 +33,7 @@ fn need_admin(staff: &Staff) -> Result<(), Failure> {
     }
 }
 
-fn check_csrf(staff: &Staff, given: &str) -> Result<(), Failure> {
+pub(crate) fn check_csrf(staff: &Staff, given: &str) -> Result<(), Failure> {
     if auth::same_token(&staff.csrf, given) {
         Ok(())
     } else {
@@ -148,6 +148,7 @@ pub async fn runs(
 struct NewRunPage {
     base: Base,
     max_mib: usize,
+    opts: crate::mapping_view::OptionsView,
 }
 
 pub async fn new_run(
@@ -158,6 +159,7 @@ pub async fn new_run(
     Ok(page(&NewRunPage {
         base: Base::new("New run", &staff, "new"),
         max_mib: app.max_upload_bytes / (1024 * 1024),
+        opts: crate::mapping_view::OptionsView(Default::default()),
     }))
 }
 
@@ -199,12 +201,12 @@ pub fn plain_name(raw: &str) -> Result<String, Failure> {
 
 /// The form of a new run or certification migration: uploaded files and the options.
 #[derive(Default)]
-struct RunForm {
-    csrf: String,
-    folder: PathBuf,
-    inputs: Vec<PathBuf>,
-    csv: usize,
-    fields: std::collections::HashMap<String, String>,
+pub(crate) struct RunForm {
+    pub csrf: String,
+    pub folder: PathBuf,
+    pub inputs: Vec<PathBuf>,
+    pub csv: usize,
+    pub fields: std::collections::HashMap<String, String>,
 }
 
 impl RunForm {
@@ -324,7 +326,7 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
     Ok(form)
 }
 
-fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions, Failure> {
+pub(crate) fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions, Failure> {
     if form.inputs.is_empty() {
         return Err(Failure::bad("Choose at least one file to upload."));
     }
@@ -443,6 +445,14 @@ async fn start_upload(
         return Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
     }
     let form = read_form(&app, m).await?;
+    let look = kind == RunKind::Import && form.fields.get("action").is_some_and(|a| a == "look");
+    if look {
+        if let Err(e) = check_csrf(&staff, &form.csrf) {
+            let _ = tokio::fs::remove_dir_all(&form.folder).await;
+            return Err(e);
+        }
+        return crate::mapping_pages::create(&app, form).await;
+    }
     let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, kind));
     let opts = match checked {
         Ok(o) => o,
@@ -523,6 +533,34 @@ struct RunPage {
     can_resume: bool,
     can_cancel: bool,
     can_rollback: bool,
+    /// The mapping the run read its files with, in words, and its content hash.
+    mapping: String,
+    mapping_hash: String,
+    /// The draft the run's files were uploaded with, if it is still there.
+    draft: String,
+}
+
+/// The mapping a run recorded (`options.mapping`: given, from, hash), in words: a saved
+/// mapping's name, or a file's name (never its folder).
+fn mapping_words(m: &serde_json::Value) -> (String, String) {
+    let given = m.get("given").and_then(|v| v.as_str()).unwrap_or_default();
+    let hash = m
+        .get("hash")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let words = match m.get("from").and_then(|v| v.as_str()) {
+        Some("saved") => format!("“{given}”, a mapping saved in the target"),
+        _ => {
+            let name = display_name(given);
+            if name.starts_with("mapping-") && name.ends_with(".toml") {
+                "edited in the console for this upload (not saved by name)".to_string()
+            } else {
+                format!("the file {name}")
+            }
+        }
+    };
+    (words, hash)
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -580,6 +618,12 @@ pub async fn run(
             return Err(Failure::new(StatusCode::NOT_FOUND, format!("There is no run {id}.")));
         };
         let inputs: Vec<String> = serde_json::from_str(&r.text(5)).unwrap_or_default();
+        let uploads = crate::retention::uploads(&a.data);
+        let (mapping, mapping_hash) = t
+            .run(id)?
+            .and_then(|i| i.options.get("mapping").filter(|m| !m.is_null()).map(mapping_words))
+            .unwrap_or_default();
+        let draft = crate::draft::of_run(&uploads, &inputs).unwrap_or_default();
         let status = r.text(2);
         let mode = r.text(1);
         let running = live.as_ref().is_some_and(|s| !s.finished) || (status == "running" && live.is_none() && t.run(id)?.and_then(|i| i.pid).is_some_and(ferry_store::journal::pid_alive));
@@ -647,8 +691,8 @@ pub async fn run(
                     place,
                     field: f.text(9),
                     value: f.text(10),
-                    message: f.text(11),
-                    hint: f.text(12),
+                    message: view::hide_paths(&f.text(11), &uploads, true),
+                    hint: view::hide_paths(&f.text(12), &uploads, true),
                 }
             })
             .collect();
@@ -684,12 +728,12 @@ pub async fn run(
             started: view::when(&r.text(3)),
             finished: view::when(&r.text(4)),
             inputs: inputs.iter().map(|p| display_name(p)).collect::<Vec<_>>().join(", "),
-            error: r.text(6),
+            error: view::hide_paths(&r.text(6), &uploads, true),
             errors: view::count(errors),
             warnings: view::count(r.int(8)),
             infos: view::count(r.int(9)),
             running,
-            live_state: live.as_ref().and_then(|s| s.outcome.clone()).unwrap_or_default(),
+            live_state: view::hide_paths(&live.as_ref().and_then(|s| s.outcome.clone()).unwrap_or_default(), &uploads, true),
             counts,
             findings,
             total: view::count(total),
@@ -705,6 +749,9 @@ pub async fn run(
             can_resume: admin && finished && status == "interrupted",
             can_cancel: admin && running,
             can_rollback: admin && finished && mode == "live" && matches!(status.as_str(), "succeeded" | "completed-with-errors" | "failed" | "interrupted"),
+            mapping,
+            mapping_hash,
+            draft,
         }))
     })
     .await
@@ -897,7 +944,36 @@ fn live_options(app: &Shared, id: i64) -> Result<ImportOptions, Failure> {
     }
     let mut o = recorded_options(&t, id)?;
     o.test_only = false;
+    same_mapping_as_tested(&t, &info, &o)?;
     Ok(o)
+}
+
+/// Refuses to run a test run live when its mapping changed since (a saved mapping saved again
+/// under its name): what goes live is what was tested.
+fn same_mapping_as_tested(
+    t: &Target,
+    info: &ferry_store::journal::RunInfo,
+    o: &ImportOptions,
+) -> Result<(), Failure> {
+    let Some(given) = &o.mapping else {
+        return Ok(());
+    };
+    let tested = info
+        .options
+        .get("mapping")
+        .and_then(|m| m.get("hash"))
+        .and_then(|h| h.as_str())
+        .unwrap_or_default();
+    let now = ferry_engine::mapping::load(Some(t), given)
+        .map(|m| m.hash)
+        .map_err(|e| Failure::bad(format!("The test run's mapping cannot be read now: {e}")))?;
+    if now != tested {
+        return Err(Failure::bad(format!(
+            "The mapping “{}” changed since this test run (content hash {tested}, now {now}): start a new test run with it, then run that one live.",
+            display_name(given)
+        )));
+    }
+    Ok(())
 }
 
 pub async fn resume(

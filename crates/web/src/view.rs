@@ -163,6 +163,28 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+/// `text` without the server folder `dir` in it: staff see file names, never where the
+/// console keeps them. `dir` is an upload folder, or (`upload_root`) the folder of all uploads,
+/// whose next folder (the upload's random name) goes too. The `csv`, `attachments` and `draft`
+/// folders of an upload go with it.
+pub fn hide_paths(text: &str, dir: &std::path::Path, upload_root: bool) -> String {
+    let prefix = format!("{}/", dir.display());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(&prefix) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + prefix.len()..];
+        if upload_root {
+            rest = rest.find('/').map_or(rest, |j| &rest[j + 1..]);
+        }
+        for sub in ["csv/", "attachments/", "draft/"] {
+            rest = rest.strip_prefix(sub).unwrap_or(rest);
+        }
+    }
+    out.push_str(rest);
+    out.replace(&dir.display().to_string(), "the upload")
+}
+
 /// Money in ten-thousandths as a plain decimal with two to four fractional digits.
 pub fn money(e4: i64) -> String {
     ferry_report::balances::money(e4)
@@ -199,6 +221,24 @@ mod tests {
         assert_eq!(
             super::url_encode("/runs/1?a=b c"),
             "%2Fruns%2F1%3Fa%3Db%20c"
+        );
+    }
+
+    #[test]
+    fn server_paths_are_hidden() {
+        let up = std::path::Path::new("/srv/data/uploads");
+        assert_eq!(
+            super::hide_paths("/srv/data/uploads/Ab_9/csv/m.csv: line 3: bad", up, true),
+            "m.csv: line 3: bad"
+        );
+        let one = std::path::Path::new("/srv/data/uploads/Ab_9");
+        assert_eq!(
+            super::hide_paths(
+                "/srv/data/uploads/Ab_9/book.xlsx and /srv/data/uploads/Ab_9",
+                one,
+                false
+            ),
+            "book.xlsx and the upload"
         );
     }
 }

@@ -4,6 +4,7 @@
 //! and dropped when the test's [`Scratch`] folder goes away. The tests are written once.
 #![allow(dead_code)]
 
+pub mod exports;
 pub mod web;
 
 use std::collections::{HashMap, HashSet};
