@@ -1799,7 +1799,8 @@ fn run_inner(
             // Between the readers and the spool: the mapped parts' rows become records.
             Some(m) => {
                 let mut mapped = ferry_mapping::Mapped::new(&mut collect, &m.mapping);
-                ferry_sources::read_input(input, &read_opts, &mut mapped)?;
+                ferry_sources::read_input(input, &read_opts, &mut mapped)
+                    .map_err(|e| crate::mapping::unmatched(e, m))?;
                 mapped.finish()?;
             }
             None => {

@@ -102,10 +102,7 @@ impl<'a> Mapped<'a> {
         if !missing.is_empty() {
             let hints: Vec<String> = missing
                 .iter()
-                .filter_map(|m| {
-                    cat::nearest(m, headers.iter().map(String::as_str))
-                        .map(|n| format!("\"{m}\": did you mean \"{n}\"?"))
-                })
+                .filter_map(|m| like(m, headers).map(|n| format!("\"{m}\": did you mean \"{n}\"?")))
                 .collect();
             return Err(SourceError::Refused {
                 path: what(part),
@@ -425,6 +422,20 @@ fn align(source: &Source, headers: &[String], cells: &[RawValue]) -> (Vec<String
         .map(|c| index_of(headers, c).map_or(RawValue::Text(String::new()), |i| cells[i].clone()))
         .collect();
     (cols, values)
+}
+
+/// The header most like a column the mapping names: the catalogue's nearest name, else one
+/// that starts the same way (4 characters or more once normalized: `postal`, `postcode`).
+fn like<'h>(name: &str, headers: &'h [String]) -> Option<&'h str> {
+    let names = || headers.iter().map(String::as_str);
+    cat::nearest(name, names()).or_else(|| {
+        let n = cat::normalized(name);
+        names().find(|h| {
+            let h = cat::normalized(h);
+            let common = h.chars().zip(n.chars()).take_while(|(a, b)| a == b).count();
+            common >= 4
+        })
+    })
 }
 
 /// How a part is named in messages.
