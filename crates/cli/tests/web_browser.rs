@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::exports::{members_csv, MISTAKEN_MAPPING};
 use common::web::{Console, ADMIN, PASSWORD, VIEWER};
 use common::*;
 use std::future::Future;
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 use thirtyfour::session::http::{Body, HttpClient};
 use ureq::http;
@@ -360,7 +362,7 @@ async fn new_run(d: &WebDriver, base: &str, files: &[PathBuf], attachments: &[Pa
     for f in attachments {
         input.send_keys(f.to_str().unwrap()).await.unwrap();
     }
-    d.find(By::Css("form[action='/runs/new'] button[type=submit]"))
+    d.find(By::Css("form[action='/runs/new'] button#start"))
         .await
         .unwrap()
         .click()
@@ -953,6 +955,226 @@ async fn an_admin_gives_a_member_a_username_and_a_temporary_password() {
         code == 0 && err.contains("must change"),
         "exit {code}: {err}"
     );
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}
+
+/// Saves the page as `<name>.png` in `dir` (the test's own folder) and in `screenshots/` of the
+/// worktree (not committed), for a person to look at; checks it is a 1280×800 PNG.
+async fn shot_to(d: &WebDriver, dir: &std::path::Path, name: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(format!("{name}.png"));
+    d.screenshot(&p).await.unwrap();
+    let png = std::fs::read(&p).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
+    let (w, h) = (
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        u32::from_be_bytes(png[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (1280, 800), "{name}: screenshot size");
+    let kept = repo().join("screenshots");
+    std::fs::create_dir_all(&kept).unwrap();
+    std::fs::copy(&p, kept.join(format!("{name}.png"))).unwrap();
+}
+
+/// Scrolls `css` to the top of the window (less the header's height).
+async fn scroll_to(d: &WebDriver, css: &str) {
+    d.execute(
+        "const e = document.querySelector(arguments[0]); if (e) { e.scrollIntoView(); window.scrollBy(0, -8); }",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap();
+}
+
+/// Clicks the submit button `css` and waits for the page it brings to show `needle`.
+async fn submit(d: &WebDriver, css: &str, needle: &str) -> String {
+    let b = d.find(By::Css(css)).await.unwrap();
+    b.scroll_into_view().await.unwrap();
+    b.click().await.unwrap();
+    until(
+        d,
+        &format!("the page after {css} to show {needle:?}"),
+        || async {
+            // The old page's element goes stale once the new page is there.
+            let gone = b.tag_name().await.is_err();
+            let t = text(d).await;
+            (gone && t.contains(needle)).then_some(t)
+        },
+    )
+    .await
+}
+
+/// Staff bring a member list of another system: upload and check it, correct the proposed
+/// mapping column by column, preview, save it by name and test it, taking a screenshot of
+/// each step.
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_map_a_member_list_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let console = sync(|| Console::start(s.path(), "console.db"));
+    let base = console.url.trim_end_matches('/').to_string();
+    let screens = s.path().join("screenshots");
+    let members = s.path().join("members.csv");
+    std::fs::write(&members, members_csv()).unwrap();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    sign_in(&d, &base, ADMIN).await;
+
+    // Upload and check: the page shows the file's first rows and the mapping Ferry proposes.
+    d.goto(format!("{base}/runs/new")).await.unwrap();
+    wait_text(&d, "Upload and check").await;
+    let region = d.find(By::Id("phone_region")).await.unwrap();
+    region.clear().await.unwrap();
+    region.send_keys("GB").await.unwrap();
+    d.find(By::Id("files"))
+        .await
+        .unwrap()
+        .send_keys(members.to_str().unwrap())
+        .await
+        .unwrap();
+    let t = submit(&d, "button#look", "New run: check the files").await;
+    assert!(path(&d).await.starts_with("/runs/new/"), "{t}");
+    assert!(t.contains("members.csv") && t.contains("first_name"), "{t}");
+    looks_like_a_page(&d).await;
+    shot_to(&d, &screens, "map-01-uploaded").await;
+    scroll_to(&d, "section.part").await;
+    shot_to(&d, &screens, "map-02-first-rows").await;
+    scroll_to(&d, "table.columns").await;
+    shot_to(&d, &screens, "map-03-columns").await;
+
+    // The whole mapping as text, and back: the same mapping. (A proposal that cannot be used
+    // as it is — the stand-in before `map suggest` — is replaced by one with a mistake.)
+    let unusable = d.find(By::Id("problems")).await.is_ok();
+    let before = d
+        .find(By::Css("input[name=base]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    submit(&d, "button[value=text]", "The whole mapping as text").await;
+    looks_like_a_page(&d).await;
+    scroll_to(&d, "#mapping").await;
+    shot_to(&d, &screens, "map-04-text").await;
+    if unusable {
+        d.execute(
+            "document.getElementById('mapping-text').value = arguments[0]",
+            vec![serde_json::json!(MISTAKEN_MAPPING)],
+        )
+        .await
+        .unwrap();
+    }
+    submit(&d, "button[value=columns]", "Records made of each row").await;
+    let after = d
+        .find(By::Css("input[name=base]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    if !unusable {
+        assert_eq!(after, before, "the text view gives back the same mapping");
+    }
+
+    // Correct one column: the web address is not imported. The role every member gets is
+    // one the target has.
+    let web = d
+        .find(By::Css("select[aria-label='Field for column web']"))
+        .await
+        .unwrap();
+    web.scroll_into_view().await.unwrap();
+    SelectElement::new(&web)
+        .await
+        .unwrap()
+        .select_by_value("")
+        .await
+        .unwrap();
+    if let Ok(role) = d
+        .find(By::Css("input[aria-label='Value of User · Role']"))
+        .await
+    {
+        role.clear().await.unwrap();
+        role.send_keys("Customer").await.unwrap();
+    }
+    scroll_to(&d, "select[aria-label='Field for column web']").await;
+    d.execute("window.scrollBy(0, -300)", Vec::<serde_json::Value>::new())
+        .await
+        .unwrap();
+    shot_to(&d, &screens, "map-05-corrected").await;
+
+    // Preview: the first rows as records, nothing rejected.
+    let t = submit(&d, "section.part button[value=preview]", "Preview:").await;
+    assert!(t.contains("none rejected"), "{t}");
+    let shown = d
+        .find(By::Css(".preview"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !shown.contains("http://www.") && !shown.contains("https://www."),
+        "the web column is not imported:\n{shown}"
+    );
+    let records = d.find_all(By::Css(".preview-record")).await.unwrap();
+    assert!(records.len() >= 10, "{t}");
+    assert!(d.find(By::Css(".preview-record.rejected")).await.is_err());
+    looks_like_a_page(&d).await;
+    scroll_to(&d, ".preview").await;
+    d.execute("window.scrollBy(0, -60)", Vec::<serde_json::Value>::new())
+        .await
+        .unwrap();
+    shot_to(&d, &screens, "map-06-preview").await;
+
+    // Save it by name.
+    let name = d.find(By::Id("save_name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("uk-members").await.unwrap();
+    let t = submit(&d, "button[value=save]", "Saved as").await;
+    assert!(t.contains("Saved as “uk-members”"), "{t}");
+    looks_like_a_page(&d).await;
+    shot_to(&d, &screens, "map-07-saved").await;
+    let saved = sync(|| {
+        int(
+            s.path(),
+            "console.db",
+            "SELECT count(*) FROM import_mapping WHERE name = 'uk-members'",
+        )
+    });
+    assert_eq!(saved, 1);
+
+    // A test run with it.
+    scroll_to(&d, "#run").await;
+    shot_to(&d, &screens, "map-08-run-options").await;
+    d.find(By::Css("button#start-run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let run = finished_run(&d).await;
+    let t = text(&d).await;
+    assert!(
+        t.contains("“uk-members”, a mapping saved in the target"),
+        "{t}"
+    );
+    assert!(t.contains("content hash"), "{t}");
+    let errors = sync(|| {
+        int(
+            s.path(),
+            "console.db",
+            &format!("SELECT errors FROM run WHERE id = {run}"),
+        )
+    });
+    assert_eq!(errors, 0, "{t}");
+    looks_like_a_page(&d).await;
+    shot_to(&d, &screens, "map-09-test-run").await;
 
     d.quit().await.unwrap();
     drop(chromedriver);

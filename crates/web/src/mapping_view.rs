@@ -3,7 +3,7 @@
 //! account column) or its text, every problem of the mapping beside its place, the preview of
 //! the first rows as records, the saved mappings and the run's options.
 
-use crate::draft::State;
+use crate::draft::{State, StoredGuess};
 use crate::mapping_form::{self as form, edited_sources, source_of};
 use crate::sample::{Part, Sampled, SHOWN};
 use crate::view::{hide_paths, Base};
@@ -739,21 +739,25 @@ fn column_view(
 /// The suggestion's confidence in what the column does now (`""`: it made no guess for it).
 fn confidence(p: &Part, column: &str, now: &str, state: &State) -> (String, &'static str) {
     let sheet = p.sheet.as_deref().or(p.element.as_deref());
-    let Some(g) = state
-        .guesses
-        .iter()
-        .find(|g| g.file == p.file && g.sheet.as_deref() == sheet && g.column == column)
-    else {
-        return (String::new(), "");
-    };
-    let guessed = match (&g.entity, &g.field) {
+    let guessed = |g: &StoredGuess| match (&g.entity, &g.field) {
         (Some(e), Some(f)) => format!("{e}.{f}"),
         _ => String::new(),
     };
-    if guessed != now {
-        return ("changed by you".into(), "mine");
+    // A column guessed as the account's name is the source's account column: the column view
+    // shows that apart, so such a guess says nothing about the fields it goes to.
+    let mine: Vec<&StoredGuess> = state
+        .guesses
+        .iter()
+        .filter(|g| g.file == p.file && g.sheet.as_deref() == sheet && g.column == column)
+        .filter(|g| guessed(g) != "User.Name" || now == "User.Name")
+        .collect();
+    if mine.is_empty() {
+        return (String::new(), "");
     }
-    if guessed.is_empty() {
+    let Some(g) = mine.iter().find(|g| guessed(g) == now) else {
+        return ("changed by you".into(), "mine");
+    };
+    if now.is_empty() {
         return ("no field found".into(), "unsure");
     }
     let pct = (g.confidence * 100.0).round() as i64;

@@ -87,9 +87,27 @@ fn input_names(inputs: &str) -> String {
     let v: Vec<String> = serde_json::from_str::<Vec<String>>(inputs)
         .unwrap_or_default()
         .iter()
-        .map(|p| display_name(p))
+        .map(|p| input_shown(p))
         .collect();
     v.join(", ")
+}
+
+/// An input as staff know it: a file's name, or a CSV folder's files (the console keeps the
+/// CSV files of an upload in a folder of its own).
+fn input_shown(p: &str) -> String {
+    let path = FsPath::new(p);
+    if path.is_dir() {
+        if let Ok(files) = ferry_sources::input_files(path) {
+            let names: Vec<String> = files
+                .iter()
+                .map(|f| display_name(&f.display().to_string()))
+                .collect();
+            if !names.is_empty() {
+                return names.join(", ");
+            }
+        }
+    }
+    display_name(p)
 }
 
 /// An input as staff know it: its file name (uploads are kept under a random folder).
@@ -727,7 +745,7 @@ pub async fn run(
             status: status.clone(),
             started: view::when(&r.text(3)),
             finished: view::when(&r.text(4)),
-            inputs: inputs.iter().map(|p| display_name(p)).collect::<Vec<_>>().join(", "),
+            inputs: inputs.iter().map(|p| input_shown(p)).collect::<Vec<_>>().join(", "),
             error: view::hide_paths(&r.text(6), &uploads, true),
             errors: view::count(errors),
             warnings: view::count(r.int(8)),
