@@ -1108,6 +1108,50 @@ async fn staff_map_a_member_list_in_a_browser() {
         .unwrap();
     shot_to(&d, &screens, "map-05-corrected").await;
 
+    // A mistake in a column's format is shown at that column, and stops the preview.
+    let city = "//tr[td[@class='col-name' and normalize-space()='city']]";
+    d.find(By::XPath(&format!("{city}//summary")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    d.find(By::XPath(&format!("{city}//input[@list='date-formats']")))
+        .await
+        .unwrap()
+        .send_keys("%d/%m/%y")
+        .await
+        .unwrap();
+    let t = submit(
+        &d,
+        "section.part button[value=preview]",
+        "The mapping has 1 problem",
+    )
+    .await;
+    assert!(
+        t.contains("The preview needs a mapping without problems"),
+        "{t}"
+    );
+    let issue = d
+        .find(By::XPath(&format!("{city}//div[@class='issue']")))
+        .await
+        .expect("the problem beside the city column")
+        .text()
+        .await
+        .unwrap();
+    assert!(issue.contains("%y"), "{issue}");
+    scroll_to(&d, "tr.has-issue").await;
+    d.execute("window.scrollBy(0, -120)", Vec::<serde_json::Value>::new())
+        .await
+        .unwrap();
+    shot_to(&d, &screens, "map-06-problem").await;
+    d.find(By::XPath(&format!("{city}//input[@list='date-formats']")))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+
     // Preview: the first rows as records, nothing rejected.
     let t = submit(&d, "section.part button[value=preview]", "Preview:").await;
     assert!(t.contains("none rejected"), "{t}");
@@ -1130,7 +1174,7 @@ async fn staff_map_a_member_list_in_a_browser() {
     d.execute("window.scrollBy(0, -60)", Vec::<serde_json::Value>::new())
         .await
         .unwrap();
-    shot_to(&d, &screens, "map-06-preview").await;
+    shot_to(&d, &screens, "map-07-preview").await;
 
     // Save it by name.
     let name = d.find(By::Id("save_name")).await.unwrap();
@@ -1139,7 +1183,7 @@ async fn staff_map_a_member_list_in_a_browser() {
     let t = submit(&d, "button[value=save]", "Saved as").await;
     assert!(t.contains("Saved as “uk-members”"), "{t}");
     looks_like_a_page(&d).await;
-    shot_to(&d, &screens, "map-07-saved").await;
+    shot_to(&d, &screens, "map-08-saved").await;
     let saved = sync(|| {
         int(
             s.path(),
@@ -1151,7 +1195,7 @@ async fn staff_map_a_member_list_in_a_browser() {
 
     // A test run with it.
     scroll_to(&d, "#run").await;
-    shot_to(&d, &screens, "map-08-run-options").await;
+    shot_to(&d, &screens, "map-09-run-options").await;
     d.find(By::Css("button#start-run"))
         .await
         .unwrap()
@@ -1174,7 +1218,7 @@ async fn staff_map_a_member_list_in_a_browser() {
     });
     assert_eq!(errors, 0, "{t}");
     looks_like_a_page(&d).await;
-    shot_to(&d, &screens, "map-09-test-run").await;
+    shot_to(&d, &screens, "map-10-test-run").await;
 
     d.quit().await.unwrap();
     drop(chromedriver);

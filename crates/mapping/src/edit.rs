@@ -24,6 +24,8 @@ pub enum EditError {
 pub struct ValueFormat {
     /// A date pattern (`%d/%m/%Y`) or `iso`.
     pub format: Option<String>,
+    /// With `%y`: two-digit years below it are 20yy, the others 19yy.
+    pub two_digit_year_pivot: Option<u32>,
     pub decimal_char: Option<String>,
     pub group_char: Option<String>,
     /// Currency symbols and codes around a number are stripped (`bareNumber = false`).
@@ -35,6 +37,7 @@ impl ValueFormat {
     pub fn of(f: &crate::ColumnFormat) -> ValueFormat {
         ValueFormat {
             format: f.format.clone(),
+            two_digit_year_pivot: f.two_digit_year_pivot,
             decimal_char: f.decimal_char.clone(),
             group_char: f.group_char.clone(),
             strip_symbols: f.bare_number == Some(false),
@@ -295,6 +298,10 @@ impl Editor {
         };
         let wanted = [
             ("format", f.format.as_deref().map(Value::from)),
+            (
+                "twoDigitYearPivot",
+                f.two_digit_year_pivot.map(|p| Value::from(i64::from(p))),
+            ),
             ("decimalChar", f.decimal_char.as_deref().map(Value::from)),
             ("groupChar", f.group_char.as_deref().map(Value::from)),
             ("bareNumber", f.strip_symbols.then(|| Value::from(false))),

@@ -174,6 +174,7 @@ pub fn apply(
             targets(&mut ed, form, si, ci, &headers[ci], c, new_maps.get(&ci));
             let f = ValueFormat {
                 format: some(form.trimmed(&key(format!("c{ci}fmt")))),
+                two_digit_year_pivot: form.trimmed(&key(format!("c{ci}pivot"))).parse().ok(),
                 decimal_char: some(form.get(&key(format!("c{ci}dec"))).unwrap_or("")),
                 group_char: some(form.get(&key(format!("c{ci}grp"))).unwrap_or("")),
                 strip_symbols: form.has(&key(format!("c{ci}cur"))),

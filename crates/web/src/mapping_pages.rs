@@ -211,6 +211,7 @@ struct Drawn {
     text: String,
     mode: &'static str,
     notices: Vec<Notice>,
+    save_notices: Vec<Notice>,
     preview: Option<Vec<ferry_engine::preview::PreviewRow>>,
 }
 
@@ -232,6 +233,7 @@ fn draw(
         text: x.text,
         mode: x.mode,
         notices: x.notices,
+        save_notices: x.save_notices,
         preview: x.preview,
         saved,
         files: file_names(d, state),
@@ -262,6 +264,7 @@ fn render(
         text: d.text(),
         mode: "columns",
         notices,
+        save_notices: Vec::new(),
         preview: None,
     };
     draw(app, staff, &d, &state, &samples, x)
@@ -397,6 +400,7 @@ fn handle(
     };
     let mut mode = posted_mode;
     let mut preview = None;
+    let mut save_notices = Vec::new();
     let t = app.target()?;
     match action {
         "text" => mode = "text",
@@ -423,7 +427,7 @@ fn handle(
             mode = "columns";
         }
         "preview" => preview = run_preview(&d, &state, &opts, &text, &mut notices),
-        "save" => save(&t, f, &text, &mut state, &mut notices),
+        "save" => save(&t, f, &text, &mut state, &mut save_notices),
         "start" => {
             if let Some(o) = start_options(&t, &d, &state, opts, &text, &mut notices)? {
                 d.set_text(&text).map_err(io)?;
@@ -441,6 +445,7 @@ fn handle(
         text,
         mode,
         notices,
+        save_notices,
         preview,
     };
     Ok(Outcome::Page(Box::new(draw(

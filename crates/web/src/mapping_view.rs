@@ -106,6 +106,7 @@ pub struct ColumnView {
     pub confidence_class: &'static str,
     pub map: String,
     pub fmt: String,
+    pub pivot: String,
     pub dec: String,
     pub grp: String,
     pub cur: bool,
@@ -233,6 +234,11 @@ pub struct DraftPage {
     pub saved: Vec<SavedView>,
     pub saved_selected: String,
     pub save_name: String,
+    /// Whether the text is a saved mapping's, in words (and `ok` or `warning`).
+    pub save_status: String,
+    pub save_status_class: &'static str,
+    /// What saving said (shown in the save card, where the page opens after it).
+    pub save_notices: Vec<Notice>,
     pub parts: Vec<PartView>,
     pub groups: Vec<FieldGroup>,
     pub decs: Vec<Choice>,
@@ -252,6 +258,7 @@ pub struct Inputs<'a> {
     /// `columns` or `text`.
     pub mode: &'static str,
     pub notices: Vec<Notice>,
+    pub save_notices: Vec<Notice>,
     pub preview: Option<Vec<PreviewRow>>,
     pub saved: Vec<Saved>,
     pub files: Vec<String>,
@@ -349,7 +356,11 @@ pub fn page(i: Inputs) -> DraftPage {
         .unwrap_or_default();
     let top_issues = problems.take(|_| true);
     let admin = i.base.admin();
+    let (save_status, save_status_class) = save_status(&text, i.state.saved.as_deref(), &i.saved);
     DraftPage {
+        save_status,
+        save_status_class,
+        save_notices: i.save_notices,
         base: i.base,
         id: i.id.to_string(),
         mode,
@@ -401,6 +412,24 @@ pub fn page(i: Inputs) -> DraftPage {
         ]),
         admin,
         opts: OptionsView(i.state.fields.clone()),
+    }
+}
+
+/// Whether the text is a saved mapping's: the one it came from, or any.
+fn save_status(text: &str, from: Option<&str>, saved: &[Saved]) -> (String, &'static str) {
+    if text.trim().is_empty() {
+        return (String::new(), "");
+    }
+    let hash = ferry_engine::mapping::hash_of(text);
+    if let Some(s) = saved.iter().find(|s| s.hash == hash) {
+        return (format!("This mapping is saved as “{}”.", s.name), "ok-text");
+    }
+    match from {
+        Some(n) if saved.iter().any(|s| s.name == n) => (
+            format!("Changed since it was saved as “{n}”: save it again to keep the changes."),
+            "warn-text",
+        ),
+        _ => ("Not saved yet.".into(), "muted"),
     }
 }
 
@@ -729,6 +758,10 @@ fn column_view(
         confidence_class,
         map: c.map.clone(),
         fmt: f.format.clone().unwrap_or_default(),
+        pivot: f
+            .two_digit_year_pivot
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         dec: f.decimal_char.clone().unwrap_or_default(),
         grp: f.group_char.clone().unwrap_or_default(),
         cur: f.strip_symbols,
