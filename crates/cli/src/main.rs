@@ -761,6 +761,16 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
+/// The encoding `--encoding NAME` names (`None`: UTF-8).
+fn encoding_arg(name: Option<&str>) -> Result<Option<&'static encoding_rs::Encoding>> {
+    name.map(|name| {
+        encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
+            anyhow!("unknown encoding \"{name}\" (try utf-8, windows-1252, latin1, utf-16le)")
+        })
+    })
+    .transpose()
+}
+
 fn import(
     a: ImportArgs,
     kind: ferry_engine::RunKind,
@@ -769,14 +779,7 @@ fn import(
     if a.detach {
         return detach(&a.db.db);
     }
-    let encoding = match &a.encoding {
-        Some(name) => Some(
-            encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
-                anyhow!("unknown encoding \"{name}\" (try utf-8, windows-1252, latin1, utf-16le)")
-            })?,
-        ),
-        None => None,
-    };
+    let encoding = encoding_arg(a.encoding.as_deref())?;
     let phone_region: phonenumber::country::Id =
         a.phone_region.to_ascii_uppercase().parse().map_err(|_| {
             anyhow!(
