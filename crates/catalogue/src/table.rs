@@ -1049,6 +1049,20 @@ pub static ENTITIES: &[Entity] = &[
         doc: "A saved column mapping: one source column of one entity type.",
     },
     Entity {
+        name: "ImportMapping",
+        group: Group::Configuration,
+        fields: &[
+            req("Name", NAME).doc("the name `ferry import --mapping NAME` and the console use"),
+            req("Definition", TEXT).doc("the whole mapping file (TOML, version 1; see Mappings below)"),
+            opt("Description", TEXT),
+        ],
+        key: Key::Fields(&["Name"]),
+        refs: &[],
+        after: &[],
+        account_field: None,
+        doc: "A whole mapping of a legacy export (`ferry map save`): how the rows of its files, sheets or XML elements become records.",
+    },
+    Entity {
         name: "SavedQuery",
         group: Group::Configuration,
         fields: &[

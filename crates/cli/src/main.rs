@@ -1,14 +1,6 @@
 //! `ferry`: the command line (SPEC §13). Only glue: parse flags, call the library crates, print,
 //! and map failures to the exit codes 0 (ok), 1 (record errors), 2 (usage, input, target), 3.
 
-mod logins;
-mod map;
-mod map_preview;
-mod map_store;
-mod map_suggest;
-mod progress;
-mod upgrade;
-
 /// `eprintln!` that never panics: a closed stderr (`ferry … 2>&1 | head`) must not crash a run.
 macro_rules! say {
     ($($t:tt)*) => {{
@@ -24,6 +16,14 @@ macro_rules! out {
         let _ = writeln!(std::io::stdout(), $($t)*);
     }};
 }
+
+mod logins;
+mod map;
+mod map_preview;
+mod map_store;
+mod map_suggest;
+mod progress;
+mod upgrade;
 
 /// mimalloc rather than the system allocator: an import allocates and frees a string per text
 /// cell on two threads, and glibc's malloc/free took about a quarter of the CPU (perf, 100k
@@ -348,7 +348,7 @@ enum ExistingArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum DateOrderArg {
+pub(crate) enum DateOrderArg {
     Mdy,
     Dmy,
 }
@@ -397,6 +397,10 @@ struct ImportArgs {
     /// Encoding of CSV files (e.g. windows-1252, latin1, utf-16le); UTF-8 by default.
     #[arg(long, value_name = "NAME")]
     encoding: Option<String>,
+    /// Read files, sheets or XML elements in their own shape through a mapping: a mapping
+    /// file, or the name of one kept in the target (`ferry map save`). See `ferry map suggest`.
+    #[arg(long, value_name = "M")]
+    mapping: Option<String>,
     /// Largest ticket attachment in bytes.
     #[arg(long, value_name = "N", default_value_t = 2 * 1024 * 1024)]
     max_attachment_bytes: u64,
@@ -761,16 +765,6 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-/// The encoding `--encoding NAME` names (`None`: UTF-8).
-fn encoding_arg(name: Option<&str>) -> Result<Option<&'static encoding_rs::Encoding>> {
-    name.map(|name| {
-        encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
-            anyhow!("unknown encoding \"{name}\" (try utf-8, windows-1252, latin1, utf-16le)")
-        })
-    })
-    .transpose()
-}
-
 fn import(
     a: ImportArgs,
     kind: ferry_engine::RunKind,
@@ -780,13 +774,7 @@ fn import(
         return detach(&a.db.db);
     }
     let encoding = encoding_arg(a.encoding.as_deref())?;
-    let phone_region: phonenumber::country::Id =
-        a.phone_region.to_ascii_uppercase().parse().map_err(|_| {
-            anyhow!(
-                "unknown phone region \"{}\" (an ISO 3166 alpha-2 code such as US, CA, GB)",
-                a.phone_region
-            )
-        })?;
+    let phone_region = phone_region_arg(&a.phone_region)?;
     if let Some(log) = &a.log {
         if ferry_report::log::LogFormat::from_path(log).is_none() {
             return Err(anyhow!(
@@ -853,6 +841,7 @@ fn import(
         kind,
         add_missing_components,
         fingerprint_key: a.key.fingerprint_key.clone(),
+        mapping: a.mapping.clone(),
         ..Default::default()
     };
     run_import(&target, opts, a.log, a.json, annotate)
@@ -981,7 +970,24 @@ fn run_import(
 }
 
 /// Reader limits (README, "Limits"): safe defaults, each overridable by an environment variable.
-fn limits_from_env() -> Result<ferry_sources::Limits> {
+/// `--encoding NAME`.
+pub(crate) fn encoding_arg(name: Option<&str>) -> Result<Option<&'static encoding_rs::Encoding>> {
+    name.map(|name| {
+        encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
+            anyhow!("unknown encoding \"{name}\" (try utf-8, windows-1252, latin1, utf-16le)")
+        })
+    })
+    .transpose()
+}
+
+/// `--phone-region CC`.
+pub(crate) fn phone_region_arg(cc: &str) -> Result<phonenumber::country::Id> {
+    cc.to_ascii_uppercase().parse().map_err(|_| {
+        anyhow!("unknown phone region \"{cc}\" (an ISO 3166 alpha-2 code such as US, CA, GB)")
+    })
+}
+
+pub(crate) fn limits_from_env() -> Result<ferry_sources::Limits> {
     ferry_sources::Limits::from_env().map_err(|e| anyhow!(e))
 }
 

@@ -62,8 +62,11 @@ pub struct PreviewArgs {
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
     /// Order of day and month in slash dates the mapping leaves unformatted.
-    #[arg(long, value_name = "ORDER")]
-    pub date_order: Option<String>,
+    #[arg(long, value_enum)]
+    pub date_order: Option<crate::DateOrderArg>,
+    /// Region for phone numbers without a country code (ISO 3166 alpha-2).
+    #[arg(long, value_name = "CC", default_value = "US")]
+    pub phone_region: String,
     /// One JSON object per record or problem on stdout.
     #[arg(long)]
     pub json: bool,

@@ -47,10 +47,16 @@ const CERT_FILES: &[(&str, &str)] = &[
     ("c.xml", xml!("<LegacyProgram ProgramCode=\"PA\" Title=\"Program A - Initial\"/>\n<LegacyComponent ComponentCode=\"ABC\" Title=\"Boats\"/>\n<LegacyRegistration Seqn=\"56789\" StudentId=\"101\" ProgramCode=\"PA\" ComponentCode=\"ABC\"/>")),
 ];
 
+/// A mapping of a legacy member list (SPEC §15): status codes mapped, a filter, a date format.
+const MAPPING: &str = "version = 1\n[[source]]\nmatch = { file = \"members.csv\" }\naccount = \"No\"\nskip = [{ column = \"Deleted\", equals = \"Y\" }]\n[source.columns.Joined]\nformat = \"%d.%m.%Y\"\n[[source.record]]\nentity = \"User\"\nfields.Owner = { value = \"admin\" }\nfields.Role = { value = \"Customer\" }\nfields.CreatedDate = \"Joined\"\n";
+
 fn cases() -> Vec<Case> {
     vec![
         case("input.unknown_entity", "a.xml", &[("a.xml", xml!("<Role Name=\"Member\"/>\n<Invoice User=\"u\"/>"))]),
         case("input.alias", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\"/>\n<Ticket TicketID=\"1\" User=\"u1\" Subject=\"s\" Date=\"2024-01-01\" Loggedby=\"u1\"/>"))]),
+        Case { code: "mapping.value", input: "members.csv", files: &[("m.toml", MAPPING), ("members.csv", "No,Joined,Deleted\nM1,31.02.2019,N\n")], flags: &["--mapping", "m.toml"], setup: None },
+        Case { code: "mapping.unused_column", input: "members.csv", files: &[("m.toml", MAPPING), ("members.csv", "No,Joined,Deleted,Colour\nM1,03.01.2019,N,red\n")], flags: &["--mapping", "m.toml"], setup: None },
+        Case { code: "mapping.filtered", input: "members.csv", files: &[("m.toml", MAPPING), ("members.csv", "No,Joined,Deleted\nM1,03.01.2019,N\nM2,04.01.2019,Y\n")], flags: &["--mapping", "m.toml"], setup: None },
         case("input.unknown_field", "a.xml", &[("a.xml", xml!("<User Name=\"u1\" Owner=\"admin\" Role=\"Customer\" Colour=\"red\"/>"))]),
         case("input.header_matched", "d", &[("d/User.csv", "\u{feff}Name,Owner,Role,E-mail\nu1,admin,Customer,a@example.com\n")]),
         case("input.field_not_for_type", "d", &[("d/User.csv", "Name,Owner,Role\nu1,admin,Customer\n"), ("d/Ledger.csv", "Type,User,Date,Credit,Debit\nPayment,u1,2024-01-02,5,7\n")]),

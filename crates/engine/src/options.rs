@@ -45,6 +45,8 @@ pub struct ImportOptions {
     /// the default file of the target's key ([`crate::fingerprint_key`]). Not part of the
     /// recorded command line: a resumed run is given it again.
     pub fingerprint_key: Option<PathBuf>,
+    /// `--mapping`: a mapping file, or the name of a mapping kept in the target (SPEC §15).
+    pub mapping: Option<String>,
 }
 
 impl Default for ImportOptions {
@@ -69,6 +71,7 @@ impl Default for ImportOptions {
             kind: Default::default(),
             add_missing_components: false,
             fingerprint_key: None,
+            mapping: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::close_batch::BatchRow;
 use crate::ledger_phase::{self, LedgerState, Plan};
+use crate::mapping::RunMapping;
 use crate::options::{self, Effective, ImportOptions, OnExisting, OptionRow};
 use crate::positions::{FirstDetails, Position, Positions};
 use crate::RunError;
@@ -1365,6 +1366,10 @@ pub struct CommandLine {
     pub kind: RunKind,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub add_missing_components: bool,
+    /// `--mapping` as given (a file or a saved mapping's name); left out when none, so that
+    /// the input hash of a run without one is what it was before mappings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
 }
 
 impl CommandLine {
@@ -1395,6 +1400,7 @@ impl CommandLine {
             chunk_size: opts.chunk_size,
             kind: opts.kind,
             add_missing_components: opts.add_missing_components,
+            mapping: opts.mapping.clone(),
         }
     }
 
@@ -1429,6 +1435,7 @@ impl CommandLine {
             chunk_size: self.chunk_size,
             kind: self.kind,
             add_missing_components: self.add_missing_components,
+            mapping: self.mapping.clone(),
             ..ImportOptions::default()
         }
     }
@@ -1486,12 +1493,43 @@ fn same_phase_order(info: &ferry_store::journal::RunInfo) -> Result<(), RunError
 
 /// The run to resume, if any: `ferry resume RUN`'s run, which must be interrupted, or for
 /// `--resume` the newest interrupted live run of the same inputs and options.
+/// What the journal keeps of a run's mapping.
+fn mapping_json(mapping: Option<&RunMapping>) -> serde_json::Value {
+    match mapping {
+        Some(m) => serde_json::json!({ "given": m.given, "from": m.from, "hash": m.hash }),
+        None => serde_json::Value::Null,
+    }
+}
+
+/// Refuses to resume a run with another mapping than the one it started with (a changed file
+/// or saved mapping, or a mapping given or left out).
+fn same_mapping(
+    info: &ferry_store::journal::RunInfo,
+    mapping: Option<&RunMapping>,
+) -> Result<(), RunError> {
+    let theirs = info
+        .options
+        .get("mapping")
+        .and_then(|m| m.get("hash"))
+        .and_then(|h| h.as_str());
+    if theirs == mapping.map(|m| m.hash.as_str()) {
+        return Ok(());
+    }
+    let r = info.id;
+    Err(RunError::Options(format!(
+        "run {r} was started with {}, and it is {} now; it cannot be resumed — resume it with the mapping it started with, or undo it with `ferry rollback {r}` and import again",
+        match theirs { Some(h) => format!("a mapping whose content hash is {h}"), None => "no mapping".into() },
+        match mapping { Some(m) => format!("{} (content hash {})", m.given, m.hash), None => "without one".into() },
+    )))
+}
+
 fn resumable(
     target: &Target,
     opts: &ImportOptions,
     mode: RunMode,
     cmd_key: &CommandLine,
     hash: &str,
+    mapping: Option<&RunMapping>,
 ) -> Result<Option<i64>, RunError> {
     if let Some(r) = opts.resume_run {
         let info = target
@@ -1513,6 +1551,7 @@ fn resumable(
             }
         }
         same_phase_order(&info)?;
+        same_mapping(&info, mapping)?;
         if info.input_hash != hash {
             return Err(RunError::Options(format!(
                 "the inputs of run {r} changed since it started (their content no longer matches); it cannot be resumed — undo it with `ferry rollback {r}` and import again"
@@ -1541,6 +1580,7 @@ fn resumable(
             return Ok(None);
         }
         same_phase_order(&r)?;
+        same_mapping(&r, mapping)?;
         if r.input_hash != hash {
             return Err(RunError::Options(format!(
                 "run {} was interrupted, but its inputs or options changed since it started; it cannot be resumed (start a new run without --resume, or roll it back with `ferry rollback {}`)",
@@ -1567,15 +1607,16 @@ fn take_target(
     cmd: &CommandLine,
     cmd_key: &CommandLine,
     hash: &str,
+    mapping: Option<&RunMapping>,
 ) -> Result<(i64, bool), RunError> {
     for _ in 0..3 {
-        let Some(r) = resumable(target, opts, mode, cmd_key, hash)? else {
+        let Some(r) = resumable(target, opts, mode, cmd_key, hash, mapping)? else {
             let run = target.acquire_writer_for_new_run(|t| {
                 t.create_run(
                     opts.kind,
                     mode,
                     &serde_json::json!(cmd.inputs),
-                    &serde_json::json!({ "command_line": cmd, "phases": phase_order() }),
+                    &serde_json::json!({ "command_line": cmd, "phases": phase_order(), "mapping": mapping_json(mapping) }),
                     hash,
                 )
             })?;
@@ -1613,14 +1654,20 @@ pub fn import(
     let cmd = CommandLine::of(opts);
     let mut cmd_key = cmd.clone();
     cmd_key.chunk_size = 0;
-    let hash = input_hash(
-        &opts.inputs,
-        &serde_json::to_string(&cmd_key).unwrap_or_default(),
-    )?;
+    let mapping = match &opts.mapping {
+        Some(m) => Some(crate::mapping::load(Some(target), m)?),
+        None => None,
+    };
+    // A changed mapping changes the hash: a resume refuses it like changed inputs.
+    let mut key_json = serde_json::to_string(&cmd_key).unwrap_or_default();
+    if let Some(m) = &mapping {
+        key_json.push_str(&m.hash);
+    }
+    let hash = input_hash(&opts.inputs, &key_json)?;
     // A key file given explicitly that is not this target's key stops the run before it is
     // even recorded.
     crate::fingerprint_key::check_given(target, opts.fingerprint_key.as_deref())?;
-    let (run, resumed) = take_target(target, opts, mode, &cmd, &cmd_key, &hash)?;
+    let (run, resumed) = take_target(target, opts, mode, &cmd, &cmd_key, &hash, mapping.as_ref())?;
     // From here on every way out releases the target (a console process outlives its runs).
     let _writer = WriterGuard { target, run };
     target.mark_running(run)?;
@@ -1636,7 +1683,17 @@ pub fn import(
         log.max_records_noted = noted.iter().filter_map(|n| cat::entity_id(n)).collect();
         log.mute = seq > 0;
     }
-    let result = run_inner(target, opts, progress, run, mode, &mut log, resumed, &cmd);
+    let result = run_inner(
+        target,
+        opts,
+        progress,
+        run,
+        mode,
+        &mut log,
+        resumed,
+        &cmd,
+        mapping.as_ref(),
+    );
     let outcome = match result {
         Ok(s) => Ok(s),
         Err(e) => {
@@ -1701,6 +1758,7 @@ fn run_inner(
     log: &mut FindingLog,
     resumed: bool,
     cmd: &CommandLine,
+    mapping: Option<&RunMapping>,
 ) -> Result<Summary, RunError> {
     // 1. Read every input once into the spool.
     // Next to a SQLite target (same disk, same permissions; `ferry.db` is in the current
@@ -1716,7 +1774,7 @@ fn run_inner(
     let mut limits = opts.limits.clone();
     limits.max_base64_bytes = ferry_sources::Limits::base64_for(opts.max_attachment_bytes);
     let read_opts = ReadOptions {
-        raw: None,
+        raw: mapping.map(|m| ferry_mapping::raw_parts(m.mapping.clone())),
         encoding: opts.encoding,
         limits,
     };
@@ -1737,7 +1795,18 @@ fn run_inner(
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
         collect.input = i;
-        ferry_sources::read_input(input, &read_opts, &mut collect)?;
+        match mapping {
+            // Between the readers and the spool: the mapped parts' rows become records.
+            Some(m) => {
+                let mut mapped = ferry_mapping::Mapped::new(&mut collect, &m.mapping);
+                ferry_sources::read_input(input, &read_opts, &mut mapped)
+                    .map_err(|e| crate::mapping::unmatched(e, m))?;
+                mapped.finish()?;
+            }
+            None => {
+                ferry_sources::read_input(input, &read_opts, &mut collect)?;
+            }
+        }
     }
     let Collect {
         options: option_rows,
@@ -1768,7 +1837,7 @@ fn run_inner(
     target.set_run_options(
         run,
         &serde_json::to_string(
-            &serde_json::json!({ "command_line": cmd, "effective": eff, "phases": phase_order() }),
+            &serde_json::json!({ "command_line": cmd, "effective": eff, "phases": phase_order(), "mapping": mapping_json(mapping) }),
         )
         .unwrap_or_default(),
     )?;

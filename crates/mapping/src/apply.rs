@@ -14,6 +14,9 @@ pub enum Produced {
     Record(Record),
     /// A value the mapping could not turn into a Ferry value; its record is not produced.
     Problem(RowProblem),
+    /// What a record with problems could read (it follows its problems): the caller rejects
+    /// it, judging its key and references as usual.
+    Rejected(Record),
 }
 
 /// An entity type and its field values in catalogue order; empty fields are left out.
@@ -272,12 +275,14 @@ fn record<S: AsRef<str>>(r: &RecordDef, row: &Row<S>) -> Vec<Produced> {
             problems.push(Produced::Problem(problem("", "", msg)));
         }
     }
+    let record = Record {
+        entity: entity.name,
+        fields,
+    };
     if problems.is_empty() {
-        vec![Produced::Record(Record {
-            entity: entity.name,
-            fields,
-        })]
+        vec![Produced::Record(record)]
     } else {
+        problems.push(Produced::Rejected(record));
         problems
     }
 }

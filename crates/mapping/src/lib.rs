@@ -14,12 +14,14 @@ mod sniff;
 mod suggest;
 mod synonyms;
 mod template;
+mod visit;
 
 pub use apply::{Produced, Record as ProducedRecord, RowProblem, Value as ProducedValue};
 pub use model::{ColumnFormat, FieldDef, FieldSpec, Filter, Mapping, Match, Record, Source, Split};
 pub use sample::{sample_inputs, Sampler};
 pub use suggest::{suggest, Guess, Sample, Suggestion};
 pub use synonyms::{Synonym, SYNONYMS};
+pub use visit::{raw_parts, Mapped};
 
 /// A place in the mapping text, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

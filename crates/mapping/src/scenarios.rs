@@ -70,7 +70,7 @@ fn records(out: &[Produced]) -> Vec<&crate::ProducedRecord> {
     out.iter()
         .filter_map(|p| match p {
             Produced::Record(r) => Some(r),
-            Produced::Problem(_) => None,
+            Produced::Problem(_) | Produced::Rejected(_) => None,
         })
         .collect()
 }
@@ -79,7 +79,7 @@ fn problems(out: &[Produced]) -> Vec<&crate::RowProblem> {
     out.iter()
         .filter_map(|p| match p {
             Produced::Problem(p) => Some(p),
-            Produced::Record(_) => None,
+            Produced::Record(_) | Produced::Rejected(_) => None,
         })
         .collect()
 }

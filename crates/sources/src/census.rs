@@ -143,7 +143,7 @@ fn message(unknown: &[UnknownPart], what: &str) -> String {
         String::new()
     };
     format!(
-        "no {what} names an entity type, so no record would be read: {}{more}. Name each {what} after the entity type of its rows (User, Contact, ContactEmail, Payment, …) and its columns after Ferry's field names (docs/formats.md, or `ferry template`); Ferry does not map other shapes yet.",
+        "no {what} names an entity type, so no record would be read: {}{more}. Map it as it stands: `ferry map suggest INPUT --out mapping.toml` proposes a mapping, `ferry import INPUT --mapping mapping.toml` applies it. Or name each {what} after the entity type of its rows (User, Contact, ContactEmail, Payment, …) and its columns after Ferry's field names (docs/formats.md, or `ferry template`).",
         parts.join("; ")
     )
 }

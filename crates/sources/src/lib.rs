@@ -138,9 +138,10 @@ pub trait Visitor {
 /// Decides which parts are handed over as raw rows instead of being read by their names:
 /// called with a file's name (without its folder), a sheet's name and an XML element's name.
 #[derive(Clone)]
-pub struct RawParts(
-    pub std::sync::Arc<dyn Fn(&str, Option<&str>, Option<&str>) -> bool + Send + Sync>,
-);
+pub struct RawParts(pub std::sync::Arc<PartFilter>);
+
+/// Called with a file's name, a sheet's name and an XML element's name.
+pub type PartFilter = dyn Fn(&str, Option<&str>, Option<&str>) -> bool + Send + Sync;
 
 impl RawParts {
     /// Every part is raw (to look at an export that is not in Ferry's shape).

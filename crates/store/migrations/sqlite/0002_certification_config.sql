@@ -196,6 +196,19 @@ CREATE TABLE "saved_mapping" (
   "field" TEXT
 );
 CREATE UNIQUE INDEX "saved_mapping_key" ON "saved_mapping" ("name", "entity", "column");
+CREATE TABLE "import_mapping" (
+  "id" INTEGER PRIMARY KEY,
+  "run_id" INTEGER,
+  "src_file" TEXT,
+  "src_sheet" TEXT,
+  "src_row" INTEGER,
+  "src_col" TEXT,
+  "rec_hash" INTEGER NOT NULL,
+  "name" TEXT,
+  "definition" TEXT,
+  "description" TEXT
+);
+CREATE UNIQUE INDEX "import_mapping_key" ON "import_mapping" ("name");
 CREATE TABLE "saved_query" (
   "id" INTEGER PRIMARY KEY,
   "run_id" INTEGER,
