@@ -38,7 +38,9 @@ pub fn run(args: SuggestArgs) -> Result<u8, Failure> {
     let suggestion = ferry_mapping::suggest(&samples);
     if let Err(e) = Mapping::load(&suggestion.mapping) {
         // A bug of the suggester: say so, and still give what it proposed.
-        stderr(&format!("warning: the proposed mapping does not load as it stands: {e}"));
+        stderr(&format!(
+            "warning: the proposed mapping does not load as it stands: {e}"
+        ));
     }
     if let Some(out) = &args.out {
         std::fs::write(out, &suggestion.mapping)

@@ -54,7 +54,7 @@ pub static SYNONYMS: &[Synonym] = &[
         "Created Date", "Created", "Date Created", "Created At", "Created On", "create_date",
         "Creation Date", "Join Date", "Joined", "Date Joined", "Joined On", "Member Since",
         "Customer Since", "Signup Date", "Sign Up Date", "Registration Date", "Registered",
-        "Start Date", "Since",
+        "Start Date", "Since", "Create Date",
     ]),
     syn("User", "StatusType", &[
         "Status", "Account Status", "Member Status", "Membership Status", "Customer Status",
@@ -94,8 +94,8 @@ pub static SYNONYMS: &[Synonym] = &[
         "Courriel",
     ]),
     tagged("ContactPhone", "Phone", "Mobile Phone", &[
-        "Mobile", "Mobile Phone", "Mobile Number", "Mobile No", "Mob", "Cell", "Cell Phone",
-        "Cellphone", "Handy", "Portable", "Phone (Mobile)",
+        "Mobile", "Mobile Phone", "Mobile Number", "Mobile Phone Number", "Mobile No", "Mob",
+        "Cell", "Cell Phone", "Cellphone", "Handy", "Portable", "Phone (Mobile)",
     ]),
     tagged("ContactPhone", "Phone", "Home Phone", &[
         "Home Phone", "Home Tel", "Home Telephone", "Evening Phone", "Phone (Home)",
@@ -123,14 +123,17 @@ pub static SYNONYMS: &[Synonym] = &[
         "Stadt",
     ]),
     syn("ContactAddress", "Region", &[
-        "County", "State", "Province", "State/Province", "state_id", "County/State", "Territory",
+        "County", "State", "Province", "State/Province", "state_id", "County/State",
+        "State/Region", "Territory",
         "Prefecture",
     ]),
     syn("ContactAddress", "PostalCode", &[
         "Postcode", "Post Code", "Zip", "Zip Code", "Zipcode", "Postal", "Postal/Zip Code", "PLZ",
         "Code Postal", "Eircode",
     ]),
-    syn("ContactAddress", "Country", &["country_id", "Country Code", "Country Name", "Nation"]),
+    syn("ContactAddress", "Country", &[
+        "country_id", "Country Code", "Country Name", "Country/Region", "Nation",
+    ]),
     // ---- extended attributes and notes ------------------------------------------------------
     tagged("UserExtendedAttribute", "Value", "Website", &[
         "web", "Website", "Web Site", "URL", "Homepage", "Home Page", "Web Address", "www",
