@@ -123,10 +123,11 @@ pub static SYNONYMS: &[Synonym] = &[
         "Stadt",
     ]),
     syn("ContactAddress", "Region", &[
-        "County", "State", "Province", "State/Province", "state_id", "County/State",
-        "State/Region", "Territory",
+        "State", "Province", "State/Province", "state_id", "State/Region", "Territory",
         "Prefecture",
     ]),
+    // A county yields to a state when a list has both (a US list's county is no region).
+    syn("ContactAddress", "Region", &["County", "County/State"]),
     syn("ContactAddress", "PostalCode", &[
         "Postcode", "Post Code", "Zip", "Zip Code", "Zipcode", "Postal", "Postal/Zip Code", "PLZ",
         "Code Postal", "Eircode",
@@ -229,6 +230,8 @@ pub struct HeaderMatch {
     /// The address a `ContactAddress` column belongs to (`billing`, …; empty for the plain one).
     pub group: String,
     pub confidence: f64,
+    /// The entry's place in the table: of two columns for one field, the earlier entry wins.
+    pub rank: usize,
 }
 
 /// The first entry of the table for `entities` that `header` names, with its confidence:
@@ -243,13 +246,19 @@ pub fn by_table(header: &str, entities: &[&str]) -> Option<HeaderMatch> {
             || s.names.iter().any(|name| normalized(name) == n)
     };
     let allowed = |s: &&Synonym| entities.contains(&s.entity);
-    if let Some(s) = SYNONYMS.iter().filter(allowed).find(|s| hit(s, &n)) {
+    let found = SYNONYMS
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| allowed(s))
+        .find(|(_, s)| hit(s, &n));
+    if let Some((rank, s)) = found {
         return Some(HeaderMatch {
             entity: s.entity,
             field: s.field,
             tag: s.tag,
             group: String::new(),
             confidence: confidence(header, s.field),
+            rank,
         });
     }
     address_group(&n, entities)
@@ -274,10 +283,11 @@ fn address_group(n: &str, entities: &[&str]) -> Option<HeaderMatch> {
         .strip_prefix("address")
         .filter(|r| !r.is_empty())
         .unwrap_or(rest);
-    let s = SYNONYMS
+    let (rank, s) = SYNONYMS
         .iter()
-        .filter(|s| s.entity == "ContactAddress")
-        .find(|s| {
+        .enumerate()
+        .filter(|(_, s)| s.entity == "ContactAddress")
+        .find(|(_, s)| {
             !rest.is_empty()
                 && (normalized(s.field) == rest || s.names.iter().any(|x| normalized(x) == rest))
         })?;
@@ -287,6 +297,7 @@ fn address_group(n: &str, entities: &[&str]) -> Option<HeaderMatch> {
         tag: None,
         group: group.to_string(),
         confidence: 0.8,
+        rank,
     })
 }
 

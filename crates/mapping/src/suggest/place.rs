@@ -6,6 +6,7 @@ use super::Sample;
 use crate::sniff;
 use crate::synonyms::{self, HeaderMatch};
 use ferry_catalogue::{normalized, Entity, Kind};
+use std::cmp::Reverse;
 
 /// The entity types a list of accounts fills, in the order their records are written.
 pub const ACCOUNT_ENTITIES: &[&str] = &[
@@ -46,6 +47,8 @@ pub struct Placed {
     pub tag: Option<&'static str>,
     pub group: String,
     pub confidence: f64,
+    /// The synonym table entry that placed it (`usize::MAX`: a field's name or the values).
+    pub rank: usize,
 }
 
 /// The column that names each row's account, and why it was chosen.
@@ -81,15 +84,26 @@ pub fn place(s: &Sample) -> Placement {
         return native(s, e);
     }
     let pay = by_headers(s, &["Payment"], &["Payment"]);
+    let acct = by_headers(s, ACCOUNT_ENTITIES, ACCOUNT_DIRECT);
     let has = |m: &[Option<Placed>], f: &str| m.iter().flatten().any(|p| p.field == f);
-    let family = if has(&pay, "Credit") && (has(&pay, "Date") || date_column(s, &pay).is_some()) {
+    // A payment's date by its values: a column of dates no header of either kind claims (a
+    // member list's `Joined` is the account's, not a payment's).
+    let claimed: Vec<Option<Placed>> = pay
+        .iter()
+        .zip(&acct)
+        .map(|(p, a)| p.clone().or(a.clone()))
+        .collect();
+    let free_date = (!has(&pay, "Date"))
+        .then(|| date_column(s, &claimed))
+        .flatten();
+    let family = if has(&pay, "Credit") && (has(&pay, "Date") || free_date.is_some()) {
         Family::Payment
     } else {
         Family::Account
     };
     let mut columns = match family {
         Family::Payment => pay,
-        _ => by_headers(s, ACCOUNT_ENTITIES, ACCOUNT_DIRECT),
+        _ => acct,
     };
     // Legacy ids name the account; they are no field of their own.
     for c in columns.iter_mut() {
@@ -100,7 +114,7 @@ pub fn place(s: &Sample) -> Placement {
         }
     }
     judge_by_values(s, &mut columns);
-    by_values(s, family, &mut columns);
+    by_values(s, family, free_date, &mut columns);
     resolve_conflicts(&mut columns);
     let account = account(s, family, &columns);
     Placement {
@@ -143,6 +157,7 @@ fn native(s: &Sample, e: &'static Entity) -> Placement {
                 tag: None,
                 group: String::new(),
                 confidence: synonyms::confidence(h, field),
+                rank: usize::MAX,
             })
         })
         .collect();
@@ -180,6 +195,7 @@ fn placed(m: HeaderMatch) -> Placed {
         tag: m.tag,
         group: m.group,
         confidence: m.confidence,
+        rank: m.rank,
     }
 }
 
@@ -199,6 +215,7 @@ fn by_field_name(header: &str, entities: &[&str]) -> Option<HeaderMatch> {
             tag: None,
             group: String::new(),
             confidence: synonyms::confidence(header, field),
+            rank: usize::MAX,
         })
     })
 }
@@ -238,14 +255,15 @@ fn has_values(v: &[&str]) -> bool {
 }
 
 /// Places columns no header names by what their values are: e-mails and phone numbers in a
-/// list of accounts, a payment's date.
-fn by_values(s: &Sample, family: Family, columns: &mut [Option<Placed>]) {
+/// list of accounts, a payment's date (`free_date`).
+fn by_values(s: &Sample, family: Family, free_date: Option<usize>, columns: &mut [Option<Placed>]) {
     let content = |entity, field, tag, confidence| Placed {
         entity,
         field,
         tag,
         group: String::new(),
         confidence,
+        rank: usize::MAX,
     };
     match family {
         Family::Account => {
@@ -262,10 +280,8 @@ fn by_values(s: &Sample, family: Family, columns: &mut [Option<Placed>]) {
             }
         }
         Family::Payment => {
-            if !columns.iter().flatten().any(|p| p.field == "Date") {
-                if let Some(i) = date_column(s, columns) {
-                    columns[i] = Some(content("Payment", "Date", None, 0.5));
-                }
+            if let Some(i) = free_date {
+                columns[i] = Some(content("Payment", "Date", None, 0.5));
             }
         }
         Family::Native(_) => {}
@@ -282,7 +298,7 @@ fn date_column(s: &Sample, columns: &[Option<Placed>]) -> Option<usize> {
 }
 
 /// Two columns for one field of a record that a row gives once: the more certain keeps it
-/// (the first on a tie), the other is left unplaced.
+/// (on a tie the one of the earlier table entry, then the first), the other is left unplaced.
 fn resolve_conflicts(columns: &mut [Option<Placed>]) {
     let slot = |p: &Placed| (p.entity, p.field, p.tag, p.group.clone());
     for i in 0..columns.len() {
@@ -296,7 +312,8 @@ fn resolve_conflicts(columns: &mut [Option<Placed>]) {
             q.as_ref().is_some_and(|q| {
                 j != i
                     && slot(q) == slot(&p)
-                    && (q.confidence > p.confidence || (q.confidence == p.confidence && j < i))
+                    && (q.confidence, Reverse(q.rank), Reverse(j))
+                        > (p.confidence, Reverse(p.rank), Reverse(i))
             })
         });
         if better {
@@ -327,9 +344,12 @@ fn account(s: &Sample, family: Family, columns: &[Option<Placed>]) -> Option<Acc
         confidence,
         why: why.to_string(),
     };
-    let table_id = (0..n)
-        .filter(free)
-        .find(|&i| synonyms::by_table(&s.headers[i], &["User"]).is_some_and(|m| m.field == "Name"));
+    // A payments export's bare `id` is the payment's own.
+    let own_id = |i: usize| family == Family::Payment && normalized(&s.headers[i]) == "id";
+    let table_id = (0..n).filter(free).find(|&i| {
+        !own_id(i)
+            && synonyms::by_table(&s.headers[i], &["User"]).is_some_and(|m| m.field == "Name")
+    });
     if let Some(i) = table_id {
         return Some(found(i, 0.8, "a legacy id names each account"));
     }

@@ -388,3 +388,105 @@ fn the_corrected_mappings_of_the_fixtures_load_and_read_every_row() {
         assert!(records > 0, "{name}");
     }
 }
+
+#[test]
+fn a_state_is_the_region_of_a_list_that_also_has_a_county() {
+    let s = suggest(&[sample(
+        "us-500.csv",
+        &[
+            "first_name",
+            "last_name",
+            "address",
+            "city",
+            "county",
+            "state",
+            "zip",
+            "email",
+        ],
+        &[&[
+            "James",
+            "Butt",
+            "6649 N Blue Gum St",
+            "New Orleans",
+            "Orleans",
+            "LA",
+            "70116",
+            "jbutt@gmail.com",
+        ]],
+    )]);
+    assert_eq!(placed(&s, "state"), ["ContactAddress.Region"]);
+    assert_eq!(placed(&s, "county"), [""]);
+    load(&s);
+}
+
+#[test]
+fn a_payments_export_is_named_by_its_customer_not_by_its_own_id() {
+    let s = suggest(&[sample(
+        "stripe.csv",
+        &[
+            "id",
+            "Created (UTC)",
+            "Amount",
+            "Status",
+            "Customer ID",
+            "Customer Email",
+        ],
+        &[
+            &[
+                "ch_1",
+                "2023-01-05 10:00:00",
+                "1,200.00",
+                "Paid",
+                "cus_A",
+                "ann@example.com",
+            ],
+            &[
+                "ch_2",
+                "2023-01-17 11:30:00",
+                "25.00",
+                "Failed",
+                "cus_B",
+                "bo@example.com",
+            ],
+        ],
+    )]);
+    assert_eq!(placed(&s, "Customer ID"), ["Payment.User"]);
+    assert_eq!(placed(&s, "id"), [""]);
+    // No header names the date: the one column of dates is it, less surely.
+    assert_eq!(confidence(&s, "Created (UTC)", "Payment.Date"), 0.5);
+    assert!(
+        s.mapping
+            .contains("keep = [{ column = \"Status\", equals = \"Paid\" }]"),
+        "{}",
+        s.mapping
+    );
+    load(&s);
+}
+
+#[test]
+fn a_member_list_with_an_amount_and_a_join_date_stays_a_member_list() {
+    let s = suggest(&[sample(
+        "members.csv",
+        &[
+            "Member ID",
+            "First Name",
+            "Last Name",
+            "Email",
+            "Joined",
+            "Amount",
+        ],
+        &[&[
+            "M1",
+            "Ann",
+            "Lee",
+            "ann@example.com",
+            "13/02/2020",
+            "1,200.50",
+        ]],
+    )]);
+    assert_eq!(placed(&s, "Member ID"), ["User.Name"]);
+    assert_eq!(placed(&s, "Joined"), ["User.CreatedDate"]);
+    assert_eq!(placed(&s, "Amount"), [""]);
+    assert!(s.mapping.contains("format = \"%d/%m/%Y\""), "{}", s.mapping);
+    load(&s);
+}
