@@ -335,71 +335,86 @@ fn is_id(header: &str) -> bool {
 }
 
 /// The column that names each row's account: a legacy id (by the table, else a key-like
-/// header whose sampled values are all given and distinct), else an e-mail column.
+/// header whose sampled values are all given and distinct), else an e-mail column, else a
+/// name (to check).
 fn account(s: &Sample, family: Family, columns: &[Option<Placed>]) -> Option<Account> {
-    let free = |i: &usize| columns[*i].is_none() && first_of_its_name(s, *i).is_some();
-    let n = s.headers.len();
-    let found = |column, confidence, why: &str| Account {
+    let found = |(column, confidence, why): (usize, f64, &str)| Account {
         column,
         confidence,
         why: why.to_string(),
     };
+    legacy_id(s, family, columns)
+        .or_else(|| email_column(s, columns))
+        .or_else(|| name_column(s, columns))
+        .map(found)
+}
+
+/// Whether column `i` is free to name the account: no field holds it and a mapping can name it.
+fn free(s: &Sample, columns: &[Option<Placed>], i: usize) -> bool {
+    columns[i].is_none() && first_of_its_name(s, i).is_some()
+}
+
+type Choice = (usize, f64, &'static str);
+
+fn legacy_id(s: &Sample, family: Family, columns: &[Option<Placed>]) -> Option<Choice> {
+    let mut free = (0..s.headers.len()).filter(|&i| free(s, columns, i));
     // A payments export's bare `id` is the payment's own.
     let own_id = |i: usize| family == Family::Payment && normalized(&s.headers[i]) == "id";
-    let table_id = (0..n).filter(free).find(|&i| {
+    let by_table = |i: usize| {
         !own_id(i)
             && synonyms::by_table(&s.headers[i], &["User"]).is_some_and(|m| m.field == "Name")
-    });
-    if let Some(i) = table_id {
-        return Some(found(i, 0.8, "a legacy id names each account"));
+    };
+    if let Some(i) = free.clone().find(|&i| by_table(i)) {
+        return Some((i, 0.8, "a legacy id names each account"));
     }
-    if family == Family::Account {
-        if let Some(i) = (0..n)
-            .filter(free)
-            .find(|&i| is_id(&s.headers[i]) && sniff::is_unique(&values(s, i)))
-        {
-            return Some(found(
-                i,
-                0.6,
-                "a key column names each account (every sampled value is given and distinct)",
-            ));
-        }
+    if family != Family::Account {
+        return None;
     }
-    let email_header = |i: usize| {
+    let key = |i: usize| is_id(&s.headers[i]) && sniff::is_unique(&values(s, i));
+    free.find(|&i| key(i)).map(|i| {
+        (
+            i,
+            0.6,
+            "a key column names each account (every sampled value is given and distinct)",
+        )
+    })
+}
+
+/// An e-mail column: placed as one, named as one, else one whose values are e-mails.
+fn email_column(s: &Sample, columns: &[Option<Placed>]) -> Option<Choice> {
+    let n = s.headers.len();
+    let by_header = |i: usize| {
         columns[i]
             .as_ref()
             .is_some_and(|p| p.entity == "ContactEmail")
-            || (free(&i) && synonyms::by_table(&s.headers[i], &["ContactEmail"]).is_some())
+            || (free(s, columns, i)
+                && synonyms::by_table(&s.headers[i], &["ContactEmail"]).is_some())
     };
-    let email = (0..n).find(|&i| email_header(i)).or_else(|| {
-        (0..n)
-            .filter(free)
-            .find(|&i| sniff::emails(&values(s, i)).0 >= 0.9)
-    });
-    if let Some(i) = email {
-        return Some(found(
-            i,
-            0.7,
-            "no legacy id column: the e-mail names each account",
-        ));
-    }
-    let name = (0..n).find(|&i| {
+    let by_values = |i: usize| free(s, columns, i) && sniff::emails(&values(s, i)).0 >= 0.9;
+    let i = (0..n)
+        .find(|&i| by_header(i))
+        .or_else(|| (0..n).find(|&i| by_values(i)))?;
+    Some((i, 0.7, "no legacy id column: the e-mail names each account"))
+}
+
+/// A name column, else the first column a mapping can name: a person has to check.
+fn name_column(s: &Sample, columns: &[Option<Placed>]) -> Option<Choice> {
+    let n = s.headers.len();
+    let is_name = |i: usize| {
         columns[i]
             .as_ref()
             .is_some_and(|p| matches!(p.field, "ContactName" | "ContactCompany"))
-            || (free(&i)
+            || (free(s, columns, i)
                 && synonyms::by_table(&s.headers[i], &["Contact"])
                     .is_some_and(|m| m.field == "ContactName"))
-    });
-    let (i, why) = match name {
-        Some(i) => (
-            i,
-            "check: no id or e-mail column; names are not always unique",
-        ),
-        None => (
-            (0..n).find(|i| first_of_its_name(s, *i).is_some())?,
-            "check: no id, e-mail or name column",
-        ),
     };
-    Some(found(i, 0.3, why))
+    if let Some(i) = (0..n).find(|&i| is_name(i)) {
+        return Some((
+            i,
+            0.3,
+            "check: no id or e-mail column; names are not always unique",
+        ));
+    }
+    let i = (0..n).find(|&i| first_of_its_name(s, i).is_some())?;
+    Some((i, 0.3, "check: no id, e-mail or name column"))
 }
