@@ -112,6 +112,13 @@ fn has_run_of_digits(v: &str, n: usize) -> bool {
     false
 }
 
+/// Whether the pattern with day and month swapped is tried too (so that [`DateSniff::Pattern`]
+/// also says the swapped order was ruled out).
+pub fn swap_is_tried(p: &str) -> bool {
+    let swapped = swap_day_month(p);
+    swapped != p && DATE_PATTERNS.contains(&swapped.as_str())
+}
+
 fn swap_day_month(p: &str) -> String {
     p.replace("%d", "\u{1}")
         .replace("%m", "%d")

@@ -81,10 +81,17 @@ fn date_entry(column: usize, v: &[&str]) -> Option<ColumnEntry> {
                 sniff::PIVOT - 1
             )],
         ),
-        DateSniff::Pattern(p) => entry(
-            vec![("format", q(p))],
-            vec![format!("every sampled value reads as {p}, and not with day and month swapped")],
-        ),
+        DateSniff::Pattern(p) => {
+            let proof = if sniff::swap_is_tried(p) {
+                ", and not with day and month swapped"
+            } else {
+                ""
+            };
+            entry(
+                vec![("format", q(p))],
+                vec![format!("every sampled value reads as {p}{proof}")],
+            )
+        }
         DateSniff::Ambiguous {
             day_first,
             month_first,
