@@ -138,8 +138,8 @@ fn accounts(p: &Placement) -> Vec<RecordPlan> {
         let mut user = RecordPlan::new("User");
         user.constant(
             "Role",
-            "Member",
-            "check: a Role of the target (ferry init makes \"Customer\")",
+            "Customer",
+            "check: a Role of the target (ferry init makes \"Customer\"; load your own roles first)",
         );
         user.constant("Owner", "admin", "check: an Owner of the target");
         for (i, c) in placed(p, "User") {

@@ -125,7 +125,7 @@ fn a_flat_member_list_gives_a_user_its_contact_and_contact_points() {
         .contains("fields.ContactName = { template = \"{first_name} {last_name}\" }"));
     assert!(s
         .mapping
-        .contains("fields.Role = { value = \"Member\" }  # check"));
+        .contains("fields.Role = { value = \"Customer\" }  # check"));
     let m = load(&s);
     let src = &m.sources[0];
     let out = src.apply(&samples[0].headers, &samples[0].rows[1]);
