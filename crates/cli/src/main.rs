@@ -1126,6 +1126,15 @@ fn show_run(t: &Target, run: i64) -> Result<()> {
         info.finished_at.clone().unwrap_or_default()
     );
     out!("inputs     {}", info.inputs);
+    if let Some(m) = info.options.get("mapping").filter(|m| !m.is_null()) {
+        let s = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("?").to_string();
+        out!(
+            "mapping    {} ({}, content hash {})",
+            s("given"),
+            if s("from") == "saved" { "kept in the target" } else { "file" },
+            s("hash")
+        );
+    }
     out!("options    {}", info.options);
     out!(
         "findings   {} errors, {} warnings, {} notes",

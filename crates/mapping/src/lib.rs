@@ -1,6 +1,7 @@
 //! Mappings (issue 14): a versioned TOML file that turns the rows of a legacy export (a CSV
 //! file, a sheet, an XML element type) into records of Ferry's entity types, checked against
-//! the catalogue and applied one row at a time. No I/O: the caller gives the mapping's text.
+//! the catalogue and applied one row at a time. No I/O: the caller gives the mapping's text
+//! (except `sample`, which reads inputs for the suggester).
 
 mod apply;
 mod check;
@@ -8,13 +9,20 @@ pub mod edit;
 mod formats;
 mod model;
 pub mod outline;
+mod sample;
 #[cfg(test)]
 mod scenarios;
+mod sniff;
+mod suggest;
+mod synonyms;
 mod template;
 mod visit;
 
 pub use apply::{Produced, Record as ProducedRecord, RowProblem, Value as ProducedValue};
 pub use model::{ColumnFormat, FieldDef, FieldSpec, Filter, Mapping, Match, Record, Source, Split};
+pub use sample::{sample_inputs, Sampler};
+pub use suggest::{suggest, Guess, Sample, Suggestion};
+pub use synonyms::{Synonym, SYNONYMS};
 pub use visit::{raw_parts, Mapped};
 
 /// A place in the mapping text, 1-based.
