@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::exports::{members_csv, MISTAKEN_MAPPING};
+use common::exports::{members_fixture, MISTAKEN_MAPPING};
 use common::web::{Console, ADMIN, PASSWORD, VIEWER};
 use common::*;
 use std::future::Future;
@@ -1019,7 +1019,7 @@ async fn staff_map_a_member_list_in_a_browser() {
     let base = console.url.trim_end_matches('/').to_string();
     let screens = s.path().join("screenshots");
     let members = s.path().join("members.csv");
-    std::fs::write(&members, members_csv()).unwrap();
+    std::fs::write(&members, members_fixture()).unwrap();
     let chromedriver = Chromedriver::start();
     let d = browser(&chromedriver).await;
     sign_in(&d, &base, ADMIN).await;

@@ -146,7 +146,6 @@ pub struct RowView {
 
 pub struct FindingView {
     pub severity: &'static str,
-    pub field: String,
     pub message: String,
     pub hint: String,
 }
@@ -505,7 +504,7 @@ fn part_view(
     let (status, status_class, explain, can_map) = match (si, &p.native, mapping) {
         (Some(s), _, Some(m)) => {
             let src = &m.sources[s];
-            let kinds: Vec<String> = src.records.iter().map(|r| r.entity.get_ref().clone()).collect();
+            let kinds = counted(src.records.iter().map(|r| r.entity.get_ref().as_str()));
             let first = edited.iter().find(|(x, _)| *x == s).map(|(_, pi)| *pi);
             let shared = match first {
                 Some(f) if f != pi => " The same mapping source reads another part above; change its columns there.".to_string(),
@@ -517,7 +516,7 @@ fn part_view(
                 format!(
                     "Read by the mapping's source {}: each row becomes {}.{shared}",
                     src.label(),
-                    if kinds.is_empty() { "nothing yet".to_string() } else { kinds.join(", ") }
+                    if kinds.is_empty() { "nothing yet".to_string() } else { kinds }
                 ),
                 false,
             )
@@ -704,17 +703,7 @@ fn column_view(
     } else {
         format!("{key}t{}", targets.len())
     };
-    let derived = uses
-        .iter()
-        .filter_map(|u| match u.how {
-            How::Template => Some(format!(
-                "{}.{} (joined with other columns)",
-                u.entity, u.field
-            )),
-            How::Split => Some(format!("{}.{} (a part of it)", u.entity, u.field)),
-            How::Direct { .. } => None,
-        })
-        .collect();
+    let derived = derived_uses(uses);
     let mut issues: Vec<String> = Vec::new();
     for u in &c.direct {
         let (r, f) = (u.record, u.field.clone());
@@ -769,6 +758,52 @@ fn column_view(
     }
 }
 
+/// Names in their first order, each once, with how often it came when more than once:
+/// `User, Contact, ContactPhone (2)`.
+fn counted<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for n in names {
+        match seen.iter_mut().find(|(x, _)| *x == n) {
+            Some((_, k)) => *k += 1,
+            None => seen.push((n, 1)),
+        }
+    }
+    seen.iter()
+        .map(|(n, k)| {
+            if *k > 1 {
+                format!("{n} ({k})")
+            } else {
+                n.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a column feeds besides itself, a line per field and way: "joined into the
+/// ContactName of Contact, ContactPhone (2), ContactEmail".
+fn derived_uses(uses: &[outline::Use]) -> Vec<String> {
+    let mut groups: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for u in uses {
+        let how = match u.how {
+            How::Template => "joined with other columns into",
+            How::Split => "split into",
+            How::Direct { .. } => continue,
+        };
+        match groups
+            .iter_mut()
+            .find(|(h, f, _)| *h == how && *f == u.field)
+        {
+            Some((_, _, es)) => es.push(&u.entity),
+            None => groups.push((how, &u.field, vec![&u.entity])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(how, field, es)| format!("also {how} the {field} of {}", counted(es.into_iter())))
+        .collect()
+}
+
 /// The suggestion's confidence in what the column does now (`""`: it made no guess for it).
 fn confidence(p: &Part, column: &str, now: &str, state: &State) -> (String, &'static str) {
     let sheet = p.sheet.as_deref().or(p.element.as_deref());
@@ -807,7 +842,6 @@ fn confidence(p: &Part, column: &str, now: &str, state: &State) -> (String, &'st
 fn finding_view(f: &Finding, folder: &Path) -> FindingView {
     FindingView {
         severity: f.severity.as_str(),
-        field: f.field.clone().unwrap_or_default(),
         message: hide_paths(&f.message, folder, false),
         hint: f
             .hint

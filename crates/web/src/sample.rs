@@ -13,6 +13,10 @@ pub const KEPT: usize = 200;
 pub const SHOWN: usize = 10;
 /// Longest value kept of a cell.
 const CELL: usize = 200;
+/// Most bytes of cell text kept per part, whatever its number of rows and columns.
+const PART_BYTES: usize = 4 << 20;
+/// Most parts kept of an upload (a workbook of thousands of sheets).
+const PARTS: usize = 200;
 
 /// One part of an upload and its first rows.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -152,6 +156,7 @@ pub fn sample(inputs: &[PathBuf], read: &ReadOptions, hide: &Path) -> Sampled {
             let csv = input.is_dir();
             let mut s = Sampler {
                 parts: &mut out.parts,
+                bytes: Default::default(),
                 stop_when_full: csv,
             };
             match ferry_sources::read_any(&file, &read, &mut s) {
@@ -175,12 +180,14 @@ pub fn sample(inputs: &[PathBuf], read: &ReadOptions, hide: &Path) -> Sampled {
 /// Keeps the first rows of each part it is handed.
 struct Sampler<'a> {
     parts: &'a mut Vec<Part>,
+    /// Bytes kept so far of each part this file gave, by index in `parts`.
+    bytes: std::collections::HashMap<usize, usize>,
     /// A CSV file is one part: reading stops once it has its rows.
     stop_when_full: bool,
 }
 
 impl Sampler<'_> {
-    fn part_of(&mut self, row: &RawRow<'_>) -> usize {
+    fn part_of(&mut self, row: &RawRow<'_>) -> Option<usize> {
         let p = row.part;
         let file = p.file.rsplit(['/', '\\']).next().unwrap_or(&p.file);
         let found = self.parts.iter().position(|x| {
@@ -188,15 +195,16 @@ impl Sampler<'_> {
                 && x.sheet.as_deref() == p.sheet.as_deref()
                 && x.element.as_deref() == p.element.as_deref()
         });
-        found.unwrap_or_else(|| {
-            self.parts.push(Part {
-                file: file.to_string(),
-                sheet: p.sheet.as_deref().map(str::to_string),
-                element: p.element.as_deref().map(str::to_string),
-                ..Default::default()
-            });
-            self.parts.len() - 1
-        })
+        if found.is_some() || self.parts.len() >= PARTS {
+            return found;
+        }
+        self.parts.push(Part {
+            file: file.to_string(),
+            sheet: p.sheet.as_deref().map(str::to_string),
+            element: p.element.as_deref().map(str::to_string),
+            ..Default::default()
+        });
+        Some(self.parts.len() - 1)
     }
 }
 
@@ -216,9 +224,12 @@ impl Visitor for Sampler<'_> {
         Ok(())
     }
     fn raw_row(&mut self, row: RawRow<'_>) -> Result<(), SourceError> {
-        let i = self.part_of(&row);
+        let Some(i) = self.part_of(&row) else {
+            return Ok(());
+        };
+        let used = self.bytes.entry(i).or_default();
         let part = &mut self.parts[i];
-        if part.rows.len() >= KEPT {
+        if part.rows.len() >= KEPT || *used >= PART_BYTES {
             return if self.stop_when_full {
                 Err(SourceError::Sink("enough rows".into()))
             } else {
@@ -238,6 +249,7 @@ impl Visitor for Sampler<'_> {
                 cells[at] = clip(&v.display());
             }
         }
+        *used += cells.iter().map(String::len).sum::<usize>() + 8 * cells.len();
         part.rows.push(SampleRow {
             row: row.row,
             cells,
