@@ -1131,7 +1131,11 @@ fn show_run(t: &Target, run: i64) -> Result<()> {
         out!(
             "mapping    {} ({}, content hash {})",
             s("given"),
-            if s("from") == "saved" { "kept in the target" } else { "file" },
+            if s("from") == "saved" {
+                "kept in the target"
+            } else {
+                "file"
+            },
             s("hash")
         );
     }

@@ -298,6 +298,20 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
         ),
         "the problem beside the city column:\n{page}"
     );
+    // Text that is not TOML stays in the text view, its problem at its line.
+    let (_, broken, _) = post(
+        &console,
+        &admin,
+        &id,
+        &[
+            ("csrf", &token),
+            ("mode", "text"),
+            ("text", "version = 1\n[[source]\n"),
+            ("action", "columns"),
+        ],
+    );
+    assert!(broken.contains("id=\"mapping-text\""), "{broken}");
+    assert!(broken.contains("<li>line 2, column"), "{broken}");
     let bad = input_value(&page, "base").unwrap();
     let (_, page, _) = post(
         &console,

@@ -347,28 +347,7 @@ fn handle(
     let mut state = d.state().map_err(io)?;
     let mut samples = d.samples().map_err(io)?;
     let mut notices = Vec::new();
-    if f.has("posted") {
-        state.fields = OPTION_KEYS
-            .iter()
-            .filter_map(|k| Some((k.to_string(), f.get(k)?.to_string())))
-            .collect();
-        state.fields.insert("posted".into(), "1".into());
-    }
-    let run_form = RunForm {
-        inputs: d.inputs(&state),
-        fields: state.fields.clone().into_iter().collect(),
-        ..Default::default()
-    };
-    let opts = match options_of(&run_form, RunKind::Import) {
-        Ok(o) => o,
-        Err(e) => {
-            notices.push(Notice::error(e.message));
-            ImportOptions {
-                inputs: d.inputs(&state),
-                ..Default::default()
-            }
-        }
-    };
+    let opts = posted_options(&d, &mut state, f, &mut notices);
     // The CSV files are read again when their encoding changed.
     if opts.encoding.map(|e| e.name().to_string()) != samples.encoding {
         samples = sample::sample(&d.inputs(&state), &read_options(&opts), &d.folder);
@@ -376,29 +355,7 @@ fn handle(
             d.set_samples(&samples).map_err(io)?;
         }
     }
-    let posted_mode = if f.trimmed("mode") == "text" {
-        "text"
-    } else {
-        "columns"
-    };
-    let mut text = if posted_mode == "text" {
-        limited(f.get("text").unwrap_or(""))?
-    } else {
-        let base = limited(f.get("base").unwrap_or(""))?;
-        match form::apply(&base, f, &samples.parts) {
-            Ok((t, notes)) => {
-                notices.extend(notes.into_iter().map(Notice::warning));
-                t
-            }
-            Err(e) => {
-                notices.push(Notice::error(format!(
-                    "The column changes were not made: {e}."
-                )));
-                base
-            }
-        }
-    };
-    let mut mode = posted_mode;
+    let (mut text, mut mode) = posted_text(f, &samples, &mut notices)?;
     let mut preview = None;
     let mut save_notices = Vec::new();
     let t = app.target()?;
@@ -409,18 +366,8 @@ fn handle(
             use_saved(&t, f.trimmed("saved"), &mut text, &mut state, &mut notices)?;
             mode = "columns";
         }
-        "suggest" => {
-            let todo: Vec<&Part> = samples
-                .parts
-                .iter()
-                .filter(|p| p.native.is_none())
-                .collect();
-            let (new, guesses) = suggest(&todo);
-            text = new;
-            state.guesses = guesses;
-            state.saved = None;
-            state.origin = format!("Ferry's suggestion for {}, made again.", names(&todo));
-            mode = "columns";
+        "suggest" if suggest_again(&samples, &mut text, &mut state, &mut notices) => {
+            mode = "columns"
         }
         a if a.starts_with("map-") => {
             map_part(a, &samples, &mut text, &mut state, &mut notices);
@@ -451,6 +398,87 @@ fn handle(
     Ok(Outcome::Page(Box::new(draw(
         app, staff, &d, &state, &samples, x,
     )?)))
+}
+
+/// The run's options as posted (kept in the draft), checked as a new run's are; a bad one is
+/// said, and the defaults are used meanwhile.
+fn posted_options(
+    d: &Draft,
+    state: &mut State,
+    f: &Posted,
+    notices: &mut Vec<Notice>,
+) -> ImportOptions {
+    if f.has("posted") {
+        state.fields = OPTION_KEYS
+            .iter()
+            .filter_map(|k| Some((k.to_string(), f.get(k)?.to_string())))
+            .collect();
+        state.fields.insert("posted".into(), "1".into());
+    }
+    let run_form = RunForm {
+        inputs: d.inputs(state),
+        fields: state.fields.clone().into_iter().collect(),
+        ..Default::default()
+    };
+    options_of(&run_form, RunKind::Import).unwrap_or_else(|e| {
+        notices.push(Notice::error(e.message));
+        ImportOptions {
+            inputs: d.inputs(state),
+            ..Default::default()
+        }
+    })
+}
+
+/// The mapping the form stands for, and the view it came from: the text view's text, or the
+/// text the column view was drawn from with its changes made.
+fn posted_text(
+    f: &Posted,
+    samples: &Sampled,
+    notices: &mut Vec<Notice>,
+) -> Result<(String, &'static str), Failure> {
+    if f.trimmed("mode") == "text" {
+        return Ok((limited(f.get("text").unwrap_or(""))?, "text"));
+    }
+    let base = limited(f.get("base").unwrap_or(""))?;
+    let text = match form::apply(&base, f, &samples.parts) {
+        Ok((t, notes)) => {
+            notices.extend(notes.into_iter().map(Notice::warning));
+            t
+        }
+        Err(e) => {
+            notices.push(Notice::error(format!(
+                "The column changes were not made: {e}."
+            )));
+            base
+        }
+    };
+    Ok((text, "columns"))
+}
+
+/// Ferry's suggestion again for every part not in its own shape; whether there was one.
+fn suggest_again(
+    samples: &Sampled,
+    text: &mut String,
+    state: &mut State,
+    notices: &mut Vec<Notice>,
+) -> bool {
+    let todo: Vec<&Part> = samples
+        .parts
+        .iter()
+        .filter(|p| p.native.is_none())
+        .collect();
+    if todo.is_empty() {
+        notices.push(Notice::warning(
+            "Every part is in Ferry's own shape: there is nothing to map.",
+        ));
+        return false;
+    }
+    let (new, guesses) = suggest(&todo);
+    *text = new;
+    state.guesses = guesses;
+    state.saved = None;
+    state.origin = format!("Ferry's suggestion for {}, made again.", names(&todo));
+    true
 }
 
 /// The saved mapping `name` becomes the one edited ("": no mapping at all).

@@ -282,29 +282,10 @@ impl Problems {
 }
 
 pub fn page(i: Inputs) -> DraftPage {
-    let mut mode = i.mode;
     let mut notices = i.notices;
     let text = i.text;
-    let (mapping, issues) = if text.trim().is_empty() {
-        (None, Vec::new())
-    } else {
-        match Mapping::parse(&text) {
-            Ok(m) => {
-                let issues = m.check(&text);
-                (Some(m), issues)
-            }
-            Err(MappingError::Syntax(e)) => (None, vec![e]),
-            Err(MappingError::Invalid(e)) => (None, e),
-        }
-    };
-    if mode == "columns" && !text.trim().is_empty() {
-        if let Err(e) = ferry_mapping::edit::Editor::new(&text) {
-            mode = "text";
-            notices.push(Notice::warning(format!("{e}.")));
-        } else if mapping.is_none() {
-            mode = "text";
-        }
-    }
+    let (mapping, issues) = parsed(&text);
+    let mode = view_mode(i.mode, &text, mapping.is_some(), &mut notices);
     let text_issues: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
     let mut problems = Problems {
         list: issues
@@ -432,6 +413,48 @@ fn save_status(text: &str, from: Option<&str>, saved: &[Saved]) -> (String, &'st
     }
 }
 
+/// The mapping of a text (none when it is empty or not of the mapping's shape) and every
+/// problem of it.
+fn parsed(text: &str) -> (Option<Mapping>, Vec<Issue>) {
+    if text.trim().is_empty() {
+        return (None, Vec::new());
+    }
+    match Mapping::parse(text) {
+        Ok(m) => {
+            let issues = m.check(text);
+            (Some(m), issues)
+        }
+        Err(MappingError::Syntax(e)) => (None, vec![e]),
+        Err(MappingError::Invalid(e)) => (None, e),
+    }
+}
+
+/// The view asked for, unless the column view cannot show the text (then the text view, and
+/// why when the text is valid TOML of another form).
+fn view_mode(
+    asked: &'static str,
+    text: &str,
+    parsed: bool,
+    notices: &mut Vec<Notice>,
+) -> &'static str {
+    if asked != "columns" || text.trim().is_empty() {
+        return asked;
+    }
+    match ferry_mapping::edit::Editor::new(text) {
+        Err(e @ ferry_mapping::edit::EditError::Shape(_)) => {
+            notices.push(Notice::warning(format!("{e}.")));
+            return "text";
+        }
+        Err(_) => return "text", // not TOML: the problem is listed with the text
+        Ok(_) => {}
+    }
+    if parsed {
+        asked
+    } else {
+        "text"
+    }
+}
+
 fn choices(list: &[(&str, &str)]) -> Vec<Choice> {
     list.iter()
         .map(|(v, l)| Choice {
@@ -468,72 +491,13 @@ fn part_view(
     mode: &str,
 ) -> PartView {
     let si = mapping.and_then(|m| source_of(m, p));
-    let secret: Vec<bool> = (0..p.headers.len())
-        .map(|c| {
-            p.secret_column(c)
-                || mapping
-                    .zip(si)
-                    .is_some_and(|(m, s)| feeds_secret(m, s, p, c))
-        })
-        .collect();
-    let rows = p
-        .rows
-        .iter()
-        .take(SHOWN)
-        .map(|r| RowView {
-            row: r.row,
-            cells: r
-                .cells
-                .iter()
-                .enumerate()
-                .map(|(c, v)| {
-                    if secret.get(c).copied().unwrap_or(false) && !v.is_empty() {
-                        "••••".to_string()
-                    } else {
-                        v.clone()
-                    }
-                })
-                .collect(),
-        })
-        .collect();
+    let rows = shown_rows(p, mapping.zip(si));
     let more = match p.rows.len() {
         0 => "No rows under the header.".to_string(),
         n if n > SHOWN => format!("The first {SHOWN} rows."),
         n => format!("All {n} row{}.", if n == 1 { "" } else { "s" }),
     };
-    let (status, status_class, explain, can_map) = match (si, &p.native, mapping) {
-        (Some(s), _, Some(m)) => {
-            let src = &m.sources[s];
-            let kinds = counted(src.records.iter().map(|r| r.entity.get_ref().as_str()));
-            let first = edited.iter().find(|(x, _)| *x == s).map(|(_, pi)| *pi);
-            let shared = match first {
-                Some(f) if f != pi => " The same mapping source reads another part above; change its columns there.".to_string(),
-                _ => String::new(),
-            };
-            (
-                "Mapped".to_string(),
-                "info",
-                format!(
-                    "Read by the mapping's source {}: each row becomes {}.{shared}",
-                    src.label(),
-                    if kinds.is_empty() { "nothing yet".to_string() } else { kinds }
-                ),
-                false,
-            )
-        }
-        (_, Some(n), _) => (
-            "Ferry's shape".to_string(),
-            "succeeded",
-            format!("Read as {} by its name: no mapping needed.", n.words()),
-            false,
-        ),
-        _ => (
-            "Not read".to_string(),
-            "error",
-            "Not in Ferry's shape, and no mapping reads it: a run would leave it out. Map it to say what its columns are.".to_string(),
-            true,
-        ),
-    };
+    let (status, status_class, explain, can_map) = status(pi, p, mapping.zip(si), edited);
     let editor = match (mapping, si) {
         (Some(m), Some(s)) if mode == "columns" && edited.contains(&(s, pi)) => {
             Some(editor_view(m, s, p, state, problems))
@@ -564,6 +528,78 @@ fn part_view(
         previewed: preview.is_some() && si.is_some(),
         preview: shown.into_iter().map(|r| preview_row(r, folder)).collect(),
         preview_summary,
+    }
+}
+
+/// The first rows of a part as shown: a column of secrets (by its name, or the field it goes
+/// to through source `s`) masked.
+fn shown_rows(p: &Part, source: Option<(&Mapping, usize)>) -> Vec<RowView> {
+    let secret: Vec<bool> = (0..p.headers.len())
+        .map(|c| p.secret_column(c) || source.is_some_and(|(m, s)| feeds_secret(m, s, p, c)))
+        .collect();
+    p.rows
+        .iter()
+        .take(SHOWN)
+        .map(|r| RowView {
+            row: r.row,
+            cells: r
+                .cells
+                .iter()
+                .zip(secret.iter().chain(std::iter::repeat(&false)))
+                .map(|(v, hide)| {
+                    if *hide && !v.is_empty() {
+                        "••••".to_string()
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// What a part is read as: its badge, the badge's class, a sentence, and whether it can be
+/// mapped (nothing reads it).
+fn status(
+    pi: usize,
+    p: &Part,
+    source: Option<(&Mapping, usize)>,
+    edited: &[(usize, usize)],
+) -> (String, &'static str, String, bool) {
+    if let Some((m, s)) = source {
+        let src = &m.sources[s];
+        let kinds = counted(src.records.iter().map(|r| r.entity.get_ref().as_str()));
+        let first = edited.iter().find(|(x, _)| *x == s).map(|(_, pi)| *pi);
+        let shared = match first {
+            Some(f) if f != pi => {
+                " The same mapping source reads another part above; change its columns there."
+            }
+            _ => "",
+        };
+        let becomes = if kinds.is_empty() {
+            "nothing yet".to_string()
+        } else {
+            kinds
+        };
+        let explain = format!(
+            "Read by the mapping's source {}: each row becomes {becomes}.{shared}",
+            src.label()
+        );
+        return ("Mapped".into(), "info", explain, false);
+    }
+    match &p.native {
+        Some(n) => (
+            "Ferry's shape".into(),
+            "succeeded",
+            format!("Read as {} by its name: no mapping needed.", n.words()),
+            false,
+        ),
+        None => (
+            "Not read".into(),
+            "error",
+            "Not in Ferry's shape, and no mapping reads it: a run would leave it out. Map it to say what its columns are.".into(),
+            true,
+        ),
     }
 }
 
