@@ -682,3 +682,123 @@ fn viewers_preview_but_do_not_save_or_run_and_the_forms_are_guarded() {
         );
     }
 }
+
+#[test]
+fn workbooks_are_looked_at_sheet_by_sheet() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let admin = session(&console, ADMIN);
+    let token = csrf(&console, &admin);
+
+    // Ferry's own workbook: every sheet read by its name, no mapping; the run has none.
+    let club = std::fs::read(example("club/club.xlsx")).unwrap();
+    let id = look(&console, &admin, "club.xlsx", &club);
+    let (_, page) = get(&console, &admin, &format!("/runs/new/{id}"));
+    assert!(page.contains("club.xlsx › User"), "{page}");
+    assert!(page.contains("Read as User records by its name"), "{page}");
+    assert!(page.contains("no mapping is needed"), "{page}");
+    assert!(!page.contains("class=\"badge error\">Not read"), "{page}");
+    assert_eq!(input_value(&page, "base").as_deref(), Some(""));
+    let (code, body, loc) = post(
+        &console,
+        &admin,
+        &id,
+        &[
+            ("csrf", &token),
+            ("mode", "columns"),
+            ("base", ""),
+            ("posted", "1"),
+            ("test_only", "on"),
+            ("action", "start"),
+        ],
+    );
+    assert_eq!(code, 303, "{body}");
+    let run = run_of(&loc);
+    finished(dir, run);
+    assert!(recorded_mapping(dir, run).is_null());
+    assert!(
+        int(
+            dir,
+            "console.db",
+            &format!("SELECT read FROM run_count WHERE run_id = {run} AND entity = 'User'")
+        ) > 0
+    );
+
+    // A CRM's workbook of companies and their people: a source per sheet, each edited on its
+    // own, and previewed together.
+    let crm = std::fs::read(fixture("exports/crm.xlsx")).unwrap();
+    let id = look(&console, &admin, "crm.xlsx", &crm);
+    let (_, page) = get(&console, &admin, &format!("/runs/new/{id}"));
+    for part in ["crm.xlsx › Companies", "crm.xlsx › People"] {
+        assert!(page.contains(part), "{part}:\n{page}");
+    }
+    assert!(
+        page.contains("name=\"s0c0t0\"") && page.contains("name=\"s1c0t0\""),
+        "an editor per sheet"
+    );
+    let base = input_value(&page, "base").unwrap();
+    let (_, page, _) = post(
+        &console,
+        &admin,
+        &id,
+        &[
+            ("csrf", &token),
+            ("mode", "columns"),
+            ("base", &base),
+            ("action", "preview"),
+        ],
+    );
+    assert!(
+        page.contains("id=\"preview-0\"") && page.contains("id=\"preview-1\""),
+        "{page}"
+    );
+    // A sheet no source reads can get one from the suggestion.
+    let companies_only = {
+        let mut e = ferry_mapping_text_without_source(&base, "People");
+        e.push('\n');
+        e
+    };
+    let (_, page, _) = post(
+        &console,
+        &admin,
+        &id,
+        &[
+            ("csrf", &token),
+            ("mode", "text"),
+            ("text", &companies_only),
+            ("action", "columns"),
+        ],
+    );
+    assert!(
+        page.contains("Not read</span>") && page.contains("value=\"map-1\""),
+        "{page}"
+    );
+    let (_, page, _) = post(
+        &console,
+        &admin,
+        &id,
+        &[
+            ("csrf", &token),
+            ("mode", "columns"),
+            ("base", &input_value(&page, "base").unwrap()),
+            ("action", "map-1"),
+        ],
+    );
+    assert!(page.contains("crm.xlsx › People is mapped now"), "{page}");
+    assert!(page.contains("name=\"s1c0t0\""), "{page}");
+}
+
+/// `text` without its `[[source]]` whose `match` names `sheet` (the sources are the last
+/// tables of a suggested mapping, each from its `[[source]]` line to the next).
+fn ferry_mapping_text_without_source(text: &str, sheet: &str) -> String {
+    let parts: Vec<&str> = text.split("\n[[source]]\n").collect();
+    let mut out = parts[0].to_string();
+    for p in &parts[1..] {
+        if !p.contains(&format!("sheet = \"{sheet}\"")) {
+            out.push_str("\n[[source]]\n");
+            out.push_str(p);
+        }
+    }
+    out
+}
