@@ -216,6 +216,7 @@ impl<S: AsRef<str>> Binder<'_, S> {
         }
         let mut fields = Vec::new();
         let mut content = Vec::new();
+        let mut linking = Vec::new();
         for f in entity.fields {
             let bound = match (defs.get(f.name), account) {
                 (Some(d), _) => self.field(f.name, f.kind, d),
@@ -231,8 +232,15 @@ impl<S: AsRef<str>> Binder<'_, S> {
             // The account column counts like the field it fills (User.Name, not Contact.User).
             if !is_reference(entity, f.name) {
                 content.extend(columns_of(&bound.from));
+            } else if entity.account_field != Some(f.name) {
+                linking.extend(columns_of(&bound.from));
             }
             fields.push(bound);
+        }
+        // A record made only of references (a ChildAccount: its account and its Parent) is
+        // there when its other references are: an empty parent column means no child record.
+        if content.is_empty() {
+            content = linking;
         }
         BoundRecord::Ready(Ready {
             entity,

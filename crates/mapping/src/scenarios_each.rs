@@ -382,7 +382,7 @@ fn a_record_is_there_when_one_of_its_own_columns_has_a_value() {
 }
 
 #[test]
-fn a_record_of_constants_and_references_only_is_always_there() {
+fn a_record_of_constants_and_references_only_follows_its_references() {
     let text = r#"
 version = 1
 [[source]]
@@ -394,7 +394,10 @@ fields.ContactName = "name"
 fields.Phone = { value = "000" }
 "#;
     let m = Mapping::load(text).unwrap();
+    // Its only column is a reference: empty, no record; given, the record.
     let out = m.sources[0].apply(&["id", "name"], &["", ""]);
+    assert_eq!(records(&out).len(), 0, "{out:?}");
+    let out = m.sources[0].apply(&["id", "name"], &["", "Ann"]);
     assert_eq!(records(&out).len(), 1, "{out:?}");
     // A column the input lacks is not empty: the record's field is a problem.
     let text = text.replace("{ value = \"000\" }", "\"phone\"");
