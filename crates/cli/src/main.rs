@@ -148,7 +148,7 @@ enum Command {
         #[command(subcommand)]
         what: ReportCmd,
     },
-    /// The format reference, generated from the catalogue.
+    /// The format reference, generated from the catalogue and the mapping reference.
     Schema {
         /// Print Markdown (the default and only format for now).
         #[arg(long)]
@@ -758,7 +758,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Schema { markdown: _ } => {
             {
                 use std::io::Write as _;
-                let _ = write!(std::io::stdout(), "{}", ferry_catalogue::markdown());
+                let _ = write!(
+                    std::io::stdout(),
+                    "{}\n{}",
+                    ferry_catalogue::markdown(),
+                    ferry_mapping::reference_markdown()
+                );
             }
             Ok(0)
         }

@@ -299,6 +299,14 @@ fn the_fixture_exports_import_through_their_corrected_mappings() {
             "2019-01-03 10:15:30".to_string()
         ]]
     );
+    // Hierarchies: Odoo's people and Salesforce's subsidiaries are child accounts of their
+    // parents; the rows without a parent gave no ChildAccount record.
+    let children = count("SELECT COUNT(*) FROM child_account");
+    assert!(children > 0, "no child accounts");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM child_account WHERE parent IS NULL OR parent = ''"),
+        0
+    );
     // The workbook's people are contacts of their company's account.
     assert_eq!(
         count("SELECT COUNT(*) FROM contact WHERE \"user\" = 'C1001'"),

@@ -1,8 +1,9 @@
 //! Checks a parsed mapping against the catalogue and collects every problem at once (unknown
 //! entity types and fields with a did-you-mean, required fields left unset, bad patterns, …).
 
+use crate::each;
 use crate::formats::pattern_problem;
-use crate::model::{ColumnFormat, FieldDef, Filter, Mapping, Record, Source};
+use crate::model::{ColumnFormat, FieldDef, FieldSpec, Filter, Group, Mapping, Record, Source};
 use crate::template;
 use crate::{Issue, Location};
 use ferry_catalogue::{Req, ENTITIES};
@@ -16,7 +17,10 @@ struct Issues<'t> {
 
 impl Issues<'_> {
     fn at<T>(&mut self, s: &Spanned<T>, message: String) {
-        let location = Some(Location::of(self.text, s.span().start));
+        self.span(s.span(), message);
+    }
+    fn span(&mut self, span: std::ops::Range<usize>, message: String) {
+        let location = Some(Location::of(self.text, span.start));
         self.list.push(Issue { message, location });
     }
     fn bare(&mut self, message: String) {
@@ -128,6 +132,10 @@ fn record(r: &Record, has_account: bool, out: &mut Issues) {
         out.at(&r.entity, format!("{name} is not an entity type{hint}"));
         return;
     };
+    for (span, message) in each::problems(r) {
+        out.span(span, message);
+    }
+    let first_group = r.each.as_ref().and_then(|e| e.get_ref().first());
     for (field, def) in &r.fields {
         if entity.field_def(field.get_ref()).is_none() {
             let hint =
@@ -139,7 +147,8 @@ fn record(r: &Record, has_account: bool, out: &mut Issues) {
                 format!("{} is not a field of {name}{hint}", field.get_ref()),
             );
         }
-        field_def(&format!("{name}.{}", field.get_ref()), def, out);
+        let path = format!("{name}.{}", field.get_ref());
+        field_def(&path, def, first_group.map(|g| g.get_ref()), out);
     }
     for f in entity.fields {
         let set = r.fields.keys().any(|k| k.get_ref() == f.name)
@@ -156,8 +165,16 @@ fn record(r: &Record, has_account: bool, out: &mut Issues) {
     }
 }
 
-fn field_def(path: &str, def: &Spanned<crate::model::FieldSpec>, out: &mut Issues) {
-    let v: &FieldDef = def.get_ref();
+/// The problems of one field; in a repeated record, as its first group reads it.
+fn field_def(path: &str, def: &Spanned<FieldSpec>, group: Option<&Group>, out: &mut Issues) {
+    let read;
+    let v: &FieldDef = match group {
+        Some(g) => {
+            read = each::substituted(def.get_ref(), g);
+            &read
+        }
+        None => def.get_ref(),
+    };
     let sources = [
         v.column.is_some(),
         v.value.is_some(),

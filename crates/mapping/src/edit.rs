@@ -397,8 +397,14 @@ fn fields_of(record: &Table) -> Option<&dyn TableLike> {
     record.get("fields").and_then(Item::as_table_like)
 }
 
+/// The entity type of a record the column view places fields on (not a record repeated for
+/// column groups: a field put there would be read once per group).
 fn entity_of(record: Option<&Table>) -> Option<&str> {
-    record?.get("entity")?.as_str()
+    let r = record?;
+    if r.contains_key("each") {
+        return None;
+    }
+    r.get("entity")?.as_str()
 }
 
 /// A field's spec as an inline table (`"col"` becomes `{ column = "col" }`).

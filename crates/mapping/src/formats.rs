@@ -40,19 +40,57 @@ pub fn pattern_problem(f: &ColumnFormat) -> Option<String> {
 
 /// A date under the column's pattern as `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`. The date and
 /// time are kept as written: a zone (`Z`, `+02:00`) is dropped, never converted, so a calendar
-/// date never shifts; fractional seconds are dropped.
+/// date never shifts; fractional seconds are dropped. Under any pattern, a value the pattern
+/// does not read that is ISO `YYYY-MM-DD` (with a time or not, without a zone) is read as
+/// such: a workbook's real date cells arrive so, whatever the column's text dates look like.
 pub fn date(t: &str, f: &ColumnFormat) -> Result<String, String> {
     let pattern = f.format.as_deref().unwrap_or("iso");
     let parsed = if pattern.eq_ignore_ascii_case("iso") {
         iso(t)
     } else {
-        by_pattern(t, pattern, f.two_digit_year_pivot)
+        by_pattern(t, pattern, f.two_digit_year_pivot).or_else(|| plain_iso(t))
     };
     parsed.ok_or_else(|| {
         format!(
-            "\"{t}\" is not a date of the form {pattern} (impossible dates are not rolled over)"
+            "\"{t}\" is not a date of the form {pattern} or YYYY-MM-DD (impossible dates are not rolled over)"
         )
     })
+}
+
+/// `YYYY-MM-DD`, optionally with a time (`HH:MM`, `HH:MM:SS`, fractions) after a space or `T`;
+/// no zone. The year must have four digits, so a `DD-MM-YY` value is never read as one.
+fn plain_iso(t: &str) -> Option<String> {
+    if !four_digit_year(t) {
+        return None;
+    }
+    if t.len() == 10 {
+        return Some(text(
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)?,
+            false,
+        ));
+    }
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|p| NaiveDateTime::parse_from_str(t, p).ok())
+    .map(|at| text(at, true))
+}
+
+/// Whether `t` starts `YYYY-MM-DD` with digits where digits belong.
+fn four_digit_year(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0, 1, 2, 3, 5, 6, 8, 9]
+            .iter()
+            .all(|i| b[*i].is_ascii_digit())
 }
 
 fn by_pattern(t: &str, p: &str, pivot: Option<u32>) -> Option<String> {
@@ -85,6 +123,9 @@ fn with_century(at: NaiveDateTime, pivot: u32) -> Option<NaiveDateTime> {
 }
 
 fn iso(t: &str) -> Option<String> {
+    if !four_digit_year(t) {
+        return None;
+    }
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         return Some(text(d.and_hms_opt(0, 0, 0)?, false));
     }
@@ -283,6 +324,32 @@ mod tests {
             date("03/01/2019 23:30 +0200", &f).unwrap(),
             "2019-01-03 23:30:00"
         );
+    }
+
+    #[test]
+    fn iso_dates_are_read_under_any_pattern() {
+        // A workbook's real date cell arrives as ISO text whatever the column's pattern.
+        let f = fmt(r#"format = "%d/%m/%Y""#);
+        assert_eq!(date("03/01/2019", &f).unwrap(), "2019-01-03");
+        assert_eq!(date("2019-01-03", &f).unwrap(), "2019-01-03");
+        assert_eq!(
+            date("2019-01-03 10:00:00", &f).unwrap(),
+            "2019-01-03 10:00:00"
+        );
+        assert_eq!(
+            date("2019-01-03T10:00:00.250", &f).unwrap(),
+            "2019-01-03 10:00:00"
+        );
+        assert_eq!(date("2019-01-03 10:00", &f).unwrap(), "2019-01-03 10:00:00");
+        // Never rolled over, never a 2-digit year, never with a zone (that is format = "iso").
+        assert!(date("2019-02-31", &f).is_err());
+        assert!(date("19-01-03", &f).is_err());
+        assert!(date("2019-01-03T10:00:00Z", &f).is_err());
+        assert!(date("2019-1-3", &f).is_err());
+        let f = fmt("format = \"%d-%m-%y\"\ntwoDigitYearPivot = 50");
+        assert_eq!(date("03-01-19", &f).unwrap(), "2019-01-03");
+        assert!(date("31-02-19", &f).is_err(), "not year 31");
+        assert!(date("19-01-03", &ColumnFormat::default()).is_err());
     }
 
     #[test]

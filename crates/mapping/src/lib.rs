@@ -1,17 +1,24 @@
 //! Mappings (issue 14): a versioned TOML file that turns the rows of a legacy export (a CSV
 //! file, a sheet, an XML element type) into records of Ferry's entity types, checked against
-//! the catalogue and applied one row at a time. No I/O: the caller gives the mapping's text
-//! (except `sample`, which reads inputs for the suggester).
+//! the catalogue, bound once to an input's headers ([`Source::bind`]) and applied one row at a
+//! time ([`Bound::apply`]). No I/O (except `sample`, which reads inputs for the suggester): the
+//! caller gives the mapping's text. The README is the user's reference and part of
+//! docs/formats.md ([`reference_markdown`]).
 
 mod apply;
+mod bind;
 mod check;
+mod each;
 pub mod edit;
 mod formats;
 mod model;
 pub mod outline;
+mod reference;
 mod sample;
 #[cfg(test)]
 mod scenarios;
+#[cfg(test)]
+mod scenarios_each;
 mod sniff;
 mod suggest;
 mod synonyms;
@@ -19,7 +26,11 @@ mod template;
 mod visit;
 
 pub use apply::{Produced, Record as ProducedRecord, RowProblem, Value as ProducedValue};
-pub use model::{ColumnFormat, FieldDef, FieldSpec, Filter, Mapping, Match, Record, Source, Split};
+pub use bind::Bound;
+pub use model::{
+    ColumnFormat, FieldDef, FieldSpec, Filter, Group, Mapping, Match, Record, Source, Split, Word,
+};
+pub use reference::markdown as reference_markdown;
 pub use sample::{sample_inputs, Sampler};
 pub use suggest::{suggest, Guess, Sample, Suggestion};
 pub use synonyms::{Synonym, SYNONYMS};

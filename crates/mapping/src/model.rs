@@ -74,13 +74,44 @@ pub struct Filter {
     pub empty: Option<bool>,
 }
 
-/// One record a row gives: an entity type and its fields.
+/// One record a row gives: an entity type and its fields; with `each`, one per group.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
     pub entity: Spanned<String>,
+    /// Repeated column groups: the record is read once per group, with each `{name}` of the
+    /// group replaced in its fields' columns, constants, templates and defaults.
+    #[serde(default)]
+    pub each: Option<Spanned<Vec<Spanned<Group>>>>,
     #[serde(default)]
     pub fields: BTreeMap<Spanned<String>, Spanned<FieldSpec>>,
+}
+
+/// One group of `each`: variable name → its text in this group (`{ n = 2 }`,
+/// `{ column = "Newsletter", name = "newsletter_optin" }`).
+pub type Group = BTreeMap<String, Word>;
+
+/// A group's value: a string, or an integer written as its digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word(pub String);
+
+impl<'de> Deserialize<'de> for Word {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Word;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or an integer")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Word, E> {
+                Ok(Word(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Word, E> {
+                Ok(Word(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Where a field's value comes from. Written as a bare string it is a column name.

@@ -25,6 +25,8 @@ pub enum How {
     Template,
     /// The field is a part of the column.
     Split,
+    /// Read by a record repeated for column groups (`each`), in group `group` (1-based).
+    Repeated { group: usize },
 }
 
 /// Per header of a source's input, the fields that column feeds (a mapping's column names
@@ -32,6 +34,10 @@ pub enum How {
 pub fn column_uses(source: &Source, headers: &[String]) -> Vec<Vec<Use>> {
     let mut out = vec![Vec::new(); headers.len()];
     for (r, rec) in source.records.iter().enumerate() {
+        if rec.each.is_some() {
+            repeated_uses(r, rec, headers, &mut out);
+            continue;
+        }
         for (name, def) in &rec.fields {
             let d: &FieldDef = def.get_ref();
             let mut put = |column: &str, how: How| {
@@ -66,6 +72,32 @@ pub fn column_uses(source: &Source, headers: &[String]) -> Vec<Vec<Use>> {
         }
     }
     out
+}
+
+/// The columns a repeated record reads, group by group.
+fn repeated_uses(r: usize, rec: &crate::Record, headers: &[String], out: &mut [Vec<Use>]) {
+    for (g, fields) in crate::each::expand(rec).iter().enumerate() {
+        for (name, d) in fields {
+            let mut cols: Vec<String> = d.column.iter().cloned().collect();
+            cols.extend(d.split.iter().map(|s| s.column.clone()));
+            if let Some(Ok(pieces)) = d.template.as_deref().map(template::parse) {
+                cols.extend(pieces.into_iter().filter_map(|p| match p {
+                    Piece::Column(c) => Some(c),
+                    Piece::Text(_) => None,
+                }));
+            }
+            for c in cols {
+                if let Some(i) = index_of(headers, &c) {
+                    out[i].push(Use {
+                        record: r,
+                        entity: rec.entity.get_ref().clone(),
+                        field: name.to_string(),
+                        how: How::Repeated { group: g + 1 },
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// The header a mapping's column name finds, as a run finds it.
@@ -227,6 +259,26 @@ fields.ContactPointType = { value = "Mobile Phone" }
         let c = constants(&m.sources[0]);
         assert_eq!(c.len(), 1);
         assert_eq!((c[0].record, c[0].value.as_str()), (1, "Mobile Phone"));
+    }
+
+    #[test]
+    fn columns_of_repeated_records_are_known_by_group() {
+        let text = "version = 1\n[[source]]\nmatch = { file = \"m.csv\" }\naccount = \"id\"\n[[source.record]]\nentity = \"ContactPhone\"\neach = [{ n = 1 }, { n = 2 }]\nfields.ContactName = \"name\"\nfields.Phone = \"Phone {n}\"\n";
+        let m = Mapping::parse(text).unwrap();
+        let headers: Vec<String> = ["id", "name", "Phone 1", "Phone 2"]
+            .map(String::from)
+            .to_vec();
+        let uses = column_uses(&m.sources[0], &headers);
+        assert_eq!(uses[2][0].how, How::Repeated { group: 1 });
+        assert_eq!(uses[3][0].how, How::Repeated { group: 2 });
+        assert_eq!(uses[1].len(), 2, "the name in both groups");
+        assert!(uses[0].is_empty());
+        // The column view puts a column beside a repeated record, never into it.
+        let mut e = crate::edit::Editor::new(text).unwrap();
+        e.place_column(0, "ContactPhone", "Phone", toml_edit::value("fax"));
+        let m = Mapping::parse(&e.finish()).unwrap();
+        assert_eq!(m.sources[0].records.len(), 2);
+        assert!(m.sources[0].records[1].each.is_none());
     }
 
     #[test]

@@ -312,6 +312,27 @@ fields.ContactType = { value = "Billing Contact" }
 }
 
 #[test]
+fn a_record_of_references_only_is_there_when_they_are() {
+    // Odoo's partners: a person row names its company in parent_id; a company row leaves it
+    // empty and must give no ChildAccount (it would fail "Parent is required").
+    let text = r#"
+version = 1
+[[source]]
+match = { file = "partners.csv" }
+account = "id"
+[[source.record]]
+entity = "ChildAccount"
+fields.Parent = "parent_id"
+"#;
+    let m = Mapping::load(text).unwrap();
+    let s = m.source_for("partners.csv", None, None).unwrap();
+    let h = ["id", "parent_id"];
+    let out = s.apply(&h, &["p7", "c1"]);
+    assert_eq!(records(&out)[0].get("Parent"), Some("c1"));
+    assert!(s.apply(&h, &["c1", ""]).is_empty());
+}
+
+#[test]
 fn every_problem_of_a_mapping_is_listed_with_its_place() {
     let text = r#"version = 2
 

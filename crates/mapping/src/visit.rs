@@ -2,7 +2,7 @@
 //! located records of Ferry's entity types, and what the mapping cannot read becomes findings.
 
 use crate::apply::Value;
-use crate::{Mapping, Produced, ProducedRecord, RowProblem, Source};
+use crate::{Bound, Mapping, Produced, ProducedRecord, RowProblem, Source};
 use ferry_catalogue as cat;
 use ferry_findings::{clip, Code, Finding, Location};
 use ferry_sources::{
@@ -25,10 +25,15 @@ pub struct Mapped<'a> {
     parts: Vec<PartState>,
 }
 
-/// What is known of one part met: its source, and the rows its filters left out.
+/// What is known of one part met: its source bound to its header, and the rows its filters
+/// left out.
 struct PartState {
     part: RawPart,
     source: usize,
+    bound: Bound,
+    /// For an XML element type: the columns the source reads, which each element's attributes
+    /// are lined up with.
+    columns: Option<Vec<String>>,
     filtered: BTreeMap<String, u64>,
 }
 
@@ -79,12 +84,21 @@ impl<'a> Mapped<'a> {
             .iter()
             .position(|s| s.reads(file, p.sheet.as_deref(), p.element.as_deref()))
             .ok_or_else(|| SourceError::Sink(format!("no mapping source reads {}", what(p))))?;
-        if p.element.is_none() {
-            self.check_header(&self.mapping.sources[source], p, row.headers)?;
-        }
+        let mapping: &Mapping = self.mapping;
+        let s = &mapping.sources[source];
+        let (bound, columns) = if p.element.is_none() {
+            let bound = s.bind(row.headers);
+            self.check_header(s, &bound, p, row.headers)?;
+            (bound, None)
+        } else {
+            let columns = s.read_columns();
+            (s.bind(&columns), Some(columns))
+        };
         self.parts.push(PartState {
             part: p.clone(),
             source,
+            bound,
+            columns,
             filtered: BTreeMap::new(),
         });
         Ok(self.parts.len() - 1)
@@ -95,10 +109,11 @@ impl<'a> Mapped<'a> {
     fn check_header(
         &mut self,
         source: &Source,
+        bound: &Bound,
         part: &RawPart,
         headers: &[String],
     ) -> Result<(), SourceError> {
-        let missing = source.missing_columns(headers);
+        let missing = bound.missing_columns();
         if !missing.is_empty() {
             let hints: Vec<String> = missing
                 .iter()
@@ -123,7 +138,7 @@ impl<'a> Mapped<'a> {
                 ),
             });
         }
-        let read = source.read_columns();
+        let read = bound.read_columns();
         let unused: Vec<String> = headers
             .iter()
             .filter(|h| !h.trim().is_empty())
@@ -152,22 +167,24 @@ impl<'a> Mapped<'a> {
 
     fn row(&mut self, row: RawRow<'_>) -> Result<(), SourceError> {
         let state = self.state(&row)?;
-        let source = &self.mapping.sources[self.parts[state].source];
+        let part = &self.parts[state];
+        let (source, bound) = (&self.mapping.sources[part.source], &part.bound);
         // An XML element gives only the attributes it has: line them up with the columns the
         // source reads (an absent attribute is an empty cell).
         let aligned;
-        let (headers, cells): (&[String], &[RawValue]) = if row.part.element.is_some() {
-            aligned = align(source, row.headers, row.cells);
-            (&aligned.0, &aligned.1)
-        } else {
-            (row.headers, row.cells)
+        let (headers, cells): (&[String], &[RawValue]) = match &part.columns {
+            Some(columns) => {
+                aligned = align(columns, row.headers, row.cells);
+                (columns, &aligned)
+            }
+            None => (row.headers, row.cells),
         };
         let texts: Vec<String> = cells.iter().map(text_of).collect();
-        if let Some(reason) = source.dropped_by(headers, &texts) {
+        if let Some(reason) = bound.dropped_by(&texts) {
             *self.parts[state].filtered.entry(reason).or_default() += 1;
             return Ok(());
         }
-        let produced = source.apply(headers, &texts);
+        let produced = bound.apply(&texts);
         let bad: Vec<usize> = (0..cells.len()).filter(|i| is_bad(&cells[*i])).collect();
         let tainted = if bad.is_empty() {
             None
@@ -176,7 +193,7 @@ impl<'a> Mapped<'a> {
             for i in &bad {
                 poisoned[*i] = "\u{1}".into();
             }
-            Some(source.apply(headers, &poisoned))
+            Some(bound.apply(&poisoned))
         };
         let emit = Emit {
             part: row.part,
@@ -406,7 +423,7 @@ fn is_bad(v: &RawValue) -> bool {
 }
 
 /// A header's position: the same name, else the same when case, accents, spaces and
-/// punctuation are ignored (as [`Source::apply`] finds columns).
+/// punctuation are ignored (as [`Source::bind`] finds columns).
 pub(crate) fn index_of(headers: &[String], name: &str) -> Option<usize> {
     headers.iter().position(|h| h == name).or_else(|| {
         let hit = cat::same_name(name, headers.iter().map(String::as_str))?;
@@ -415,13 +432,11 @@ pub(crate) fn index_of(headers: &[String], name: &str) -> Option<usize> {
 }
 
 /// An XML element's attributes lined up with the columns its source reads.
-fn align(source: &Source, headers: &[String], cells: &[RawValue]) -> (Vec<String>, Vec<RawValue>) {
-    let cols = source.read_columns();
-    let values = cols
+fn align(columns: &[String], headers: &[String], cells: &[RawValue]) -> Vec<RawValue> {
+    columns
         .iter()
         .map(|c| index_of(headers, c).map_or(RawValue::Text(String::new()), |i| cells[i].clone()))
-        .collect();
-    (cols, values)
+        .collect()
 }
 
 /// The header most like a column the mapping names: the catalogue's nearest name, else one

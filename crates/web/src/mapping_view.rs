@@ -729,7 +729,10 @@ fn column_view(
             }
         })
         .collect();
-    let also = if targets.is_empty() {
+    let repeated = uses.iter().any(|u| matches!(u.how, How::Repeated { .. }));
+    let also = if targets.is_empty() && repeated {
+        String::new() // read by a repeated record: changed in the text view
+    } else if targets.is_empty() {
         targets.push(TargetView {
             key: format!("{key}t0"),
             selected: String::new(),
@@ -752,7 +755,8 @@ fn column_view(
         }
         _ => false,
     }));
-    let (confidence, confidence_class) = confidence(p, &name, targets[0].selected.as_str(), state);
+    let now = targets.first().map_or("", |t| t.selected.as_str());
+    let (confidence, confidence_class) = confidence(p, &name, now, state);
     let examples: Vec<&str> = p
         .rows
         .iter()
@@ -824,6 +828,7 @@ fn derived_uses(uses: &[outline::Use]) -> Vec<String> {
         let how = match u.how {
             How::Template => "joined with other columns into",
             How::Split => "split into",
+            How::Repeated { .. } => "read (change it in the text view) by a repeated record, as",
             How::Direct { .. } => continue,
         };
         match groups
