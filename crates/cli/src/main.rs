@@ -398,7 +398,8 @@ struct ImportArgs {
     #[arg(long, value_name = "NAME")]
     encoding: Option<String>,
     /// Read files, sheets or XML elements in their own shape through a mapping: a mapping
-    /// file, or the name of one kept in the target (`ferry map save`). See `ferry map suggest`.
+    /// file, or the name of one kept in the target (`ferry map save`; `saved:NAME` never reads
+    /// a file). See `ferry map suggest`.
     #[arg(long, value_name = "M")]
     mapping: Option<String>,
     /// Largest ticket attachment in bytes.
@@ -1135,7 +1136,7 @@ fn show_run(t: &Target, run: i64) -> Result<()> {
         let s = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("?").to_string();
         out!(
             "mapping    {} ({}, content hash {})",
-            s("given"),
+            s("given").trim_start_matches(ferry_engine::mapping::SAVED),
             if s("from") == "saved" {
                 "kept in the target"
             } else {

@@ -446,6 +446,34 @@ fn a_saved_mapping_is_listed_exported_imported_and_applied() {
     assert_eq!(int(d, "b.db", "SELECT COUNT(*) FROM \"user\""), 2);
     let opts = rows(d, "b.db", "SELECT options FROM run WHERE kind = 'import'");
     assert!(opts[0][0].contains("\"from\":\"saved\""), "{:?}", opts);
+    // `saved:NAME` never reads a file, even one of that name beside the command.
+    std::fs::write(d.join("saved:UK members"), "not a mapping").unwrap();
+    std::fs::write(d.join("UK members"), "not a mapping").unwrap();
+    let r = ferry(
+        d,
+        &[
+            "import",
+            "members.csv",
+            "--mapping",
+            "saved:UK members",
+            "--db",
+            "b.db",
+            "--test-only",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = ferry(
+        d,
+        &[
+            "import",
+            "members.csv",
+            "--mapping",
+            "saved:nosuch",
+            "--db",
+            "b.db",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
 #[test]

@@ -372,7 +372,7 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
     finished(dir, test);
     let m = recorded_mapping(dir, test);
     assert_eq!(m["from"], "saved", "{m}");
-    assert_eq!(m["given"], "uk-members");
+    assert_eq!(m["given"], "saved:uk-members");
     let hash = m["hash"].as_str().unwrap().to_string();
     assert_eq!(hash.len(), 16);
     assert_eq!(status(dir, test), "succeeded", "{}", findings_of(dir, test));

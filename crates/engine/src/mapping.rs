@@ -10,6 +10,9 @@ use ferry_store::{Cell, Target};
 use std::path::Path;
 use std::sync::Arc;
 
+/// The prefix that names a mapping kept in the target, never a file: `saved:UK members`.
+pub const SAVED: &str = "saved:";
+
 /// Largest mapping file read: mappings are written by hand.
 const MAX_MAPPING_BYTES: u64 = 1 << 20;
 
@@ -31,13 +34,18 @@ pub fn hash_of(text: &str) -> String {
     blake3::hash(text.as_bytes()).to_hex()[..16].to_string()
 }
 
-/// Loads `given`: an existing file, else the mapping of that name kept in the target.
+/// Loads `given`: an existing file, else the mapping of that name kept in the target;
+/// `saved:NAME` is only ever the mapping kept in the target (a file of that name is not read).
 pub fn load(target: Option<&Target>, given: &str) -> Result<RunMapping, RunError> {
-    let path = Path::new(given);
-    let (text, from) = if path.is_file() {
+    let (name, saved_only) = match given.strip_prefix(SAVED) {
+        Some(n) => (n, true),
+        None => (given, false),
+    };
+    let path = Path::new(name);
+    let (text, from) = if !saved_only && path.is_file() {
         (read_file(path)?, "file")
     } else if let Some(text) = match target {
-        Some(t) => saved(t, given)?,
+        Some(t) => saved(t, name)?,
         None => None,
     } {
         (text, "saved")

@@ -678,7 +678,8 @@ fn start_options(
                 .is_some_and(|s| normal(&s) == text)
         });
         opts.mapping = Some(match saved {
-            Some(n) => n.clone(),
+            // Named as saved only: a file of that name beside the console is never read.
+            Some(n) => format!("{}{n}", saved_mappings::SAVED),
             None => d.run_file(text).map_err(io)?.display().to_string(),
         });
     }

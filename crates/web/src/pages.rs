@@ -112,6 +112,9 @@ fn input_shown(p: &str) -> String {
 
 /// An input as staff know it: its file name (uploads are kept under a random folder).
 fn display_name(p: &str) -> String {
+    if let Some(name) = p.strip_prefix(ferry_engine::mapping::SAVED) {
+        return name.to_string();
+    }
     FsPath::new(p)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -568,7 +571,7 @@ fn mapping_words(m: &serde_json::Value) -> (String, String) {
         .unwrap_or_default()
         .to_string();
     let words = match m.get("from").and_then(|v| v.as_str()) {
-        Some("saved") => format!("“{given}”, a mapping saved in the target"),
+        Some("saved") => format!("“{}”, a mapping saved in the target", display_name(given)),
         _ => {
             let name = display_name(given);
             if name.starts_with("mapping-") && name.ends_with(".toml") {
