@@ -2,6 +2,8 @@
 //! one guess per source column (entity type, field, confidence) and the mapping's TOML text.
 
 mod place;
+#[cfg(test)]
+pub(crate) use place::ACCOUNT_ENTITIES;
 mod records;
 mod toml_out;
 mod values;

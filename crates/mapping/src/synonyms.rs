@@ -322,17 +322,7 @@ pub fn is_one_of(header: &str, names: &[&str]) -> bool {
 mod tests {
     use super::*;
 
-    const ACCOUNT: &[&str] = &[
-        "User",
-        "ChildAccount",
-        "Contact",
-        "ContactEmail",
-        "ContactPhone",
-        "ContactFax",
-        "ContactAddress",
-        "UserExtendedAttribute",
-        "UserNote",
-    ];
+    const ACCOUNT: &[&str] = crate::suggest::ACCOUNT_ENTITIES;
 
     fn field(h: &str, entities: &[&str]) -> Option<(&'static str, &'static str, f64)> {
         by_table(h, entities).map(|m| (m.entity, m.field, m.confidence))

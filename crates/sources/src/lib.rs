@@ -400,20 +400,8 @@ pub fn read_input(
     opts: &ReadOptions,
     visitor: &mut dyn Visitor,
 ) -> Result<Container, SourceError> {
-    let container = detect(path)?;
     let mut census = census::Census::new(visitor);
-    let visitor = &mut census;
-    match container {
-        Container::Xml => xml::read(path, opts, visitor)?,
-        Container::Xlsx => xlsx::read(path, opts, visitor)?,
-        Container::CsvFolder => csv_folder::read_folder(path, opts, visitor)?,
-        Container::CsvFile => csv_folder::read_files(
-            &[PathBuf::from(path)],
-            path.display().to_string().as_str(),
-            opts,
-            visitor,
-        )?,
-    }
+    let container = read_any(path, opts, &mut census)?;
     let what = match container {
         Container::Xml => "element",
         Container::Xlsx => "sheet",
