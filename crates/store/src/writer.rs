@@ -20,6 +20,8 @@ static HELD_HERE: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
 const LINGER: Duration = Duration::from_secs(10);
 /// How long to wait for a new holder to write its record, to name it in a refusal.
 const RECORD_WAIT: Duration = Duration::from_secs(3);
+/// How many times a refusal gives way to a holder that let go before it could be named.
+const MAX_LET_GO: u32 = 20;
 
 /// The `writer` record: which run of which process holds the target, since when.
 #[derive(Debug, Clone)]
@@ -159,6 +161,7 @@ impl Target {
     /// on this machine to end; a live holder refuses.
     fn advisory_writer_lock(&self) -> Result<()> {
         let deadline = Instant::now() + LINGER;
+        let mut let_go = 0;
         loop {
             if self.int("SELECT pg_try_advisory_lock(?1)", params![pg::WRITER_LOCK])? != 0 {
                 return Ok(());
@@ -171,29 +174,46 @@ impl Target {
                 .is_some_and(|(pid, host)| host == pg::host() && !journal::pid_alive(pid));
             let waiting = holder.is_none() || killed_here;
             if !waiting || Instant::now() > deadline {
-                return Err(self.pg_refusal(holder));
+                match self.pg_refusal(holder) {
+                    Some(refusal) => return Err(refusal),
+                    // The holder let go while it was being named: try again (a bounded
+                    // number of times, so that a stream of short holders cannot spin us).
+                    None if let_go < MAX_LET_GO => let_go += 1,
+                    None => return Err(StoreError::HeldBy("other processes in turn".into())),
+                }
+                continue;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     /// The refusal naming the session that holds the PostgreSQL lock: its run, from the writer
-    /// record, once the holder wrote it (it does so right after taking the lock).
-    fn pg_refusal(&self, holder: Option<String>) -> StoreError {
+    /// record, once the holder wrote it (it does so right after taking the lock). `None` when
+    /// the holder let go meanwhile (a resumer that found its run finished holds it briefly).
+    fn pg_refusal(&self, holder: Option<String>) -> Option<StoreError> {
         let Some((pid, host)) = holder.as_deref().and_then(pg::parse_session_name) else {
             let who = match holder {
                 Some(name) if !name.is_empty() => format!("another session (\"{name}\")"),
                 _ => "another session".to_string(),
             };
-            return StoreError::HeldBy(who);
+            return Some(StoreError::HeldBy(who));
         };
         let until = Instant::now() + RECORD_WAIT;
         loop {
             match self.writer_record() {
-                Ok(Some(h)) if h.pid == pid => return h.refusal(),
-                Ok(_) if Instant::now() < until => std::thread::sleep(Duration::from_millis(100)),
-                _ => return StoreError::HeldBy(format!("Ferry process {pid} on {host}")),
+                Ok(Some(h)) if h.pid == pid => return Some(h.refusal()),
+                Ok(_) => {}
+                Err(_) => {
+                    return Some(StoreError::HeldBy(format!("Ferry process {pid} on {host}")))
+                }
             }
+            if self.lock_holder().ok().flatten() != holder {
+                return None;
+            }
+            if Instant::now() >= until {
+                return Some(StoreError::HeldBy(format!("Ferry process {pid} on {host}")));
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
