@@ -35,6 +35,7 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferry_engine::{ImportOptions, OnExisting};
 use ferry_report::export::{export, ExportFormat};
+use ferry_store::journal::RunMode;
 use ferry_store::{StoreError, Target};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -895,7 +896,7 @@ fn run_import(
         "Run {} ({}{}): {} — {} errors, {} warnings, {} notes.",
         summary.run,
         // An import says only its mode; another kind (certification, config) names itself.
-        if summary.kind == "import" {
+        if summary.kind.is_import() {
             String::new()
         } else {
             format!("{}, ", summary.kind)
@@ -963,7 +964,7 @@ fn run_import(
             summary.run
         );
     }
-    if summary.mode == "test-only" {
+    if summary.mode == RunMode::TestOnly {
         say!("Test-only: nothing was kept but the run record and its findings.");
     }
     if json {

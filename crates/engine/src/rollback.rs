@@ -119,6 +119,7 @@ pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
         }
         _ => {}
     }
+    debug_assert!(info.can_roll_back());
     target.acquire_writer(run)?;
     let result = (|| -> Result<Undone, RunError> {
         let deps = dependents(target, run)?;

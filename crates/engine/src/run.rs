@@ -46,10 +46,10 @@ impl Progress for Silent {}
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub run: i64,
-    /// `import` or `certification`.
-    pub kind: &'static str,
-    pub mode: &'static str,
-    pub status: &'static str,
+    /// `import`, `certification` or `config`.
+    pub kind: RunKind,
+    pub mode: RunMode,
+    pub status: RunStatus,
     pub errors: u64,
     pub warnings: u64,
     pub infos: u64,
@@ -1576,7 +1576,7 @@ fn resumable(
         if r.mode != RunMode::Live || !same_command {
             continue;
         }
-        if r.status != RunStatus::Interrupted {
+        if !r.can_resume() {
             return Ok(None);
         }
         same_phase_order(&r)?;
@@ -2189,9 +2189,9 @@ fn run_inner(
     let added_components = state.added_components();
     Ok(Summary {
         run,
-        kind: opts.kind.as_str(),
-        mode: mode.as_str(),
-        status: status.as_str(),
+        kind: opts.kind,
+        mode,
+        status,
         errors: log.totals[0],
         warnings: log.totals[1],
         infos: log.totals[2],

@@ -26,11 +26,15 @@ impl RunMode {
             RunMode::Live => "live",
         }
     }
-    fn parse(s: &str) -> RunMode {
-        if s == "live" {
-            RunMode::Live
-        } else {
-            RunMode::TestOnly
+}
+
+impl std::str::FromStr for RunMode {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> std::result::Result<RunMode, UnknownValue> {
+        match s {
+            "test-only" => Ok(RunMode::TestOnly),
+            "live" => Ok(RunMode::Live),
+            _ => Err(UnknownValue::new("mode", s)),
         }
     }
 }
@@ -55,13 +59,6 @@ impl RunKind {
             RunKind::Config => "config",
         }
     }
-    pub fn parse(s: &str) -> RunKind {
-        match s {
-            "certification" => RunKind::Certification,
-            "config" => RunKind::Config,
-            _ => RunKind::Import,
-        }
-    }
     /// Whether a run of this kind reads records of entity type `e`.
     pub fn reads(self, e: &ferry_catalogue::Entity) -> bool {
         match self {
@@ -72,6 +69,18 @@ impl RunKind {
     }
     pub fn is_import(&self) -> bool {
         *self == RunKind::Import
+    }
+}
+
+impl std::str::FromStr for RunKind {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> std::result::Result<RunKind, UnknownValue> {
+        match s {
+            "import" => Ok(RunKind::Import),
+            "certification" => Ok(RunKind::Certification),
+            "config" => Ok(RunKind::Config),
+            _ => Err(UnknownValue::new("kind", s)),
+        }
     }
 }
 
@@ -100,15 +109,64 @@ impl RunStatus {
             RunStatus::RolledBack => "rolled-back",
         }
     }
-    fn parse(s: &str) -> RunStatus {
+    /// Whether a run in this status can be resumed: only an interrupted one (a running one
+    /// is being written by its process; a finished one has nothing left to do).
+    pub fn can_resume(self) -> bool {
+        self == RunStatus::Interrupted
+    }
+    /// Whether a run of `mode` in this status, with `errors` error findings, can be run live:
+    /// only a test run that succeeded without errors. (Whether a later live run or the upload
+    /// allows it is the caller's to add.)
+    pub fn can_run_live(self, mode: RunMode, errors: i64) -> bool {
+        mode == RunMode::TestOnly && self == RunStatus::Succeeded && errors == 0
+    }
+    /// Whether a run of `mode` in this status can be rolled back: a live run that kept data,
+    /// is not running and was not already rolled back (whether later runs built on it is the
+    /// rollback's to check).
+    pub fn can_roll_back(self, mode: RunMode) -> bool {
+        mode == RunMode::Live && !matches!(self, RunStatus::Running | RunStatus::RolledBack)
+    }
+}
+
+impl std::str::FromStr for RunStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> std::result::Result<RunStatus, UnknownValue> {
         match s {
-            "running" => RunStatus::Running,
-            "succeeded" => RunStatus::Succeeded,
-            "completed-with-errors" => RunStatus::CompletedWithErrors,
-            "failed" => RunStatus::Failed,
-            "rolled-back" => RunStatus::RolledBack,
-            _ => RunStatus::Interrupted,
+            "running" => Ok(RunStatus::Running),
+            "succeeded" => Ok(RunStatus::Succeeded),
+            "completed-with-errors" => Ok(RunStatus::CompletedWithErrors),
+            "failed" => Ok(RunStatus::Failed),
+            "interrupted" => Ok(RunStatus::Interrupted),
+            "rolled-back" => Ok(RunStatus::RolledBack),
+            _ => Err(UnknownValue::new("status", s)),
         }
+    }
+}
+
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+display_as_str!(RunMode, RunKind, RunStatus);
+
+/// A run's mode, kind or status that is none this Ferry knows (a journal written by another
+/// version, or edited by hand): never guessed at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown run {what} `{text}`")]
+pub struct UnknownValue {
+    /// `mode`, `kind` or `status`.
+    pub what: &'static str,
+    pub text: String,
+}
+
+impl UnknownValue {
+    fn new(what: &'static str, text: &str) -> UnknownValue {
+        UnknownValue { what, text: text.to_string() }
     }
 }
 
@@ -144,6 +202,22 @@ pub struct RunInfo {
     pub warnings: i64,
     pub infos: i64,
     pub pid: Option<i64>,
+}
+
+/// A run's lifecycle, decided here once for the command line and the console alike.
+impl RunInfo {
+    /// See [`RunStatus::can_resume`].
+    pub fn can_resume(&self) -> bool {
+        self.status.can_resume()
+    }
+    /// See [`RunStatus::can_run_live`].
+    pub fn can_run_live(&self) -> bool {
+        self.status.can_run_live(self.mode, self.errors)
+    }
+    /// See [`RunStatus::can_roll_back`].
+    pub fn can_roll_back(&self) -> bool {
+        self.status.can_roll_back(self.mode)
+    }
 }
 
 pub fn pid_alive(pid: i64) -> bool {
@@ -345,16 +419,18 @@ impl Target {
         Ok(())
     }
 
-    fn run_from_row(&self, r: &Row) -> RunInfo {
+    fn run_from_row(&self, r: &Row) -> Result<RunInfo> {
+        let id = r.int(0);
+        let typed = |e: UnknownValue| StoreError::Journal { run: id, source: e };
         let pid = r.opt_int(12);
-        let mut status = RunStatus::parse(&r.text(2));
+        let mut status: RunStatus = r.text(2).parse().map_err(typed)?;
         if status == RunStatus::Running && !pid.is_some_and(|p| self.writer_alive(p)) {
             status = RunStatus::Interrupted;
         }
-        RunInfo {
-            id: r.int(0),
-            kind: RunKind::parse(&r.text(13)),
-            mode: RunMode::parse(&r.text(1)),
+        Ok(RunInfo {
+            id,
+            kind: r.text(13).parse().map_err(typed)?,
+            mode: r.text(1).parse().map_err(typed)?,
             status,
             started_at: r.text(3),
             finished_at: r.opt_text(4),
@@ -366,7 +442,7 @@ impl Target {
             warnings: r.int(10),
             infos: r.int(11),
             pid,
-        }
+        })
     }
 
     const RUN_COLS: &'static str = "id, mode, status, started_at, finished_at, inputs, options, input_hash, error, errors, warnings, infos, pid, kind";
@@ -376,7 +452,7 @@ impl Target {
             &format!("SELECT {} FROM run ORDER BY id", Self::RUN_COLS),
             &[],
         )?;
-        Ok(rows.iter().map(|r| self.run_from_row(r)).collect())
+        rows.iter().map(|r| self.run_from_row(r)).collect()
     }
 
     pub fn run(&self, id: i64) -> Result<Option<RunInfo>> {
@@ -384,7 +460,7 @@ impl Target {
             &format!("SELECT {} FROM run WHERE id = ?1", Self::RUN_COLS),
             params![id],
         )?;
-        Ok(row.map(|r| self.run_from_row(&r)))
+        row.map(|r| self.run_from_row(&r)).transpose()
     }
 
     pub fn counts(&self, run: i64) -> Result<Vec<(String, Counts)>> {
@@ -450,5 +526,98 @@ pub fn parse_column(c: &str, letters: bool) -> ferry_findings::Column {
         ferry_findings::Column::Letter(n.saturating_sub(1))
     } else {
         ferry_findings::Column::Number(c.parse().unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RunMode::{Live, TestOnly};
+    use RunStatus::*;
+
+    const STATUSES: [RunStatus; 6] =
+        [Running, Succeeded, CompletedWithErrors, Failed, Interrupted, RolledBack];
+
+    #[test]
+    fn every_word_parses_back_and_no_other_does() {
+        for s in STATUSES {
+            assert_eq!(s.as_str().parse::<RunStatus>(), Ok(s));
+            assert_eq!(s.to_string(), s.as_str());
+        }
+        for m in [TestOnly, Live] {
+            assert_eq!(m.as_str().parse::<RunMode>(), Ok(m));
+        }
+        for k in [RunKind::Import, RunKind::Certification, RunKind::Config] {
+            assert_eq!(k.as_str().parse::<RunKind>(), Ok(k));
+        }
+        let e = "paused".parse::<RunStatus>().unwrap_err();
+        assert_eq!((e.what, e.text.as_str()), ("status", "paused"));
+        assert_eq!(e.to_string(), "unknown run status `paused`");
+        for bad in ["", "Succeeded", "rolled_back", " failed"] {
+            assert!(bad.parse::<RunStatus>().is_err(), "{bad:?}");
+        }
+        assert!("".parse::<RunMode>().is_err());
+        assert!("LIVE".parse::<RunMode>().is_err());
+        assert!("".parse::<RunKind>().is_err());
+        assert!("imports".parse::<RunKind>().is_err());
+    }
+
+    #[test]
+    fn only_an_interrupted_run_can_be_resumed() {
+        for s in STATUSES {
+            assert_eq!(s.can_resume(), s == Interrupted, "{s}");
+        }
+    }
+
+    #[test]
+    fn only_a_clean_successful_test_run_can_be_run_live() {
+        for s in STATUSES {
+            assert_eq!(s.can_run_live(TestOnly, 0), s == Succeeded, "{s}");
+            assert!(!s.can_run_live(Live, 0), "{s}");
+            assert!(!s.can_run_live(TestOnly, 1), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_live_run_that_is_neither_running_nor_rolled_back_can_be_rolled_back() {
+        for s in STATUSES {
+            let finished = !matches!(s, Running | RolledBack);
+            assert_eq!(s.can_roll_back(Live), finished, "{s}");
+            assert!(!s.can_roll_back(TestOnly), "{s}");
+        }
+    }
+
+    fn target_with_run() -> (tempfile::TempDir, Target, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, _) = Target::init(&dir.path().join("t.db")).unwrap();
+        let j = serde_json::json!([]);
+        let id = t.create_run(RunKind::Import, Live, &j, &j, "h").unwrap();
+        (dir, t, id)
+    }
+
+    #[test]
+    fn the_journal_reads_a_run_with_its_lifecycle() {
+        let (_d, t, id) = target_with_run();
+        t.exec("UPDATE run SET status = 'interrupted' WHERE id = ?1", params![id]).unwrap();
+        let info = t.run(id).unwrap().unwrap();
+        assert_eq!((info.kind, info.mode, info.status), (RunKind::Import, Live, Interrupted));
+        assert!(info.can_resume() && info.can_roll_back() && !info.can_run_live());
+    }
+
+    #[test]
+    fn a_run_of_unknown_status_is_an_error_not_a_guess() {
+        let (_d, t, id) = target_with_run();
+        for (col, word) in [("status", "paused"), ("mode", "dry"), ("kind", "export")] {
+            let (_d, t, id) = target_with_run();
+            t.exec(&format!("UPDATE run SET {col} = ?2 WHERE id = ?1"), params![id, word]).unwrap();
+            let e = t.run(id).unwrap_err();
+            assert!(
+                matches!(&e, StoreError::Journal { run, source } if *run == id && source.text == word),
+                "{e:?}"
+            );
+            assert!(t.runs().is_err());
+            assert!(e.to_string().contains(&format!("unknown run {col} `{word}`")), "{e}");
+        }
+        assert!(t.run(id).is_ok());
     }
 }

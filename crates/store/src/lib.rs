@@ -56,6 +56,13 @@ pub enum StoreError {
     /// Held by a process whose run is not known (it has not recorded it yet, or is not Ferry).
     #[error("the target is being written by {0}; wait for it to finish, or stop it")]
     HeldBy(String),
+    /// A run in the journal whose mode, kind or status this Ferry does not know.
+    #[error("run {run} in the target's journal has an {source}: is the target from a newer Ferry?")]
+    Journal {
+        run: i64,
+        #[source]
+        source: journal::UnknownValue,
+    },
     #[error("a key constraint failed: {0}")]
     Constraint(String),
     #[error("target: {0}")]

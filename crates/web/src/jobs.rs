@@ -4,6 +4,7 @@
 //! after a restart of the console, the journal) and picks it up again.
 
 use ferry_engine::{ImportOptions, Progress, RunError};
+use ferry_store::journal::{RunMode, RunStatus};
 use ferry_store::Target;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,22 +196,21 @@ fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, String>
         Work::Import(opts) => match ferry_engine::import(&t, &opts, reporter) {
             Ok(s) => Ok(format!(
                 "{} {}: {} errors, {} warnings{}",
-                if s.mode == "test-only" {
+                if s.mode == RunMode::TestOnly {
                     "The test run"
                 } else {
                     "The run"
                 },
                 match s.status {
-                    "succeeded" => "finished without errors",
-                    "completed-with-errors" => "finished with errors",
-                    "failed" => "failed",
-                    other => other,
+                    RunStatus::Succeeded => "finished without errors",
+                    RunStatus::CompletedWithErrors => "finished with errors",
+                    other => other.as_str(),
                 },
                 s.errors,
                 s.warnings,
                 match (s.mode, s.status) {
-                    ("test-only", _) => "; nothing was kept",
-                    (_, "completed-with-errors") => "; the records without errors were imported",
+                    (RunMode::TestOnly, _) => "; nothing was kept",
+                    (_, RunStatus::CompletedWithErrors) => "; the records without errors were imported",
                     _ => "",
                 }
             ) + &match &s.fingerprint_key_created {

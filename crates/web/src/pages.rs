@@ -12,7 +12,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use ferry_engine::{ImportOptions, OnExisting, RunKind};
-use ferry_store::{params, Target};
+use ferry_store::journal::{RunMode, RunStatus, UnknownValue};
+use ferry_store::{params, StoreError, Target};
 use serde::Deserialize;
 use std::path::{Path as FsPath, PathBuf};
 
@@ -645,9 +646,10 @@ pub async fn run(
             .and_then(|i| i.options.get("mapping").filter(|m| !m.is_null()).map(mapping_words))
             .unwrap_or_default();
         let draft = crate::draft::of_run(&uploads, &inputs).unwrap_or_default();
-        let status = r.text(2);
-        let mode = r.text(1);
-        let running = live.as_ref().is_some_and(|s| !s.finished) || (status == "running" && live.is_none() && t.run(id)?.and_then(|i| i.pid).is_some_and(ferry_store::journal::pid_alive));
+        // As recorded: a run whose process died shows `running` until this page sees it is not.
+        let status: RunStatus = r.text(2).parse().map_err(journal_error(id))?;
+        let mode: RunMode = r.text(1).parse().map_err(journal_error(id))?;
+        let running = live.as_ref().is_some_and(|s| !s.finished) || (status == RunStatus::Running && live.is_none() && t.run(id)?.and_then(|i| i.pid).is_some_and(ferry_store::journal::pid_alive));
         let counts = t
             .counts(id)?
             .into_iter()
@@ -735,7 +737,7 @@ pub async fn run(
             });
         }
         let errors = r.int(7);
-        let finished = !running && status != "running";
+        let finished = !running && status != RunStatus::Running;
         let later_live = t.int("SELECT count(*) FROM run WHERE id > ?1 AND mode = 'live' AND status <> 'rolled-back' AND inputs = ?2", params![id, r.text(5)])? > 0;
         // Whether the sweep keeps the upload now (not just whether it is still there).
         let uploads_kept = crate::retention::kept(&t, &a.data, a.retain_uploads, &inputs).map_err(Failure::internal)?;
@@ -744,8 +746,8 @@ pub async fn run(
             base: Base::new(format!("Run {id}"), &staff2, "runs"),
             id,
             kind: r.text(0),
-            mode: mode.clone(),
-            status: status.clone(),
+            mode: mode.to_string(),
+            status: status.to_string(),
             started: view::when(&r.text(3)),
             finished: view::when(&r.text(4)),
             inputs: inputs.iter().map(|p| input_shown(p)).collect::<Vec<_>>().join(", "),
@@ -766,16 +768,21 @@ pub async fn run(
             codes,
             entities,
             downloads,
-            can_live: admin && finished && mode == "test-only" && status == "succeeded" && errors == 0 && !later_live && uploads_kept,
-            can_resume: admin && finished && status == "interrupted",
+            can_live: admin && finished && status.can_run_live(mode, errors) && !later_live && uploads_kept,
+            can_resume: admin && finished && status.can_resume(),
             can_cancel: admin && running,
-            can_rollback: admin && finished && mode == "live" && matches!(status.as_str(), "succeeded" | "completed-with-errors" | "failed" | "interrupted"),
+            can_rollback: admin && finished && status.can_roll_back(mode),
             mapping,
             mapping_hash,
             draft,
         }))
     })
     .await
+}
+
+/// A run's recorded mode or status this Ferry does not know, as the journal would report it.
+fn journal_error(run: i64) -> impl Fn(UnknownValue) -> StoreError {
+    move |source| StoreError::Journal { run, source }
 }
 
 /// The live state of a run, for the page's progress bar (polled while it runs).
@@ -794,7 +801,8 @@ pub async fn progress(State(app): State<Shared>, Path(id): Path<i64>) -> Result<
         return Err(Failure::new(StatusCode::NOT_FOUND, "no such run"));
     };
     let s = live.unwrap_or_default();
-    let running = !s.finished && (s.run.is_some() || status.text(0) == "running");
+    let recorded: RunStatus = status.text(0).parse().map_err(journal_error(id))?;
+    let running = !s.finished && (s.run.is_some() || recorded == RunStatus::Running);
     Ok(Json(serde_json::json!({
         "running": running,
         "status": status.text(0),
@@ -949,7 +957,7 @@ fn live_options(app: &Shared, id: i64) -> Result<ImportOptions, Failure> {
     let info = t
         .run(id)?
         .ok_or_else(|| Failure::bad(format!("There is no run {id}.")))?;
-    if info.mode.as_str() != "test-only" || info.status.as_str() != "succeeded" || info.errors > 0 {
+    if !info.can_run_live() {
         return Err(Failure::bad(
             "Only a test run that succeeded without errors can be run live.",
         ));

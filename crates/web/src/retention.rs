@@ -4,6 +4,7 @@
 //! those of a test run that can still be run live at least a day), uploads no run ever used,
 //! and generated downloads.
 
+use ferry_store::journal::{RunMode, RunStatus};
 use ferry_store::Target;
 use std::collections::HashMap;
 use std::fs;
@@ -102,8 +103,9 @@ fn tighten(dir: &Path) -> io::Result<()> {
 #[derive(Debug, Clone)]
 struct RunUse {
     id: i64,
-    mode: String,
-    status: String,
+    mode: RunMode,
+    /// As recorded (a running run whose process died is still `Running` here).
+    status: RunStatus,
     errors: i64,
     /// When it ended (or started, if it has not ended).
     ended: Option<SystemTime>,
@@ -142,10 +144,11 @@ fn folder_runs(
                 r.int(0)
             )
         })?;
+        let unknown = |e| format!("run {} cannot be read ({e}): every upload is kept", r.int(0));
         let run = RunUse {
             id: r.int(0),
-            mode: r.text(1),
-            status: r.text(2),
+            mode: r.text(1).parse().map_err(unknown)?,
+            status: r.text(2).parse().map_err(unknown)?,
             errors: r.int(3),
             ended: when(&r.text(5)).or_else(|| when(&r.text(4))),
         };
@@ -173,10 +176,8 @@ fn folder_name(uploads: &Path, input: &str) -> Option<String> {
 /// Whether a test run can still be run live: it succeeded without errors, and no live run
 /// (that was not rolled back) was made of the same upload after it.
 fn can_run_live(r: &RunUse, standing: &[&RunUse]) -> bool {
-    r.mode == "test-only"
-        && r.status == "succeeded"
-        && r.errors == 0
-        && !standing.iter().any(|l| l.mode == "live" && l.id > r.id)
+    r.status.can_run_live(r.mode, r.errors)
+        && !standing.iter().any(|l| l.mode == RunMode::Live && l.id > r.id)
 }
 
 /// Whether an upload folder is still needed. Only the runs that were not rolled back count:
@@ -194,10 +195,10 @@ fn keep(runs: Option<&[RunUse]>, modified: SystemTime, now: SystemTime, retain: 
     let Some(runs) = runs else {
         return age(None) < ORPHAN_GRACE;
     };
-    let standing: Vec<&RunUse> = runs.iter().filter(|r| r.status != "rolled-back").collect();
+    let standing: Vec<&RunUse> = runs.iter().filter(|r| r.status != RunStatus::RolledBack).collect();
     if standing
         .iter()
-        .any(|r| matches!(r.status.as_str(), "running" | "interrupted"))
+        .any(|r| r.status == RunStatus::Running || r.status.can_resume())
     {
         return true;
     }
@@ -314,8 +315,8 @@ mod tests {
     fn run(id: i64, mode: &str, status: &str, errors: i64, ended: SystemTime) -> RunUse {
         RunUse {
             id,
-            mode: mode.into(),
-            status: status.into(),
+            mode: mode.parse().unwrap(),
+            status: status.parse().unwrap(),
             errors,
             ended: Some(ended),
         }
