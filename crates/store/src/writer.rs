@@ -77,7 +77,7 @@ impl Target {
         if self.is_postgres() {
             self.advisory_writer_lock()?;
         }
-        let taken = self.begin().and_then(|()| {
+        let taken = self.transaction().and_then(|tx| {
             let holder = self.writer_record()?;
             if let Some(h) = &holder {
                 if !self.is_postgres() && self.sqlite_holder_alive(h) {
@@ -87,7 +87,7 @@ impl Target {
             let run = claim(self)?;
             let value = format!("{run}|{}|{}", std::process::id(), journal::now());
             self.exec("INSERT INTO ferry_meta (key, value) VALUES ('writer', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", params![value])?;
-            self.commit()?;
+            tx.commit()?;
             Ok((run, holder.map(|h| h.run).filter(|r| *r != run)))
         });
         match taken {
@@ -96,7 +96,7 @@ impl Target {
                 Ok(v)
             }
             Err(e) => {
-                let _ = self.rollback();
+                // (The transaction was rolled back when its guard dropped.)
                 if self.is_postgres() {
                     let _ = self.int("SELECT pg_advisory_unlock(?1)", params![pg::WRITER_LOCK]);
                 }
