@@ -85,7 +85,8 @@ pub struct WriterRole<'t> {
 }
 
 impl Target {
-    /// Takes the writer role for run `run` (see [`Target::acquire_writer`]).
+    /// Takes the writer role for run `run`: a holder whose process is gone is taken over, a
+    /// live one refuses with [`crate::StoreError::Held`].
     pub fn hold_writer(&self, run: i64) -> Result<WriterRole<'_>> {
         let took_over = self.acquire_writer(run)?;
         Ok(WriterRole {
@@ -96,8 +97,9 @@ impl Target {
         })
     }
 
-    /// Takes the writer role for a run that `create` records in the same transaction (see
-    /// [`Target::acquire_writer_for_new_run`]).
+    /// Takes the writer role for a run that `create` records in the same transaction as the
+    /// writer record: a run refused because another one holds the target leaves nothing in the
+    /// journal.
     pub fn hold_writer_for_new_run(
         &self,
         create: impl FnOnce(&Target) -> Result<i64>,

@@ -53,17 +53,17 @@ impl Holder {
 }
 
 impl Target {
-    /// Takes the target for run `run`: only one run writes at a time. A holder whose process is
+    /// Takes the target for run `run` (callers hold it through [`Target::hold_writer`]): only one run writes at a time. A holder whose process is
     /// gone (killed, crashed) is taken over; a live one refuses with [`StoreError::Held`].
     /// Returns the run whose stale hold was taken over, if any.
-    pub fn acquire_writer(&self, run: i64) -> Result<Option<i64>> {
+    pub(crate) fn acquire_writer(&self, run: i64) -> Result<Option<i64>> {
         self.take_writer(|_| Ok(run)).map(|(_, stale)| stale)
     }
 
     /// Takes the target for a run that `create` records, in the same transaction as the
     /// writer record: a run refused because another one holds the target leaves nothing in
     /// the journal. Returns the new run's id.
-    pub fn acquire_writer_for_new_run(
+    pub(crate) fn acquire_writer_for_new_run(
         &self,
         create: impl FnOnce(&Target) -> Result<i64>,
     ) -> Result<i64> {
@@ -106,7 +106,7 @@ impl Target {
     }
 
     /// Gives the target back (only if `run` of this process holds it).
-    pub fn release_writer(&self, run: i64) -> Result<()> {
+    pub(crate) fn release_writer(&self, run: i64) -> Result<()> {
         let deleted = self.exec(
             "DELETE FROM ferry_meta WHERE key = 'writer' AND value LIKE ?1",
             params![format!("{run}|{}|%", std::process::id())],
