@@ -44,8 +44,9 @@ fn finding_set(rows: u32, findings: u32) -> FindingSet {
 #[test]
 #[ignore = "the child process of a_large_workbook_is_annotated_in_bounded_memory, which runs it"]
 fn annotate_in_a_child_process() {
-    let args = std::env::var("FERRY_ANNOTATE_CHILD")
-        .expect("run by a_large_workbook_is_annotated_in_bounded_memory, with FERRY_ANNOTATE_CHILD");
+    let args = std::env::var("FERRY_ANNOTATE_CHILD").expect(
+        "run by a_large_workbook_is_annotated_in_bounded_memory, with FERRY_ANNOTATE_CHILD",
+    );
     let a: Vec<&str> = args.split('|').collect();
     let mut set = finding_set(a[2].parse().unwrap(), a[3].parse().unwrap());
     let t = Instant::now();

@@ -351,7 +351,7 @@ pub fn apply(db: &str, json: bool, no_backup: bool, force: bool) -> Result<u8, F
     }
     // The writer lock keeps runs out while the target is copied and migrated. A PostgreSQL copy
     // needs the database idle, so it is taken before this process connects again.
-    let (t, backup) = if t.is_postgres() {
+    let (t, backup, before_runs) = if t.is_postgres() {
         let before_runs = t.int("SELECT coalesce(max(id), 0) FROM run", &[])?;
         drop(t);
         let backup = if no_backup {
@@ -361,29 +361,28 @@ pub fn apply(db: &str, json: bool, no_backup: bool, force: bool) -> Result<u8, F
             pg::copy_database(db, &name)?;
             Some(name)
         };
-        let t = Target::open_unchecked(db)?;
-        t.acquire_writer(0)?;
+        (Target::open_unchecked(db)?, backup, Some(before_runs))
+    } else {
+        (t, None, None)
+    };
+    // Given back on every way out.
+    let writer = t.hold_writer(0)?;
+    if let Some(before_runs) = before_runs {
         if t.int("SELECT coalesce(max(id), 0) FROM run", &[])? != before_runs {
-            let _ = t.release_writer(0);
             return Err(anyhow!("a run started while the target was being backed up; run `ferry upgrade apply` again").into());
         }
-        (t, backup)
-    } else {
-        t.acquire_writer(0)?;
-        let backup = if no_backup {
-            None
-        } else {
+    }
+    let backup = match backup {
+        Some(name) => Some(name),
+        None if no_backup || t.is_postgres() => None,
+        None => {
             let name = copy_name(db, &format!("v{}", c.version))? + ".bak";
-            if let Err(e) = t.backup_to(&PathBuf::from(&name)) {
-                let _ = t.release_writer(0);
-                return Err(e.into());
-            }
+            t.backup_to(&PathBuf::from(&name))?;
             Some(name)
-        };
-        (t, backup)
+        }
     };
     let r = t.upgrade_apply();
-    let _ = t.release_writer(0);
+    drop(writer);
     match r {
         Ok(a) => {
             if json {

@@ -329,23 +329,14 @@ fn create(path: &Path, key: &FingerprintKey) -> Result<(), KeyError> {
 fn record(target: &Target, key: &FingerprintKey, path: &Path) -> Result<(), StoreError> {
     let at = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let origin = format!("{} on {}", at.display(), ferry_store::pg::host());
-    target.begin()?;
-    let r = (|| {
-        for (k, v) in [(META_ID, key.id.as_str()), (META_ORIGIN, origin.as_str())] {
-            target.exec(
-                "INSERT INTO ferry_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![k, v],
-            )?;
-        }
-        Ok(())
-    })();
-    match r {
-        Ok(()) => target.commit(),
-        Err(e) => {
-            let _ = target.rollback();
-            Err(e)
-        }
+    let tx = target.transaction()?;
+    for (k, v) in [(META_ID, key.id.as_str()), (META_ORIGIN, origin.as_str())] {
+        tx.exec(
+            "INSERT INTO ferry_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![k, v],
+        )?;
     }
+    tx.commit()
 }
 
 fn hex(bytes: &[u8]) -> String {

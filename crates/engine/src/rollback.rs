@@ -120,7 +120,7 @@ pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
         _ => {}
     }
     debug_assert!(info.can_roll_back());
-    target.acquire_writer(run)?;
+    let writer = target.hold_writer(run)?;
     let result = (|| -> Result<Undone, RunError> {
         let deps = dependents(target, run)?;
         if !deps.is_empty() {
@@ -137,7 +137,7 @@ pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
             ));
             target.backup_to(&backup)?;
         }
-        target.begin()?;
+        let tx = target.transaction()?;
         let undone = undo(target, run)?;
         target.finish_run(
             run,
@@ -145,11 +145,10 @@ pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
             Some("rolled back"),
             (info.errors as u64, info.warnings as u64, info.infos as u64),
         )?;
-        target.commit()?;
+        tx.commit()?;
         Ok(undone)
     })();
-    let _ = target.rollback();
-    let _ = target.release_writer(run);
+    drop(writer);
     result
 }
 

@@ -11,7 +11,7 @@ use ferry_findings::{Code, Finding, Location, Severity};
 use ferry_plan::Spool;
 use ferry_sources::{RawRecord, RawValue, ReadOptions, SourceError, Visitor};
 use ferry_store::journal::{Counts, RunKind, RunMode, RunStatus};
-use ferry_store::{cells, RowMeta, StoreError, Target};
+use ferry_store::{cells, RowMeta, StoreError, Target, WriterRole};
 use ferry_validate::record::{display_key, KEY_SEP};
 use ferry_validate::{
     parse_record, DateOrder, DateTally, KeyIndex, Record, RecordOptions, Resolve, Slot,
@@ -1600,18 +1600,18 @@ fn resumable(
 /// once the role is held. If another process resumed (and finished) it meanwhile, `ferry
 /// resume RUN` stops, and `--resume` looks again, finding no interrupted run and starting a new
 /// one (SPEC §6.4).
-fn take_target(
-    target: &Target,
+fn take_target<'t>(
+    target: &'t Target,
     opts: &ImportOptions,
     mode: RunMode,
     cmd: &CommandLine,
     cmd_key: &CommandLine,
     hash: &str,
     mapping: Option<&RunMapping>,
-) -> Result<(i64, bool), RunError> {
+) -> Result<(WriterRole<'t>, bool), RunError> {
     for _ in 0..3 {
         let Some(r) = resumable(target, opts, mode, cmd_key, hash, mapping)? else {
-            let run = target.acquire_writer_for_new_run(|t| {
+            let role = target.hold_writer_for_new_run(|t| {
                 t.create_run(
                     opts.kind,
                     mode,
@@ -1620,14 +1620,14 @@ fn take_target(
                     hash,
                 )
             })?;
-            return Ok((run, false));
+            return Ok((role, false));
         };
-        target.acquire_writer(r)?;
+        let role = target.hold_writer(r)?;
         let now = target.run(r)?.map(|i| i.status);
         if now == Some(RunStatus::Interrupted) {
-            return Ok((r, true));
+            return Ok((role, true));
         }
-        target.release_writer(r)?;
+        role.release()?;
         if opts.resume_run.is_some() {
             return Err(RunError::Options(format!(
                 "nothing to resume: run {r} is {} now (another process resumed it meanwhile)",
@@ -1667,9 +1667,10 @@ pub fn import(
     // A key file given explicitly that is not this target's key stops the run before it is
     // even recorded.
     crate::fingerprint_key::check_given(target, opts.fingerprint_key.as_deref())?;
-    let (run, resumed) = take_target(target, opts, mode, &cmd, &cmd_key, &hash, mapping.as_ref())?;
+    let (writer, resumed) =
+        take_target(target, opts, mode, &cmd, &cmd_key, &hash, mapping.as_ref())?;
     // From here on every way out releases the target (a console process outlives its runs).
-    let _writer = WriterGuard { target, run };
+    let run = writer.run();
     target.mark_running(run)?;
     progress.started(run);
     // Test hook: hold the target a while (the concurrent-writer test).
@@ -1697,7 +1698,7 @@ pub fn import(
     let outcome = match result {
         Ok(s) => Ok(s),
         Err(e) => {
-            let _ = target.rollback();
+            // (run_inner's transaction was rolled back when its guard dropped.)
             // A problem with an input or the options stops before the first write: failed.
             // A problem with the target after writing began leaves committed chunks: interrupted,
             // resumable.
@@ -1716,7 +1717,7 @@ pub fn import(
                 ),
             };
             let _ = (|| -> Result<(), RunError> {
-                target.begin()?;
+                let tx = target.transaction()?;
                 log.mute = false;
                 log.store_new(target)?;
                 target.finish_run(
@@ -1725,27 +1726,14 @@ pub fn import(
                     Some(&e.to_string()),
                     (log.totals[0], log.totals[1], log.totals[2]),
                 )?;
-                target.commit()?;
+                tx.commit()?;
                 Ok(())
             })();
-            let _ = target.rollback();
             Err(e)
         }
     };
+    drop(writer);
     outcome
-}
-
-/// Holds the target's writer role for a run; releases it when dropped, on every path out.
-struct WriterGuard<'a> {
-    target: &'a Target,
-    run: i64,
-}
-
-impl Drop for WriterGuard<'_> {
-    fn drop(&mut self) {
-        // (A failed release leaves a lock that the next writer finds dead and takes over.)
-        let _ = self.target.release_writer(self.run);
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1917,7 +1905,7 @@ fn run_inner(
         first_details,
     };
     log.mute = false;
-    target.begin()?;
+    let mut writes = target.transaction()?;
     let mut in_chunk = 0usize;
     let mut chunks = 0u64;
     let mut records = 0u64;
@@ -2080,9 +2068,7 @@ fn run_inner(
                             target.checkpoint(run, pi as i64, seq as i64 + 1)?;
                             chunks += 1;
                             fail_point("before-commit", chunks);
-                            target.commit()?;
-                            fail_point("after-commit", chunks);
-                            target.begin()?;
+                            writes.commit_then_begin(|| fail_point("after-commit", chunks))?;
                             in_chunk = 0;
                         }
                     }
@@ -2136,14 +2122,15 @@ fn run_inner(
         }
     }
     if mode == RunMode::TestOnly {
-        target.rollback()?;
+        // A test-only run keeps nothing: its transaction is rolled back on purpose.
+        writes.rollback()?;
         status = if errors_found {
             RunStatus::CompletedWithErrors
         } else {
             RunStatus::Succeeded
         };
     } else if eff.all_or_nothing && errors_found {
-        target.rollback()?;
+        writes.rollback()?;
         for (i, c) in state.counts.iter_mut().enumerate() {
             let unwritten = c.imported + c.updated;
             if unwritten > 0 {
@@ -2160,7 +2147,7 @@ fn run_inner(
         status = RunStatus::CompletedWithErrors;
     } else {
         target.checkpoint(run, phases.len() as i64, 0)?;
-        target.commit()?;
+        writes.commit()?;
         status = if errors_found {
             RunStatus::CompletedWithErrors
         } else {
@@ -2168,7 +2155,7 @@ fn run_inner(
         };
     }
     // 4. Close the run in the journal: what was not yet stored, and the final status.
-    target.begin()?;
+    let tx = target.transaction()?;
     persist(&mut state, log, untyped)?;
     if mode == RunMode::Live && eff.all_or_nothing && errors_found {
         // Nothing was written: the ledger amounts the run would have imported were skipped, as
@@ -2184,7 +2171,7 @@ fn run_inner(
         None,
         (log.totals[0], log.totals[1], log.totals[2]),
     )?;
-    target.commit()?;
+    tx.commit()?;
     let counts = counts_of(&state, untyped);
     let added_components = state.added_components();
     Ok(Summary {

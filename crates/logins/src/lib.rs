@@ -66,15 +66,8 @@ pub(crate) fn in_transaction<T>(
     t: &ferry_store::Target,
     f: impl FnOnce() -> Result<T, LoginError>,
 ) -> Result<T, LoginError> {
-    t.begin()?;
-    match f() {
-        Ok(v) => {
-            t.commit()?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = t.rollback();
-            Err(e)
-        }
-    }
+    let tx = t.transaction()?;
+    let v = f()?;
+    tx.commit()?;
+    Ok(v)
 }

@@ -166,7 +166,10 @@ pub struct UnknownValue {
 
 impl UnknownValue {
     fn new(what: &'static str, text: &str) -> UnknownValue {
-        UnknownValue { what, text: text.to_string() }
+        UnknownValue {
+            what,
+            text: text.to_string(),
+        }
     }
 }
 
@@ -535,8 +538,14 @@ mod tests {
     use RunMode::{Live, TestOnly};
     use RunStatus::*;
 
-    const STATUSES: [RunStatus; 6] =
-        [Running, Succeeded, CompletedWithErrors, Failed, Interrupted, RolledBack];
+    const STATUSES: [RunStatus; 6] = [
+        Running,
+        Succeeded,
+        CompletedWithErrors,
+        Failed,
+        Interrupted,
+        RolledBack,
+    ];
 
     #[test]
     fn every_word_parses_back_and_no_other_does() {
@@ -598,9 +607,16 @@ mod tests {
     #[test]
     fn the_journal_reads_a_run_with_its_lifecycle() {
         let (_d, t, id) = target_with_run();
-        t.exec("UPDATE run SET status = 'interrupted' WHERE id = ?1", params![id]).unwrap();
+        t.exec(
+            "UPDATE run SET status = 'interrupted' WHERE id = ?1",
+            params![id],
+        )
+        .unwrap();
         let info = t.run(id).unwrap().unwrap();
-        assert_eq!((info.kind, info.mode, info.status), (RunKind::Import, Live, Interrupted));
+        assert_eq!(
+            (info.kind, info.mode, info.status),
+            (RunKind::Import, Live, Interrupted)
+        );
         assert!(info.can_resume() && info.can_roll_back() && !info.can_run_live());
     }
 
@@ -609,14 +625,22 @@ mod tests {
         let (_d, t, id) = target_with_run();
         for (col, word) in [("status", "paused"), ("mode", "dry"), ("kind", "export")] {
             let (_d, t, id) = target_with_run();
-            t.exec(&format!("UPDATE run SET {col} = ?2 WHERE id = ?1"), params![id, word]).unwrap();
+            t.exec(
+                &format!("UPDATE run SET {col} = ?2 WHERE id = ?1"),
+                params![id, word],
+            )
+            .unwrap();
             let e = t.run(id).unwrap_err();
             assert!(
                 matches!(&e, StoreError::Journal { run, source } if *run == id && source.text == word),
                 "{e:?}"
             );
             assert!(t.runs().is_err());
-            assert!(e.to_string().contains(&format!("unknown run {col} `{word}`")), "{e}");
+            assert!(
+                e.to_string()
+                    .contains(&format!("unknown run {col} `{word}`")),
+                "{e}"
+            );
         }
         assert!(t.run(id).is_ok());
     }

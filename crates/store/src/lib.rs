@@ -4,6 +4,7 @@
 //! and their errors are classified by the same kinds so callers treat every backend alike.
 
 pub mod cells;
+mod guard;
 pub mod journal;
 pub mod pg;
 pub mod schema;
@@ -13,6 +14,7 @@ mod writer;
 
 pub use cells::Cell;
 use ferry_catalogue::{Entity, INIT_DATA};
+pub use guard::{Tx, WriterRole};
 use rusqlite::{params_from_iter, Connection, OpenFlags};
 use schema::{quote, SCHEMA_VERSION};
 use std::cell::{Cell as Flag, RefCell, RefMut};
@@ -57,7 +59,9 @@ pub enum StoreError {
     #[error("the target is being written by {0}; wait for it to finish, or stop it")]
     HeldBy(String),
     /// A run in the journal whose mode, kind or status this Ferry does not know.
-    #[error("run {run} in the target's journal has an {source}: is the target from a newer Ferry?")]
+    #[error(
+        "run {run} in the target's journal has an {source}: is the target from a newer Ferry?"
+    )]
     Journal {
         run: i64,
         #[source]
@@ -323,10 +327,13 @@ impl Target {
         }
         // Processes that find the database empty at once create the schema one at a time:
         // the others wait for the first and then find a target.
-        t.begin()?;
-        let created = t
-            .exec("SELECT pg_advisory_xact_lock(?1)", params![pg::INIT_LOCK])
-            .and_then(|_| t.create_schema_if_empty());
+        let created = {
+            let tx = t.transaction()?;
+            tx.exec("SELECT pg_advisory_xact_lock(?1)", params![pg::INIT_LOCK])?;
+            let created = tx.create_schema_if_empty()?;
+            tx.commit()?;
+            created
+        };
         t.finish_init(created)
     }
 
@@ -353,13 +360,16 @@ impl Target {
     /// one may be in the middle of its creation): on PostgreSQL for the initialisers' lock, on
     /// SQLite for the write lock. Errors are left to the caller's own check.
     fn wait_for_initialisers(&self) {
-        if self.begin().is_ok() && self.is_postgres() {
-            let _ = self.exec(
-                "SELECT pg_advisory_xact_lock_shared(?1)",
-                params![pg::INIT_LOCK],
-            );
+        if let Ok(tx) = self.transaction() {
+            if self.is_postgres() {
+                let _ = tx.exec(
+                    "SELECT pg_advisory_xact_lock_shared(?1)",
+                    params![pg::INIT_LOCK],
+                );
+            }
+            // Rolled back: it only waited.
+            drop(tx);
         }
-        let _ = self.rollback();
     }
 
     /// Checks the schema version of a just-opened target.
@@ -431,27 +441,22 @@ impl Target {
         // An empty database: new, made by `touch`, left by a process killed while creating it,
         // or being created by another process right now. `BEGIN IMMEDIATE` waits for such a
         // process; the schema is then found, or created here.
-        t.begin()?;
-        let created = t.create_schema_if_empty();
+        let created = {
+            let tx = t.transaction()?;
+            let created = tx.create_schema_if_empty()?;
+            tx.commit()?;
+            created
+        };
         t.finish_init(created)
     }
 
-    /// Ends an initialiser's transaction: committed with the schema it created (true), or
-    /// committed and the schema found checked (false); rolled back on an error.
-    fn finish_init(self, created: Result<bool>) -> Result<(Target, bool)> {
-        match created {
-            Ok(created) => {
-                self.commit()?;
-                if created {
-                    Ok((self, true))
-                } else {
-                    self.checked().map(|t| (t, false))
-                }
-            }
-            Err(e) => {
-                let _ = self.rollback();
-                Err(e)
-            }
+    /// After an initialiser's committed transaction: the target with the schema it created
+    /// (true), or the schema found checked (false).
+    fn finish_init(self, created: bool) -> Result<(Target, bool)> {
+        if created {
+            Ok((self, true))
+        } else {
+            self.checked().map(|t| (t, false))
         }
     }
 
@@ -1059,11 +1064,13 @@ impl Target {
             Conn::Pg(_) => {
                 // One server-side cursor per table, read a page at a time, inside a
                 // transaction (the caller's, or a read-only one of its own).
-                let own_tx = !self.in_transaction();
-                if own_tx {
+                let own_tx = if self.in_transaction() {
+                    None
+                } else {
                     self.batch("BEGIN READ ONLY")?;
                     self.pg()?.in_tx = true;
-                }
+                    Some(guard::Tx::begun(self))
+                };
                 let r = (|| -> Result<()> {
                     for (i, sql) in sqls.iter().enumerate() {
                         self.batch(&format!(
@@ -1092,9 +1099,8 @@ impl Target {
                     }
                     Ok(())
                 })();
-                if own_tx {
-                    let _ = self.rollback();
-                }
+                // Rolled back: it only read.
+                drop(own_tx);
                 r
             }
         }

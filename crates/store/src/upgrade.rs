@@ -551,7 +551,7 @@ fn inventory(t: &Target) -> Result<Vec<Object>> {
 fn expected(t: &Target, version: i64) -> Result<Vec<Object>> {
     if t.is_postgres() {
         let scratch = format!("ferry_audit_{}", std::process::id());
-        t.begin()?;
+        let tx = t.transaction()?;
         let r = (|| {
             t.batch(&format!(
                 "CREATE SCHEMA {0}; SET LOCAL search_path = {0}",
@@ -564,7 +564,7 @@ fn expected(t: &Target, version: i64) -> Result<Vec<Object>> {
             }
             inventory(t)
         })();
-        t.rollback()?;
+        tx.rollback()?;
         r
     } else {
         let c = rusqlite::Connection::open_in_memory()?;
@@ -899,7 +899,7 @@ impl Target {
         if !self.is_postgres() && !scrub.is_empty() {
             self.batch("PRAGMA secure_delete = ON")?;
         }
-        self.begin()?;
+        let tx = self.transaction()?;
         let r = (|| -> std::result::Result<Applied, UpgradeError> {
             let mut n = 0;
             let mut applied = vec![];
@@ -973,17 +973,11 @@ impl Target {
                 not_scrubbed: BTreeMap::new(),
             })
         })();
-        match r {
-            Ok(mut a) => {
-                self.commit()?;
-                a.not_scrubbed = self.scrub(&scrub);
-                Ok(a)
-            }
-            Err(e) => {
-                let _ = self.rollback();
-                Err(e)
-            }
-        }
+        // An error leaves the guard to roll the migrations back.
+        let mut a = r?;
+        tx.commit()?;
+        a.not_scrubbed = self.scrub(&scrub);
+        Ok(a)
     }
 }
 

@@ -53,17 +53,17 @@ impl Holder {
 }
 
 impl Target {
-    /// Takes the target for run `run`: only one run writes at a time. A holder whose process is
+    /// Takes the target for run `run` (callers hold it through [`Target::hold_writer`]): only one run writes at a time. A holder whose process is
     /// gone (killed, crashed) is taken over; a live one refuses with [`StoreError::Held`].
     /// Returns the run whose stale hold was taken over, if any.
-    pub fn acquire_writer(&self, run: i64) -> Result<Option<i64>> {
+    pub(crate) fn acquire_writer(&self, run: i64) -> Result<Option<i64>> {
         self.take_writer(|_| Ok(run)).map(|(_, stale)| stale)
     }
 
     /// Takes the target for a run that `create` records, in the same transaction as the
     /// writer record: a run refused because another one holds the target leaves nothing in
     /// the journal. Returns the new run's id.
-    pub fn acquire_writer_for_new_run(
+    pub(crate) fn acquire_writer_for_new_run(
         &self,
         create: impl FnOnce(&Target) -> Result<i64>,
     ) -> Result<i64> {
@@ -77,7 +77,7 @@ impl Target {
         if self.is_postgres() {
             self.advisory_writer_lock()?;
         }
-        let taken = self.begin().and_then(|()| {
+        let taken = self.transaction().and_then(|tx| {
             let holder = self.writer_record()?;
             if let Some(h) = &holder {
                 if !self.is_postgres() && self.sqlite_holder_alive(h) {
@@ -87,7 +87,7 @@ impl Target {
             let run = claim(self)?;
             let value = format!("{run}|{}|{}", std::process::id(), journal::now());
             self.exec("INSERT INTO ferry_meta (key, value) VALUES ('writer', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", params![value])?;
-            self.commit()?;
+            tx.commit()?;
             Ok((run, holder.map(|h| h.run).filter(|r| *r != run)))
         });
         match taken {
@@ -96,7 +96,7 @@ impl Target {
                 Ok(v)
             }
             Err(e) => {
-                let _ = self.rollback();
+                // (The transaction was rolled back when its guard dropped.)
                 if self.is_postgres() {
                     let _ = self.int("SELECT pg_advisory_unlock(?1)", params![pg::WRITER_LOCK]);
                 }
@@ -106,7 +106,7 @@ impl Target {
     }
 
     /// Gives the target back (only if `run` of this process holds it).
-    pub fn release_writer(&self, run: i64) -> Result<()> {
+    pub(crate) fn release_writer(&self, run: i64) -> Result<()> {
         let deleted = self.exec(
             "DELETE FROM ferry_meta WHERE key = 'writer' AND value LIKE ?1",
             params![format!("{run}|{}|%", std::process::id())],

@@ -152,15 +152,21 @@ fn a_target_is_created_written_in_bulk_and_read_back() {
         .unwrap_err();
     assert!(matches!(e, StoreError::Constraint(_)), "{e}");
     // the writer lock is an advisory lock: a second session is refused
-    assert_eq!(t.acquire_writer(7).unwrap(), None);
+    let held = t.hold_writer(7).unwrap();
+    assert_eq!(held.took_over(), None);
     let other = Target::open_db(&db.url()).unwrap();
-    match other.acquire_writer(8) {
+    match other.hold_writer(8) {
         Err(StoreError::Held { run, .. }) => assert_eq!(run, 7),
-        other => panic!("expected Held, got {other:?}"),
+        Err(e) => panic!("expected Held, got {e:?}"),
+        Ok(_) => panic!("expected Held, got the role"),
     }
-    t.release_writer(7).unwrap();
-    assert_eq!(other.acquire_writer(8).unwrap(), None);
-    other.release_writer(8).unwrap();
+    held.release().unwrap();
+    let held = other.hold_writer(8).unwrap();
+    assert_eq!(held.took_over(), None);
+    held.release().unwrap();
+    // A holder that lets go by dropping its role gives the target back too.
+    drop(t.hold_writer(9).unwrap());
+    t.hold_writer(10).unwrap().release().unwrap();
 }
 
 #[test]

@@ -144,7 +144,12 @@ fn folder_runs(
                 r.int(0)
             )
         })?;
-        let unknown = |e| format!("run {} cannot be read ({e}): every upload is kept", r.int(0));
+        let unknown = |e| {
+            format!(
+                "run {} cannot be read ({e}): every upload is kept",
+                r.int(0)
+            )
+        };
         let run = RunUse {
             id: r.int(0),
             mode: r.text(1).parse().map_err(unknown)?,
@@ -177,7 +182,9 @@ fn folder_name(uploads: &Path, input: &str) -> Option<String> {
 /// (that was not rolled back) was made of the same upload after it.
 fn can_run_live(r: &RunUse, standing: &[&RunUse]) -> bool {
     r.status.can_run_live(r.mode, r.errors)
-        && !standing.iter().any(|l| l.mode == RunMode::Live && l.id > r.id)
+        && !standing
+            .iter()
+            .any(|l| l.mode == RunMode::Live && l.id > r.id)
 }
 
 /// Whether an upload folder is still needed. Only the runs that were not rolled back count:
@@ -195,7 +202,10 @@ fn keep(runs: Option<&[RunUse]>, modified: SystemTime, now: SystemTime, retain: 
     let Some(runs) = runs else {
         return age(None) < ORPHAN_GRACE;
     };
-    let standing: Vec<&RunUse> = runs.iter().filter(|r| r.status != RunStatus::RolledBack).collect();
+    let standing: Vec<&RunUse> = runs
+        .iter()
+        .filter(|r| r.status != RunStatus::RolledBack)
+        .collect();
     if standing
         .iter()
         .any(|r| r.status == RunStatus::Running || r.status.can_resume())
