@@ -75,12 +75,10 @@ impl RunKind {
 impl std::str::FromStr for RunKind {
     type Err = UnknownValue;
     fn from_str(s: &str) -> std::result::Result<RunKind, UnknownValue> {
-        match s {
-            "import" => Ok(RunKind::Import),
-            "certification" => Ok(RunKind::Certification),
-            "config" => Ok(RunKind::Config),
-            _ => Err(UnknownValue::new("kind", s)),
-        }
+        [RunKind::Import, RunKind::Certification, RunKind::Config]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownValue::new("kind", s))
     }
 }
 
@@ -99,6 +97,15 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// Every status, in the order of the enum.
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::CompletedWithErrors,
+        RunStatus::Failed,
+        RunStatus::Interrupted,
+        RunStatus::RolledBack,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "running",
@@ -131,15 +138,11 @@ impl RunStatus {
 impl std::str::FromStr for RunStatus {
     type Err = UnknownValue;
     fn from_str(s: &str) -> std::result::Result<RunStatus, UnknownValue> {
-        match s {
-            "running" => Ok(RunStatus::Running),
-            "succeeded" => Ok(RunStatus::Succeeded),
-            "completed-with-errors" => Ok(RunStatus::CompletedWithErrors),
-            "failed" => Ok(RunStatus::Failed),
-            "interrupted" => Ok(RunStatus::Interrupted),
-            "rolled-back" => Ok(RunStatus::RolledBack),
-            _ => Err(UnknownValue::new("status", s)),
-        }
+        // The words are `as_str`'s, so the two cannot drift apart.
+        RunStatus::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownValue::new("status", s))
     }
 }
 
