@@ -73,6 +73,7 @@ pub fn preview(
                 shown: shown.clone(),
                 rows,
                 mapping: mapping.mapping.as_ref(),
+                seen: std::collections::HashMap::new(),
             };
             ferry_sources::read_any(input, &read, &mut tap)?;
         }
@@ -89,6 +90,8 @@ struct Tap<'a, 'm> {
     shown: Rc<RefCell<Vec<PreviewRow>>>,
     rows: usize,
     mapping: &'m ferry_mapping::Mapping,
+    /// Rows shown so far per part (file, sheet, element): a count, not a scan of the rows.
+    seen: std::collections::HashMap<(String, Option<String>, Option<String>), usize>,
 }
 
 impl Visitor for Tap<'_, '_> {
@@ -107,19 +110,16 @@ impl Visitor for Tap<'_, '_> {
     }
     fn raw_row(&mut self, row: RawRow<'_>) -> Result<(), SourceError> {
         let p = row.part;
-        let seen = self
-            .shown
-            .borrow()
-            .iter()
-            .filter(|r| {
-                *r.file == *p.file
-                    && r.sheet.as_deref() == p.sheet.as_deref()
-                    && r.element.as_deref() == p.element.as_deref()
-            })
-            .count();
-        if seen >= self.rows {
+        let part = (
+            p.file.to_string(),
+            p.sheet.as_deref().map(str::to_string),
+            p.element.as_deref().map(str::to_string),
+        );
+        let seen = self.seen.entry(part).or_default();
+        if *seen >= self.rows {
             return Ok(());
         }
+        *seen += 1;
         let file = p.file.rsplit(['/', '\\']).next().unwrap_or(&p.file);
         let source = self
             .mapping
