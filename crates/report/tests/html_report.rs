@@ -1,4 +1,4 @@
-//! The HTML report's static parts for a small run (compared with a stored snapshot), its
+//! The HTML report's static parts for a small run (an insta snapshot: `cargo insta review` or `INSTA_UPDATE=always` to accept a change), its
 //! escaping of hostile input, the data block, and (where `node` is installed) its script run
 //! against a minimal DOM with 100,000 findings.
 
@@ -128,27 +128,13 @@ fn script<'a>(html: &'a str, id: &str) -> &'a str {
     &html[start..end]
 }
 
-fn snapshot_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/html_small_run.html")
-}
-
 #[test]
 fn static_parts_of_a_small_run() {
     let ctx = small_run();
     let html = report(&ctx, &findings());
     let static_part = html::static_part(&ctx);
     assert!(html.starts_with(&static_part));
-    let path = snapshot_path();
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !path.exists() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &static_part).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        expected == static_part,
-        "the static part changed; review and rerun with UPDATE_SNAPSHOTS=1 to accept it:\n{}",
-        first_difference(&expected, &static_part)
-    );
+    insta::assert_snapshot!("html_small_run", static_part);
 
     // Structure, independent of the snapshot.
     assert!(html.contains(&format!(
@@ -198,15 +184,6 @@ pub fn tags(html: &str) -> Vec<&str> {
         }
     }
     out
-}
-
-fn first_difference(a: &str, b: &str) -> String {
-    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
-        if x != y {
-            return format!("line {}:\n- {x}\n+ {y}", i + 1);
-        }
-    }
-    format!("lengths {} and {}", a.len(), b.len())
 }
 
 #[test]
