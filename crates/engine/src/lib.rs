@@ -34,6 +34,9 @@ pub enum RunError {
     Input(#[from] SourceError),
     #[error("{0}")]
     Options(String),
+    /// Every bad value and disagreement of the inputs' Options sheets.
+    #[error(transparent)]
+    OptionSheets(#[from] options::OptionProblems),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The fingerprint key is wrong, missing or unreadable: found before anything is written.
@@ -65,7 +68,7 @@ impl RunError {
     /// What the failure left behind, for the person reading the message.
     pub fn aftermath(&self) -> String {
         match self {
-            RunError::Input(_) | RunError::Options(_) => "nothing was imported (every input is read before the first write)".into(),
+            RunError::Input(_) | RunError::Options(_) | RunError::OptionSheets(_) => "nothing was imported (every input is read before the first write)".into(),
             RunError::Key(_) => "nothing was written: the key is checked before a run writes".into(),
             RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything".into(),
             RunError::Refused(_) => "nothing was changed".into(),

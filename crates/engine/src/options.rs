@@ -100,8 +100,37 @@ pub struct OptionRow {
     pub location: Location,
 }
 
-fn bad(loc: &Location, msg: String) -> String {
-    format!("{loc}: {msg}")
+/// One problem with the inputs' Options sheets (exit 2: nothing is written).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OptionProblem {
+    /// A value the option cannot take.
+    #[error("{location}: {message}")]
+    Value { location: Location, message: String },
+    /// Two inputs give one option different values and the command line does not settle it.
+    #[error("the inputs' Options disagree: {name} is \"{first}\" at {first_at} but \"{second}\" at {second_at}; make them agree or give the option on the command line")]
+    Disagree {
+        name: String,
+        first: String,
+        first_at: Location,
+        second: String,
+        second_at: Location,
+    },
+}
+
+/// Every problem of the Options sheets, found before failing (one per line).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct OptionProblems(pub Vec<OptionProblem>);
+
+impl std::fmt::Display for OptionProblems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The order of slash dates the user gave: `--date-order`, else a non-empty `DateOrder` row of
@@ -118,111 +147,133 @@ pub fn explicit_date_order(cli: &ImportOptions, rows: &[OptionRow]) -> Option<Da
     })
 }
 
-/// Merges Options rows under the command line. Returns warnings for unknown names, or an
-/// error message (exit 2) for a bad value or inputs that disagree.
-pub fn merge(cli: &ImportOptions, rows: &[OptionRow]) -> Result<(Effective, Vec<Finding>), String> {
+/// Merges Options rows under the command line. Returns warnings for unknown names, or every
+/// bad value and disagreement between inputs (exit 2).
+pub fn merge(
+    cli: &ImportOptions,
+    rows: &[OptionRow],
+) -> Result<(Effective, Vec<Finding>), OptionProblems> {
     let mut warnings = Vec::new();
-    let mut seen: Vec<(String, String, Location)> = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen: Vec<(&'static str, String, Location)> = Vec::new();
     for row in rows {
-        let known = ferry_catalogue::OPTION_NAMES
-            .iter()
-            .find(|n| **n == row.name);
-        let Some(name) = known else {
-            let hint = ferry_catalogue::suggest(&row.name, ferry_catalogue::OPTION_NAMES)
-                .map(ferry_catalogue::did_you_mean);
-            warnings.push(
-                Finding::new(
-                    Code::UnknownOption,
-                    row.location.clone(),
-                    format!(
-                        "Option \"{}\" is not known; it is ignored.",
-                        ferry_findings::clip(&row.name)
-                    ),
-                )
-                .value(&row.name)
-                .hint(hint),
-            );
+        let Some(name) = known_name(row, &mut warnings) else {
             continue;
         };
-        let value = match &row.value {
-            RawValue::Number(n) => ferry_validate::values::number_text(*n),
-            RawValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-            other => other.display().trim().to_string(),
-        };
-        let canonical = match *name {
-            "CreateAccounts" => match value.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "1" => "true".to_string(),
-                "false" | "no" | "0" | "" => "false".to_string(),
-                _ => {
-                    return Err(bad(
-                        &row.location,
-                        format!("option CreateAccounts must be TRUE or FALSE, not \"{value}\""),
-                    ))
-                }
-            },
-            "DateOrder" => match value.to_ascii_uppercase().as_str() {
-                "MDY" | "" => "MDY".to_string(),
-                "DMY" => "DMY".to_string(),
-                _ => {
-                    return Err(bad(
-                        &row.location,
-                        format!("option DateOrder must be MDY or DMY, not \"{value}\""),
-                    ))
-                }
-            },
-            "MaxRecords" => match value.parse::<u64>() {
-                Ok(n) => n.to_string(),
-                Err(_) => {
-                    return Err(bad(
-                        &row.location,
-                        format!("option MaxRecords must be a whole number ≥ 0, not \"{value}\""),
-                    ))
-                }
-            },
-            _ => {
-                if value.is_empty() || value.chars().count() > 255 {
-                    return Err(bad(
-                        &row.location,
-                        "option DefaultOwner must name an owner".to_string(),
-                    ));
-                }
-                value.clone()
+        let canonical = match canonical_value(name, &row.value) {
+            Ok(v) => v,
+            Err(message) => {
+                problems.push(OptionProblem::Value {
+                    location: row.location.clone(),
+                    message,
+                });
+                continue;
             }
         };
-        let on_command_line = match *name {
-            "CreateAccounts" => cli.create_accounts.is_some(),
-            "DateOrder" => cli.date_order.is_some(),
-            "MaxRecords" => cli.max_records.is_some(),
-            _ => false,
-        };
-        if let Some((_, other, loc)) = seen.iter().find(|(n, _, _)| n == name) {
-            if *other != canonical && !on_command_line {
-                return Err(format!(
-                    "the inputs' Options disagree: {name} is \"{other}\" at {loc} but \"{canonical}\" at {}; make them agree or give the option on the command line",
-                    row.location
-                ));
+        if let Some((_, first, first_at)) = seen.iter().find(|(n, _, _)| *n == name) {
+            if *first != canonical && !given_on_command_line(cli, name) {
+                problems.push(OptionProblem::Disagree {
+                    name: name.to_string(),
+                    first: first.clone(),
+                    first_at: first_at.clone(),
+                    second: canonical,
+                    second_at: row.location.clone(),
+                });
             }
             continue;
         }
-        seen.push((name.to_string(), canonical, row.location.clone()));
+        seen.push((name, canonical, row.location.clone()));
     }
+    if !problems.is_empty() {
+        return Err(OptionProblems(problems));
+    }
+    Ok((effective(cli, &seen), warnings))
+}
+
+/// The catalogue's name of an Options row, or an `input.unknown_option` warning.
+fn known_name(row: &OptionRow, warnings: &mut Vec<Finding>) -> Option<&'static str> {
+    let known = ferry_catalogue::OPTION_NAMES
+        .iter()
+        .find(|n| **n == row.name)
+        .copied();
+    if known.is_none() {
+        let hint = ferry_catalogue::suggest(&row.name, ferry_catalogue::OPTION_NAMES)
+            .map(ferry_catalogue::did_you_mean);
+        warnings.push(
+            Finding::new(
+                Code::UnknownOption,
+                row.location.clone(),
+                format!(
+                    "Option \"{}\" is not known; it is ignored.",
+                    ferry_findings::clip(&row.name)
+                ),
+            )
+            .value(&row.name)
+            .hint(hint),
+        );
+    }
+    known
+}
+
+/// An option's value in one spelling (`true`, `DMY`, `5`), or what is wrong with it.
+fn canonical_value(name: &str, raw: &RawValue) -> Result<String, String> {
+    let value = match raw {
+        RawValue::Number(n) => ferry_validate::values::number_text(*n),
+        RawValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        other => other.display().trim().to_string(),
+    };
+    match name {
+        "CreateAccounts" => match value.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Ok("true".to_string()),
+            "false" | "no" | "0" | "" => Ok("false".to_string()),
+            _ => Err(format!(
+                "option CreateAccounts must be TRUE or FALSE, not \"{value}\""
+            )),
+        },
+        "DateOrder" => match value.to_ascii_uppercase().as_str() {
+            "MDY" | "" => Ok("MDY".to_string()),
+            "DMY" => Ok("DMY".to_string()),
+            _ => Err(format!(
+                "option DateOrder must be MDY or DMY, not \"{value}\""
+            )),
+        },
+        "MaxRecords" => match value.parse::<u64>() {
+            Ok(n) => Ok(n.to_string()),
+            Err(_) => Err(format!(
+                "option MaxRecords must be a whole number ≥ 0, not \"{value}\""
+            )),
+        },
+        _ if value.is_empty() || value.chars().count() > 255 => {
+            Err("option DefaultOwner must name an owner".to_string())
+        }
+        _ => Ok(value),
+    }
+}
+
+/// Whether the command line gives the option (then the sheets may disagree).
+fn given_on_command_line(cli: &ImportOptions, name: &str) -> bool {
+    match name {
+        "CreateAccounts" => cli.create_accounts.is_some(),
+        "DateOrder" => cli.date_order.is_some(),
+        "MaxRecords" => cli.max_records.is_some(),
+        _ => false,
+    }
+}
+
+/// The options in force: the command line's, else the sheets' agreed value, else the default.
+fn effective(cli: &ImportOptions, seen: &[(&'static str, String, Location)]) -> Effective {
     let get = |n: &str| {
         seen.iter()
-            .find(|(k, _, _)| k == n)
+            .find(|(k, _, _)| *k == n)
             .map(|(_, v, _)| v.clone())
     };
     let date_order = match cli.date_order {
         Some(DateOrder::Dmy) => "DMY",
         Some(DateOrder::Mdy) => "MDY",
-        None => {
-            if get("DateOrder").as_deref() == Some("DMY") {
-                "DMY"
-            } else {
-                "MDY"
-            }
-        }
+        None if get("DateOrder").as_deref() == Some("DMY") => "DMY",
+        None => "MDY",
     };
-    let eff = Effective {
+    Effective {
         max_records: cli
             .max_records
             .unwrap_or_else(|| get("MaxRecords").and_then(|v| v.parse().ok()).unwrap_or(0)),
@@ -237,8 +288,7 @@ pub fn merge(cli: &ImportOptions, rows: &[OptionRow]) -> Result<(Effective, Vec<
         encoding: cli.encoding.map(|e| e.name().to_string()),
         phone_region: format!("{:?}", cli.phone_region),
         max_attachment_bytes: cli.max_attachment_bytes,
-    };
-    Ok((eff, warnings))
+    }
 }
 
 #[cfg(test)]
@@ -306,5 +356,28 @@ mod tests {
         assert!(merge(&ImportOptions::default(), &[row(0, "MaxRecords", "many")]).is_err());
         let (_, w) = merge(&ImportOptions::default(), &[row(0, "Colour", "red")]).unwrap();
         assert_eq!(w[0].code, Code::UnknownOption);
+    }
+
+    #[test]
+    fn every_problem_is_told_before_failing() {
+        let err = merge(
+            &ImportOptions::default(),
+            &[
+                row(0, "MaxRecords", "many"),
+                row(0, "CreateAccounts", "perhaps"),
+                row(0, "DateOrder", "DMY"),
+                row(1, "DateOrder", "MDY"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.0.len(), 3, "{err}");
+        let text = err.to_string();
+        assert_eq!(text.lines().count(), 3);
+        assert!(text
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("option MaxRecords must be a whole number ≥ 0, not \"many\""));
+        assert!(text.contains("the inputs' Options disagree: DateOrder is \"DMY\" at in0.xlsx"));
     }
 }

@@ -1817,7 +1817,7 @@ fn run_inner(
     };
 
     // 2. Options.
-    let (eff, warnings) = options::merge(opts, &option_rows).map_err(RunError::Options)?;
+    let (eff, warnings) = options::merge(opts, &option_rows)?;
     let (dates, date_notes) = dates.decide(options::explicit_date_order(opts, &option_rows));
     for w in warnings.iter().chain(&date_notes) {
         log.push(w)?;
