@@ -435,3 +435,34 @@ fn an_input_that_yields_no_record_fails_and_says_what_it_resembles() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM \"user\""), 2);
 }
+
+/// The Options files' mistakes are told all at once, before anything is written (exit 2).
+#[test]
+fn every_options_problem_is_told_at_once() {
+    let dir = scratch();
+    let d = dir.path();
+    write(
+        d,
+        &[
+            ("a/User.csv", USERS),
+            (
+                "a/Options.csv",
+                "Name,Value\nMaxRecords,many\nCreateAccounts,perhaps\nDateOrder,DMY\n",
+            ),
+            ("b/Options.csv", "Name,Value\nDateOrder,MDY\n"),
+        ],
+    );
+    let r = ferry(d, &["import", "a", "b"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for part in [
+        "option MaxRecords must be a whole number ≥ 0, not \"many\"",
+        "option CreateAccounts must be TRUE or FALSE, not \"perhaps\"",
+        "the inputs' Options disagree: DateOrder is \"DMY\"",
+        "nothing was imported",
+    ] {
+        assert!(r.stderr.contains(part), "missing {part}:\n{}", r.stderr);
+    }
+    if d.join("ferry.db").exists() {
+        assert_eq!(int(d, "ferry.db", "SELECT count(*) FROM \"user\""), 0);
+    }
+}

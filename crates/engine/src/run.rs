@@ -1705,9 +1705,10 @@ pub fn import(
             let (status, e) = match e {
                 // A resumed run without its key stays resumable: it wrote nothing more.
                 RunError::Key(_) if resumed => (RunStatus::Interrupted, e),
-                RunError::Input(_) | RunError::Options(_) | RunError::Key(_) => {
-                    (RunStatus::Failed, e)
-                }
+                RunError::Input(_)
+                | RunError::Options(_)
+                | RunError::OptionSheets(_)
+                | RunError::Key(_) => (RunStatus::Failed, e),
                 other => (
                     RunStatus::Interrupted,
                     RunError::Interrupted {
