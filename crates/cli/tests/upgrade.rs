@@ -414,10 +414,7 @@ fn apply_upgrades_with_identical_data_and_ledger_totals() {
     assert_eq!(count(&t), counts_before);
     assert_eq!(rows_of(&t, totals), totals_before);
     // The customizations are still there (the renamed column is followed by the view).
-    assert_eq!(
-        t.int("SELECT count(*) FROM tax_lines", &[]).unwrap() > 0,
-        true
-    );
+    assert!(t.int("SELECT count(*) FROM tax_lines", &[]).unwrap() > 0);
     drop(t);
     // Balances are those the example's answer key gives.
     let r = ferry(dir, &["report", "balances", "--db", &db]);

@@ -1102,13 +1102,13 @@ async fn staff_map_a_member_list_in_a_browser() {
 
     // A mistake in a column's format is shown at that column, and stops the preview.
     let city = "//tr[td[@class='col-name' and normalize-space()='city']]";
-    d.find(By::XPath(&format!("{city}//summary")))
+    d.find(By::XPath(format!("{city}//summary")))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    d.find(By::XPath(&format!("{city}//input[@list='date-formats']")))
+    d.find(By::XPath(format!("{city}//input[@list='date-formats']")))
         .await
         .unwrap()
         .send_keys("%d/%m/%y")
@@ -1125,7 +1125,7 @@ async fn staff_map_a_member_list_in_a_browser() {
         "{t}"
     );
     let issue = d
-        .find(By::XPath(&format!("{city}//div[@class='issue']")))
+        .find(By::XPath(format!("{city}//div[@class='issue']")))
         .await
         .expect("the problem beside the city column")
         .text()
@@ -1137,7 +1137,7 @@ async fn staff_map_a_member_list_in_a_browser() {
         .await
         .unwrap();
     shot_to(&d, &screens, "map-06-problem").await;
-    d.find(By::XPath(&format!("{city}//input[@list='date-formats']")))
+    d.find(By::XPath(format!("{city}//input[@list='date-formats']")))
         .await
         .unwrap()
         .clear()

@@ -129,6 +129,16 @@ impl LogWriter {
     }
 }
 
+/// Writes every finding of `run` from the journal to `path` (.csv, .jsonl or .html by its name):
+/// what `--log` and the console's downloads write.
+pub fn write_run_log(target: &Target, run: i64, path: &Path) -> io::Result<()> {
+    let mut w = LogWriter::for_run(path, target, run)?;
+    target
+        .findings(run, |f| w.write(&f))
+        .map_err(io::Error::other)?;
+    w.finish().map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,14 +150,4 @@ mod tests {
         assert_eq!(formula_safe("@x"), "'@x");
         assert_eq!(formula_safe("plain"), "plain");
     }
-}
-
-/// Writes every finding of `run` from the journal to `path` (.csv, .jsonl or .html by its name):
-/// what `--log` and the console's downloads write.
-pub fn write_run_log(target: &Target, run: i64, path: &Path) -> io::Result<()> {
-    let mut w = LogWriter::for_run(path, target, run)?;
-    target
-        .findings(run, |f| w.write(&f))
-        .map_err(io::Error::other)?;
-    w.finish().map(|_| ())
 }
