@@ -1,6 +1,9 @@
 //! What Ferry writes for people and other programs: findings logs (JSON Lines, CSV, HTML) and
 //! exports of the target (XML, CSV folder, workbook).
 
+pub mod account;
+pub mod account_ledger;
+pub mod accounts;
 pub mod annotated;
 pub mod balances;
 pub mod export;
