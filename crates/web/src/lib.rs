@@ -17,6 +17,7 @@ mod pages;
 mod proxy;
 mod records;
 mod retention;
+mod run_page;
 mod sample;
 mod signin;
 mod suggestion;
@@ -263,9 +264,9 @@ pub(crate) fn router(app: Shared) -> Router {
             get(mapping_pages::show)
                 .post(mapping_pages::post.layer(DefaultBodyLimit::max(mapping_pages::FORM_LIMIT))),
         )
-        .route("/runs/{id}", get(pages::run))
-        .route("/runs/{id}/progress", get(pages::progress))
-        .route("/runs/{id}/findings", get(pages::findings_fragment))
+        .route("/runs/{id}", get(run_page::run))
+        .route("/runs/{id}/progress", get(run_page::progress))
+        .route("/runs/{id}/findings", get(run_page::findings_fragment))
         .route("/runs/{id}/download/{what}", get(pages::download))
         .route("/runs/{id}/live", post(pages::run_live))
         .route("/runs/{id}/resume", post(pages::resume))

@@ -1,5 +1,5 @@
-//! The console's pages: sign-out, runs (list, new, one run with live progress, findings,
-//! downloads and actions), certification migration and upgrade.
+//! The console's pages: sign-out, runs (list, new, downloads and actions; one run's page is
+//! `run_page.rs`), certification migration and upgrade.
 
 use crate::auth::{self, Staff};
 use crate::cookies::Kind;
@@ -7,13 +7,12 @@ use crate::jobs::{JobState, Jobs, Work};
 use crate::view::{self, page, Base, Failure};
 use crate::Shared;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form, Json};
+use axum::{Extension, Form};
 use ferry_engine::{ImportOptions, OnExisting, RunKind};
-use ferry_store::journal::{RunMode, RunStatus, UnknownValue};
-use ferry_store::{params, StoreError, Target};
+use ferry_store::Target;
 use serde::Deserialize;
 use std::path::{Path as FsPath, PathBuf};
 
@@ -95,7 +94,7 @@ fn input_names(inputs: &str) -> String {
 
 /// An input as staff know it: a file's name, or a CSV folder's files (the console keeps the
 /// CSV files of an upload in a folder of its own).
-fn input_shown(p: &str) -> String {
+pub(crate) fn input_shown(p: &str) -> String {
     let path = FsPath::new(p);
     if path.is_dir() {
         if let Ok(files) = ferry_sources::input_files(path) {
@@ -112,7 +111,7 @@ fn input_shown(p: &str) -> String {
 }
 
 /// An input as staff know it: its file name (uploads are kept under a random folder).
-fn display_name(p: &str) -> String {
+pub(crate) fn display_name(p: &str) -> String {
     if let Some(name) = p.strip_prefix(ferry_engine::mapping::SAVED) {
         return name.to_string();
     }
@@ -123,26 +122,18 @@ fn display_name(p: &str) -> String {
 }
 
 fn run_rows(t: &Target, kind: Option<&str>) -> Result<Vec<RunRow>, Failure> {
-    let (filter, params) = match kind {
-        Some(k) => ("WHERE kind = ?1", params![k.to_string()].to_vec()),
-        None => ("", vec![]),
-    };
-    let rows = t.rows(
-        &format!("SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs FROM run {filter} ORDER BY id DESC LIMIT 500"),
-        &params,
-    )?;
-    Ok(rows
+    Ok(ferry_report::runs::list(t, kind, 500)?
         .into_iter()
         .map(|r| RunRow {
-            id: r.int(0),
-            kind: r.text(1),
-            mode: r.text(2),
-            status: r.text(3),
-            started: view::when(&r.text(4)),
-            finished: view::when(&r.text(5)),
-            errors: view::count(r.int(6)),
-            warnings: view::count(r.int(7)),
-            inputs: input_names(&r.text(8)),
+            id: r.id,
+            kind: r.kind,
+            mode: r.mode,
+            status: r.status,
+            started: view::when(&r.started_at),
+            finished: view::when(&r.finished_at),
+            errors: view::count(r.errors),
+            warnings: view::count(r.warnings),
+            inputs: input_names(&r.inputs),
         })
         .collect())
 }
@@ -494,332 +485,6 @@ async fn start_upload(
     .await
 }
 
-// ---- one run -------------------------------------------------------------------------------
-
-pub struct CountRow {
-    pub entity: String,
-    pub read: String,
-    pub imported: String,
-    pub updated: String,
-    pub skipped: String,
-    pub rejected: String,
-}
-
-pub struct FindingRow {
-    pub seq: i64,
-    pub severity: String,
-    pub code: String,
-    pub entity: String,
-    pub key: String,
-    pub place: String,
-    pub field: String,
-    pub value: String,
-    pub message: String,
-    pub hint: String,
-}
-
-pub struct Download {
-    pub href: String,
-    pub label: String,
-}
-
-#[derive(Template)]
-#[template(path = "run.html")]
-struct RunPage {
-    base: Base,
-    id: i64,
-    kind: String,
-    mode: String,
-    status: String,
-    started: String,
-    finished: String,
-    inputs: String,
-    error: String,
-    errors: String,
-    warnings: String,
-    infos: String,
-    running: bool,
-    live_state: String,
-    counts: Vec<CountRow>,
-    findings: Vec<FindingRow>,
-    total: String,
-    page: i64,
-    pages: i64,
-    filter: FindingFilter,
-    codes: Vec<String>,
-    entities: Vec<String>,
-    prev_href: String,
-    next_href: String,
-    downloads: Vec<Download>,
-    can_live: bool,
-    can_resume: bool,
-    can_cancel: bool,
-    can_rollback: bool,
-    /// The mapping the run read its files with, in words, and its content hash.
-    mapping: String,
-    mapping_hash: String,
-    /// The draft the run's files were uploaded with, if it is still there.
-    draft: String,
-}
-
-/// The mapping a run recorded (`options.mapping`: given, from, hash), in words: a saved
-/// mapping's name, or a file's name (never its folder).
-fn mapping_words(m: &serde_json::Value) -> (String, String) {
-    let given = m.get("given").and_then(|v| v.as_str()).unwrap_or_default();
-    let hash = m
-        .get("hash")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let words = match m.get("from").and_then(|v| v.as_str()) {
-        Some("saved") => format!("“{}”, a mapping saved in the target", display_name(given)),
-        _ => {
-            let name = display_name(given);
-            if name.starts_with("mapping-") && name.ends_with(".toml") {
-                "edited in the console for this upload (not saved by name)".to_string()
-            } else {
-                format!("the file {name}")
-            }
-        }
-    };
-    (words, hash)
-}
-
-#[derive(Deserialize, Default, Clone)]
-pub struct FindingFilter {
-    #[serde(default)]
-    pub severity: String,
-    #[serde(default)]
-    pub code: String,
-    #[serde(default)]
-    pub entity: String,
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub page: Option<i64>,
-}
-
-impl FindingFilter {
-    fn query(&self, page: i64) -> String {
-        format!(
-            "?severity={}&code={}&entity={}&q={}&page={page}#findings",
-            view::url_encode(&self.severity),
-            view::url_encode(&self.code),
-            view::url_encode(&self.entity),
-            view::url_encode(&self.q)
-        )
-    }
-}
-
-/// Findings shown per page of the table.
-const PAGE: i64 = 100;
-
-fn workbook_inputs(inputs: &[String]) -> Vec<String> {
-    inputs
-        .iter()
-        .filter(|p| p.to_ascii_lowercase().ends_with(".xlsx"))
-        .cloned()
-        .collect()
-}
-
-pub async fn run(
-    State(app): State<Shared>,
-    Extension(staff): Extension<Staff>,
-    Path(id): Path<i64>,
-    Query(filter): Query<FindingFilter>,
-) -> Result<Response, Failure> {
-    let live = app.jobs.of_run(id);
-    let a = app.clone();
-    let staff2 = staff.clone();
-    blocking(move || {
-        let t = a.target()?;
-        let Some(r) = t.first(
-            "SELECT kind, mode, status, started_at, coalesce(finished_at, ''), inputs, coalesce(error, ''), errors, warnings, infos FROM run WHERE id = ?1",
-            params![id],
-        )? else {
-            return Err(Failure::new(StatusCode::NOT_FOUND, format!("There is no run {id}.")));
-        };
-        let inputs: Vec<String> = serde_json::from_str(&r.text(5)).unwrap_or_default();
-        let uploads = crate::retention::uploads(&a.data);
-        let (mapping, mapping_hash) = t
-            .run(id)?
-            .and_then(|i| i.options.get("mapping").filter(|m| !m.is_null()).map(mapping_words))
-            .unwrap_or_default();
-        let draft = crate::draft::of_run(&uploads, &inputs).unwrap_or_default();
-        // As recorded: a run whose process died shows `running` until this page sees it is not.
-        let status: RunStatus = r.text(2).parse().map_err(journal_error(id))?;
-        let mode: RunMode = r.text(1).parse().map_err(journal_error(id))?;
-        let running = live.as_ref().is_some_and(|s| !s.finished) || (status == RunStatus::Running && live.is_none() && t.run(id)?.and_then(|i| i.pid).is_some_and(ferry_store::journal::pid_alive));
-        let counts = t
-            .counts(id)?
-            .into_iter()
-            .filter(|(_, c)| c.read > 0)
-            .map(|(e, c)| CountRow {
-                entity: e,
-                read: view::count(c.read as i64),
-                imported: view::count(c.imported as i64),
-                updated: view::count(c.updated as i64),
-                skipped: view::count(c.skipped as i64),
-                rejected: view::count(c.rejected as i64),
-            })
-            .collect();
-        // The findings table: filtered and paged in the database, so 100,000 findings are as
-        // quick as ten.
-        let mut cond = vec!["run_id = ?1".to_string()];
-        let mut ps: Vec<ferry_store::Cell> = params![id].to_vec();
-        let mut add = |sql: &str, v: &str| {
-            ps.push(ferry_store::Cell::Text(v.to_string()));
-            cond.push(sql.replace("?N", &format!("?{}", ps.len())));
-        };
-        if !filter.severity.is_empty() {
-            add("severity = ?N", &filter.severity);
-        }
-        if !filter.code.is_empty() {
-            add("code = ?N", &filter.code);
-        }
-        if !filter.entity.is_empty() {
-            add("entity = ?N", &filter.entity);
-        }
-        if !filter.q.trim().is_empty() {
-            let like = format!("%{}%", filter.q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            add("(lower(message) LIKE ?N ESCAPE '\\' OR lower(coalesce(value, '')) LIKE ?N ESCAPE '\\' OR lower(coalesce(key, '')) LIKE ?N ESCAPE '\\')", &like);
-        }
-        let wher = cond.join(" AND ");
-        let total = t.int(&format!("SELECT count(*) FROM run_finding WHERE {wher}"), &ps)?;
-        let pages = ((total + PAGE - 1) / PAGE).max(1);
-        let page_no = filter.page.unwrap_or(1).clamp(1, pages);
-        let findings = t
-            .rows(
-                &format!("SELECT seq, severity, code, coalesce(entity, ''), coalesce(key, ''), coalesce(file, ''), coalesce(sheet, ''), coalesce(row, 0), coalesce(col, ''), coalesce(field, ''), coalesce(value, ''), message, coalesce(hint, '') FROM run_finding WHERE {wher} ORDER BY seq LIMIT {PAGE} OFFSET {}", (page_no - 1) * PAGE),
-                &ps,
-            )?
-            .into_iter()
-            .map(|f| {
-                let mut place = display_name(&f.text(5));
-                if !f.text(6).is_empty() {
-                    place.push_str(&format!(" › {}", f.text(6)));
-                }
-                if f.int(7) > 0 {
-                    place.push_str(&format!(" › row {}", f.int(7)));
-                }
-                if !f.text(8).is_empty() {
-                    place.push_str(&format!(" › col {}", f.text(8)));
-                }
-                FindingRow {
-                    seq: f.int(0),
-                    severity: f.text(1),
-                    code: f.text(2),
-                    entity: f.text(3),
-                    key: f.text(4),
-                    place,
-                    field: f.text(9),
-                    value: f.text(10),
-                    message: view::hide_paths(&f.text(11), &uploads, true),
-                    hint: view::hide_paths(&f.text(12), &uploads, true),
-                }
-            })
-            .collect();
-        let list = |sql: &str| -> Result<Vec<String>, Failure> {
-            Ok(t.rows(sql, params![id])?.iter().map(|r| r.text(0)).collect())
-        };
-        let codes = list("SELECT DISTINCT code FROM run_finding WHERE run_id = ?1 ORDER BY code")?;
-        let entities = list("SELECT DISTINCT entity FROM run_finding WHERE run_id = ?1 AND entity IS NOT NULL ORDER BY entity")?;
-        let mut downloads = vec![
-            Download { href: format!("/runs/{id}/download/findings.csv"), label: "Findings (CSV)".into() },
-            Download { href: format!("/runs/{id}/download/findings.jsonl"), label: "Findings (JSON Lines)".into() },
-            Download { href: format!("/runs/{id}/download/report.html"), label: "Report (HTML)".into() },
-            Download { href: format!("/runs/{id}/download/reconciliation.txt"), label: "Reconciliation".into() },
-        ];
-        for (i, w) in workbook_inputs(&inputs).iter().enumerate() {
-            downloads.push(Download {
-                href: format!("/runs/{id}/download/annotated-{}.xlsx", i + 1),
-                label: format!("Annotated workbook: {}", display_name(w)),
-            });
-        }
-        let errors = r.int(7);
-        let finished = !running && status != RunStatus::Running;
-        let later_live = t.int("SELECT count(*) FROM run WHERE id > ?1 AND mode = 'live' AND status <> 'rolled-back' AND inputs = ?2", params![id, r.text(5)])? > 0;
-        // Whether the sweep keeps the upload now (not just whether it is still there).
-        let uploads_kept = crate::retention::kept(&t, &a.data, a.retain_uploads, &inputs).map_err(Failure::internal)?;
-        let admin = staff2.is_admin();
-        Ok(page(&RunPage {
-            base: Base::new(format!("Run {id}"), &staff2, "runs"),
-            id,
-            kind: r.text(0),
-            mode: mode.to_string(),
-            status: status.to_string(),
-            started: view::when(&r.text(3)),
-            finished: view::when(&r.text(4)),
-            inputs: inputs.iter().map(|p| input_shown(p)).collect::<Vec<_>>().join(", "),
-            error: view::hide_paths(&r.text(6), &uploads, true),
-            errors: view::count(errors),
-            warnings: view::count(r.int(8)),
-            infos: view::count(r.int(9)),
-            running,
-            live_state: view::hide_paths(&live.as_ref().and_then(|s| s.outcome.clone()).unwrap_or_default(), &uploads, true),
-            counts,
-            findings,
-            total: view::count(total),
-            page: page_no,
-            pages,
-            prev_href: filter.query(page_no - 1),
-            next_href: filter.query(page_no + 1),
-            filter,
-            codes,
-            entities,
-            downloads,
-            can_live: admin && finished && status.can_run_live(mode, errors) && !later_live && uploads_kept,
-            can_resume: admin && finished && status.can_resume(),
-            can_cancel: admin && running,
-            can_rollback: admin && finished && status.can_roll_back(mode),
-            mapping,
-            mapping_hash,
-            draft,
-        }))
-    })
-    .await
-}
-
-/// A run's recorded mode or status this Ferry does not know, as the journal would report it.
-fn journal_error(run: i64) -> impl Fn(UnknownValue) -> StoreError {
-    move |source| StoreError::Journal { run, source }
-}
-
-/// The live state of a run, for the page's progress bar (polled while it runs).
-pub async fn progress(State(app): State<Shared>, Path(id): Path<i64>) -> Result<Response, Failure> {
-    let live = app.jobs.of_run(id);
-    let a = app.clone();
-    let status = blocking(move || {
-        let t = a.target()?;
-        Ok(t.first(
-            "SELECT status, errors, warnings FROM run WHERE id = ?1",
-            params![id],
-        )?)
-    })
-    .await?;
-    let Some(status) = status else {
-        return Err(Failure::new(StatusCode::NOT_FOUND, "no such run"));
-    };
-    let s = live.unwrap_or_default();
-    let recorded: RunStatus = status.text(0).parse().map_err(journal_error(id))?;
-    let running = !s.finished && (s.run.is_some() || recorded == RunStatus::Running);
-    Ok(Json(serde_json::json!({
-        "running": running,
-        "status": status.text(0),
-        "errors": status.int(1),
-        "warnings": status.int(2),
-        "stage": s.stage,
-        "done": s.done,
-        "total": s.total,
-        "outcome": s.outcome,
-    }))
-    .into_response())
-}
-
-pub async fn findings_fragment() -> Response {
-    view::not_found()
-}
-
 /// A generated file of a run, written to the console's data folder and sent.
 pub async fn download(
     State(app): State<Shared>,
@@ -870,7 +535,7 @@ pub async fn download(
                     .map_err(|_| Failure::new(StatusCode::NOT_FOUND, "no such download"))?;
                 let inputs: Vec<String> =
                     serde_json::from_value(info.inputs.clone()).unwrap_or_default();
-                let books = workbook_inputs(&inputs);
+                let books = crate::run_page::workbook_inputs(&inputs);
                 let src = k.checked_sub(1).and_then(|i| books.get(i)).ok_or_else(|| {
                     Failure::new(StatusCode::NOT_FOUND, "no such workbook in this run")
                 })?;
