@@ -8,6 +8,7 @@
 pub mod events;
 pub mod manage;
 pub mod password;
+pub mod staff;
 pub mod tokens;
 
 pub use events::{Actor, Event};

@@ -96,6 +96,8 @@ pub enum WebError {
     Setup(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Staff(#[from] auth::AuthError),
 }
 
 /// What every request handler shares.
@@ -147,14 +149,14 @@ impl App {
 /// (`ferry serve --create-admin EMAIL`).
 pub fn create_staff(db: &str, email: &str, password: &str, role: Role) -> Result<(), WebError> {
     let t = Target::open_db(db)?;
-    auth::upsert_staff(&t, email, password, role).map_err(WebError::Setup)
+    Ok(auth::upsert_staff(&t, email, password, role)?)
 }
 
 /// Runs the console until the process is stopped.
 pub fn serve(config: Config) -> Result<(), WebError> {
     // The target must be readable before the server says it is listening.
     let t = Target::open_db(&config.db)?;
-    let staff = t.int("SELECT count(*) FROM staff_user", &[])?;
+    let staff = ferry_logins::staff::count(&t)?;
     // A key file that is not the target's is refused now, not at the first upload.
     ferry_engine::fingerprint_key::check_given(&t, config.fingerprint_key.as_deref())
         .map_err(|e| WebError::Setup(e.to_string()))?;

@@ -62,7 +62,7 @@ pub async fn sign_out(
     if let Some(tok) = app.cookies.get(&headers, Kind::Session) {
         blocking(move || {
             let t = app.target()?;
-            auth::sign_out(&t, &tok).map_err(Failure::internal)
+            Ok(auth::sign_out(&t, &tok)?)
         })
         .await?;
     }

@@ -91,6 +91,12 @@ impl From<ferry_store::StoreError> for Failure {
     }
 }
 
+impl From<crate::auth::AuthError> for Failure {
+    fn from(e: crate::auth::AuthError) -> Self {
+        Failure::internal(format!("{e}"))
+    }
+}
+
 impl From<tokio::task::JoinError> for Failure {
     fn from(_: tokio::task::JoinError) -> Self {
         Failure::internal("the request's work stopped unexpectedly")
