@@ -31,20 +31,7 @@ pub fn list(t: &Target, kind: Option<&str>, limit: usize) -> Result<Vec<RunLine>
         &format!("SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs FROM run {filter} ORDER BY id DESC LIMIT {limit}"),
         &ps,
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| RunLine {
-            id: r.int(0),
-            kind: r.text(1),
-            mode: r.text(2),
-            status: r.text(3),
-            started_at: r.text(4),
-            finished_at: r.text(5),
-            errors: r.int(6),
-            warnings: r.int(7),
-            inputs: r.text(8),
-        })
-        .collect())
+    Ok(rows.iter().map(line).collect())
 }
 
 /// A run as the journal recorded it: `Running` stays `Running` even if its process died (the
@@ -132,4 +119,32 @@ pub fn later_live(t: &Target, run: i64, inputs: &str) -> Result<bool, StoreError
             inputs.to_string()
         ],
     )? > 0)
+}
+
+/// Every run (in the order they were made) whose recorded inputs contain `text`, or every run:
+/// what the console's sweep reads to know which uploads are still needed.
+pub fn naming(t: &Target, text: Option<&str>) -> Result<Vec<RunLine>, StoreError> {
+    let sql = "SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs FROM run";
+    let rows = match text {
+        Some(text) => t.rows(
+            &format!("{sql} WHERE inputs LIKE ?1 ORDER BY id"),
+            params![format!("%{text}%")],
+        )?,
+        None => t.rows(&format!("{sql} ORDER BY id"), &[])?,
+    };
+    Ok(rows.iter().map(line).collect())
+}
+
+fn line(r: &Row) -> RunLine {
+    RunLine {
+        id: r.int(0),
+        kind: r.text(1),
+        mode: r.text(2),
+        status: r.text(3),
+        started_at: r.text(4),
+        finished_at: r.text(5),
+        errors: r.int(6),
+        warnings: r.int(7),
+        inputs: r.text(8),
+    }
 }

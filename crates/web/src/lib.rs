@@ -98,6 +98,8 @@ pub enum WebError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Staff(#[from] auth::AuthError),
+    #[error(transparent)]
+    Hosts(#[from] hosts::HostsError),
 }
 
 /// What every request handler shares.
@@ -136,7 +138,7 @@ impl App {
     pub fn sweep(&self, all_downloads: bool) {
         let _sweeping = self.uploads_lock.blocking_write();
         let r = Target::open_db(&self.db)
-            .map_err(|e| e.to_string())
+            .map_err(retention::RetentionError::from)
             .and_then(|t| retention::sweep(&t, &self.data, self.retain_uploads, all_downloads));
         if let Err(e) = r {
             // The console has no log but its standard error.
@@ -199,8 +201,7 @@ pub fn serve(config: Config) -> Result<(), WebError> {
 
 /// What the requests of a console listening on `bound` share.
 fn new_app(config: &Config, bound: SocketAddr) -> Result<Shared, WebError> {
-    let hosts = hosts::Hosts::new(bound, &config.allowed_hosts, config.public_url.as_deref())
-        .map_err(WebError::Setup)?;
+    let hosts = hosts::Hosts::new(bound, &config.allowed_hosts, config.public_url.as_deref())?;
     Ok(Arc::new(App {
         db: config.db.clone(),
         data: config.data_dir.canonicalize()?,

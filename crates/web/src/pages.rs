@@ -629,7 +629,7 @@ fn live_options(app: &Shared, id: i64) -> Result<ImportOptions, Failure> {
     }
     let inputs: Vec<String> = serde_json::from_value(info.inputs.clone()).unwrap_or_default();
     if !crate::retention::kept(&t, &app.data, app.retain_uploads, &inputs)
-        .map_err(Failure::internal)?
+        .map_err(|e| Failure::internal(e.to_string()))?
     {
         return Err(Failure::new(
             StatusCode::GONE,

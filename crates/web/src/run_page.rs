@@ -257,7 +257,7 @@ fn actions(
     let later_live = runs::later_live(t, r.id, &r.inputs)?;
     // Whether the sweep keeps the upload now (not just whether it is still there).
     let uploads_kept = crate::retention::kept(t, &app.data, app.retain_uploads, inputs)
-        .map_err(Failure::internal)?;
+        .map_err(|e| Failure::internal(e.to_string()))?;
     Ok(Actions {
         live: admin && finished && r.can_run_live() && !later_live && uploads_kept,
         resume: admin && finished && r.can_resume(),
