@@ -6,6 +6,7 @@
 pub mod auth;
 mod cookies;
 mod devices;
+mod downloads;
 mod draft;
 mod hosts;
 mod jobs;
@@ -270,7 +271,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/runs/{id}", get(run_page::run))
         .route("/runs/{id}/progress", get(run_page::progress))
         .route("/runs/{id}/findings", get(run_page::findings_fragment))
-        .route("/runs/{id}/download/{what}", get(pages::download))
+        .route("/runs/{id}/download/{what}", get(downloads::download))
         .route("/runs/{id}/live", post(pages::run_live))
         .route("/runs/{id}/resume", post(pages::resume))
         .route("/runs/{id}/cancel", post(pages::cancel))
