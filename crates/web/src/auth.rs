@@ -63,8 +63,7 @@ pub fn token() -> String {
 
 /// What is stored of a session token: its SHA-256 (a stolen database does not give sessions).
 pub fn token_hash(token: &str) -> String {
-    let d = Sha256::digest(token.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
 /// Why a staff member could not be created, signed in or out.
