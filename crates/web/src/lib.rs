@@ -18,6 +18,7 @@ mod pages;
 mod proxy;
 mod records;
 mod retention;
+mod run_actions;
 mod run_page;
 mod sample;
 mod signin;
@@ -272,10 +273,10 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/runs/{id}/progress", get(run_page::progress))
         .route("/runs/{id}/findings", get(run_page::findings_fragment))
         .route("/runs/{id}/download/{what}", get(downloads::download))
-        .route("/runs/{id}/live", post(pages::run_live))
-        .route("/runs/{id}/resume", post(pages::resume))
-        .route("/runs/{id}/cancel", post(pages::cancel))
-        .route("/runs/{id}/rollback", post(pages::rollback))
+        .route("/runs/{id}/live", post(run_actions::run_live))
+        .route("/runs/{id}/resume", post(run_actions::resume))
+        .route("/runs/{id}/cancel", post(run_actions::cancel))
+        .route("/runs/{id}/rollback", post(run_actions::rollback))
         .route("/records", get(records::search))
         .route("/records/{name}", get(records::account))
         .route(

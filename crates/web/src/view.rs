@@ -227,7 +227,10 @@ mod tests {
             "%2Fruns%2F1%3Fa%3Db%20c"
         );
         // Unreserved characters stay; every other byte (UTF-8 included) is %XX, upper case.
-        assert_eq!(super::url_encode("aZ09-_.~é%+&#"), "aZ09-_.~%C3%A9%25%2B%26%23");
+        assert_eq!(
+            super::url_encode("aZ09-_.~é%+&#"),
+            "aZ09-_.~%C3%A9%25%2B%26%23"
+        );
     }
 
     #[test]
