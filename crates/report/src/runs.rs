@@ -107,6 +107,42 @@ fn from_row(id: i64, r: &Row) -> Result<RecordedRun, StoreError> {
     })
 }
 
+/// Run `id`'s recorded status and error and warning counts (what its page's progress bar
+/// polls), or `None` if there is no such run. A status this Ferry does not know is
+/// [`StoreError::Journal`].
+pub fn recorded_status(t: &Target, id: i64) -> Result<Option<RecordedStatus>, StoreError> {
+    let Some(r) = t.first(
+        "SELECT status, errors, warnings FROM run WHERE id = ?1",
+        params![id],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(RecordedStatus {
+        status: r
+            .text(0)
+            .parse()
+            .map_err(|source| StoreError::Journal { run: id, source })?,
+        errors: r.int(1),
+        warnings: r.int(2),
+    }))
+}
+
+/// A run's status as recorded, with its error and warning counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedStatus {
+    pub status: RunStatus,
+    pub errors: i64,
+    pub warnings: i64,
+}
+
+impl RecordedStatus {
+    /// Whether the journal says the run is still going.
+    pub fn running(&self) -> bool {
+        self.status == RunStatus::Running
+    }
+}
+
 /// Whether a live run after `run`, not rolled back, used the same inputs (recorded as
 /// `inputs`): running `run` live again would import them twice.
 pub fn later_live(t: &Target, run: i64, inputs: &str) -> Result<bool, StoreError> {
