@@ -24,7 +24,7 @@ pub fn count(t: &Target) -> Result<i64, StoreError> {
 }
 
 /// A `LIKE` pattern matching `q` anywhere, case-insensitively (with `ESCAPE '\'`).
-fn like(q: &str) -> String {
+pub(crate) fn like(q: &str) -> String {
     format!(
         "%{}%",
         q.to_lowercase()

@@ -66,15 +66,7 @@ fn condition(run: i64, f: &FindingFilter) -> (String, Vec<Cell>) {
         add("entity = ?N", f.entity);
     }
     if !f.text.trim().is_empty() {
-        let like = format!(
-            "%{}%",
-            f.text
-                .trim()
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let like = crate::accounts::like(f.text.trim());
         add("(lower(message) LIKE ?N ESCAPE '\\' OR lower(coalesce(value, '')) LIKE ?N ESCAPE '\\' OR lower(coalesce(key, '')) LIKE ?N ESCAPE '\\')", &like);
     }
     (cond.join(" AND "), ps)
