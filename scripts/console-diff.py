@@ -10,6 +10,10 @@ TARGET is a SQLite file or a postgres:// URL that already holds an admin
 admin@example.org with the password `correct horse battery staple`
 (FERRY_ADMIN_PASSWORD=... ferry serve --db TARGET --create-admin admin@example.org).
 Exit status 1 when any page differs.
+
+Build both binaries the same way (e.g. `cargo test -p ferry-cli --no-run`): serde_json's
+`preserve_order` is switched on only by a dev-dependency (thirtyfour), so a plain `cargo build`
+writes JSON objects (the progress poll, findings.jsonl) with their keys sorted instead.
 """
 import subprocess, sqlite3, re, sys, urllib.request, urllib.parse, http.cookiejar, os, shutil
 PW='correct horse battery staple'
