@@ -22,6 +22,30 @@ fn recorded_options(t: &Target, id: i64) -> Result<ImportOptions, Failure> {
         .options())
 }
 
+/// Why a test run may not be run live.
+pub(crate) enum LiveRefusal {
+    /// It did not succeed without errors (its lifecycle says no).
+    NotClean,
+    /// The sweep would not keep its upload now (not just: it is no longer there).
+    UploadGone,
+}
+
+/// The one rule for running a test run live, for its page's button and for the action: its
+/// lifecycle allows it (`can_run_live`, from `RunStatus`) and its upload is still kept.
+pub(crate) fn live_refusal(
+    app: &Shared,
+    t: &Target,
+    can_run_live: bool,
+    inputs: &[String],
+) -> Result<Option<LiveRefusal>, Failure> {
+    if !can_run_live {
+        return Ok(Some(LiveRefusal::NotClean));
+    }
+    let kept = crate::retention::kept(t, &app.data, app.retain_uploads, inputs)
+        .map_err(|e| Failure::internal(e.to_string()))?;
+    Ok((!kept).then_some(LiveRefusal::UploadGone))
+}
+
 pub async fn run_live(
     State(app): State<Shared>,
     Extension(staff): Extension<Staff>,
@@ -43,19 +67,20 @@ fn live_options(app: &Shared, id: i64) -> Result<ImportOptions, Failure> {
     let info = t
         .run(id)?
         .ok_or_else(|| Failure::bad(format!("There is no run {id}.")))?;
-    if !info.can_run_live() {
-        return Err(Failure::bad(
-            "Only a test run that succeeded without errors can be run live.",
-        ));
-    }
     let inputs: Vec<String> = serde_json::from_value(info.inputs.clone()).unwrap_or_default();
-    if !crate::retention::kept(&t, &app.data, app.retain_uploads, &inputs)
-        .map_err(|e| Failure::internal(e.to_string()))?
-    {
-        return Err(Failure::new(
-            StatusCode::GONE,
-            "The upload of this test run is no longer kept (`ferry serve --retain-uploads-days`): start a new run with the files.",
-        ));
+    match live_refusal(app, &t, info.can_run_live(), &inputs)? {
+        Some(LiveRefusal::NotClean) => {
+            return Err(Failure::bad(
+                "Only a test run that succeeded without errors can be run live.",
+            ))
+        }
+        Some(LiveRefusal::UploadGone) => {
+            return Err(Failure::new(
+                StatusCode::GONE,
+                "The upload of this test run is no longer kept (`ferry serve --retain-uploads-days`): start a new run with the files.",
+            ))
+        }
+        None => {}
     }
     let mut o = recorded_options(&t, id)?;
     o.test_only = false;

@@ -4,6 +4,7 @@
 
 use crate::auth::Staff;
 use crate::pages::{blocking, display_name, input_shown};
+use crate::run_actions::live_refusal;
 use crate::view::{self, page, Base, Failure};
 use crate::Shared;
 use askama::Template;
@@ -243,8 +244,9 @@ struct Actions {
     rollback: bool,
 }
 
-/// The actions an admin may take on run `r`: its lifecycle is `RunStatus`'s to decide; running
-/// live also needs no later live run of the same files and the upload still kept.
+/// The actions an admin may take on run `r`: its lifecycle is `RunStatus`'s to decide, running
+/// live [`live_refusal`]'s (and the button is not offered once a later live run used the same
+/// files).
 fn actions(
     app: &Shared,
     t: &Target,
@@ -255,11 +257,9 @@ fn actions(
 ) -> Result<Actions, Failure> {
     let finished = !running && !r.running();
     let later_live = runs::later_live(t, r.id, &r.inputs)?;
-    // Whether the sweep keeps the upload now (not just whether it is still there).
-    let uploads_kept = crate::retention::kept(t, &app.data, app.retain_uploads, inputs)
-        .map_err(|e| Failure::internal(e.to_string()))?;
+    let may_run_live = live_refusal(app, t, r.can_run_live(), inputs)?.is_none();
     Ok(Actions {
-        live: admin && finished && r.can_run_live() && !later_live && uploads_kept,
+        live: admin && finished && may_run_live && !later_live,
         resume: admin && finished && r.can_resume(),
         cancel: admin && running,
         rollback: admin && finished && r.can_roll_back(),
