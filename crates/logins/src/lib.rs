@@ -3,11 +3,13 @@
 //! member site needs to build on it (check a password, upgrading a legacy hash; verify and
 //! consume a reset token; change a password), each change journaled in `login_event` without
 //! secrets. The command line (`ferry logins …`) and the console's Logins page are thin callers
-//! of this crate; a member site can call it directly on the same target.
+//! of this crate; a member site can call it directly on the same target. `staff.rs` stores the
+//! console's own staff accounts, sessions and devices.
 
 pub mod events;
 pub mod manage;
 pub mod password;
+pub mod staff;
 pub mod tokens;
 
 pub use events::{Actor, Event};

@@ -367,3 +367,13 @@ fn like_literal(s: &str) -> String {
     }
     out
 }
+
+/// The username of account `account`'s login (empty if the login has none), or `None` if the
+/// account has no login.
+pub fn username_of(t: &Target, account: &str) -> Result<Option<String>, LoginError> {
+    Ok(t.first(
+        "SELECT username FROM login WHERE \"user\" = ?1",
+        params![account],
+    )?
+    .map(|r| r.text(0)))
+}

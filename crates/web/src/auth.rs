@@ -2,12 +2,10 @@
 //! token that is stored only as its hash, a CSRF token per session and roles (the
 //! sign-in throttle is `throttle.rs`).
 
-use argon2::password_hash::rand_core::RngCore;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine as _;
-use ferry_store::{params, Target};
+use ferry_logins::{password, staff, Verdict};
+use ferry_store::{StoreError, Target};
 use sha2::{Digest, Sha256};
 
 /// How long a session lasts without being used.
@@ -65,34 +63,32 @@ pub fn token() -> String {
 
 /// What is stored of a session token: its SHA-256 (a stolen database does not give sessions).
 pub fn token_hash(token: &str) -> String {
-    let d = Sha256::digest(token.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash the password: {e}"))
+/// Why a staff member could not be created, signed in or out.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("\"{0}\" is not an e-mail address")]
+    NotEmail(String),
+    #[error("the password must have at least {MIN_PASSWORD} characters")]
+    ShortPassword,
+    #[error(transparent)]
+    Hash(#[from] ferry_logins::LoginError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Whether `password` matches `hash` (constant-time in the hash comparison).
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    matches!(password::verify(password, hash), Verdict::Match { .. })
 }
 
 /// A hash no password matches, verified when the e-mail is unknown so that the answer takes
 /// as long as for a known one.
 fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| hash_password(&token()).unwrap_or_default())
+    H.get_or_init(|| password::hash(&token()).unwrap_or_default())
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -103,31 +99,19 @@ fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Creates a staff member, or sets the password and role of an existing one (by e-mail).
-pub fn upsert_staff(t: &Target, email: &str, password: &str, role: Role) -> Result<(), String> {
+/// Creates a staff member, or sets the password and role of an existing one (by e-mail). A new
+/// password ends every session of that staff member, and forgets their devices.
+pub fn upsert_staff(t: &Target, email: &str, pass: &str, role: Role) -> Result<(), AuthError> {
     let email = email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 {
-        return Err(format!("\"{email}\" is not an e-mail address"));
+        return Err(AuthError::NotEmail(email));
     }
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(format!(
-            "the password must have at least {MIN_PASSWORD} characters"
-        ));
+    if pass.chars().count() < MIN_PASSWORD {
+        return Err(AuthError::ShortPassword);
     }
-    let hash = hash_password(password)?;
-    t.exec(
-        "INSERT INTO staff_user (email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role",
-        params![email.clone(), hash, role.as_str(), stamp(now())],
-    )
-    .map_err(|e| e.to_string())?;
-    // A new password ends every session of that staff member, and forgets their devices.
-    t.exec(
-        "DELETE FROM staff_session WHERE staff_id = (SELECT id FROM staff_user WHERE email = ?1)",
-        params![email.clone()],
-    )
-    .map_err(|e| e.to_string())?;
-    crate::devices::forget_all(t, &email)
+    let hash = password::hash(pass)?;
+    staff::set(t, &email, &hash, role.as_str(), &stamp(now()))?;
+    Ok(())
 }
 
 /// A right password: the new session's token and who it is.
@@ -139,65 +123,48 @@ pub struct SignedIn {
 
 /// Checks an e-mail and password; on success starts a new session (a new token every time, so a
 /// token known before signing in is worth nothing after) and returns its token.
-pub fn sign_in(t: &Target, email: &str, password: &str) -> Result<Option<SignedIn>, String> {
+pub fn sign_in(t: &Target, email: &str, password: &str) -> Result<Option<SignedIn>, AuthError> {
     let email = crate::throttle::normal_email(email);
-    let row = t
-        .first(
-            "SELECT id, password_hash FROM staff_user WHERE email = ?1 AND disabled = 0",
-            params![email],
-        )
-        .map_err(|e| e.to_string())?;
-    let Some(row) = row else {
+    let Some((staff_id, hash)) = staff::password_of(t, &email)? else {
         verify_password(password, dummy_hash());
         return Ok(None);
     };
-    if !verify_password(password, &row.text(1)) {
+    if !verify_password(password, &hash) {
         return Ok(None);
     }
     let tok = token();
     let expires = now() + chrono::Duration::hours(SESSION_HOURS);
-    t.exec(
-        "INSERT INTO staff_session (token_hash, staff_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![token_hash(&tok), row.int(0), token(), stamp(now()), stamp(expires)],
-    )
-    .map_err(|e| e.to_string())?;
-    t.exec(
-        "DELETE FROM staff_session WHERE expires_at < ?1",
-        params![stamp(now())],
-    )
-    .map_err(|e| e.to_string())?;
+    staff::start_session(
+        t,
+        &staff::NewSession {
+            token_hash: &token_hash(&tok),
+            staff_id,
+            csrf: &token(),
+            created_at: &stamp(now()),
+            expires_at: &stamp(expires),
+        },
+    )?;
     Ok(Some(SignedIn {
         session: tok,
-        staff_id: row.int(0),
+        staff_id,
     }))
 }
 
 /// The staff member a session token belongs to, if the session is live.
-pub fn session(t: &Target, token: &str) -> Result<Option<Staff>, String> {
-    let row = t
-        .first(
-            "SELECT u.id, u.email, u.role, s.csrf FROM staff_session s JOIN staff_user u ON u.id = s.staff_id
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0",
-            params![token_hash(token), stamp(now())],
-        )
-        .map_err(|e| e.to_string())?;
+pub fn session(t: &Target, token: &str) -> Result<Option<Staff>, AuthError> {
+    let row = staff::session(t, &token_hash(token), &stamp(now()))?;
     Ok(row.and_then(|r| {
         Some(Staff {
-            id: r.int(0),
-            email: r.text(1),
-            role: Role::parse(&r.text(2))?,
-            csrf: r.text(3),
+            id: r.staff_id,
+            email: r.email,
+            role: Role::parse(&r.role)?,
+            csrf: r.csrf,
         })
     }))
 }
 
-pub fn sign_out(t: &Target, token: &str) -> Result<(), String> {
-    t.exec(
-        "DELETE FROM staff_session WHERE token_hash = ?1",
-        params![token_hash(token)],
-    )
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+pub fn sign_out(t: &Target, token: &str) -> Result<(), AuthError> {
+    Ok(staff::end_session(t, &token_hash(token))?)
 }
 
 /// Compares two tokens without leaking where they differ.
@@ -215,7 +182,7 @@ mod tests {
 
     #[test]
     fn passwords_are_argon2id_and_verified() {
-        let h = hash_password("correct horse battery").unwrap();
+        let h = password::hash("correct horse battery").unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse battery", &h));
         assert!(!verify_password("correct horse batterz", &h));

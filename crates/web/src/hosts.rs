@@ -57,6 +57,15 @@ fn ip_host(ip: IpAddr) -> String {
     }
 }
 
+/// An `--allowed-host` or `--public-url` that names no host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostsError {
+    #[error("--allowed-host {0:?}: give a host name, optionally with :PORT")]
+    AllowedHost(String),
+    #[error("--public-url {0:?}: give the console's address as http(s)://NAME[:PORT]")]
+    PublicUrl(String),
+}
+
 impl Hosts {
     /// The default list for a console listening on `bound`: `localhost`, `127.0.0.1`, `[::1]`
     /// and the bound address (unless it is 0.0.0.0 or ::), all with the bound port; then each
@@ -65,7 +74,7 @@ impl Hosts {
         bound: SocketAddr,
         extra: &[String],
         public_url: Option<&str>,
-    ) -> Result<Hosts, String> {
+    ) -> Result<Hosts, HostsError> {
         let port = Some(bound.port());
         // The console itself speaks plain HTTP on its bound port.
         let local = |host: String| Allowed {
@@ -81,9 +90,8 @@ impl Hosts {
             allowed.push(local(ip_host(bound.ip())));
         }
         for name in extra {
-            let (host, port) = split_authority(name).ok_or_else(|| {
-                format!("--allowed-host {name:?}: give a host name, optionally with :PORT")
-            })?;
+            let (host, port) =
+                split_authority(name).ok_or_else(|| HostsError::AllowedHost(name.clone()))?;
             allowed.push(Allowed {
                 host,
                 port,
@@ -91,9 +99,7 @@ impl Hosts {
             });
         }
         if let Some(u) = public_url {
-            let bad = || {
-                format!("--public-url {u:?}: give the console's address as http(s)://NAME[:PORT]")
-            };
+            let bad = || HostsError::PublicUrl(u.to_string());
             let (scheme, authority) = origin_authority(u).ok_or_else(bad)?;
             let (host, port) = split_authority(&authority).ok_or_else(bad)?;
             allowed.push(Allowed {

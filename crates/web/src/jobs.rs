@@ -139,9 +139,9 @@ impl Jobs {
             s.finished = true;
             match result {
                 Ok(Ok(msg)) => s.outcome = Some(msg),
-                Ok(Err(msg)) => {
+                Ok(Err(e)) => {
                     s.failed = true;
-                    s.outcome = Some(msg);
+                    s.outcome = Some(e.to_string());
                 }
                 Err(_) => {
                     s.failed = true;
@@ -190,45 +190,70 @@ impl Jobs {
     }
 }
 
-fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, String> {
-    let t = Target::open_db(db).map_err(|e| e.to_string())?;
+/// Why a piece of background work failed, as its run's page says it.
+#[derive(Debug, thiserror::Error)]
+enum JobError {
+    #[error("{0}")]
+    Open(#[from] ferry_store::StoreError),
+    #[error("interrupted: {cause}; it can be resumed")]
+    Interrupted { cause: Box<RunError> },
+    #[error("{source} ({aftermath})")]
+    Import {
+        #[source]
+        source: RunError,
+        aftermath: String,
+    },
+    #[error("{0}")]
+    Rollback(#[source] RunError),
+}
+
+/// How an import ended, in words.
+fn import_outcome(s: &ferry_engine::Summary) -> String {
+    let what = if s.mode == RunMode::TestOnly {
+        "The test run"
+    } else {
+        "The run"
+    };
+    let how = match s.status {
+        RunStatus::Succeeded => "finished without errors",
+        RunStatus::CompletedWithErrors => "finished with errors",
+        other => other.as_str(),
+    };
+    let kept = match (s.mode, s.status) {
+        (RunMode::TestOnly, _) => "; nothing was kept",
+        (_, RunStatus::CompletedWithErrors) => "; the records without errors were imported",
+        _ => "",
+    };
+    let key = match &s.fingerprint_key_created {
+        Some(k) => format!(". A new fingerprint key for card and account numbers was made in {} on the console's machine: back it up apart from the database", k.display()),
+        None => String::new(),
+    };
+    format!(
+        "{what} {how}: {} errors, {} warnings{kept}{key}",
+        s.errors, s.warnings
+    )
+}
+
+fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, JobError> {
+    let t = Target::open_db(db)?;
     match work {
         Work::Import(opts) => match ferry_engine::import(&t, &opts, reporter) {
-            Ok(s) => Ok(format!(
-                "{} {}: {} errors, {} warnings{}",
-                if s.mode == RunMode::TestOnly {
-                    "The test run"
-                } else {
-                    "The run"
-                },
-                match s.status {
-                    RunStatus::Succeeded => "finished without errors",
-                    RunStatus::CompletedWithErrors => "finished with errors",
-                    other => other.as_str(),
-                },
-                s.errors,
-                s.warnings,
-                match (s.mode, s.status) {
-                    (RunMode::TestOnly, _) => "; nothing was kept",
-                    (_, RunStatus::CompletedWithErrors) => "; the records without errors were imported",
-                    _ => "",
-                }
-            ) + &match &s.fingerprint_key_created {
-                Some(k) => format!(". A new fingerprint key for card and account numbers was made in {} on the console's machine: back it up apart from the database", k.display()),
-                None => String::new(),
-            }),
+            Ok(s) => Ok(import_outcome(&s)),
             Err(RunError::Interrupted { run, cause }) => {
                 reporter.started(run);
-                Err(format!("interrupted: {cause}; it can be resumed"))
+                Err(JobError::Interrupted { cause })
             }
-            Err(e) => Err(format!("{e} ({})", e.aftermath())),
+            Err(e) => Err(JobError::Import {
+                aftermath: e.aftermath(),
+                source: e,
+            }),
         },
         Work::Rollback(run) => match ferry_engine::rollback::rollback(&t, run) {
             Ok(u) => Ok(format!(
                 "rolled back: {} rows removed, {} changes restored",
                 u.deleted, u.restored
             )),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(JobError::Rollback(e)),
         },
     }
 }

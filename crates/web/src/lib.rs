@@ -6,6 +6,7 @@
 pub mod auth;
 mod cookies;
 mod devices;
+mod downloads;
 mod draft;
 mod hosts;
 mod jobs;
@@ -17,6 +18,8 @@ mod pages;
 mod proxy;
 mod records;
 mod retention;
+mod run_actions;
+mod run_page;
 mod sample;
 mod signin;
 mod suggestion;
@@ -95,6 +98,10 @@ pub enum WebError {
     Setup(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Staff(#[from] auth::AuthError),
+    #[error(transparent)]
+    Hosts(#[from] hosts::HostsError),
 }
 
 /// What every request handler shares.
@@ -133,7 +140,7 @@ impl App {
     pub fn sweep(&self, all_downloads: bool) {
         let _sweeping = self.uploads_lock.blocking_write();
         let r = Target::open_db(&self.db)
-            .map_err(|e| e.to_string())
+            .map_err(retention::RetentionError::from)
             .and_then(|t| retention::sweep(&t, &self.data, self.retain_uploads, all_downloads));
         if let Err(e) = r {
             // The console has no log but its standard error.
@@ -146,14 +153,14 @@ impl App {
 /// (`ferry serve --create-admin EMAIL`).
 pub fn create_staff(db: &str, email: &str, password: &str, role: Role) -> Result<(), WebError> {
     let t = Target::open_db(db)?;
-    auth::upsert_staff(&t, email, password, role).map_err(WebError::Setup)
+    Ok(auth::upsert_staff(&t, email, password, role)?)
 }
 
 /// Runs the console until the process is stopped.
 pub fn serve(config: Config) -> Result<(), WebError> {
     // The target must be readable before the server says it is listening.
     let t = Target::open_db(&config.db)?;
-    let staff = t.int("SELECT count(*) FROM staff_user", &[])?;
+    let staff = ferry_logins::staff::count(&t)?;
     // A key file that is not the target's is refused now, not at the first upload.
     ferry_engine::fingerprint_key::check_given(&t, config.fingerprint_key.as_deref())
         .map_err(|e| WebError::Setup(e.to_string()))?;
@@ -196,8 +203,7 @@ pub fn serve(config: Config) -> Result<(), WebError> {
 
 /// What the requests of a console listening on `bound` share.
 fn new_app(config: &Config, bound: SocketAddr) -> Result<Shared, WebError> {
-    let hosts = hosts::Hosts::new(bound, &config.allowed_hosts, config.public_url.as_deref())
-        .map_err(WebError::Setup)?;
+    let hosts = hosts::Hosts::new(bound, &config.allowed_hosts, config.public_url.as_deref())?;
     Ok(Arc::new(App {
         db: config.db.clone(),
         data: config.data_dir.canonicalize()?,
@@ -263,14 +269,14 @@ pub(crate) fn router(app: Shared) -> Router {
             get(mapping_pages::show)
                 .post(mapping_pages::post.layer(DefaultBodyLimit::max(mapping_pages::FORM_LIMIT))),
         )
-        .route("/runs/{id}", get(pages::run))
-        .route("/runs/{id}/progress", get(pages::progress))
-        .route("/runs/{id}/findings", get(pages::findings_fragment))
-        .route("/runs/{id}/download/{what}", get(pages::download))
-        .route("/runs/{id}/live", post(pages::run_live))
-        .route("/runs/{id}/resume", post(pages::resume))
-        .route("/runs/{id}/cancel", post(pages::cancel))
-        .route("/runs/{id}/rollback", post(pages::rollback))
+        .route("/runs/{id}", get(run_page::run))
+        .route("/runs/{id}/progress", get(run_page::progress))
+        .route("/runs/{id}/findings", get(run_page::findings_fragment))
+        .route("/runs/{id}/download/{what}", get(downloads::download))
+        .route("/runs/{id}/live", post(run_actions::run_live))
+        .route("/runs/{id}/resume", post(run_actions::resume))
+        .route("/runs/{id}/cancel", post(run_actions::cancel))
+        .route("/runs/{id}/rollback", post(run_actions::rollback))
         .route("/records", get(records::search))
         .route("/records/{name}", get(records::account))
         .route(

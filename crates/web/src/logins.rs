@@ -177,12 +177,8 @@ pub async fn set_password(
         let p = ferry_logins::set_password(&t, &account, NewPassword::Temporary, true, &who)
             .map_err(failure)?
             .ok_or_else(|| Failure::internal("no temporary password was made"))?;
-        let username = t
-            .first(
-                "SELECT username FROM login WHERE \"user\" = ?1",
-                ferry_store::params![account.as_str()],
-            )?
-            .map(|r| r.text(0))
+        let username = ferry_logins::manage::username_of(&t, &account)
+            .map_err(failure)?
             .unwrap_or_default();
         Ok::<_, Failure>((p, username))
     })

@@ -271,6 +271,20 @@ struct Problems {
 }
 
 impl Problems {
+    /// The mapping's issues, each at its place in `mapping` (nowhere without one).
+    fn placed(issues: Vec<Issue>, mapping: Option<&Mapping>, text: &str) -> Problems {
+        Problems {
+            list: issues
+                .into_iter()
+                .map(|i| {
+                    let p =
+                        mapping.map_or(Place::Nowhere, |m| outline::place_of(m, text, i.location));
+                    (p, i)
+                })
+                .collect(),
+        }
+    }
+
     /// The messages of the problems at places `at` picks (taken, so each is shown once).
     fn take(&mut self, at: impl Fn(&Place) -> bool) -> Vec<String> {
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.list)
@@ -287,17 +301,7 @@ pub fn page(i: Inputs) -> DraftPage {
     let (mapping, issues) = parsed(&text);
     let mode = view_mode(i.mode, &text, mapping.is_some(), &mut notices);
     let text_issues: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
-    let mut problems = Problems {
-        list: issues
-            .into_iter()
-            .map(|i| {
-                let p = mapping
-                    .as_ref()
-                    .map_or(Place::Nowhere, |m| outline::place_of(m, &text, i.location));
-                (p, i)
-            })
-            .collect(),
-    };
+    let mut problems = Problems::placed(issues, mapping.as_ref(), &text);
     let issue_count = problems.list.len();
     let edited = mapping
         .as_ref()
@@ -325,14 +329,7 @@ pub fn page(i: Inputs) -> DraftPage {
         .collect();
     let elsewhere = mapping
         .as_ref()
-        .map(|m| {
-            m.sources
-                .iter()
-                .enumerate()
-                .filter(|(si, _)| !edited.iter().any(|(s, _)| s == si))
-                .map(|(_, s)| s.label())
-                .collect()
-        })
+        .map(|m| not_edited_here(m, &edited))
         .unwrap_or_default();
     let top_issues = problems.take(|_| true);
     let admin = i.base.admin();
@@ -360,39 +357,58 @@ pub fn page(i: Inputs) -> DraftPage {
             .saved
             .clone()
             .unwrap_or_else(|| default_name(&i.samples.parts)),
-        saved: i
-            .saved
-            .iter()
-            .map(|s| SavedView {
-                name: s.name.clone(),
-                label: if s.sources.is_empty() {
-                    s.name.clone()
-                } else {
-                    format!("{} (reads {})", s.name, s.sources.join(", "))
-                },
-            })
-            .collect(),
+        saved: i.saved.iter().map(saved_view).collect(),
         parts,
         groups: field_groups(),
-        decs: choices(&[("", "as written (.)"), (".", ". point"), (",", ", comma")]),
-        grps: choices(&[
-            ("", "none"),
-            (",", ", comma"),
-            (".", ". point"),
-            (" ", "space"),
-            ("'", "' apostrophe"),
-        ]),
-        date_formats: choices(&[
-            ("%d/%m/%Y", "day/month/year: 31/01/2024"),
-            ("%m/%d/%Y", "month/day/year: 01/31/2024"),
-            ("%d.%m.%Y", "31.01.2024"),
-            ("%Y-%m-%d", "2024-01-31"),
-            ("%d-%b-%Y", "31-Jan-2024"),
-            ("iso", "ISO 8601 with time: 2024-01-31T10:00:00Z"),
-        ]),
+        decs: choices(DECIMAL_MARKS),
+        grps: choices(GROUP_MARKS),
+        date_formats: choices(DATE_FORMATS),
         admin,
         opts: OptionsView(i.state.fields.clone()),
     }
+}
+
+/// The decimal marks a number column may be read with.
+const DECIMAL_MARKS: &[(&str, &str)] =
+    &[("", "as written (.)"), (".", ". point"), (",", ", comma")];
+/// The grouping marks a number column may be read with.
+const GROUP_MARKS: &[(&str, &str)] = &[
+    ("", "none"),
+    (",", ", comma"),
+    (".", ". point"),
+    (" ", "space"),
+    ("'", "' apostrophe"),
+];
+/// The date formats offered for a date column.
+const DATE_FORMATS: &[(&str, &str)] = &[
+    ("%d/%m/%Y", "day/month/year: 31/01/2024"),
+    ("%m/%d/%Y", "month/day/year: 01/31/2024"),
+    ("%d.%m.%Y", "31.01.2024"),
+    ("%Y-%m-%d", "2024-01-31"),
+    ("%d-%b-%Y", "31-Jan-2024"),
+    ("iso", "ISO 8601 with time: 2024-01-31T10:00:00Z"),
+];
+
+/// A saved mapping in the list to open, with the sources it reads.
+fn saved_view(s: &Saved) -> SavedView {
+    SavedView {
+        name: s.name.clone(),
+        label: if s.sources.is_empty() {
+            s.name.clone()
+        } else {
+            format!("{} (reads {})", s.name, s.sources.join(", "))
+        },
+    }
+}
+
+/// The labels of the mapping's sources that no part of this upload is edited with.
+fn not_edited_here(m: &Mapping, edited: &[(usize, usize)]) -> Vec<String> {
+    m.sources
+        .iter()
+        .enumerate()
+        .filter(|(si, _)| !edited.iter().any(|(s, _)| s == si))
+        .map(|(_, s)| s.label())
+        .collect()
 }
 
 /// Whether the text is a saved mapping's: the one it came from, or any.
@@ -705,6 +721,44 @@ fn editor_view(
     }
 }
 
+/// The problems of source `s`'s column `name`: those of the fields it fills, then those of the
+/// column itself (taken from `problems`).
+fn column_issues(s: usize, name: &str, c: &form::Column, problems: &mut Problems) -> Vec<String> {
+    let mut issues: Vec<String> = Vec::new();
+    for u in &c.direct {
+        let (r, f) = (u.record, u.field.clone());
+        issues.extend(problems.take(|x| *x == Place::Field(s, r, f.clone())));
+    }
+    issues.extend(problems.take(|x| match x {
+        Place::Column(y, n) => *y == s && (n == name || cat::same_name(n, [name]).is_some()),
+        _ => false,
+    }));
+    issues
+}
+
+/// Up to three non-blank values of column `ci`, or `••••` for a secret column (one the source
+/// marks secret, or one that fills a secret field).
+fn examples(p: &Part, ci: usize, c: &form::Column) -> String {
+    let examples: Vec<&str> = p
+        .rows
+        .iter()
+        .filter_map(|r| r.cells.get(ci).map(String::as_str))
+        .filter(|v| !v.trim().is_empty())
+        .take(3)
+        .collect();
+    let secret = p.secret_column(ci)
+        || c.direct.iter().any(|u| {
+            cat::entity(&u.entity)
+                .and_then(|e| e.field_def(&u.field))
+                .is_some_and(|f| f.is_secret())
+        });
+    if secret && !examples.is_empty() {
+        "••••".into()
+    } else {
+        examples.join(" · ")
+    }
+}
+
 fn column_view(
     s: usize,
     ci: usize,
@@ -743,43 +797,15 @@ fn column_view(
         format!("{key}t{}", targets.len())
     };
     let derived = derived_uses(uses);
-    let mut issues: Vec<String> = Vec::new();
-    for u in &c.direct {
-        let (r, f) = (u.record, u.field.clone());
-        issues.extend(problems.take(|x| *x == Place::Field(s, r, f.clone())));
-    }
-    let header = name.clone();
-    issues.extend(problems.take(|x| match x {
-        Place::Column(y, n) => {
-            *y == s && (*n == header || cat::same_name(n, [header.as_str()]).is_some())
-        }
-        _ => false,
-    }));
+    let issues = column_issues(s, &name, c, problems);
     let now = targets.first().map_or("", |t| t.selected.as_str());
     let (confidence, confidence_class) = confidence(p, &name, now, state);
-    let examples: Vec<&str> = p
-        .rows
-        .iter()
-        .filter_map(|r| r.cells.get(ci).map(String::as_str))
-        .filter(|v| !v.trim().is_empty())
-        .take(3)
-        .collect();
-    let secret = p.secret_column(ci)
-        || c.direct.iter().any(|u| {
-            cat::entity(&u.entity)
-                .and_then(|e| e.field_def(&u.field))
-                .is_some_and(|f| f.is_secret())
-        });
     let f = &c.format;
     ColumnView {
         open: !c.map.is_empty() || *f != Default::default() || !issues.is_empty(),
         key,
+        examples: examples(p, ci, c),
         name,
-        examples: if secret && !examples.is_empty() {
-            "••••".into()
-        } else {
-            examples.join(" · ")
-        },
         targets,
         also,
         derived,

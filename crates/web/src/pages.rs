@@ -1,5 +1,5 @@
-//! The console's pages: sign-out, runs (list, new, one run with live progress, findings,
-//! downloads and actions), certification migration and upgrade.
+//! The console's pages: sign-out, runs (list, new run and its upload; one run's page is
+//! `run_page.rs`, its actions `run_actions.rs`), certification migration and upgrade.
 
 use crate::auth::{self, Staff};
 use crate::cookies::Kind;
@@ -7,13 +7,12 @@ use crate::jobs::{JobState, Jobs, Work};
 use crate::view::{self, page, Base, Failure};
 use crate::Shared;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form, Json};
+use axum::{Extension, Form};
 use ferry_engine::{ImportOptions, OnExisting, RunKind};
-use ferry_store::journal::{RunMode, RunStatus, UnknownValue};
-use ferry_store::{params, StoreError, Target};
+use ferry_store::Target;
 use serde::Deserialize;
 use std::path::{Path as FsPath, PathBuf};
 
@@ -49,7 +48,7 @@ pub(crate) fn check_csrf(staff: &Staff, given: &str) -> Result<(), Failure> {
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 pub async fn sign_out(
@@ -63,7 +62,7 @@ pub async fn sign_out(
     if let Some(tok) = app.cookies.get(&headers, Kind::Session) {
         blocking(move || {
             let t = app.target()?;
-            auth::sign_out(&t, &tok).map_err(Failure::internal)
+            Ok(auth::sign_out(&t, &tok)?)
         })
         .await?;
     }
@@ -95,7 +94,7 @@ fn input_names(inputs: &str) -> String {
 
 /// An input as staff know it: a file's name, or a CSV folder's files (the console keeps the
 /// CSV files of an upload in a folder of its own).
-fn input_shown(p: &str) -> String {
+pub(crate) fn input_shown(p: &str) -> String {
     let path = FsPath::new(p);
     if path.is_dir() {
         if let Ok(files) = ferry_sources::input_files(path) {
@@ -112,7 +111,7 @@ fn input_shown(p: &str) -> String {
 }
 
 /// An input as staff know it: its file name (uploads are kept under a random folder).
-fn display_name(p: &str) -> String {
+pub(crate) fn display_name(p: &str) -> String {
     if let Some(name) = p.strip_prefix(ferry_engine::mapping::SAVED) {
         return name.to_string();
     }
@@ -123,26 +122,18 @@ fn display_name(p: &str) -> String {
 }
 
 fn run_rows(t: &Target, kind: Option<&str>) -> Result<Vec<RunRow>, Failure> {
-    let (filter, params) = match kind {
-        Some(k) => ("WHERE kind = ?1", params![k.to_string()].to_vec()),
-        None => ("", vec![]),
-    };
-    let rows = t.rows(
-        &format!("SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs FROM run {filter} ORDER BY id DESC LIMIT 500"),
-        &params,
-    )?;
-    Ok(rows
+    Ok(ferry_report::runs::list(t, kind, 500)?
         .into_iter()
         .map(|r| RunRow {
-            id: r.int(0),
-            kind: r.text(1),
-            mode: r.text(2),
-            status: r.text(3),
-            started: view::when(&r.text(4)),
-            finished: view::when(&r.text(5)),
-            errors: view::count(r.int(6)),
-            warnings: view::count(r.int(7)),
-            inputs: input_names(&r.text(8)),
+            id: r.id,
+            kind: r.kind,
+            mode: r.mode,
+            status: r.status,
+            started: view::when(&r.started_at),
+            finished: view::when(&r.finished_at),
+            errors: view::count(r.errors),
+            warnings: view::count(r.warnings),
+            inputs: input_names(&r.inputs),
         })
         .collect())
 }
@@ -406,7 +397,7 @@ pub(crate) fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions,
 /// run to show when the work ended before naming one, as a refused resume does; `upload`: the
 /// new upload folder of the work, removed when the work ended without recording a run; `hold`:
 /// the uploads' lock, kept until the run is recorded).
-async fn start_work(
+pub(crate) async fn start_work(
     app: &Shared,
     work: Work,
     fallback: Option<i64>,
@@ -419,14 +410,6 @@ async fn start_work(
         let _ = tokio::fs::remove_dir_all(&folder).await;
     }
     started(run.or(fallback), state)
-}
-
-/// The options a recorded run was started with (to run it live, or to resume it).
-fn recorded_options(t: &Target, id: i64) -> Result<ImportOptions, Failure> {
-    Ok(ferry_engine::command_line(t, id)
-        .map_err(|e| Failure::internal(e.to_string()))?
-        .ok_or_else(|| Failure::bad(format!("Run {id} cannot be repeated or resumed.")))?
-        .options())
 }
 
 /// Starts background work and sends the browser to the run's page.
@@ -492,570 +475,6 @@ async fn start_upload(
         None,
     )
     .await
-}
-
-// ---- one run -------------------------------------------------------------------------------
-
-pub struct CountRow {
-    pub entity: String,
-    pub read: String,
-    pub imported: String,
-    pub updated: String,
-    pub skipped: String,
-    pub rejected: String,
-}
-
-pub struct FindingRow {
-    pub seq: i64,
-    pub severity: String,
-    pub code: String,
-    pub entity: String,
-    pub key: String,
-    pub place: String,
-    pub field: String,
-    pub value: String,
-    pub message: String,
-    pub hint: String,
-}
-
-pub struct Download {
-    pub href: String,
-    pub label: String,
-}
-
-#[derive(Template)]
-#[template(path = "run.html")]
-struct RunPage {
-    base: Base,
-    id: i64,
-    kind: String,
-    mode: String,
-    status: String,
-    started: String,
-    finished: String,
-    inputs: String,
-    error: String,
-    errors: String,
-    warnings: String,
-    infos: String,
-    running: bool,
-    live_state: String,
-    counts: Vec<CountRow>,
-    findings: Vec<FindingRow>,
-    total: String,
-    page: i64,
-    pages: i64,
-    filter: FindingFilter,
-    codes: Vec<String>,
-    entities: Vec<String>,
-    prev_href: String,
-    next_href: String,
-    downloads: Vec<Download>,
-    can_live: bool,
-    can_resume: bool,
-    can_cancel: bool,
-    can_rollback: bool,
-    /// The mapping the run read its files with, in words, and its content hash.
-    mapping: String,
-    mapping_hash: String,
-    /// The draft the run's files were uploaded with, if it is still there.
-    draft: String,
-}
-
-/// The mapping a run recorded (`options.mapping`: given, from, hash), in words: a saved
-/// mapping's name, or a file's name (never its folder).
-fn mapping_words(m: &serde_json::Value) -> (String, String) {
-    let given = m.get("given").and_then(|v| v.as_str()).unwrap_or_default();
-    let hash = m
-        .get("hash")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let words = match m.get("from").and_then(|v| v.as_str()) {
-        Some("saved") => format!("“{}”, a mapping saved in the target", display_name(given)),
-        _ => {
-            let name = display_name(given);
-            if name.starts_with("mapping-") && name.ends_with(".toml") {
-                "edited in the console for this upload (not saved by name)".to_string()
-            } else {
-                format!("the file {name}")
-            }
-        }
-    };
-    (words, hash)
-}
-
-#[derive(Deserialize, Default, Clone)]
-pub struct FindingFilter {
-    #[serde(default)]
-    pub severity: String,
-    #[serde(default)]
-    pub code: String,
-    #[serde(default)]
-    pub entity: String,
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub page: Option<i64>,
-}
-
-impl FindingFilter {
-    fn query(&self, page: i64) -> String {
-        format!(
-            "?severity={}&code={}&entity={}&q={}&page={page}#findings",
-            view::url_encode(&self.severity),
-            view::url_encode(&self.code),
-            view::url_encode(&self.entity),
-            view::url_encode(&self.q)
-        )
-    }
-}
-
-/// Findings shown per page of the table.
-const PAGE: i64 = 100;
-
-fn workbook_inputs(inputs: &[String]) -> Vec<String> {
-    inputs
-        .iter()
-        .filter(|p| p.to_ascii_lowercase().ends_with(".xlsx"))
-        .cloned()
-        .collect()
-}
-
-pub async fn run(
-    State(app): State<Shared>,
-    Extension(staff): Extension<Staff>,
-    Path(id): Path<i64>,
-    Query(filter): Query<FindingFilter>,
-) -> Result<Response, Failure> {
-    let live = app.jobs.of_run(id);
-    let a = app.clone();
-    let staff2 = staff.clone();
-    blocking(move || {
-        let t = a.target()?;
-        let Some(r) = t.first(
-            "SELECT kind, mode, status, started_at, coalesce(finished_at, ''), inputs, coalesce(error, ''), errors, warnings, infos FROM run WHERE id = ?1",
-            params![id],
-        )? else {
-            return Err(Failure::new(StatusCode::NOT_FOUND, format!("There is no run {id}.")));
-        };
-        let inputs: Vec<String> = serde_json::from_str(&r.text(5)).unwrap_or_default();
-        let uploads = crate::retention::uploads(&a.data);
-        let (mapping, mapping_hash) = t
-            .run(id)?
-            .and_then(|i| i.options.get("mapping").filter(|m| !m.is_null()).map(mapping_words))
-            .unwrap_or_default();
-        let draft = crate::draft::of_run(&uploads, &inputs).unwrap_or_default();
-        // As recorded: a run whose process died shows `running` until this page sees it is not.
-        let status: RunStatus = r.text(2).parse().map_err(journal_error(id))?;
-        let mode: RunMode = r.text(1).parse().map_err(journal_error(id))?;
-        let running = live.as_ref().is_some_and(|s| !s.finished) || (status == RunStatus::Running && live.is_none() && t.run(id)?.and_then(|i| i.pid).is_some_and(ferry_store::journal::pid_alive));
-        let counts = t
-            .counts(id)?
-            .into_iter()
-            .filter(|(_, c)| c.read > 0)
-            .map(|(e, c)| CountRow {
-                entity: e,
-                read: view::count(c.read as i64),
-                imported: view::count(c.imported as i64),
-                updated: view::count(c.updated as i64),
-                skipped: view::count(c.skipped as i64),
-                rejected: view::count(c.rejected as i64),
-            })
-            .collect();
-        // The findings table: filtered and paged in the database, so 100,000 findings are as
-        // quick as ten.
-        let mut cond = vec!["run_id = ?1".to_string()];
-        let mut ps: Vec<ferry_store::Cell> = params![id].to_vec();
-        let mut add = |sql: &str, v: &str| {
-            ps.push(ferry_store::Cell::Text(v.to_string()));
-            cond.push(sql.replace("?N", &format!("?{}", ps.len())));
-        };
-        if !filter.severity.is_empty() {
-            add("severity = ?N", &filter.severity);
-        }
-        if !filter.code.is_empty() {
-            add("code = ?N", &filter.code);
-        }
-        if !filter.entity.is_empty() {
-            add("entity = ?N", &filter.entity);
-        }
-        if !filter.q.trim().is_empty() {
-            let like = format!("%{}%", filter.q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            add("(lower(message) LIKE ?N ESCAPE '\\' OR lower(coalesce(value, '')) LIKE ?N ESCAPE '\\' OR lower(coalesce(key, '')) LIKE ?N ESCAPE '\\')", &like);
-        }
-        let wher = cond.join(" AND ");
-        let total = t.int(&format!("SELECT count(*) FROM run_finding WHERE {wher}"), &ps)?;
-        let pages = ((total + PAGE - 1) / PAGE).max(1);
-        let page_no = filter.page.unwrap_or(1).clamp(1, pages);
-        let findings = t
-            .rows(
-                &format!("SELECT seq, severity, code, coalesce(entity, ''), coalesce(key, ''), coalesce(file, ''), coalesce(sheet, ''), coalesce(row, 0), coalesce(col, ''), coalesce(field, ''), coalesce(value, ''), message, coalesce(hint, '') FROM run_finding WHERE {wher} ORDER BY seq LIMIT {PAGE} OFFSET {}", (page_no - 1) * PAGE),
-                &ps,
-            )?
-            .into_iter()
-            .map(|f| {
-                let mut place = display_name(&f.text(5));
-                if !f.text(6).is_empty() {
-                    place.push_str(&format!(" › {}", f.text(6)));
-                }
-                if f.int(7) > 0 {
-                    place.push_str(&format!(" › row {}", f.int(7)));
-                }
-                if !f.text(8).is_empty() {
-                    place.push_str(&format!(" › col {}", f.text(8)));
-                }
-                FindingRow {
-                    seq: f.int(0),
-                    severity: f.text(1),
-                    code: f.text(2),
-                    entity: f.text(3),
-                    key: f.text(4),
-                    place,
-                    field: f.text(9),
-                    value: f.text(10),
-                    message: view::hide_paths(&f.text(11), &uploads, true),
-                    hint: view::hide_paths(&f.text(12), &uploads, true),
-                }
-            })
-            .collect();
-        let list = |sql: &str| -> Result<Vec<String>, Failure> {
-            Ok(t.rows(sql, params![id])?.iter().map(|r| r.text(0)).collect())
-        };
-        let codes = list("SELECT DISTINCT code FROM run_finding WHERE run_id = ?1 ORDER BY code")?;
-        let entities = list("SELECT DISTINCT entity FROM run_finding WHERE run_id = ?1 AND entity IS NOT NULL ORDER BY entity")?;
-        let mut downloads = vec![
-            Download { href: format!("/runs/{id}/download/findings.csv"), label: "Findings (CSV)".into() },
-            Download { href: format!("/runs/{id}/download/findings.jsonl"), label: "Findings (JSON Lines)".into() },
-            Download { href: format!("/runs/{id}/download/report.html"), label: "Report (HTML)".into() },
-            Download { href: format!("/runs/{id}/download/reconciliation.txt"), label: "Reconciliation".into() },
-        ];
-        for (i, w) in workbook_inputs(&inputs).iter().enumerate() {
-            downloads.push(Download {
-                href: format!("/runs/{id}/download/annotated-{}.xlsx", i + 1),
-                label: format!("Annotated workbook: {}", display_name(w)),
-            });
-        }
-        let errors = r.int(7);
-        let finished = !running && status != RunStatus::Running;
-        let later_live = t.int("SELECT count(*) FROM run WHERE id > ?1 AND mode = 'live' AND status <> 'rolled-back' AND inputs = ?2", params![id, r.text(5)])? > 0;
-        // Whether the sweep keeps the upload now (not just whether it is still there).
-        let uploads_kept = crate::retention::kept(&t, &a.data, a.retain_uploads, &inputs).map_err(Failure::internal)?;
-        let admin = staff2.is_admin();
-        Ok(page(&RunPage {
-            base: Base::new(format!("Run {id}"), &staff2, "runs"),
-            id,
-            kind: r.text(0),
-            mode: mode.to_string(),
-            status: status.to_string(),
-            started: view::when(&r.text(3)),
-            finished: view::when(&r.text(4)),
-            inputs: inputs.iter().map(|p| input_shown(p)).collect::<Vec<_>>().join(", "),
-            error: view::hide_paths(&r.text(6), &uploads, true),
-            errors: view::count(errors),
-            warnings: view::count(r.int(8)),
-            infos: view::count(r.int(9)),
-            running,
-            live_state: view::hide_paths(&live.as_ref().and_then(|s| s.outcome.clone()).unwrap_or_default(), &uploads, true),
-            counts,
-            findings,
-            total: view::count(total),
-            page: page_no,
-            pages,
-            prev_href: filter.query(page_no - 1),
-            next_href: filter.query(page_no + 1),
-            filter,
-            codes,
-            entities,
-            downloads,
-            can_live: admin && finished && status.can_run_live(mode, errors) && !later_live && uploads_kept,
-            can_resume: admin && finished && status.can_resume(),
-            can_cancel: admin && running,
-            can_rollback: admin && finished && status.can_roll_back(mode),
-            mapping,
-            mapping_hash,
-            draft,
-        }))
-    })
-    .await
-}
-
-/// A run's recorded mode or status this Ferry does not know, as the journal would report it.
-fn journal_error(run: i64) -> impl Fn(UnknownValue) -> StoreError {
-    move |source| StoreError::Journal { run, source }
-}
-
-/// The live state of a run, for the page's progress bar (polled while it runs).
-pub async fn progress(State(app): State<Shared>, Path(id): Path<i64>) -> Result<Response, Failure> {
-    let live = app.jobs.of_run(id);
-    let a = app.clone();
-    let status = blocking(move || {
-        let t = a.target()?;
-        Ok(t.first(
-            "SELECT status, errors, warnings FROM run WHERE id = ?1",
-            params![id],
-        )?)
-    })
-    .await?;
-    let Some(status) = status else {
-        return Err(Failure::new(StatusCode::NOT_FOUND, "no such run"));
-    };
-    let s = live.unwrap_or_default();
-    let recorded: RunStatus = status.text(0).parse().map_err(journal_error(id))?;
-    let running = !s.finished && (s.run.is_some() || recorded == RunStatus::Running);
-    Ok(Json(serde_json::json!({
-        "running": running,
-        "status": status.text(0),
-        "errors": status.int(1),
-        "warnings": status.int(2),
-        "stage": s.stage,
-        "done": s.done,
-        "total": s.total,
-        "outcome": s.outcome,
-    }))
-    .into_response())
-}
-
-pub async fn findings_fragment() -> Response {
-    view::not_found()
-}
-
-/// A generated file of a run, written to the console's data folder and sent.
-pub async fn download(
-    State(app): State<Shared>,
-    Path((id, what)): Path<(i64, String)>,
-) -> Result<Response, Failure> {
-    let a = app.clone();
-    let made = blocking(move || {
-        let t = a.target()?;
-        let info = t
-            .run(id)?
-            .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, format!("There is no run {id}.")))?;
-        // Written to a private temporary folder, removed once the file is sent.
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!("{id}-"))
-            .tempdir_in(crate::retention::downloads(&a.data))
-            .map_err(|e| Failure::internal(e.to_string()))?;
-        let dir = tmp.path();
-        let io = |e: anyhow::Error| Failure::internal(format!("{e:#}"));
-        let out = match what.as_str() {
-            "findings.csv" | "findings.jsonl" | "report.html" => {
-                let p = dir.join(&what);
-                ferry_report::log::write_run_log(&t, id, &p).map_err(|e| io(e.into()))?;
-                (
-                    p,
-                    match what.as_str() {
-                        "findings.csv" => "text/csv; charset=utf-8",
-                        "findings.jsonl" => "application/x-ndjson",
-                        _ => "text/html; charset=utf-8",
-                    },
-                    format!("run-{id}-{what}"),
-                )
-            }
-            "reconciliation.txt" => {
-                let r = ferry_report::reconcile::reconcile(&t, id)?
-                    .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "no such run"))?;
-                let p = dir.join(&what);
-                std::fs::write(&p, ferry_report::reconcile::text(&r))
-                    .map_err(|e| Failure::internal(e.to_string()))?;
-                (
-                    p,
-                    "text/plain; charset=utf-8",
-                    format!("run-{id}-reconciliation.txt"),
-                )
-            }
-            w if w.starts_with("annotated-") && w.ends_with(".xlsx") => {
-                let k: usize = w["annotated-".len()..w.len() - 5]
-                    .parse()
-                    .map_err(|_| Failure::new(StatusCode::NOT_FOUND, "no such download"))?;
-                let inputs: Vec<String> =
-                    serde_json::from_value(info.inputs.clone()).unwrap_or_default();
-                let books = workbook_inputs(&inputs);
-                let src = k.checked_sub(1).and_then(|i| books.get(i)).ok_or_else(|| {
-                    Failure::new(StatusCode::NOT_FOUND, "no such workbook in this run")
-                })?;
-                let src = PathBuf::from(src);
-                // No sweep removes it between the check and the annotation.
-                let _hold = a.uploads_lock.blocking_read();
-                if !src.exists() {
-                    return Err(Failure::new(
-                        StatusCode::GONE,
-                        "The uploaded workbook is no longer kept, so it cannot be annotated.",
-                    ));
-                }
-                let p = dir.join(w);
-                let written =
-                    ferry_report::annotated::write_annotated(&t, id, &[(src.clone(), p.clone())]);
-                crate::release_memory();
-                written.map_err(Failure::internal)?;
-                let stem = src
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                (
-                    p,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    format!("{stem}-annotated.xlsx"),
-                )
-            }
-            _ => {
-                return Err(Failure::new(
-                    StatusCode::NOT_FOUND,
-                    "There is no such download.",
-                ))
-            }
-        };
-        Ok((tmp, out))
-    })
-    .await?;
-    let (tmp, (path, mime, name)) = made;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| Failure::internal(e.to_string()))?;
-    drop(tmp);
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{safe}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-pub async fn run_live(
-    State(app): State<Shared>,
-    Extension(staff): Extension<Staff>,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, Failure> {
-    need_admin(&staff)?;
-    check_csrf(&staff, &f.csrf)?;
-    // Held until the live run is recorded: no sweep removes the upload in between.
-    let hold = app.uploads_lock.clone().read_owned().await;
-    let a = app.clone();
-    let opts = blocking(move || live_options(&a, id)).await?;
-    start_work(&app, Work::Import(Box::new(opts)), None, None, Some(hold)).await
-}
-
-/// The options to run test run `id` live: only a clean test run whose upload is still kept.
-fn live_options(app: &Shared, id: i64) -> Result<ImportOptions, Failure> {
-    let t = app.target()?;
-    let info = t
-        .run(id)?
-        .ok_or_else(|| Failure::bad(format!("There is no run {id}.")))?;
-    if !info.can_run_live() {
-        return Err(Failure::bad(
-            "Only a test run that succeeded without errors can be run live.",
-        ));
-    }
-    let inputs: Vec<String> = serde_json::from_value(info.inputs.clone()).unwrap_or_default();
-    if !crate::retention::kept(&t, &app.data, app.retain_uploads, &inputs)
-        .map_err(Failure::internal)?
-    {
-        return Err(Failure::new(
-            StatusCode::GONE,
-            "The upload of this test run is no longer kept (`ferry serve --retain-uploads-days`): start a new run with the files.",
-        ));
-    }
-    let mut o = recorded_options(&t, id)?;
-    o.test_only = false;
-    same_mapping_as_tested(&t, &info, &o)?;
-    Ok(o)
-}
-
-/// Refuses to run a test run live when its mapping changed since (a saved mapping saved again
-/// under its name): what goes live is what was tested.
-fn same_mapping_as_tested(
-    t: &Target,
-    info: &ferry_store::journal::RunInfo,
-    o: &ImportOptions,
-) -> Result<(), Failure> {
-    let Some(given) = &o.mapping else {
-        return Ok(());
-    };
-    let tested = info
-        .options
-        .get("mapping")
-        .and_then(|m| m.get("hash"))
-        .and_then(|h| h.as_str())
-        .unwrap_or_default();
-    let now = ferry_engine::mapping::load(Some(t), given)
-        .map(|m| m.hash)
-        .map_err(|e| Failure::bad(format!("The test run's mapping cannot be read now: {e}")))?;
-    if now != tested {
-        return Err(Failure::bad(format!(
-            "The mapping “{}” changed since this test run (content hash {tested}, now {now}): start a new test run with it, then run that one live.",
-            display_name(given)
-        )));
-    }
-    Ok(())
-}
-
-pub async fn resume(
-    State(app): State<Shared>,
-    Extension(staff): Extension<Staff>,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, Failure> {
-    need_admin(&staff)?;
-    check_csrf(&staff, &f.csrf)?;
-    let a = app.clone();
-    let opts = blocking(move || {
-        let t = a.target()?;
-        let mut o = recorded_options(&t, id)?;
-        o.resume_run = Some(id);
-        Ok(o)
-    })
-    .await?;
-    // An interrupted run's upload is kept while it can be resumed: no hold needed.
-    start_work(&app, Work::Import(Box::new(opts)), Some(id), None, None).await
-}
-
-pub async fn cancel(
-    State(app): State<Shared>,
-    Extension(staff): Extension<Staff>,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, Failure> {
-    need_admin(&staff)?;
-    check_csrf(&staff, &f.csrf)?;
-    if !app.jobs.cancel(id) {
-        return Err(Failure::bad(format!(
-            "Run {id} is not running in this console."
-        )));
-    }
-    Ok(Redirect::to(&format!("/runs/{id}")).into_response())
-}
-
-pub async fn rollback(
-    State(app): State<Shared>,
-    Extension(staff): Extension<Staff>,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, Failure> {
-    need_admin(&staff)?;
-    check_csrf(&staff, &f.csrf)?;
-    let a = app.clone();
-    let (_, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id), None)).await?;
-    if state.failed {
-        return Err(Failure::bad(state.outcome.unwrap_or_default()));
-    }
-    Ok(Redirect::to(&format!("/runs/{id}")).into_response())
 }
 
 // ---- certification -------------------------------------------------------------------------

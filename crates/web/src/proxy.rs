@@ -11,20 +11,23 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrustedProxy(IpNet);
 
+/// A `--trusted-proxy` that is neither an address nor a range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an address or a range (give e.g. 127.0.0.1, ::1 or 10.0.0.0/8)")]
+pub struct NotAProxy(String);
+
 impl FromStr for TrustedProxy {
-    type Err = String;
+    type Err = NotAProxy;
 
     /// `127.0.0.1`, `::1`, `10.0.0.0/8` or `fd00::/8`.
-    fn from_str(s: &str) -> Result<TrustedProxy, String> {
+    fn from_str(s: &str) -> Result<TrustedProxy, NotAProxy> {
         let s = s.trim();
         let net = match s.parse::<IpNet>() {
             Ok(n) => n.trunc(),
             Err(_) => s
                 .parse::<IpAddr>()
                 .map(|a| IpNet::from(a.to_canonical()))
-                .map_err(|_| {
-                    format!("{s:?} is not an address or a range (give e.g. 127.0.0.1, ::1 or 10.0.0.0/8)")
-                })?,
+                .map_err(|_| NotAProxy(s.to_string()))?,
         };
         Ok(TrustedProxy(net))
     }

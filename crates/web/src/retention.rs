@@ -4,8 +4,8 @@
 //! those of a test run that can still be run live at least a day), uploads no run ever used,
 //! and generated downloads.
 
-use ferry_store::journal::{RunMode, RunStatus};
-use ferry_store::Target;
+use ferry_store::journal::{RunMode, RunStatus, UnknownValue};
+use ferry_store::{StoreError, Target};
 use std::collections::HashMap;
 use std::fs;
 use std::io;
@@ -99,6 +99,25 @@ fn tighten(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Why the uploads still needed cannot be told (so every upload is kept).
+#[derive(Debug, thiserror::Error)]
+pub enum RetentionError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("the inputs of run {run} cannot be read ({source}): every upload is kept")]
+    Inputs {
+        run: i64,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("run {run} cannot be read ({source}): every upload is kept")]
+    Run {
+        run: i64,
+        #[source]
+        source: UnknownValue,
+    },
+}
+
 /// One run that names an upload folder, as far as keeping the folder goes.
 #[derive(Debug, Clone)]
 struct RunUse {
@@ -124,38 +143,20 @@ fn folder_runs(
     t: &Target,
     uploads: &Path,
     only: Option<&str>,
-) -> Result<HashMap<String, Vec<RunUse>>, String> {
-    let sql =
-        "SELECT id, mode, status, errors, started_at, coalesce(finished_at, ''), inputs FROM run";
-    let rows = match only {
-        // A first cut in the database; the exact folder is checked below.
-        Some(name) => t.rows(
-            &format!("{sql} WHERE inputs LIKE ?1"),
-            ferry_store::params![format!("%{name}%")],
-        ),
-        None => t.rows(sql, &[]),
-    }
-    .map_err(|e| e.to_string())?;
+) -> Result<HashMap<String, Vec<RunUse>>, RetentionError> {
+    // With `only`, a first cut in the database; the exact folder is checked below.
+    let rows = ferry_report::runs::naming(t, only)?;
     let mut uses: HashMap<String, Vec<RunUse>> = HashMap::new();
     for r in rows {
-        let inputs: Vec<String> = serde_json::from_str(&r.text(6)).map_err(|e| {
-            format!(
-                "the inputs of run {} cannot be read ({e}): every upload is kept",
-                r.int(0)
-            )
-        })?;
-        let unknown = |e| {
-            format!(
-                "run {} cannot be read ({e}): every upload is kept",
-                r.int(0)
-            )
-        };
+        let inputs: Vec<String> = serde_json::from_str(&r.inputs)
+            .map_err(|source| RetentionError::Inputs { run: r.id, source })?;
+        let unknown = |source| RetentionError::Run { run: r.id, source };
         let run = RunUse {
-            id: r.int(0),
-            mode: r.text(1).parse().map_err(unknown)?,
-            status: r.text(2).parse().map_err(unknown)?,
-            errors: r.int(3),
-            ended: when(&r.text(5)).or_else(|| when(&r.text(4))),
+            id: r.id,
+            mode: r.mode.parse().map_err(unknown)?,
+            status: r.status.parse().map_err(unknown)?,
+            errors: r.errors,
+            ended: when(&r.finished_at).or_else(|| when(&r.started_at)),
         };
         for name in inputs.iter().filter_map(|p| folder_name(uploads, p)) {
             if only.is_none_or(|o| o == name) {
@@ -223,7 +224,12 @@ fn keep(runs: Option<&[RunUse]>, modified: SystemTime, now: SystemTime, retain: 
 
 /// Whether every input of a run is still there and would be kept by a sweep now (`inputs` as
 /// the run records them). Hold the uploads' lock to read for the answer to stay true.
-pub fn kept(t: &Target, data: &Path, retain: Duration, inputs: &[String]) -> Result<bool, String> {
+pub fn kept(
+    t: &Target,
+    data: &Path,
+    retain: Duration,
+    inputs: &[String],
+) -> Result<bool, RetentionError> {
     let up = uploads(data);
     let now = SystemTime::now();
     for input in inputs {
@@ -262,7 +268,7 @@ pub fn sweep(
     data: &Path,
     retain: Duration,
     all_downloads: bool,
-) -> Result<Swept, String> {
+) -> Result<Swept, RetentionError> {
     let now = SystemTime::now();
     let mut swept = Swept::default();
     for (path, modified) in entries(&downloads(data)) {

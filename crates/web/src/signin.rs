@@ -260,10 +260,10 @@ async fn check_password(
     let (email, password, a) = (email.to_string(), password.to_string(), app.clone());
     tokio::task::spawn_blocking(move || {
         let t = a.target()?;
-        let Some(s) = auth::sign_in(&t, &email, &password).map_err(Failure::internal)? else {
+        let Some(s) = auth::sign_in(&t, &email, &password)? else {
             return Ok(None);
         };
-        let device = devices::remember(&t, s.staff_id, device).map_err(Failure::internal)?;
+        let device = devices::remember(&t, s.staff_id, device)?;
         Ok(Some(Granted {
             session: s.session,
             device,

@@ -91,6 +91,12 @@ impl From<ferry_store::StoreError> for Failure {
     }
 }
 
+impl From<crate::auth::AuthError> for Failure {
+    fn from(e: crate::auth::AuthError) -> Self {
+        Failure::internal(format!("{e}"))
+    }
+}
+
 impl From<tokio::task::JoinError> for Failure {
     fn from(_: tokio::task::JoinError) -> Self {
         Failure::internal("the request's work stopped unexpectedly")
@@ -149,18 +155,16 @@ pub async fn js() -> Response {
         .into_response()
 }
 
+/// What a query value keeps unencoded: letters, digits and `-_.~` (RFC 3986's unreserved).
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a query value.
 pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 /// `text` without the server folder `dir` in it: staff see file names, never where the
@@ -221,6 +225,11 @@ mod tests {
         assert_eq!(
             super::url_encode("/runs/1?a=b c"),
             "%2Fruns%2F1%3Fa%3Db%20c"
+        );
+        // Unreserved characters stay; every other byte (UTF-8 included) is %XX, upper case.
+        assert_eq!(
+            super::url_encode("aZ09-_.~é%+&#"),
+            "aZ09-_.~%C3%A9%25%2B%26%23"
         );
     }
 

@@ -1,0 +1,186 @@
+//! The run journal as the console's pages show it: the list of runs (newest first, as
+//! recorded), one run as recorded (its status as written, not as its process's liveness makes
+//! it) and whether a later live run used the same inputs.
+
+use ferry_store::journal::{RunMode, RunStatus};
+use ferry_store::{params, Cell, Row, StoreError, Target};
+
+/// One line of the runs list, as recorded (the words as the journal wrote them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunLine {
+    pub id: i64,
+    pub kind: String,
+    pub mode: String,
+    pub status: String,
+    pub started_at: String,
+    /// Empty while the run has not finished.
+    pub finished_at: String,
+    pub errors: i64,
+    pub warnings: i64,
+    /// The inputs as recorded (a JSON array of paths).
+    pub inputs: String,
+}
+
+/// The newest `limit` runs (of `kind` only, if given), newest first.
+pub fn list(t: &Target, kind: Option<&str>, limit: usize) -> Result<Vec<RunLine>, StoreError> {
+    let (filter, ps) = match kind {
+        Some(k) => ("WHERE kind = ?1", vec![Cell::Text(k.to_string())]),
+        None => ("", vec![]),
+    };
+    let rows = t.rows(
+        &format!("SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs FROM run {filter} ORDER BY id DESC LIMIT {limit}"),
+        &ps,
+    )?;
+    Ok(rows.iter().map(line).collect())
+}
+
+/// A run as the journal recorded it: `Running` stays `Running` even if its process died (the
+/// page decides that with what it knows of the process).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRun {
+    pub id: i64,
+    pub kind: String,
+    pub mode: RunMode,
+    pub status: RunStatus,
+    pub started_at: String,
+    /// Empty while the run has not finished.
+    pub finished_at: String,
+    /// The inputs as recorded (a JSON array of paths).
+    pub inputs: String,
+    /// Empty unless the run stopped on a problem.
+    pub error: String,
+    pub errors: i64,
+    pub warnings: i64,
+    pub infos: i64,
+}
+
+impl RecordedRun {
+    /// Whether this run can be run live, as far as the run itself says: see
+    /// [`RunStatus::can_run_live`].
+    pub fn can_run_live(&self) -> bool {
+        self.status.can_run_live(self.mode, self.errors)
+    }
+    /// See [`RunStatus::can_resume`].
+    pub fn can_resume(&self) -> bool {
+        self.status.can_resume()
+    }
+    /// See [`RunStatus::can_roll_back`].
+    pub fn can_roll_back(&self) -> bool {
+        self.status.can_roll_back(self.mode)
+    }
+    /// Whether the journal says the run is still going.
+    pub fn running(&self) -> bool {
+        self.status == RunStatus::Running
+    }
+    /// Whether it ended well (the page shows its outcome as good news).
+    pub fn succeeded(&self) -> bool {
+        self.status == RunStatus::Succeeded
+    }
+}
+
+/// Run `id` as recorded, or `None` if there is none. A status or mode this Ferry does not
+/// know is [`StoreError::Journal`].
+pub fn recorded(t: &Target, id: i64) -> Result<Option<RecordedRun>, StoreError> {
+    let Some(r) = t.first(
+        "SELECT kind, mode, status, started_at, coalesce(finished_at, ''), inputs, coalesce(error, ''), errors, warnings, infos FROM run WHERE id = ?1",
+        params![id],
+    )? else {
+        return Ok(None);
+    };
+    from_row(id, &r).map(Some)
+}
+
+fn from_row(id: i64, r: &Row) -> Result<RecordedRun, StoreError> {
+    let journal = |source| StoreError::Journal { run: id, source };
+    Ok(RecordedRun {
+        id,
+        kind: r.text(0),
+        status: r.text(2).parse().map_err(journal)?,
+        mode: r.text(1).parse().map_err(journal)?,
+        started_at: r.text(3),
+        finished_at: r.text(4),
+        inputs: r.text(5),
+        error: r.text(6),
+        errors: r.int(7),
+        warnings: r.int(8),
+        infos: r.int(9),
+    })
+}
+
+/// Run `id`'s recorded status and error and warning counts (what its page's progress bar
+/// polls), or `None` if there is no such run. A status this Ferry does not know is
+/// [`StoreError::Journal`].
+pub fn recorded_status(t: &Target, id: i64) -> Result<Option<RecordedStatus>, StoreError> {
+    let Some(r) = t.first(
+        "SELECT status, errors, warnings FROM run WHERE id = ?1",
+        params![id],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(RecordedStatus {
+        status: r
+            .text(0)
+            .parse()
+            .map_err(|source| StoreError::Journal { run: id, source })?,
+        errors: r.int(1),
+        warnings: r.int(2),
+    }))
+}
+
+/// A run's status as recorded, with its error and warning counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedStatus {
+    pub status: RunStatus,
+    pub errors: i64,
+    pub warnings: i64,
+}
+
+impl RecordedStatus {
+    /// Whether the journal says the run is still going.
+    pub fn running(&self) -> bool {
+        self.status == RunStatus::Running
+    }
+}
+
+/// Whether a live run after `run`, not rolled back, used the same inputs (recorded as
+/// `inputs`): running `run` live again would import them twice.
+pub fn later_live(t: &Target, run: i64, inputs: &str) -> Result<bool, StoreError> {
+    Ok(t.int(
+        "SELECT count(*) FROM run WHERE id > ?1 AND mode = ?2 AND status <> ?3 AND inputs = ?4",
+        params![
+            run,
+            RunMode::Live.as_str(),
+            RunStatus::RolledBack.as_str(),
+            inputs.to_string()
+        ],
+    )? > 0)
+}
+
+/// Every run (in the order they were made) whose recorded inputs contain `text`, or every run:
+/// what the console's sweep reads to know which uploads are still needed.
+pub fn naming(t: &Target, text: Option<&str>) -> Result<Vec<RunLine>, StoreError> {
+    let sql = "SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs FROM run";
+    let rows = match text {
+        Some(text) => t.rows(
+            &format!("{sql} WHERE inputs LIKE ?1 ORDER BY id"),
+            params![format!("%{text}%")],
+        )?,
+        None => t.rows(&format!("{sql} ORDER BY id"), &[])?,
+    };
+    Ok(rows.iter().map(line).collect())
+}
+
+fn line(r: &Row) -> RunLine {
+    RunLine {
+        id: r.int(0),
+        kind: r.text(1),
+        mode: r.text(2),
+        status: r.text(3),
+        started_at: r.text(4),
+        finished_at: r.text(5),
+        errors: r.int(6),
+        warnings: r.int(7),
+        inputs: r.text(8),
+    }
+}

@@ -1,0 +1,379 @@
+//! One run's page: its summary, live progress, findings (filtered and paged by
+//! `ferry_report::findings_page`), counts, downloads and the actions its lifecycle allows
+//! (decided by `RunStatus`, never by comparing status words).
+
+use crate::auth::Staff;
+use crate::pages::{blocking, display_name, input_shown};
+use crate::run_actions::live_refusal;
+use crate::view::{self, page, Base, Failure};
+use crate::Shared;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use ferry_report::findings_page::{self, FindingLine};
+use ferry_report::runs::{self, RecordedRun};
+use ferry_store::Target;
+use serde::Deserialize;
+
+pub struct CountRow {
+    pub entity: String,
+    pub read: String,
+    pub imported: String,
+    pub updated: String,
+    pub skipped: String,
+    pub rejected: String,
+}
+
+pub struct FindingRow {
+    pub seq: i64,
+    pub severity: String,
+    pub code: String,
+    pub entity: String,
+    pub key: String,
+    pub place: String,
+    pub field: String,
+    pub value: String,
+    pub message: String,
+    pub hint: String,
+}
+
+pub struct Download {
+    pub href: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "run.html")]
+struct RunPage {
+    base: Base,
+    id: i64,
+    kind: String,
+    mode: String,
+    status: String,
+    /// The run succeeded (its outcome is shown as good news).
+    succeeded: bool,
+    started: String,
+    finished: String,
+    inputs: String,
+    error: String,
+    errors: String,
+    warnings: String,
+    infos: String,
+    running: bool,
+    live_state: String,
+    counts: Vec<CountRow>,
+    findings: Vec<FindingRow>,
+    total: String,
+    page: i64,
+    pages: i64,
+    filter: FindingFilter,
+    codes: Vec<String>,
+    entities: Vec<String>,
+    prev_href: String,
+    next_href: String,
+    downloads: Vec<Download>,
+    can_live: bool,
+    can_resume: bool,
+    can_cancel: bool,
+    can_rollback: bool,
+    /// The mapping the run read its files with, in words, and its content hash.
+    mapping: String,
+    mapping_hash: String,
+    /// The draft the run's files were uploaded with, if it is still there.
+    draft: String,
+}
+
+/// The mapping a run recorded (`options.mapping`: given, from, hash), in words: a saved
+/// mapping's name, or a file's name (never its folder).
+fn mapping_words(m: &serde_json::Value) -> (String, String) {
+    let given = m.get("given").and_then(|v| v.as_str()).unwrap_or_default();
+    let hash = m
+        .get("hash")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let words = match m.get("from").and_then(|v| v.as_str()) {
+        Some("saved") => format!("“{}”, a mapping saved in the target", display_name(given)),
+        _ => {
+            let name = display_name(given);
+            if name.starts_with("mapping-") && name.ends_with(".toml") {
+                "edited in the console for this upload (not saved by name)".to_string()
+            } else {
+                format!("the file {name}")
+            }
+        }
+    };
+    (words, hash)
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct FindingFilter {
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub entity: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+impl FindingFilter {
+    fn as_filter(&self) -> findings_page::FindingFilter<'_> {
+        findings_page::FindingFilter {
+            severity: &self.severity,
+            code: &self.code,
+            entity: &self.entity,
+            text: &self.q,
+        }
+    }
+    fn query(&self, page: i64) -> String {
+        format!(
+            "?severity={}&code={}&entity={}&q={}&page={page}#findings",
+            view::url_encode(&self.severity),
+            view::url_encode(&self.code),
+            view::url_encode(&self.entity),
+            view::url_encode(&self.q)
+        )
+    }
+}
+
+/// Findings shown per page of the table.
+const PAGE: i64 = 100;
+
+pub(crate) fn workbook_inputs(inputs: &[String]) -> Vec<String> {
+    inputs
+        .iter()
+        .filter(|p| p.to_ascii_lowercase().ends_with(".xlsx"))
+        .cloned()
+        .collect()
+}
+
+/// The run's recorded state and whether this console's job for it is still going.
+fn is_running(
+    t: &Target,
+    r: &RecordedRun,
+    live: Option<&crate::jobs::JobState>,
+) -> Result<bool, Failure> {
+    // As recorded: a run whose process died shows `running` until this page sees it is not.
+    Ok(live.is_some_and(|s| !s.finished)
+        || (r.running()
+            && live.is_none()
+            && t.run(r.id)?
+                .and_then(|i| i.pid)
+                .is_some_and(ferry_store::journal::pid_alive)))
+}
+
+fn count_rows(t: &Target, id: i64) -> Result<Vec<CountRow>, Failure> {
+    Ok(t.counts(id)?
+        .into_iter()
+        .filter(|(_, c)| c.read > 0)
+        .map(|(e, c)| CountRow {
+            entity: e,
+            read: view::count(c.read as i64),
+            imported: view::count(c.imported as i64),
+            updated: view::count(c.updated as i64),
+            skipped: view::count(c.skipped as i64),
+            rejected: view::count(c.rejected as i64),
+        })
+        .collect())
+}
+
+fn finding_row(f: FindingLine, uploads: &std::path::Path) -> FindingRow {
+    let mut place = display_name(&f.file);
+    if !f.sheet.is_empty() {
+        place.push_str(&format!(" › {}", f.sheet));
+    }
+    if f.row > 0 {
+        place.push_str(&format!(" › row {}", f.row));
+    }
+    if !f.col.is_empty() {
+        place.push_str(&format!(" › col {}", f.col));
+    }
+    FindingRow {
+        seq: f.seq,
+        severity: f.severity,
+        code: f.code,
+        entity: f.entity,
+        key: f.key,
+        place,
+        field: f.field,
+        value: f.value,
+        message: view::hide_paths(&f.message, uploads, true),
+        hint: view::hide_paths(&f.hint, uploads, true),
+    }
+}
+
+fn downloads(id: i64, inputs: &[String]) -> Vec<Download> {
+    let mut downloads = vec![
+        Download {
+            href: format!("/runs/{id}/download/findings.csv"),
+            label: "Findings (CSV)".into(),
+        },
+        Download {
+            href: format!("/runs/{id}/download/findings.jsonl"),
+            label: "Findings (JSON Lines)".into(),
+        },
+        Download {
+            href: format!("/runs/{id}/download/report.html"),
+            label: "Report (HTML)".into(),
+        },
+        Download {
+            href: format!("/runs/{id}/download/reconciliation.txt"),
+            label: "Reconciliation".into(),
+        },
+    ];
+    for (i, w) in workbook_inputs(inputs).iter().enumerate() {
+        downloads.push(Download {
+            href: format!("/runs/{id}/download/annotated-{}.xlsx", i + 1),
+            label: format!("Annotated workbook: {}", display_name(w)),
+        });
+    }
+    downloads
+}
+
+/// What staff may do with the run now.
+struct Actions {
+    live: bool,
+    resume: bool,
+    cancel: bool,
+    rollback: bool,
+}
+
+/// The actions an admin may take on run `r`: its lifecycle is `RunStatus`'s to decide, running
+/// live [`live_refusal`]'s (and the button is not offered once a later live run used the same
+/// files).
+fn actions(
+    app: &Shared,
+    t: &Target,
+    r: &RecordedRun,
+    running: bool,
+    admin: bool,
+    inputs: &[String],
+) -> Result<Actions, Failure> {
+    let finished = !running && !r.running();
+    let later_live = runs::later_live(t, r.id, &r.inputs)?;
+    let may_run_live = live_refusal(app, t, r.can_run_live(), inputs)?.is_none();
+    Ok(Actions {
+        live: admin && finished && may_run_live && !later_live,
+        resume: admin && finished && r.can_resume(),
+        cancel: admin && running,
+        rollback: admin && finished && r.can_roll_back(),
+    })
+}
+
+pub async fn run(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    Path(id): Path<i64>,
+    Query(filter): Query<FindingFilter>,
+) -> Result<Response, Failure> {
+    let live = app.jobs.of_run(id);
+    blocking(move || {
+        let t = app.target()?;
+        let Some(r) = runs::recorded(&t, id)? else {
+            return Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                format!("There is no run {id}."),
+            ));
+        };
+        let inputs: Vec<String> = serde_json::from_str(&r.inputs).unwrap_or_default();
+        let uploads = crate::retention::uploads(&app.data);
+        let (mapping, mapping_hash) = t
+            .run(id)?
+            .and_then(|i| {
+                i.options
+                    .get("mapping")
+                    .filter(|m| !m.is_null())
+                    .map(mapping_words)
+            })
+            .unwrap_or_default();
+        let draft = crate::draft::of_run(&uploads, &inputs).unwrap_or_default();
+        let running = is_running(&t, &r, live.as_ref())?;
+        let counts = count_rows(&t, id)?;
+        let f = findings_page::page(&t, id, &filter.as_filter(), filter.page, PAGE)?;
+        let can = actions(&app, &t, &r, running, staff.is_admin(), &inputs)?;
+        Ok(page(&RunPage {
+            base: Base::new(format!("Run {id}"), &staff, "runs"),
+            id,
+            mode: r.mode.to_string(),
+            status: r.status.to_string(),
+            succeeded: r.succeeded(),
+            started: view::when(&r.started_at),
+            finished: view::when(&r.finished_at),
+            inputs: inputs
+                .iter()
+                .map(|p| input_shown(p))
+                .collect::<Vec<_>>()
+                .join(", "),
+            error: view::hide_paths(&r.error, &uploads, true),
+            errors: view::count(r.errors),
+            warnings: view::count(r.warnings),
+            infos: view::count(r.infos),
+            running,
+            live_state: view::hide_paths(
+                &live
+                    .as_ref()
+                    .and_then(|s| s.outcome.clone())
+                    .unwrap_or_default(),
+                &uploads,
+                true,
+            ),
+            counts,
+            findings: f
+                .findings
+                .into_iter()
+                .map(|l| finding_row(l, &uploads))
+                .collect(),
+            total: view::count(f.total),
+            page: f.page,
+            pages: f.pages,
+            prev_href: filter.query(f.page - 1),
+            next_href: filter.query(f.page + 1),
+            filter,
+            codes: f.codes,
+            entities: f.entities,
+            downloads: downloads(id, &inputs),
+            can_live: can.live,
+            can_resume: can.resume,
+            can_cancel: can.cancel,
+            can_rollback: can.rollback,
+            mapping,
+            mapping_hash,
+            draft,
+            kind: r.kind,
+        }))
+    })
+    .await
+}
+
+/// The live state of a run, for the page's progress bar (polled while it runs).
+pub async fn progress(State(app): State<Shared>, Path(id): Path<i64>) -> Result<Response, Failure> {
+    let live = app.jobs.of_run(id);
+    let a = app.clone();
+    let recorded = blocking(move || Ok(runs::recorded_status(&a.target()?, id)?)).await?;
+    let Some(r) = recorded else {
+        return Err(Failure::new(StatusCode::NOT_FOUND, "no such run"));
+    };
+    let s = live.unwrap_or_default();
+    let running = !s.finished && (s.run.is_some() || r.running());
+    Ok(Json(serde_json::json!({
+        "running": running,
+        "status": r.status.as_str(),
+        "errors": r.errors,
+        "warnings": r.warnings,
+        "stage": s.stage,
+        "done": s.done,
+        "total": s.total,
+        "outcome": s.outcome,
+    }))
+    .into_response())
+}
+
+pub async fn findings_fragment() -> Response {
+    view::not_found()
+}
