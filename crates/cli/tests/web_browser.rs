@@ -960,8 +960,8 @@ async fn an_admin_gives_a_member_a_username_and_a_temporary_password() {
     drop(chromedriver);
 }
 
-/// Saves the page as `<name>.png` in `dir` (the test's own folder) and in `screenshots/` of the
-/// worktree (not committed), for a person to look at; checks it is a 1280×800 PNG.
+/// Saves the page as `<name>.png` in `dir` (the test's own folder) and in `target/screenshots/`
+/// (not committed), for a person to look at; checks it is a 1280×800 PNG.
 async fn shot_to(d: &WebDriver, dir: &std::path::Path, name: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let p = dir.join(format!("{name}.png"));
@@ -973,7 +973,7 @@ async fn shot_to(d: &WebDriver, dir: &std::path::Path, name: &str) {
         u32::from_be_bytes(png[20..24].try_into().unwrap()),
     );
     assert_eq!((w, h), (1280, 800), "{name}: screenshot size");
-    let kept = repo().join("screenshots");
+    let kept = repo().join("target/screenshots");
     std::fs::create_dir_all(&kept).unwrap();
     std::fs::copy(&p, kept.join(format!("{name}.png"))).unwrap();
 }
