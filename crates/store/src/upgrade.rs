@@ -5,9 +5,10 @@
 //! unchanged, every reference valid) deciding between commit and rollback.
 
 use crate::schema::{self, quote, statements, unquote, SCHEMA_VERSION};
-use crate::{params, Conn, Place, Result, StoreError, Target};
+use crate::{params, Result, StoreError, Target};
 use ferry_catalogue::ENTITIES;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 /// What a statement of a migration does to the schema (read from the migration's own SQL, so
 /// the audit cannot drift from what is applied).
@@ -573,7 +574,7 @@ fn expected(t: &Target, version: i64) -> Result<Vec<Object>> {
                 c.execute_batch(sql)?;
             }
         }
-        let mem = Target::new(Conn::Lite(c), Place::File(":memory:".into()));
+        let mem = Target::file_at(crate::sqlite::Sqlite::new(c), Path::new(":memory:"));
         inventory(&mem)
     }
 }
@@ -631,11 +632,7 @@ impl Target {
         judge(&mut custom, &objects, &pending);
         Ok(Check {
             target: self.name(),
-            backend: if self.is_postgres() {
-                "postgresql"
-            } else {
-                "sqlite"
-            },
+            backend: self.backend_name(),
             version,
             current: SCHEMA_VERSION,
             pending,
@@ -883,11 +880,7 @@ impl Target {
                 current: SCHEMA_VERSION,
             });
         }
-        let migrations = if self.is_postgres() {
-            schema::MIGRATIONS_PG
-        } else {
-            schema::MIGRATIONS
-        };
+        let migrations = self.migrations();
         let before = self.measure()?;
         // Values a migration removes (version 1's fingerprint key) must not stay readable in
         // the file's free space: SQLite overwrites deleted content while this is on.
