@@ -2,7 +2,9 @@
 //! transactions, bulk writes, merged streaming reads, and the few statements whose text differs
 //! between backends. [`crate::Target`] delegates to it; it never asks which backend it has.
 
+use crate::upgrade::Object;
 use crate::{Cell, Result, Row, Target};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Reads the next row of stream `i` (`None` when it is done).
@@ -59,4 +61,15 @@ pub(crate) trait Backend: Send {
     /// The statement that waits for (and, exclusive, takes until the transaction ends) the lock
     /// that serialises creating the schema, if the backend needs one besides its write lock.
     fn init_lock_sql(&self, exclusive: bool) -> Option<&'static str>;
+
+    /// `ferry upgrade`: the schema objects of the target `t` (on this backend).
+    fn schema_objects(&self, t: &Target) -> Result<Vec<Object>>;
+    /// `ferry upgrade`: the objects of Ferry's own schema at `version`, built where they cannot
+    /// touch the target `t`.
+    fn expected_objects(&self, t: &Target, version: i64) -> Result<Vec<Object>>;
+    /// Before migrations that remove values: what makes the removed values unreadable later.
+    fn before_scrub(&self, t: &Target) -> Result<()>;
+    /// After them: nothing of the old row versions of `tables` stays in the target's files.
+    /// Returns what could not be scrubbed, with why.
+    fn scrub(&self, t: &Target, tables: &BTreeSet<String>) -> BTreeMap<String, String>;
 }

@@ -8,7 +8,6 @@ use crate::schema::{self, quote, statements, unquote, SCHEMA_VERSION};
 use crate::{params, Result, StoreError, Target};
 use ferry_catalogue::ENTITIES;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 /// What a statement of a migration does to the schema (read from the migration's own SQL, so
 /// the audit cannot drift from what is applied).
@@ -200,15 +199,15 @@ impl ObjectKind {
 
 /// One object of a schema as the audit reads it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Object {
-    kind: ObjectKind,
+pub(crate) struct Object {
+    pub(crate) kind: ObjectKind,
     /// For a column: `table.column`.
-    name: String,
+    pub(crate) name: String,
     /// The table an index, trigger or column belongs to.
-    table: Option<String>,
+    pub(crate) table: Option<String>,
     /// Its definition (view query, trigger and function body, index definition), for finding
     /// what it uses.
-    sql: String,
+    pub(crate) sql: String,
 }
 
 /// A change for people.
@@ -431,212 +430,14 @@ fn table_gone(s: &Subject<'_>, v: i64, ch: &Change, table: &str) -> Option<(Effe
 
 /// The schema objects of the database a target's connection sees (its main schema).
 fn inventory(t: &Target) -> Result<Vec<Object>> {
-    let mut out = vec![];
-    if t.is_postgres() {
-        pg_relations(t, &mut out)?;
-        pg_views_elsewhere(t, &mut out)?;
-        pg_columns_and_indexes(t, &mut out)?;
-        pg_code(t, &mut out)?;
-    } else {
-        sqlite_objects(t, &mut out)?;
-    }
-    Ok(out)
-}
-
-/// PostgreSQL: the tables, views and sequences of the main schema.
-fn pg_relations(t: &Target, out: &mut Vec<Object>) -> Result<()> {
-    let rows = t.rows(
-        "SELECT c.relname, c.relkind, CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END
-         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
-         ORDER BY c.relname",
-        &[],
-    )?;
-    for r in rows {
-        let kind = match r.text(1).as_str() {
-            "v" => ObjectKind::View,
-            "m" => ObjectKind::MaterializedView,
-            "S" => ObjectKind::Sequence,
-            _ => ObjectKind::Table,
-        };
-        out.push(Object {
-            kind,
-            name: r.text(0),
-            table: None,
-            sql: r.text(2),
-        });
-    }
-    Ok(())
-}
-
-/// PostgreSQL: views of other schemas that read the main schema's tables.
-fn pg_views_elsewhere(t: &Target, out: &mut Vec<Object>) -> Result<()> {
-    // Views in other schemas that read the target's tables break with them just the same.
-    for r in t.rows(
-        "SELECT DISTINCT vn.nspname || '.' || v.relname, CAST(v.relkind AS TEXT), pg_catalog.pg_get_viewdef(v.oid)
-         FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid
-         JOIN pg_catalog.pg_class v ON v.oid = w.ev_class JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
-         JOIN pg_catalog.pg_class c ON c.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND n.nspname = current_schema()
-           AND vn.nspname <> current_schema() AND v.oid <> c.oid
-         ORDER BY 1",
-        &[],
-    )? {
-        let kind = if r.text(1) == "m" {
-            ObjectKind::MaterializedView
-        } else {
-            ObjectKind::View
-        };
-        out.push(Object { kind, name: r.text(0), table: None, sql: r.text(2) });
-    }
-    Ok(())
-}
-
-/// PostgreSQL: the main schema's columns, and its indexes that back no constraint.
-fn pg_columns_and_indexes(t: &Target, out: &mut Vec<Object>) -> Result<()> {
-    for r in t.rows(
-        "SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a
-         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-         ORDER BY c.relname, a.attnum",
-        &[],
-    )? {
-        let table = r.text(0);
-        out.push(Object {
-            kind: ObjectKind::Column,
-            name: format!("{table}.{}", r.text(1)),
-            table: Some(table),
-            sql: String::new(),
-        });
-    }
-    // Indexes that back a constraint belong to the table's definition.
-    for r in t.rows(
-        "SELECT i.relname, c.relname, pg_catalog.pg_get_indexdef(i.oid) FROM pg_catalog.pg_index x
-         JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
-         JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace
-         WHERE n.nspname = current_schema()
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.oid)
-         ORDER BY i.relname",
-        &[],
-    )? {
-        out.push(Object {
-            kind: ObjectKind::Index,
-            name: r.text(0),
-            table: Some(r.text(1)),
-            sql: r.text(2),
-        });
-    }
-    Ok(())
-}
-
-/// PostgreSQL: the main schema's triggers, functions and procedures.
-fn pg_code(t: &Target, out: &mut Vec<Object>) -> Result<()> {
-    for r in t.rows(
-        "SELECT g.tgname, c.relname, pg_catalog.pg_get_triggerdef(g.oid) || ' ' || coalesce(p.prosrc, '')
-         FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         LEFT JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
-         WHERE n.nspname = current_schema() AND NOT g.tgisinternal
-         ORDER BY g.tgname",
-        &[],
-    )? {
-        out.push(Object {
-            kind: ObjectKind::Trigger,
-            name: r.text(0),
-            table: Some(r.text(1)),
-            sql: r.text(2),
-        });
-    }
-    for r in t.rows(
-        "SELECT p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', CAST(p.prokind AS TEXT), coalesce(p.prosrc, '')
-         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-         WHERE n.nspname = current_schema()
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-         ORDER BY 1",
-        &[],
-    )? {
-        let kind = if r.text(1) == "p" {
-            ObjectKind::Procedure
-        } else {
-            ObjectKind::Function
-        };
-        out.push(Object { kind, name: r.text(0), table: None, sql: r.text(2) });
-    }
-    Ok(())
-}
-
-/// SQLite: the tables (with their columns), views, indexes and triggers.
-fn sqlite_objects(t: &Target, out: &mut Vec<Object>) -> Result<()> {
-    let rows = t.rows(
-        "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master
-         WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
-        &[],
-    )?;
-    for r in rows {
-        let (kind, name, table, sql) = (r.text(0), r.text(1), r.text(2), r.text(3));
-        let kind = match kind.as_str() {
-            "table" => ObjectKind::Table,
-            "view" => ObjectKind::View,
-            "index" => ObjectKind::Index,
-            "trigger" => ObjectKind::Trigger,
-            _ => continue,
-        };
-        if kind == ObjectKind::Table {
-            for c in t.rows(
-                "SELECT name FROM pragma_table_info(?1)",
-                params![name.clone()],
-            )? {
-                out.push(Object {
-                    kind: ObjectKind::Column,
-                    name: format!("{name}.{}", c.text(0)),
-                    table: Some(name.clone()),
-                    sql: String::new(),
-                });
-            }
-        }
-        let table = (kind != ObjectKind::Table && kind != ObjectKind::View).then_some(table);
-        out.push(Object {
-            kind,
-            name,
-            table,
-            sql,
-        });
-    }
-    Ok(())
+    t.backend.schema_objects(t)
 }
 
 /// The objects of Ferry's own schema at `version`, on this target's backend: the migrations up
 /// to `version` applied where they cannot touch the target (an in-memory SQLite database; on
 /// PostgreSQL a scratch schema inside a transaction that is rolled back).
 fn expected(t: &Target, version: i64) -> Result<Vec<Object>> {
-    if t.is_postgres() {
-        let scratch = format!("ferry_audit_{}", std::process::id());
-        let tx = t.transaction()?;
-        let r = (|| {
-            t.batch(&format!(
-                "CREATE SCHEMA {0}; SET LOCAL search_path = {0}",
-                quote(&scratch)
-            ))?;
-            for (v, sql) in schema::MIGRATIONS_PG {
-                if *v <= version {
-                    t.batch(sql)?;
-                }
-            }
-            inventory(t)
-        })();
-        tx.rollback()?;
-        r
-    } else {
-        let c = rusqlite::Connection::open_in_memory()?;
-        for (v, sql) in schema::MIGRATIONS {
-            if *v <= version {
-                c.execute_batch(sql)?;
-            }
-        }
-        let mem = Target::file_at(crate::sqlite::Sqlite::new(c), Path::new(":memory:"));
-        inventory(&mem)
-    }
+    t.backend.expected_objects(t, version)
 }
 
 /// Everything `ferry upgrade check` reports.
@@ -980,8 +781,8 @@ impl Target {
             .filter(|(v, _)| *v > from)
             .flat_map(|(_, sql)| rows_changed(&changes_of(sql)))
             .collect();
-        if !self.is_postgres() && !scrub.is_empty() {
-            self.batch("PRAGMA secure_delete = ON")?;
+        if !scrub.is_empty() {
+            self.backend.before_scrub(self)?;
         }
         let tx = self.transaction()?;
         let r = (|| -> std::result::Result<Applied, UpgradeError> {
@@ -1058,23 +859,10 @@ impl Target {
     /// dead row versions leave the data files (the server's WAL and its archives keep them as
     /// long as they are kept). Returns the tables that could not be scrubbed, with why.
     fn scrub(&self, tables: &BTreeSet<String>) -> BTreeMap<String, String> {
-        let mut failed = BTreeMap::new();
         if tables.is_empty() {
-            return failed;
+            return BTreeMap::new();
         }
-        if !self.is_postgres() {
-            let _ = self.batch("PRAGMA secure_delete = OFF");
-            if let Err(e) = self.batch("PRAGMA wal_checkpoint(TRUNCATE)") {
-                failed.insert("(write-ahead log)".into(), e.to_string());
-            }
-            return failed;
-        }
-        for t in tables {
-            if let Err(e) = self.batch(&format!("VACUUM FULL {}", quote(t))) {
-                failed.insert(t.clone(), e.to_string());
-            }
-        }
-        failed
+        self.backend.scrub(self, tables)
     }
 }
 

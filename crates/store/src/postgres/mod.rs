@@ -5,9 +5,11 @@ mod conn;
 mod copy;
 mod dialect;
 mod error;
+mod lock;
 mod streams;
 pub mod tls;
 mod types;
+mod upgrade;
 mod url;
 
 pub use admin::{copy_database, drop_database};
@@ -18,8 +20,10 @@ pub(crate) use error::describe;
 pub use url::{dbname, host, is_url, parse_session_name, session_name, shown, with_dbname};
 
 use crate::backend::{Backend, StreamsBody};
+use crate::upgrade::Object;
 use crate::{schema, Cell, Result, Row, StoreError, Target};
 use std::cell::{RefCell, RefMut};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The advisory-lock key of the writer lock ("FERRYWRT" as a number).
@@ -144,5 +148,18 @@ impl Backend for Postgres {
         } else {
             "SELECT pg_advisory_xact_lock_shared(?1)"
         })
+    }
+
+    fn schema_objects(&self, t: &Target) -> Result<Vec<Object>> {
+        upgrade::schema_objects(t)
+    }
+    fn expected_objects(&self, t: &Target, version: i64) -> Result<Vec<Object>> {
+        upgrade::expected_objects(t, version)
+    }
+    fn before_scrub(&self, _: &Target) -> Result<()> {
+        Ok(())
+    }
+    fn scrub(&self, t: &Target, tables: &BTreeSet<String>) -> BTreeMap<String, String> {
+        upgrade::scrub(t, tables)
     }
 }

@@ -4,8 +4,10 @@
 use super::error::opening;
 use super::{bulk, private_file, streams};
 use crate::backend::{Backend, StreamsBody};
+use crate::upgrade::Object;
 use crate::{schema, Cell, Result, Row, StoreError, Target};
 use rusqlite::{params_from_iter, Connection, OpenFlags};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// An open SQLite target.
@@ -145,5 +147,18 @@ impl Backend for Sqlite {
     }
     fn init_lock_sql(&self, _exclusive: bool) -> Option<&'static str> {
         None
+    }
+
+    fn schema_objects(&self, t: &Target) -> Result<Vec<Object>> {
+        super::upgrade::schema_objects(t)
+    }
+    fn expected_objects(&self, _: &Target, version: i64) -> Result<Vec<Object>> {
+        super::upgrade::expected_objects(version)
+    }
+    fn before_scrub(&self, t: &Target) -> Result<()> {
+        super::upgrade::before_scrub(t)
+    }
+    fn scrub(&self, t: &Target, _: &BTreeSet<String>) -> BTreeMap<String, String> {
+        super::upgrade::scrub(t)
     }
 }

@@ -5,6 +5,7 @@ mod conn;
 mod error;
 mod file;
 mod streams;
+mod upgrade;
 
 pub(crate) use conn::Sqlite;
 pub(crate) use error::classify;
