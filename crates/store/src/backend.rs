@@ -3,6 +3,7 @@
 //! between backends. [`crate::Target`] delegates to it; it never asks which backend it has.
 
 use crate::upgrade::Object;
+use crate::writer::Holder;
 use crate::{Cell, Result, Row, Target};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -72,4 +73,16 @@ pub(crate) trait Backend: Send {
     /// After them: nothing of the old row versions of `tables` stays in the target's files.
     /// Returns what could not be scrubbed, with why.
     fn scrub(&self, t: &Target, tables: &BTreeSet<String>) -> BTreeMap<String, String>;
+
+    /// Takes the lock that goes with the `writer` record, before the record is read (PostgreSQL's
+    /// advisory lock; on SQLite the record, written in a `BEGIN IMMEDIATE` transaction, is the
+    /// lock).
+    fn lock_writer(&self, t: &Target) -> Result<()>;
+    /// Gives that lock back.
+    fn unlock_writer(&self, t: &Target) -> Result<()>;
+    /// Whether the holder the `writer` record names is alive, so that the record refuses a new
+    /// writer (on PostgreSQL the lock has refused already: false).
+    fn record_holder_alive(&self, t: &Target, h: &Holder) -> bool;
+    /// Whether another process `pid` that started a run may still be running it.
+    fn writer_process_alive(&self, t: &Target, pid: i64) -> bool;
 }

@@ -20,7 +20,7 @@ pub mod schema;
 mod sqlite;
 mod statements;
 pub mod upgrade;
-mod writer;
+pub(crate) mod writer;
 
 pub use cells::Cell;
 pub use error::{Result, StoreError};

@@ -8,12 +8,6 @@
 //! the holder.
 
 use crate::{journal, params, Result, StoreError, Target};
-use std::sync::Mutex;
-
-/// SQLite targets (by file identity) whose writer role a [`Target`] of this process holds. The
-/// record names a process, not a connection: this tells two runs of one process apart (the
-/// console runs each job on its own connection).
-static HELD_HERE: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
 
 /// The `writer` record: which run of which process holds the target, since when.
 #[derive(Debug, Clone)]
@@ -66,13 +60,11 @@ impl Target {
         &self,
         claim: impl FnOnce(&Target) -> Result<i64>,
     ) -> Result<(i64, Option<i64>)> {
-        if self.is_postgres() {
-            self.advisory_writer_lock()?;
-        }
+        self.backend.lock_writer(self)?;
         let taken = self.transaction().and_then(|tx| {
             let holder = self.writer_record()?;
             if let Some(h) = &holder {
-                if !self.is_postgres() && self.sqlite_holder_alive(h) {
+                if self.backend.record_holder_alive(self, h) {
                     return Err(h.clone().refusal());
                 }
             }
@@ -89,9 +81,7 @@ impl Target {
             }
             Err(e) => {
                 // (The transaction was rolled back when its guard dropped.)
-                if self.is_postgres() {
-                    let _ = self.advisory_writer_unlock();
-                }
+                let _ = self.backend.unlock_writer(self);
                 Err(e)
             }
         }
@@ -103,30 +93,9 @@ impl Target {
             "DELETE FROM ferry_meta WHERE key = 'writer' AND value LIKE ?1",
             params![format!("{run}|{}|%", std::process::id())],
         );
-        let unlocked = if self.is_postgres() {
-            self.advisory_writer_unlock()
-        } else {
-            Ok(())
-        };
+        let unlocked = self.backend.unlock_writer(self);
         self.note_held(false);
         deleted.and(unlocked)
-    }
-
-    /// Records (or forgets) that this `Target` holds its SQLite file's writer role.
-    pub(crate) fn note_held(&self, held: bool) {
-        let Some(id) = self.opened.filter(|_| !self.is_postgres()) else {
-            return;
-        };
-        if self.holds_writer.replace(held) == held {
-            return;
-        }
-        if let Ok(mut here) = HELD_HERE.lock() {
-            if held {
-                here.push(id);
-            } else if let Some(i) = here.iter().position(|h| *h == id) {
-                here.swap_remove(i);
-            }
-        }
     }
 
     pub(crate) fn writer_record(&self) -> Result<Option<Holder>> {
@@ -136,28 +105,13 @@ impl Target {
             .map(|v| Holder::parse(&v)))
     }
 
-    /// Whether the holder of a SQLite target is still running: another process that exists,
-    /// or another `Target` of this process.
-    fn sqlite_holder_alive(&self, h: &Holder) -> bool {
-        if h.pid != std::process::id() as i64 {
-            return journal::pid_alive(h.pid);
-        }
-        !self.holds_writer.get()
-            && self
-                .opened
-                .is_some_and(|id| HELD_HERE.lock().is_ok_and(|here| here.contains(&id)))
-    }
-
     /// Whether the process `pid` that started a run may still be running it: on SQLite, the
     /// process exists; on PostgreSQL, its session holds the writer lock.
     pub(crate) fn writer_alive(&self, pid: i64) -> bool {
         if pid == std::process::id() as i64 {
             return true;
         }
-        if !self.is_postgres() {
-            return journal::pid_alive(pid);
-        }
-        self.pg_writer_alive(pid)
+        self.backend.writer_process_alive(self, pid)
     }
 }
 

@@ -21,6 +21,7 @@ pub use url::{dbname, host, is_url, parse_session_name, session_name, shown, wit
 
 use crate::backend::{Backend, StreamsBody};
 use crate::upgrade::Object;
+use crate::writer::Holder;
 use crate::{schema, Cell, Result, Row, StoreError, Target};
 use std::cell::{RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet};
@@ -161,5 +162,18 @@ impl Backend for Postgres {
     }
     fn scrub(&self, t: &Target, tables: &BTreeSet<String>) -> BTreeMap<String, String> {
         upgrade::scrub(t, tables)
+    }
+
+    fn lock_writer(&self, t: &Target) -> Result<()> {
+        t.advisory_writer_lock()
+    }
+    fn unlock_writer(&self, t: &Target) -> Result<()> {
+        t.advisory_writer_unlock()
+    }
+    fn record_holder_alive(&self, _: &Target, _: &Holder) -> bool {
+        false
+    }
+    fn writer_process_alive(&self, t: &Target, pid: i64) -> bool {
+        t.pg_writer_alive(pid)
     }
 }

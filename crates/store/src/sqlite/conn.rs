@@ -4,7 +4,9 @@
 use super::error::opening;
 use super::{bulk, private_file, streams};
 use crate::backend::{Backend, StreamsBody};
+use crate::journal;
 use crate::upgrade::Object;
+use crate::writer::Holder;
 use crate::{schema, Cell, Result, Row, StoreError, Target};
 use rusqlite::{params_from_iter, Connection, OpenFlags};
 use std::collections::{BTreeMap, BTreeSet};
@@ -160,5 +162,18 @@ impl Backend for Sqlite {
     }
     fn scrub(&self, t: &Target, _: &BTreeSet<String>) -> BTreeMap<String, String> {
         super::upgrade::scrub(t)
+    }
+
+    fn lock_writer(&self, _: &Target) -> Result<()> {
+        Ok(())
+    }
+    fn unlock_writer(&self, _: &Target) -> Result<()> {
+        Ok(())
+    }
+    fn record_holder_alive(&self, t: &Target, h: &Holder) -> bool {
+        t.sqlite_holder_alive(h)
+    }
+    fn writer_process_alive(&self, _: &Target, pid: i64) -> bool {
+        journal::pid_alive(pid)
     }
 }

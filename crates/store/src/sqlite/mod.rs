@@ -4,6 +4,7 @@ mod bulk;
 mod conn;
 mod error;
 mod file;
+mod lock;
 mod streams;
 mod upgrade;
 
