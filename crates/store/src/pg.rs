@@ -1,8 +1,10 @@
 //! The PostgreSQL names other crates use (`ferry_store::pg::…`): URLs as shown, database copies
-//! for rehearsals, the writer lock's key. They live in [`crate::postgres`].
+//! for rehearsals, the writer lock's key, the
+//! PostgreSQL form of the migrations' DDL. They live in the PostgreSQL backend (`postgres/`),
+//! whose connection, dialect and wire types stay inside the store.
 
 pub(crate) use crate::postgres::describe;
 pub use crate::postgres::{
-    classify, copy_database, dbname, ddl, drop_database, host, is_url, parse_session_name,
-    session_name, shown, translate, with_dbname, Pg, INIT_LOCK, WRITER_LOCK,
+    copy_database, dbname, ddl, drop_database, host, is_url, shown, with_dbname, INIT_LOCK,
+    WRITER_LOCK,
 };

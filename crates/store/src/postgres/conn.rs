@@ -16,7 +16,7 @@ use std::collections::HashMap;
 const CREATE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An open connection with its prepared statements.
-pub struct Pg {
+pub(crate) struct Pg {
     pub client: Client,
     statements: HashMap<String, Statement>,
     /// Column types by table, for binary COPY.

@@ -13,11 +13,11 @@ mod upgrade;
 mod url;
 
 pub use admin::{copy_database, drop_database};
-pub use conn::Pg;
-pub use dialect::{ddl, translate};
-pub use error::classify;
+pub(crate) use conn::Pg;
+pub use dialect::ddl;
 pub(crate) use error::describe;
-pub use url::{dbname, host, is_url, parse_session_name, session_name, shown, with_dbname};
+pub(crate) use url::parse_session_name;
+pub use url::{dbname, host, is_url, shown, with_dbname};
 
 use crate::backend::{Backend, StreamsBody};
 use crate::upgrade::Object;
