@@ -149,4 +149,19 @@ mod tests {
         assert_send::<super::Target>();
         assert_send::<super::StoreError>();
     }
+
+    /// ... and works there: opened on one thread, used on another, handed back.
+    #[test]
+    fn a_target_is_used_on_another_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, _) = super::Target::init(&dir.path().join("t.db")).unwrap();
+        let t = std::thread::spawn(move || {
+            let version = t.schema_version().unwrap();
+            assert_eq!(version, Some(super::schema::SCHEMA_VERSION));
+            t
+        })
+        .join()
+        .unwrap();
+        assert_eq!(t.int("SELECT 1", &[]).unwrap(), 1);
+    }
 }
