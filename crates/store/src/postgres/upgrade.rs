@@ -5,6 +5,7 @@
 use crate::schema::{self, quote};
 use crate::upgrade::{Object, ObjectKind};
 use crate::{Result, Target};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The schema objects of the target's main schema.
 pub(super) fn schema_objects(t: &Target) -> Result<Vec<Object>> {
@@ -39,11 +40,8 @@ pub(super) fn expected_objects(t: &Target, version: i64) -> Result<Vec<Object>> 
 
 /// After an upgrade that removed values: the tables are rewritten (`VACUUM FULL`), so the dead
 /// row versions leave the data files. Returns the tables that could not be, with why.
-pub(super) fn scrub(
-    t: &Target,
-    tables: &std::collections::BTreeSet<String>,
-) -> std::collections::BTreeMap<String, String> {
-    let mut failed = std::collections::BTreeMap::new();
+pub(super) fn scrub(t: &Target, tables: &BTreeSet<String>) -> BTreeMap<String, String> {
+    let mut failed = BTreeMap::new();
     for table in tables {
         if let Err(e) = t.batch(&format!("VACUUM FULL {}", quote(table))) {
             failed.insert(table.clone(), e.to_string());

@@ -5,6 +5,7 @@ use super::Sqlite;
 use crate::schema;
 use crate::upgrade::{Object, ObjectKind};
 use crate::{params, Result, Target};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The schema objects of the target.
@@ -29,8 +30,8 @@ pub(super) fn expected_objects(version: i64) -> Result<Vec<Object>> {
 
 /// After an upgrade that removed values: the deleted content was overwritten
 /// (`secure_delete`, switched on by [`before_scrub`]); the WAL is checkpointed and emptied.
-pub(super) fn scrub(t: &Target) -> std::collections::BTreeMap<String, String> {
-    let mut failed = std::collections::BTreeMap::new();
+pub(super) fn scrub(t: &Target) -> BTreeMap<String, String> {
+    let mut failed = BTreeMap::new();
     let _ = t.batch("PRAGMA secure_delete = OFF");
     if let Err(e) = t.batch("PRAGMA wal_checkpoint(TRUNCATE)") {
         failed.insert("(write-ahead log)".into(), e.to_string());
