@@ -1,5 +1,6 @@
-//! Guards that end what they began (as sqlx's `Transaction`): a transaction rolled back unless
-//! committed, and a writer role given back when its holder lets go, on every path out.
+//! Transactions, and guards that end what they began (as sqlx's `Transaction`): a transaction
+//! rolled back unless committed, and a writer role given back when its holder lets go, on every
+//! path out.
 //!
 //! A guard's drop reports nothing: a failed rollback leaves the server or SQLite to undo the
 //! transaction when the connection ends, and a failed release leaves a writer record that the
@@ -25,6 +26,32 @@ impl Target {
             target: self,
             open: true,
         })
+    }
+
+    /// Begins a transaction; callers hold it through [`Target::transaction`].
+    pub(crate) fn begin(&self) -> Result<()> {
+        self.flush()?;
+        self.backend.begin()
+    }
+
+    /// Commits, queued rows first. If they cannot be written, the transaction is rolled back.
+    pub(crate) fn commit(&self) -> Result<()> {
+        if let Err(e) = self.flush() {
+            let _ = self.rollback();
+            return Err(e);
+        }
+        self.backend.commit()
+    }
+
+    /// Rolls back the open transaction, if any, with the rows queued in it.
+    pub(crate) fn rollback(&self) -> Result<()> {
+        // Queued rows belong to the transaction that is undone.
+        self.discard_pending();
+        self.backend.rollback()
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.backend.in_transaction()
     }
 }
 

@@ -5,7 +5,7 @@
 //! unchanged, every reference valid) deciding between commit and rollback.
 
 use crate::schema::{self, quote, statements, unquote, SCHEMA_VERSION};
-use crate::{params, Conn, Place, Result, StoreError, Target};
+use crate::{params, Result, StoreError, Target};
 use ferry_catalogue::ENTITIES;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -199,15 +199,15 @@ impl ObjectKind {
 
 /// One object of a schema as the audit reads it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Object {
-    kind: ObjectKind,
+pub(crate) struct Object {
+    pub(crate) kind: ObjectKind,
     /// For a column: `table.column`.
-    name: String,
+    pub(crate) name: String,
     /// The table an index, trigger or column belongs to.
-    table: Option<String>,
+    pub(crate) table: Option<String>,
     /// Its definition (view query, trigger and function body, index definition), for finding
     /// what it uses.
-    sql: String,
+    pub(crate) sql: String,
 }
 
 /// A change for people.
@@ -284,298 +284,160 @@ fn identifiers(sql: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// A customized object as the audit sees it: what it names, and whether it is code (a view,
+/// trigger or routine) that breaks when something it uses goes.
+struct Subject<'a> {
+    o: &'a Object,
+    uses: BTreeSet<String>,
+    code: bool,
+}
+
+impl Subject<'_> {
+    /// Whether the object is on, or uses, table `t` (and its column `col`, if given).
+    fn mentions(&self, t: &str, col: Option<&str>) -> bool {
+        let on_table = self.o.table.as_deref() == Some(t) || self.uses.contains(t);
+        on_table && col.map(|c| self.uses.contains(c)).unwrap_or(true)
+    }
+
+    fn is(&self, kind: ObjectKind) -> bool {
+        self.o.kind == kind
+    }
+}
+
 /// Marks each customization with what the pending migrations would do to it.
 fn judge(custom: &mut [Customization], objects: &[Object], pending: &[Pending]) {
     for (c, o) in custom.iter_mut().zip(objects) {
-        let uses = identifiers(&o.sql);
-        let mentions = |t: &str, col: Option<&str>| {
-            let on_table = o.table.as_deref() == Some(t) || uses.contains(t);
-            on_table && col.map(|c| uses.contains(c)).unwrap_or(true)
+        let subject = Subject {
+            o,
+            uses: identifiers(&o.sql),
+            code: matches!(
+                o.kind,
+                ObjectKind::View
+                    | ObjectKind::MaterializedView
+                    | ObjectKind::Trigger
+                    | ObjectKind::Function
+                    | ObjectKind::Procedure
+            ),
         };
-        let code = matches!(
-            o.kind,
-            ObjectKind::View
-                | ObjectKind::MaterializedView
-                | ObjectKind::Trigger
-                | ObjectKind::Function
-                | ObjectKind::Procedure
-        );
         for p in pending {
-            let mut add = |effect, reason: String| {
-                c.impacts.push(Impact {
-                    effect,
-                    migration: p.version,
-                    reason,
-                })
-            };
             for ch in &p.changes {
-                match ch {
-                    Change::CreateTable { table } | Change::CreateIndex { index: table, .. }
-                        if o.kind != ObjectKind::Column && &o.name == table =>
-                    {
-                        add(
-                            Effect::Conflicts,
-                            format!("migration {} creates an object named {table}", p.version),
-                        )
-                    }
-                    Change::AddColumn { table, column }
-                        if o.kind == ObjectKind::Column
-                            && o.name == format!("{table}.{column}") =>
-                    {
-                        add(
-                            Effect::Conflicts,
-                            format!("migration {} adds a column {table}.{column}", p.version),
-                        )
-                    }
-                    Change::RenameColumn { table, from, to } => {
-                        if o.kind == ObjectKind::Column && o.name == format!("{table}.{to}") {
-                            add(
-                                Effect::Conflicts,
-                                format!(
-                                    "migration {} renames {table}.{from} to this name",
-                                    p.version
-                                ),
-                            );
-                        } else if code && mentions(table, Some(from)) {
-                            add(
-                                Effect::Breaks,
-                                format!(
-                                    "uses {table}.{from}, which migration {} renames to {to}",
-                                    p.version
-                                ),
-                            );
-                        }
-                    }
-                    Change::DropColumn { table, column }
-                        if (code || o.kind == ObjectKind::Index)
-                            && mentions(table, Some(column)) =>
-                    {
-                        add(
-                            if o.kind == ObjectKind::Index {
-                                Effect::Dropped
-                            } else {
-                                Effect::Breaks
-                            },
-                            format!("uses {table}.{column}, which migration {} drops", p.version),
-                        );
-                    }
-                    Change::DropTable { table } | Change::RenameTable { table, .. } => {
-                        let what = match ch {
-                            Change::DropTable { .. } => "drops".to_string(),
-                            Change::RenameTable { to, .. } => format!("renames to {to}"),
-                            _ => unreachable!(),
-                        };
-                        let on = o.table.as_deref() == Some(table.as_str());
-                        if on && matches!(ch, Change::DropTable { .. }) {
-                            add(
-                                Effect::Dropped,
-                                format!("belongs to {table}, which migration {} drops", p.version),
-                            );
-                        } else if code && mentions(table, None) {
-                            add(
-                                Effect::Breaks,
-                                format!("uses {table}, which migration {} {what}", p.version),
-                            );
-                        }
-                    }
-                    Change::ClearColumn { table, .. } | Change::DeleteRows { table, .. }
-                        if o.kind == ObjectKind::Trigger
-                            && o.table.as_deref() == Some(table.as_str()) =>
-                    {
-                        add(
-                            Effect::Fires,
-                            format!(
-                                "runs when migration {} {} (a copy it makes of the old values outlives the upgrade)",
-                                p.version,
-                                describe(ch)
-                            ),
-                        )
-                    }
-                    _ => {}
+                if let Some((effect, reason)) = impact_of(&subject, p.version, ch) {
+                    c.impacts.push(Impact {
+                        effect,
+                        migration: p.version,
+                        reason,
+                    });
                 }
             }
         }
     }
 }
 
+/// What change `ch` of migration `v` does to a customized object, if anything.
+fn impact_of(s: &Subject<'_>, v: i64, ch: &Change) -> Option<(Effect, String)> {
+    match ch {
+        Change::CreateTable { table } | Change::CreateIndex { index: table, .. }
+            if !s.is(ObjectKind::Column) && &s.o.name == table =>
+        {
+            Some((
+                Effect::Conflicts,
+                format!("migration {v} creates an object named {table}"),
+            ))
+        }
+        Change::AddColumn { table, column }
+            if s.is(ObjectKind::Column) && s.o.name == format!("{table}.{column}") =>
+        {
+            Some((
+                Effect::Conflicts,
+                format!("migration {v} adds a column {table}.{column}"),
+            ))
+        }
+        Change::RenameColumn { table, from, to } => renamed_column(s, v, table, from, to),
+        Change::DropColumn { table, column }
+            if (s.code || s.is(ObjectKind::Index)) && s.mentions(table, Some(column)) =>
+        {
+            Some((
+                if s.is(ObjectKind::Index) {
+                    Effect::Dropped
+                } else {
+                    Effect::Breaks
+                },
+                format!("uses {table}.{column}, which migration {v} drops"),
+            ))
+        }
+        Change::DropTable { table } | Change::RenameTable { table, .. } => {
+            table_gone(s, v, ch, table)
+        }
+        Change::ClearColumn { table, .. } | Change::DeleteRows { table, .. }
+            if s.is(ObjectKind::Trigger) && s.o.table.as_deref() == Some(table.as_str()) =>
+        {
+            Some((
+                Effect::Fires,
+                format!(
+                    "runs when migration {v} {} (a copy it makes of the old values outlives the upgrade)",
+                    describe(ch)
+                ),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// What renaming `table.from` to `to` does to a customized object.
+fn renamed_column(
+    s: &Subject<'_>,
+    v: i64,
+    table: &str,
+    from: &str,
+    to: &str,
+) -> Option<(Effect, String)> {
+    if s.is(ObjectKind::Column) && s.o.name == format!("{table}.{to}") {
+        Some((
+            Effect::Conflicts,
+            format!("migration {v} renames {table}.{from} to this name"),
+        ))
+    } else if s.code && s.mentions(table, Some(from)) {
+        Some((
+            Effect::Breaks,
+            format!("uses {table}.{from}, which migration {v} renames to {to}"),
+        ))
+    } else {
+        None
+    }
+}
+
+/// What dropping or renaming `table` (change `ch`) does to a customized object.
+fn table_gone(s: &Subject<'_>, v: i64, ch: &Change, table: &str) -> Option<(Effect, String)> {
+    let (dropped, what) = match ch {
+        Change::RenameTable { to, .. } => (false, format!("renames to {to}")),
+        _ => (true, "drops".to_string()),
+    };
+    let on = s.o.table.as_deref() == Some(table);
+    if on && dropped {
+        Some((
+            Effect::Dropped,
+            format!("belongs to {table}, which migration {v} drops"),
+        ))
+    } else if s.code && s.mentions(table, None) {
+        Some((
+            Effect::Breaks,
+            format!("uses {table}, which migration {v} {what}"),
+        ))
+    } else {
+        None
+    }
+}
+
 /// The schema objects of the database a target's connection sees (its main schema).
 fn inventory(t: &Target) -> Result<Vec<Object>> {
-    let mut out = vec![];
-    if t.is_postgres() {
-        let rows = t.rows(
-            "SELECT c.relname, c.relkind, CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
-             ORDER BY c.relname",
-            &[],
-        )?;
-        for r in rows {
-            let kind = match r.text(1).as_str() {
-                "v" => ObjectKind::View,
-                "m" => ObjectKind::MaterializedView,
-                "S" => ObjectKind::Sequence,
-                _ => ObjectKind::Table,
-            };
-            out.push(Object {
-                kind,
-                name: r.text(0),
-                table: None,
-                sql: r.text(2),
-            });
-        }
-        // Views in other schemas that read the target's tables break with them just the same.
-        for r in t.rows(
-            "SELECT DISTINCT vn.nspname || '.' || v.relname, CAST(v.relkind AS TEXT), pg_catalog.pg_get_viewdef(v.oid)
-             FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid
-             JOIN pg_catalog.pg_class v ON v.oid = w.ev_class JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
-             JOIN pg_catalog.pg_class c ON c.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND n.nspname = current_schema()
-               AND vn.nspname <> current_schema() AND v.oid <> c.oid
-             ORDER BY 1",
-            &[],
-        )? {
-            let kind = if r.text(1) == "m" {
-                ObjectKind::MaterializedView
-            } else {
-                ObjectKind::View
-            };
-            out.push(Object { kind, name: r.text(0), table: None, sql: r.text(2) });
-        }
-        for r in t.rows(
-            "SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a
-             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-             ORDER BY c.relname, a.attnum",
-            &[],
-        )? {
-            let table = r.text(0);
-            out.push(Object {
-                kind: ObjectKind::Column,
-                name: format!("{table}.{}", r.text(1)),
-                table: Some(table),
-                sql: String::new(),
-            });
-        }
-        // Indexes that back a constraint belong to the table's definition.
-        for r in t.rows(
-            "SELECT i.relname, c.relname, pg_catalog.pg_get_indexdef(i.oid) FROM pg_catalog.pg_index x
-             JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
-             JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace
-             WHERE n.nspname = current_schema()
-               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.oid)
-             ORDER BY i.relname",
-            &[],
-        )? {
-            out.push(Object {
-                kind: ObjectKind::Index,
-                name: r.text(0),
-                table: Some(r.text(1)),
-                sql: r.text(2),
-            });
-        }
-        for r in t.rows(
-            "SELECT g.tgname, c.relname, pg_catalog.pg_get_triggerdef(g.oid) || ' ' || coalesce(p.prosrc, '')
-             FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             LEFT JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
-             WHERE n.nspname = current_schema() AND NOT g.tgisinternal
-             ORDER BY g.tgname",
-            &[],
-        )? {
-            out.push(Object {
-                kind: ObjectKind::Trigger,
-                name: r.text(0),
-                table: Some(r.text(1)),
-                sql: r.text(2),
-            });
-        }
-        for r in t.rows(
-            "SELECT p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', CAST(p.prokind AS TEXT), coalesce(p.prosrc, '')
-             FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-             WHERE n.nspname = current_schema()
-               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-             ORDER BY 1",
-            &[],
-        )? {
-            let kind = if r.text(1) == "p" {
-                ObjectKind::Procedure
-            } else {
-                ObjectKind::Function
-            };
-            out.push(Object { kind, name: r.text(0), table: None, sql: r.text(2) });
-        }
-    } else {
-        let rows = t.rows(
-            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master
-             WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
-            &[],
-        )?;
-        for r in rows {
-            let (kind, name, table, sql) = (r.text(0), r.text(1), r.text(2), r.text(3));
-            let kind = match kind.as_str() {
-                "table" => ObjectKind::Table,
-                "view" => ObjectKind::View,
-                "index" => ObjectKind::Index,
-                "trigger" => ObjectKind::Trigger,
-                _ => continue,
-            };
-            if kind == ObjectKind::Table {
-                for c in t.rows(
-                    "SELECT name FROM pragma_table_info(?1)",
-                    params![name.clone()],
-                )? {
-                    out.push(Object {
-                        kind: ObjectKind::Column,
-                        name: format!("{name}.{}", c.text(0)),
-                        table: Some(name.clone()),
-                        sql: String::new(),
-                    });
-                }
-            }
-            let table = (kind != ObjectKind::Table && kind != ObjectKind::View).then_some(table);
-            out.push(Object {
-                kind,
-                name,
-                table,
-                sql,
-            });
-        }
-    }
-    Ok(out)
+    t.backend.schema_objects(t)
 }
 
 /// The objects of Ferry's own schema at `version`, on this target's backend: the migrations up
 /// to `version` applied where they cannot touch the target (an in-memory SQLite database; on
 /// PostgreSQL a scratch schema inside a transaction that is rolled back).
 fn expected(t: &Target, version: i64) -> Result<Vec<Object>> {
-    if t.is_postgres() {
-        let scratch = format!("ferry_audit_{}", std::process::id());
-        let tx = t.transaction()?;
-        let r = (|| {
-            t.batch(&format!(
-                "CREATE SCHEMA {0}; SET LOCAL search_path = {0}",
-                quote(&scratch)
-            ))?;
-            for (v, sql) in schema::MIGRATIONS_PG {
-                if *v <= version {
-                    t.batch(sql)?;
-                }
-            }
-            inventory(t)
-        })();
-        tx.rollback()?;
-        r
-    } else {
-        let c = rusqlite::Connection::open_in_memory()?;
-        for (v, sql) in schema::MIGRATIONS {
-            if *v <= version {
-                c.execute_batch(sql)?;
-            }
-        }
-        let mem = Target::new(Conn::Lite(c), Place::File(":memory:".into()));
-        inventory(&mem)
-    }
+    t.backend.expected_objects(t, version)
 }
 
 /// Everything `ferry upgrade check` reports.
@@ -631,11 +493,7 @@ impl Target {
         judge(&mut custom, &objects, &pending);
         Ok(Check {
             target: self.name(),
-            backend: if self.is_postgres() {
-                "postgresql"
-            } else {
-                "sqlite"
-            },
+            backend: self.backend_name(),
             version,
             current: SCHEMA_VERSION,
             pending,
@@ -847,6 +705,37 @@ pub enum UpgradeError {
     Checks(String),
 }
 
+/// What the post-upgrade checks find changed between `before` and `after`.
+fn check_problems(before: &Measure, after: &Measure) -> Vec<String> {
+    let mut problems = vec![];
+    // `ferry_meta` records the upgrade itself.
+    for (t, n) in before.rows.iter().filter(|(t, _)| *t != "ferry_meta") {
+        match after.rows.get(t) {
+            Some(m) if m == n => {}
+            Some(m) => problems.push(format!("{t} had {n} rows, now {m}")),
+            None => {}
+        }
+    }
+    if before.ledger != after.ledger {
+        problems.push(format!(
+            "ledger totals changed: {:?} → {:?}",
+            before.ledger, after.ledger
+        ));
+    }
+    if before.accounts_digest != after.accounts_digest {
+        problems.push("an account's ledger sums changed".into());
+    }
+    for (name, n) in &after.broken {
+        let was = before.broken.get(name).copied().unwrap_or(0);
+        if *n > was {
+            problems.push(format!(
+                "{n} rows with a broken reference {name} (before: {was})"
+            ));
+        }
+    }
+    problems
+}
+
 /// Test hook: `FERRY_FAIL_AT=upgrade:N` kills the process (SIGKILL) after the N-th statement of
 /// the upgrade; `FERRY_FAIL_AT=upgrade-error:N` makes the N-th statement fail.
 fn fail_point(n: usize) -> Option<StoreError> {
@@ -883,11 +772,7 @@ impl Target {
                 current: SCHEMA_VERSION,
             });
         }
-        let migrations = if self.is_postgres() {
-            schema::MIGRATIONS_PG
-        } else {
-            schema::MIGRATIONS
-        };
+        let migrations = self.migrations();
         let before = self.measure()?;
         // Values a migration removes (version 1's fingerprint key) must not stay readable in
         // the file's free space: SQLite overwrites deleted content while this is on.
@@ -896,29 +781,12 @@ impl Target {
             .filter(|(v, _)| *v > from)
             .flat_map(|(_, sql)| rows_changed(&changes_of(sql)))
             .collect();
-        if !self.is_postgres() && !scrub.is_empty() {
-            self.batch("PRAGMA secure_delete = ON")?;
+        if !scrub.is_empty() {
+            self.backend.before_scrub(self)?;
         }
         let tx = self.transaction()?;
         let r = (|| -> std::result::Result<Applied, UpgradeError> {
-            let mut n = 0;
-            let mut applied = vec![];
-            for (v, sql) in migrations.iter().filter(|(v, _)| *v > from) {
-                for (i, st) in statements(sql).iter().enumerate() {
-                    n += 1;
-                    let fail = fail_point(n);
-                    let r = match fail {
-                        Some(e) => Err(e),
-                        None => self.batch(st),
-                    };
-                    r.map_err(|cause| UpgradeError::Migration {
-                        version: *v,
-                        statement: i + 1,
-                        cause,
-                    })?;
-                }
-                applied.push(*v);
-            }
+            let applied = self.run_migrations(migrations, from)?;
             self.exec(
                 "UPDATE ferry_meta SET value = ?1 WHERE key = 'schema_version'",
                 params![SCHEMA_VERSION.to_string()],
@@ -928,32 +796,7 @@ impl Target {
                 params![format!("upgraded_to_{SCHEMA_VERSION}_at"), crate::journal::now()],
             )?;
             let after = self.measure()?;
-            let mut problems = vec![];
-            // `ferry_meta` records the upgrade itself.
-            for (t, n) in before.rows.iter().filter(|(t, _)| *t != "ferry_meta") {
-                match after.rows.get(t) {
-                    Some(m) if m == n => {}
-                    Some(m) => problems.push(format!("{t} had {n} rows, now {m}")),
-                    None => {}
-                }
-            }
-            if before.ledger != after.ledger {
-                problems.push(format!(
-                    "ledger totals changed: {:?} → {:?}",
-                    before.ledger, after.ledger
-                ));
-            }
-            if before.accounts_digest != after.accounts_digest {
-                problems.push("an account's ledger sums changed".into());
-            }
-            for (name, n) in &after.broken {
-                let was = before.broken.get(name).copied().unwrap_or(0);
-                if *n > was {
-                    problems.push(format!(
-                        "{n} rows with a broken reference {name} (before: {was})"
-                    ));
-                }
-            }
+            let problems = check_problems(&before, &after);
             if !problems.is_empty() {
                 return Err(UpgradeError::Checks(problems.join("; ")));
             }
@@ -979,6 +822,34 @@ impl Target {
         a.not_scrubbed = self.scrub(&scrub);
         Ok(a)
     }
+
+    /// Runs the statements of the migrations after version `from`, one at a time (inside the
+    /// caller's transaction). Returns the versions applied.
+    fn run_migrations(
+        &self,
+        migrations: &[(i64, &str)],
+        from: i64,
+    ) -> std::result::Result<Vec<i64>, UpgradeError> {
+        let mut n = 0;
+        let mut applied = vec![];
+        for (v, sql) in migrations.iter().filter(|(v, _)| *v > from) {
+            for (i, st) in statements(sql).iter().enumerate() {
+                n += 1;
+                let fail = fail_point(n);
+                let r = match fail {
+                    Some(e) => Err(e),
+                    None => self.batch(st),
+                };
+                r.map_err(|cause| UpgradeError::Migration {
+                    version: *v,
+                    statement: i + 1,
+                    cause,
+                })?;
+            }
+            applied.push(*v);
+        }
+        Ok(applied)
+    }
 }
 
 impl Target {
@@ -988,23 +859,10 @@ impl Target {
     /// dead row versions leave the data files (the server's WAL and its archives keep them as
     /// long as they are kept). Returns the tables that could not be scrubbed, with why.
     fn scrub(&self, tables: &BTreeSet<String>) -> BTreeMap<String, String> {
-        let mut failed = BTreeMap::new();
         if tables.is_empty() {
-            return failed;
+            return BTreeMap::new();
         }
-        if !self.is_postgres() {
-            let _ = self.batch("PRAGMA secure_delete = OFF");
-            if let Err(e) = self.batch("PRAGMA wal_checkpoint(TRUNCATE)") {
-                failed.insert("(write-ahead log)".into(), e.to_string());
-            }
-            return failed;
-        }
-        for t in tables {
-            if let Err(e) = self.batch(&format!("VACUUM FULL {}", quote(t))) {
-                failed.insert(t.clone(), e.to_string());
-            }
-        }
-        failed
+        self.backend.scrub(self, tables)
     }
 }
 
@@ -1113,9 +971,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn customizations_are_marked_by_what_the_migrations_do() {
-        let objects = vec![
+    /// Customized objects, one for each kind of impact (and one untouched).
+    fn sample_objects() -> Vec<Object> {
+        vec![
             object(
                 ObjectKind::View,
                 "tax_lines",
@@ -1148,17 +1006,12 @@ mod tests {
                 Some("cards"),
                 "CREATE TRIGGER card_audit AFTER UPDATE ON cards BEGIN SELECT 1; END",
             ),
-        ];
-        let mut custom: Vec<Customization> = objects
-            .iter()
-            .map(|o| Customization {
-                kind: o.kind,
-                name: o.name.clone(),
-                table: o.table.clone(),
-                impacts: vec![],
-            })
-            .collect();
-        let pending = vec![Pending {
+        ]
+    }
+
+    /// A migration that renames, drops, creates, adds and clears.
+    fn sample_migration() -> Vec<Pending> {
+        vec![Pending {
             version: 9,
             title: String::new(),
             changes: vec![
@@ -1178,7 +1031,22 @@ mod tests {
                     column: "fingerprint".into(),
                 },
             ],
-        }];
+        }]
+    }
+
+    #[test]
+    fn customizations_are_marked_by_what_the_migrations_do() {
+        let objects = sample_objects();
+        let mut custom: Vec<Customization> = objects
+            .iter()
+            .map(|o| Customization {
+                kind: o.kind,
+                name: o.name.clone(),
+                table: o.table.clone(),
+                impacts: vec![],
+            })
+            .collect();
+        let pending = sample_migration();
         judge(&mut custom, &objects, &pending);
         let effects: Vec<Vec<Effect>> = custom
             .iter()

@@ -50,6 +50,16 @@ impl Drop for Db {
     }
 }
 
+const LEDGER_COLUMNS: [&str; 7] = [
+    "id",
+    "run_id",
+    "user",
+    "kind",
+    "amount_e4",
+    "entity",
+    "row_id",
+];
+
 #[test]
 fn a_target_is_created_written_in_bulk_and_read_back() {
     if !server_answers() {
@@ -70,21 +80,19 @@ fn a_target_is_created_written_in_bulk_and_read_back() {
     drop(t);
     let (t, created) = Target::init_db(&db.url()).unwrap();
     assert!(!created, "a second init finds the target");
+    bulk_rows_are_read_back_and_rolled_back(&t);
+    values_survive_the_trip(&t);
+    the_writer_lock_is_advisory(&t, &db.url());
+}
 
-    // 50,000 rows through the bulk path (binary COPY), visible to the next read
-    t.begin().unwrap();
+/// 50,000 rows through the bulk path (binary COPY), visible to the next read; queued rows go
+/// with a rollback.
+fn bulk_rows_are_read_back_and_rolled_back(t: &Target) {
+    let tx = t.transaction().unwrap();
     for i in 0..50_000i64 {
-        t.append(
+        tx.append(
             "ledger_line",
-            &[
-                "id",
-                "run_id",
-                "user",
-                "kind",
-                "amount_e4",
-                "entity",
-                "row_id",
-            ],
+            &LEDGER_COLUMNS,
             params![
                 i + 1,
                 1i64,
@@ -99,40 +107,34 @@ fn a_target_is_created_written_in_bulk_and_read_back() {
         .unwrap();
     }
     assert_eq!(
-        t.int("SELECT count(*) FROM ledger_line", &[]).unwrap(),
+        tx.int("SELECT count(*) FROM ledger_line", &[]).unwrap(),
         50_000
     );
     // exact sums come back as numbers (numeric from the server)
-    let sum = t
+    let sum = tx
         .int("SELECT sum(amount_e4) FROM ledger_line", &[])
         .unwrap();
     assert_eq!(sum, (0..50_000i64).map(|i| i * 10_000 + 1).sum::<i64>());
-    // queued rows go with a rollback
-    t.append(
+    tx.append(
         "ledger_line",
-        &[
-            "id",
-            "run_id",
-            "user",
-            "kind",
-            "amount_e4",
-            "entity",
-            "row_id",
-        ],
+        &LEDGER_COLUMNS,
         params![999_999i64, 1i64, "X", "charge", 1i64, "Debit", 1i64].to_vec(),
     )
     .unwrap();
-    t.rollback().unwrap();
+    tx.rollback().unwrap();
     assert_eq!(t.int("SELECT count(*) FROM ledger_line", &[]).unwrap(), 0);
+}
 
-    // text, bytes and nulls survive the trip
-    t.begin().unwrap();
-    t.exec(
+/// Text, bytes and nulls survive the trip; a key violation is classified as a constraint, like
+/// SQLite's.
+fn values_survive_the_trip(t: &Target) {
+    let tx = t.transaction().unwrap();
+    tx.exec(
         "INSERT INTO ferry_meta (key, value) VALUES (?1, ?2)",
         params!["k", "é \u{1F600} 'quoted' ?1"],
     )
     .unwrap();
-    t.commit().unwrap();
+    tx.commit().unwrap();
     let row = t
         .first(
             "SELECT value, NULL FROM ferry_meta WHERE key = ?1",
@@ -142,8 +144,6 @@ fn a_target_is_created_written_in_bulk_and_read_back() {
         .unwrap();
     assert_eq!(row.text(0), "é \u{1F600} 'quoted' ?1");
     assert_eq!(row.0[1], Cell::Null);
-
-    // a key violation is classified as a constraint, like SQLite's
     let e = t
         .exec(
             "INSERT INTO ferry_meta (key, value) VALUES ('k', 'again')",
@@ -151,10 +151,13 @@ fn a_target_is_created_written_in_bulk_and_read_back() {
         )
         .unwrap_err();
     assert!(matches!(e, StoreError::Constraint(_)), "{e}");
-    // the writer lock is an advisory lock: a second session is refused
+}
+
+/// The writer lock is an advisory lock: a second session is refused.
+fn the_writer_lock_is_advisory(t: &Target, url: &str) {
     let held = t.hold_writer(7).unwrap();
     assert_eq!(held.took_over(), None);
-    let other = Target::open_db(&db.url()).unwrap();
+    let other = Target::open_db(url).unwrap();
     match other.hold_writer(8) {
         Err(StoreError::Held { run, .. }) => assert_eq!(run, 7),
         Err(e) => panic!("expected Held, got {e:?}"),

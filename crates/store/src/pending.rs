@@ -1,0 +1,288 @@
+//! The bulk path: rows queued by [`Target::insert`] and [`Target::append`] and written in bulk
+//! by the backend (multi-row INSERT on SQLite, binary COPY on PostgreSQL), before anything could
+//! see them missing; and upserts of many rows per statement.
+
+use crate::schema::quote;
+use crate::{Cell, Result, Target};
+use std::sync::Arc;
+
+/// The table and columns of queued rows.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Shape {
+    pub(crate) table: String,
+    pub(crate) columns: Vec<String>,
+}
+
+/// One table's queued rows.
+struct Batch {
+    shape: Arc<Shape>,
+    rows: Vec<Cell>,
+}
+
+/// Rows waiting to be written in bulk.
+///
+/// Rows are queued by [`Target::insert`] and [`Target::append`] and written: when the queue is
+/// full, before the transaction commits, and before any statement that names a queued table (a
+/// read must see them; the check is by name, so it can only ever write early, never late). A
+/// rollback drops them with the transaction.
+#[derive(Default)]
+pub(crate) struct Pending {
+    batches: Vec<Batch>,
+    rows: usize,
+    bytes: usize,
+}
+
+/// Queue limits: enough rows for the bulk path to pay off, little enough memory to stay flat.
+const PENDING_ROWS: usize = 20_000;
+const PENDING_BYTES: usize = 16 << 20;
+
+/// Whether `sql` names `table` as a whole word (quoted or not).
+fn mentions(sql: &str, table: &str) -> bool {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let b = sql.as_bytes();
+    let mut from = 0;
+    while let Some(i) = sql[from..].find(table) {
+        let at = from + i;
+        let end = at + table.len();
+        let before = at == 0 || !ident(b[at - 1]);
+        let after = end >= b.len() || !ident(b[end]);
+        if before && after {
+            return true;
+        }
+        from = at + 1;
+        while !sql.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
+/// The memory a queued cell is counted for.
+fn cell_bytes(c: &Cell) -> usize {
+    match c {
+        Cell::Text(t) => t.len() + 24,
+        Cell::Blob(b) => b.len() + 24,
+        _ => 24,
+    }
+}
+
+impl Target {
+    /// Inserts a row into a table by column names, through the bulk path like [`Self::insert`]
+    /// (for plain inserts only: no conflict clause, no returned values).
+    pub fn append(&self, table: &str, columns: &[&str], row: Vec<Cell>) -> Result<()> {
+        debug_assert_eq!(columns.len(), row.len());
+        let shape = {
+            let p = self.pending.borrow();
+            p.batches
+                .iter()
+                .find(|b| b.shape.table == table && b.shape.columns == columns)
+                .map(|b| b.shape.clone())
+        };
+        let shape = shape.unwrap_or_else(|| {
+            Arc::new(Shape {
+                table: table.to_string(),
+                columns: columns.iter().map(|c| c.to_string()).collect(),
+            })
+        });
+        self.queue(shape, row)
+    }
+
+    pub(crate) fn queue(&self, shape: Arc<Shape>, row: Vec<Cell>) -> Result<()> {
+        let full = {
+            let mut p = self.pending.borrow_mut();
+            p.rows += 1;
+            p.bytes += row.iter().map(cell_bytes).sum::<usize>();
+            match p
+                .batches
+                .iter_mut()
+                .find(|b| Arc::ptr_eq(&b.shape, &shape) || b.shape == shape)
+            {
+                Some(b) => b.rows.extend(row),
+                None => p.batches.push(Batch { shape, rows: row }),
+            }
+            p.rows >= PENDING_ROWS || p.bytes >= PENDING_BYTES
+        };
+        if full {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every queued row now.
+    pub fn flush(&self) -> Result<()> {
+        let batches = {
+            let mut p = self.pending.borrow_mut();
+            if p.rows == 0 {
+                return Ok(());
+            }
+            p.rows = 0;
+            p.bytes = 0;
+            std::mem::take(&mut p.batches)
+        };
+        for b in batches {
+            self.backend
+                .write_rows(&b.shape.table, &b.shape.columns, &b.rows)?;
+        }
+        Ok(())
+    }
+
+    /// Drops every queued row (they belong to the transaction being undone).
+    pub(crate) fn discard_pending(&self) {
+        *self.pending.borrow_mut() = Pending::default();
+    }
+
+    /// Writes the queued rows first if `sql` names one of their tables.
+    pub(crate) fn settle(&self, sql: &str) -> Result<()> {
+        let hit = {
+            let p = self.pending.borrow();
+            p.rows > 0 && p.batches.iter().any(|b| mentions(sql, &b.shape.table))
+        };
+        if hit {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Inserts or updates many rows at once: `INSERT … VALUES (…), (…) ON CONFLICT (key) DO
+    /// UPDATE SET <set>` in statements of up to 256 rows (one round trip each on PostgreSQL).
+    /// `set` may use `excluded.<column>` and `<table>.<column>`. No two rows may share a key.
+    pub fn upsert(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: &[&str],
+        set: &str,
+        rows: &[Vec<Cell>],
+    ) -> Result<()> {
+        let n = columns.len();
+        let per = (32_766 / n.max(1)).clamp(1, 256);
+        let cols = columns
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let keys = key.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+        for group in rows.chunks(per) {
+            let sql = format!(
+                "INSERT INTO {} ({cols}) VALUES {} ON CONFLICT ({keys}) DO UPDATE SET {set}",
+                quote(table),
+                numbered_values(group.len(), n)
+            );
+            let params: Vec<Cell> = group.iter().flatten().cloned().collect();
+            self.exec(&sql, &params)?;
+        }
+        Ok(())
+    }
+}
+
+/// `(?1, ?2), (?3, ?4)`: `rows` tuples of `n` numbered placeholders.
+fn numbered_values(rows: usize, n: usize) -> String {
+    let mut k = 0;
+    let values: Vec<String> = (0..rows)
+        .map(|_| {
+            let one = (0..n)
+                .map(|_| {
+                    k += 1;
+                    format!("?{k}")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({one})")
+        })
+        .collect();
+    values.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params;
+
+    #[test]
+    fn a_table_is_named_only_as_a_whole_word() {
+        assert!(mentions("SELECT * FROM \"user\" WHERE x", "user"));
+        assert!(mentions(
+            "SELECT tax_code FROM user_attribute_tax_code WHERE \"user\" = ?1",
+            "user"
+        ));
+        assert!(!mentions(
+            "SELECT tax_code FROM user_attribute_tax_code",
+            "user"
+        ));
+        assert!(mentions("DELETE FROM ledger_line", "ledger_line"));
+        assert!(!mentions("DELETE FROM ledger_lines", "ledger_line"));
+        assert!(!mentions("SELECT 1", "invoice"));
+        assert!(mentions("x invoice", "invoice"));
+    }
+
+    /// Queued rows are written before a statement that reads their table, at commit, and in
+    /// statements of many rows; a rollback drops them.
+    #[test]
+    fn the_bulk_path_is_invisible_to_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, _) = Target::init(&dir.path().join("t.db")).unwrap();
+        let cols = [
+            "id",
+            "run_id",
+            "user",
+            "kind",
+            "amount_e4",
+            "entity",
+            "row_id",
+        ];
+        t.begin().unwrap();
+        for i in 0..1000i64 {
+            t.append(
+                "ledger_line",
+                &cols,
+                params![i + 1, 1i64, format!("U{i}"), "charge", i, "Debit", i].to_vec(),
+            )
+            .unwrap();
+        }
+        assert_eq!(t.pending.borrow().rows, 1000);
+        assert_eq!(
+            t.int("SELECT count(*) FROM ledger_line", &[]).unwrap(),
+            1000
+        );
+        assert_eq!(t.pending.borrow().rows, 0);
+        // a statement about another table leaves the queue alone
+        t.append(
+            "ledger_line",
+            &cols,
+            params![5000i64, 1i64, "X", "charge", 1i64, "Debit", 1i64].to_vec(),
+        )
+        .unwrap();
+        t.int("SELECT count(*) FROM invoice", &[]).unwrap();
+        assert_eq!(t.pending.borrow().rows, 1);
+        t.rollback().unwrap();
+        assert_eq!(t.int("SELECT count(*) FROM ledger_line", &[]).unwrap(), 0);
+        // upserts of many rows at once
+        t.begin().unwrap();
+        let rows: Vec<Vec<Cell>> = (0..600i64)
+            .map(|i| params![1i64, format!("U{i}"), i, i, 0i64, 0i64].to_vec())
+            .collect();
+        let set = "source_e4 = run_ledger_sum.source_e4 + excluded.source_e4";
+        let cols = [
+            "run_id",
+            "user",
+            "source_e4",
+            "imported_e4",
+            "rejected_e4",
+            "skipped_e4",
+        ];
+        t.upsert("run_ledger_sum", &cols, &["run_id", "user"], set, &rows)
+            .unwrap();
+        t.upsert("run_ledger_sum", &cols, &["run_id", "user"], set, &rows)
+            .unwrap();
+        t.commit().unwrap();
+        assert_eq!(
+            t.int("SELECT count(*) FROM run_ledger_sum", &[]).unwrap(),
+            600
+        );
+        assert_eq!(
+            t.int("SELECT sum(source_e4) FROM run_ledger_sum", &[])
+                .unwrap(),
+            2 * (0..600).sum::<i64>()
+        );
+    }
+}

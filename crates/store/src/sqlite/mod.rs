@@ -1,0 +1,13 @@
+//! The SQLite backend: a target in a file, no server.
+
+mod bulk;
+mod conn;
+mod error;
+mod file;
+mod lock;
+mod streams;
+mod upgrade;
+
+pub(crate) use conn::Sqlite;
+pub(crate) use error::classify;
+pub(crate) use file::{file_identity, private_file};
