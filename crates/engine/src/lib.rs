@@ -6,12 +6,15 @@
 
 mod close_batch;
 pub mod fingerprint_key;
+mod indexes;
 mod ledger_phase;
+mod log_sink;
 pub mod logins;
 pub mod mapping;
 pub mod options;
 mod positions;
 pub mod preview;
+mod record;
 pub mod rollback;
 mod rules;
 mod run;
