@@ -202,6 +202,41 @@ fn path_bytes(source_file: &str, given: &str, max: u64) -> Result<Vec<u8>, Refus
         return refused("contains '..'; an attachment must be inside the source file's folder");
     }
     let folder = source_folder(source_file);
+    let (real, meta) = inside_folder(&folder, given)?;
+    let missing = |why: String| Err((Code::AttachmentMissing, "Path", why));
+    if meta.len() > max {
+        return Err((Code::AttachmentTooBig, "Path", too_big(meta.len(), max)));
+    }
+    // Read at most one byte over the limit, in case the file grew since its metadata was read.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let read = std::fs::File::open(&real)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, max + 1), &mut bytes));
+    if let Err(e) = read {
+        return missing(format!(
+            "Path \"{}\" cannot be read: {e}.",
+            ferry_findings::clip(given)
+        ));
+    }
+    if bytes.len() as u64 > max {
+        return Err((
+            Code::AttachmentTooBig,
+            "Path",
+            too_big(bytes.len() as u64, max),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The real path and metadata of the file `given` names in `folder`, refused when it resolves
+/// outside it (through a symbolic link), is missing, or is not a file.
+fn inside_folder(folder: &Path, given: &str) -> Result<(PathBuf, std::fs::Metadata), Refusal> {
+    let refused = |why: &str| {
+        Err((
+            Code::AttachmentPathRefused,
+            "Path",
+            format!("Path \"{}\" {why}.", ferry_findings::clip(given)),
+        ))
+    };
     let missing = |why: String| Err((Code::AttachmentMissing, "Path", why));
     let root = match folder.canonicalize() {
         Ok(r) => r,
@@ -246,27 +281,7 @@ fn path_bytes(source_file: &str, given: &str, max: u64) -> Result<Vec<u8>, Refus
             ferry_findings::clip(given)
         ));
     }
-    if meta.len() > max {
-        return Err((Code::AttachmentTooBig, "Path", too_big(meta.len(), max)));
-    }
-    // Read at most one byte over the limit, in case the file grew since its metadata was read.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    let read = std::fs::File::open(&real)
-        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, max + 1), &mut bytes));
-    if let Err(e) = read {
-        return missing(format!(
-            "Path \"{}\" cannot be read: {e}.",
-            ferry_findings::clip(given)
-        ));
-    }
-    if bytes.len() as u64 > max {
-        return Err((
-            Code::AttachmentTooBig,
-            "Path",
-            too_big(bytes.len() as u64, max),
-        ));
-    }
-    Ok(bytes)
+    Ok((real, meta))
 }
 
 #[cfg(test)]
