@@ -267,3 +267,49 @@ impl Rules {
         self.certification.added()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_catalogue::ENTITIES;
+
+    /// The types whose rules may change a record (their key and hash are then computed again).
+    #[test]
+    fn the_rules_that_may_change_a_record() {
+        let mut rules = Rules::new(None, false, None, FirstDetails::default());
+        let mut changing: Vec<&str> = ENTITIES
+            .iter()
+            .filter(|e| rules.of(e).into_iter().flatten().any(|r| r.may_change()))
+            .map(|e| e.name)
+            .collect();
+        changing.sort_unstable();
+        assert_eq!(
+            changing,
+            [
+                "ProfileAnswer",
+                "Ticket",
+                "TicketAttachment",
+                "UserAttributeExpiryDate",
+                "UserPackageAttributeDiscount",
+                "UserPaymentMethodACH",
+                "UserPaymentMethodCash",
+                "UserPaymentMethodCheck",
+                "UserPaymentMethodCreditCard",
+                "UserService",
+                "UserServiceProfileAnswer",
+            ]
+        );
+    }
+
+    /// How many types have rules (a type added to `Rules::of` changes it on purpose).
+    #[test]
+    fn types_with_rules() {
+        let mut rules = Rules::new(None, false, None, FirstDetails::default());
+        let with: Vec<&str> = ENTITIES
+            .iter()
+            .filter(|e| rules.of(e).iter().any(Option::is_some))
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(with.len(), 24, "{with:?}");
+    }
+}

@@ -6,7 +6,7 @@
 use super::{Draft, Outcome, Parsed, State};
 use crate::log_sink::FindingSink;
 use crate::options::OnExisting;
-use crate::rules::{Accepted, AcceptedRecord};
+use crate::rules::Accepted;
 use crate::RunError;
 use ferry_findings::Code;
 use ferry_validate::record::display_key;
@@ -88,13 +88,7 @@ impl State<'_> {
         }
         if identical {
             // CreateAccounts on an account already stored: its login, if it has none.
-            let (rules, mut env) = self.rules_env();
-            let mut acc = AcceptedRecord {
-                rec: &p.rec,
-                how: Accepted::Identical,
-                password: &mut p.login_password,
-            };
-            rules.accepted(&mut env, &mut acc, log)?;
+            self.accepted(p, Accepted::Identical, log)?;
             log.push(&p.rec.finding(
                 Code::KeyIdentical,
                 None,
