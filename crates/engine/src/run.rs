@@ -7,7 +7,6 @@ mod context;
 mod effective;
 mod findings_log;
 mod finish;
-mod hooks;
 mod key;
 pub(crate) mod lifecycle;
 mod phases;

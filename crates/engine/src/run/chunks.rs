@@ -2,12 +2,12 @@
 //! checkpoint commit together, so that a resume starts exactly after the last one.
 
 use super::findings_log::FindingLog;
-use super::hooks::fail_point;
 use super::progress::Progress;
 use super::State;
 use crate::RunError;
 use ferry_catalogue as cat;
 use ferry_store::journal::Counts;
+use ferry_store::test_hooks::{fail_at, FailPoint};
 use ferry_store::{StoreError, Target, Tx};
 
 /// Where an interrupted run stopped: the phase (its index in the spool's phases) and the
@@ -97,7 +97,7 @@ impl<'t> Chunks<'t> {
         (pi, seq): (usize, u64),
     ) -> Result<(), RunError> {
         self.records += 1;
-        fail_point("mid-chunk", self.records);
+        fail_at(FailPoint::MidChunk, self.records);
         if self.records.is_multiple_of(256) && progress.cancelled() {
             return Err(RunError::Cancelled);
         }
@@ -123,9 +123,9 @@ impl<'t> Chunks<'t> {
             target.checkpoint(state.run, pi as i64, seq as i64 + 1)?;
             self.chunks += 1;
             let chunks = self.chunks;
-            fail_point("before-commit", chunks);
+            fail_at(FailPoint::BeforeCommit, chunks);
             self.writes
-                .commit_then_begin(|| fail_point("after-commit", chunks))?;
+                .commit_then_begin(|| fail_at(FailPoint::AfterCommit, chunks))?;
         }
         self.in_chunk = 0;
         Ok(())

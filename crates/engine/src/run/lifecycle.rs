@@ -4,7 +4,6 @@
 use super::command_line::CommandLine;
 use super::context::Ctx;
 use super::findings_log::FindingLog;
-use super::hooks::hold;
 use super::progress::{Progress, Summary};
 use super::resume::input_hash;
 use super::stages::run_stages;
@@ -14,6 +13,7 @@ use crate::options::ImportOptions;
 use crate::RunError;
 use ferry_catalogue as cat;
 use ferry_store::journal::{RunMode, RunStatus};
+use ferry_store::test_hooks::{hold, Hold};
 use ferry_store::Target;
 
 /// What identifies a run before it takes the target.
@@ -51,7 +51,7 @@ pub fn import(
     target.mark_running(run)?;
     progress.started(run);
     // Test hook: hold the target a while (the concurrent-writer test).
-    hold("FERRY_TEST_HOLD_MS");
+    hold(Hold::Target);
     let mut log = open_log(target, run, resumed)?;
     let ctx = Ctx {
         target,

@@ -6,7 +6,6 @@ use super::context::Ctx;
 use super::effective::settle;
 use super::findings_log::FindingLog;
 use super::finish::{finish, Aside};
-use super::hooks::hold;
 use super::key::{key_for_run, KeyNote};
 use super::phases::run_phases;
 use super::progress::Summary;
@@ -18,6 +17,7 @@ use crate::options::Effective;
 use crate::positions::FirstDetails;
 use crate::RunError;
 use ferry_store::journal::{Counts, RunMode};
+use ferry_store::test_hooks::{hold, Hold};
 use ferry_validate::RecordOptions;
 use std::collections::HashMap;
 
@@ -26,7 +26,7 @@ pub(super) fn run_stages(ctx: &Ctx<'_>, log: &mut FindingLog) -> Result<Summary,
     let (target, opts) = (ctx.target, ctx.opts);
     let reading = read_inputs(target, opts, ctx.progress, log, ctx.mapping)?;
     // Test hook: a live run with its spool written (the spool-sweeping test).
-    hold("FERRY_TEST_HOLD_SPOOL_MS");
+    hold(Hold::Spool);
     let (fingerprint_key, key_note) = if reading.needs_key {
         let (k, n) = key_for_run(target, opts, ctx.mode)?;
         (Some(k), n)
