@@ -3,12 +3,14 @@
 //!
 //! Nothing else in Ferry lists entity types or fields by hand; it asks this crate.
 
+mod known;
 mod names;
 mod notes;
 mod order;
 mod schema_doc;
 mod table;
 
+pub use known::Known;
 pub use names::{nearest, normalized, same_name};
 pub use notes::{field_note, ledger_column_note, ledger_columns, OptionDef, OPTION_DEFS};
 pub use order::{dependency_order, Phase};

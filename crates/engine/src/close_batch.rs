@@ -32,7 +32,7 @@ impl BatchRow {
                 loc.file.as_bytes(),
                 loc.sheet.as_deref().unwrap_or_default().as_bytes(),
             ]),
-            close: rec.entity.name == "CloseInvoice",
+            close: rec.entity.is(ferry_catalogue::Known::CloseInvoice),
             key,
         })
     }

@@ -4,6 +4,7 @@
 
 use crate::close_batch::{BatchRow, Batches};
 use crate::RunError;
+use ferry_catalogue::Known;
 use ferry_findings::{Code, Finding};
 use ferry_ledger::{credit_amount, disbursement, tax, Book, Close, Invoice, Refusal, Target};
 use ferry_store::cells::{money_e4, money_from_e4};
@@ -22,12 +23,15 @@ pub(crate) struct Sums {
     pub skipped: Decimal,
 }
 
+/// One line of a charge: its kind, the tax rank of a tax line, the amount.
+type ChargeLine = (&'static str, Option<i64>, Decimal);
+
 /// What an accepted ledger record will do, decided before anything changes.
 pub(crate) enum Plan {
     Charge {
         user: String,
         target: Target,
-        lines: Vec<(&'static str, Option<i64>, Decimal)>,
+        lines: Vec<ChargeLine>,
         total: Decimal,
     },
     Close {
@@ -318,17 +322,14 @@ impl LedgerState {
 
     /// The signed amount a record carries as given (for the reconciliation's source sums).
     pub fn source_amount(rec: &Record) -> Option<Decimal> {
-        let dec = |f: &str| match rec.get(f) {
-            Some(Value::Decimal(d)) => Some(*d),
-            _ => None,
-        };
-        match rec.entity.name {
-            "Debit" => dec("Debit"),
-            "Credit" => Some(-credit_amount(
+        let dec = |f: &str| decimal(rec, f);
+        match rec.entity.known() {
+            Some(Known::Debit) => dec("Debit"),
+            Some(Known::Credit) => Some(-credit_amount(
                 dec("Credit")?,
                 dec("BulkAmount").unwrap_or(Decimal::ONE),
             )),
-            "Payment" => Some(-dec("Credit")?),
+            Some(Known::Payment) => Some(-dec("Credit")?),
             _ => Some(Decimal::ZERO),
         }
     }
@@ -419,172 +420,137 @@ impl LedgerState {
     ) -> Result<Result<Plan, Finding>, RunError> {
         let user = rec.text("User").unwrap_or_default().to_string();
         let invoice = rec.text("Invoice").map(str::to_string);
-        let dec = |f: &str| match rec.get(f) {
-            Some(Value::Decimal(d)) => Some(*d),
-            _ => None,
+        let planned = match rec.entity.known() {
+            Some(Known::Debit | Known::Credit) => {
+                self.plan_charge(store, rec, user.clone(), invoice, warnings)?
+            }
+            Some(Known::CloseInvoice) => {
+                self.plan_close(store, rec, user.clone(), invoice, warnings)?
+            }
+            _ => self.plan_payment(store, rec, user.clone(), invoice)?,
         };
-        let refused = |r: Refusal| -> Finding {
-            match r {
-                Refusal::InvoiceClosed(n) => rec.finding(Code::InvoiceClosed, Some("Invoice"), format!("Invoice \"{n}\" of account \"{user}\" is closed; a charge or credit cannot be added to it.")),
-                Refusal::InvoiceUnknown(n) => rec.finding(Code::InvoiceUnknown, Some("Invoice"), format!("Account \"{user}\" has no invoice \"{n}\" at this point of the ledger.")),
-                Refusal::InvoiceAmbiguous(n, accounts) => rec.finding(
-                    Code::InvoiceAmbiguous,
-                    Some("Invoice"),
-                    format!("Invoice \"{n}\" is not on account \"{user}\" and exists on several accounts below it: {}.", accounts.join(", ")),
-                ),
-            }
+        Ok(planned.map_err(|r| refused(rec, &user, r)))
+    }
+
+    /// A Debit or Credit: its lines (with the taxes of its tax code, or its account's) and the
+    /// invoice it goes to.
+    fn plan_charge(
+        &mut self,
+        store: &Store,
+        rec: &Record,
+        user: String,
+        invoice: Option<String>,
+        warnings: &mut Vec<Finding>,
+    ) -> Result<Result<Plan, Refusal>, RunError> {
+        let own_code = rec.text("TaxCode").map(str::to_string);
+        let code = match own_code {
+            Some(c) => Some(c),
+            None => self.account_tax_code(store, &user)?,
         };
-        match rec.entity.name {
-            "Debit" | "Credit" => {
-                let own_code = rec.text("TaxCode").map(str::to_string);
-                let code = match own_code {
-                    Some(c) => Some(c),
-                    None => self.account_tax_code(store, &user)?,
-                };
-                let rates = code
-                    .as_ref()
-                    .and_then(|c| self.rates.get(c))
-                    .cloned()
-                    .unwrap_or_default();
-                let mut lines = vec![];
-                let total = if rec.entity.name == "Debit" {
-                    let amount = dec("Debit").unwrap_or_default();
-                    lines.push(("debit", None, amount));
-                    let mut sum = amount;
-                    for rank in 1..=4i64 {
-                        let field = format!("Tax{rank}");
-                        let Some(t) = dec(&field) else { continue };
-                        if t.is_zero() {
-                            continue;
-                        }
-                        if rates.iter().any(|(r, _)| *r == rank) {
-                            lines.push(("debit_tax", Some(rank), t));
-                            sum += t;
-                        } else {
-                            let why = match &code {
-                                Some(c) => format!("tax code \"{c}\" has no rate of rank {rank}"),
-                                None => "the record and its account have no tax code".to_string(),
-                            };
-                            warnings.push(rec.finding(
-                                Code::TaxIgnored,
-                                Some(&field),
-                                format!(
-                                    "{field} {} is ignored: {why}.",
-                                    ferry_validate::values::money_text(t)
-                                ),
-                            ));
-                        }
-                    }
-                    sum
-                } else {
-                    let amount = credit_amount(
-                        dec("Credit").unwrap_or_default(),
-                        dec("BulkAmount").unwrap_or(Decimal::ONE),
-                    );
-                    lines.push(("credit", None, amount));
-                    let mut sum = amount;
-                    if matches!(rec.get("ApplyTax"), Some(Value::Bool(true))) {
-                        if rates.is_empty() {
-                            let why = match &code {
-                                Some(c) => format!("tax code \"{c}\" has no rates"),
-                                None => "the record and its account have no tax code".to_string(),
-                            };
-                            warnings.push(rec.finding(
-                                Code::TaxIgnored,
-                                Some("ApplyTax"),
-                                format!("ApplyTax is ignored: {why}, so no tax is credited."),
-                            ));
-                        }
-                        let mut rates = rates.clone();
-                        rates.sort();
-                        for (rank, pct) in rates {
-                            let t = tax(amount, pct);
-                            lines.push(("credit_tax", Some(rank), t));
-                            sum += t;
-                        }
-                    }
-                    -sum
-                };
-                let book = self.book(store, &user)?;
-                match book.plan_charge(&user, invoice.as_deref()) {
-                    Ok(target) => Ok(Ok(Plan::Charge {
-                        user,
-                        target,
-                        lines,
-                        total,
-                    })),
-                    Err(r) => Ok(Err(refused(r))),
-                }
+        let rates = code
+            .as_ref()
+            .and_then(|c| self.rates.get(c))
+            .cloned()
+            .unwrap_or_default();
+        let mut lines = vec![];
+        let total = if rec.entity.is(Known::Debit) {
+            debit_lines(rec, code.as_deref(), &rates, &mut lines, warnings)
+        } else {
+            -credit_lines(rec, code.as_deref(), &rates, &mut lines, warnings)
+        };
+        let book = self.book(store, &user)?;
+        Ok(book
+            .plan_charge(&user, invoice.as_deref())
+            .map(|target| Plan::Charge {
+                user,
+                target,
+                lines,
+                total,
+            }))
+    }
+
+    /// A CloseInvoice: the invoice it closes (a warning when there is none to close).
+    fn plan_close(
+        &mut self,
+        store: &Store,
+        rec: &Record,
+        user: String,
+        invoice: Option<String>,
+        warnings: &mut Vec<Finding>,
+    ) -> Result<Result<Plan, Refusal>, RunError> {
+        let delivered = matches!(rec.get("Delivered"), Some(Value::Bool(true)));
+        let book = self.book(store, &user)?;
+        let close = match book.plan_close(invoice.as_deref()) {
+            Ok(close) => close,
+            Err(r) => return Ok(Err(r)),
+        };
+        match (&close, &invoice) {
+            (Close::Nothing, _) => warnings.push(rec.finding(
+                Code::NothingToClose,
+                None,
+                format!("Account \"{user}\" has no current invoice to close."),
+            )),
+            (Close::AlreadyClosed(_), Some(n)) => warnings.push(rec.finding(
+                Code::NothingToClose,
+                Some("Invoice"),
+                format!("Invoice \"{n}\" of account \"{user}\" is already closed."),
+            )),
+            _ => {}
+        }
+        Ok(Ok(Plan::Close {
+            user,
+            close,
+            delivered,
+        }))
+    }
+
+    /// A Payment: the invoice it pays, on its account or on one account below it.
+    fn plan_payment(
+        &mut self,
+        store: &Store,
+        rec: &Record,
+        user: String,
+        invoice: Option<String>,
+    ) -> Result<Result<Plan, Refusal>, RunError> {
+        let amount = decimal(rec, "Credit").unwrap_or_default();
+        let Some(name) = invoice else {
+            return Ok(Ok(Plan::Payment {
+                user,
+                amount,
+                to: None,
+            }));
+        };
+        if let Some(i) = self.book(store, &user)?.find(&name) {
+            return Ok(Ok(Plan::Payment {
+                user: user.clone(),
+                amount,
+                to: Some((user, i)),
+            }));
+        }
+        // The accounts below it in the child tree, all levels.
+        let mut found = vec![];
+        let mut queue: Vec<String> = self.children.get(&user).cloned().unwrap_or_default();
+        let mut seen = HashSet::new();
+        while let Some(acc) = queue.pop() {
+            if !seen.insert(acc.clone()) {
+                continue;
             }
-            "CloseInvoice" => {
-                let delivered = matches!(rec.get("Delivered"), Some(Value::Bool(true)));
-                let book = self.book(store, &user)?;
-                match book.plan_close(invoice.as_deref()) {
-                    Ok(close) => {
-                        match (&close, &invoice) {
-                            (Close::Nothing, _) => warnings.push(rec.finding(
-                                Code::NothingToClose,
-                                None,
-                                format!("Account \"{user}\" has no current invoice to close."),
-                            )),
-                            (Close::AlreadyClosed(_), Some(n)) => warnings.push(rec.finding(
-                                Code::NothingToClose,
-                                Some("Invoice"),
-                                format!("Invoice \"{n}\" of account \"{user}\" is already closed."),
-                            )),
-                            _ => {}
-                        }
-                        Ok(Ok(Plan::Close {
-                            user,
-                            close,
-                            delivered,
-                        }))
-                    }
-                    Err(r) => Ok(Err(refused(r))),
-                }
+            if let Some(i) = self.book(store, &acc)?.find(&name) {
+                found.push((acc.clone(), i));
             }
+            queue.extend(self.children.get(&acc).cloned().unwrap_or_default());
+        }
+        match found.len() {
+            0 => Ok(Err(Refusal::InvoiceUnknown(name))),
+            1 => Ok(Ok(Plan::Payment {
+                user,
+                amount,
+                to: found.pop(),
+            })),
             _ => {
-                let amount = dec("Credit").unwrap_or_default();
-                let Some(name) = invoice else {
-                    return Ok(Ok(Plan::Payment {
-                        user,
-                        amount,
-                        to: None,
-                    }));
-                };
-                if let Some(i) = self.book(store, &user)?.find(&name) {
-                    return Ok(Ok(Plan::Payment {
-                        user: user.clone(),
-                        amount,
-                        to: Some((user, i)),
-                    }));
-                }
-                // The accounts below it in the child tree, all levels.
-                let mut found = vec![];
-                let mut queue: Vec<String> = self.children.get(&user).cloned().unwrap_or_default();
-                let mut seen = HashSet::new();
-                while let Some(acc) = queue.pop() {
-                    if !seen.insert(acc.clone()) {
-                        continue;
-                    }
-                    if let Some(i) = self.book(store, &acc)?.find(&name) {
-                        found.push((acc.clone(), i));
-                    }
-                    queue.extend(self.children.get(&acc).cloned().unwrap_or_default());
-                }
-                match found.len() {
-                    0 => Ok(Err(refused(Refusal::InvoiceUnknown(name)))),
-                    1 => Ok(Ok(Plan::Payment {
-                        user,
-                        amount,
-                        to: found.pop(),
-                    })),
-                    _ => {
-                        let mut names: Vec<String> = found.into_iter().map(|(a, _)| a).collect();
-                        names.sort();
-                        Ok(Err(refused(Refusal::InvoiceAmbiguous(name, names))))
-                    }
-                }
+                let mut names: Vec<String> = found.into_iter().map(|(a, _)| a).collect();
+                names.sort();
+                Ok(Err(Refusal::InvoiceAmbiguous(name, names)))
             }
         }
     }
@@ -603,39 +569,9 @@ impl LedgerState {
                 target,
                 lines,
                 total,
-            } => {
-                let new_id = self.next_invoice;
-                let before = self.book(store, &user)?.current;
-                let book = self.books.get_mut(&user).expect("loaded");
-                let is_new = matches!(target, Target::New(_));
-                let i = book.apply_charge(target, total, new_id);
-                if is_new {
-                    self.next_invoice += 1;
-                }
-                let inv = book.invoices[i].clone();
-                if is_new {
-                    self.created_here.insert(inv.id);
-                }
-                if let Some(b) = before.filter(|b| *b != i) {
-                    self.mark_dirty(&user, b);
-                }
-                self.mark_dirty(&user, i);
-                for (kind, rank, amount) in lines {
-                    self.line(
-                        store,
-                        &user,
-                        Some(inv.id),
-                        kind,
-                        rank,
-                        amount,
-                        Decimal::ZERO,
-                        false,
-                        entity,
-                        row_id,
-                    )?;
-                }
-                Ok(Some(inv.id))
-            }
+            } => self
+                .apply_charge(store, &user, target, lines, total, (entity, row_id))
+                .map(Some),
             Plan::Close {
                 user,
                 close,
@@ -653,41 +589,96 @@ impl LedgerState {
                 Ok(touched.map(|i| i.id))
             }
             Plan::Payment { user, amount, to } => {
-                let (disbursed, invoice) = match to {
-                    Some((acc, i)) => {
-                        let book = self.book(store, &acc)?;
-                        let d = disbursement(amount, &book.invoices[i]);
-                        book.invoices[i].disbursed += d;
-                        let id = book.invoices[i].id;
-                        self.mark_dirty(&acc, i);
-                        (d, Some(id))
-                    }
-                    None => (Decimal::ZERO, None),
-                };
-                let line = self.line(
-                    store,
-                    &user,
-                    invoice,
-                    "payment",
-                    None,
-                    amount,
-                    disbursed,
-                    invoice.is_none(),
-                    entity,
-                    row_id,
-                )?;
-                if let (Some(inv), false) = (invoice, disbursed.is_zero()) {
-                    let id = self.next_disbursement;
-                    self.next_disbursement += 1;
-                    store.append(
-                        "disbursement",
-                        &["id", "run_id", "payment_line_id", "invoice_id", "amount_e4"],
-                        ferry_store::params![&id, &self.run, &line, &inv, &e4(disbursed)].to_vec(),
-                    )?;
-                }
-                Ok(invoice)
+                self.apply_payment(store, &user, amount, to, (entity, row_id))
             }
         }
+    }
+
+    /// A charge's invoice (a new one, or the one it goes to) and lines; returns the invoice.
+    fn apply_charge(
+        &mut self,
+        store: &Store,
+        user: &str,
+        target: Target,
+        lines: Vec<ChargeLine>,
+        total: Decimal,
+        (entity, row_id): (&str, i64),
+    ) -> Result<i64, RunError> {
+        let new_id = self.next_invoice;
+        let before = self.book(store, user)?.current;
+        let book = self.books.get_mut(user).expect("loaded");
+        let is_new = matches!(target, Target::New(_));
+        let i = book.apply_charge(target, total, new_id);
+        if is_new {
+            self.next_invoice += 1;
+        }
+        let inv = book.invoices[i].clone();
+        if is_new {
+            self.created_here.insert(inv.id);
+        }
+        if let Some(b) = before.filter(|b| *b != i) {
+            self.mark_dirty(user, b);
+        }
+        self.mark_dirty(user, i);
+        for (kind, rank, amount) in lines {
+            self.line(
+                store,
+                user,
+                Some(inv.id),
+                kind,
+                rank,
+                amount,
+                Decimal::ZERO,
+                false,
+                entity,
+                row_id,
+            )?;
+        }
+        Ok(inv.id)
+    }
+
+    /// A payment's line, and its disbursement to the invoice it pays; returns the invoice.
+    fn apply_payment(
+        &mut self,
+        store: &Store,
+        user: &str,
+        amount: Decimal,
+        to: Option<(String, usize)>,
+        (entity, row_id): (&str, i64),
+    ) -> Result<Option<i64>, RunError> {
+        let (disbursed, invoice) = match to {
+            Some((acc, i)) => {
+                let book = self.book(store, &acc)?;
+                let d = disbursement(amount, &book.invoices[i]);
+                book.invoices[i].disbursed += d;
+                let id = book.invoices[i].id;
+                self.mark_dirty(&acc, i);
+                (d, Some(id))
+            }
+            None => (Decimal::ZERO, None),
+        };
+        let line = self.line(
+            store,
+            user,
+            invoice,
+            "payment",
+            None,
+            amount,
+            disbursed,
+            invoice.is_none(),
+            entity,
+            row_id,
+        )?;
+        if let (Some(inv), false) = (invoice, disbursed.is_zero()) {
+            let id = self.next_disbursement;
+            self.next_disbursement += 1;
+            store.append(
+                "disbursement",
+                &["id", "run_id", "payment_line_id", "invoice_id", "amount_e4"],
+                ferry_store::params![&id, &self.run, &line, &inv, &e4(disbursed)].to_vec(),
+            )?;
+        }
+        Ok(invoice)
     }
 
     fn mark_dirty(&mut self, user: &str, index: usize) {
@@ -840,4 +831,104 @@ fn add_sums(store: &Store, rows: &[Vec<Cell>]) -> Result<(), RunError> {
 fn e4(d: Decimal) -> i64 {
     // Ledger amounts are sums of money with at most 4 decimals; they always fit.
     money_e4(d).unwrap_or(i64::MAX)
+}
+
+/// A decimal field's value.
+fn decimal(rec: &Record, field: &str) -> Option<Decimal> {
+    match rec.get(field) {
+        Some(Value::Decimal(d)) => Some(*d),
+        _ => None,
+    }
+}
+
+/// The error that rejects a ledger record the book refuses.
+fn refused(rec: &Record, user: &str, r: Refusal) -> Finding {
+    match r {
+        Refusal::InvoiceClosed(n) => rec.finding(Code::InvoiceClosed, Some("Invoice"), format!("Invoice \"{n}\" of account \"{user}\" is closed; a charge or credit cannot be added to it.")),
+        Refusal::InvoiceUnknown(n) => rec.finding(Code::InvoiceUnknown, Some("Invoice"), format!("Account \"{user}\" has no invoice \"{n}\" at this point of the ledger.")),
+        Refusal::InvoiceAmbiguous(n, accounts) => rec.finding(
+            Code::InvoiceAmbiguous,
+            Some("Invoice"),
+            format!("Invoice \"{n}\" is not on account \"{user}\" and exists on several accounts below it: {}.", accounts.join(", ")),
+        ),
+    }
+}
+
+/// A Debit's lines: the amount, then each tax its tax code has a rate for (a tax it has none
+/// for is ignored, with a warning). Returns the total.
+fn debit_lines(
+    rec: &Record,
+    code: Option<&str>,
+    rates: &[(i64, Decimal)],
+    lines: &mut Vec<ChargeLine>,
+    warnings: &mut Vec<Finding>,
+) -> Decimal {
+    let amount = decimal(rec, "Debit").unwrap_or_default();
+    lines.push(("debit", None, amount));
+    let mut sum = amount;
+    for rank in 1..=4i64 {
+        let field = format!("Tax{rank}");
+        let Some(t) = decimal(rec, &field) else {
+            continue;
+        };
+        if t.is_zero() {
+            continue;
+        }
+        if rates.iter().any(|(r, _)| *r == rank) {
+            lines.push(("debit_tax", Some(rank), t));
+            sum += t;
+        } else {
+            let why = match code {
+                Some(c) => format!("tax code \"{c}\" has no rate of rank {rank}"),
+                None => "the record and its account have no tax code".to_string(),
+            };
+            warnings.push(rec.finding(
+                Code::TaxIgnored,
+                Some(&field),
+                format!(
+                    "{field} {} is ignored: {why}.",
+                    ferry_validate::values::money_text(t)
+                ),
+            ));
+        }
+    }
+    sum
+}
+
+/// A Credit's lines: the amount (times BulkAmount), then with ApplyTax the tax of each rate of
+/// its tax code. Returns the total credited (positive).
+fn credit_lines(
+    rec: &Record,
+    code: Option<&str>,
+    rates: &[(i64, Decimal)],
+    lines: &mut Vec<ChargeLine>,
+    warnings: &mut Vec<Finding>,
+) -> Decimal {
+    let amount = credit_amount(
+        decimal(rec, "Credit").unwrap_or_default(),
+        decimal(rec, "BulkAmount").unwrap_or(Decimal::ONE),
+    );
+    lines.push(("credit", None, amount));
+    let mut sum = amount;
+    if matches!(rec.get("ApplyTax"), Some(Value::Bool(true))) {
+        if rates.is_empty() {
+            let why = match code {
+                Some(c) => format!("tax code \"{c}\" has no rates"),
+                None => "the record and its account have no tax code".to_string(),
+            };
+            warnings.push(rec.finding(
+                Code::TaxIgnored,
+                Some("ApplyTax"),
+                format!("ApplyTax is ignored: {why}, so no tax is credited."),
+            ));
+        }
+        let mut rates = rates.to_vec();
+        rates.sort();
+        for (rank, pct) in rates {
+            let t = tax(amount, pct);
+            lines.push(("credit_tax", Some(rank), t));
+            sum += t;
+        }
+    }
+    sum
 }

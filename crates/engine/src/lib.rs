@@ -6,12 +6,15 @@
 
 mod close_batch;
 pub mod fingerprint_key;
+mod indexes;
 mod ledger_phase;
+mod log_sink;
 pub mod logins;
 pub mod mapping;
 pub mod options;
 mod positions;
 pub mod preview;
+mod record;
 pub mod rollback;
 mod rules;
 mod run;
@@ -21,7 +24,9 @@ pub use ferry_validate::DateOrder;
 pub use logins::LoginSummary;
 pub use options::{Effective, ImportOptions, OnExisting};
 pub use rules::certification::AddedComponent;
-pub use run::{command_line, import, CommandLine, Progress, Silent, Summary};
+pub use run::command_line::{command_line, CommandLine};
+pub use run::lifecycle::import;
+pub use run::progress::{Progress, Silent, Summary};
 
 use ferry_sources::SourceError;
 use ferry_store::StoreError;

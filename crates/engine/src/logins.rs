@@ -5,8 +5,9 @@
 //! (a well-formed legacy hash is kept as given, a malformed one rejects the record); without
 //! one the login has no usable password and must reset.
 
-use crate::run::FindingLog;
+use crate::log_sink::FindingSink;
 use crate::RunError;
+use ferry_catalogue::Known;
 use ferry_findings::{Code, Finding, Location};
 use ferry_logins::password::{self, FormError, SourcePassword, UNUSABLE};
 use ferry_store::Target;
@@ -181,13 +182,13 @@ impl Logins {
         location: &Location,
         email: Option<(String, Location)>,
         password: Option<LoginPassword>,
-        log: &mut FindingLog,
+        log: &mut dyn FindingSink,
     ) -> Result<(), RunError> {
         if self.has_login.contains(user) {
             if password.is_some() {
                 log.push(
                     &Finding::new(Code::LoginExists, location.clone(), format!("Account \"{user}\" already has a login; the Password given here is not applied (use `ferry logins set-password`)."))
-                        .entity("User")
+                        .entity(Known::User.name())
                         .key(Some(user.to_string()))
                         .field("Password"),
                 )?;
@@ -238,7 +239,7 @@ impl Logins {
         user: &str,
         email: &str,
         at: Location,
-        log: &mut FindingLog,
+        log: &mut dyn FindingSink,
     ) -> Result<(), RunError> {
         let Some(has_hash) = self.waiting.remove(user) else {
             return Ok(());
@@ -265,13 +266,13 @@ impl Logins {
         email: &str,
         at: Location,
         hash: Option<String>,
-        log: &mut FindingLog,
+        log: &mut dyn FindingSink,
     ) -> Result<(), RunError> {
         let username = email.to_lowercase();
         if let Some(holder) = self.taken.get(&username) {
             log.push(
                 &Finding::new(Code::LoginDuplicateEmail, at, format!("\"{username}\" is already the login of account \"{holder}\", so account \"{user}\" gets no login."))
-                    .entity("User")
+                    .entity(Known::User.name())
                     .key(Some(user.to_string()))
                     .field("Email")
                     .value(email),
@@ -305,7 +306,7 @@ impl Logins {
         mut self,
         target: &Target,
         run: i64,
-        log: &mut FindingLog,
+        log: &mut dyn FindingSink,
     ) -> Result<LoginSummary, RunError> {
         let mut rows = vec![];
         target.each(
@@ -328,7 +329,7 @@ impl Logins {
             };
             log.push(
                 &Finding::new(Code::LoginNoEmail, at, format!("Account \"{user}\" has no e-mail (User Email or ContactEmail), so it gets no login."))
-                    .entity("User")
+                    .entity(Known::User.name())
                     .key(Some(user.clone())),
             )?;
         }

@@ -64,7 +64,9 @@ pub(crate) struct FirstDetails(HashMap<u64, (EntityId, Location)>);
 impl FirstDetails {
     /// Whether records of `e` are details of a payment method (they refer to one by `Ref`).
     fn is_detail(e: &Entity) -> bool {
-        e.refs.iter().any(|r| r.target == "UserPaymentMethod")
+        e.refs
+            .iter()
+            .any(|r| cat::Known::UserPaymentMethod.is_named(r.target))
     }
 
     pub fn note(&mut self, raw: &RawRecord) {

@@ -3,7 +3,7 @@
 //! contacts), in one transaction — or refuses, listing them, when later runs built on it.
 
 use crate::RunError;
-use ferry_catalogue::{self as cat, Phase};
+use ferry_catalogue::{self as cat, Known, Phase};
 use ferry_store::journal::{RunMode, RunStatus};
 use ferry_store::schema::quote;
 use ferry_store::{cells, Target};
@@ -153,9 +153,15 @@ pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
 }
 
 fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
-    let mut undone = Undone::default();
-    // Restore what the run updated (its prior field values), before deleting anything: the
-    // latest change first.
+    let restored = restore(target, run)?;
+    let deleted = delete_created(target, run)?;
+    Ok(Undone { deleted, restored })
+}
+
+/// Restores what the run updated (its prior field values), before deleting anything: the latest
+/// change first. Returns how many changes were undone.
+fn restore(target: &Target, run: i64) -> Result<u64, RunError> {
+    let mut restored = 0;
     let mut changes: Vec<(String, i64, String, Option<String>)> = vec![];
     target.each(
         "SELECT entity, row_id, action, before FROM run_change WHERE run_id = ?1 ORDER BY id DESC",
@@ -176,42 +182,55 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
                     ferry_store::params![&id, &g("closed"), &g("delivered"), &g("is_current"), &g("total_e4"), &g("disbursed_e4")],
                 )?;
             }
-            ("Contact", "set_company") => {
+            (name, "set_company") if Known::named(name) == Some(Known::Contact) => {
                 target.exec(
                     "UPDATE \"contact\" SET contact_company = NULL WHERE id = ?1",
                     ferry_store::params![&id],
                 )?;
             }
-            (name, "update") => {
-                let e = cat::entity(name).ok_or_else(|| {
-                    RunError::Options(format!("unknown entity {name} in the journal"))
-                })?;
-                let texts: Vec<Option<String>> =
-                    serde_json::from_str(before.as_deref().unwrap_or("[]")).unwrap_or_default();
-                let ctx = ValueContext::default();
-                let values: Vec<Option<ferry_validate::Value>> = e
-                    .fields
-                    .iter()
-                    .zip(texts.iter().chain(std::iter::repeat(&None)))
-                    .map(|(f, t)| {
-                        t.as_ref().and_then(|t| {
-                            parse(f.kind, &ferry_sources::RawValue::Text(t.clone()), &ctx).ok()
-                        })
-                    })
-                    .collect();
-                let rec = ferry_validate::Record {
-                    entity: e,
-                    location: Default::default(),
-                    columns: vec![None; e.fields.len()],
-                    invalid: vec![false; e.fields.len()],
-                    values,
-                };
-                target.update(e, id, &cells::to_cells(e, &rec.values), rec.content_hash())?;
-            }
+            (name, "update") => restore_update(target, name, id, before.as_deref())?,
             _ => {}
         }
-        undone.restored += 1;
+        restored += 1;
     }
+    Ok(restored)
+}
+
+/// Writes back the field values row `id` of entity `name` had before the run updated it.
+fn restore_update(
+    target: &Target,
+    name: &str,
+    id: i64,
+    before: Option<&str>,
+) -> Result<(), RunError> {
+    let e = cat::entity(name)
+        .ok_or_else(|| RunError::Options(format!("unknown entity {name} in the journal")))?;
+    let texts: Vec<Option<String>> =
+        serde_json::from_str(before.unwrap_or("[]")).unwrap_or_default();
+    let ctx = ValueContext::default();
+    let values: Vec<Option<ferry_validate::Value>> = e
+        .fields
+        .iter()
+        .zip(texts.iter().chain(std::iter::repeat(&None)))
+        .map(|(f, t)| {
+            t.as_ref()
+                .and_then(|t| parse(f.kind, &ferry_sources::RawValue::Text(t.clone()), &ctx).ok())
+        })
+        .collect();
+    let rec = ferry_validate::Record {
+        entity: e,
+        location: Default::default(),
+        columns: vec![None; e.fields.len()],
+        invalid: vec![false; e.fields.len()],
+        values,
+    };
+    target.update(e, id, &cells::to_cells(e, &rec.values), rec.content_hash())?;
+    Ok(())
+}
+
+/// Removes what the run created; returns how many rows.
+fn delete_created(target: &Target, run: i64) -> Result<u64, RunError> {
+    let mut deleted = 0u64;
     // Remove what it created: entity rows in reverse dependency order, then derived rows.
     let mut order: Vec<&'static cat::Entity> = vec![];
     for p in cat::dependency_order() {
@@ -225,7 +244,7 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
         }
     }
     for e in order.iter().rev() {
-        undone.deleted += target.exec(
+        deleted += target.exec(
             &format!("DELETE FROM {} WHERE run_id = ?1", quote(&e.table())),
             ferry_store::params![&run],
         )? as u64;
@@ -238,7 +257,7 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
         "cert_component",
         "cert_program",
     ] {
-        undone.deleted += target.exec(
+        deleted += target.exec(
             &format!("DELETE FROM {table} WHERE run_id = ?1"),
             ferry_store::params![&run],
         )? as u64;
@@ -250,7 +269,7 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
         "pending_login",
         "run_rejected",
     ] {
-        undone.deleted += target.exec(
+        deleted += target.exec(
             &format!("DELETE FROM {table} WHERE run_id = ?1"),
             ferry_store::params![&run],
         )? as u64;
@@ -266,9 +285,9 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
         &format!("DELETE FROM reset_token WHERE login_id IN ({gone})"),
         ferry_store::params![&run],
     )?;
-    undone.deleted += target.exec(
+    deleted += target.exec(
         "DELETE FROM login WHERE run_id = ?1 OR NOT EXISTS (SELECT 1 FROM \"user\" u WHERE u.name = login.\"user\")",
         ferry_store::params![&run],
     )? as u64;
-    Ok(undone)
+    Ok(deleted)
 }

@@ -19,6 +19,7 @@ mod rows;
 pub mod schema;
 mod sqlite;
 mod statements;
+pub mod test_hooks;
 pub mod upgrade;
 pub(crate) mod writer;
 

@@ -739,21 +739,9 @@ fn check_problems(before: &Measure, after: &Measure) -> Vec<String> {
 /// Test hook: `FERRY_FAIL_AT=upgrade:N` kills the process (SIGKILL) after the N-th statement of
 /// the upgrade; `FERRY_FAIL_AT=upgrade-error:N` makes the N-th statement fail.
 fn fail_point(n: usize) -> Option<StoreError> {
-    let v = std::env::var("FERRY_FAIL_AT").ok()?;
-    if let Some(k) = v.strip_prefix("upgrade:") {
-        if k.parse() == Ok(n) {
-            let _ = std::process::Command::new("kill")
-                .args(["-9", &std::process::id().to_string()])
-                .status();
-            std::thread::sleep(std::time::Duration::from_secs(5));
-        }
-    }
-    if let Some(k) = v.strip_prefix("upgrade-error:") {
-        if k.parse() == Ok(n) {
-            return Some(StoreError::Other("injected failure (FERRY_FAIL_AT)".into()));
-        }
-    }
-    None
+    use crate::test_hooks::{fail_at, injected, FailPoint};
+    fail_at(FailPoint::Upgrade, n as u64);
+    injected(FailPoint::UpgradeError, n as u64)
 }
 
 impl Target {

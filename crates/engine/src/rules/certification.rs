@@ -10,8 +10,10 @@
 //! lines; a registration for a component its program does not contain is a warning and is not
 //! migrated, unless `--add-missing-components` adds the component to the program (listed).
 
-use crate::run::{FindingLog, State};
+use super::{Accepted, AcceptedRecord, EntityRule, Env, Proceed};
+use crate::log_sink::FindingSink;
 use crate::RunError;
+use ferry_catalogue::Known;
 use ferry_findings::Code;
 use ferry_store::params;
 use ferry_validate::{Record, Value};
@@ -41,22 +43,22 @@ pub struct AddedComponent {
     pub component: String,
 }
 
-/// What the run knows of the target's certification model (loaded on first use).
-#[derive(Default)]
+/// The certification rule: the model the run knows, and `--add-missing-components`.
 pub(crate) struct Certification {
+    /// The certification model (loaded on first use).
+    model: Option<Model>,
+    add_missing_components: bool,
+}
+
+/// What the run knows of the target's certification model.
+#[derive(Default)]
+struct Model {
     /// (program, component) pairs the programs contain: the target's and this run's.
     pairs: HashSet<(String, String)>,
     /// Program code → title, for the warning.
     titles: HashMap<String, String>,
     /// What this run added with `--add-missing-components` (also before a resume).
-    pub(crate) added: Vec<AddedComponent>,
-}
-
-/// Whether a legacy record may be written.
-pub(crate) enum Check {
-    Proceed,
-    /// Not migrated (its finding is logged): counted as skipped.
-    Skip,
+    added: Vec<AddedComponent>,
 }
 
 /// The text a value shows in a Description line: dates in ISO form (YYYY-MM-DD).
@@ -98,12 +100,42 @@ pub fn not_in_program_message(
     format!("Registration found for component \"{component}\", student id \"{student}\" and program \"{program_title}\" (SEQN {seqn}), but the program does not contain this component.")
 }
 
-impl State<'_> {
-    fn certification(&mut self) -> Result<&mut Certification, RunError> {
-        if self.cert.is_none() {
-            let mut c = Certification::default();
-            let run = self.run;
-            self.target.each(
+impl EntityRule for Certification {
+    fn before_write(
+        &mut self,
+        env: &mut Env<'_, '_>,
+        rec: &Record,
+        log: &mut dyn FindingSink,
+    ) -> Result<Proceed, RunError> {
+        self.check(env, rec, log)
+    }
+
+    fn accepted(
+        &mut self,
+        env: &mut Env<'_, '_>,
+        acc: &mut AcceptedRecord<'_>,
+        _log: &mut dyn FindingSink,
+    ) -> Result<(), RunError> {
+        match acc.how {
+            Accepted::Inserted | Accepted::Updated => self.write(env, acc.rec),
+            Accepted::Unchanged | Accepted::Identical => Ok(()),
+        }
+    }
+}
+
+impl Certification {
+    pub(crate) fn new(add_missing_components: bool) -> Certification {
+        Certification {
+            model: None,
+            add_missing_components,
+        }
+    }
+
+    fn model(&mut self, env: &Env<'_, '_>) -> Result<&mut Model, RunError> {
+        if self.model.is_none() {
+            let mut c = Model::default();
+            let run = env.run;
+            env.target.each(
                 "SELECT program_code, component_code, run_id, added_by_migration FROM cert_program_component ORDER BY id",
                 &[],
                 |r| {
@@ -118,37 +150,38 @@ impl State<'_> {
                     Ok(())
                 },
             )?;
-            self.target
+            env.target
                 .each("SELECT code, title FROM cert_program", &[], |r| {
                     c.titles.insert(r.text(0), r.text(1));
                     Ok(())
                 })?;
-            self.cert = Some(c);
+            self.model = Some(c);
         }
-        Ok(self.cert.as_mut().expect("loaded"))
+        Ok(self.model.as_mut().expect("loaded"))
     }
 
     /// Before a legacy record is written: a registration for a component its program does not
     /// contain is not migrated (a warning), or, with `--add-missing-components`, the component
     /// is added to the program first (an info, and listed in the run's summary).
-    pub(crate) fn certification_check(
+    fn check(
         &mut self,
+        env: &Env<'_, '_>,
         rec: &Record,
-        log: &mut FindingLog,
-    ) -> Result<Check, RunError> {
-        if rec.entity.name != "LegacyRegistration" {
-            return Ok(Check::Proceed);
+        log: &mut dyn FindingSink,
+    ) -> Result<Proceed, RunError> {
+        if !rec.entity.is(Known::LegacyRegistration) {
+            return Ok(Proceed::Write);
         }
         let Some(component) = rec.text("ComponentCode").map(str::to_string) else {
-            return Ok(Check::Proceed);
+            return Ok(Proceed::Write);
         };
         let program = rec.text("ProgramCode").unwrap_or_default().to_string();
-        let (run, add) = (self.run, self.add_missing_components);
-        let target = self.target;
-        let c = self.certification()?;
+        let (run, add) = (env.run, self.add_missing_components);
+        let target = env.target;
+        let c = self.model(env)?;
         let pair = (program.clone(), component.clone());
         if c.pairs.contains(&pair) {
-            return Ok(Check::Proceed);
+            return Ok(Proceed::Write);
         }
         if add {
             target.exec(
@@ -165,7 +198,7 @@ impl State<'_> {
                 Some("ComponentCode"),
                 format!("Component \"{component}\" was added to program \"{program}\" (not required) so that this registration could be migrated (--add-missing-components); remove it from the program afterwards if the program no longer contains it."),
             ))?;
-            return Ok(Check::Proceed);
+            return Ok(Proceed::Write);
         }
         let title = c.titles.get(&program).cloned().unwrap_or(program);
         let student = rec.text("StudentId").unwrap_or_default();
@@ -180,18 +213,16 @@ impl State<'_> {
                 "run again with --add-missing-components to add the component to the program for the migration".into(),
             )),
         )?;
-        Ok(Check::Skip)
+        Ok(Proceed::Skip)
     }
 
     /// After a legacy record was written (inserted or updated): its part of the certification
     /// model. Rows a later run updates keep the run that created them.
-    pub(crate) fn certification_write(&mut self, rec: &Record) -> Result<(), RunError> {
-        let run = self.run;
-        let t = self.target;
+    fn write(&mut self, env: &Env<'_, '_>, rec: &Record) -> Result<(), RunError> {
+        let (run, t) = (env.run, env.target);
         let text = |f: &str| rec.text(f).map(str::to_string);
-        let date = |f: &str| rec.get(f).map(Value::canonical);
-        match rec.entity.name {
-            "LegacyProgram" => {
+        match rec.entity.known() {
+            Some(Known::LegacyProgram) => {
                 let code = text("ProgramCode").unwrap_or_default();
                 let title = text("Title").unwrap_or_default();
                 let desc = record_description(rec, &PROGRAM_EXTRA);
@@ -200,9 +231,9 @@ impl State<'_> {
                      ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
                     params![run, code.as_str(), title.as_str(), desc.as_deref()],
                 )?;
-                self.certification()?.titles.insert(code, title);
+                self.model(env)?.titles.insert(code, title);
             }
-            "LegacyComponent" => {
+            Some(Known::LegacyComponent) => {
                 let code = text("ComponentCode").unwrap_or_default();
                 let title = text("Title").unwrap_or_default();
                 let desc = record_description(rec, &COMPONENT_EXTRA);
@@ -212,7 +243,7 @@ impl State<'_> {
                     params![run, code.as_str(), title.as_str(), desc.as_deref()],
                 )?;
             }
-            "LegacyProgramComponent" => {
+            Some(Known::LegacyProgramComponent) => {
                 let p = text("ProgramCode").unwrap_or_default();
                 let c = text("ComponentCode").unwrap_or_default();
                 let required = matches!(rec.get("Required"), Some(Value::Bool(true))) as i64;
@@ -222,57 +253,65 @@ impl State<'_> {
                      ON CONFLICT (program_code, component_code) DO UPDATE SET required = excluded.required, added_by_migration = 0",
                     params![run, p.as_str(), c.as_str(), required],
                 )?;
-                self.certification()?.pairs.insert((p, c));
+                self.model(env)?.pairs.insert((p, c));
             }
-            "LegacyRegistration" => {
-                let user = text("StudentId").unwrap_or_default();
-                let program = text("ProgramCode").unwrap_or_default();
-                let status = text("Status").or_else(|| rec.get("Status").map(Value::canonical));
-                let (registered, completed) = (date("RegisteredDate"), date("CompletedDate"));
-                match text("ComponentCode") {
-                    None => {
-                        t.exec(
-                            "INSERT INTO cert_registration (run_id, \"user\", program_code, status, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                             ON CONFLICT (\"user\", program_code) DO UPDATE SET status = excluded.status, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
-                            params![run, user.as_str(), program.as_str(), status.as_deref(), registered.as_deref(), completed.as_deref()],
-                        )?;
-                    }
-                    Some(component) => {
-                        // The program registration an enrollment belongs to, made if missing
-                        // (registered, never completed by the migration).
-                        t.exec(
-                            "INSERT INTO cert_registration (run_id, \"user\", program_code, status, registered_date, completed_date) VALUES (?1, ?2, ?3, 'Registered', ?4, NULL)
-                             ON CONFLICT (\"user\", program_code) DO NOTHING",
-                            params![run, user.as_str(), program.as_str(), registered.as_deref()],
-                        )?;
-                        let reg = t.int(
-                            "SELECT id FROM cert_registration WHERE \"user\" = ?1 AND program_code = ?2",
-                            params![user.as_str(), program.as_str()],
-                        )?;
-                        let seqn = match rec.get("Seqn") {
-                            Some(Value::Int(i)) => *i,
-                            _ => 0,
-                        };
-                        t.exec(
-                            "INSERT INTO cert_enrollment (run_id, seqn, registration_id, \"user\", program_code, component_code, status, grade, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                             ON CONFLICT (seqn) DO UPDATE SET registration_id = excluded.registration_id, \"user\" = excluded.\"user\", program_code = excluded.program_code, component_code = excluded.component_code, status = excluded.status, grade = excluded.grade, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
-                            params![run, seqn, reg, user.as_str(), program.as_str(), component.as_str(), status.as_deref(), text("Grade").as_deref(), registered.as_deref(), completed.as_deref()],
-                        )?;
-                    }
-                }
-            }
+            Some(Known::LegacyRegistration) => write_registration(env, rec)?,
             _ => {}
         }
         Ok(())
     }
 
     /// What this run added with `--add-missing-components`.
-    pub(crate) fn added_components(&self) -> Vec<AddedComponent> {
-        self.cert
+    pub(crate) fn added(&self) -> Vec<AddedComponent> {
+        self.model
             .as_ref()
             .map(|c| c.added.clone())
             .unwrap_or_default()
     }
+}
+
+/// A legacy registration: a program registration, or a component enrollment (with the program
+/// registration it belongs to).
+fn write_registration(env: &Env<'_, '_>, rec: &Record) -> Result<(), RunError> {
+    let (run, t) = (env.run, env.target);
+    let text = |f: &str| rec.text(f).map(str::to_string);
+    let date = |f: &str| rec.get(f).map(Value::canonical);
+    let user = text("StudentId").unwrap_or_default();
+    let program = text("ProgramCode").unwrap_or_default();
+    let status = text("Status").or_else(|| rec.get("Status").map(Value::canonical));
+    let (registered, completed) = (date("RegisteredDate"), date("CompletedDate"));
+    match text("ComponentCode") {
+        None => {
+            t.exec(
+                "INSERT INTO cert_registration (run_id, \"user\", program_code, status, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (\"user\", program_code) DO UPDATE SET status = excluded.status, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
+                params![run, user.as_str(), program.as_str(), status.as_deref(), registered.as_deref(), completed.as_deref()],
+            )?;
+        }
+        Some(component) => {
+            // The program registration an enrollment belongs to, made if missing
+            // (registered, never completed by the migration).
+            t.exec(
+                "INSERT INTO cert_registration (run_id, \"user\", program_code, status, registered_date, completed_date) VALUES (?1, ?2, ?3, 'Registered', ?4, NULL)
+                 ON CONFLICT (\"user\", program_code) DO NOTHING",
+                params![run, user.as_str(), program.as_str(), registered.as_deref()],
+            )?;
+            let reg = t.int(
+                "SELECT id FROM cert_registration WHERE \"user\" = ?1 AND program_code = ?2",
+                params![user.as_str(), program.as_str()],
+            )?;
+            let seqn = match rec.get("Seqn") {
+                Some(Value::Int(i)) => *i,
+                _ => 0,
+            };
+            t.exec(
+                "INSERT INTO cert_enrollment (run_id, seqn, registration_id, \"user\", program_code, component_code, status, grade, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (seqn) DO UPDATE SET registration_id = excluded.registration_id, \"user\" = excluded.\"user\", program_code = excluded.program_code, component_code = excluded.component_code, status = excluded.status, grade = excluded.grade, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
+                params![run, seqn, reg, user.as_str(), program.as_str(), component.as_str(), status.as_deref(), text("Grade").as_deref(), registered.as_deref(), completed.as_deref()],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,9 +9,10 @@
 //! written, so a resumed run holds the same index (and gives the same findings) as one that was
 //! never interrupted. The normalization and the blocking index are `ferry_validate::duplicates`.
 
-use crate::run::{FindingLog, State};
+use super::{Accepted, AcceptedRecord, EntityRule, Env};
+use crate::log_sink::FindingSink;
 use crate::RunError;
-use ferry_catalogue::{self as cat, Entity};
+use ferry_catalogue::{self as cat, Entity, Known};
 use ferry_findings::{Code, Location};
 use ferry_store::schema::quote;
 use ferry_store::{Row, Target};
@@ -120,15 +121,19 @@ fn scan(
     Ok(())
 }
 
+/// The entity types checked for likely duplicates.
+const CHECKED: [Known; 4] = [
+    Known::User,
+    Known::ContactEmail,
+    Known::ContactPhone,
+    Known::ContactAddress,
+];
+
 /// Whether the phase of `e` comes after every phase that checks likely duplicates.
 fn after_the_checks(e: &Entity) -> bool {
     let order = cat::dependency_order();
     let pos = |id| order.iter().position(|p| p.entities().contains(&id));
-    let last = ["User", "ContactEmail", "ContactPhone", "ContactAddress"]
-        .iter()
-        .filter_map(|n| cat::entity_id(n))
-        .filter_map(pos)
-        .max();
+    let last = CHECKED.iter().map(|k| k.id()).filter_map(pos).max();
     matches!((pos(e.id()), last), (Some(p), Some(l)) if p > l)
 }
 
@@ -138,18 +143,40 @@ fn col(e: &Entity, field: &str) -> String {
     quote(&e.field_def(field).expect("catalogue field").column())
 }
 
-impl State<'_> {
+impl EntityRule for Duplicates {
+    fn accepted(
+        &mut self,
+        _env: &mut Env<'_, '_>,
+        acc: &mut AcceptedRecord<'_>,
+        log: &mut dyn FindingSink,
+    ) -> Result<(), RunError> {
+        match acc.how {
+            Accepted::Inserted => self.check(acc.rec, log),
+            Accepted::Updated | Accepted::Unchanged | Accepted::Identical => Ok(()),
+        }
+    }
+}
+
+/// Which keys a checked type is found by: e-mails, phones, names with postal codes.
+#[derive(Clone, Copy)]
+enum KeyKind {
+    Email = 0,
+    Phone = 1,
+    Postal = 2,
+}
+
+impl Duplicates {
     /// Loads, before the phase of `e` writes anything, the keys of the target it is checked
     /// against (once per run).
-    pub(crate) fn prepare_duplicates(&mut self, e: &Entity) -> Result<(), RunError> {
-        let kind = match e.name {
-            "User" | "ContactEmail" => 0,
-            "ContactPhone" => 1,
-            "ContactAddress" => 2,
+    pub(crate) fn prepare(&mut self, env: &Env<'_, '_>, e: &Entity) -> Result<(), RunError> {
+        let kind = match e.known() {
+            Some(Known::User | Known::ContactEmail) => KeyKind::Email,
+            Some(Known::ContactPhone) => KeyKind::Phone,
+            Some(Known::ContactAddress) => KeyKind::Postal,
             _ => {
-                if self.dups.loaded != [true; 3] && after_the_checks(e) {
+                if self.loaded != [true; 3] && after_the_checks(e) {
                     // Nothing is checked any more: the index goes before the larger phases.
-                    self.dups = Duplicates {
+                    *self = Duplicates {
                         loaded: [true; 3],
                         ..Duplicates::default()
                     };
@@ -157,134 +184,155 @@ impl State<'_> {
                 return Ok(());
             }
         };
-        if self.dups.loaded[kind] {
+        if self.loaded[kind as usize] {
             return Ok(());
         }
-        self.dups.loaded[kind] = true;
-        if kind > 0 {
-            self.load_names()?;
+        self.loaded[kind as usize] = true;
+        if !matches!(kind, KeyKind::Email) {
+            self.load_names(env.target)?;
         }
-        let (target, run) = (self.target, self.run);
+        match kind {
+            KeyKind::Email => self.load_emails(env.target, env.run),
+            KeyKind::Phone => self.load_phones(env.target, env.run),
+            KeyKind::Postal => self.load_postals(env.target, env.run),
+        }
+    }
+
+    /// The e-mails of accounts and contacts in the target.
+    fn load_emails(&mut self, target: &Target, run: i64) -> Result<(), RunError> {
+        let Duplicates {
+            likely, sources, ..
+        } = self;
+        let mut later = vec![];
+        for (table, (k, account)) in [(Known::User, "Name"), (Known::ContactEmail, "User")]
+            .into_iter()
+            .enumerate()
+        {
+            let t = k.entity();
+            let sql = format!(
+                "SELECT {}, {}, {RUN_COLUMNS} FROM {} WHERE {} IS NOT NULL",
+                col(t, account),
+                col(t, "Email"),
+                quote(&t.table()),
+                col(t, "Email")
+            );
+            let key = |r: &Row| {
+                Some((
+                    r.opt_text(0)?,
+                    dup::email_key(&r.opt_text(1)?)?,
+                    String::new(),
+                ))
+            };
+            scan(
+                target,
+                run,
+                sources,
+                &sql,
+                2,
+                table as u8,
+                &mut later,
+                key,
+                |(a, k, _), o| likely.email_add(&a, &k, o),
+            )?;
+        }
+        later.sort_by_key(|(t, id, ..)| (*t, *id));
+        for (_, _, (a, k, _), o) in later {
+            likely.email_add(&a, &k, o);
+        }
+        Ok(())
+    }
+
+    /// The phones of contacts in the target, with their names.
+    fn load_phones(&mut self, target: &Target, run: i64) -> Result<(), RunError> {
         let Duplicates {
             likely,
             names,
             sources,
             ..
-        } = &mut self.dups;
+        } = self;
         let mut later = vec![];
-        match kind {
-            0 => {
-                for (table, (name, account)) in [("User", "Name"), ("ContactEmail", "User")]
-                    .into_iter()
-                    .enumerate()
-                {
-                    let t = cat::entity(name).expect("catalogue");
-                    let sql = format!(
-                        "SELECT {}, {}, {RUN_COLUMNS} FROM {} WHERE {} IS NOT NULL",
-                        col(t, account),
-                        col(t, "Email"),
-                        quote(&t.table()),
-                        col(t, "Email")
-                    );
-                    let key = |r: &Row| {
-                        Some((
-                            r.opt_text(0)?,
-                            dup::email_key(&r.opt_text(1)?)?,
-                            String::new(),
-                        ))
-                    };
-                    scan(
-                        target,
-                        run,
-                        sources,
-                        &sql,
-                        2,
-                        table as u8,
-                        &mut later,
-                        key,
-                        |(a, k, _), o| likely.email_add(&a, &k, o),
-                    )?;
-                }
-                later.sort_by_key(|(t, id, ..)| (*t, *id));
-                for (_, _, (a, k, _), o) in later {
-                    likely.email_add(&a, &k, o);
-                }
-            }
-            1 => {
-                let t = cat::entity("ContactPhone").expect("catalogue");
-                let phone = t.field_def("Phone").expect("field").column();
-                let sql = format!(
-                    "SELECT {}, {}, {}, {}, {RUN_COLUMNS} FROM {}",
-                    col(t, "User"),
-                    col(t, "ContactName"),
-                    quote(&phone),
-                    quote(&format!("{phone}_e164")),
-                    quote(&t.table()),
-                );
-                let key = |r: &Row| {
-                    let (user, contact) = (r.opt_text(0)?, r.opt_text(1)?);
-                    let key = dup::phone_key(&r.opt_text(2)?, r.opt_text(3).as_deref())?;
-                    let name = name_of(names, &user, &contact)?;
-                    Some((user, key, name))
-                };
-                scan(
-                    target,
-                    run,
-                    sources,
-                    &sql,
-                    4,
-                    0,
-                    &mut later,
-                    key,
-                    |(a, k, n), o| likely.phone_add(&a, &k, &n, o),
-                )?;
-                later.sort_by_key(|(t, id, ..)| (*t, *id));
-                for (_, _, (a, k, n), o) in later {
-                    likely.phone_add(&a, &k, &n, o);
-                }
-            }
-            _ => {
-                let t = cat::entity("ContactAddress").expect("catalogue");
-                let sql = format!(
-                    "SELECT {}, {}, {}, {RUN_COLUMNS} FROM {} WHERE {} IS NOT NULL",
-                    col(t, "User"),
-                    col(t, "ContactName"),
-                    col(t, "PostalCode"),
-                    quote(&t.table()),
-                    col(t, "PostalCode"),
-                );
-                let key = |r: &Row| {
-                    let (user, contact) = (r.opt_text(0)?, r.opt_text(1)?);
-                    let postal = dup::postal_key(&r.opt_text(2)?)?;
-                    let name = name_of(names, &user, &contact)?;
-                    Some((user, postal, name))
-                };
-                scan(
-                    target,
-                    run,
-                    sources,
-                    &sql,
-                    3,
-                    0,
-                    &mut later,
-                    key,
-                    |(a, k, n), o| likely.postal_add(&a, &n, &k, o),
-                )?;
-                later.sort_by_key(|(t, id, ..)| (*t, *id));
-                for (_, _, (a, k, n), o) in later {
-                    likely.postal_add(&a, &n, &k, o);
-                }
-            }
+        let t = Known::ContactPhone.entity();
+        let phone = t.field_def("Phone").expect("field").column();
+        let sql = format!(
+            "SELECT {}, {}, {}, {}, {RUN_COLUMNS} FROM {}",
+            col(t, "User"),
+            col(t, "ContactName"),
+            quote(&phone),
+            quote(&format!("{phone}_e164")),
+            quote(&t.table()),
+        );
+        let key = |r: &Row| {
+            let (user, contact) = (r.opt_text(0)?, r.opt_text(1)?);
+            let key = dup::phone_key(&r.opt_text(2)?, r.opt_text(3).as_deref())?;
+            let name = name_of(names, &user, &contact)?;
+            Some((user, key, name))
+        };
+        scan(
+            target,
+            run,
+            sources,
+            &sql,
+            4,
+            0,
+            &mut later,
+            key,
+            |(a, k, n), o| likely.phone_add(&a, &k, &n, o),
+        )?;
+        later.sort_by_key(|(t, id, ..)| (*t, *id));
+        for (_, _, (a, k, n), o) in later {
+            likely.phone_add(&a, &k, &n, o);
+        }
+        Ok(())
+    }
+
+    /// The postal codes of contacts in the target, with their names.
+    fn load_postals(&mut self, target: &Target, run: i64) -> Result<(), RunError> {
+        let Duplicates {
+            likely,
+            names,
+            sources,
+            ..
+        } = self;
+        let mut later = vec![];
+        let t = Known::ContactAddress.entity();
+        let sql = format!(
+            "SELECT {}, {}, {}, {RUN_COLUMNS} FROM {} WHERE {} IS NOT NULL",
+            col(t, "User"),
+            col(t, "ContactName"),
+            col(t, "PostalCode"),
+            quote(&t.table()),
+            col(t, "PostalCode"),
+        );
+        let key = |r: &Row| {
+            let (user, contact) = (r.opt_text(0)?, r.opt_text(1)?);
+            let postal = dup::postal_key(&r.opt_text(2)?)?;
+            let name = name_of(names, &user, &contact)?;
+            Some((user, postal, name))
+        };
+        scan(
+            target,
+            run,
+            sources,
+            &sql,
+            3,
+            0,
+            &mut later,
+            key,
+            |(a, k, n), o| likely.postal_add(&a, &n, &k, o),
+        )?;
+        later.sort_by_key(|(t, id, ..)| (*t, *id));
+        for (_, _, (a, k, n), o) in later {
+            likely.postal_add(&a, &n, &k, o);
         }
         Ok(())
     }
 
     /// The contacts whose full name is not their ContactName (once, after the Contact phase).
-    fn load_names(&mut self) -> Result<(), RunError> {
-        if self.dups.names.is_some() {
+    fn load_names(&mut self, target: &Target) -> Result<(), RunError> {
+        if self.names.is_some() {
             return Ok(());
         }
-        let t = cat::entity("Contact").expect("catalogue");
+        let t = Known::Contact.entity();
         let sql = format!(
             "SELECT {}, {}, {}, {} FROM {} WHERE {} IS NOT NULL OR {} IS NOT NULL",
             col(t, "User"),
@@ -296,7 +344,7 @@ impl State<'_> {
             col(t, "ContactLastName"),
         );
         let mut names = HashMap::new();
-        self.target.each(&sql, &[], |r| {
+        target.each(&sql, &[], |r| {
             let (user, contact) = (r.text(0), r.text(1));
             let full = dup::name_key(&dup::full_name(
                 r.opt_text(2).as_deref(),
@@ -309,29 +357,28 @@ impl State<'_> {
             Ok(())
         })?;
         names.shrink_to_fit();
-        self.dups.names = Some(names);
+        self.names = Some(names);
         Ok(())
     }
 
     /// Checks an accepted record against the accounts before it, and adds its keys.
-    pub(crate) fn likely_duplicates(
-        &mut self,
-        rec: &Record,
-        log: &mut FindingLog,
-    ) -> Result<(), RunError> {
-        let account_field = match rec.entity.name {
-            "User" => "Name",
-            "ContactEmail" | "ContactPhone" | "ContactAddress" => "User",
+    fn check(&mut self, rec: &Record, log: &mut dyn FindingSink) -> Result<(), RunError> {
+        let known = rec.entity.known();
+        let account_field = match known {
+            Some(Known::User) => "Name",
+            Some(Known::ContactEmail | Known::ContactPhone | Known::ContactAddress) => "User",
             _ => return Ok(()),
         };
         let Some(account) = rec.text(account_field) else {
             return Ok(());
         };
-        let d = &mut self.dups;
+        let d = self;
         let contact_name = || name_of(&d.names, account, rec.text("ContactName").unwrap_or(""));
-        let (key, name, field) = match rec.entity.name {
-            "User" | "ContactEmail" => (rec.text("Email").and_then(dup::email_key), None, "Email"),
-            "ContactPhone" => match rec.get("Phone") {
+        let (key, name, field) = match known {
+            Some(Known::User | Known::ContactEmail) => {
+                (rec.text("Email").and_then(dup::email_key), None, "Email")
+            }
+            Some(Known::ContactPhone) => match rec.get("Phone") {
                 Some(Value::Phone { given, e164 }) => (
                     dup::phone_key(given, e164.as_deref()),
                     contact_name(),

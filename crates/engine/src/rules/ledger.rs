@@ -1,15 +1,32 @@
 //! Ledger record rules beyond values and references (the invoice semantics are in
 //! `ledger_phase`): a Debit's service period must not end before it starts.
 
-use crate::run::FindingLog;
+use super::{EntityRule, Env};
+use crate::log_sink::FindingSink;
 use crate::RunError;
 use ferry_findings::Code;
+use ferry_store::cells::Cell;
 use ferry_validate::values::date_text;
 use ferry_validate::{Record, Value};
 
+/// The rules of Debits.
+pub(crate) struct Periods;
+
+impl EntityRule for Periods {
+    fn check(
+        &mut self,
+        _env: &mut Env<'_, '_>,
+        rec: &mut Record,
+        log: &mut dyn FindingSink,
+        _extra: &mut Vec<Cell>,
+    ) -> Result<bool, RunError> {
+        period_rule(rec, log)
+    }
+}
+
 /// `PeriodEnd` before `PeriodStart` is an error. A bound without a time is that whole day, so
 /// only two bounds with times compare their times.
-pub(super) fn period_rule(rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
+fn period_rule(rec: &Record, log: &mut dyn FindingSink) -> Result<bool, RunError> {
     let (
         Some(Value::Date {
             at: start,

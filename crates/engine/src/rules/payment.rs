@@ -4,28 +4,31 @@
 //! outside the target: `crate::fingerprint_key`). The full number is never stored: the generic
 //! tables have no column for it, and findings mask it.
 
-use crate::run::{FindingLog, State};
+use super::{EntityRule, Env};
+use crate::fingerprint_key::FingerprintKey;
+use crate::log_sink::FindingSink;
+use crate::positions::FirstDetails;
 use crate::RunError;
 use chrono::Datelike;
-use ferry_catalogue as cat;
+use ferry_catalogue::{self as cat, Known};
 use ferry_findings::Code;
 use ferry_store::cells::Cell;
 use ferry_validate::{Record, Slot, Value};
 
 /// The detail types of `UserPaymentMethod`: a method has exactly one of them.
-const DETAIL_TYPES: [&str; 4] = [
-    "UserPaymentMethodCash",
-    "UserPaymentMethodCheck",
-    "UserPaymentMethodCreditCard",
-    "UserPaymentMethodACH",
+const DETAIL_TYPES: [Known; 4] = [
+    Known::UserPaymentMethodCash,
+    Known::UserPaymentMethodCheck,
+    Known::UserPaymentMethodCreditCard,
+    Known::UserPaymentMethodACH,
 ];
 
 /// Whether a raw record carries a card or account number to fingerprint (one that is not
 /// masked): the run then needs the target's fingerprint key before it writes anything.
 pub(crate) fn needs_fingerprint(e: &cat::Entity, raw: &ferry_sources::RawRecord) -> bool {
-    let field = match e.name {
-        "UserPaymentMethodCreditCard" => "CardNumber",
-        "UserPaymentMethodACH" => "AccountNumber",
+    let field = match e.known() {
+        Some(Known::UserPaymentMethodCreditCard) => "CardNumber",
+        Some(Known::UserPaymentMethodACH) => "AccountNumber",
         _ => return false,
     };
     e.field(field)
@@ -37,23 +40,57 @@ pub(crate) fn needs_fingerprint(e: &cat::Entity, raw: &ferry_sources::RawRecord)
         })
 }
 
-impl State<'_> {
-    /// Cash and Check: only the one-detail rule.
-    pub(super) fn payment_detail_rules(
-        &mut self,
-        rec: &Record,
-        log: &mut FindingLog,
-    ) -> Result<bool, RunError> {
-        self.detail_conflict(rec, log)
+/// The payment-method details' rules, with the key numbers are fingerprinted with and the first
+/// detail of each method in the inputs.
+pub(crate) struct Payments {
+    /// The key card and account numbers are fingerprinted with (when the run has any).
+    fingerprint_key: Option<FingerprintKey>,
+    /// The first detail of each payment method in the inputs (SPEC §4.6).
+    first_details: FirstDetails,
+}
+
+impl EntityRule for Payments {
+    fn may_change(&self) -> bool {
+        true
     }
 
-    pub(super) fn credit_card_rules(
+    fn check(
         &mut self,
-        rec: &Record,
-        log: &mut FindingLog,
+        env: &mut Env<'_, '_>,
+        rec: &mut Record,
+        log: &mut dyn FindingSink,
         extra: &mut Vec<Cell>,
     ) -> Result<bool, RunError> {
-        let mut rejected = self.detail_conflict(rec, log)?;
+        match rec.entity.known() {
+            Some(Known::UserPaymentMethodCreditCard) => {
+                self.credit_card_rules(env, rec, log, extra)
+            }
+            Some(Known::UserPaymentMethodACH) => self.ach_rules(env, rec, log, extra),
+            // Cash and Check: only the one-detail rule.
+            _ => self.detail_conflict(env, rec, log),
+        }
+    }
+}
+
+impl Payments {
+    pub(crate) fn new(
+        fingerprint_key: Option<FingerprintKey>,
+        first_details: FirstDetails,
+    ) -> Payments {
+        Payments {
+            fingerprint_key,
+            first_details,
+        }
+    }
+
+    fn credit_card_rules(
+        &mut self,
+        env: &mut Env<'_, '_>,
+        rec: &Record,
+        log: &mut dyn FindingSink,
+        extra: &mut Vec<Cell>,
+    ) -> Result<bool, RunError> {
+        let mut rejected = self.detail_conflict(env, rec, log)?;
         let Some(Value::Secret(digits)) = rec.get("CardNumber") else {
             return Ok(rejected);
         };
@@ -110,13 +147,14 @@ impl State<'_> {
         Ok(false)
     }
 
-    pub(super) fn ach_rules(
+    fn ach_rules(
         &mut self,
+        env: &mut Env<'_, '_>,
         rec: &Record,
-        log: &mut FindingLog,
+        log: &mut dyn FindingSink,
         extra: &mut Vec<Cell>,
     ) -> Result<bool, RunError> {
-        let mut rejected = self.detail_conflict(rec, log)?;
+        let mut rejected = self.detail_conflict(env, rec, log)?;
         if let Some(routing) = rec.text("RoutingNumber") {
             if !aba_ok(routing) {
                 log.push(&rec.finding(
@@ -150,13 +188,18 @@ impl State<'_> {
     /// later one is the error, naming it (the types are processed one after the other, so the
     /// later one may be processed first). A detail stored by an earlier run takes the method;
     /// one that was rejected does not.
-    fn detail_conflict(&mut self, rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
+    fn detail_conflict(
+        &mut self,
+        env: &mut Env<'_, '_>,
+        rec: &Record,
+        log: &mut dyn FindingSink,
+    ) -> Result<bool, RunError> {
         let Some(method) = rec.joined(&["Ref"]) else {
             return Ok(false);
         };
         if let Some((first, at)) = self.first_details.first(&method) {
             let first = cat::by_id(*first);
-            if first.name != rec.entity.name {
+            if first.id() != rec.entity.id() {
                 let kind = first.name.trim_start_matches("UserPaymentMethod");
                 let mut at = at.clone();
                 at.column = None;
@@ -169,16 +212,16 @@ impl State<'_> {
             }
         }
         for other in DETAIL_TYPES {
-            if other == rec.entity.name {
+            if rec.entity.is(other) {
                 continue;
             }
-            let e = cat::entity(other).expect("catalogue");
-            let where_ = match self.index(e, &["Ref"])?.get(&method) {
+            let e = other.entity();
+            let where_ = match env.indexes.index(e, &["Ref"])?.get(&method) {
                 Some(Slot::Run { location, .. }) => format!("earlier in this run (at {location})"),
                 Some(Slot::Target { .. }) => "in the target".to_string(),
                 Some(Slot::Rejected { .. }) | None => continue,
             };
-            let kind = other.trim_start_matches("UserPaymentMethod");
+            let kind = other.name().trim_start_matches("UserPaymentMethod");
             log.push(&rec.finding(
                 Code::MethodConflict,
                 Some("Ref"),

@@ -1,10 +1,12 @@
 //! Tickets (SPEC §4.5): closing dates and who closed, and attachments — exactly one of Path
 //! or Data, a size limit counted in decoded bytes, and paths that stay inside the source folder.
 
-use crate::run::{FindingLog, State};
+use super::{EntityRule, Env};
+use crate::log_sink::FindingSink;
 use crate::RunError;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
+use ferry_catalogue::Known;
 use ferry_findings::Code;
 use ferry_store::cells::Cell;
 use ferry_validate::{Record, Value};
@@ -20,8 +22,31 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// The rules of tickets and their attachments.
+pub(crate) struct Tickets;
+
+impl EntityRule for Tickets {
+    fn may_change(&self) -> bool {
+        true
+    }
+
+    fn check(
+        &mut self,
+        env: &mut Env<'_, '_>,
+        rec: &mut Record,
+        log: &mut dyn FindingSink,
+        extra: &mut Vec<Cell>,
+    ) -> Result<bool, RunError> {
+        if rec.entity.is(Known::TicketAttachment) {
+            attachment_rules(env.eff.max_attachment_bytes, rec, log, extra)
+        } else {
+            ticket_rules(rec, log)
+        }
+    }
+}
+
 /// A closed ticket should say who closed it and when; it cannot close before it opened.
-pub(super) fn ticket_rules(rec: &Record, log: &mut FindingLog) -> Result<bool, RunError> {
+fn ticket_rules(rec: &Record, log: &mut dyn FindingSink) -> Result<bool, RunError> {
     let mut rejected = false;
     if rec
         .text("Status")
@@ -78,38 +103,36 @@ pub(super) fn ticket_rules(rec: &Record, log: &mut FindingLog) -> Result<bool, R
 /// Why an attachment is refused: the code, the field, the message.
 type Refusal = (Code, &'static str, String);
 
-impl State<'_> {
-    pub(super) fn attachment_rules(
-        &mut self,
-        rec: &Record,
-        log: &mut FindingLog,
-        extra: &mut Vec<Cell>,
-    ) -> Result<bool, RunError> {
-        let max = self.eff.max_attachment_bytes;
-        let size = match (rec.text("Path"), rec.text("Data")) {
-            (Some(_), Some(_)) => Err((
-                Code::AttachmentPathOrData,
-                "Path",
-                "The attachment gives both Path and Data; give exactly one.".to_string(),
-            )),
-            (None, None) => Err((
-                Code::AttachmentPathOrData,
-                "FileName",
-                "The attachment gives neither Path nor Data; give exactly one.".to_string(),
-            )),
-            (None, Some(data)) => data_bytes(data, max),
-            (Some(path), None) => path_bytes(&rec.location.file, path, max),
-        };
-        match size {
-            Ok(bytes) => {
-                let size = bytes.len() as i64;
-                extra.extend([Cell::Blob(bytes), Cell::Int(size)]);
-                Ok(false)
-            }
-            Err((code, field, message)) => {
-                log.push(&rec.finding(code, Some(field), message))?;
-                Ok(true)
-            }
+/// Exactly one of Path or Data, within the size limit: its content and size are derived.
+fn attachment_rules(
+    max: u64,
+    rec: &Record,
+    log: &mut dyn FindingSink,
+    extra: &mut Vec<Cell>,
+) -> Result<bool, RunError> {
+    let size = match (rec.text("Path"), rec.text("Data")) {
+        (Some(_), Some(_)) => Err((
+            Code::AttachmentPathOrData,
+            "Path",
+            "The attachment gives both Path and Data; give exactly one.".to_string(),
+        )),
+        (None, None) => Err((
+            Code::AttachmentPathOrData,
+            "FileName",
+            "The attachment gives neither Path nor Data; give exactly one.".to_string(),
+        )),
+        (None, Some(data)) => data_bytes(data, max),
+        (Some(path), None) => path_bytes(&rec.location.file, path, max),
+    };
+    match size {
+        Ok(bytes) => {
+            let size = bytes.len() as i64;
+            extra.extend([Cell::Blob(bytes), Cell::Int(size)]);
+            Ok(false)
+        }
+        Err((code, field, message)) => {
+            log.push(&rec.finding(code, Some(field), message))?;
+            Ok(true)
         }
     }
 }
@@ -179,6 +202,41 @@ fn path_bytes(source_file: &str, given: &str, max: u64) -> Result<Vec<u8>, Refus
         return refused("contains '..'; an attachment must be inside the source file's folder");
     }
     let folder = source_folder(source_file);
+    let (real, meta) = inside_folder(&folder, given)?;
+    let missing = |why: String| Err((Code::AttachmentMissing, "Path", why));
+    if meta.len() > max {
+        return Err((Code::AttachmentTooBig, "Path", too_big(meta.len(), max)));
+    }
+    // Read at most one byte over the limit, in case the file grew since its metadata was read.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let read = std::fs::File::open(&real)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, max + 1), &mut bytes));
+    if let Err(e) = read {
+        return missing(format!(
+            "Path \"{}\" cannot be read: {e}.",
+            ferry_findings::clip(given)
+        ));
+    }
+    if bytes.len() as u64 > max {
+        return Err((
+            Code::AttachmentTooBig,
+            "Path",
+            too_big(bytes.len() as u64, max),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The real path and metadata of the file `given` names in `folder`, refused when it resolves
+/// outside it (through a symbolic link), is missing, or is not a file.
+fn inside_folder(folder: &Path, given: &str) -> Result<(PathBuf, std::fs::Metadata), Refusal> {
+    let refused = |why: &str| {
+        Err((
+            Code::AttachmentPathRefused,
+            "Path",
+            format!("Path \"{}\" {why}.", ferry_findings::clip(given)),
+        ))
+    };
     let missing = |why: String| Err((Code::AttachmentMissing, "Path", why));
     let root = match folder.canonicalize() {
         Ok(r) => r,
@@ -223,27 +281,7 @@ fn path_bytes(source_file: &str, given: &str, max: u64) -> Result<Vec<u8>, Refus
             ferry_findings::clip(given)
         ));
     }
-    if meta.len() > max {
-        return Err((Code::AttachmentTooBig, "Path", too_big(meta.len(), max)));
-    }
-    // Read at most one byte over the limit, in case the file grew since its metadata was read.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    let read = std::fs::File::open(&real)
-        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, max + 1), &mut bytes));
-    if let Err(e) = read {
-        return missing(format!(
-            "Path \"{}\" cannot be read: {e}.",
-            ferry_findings::clip(given)
-        ));
-    }
-    if bytes.len() as u64 > max {
-        return Err((
-            Code::AttachmentTooBig,
-            "Path",
-            too_big(bytes.len() as u64, max),
-        ));
-    }
-    Ok(bytes)
+    Ok((real, meta))
 }
 
 #[cfg(test)]

@@ -50,10 +50,7 @@ impl Sqlite {
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;")
             .map_err(named)?;
         // Test hook (fault injection): a tiny database size limit behaves like a full disk.
-        if let Some(pages) = std::env::var("FERRY_TEST_MAX_PAGES")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
+        if let Some(pages) = crate::test_hooks::max_pages() {
             conn.execute_batch(&format!("PRAGMA max_page_count = {pages}"))
                 .map_err(named)?;
         }
