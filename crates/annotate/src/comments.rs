@@ -2,6 +2,7 @@
 //! comments with Ferry's text added (one comment per cell); a new VML drawing, or the sheet's
 //! own with Ferry's note shapes appended.
 
+use crate::error::Damage;
 use crate::sheet::CellMark;
 use crate::xml::{cell_ref, esc, local, parse_ref, prefix, tag_with};
 use quick_xml::events::Event;
@@ -15,10 +16,10 @@ pub(crate) const AUTHOR: &str = "Ferry";
 const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 
 /// The text of the comment on marked cell `i`.
-pub(crate) type TextOf<'a> = dyn FnMut(usize) -> Result<String, String> + 'a;
+pub(crate) type TextOf<'a> = dyn FnMut(usize) -> Result<String, Damage> + 'a;
 
-fn io(e: std::io::Error) -> String {
-    format!("writing the comments: {e}")
+fn io(e: std::io::Error) -> Damage {
+    Damage::writing("the comments")(e)
 }
 
 fn comment<W: Write>(
@@ -27,7 +28,7 @@ fn comment<W: Write>(
     m: &CellMark,
     author: usize,
     text: &str,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     write!(
         w,
         "<{p}comment ref=\"{}\" authorId=\"{author}\"><{p}text><{p}t xml:space=\"preserve\">{}</{p}t></{p}text></{p}comment>",
@@ -42,7 +43,7 @@ pub(crate) fn write_new<W: Write>(
     w: &mut W,
     marks: &[CellMark],
     text: &mut TextOf,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     write!(
         w,
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<comments xmlns=\"{MAIN_NS}\"><authors><author>{AUTHOR}</author></authors><commentList>"
@@ -62,7 +63,7 @@ pub(crate) fn merge<R: BufRead, W: Write>(
     w: &mut W,
     marks: &[CellMark],
     text: &mut TextOf,
-) -> Result<Vec<bool>, String> {
+) -> Result<Vec<bool>, Damage> {
     let index: HashMap<(u32, u32), usize> = marks
         .iter()
         .enumerate()
@@ -77,7 +78,7 @@ pub(crate) fn merge<R: BufRead, W: Write>(
     let mut authors = 0usize;
     let mut ours = 0usize;
     let mut current: Option<usize> = None; // the marked cell whose comment is open
-    let bad = |e: quick_xml::Error| format!("the sheet's comments are not readable XML ({e})");
+    let bad = Damage::xml("the sheet's comments");
     // Which marks already have a comment is known only while copying, so new comments are
     // written at the end of the list.
     loop {
@@ -177,7 +178,7 @@ fn rest<W: Write>(
     own: &[bool],
     author: usize,
     text: &mut TextOf,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     for (i, m) in marks.iter().enumerate() {
         if own[i] {
             comment(w, p, m, author, &text(i)?)?;
@@ -192,7 +193,7 @@ fn shapes<W: Write>(
     marks: &[CellMark],
     own: &[bool],
     first_block: u32,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     let mut k = 0u64;
     for (i, m) in marks.iter().enumerate() {
         if !own[i] {
@@ -229,7 +230,7 @@ pub(crate) fn write_vml<W: Write>(
     marks: &[CellMark],
     own: &[bool],
     first_block: u32,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     let n = own.iter().filter(|o| **o).count();
     let ids: Vec<String> = (first_block..first_block + blocks(n))
         .map(|b| b.to_string())
@@ -251,10 +252,10 @@ pub(crate) fn append_vml(
     marks: &[CellMark],
     own: &[bool],
     first_block: u32,
-) -> Result<String, String> {
+) -> Result<String, Damage> {
     let at = vml
         .rfind("</xml>")
-        .ok_or("the sheet's VML drawing has no closing </xml>")?;
+        .ok_or(Damage::VmlUnclosed)?;
     let mut out = Vec::with_capacity(vml.len() + 1024 * marks.len());
     out.extend_from_slice(vml[..at].as_bytes());
     if !vml.contains("\"_x0000_t202\"") {
@@ -262,7 +263,7 @@ pub(crate) fn append_vml(
     }
     shapes(&mut out, marks, own, first_block)?;
     out.extend_from_slice(vml[at..].as_bytes());
-    String::from_utf8(out).map_err(|e| e.to_string())
+    String::from_utf8(out).map_err(Damage::VmlNotUtf8)
 }
 
 /// The highest 1024-shape block a VML drawing uses (from its `_x0000_sN` shape ids and its

@@ -1,6 +1,7 @@
 //! The package around the parts: part names, relationships, content types, and workbook.xml
 //! (the new first sheet, and the sheet indexes that shift when it is inserted).
 
+use crate::error::Damage;
 use crate::xml::{attr, esc, local, prefix, rel_prefix, tag_with, REL_NS};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -71,11 +72,11 @@ pub(crate) fn resolve(source: &str, target: &str) -> String {
     out.join("/")
 }
 
-fn bad(what: &str, e: impl std::fmt::Display) -> String {
-    format!("{what} is not readable XML ({e})")
+fn bad(what: &str, e: quick_xml::Error) -> Damage {
+    Damage::xml(what)(e)
 }
 
-pub(crate) fn parse_rels(text: &str, what: &str) -> Result<Vec<Rel>, String> {
+pub(crate) fn parse_rels(text: &str, what: &str) -> Result<Vec<Rel>, Damage> {
     let mut r = Reader::from_str(text);
     let mut out = vec![];
     loop {
@@ -121,7 +122,7 @@ fn append_to_root(
     text: &str,
     what: &str,
     items: &dyn Fn(&str) -> String,
-) -> Result<String, String> {
+) -> Result<String, Damage> {
     let mut r = Reader::from_str(text);
     let mut depth = 0usize;
     loop {
@@ -147,14 +148,14 @@ fn append_to_root(
                     return Ok(format!("{}{}{}", &text[..start], items(&p), &text[start..]));
                 }
             }
-            Event::Eof => return Err(format!("{what} has no root element")),
+            Event::Eof => return Err(Damage::NoRoot(what.to_string())),
             _ => {}
         }
     }
 }
 
 /// The relationships part with `rels` added.
-pub(crate) fn add_rels(text: &str, rels: &[NewRel], what: &str) -> Result<String, String> {
+pub(crate) fn add_rels(text: &str, rels: &[NewRel], what: &str) -> Result<String, Damage> {
     append_to_root(text, what, &|p| {
         rels.iter().map(|r| rel_xml(p, r)).collect()
     })
@@ -165,7 +166,7 @@ pub(crate) fn add_content_types(
     text: &str,
     vml_default: bool,
     overrides: &[(String, &str)],
-) -> Result<String, String> {
+) -> Result<String, Damage> {
     let mut has_vml = false;
     let mut r = Reader::from_str(text);
     loop {
@@ -208,7 +209,7 @@ pub(crate) struct Book {
     pub max_sheet_id: u32,
 }
 
-pub(crate) fn parse_workbook(text: &str) -> Result<Book, String> {
+pub(crate) fn parse_workbook(text: &str) -> Result<Book, Damage> {
     let mut r = Reader::from_str(text);
     let mut book = Book {
         sheets: vec![],
@@ -251,7 +252,7 @@ pub(crate) fn insert_first_sheet(
     name: &str,
     sheet_id: u32,
     rid: &str,
-) -> Result<String, String> {
+) -> Result<String, Damage> {
     let mut r = Reader::from_str(text);
     let mut edits: Vec<(usize, usize, String)> = vec![];
     let mut depth = 0usize;
@@ -333,7 +334,7 @@ pub(crate) fn insert_first_sheet(
         }
     }
     if !inserted {
-        return Err("workbook.xml has no <sheets> list".into());
+        return Err(Damage::NoSheets);
     }
     // The root's rewrite and the insertion after `<sheets>` never overlap; apply in order.
     edits.sort_by_key(|e| (e.0, e.1));

@@ -3,6 +3,7 @@
 //! blanked or masked, and `<legacyDrawing>` is added for the comments. Everything else passes
 //! through unchanged.
 
+use crate::error::Damage;
 use crate::strings::{LastDigits, SecretStrings};
 use crate::styles::Styles;
 use crate::xml::{cell_ref, local, parse_ref, prefix, rel_prefix, tag_with, REL_NS};
@@ -82,8 +83,8 @@ struct State<'a, W: Write> {
 }
 
 impl<W: Write> State<'_, W> {
-    fn io(e: std::io::Error) -> String {
-        format!("writing the sheet: {e}")
+    fn io(e: std::io::Error) -> Damage {
+        Damage::writing("the sheet")(e)
     }
 
     /// The format a created cell starts from: its row's, else its column's, else the default.
@@ -105,7 +106,7 @@ impl<W: Write> State<'_, W> {
         before: u32,
         row_style: Option<u32>,
         styles: &mut Styles,
-    ) -> Result<(), String> {
+    ) -> Result<(), Damage> {
         while let Some(m) = self.marks.get(self.mi) {
             if m.row != row || m.col >= before {
                 break;
@@ -126,7 +127,7 @@ impl<W: Write> State<'_, W> {
     }
 
     /// Creates the rows before `before` that hold marked cells.
-    fn rows_before(&mut self, before: u32, styles: &mut Styles) -> Result<(), String> {
+    fn rows_before(&mut self, before: u32, styles: &mut Styles) -> Result<(), Damage> {
         while let Some(m) = self.marks.get(self.mi) {
             if m.row >= before {
                 break;
@@ -147,7 +148,7 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
     job: &Job,
     styles: &mut Styles,
     strings: &mut SecretStrings,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Damage> {
     let mut r = Reader::from_reader(input);
     let mut st = State {
         w: Writer::new(out),
@@ -158,7 +159,7 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
         out: Outcome::default(),
     };
     let io = State::<W>::io;
-    let bad = |e: quick_xml::Error| format!("the sheet is not readable XML ({e})");
+    let bad = Damage::xml("the sheet");
     let mut buf = vec![];
     let mut depth = 0usize;
     let mut rp = String::from("r");
@@ -227,14 +228,16 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
                     }
                     2 if section == "sheetData" && l == "row" => {
                         let given = match raw(e, "r") {
-                            Some(v) => Some(v.trim().parse::<u32>().map_err(|_| {
-                                format!("a row is numbered \"{v}\", which is not a row number")
-                            })?),
+                            Some(v) => Some(
+                                v.trim()
+                                    .parse::<u32>()
+                                    .map_err(|_| Damage::RowNumber(v.to_string()))?,
+                            ),
                             None => None,
                         };
                         let rn = given.unwrap_or(row_now + 1);
                         if rn == 0 || rn > 1_048_576 {
-                            return Err(format!("a row is numbered {rn}, outside 1 to 1048576"));
+                            return Err(Damage::RowOutOfRange(rn));
                         }
                         st.rows_before(rn, styles)?;
                         row_now = rn;
@@ -269,7 +272,10 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
                     3 if section == "sheetData" && l == "c" => {
                         let col = match raw(e, "r") {
                             Some(v) => parse_ref(&v).map(|c| c.0).ok_or_else(|| {
-                                format!("row {row_now}: a cell is named \"{v}\", which is not a cell reference")
+                                Damage::CellName {
+                                    row: row_now,
+                                    name: v.to_string(),
+                                }
                             })?,
                             None => col_next,
                         };
@@ -367,12 +373,12 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
         buf.clear();
     }
     if st.mi < st.marks.len() {
-        return Err("the sheet ended before its sheetData was closed".into());
+        return Err(Damage::SheetDataOpen);
     }
     Ok(st.out)
 }
 
-fn write_legacy<W: Write>(st: &mut State<W>, rp: &str, rid: Option<&str>) -> Result<(), String> {
+fn write_legacy<W: Write>(st: &mut State<W>, rp: &str, rid: Option<&str>) -> Result<(), Damage> {
     if let Some(rid) = rid {
         write!(st.w.get_mut(), "<{}legacyDrawing {rp}:id=\"{rid}\"/>", st.p)
             .map_err(State::<W>::io)?;
@@ -391,7 +397,7 @@ fn secret_cell<R: BufRead, W: Write>(
     style: Option<&str>,
     reference: Option<&str>,
     strings: &mut SecretStrings,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     let mut buf = vec![];
     let mut depth = 1usize;
     let mut value = String::new(); // `<v>` text, bounded
@@ -402,7 +408,7 @@ fn secret_cell<R: BufRead, W: Write>(
     loop {
         let ev = r
             .read_event_into(&mut buf)
-            .map_err(|e| format!("the sheet is not readable XML ({e})"))?;
+            .map_err(Damage::xml("the sheet"))?;
         match &ev {
             Event::Start(x) => {
                 depth += 1;
@@ -435,7 +441,7 @@ fn secret_cell<R: BufRead, W: Write>(
                 any_text |= !s.trim().is_empty();
                 digits.push(s);
             }
-            Event::Eof => return Err("the sheet ends inside a cell".into()),
+            Event::Eof => return Err(Damage::EndsInCell),
             _ => {}
         }
         buf.clear();
@@ -500,7 +506,7 @@ fn secret_cell<R: BufRead, W: Write>(
 }
 
 /// Reads the header row: the cells of row 1 as (column, shared-string index or text).
-pub(crate) fn header<R: BufRead>(input: R) -> Result<Vec<(u32, HeaderCell)>, String> {
+pub(crate) fn header<R: BufRead>(input: R) -> Result<Vec<(u32, HeaderCell)>, Damage> {
     let mut r = Reader::from_reader(input);
     let mut buf = vec![];
     let mut depth = 0usize;
@@ -514,7 +520,7 @@ pub(crate) fn header<R: BufRead>(input: R) -> Result<Vec<(u32, HeaderCell)>, Str
     loop {
         let ev = r
             .read_event_into(&mut buf)
-            .map_err(|e| format!("the sheet is not readable XML ({e})"))?;
+            .map_err(Damage::xml("the sheet"))?;
         match &ev {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(ev, Event::Empty(_));
@@ -608,7 +614,7 @@ pub(crate) enum HeaderCell {
 }
 
 /// Notes every shared string a sheet's cells use (for sheets copied unchanged).
-pub(crate) fn shared_refs<R: BufRead>(input: R, strings: &mut SecretStrings) -> Result<(), String> {
+pub(crate) fn shared_refs<R: BufRead>(input: R, strings: &mut SecretStrings) -> Result<(), Damage> {
     let mut r = Reader::from_reader(input);
     let mut buf = vec![];
     let mut sst_cell = false;
@@ -616,7 +622,7 @@ pub(crate) fn shared_refs<R: BufRead>(input: R, strings: &mut SecretStrings) -> 
     loop {
         match r
             .read_event_into(&mut buf)
-            .map_err(|e| format!("the sheet is not readable XML ({e})"))?
+            .map_err(Damage::xml("the sheet"))?
         {
             Event::Start(e) => match local(e.name().0) {
                 "c" => sst_cell = raw(&e, "t").is_some_and(|t| t == "s"),

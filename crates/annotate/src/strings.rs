@@ -2,6 +2,7 @@
 //! strings only secret cells used (passwords, card and bank numbers) and appends the masked
 //! forms of the numbers, so that no secret survives in the annotated copy.
 
+use crate::error::Damage;
 use crate::xml::{local, prefix, resolve_ref, tag_with};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -80,7 +81,7 @@ impl SecretStrings {
 pub(crate) fn scan<R: BufRead>(
     input: R,
     wanted: &HashSet<u32>,
-) -> Result<(u32, HashMap<u32, String>), String> {
+) -> Result<(u32, HashMap<u32, String>), Damage> {
     let mut r = Reader::from_reader(input);
     let mut buf = vec![];
     let mut depth = 0usize;
@@ -91,7 +92,7 @@ pub(crate) fn scan<R: BufRead>(
     loop {
         let ev = r
             .read_event_into(&mut buf)
-            .map_err(|e| format!("the shared strings are not readable XML ({e})"))?;
+            .map_err(Damage::xml("the shared strings"))?;
         match ev {
             Event::Start(e) => {
                 let l = local(e.name().0);
@@ -200,8 +201,8 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
     input: R,
     out: &mut W,
     s: &SecretStrings,
-) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("writing the shared strings: {e}");
+) -> Result<(), Damage> {
+    let io = Damage::writing("the shared strings");
     let mut r = Reader::from_reader(input);
     let mut w = quick_xml::Writer::new(&mut *out);
     let mut buf = vec![];
@@ -216,7 +217,7 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
     loop {
         let ev = r
             .read_event_into(&mut buf)
-            .map_err(|e| format!("the shared strings are not readable XML ({e})"))?;
+            .map_err(Damage::xml("the shared strings"))?;
         match &ev {
             Event::Start(e) if depth == 0 => {
                 p = prefix(e.name().0).to_string();

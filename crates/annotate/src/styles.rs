@@ -2,6 +2,7 @@
 //! flagged cell uses, a clone of that format with the fill — number format, font, border,
 //! alignment and protection kept. Everything else in the part is copied byte for byte.
 
+use crate::error::Damage;
 use crate::xml::{local, prefix, tag_with};
 use ferry_findings::Severity;
 use quick_xml::events::Event;
@@ -55,7 +56,7 @@ pub(crate) struct Styles {
 }
 
 impl Styles {
-    pub fn parse(text: String) -> Result<Styles, String> {
+    pub fn parse(text: String) -> Result<Styles, Damage> {
         let mut s = Styles {
             text: String::new(),
             prefix: String::new(),
@@ -74,7 +75,7 @@ impl Styles {
                 let start = r.buffer_position() as usize;
                 let ev = r
                     .read_event()
-                    .map_err(|e| format!("styles.xml is not readable XML ({e})"))?;
+                    .map_err(Damage::xml("styles.xml"))?;
                 let end = r.buffer_position() as usize;
                 match ev {
                     Event::Start(e) | Event::Empty(e) => {
@@ -159,7 +160,7 @@ impl Styles {
             if s.fills.tag.is_none() && s.fills.insert_at.is_none()
                 || s.xfs.tag.is_none() && s.xfs.insert_at.is_none()
             {
-                return Err("styles.xml has no styleSheet element".into());
+                return Err(Damage::NoStyleSheet);
             }
         }
         s.text = text;
@@ -183,7 +184,7 @@ impl Styles {
     }
 
     /// The part with the fills and the cloned formats.
-    pub fn write(&self) -> Result<String, String> {
+    pub fn write(&self) -> Result<String, Damage> {
         let p = &self.prefix;
         let base_fills = self.fill_count.max(2);
         let red = base_fills;
@@ -217,7 +218,10 @@ impl Styles {
                 Some(range) => {
                     let src = &self.text[range.clone()];
                     let mut r = Reader::from_str(src);
-                    let ev = r.read_event().map_err(|e| format!("styles.xml: {e}"))?;
+                    let ev = r.read_event().map_err(|source| Damage::XmlIn {
+                        what: "styles.xml",
+                        source,
+                    })?;
                     let head_end = r.buffer_position() as usize;
                     match ev {
                         Event::Start(e) | Event::Empty(e) => {
@@ -229,7 +233,7 @@ impl Styles {
                             ));
                             xfs.push_str(&src[head_end..]);
                         }
-                        _ => return Err("styles.xml: a cell format is not an element".into()),
+                        _ => return Err(Damage::CellFormatNotElement),
                     }
                 }
                 None => xfs.push_str(&format!(
@@ -274,7 +278,7 @@ fn list_edits(
     count: u32,
     items: &str,
     edits: &mut Vec<(usize, usize, String)>,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     let count_s = count.to_string();
     match (&list.tag, list.end, list.insert_at) {
         (Some((range, false)), Some(end), _) => {
@@ -293,17 +297,20 @@ fn list_edits(
                 format!("<{p}{name} count=\"{count}\">{items}</{p}{name}>"),
             ));
         }
-        _ => return Err(format!("styles.xml: the {name} list is not closed")),
+        _ => return Err(Damage::ListNotClosed(name.to_string())),
     }
     Ok(())
 }
 
 /// A list's start tag with its count set.
-fn tag_of(src: &str, empty: bool, count: &str) -> Result<String, String> {
+fn tag_of(src: &str, empty: bool, count: &str) -> Result<String, Damage> {
     let mut r = Reader::from_str(src);
-    match r.read_event().map_err(|e| format!("styles.xml: {e}"))? {
+    match r.read_event().map_err(|source| Damage::XmlIn {
+                        what: "styles.xml",
+                        source,
+                    })? {
         Event::Start(e) | Event::Empty(e) => Ok(tag_with(&e, empty, &[("count", Some(count))])),
-        _ => Err("styles.xml: a list is not an element".into()),
+        _ => Err(Damage::ListNotElement),
     }
 }
 
