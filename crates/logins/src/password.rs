@@ -253,7 +253,7 @@ fn django_pbkdf2(v: &str) -> Result<(u32, &str, Vec<u8>), FormError> {
     let [_, iterations, salt, digest] = parts.as_slice() else {
         return Err(bad("it must be pbkdf2_sha256$ITERATIONS$SALT$HASH"));
     };
-    let iterations = iterations_of(iterations).map_err(|w| bad(&w))?;
+    let iterations = iterations_of(iterations).ok_or_else(|| bad(&iterations_range()))?;
     if salt.is_empty() {
         return Err(bad("the salt is empty"));
     }
@@ -265,13 +265,17 @@ fn django_pbkdf2(v: &str) -> Result<(u32, &str, Vec<u8>), FormError> {
     Ok((iterations, salt, digest))
 }
 
-fn iterations_of(s: &str) -> Result<u32, String> {
+/// An iteration count from 1 to `MAX_PBKDF2_ITERATIONS`; none for anything else.
+fn iterations_of(s: &str) -> Option<u32> {
     match s.parse::<u32>() {
-        Ok(n) if (1..=MAX_PBKDF2_ITERATIONS).contains(&n) && !s.starts_with('+') => Ok(n),
-        _ => Err(format!(
-            "the iteration count must be a number from 1 to {MAX_PBKDF2_ITERATIONS}"
-        )),
+        Ok(n) if (1..=MAX_PBKDF2_ITERATIONS).contains(&n) && !s.starts_with('+') => Some(n),
+        _ => None,
     }
+}
+
+/// Why an iteration count is refused.
+fn iterations_range() -> String {
+    format!("the iteration count must be a number from 1 to {MAX_PBKDF2_ITERATIONS}")
 }
 
 /// `$pbkdf2-sha256$…`: the PHC form (`$pbkdf2-sha256$i=N,l=32$SALT$HASH`, standard base64
@@ -285,13 +289,13 @@ fn pbkdf2_form(v: &str) -> Result<(u32, Vec<u8>, Vec<u8>), FormError> {
     };
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
     let (iterations, length) = if params.bytes().all(|c| c.is_ascii_digit()) {
-        (iterations_of(params).map_err(|w| bad(&w))?, 32)
+        (iterations_of(params).ok_or_else(|| bad(&iterations_range()))?, 32)
     } else {
         let mut i = None;
         let mut l = 32usize;
         for kv in params.split(',') {
             match kv.split_once('=') {
-                Some(("i", n)) => i = Some(iterations_of(n).map_err(|w| bad(&w))?),
+                Some(("i", n)) => i = Some(iterations_of(n).ok_or_else(|| bad(&iterations_range()))?),
                 Some(("l", n)) => l = n.parse().map_err(|_| bad("bad length"))?,
                 _ => return Err(bad("unknown parameter")),
             }

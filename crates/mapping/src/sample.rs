@@ -139,7 +139,7 @@ pub fn sample_inputs(
 ) -> Result<Vec<Sample>, SourceError> {
     let opts = ReadOptions {
         encoding,
-        limits: ferry_sources::Limits::from_env().map_err(SourceError::Sink)?,
+        limits: ferry_sources::Limits::from_env().map_err(|e| SourceError::Sink(e.to_string()))?,
         raw: Some(RawParts::all()),
     };
     let mut sampler = Sampler::new(max_rows);

@@ -246,15 +246,14 @@ impl Limits {
     /// `FERRY_MAX_VALUE_BYTES`, `FERRY_MAX_FIELDS`, `FERRY_MAX_XML_DEPTH`,
     /// `FERRY_MAX_PART_BYTES`, `FERRY_MAX_SHARED_STRINGS_BYTES`, `FERRY_MAX_RECORD_BYTES`,
     /// `FERRY_MAX_STRUCTURE_BYTES`.
-    pub fn from_env() -> Result<Limits, String> {
+    pub fn from_env() -> Result<Limits, LimitError> {
         let mut l = Limits::default();
-        let get = |name: &str| -> Result<Option<u64>, String> {
+        let get = |name: &str| -> Result<Option<u64>, LimitError> {
             match std::env::var(name) {
-                Ok(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .map(Some)
-                    .map_err(|_| format!("{name}={v}: not a whole number")),
+                Ok(v) => v.trim().parse::<u64>().map(Some).map_err(|_| LimitError {
+                    name: name.to_string(),
+                    value: v,
+                }),
                 Err(_) => Ok(None),
             }
         };
@@ -282,6 +281,14 @@ impl Limits {
         }
         Ok(l)
     }
+}
+
+/// A limit's environment variable that does not hold a whole number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}={value}: not a whole number")]
+pub struct LimitError {
+    pub name: String,
+    pub value: String,
 }
 
 impl Default for Limits {
