@@ -253,9 +253,7 @@ pub(crate) fn append_vml(
     own: &[bool],
     first_block: u32,
 ) -> Result<String, Damage> {
-    let at = vml
-        .rfind("</xml>")
-        .ok_or(Damage::VmlUnclosed)?;
+    let at = vml.rfind("</xml>").ok_or(Damage::VmlUnclosed)?;
     let mut out = Vec::with_capacity(vml.len() + 1024 * marks.len());
     out.extend_from_slice(vml[..at].as_bytes());
     if !vml.contains("\"_x0000_t202\"") {

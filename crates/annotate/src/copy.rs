@@ -89,7 +89,9 @@ pub(crate) fn write<W: Write + Seek>(
             .clone()
             .unwrap_or_else(|| styles::MINIMAL.to_string()),
     )
-    .map_err(Damage::in_part(lay.styles_part.as_deref().unwrap_or("styles")))?;
+    .map_err(Damage::in_part(
+        lay.styles_part.as_deref().unwrap_or("styles"),
+    ))?;
     let mut out = Out {
         z: ZipWriter::new(w),
         opts: SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated),
@@ -404,8 +406,7 @@ fn write_findings<W: Write + Seek>(
     });
     let mut findings = 0;
     out.stream(&parts.findings_part, 8192, |bw| {
-        findings =
-            findings_sheet::write(bw, &mut rows, &mut links, error_style, warning_style)?;
+        findings = findings_sheet::write(bw, &mut rows, &mut links, error_style, warning_style)?;
         Ok(())
     })?;
     done.summary.findings = findings;

@@ -160,7 +160,11 @@ pub(crate) fn layout(src: &mut Source, wbk: &Workbook, set: &FindingSet) -> Resu
     let existing_findings = plans
         .iter()
         .position(|p| p.name.eq_ignore_ascii_case(findings_sheet::SHEET));
-    let styles_part = wbk.wb_rels.iter().find(|r| r.is(package::T_STYLES)).map(target);
+    let styles_part = wbk
+        .wb_rels
+        .iter()
+        .find(|r| r.is(package::T_STYLES))
+        .map(target);
     let styles_text = match &styles_part {
         Some(p) => src.read(p)?,
         None => None,
@@ -330,7 +334,10 @@ pub(crate) fn new_parts(
     let mut taken = HashSet::new();
     let mut overrides = vec![];
     sheet_parts(src, &mut lay.plans, &mut taken, &mut overrides)?;
-    let findings_part = match lay.existing_findings.and_then(|i| lay.plans[i].part.clone()) {
+    let findings_part = match lay
+        .existing_findings
+        .and_then(|i| lay.plans[i].part.clone())
+    {
         Some(p) => p,
         None => {
             let name = fresh(src, &mut taken, "xl/worksheets/sheet", ".xml");

@@ -70,8 +70,7 @@ pub fn annotate(source: &Path, set: &mut FindingSet, out: &Path) -> Result<Summa
     // The same bounds as the import's reader: no part, event, cell or shared string beyond
     // the limits is ever parsed (a hostile workbook is refused before it is held in memory).
     let limits = ferry_sources::Limits::from_env().unwrap_or_default();
-    ferry_sources::check_workbook(source, &limits)
-        .map_err(|e| damaged(Damage::Refused(e)))?;
+    ferry_sources::check_workbook(source, &limits).map_err(|e| damaged(Damage::Refused(e)))?;
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_out)?;
     let file = File::open(source).map_err(|e| AnnotateError::Io {
         path: shown.clone(),

@@ -271,12 +271,12 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
                     }
                     3 if section == "sheetData" && l == "c" => {
                         let col = match raw(e, "r") {
-                            Some(v) => parse_ref(&v).map(|c| c.0).ok_or_else(|| {
-                                Damage::CellName {
+                            Some(v) => {
+                                parse_ref(&v).map(|c| c.0).ok_or_else(|| Damage::CellName {
                                     row: row_now,
                                     name: v.to_string(),
-                                }
-                            })?,
+                                })?
+                            }
                             None => col_next,
                         };
                         col_next = col.saturating_add(1);

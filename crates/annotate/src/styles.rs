@@ -73,9 +73,7 @@ impl Styles {
             let mut inside = ""; // the depth-1 list we are in
             loop {
                 let start = r.buffer_position() as usize;
-                let ev = r
-                    .read_event()
-                    .map_err(Damage::xml("styles.xml"))?;
+                let ev = r.read_event().map_err(Damage::xml("styles.xml"))?;
                 let end = r.buffer_position() as usize;
                 match ev {
                     Event::Start(e) | Event::Empty(e) => {
@@ -306,9 +304,9 @@ fn list_edits(
 fn tag_of(src: &str, empty: bool, count: &str) -> Result<String, Damage> {
     let mut r = Reader::from_str(src);
     match r.read_event().map_err(|source| Damage::XmlIn {
-                        what: "styles.xml",
-                        source,
-                    })? {
+        what: "styles.xml",
+        source,
+    })? {
         Event::Start(e) | Event::Empty(e) => Ok(tag_with(&e, empty, &[("count", Some(count))])),
         _ => Err(Damage::ListNotElement),
     }

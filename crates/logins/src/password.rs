@@ -289,13 +289,18 @@ fn pbkdf2_form(v: &str) -> Result<(u32, Vec<u8>, Vec<u8>), FormError> {
     };
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
     let (iterations, length) = if params.bytes().all(|c| c.is_ascii_digit()) {
-        (iterations_of(params).ok_or_else(|| bad(&iterations_range()))?, 32)
+        (
+            iterations_of(params).ok_or_else(|| bad(&iterations_range()))?,
+            32,
+        )
     } else {
         let mut i = None;
         let mut l = 32usize;
         for kv in params.split(',') {
             match kv.split_once('=') {
-                Some(("i", n)) => i = Some(iterations_of(n).ok_or_else(|| bad(&iterations_range()))?),
+                Some(("i", n)) => {
+                    i = Some(iterations_of(n).ok_or_else(|| bad(&iterations_range()))?)
+                }
                 Some(("l", n)) => l = n.parse().map_err(|_| bad("bad length"))?,
                 _ => return Err(bad("unknown parameter")),
             }

@@ -275,7 +275,11 @@ pub fn boolean(t: &str, f: &ColumnFormat) -> Option<Result<String, FormatError>>
         Ok("false".into())
     } else {
         let words = |list: &Option<Vec<String>>| {
-            list.iter().flatten().cloned().collect::<Vec<_>>().join(", ")
+            list.iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         Err(FormatError::NotABoolean {
             value: t.to_string(),

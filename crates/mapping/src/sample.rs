@@ -71,6 +71,7 @@ fn cell_text(v: &RawValue) -> String {
 }
 
 impl Visitor for Sampler {
+    type Error = SourceError;
     fn record(&mut self, _record: RawRecord) -> Result<(), SourceError> {
         Ok(())
     }

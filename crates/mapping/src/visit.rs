@@ -20,7 +20,7 @@ pub fn raw_parts(mapping: Arc<Mapping>) -> RawParts {
 
 /// A visitor that applies a mapping to raw rows and passes everything else on unchanged.
 pub struct Mapped<'a> {
-    inner: &'a mut dyn Visitor,
+    inner: &'a mut dyn Visitor<Error = SourceError>,
     mapping: &'a Mapping,
     parts: Vec<PartState>,
 }
@@ -44,7 +44,10 @@ impl PartState {
 }
 
 impl<'a> Mapped<'a> {
-    pub fn new(inner: &'a mut dyn Visitor, mapping: &'a Mapping) -> Mapped<'a> {
+    pub fn new(
+        inner: &'a mut dyn Visitor<Error = SourceError>,
+        mapping: &'a Mapping,
+    ) -> Mapped<'a> {
         Mapped {
             inner,
             mapping,
@@ -207,6 +210,7 @@ impl<'a> Mapped<'a> {
 }
 
 impl Visitor for Mapped<'_> {
+    type Error = SourceError;
     fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
         self.inner.record(record)
     }
@@ -244,7 +248,7 @@ impl Emit<'_> {
         produced: &[Produced],
         tainted: Option<&[Produced]>,
         bad: &[usize],
-        out: &mut dyn Visitor,
+        out: &mut dyn Visitor<Error = SourceError>,
     ) -> Result<(), SourceError> {
         let shape_changed = tainted.is_some_and(|t| t.len() != produced.len());
         for (i, p) in produced.iter().enumerate() {
@@ -333,7 +337,11 @@ impl Emit<'_> {
     }
 
     /// The finding of a value the mapping could not read; returns the entity type it was for.
-    fn problem(&self, p: &RowProblem, out: &mut dyn Visitor) -> Result<(), SourceError> {
+    fn problem(
+        &self,
+        p: &RowProblem,
+        out: &mut dyn Visitor<Error = SourceError>,
+    ) -> Result<(), SourceError> {
         let (entity, field) = match p.target.as_deref().and_then(|t| t.split_once('.')) {
             Some((e, f)) => (cat::entity(e), cat::entity(e).and_then(|e| e.field_def(f))),
             None => (None, None),
@@ -370,7 +378,7 @@ impl Emit<'_> {
         &self,
         entity: &'static str,
         col: usize,
-        out: &mut dyn Visitor,
+        out: &mut dyn Visitor<Error = SourceError>,
     ) -> Result<(), SourceError> {
         let cell = &self.cells[col];
         let what = match cell {

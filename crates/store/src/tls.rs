@@ -176,9 +176,7 @@ fn split(url: &str) -> Result<(String, Option<SslMode>, Option<String>), UrlErro
                 )
             }
             "sslrootcert" => root = Some(value()?),
-            _ if UNSUPPORTED.contains(&k) => {
-                return Err(UrlError::Unsupported(k.to_string()))
-            }
+            _ if UNSUPPORTED.contains(&k) => return Err(UrlError::Unsupported(k.to_string())),
             _ => kept.push(pair),
         }
     }
