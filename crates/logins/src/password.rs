@@ -358,7 +358,7 @@ pub fn verify(password: &str, stored: &str) -> Verdict {
         }
         Ok(SourcePassword::Hash(Scheme::BcryptSha256)) => {
             let h = stored.strip_prefix("bcrypt_sha256$").unwrap_or(stored);
-            let hex = hex(&Sha256::digest(password.as_bytes()));
+            let hex = hex::encode(Sha256::digest(password.as_bytes()));
             matched(bcrypt::verify(hex, h).unwrap_or(false), true)
         }
         Ok(SourcePassword::Hash(Scheme::DjangoPbkdf2Sha256)) => match django_pbkdf2(stored) {
@@ -420,9 +420,6 @@ fn dummy() -> PasswordHash<'static> {
     })
 }
 
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 /// A strong temporary password that reads well aloud or on paper: four groups of five
 /// characters from an alphabet without look-alikes (0/O, 1/l/I): about 99 bits.
