@@ -7,7 +7,7 @@ use crate::layout::{Layout, NewParts, Plan, Workbook, CONTENT_TYPES};
 use crate::package::{self, NewRel};
 use crate::source::Source;
 use crate::spool::{self, FindingSet, Texts, NO_SHEET};
-use crate::{comments, findings_sheet, sheet, strings, styles, Summary};
+use crate::{comments, findings_sheet, sheet, sheet_scan, strings, styles, Summary};
 use ferry_findings::Severity;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, Seek, Write};
@@ -110,7 +110,7 @@ pub(crate) fn write<W: Write + Seek>(
     // Shared strings a secret cell used stay only if a plain cell uses them too.
     if done.strings.needs_rewrite() {
         for name in &done.untouched {
-            sheet::shared_refs(src.stream(name)?, &mut done.strings)
+            sheet_scan::shared_refs(src.stream(name)?, &mut done.strings)
                 .map_err(Damage::in_part(name))?;
         }
     }

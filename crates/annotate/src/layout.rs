@@ -4,7 +4,8 @@
 
 use crate::error::Damage;
 use crate::package::{self, Book, Rel};
-use crate::sheet::{self, CellMark, HeaderCell, Secret};
+use crate::sheet::{CellMark, Secret};
+use crate::sheet_scan::{self, HeaderCell};
 use crate::source::{fresh, fresh_id, Source};
 use crate::spool::{self, FindingSet, NO_SHEET};
 use crate::{comments, findings_sheet, strings};
@@ -233,7 +234,7 @@ fn read_headers(
         if !(secret || has_findings[i] && !e.key_fields().is_empty()) {
             continue;
         }
-        let h = sheet::header(src.stream(part)?).map_err(Damage::in_part(part))?;
+        let h = sheet_scan::header(src.stream(part)?).map_err(Damage::in_part(part))?;
         for (_, c) in &h {
             if let HeaderCell::Shared(n) = c {
                 wanted.insert(*n);

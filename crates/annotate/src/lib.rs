@@ -22,6 +22,7 @@ mod layout;
 mod outputs;
 mod package;
 mod sheet;
+mod sheet_scan;
 mod source;
 mod spool;
 mod strings;

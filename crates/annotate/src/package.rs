@@ -171,10 +171,11 @@ pub(crate) fn add_content_types(
     let mut r = Reader::from_str(text);
     loop {
         match r.read_event().map_err(|e| bad("[Content_Types].xml", e))? {
-            Event::Start(e) | Event::Empty(e) if local(e.name().0) == "Default" => {
-                if attr(&e, "Extension").is_some_and(|x| x.eq_ignore_ascii_case("vml")) {
-                    has_vml = true;
-                }
+            Event::Start(e) | Event::Empty(e)
+                if local(e.name().0) == "Default"
+                    && attr(&e, "Extension").is_some_and(|x| x.eq_ignore_ascii_case("vml")) =>
+            {
+                has_vml = true;
             }
             Event::Eof => break,
             _ => {}
@@ -245,6 +246,26 @@ pub(crate) fn parse_workbook(text: &str) -> Result<Book, Damage> {
     Ok(book)
 }
 
+/// A `definedName` or `workbookView` tag with its sheet indexes shifted by one; none when it
+/// has none.
+fn shifted(e: &quick_xml::events::BytesStart, empty: bool) -> Option<String> {
+    let plus_one = |name: &str| -> Option<String> {
+        attr(e, name)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .map(|n| (n + 1).to_string())
+    };
+    let names: &[&str] = match local(e.name().0) {
+        "definedName" => &["localSheetId"],
+        _ => &["activeTab", "firstSheet"],
+    };
+    let values: Vec<(&str, Option<String>)> = names.iter().map(|n| (*n, plus_one(n))).collect();
+    let set: Vec<(&str, Option<&str>)> = values
+        .iter()
+        .filter_map(|(n, v)| v.as_deref().map(|v| (*n, Some(v))))
+        .collect();
+    (!set.is_empty()).then(|| tag_with(e, empty, &set))
+}
+
 /// workbook.xml with a new first sheet: its `<sheet>` entry, and every sheet index that
 /// shifts by one (`definedName localSheetId`, `workbookView activeTab` and `firstSheet`).
 pub(crate) fn insert_first_sheet(
@@ -258,10 +279,6 @@ pub(crate) fn insert_first_sheet(
     let mut depth = 0usize;
     let mut rp = String::from("r");
     let mut inserted = false;
-    let plus_one = |v: Option<String>| -> Option<String> {
-        v.and_then(|v| v.trim().parse::<u32>().ok())
-            .map(|n| (n + 1).to_string())
-    };
     loop {
         let start = r.buffer_position() as usize;
         let ev = r.read_event().map_err(|e| bad("workbook.xml", e))?;
@@ -299,27 +316,9 @@ pub(crate) fn insert_first_sheet(
                             edits.push((end, end, entry));
                         }
                     }
-                    "definedName" => {
-                        if let Some(v) = plus_one(attr(e, "localSheetId")) {
-                            edits.push((
-                                start,
-                                end,
-                                tag_with(e, empty, &[("localSheetId", Some(&v))]),
-                            ));
-                        }
-                    }
-                    "workbookView" => {
-                        let tab = plus_one(attr(e, "activeTab"));
-                        let first = plus_one(attr(e, "firstSheet"));
-                        if tab.is_some() || first.is_some() {
-                            let mut set = vec![];
-                            if let Some(t) = &tab {
-                                set.push(("activeTab", Some(t.as_str())));
-                            }
-                            if let Some(f) = &first {
-                                set.push(("firstSheet", Some(f.as_str())));
-                            }
-                            edits.push((start, end, tag_with(e, empty, &set)));
+                    "definedName" | "workbookView" => {
+                        if let Some(tag) = shifted(e, empty) {
+                            edits.push((start, end, tag));
                         }
                     }
                     _ => {}

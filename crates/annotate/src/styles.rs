@@ -83,33 +83,9 @@ impl Styles {
                         if depth == 0 {
                             s.prefix = prefix(name).to_string();
                         } else if depth == 1 {
-                            if s.fills.tag.is_none()
-                                && s.fills.insert_at.is_none()
-                                && AFTER_FILLS.contains(&l)
-                            {
-                                s.fills.insert_at = Some(start);
-                            }
-                            if s.xfs.tag.is_none()
-                                && s.xfs.insert_at.is_none()
-                                && AFTER_XFS.contains(&l)
-                            {
-                                s.xfs.insert_at = Some(start);
-                            }
-                            if l == "fills" {
-                                s.fills.tag = Some((start..end, empty));
-                                s.fills.insert_at = None;
-                            } else if l == "cellXfs" {
-                                s.xfs.tag = Some((start..end, empty));
-                                s.xfs.insert_at = None;
-                            }
+                            let opened = s.top_start(l, start..end, empty);
                             if !empty {
-                                inside = if l == "fills" {
-                                    "fills"
-                                } else if l == "cellXfs" {
-                                    "cellXfs"
-                                } else {
-                                    ""
-                                };
+                                inside = opened;
                             }
                         } else if depth == 2 {
                             if inside == "fills" && l == "fill" {
@@ -142,13 +118,7 @@ impl Styles {
                             inside = "";
                         }
                         if depth == 0 {
-                            // `</styleSheet>`: lists still missing go before it.
-                            if s.fills.tag.is_none() && s.fills.insert_at.is_none() {
-                                s.fills.insert_at = Some(start);
-                            }
-                            if s.xfs.tag.is_none() && s.xfs.insert_at.is_none() {
-                                s.xfs.insert_at = Some(start);
-                            }
+                            s.missing_before(start);
                         }
                     }
                     Event::Eof => break,
@@ -163,6 +133,40 @@ impl Styles {
         }
         s.text = text;
         Ok(s)
+    }
+
+    /// A child of `<styleSheet>` (`tag` its bytes): where the fills and cell formats are, or
+    /// go. Returns the list it is, if one of those two ("" otherwise).
+    fn top_start(&mut self, l: &str, tag: std::ops::Range<usize>, empty: bool) -> &'static str {
+        if self.fills.tag.is_none() && self.fills.insert_at.is_none() && AFTER_FILLS.contains(&l) {
+            self.fills.insert_at = Some(tag.start);
+        }
+        if self.xfs.tag.is_none() && self.xfs.insert_at.is_none() && AFTER_XFS.contains(&l) {
+            self.xfs.insert_at = Some(tag.start);
+        }
+        match l {
+            "fills" => {
+                self.fills.tag = Some((tag, empty));
+                self.fills.insert_at = None;
+                "fills"
+            }
+            "cellXfs" => {
+                self.xfs.tag = Some((tag, empty));
+                self.xfs.insert_at = None;
+                "cellXfs"
+            }
+            _ => "",
+        }
+    }
+
+    /// `</styleSheet>` at `at`: lists still missing go before it.
+    fn missing_before(&mut self, at: usize) {
+        if self.fills.tag.is_none() && self.fills.insert_at.is_none() {
+            self.fills.insert_at = Some(at);
+        }
+        if self.xfs.tag.is_none() && self.xfs.insert_at.is_none() {
+            self.xfs.insert_at = Some(at);
+        }
     }
 
     /// The index of the format that is `orig` with the fill of `severity`.
@@ -213,27 +217,7 @@ impl Styles {
             let fill = if sev == Severity::Error { red } else { yellow };
             let fill = fill.to_string();
             match self.xf_ranges.get(orig as usize) {
-                Some(range) => {
-                    let src = &self.text[range.clone()];
-                    let mut r = Reader::from_str(src);
-                    let ev = r.read_event().map_err(|source| Damage::XmlIn {
-                        what: "styles.xml",
-                        source,
-                    })?;
-                    let head_end = r.buffer_position() as usize;
-                    match ev {
-                        Event::Start(e) | Event::Empty(e) => {
-                            let empty = src.as_bytes()[..head_end].ends_with(b"/>");
-                            xfs.push_str(&tag_with(
-                                &e,
-                                empty,
-                                &[("fillId", Some(&fill)), ("applyFill", Some("1"))],
-                            ));
-                            xfs.push_str(&src[head_end..]);
-                        }
-                        _ => return Err(Damage::CellFormatNotElement),
-                    }
-                }
+                Some(range) => xfs.push_str(&filled_xf(&self.text[range.clone()], &fill)?),
                 None => xfs.push_str(&format!(
                     "<{p}xf numFmtId=\"0\" fontId=\"0\" fillId=\"{fill}\" borderId=\"0\" xfId=\"0\" applyFill=\"1\"/>"
                 )),
@@ -264,6 +248,28 @@ impl Styles {
         }
         out.push_str(&self.text[at..]);
         Ok(out)
+    }
+}
+
+/// A copy of cell format `src` (its whole `<xf>` element) with fill `fill`.
+fn filled_xf(src: &str, fill: &str) -> Result<String, Damage> {
+    let mut r = Reader::from_str(src);
+    let ev = r.read_event().map_err(|source| Damage::XmlIn {
+        what: "styles.xml",
+        source,
+    })?;
+    let head_end = r.buffer_position() as usize;
+    match ev {
+        Event::Start(e) | Event::Empty(e) => {
+            let empty = src.as_bytes()[..head_end].ends_with(b"/>");
+            let head = tag_with(
+                &e,
+                empty,
+                &[("fillId", Some(fill)), ("applyFill", Some("1"))],
+            );
+            Ok(format!("{head}{}", &src[head_end..]))
+        }
+        _ => Err(Damage::CellFormatNotElement),
     }
 }
 
