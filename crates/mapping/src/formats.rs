@@ -42,11 +42,11 @@ pub fn pattern_problem(f: &ColumnFormat) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
     #[error("\"{value}\" is not a date of the form {pattern} or YYYY-MM-DD (impossible dates are not rolled over)")]
-    NotADate { value: String, pattern: String },
+    Date { value: String, pattern: String },
     #[error("\"{value}\" is not a number{marks}")]
-    NotANumber { value: String, marks: String },
+    Number { value: String, marks: String },
     #[error("\"{value}\" is neither a true value ({trues}) nor a false value ({falses})")]
-    NotABoolean {
+    Boolean {
         value: String,
         trues: String,
         falses: String,
@@ -65,7 +65,7 @@ pub fn date(t: &str, f: &ColumnFormat) -> Result<String, FormatError> {
     } else {
         by_pattern(t, pattern, f.two_digit_year_pivot).or_else(|| plain_iso(t))
     };
-    parsed.ok_or_else(|| FormatError::NotADate {
+    parsed.ok_or_else(|| FormatError::Date {
         value: t.to_string(),
         pattern: pattern.to_string(),
     })
@@ -169,7 +169,7 @@ fn text(at: NaiveDateTime, timed: bool) -> String {
 /// A number under the column's marks as a plain decimal (`1.234,50` → `1234.50`); `(12.00)`
 /// and `12.00-` are negative.
 pub fn number(t: &str, f: &ColumnFormat) -> Result<String, FormatError> {
-    let fail = || FormatError::NotANumber {
+    let fail = || FormatError::Number {
         value: t.to_string(),
         marks: marks(f),
     };
@@ -281,7 +281,7 @@ pub fn boolean(t: &str, f: &ColumnFormat) -> Option<Result<String, FormatError>>
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        Err(FormatError::NotABoolean {
+        Err(FormatError::Boolean {
             value: t.to_string(),
             trues: words(&f.true_values),
             falses: words(&f.false_values),
