@@ -19,6 +19,7 @@ pub struct Count {
 }
 
 impl Visitor for Count {
+    type Error = SourceError;
     fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
         self.records += 1;
         for f in &record.fields {

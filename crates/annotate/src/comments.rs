@@ -2,9 +2,10 @@
 //! comments with Ferry's text added (one comment per cell); a new VML drawing, or the sheet's
 //! own with Ferry's note shapes appended.
 
+use crate::error::Damage;
 use crate::sheet::CellMark;
 use crate::xml::{cell_ref, esc, local, parse_ref, prefix, tag_with};
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -15,10 +16,10 @@ pub(crate) const AUTHOR: &str = "Ferry";
 const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 
 /// The text of the comment on marked cell `i`.
-pub(crate) type TextOf<'a> = dyn FnMut(usize) -> Result<String, String> + 'a;
+pub(crate) type TextOf<'a> = dyn FnMut(usize) -> Result<String, Damage> + 'a;
 
-fn io(e: std::io::Error) -> String {
-    format!("writing the comments: {e}")
+fn io(e: std::io::Error) -> Damage {
+    Damage::writing("the comments")(e)
 }
 
 fn comment<W: Write>(
@@ -27,7 +28,7 @@ fn comment<W: Write>(
     m: &CellMark,
     author: usize,
     text: &str,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     write!(
         w,
         "<{p}comment ref=\"{}\" authorId=\"{author}\"><{p}text><{p}t xml:space=\"preserve\">{}</{p}t></{p}text></{p}comment>",
@@ -42,7 +43,7 @@ pub(crate) fn write_new<W: Write>(
     w: &mut W,
     marks: &[CellMark],
     text: &mut TextOf,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     write!(
         w,
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<comments xmlns=\"{MAIN_NS}\"><authors><author>{AUTHOR}</author></authors><commentList>"
@@ -54,6 +55,55 @@ pub(crate) fn write_new<W: Write>(
     w.write_all(b"</commentList></comments>").map_err(io)
 }
 
+/// The mark a `<comment>` is on, if any.
+fn marked(e: &BytesStart, index: &HashMap<(u32, u32), usize>) -> Option<usize> {
+    let at = crate::xml::attr(e, "ref")
+        .and_then(|r| parse_ref(&r))
+        .and_then(|(c, r)| Some((r?, c)));
+    at.and_then(|a| index.get(&a).copied())
+}
+
+/// A comment that had no text, with Ferry's.
+fn with_text(e: &BytesStart, p: &str, text: &str) -> String {
+    let tag = tag_with(e, false, &[]);
+    format!(
+        "{tag}<{p}text><{p}t xml:space=\"preserve\">{}</{p}t></{p}text></{p}comment>",
+        esc(text)
+    )
+}
+
+/// Ferry's text as a run appended to the text of the comment on mark `current`, if any.
+fn ferry_run<W: Write>(
+    w: &mut W,
+    p: &str,
+    current: Option<usize>,
+    text: &mut TextOf,
+) -> Result<(), Damage> {
+    let Some(i) = current else {
+        return Ok(());
+    };
+    write!(
+        w,
+        "<{p}r><{p}t xml:space=\"preserve\">\n{}</{p}t></{p}r>",
+        esc(&text(i)?)
+    )
+    .map_err(io)
+}
+
+/// A comment list that was empty, with a comment for every mark.
+fn new_list<W: Write>(
+    w: &mut W,
+    p: &str,
+    marks: &[CellMark],
+    own: &[bool],
+    author: usize,
+    text: &mut TextOf,
+) -> Result<(), Damage> {
+    write!(w, "<{p}commentList>").map_err(io)?;
+    rest(w, p, marks, own, author, text)?;
+    write!(w, "</{p}commentList>").map_err(io)
+}
+
 /// Copies the sheet's comments part, adding Ferry's text to the comments of marked cells and
 /// new comments for the others; returns which marks got a comment of their own (they need a
 /// note shape in the VML drawing).
@@ -62,7 +112,7 @@ pub(crate) fn merge<R: BufRead, W: Write>(
     w: &mut W,
     marks: &[CellMark],
     text: &mut TextOf,
-) -> Result<Vec<bool>, String> {
+) -> Result<Vec<bool>, Damage> {
     let index: HashMap<(u32, u32), usize> = marks
         .iter()
         .enumerate()
@@ -77,11 +127,12 @@ pub(crate) fn merge<R: BufRead, W: Write>(
     let mut authors = 0usize;
     let mut ours = 0usize;
     let mut current: Option<usize> = None; // the marked cell whose comment is open
-    let bad = |e: quick_xml::Error| format!("the sheet's comments are not readable XML ({e})");
-    // Which marks already have a comment is known only while copying, so new comments are
-    // written at the end of the list.
+                                           // Which marks already have a comment is known only while copying, so new comments are
+                                           // written at the end of the list.
     loop {
-        let ev = r.read_event_into(&mut buf).map_err(bad)?;
+        let ev = r
+            .read_event_into(&mut buf)
+            .map_err(Damage::xml("the sheet's comments"))?;
         let mut pass = true;
         match &ev {
             Event::Start(e) | Event::Empty(e) => {
@@ -92,38 +143,26 @@ pub(crate) fn merge<R: BufRead, W: Write>(
                 }
                 match (depth, l) {
                     (1, "authors") if empty => {
-                        write!(
-                            out.get_mut(),
-                            "<{p}authors><{p}author>{AUTHOR}</{p}author></{p}authors>"
-                        )
-                        .map_err(io)?;
+                        let authors =
+                            format!("<{p}authors><{p}author>{AUTHOR}</{p}author></{p}authors>");
+                        out.get_mut().write_all(authors.as_bytes()).map_err(io)?;
                         ours = 0;
                         pass = false;
                     }
                     (2, "author") => authors += 1,
                     (1, "commentList") if empty => {
                         // Every mark is new here.
-                        write!(out.get_mut(), "<{p}commentList>").map_err(io)?;
-                        rest(out.get_mut(), &p, marks, &own, ours, text)?;
-                        write!(out.get_mut(), "</{p}commentList>").map_err(io)?;
+                        new_list(out.get_mut(), &p, marks, &own, ours, text)?;
                         pass = false;
                     }
                     (2, "comment") => {
-                        let at = crate::xml::attr(e, "ref")
-                            .and_then(|r| parse_ref(&r))
-                            .and_then(|(c, r)| Some((r?, c)));
-                        current = at.and_then(|a| index.get(&a).copied());
+                        current = marked(e, &index);
                         if let Some(i) = current {
                             own[i] = false;
                             if empty {
                                 // A comment without text: give it ours.
-                                let tag = tag_with(e, false, &[]);
-                                write!(
-                                    out.get_mut(),
-                                    "{tag}<{p}text><{p}t xml:space=\"preserve\">{}</{p}t></{p}text></{p}comment>",
-                                    esc(&text(i)?)
-                                )
-                                .map_err(io)?;
+                                let whole = with_text(e, &p, &text(i)?);
+                                out.get_mut().write_all(whole.as_bytes()).map_err(io)?;
                                 current = None;
                                 pass = false;
                             }
@@ -143,16 +182,7 @@ pub(crate) fn merge<R: BufRead, W: Write>(
                         write!(out.get_mut(), "<{p}author>{AUTHOR}</{p}author>").map_err(io)?;
                         ours = authors;
                     }
-                    (3, "text") => {
-                        if let Some(i) = current {
-                            write!(
-                                out.get_mut(),
-                                "<{p}r><{p}t xml:space=\"preserve\">\n{}</{p}t></{p}r>",
-                                esc(&text(i)?)
-                            )
-                            .map_err(io)?;
-                        }
-                    }
+                    (3, "text") => ferry_run(out.get_mut(), &p, current, text)?,
                     (2, "comment") => current = None,
                     (1, "commentList") => rest(out.get_mut(), &p, marks, &own, ours, text)?,
                     _ => {}
@@ -177,7 +207,7 @@ fn rest<W: Write>(
     own: &[bool],
     author: usize,
     text: &mut TextOf,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     for (i, m) in marks.iter().enumerate() {
         if own[i] {
             comment(w, p, m, author, &text(i)?)?;
@@ -192,7 +222,7 @@ fn shapes<W: Write>(
     marks: &[CellMark],
     own: &[bool],
     first_block: u32,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     let mut k = 0u64;
     for (i, m) in marks.iter().enumerate() {
         if !own[i] {
@@ -202,9 +232,9 @@ fn shapes<W: Write>(
         k += 1;
         let r0 = m.row - 1;
         let top = r0.saturating_sub(1);
-        write!(
+        writeln!(
             w,
-            "<v:shape id=\"_x0000_s{id}\" type=\"#_x0000_t202\" style=\"position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:216pt;height:72pt;z-index:{z};visibility:hidden\" fillcolor=\"#ffffe1\" o:insetmode=\"auto\"><v:fill color2=\"#ffffe1\"/><v:shadow on=\"t\" color=\"black\" obscured=\"t\"/><v:path o:connecttype=\"none\"/><v:textbox style=\"mso-direction-alt:auto\"><div style=\"text-align:left\"></div></v:textbox><x:ClientData ObjectType=\"Note\"><x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{c1}, 15, {top}, 10, {c2}, 15, {bottom}, 4</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>{r0}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>\n",
+            "<v:shape id=\"_x0000_s{id}\" type=\"#_x0000_t202\" style=\"position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:216pt;height:72pt;z-index:{z};visibility:hidden\" fillcolor=\"#ffffe1\" o:insetmode=\"auto\"><v:fill color2=\"#ffffe1\"/><v:shadow on=\"t\" color=\"black\" obscured=\"t\"/><v:path o:connecttype=\"none\"/><v:textbox style=\"mso-direction-alt:auto\"><div style=\"text-align:left\"></div></v:textbox><x:ClientData ObjectType=\"Note\"><x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{c1}, 15, {top}, 10, {c2}, 15, {bottom}, 4</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>{r0}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>",
             z = k,
             c1 = m.col + 1,
             c2 = m.col + 5,
@@ -229,7 +259,7 @@ pub(crate) fn write_vml<W: Write>(
     marks: &[CellMark],
     own: &[bool],
     first_block: u32,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     let n = own.iter().filter(|o| **o).count();
     let ids: Vec<String> = (first_block..first_block + blocks(n))
         .map(|b| b.to_string())
@@ -251,18 +281,16 @@ pub(crate) fn append_vml(
     marks: &[CellMark],
     own: &[bool],
     first_block: u32,
-) -> Result<String, String> {
-    let at = vml
-        .rfind("</xml>")
-        .ok_or("the sheet's VML drawing has no closing </xml>")?;
+) -> Result<String, Damage> {
+    let at = vml.rfind("</xml>").ok_or(Damage::VmlUnclosed)?;
     let mut out = Vec::with_capacity(vml.len() + 1024 * marks.len());
-    out.extend_from_slice(vml[..at].as_bytes());
+    out.extend_from_slice(&vml.as_bytes()[..at]);
     if !vml.contains("\"_x0000_t202\"") {
         out.extend_from_slice(SHAPETYPE.as_bytes());
     }
     shapes(&mut out, marks, own, first_block)?;
-    out.extend_from_slice(vml[at..].as_bytes());
-    String::from_utf8(out).map_err(|e| e.to_string())
+    out.extend_from_slice(&vml.as_bytes()[at..]);
+    String::from_utf8(out).map_err(Damage::VmlNotUtf8)
 }
 
 /// The highest 1024-shape block a VML drawing uses (from its `_x0000_sN` shape ids and its

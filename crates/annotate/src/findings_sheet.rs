@@ -2,6 +2,7 @@
 //! value, message, hint), the cell linked to the cell it marks. Inline strings only, so the
 //! workbook's shared strings stay as they are.
 
+use crate::error::Damage;
 use crate::xml::{cell_ref, esc, quoted_sheet};
 use ferry_findings::Severity;
 use std::io::Write;
@@ -26,8 +27,8 @@ pub(crate) struct Row<'a> {
     pub text: crate::spool::Text,
 }
 
-fn io(e: std::io::Error) -> String {
-    format!("writing the Findings sheet: {e}")
+fn io(e: std::io::Error) -> Damage {
+    Damage::writing("the Findings sheet")(e)
 }
 
 fn text_cell<W: Write>(
@@ -36,7 +37,7 @@ fn text_cell<W: Write>(
     row: u32,
     s: &str,
     style: Option<u32>,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     if s.is_empty() && style.is_none() {
         return Ok(());
     }
@@ -54,11 +55,11 @@ fn text_cell<W: Write>(
 /// the hyperlinks (sheet, cell) of the same rows, without their texts.
 pub(crate) fn write<'a, W: Write>(
     w: &mut W,
-    rows: &mut dyn Iterator<Item = Result<Row<'a>, String>>,
+    rows: &mut dyn Iterator<Item = Result<Row<'a>, Damage>>,
     links: &mut dyn Iterator<Item = Option<(&'a str, u32, u32)>>,
     error_style: u32,
     warning_style: u32,
-) -> Result<u64, String> {
+) -> Result<u64, Damage> {
     write!(
         w,
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheetViews><sheetView workbookViewId=\"0\"><pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/><selection pane=\"bottomLeft\" activeCell=\"A2\" sqref=\"A2\"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight=\"15\"/><cols>"

@@ -1,6 +1,7 @@
 //! The package around the parts: part names, relationships, content types, and workbook.xml
 //! (the new first sheet, and the sheet indexes that shift when it is inserted).
 
+use crate::error::Damage;
 use crate::xml::{attr, esc, local, prefix, rel_prefix, tag_with, REL_NS};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -71,11 +72,11 @@ pub(crate) fn resolve(source: &str, target: &str) -> String {
     out.join("/")
 }
 
-fn bad(what: &str, e: impl std::fmt::Display) -> String {
-    format!("{what} is not readable XML ({e})")
+fn bad(what: &str, e: quick_xml::Error) -> Damage {
+    Damage::xml(what)(e)
 }
 
-pub(crate) fn parse_rels(text: &str, what: &str) -> Result<Vec<Rel>, String> {
+pub(crate) fn parse_rels(text: &str, what: &str) -> Result<Vec<Rel>, Damage> {
     let mut r = Reader::from_str(text);
     let mut out = vec![];
     loop {
@@ -121,7 +122,7 @@ fn append_to_root(
     text: &str,
     what: &str,
     items: &dyn Fn(&str) -> String,
-) -> Result<String, String> {
+) -> Result<String, Damage> {
     let mut r = Reader::from_str(text);
     let mut depth = 0usize;
     loop {
@@ -147,14 +148,14 @@ fn append_to_root(
                     return Ok(format!("{}{}{}", &text[..start], items(&p), &text[start..]));
                 }
             }
-            Event::Eof => return Err(format!("{what} has no root element")),
+            Event::Eof => return Err(Damage::NoRoot(what.to_string())),
             _ => {}
         }
     }
 }
 
 /// The relationships part with `rels` added.
-pub(crate) fn add_rels(text: &str, rels: &[NewRel], what: &str) -> Result<String, String> {
+pub(crate) fn add_rels(text: &str, rels: &[NewRel], what: &str) -> Result<String, Damage> {
     append_to_root(text, what, &|p| {
         rels.iter().map(|r| rel_xml(p, r)).collect()
     })
@@ -165,15 +166,16 @@ pub(crate) fn add_content_types(
     text: &str,
     vml_default: bool,
     overrides: &[(String, &str)],
-) -> Result<String, String> {
+) -> Result<String, Damage> {
     let mut has_vml = false;
     let mut r = Reader::from_str(text);
     loop {
         match r.read_event().map_err(|e| bad("[Content_Types].xml", e))? {
-            Event::Start(e) | Event::Empty(e) if local(e.name().0) == "Default" => {
-                if attr(&e, "Extension").is_some_and(|x| x.eq_ignore_ascii_case("vml")) {
-                    has_vml = true;
-                }
+            Event::Start(e) | Event::Empty(e)
+                if local(e.name().0) == "Default"
+                    && attr(&e, "Extension").is_some_and(|x| x.eq_ignore_ascii_case("vml")) =>
+            {
+                has_vml = true;
             }
             Event::Eof => break,
             _ => {}
@@ -208,7 +210,7 @@ pub(crate) struct Book {
     pub max_sheet_id: u32,
 }
 
-pub(crate) fn parse_workbook(text: &str) -> Result<Book, String> {
+pub(crate) fn parse_workbook(text: &str) -> Result<Book, Damage> {
     let mut r = Reader::from_str(text);
     let mut book = Book {
         sheets: vec![],
@@ -244,6 +246,26 @@ pub(crate) fn parse_workbook(text: &str) -> Result<Book, String> {
     Ok(book)
 }
 
+/// A `definedName` or `workbookView` tag with its sheet indexes shifted by one; none when it
+/// has none.
+fn shifted(e: &quick_xml::events::BytesStart, empty: bool) -> Option<String> {
+    let plus_one = |name: &str| -> Option<String> {
+        attr(e, name)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .map(|n| (n + 1).to_string())
+    };
+    let names: &[&str] = match local(e.name().0) {
+        "definedName" => &["localSheetId"],
+        _ => &["activeTab", "firstSheet"],
+    };
+    let values: Vec<(&str, Option<String>)> = names.iter().map(|n| (*n, plus_one(n))).collect();
+    let set: Vec<(&str, Option<&str>)> = values
+        .iter()
+        .filter_map(|(n, v)| v.as_deref().map(|v| (*n, Some(v))))
+        .collect();
+    (!set.is_empty()).then(|| tag_with(e, empty, &set))
+}
+
 /// workbook.xml with a new first sheet: its `<sheet>` entry, and every sheet index that
 /// shifts by one (`definedName localSheetId`, `workbookView activeTab` and `firstSheet`).
 pub(crate) fn insert_first_sheet(
@@ -251,16 +273,12 @@ pub(crate) fn insert_first_sheet(
     name: &str,
     sheet_id: u32,
     rid: &str,
-) -> Result<String, String> {
+) -> Result<String, Damage> {
     let mut r = Reader::from_str(text);
     let mut edits: Vec<(usize, usize, String)> = vec![];
     let mut depth = 0usize;
     let mut rp = String::from("r");
     let mut inserted = false;
-    let plus_one = |v: Option<String>| -> Option<String> {
-        v.and_then(|v| v.trim().parse::<u32>().ok())
-            .map(|n| (n + 1).to_string())
-    };
     loop {
         let start = r.buffer_position() as usize;
         let ev = r.read_event().map_err(|e| bad("workbook.xml", e))?;
@@ -298,27 +316,9 @@ pub(crate) fn insert_first_sheet(
                             edits.push((end, end, entry));
                         }
                     }
-                    "definedName" => {
-                        if let Some(v) = plus_one(attr(e, "localSheetId")) {
-                            edits.push((
-                                start,
-                                end,
-                                tag_with(e, empty, &[("localSheetId", Some(&v))]),
-                            ));
-                        }
-                    }
-                    "workbookView" => {
-                        let tab = plus_one(attr(e, "activeTab"));
-                        let first = plus_one(attr(e, "firstSheet"));
-                        if tab.is_some() || first.is_some() {
-                            let mut set = vec![];
-                            if let Some(t) = &tab {
-                                set.push(("activeTab", Some(t.as_str())));
-                            }
-                            if let Some(f) = &first {
-                                set.push(("firstSheet", Some(f.as_str())));
-                            }
-                            edits.push((start, end, tag_with(e, empty, &set)));
+                    "definedName" | "workbookView" => {
+                        if let Some(tag) = shifted(e, empty) {
+                            edits.push((start, end, tag));
                         }
                     }
                     _ => {}
@@ -333,7 +333,7 @@ pub(crate) fn insert_first_sheet(
         }
     }
     if !inserted {
-        return Err("workbook.xml has no <sheets> list".into());
+        return Err(Damage::NoSheets);
     }
     // The root's rewrite and the insertion after `<sheets>` never overlap; apply in order.
     edits.sort_by_key(|e| (e.0, e.1));

@@ -3,6 +3,7 @@
 //! blanked or masked, and `<legacyDrawing>` is added for the comments. Everything else passes
 //! through unchanged.
 
+use crate::error::Damage;
 use crate::strings::{LastDigits, SecretStrings};
 use crate::styles::Styles;
 use crate::xml::{cell_ref, local, parse_ref, prefix, rel_prefix, tag_with, REL_NS};
@@ -61,10 +62,10 @@ const AFTER_LEGACY: [&str; 8] = [
 ];
 
 /// The header row; secrets are below it.
-const HEADER_ROW: u32 = 1;
+pub(crate) const HEADER_ROW: u32 = 1;
 
 /// An attribute's raw value (no unescaping: references and numbers hold no entities).
-fn raw<'a>(e: &'a BytesStart, name: &str) -> Option<Cow<'a, str>> {
+pub(crate) fn raw<'a>(e: &'a BytesStart, name: &str) -> Option<Cow<'a, str>> {
     e.attributes()
         .with_checks(false)
         .flatten()
@@ -79,11 +80,42 @@ struct State<'a, W: Write> {
     mi: usize,
     cols: Vec<(u32, u32, u32)>,
     out: Outcome,
+    depth: usize,
+    /// The prefix of the relationships namespace.
+    rp: String,
+    legacy_done: bool,
+    /// The open depth-1 element we care about: `cols`, `sheetData`.
+    section: &'static str,
+    row_now: u32,
+    row_style: Option<u32>,
+    col_next: u32,
+    /// Inside a `<c t="s">`.
+    sst_cell: bool,
+    in_v: bool,
+}
+
+/// What happens to an event once looked at.
+enum Step {
+    /// It is written as read.
+    Pass,
+    /// It was written changed.
+    Written,
+    /// A secret cell: read to its end and written blanked or masked.
+    Secret(SecretCell),
+}
+
+/// A secret cell's start tag and what it becomes.
+struct SecretCell {
+    e: BytesStart<'static>,
+    secret: Secret,
+    kind: Option<String>,
+    style: Option<String>,
+    reference: Option<String>,
 }
 
 impl<W: Write> State<'_, W> {
-    fn io(e: std::io::Error) -> String {
-        format!("writing the sheet: {e}")
+    fn io(e: std::io::Error) -> Damage {
+        Damage::writing("the sheet")(e)
     }
 
     /// The format a created cell starts from: its row's, else its column's, else the default.
@@ -105,7 +137,7 @@ impl<W: Write> State<'_, W> {
         before: u32,
         row_style: Option<u32>,
         styles: &mut Styles,
-    ) -> Result<(), String> {
+    ) -> Result<(), Damage> {
         while let Some(m) = self.marks.get(self.mi) {
             if m.row != row || m.col >= before {
                 break;
@@ -126,7 +158,7 @@ impl<W: Write> State<'_, W> {
     }
 
     /// Creates the rows before `before` that hold marked cells.
-    fn rows_before(&mut self, before: u32, styles: &mut Styles) -> Result<(), String> {
+    fn rows_before(&mut self, before: u32, styles: &mut Styles) -> Result<(), Damage> {
         while let Some(m) = self.marks.get(self.mi) {
             if m.row >= before {
                 break;
@@ -135,6 +167,236 @@ impl<W: Write> State<'_, W> {
             write!(self.w.get_mut(), "<{}row r=\"{row}\">", self.p).map_err(Self::io)?;
             self.cells_before(row, u32::MAX, None, styles)?;
             write!(self.w.get_mut(), "</{}row>", self.p).map_err(Self::io)?;
+        }
+        Ok(())
+    }
+
+    /// `<legacyDrawing>` with the comments' drawing, if the job adds one.
+    fn legacy(&mut self, rid: Option<&str>) -> Result<(), Damage> {
+        if let Some(rid) = rid {
+            write!(
+                self.w.get_mut(),
+                "<{}legacyDrawing {}:id=\"{rid}\"/>",
+                self.p,
+                self.rp
+            )
+            .map_err(Self::io)?;
+        }
+        Ok(())
+    }
+
+    /// A start (or empty) tag.
+    fn start(
+        &mut self,
+        e: &BytesStart,
+        empty: bool,
+        job: &Job,
+        styles: &mut Styles,
+    ) -> Result<Step, Damage> {
+        let l = local(e.name().0);
+        match self.depth {
+            0 => self.root(e, empty, job),
+            1 => self.top(e, empty, l, job, styles),
+            2 if self.section == "cols" && l == "col" => {
+                let num = |a: &str| raw(e, a).and_then(|v| v.trim().parse::<u32>().ok());
+                if let (Some(min), Some(max), Some(s)) = (num("min"), num("max"), num("style")) {
+                    self.cols.push((min, max, s));
+                }
+                Ok(Step::Pass)
+            }
+            2 if self.section == "sheetData" && l == "row" => self.row(e, empty, styles),
+            3 if self.section == "sheetData" && l == "c" => self.cell(e, empty, job, styles),
+            4 if self.sst_cell && l == "v" && !empty => {
+                self.in_v = true;
+                Ok(Step::Pass)
+            }
+            _ => Ok(Step::Pass),
+        }
+    }
+
+    /// The `<worksheet>` tag: the relationships prefix (declared if the sheet has none).
+    fn root(&mut self, e: &BytesStart, empty: bool, job: &Job) -> Result<Step, Damage> {
+        self.p = prefix(e.name().0).to_string();
+        match rel_prefix(e) {
+            Some(x) => self.rp = x,
+            None if job.legacy_rid.is_some() => {
+                self.rp = "fr".into();
+                let tag = tag_with(e, empty, &[("xmlns:fr", Some(REL_NS[0]))]);
+                self.w
+                    .get_mut()
+                    .write_all(tag.as_bytes())
+                    .map_err(Self::io)?;
+                return Ok(Step::Written);
+            }
+            None => {}
+        }
+        Ok(Step::Pass)
+    }
+
+    /// A child of `<worksheet>`: `legacyDrawing` goes before the first that follows it.
+    fn top(
+        &mut self,
+        e: &BytesStart,
+        empty: bool,
+        l: &str,
+        job: &Job,
+        styles: &mut Styles,
+    ) -> Result<Step, Damage> {
+        if !self.legacy_done && AFTER_LEGACY.contains(&l) {
+            self.legacy(job.legacy_rid)?;
+            self.legacy_done = true;
+        }
+        match l {
+            "legacyDrawing" => {
+                self.legacy_done = true;
+                self.out.legacy_rid = e
+                    .attributes()
+                    .with_checks(false)
+                    .flatten()
+                    .find(|a| local(a.key.0) == "id" && a.key.0.contains(':'))
+                    .map(|a| a.value.into_owned());
+            }
+            "cols" if !empty => self.section = "cols",
+            "sheetData" if empty => {
+                write!(self.w.get_mut(), "<{}sheetData>", self.p).map_err(Self::io)?;
+                self.rows_before(u32::MAX, styles)?;
+                write!(self.w.get_mut(), "</{}sheetData>", self.p).map_err(Self::io)?;
+                return Ok(Step::Written);
+            }
+            "sheetData" => self.section = "sheetData",
+            _ => {}
+        }
+        Ok(Step::Pass)
+    }
+
+    /// A `<row>`: the marked rows before it are created; a marked row loses `spans`.
+    fn row(&mut self, e: &BytesStart, empty: bool, styles: &mut Styles) -> Result<Step, Damage> {
+        let given = match raw(e, "r") {
+            Some(v) => Some(
+                v.trim()
+                    .parse::<u32>()
+                    .map_err(|_| Damage::RowNumber(v.to_string()))?,
+            ),
+            None => None,
+        };
+        let rn = given.unwrap_or(self.row_now + 1);
+        if rn == 0 || rn > 1_048_576 {
+            return Err(Damage::RowOutOfRange(rn));
+        }
+        self.rows_before(rn, styles)?;
+        self.row_now = rn;
+        self.col_next = 0;
+        let custom = raw(e, "customFormat").is_some_and(|v| v == "1" || v == "true");
+        self.row_style = if custom {
+            raw(e, "s").and_then(|v| v.trim().parse().ok())
+        } else {
+            None
+        };
+        let marked = self.marks.get(self.mi).is_some_and(|m| m.row == rn);
+        if !(marked || given.is_none()) {
+            return Ok(Step::Pass);
+        }
+        let rs = rn.to_string();
+        let set: Vec<(&str, Option<&str>)> = if marked {
+            vec![("r", Some(&rs)), ("spans", None)]
+        } else {
+            vec![("r", Some(&rs))]
+        };
+        let tag = tag_with(e, empty && !marked, &set);
+        self.w
+            .get_mut()
+            .write_all(tag.as_bytes())
+            .map_err(Self::io)?;
+        if empty && marked {
+            self.cells_before(rn, u32::MAX, self.row_style, styles)?;
+            write!(self.w.get_mut(), "</{}row>", self.p).map_err(Self::io)?;
+        }
+        Ok(Step::Written)
+    }
+
+    /// A `<c>`: the marked cells before it are created; it gets its fill, or is a secret.
+    fn cell(
+        &mut self,
+        e: &BytesStart,
+        empty: bool,
+        job: &Job,
+        styles: &mut Styles,
+    ) -> Result<Step, Damage> {
+        let row = self.row_now;
+        let col = match raw(e, "r") {
+            Some(v) => parse_ref(&v).map(|c| c.0).ok_or_else(|| Damage::CellName {
+                row,
+                name: v.to_string(),
+            })?,
+            None => self.col_next,
+        };
+        self.col_next = col.saturating_add(1);
+        self.cells_before(row, col, self.row_style, styles)?;
+        let mark = match self.marks.get(self.mi) {
+            Some(m) if m.row == row && m.col == col => {
+                self.mi += 1;
+                self.out.marked += 1;
+                Some(m.severity)
+            }
+            _ => None,
+        };
+        let secret = if row > HEADER_ROW {
+            job.secrets.iter().find(|s| s.0 == col).map(|s| s.1)
+        } else {
+            None
+        };
+        let orig: u32 = raw(e, "s").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        let style = mark.map(|sev| styles.flagged(orig, sev).to_string());
+        let reference = raw(e, "r").is_none().then(|| cell_ref(col, row));
+        let kind = raw(e, "t").map(|t| t.into_owned());
+        if let (Some(secret), false) = (secret, empty) {
+            return Ok(Step::Secret(SecretCell {
+                e: e.to_owned(),
+                secret,
+                kind,
+                style,
+                reference,
+            }));
+        }
+        self.sst_cell = !empty && kind.as_deref() == Some("s");
+        if style.is_none() && reference.is_none() {
+            return Ok(Step::Pass);
+        }
+        let tag = tag_with(
+            e,
+            empty,
+            &[
+                ("r", reference.as_deref().or(raw(e, "r").as_deref())),
+                ("s", style.as_deref().or(raw(e, "s").as_deref())),
+            ],
+        );
+        self.w
+            .get_mut()
+            .write_all(tag.as_bytes())
+            .map_err(Self::io)?;
+        Ok(Step::Written)
+    }
+
+    /// An end tag: what is still due before it (rows, cells, the legacy drawing).
+    fn end(&mut self, l: &str, job: &Job, styles: &mut Styles) -> Result<(), Damage> {
+        self.depth = self.depth.saturating_sub(1);
+        match self.depth {
+            0 if !self.legacy_done => {
+                self.legacy(job.legacy_rid)?;
+                self.legacy_done = true;
+            }
+            1 => {
+                if self.section == "sheetData" && l == "sheetData" {
+                    self.rows_before(u32::MAX, styles)?;
+                }
+                self.section = "";
+            }
+            2 if self.section == "sheetData" && l == "row" => {
+                self.cells_before(self.row_now, u32::MAX, self.row_style, styles)?;
+            }
+            3 => self.sst_cell = false,
+            4 => self.in_v = false,
+            _ => {}
         }
         Ok(())
     }
@@ -147,7 +409,7 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
     job: &Job,
     styles: &mut Styles,
     strings: &mut SecretStrings,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Damage> {
     let mut r = Reader::from_reader(input);
     let mut st = State {
         w: Writer::new(out),
@@ -156,253 +418,80 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
         mi: 0,
         cols: vec![],
         out: Outcome::default(),
+        depth: 0,
+        rp: String::from("r"),
+        legacy_done: job.legacy_rid.is_none(),
+        section: "",
+        row_now: 0,
+        row_style: None,
+        col_next: 0,
+        sst_cell: false,
+        in_v: false,
     };
-    let io = State::<W>::io;
-    let bad = |e: quick_xml::Error| format!("the sheet is not readable XML ({e})");
     let mut buf = vec![];
-    let mut depth = 0usize;
-    let mut rp = String::from("r");
-    let mut legacy_done = job.legacy_rid.is_none();
-    let mut section = ""; // the open depth-1 element we care about: cols, sheetData
-    let mut row_now: u32 = 0;
-    let mut row_style: Option<u32> = None;
-    let mut col_next: u32 = 0;
-    let mut sst_cell = false; // inside a `<c t="s">`
-    let mut in_v = false;
     loop {
-        let ev = r.read_event_into(&mut buf).map_err(bad)?;
-        let mut pass = true;
-        match &ev {
+        let ev = r
+            .read_event_into(&mut buf)
+            .map_err(Damage::xml("the sheet"))?;
+        let step = match &ev {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                let name = e.name().0;
-                let l = local(name);
-                match depth {
-                    0 => {
-                        st.p = prefix(name).to_string();
-                        match rel_prefix(e) {
-                            Some(x) => rp = x,
-                            None if job.legacy_rid.is_some() => {
-                                rp = "fr".into();
-                                let tag = tag_with(e, empty, &[("xmlns:fr", Some(REL_NS[0]))]);
-                                st.w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
-                                pass = false;
-                            }
-                            None => {}
-                        }
-                    }
-                    1 => {
-                        if !legacy_done && AFTER_LEGACY.contains(&l) {
-                            write_legacy(&mut st, &rp, job.legacy_rid)?;
-                            legacy_done = true;
-                        }
-                        match l {
-                            "legacyDrawing" => {
-                                legacy_done = true;
-                                st.out.legacy_rid = e
-                                    .attributes()
-                                    .with_checks(false)
-                                    .flatten()
-                                    .find(|a| local(a.key.0) == "id" && a.key.0.contains(':'))
-                                    .map(|a| a.value.into_owned());
-                            }
-                            "cols" if !empty => section = "cols",
-                            "sheetData" if empty => {
-                                write!(st.w.get_mut(), "<{}sheetData>", st.p).map_err(io)?;
-                                st.rows_before(u32::MAX, styles)?;
-                                write!(st.w.get_mut(), "</{}sheetData>", st.p).map_err(io)?;
-                                pass = false;
-                            }
-                            "sheetData" => section = "sheetData",
-                            _ => {}
-                        }
-                    }
-                    2 if section == "cols" && l == "col" => {
-                        let num = |a: &str| raw(e, a).and_then(|v| v.trim().parse::<u32>().ok());
-                        if let (Some(min), Some(max), Some(s)) =
-                            (num("min"), num("max"), num("style"))
-                        {
-                            st.cols.push((min, max, s));
-                        }
-                    }
-                    2 if section == "sheetData" && l == "row" => {
-                        let given = match raw(e, "r") {
-                            Some(v) => Some(v.trim().parse::<u32>().map_err(|_| {
-                                format!("a row is numbered \"{v}\", which is not a row number")
-                            })?),
-                            None => None,
-                        };
-                        let rn = given.unwrap_or(row_now + 1);
-                        if rn == 0 || rn > 1_048_576 {
-                            return Err(format!("a row is numbered {rn}, outside 1 to 1048576"));
-                        }
-                        st.rows_before(rn, styles)?;
-                        row_now = rn;
-                        col_next = 0;
-                        let custom =
-                            raw(e, "customFormat").is_some_and(|v| v == "1" || v == "true");
-                        row_style = if custom {
-                            raw(e, "s").and_then(|v| v.trim().parse().ok())
-                        } else {
-                            None
-                        };
-                        let marked = st.marks.get(st.mi).is_some_and(|m| m.row == rn);
-                        if marked || given.is_none() {
-                            let rs = rn.to_string();
-                            let set: Vec<(&str, Option<&str>)> = if marked {
-                                vec![("r", Some(&rs)), ("spans", None)]
-                            } else {
-                                vec![("r", Some(&rs))]
-                            };
-                            if empty && marked {
-                                let tag = tag_with(e, false, &set);
-                                st.w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
-                                st.cells_before(rn, u32::MAX, row_style, styles)?;
-                                write!(st.w.get_mut(), "</{}row>", st.p).map_err(io)?;
-                            } else {
-                                let tag = tag_with(e, empty, &set);
-                                st.w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
-                            }
-                            pass = false;
-                        }
-                    }
-                    3 if section == "sheetData" && l == "c" => {
-                        let col = match raw(e, "r") {
-                            Some(v) => parse_ref(&v).map(|c| c.0).ok_or_else(|| {
-                                format!("row {row_now}: a cell is named \"{v}\", which is not a cell reference")
-                            })?,
-                            None => col_next,
-                        };
-                        col_next = col.saturating_add(1);
-                        st.cells_before(row_now, col, row_style, styles)?;
-                        let mark = match st.marks.get(st.mi) {
-                            Some(m) if m.row == row_now && m.col == col => {
-                                st.mi += 1;
-                                st.out.marked += 1;
-                                Some(m.severity)
-                            }
-                            _ => None,
-                        };
-                        let secret = if row_now > HEADER_ROW {
-                            job.secrets.iter().find(|s| s.0 == col).map(|s| s.1)
-                        } else {
-                            None
-                        };
-                        let orig: u32 =
-                            raw(e, "s").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
-                        let style = mark.map(|sev| styles.flagged(orig, sev).to_string());
-                        let reference = raw(e, "r").is_none().then(|| cell_ref(col, row_now));
-                        let kind = raw(e, "t").map(|t| t.into_owned());
-                        if let (Some(secret), false) = (secret, empty) {
-                            let owned = e.to_owned();
-                            buf.clear();
-                            secret_cell(
-                                &mut r,
-                                &mut st,
-                                &owned,
-                                secret,
-                                kind.as_deref(),
-                                style.as_deref(),
-                                reference.as_deref(),
-                                strings,
-                            )?;
-                            continue;
-                        }
-                        sst_cell = !empty && kind.as_deref() == Some("s");
-                        if style.is_some() || reference.is_some() {
-                            let tag = tag_with(
-                                e,
-                                empty,
-                                &[
-                                    ("r", reference.as_deref().or(raw(e, "r").as_deref())),
-                                    ("s", style.as_deref().or(raw(e, "s").as_deref())),
-                                ],
-                            );
-                            st.w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
-                            pass = false;
-                        }
-                    }
-                    4 if sst_cell && l == "v" && !empty => in_v = true,
-                    _ => {}
+                let step = st.start(e, empty, job, styles)?;
+                if !empty && !matches!(step, Step::Secret(_)) {
+                    st.depth += 1;
                 }
-                if !empty {
-                    depth += 1;
-                }
+                step
             }
             Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                let l = local(e.name().0);
-                match depth {
-                    0 => {
-                        if !legacy_done {
-                            write_legacy(&mut st, &rp, job.legacy_rid)?;
-                            legacy_done = true;
-                        }
-                    }
-                    1 => {
-                        if section == "sheetData" && l == "sheetData" {
-                            st.rows_before(u32::MAX, styles)?;
-                        }
-                        section = "";
-                    }
-                    2 if section == "sheetData" && l == "row" => {
-                        st.cells_before(row_now, u32::MAX, row_style, styles)?;
-                    }
-                    3 => sst_cell = false,
-                    4 => in_v = false,
-                    _ => {}
-                }
+                st.end(local(e.name().0), job, styles)?;
+                Step::Pass
             }
-            Event::Text(t) if in_v => {
+            Event::Text(t) if st.in_v => {
                 if let Ok(i) = t.trim().parse::<u32>() {
                     strings.plain_ref(i);
                 }
+                Step::Pass
             }
             Event::Eof => break,
-            _ => {}
-        }
-        if pass {
-            st.w.write_event(ev).map_err(io)?;
+            _ => Step::Pass,
+        };
+        match step {
+            Step::Pass => st.w.write_event(ev).map_err(State::<W>::io)?,
+            Step::Written => {}
+            Step::Secret(c) => {
+                drop(ev);
+                buf.clear();
+                secret_cell(&mut r, &mut st, &c, strings)?;
+                continue;
+            }
         }
         buf.clear();
     }
     if st.mi < st.marks.len() {
-        return Err("the sheet ended before its sheetData was closed".into());
+        return Err(Damage::SheetDataOpen);
     }
     Ok(st.out)
 }
 
-fn write_legacy<W: Write>(st: &mut State<W>, rp: &str, rid: Option<&str>) -> Result<(), String> {
-    if let Some(rid) = rid {
-        write!(st.w.get_mut(), "<{}legacyDrawing {rp}:id=\"{rid}\"/>", st.p)
-            .map_err(State::<W>::io)?;
-    }
-    Ok(())
+/// What a secret cell held: its `<v>` text (bounded), the last digits of its text, and
+/// whether it had any.
+#[derive(Default)]
+struct SecretText {
+    value: String,
+    digits: LastDigits,
+    any_text: bool,
 }
 
-/// Reads a secret cell to its end and writes it blanked or masked (formula dropped too).
-#[allow(clippy::too_many_arguments)]
-fn secret_cell<R: BufRead, W: Write>(
-    r: &mut Reader<R>,
-    st: &mut State<W>,
-    e: &BytesStart,
-    secret: Secret,
-    kind: Option<&str>,
-    style: Option<&str>,
-    reference: Option<&str>,
-    strings: &mut SecretStrings,
-) -> Result<(), String> {
+/// Reads a secret cell to its end.
+fn read_secret<R: BufRead>(r: &mut Reader<R>) -> Result<SecretText, Damage> {
     let mut buf = vec![];
     let mut depth = 1usize;
-    let mut value = String::new(); // `<v>` text, bounded
-    let mut digits = LastDigits::default();
-    let mut any_text = false;
-    let mut in_v = false;
-    let mut in_t = false;
+    let mut got = SecretText::default();
+    let (mut in_v, mut in_t) = (false, false);
     loop {
         let ev = r
             .read_event_into(&mut buf)
-            .map_err(|e| format!("the sheet is not readable XML ({e})"))?;
+            .map_err(Damage::xml("the sheet"))?;
         match &ev {
             Event::Start(x) => {
                 depth += 1;
@@ -429,19 +518,40 @@ fn secret_cell<R: BufRead, W: Write>(
                     Event::CData(t) => t,
                     _ => "",
                 };
-                if in_v && value.len() < 64 {
-                    value.push_str(s);
+                if in_v && got.value.len() < 64 {
+                    got.value.push_str(s);
                 }
-                any_text |= !s.trim().is_empty();
-                digits.push(s);
+                got.any_text |= !s.trim().is_empty();
+                got.digits.push(s);
             }
-            Event::Eof => return Err("the sheet ends inside a cell".into()),
+            Event::Eof => return Err(Damage::EndsInCell),
             _ => {}
         }
         buf.clear();
     }
-    let s_attr = style.map(Cow::Borrowed).or_else(|| raw(e, "s"));
-    let r_attr = reference.map(Cow::Borrowed).or_else(|| raw(e, "r"));
+    Ok(got)
+}
+
+/// Reads a secret cell to its end and writes it blanked or masked (formula dropped too).
+fn secret_cell<R: BufRead, W: Write>(
+    r: &mut Reader<R>,
+    st: &mut State<W>,
+    c: &SecretCell,
+    strings: &mut SecretStrings,
+) -> Result<(), Damage> {
+    let got = read_secret(r)?;
+    let e = &c.e;
+    let kind = c.kind.as_deref();
+    let s_attr = c
+        .style
+        .as_deref()
+        .map(Cow::Borrowed)
+        .or_else(|| raw(e, "s"));
+    let r_attr = c
+        .reference
+        .as_deref()
+        .map(Cow::Borrowed)
+        .or_else(|| raw(e, "r"));
     let base: Vec<(&str, Option<&str>)> = vec![
         ("r", r_attr.as_deref()),
         ("s", s_attr.as_deref()),
@@ -449,201 +559,43 @@ fn secret_cell<R: BufRead, W: Write>(
         ("cm", None),
         ("vm", None),
     ];
-    let io = State::<W>::io;
+    let with_type = |t: &'static str| {
+        let mut set = base.clone();
+        set[2] = ("t", Some(t));
+        tag_with(e, false, &set)
+    };
     let p = st.p.clone();
     st.out.secrets += 1;
     let sst_index = (kind == Some("s"))
-        .then(|| value.trim().parse::<u32>().ok())
+        .then(|| got.value.trim().parse::<u32>().ok())
         .flatten();
-    match secret {
+    let text = match c.secret {
         Secret::Blank => {
             if let Some(i) = sst_index {
                 strings.password_ref(i);
             }
-            st.w.get_mut()
-                .write_all(tag_with(e, true, &base).as_bytes())
-                .map_err(io)?;
+            tag_with(e, true, &base)
         }
-        Secret::Mask => {
-            if kind == Some("s") {
-                match sst_index.and_then(|i| strings.number_ref(i)) {
-                    Some(j) => {
-                        let mut set = base.clone();
-                        set[2] = ("t", Some("s"));
-                        let tag = tag_with(e, false, &set);
-                        write!(st.w.get_mut(), "{tag}<{p}v>{j}</{p}v></{p}c>").map_err(io)?;
-                    }
-                    None => {
-                        st.w.get_mut()
-                            .write_all(tag_with(e, true, &base).as_bytes())
-                            .map_err(io)?
-                    }
-                }
-            } else if any_text {
-                let mut set = base.clone();
-                set[2] = ("t", Some("inlineStr"));
-                let tag = tag_with(e, false, &set);
-                write!(
-                    st.w.get_mut(),
-                    "{tag}<{p}is><{p}t>{}</{p}t></{p}is></{p}c>",
-                    digits.masked()
-                )
-                .map_err(io)?;
-            } else {
-                st.w.get_mut()
-                    .write_all(tag_with(e, true, &base).as_bytes())
-                    .map_err(io)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Reads the header row: the cells of row 1 as (column, shared-string index or text).
-pub(crate) fn header<R: BufRead>(input: R) -> Result<Vec<(u32, HeaderCell)>, String> {
-    let mut r = Reader::from_reader(input);
-    let mut buf = vec![];
-    let mut depth = 0usize;
-    let mut in_data = false;
-    let mut row: u32 = 0;
-    let mut in_header = false;
-    let mut col_next = 0u32;
-    let mut out = vec![];
-    let mut cur: Option<(u32, bool, String)> = None; // column, shared?, text
-    let mut in_text = false;
-    loop {
-        let ev = r
-            .read_event_into(&mut buf)
-            .map_err(|e| format!("the sheet is not readable XML ({e})"))?;
-        match &ev {
-            Event::Start(e) | Event::Empty(e) => {
-                let empty = matches!(ev, Event::Empty(_));
-                let l = local(e.name().0);
-                match depth {
-                    1 if l == "sheetData" => {
-                        if empty {
-                            break;
-                        }
-                        in_data = true;
-                    }
-                    2 if in_data && l == "row" => {
-                        row = raw(e, "r")
-                            .and_then(|v| v.trim().parse().ok())
-                            .unwrap_or(row + 1);
-                        if row > HEADER_ROW {
-                            break;
-                        }
-                        in_header = !empty;
-                        col_next = 0;
-                    }
-                    3 if in_header && l == "c" => {
-                        let col = raw(e, "r")
-                            .and_then(|v| parse_ref(&v).map(|c| c.0))
-                            .unwrap_or(col_next);
-                        col_next = col.saturating_add(1);
-                        if !empty {
-                            cur = Some((col, raw(e, "t").is_some_and(|t| t == "s"), String::new()));
-                        }
-                    }
-                    _ => {}
-                }
-                if !empty {
-                    if cur.is_some() && matches!(l, "v" | "t") {
-                        in_text = true;
-                    }
-                    depth += 1;
-                }
-            }
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                let l = local(e.name().0);
-                if matches!(l, "v" | "t") {
-                    in_text = false;
-                }
-                if depth == 3 && l == "c" {
-                    if let Some((col, shared, text)) = cur.take() {
-                        let cell = if shared {
-                            match text.trim().parse() {
-                                Ok(i) => HeaderCell::Shared(i),
-                                Err(_) => continue,
-                            }
-                        } else {
-                            HeaderCell::Text(text.trim().to_string())
-                        };
-                        out.push((col, cell));
-                    }
-                }
-                if depth == 2 && l == "row" && in_header {
-                    break;
-                }
-                if depth == 1 && l == "sheetData" {
-                    break;
-                }
-            }
-            Event::Text(t) if in_text => {
-                if let Some(c) = cur.as_mut() {
-                    if c.2.len() < 1024 {
-                        c.2.push_str(t);
-                    }
-                }
-            }
-            Event::GeneralRef(g) if in_text => {
-                if let (Some(c), Some(ch)) = (cur.as_mut(), crate::xml::resolve_ref(g)) {
-                    c.2.push(ch);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    Ok(out)
-}
-
-/// A header cell's content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum HeaderCell {
-    Shared(u32),
-    Text(String),
-}
-
-/// Notes every shared string a sheet's cells use (for sheets copied unchanged).
-pub(crate) fn shared_refs<R: BufRead>(input: R, strings: &mut SecretStrings) -> Result<(), String> {
-    let mut r = Reader::from_reader(input);
-    let mut buf = vec![];
-    let mut sst_cell = false;
-    let mut in_v = false;
-    loop {
-        match r
-            .read_event_into(&mut buf)
-            .map_err(|e| format!("the sheet is not readable XML ({e})"))?
-        {
-            Event::Start(e) => match local(e.name().0) {
-                "c" => sst_cell = raw(&e, "t").is_some_and(|t| t == "s"),
-                "v" => in_v = sst_cell,
-                _ => {}
-            },
-            Event::End(e) => match local(e.name().0) {
-                "c" => sst_cell = false,
-                "v" => in_v = false,
-                _ => {}
-            },
-            Event::Text(t) if in_v => {
-                if let Ok(i) = t.trim().parse::<u32>() {
-                    strings.plain_ref(i);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    Ok(())
+        Secret::Mask if kind == Some("s") => match sst_index.and_then(|i| strings.number_ref(i)) {
+            Some(j) => format!("{}<{p}v>{j}</{p}v></{p}c>", with_type("s")),
+            None => tag_with(e, true, &base),
+        },
+        Secret::Mask if got.any_text => format!(
+            "{}<{p}is><{p}t>{}</{p}t></{p}is></{p}c>",
+            with_type("inlineStr"),
+            got.digits.masked()
+        ),
+        Secret::Mask => tag_with(e, true, &base),
+    };
+    st.w.get_mut()
+        .write_all(text.as_bytes())
+        .map_err(State::<W>::io)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sheet_scan::{header, HeaderCell};
 
     fn styles() -> Styles {
         Styles::parse(crate::styles::MINIMAL.to_string()).unwrap()

@@ -2,6 +2,7 @@
 //! strings only secret cells used (passwords, card and bank numbers) and appends the masked
 //! forms of the numbers, so that no secret survives in the annotated copy.
 
+use crate::error::Damage;
 use crate::xml::{local, prefix, resolve_ref, tag_with};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -80,7 +81,7 @@ impl SecretStrings {
 pub(crate) fn scan<R: BufRead>(
     input: R,
     wanted: &HashSet<u32>,
-) -> Result<(u32, HashMap<u32, String>), String> {
+) -> Result<(u32, HashMap<u32, String>), Damage> {
     let mut r = Reader::from_reader(input);
     let mut buf = vec![];
     let mut depth = 0usize;
@@ -91,7 +92,7 @@ pub(crate) fn scan<R: BufRead>(
     loop {
         let ev = r
             .read_event_into(&mut buf)
-            .map_err(|e| format!("the shared strings are not readable XML ({e})"))?;
+            .map_err(Damage::xml("the shared strings"))?;
         match ev {
             Event::Start(e) => {
                 let l = local(e.name().0);
@@ -102,10 +103,8 @@ pub(crate) fn scan<R: BufRead>(
                 text.start(l);
                 depth += 1;
             }
-            Event::Empty(e) => {
-                if depth == 1 && local(e.name().0) == "si" {
-                    n = n.saturating_add(1);
-                }
+            Event::Empty(e) if depth == 1 && local(e.name().0) == "si" => {
+                n = n.saturating_add(1);
             }
             Event::End(e) => {
                 depth = depth.saturating_sub(1);
@@ -195,13 +194,67 @@ impl LastDigits {
     }
 }
 
+/// The `<sst>` tag with its counts grown by the masked copies.
+fn sst_tag(e: &quick_xml::events::BytesStart, s: &SecretStrings) -> String {
+    let extra = s.tail.len() as u64;
+    let count = crate::xml::attr(e, "count")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|v| (v + extra).to_string());
+    let unique = Some((s.count as u64 + extra).to_string());
+    tag_with(
+        e,
+        false,
+        &[
+            ("count", count.as_deref()),
+            ("uniqueCount", unique.as_deref()),
+        ],
+    )
+}
+
+/// The masked copies of the card and bank numbers, in the order of `s.tail`.
+fn masked_copies<W: Write>(
+    w: &mut W,
+    p: &str,
+    s: &SecretStrings,
+    digits: &HashMap<u32, LastDigits>,
+) -> Result<(), Damage> {
+    for orig in &s.tail {
+        let m = digits.get(orig).cloned().unwrap_or_default().masked();
+        write!(w, "<{p}si><{p}t>{m}</{p}t></{p}si>")
+            .map_err(Damage::writing("the shared strings"))?;
+    }
+    Ok(())
+}
+
+/// Whether entry `n` is blanked, and whether its digits are kept for a masked copy.
+fn entry_use(s: &SecretStrings, n: u32) -> (bool, bool) {
+    let use_ = s.secret.get(&n);
+    (
+        use_.is_some() && !s.is_plain(n),
+        matches!(use_, Some(Some(_))),
+    )
+}
+
+/// A text run or character reference of a secret entry, into its last digits.
+fn push_text(last: &mut LastDigits, ev: &Event) {
+    match ev {
+        Event::Text(t) => last.push(t),
+        Event::GeneralRef(g) => {
+            if let Some(ch) = resolve_ref(g) {
+                last.push(ch.encode_utf8(&mut [0; 4]));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Copies the part, blanking secret entries and appending the masked copies.
 pub(crate) fn rewrite<R: BufRead, W: Write>(
     input: R,
     out: &mut W,
     s: &SecretStrings,
-) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("writing the shared strings: {e}");
+) -> Result<(), Damage> {
+    let io = Damage::writing("the shared strings");
     let mut r = Reader::from_reader(input);
     let mut w = quick_xml::Writer::new(&mut *out);
     let mut buf = vec![];
@@ -212,38 +265,22 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
     let mut cur: Option<(bool, bool)> = None; // (blank it, collect digits)
     let mut last = LastDigits::default();
     let mut text = TextState::default();
-    let extra = s.tail.len() as u64;
     loop {
         let ev = r
             .read_event_into(&mut buf)
-            .map_err(|e| format!("the shared strings are not readable XML ({e})"))?;
+            .map_err(Damage::xml("the shared strings"))?;
         match &ev {
             Event::Start(e) if depth == 0 => {
                 p = prefix(e.name().0).to_string();
-                let bump = |a: &str| {
-                    crate::xml::attr(e, a)
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|v| (v + extra).to_string())
-                };
-                let count = bump("count");
-                let unique = Some((s.count as u64 + extra).to_string());
-                let tag = tag_with(
-                    e,
-                    false,
-                    &[
-                        ("count", count.as_deref()),
-                        ("uniqueCount", unique.as_deref()),
-                    ],
-                );
-                w.get_mut().write_all(tag.as_bytes()).map_err(io)?;
+                w.get_mut()
+                    .write_all(sst_tag(e, s).as_bytes())
+                    .map_err(io)?;
                 depth += 1;
                 buf.clear();
                 continue;
             }
             Event::Start(e) if depth == 1 && local(e.name().0) == "si" => {
-                let use_ = s.secret.get(&n);
-                let blank = use_.is_some() && !s.is_plain(n);
-                let collect = matches!(use_, Some(Some(_)));
+                let (blank, collect) = entry_use(s, n);
                 cur = Some((blank, collect));
                 last = LastDigits::default();
                 text = TextState::default();
@@ -257,14 +294,8 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
                 }
                 n = n.saturating_add(1);
             }
-            Event::End(e) if depth == 1 => {
-                // `</sst>`: the masked copies go last.
-                for orig in &s.tail {
-                    let m = digits.get(orig).cloned().unwrap_or_default().masked();
-                    write!(w.get_mut(), "<{p}si><{p}t>{m}</{p}t></{p}si>").map_err(io)?;
-                }
-                let _ = e;
-            }
+            // `</sst>`: the masked copies go last.
+            Event::End(_) if depth == 1 => masked_copies(w.get_mut(), &p, s, &digits)?,
             _ => {}
         }
         let blanking = cur.is_some_and(|c| c.0);
@@ -291,11 +322,8 @@ pub(crate) fn rewrite<R: BufRead, W: Write>(
                     }
                 }
             }
-            Event::Text(t) if cur.is_some_and(|c| c.1) && text.on() => last.push(t),
-            Event::GeneralRef(g) if cur.is_some_and(|c| c.1) && text.on() => {
-                if let Some(ch) = resolve_ref(g) {
-                    last.push(ch.encode_utf8(&mut [0; 4]));
-                }
+            Event::Text(_) | Event::GeneralRef(_) if cur.is_some_and(|c| c.1) && text.on() => {
+                push_text(&mut last, &ev)
             }
             Event::Eof => break,
             _ => {}

@@ -2,6 +2,7 @@
 //! flagged cell uses, a clone of that format with the fill — number format, font, border,
 //! alignment and protection kept. Everything else in the part is copied byte for byte.
 
+use crate::error::Damage;
 use crate::xml::{local, prefix, tag_with};
 use ferry_findings::Severity;
 use quick_xml::events::Event;
@@ -55,7 +56,7 @@ pub(crate) struct Styles {
 }
 
 impl Styles {
-    pub fn parse(text: String) -> Result<Styles, String> {
+    pub fn parse(text: String) -> Result<Styles, Damage> {
         let mut s = Styles {
             text: String::new(),
             prefix: String::new(),
@@ -72,9 +73,7 @@ impl Styles {
             let mut inside = ""; // the depth-1 list we are in
             loop {
                 let start = r.buffer_position() as usize;
-                let ev = r
-                    .read_event()
-                    .map_err(|e| format!("styles.xml is not readable XML ({e})"))?;
+                let ev = r.read_event().map_err(Damage::xml("styles.xml"))?;
                 let end = r.buffer_position() as usize;
                 match ev {
                     Event::Start(e) | Event::Empty(e) => {
@@ -84,33 +83,9 @@ impl Styles {
                         if depth == 0 {
                             s.prefix = prefix(name).to_string();
                         } else if depth == 1 {
-                            if s.fills.tag.is_none()
-                                && s.fills.insert_at.is_none()
-                                && AFTER_FILLS.contains(&l)
-                            {
-                                s.fills.insert_at = Some(start);
-                            }
-                            if s.xfs.tag.is_none()
-                                && s.xfs.insert_at.is_none()
-                                && AFTER_XFS.contains(&l)
-                            {
-                                s.xfs.insert_at = Some(start);
-                            }
-                            if l == "fills" {
-                                s.fills.tag = Some((start..end, empty));
-                                s.fills.insert_at = None;
-                            } else if l == "cellXfs" {
-                                s.xfs.tag = Some((start..end, empty));
-                                s.xfs.insert_at = None;
-                            }
+                            let opened = s.top_start(l, start..end, empty);
                             if !empty {
-                                inside = if l == "fills" {
-                                    "fills"
-                                } else if l == "cellXfs" {
-                                    "cellXfs"
-                                } else {
-                                    ""
-                                };
+                                inside = opened;
                             }
                         } else if depth == 2 {
                             if inside == "fills" && l == "fill" {
@@ -143,13 +118,7 @@ impl Styles {
                             inside = "";
                         }
                         if depth == 0 {
-                            // `</styleSheet>`: lists still missing go before it.
-                            if s.fills.tag.is_none() && s.fills.insert_at.is_none() {
-                                s.fills.insert_at = Some(start);
-                            }
-                            if s.xfs.tag.is_none() && s.xfs.insert_at.is_none() {
-                                s.xfs.insert_at = Some(start);
-                            }
+                            s.missing_before(start);
                         }
                     }
                     Event::Eof => break,
@@ -159,11 +128,45 @@ impl Styles {
             if s.fills.tag.is_none() && s.fills.insert_at.is_none()
                 || s.xfs.tag.is_none() && s.xfs.insert_at.is_none()
             {
-                return Err("styles.xml has no styleSheet element".into());
+                return Err(Damage::NoStyleSheet);
             }
         }
         s.text = text;
         Ok(s)
+    }
+
+    /// A child of `<styleSheet>` (`tag` its bytes): where the fills and cell formats are, or
+    /// go. Returns the list it is, if one of those two ("" otherwise).
+    fn top_start(&mut self, l: &str, tag: std::ops::Range<usize>, empty: bool) -> &'static str {
+        if self.fills.tag.is_none() && self.fills.insert_at.is_none() && AFTER_FILLS.contains(&l) {
+            self.fills.insert_at = Some(tag.start);
+        }
+        if self.xfs.tag.is_none() && self.xfs.insert_at.is_none() && AFTER_XFS.contains(&l) {
+            self.xfs.insert_at = Some(tag.start);
+        }
+        match l {
+            "fills" => {
+                self.fills.tag = Some((tag, empty));
+                self.fills.insert_at = None;
+                "fills"
+            }
+            "cellXfs" => {
+                self.xfs.tag = Some((tag, empty));
+                self.xfs.insert_at = None;
+                "cellXfs"
+            }
+            _ => "",
+        }
+    }
+
+    /// `</styleSheet>` at `at`: lists still missing go before it.
+    fn missing_before(&mut self, at: usize) {
+        if self.fills.tag.is_none() && self.fills.insert_at.is_none() {
+            self.fills.insert_at = Some(at);
+        }
+        if self.xfs.tag.is_none() && self.xfs.insert_at.is_none() {
+            self.xfs.insert_at = Some(at);
+        }
     }
 
     /// The index of the format that is `orig` with the fill of `severity`.
@@ -183,7 +186,7 @@ impl Styles {
     }
 
     /// The part with the fills and the cloned formats.
-    pub fn write(&self) -> Result<String, String> {
+    pub fn write(&self) -> Result<String, Damage> {
         let p = &self.prefix;
         let base_fills = self.fill_count.max(2);
         let red = base_fills;
@@ -214,24 +217,7 @@ impl Styles {
             let fill = if sev == Severity::Error { red } else { yellow };
             let fill = fill.to_string();
             match self.xf_ranges.get(orig as usize) {
-                Some(range) => {
-                    let src = &self.text[range.clone()];
-                    let mut r = Reader::from_str(src);
-                    let ev = r.read_event().map_err(|e| format!("styles.xml: {e}"))?;
-                    let head_end = r.buffer_position() as usize;
-                    match ev {
-                        Event::Start(e) | Event::Empty(e) => {
-                            let empty = src.as_bytes()[..head_end].ends_with(b"/>");
-                            xfs.push_str(&tag_with(
-                                &e,
-                                empty,
-                                &[("fillId", Some(&fill)), ("applyFill", Some("1"))],
-                            ));
-                            xfs.push_str(&src[head_end..]);
-                        }
-                        _ => return Err("styles.xml: a cell format is not an element".into()),
-                    }
-                }
+                Some(range) => xfs.push_str(&filled_xf(&self.text[range.clone()], &fill)?),
                 None => xfs.push_str(&format!(
                     "<{p}xf numFmtId=\"0\" fontId=\"0\" fillId=\"{fill}\" borderId=\"0\" xfId=\"0\" applyFill=\"1\"/>"
                 )),
@@ -265,6 +251,28 @@ impl Styles {
     }
 }
 
+/// A copy of cell format `src` (its whole `<xf>` element) with fill `fill`.
+fn filled_xf(src: &str, fill: &str) -> Result<String, Damage> {
+    let mut r = Reader::from_str(src);
+    let ev = r.read_event().map_err(|source| Damage::XmlIn {
+        what: "styles.xml",
+        source,
+    })?;
+    let head_end = r.buffer_position() as usize;
+    match ev {
+        Event::Start(e) | Event::Empty(e) => {
+            let empty = src.as_bytes()[..head_end].ends_with(b"/>");
+            let head = tag_with(
+                &e,
+                empty,
+                &[("fillId", Some(fill)), ("applyFill", Some("1"))],
+            );
+            Ok(format!("{head}{}", &src[head_end..]))
+        }
+        _ => Err(Damage::CellFormatNotElement),
+    }
+}
+
 /// The edits that add `items` to a list element and set its `count`.
 fn list_edits(
     text: &str,
@@ -274,7 +282,7 @@ fn list_edits(
     count: u32,
     items: &str,
     edits: &mut Vec<(usize, usize, String)>,
-) -> Result<(), String> {
+) -> Result<(), Damage> {
     let count_s = count.to_string();
     match (&list.tag, list.end, list.insert_at) {
         (Some((range, false)), Some(end), _) => {
@@ -293,17 +301,20 @@ fn list_edits(
                 format!("<{p}{name} count=\"{count}\">{items}</{p}{name}>"),
             ));
         }
-        _ => return Err(format!("styles.xml: the {name} list is not closed")),
+        _ => return Err(Damage::ListNotClosed(name.to_string())),
     }
     Ok(())
 }
 
 /// A list's start tag with its count set.
-fn tag_of(src: &str, empty: bool, count: &str) -> Result<String, String> {
+fn tag_of(src: &str, empty: bool, count: &str) -> Result<String, Damage> {
     let mut r = Reader::from_str(src);
-    match r.read_event().map_err(|e| format!("styles.xml: {e}"))? {
+    match r.read_event().map_err(|source| Damage::XmlIn {
+        what: "styles.xml",
+        source,
+    })? {
         Event::Start(e) | Event::Empty(e) => Ok(tag_with(&e, empty, &[("count", Some(count))])),
-        _ => Err("styles.xml: a list is not an element".into()),
+        _ => Err(Damage::ListNotElement),
     }
 }
 

@@ -65,65 +65,59 @@ fn annotate_in_a_child_process() {
     );
 }
 
-#[test]
-fn a_large_workbook_is_annotated_in_bounded_memory() {
-    let rows: u32 = std::env::var("FERRY_ANNOTATE_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300_000);
-    let findings: u32 = 10_000;
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("big.xlsx");
-    let started = Instant::now();
+/// A `User` sheet of `rows` rows with a password column in shared strings, and a `Notes` sheet.
+fn generate(src: &std::path::Path, rows: u32) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb
+        .add_worksheet_with_low_memory()
+        .unwrap()
+        .set_name("User")
+        .unwrap();
+    for (c, h) in ["Name", "Owner", "Email", "Password", "Phone"]
+        .iter()
+        .enumerate()
     {
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb
-            .add_worksheet_with_low_memory()
-            .unwrap()
-            .set_name("User")
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for r in 1..=rows {
+        ws.write_string(r, 0, format!("HSC-{r:07}")).unwrap();
+        ws.write_string(r, 1, "Harbour Sailing Club").unwrap();
+        ws.write_string(r, 2, format!("member{r}@example.com"))
             .unwrap();
-        for (c, h) in ["Name", "Owner", "Email", "Password", "Phone"]
-            .iter()
-            .enumerate()
-        {
-            ws.write_string(0, c as u16, *h).unwrap();
-        }
-        for r in 1..=rows {
-            ws.write_string(r, 0, format!("HSC-{r:07}")).unwrap();
-            ws.write_string(r, 1, "Harbour Sailing Club").unwrap();
-            ws.write_string(r, 2, format!("member{r}@example.com"))
-                .unwrap();
-            ws.write_string(r, 3, format!("pw-{r:07}-secret")).unwrap();
-            ws.write_number(r, 4, 4_155_550_000.0 + r as f64).unwrap();
-        }
-        let notes = wb.add_worksheet().set_name("Notes").unwrap();
-        notes.write_string(0, 0, "untouched").unwrap();
-        wb.save(&src).unwrap();
+        ws.write_string(r, 3, format!("pw-{r:07}-secret")).unwrap();
+        ws.write_number(r, 4, 4_155_550_000.0 + r as f64).unwrap();
     }
-    let generated = started.elapsed();
-    let size = std::fs::metadata(&src).unwrap().len();
+    let notes = wb.add_worksheet().set_name("Notes").unwrap();
+    notes.write_string(0, 0, "untouched").unwrap();
+    wb.save(src).unwrap();
+}
 
-    // Baseline: inflate and deflate every entry once (what any rewrite costs at least).
+/// Baseline: inflate and deflate every entry once (what any rewrite costs at least).
+fn inflate_deflate(src: &std::path::Path, copy: &std::path::Path) -> std::time::Duration {
     let t = Instant::now();
-    {
-        let mut zin = zip::ZipArchive::new(std::fs::File::open(&src).unwrap()).unwrap();
-        let mut zout =
-            zip::ZipWriter::new(std::fs::File::create(dir.path().join("copy.xlsx")).unwrap());
-        let opts = zip::write::SimpleFileOptions::default();
-        for i in 0..zin.len() {
-            let mut e = zin.by_index(i).unwrap();
-            let name = e.name().unwrap().to_string();
-            zout.start_file(name, opts).unwrap();
-            std::io::copy(&mut e, &mut zout).unwrap();
-        }
-        zout.finish().unwrap();
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(copy).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for i in 0..zin.len() {
+        let mut e = zin.by_index(i).unwrap();
+        let name = e.name().unwrap().to_string();
+        zout.start_file(name, opts).unwrap();
+        std::io::copy(&mut e, &mut zout).unwrap();
     }
-    let baseline = t.elapsed();
+    zout.finish().unwrap();
+    t.elapsed()
+}
 
-    // The annotation runs in a child process (this test binary again), measured by
-    // /usr/bin/time: the generator's memory above does not count.
-    let out = dir.path().join("annotated.xlsx");
-    let rss = dir.path().join("rss.txt");
+/// Runs the annotation in a child process (this test binary again) measured by
+/// /usr/bin/time: its summary (findings, marked cells, secrets, milliseconds) and peak RSS
+/// in KiB.
+fn annotate_measured(
+    src: &std::path::Path,
+    out: &std::path::Path,
+    rows: u32,
+    findings: u32,
+) -> ([u64; 4], u64) {
+    let rss = out.with_file_name("rss.txt");
     let time = std::path::Path::new("/usr/bin/time");
     assert!(
         time.exists(),
@@ -161,14 +155,51 @@ fn a_large_workbook_is_annotated_in_bounded_memory() {
         .take(4)
         .map(|v| v.parse().unwrap())
         .collect();
-    let (found, marked, secrets, millis) = (n[0], n[1], n[2], n[3]);
-    let took = std::time::Duration::from_millis(millis);
     let peak: u64 = std::fs::read_to_string(&rss)
         .unwrap()
         .lines()
         .last()
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or(u64::MAX);
+    ([n[0], n[1], n[2], n[3]], peak)
+}
+
+/// No password survives anywhere in the copy; returns how many comments it holds.
+fn comments_without_passwords(out: &std::path::Path) -> usize {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(out).unwrap()).unwrap();
+    let mut comments = 0;
+    for i in 0..z.len() {
+        let mut e = z.by_index(i).unwrap();
+        let name = e.name().unwrap().to_string();
+        let mut text = String::new();
+        e.read_to_string(&mut text).unwrap();
+        assert!(!text.contains("-secret"), "a password is left in {name}");
+        if name.contains("comments") {
+            comments += text.matches("<comment ").count();
+        }
+    }
+    comments
+}
+
+#[test]
+fn a_large_workbook_is_annotated_in_bounded_memory() {
+    let rows: u32 = std::env::var("FERRY_ANNOTATE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300_000);
+    let findings: u32 = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("big.xlsx");
+    let started = Instant::now();
+    generate(&src, rows);
+    let generated = started.elapsed();
+    let size = std::fs::metadata(&src).unwrap().len();
+    let baseline = inflate_deflate(&src, &dir.path().join("copy.xlsx"));
+
+    // The annotation runs in a child process: the generator's memory above does not count.
+    let out = dir.path().join("annotated.xlsx");
+    let ([found, marked, secrets, millis], peak) = annotate_measured(&src, &out, rows, findings);
+    let took = std::time::Duration::from_millis(millis);
     eprintln!(
         "{rows} rows ({size} bytes, generated in {generated:?}), {findings} findings: annotated in {took:?} \
          (inflate+deflate copy: {baseline:?}), peak RSS of the annotating process {peak} KiB"
@@ -187,17 +218,5 @@ fn a_large_workbook_is_annotated_in_bounded_memory() {
     );
 
     // No password survives anywhere; the comments are all there.
-    let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
-    let mut comments = 0;
-    for i in 0..z.len() {
-        let mut e = z.by_index(i).unwrap();
-        let name = e.name().unwrap().to_string();
-        let mut text = String::new();
-        e.read_to_string(&mut text).unwrap();
-        assert!(!text.contains("-secret"), "a password is left in {name}");
-        if name.contains("comments") {
-            comments += text.matches("<comment ").count();
-        }
-    }
-    assert_eq!(comments, findings as usize);
+    assert_eq!(comments_without_passwords(&out), findings as usize);
 }

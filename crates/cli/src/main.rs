@@ -36,7 +36,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferry_engine::{ImportOptions, OnExisting};
 use ferry_report::export::{export, ExportFormat};
 use ferry_store::journal::RunMode;
-use ferry_store::{StoreError, Target};
+use ferry_store::Target;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -463,6 +463,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether an I/O error somewhere in `e`'s chain is a closed pipe (`ferry … | head`).
+fn broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn open(db: &str) -> Result<Target, Failure> {
     Ok(Target::open_db(db)?)
 }
@@ -734,7 +742,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 TableFormat::Json => ferry_report::balances::write_json(&t, out),
             };
             match r {
-                Err(StoreError::Other(m)) if m.contains("Broken pipe") => {}
+                Err(e) if broken_pipe(&e) => {}
                 other => other?,
             }
             Ok(0)

@@ -43,7 +43,7 @@ impl FingerprintKey {
     fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> FingerprintKey {
         let mut mac = hmac(&bytes[..]);
         mac.update(ID_LABEL);
-        let id = hex(&mac.finalize().into_bytes()[..16]);
+        let id = hex::encode(&mac.finalize().into_bytes()[..16]);
         FingerprintKey { bytes, id }
     }
 
@@ -63,12 +63,12 @@ impl FingerprintKey {
     pub fn fingerprint(&self, digits: &str) -> String {
         let mut mac = hmac(&self.bytes[..]);
         mac.update(digits.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// The key as a key file holds it.
     fn file_text(&self) -> Zeroizing<String> {
-        Zeroizing::new(format!("{}\n", hex(&self.bytes[..])))
+        Zeroizing::new(format!("{}\n", hex::encode(&self.bytes[..])))
     }
 }
 
@@ -337,10 +337,6 @@ fn record(target: &Target, key: &FingerprintKey, path: &Path) -> Result<(), Stor
         )?;
     }
     tx.commit()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

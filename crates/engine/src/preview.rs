@@ -95,6 +95,7 @@ struct Tap<'a, 'm> {
 }
 
 impl Visitor for Tap<'_, '_> {
+    type Error = SourceError;
     fn record(&mut self, _: RawRecord) -> Result<(), SourceError> {
         Ok(())
     }
@@ -188,6 +189,7 @@ impl Sink<'_> {
 }
 
 impl Visitor for Sink<'_> {
+    type Error = SourceError;
     fn record(&mut self, raw: RawRecord) -> Result<(), SourceError> {
         let Some(i) = self.row_of(&raw.location) else {
             return Ok(());

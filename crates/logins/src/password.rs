@@ -253,7 +253,7 @@ fn django_pbkdf2(v: &str) -> Result<(u32, &str, Vec<u8>), FormError> {
     let [_, iterations, salt, digest] = parts.as_slice() else {
         return Err(bad("it must be pbkdf2_sha256$ITERATIONS$SALT$HASH"));
     };
-    let iterations = iterations_of(iterations).map_err(|w| bad(&w))?;
+    let iterations = iterations_of(iterations).ok_or_else(|| bad(&iterations_range()))?;
     if salt.is_empty() {
         return Err(bad("the salt is empty"));
     }
@@ -265,13 +265,17 @@ fn django_pbkdf2(v: &str) -> Result<(u32, &str, Vec<u8>), FormError> {
     Ok((iterations, salt, digest))
 }
 
-fn iterations_of(s: &str) -> Result<u32, String> {
+/// An iteration count from 1 to `MAX_PBKDF2_ITERATIONS`; none for anything else.
+fn iterations_of(s: &str) -> Option<u32> {
     match s.parse::<u32>() {
-        Ok(n) if (1..=MAX_PBKDF2_ITERATIONS).contains(&n) && !s.starts_with('+') => Ok(n),
-        _ => Err(format!(
-            "the iteration count must be a number from 1 to {MAX_PBKDF2_ITERATIONS}"
-        )),
+        Ok(n) if (1..=MAX_PBKDF2_ITERATIONS).contains(&n) && !s.starts_with('+') => Some(n),
+        _ => None,
     }
+}
+
+/// Why an iteration count is refused.
+fn iterations_range() -> String {
+    format!("the iteration count must be a number from 1 to {MAX_PBKDF2_ITERATIONS}")
 }
 
 /// `$pbkdf2-sha256$…`: the PHC form (`$pbkdf2-sha256$i=N,l=32$SALT$HASH`, standard base64
@@ -285,13 +289,18 @@ fn pbkdf2_form(v: &str) -> Result<(u32, Vec<u8>, Vec<u8>), FormError> {
     };
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
     let (iterations, length) = if params.bytes().all(|c| c.is_ascii_digit()) {
-        (iterations_of(params).map_err(|w| bad(&w))?, 32)
+        (
+            iterations_of(params).ok_or_else(|| bad(&iterations_range()))?,
+            32,
+        )
     } else {
         let mut i = None;
         let mut l = 32usize;
         for kv in params.split(',') {
             match kv.split_once('=') {
-                Some(("i", n)) => i = Some(iterations_of(n).map_err(|w| bad(&w))?),
+                Some(("i", n)) => {
+                    i = Some(iterations_of(n).ok_or_else(|| bad(&iterations_range()))?)
+                }
                 Some(("l", n)) => l = n.parse().map_err(|_| bad("bad length"))?,
                 _ => return Err(bad("unknown parameter")),
             }
@@ -349,7 +358,7 @@ pub fn verify(password: &str, stored: &str) -> Verdict {
         }
         Ok(SourcePassword::Hash(Scheme::BcryptSha256)) => {
             let h = stored.strip_prefix("bcrypt_sha256$").unwrap_or(stored);
-            let hex = hex(&Sha256::digest(password.as_bytes()));
+            let hex = hex::encode(Sha256::digest(password.as_bytes()));
             matched(bcrypt::verify(hex, h).unwrap_or(false), true)
         }
         Ok(SourcePassword::Hash(Scheme::DjangoPbkdf2Sha256)) => match django_pbkdf2(stored) {
@@ -409,10 +418,6 @@ fn dummy() -> PasswordHash<'static> {
         PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
             .expect("constant hash")
     })
-}
-
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// A strong temporary password that reads well aloud or on paper: four groups of five

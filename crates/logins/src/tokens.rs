@@ -14,12 +14,12 @@ pub fn random_hex(n: usize) -> String {
     use rand::RngCore;
     let mut bytes = vec![0u8; n];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    password::hex(&bytes)
+    hex::encode(&bytes)
 }
 
 /// What is stored of a token.
 pub fn token_hash(token: &str) -> String {
-    password::hex(&Sha256::digest(token.trim().as_bytes()))
+    hex::encode(Sha256::digest(token.trim().as_bytes()))
 }
 
 /// Issues a one-time reset token for every login that must reset its password, valid for

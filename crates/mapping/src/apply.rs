@@ -231,7 +231,7 @@ impl Bound {
         match column.and_then(|c| self.columns[c].format.as_ref()) {
             Some(fmt) => formatted(&raw, f.kind, fmt)
                 .map(|t| Some(value(t, column, false)))
-                .map_err(|m| problem(name, &raw, m)),
+                .map_err(|m| problem(name, &raw, m.to_string())),
             None => Ok(Some(value(raw, column, plain))),
         }
     }
@@ -255,7 +255,7 @@ impl Bound {
     }
 }
 
-fn formatted(raw: &str, kind: Kind, f: &ColumnFormat) -> Result<String, String> {
+fn formatted(raw: &str, kind: Kind, f: &ColumnFormat) -> Result<String, formats::FormatError> {
     let numeric = f.decimal_char.is_some() || f.group_char.is_some() || f.bare_number.is_some();
     match kind {
         Kind::Date if f.format.is_some() => formats::date(raw, f),

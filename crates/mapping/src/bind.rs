@@ -290,7 +290,7 @@ impl<S: AsRef<str>> Binder<'_, S> {
                     })
                     .collect(),
             ),
-            Err(m) => Origin::BadTemplate(t.to_string(), m),
+            Err(m) => Origin::BadTemplate(t.to_string(), m.to_string()),
         }
     }
 }

@@ -38,22 +38,36 @@ pub fn pattern_problem(f: &ColumnFormat) -> Option<String> {
     None
 }
 
+/// Why a value does not read under its column's format (the message a finding shows).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("\"{value}\" is not a date of the form {pattern} or YYYY-MM-DD (impossible dates are not rolled over)")]
+    Date { value: String, pattern: String },
+    #[error("\"{value}\" is not a number{marks}")]
+    Number { value: String, marks: String },
+    #[error("\"{value}\" is neither a true value ({trues}) nor a false value ({falses})")]
+    Boolean {
+        value: String,
+        trues: String,
+        falses: String,
+    },
+}
+
 /// A date under the column's pattern as `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`. The date and
 /// time are kept as written: a zone (`Z`, `+02:00`) is dropped, never converted, so a calendar
 /// date never shifts; fractional seconds are dropped. Under any pattern, a value the pattern
 /// does not read that is ISO `YYYY-MM-DD` (with a time or not, without a zone) is read as
 /// such: a workbook's real date cells arrive so, whatever the column's text dates look like.
-pub fn date(t: &str, f: &ColumnFormat) -> Result<String, String> {
+pub fn date(t: &str, f: &ColumnFormat) -> Result<String, FormatError> {
     let pattern = f.format.as_deref().unwrap_or("iso");
     let parsed = if pattern.eq_ignore_ascii_case("iso") {
         iso(t)
     } else {
         by_pattern(t, pattern, f.two_digit_year_pivot).or_else(|| plain_iso(t))
     };
-    parsed.ok_or_else(|| {
-        format!(
-            "\"{t}\" is not a date of the form {pattern} or YYYY-MM-DD (impossible dates are not rolled over)"
-        )
+    parsed.ok_or_else(|| FormatError::Date {
+        value: t.to_string(),
+        pattern: pattern.to_string(),
     })
 }
 
@@ -154,8 +168,11 @@ fn text(at: NaiveDateTime, timed: bool) -> String {
 
 /// A number under the column's marks as a plain decimal (`1.234,50` → `1234.50`); `(12.00)`
 /// and `12.00-` are negative.
-pub fn number(t: &str, f: &ColumnFormat) -> Result<String, String> {
-    let fail = || format!("\"{t}\" is not a number{}", marks(f));
+pub fn number(t: &str, f: &ColumnFormat) -> Result<String, FormatError> {
+    let fail = || FormatError::Number {
+        value: t.to_string(),
+        marks: marks(f),
+    };
     let dec = f
         .decimal_char
         .as_deref()
@@ -247,7 +264,7 @@ fn marks(f: &ColumnFormat) -> String {
 
 /// A boolean under the column's own words, as `true`/`false`; `None` when the column gives
 /// no words (the value is passed on as written).
-pub fn boolean(t: &str, f: &ColumnFormat) -> Option<Result<String, String>> {
+pub fn boolean(t: &str, f: &ColumnFormat) -> Option<Result<String, FormatError>> {
     if f.true_values.is_none() && f.false_values.is_none() {
         return None;
     }
@@ -257,21 +274,18 @@ pub fn boolean(t: &str, f: &ColumnFormat) -> Option<Result<String, String>> {
     } else if is(&f.false_values) {
         Ok("false".into())
     } else {
-        Err(format!(
-            "\"{t}\" is neither a true value ({}) nor a false value ({})",
-            f.true_values
-                .iter()
-                .flatten()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            f.false_values
-                .iter()
+        let words = |list: &Option<Vec<String>>| {
+            list.iter()
                 .flatten()
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", ")
-        ))
+        };
+        Err(FormatError::Boolean {
+            value: t.to_string(),
+            trues: words(&f.true_values),
+            falses: words(&f.false_values),
+        })
     })
 }
 

@@ -71,6 +71,7 @@ fn cell_text(v: &RawValue) -> String {
 }
 
 impl Visitor for Sampler {
+    type Error = SourceError;
     fn record(&mut self, _record: RawRecord) -> Result<(), SourceError> {
         Ok(())
     }
@@ -139,7 +140,7 @@ pub fn sample_inputs(
 ) -> Result<Vec<Sample>, SourceError> {
     let opts = ReadOptions {
         encoding,
-        limits: ferry_sources::Limits::from_env().map_err(SourceError::Sink)?,
+        limits: ferry_sources::Limits::from_env().map_err(|e| SourceError::Sink(e.to_string()))?,
         raw: Some(RawParts::all()),
     };
     let mut sampler = Sampler::new(max_rows);

@@ -7,8 +7,17 @@ pub enum Piece {
     Column(String),
 }
 
+/// What is wrong with a template.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("the template \"{0}\" has an empty or unclosed {{…}}")]
+    Unclosed(String),
+    #[error("the template \"{0}\" has a lone }} (write }}}} for a brace)")]
+    LoneBrace(String),
+}
+
 /// The pieces of a template, or what is wrong with it.
-pub fn parse(t: &str) -> Result<Vec<Piece>, String> {
+pub fn parse(t: &str) -> Result<Vec<Piece>, TemplateError> {
     let mut pieces = Vec::new();
     let mut text = String::new();
     let mut chars = t.chars().peekable();
@@ -33,20 +42,14 @@ pub fn parse(t: &str) -> Result<Vec<Piece>, String> {
                     name.push(c);
                 }
                 if !closed || name.trim().is_empty() || name.contains('{') {
-                    return Err(format!(
-                        "the template \"{t}\" has an empty or unclosed {{…}}"
-                    ));
+                    return Err(TemplateError::Unclosed(t.to_string()));
                 }
                 if !text.is_empty() {
                     pieces.push(Piece::Text(std::mem::take(&mut text)));
                 }
                 pieces.push(Piece::Column(name.trim().to_string()));
             }
-            '}' => {
-                return Err(format!(
-                    "the template \"{t}\" has a lone }} (write }}}} for a brace)"
-                ))
-            }
+            '}' => return Err(TemplateError::LoneBrace(t.to_string())),
             c => text.push(c),
         }
     }

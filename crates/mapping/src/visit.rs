@@ -19,8 +19,9 @@ pub fn raw_parts(mapping: Arc<Mapping>) -> RawParts {
 }
 
 /// A visitor that applies a mapping to raw rows and passes everything else on unchanged.
-pub struct Mapped<'a> {
-    inner: &'a mut dyn Visitor,
+/// `E` is the inner visitor's error type: its own failures pass through as they are.
+pub struct Mapped<'a, E = SourceError> {
+    inner: &'a mut dyn Visitor<Error = E>,
     mapping: &'a Mapping,
     parts: Vec<PartState>,
 }
@@ -43,8 +44,8 @@ impl PartState {
     }
 }
 
-impl<'a> Mapped<'a> {
-    pub fn new(inner: &'a mut dyn Visitor, mapping: &'a Mapping) -> Mapped<'a> {
+impl<'a, E: From<SourceError>> Mapped<'a, E> {
+    pub fn new(inner: &'a mut dyn Visitor<Error = E>, mapping: &'a Mapping) -> Mapped<'a, E> {
         Mapped {
             inner,
             mapping,
@@ -53,7 +54,7 @@ impl<'a> Mapped<'a> {
     }
 
     /// Reports the rows each part's filters left out (call once all inputs are read).
-    pub fn finish(self) -> Result<(), SourceError> {
+    pub fn finish(self) -> Result<(), E> {
         for p in &self.parts {
             let label = self.mapping.sources[p.source].label();
             for (reason, n) in &p.filtered {
@@ -72,7 +73,7 @@ impl<'a> Mapped<'a> {
     }
 
     /// The state of a row's part; on its first row, the header is checked against the source.
-    fn state(&mut self, row: &RawRow<'_>) -> Result<usize, SourceError> {
+    fn state(&mut self, row: &RawRow<'_>) -> Result<usize, E> {
         if let Some(i) = self.parts.iter().position(|s| s.is(row.part)) {
             return Ok(i);
         }
@@ -112,7 +113,7 @@ impl<'a> Mapped<'a> {
         bound: &Bound,
         part: &RawPart,
         headers: &[String],
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), E> {
         let missing = bound.missing_columns();
         if !missing.is_empty() {
             let hints: Vec<String> = missing
@@ -136,7 +137,8 @@ impl<'a> Mapped<'a> {
                         format!(" ({})", hints.join("; "))
                     }
                 ),
-            });
+            }
+            .into());
         }
         let read = bound.read_columns();
         let unused: Vec<String> = headers
@@ -165,7 +167,7 @@ impl<'a> Mapped<'a> {
         Ok(())
     }
 
-    fn row(&mut self, row: RawRow<'_>) -> Result<(), SourceError> {
+    fn row(&mut self, row: RawRow<'_>) -> Result<(), E> {
         let state = self.state(&row)?;
         let part = &self.parts[state];
         let (source, bound) = (&self.mapping.sources[part.source], &part.bound);
@@ -206,25 +208,21 @@ impl<'a> Mapped<'a> {
     }
 }
 
-impl Visitor for Mapped<'_> {
-    fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
+impl<E: From<SourceError>> Visitor for Mapped<'_, E> {
+    type Error = E;
+    fn record(&mut self, record: RawRecord) -> Result<(), E> {
         self.inner.record(record)
     }
-    fn finding(&mut self, finding: Finding) -> Result<(), SourceError> {
+    fn finding(&mut self, finding: Finding) -> Result<(), E> {
         self.inner.finding(finding)
     }
-    fn option(
-        &mut self,
-        name: String,
-        value: RawValue,
-        location: Location,
-    ) -> Result<(), SourceError> {
+    fn option(&mut self, name: String, value: RawValue, location: Location) -> Result<(), E> {
         self.inner.option(name, value, location)
     }
     fn part(&mut self, name: &str, read: bool, headers: &[String]) {
         self.inner.part(name, read, headers)
     }
-    fn raw_row(&mut self, row: RawRow<'_>) -> Result<(), SourceError> {
+    fn raw_row(&mut self, row: RawRow<'_>) -> Result<(), E> {
         self.row(row)
     }
 }
@@ -239,13 +237,13 @@ struct Emit<'r> {
 }
 
 impl Emit<'_> {
-    fn all(
+    fn all<E: From<SourceError>>(
         &self,
         produced: &[Produced],
         tainted: Option<&[Produced]>,
         bad: &[usize],
-        out: &mut dyn Visitor,
-    ) -> Result<(), SourceError> {
+        out: &mut dyn Visitor<Error = E>,
+    ) -> Result<(), E> {
         let shape_changed = tainted.is_some_and(|t| t.len() != produced.len());
         for (i, p) in produced.iter().enumerate() {
             match p {
@@ -333,7 +331,11 @@ impl Emit<'_> {
     }
 
     /// The finding of a value the mapping could not read; returns the entity type it was for.
-    fn problem(&self, p: &RowProblem, out: &mut dyn Visitor) -> Result<(), SourceError> {
+    fn problem<E: From<SourceError>>(
+        &self,
+        p: &RowProblem,
+        out: &mut dyn Visitor<Error = E>,
+    ) -> Result<(), E> {
         let (entity, field) = match p.target.as_deref().and_then(|t| t.split_once('.')) {
             Some((e, f)) => (cat::entity(e), cat::entity(e).and_then(|e| e.field_def(f))),
             None => (None, None),
@@ -366,12 +368,12 @@ impl Emit<'_> {
     }
 
     /// A record that needs a bad cell (a cell error, an over-long value) transformed.
-    fn cell_problem(
+    fn cell_problem<E: From<SourceError>>(
         &self,
         entity: &'static str,
         col: usize,
-        out: &mut dyn Visitor,
-    ) -> Result<(), SourceError> {
+        out: &mut dyn Visitor<Error = E>,
+    ) -> Result<(), E> {
         let cell = &self.cells[col];
         let what = match cell {
             RawValue::TooLong { bytes, .. } => {

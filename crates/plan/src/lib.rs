@@ -114,7 +114,7 @@ impl Spool {
                         f.value = RawValue::CellError(format!(
                             "\u{0}sealed:{}:{}",
                             self.nonce,
-                            hex(&bytes)
+                            hex::encode(&bytes)
                         ));
                     }
                 }
@@ -196,10 +196,6 @@ fn keystream(key: &[u8; 32], nonce: u64, data: &mut [u8]) {
     for (d, k) in data.iter_mut().zip(stream) {
         *d ^= k;
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn unhex(s: &str) -> Vec<u8> {

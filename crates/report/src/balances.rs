@@ -20,11 +20,21 @@ pub fn money(e4: i64) -> String {
     money_text(money_from_e4(e4))
 }
 
+/// Why the balances could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing the output failed (a closed pipe, a full disk); said as the target's errors are.
+    #[error("target")]
+    Write(#[source] io::Error),
+}
+
 /// Every account's balance (Σ invoice totals − Σ payments), open invoices and undisbursed amount.
 pub fn balances(
     target: &Target,
     f: impl FnMut(Balance) -> io::Result<()>,
-) -> Result<(), StoreError> {
+) -> Result<(), WriteError> {
     each_balance(target, None, f)
 }
 
@@ -34,6 +44,10 @@ pub fn balance_of(target: &Target, user: &str) -> Result<Option<Balance>, StoreE
     each_balance(target, Some(user), |b| {
         out = Some(b);
         Ok(())
+    })
+    .map_err(|e| match e {
+        WriteError::Store(e) => e,
+        other => StoreError::Other(other.to_string()),
     })?;
     Ok(out)
 }
@@ -42,7 +56,7 @@ fn each_balance(
     target: &Target,
     only: Option<&str>,
     mut f: impl FnMut(Balance) -> io::Result<()>,
-) -> Result<(), StoreError> {
+) -> Result<(), WriteError> {
     let filter = if only.is_some() {
         "WHERE u.name = ?1"
     } else {
@@ -58,22 +72,40 @@ fn each_balance(
         .map(|u| ferry_store::Cell::Text(u.to_string()))
         .into_iter()
         .collect();
-    target.each(&sql, &params, |r| {
+    // A failed write stops the reading and is returned as itself.
+    let mut failed = None;
+    let read = target.each(&sql, &params, |r| {
         let b = Balance {
             user: r.text(0),
             balance: money_text(money_from_e4(r.int(1) - r.int(3))),
             open_invoices: r.int(2),
             undisbursed: money_text(money_from_e4(r.int(4))),
         };
-        f(b).map_err(|e| StoreError::Other(e.to_string()))
-    })?;
-    Ok(())
+        f(b).map_err(|e| {
+            let text = e.to_string();
+            failed = Some(e);
+            StoreError::Other(text)
+        })
+    });
+    match failed {
+        Some(e) => Err(WriteError::Write(e)),
+        None => Ok(read?),
+    }
 }
 
-pub fn write_csv(target: &Target, out: impl Write) -> Result<(), StoreError> {
+/// The I/O error inside a CSV writer's error.
+fn csv_io(e: csv::Error) -> io::Error {
+    let text = e.to_string();
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        _ => io::Error::other(text),
+    }
+}
+
+pub fn write_csv(target: &Target, out: impl Write) -> Result<(), WriteError> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["User", "Balance", "OpenInvoices", "Undisbursed"])
-        .map_err(|e| StoreError::Other(e.to_string()))?;
+        .map_err(|e| WriteError::Write(csv_io(e)))?;
     balances(target, |b| {
         w.write_record([
             b.user.as_str(),
@@ -81,13 +113,13 @@ pub fn write_csv(target: &Target, out: impl Write) -> Result<(), StoreError> {
             &b.open_invoices.to_string(),
             &b.undisbursed,
         ])
-        .map_err(io::Error::other)
+        .map_err(csv_io)
     })?;
-    w.flush().map_err(|e| StoreError::Other(e.to_string()))
+    w.flush().map_err(WriteError::Write)
 }
 
-pub fn write_json(target: &Target, mut out: impl Write) -> Result<(), StoreError> {
-    let io = |e: io::Error| StoreError::Other(e.to_string());
+pub fn write_json(target: &Target, mut out: impl Write) -> Result<(), WriteError> {
+    let io = WriteError::Write;
     out.write_all(b"[").map_err(io)?;
     let mut first = true;
     balances(target, |b| {
@@ -96,7 +128,7 @@ pub fn write_json(target: &Target, mut out: impl Write) -> Result<(), StoreError
         }
         first = false;
         out.write_all(b"\n  ")?;
-        serde_json::to_writer(&mut out, &b).map_err(io::Error::other)
+        serde_json::to_writer(&mut out, &b).map_err(io::Error::from)
     })?;
     out.write_all(b"\n]\n").map_err(io)
 }

@@ -8,7 +8,7 @@
 //! resembles a field when their normalized names (`names::normalized`) are equal or one holds
 //! the other (both of 4 characters or more).
 
-use crate::{RawRecord, RawValue, SourceError, Visitor};
+use crate::{RawRecord, RawValue, Sink, SourceError};
 use ferry_catalogue as cat;
 use ferry_findings::{Finding, Location};
 
@@ -21,13 +21,13 @@ pub(crate) struct UnknownPart {
 
 /// A visitor that passes everything on and notes which parts were read.
 pub(crate) struct Census<'a> {
-    pub inner: &'a mut dyn Visitor,
+    pub inner: &'a mut dyn Sink,
     read: bool,
     unknown: Vec<UnknownPart>,
 }
 
 impl<'a> Census<'a> {
-    pub fn new(inner: &'a mut dyn Visitor) -> Census<'a> {
+    pub fn new(inner: &'a mut dyn Sink) -> Census<'a> {
         Census {
             inner,
             read: false,
@@ -48,7 +48,7 @@ impl<'a> Census<'a> {
     }
 }
 
-impl Visitor for Census<'_> {
+impl Sink for Census<'_> {
     fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
         self.inner.record(record)
     }

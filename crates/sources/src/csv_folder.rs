@@ -4,7 +4,8 @@
 use crate::csv_records::{RecordError, Records, MAX_FIELDS};
 use crate::emit::{self, Sheet, SheetKind};
 use crate::lines::LineCounter;
-use crate::{RawValue, ReadOptions, SourceError, Visitor};
+use crate::Position;
+use crate::{RawValue, ReadOptions, Sink, SourceError};
 use ferry_catalogue as cat;
 use ferry_findings::{Code, Finding, Location};
 use std::fs::File;
@@ -52,7 +53,7 @@ pub(crate) fn list_csv(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
 pub(crate) fn read_folder(
     dir: &Path,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     let files = list_csv(dir)?;
     if files.is_empty() {
@@ -68,7 +69,7 @@ pub(crate) fn read_files(
     files: &[PathBuf],
     _input: &str,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     for path in files {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
@@ -99,7 +100,7 @@ fn read_file(
     shown: Arc<str>,
     kind: SheetKind,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     let file = File::open(path).map_err(|e| SourceError::Io {
         path: shown.to_string(),
@@ -129,7 +130,7 @@ fn read_file(
             }
             Err(e) => {
                 return Err(SourceError::malformed(
-                    format!("{shown}, line {line}"),
+                    Position::record(&*shown, line),
                     over_limit_message(&e),
                 ))
             }
@@ -143,7 +144,7 @@ fn read_file(
             };
             let text = std::str::from_utf8(raw).map_err(|err| {
                 SourceError::malformed(
-                    format!("{shown}, line {line}, field {}", i + 1),
+                    Position::record(&*shown, line).field(i as u64 + 1),
                     format!(
                         "not UTF-8 (byte {} of the field); name the file's encoding with --encoding, e.g. --encoding {}",
                         err.valid_up_to() + 1,

@@ -1,7 +1,7 @@
 //! What the three readers share: naming sheets and columns, unknown-name warnings,
 //! trimming and bounding values, and the CloseInvoice account inheritance of SPEC §2.
 
-use crate::{Limits, RawField, RawRecord, RawValue, SourceError, Visitor};
+use crate::{Limits, RawField, RawRecord, RawValue, Sink, SourceError};
 use ferry_catalogue::{self as cat, did_you_mean, EntityId, FieldId};
 use ferry_findings::{Code, Column, Finding, Location};
 use std::collections::HashSet;
@@ -172,7 +172,7 @@ impl Sheet {
     pub fn set_header(
         &mut self,
         header: &[(u32, String)],
-        visitor: &mut dyn Visitor,
+        visitor: &mut dyn Sink,
     ) -> Result<bool, SourceError> {
         if self.kind == SheetKind::Raw {
             return Ok(self.set_raw_header(header));
@@ -324,7 +324,7 @@ impl Sheet {
         &self,
         row: u64,
         cells: Vec<(u32, RawValue)>,
-        visitor: &mut dyn Visitor,
+        visitor: &mut dyn Sink,
     ) -> Result<(), SourceError> {
         let width = cells
             .iter()
@@ -453,7 +453,7 @@ impl Sheet {
         row: u64,
         cells: Vec<(u32, RawValue)>,
         limits: &Limits,
-        visitor: &mut dyn Visitor,
+        visitor: &mut dyn Sink,
     ) -> Result<(), SourceError> {
         let cells: Vec<(u32, RawValue)> = cells
             .into_iter()
@@ -572,7 +572,7 @@ impl Sheet {
         location: Location,
         mut fields: Vec<RawField>,
         broken: bool,
-        visitor: &mut dyn Visitor,
+        visitor: &mut dyn Sink,
     ) -> Result<(), SourceError> {
         let e = cat::by_id(entity);
         if e.is_ledger() {
@@ -672,8 +672,12 @@ mod notes_row_tests {
 
     #[derive(Default)]
     struct Collect(Vec<Finding>);
-    impl Visitor for Collect {
+    impl Sink for Collect {
         fn record(&mut self, _: RawRecord) -> Result<(), SourceError> {
+            Ok(())
+        }
+        fn part(&mut self, _: &str, _: bool, _: &[String]) {}
+        fn raw_row(&mut self, _: crate::RawRow<'_>) -> Result<(), SourceError> {
             Ok(())
         }
         fn finding(&mut self, f: Finding) -> Result<(), SourceError> {

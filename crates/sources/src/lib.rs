@@ -10,9 +10,14 @@ mod csv_records;
 mod emit;
 mod guard;
 mod lines;
+mod position;
+mod sink;
 mod xlsx;
 mod xlsx_check;
 mod xml;
+
+pub use position::Position;
+use sink::{Sink, Stash};
 
 use ferry_catalogue::{EntityId, FieldId};
 use ferry_findings::{Column, Finding, Location};
@@ -117,20 +122,23 @@ impl RawRecord {
 
 /// What a reader reports to.
 pub trait Visitor {
-    fn record(&mut self, record: RawRecord) -> Result<(), SourceError>;
-    fn finding(&mut self, finding: Finding) -> Result<(), SourceError>;
+    /// The visitor's own failure (a full disk under its spool, enough rows seen…): returned
+    /// by the reader as it is. The reader's own errors become it through `From`.
+    type Error: From<SourceError>;
+    fn record(&mut self, record: RawRecord) -> Result<(), Self::Error>;
+    fn finding(&mut self, finding: Finding) -> Result<(), Self::Error>;
     /// A row of an `Options` sheet / `Options.csv`.
     fn option(
         &mut self,
         name: String,
         value: RawValue,
         location: Location,
-    ) -> Result<(), SourceError>;
+    ) -> Result<(), Self::Error>;
     /// A sheet, CSV file or XML element met: `read` when it is an entity type, `Ledger` or
     /// `Options`; otherwise its header names (an XML element's attribute names).
     fn part(&mut self, _name: &str, _read: bool, _headers: &[String]) {}
     /// A row of a part that [`ReadOptions::raw`] hands over as it stands (a mapping reads it).
-    fn raw_row(&mut self, _row: RawRow<'_>) -> Result<(), SourceError> {
+    fn raw_row(&mut self, _row: RawRow<'_>) -> Result<(), Self::Error> {
         Ok(())
     }
 }
@@ -246,15 +254,14 @@ impl Limits {
     /// `FERRY_MAX_VALUE_BYTES`, `FERRY_MAX_FIELDS`, `FERRY_MAX_XML_DEPTH`,
     /// `FERRY_MAX_PART_BYTES`, `FERRY_MAX_SHARED_STRINGS_BYTES`, `FERRY_MAX_RECORD_BYTES`,
     /// `FERRY_MAX_STRUCTURE_BYTES`.
-    pub fn from_env() -> Result<Limits, String> {
+    pub fn from_env() -> Result<Limits, LimitError> {
         let mut l = Limits::default();
-        let get = |name: &str| -> Result<Option<u64>, String> {
+        let get = |name: &str| -> Result<Option<u64>, LimitError> {
             match std::env::var(name) {
-                Ok(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .map(Some)
-                    .map_err(|_| format!("{name}={v}: not a whole number")),
+                Ok(v) => v.trim().parse::<u64>().map(Some).map_err(|_| LimitError {
+                    name: name.to_string(),
+                    value: v,
+                }),
                 Err(_) => Ok(None),
             }
         };
@@ -282,6 +289,14 @@ impl Limits {
         }
         Ok(l)
     }
+}
+
+/// A limit's environment variable that does not hold a whole number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}={value}: not a whole number")]
+pub struct LimitError {
+    pub name: String,
+    pub value: String,
 }
 
 impl Default for Limits {
@@ -318,18 +333,21 @@ pub enum SourceError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{location}: {message}")]
-    Malformed { location: String, message: String },
+    #[error("{position}: {message}")]
+    Malformed { position: Position, message: String },
     #[error("{path}: {message}")]
     Refused { path: String, message: String },
     #[error("{0}")]
     Sink(String),
+    /// The visitor failed; the reader stopped (its failure is returned as itself).
+    #[error("the reader's visitor stopped it")]
+    Stopped,
 }
 
 impl SourceError {
-    pub fn malformed(location: impl Into<String>, message: impl Into<String>) -> SourceError {
+    pub fn malformed(position: Position, message: impl Into<String>) -> SourceError {
         SourceError::Malformed {
-            location: location.into(),
+            position,
             message: message.into(),
         }
     }
@@ -395,13 +413,23 @@ pub fn detect(path: &Path) -> Result<Container, SourceError> {
 }
 
 /// Reads one input, reporting every record, finding and option to `visitor`.
-pub fn read_input(
+pub fn read_input<V: Visitor + ?Sized>(
     path: &Path,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut V,
+) -> Result<Container, V::Error> {
+    let mut stash = Stash::new(visitor);
+    let read = census_read(path, opts, &mut stash);
+    stash.outcome(read)
+}
+
+fn census_read(
+    path: &Path,
+    opts: &ReadOptions,
+    sink: &mut dyn Sink,
 ) -> Result<Container, SourceError> {
-    let mut census = census::Census::new(visitor);
-    let container = read_any(path, opts, &mut census)?;
+    let mut census = census::Census::new(sink);
+    let container = read_parts(path, opts, &mut census)?;
     let what = match container {
         Container::Xml => "element",
         Container::Xlsx => "sheet",
@@ -413,10 +441,20 @@ pub fn read_input(
 
 /// Reads one input as [`read_input`] does, without failing when no part is an entity type
 /// (to look at an export before it is mapped).
-pub fn read_any(
+pub fn read_any<V: Visitor + ?Sized>(
     path: &Path,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut V,
+) -> Result<Container, V::Error> {
+    let mut stash = Stash::new(visitor);
+    let read = read_parts(path, opts, &mut stash);
+    stash.outcome(read)
+}
+
+fn read_parts(
+    path: &Path,
+    opts: &ReadOptions,
+    visitor: &mut dyn Sink,
 ) -> Result<Container, SourceError> {
     let container = detect(path)?;
     match container {

@@ -5,7 +5,8 @@
 
 use crate::emit::{self, Sheet, SheetKind};
 use crate::xlsx_check::{self, bad_workbook};
-use crate::{RawValue, ReadOptions, SourceError, Visitor};
+use crate::Position;
+use crate::{RawValue, ReadOptions, Sink, SourceError};
 use calamine::{DataRef, Reader, Xlsx};
 use ferry_catalogue as cat;
 use ferry_findings::{Code, Finding, Location};
@@ -23,7 +24,7 @@ const MAX_COLUMNS: u32 = 16_384;
 pub(crate) fn read(
     path: &Path,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     let shown: Arc<str> = path.display().to_string().into();
     xlsx_check::check(path, &shown, &opts.limits)?;
@@ -35,7 +36,7 @@ pub(crate) fn read(
     match result {
         Ok(r) => r,
         Err(_) => Err(SourceError::malformed(
-            shown.to_string(),
+            Position::file(&*shown),
             "the workbook is damaged: the xlsx reader could not parse it",
         )),
     }
@@ -45,7 +46,7 @@ fn read_sheets(
     path: &Path,
     shown: &Arc<str>,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     let file = File::open(path).map_err(|e| SourceError::Io {
         path: shown.to_string(),
@@ -99,7 +100,7 @@ fn read_sheets(
                          cells: Vec<(u32, RawValue)>,
                          header_done: &mut bool,
                          skip: &mut bool,
-                         visitor: &mut dyn Visitor|
+                         visitor: &mut dyn Sink|
          -> Result<(), SourceError> {
             if *skip {
                 return Ok(());

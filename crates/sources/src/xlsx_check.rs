@@ -15,6 +15,7 @@
 //!   styles, theme): `max_structure_bytes` each (a cell format costs calamine ~300 bytes).
 
 use crate::guard::{Budgeted, Overrun};
+use crate::Position;
 use crate::{Limits, SourceError};
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use std::collections::HashMap;
@@ -152,7 +153,7 @@ fn roles(
 
 pub(crate) fn bad_workbook(shown: &str, e: impl std::fmt::Display) -> SourceError {
     SourceError::malformed(
-        shown.to_string(),
+        Position::file(shown),
         format!("not a readable workbook (.xlsx): {e}"),
     )
 }

@@ -5,7 +5,8 @@
 use crate::emit::{self, Sheet, SheetKind};
 use crate::guard::Budgeted;
 use crate::lines::LineCounter;
-use crate::{RawField, RawValue, ReadOptions, SourceError, Visitor};
+use crate::Position;
+use crate::{RawField, RawValue, ReadOptions, Sink, SourceError};
 use ferry_catalogue as cat;
 use ferry_catalogue::FieldId;
 use ferry_findings::{Code, Column, Finding, Location};
@@ -25,7 +26,7 @@ type XmlReader = Reader<BufReader<Budgeted<LineCounter<Box<dyn Read>>>>>;
 pub(crate) fn read(
     path: &Path,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     let shown: Arc<str> = path.display().to_string().into();
     let io = |e| SourceError::Io {
@@ -64,7 +65,7 @@ pub(crate) fn read(
     let here = |reader: &XmlReader, pos: u64| -> (u64, u64) {
         reader.get_ref().get_ref().get_ref().locate(pos)
     };
-    let at = |line: u64, col: u64| format!("{shown}:{line}:{col}");
+    let at = |line: u64, col: u64| Position::text(&*shown, line, col);
 
     // Reserved (not touched) up front, so that a large event grows into it without the copies
     // and freed blocks of a doubling buffer.
@@ -232,7 +233,7 @@ fn read_record(
     shown: &Arc<str>,
     sheet: &mut Sheet,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut dyn Sink,
     warned_types: &mut HashSet<String>,
     warned_fields: &mut HashSet<(u16, String)>,
 ) -> Result<(), SourceError> {
@@ -242,7 +243,7 @@ fn read_record(
         row: line,
         column: Some(Column::Number(col as u32)),
     };
-    let at = || format!("{shown}:{line}:{col}");
+    let at = || Position::text(&**shown, line, col);
     let qname = e.name();
     let name: &str = qname.as_ref();
     if let Some(raw) = &opts.raw {
@@ -405,9 +406,9 @@ fn raw_record(
     col: u64,
     shown: &Arc<str>,
     opts: &ReadOptions,
-    visitor: &mut dyn Visitor,
+    visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let at = || format!("{shown}:{line}:{col}");
+    let at = || Position::text(&**shown, line, col);
     let (mut headers, mut cells) = (Vec::new(), Vec::new());
     for attr in e.attributes().with_checks(false) {
         let attr =
@@ -451,7 +452,7 @@ fn raw_record(
 
 /// XML forbids a raw '<' in an attribute value, and quick-xml does not check: refused as
 /// malformed on every element (records, the root, skipped and nested elements alike).
-fn refuse_raw_lt(key: &str, value: &str, at: &dyn Fn() -> String) -> Result<(), SourceError> {
+fn refuse_raw_lt(key: &str, value: &str, at: &dyn Fn() -> Position) -> Result<(), SourceError> {
     if value.contains('<') {
         return Err(SourceError::malformed(
             at(),
@@ -464,7 +465,7 @@ fn refuse_raw_lt(key: &str, value: &str, at: &dyn Fn() -> String) -> Result<(), 
 /// Checks the attributes of an element that is not read as a record.
 fn check_attributes(
     e: &quick_xml::events::BytesStart<'_>,
-    at: &dyn Fn() -> String,
+    at: &dyn Fn() -> Position,
 ) -> Result<(), SourceError> {
     for attr in e.attributes().with_checks(false) {
         let attr =

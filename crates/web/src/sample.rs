@@ -209,6 +209,7 @@ impl Sampler<'_> {
 }
 
 impl Visitor for Sampler<'_> {
+    type Error = SourceError;
     fn record(&mut self, _: RawRecord) -> Result<(), SourceError> {
         Ok(())
     }

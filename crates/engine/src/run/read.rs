@@ -137,6 +137,7 @@ struct Collect<'a> {
 }
 
 impl Visitor for Collect<'_> {
+    type Error = SourceError;
     fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
         let e = cat::by_id(record.entity);
         if !self.kind.reads(e) {

@@ -92,9 +92,9 @@ pub enum Roots {
 pub fn config(url: &str) -> Result<(Config, Tls), StoreError> {
     let shown = crate::pg::shown(url);
     let bad = |m: String| StoreError::CannotOpen(format!("{shown}: {m}"));
-    let (rest, mode, root_file) = split(url).map_err(bad)?;
+    let (rest, mode, root_file) = split(url).map_err(|e| bad(e.to_string()))?;
     let mut config = Config::from_str(&rest).map_err(|e| bad(crate::pg::describe(&e)))?;
-    let mode = effective_mode(mode, root_file.as_deref()).map_err(bad)?;
+    let mode = effective_mode(mode, root_file.as_deref()).map_err(|e| bad(e.to_string()))?;
     let roots = match (mode, root_file) {
         (SslMode::VerifyCa | SslMode::VerifyFull, Some(f)) if f != "system" => {
             Some(Roots::File(PathBuf::from(f)))
@@ -124,20 +124,30 @@ pub fn config(url: &str) -> Result<(Config, Tls), StoreError> {
     ))
 }
 
+/// Why a URL's TLS parameters are refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum UrlError {
+    #[error("sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode={0}")]
+    SystemRootsNeedVerifyFull(String),
+    #[error("{0}: not UTF-8 once decoded")]
+    NotUtf8(String),
+    #[error("sslmode={0} is not one of disable, prefer, require, verify-ca, verify-full")]
+    UnknownMode(String),
+    #[error("{0} is not supported (Ferry does TLS with sslmode and sslrootcert only; client certificates are not supported)")]
+    Unsupported(String),
+}
+
 /// The mode a URL asks for, given its `sslrootcert`. Naming CAs means "check the server":
 /// - `sslrootcert=system` without `sslmode` is `verify-full`, and with a weaker mode is refused
 ///   (as libpq 16 does);
 /// - `sslrootcert=FILE` with `require`, `prefer` or no `sslmode` is `verify-ca` (libpq verifies
 ///   the chain whenever the file exists; Ferry also refuses to fall back to plain text then).
 /// - `disable` stays `disable`: the user said so.
-fn effective_mode(mode: Option<SslMode>, root: Option<&str>) -> Result<SslMode, String> {
+fn effective_mode(mode: Option<SslMode>, root: Option<&str>) -> Result<SslMode, UrlError> {
     Ok(match (mode, root) {
         (None, Some("system")) => SslMode::VerifyFull,
         (Some(m @ (SslMode::Prefer | SslMode::Require | SslMode::VerifyCa)), Some("system")) => {
-            return Err(format!(
-                "sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode={}",
-                m.as_str()
-            ))
+            return Err(UrlError::SystemRootsNeedVerifyFull(m.as_str().to_string()))
         }
         (None | Some(SslMode::Prefer | SslMode::Require), Some(_)) => SslMode::VerifyCa,
         (m, _) => m.unwrap_or(SslMode::Prefer),
@@ -145,7 +155,7 @@ fn effective_mode(mode: Option<SslMode>, root: Option<&str>) -> Result<SslMode, 
 }
 
 /// The URL without `sslmode` and `sslrootcert`, and their values (`sslrootcert` decoded).
-fn split(url: &str) -> Result<(String, Option<SslMode>, Option<String>), String> {
+fn split(url: &str) -> Result<(String, Option<SslMode>, Option<String>), UrlError> {
     let Some((base, query)) = url.split_once('?') else {
         return Ok((url.to_string(), None, None));
     };
@@ -156,20 +166,17 @@ fn split(url: &str) -> Result<(String, Option<SslMode>, Option<String>), String>
             percent_encoding::percent_decode_str(v)
                 .decode_utf8()
                 .map(|s| s.into_owned())
-                .map_err(|_| format!("{k}: not UTF-8 once decoded"))
+                .map_err(|_| UrlError::NotUtf8(k.to_string()))
         };
         match k {
             "sslmode" => {
-                mode = Some(SslMode::parse(&value()?).ok_or_else(|| {
-                    format!("sslmode={v} is not one of disable, prefer, require, verify-ca, verify-full")
-                })?)
+                mode = Some(
+                    SslMode::parse(&value()?)
+                        .ok_or_else(|| UrlError::UnknownMode(v.to_string()))?,
+                )
             }
             "sslrootcert" => root = Some(value()?),
-            _ if UNSUPPORTED.contains(&k) => {
-                return Err(format!(
-                    "{k} is not supported (Ferry does TLS with sslmode and sslrootcert only; client certificates are not supported)"
-                ))
-            }
+            _ if UNSUPPORTED.contains(&k) => return Err(UrlError::Unsupported(k.to_string())),
             _ => kept.push(pair),
         }
     }
@@ -370,6 +377,7 @@ mod tests {
         assert!(split("postgres://h/db?sslmode=allow").is_err());
         assert!(split("postgres://h/db?sslcert=c.pem")
             .unwrap_err()
+            .to_string()
             .contains("client certificates are not supported"));
     }
 
@@ -404,6 +412,7 @@ mod tests {
         assert_eq!(m(None, Some("system")), Ok(VerifyFull));
         assert!(m(Some(Require), Some("system"))
             .unwrap_err()
+            .to_string()
             .contains("verify-full"));
         assert!(m(Some(VerifyCa), Some("system")).is_err());
         assert_eq!(m(None, None), Ok(Prefer));
