@@ -37,6 +37,10 @@ use ferry_store::StoreError;
 pub enum RunError {
     #[error(transparent)]
     Input(#[from] SourceError),
+    /// The run's own scratch files (its spool, its findings log) could not be written while
+    /// reading: nothing was imported.
+    #[error("{0}: {1}")]
+    Scratch(&'static str, #[source] std::io::Error),
     #[error("{0}")]
     Options(String),
     /// Every bad value and disagreement of the inputs' Options sheets.
@@ -73,7 +77,10 @@ impl RunError {
     /// What the failure left behind, for the person reading the message.
     pub fn aftermath(&self) -> String {
         match self {
-            RunError::Input(_) | RunError::Options(_) | RunError::OptionSheets(_) => "nothing was imported (every input is read before the first write)".into(),
+            RunError::Input(_)
+            | RunError::Scratch(..)
+            | RunError::Options(_)
+            | RunError::OptionSheets(_) => "nothing was imported (every input is read before the first write)".into(),
             RunError::Key(_) => "nothing was written: the key is checked before a run writes".into(),
             RunError::Store(_) | RunError::Io(_) => "the run stopped before writing anything".into(),
             RunError::Refused(_) => "nothing was changed".into(),

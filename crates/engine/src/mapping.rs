@@ -67,18 +67,20 @@ pub fn load(target: Option<&Target>, given: &str) -> Result<RunMapping, RunError
 
 /// An input with no part Ferry reads although a mapping was given: says what the mapping's
 /// sources match, since none of them matched.
-pub fn unmatched(e: ferry_sources::SourceError, m: &RunMapping) -> ferry_sources::SourceError {
+pub fn unmatched(e: RunError, m: &RunMapping) -> RunError {
     match e {
-        ferry_sources::SourceError::Refused { path, message } if message.starts_with("no ") => {
+        RunError::Input(ferry_sources::SourceError::Refused { path, message })
+            if message.starts_with("no ") =>
+        {
             let labels: Vec<String> = m.mapping.sources.iter().map(|s| s.label()).collect();
-            ferry_sources::SourceError::Refused {
+            RunError::Input(ferry_sources::SourceError::Refused {
                 path,
                 message: format!(
                     "the mapping {} reads none of its files, sheets or elements (its sources match: {}); {message}",
                     m.given,
                     labels.join(", ")
                 ),
-            }
+            })
         }
         other => other,
     }

@@ -122,6 +122,7 @@ fn close_failed(ctx: &Ctx<'_>, log: &mut FindingLog, e: RunError) -> RunError {
         // A resumed run without its key stays resumable: it wrote nothing more.
         RunError::Key(_) if ctx.resumed => (RunStatus::Interrupted, e),
         RunError::Input(_)
+        | RunError::Scratch(..)
         | RunError::Options(_)
         | RunError::OptionSheets(_)
         | RunError::Key(_) => (RunStatus::Failed, e),

@@ -10,7 +10,7 @@ use crate::RunError;
 use ferry_catalogue::{self as cat, EntityId};
 use ferry_findings::{Code, Finding, Location};
 use ferry_plan::Spool;
-use ferry_sources::{RawRecord, RawValue, ReadOptions, SourceError, Visitor};
+use ferry_sources::{RawRecord, RawValue, ReadOptions, Visitor};
 use ferry_store::journal::RunKind;
 use ferry_store::Target;
 use ferry_validate::DateTally;
@@ -137,8 +137,10 @@ struct Collect<'a> {
 }
 
 impl Visitor for Collect<'_> {
-    type Error = SourceError;
-    fn record(&mut self, record: RawRecord) -> Result<(), SourceError> {
+    /// The run's own failures (its spool or findings log could not be written) travel as
+    /// themselves; a reader's come as `RunError::Input`.
+    type Error = RunError;
+    fn record(&mut self, record: RawRecord) -> Result<(), RunError> {
         let e = cat::by_id(record.entity);
         if !self.kind.reads(e) {
             // Not this run's data: one warning per input and entity type, and (as an unknown
@@ -155,7 +157,7 @@ impl Visitor for Collect<'_> {
                 at.column = None;
                 self.log
                     .push(&Finding::new(code, at, message).entity(e.name))
-                    .map_err(|e| SourceError::Sink(format!("findings: {e}")))?;
+                    .map_err(|e| RunError::Scratch("findings", e))?;
             }
             return Ok(());
         }
@@ -167,11 +169,11 @@ impl Visitor for Collect<'_> {
         self.dates.observe(self.input, &record);
         self.spool
             .push(&record)
-            .map_err(|e| SourceError::Sink(format!("spool: {e}")))?;
+            .map_err(|e| RunError::Scratch("spool", e))?;
         self.progress.advance(1);
         Ok(())
     }
-    fn finding(&mut self, finding: Finding) -> Result<(), SourceError> {
+    fn finding(&mut self, finding: Finding) -> Result<(), RunError> {
         // What the reader says about records this run leaves out (their columns, broken rows,
         // Ledger-sheet rows without a Type in a certification run) is not this run's business:
         // the one warning per input and type says they were left out.
@@ -187,14 +189,14 @@ impl Visitor for Collect<'_> {
         }
         self.log
             .push(&finding)
-            .map_err(|e| SourceError::Sink(format!("findings: {e}")))
+            .map_err(|e| RunError::Scratch("findings", e))
     }
     fn option(
         &mut self,
         name: String,
         value: RawValue,
         location: Location,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), RunError> {
         self.options.push(OptionRow {
             input: self.input,
             name,
