@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The test command: formatting, every crate's tests (unit, CLI on the real binary) against
+# The test command: formatting, clippy, every crate's tests (unit, CLI on the real binary) against
 # SQLite, then the CLI suite again against PostgreSQL (FERRY_TEST_BACKEND=postgres: every
 # target a test names becomes its own database on 127.0.0.1:5432, dropped afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
+# Clippy with every warning an error (clippy.toml: functions of at most 80 lines in the engine,
+# store, console and annotate crates).
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace --quiet
 
 if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then

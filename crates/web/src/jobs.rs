@@ -200,11 +200,11 @@ enum JobError {
     #[error("{source} ({aftermath})")]
     Import {
         #[source]
-        source: RunError,
+        source: Box<RunError>,
         aftermath: String,
     },
     #[error("{0}")]
-    Rollback(#[source] RunError),
+    Rollback(#[source] Box<RunError>),
 }
 
 /// How an import ended, in words.
@@ -245,7 +245,7 @@ fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, JobErro
             }
             Err(e) => Err(JobError::Import {
                 aftermath: e.aftermath(),
-                source: e,
+                source: Box::new(e),
             }),
         },
         Work::Rollback(run) => match ferry_engine::rollback::rollback(&t, run) {
@@ -253,7 +253,7 @@ fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, JobErro
                 "rolled back: {} rows removed, {} changes restored",
                 u.deleted, u.restored
             )),
-            Err(e) => Err(JobError::Rollback(e)),
+            Err(e) => Err(JobError::Rollback(Box::new(e))),
         },
     }
 }
