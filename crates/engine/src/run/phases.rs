@@ -12,7 +12,7 @@ use crate::options::OnExisting;
 use crate::positions::Positions;
 use crate::RunError;
 use ferry_catalogue::{self as cat, Phase};
-use ferry_plan::Spool;
+use ferry_spool::Spool;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 

@@ -20,7 +20,7 @@ pub(super) type Batch = Vec<std::io::Result<Item>>;
 /// the next batch goes unparsed, and both threads parse: the phase is parsing-bound.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn produce(
-    reader: ferry_plan::PhaseReader<'_>,
+    reader: ferry_spool::PhaseReader<'_>,
     done_before: u64,
     opts: &RecordOptions,
     given: bool,

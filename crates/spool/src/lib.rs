@@ -1,4 +1,4 @@
-//! The run plan: records from every input are spooled to disk by phase (entity type in
+//! The spool: records from every input are written to disk by phase (entity type in
 //! dependency order, SPEC §5; the ledger as one stream in source order, §2), so a run reads each
 //! input once, processes types in the right order whatever the files' order, and keeps memory flat.
 //!
