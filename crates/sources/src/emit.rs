@@ -579,7 +579,7 @@ impl Sheet {
             let user = e.field("User").expect("ledger records have User");
             match fields.iter().find(|f| f.field == user) {
                 Some(f) => self.last_ledger_user = Some(f.value.clone()),
-                None if e.name == "CloseInvoice" => {
+                None if e.is(cat::Known::CloseInvoice) => {
                     if let Some(v) = &self.last_ledger_user {
                         fields.push(RawField {
                             field: user,

@@ -1,7 +1,7 @@
 //! The target's schema: one table per entity type, generated from the catalogue, plus the run
 //! journal; versioned, applied by numbered migrations that are frozen once released.
 
-use ferry_catalogue::{Entity, Kind, ENTITIES};
+use ferry_catalogue::{Entity, Kind, Known, ENTITIES};
 
 /// The schema version this build of Ferry reads and writes.
 pub const SCHEMA_VERSION: i64 = 2;
@@ -33,14 +33,16 @@ pub fn extra_columns(e: &Entity) -> &'static [(&'static str, &'static str)] {
             ("ledger_key", "INTEGER"),
         ];
     }
-    match e.name {
-        "UserPaymentMethodCreditCard" => &[
+    match e.known() {
+        Some(Known::UserPaymentMethodCreditCard) => &[
             ("card_brand", "TEXT"),
             ("card_last4", "TEXT"),
             ("card_fingerprint", "TEXT"),
         ],
-        "UserPaymentMethodACH" => &[("account_last4", "TEXT"), ("account_fingerprint", "TEXT")],
-        "TicketAttachment" => &[("content", "BLOB"), ("size", "INTEGER")],
+        Some(Known::UserPaymentMethodACH) => {
+            &[("account_last4", "TEXT"), ("account_fingerprint", "TEXT")]
+        }
+        Some(Known::TicketAttachment) => &[("content", "BLOB"), ("size", "INTEGER")],
         _ => &[],
     }
 }
@@ -96,8 +98,8 @@ pub fn entity_ddl(e: &Entity) -> String {
     // Keyless records are matched by content hash from memory (loaded once per run); rollback
     // and reconciliation scan by run id. Contact e-mails are looked up by account (logins). (An
     // account's services of one name in one package are counted by their key's first columns.)
-    let lookup: &[&str] = match e.name {
-        "ContactEmail" => &["User"],
+    let lookup: &[&str] = match e.known() {
+        Some(Known::ContactEmail) => &["User"],
         _ => &[],
     };
     if !lookup.is_empty() {

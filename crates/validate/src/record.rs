@@ -1,7 +1,7 @@
 //! One record's own rules: field values, required fields, defaults, and the record's key and hash.
 
 use crate::values::{self, Value, ValueContext};
-use ferry_catalogue::{Entity, Kind, Req};
+use ferry_catalogue::{Entity, Kind, Known, Req};
 use ferry_findings::{mask_number, Code, Column, Finding, Location, PASSWORD_MASK};
 use ferry_sources::RawRecord;
 
@@ -217,7 +217,7 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
             }
         }
     }
-    if entity.name == "Contact"
+    if entity.is(Known::Contact)
         && rec.get("ContactName").is_none()
         && !rec.field_invalid("ContactName")
     {
@@ -239,7 +239,7 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
             }
         }
     }
-    if entity.name == "User" && rec.get("Owner").is_none() && !rec.field_invalid("Owner") {
+    if entity.is(Known::User) && rec.get("Owner").is_none() && !rec.field_invalid("Owner") {
         if let Some(o) = &opts.default_owner {
             rec.set("Owner", Some(Value::Text(o.clone())));
         }
@@ -271,12 +271,12 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
             Req::RequiredUnlessOption(_) => opts.default_owner.is_none(),
         };
         if required && rec.values[i].is_none() && !rec.invalid[i] {
-            let msg = match (entity.name, f.name) {
-                ("Contact", "ContactName") => {
+            let msg = match (entity.known(), f.name) {
+                (Some(Known::Contact), "ContactName") => {
                     "ContactName is missing and there is no first or last name to make it from."
                         .to_string()
                 }
-                ("User", "Owner") => {
+                (Some(Known::User), "Owner") => {
                     "Owner is required (or set the DefaultOwner option).".to_string()
                 }
                 _ => format!("{} is required.", f.name),
@@ -291,7 +291,7 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
         }
     }
     // Contact.ContactName derived by default is itself required when nothing is given.
-    if entity.name == "Contact"
+    if entity.is(Known::Contact)
         && rec.get("ContactName").is_none()
         && !rec.field_invalid("ContactName")
     {

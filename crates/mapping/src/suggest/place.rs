@@ -5,7 +5,7 @@
 use super::Sample;
 use crate::sniff;
 use crate::synonyms::{self, HeaderMatch};
-use ferry_catalogue::{normalized, Entity, Kind};
+use ferry_catalogue::{normalized, Entity, Kind, Known};
 use std::cmp::Reverse;
 
 /// The entity types a list of accounts fills, in the order their records are written.
@@ -108,7 +108,7 @@ pub fn place(s: &Sample) -> Placement {
     // Legacy ids name the account; they are no field of their own.
     for c in columns.iter_mut() {
         if c.as_ref()
-            .is_some_and(|p| p.entity == "User" && p.field == "Name")
+            .is_some_and(|p| Known::User.is_named(p.entity) && p.field == "Name")
         {
             *c = None;
         }
@@ -326,12 +326,11 @@ fn resolve_conflicts(columns: &mut [Option<Placed>]) {
 /// `no`, `number`, `code`, `ref` or `key`.
 fn is_id(header: &str) -> bool {
     let n = normalized(header);
-    synonyms::SYNONYMS
+    synonyms::SYNONYMS.iter().any(|s| {
+        Known::User.is_named(s.entity) && s.field == "Name" && synonyms::is_one_of(header, s.names)
+    }) || ["id", "no", "number", "num", "code", "ref", "key"]
         .iter()
-        .any(|s| s.entity == "User" && s.field == "Name" && synonyms::is_one_of(header, s.names))
-        || ["id", "no", "number", "num", "code", "ref", "key"]
-            .iter()
-            .any(|end| n.len() > end.len() && n.ends_with(end))
+        .any(|end| n.len() > end.len() && n.ends_with(end))
 }
 
 /// The column that names each row's account: a legacy id (by the table, else a key-like
@@ -386,7 +385,7 @@ fn email_column(s: &Sample, columns: &[Option<Placed>]) -> Option<Choice> {
     let by_header = |i: usize| {
         columns[i]
             .as_ref()
-            .is_some_and(|p| p.entity == "ContactEmail")
+            .is_some_and(|p| Known::ContactEmail.is_named(p.entity))
             || (free(s, columns, i)
                 && synonyms::by_table(&s.headers[i], &["ContactEmail"]).is_some())
     };
