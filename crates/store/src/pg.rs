@@ -3,7 +3,6 @@
 //! PostgreSQL form of the migrations' DDL. They live in the PostgreSQL backend (`postgres/`),
 //! whose connection, dialect and wire types stay inside the store.
 
-pub(crate) use crate::postgres::describe;
 pub use crate::postgres::{
     copy_database, dbname, ddl, drop_database, host, is_url, shown, with_dbname, INIT_LOCK,
     WRITER_LOCK,

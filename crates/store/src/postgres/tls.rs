@@ -90,10 +90,10 @@ pub enum Roots {
 /// Reads a target URL: the driver's configuration (without the TLS parameters, which it does
 /// not know) and the TLS to connect with.
 pub fn config(url: &str) -> Result<(Config, Tls), StoreError> {
-    let shown = crate::pg::shown(url);
+    let shown = super::url::shown(url);
     let bad = |m: String| StoreError::CannotOpen(format!("{shown}: {m}"));
     let (rest, mode, root_file) = split(url).map_err(|e| bad(e.to_string()))?;
-    let mut config = Config::from_str(&rest).map_err(|e| bad(crate::pg::describe(&e)))?;
+    let mut config = Config::from_str(&rest).map_err(|e| bad(super::error::describe(&e)))?;
     let mode = effective_mode(mode, root_file.as_deref()).map_err(|e| bad(e.to_string()))?;
     let roots = match (mode, root_file) {
         (SslMode::VerifyCa | SslMode::VerifyFull, Some(f)) if f != "system" => {
