@@ -15,7 +15,6 @@ mod url;
 pub use admin::{copy_database, drop_database};
 pub(crate) use conn::Pg;
 pub use dialect::ddl;
-pub(crate) use error::describe;
 pub(crate) use url::parse_session_name;
 pub use url::{dbname, host, is_url, shown, with_dbname};
 
