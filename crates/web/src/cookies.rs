@@ -4,6 +4,7 @@
 //! from this very host, over TLS, for the whole site, so no sibling domain can plant one).
 
 use axum::http::HeaderMap;
+use cookie::{Cookie, SameSite};
 
 /// Which cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,15 +45,15 @@ impl Cookies {
     /// The `Set-Cookie` value that sets `kind` to `value` (for `max_age` seconds, or for the
     /// browser's session).
     pub fn set(self, kind: Kind, value: &str, max_age: Option<i64>) -> String {
-        format!(
-            "{}={value}; Path={}; HttpOnly; SameSite=Strict{}{}",
-            self.name(kind),
-            Cookies::path(kind),
-            max_age
-                .map(|s| format!("; Max-Age={s}"))
-                .unwrap_or_default(),
-            if self.secure { "; Secure" } else { "" }
-        )
+        let mut c = Cookie::build((self.name(kind), value.to_string()))
+            .path(Cookies::path(kind))
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(self.secure);
+        if let Some(s) = max_age {
+            c = c.max_age(cookie::time::Duration::seconds(s));
+        }
+        c.build().to_string()
     }
 
     /// The `Set-Cookie` value that removes `kind`.
@@ -66,16 +67,17 @@ impl Cookies {
     }
 }
 
-/// The cookie `name` of a request, if any.
+/// The cookie `name` of a request, if any (the first, as a browser sends the most specific
+/// first); a malformed pair is skipped, not fatal.
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
 }
 
 #[cfg(test)]
@@ -88,13 +90,13 @@ mod tests {
         let s = c.set(Kind::Session, "abc", Some(60));
         assert_eq!(
             s,
-            "__Host-ferry_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
+            "__Host-ferry_session=abc; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=60"
         );
         assert!(!s.contains("Domain"));
         let plain = Cookies { secure: false };
         assert_eq!(
             plain.set(Kind::Device, "d", None),
-            "ferry_device=d; Path=/signin; HttpOnly; SameSite=Strict"
+            "ferry_device=d; HttpOnly; SameSite=Strict; Path=/signin"
         );
         let mut h = HeaderMap::new();
         h.insert("cookie", "a=1; ferry_session=x; b=2".parse().unwrap());
