@@ -133,6 +133,9 @@ pub fn export(
     }
 }
 
+/// An XML attribute value. By hand because quick-xml's escapers leave newlines and tabs as they
+/// are, and a parser normalises those to spaces in an attribute (XML 1.0 §3.3.3): a multi-line
+/// value must go out as `&#10;` to come back as itself on import.
 fn xml_attr(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
