@@ -457,7 +457,8 @@ mod tests {
         sweeper.join().unwrap();
         assert!(folder.join("club.xml").exists(), "the running run keeps it");
         // Once nothing uses it (the live run, too, ended long ago), the next sweep removes it.
-        t.backdate_run(live, RunStatus::Succeeded, long_ago).unwrap();
+        t.backdate_run(live, RunStatus::Succeeded, long_ago)
+            .unwrap();
         app.sweep(false);
         assert!(!folder.exists());
     }
