@@ -201,6 +201,27 @@ mod tests {
         assert_eq!(pool.idle(), 0);
     }
 
+    /// On PostgreSQL (with `FERRY_TEST_BACKEND=postgres`, the server of the CLI's suite) too:
+    /// one connection serves many requests.
+    #[test]
+    fn a_server_connection_is_reused() {
+        if std::env::var("FERRY_TEST_BACKEND").as_deref() != Ok("postgres") {
+            return;
+        }
+        let url = format!(
+            "postgres://postgres@127.0.0.1:5432/ferry_web_pool_{}",
+            std::process::id()
+        );
+        drop(Target::init_db(&url).unwrap());
+        let pool = Pool::new(&url);
+        for _ in 0..5 {
+            assert!(pool.take().unwrap().file_unchanged());
+        }
+        assert_eq!(pool.opened(), 1);
+        drop(pool);
+        ferry_store::pg::drop_database(&url).unwrap();
+    }
+
     /// A target given back inside a transaction is closed, not lent with the transaction open.
     #[test]
     fn a_target_in_a_transaction_is_not_reused() {
