@@ -375,6 +375,18 @@ impl Target {
         Ok(())
     }
 
+    /// Test support: records run `run` as ended with `status` and no errors, started and
+    /// finished at `at` (RFC 3339): a run from long ago, for tests of what the age of runs
+    /// decides (how long a console keeps uploads).
+    #[doc(hidden)]
+    pub fn backdate_run(&self, run: i64, status: RunStatus, at: &str) -> Result<()> {
+        self.exec(
+            "UPDATE run SET status = ?2, errors = 0, started_at = ?3, finished_at = ?3 WHERE id = ?1",
+            params![run, status.as_str(), at],
+        )?;
+        Ok(())
+    }
+
     /// Remembers a key this run rejected (its referrers are rejected too, also after a resume).
     pub fn record_rejected(&self, run: i64, entity: &str, key: &str, loc: &Location) -> Result<()> {
         self.exec(

@@ -15,6 +15,7 @@ mod mapping_form;
 mod mapping_pages;
 mod mapping_view;
 mod pages;
+mod pool;
 mod proxy;
 mod records;
 mod retention;
@@ -107,6 +108,8 @@ pub enum WebError {
 /// What every request handler shares.
 pub(crate) struct App {
     pub db: String,
+    /// Open targets for the requests' pages (never a job's run, nor the upgrade page's).
+    pub pool: pool::Pool,
     pub data: PathBuf,
     pub jobs: jobs::Jobs,
     pub throttle: throttle::Throttle,
@@ -128,10 +131,9 @@ pub(crate) type Shared = Arc<App>;
 pub(crate) type UploadsHold = tokio::sync::OwnedRwLockReadGuard<()>;
 
 impl App {
-    /// Opens the target for one request (a connection per request: the store is not shared
-    /// between threads).
-    pub fn target(&self) -> Result<Target, view::Failure> {
-        Target::open_db(&self.db).map_err(view::Failure::from)
+    /// A target for one request, from the pool: given back when dropped.
+    pub fn target(&self) -> Result<pool::Pooled<'_>, view::Failure> {
+        self.pool.take().map_err(view::Failure::from)
     }
 
     /// Removes the uploads and generated files no longer needed (logged, never fatal). It holds
@@ -139,7 +141,9 @@ impl App {
     /// from a thread that may block, holding no [`UploadsHold`].
     pub fn sweep(&self, all_downloads: bool) {
         let _sweeping = self.uploads_lock.blocking_write();
-        let r = Target::open_db(&self.db)
+        let r = self
+            .pool
+            .take()
             .map_err(retention::RetentionError::from)
             .and_then(|t| retention::sweep(&t, &self.data, self.retain_uploads, all_downloads));
         if let Err(e) = r {
@@ -206,6 +210,7 @@ fn new_app(config: &Config, bound: SocketAddr) -> Result<Shared, WebError> {
     let hosts = hosts::Hosts::new(bound, &config.allowed_hosts, config.public_url.as_deref())?;
     Ok(Arc::new(App {
         db: config.db.clone(),
+        pool: pool::Pool::new(&config.db),
         data: config.data_dir.canonicalize()?,
         jobs: jobs::Jobs::default(),
         throttle: throttle::Throttle::default(),
@@ -406,7 +411,7 @@ async fn security_headers(req: Request<Body>, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_store::journal::{RunKind, RunMode};
+    use ferry_store::journal::{RunKind, RunMode, RunStatus};
 
     /// The sweep and what holds an upload: while a job holds the uploads' lock (from its start
     /// until its run is recorded), a sweep waits, and then sees the new run and keeps the
@@ -438,24 +443,22 @@ mod tests {
             t.create_run(RunKind::Import, mode, &inputs, &serde_json::json!({}), "h")
                 .unwrap()
         };
+        let long_ago = "2001-01-01T00:00:00Z";
         let old = record(RunMode::TestOnly);
-        t.exec(
-            "UPDATE run SET status = 'succeeded', errors = 0, started_at = '2001-01-01T00:00:00Z', finished_at = '2001-01-01T00:00:00Z' WHERE id = ?1",
-            ferry_store::params![old],
-        )
-        .unwrap();
+        t.backdate_run(old, RunStatus::Succeeded, long_ago).unwrap();
         // A job starts (run live) and holds the lock until the engine records its run.
         let hold = app.uploads_lock.clone().try_read_owned().unwrap();
         let a = app.clone();
         let sweeper = std::thread::spawn(move || a.sweep(false));
         std::thread::sleep(Duration::from_millis(300));
         assert!(folder.exists(), "the sweep waits for the job");
-        record(RunMode::Live);
+        let live = record(RunMode::Live);
         drop(hold);
         sweeper.join().unwrap();
         assert!(folder.join("club.xml").exists(), "the running run keeps it");
-        // Once nothing uses it, the next sweep removes it.
-        t.exec("DELETE FROM run WHERE mode = 'live'", &[]).unwrap();
+        // Once nothing uses it (the live run, too, ended long ago), the next sweep removes it.
+        t.backdate_run(live, RunStatus::Succeeded, long_ago)
+            .unwrap();
         app.sweep(false);
         assert!(!folder.exists());
     }

@@ -149,7 +149,7 @@ pub async fn runs(
     State(app): State<Shared>,
     Extension(staff): Extension<Staff>,
 ) -> Result<Response, Failure> {
-    let runs = blocking(move || run_rows(&app.target()?, None)).await?;
+    let runs = blocking(move || run_rows(&*app.target()?, None)).await?;
     Ok(page(&RunsPage {
         base: Base::new("Runs", &staff, "runs"),
         runs,
@@ -492,7 +492,7 @@ pub async fn certification(
     Extension(staff): Extension<Staff>,
 ) -> Result<Response, Failure> {
     let a = app.clone();
-    let runs = blocking(move || run_rows(&a.target()?, Some("certification"))).await?;
+    let runs = blocking(move || run_rows(&*a.target()?, Some("certification"))).await?;
     Ok(page(&CertificationPage {
         base: Base::new("Certification migration", &staff, "certification"),
         runs,

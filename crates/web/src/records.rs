@@ -247,7 +247,7 @@ pub async fn account(
     let a = app.clone();
     let n = name.clone();
     let found = tokio::task::spawn_blocking(move || -> Result<_, Failure> {
-        Ok(account::account(&a.target()?, &n)?)
+        Ok(account::account(&*a.target()?, &n)?)
     })
     .await??;
     match found {

@@ -355,7 +355,7 @@ pub async fn run(
 pub async fn progress(State(app): State<Shared>, Path(id): Path<i64>) -> Result<Response, Failure> {
     let live = app.jobs.of_run(id);
     let a = app.clone();
-    let recorded = blocking(move || Ok(runs::recorded_status(&a.target()?, id)?)).await?;
+    let recorded = blocking(move || Ok(runs::recorded_status(&*a.target()?, id)?)).await?;
     let Some(r) = recorded else {
         return Err(Failure::new(StatusCode::NOT_FOUND, "no such run"));
     };
