@@ -378,7 +378,8 @@ impl Target {
     /// Test support: records run `run` as ended with `status` and no errors, started and
     /// finished at `at` (RFC 3339): a run from long ago, for tests of what the age of runs
     /// decides (how long a console keeps uploads).
-    #[doc(hidden)]
+    /// Built only with the `test-hooks` feature (tests switch it on).
+    #[cfg(feature = "test-hooks")]
     pub fn backdate_run(&self, run: i64, status: RunStatus, at: &str) -> Result<()> {
         self.exec(
             "UPDATE run SET status = ?2, errors = 0, started_at = ?3, finished_at = ?3 WHERE id = ?1",
