@@ -33,7 +33,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ferry_engine::{ImportOptions, OnExisting};
+use ferry_engine::{ImportOptions, OnExisting, OptionTexts};
 use ferry_report::export::{export, ExportFormat};
 use ferry_store::journal::RunMode;
 use ferry_store::Target;
@@ -551,10 +551,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             key,
         } => {
             let t = open(&db.db)?;
-            let cmd = ferry_engine::command_line(&t, run)?.ok_or_else(|| {
+            let mut opts = ferry_engine::recorded_options(&t, run)?.ok_or_else(|| {
                 anyhow!("there is no run {run} in this target, or it was not an import")
             })?;
-            let mut opts = cmd.options();
             opts.resume_run = Some(run);
             opts.limits = limits_from_env()?;
             opts.fingerprint_key = key.fingerprint_key;
@@ -788,8 +787,7 @@ fn import(
     if a.detach {
         return detach(&a.db.db);
     }
-    let encoding = encoding_arg(a.encoding.as_deref())?;
-    let phone_region = phone_region_arg(&a.phone_region)?;
+    let mut opts = import_options(&a, kind, add_missing_components)?;
     if let Some(log) = &a.log {
         if ferry_report::log::LogFormat::from_path(log).is_none() {
             return Err(anyhow!(
@@ -830,7 +828,18 @@ fn import(
             target.name()
         );
     }
-    let opts = ImportOptions {
+    opts.limits = limits_from_env()?;
+    run_import(&target, opts, a.log, a.json, annotate)
+}
+
+/// The options the flags of an import give (limits aside): the text forms through the engine's
+/// parser, every bad one told at once.
+fn import_options(
+    a: &ImportArgs,
+    kind: ferry_engine::RunKind,
+    add_missing_components: bool,
+) -> Result<ImportOptions> {
+    let mut opts = ImportOptions {
         inputs: a.inputs.clone(),
         test_only: a.test_only,
         max_records: a.max_records,
@@ -848,18 +857,21 @@ fn import(
         fold_case: a.fold_case,
         resume: a.resume,
         no_backup: a.no_backup,
-        encoding,
-        phone_region,
         max_attachment_bytes: a.max_attachment_bytes,
         chunk_size: a.chunk_size.max(1),
-        limits: limits_from_env()?,
         kind,
         add_missing_components,
         fingerprint_key: a.key.fingerprint_key.clone(),
         mapping: a.mapping.clone(),
         ..Default::default()
     };
-    run_import(&target, opts, a.log, a.json, annotate)
+    OptionTexts {
+        encoding: a.encoding.as_deref(),
+        phone_region: Some(&a.phone_region),
+        ..Default::default()
+    }
+    .apply(&mut opts)?;
+    Ok(opts)
 }
 
 /// Runs (or resumes) an import and reports it: stderr for people, `--json` for scripts.
@@ -985,23 +997,6 @@ fn run_import(
 }
 
 /// Reader limits (README, "Limits"): safe defaults, each overridable by an environment variable.
-/// `--encoding NAME`.
-pub(crate) fn encoding_arg(name: Option<&str>) -> Result<Option<&'static encoding_rs::Encoding>> {
-    name.map(|name| {
-        encoding_rs::Encoding::for_label(name.as_bytes()).ok_or_else(|| {
-            anyhow!("unknown encoding \"{name}\" (try utf-8, windows-1252, latin1, utf-16le)")
-        })
-    })
-    .transpose()
-}
-
-/// `--phone-region CC`.
-pub(crate) fn phone_region_arg(cc: &str) -> Result<phonenumber::country::Id> {
-    cc.to_ascii_uppercase().parse().map_err(|_| {
-        anyhow!("unknown phone region \"{cc}\" (an ISO 3166 alpha-2 code such as US, CA, GB)")
-    })
-}
-
 pub(crate) fn limits_from_env() -> Result<ferry_sources::Limits> {
     ferry_sources::Limits::from_env().map_err(|e| anyhow!(e))
 }

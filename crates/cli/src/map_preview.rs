@@ -3,12 +3,21 @@
 use crate::map::PreviewArgs;
 use crate::{DateOrderArg, Failure};
 use ferry_engine::preview::{preview, PreviewRow};
+use ferry_engine::OptionTexts;
 use ferry_store::Target;
 use ferry_validate::{DateOrder, RecordOptions, ValueContext};
 
 pub fn run(a: PreviewArgs) -> Result<u8, Failure> {
-    let encoding = crate::encoding_arg(a.encoding.as_deref())?;
-    let phone_region = crate::phone_region_arg(&a.phone_region)?;
+    let texts = OptionTexts {
+        encoding: a.encoding.as_deref(),
+        phone_region: Some(&a.phone_region),
+        ..Default::default()
+    }
+    .parse()?;
+    let (encoding, phone_region) = (
+        texts.encoding,
+        texts.phone_region.unwrap_or(phonenumber::country::Id::US),
+    );
     // A saved mapping's name needs the target; a file does not (no target is created).
     let target = if std::path::Path::new(&a.mapping).is_file() || !target_exists(&a.db.db) {
         None

@@ -4,6 +4,7 @@
 use crate::map::SuggestArgs;
 use crate::Failure;
 use anyhow::{anyhow, Context};
+use ferry_engine::OptionTexts;
 use ferry_mapping::{Guess, Mapping, Suggestion};
 use serde::Serialize;
 use std::io::Write;
@@ -24,7 +25,12 @@ struct Line<'a> {
 }
 
 pub fn run(args: SuggestArgs) -> Result<u8, Failure> {
-    let encoding = crate::encoding_arg(args.encoding.as_deref())?;
+    let encoding = OptionTexts {
+        encoding: args.encoding.as_deref(),
+        ..Default::default()
+    }
+    .parse()?
+    .encoding;
     let inputs: Vec<&Path> = args.inputs.iter().map(|p| p.as_path()).collect();
     let samples = ferry_mapping::sample_inputs(&inputs, encoding, SAMPLE_ROWS)
         .map_err(|e| anyhow!("cannot read the input: {e}"))?;

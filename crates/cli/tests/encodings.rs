@@ -125,3 +125,51 @@ fn a_utf16_file_is_named_and_read_with_its_encoding() {
         "each file imported its two accounts once (the second run found them identical)"
     );
 }
+
+/// Every bad option value is told at once (one per line), exit 2, before anything is written.
+#[test]
+fn two_bad_option_values_are_both_told() {
+    let s = scratch();
+    let d = s.path();
+    // (Never read: the options are refused first.)
+    std::fs::write(d.join("a.xml"), "<Import/>").unwrap();
+    let r = ferry(
+        d,
+        &[
+            "import",
+            "a.xml",
+            "--db",
+            "t.db",
+            "--encoding",
+            "nonsense",
+            "--phone-region",
+            "XX",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "unknown encoding \"nonsense\" (try utf-8, windows-1252, latin1, utf-16le)\n"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("unknown phone region \"XX\" (an ISO 3166 alpha-2 code such as US, CA, GB)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!d.join("t.db").exists(), "nothing is written");
+    // One bad value alone: the message as before.
+    let r = ferry(
+        d,
+        &["import", "a.xml", "--db", "t.db", "--phone-region", "XX"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ferry: error: unknown phone region \"XX\" (an ISO 3166 alpha-2 code such as US, CA, GB)"),
+        "{}",
+        r.stderr
+    );
+}

@@ -468,3 +468,43 @@ fn a_resumable_runs_upload_is_kept() {
         "{ended}"
     );
 }
+
+/// A new run's form with bad option values is refused with every problem at once (each as a
+/// sentence, as one alone was said before), and its upload goes.
+#[test]
+fn bad_option_values_are_all_told_and_the_upload_goes() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = session(&console);
+    let token = page_csrf(&console, cookie.trim_start_matches("ferry_session="));
+    let data = std::fs::read(example("club/club.xml")).unwrap();
+    let (ct, body) = multipart(
+        &[("files", "club.xml", &data)],
+        &[
+            ("csrf", &token),
+            ("encoding", "nonsense"),
+            ("phone_region", "XX"),
+            ("max_records", "many"),
+        ],
+    );
+    let mut r = agent()
+        .post(format!("{}/runs/new", console.url))
+        .header("Cookie", &cookie)
+        .header("Content-Type", &ct)
+        .send(&body[..])
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap_or_default();
+    assert_eq!(status, 400, "{text}");
+    for told in [
+        "Unknown encoding &#34;nonsense&#34; (try utf-8, windows-1252, latin1, utf-16le).",
+        "Unknown phone region &#34;XX&#34; (an ISO 3166 alpha-2 code such as US, CA, GB).",
+        "&#34;many&#34; is not a number of accounts.",
+    ] {
+        assert!(text.contains(told), "{told} in {text}");
+    }
+    let uploads = data_dir(dir).join("uploads");
+    let left = std::fs::read_dir(&uploads).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "the refused upload goes");
+}

@@ -22,9 +22,10 @@ mod run;
 pub use ferry_store::journal::RunKind;
 pub use ferry_validate::DateOrder;
 pub use logins::LoginSummary;
+pub use options::recorded::recorded_options;
+pub use options::text::{OptionTexts, TextProblem, TextProblems};
 pub use options::{Effective, ImportOptions, OnExisting};
 pub use rules::certification::AddedComponent;
-pub use run::command_line::{command_line, CommandLine};
 pub use run::lifecycle::import;
 pub use run::progress::{Progress, Silent, Summary};
 

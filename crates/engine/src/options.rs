@@ -1,10 +1,14 @@
-//! Run options: the command line's flags merged over the inputs' Options sheets (SPEC §6.5).
+//! Run options: what the user asked for (from flags, the console's form or the journal), merged
+//! over the inputs' Options sheets (SPEC §6.5).
 
 use ferry_findings::{Code, Finding, Location};
 use ferry_sources::{Limits, RawValue};
 use ferry_validate::DateOrder;
 use serde::Serialize;
 use std::path::PathBuf;
+
+pub mod recorded;
+pub mod text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,36 +20,59 @@ pub enum OnExisting {
 }
 
 /// What the user asked for; `None` means "not given on the command line".
-#[derive(Debug, Clone)]
+///
+/// The journal keeps it (run options key `command_line`, [`recorded`]) in the spellings of every
+/// journal written so far: field order, names and values make the run's input hash. Fields
+/// marked "not recorded" are given again to a resumed run.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ImportOptions {
+    #[serde(with = "recorded::inputs")]
     pub inputs: Vec<PathBuf>,
     pub test_only: bool,
     pub max_records: Option<u64>,
     pub on_existing: OnExisting,
     pub all_or_nothing: bool,
     pub create_accounts: Option<bool>,
+    #[serde(default, with = "recorded::date_order")]
     pub date_order: Option<DateOrder>,
     pub fold_case: bool,
+    /// Not recorded: set when the options are read back to run again.
+    #[serde(skip)]
     pub resume: bool,
-    /// `ferry resume RUN`: continue exactly this run.
+    /// `ferry resume RUN`: continue exactly this run. Not recorded.
+    #[serde(skip)]
     pub resume_run: Option<i64>,
     pub no_backup: bool,
+    #[serde(default, with = "recorded::encoding")]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    #[serde(with = "recorded::phone_region")]
     pub phone_region: phonenumber::country::Id,
     pub max_attachment_bytes: u64,
     /// Records per committed chunk of a live run.
     pub chunk_size: usize,
+    /// Not recorded: from the environment of each process.
+    #[serde(skip)]
     pub limits: Limits,
-    /// An import, or a legacy certification migration (`ferry certification migrate`).
+    /// An import, or a legacy certification migration (`ferry certification migrate`). Left
+    /// out for imports, so that an import's input hash is what it was before run kinds.
+    #[serde(
+        default,
+        skip_serializing_if = "ferry_store::journal::RunKind::is_import"
+    )]
     pub kind: ferry_store::journal::RunKind,
     /// Certification: add a component a registration names to its program when the program
     /// does not contain it (listed, so that it can be removed afterwards).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub add_missing_components: bool,
     /// The fingerprint key file (`--fingerprint-key`, `FERRY_FINGERPRINT_KEY_FILE`); `None`:
-    /// the default file of the target's key ([`crate::fingerprint_key`]). Not part of the
-    /// recorded command line: a resumed run is given it again.
+    /// the default file of the target's key ([`crate::fingerprint_key`]). Not recorded: a
+    /// resumed run is given it again.
+    #[serde(skip)]
     pub fingerprint_key: Option<PathBuf>,
     /// `--mapping`: a mapping file, or the name of a mapping kept in the target (SPEC §15).
+    /// Left out when none, so that the input hash of a run without one is what it was before
+    /// mappings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<String>,
 }
 

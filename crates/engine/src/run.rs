@@ -2,7 +2,6 @@
 
 mod admission;
 mod chunks;
-pub(crate) mod command_line;
 mod context;
 mod effective;
 mod findings_log;

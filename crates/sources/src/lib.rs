@@ -254,40 +254,54 @@ impl Limits {
     /// `FERRY_MAX_VALUE_BYTES`, `FERRY_MAX_FIELDS`, `FERRY_MAX_XML_DEPTH`,
     /// `FERRY_MAX_PART_BYTES`, `FERRY_MAX_SHARED_STRINGS_BYTES`, `FERRY_MAX_RECORD_BYTES`,
     /// `FERRY_MAX_STRUCTURE_BYTES`.
-    pub fn from_env() -> Result<Limits, LimitError> {
+    pub fn from_env() -> Result<Limits, LimitErrors> {
+        Limits::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The defaults, each overridden by the variable `var` gives; every variable that does not
+    /// hold a whole number is told.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Limits, LimitErrors> {
         let mut l = Limits::default();
-        let get = |name: &str| -> Result<Option<u64>, LimitError> {
-            match std::env::var(name) {
-                Ok(v) => v.trim().parse::<u64>().map(Some).map_err(|_| LimitError {
-                    name: name.to_string(),
-                    value: v,
-                }),
-                Err(_) => Ok(None),
-            }
+        let mut errors = Vec::new();
+        let mut get = |name: &str| -> Option<u64> {
+            let v = var(name)?;
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| {
+                    errors.push(LimitError {
+                        name: name.to_string(),
+                        value: v,
+                    })
+                })
+                .ok()
         };
         let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
-        if let Some(v) = get("FERRY_MAX_VALUE_BYTES")? {
+        if let Some(v) = get("FERRY_MAX_VALUE_BYTES") {
             l.max_value_bytes = size(v);
         }
-        if let Some(v) = get("FERRY_MAX_FIELDS")? {
+        if let Some(v) = get("FERRY_MAX_FIELDS") {
             l.max_fields = size(v);
         }
-        if let Some(v) = get("FERRY_MAX_XML_DEPTH")? {
+        if let Some(v) = get("FERRY_MAX_XML_DEPTH") {
             l.max_xml_depth = size(v);
         }
-        if let Some(v) = get("FERRY_MAX_PART_BYTES")? {
+        if let Some(v) = get("FERRY_MAX_PART_BYTES") {
             l.max_part_bytes = v;
         }
-        if let Some(v) = get("FERRY_MAX_SHARED_STRINGS_BYTES")? {
+        if let Some(v) = get("FERRY_MAX_SHARED_STRINGS_BYTES") {
             l.max_shared_strings_bytes = v;
         }
-        if let Some(v) = get("FERRY_MAX_RECORD_BYTES")? {
+        if let Some(v) = get("FERRY_MAX_RECORD_BYTES") {
             l.max_record_bytes = size(v);
         }
-        if let Some(v) = get("FERRY_MAX_STRUCTURE_BYTES")? {
+        if let Some(v) = get("FERRY_MAX_STRUCTURE_BYTES") {
             l.max_structure_bytes = v;
         }
-        Ok(l)
+        if errors.is_empty() {
+            Ok(l)
+        } else {
+            Err(LimitErrors(errors))
+        }
     }
 }
 
@@ -297,6 +311,22 @@ impl Limits {
 pub struct LimitError {
     pub name: String,
     pub value: String,
+}
+
+/// Every limit's environment variable that does not hold a whole number (one per line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LimitErrors(pub Vec<LimitError>);
+
+impl std::fmt::Display for LimitErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for Limits {
@@ -484,5 +514,27 @@ pub fn input_files(path: &Path) -> Result<Vec<PathBuf>, SourceError> {
         csv_folder::list_csv(path)
     } else {
         Ok(vec![path.to_path_buf()])
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_limit_variable_is_told() {
+        let vars = |name: &str| match name {
+            "FERRY_MAX_FIELDS" => Some("many".to_string()),
+            "FERRY_MAX_XML_DEPTH" => Some(" 9 ".to_string()),
+            "FERRY_MAX_RECORD_BYTES" => Some("-1".to_string()),
+            _ => None,
+        };
+        let err = Limits::from_vars(vars).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "FERRY_MAX_FIELDS=many: not a whole number\nFERRY_MAX_RECORD_BYTES=-1: not a whole number"
+        );
+        let l = Limits::from_vars(|n| (n == "FERRY_MAX_XML_DEPTH").then(|| "9".into())).unwrap();
+        assert_eq!((l.max_xml_depth, l.max_fields), (9, 1000));
     }
 }

@@ -11,7 +11,7 @@ use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use ferry_engine::{ImportOptions, OnExisting, RunKind};
+use ferry_engine::{ImportOptions, OptionTexts, RunKind};
 use ferry_store::Target;
 use serde::Deserialize;
 use std::path::{Path as FsPath, PathBuf};
@@ -352,44 +352,18 @@ pub(crate) fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions,
         add_missing_components: form.flag("add_missing_components"),
         ..Default::default()
     };
-    o.on_existing = match form.text("on_existing") {
-        Some("skip") => OnExisting::Skip,
-        Some("update") => OnExisting::Update,
-        _ => OnExisting::Error,
-    };
-    o.create_accounts = match form.text("create_accounts") {
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        _ => None,
-    };
-    o.date_order = match form.text("date_order") {
-        Some("mdy") => Some(ferry_engine::DateOrder::Mdy),
-        Some("dmy") => Some(ferry_engine::DateOrder::Dmy),
-        _ => None,
-    };
-    if let Some(e) = form.text("encoding") {
-        o.encoding = Some(
-            encoding_rs::Encoding::for_label(e.as_bytes()).ok_or_else(|| {
-                Failure::bad(format!(
-                    "Unknown encoding \"{e}\" (try utf-8, windows-1252, latin1, utf-16le)."
-                ))
-            })?,
-        );
+    OptionTexts {
+        encoding: form.text("encoding"),
+        phone_region: form.text("phone_region"),
+        date_order: form.text("date_order"),
+        on_existing: form.text("on_existing"),
+        create_accounts: form.text("create_accounts"),
+        max_records: form.text("max_records"),
     }
-    if let Some(r) = form.text("phone_region") {
-        o.phone_region = r.to_ascii_uppercase().parse().map_err(|_| {
-            Failure::bad(format!(
-                "Unknown phone region \"{r}\" (an ISO 3166 alpha-2 code such as US, CA, GB)."
-            ))
-        })?;
-    }
-    if let Some(n) = form.text("max_records") {
-        o.max_records = Some(
-            n.parse()
-                .map_err(|_| Failure::bad(format!("\"{n}\" is not a number of accounts.")))?,
-        )
-        .filter(|n| *n > 0);
-    }
+    .apply(&mut o)
+    .map_err(|e| Failure::bad(e.sentences()))?;
+    // The form's 0 is "all": the Options sheet decides.
+    o.max_records = o.max_records.filter(|n| *n > 0);
     Ok(o)
 }
 

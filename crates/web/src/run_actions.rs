@@ -16,10 +16,9 @@ use ferry_store::Target;
 
 /// The options a recorded run was started with (to run it live, or to resume it).
 fn recorded_options(t: &Target, id: i64) -> Result<ImportOptions, Failure> {
-    Ok(ferry_engine::command_line(t, id)
+    ferry_engine::recorded_options(t, id)
         .map_err(|e| Failure::internal(e.to_string()))?
-        .ok_or_else(|| Failure::bad(format!("Run {id} cannot be repeated or resumed.")))?
-        .options())
+        .ok_or_else(|| Failure::bad(format!("Run {id} cannot be repeated or resumed.")))
 }
 
 /// Why a test run may not be run live.

@@ -1,6 +1,5 @@
 //! What a run that holds the target knows of itself, handed to each of its stages.
 
-use super::command_line::CommandLine;
 use super::progress::Progress;
 use crate::mapping::RunMapping;
 use crate::options::ImportOptions;
@@ -17,6 +16,5 @@ pub(super) struct Ctx<'a> {
     pub(super) mode: RunMode,
     /// Whether the run continues an interrupted one.
     pub(super) resumed: bool,
-    pub(super) cmd: &'a CommandLine,
     pub(super) mapping: Option<&'a RunMapping>,
 }

@@ -25,7 +25,7 @@ pub(super) fn settle(
     ctx.target.set_run_options(
         ctx.run,
         &serde_json::to_string(
-            &serde_json::json!({ "command_line": ctx.cmd, "effective": eff, "phases": phase_order(), "mapping": mapping_json(ctx.mapping) }),
+            &serde_json::json!({ "command_line": ctx.opts, "effective": eff, "phases": phase_order(), "mapping": mapping_json(ctx.mapping) }),
         )
         .unwrap_or_default(),
     )?;

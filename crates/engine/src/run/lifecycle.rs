@@ -1,7 +1,6 @@
 //! One import from start to end: which run it is, the writer role, its stages, and how the
 //! journal closes it when a stage fails.
 
-use super::command_line::CommandLine;
 use super::context::Ctx;
 use super::findings_log::FindingLog;
 use super::progress::{Progress, Summary};
@@ -19,9 +18,6 @@ use ferry_store::Target;
 /// What identifies a run before it takes the target.
 struct Identity {
     mode: RunMode,
-    cmd: CommandLine,
-    /// The command line without what does not change the run (the chunk size).
-    cmd_key: CommandLine,
     mapping: Option<RunMapping>,
     /// Of the inputs, the options and the mapping: a resume refuses any change to them.
     hash: String,
@@ -37,15 +33,7 @@ pub fn import(
     // A key file given explicitly that is not this target's key stops the run before it is
     // even recorded.
     crate::fingerprint_key::check_given(target, opts.fingerprint_key.as_deref())?;
-    let (writer, resumed) = take_target(
-        target,
-        opts,
-        id.mode,
-        &id.cmd,
-        &id.cmd_key,
-        &id.hash,
-        id.mapping.as_ref(),
-    )?;
+    let (writer, resumed) = take_target(target, opts, id.mode, &id.hash, id.mapping.as_ref())?;
     // From here on every way out releases the target (a console process outlives its runs).
     let run = writer.run();
     target.mark_running(run)?;
@@ -60,7 +48,6 @@ pub fn import(
         run,
         mode: id.mode,
         resumed,
-        cmd: &id.cmd,
         mapping: id.mapping.as_ref(),
     };
     // (A failed stage's transaction was rolled back when its guard dropped.)
@@ -76,23 +63,23 @@ fn identify(target: &Target, opts: &ImportOptions) -> Result<Identity, RunError>
     } else {
         RunMode::Live
     };
-    let cmd = CommandLine::of(opts);
-    let mut cmd_key = cmd.clone();
-    cmd_key.chunk_size = 0;
+    // The options without what does not change the run (the chunk size).
+    let key = ImportOptions {
+        chunk_size: 0,
+        ..opts.clone()
+    };
     let mapping = match &opts.mapping {
         Some(m) => Some(crate::mapping::load(Some(target), m)?),
         None => None,
     };
     // A changed mapping changes the hash: a resume refuses it like changed inputs.
-    let mut key_json = serde_json::to_string(&cmd_key).unwrap_or_default();
+    let mut key_json = serde_json::to_string(&key).unwrap_or_default();
     if let Some(m) = &mapping {
         key_json.push_str(&m.hash);
     }
     let hash = input_hash(&opts.inputs, &key_json)?;
     Ok(Identity {
         mode,
-        cmd,
-        cmd_key,
         mapping,
         hash,
     })

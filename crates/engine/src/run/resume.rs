@@ -1,8 +1,8 @@
 //! Which run a run is: the hash of its inputs and options, the phase order and mapping it
 //! started with, and the interrupted run it may resume.
 
-use super::command_line::CommandLine;
 use crate::mapping::RunMapping;
+use crate::options::recorded::{self, input_names};
 use crate::options::ImportOptions;
 use crate::RunError;
 use ferry_catalogue::{self as cat, Phase};
@@ -86,7 +86,6 @@ pub(super) fn resumable(
     target: &Target,
     opts: &ImportOptions,
     mode: RunMode,
-    cmd_key: &CommandLine,
     hash: &str,
     mapping: Option<&RunMapping>,
 ) -> Result<Option<i64>, RunError> {
@@ -122,16 +121,11 @@ pub(super) fn resumable(
         return Ok(None);
     }
     for r in target.runs()?.into_iter().rev() {
-        let same_command = r
-            .options
-            .get("command_line")
-            .and_then(|c| serde_json::from_value::<CommandLine>(c.clone()).ok())
-            .is_some_and(|mut c| {
-                c.chunk_size = 0;
-                c.test_only == cmd_key.test_only
-                    && c.kind == cmd_key.kind
-                    && c.inputs == cmd_key.inputs
-            });
+        let same_command = recorded::read(&r.options).is_some_and(|c| {
+            c.test_only == opts.test_only
+                && c.kind == opts.kind
+                && input_names(&c.inputs) == input_names(&opts.inputs)
+        });
         if r.mode != RunMode::Live || !same_command {
             continue;
         }

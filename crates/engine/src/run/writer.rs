@@ -1,10 +1,10 @@
 //! The target a run writes: taking the writer role (for a new run or the one to resume), and
 //! the backup of a SQLite target before a live run writes.
 
-use super::command_line::CommandLine;
 use super::context::Ctx;
 use super::resume::{mapping_json, phase_order, resumable};
 use crate::mapping::RunMapping;
+use crate::options::recorded::input_names;
 use crate::options::ImportOptions;
 use crate::RunError;
 use ferry_store::journal::{RunMode, RunStatus};
@@ -23,19 +23,17 @@ pub(super) fn take_target<'t>(
     target: &'t Target,
     opts: &ImportOptions,
     mode: RunMode,
-    cmd: &CommandLine,
-    cmd_key: &CommandLine,
     hash: &str,
     mapping: Option<&RunMapping>,
 ) -> Result<(WriterRole<'t>, bool), RunError> {
     for _ in 0..3 {
-        let Some(r) = resumable(target, opts, mode, cmd_key, hash, mapping)? else {
+        let Some(r) = resumable(target, opts, mode, hash, mapping)? else {
             let role = target.hold_writer_for_new_run(|t| {
                 t.create_run(
                     opts.kind,
                     mode,
-                    &serde_json::json!(cmd.inputs),
-                    &serde_json::json!({ "command_line": cmd, "phases": phase_order(), "mapping": mapping_json(mapping) }),
+                    &serde_json::json!(input_names(&opts.inputs)),
+                    &serde_json::json!({ "command_line": opts, "phases": phase_order(), "mapping": mapping_json(mapping) }),
                     hash,
                 )
             })?;
