@@ -25,6 +25,7 @@ mod sample;
 mod signin;
 mod suggestion;
 mod throttle;
+mod upload;
 mod view;
 
 use axum::body::Body;
@@ -267,7 +268,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/runs", get(pages::runs))
         .route(
             "/runs/new",
-            get(pages::new_run).post(pages::start_run.layer(upload)),
+            get(pages::new_run).post(upload::start_run.layer(upload)),
         )
         .route(
             "/runs/new/{draft}",
@@ -286,7 +287,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/records/{name}", get(records::account))
         .route(
             "/certification",
-            get(pages::certification).post(pages::start_certification.layer(upload)),
+            get(pages::certification).post(upload::start_certification.layer(upload)),
         )
         .route("/upgrade", get(pages::upgrade))
         .route("/logins", get(logins::list))

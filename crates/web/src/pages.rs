@@ -1,5 +1,5 @@
-//! The console's pages: sign-out, runs (list, new run and its upload; one run's page is
-//! `run_page.rs`, its actions `run_actions.rs`), certification migration and upgrade.
+//! The console's pages: sign-out, runs (list, the new-run form; its post is `upload.rs`, one
+//! run's page `run_page.rs`, its actions `run_actions.rs`), certification migration and upgrade.
 
 use crate::auth::{self, Staff};
 use crate::cookies::Kind;
@@ -236,7 +236,7 @@ impl RunForm {
 
 /// Reads a multipart form, writing each file into a new folder under the console's data folder
 /// (CSV files together, as one CSV-folder input).
-async fn read_form(app: &Shared, m: Multipart) -> Result<RunForm, Failure> {
+pub(crate) async fn read_form(app: &Shared, m: Multipart) -> Result<RunForm, Failure> {
     let folder = crate::retention::uploads(&app.data).join(auth::token());
     private_dir(&folder).await?;
     let r = read_parts(folder.clone(), m).await;
@@ -269,7 +269,7 @@ async fn write_private(path: &FsPath, name: &str, bytes: &[u8]) -> Result<(), Fa
 }
 
 /// What a refused upload says when it is too large.
-const TOO_LARGE: &str =
+pub(crate) const TOO_LARGE: &str =
     "The upload is larger than this console accepts (`ferry serve --max-upload-mib`).";
 
 async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failure> {
@@ -398,59 +398,6 @@ fn started(run: Option<i64>, state: JobState) -> Result<Response, Failure> {
     }
 }
 
-pub async fn start_run(
-    State(app): State<Shared>,
-    Extension(staff): Extension<Staff>,
-    headers: HeaderMap,
-    m: Multipart,
-) -> Result<Response, Failure> {
-    start_upload(app, staff, &headers, m, RunKind::Import).await
-}
-
-/// Stores an upload, checks the form and starts the run of `kind` in the background. An upload
-/// whose `Content-Length` is over the limit is refused before any of it is read.
-async fn start_upload(
-    app: Shared,
-    staff: Staff,
-    headers: &HeaderMap,
-    m: Multipart,
-    kind: RunKind,
-) -> Result<Response, Failure> {
-    need_admin(&staff)?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app.max_upload_bytes as u64) {
-        return Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
-    }
-    let form = read_form(&app, m).await?;
-    let look = kind == RunKind::Import && form.fields.get("action").is_some_and(|a| a == "look");
-    if look {
-        if let Err(e) = check_csrf(&staff, &form.csrf) {
-            let _ = tokio::fs::remove_dir_all(&form.folder).await;
-            return Err(e);
-        }
-        return crate::mapping_pages::create(&app, form).await;
-    }
-    let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, kind));
-    let opts = match checked {
-        Ok(o) => o,
-        Err(e) => {
-            let _ = tokio::fs::remove_dir_all(&form.folder).await;
-            return Err(e);
-        }
-    };
-    // A new upload folder is kept a day before any run names it: no hold needed.
-    start_work(
-        &app,
-        Work::Import(Box::new(opts)),
-        None,
-        Some(form.folder),
-        None,
-    )
-    .await
-}
-
 // ---- certification -------------------------------------------------------------------------
 
 #[derive(Template)]
@@ -472,15 +419,6 @@ pub async fn certification(
         runs,
         max_mib: app.max_upload_bytes / (1024 * 1024),
     }))
-}
-
-pub async fn start_certification(
-    State(app): State<Shared>,
-    Extension(staff): Extension<Staff>,
-    headers: HeaderMap,
-    m: Multipart,
-) -> Result<Response, Failure> {
-    start_upload(app, staff, &headers, m, RunKind::Certification).await
 }
 
 // ---- upgrade --------------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+//! A new run's upload (an import or a certification migration): the files stored, then either
+//! looked at before running (the mapping pages) or run with the form's options.
+
+use crate::auth::Staff;
+use crate::jobs::Work;
+use crate::pages::{check_csrf, need_admin, options_of, read_form, start_work, TOO_LARGE};
+use crate::view::Failure;
+use crate::Shared;
+use axum::extract::{Multipart, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+use ferry_engine::RunKind;
+
+pub async fn start_run(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    headers: HeaderMap,
+    m: Multipart,
+) -> Result<Response, Failure> {
+    start_upload(app, staff, &headers, m, RunKind::Import).await
+}
+
+/// Stores an upload, checks the form and starts the run of `kind` in the background. An upload
+/// whose `Content-Length` is over the limit is refused before any of it is read.
+async fn start_upload(
+    app: Shared,
+    staff: Staff,
+    headers: &HeaderMap,
+    m: Multipart,
+    kind: RunKind,
+) -> Result<Response, Failure> {
+    need_admin(&staff)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.max_upload_bytes as u64) {
+        return Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
+    }
+    let form = read_form(&app, m).await?;
+    let look = kind == RunKind::Import && form.fields.get("action").is_some_and(|a| a == "look");
+    if look {
+        if let Err(e) = check_csrf(&staff, &form.csrf) {
+            let _ = tokio::fs::remove_dir_all(&form.folder).await;
+            return Err(e);
+        }
+        return crate::mapping_pages::create(&app, form).await;
+    }
+    let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, kind));
+    let opts = match checked {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = tokio::fs::remove_dir_all(&form.folder).await;
+            return Err(e);
+        }
+    };
+    // A new upload folder is kept a day before any run names it: no hold needed.
+    start_work(
+        &app,
+        Work::Import(Box::new(opts)),
+        None,
+        Some(form.folder),
+        None,
+    )
+    .await
+}
+
+pub async fn start_certification(
+    State(app): State<Shared>,
+    Extension(staff): Extension<Staff>,
+    headers: HeaderMap,
+    m: Multipart,
+) -> Result<Response, Failure> {
+    start_upload(app, staff, &headers, m, RunKind::Certification).await
+}
