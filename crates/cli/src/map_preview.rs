@@ -1,11 +1,39 @@
 //! `ferry map preview`: the first source rows as the records a mapping makes of them.
 
-use crate::map::PreviewArgs;
-use crate::{DateOrderArg, Failure};
+use crate::{DateOrderArg, DbArg, Failure};
+use clap::Args;
 use ferry_engine::preview::{preview, PreviewRow};
 use ferry_engine::OptionTexts;
 use ferry_store::Target;
 use ferry_validate::{DateOrder, RecordOptions, ValueContext};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct PreviewArgs {
+    /// Input files (.csv, .xlsx, .xml) or CSV folders.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The mapping: a file, or the name of a mapping kept in the target.
+    #[arg(long, value_name = "M")]
+    pub mapping: String,
+    /// Source rows to show per file or sheet.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub rows: usize,
+    /// Encoding of CSV files (e.g. windows-1252); UTF-8 by default.
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Order of day and month in slash dates the mapping leaves unformatted.
+    #[arg(long, value_enum)]
+    pub date_order: Option<DateOrderArg>,
+    /// Region for phone numbers without a country code (ISO 3166 alpha-2).
+    #[arg(long, value_name = "CC", default_value = "US")]
+    pub phone_region: String,
+    /// One JSON object per record or problem on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
 
 pub fn run(a: PreviewArgs) -> Result<u8, Failure> {
     let texts = OptionTexts {

@@ -1,14 +1,15 @@
 //! `ferry map suggest`: a proposed mapping from the inputs' headers and values, as a table
 //! and a mapping file, or as one JSON line per source column.
 
-use crate::map::SuggestArgs;
 use crate::Failure;
 use anyhow::{anyhow, Context};
+use clap::Args;
 use ferry_engine::OptionTexts;
 use ferry_mapping::{Guess, Mapping, Suggestion};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
+use std::path::PathBuf;
 
 /// Rows sampled from each file, sheet or element type.
 const SAMPLE_ROWS: usize = 2000;
@@ -22,6 +23,24 @@ struct Line<'a> {
     entity: Option<&'a str>,
     field: Option<&'a str>,
     confidence: f64,
+}
+
+#[derive(Args)]
+pub struct SuggestArgs {
+    /// Input files (.csv, .xlsx, .xml) or CSV folders.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Write the proposed mapping to this file (default: MAPPING.toml beside the first input
+    /// is not written; without --out and without --json the mapping is printed).
+    #[arg(long, value_name = "MAPPING")]
+    pub out: Option<PathBuf>,
+    /// One JSON object per source column on stdout:
+    /// {"file","sheet","column","entity","field","confidence"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Encoding of CSV files (e.g. windows-1252); UTF-8 by default.
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
 }
 
 pub fn run(args: SuggestArgs) -> Result<u8, Failure> {

@@ -413,7 +413,7 @@ fn pbkdf2_equal(password: &str, salt: &[u8], iterations: u32, want: &[u8]) -> bo
 /// An Argon2id hash of Ferry's parameters that no password matches, for equal timing.
 fn dummy() -> PasswordHash<'static> {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let s = H.get_or_init(|| hash(&crate::tokens::random_hex(32)).unwrap_or_default());
+    let s = H.get_or_init(|| hash(&random_hex(32)).unwrap_or_default());
     PasswordHash::new(s).unwrap_or_else(|_| {
         PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
             .expect("constant hash")
@@ -458,6 +458,14 @@ pub fn check_new(password: &str, username: &str) -> Result<(), crate::LoginError
         return weak("a password cannot be the username".into());
     }
     Ok(())
+}
+
+/// `n` random bytes from the operating system, as hex.
+pub fn random_hex(n: usize) -> String {
+    use rand::RngCore;
+    let mut bytes = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(&bytes)
 }
 
 #[cfg(test)]

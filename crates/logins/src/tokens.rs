@@ -9,13 +9,7 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use subtle::ConstantTimeEq;
 
-/// `n` random bytes from the operating system, as hex.
-pub fn random_hex(n: usize) -> String {
-    use rand::RngCore;
-    let mut bytes = vec![0u8; n];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(&bytes)
-}
+pub use crate::password::random_hex;
 
 /// What is stored of a token.
 pub fn token_hash(token: &str) -> String {
