@@ -8,6 +8,8 @@ cargo fmt --all -- --check
 # Clippy with every warning an error (clippy.toml: functions of at most 80 lines in the engine,
 # store, console and annotate crates).
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# No module of a crate imports another that imports it back.
+python3 scripts/module_circles.py
 cargo test --workspace --quiet
 
 if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
