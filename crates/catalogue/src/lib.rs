@@ -198,7 +198,16 @@ pub struct Entity {
 }
 
 impl Entity {
+    /// Its index in [`ENTITIES`]. Every `&Entity` handed out points into that table, so this is
+    /// the offset of the reference (no hashing: the engine asks it several times per record);
+    /// a copy made elsewhere falls back to a lookup by name.
     pub fn id(&self) -> EntityId {
+        let base = ENTITIES.as_ptr() as usize;
+        let at = self as *const Entity as usize;
+        let size = std::mem::size_of::<Entity>();
+        if at >= base && at < base + ENTITIES.len() * size && (at - base) % size == 0 {
+            return ((at - base) / size) as EntityId;
+        }
         entity_id(self.name).expect("entity in catalogue")
     }
     pub fn field(&self, name: &str) -> Option<FieldId> {
@@ -547,6 +556,19 @@ mod tests {
             for (f, _) in *fields {
                 assert!(e.field(f).is_some(), "{ent}.{f}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::*;
+
+    #[test]
+    fn an_entity_knows_its_index_in_the_table() {
+        for (i, e) in ENTITIES.iter().enumerate() {
+            assert_eq!(e.id() as usize, i, "{}", e.name);
+            assert_eq!(entity_id(e.name), Some(i as EntityId));
         }
     }
 }
