@@ -205,7 +205,10 @@ impl Entity {
         let base = ENTITIES.as_ptr() as usize;
         let at = self as *const Entity as usize;
         let size = std::mem::size_of::<Entity>();
-        if at >= base && at < base + ENTITIES.len() * size && (at - base) % size == 0 {
+        if at >= base
+            && at < base + std::mem::size_of_val(ENTITIES)
+            && (at - base).is_multiple_of(size)
+        {
             return ((at - base) / size) as EntityId;
         }
         entity_id(self.name).expect("entity in catalogue")
