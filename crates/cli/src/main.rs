@@ -1087,8 +1087,7 @@ fn write_log(target: &Target, run: i64, path: &Path) -> Result<()> {
 
 /// `--annotate`: one marked copy per workbook input, from the run's findings in the journal.
 fn write_annotations(target: &Target, run: i64, pairs: &[(PathBuf, PathBuf)]) -> Result<()> {
-    let summaries =
-        ferry_report::annotated::write_annotated(target, run, pairs).map_err(|e| anyhow!(e))?;
+    let summaries = ferry_report::annotated::write_annotated(target, run, pairs)?;
     for ((input, out), s) in pairs.iter().zip(summaries) {
         say!(
             "Annotated copy of {} written to {}: {} findings, {} cells marked{}.",

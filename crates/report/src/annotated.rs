@@ -1,20 +1,35 @@
 //! The annotated copies of a run's workbook inputs (`--annotate`, and the console's download),
 //! from the run's findings in the journal.
 
-use ferry_store::Target;
+use ferry_store::{StoreError, Target};
 use std::path::PathBuf;
+
+/// Why the annotated copies could not be written. Each says what its cause says (the cause is
+/// kept, not chained, so a message is printed once however the caller formats it).
+#[derive(Debug, thiserror::Error)]
+pub enum AnnotatedError {
+    /// A findings set's scratch file.
+    #[error("{0}")]
+    Scratch(std::io::Error),
+    /// The run's findings could not be read from the journal.
+    #[error("{0}")]
+    Journal(StoreError),
+    /// A workbook could not be annotated.
+    #[error("{0}")]
+    Annotate(ferry_annotate::AnnotateError),
+}
 
 /// Writes one marked copy per (workbook input, output) pair, from the findings of `run`.
 pub fn write_annotated(
     target: &Target,
     run: i64,
     pairs: &[(PathBuf, PathBuf)],
-) -> Result<Vec<ferry_annotate::Summary>, String> {
+) -> Result<Vec<ferry_annotate::Summary>, AnnotatedError> {
     let mut sets = pairs
         .iter()
         .map(|(input, _)| ferry_annotate::FindingSet::new(&input.display().to_string()))
         .collect::<std::io::Result<Vec<_>>>()
-        .map_err(|e| e.to_string())?;
+        .map_err(AnnotatedError::Scratch)?;
     target
         .findings(run, |f| {
             for s in sets.iter_mut() {
@@ -24,10 +39,10 @@ pub fn write_annotated(
             }
             Ok(())
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(AnnotatedError::Journal)?;
     let mut out = vec![];
     for ((input, path), set) in pairs.iter().zip(sets.iter_mut()) {
-        out.push(ferry_annotate::annotate(input, set, path).map_err(|e| e.to_string())?);
+        out.push(ferry_annotate::annotate(input, set, path).map_err(AnnotatedError::Annotate)?);
     }
     Ok(out)
 }

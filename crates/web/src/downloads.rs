@@ -112,7 +112,7 @@ fn annotated(
     let p = dir.join(w);
     let written = ferry_report::annotated::write_annotated(t, info.id, &[(src.clone(), p.clone())]);
     crate::release_memory();
-    written.map_err(Failure::internal)?;
+    written.map_err(|e| Failure::internal(e.to_string()))?;
     let stem = src
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
