@@ -16,7 +16,7 @@ pub enum AnnotatedError {
     Journal(StoreError),
     /// A workbook could not be annotated.
     #[error("{0}")]
-    Annotate(ferry_annotate::AnnotateError),
+    Annotate(Box<ferry_annotate::AnnotateError>),
 }
 
 /// Writes one marked copy per (workbook input, output) pair, from the findings of `run`.
@@ -42,7 +42,10 @@ pub fn write_annotated(
         .map_err(AnnotatedError::Journal)?;
     let mut out = vec![];
     for ((input, path), set) in pairs.iter().zip(sets.iter_mut()) {
-        out.push(ferry_annotate::annotate(input, set, path).map_err(AnnotatedError::Annotate)?);
+        out.push(
+            ferry_annotate::annotate(input, set, path)
+                .map_err(|e| AnnotatedError::Annotate(Box::new(e)))?,
+        );
     }
     Ok(out)
 }
