@@ -144,19 +144,27 @@ pub enum OptionProblem {
     },
 }
 
+/// Problems told one per line (the Options sheets', the option texts').
+pub(crate) fn one_per_line<T: std::fmt::Display>(
+    f: &mut std::fmt::Formatter<'_>,
+    problems: &[T],
+) -> std::fmt::Result {
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            writeln!(f)?;
+        }
+        write!(f, "{p}")?;
+    }
+    Ok(())
+}
+
 /// Every problem of the Options sheets, found before failing (one per line).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct OptionProblems(pub Vec<OptionProblem>);
 
 impl std::fmt::Display for OptionProblems {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
+        one_per_line(f, &self.0)
     }
 }
 

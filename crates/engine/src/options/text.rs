@@ -67,13 +67,7 @@ pub struct TextProblems(pub Vec<TextProblem>);
 
 impl std::fmt::Display for TextProblems {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
+        super::one_per_line(f, &self.0)
     }
 }
 
