@@ -121,6 +121,15 @@ fn scan(
     Ok(())
 }
 
+/// Adds what `scan` kept for later (this run's own rows) in table and id order, as the run
+/// wrote them.
+fn replay(mut later: Vec<(u8, i64, Found, u64)>, mut add: impl FnMut(Found, u64)) {
+    later.sort_by_key(|(t, id, ..)| (*t, *id));
+    for (_, _, found, origin) in later {
+        add(found, origin);
+    }
+}
+
 /// The entity types checked for likely duplicates.
 const CHECKED: [Known; 4] = [
     Known::User,
@@ -235,10 +244,7 @@ impl Duplicates {
                 |(a, k, _), o| likely.email_add(&a, &k, o),
             )?;
         }
-        later.sort_by_key(|(t, id, ..)| (*t, *id));
-        for (_, _, (a, k, _), o) in later {
-            likely.email_add(&a, &k, o);
-        }
+        replay(later, |(a, k, _), o| likely.email_add(&a, &k, o));
         Ok(())
     }
 
@@ -278,10 +284,7 @@ impl Duplicates {
             key,
             |(a, k, n), o| likely.phone_add(&a, &k, &n, o),
         )?;
-        later.sort_by_key(|(t, id, ..)| (*t, *id));
-        for (_, _, (a, k, n), o) in later {
-            likely.phone_add(&a, &k, &n, o);
-        }
+        replay(later, |(a, k, n), o| likely.phone_add(&a, &k, &n, o));
         Ok(())
     }
 
@@ -320,10 +323,7 @@ impl Duplicates {
             key,
             |(a, k, n), o| likely.postal_add(&a, &n, &k, o),
         )?;
-        later.sort_by_key(|(t, id, ..)| (*t, *id));
-        for (_, _, (a, k, n), o) in later {
-            likely.postal_add(&a, &n, &k, o);
-        }
+        replay(later, |(a, k, n), o| likely.postal_add(&a, &n, &k, o));
         Ok(())
     }
 
