@@ -3,8 +3,10 @@
 
 use crate::journal;
 
-/// What went wrong with the target, by kind (the same kinds for every backend).
-#[derive(Debug, thiserror::Error)]
+/// What went wrong with the target, by kind (the same kinds for every backend). `Clone`: a
+/// failed bulk write on the writer thread is reported by every later statement of its
+/// transaction (see `handoff.rs`).
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     #[error("the target {0} does not exist; create it with `ferry init --db {0}`")]

@@ -29,13 +29,19 @@ impl Target {
     }
 
     /// Begins a transaction; callers hold it through [`Target::transaction`].
+    /// Rows queued in it are written by the writer thread while the caller goes on (see
+    /// `handoff.rs`).
     pub(crate) fn begin(&self) -> Result<()> {
         self.flush()?;
-        self.backend.begin()
+        self.backend.begin()?;
+        self.overlap.set(true);
+        Ok(())
     }
 
-    /// Commits, queued rows first. If they cannot be written, the transaction is rolled back.
+    /// Commits, queued rows first (every one, those handed to the writer thread too). If they
+    /// cannot be written, the transaction is rolled back.
     pub(crate) fn commit(&self) -> Result<()> {
+        self.overlap.set(false);
         if let Err(e) = self.flush() {
             let _ = self.rollback();
             return Err(e);
@@ -45,7 +51,9 @@ impl Target {
 
     /// Rolls back the open transaction, if any, with the rows queued in it.
     pub(crate) fn rollback(&self) -> Result<()> {
-        // Queued rows belong to the transaction that is undone.
+        // Queued rows belong to the transaction that is undone (the writer thread's too: the
+        // backend's rollback drops them).
+        self.overlap.set(false);
         self.discard_pending();
         self.backend.rollback()
     }

@@ -8,6 +8,7 @@ mod backend;
 pub mod cells;
 mod error;
 pub(crate) mod guard;
+mod handoff;
 mod init;
 pub mod journal;
 mod ledger_scan;
@@ -29,7 +30,7 @@ pub use guard::{Tx, WriterRole};
 pub use postgres::tls;
 pub use statements::Row;
 
-use backend::Backend;
+use handoff::Conn;
 use pending::{Pending, Shape};
 use std::cell::{Cell as Flag, RefCell};
 use std::collections::HashMap;
@@ -57,7 +58,8 @@ enum Place {
 /// An open target. It is `Send` (a console may keep a few in a pool and hand one to a request
 /// at a time), not `Sync`: one thread uses it at a time.
 pub struct Target {
-    backend: Box<dyn Backend>,
+    /// The connection, shared with the writer thread (see `handoff.rs`).
+    backend: Conn,
     place: Place,
     /// The file's identity when it was opened.
     opened: Option<(u64, u64)>,
@@ -67,21 +69,30 @@ pub struct Target {
     pending: RefCell<Pending>,
     /// Whether this connection holds the writer role (see `writer.rs`).
     holds_writer: Flag<bool>,
+    /// Whether full queues go to the writer thread: inside a transaction begun by
+    /// [`Target::transaction`] (see `handoff.rs`).
+    overlap: Flag<bool>,
+    /// Rows per hand-off to the writer thread.
+    handoff_rows: Flag<usize>,
 }
 
 impl Target {
-    fn new(backend: Box<dyn Backend>, place: Place) -> Target {
+    fn new(backend: Box<dyn backend::Backend>, place: Place) -> Target {
         let opened = match &place {
             Place::File(p) => sqlite::file_identity(p),
             Place::Server(_) => None,
         };
         Target {
-            backend,
+            backend: Conn::new(backend),
             place,
             opened,
             shapes: RefCell::default(),
             pending: RefCell::default(),
             holds_writer: Flag::new(false),
+            overlap: Flag::new(false),
+            handoff_rows: Flag::new(
+                test_hooks::handoff_rows().unwrap_or(pending::HANDOFF_ROWS),
+            ),
         }
     }
 

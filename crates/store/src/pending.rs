@@ -14,9 +14,9 @@ pub(crate) struct Shape {
 }
 
 /// One table's queued rows.
-struct Batch {
-    shape: Arc<Shape>,
-    rows: Vec<Cell>,
+pub(crate) struct Batch {
+    pub(crate) shape: Arc<Shape>,
+    pub(crate) rows: Vec<Cell>,
 }
 
 /// Rows waiting to be written in bulk.
@@ -25,16 +25,78 @@ struct Batch {
 /// full, before the transaction commits, and before any statement that names a queued table (a
 /// read must see them; the check is by name, so it can only ever write early, never late). A
 /// rollback drops them with the transaction.
+///
+/// Inside a transaction begun by [`Target::transaction`], a full queue is handed to the writer
+/// thread as one job (see `handoff.rs`) and the caller goes on; the tables it names stay
+/// "handed" until the thread is seen idle, so that a statement naming one of them still waits
+/// for its rows.
 #[derive(Default)]
 pub(crate) struct Pending {
     batches: Vec<Batch>,
     rows: usize,
     bytes: usize,
+    /// The batch the last row went to (rows come in runs of one table).
+    last: usize,
+    /// The shapes of rows handed to the writer thread, perhaps not written yet.
+    handed: Vec<Arc<Shape>>,
+    /// Each shape's rows at its last hand-off: the next batch's capacity, so that it does not
+    /// grow by copying.
+    sizes: Vec<(Arc<Shape>, usize)>,
 }
 
-/// Queue limits: enough rows for the bulk path to pay off, little enough memory to stay flat.
+/// Queue limits without a writer thread: enough rows for the bulk path to pay off, little
+/// enough memory to stay flat.
 const PENDING_ROWS: usize = 20_000;
 const PENDING_BYTES: usize = 16 << 20;
+
+/// Queue limits with the writer thread: a hand-off of this size is written while the next one
+/// fills (small enough that the last one, written at the commit, keeps the caller waiting only
+/// briefly; large enough that hand-offs are rare). At most two hand-offs wait or are written.
+pub(crate) const HANDOFF_ROWS: usize = 2_048;
+const HANDOFF_BYTES: usize = 2 << 20;
+
+impl Pending {
+    /// The index of the batch of `shape`, if there is one: the last one used, any with the
+    /// same `Arc`, then any with an equal shape (no string compares on the usual path).
+    fn find(&self, shape: &Arc<Shape>) -> Option<usize> {
+        match self.batches.get(self.last) {
+            Some(b) if Arc::ptr_eq(&b.shape, shape) => Some(self.last),
+            _ => self
+                .batches
+                .iter()
+                .position(|b| Arc::ptr_eq(&b.shape, shape))
+                .or_else(|| self.batches.iter().position(|b| b.shape == *shape)),
+        }
+    }
+
+    /// Takes the queued batches (noting their sizes for the next ones).
+    fn take(&mut self) -> Vec<Batch> {
+        self.rows = 0;
+        self.bytes = 0;
+        self.last = 0;
+        let batches = std::mem::take(&mut self.batches);
+        for b in &batches {
+            match self.sizes.iter().position(|(s, _)| Arc::ptr_eq(s, &b.shape)) {
+                Some(i) => self.sizes[i].1 = b.rows.len(),
+                None if self.sizes.len() < 64 => self.sizes.push((b.shape.clone(), b.rows.len())),
+                None => {}
+            }
+        }
+        batches
+    }
+
+    /// A new batch of `shape`, sized as its last one.
+    fn batch(&self, shape: Arc<Shape>, row: Vec<Cell>) -> Batch {
+        let size = self
+            .sizes
+            .iter()
+            .find(|(s, _)| Arc::ptr_eq(s, &shape))
+            .map_or(0, |s| s.1);
+        let mut rows = Vec::with_capacity(size.max(row.len()));
+        rows.extend(row);
+        Batch { shape, rows }
+    }
+}
 
 /// Whether `sql` names `table` as a whole word (quoted or not).
 fn mentions(sql: &str, table: &str) -> bool {
@@ -73,10 +135,15 @@ impl Target {
         debug_assert_eq!(columns.len(), row.len());
         let shape = {
             let p = self.pending.borrow();
+            let same = |s: &Shape| s.table == table && s.columns == columns;
             p.batches
-                .iter()
-                .find(|b| b.shape.table == table && b.shape.columns == columns)
-                .map(|b| b.shape.clone())
+                .get(p.last)
+                .into_iter()
+                .chain(&p.batches)
+                .map(|b| &b.shape)
+                .chain(p.sizes.iter().map(|(s, _)| s))
+                .find(|s| same(s))
+                .cloned()
         };
         let shape = shape.unwrap_or_else(|| {
             Arc::new(Shape {
@@ -88,54 +155,80 @@ impl Target {
     }
 
     pub(crate) fn queue(&self, shape: Arc<Shape>, row: Vec<Cell>) -> Result<()> {
+        let overlap = self.overlap.get();
         let full = {
             let mut p = self.pending.borrow_mut();
             p.rows += 1;
             p.bytes += row.iter().map(cell_bytes).sum::<usize>();
-            match p
-                .batches
-                .iter_mut()
-                .find(|b| Arc::ptr_eq(&b.shape, &shape) || b.shape == shape)
-            {
-                Some(b) => b.rows.extend(row),
-                None => p.batches.push(Batch { shape, rows: row }),
+            match p.find(&shape) {
+                Some(i) => {
+                    p.batches[i].rows.extend(row);
+                    p.last = i;
+                }
+                None => {
+                    let b = p.batch(shape, row);
+                    p.batches.push(b);
+                    p.last = p.batches.len() - 1;
+                }
             }
-            p.rows >= PENDING_ROWS || p.bytes >= PENDING_BYTES
+            if overlap {
+                p.rows >= self.handoff_rows.get() || p.bytes >= HANDOFF_BYTES
+            } else {
+                p.rows >= PENDING_ROWS || p.bytes >= PENDING_BYTES
+            }
         };
-        if full {
-            self.flush()?;
+        match (full, overlap) {
+            (false, _) => Ok(()),
+            (true, true) => self.hand_off(),
+            (true, false) => self.flush(),
         }
-        Ok(())
     }
 
-    /// Writes every queued row now.
+    /// Hands the queued rows to the writer thread.
+    fn hand_off(&self) -> Result<()> {
+        let job = {
+            let mut p = self.pending.borrow_mut();
+            let job = p.take();
+            for b in &job {
+                if !p.handed.iter().any(|s| Arc::ptr_eq(s, &b.shape)) {
+                    p.handed.push(b.shape.clone());
+                }
+            }
+            job
+        };
+        self.backend.hand_off(job)
+    }
+
+    /// Writes every queued row now (those handed to the writer thread too).
     pub fn flush(&self) -> Result<()> {
         let batches = {
             let mut p = self.pending.borrow_mut();
-            if p.rows == 0 {
+            if p.rows == 0 && p.handed.is_empty() {
                 return Ok(());
             }
-            p.rows = 0;
-            p.bytes = 0;
-            std::mem::take(&mut p.batches)
+            p.take()
         };
-        for b in batches {
-            self.backend
-                .write_rows(&b.shape.table, &b.shape.columns, &b.rows)?;
-        }
+        self.backend.drain(batches)?;
+        self.pending.borrow_mut().handed.clear();
         Ok(())
     }
 
     /// Drops every queued row (they belong to the transaction being undone).
     pub(crate) fn discard_pending(&self) {
-        *self.pending.borrow_mut() = Pending::default();
+        let mut p = self.pending.borrow_mut();
+        p.take();
+        p.handed.clear();
     }
 
     /// Writes the queued rows first if `sql` names one of their tables.
     pub(crate) fn settle(&self, sql: &str) -> Result<()> {
         let hit = {
-            let p = self.pending.borrow();
-            p.rows > 0 && p.batches.iter().any(|b| mentions(sql, &b.shape.table))
+            let mut p = self.pending.borrow_mut();
+            if !p.handed.is_empty() && self.backend.idle() {
+                p.handed.clear();
+            }
+            (p.rows > 0 && p.batches.iter().any(|b| mentions(sql, &b.shape.table)))
+                || p.handed.iter().any(|s| mentions(sql, &s.table))
         };
         if hit {
             self.flush()?;

@@ -5,6 +5,7 @@
 //!   flushing) the n-th time it passes the named [`FailPoint`] (`upgrade-error` fails instead).
 //! - `FERRY_TEST_HOLD_MS`, `FERRY_TEST_HOLD_SPOOL_MS`: a run sleeps that long at a [`Hold`].
 //! - `FERRY_TEST_MAX_PAGES`: a SQLite connection's database size limit (a full disk).
+//! - `FERRY_TEST_HANDOFF_ROWS`: rows per hand-off to the writer thread (7 by default here).
 
 /// A point where `FERRY_FAIL_AT` stops the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,16 @@ pub fn hold(at: Hold) {
 pub(crate) fn max_pages() -> Option<u64> {
     #[cfg(feature = "test-hooks")]
     return enabled::number("FERRY_TEST_MAX_PAGES");
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
+/// Rows per hand-off to the writer thread: in a build with the test hooks, a handful (so that
+/// every test's transactions go through the writer thread), or `FERRY_TEST_HANDOFF_ROWS`.
+#[inline]
+pub(crate) fn handoff_rows() -> Option<usize> {
+    #[cfg(feature = "test-hooks")]
+    return Some(enabled::number("FERRY_TEST_HANDOFF_ROWS").map_or(7, |n| n.max(1) as usize));
     #[cfg(not(feature = "test-hooks"))]
     None
 }

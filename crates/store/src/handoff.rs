@@ -1,0 +1,463 @@
+//! The target's connection, shared with a writer thread: inside a transaction begun by
+//! [`crate::Target::transaction`], whole batches of queued rows are handed to the thread
+//! (`ferry-write`), which writes them beside the caller's work, while every other statement runs
+//! on the caller's thread as before.
+//!
+//! # Why this is as safe as writing on the caller's thread
+//!
+//! - One connection, one transaction: the connection sits in a re-entrant mutex; the writer
+//!   thread takes it for one job (a hand-off of batches) at a time, the caller's thread for each
+//!   statement. Statements never run at the same time, only interleaved, all in the caller's
+//!   transaction.
+//! - Jobs are taken from the queue only by whoever holds the connection. So when the caller's
+//!   thread holds it, the writer thread is writing nothing, and the caller may take the jobs left
+//!   in the queue and write them itself, in order ([`Conn::drain`]). Before a COMMIT, before a
+//!   statement naming a queued table, before anything that needs every row written, the caller
+//!   drains: the COMMIT of a chunk (with its checkpoint) is issued only once every row queued
+//!   before it is written, by the same connection, in the same transaction.
+//! - A failed write marks the connection failed before the writer thread lets go of it. The
+//!   caller's next statement (and its COMMIT) returns that error instead of running, so nothing
+//!   runs after a failed write as if it had succeeded (SQLite may even have ended the
+//!   transaction: a statement then would commit on its own). The caller's transaction guard rolls
+//!   back; the rollback clears the failure and drops the jobs still queued.
+//! - The writer thread never begins, commits or rolls back, and receives jobs only between a
+//!   BEGIN and its COMMIT or ROLLBACK (both drain or drop the queue first, holding the connection).
+//!   A process killed at any point loses exactly the uncommitted transaction, as before.
+//! - Memory stays flat: at most [`MAX_JOBS`] jobs wait or are being written; a caller with more
+//!   waits for the writer thread.
+
+use crate::backend::{Backend, StreamsBody};
+use crate::pending::Batch;
+use crate::upgrade::Object;
+use crate::writer::Holder;
+use crate::{Cell, Result, Row, StoreError, Target};
+use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+/// Jobs waiting or being written at most (the caller waits for the writer thread beyond).
+const MAX_JOBS: usize = 2;
+
+/// One hand-off: batches of queued rows, written in order.
+pub(crate) type Job = Vec<Batch>;
+
+/// What the caller's thread and the writer thread share.
+struct Inner {
+    backend: ReentrantMutex<Box<dyn Backend>>,
+    queue: Mutex<Queue>,
+    /// Signalled when a job is handed off, done, or the thread is to stop.
+    changed: Condvar,
+    /// Set (with `Queue::error`) by a failed write, while the failed writer holds the
+    /// connection; cleared by a rollback.
+    failed: AtomicBool,
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// Jobs waiting plus the one being written.
+    outstanding: usize,
+    /// The first failed write's error, until the rollback.
+    error: Option<StoreError>,
+    stop: bool,
+}
+
+/// A target's connection: its backend, and the writer thread once there is one.
+pub(crate) struct Conn {
+    inner: Arc<Inner>,
+    thread: RefCell<Option<JoinHandle<()>>>,
+}
+
+type Held<'a> = ReentrantMutexGuard<'a, Box<dyn Backend>>;
+
+impl Inner {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        // A panic while the queue is held cannot leave it inconsistent (each change is one
+        // field): carry on with it.
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a failed write (the first one's error is the one reported).
+    fn fail(&self, e: StoreError) {
+        let mut q = self.queue();
+        q.error.get_or_insert(e);
+        self.failed.store(true, Ordering::Release);
+    }
+}
+
+/// Writes a job's batches in order; a panic in the driver becomes an error.
+fn write_job(b: &dyn Backend, job: &Job) -> Result<()> {
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for batch in job {
+            b.write_rows(&batch.shape.table, &batch.shape.columns, &batch.rows)?;
+        }
+        Ok(())
+    }));
+    written.unwrap_or_else(|_| Err(StoreError::Other("the bulk write failed".into())))
+}
+
+/// The writer thread: takes the next job while holding the connection, writes it, lets go.
+fn write_jobs(inner: &Inner) {
+    loop {
+        {
+            let mut q = inner.queue();
+            while q.jobs.is_empty() && !q.stop {
+                q = inner.changed.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+            if q.stop {
+                return;
+            }
+        }
+        let held = inner.backend.lock();
+        // The caller may have taken the jobs meanwhile (it drained): then wait again.
+        let Some(job) = inner.queue().jobs.pop_front() else {
+            continue;
+        };
+        if !inner.failed.load(Ordering::Acquire) {
+            if let Err(e) = write_job(&**held, &job) {
+                inner.fail(e);
+            }
+        }
+        drop(held);
+        inner.queue().outstanding -= 1;
+        inner.changed.notify_all();
+        // The rows are freed here, off the caller's thread.
+        drop(job);
+    }
+}
+
+impl Conn {
+    pub(crate) fn new(backend: Box<dyn Backend>) -> Conn {
+        Conn {
+            inner: Arc::new(Inner {
+                backend: ReentrantMutex::new(backend),
+                queue: Mutex::default(),
+                changed: Condvar::new(),
+                failed: AtomicBool::new(false),
+            }),
+            thread: RefCell::new(None),
+        }
+    }
+
+    /// The connection, once the writer thread has let go of it.
+    fn lock(&self) -> Held<'_> {
+        self.inner.backend.lock()
+    }
+
+    /// The connection for a statement: the error of a failed write instead, if one failed (the
+    /// same error for every statement until the rollback, so that one that is ignored does not
+    /// hide it from the commit).
+    fn checked(&self) -> Result<Held<'_>> {
+        let held = self.lock();
+        if self.inner.failed.load(Ordering::Acquire) {
+            return Err(self.inner.queue().error.clone().unwrap_or_else(|| {
+                StoreError::Other("a bulk write of this transaction failed".into())
+            }));
+        }
+        Ok(held)
+    }
+
+    /// Whether every handed-off job is written.
+    pub(crate) fn idle(&self) -> bool {
+        self.inner.queue().outstanding == 0
+    }
+
+    /// Hands a job to the writer thread (started on first use), waiting while [`MAX_JOBS`]
+    /// are outstanding. Writes it here instead when this thread holds the connection (a
+    /// statement's row callback queued rows) or no thread can be started.
+    pub(crate) fn hand_off(&self, job: Job) -> Result<()> {
+        if self.inner.backend.is_owned_by_current_thread() || !self.started() {
+            return self.drain(job);
+        }
+        let mut q = self.inner.queue();
+        while q.outstanding >= MAX_JOBS && !self.inner.failed.load(Ordering::Acquire) {
+            q = self
+                .inner
+                .changed
+                .wait(q)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        if self.inner.failed.load(Ordering::Acquire) {
+            drop(q);
+            // Reports the failure (the job goes with the transaction).
+            return self.checked().map(drop);
+        }
+        q.outstanding += 1;
+        q.jobs.push_back(job);
+        drop(q);
+        self.inner.changed.notify_all();
+        Ok(())
+    }
+
+    /// Whether the writer thread runs (it is started now if not).
+    fn started(&self) -> bool {
+        let mut thread = self.thread.borrow_mut();
+        if thread.is_none() {
+            let inner = self.inner.clone();
+            *thread = std::thread::Builder::new()
+                .name("ferry-write".into())
+                .spawn(move || write_jobs(&inner))
+                .ok();
+        }
+        thread.is_some()
+    }
+
+    /// Writes, on this thread, the jobs not yet written and then `last`: afterwards every row
+    /// handed off or given is in the target (or the failed write's error is returned).
+    pub(crate) fn drain(&self, last: Job) -> Result<()> {
+        let held = self.checked()?;
+        // Holding the connection: the writer thread is between jobs, and takes no other.
+        let waiting: Vec<Job> = {
+            let mut q = self.inner.queue();
+            q.outstanding -= q.jobs.len();
+            q.jobs.drain(..).collect()
+        };
+        self.inner.changed.notify_all();
+        // A failure here is the caller's own statement failing, as without a writer thread.
+        for job in waiting.iter().chain([&last]) {
+            write_job(&**held, job)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the jobs not yet written and forgets a failed write (a rollback undoes them all).
+    /// Returns the connection, held.
+    fn discard(&self) -> Held<'_> {
+        let held = self.lock();
+        let dropped: Vec<Job> = {
+            let mut q = self.inner.queue();
+            q.outstanding -= q.jobs.len();
+            q.error = None;
+            self.inner.failed.store(false, Ordering::Release);
+            q.jobs.drain(..).collect()
+        };
+        self.inner.changed.notify_all();
+        drop(dropped);
+        held
+    }
+}
+
+impl Drop for Conn {
+    /// Stops the writer thread (the jobs it did not write belong to a transaction that ends
+    /// with the connection).
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.get_mut().take() {
+            drop(self.discard());
+            self.inner.queue().stop = true;
+            self.inner.changed.notify_all();
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The [`Backend`] calls, each on the connection once the writer thread has let go of it;
+/// statements fail with a failed write's error instead of running.
+impl Conn {
+    pub(crate) fn name(&self) -> &'static str {
+        self.lock().name()
+    }
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.lock().is_postgres()
+    }
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        self.checked()?.batch(sql)
+    }
+    pub(crate) fn exec(&self, sql: &str, params: &[Cell]) -> Result<usize> {
+        self.checked()?.exec(sql, params)
+    }
+    pub(crate) fn each(
+        &self,
+        sql: &str,
+        params: &[Cell],
+        f: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        self.checked()?.each(sql, params, f)
+    }
+    pub(crate) fn begin(&self) -> Result<()> {
+        self.checked()?.begin()
+    }
+    pub(crate) fn commit(&self) -> Result<()> {
+        self.checked()?.commit()
+    }
+    pub(crate) fn rollback(&self) -> Result<()> {
+        self.discard().rollback()
+    }
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.lock().in_transaction()
+    }
+    pub(crate) fn streams(&self, target: &Target, sqls: &[String], body: &mut StreamsBody<'_>) -> Result<()> {
+        // Streams read tables without naming them to the queue: every queued row first.
+        target.flush()?;
+        self.checked()?.streams(target, sqls, body)
+    }
+    pub(crate) fn connected(&self) -> bool {
+        self.lock().connected()
+    }
+    pub(crate) fn backup_to(&self, dest: &Path) -> Result<()> {
+        self.checked()?.backup_to(dest)
+    }
+    pub(crate) fn migrations(&self) -> &'static [(i64, &'static str)] {
+        self.lock().migrations()
+    }
+    pub(crate) fn count_tables_sql(&self) -> &'static str {
+        self.lock().count_tables_sql()
+    }
+    pub(crate) fn has_table_sql(&self) -> &'static str {
+        self.lock().has_table_sql()
+    }
+    pub(crate) fn init_lock_sql(&self, exclusive: bool) -> Option<&'static str> {
+        self.lock().init_lock_sql(exclusive)
+    }
+    pub(crate) fn schema_objects(&self, t: &Target) -> Result<Vec<Object>> {
+        self.checked()?.schema_objects(t)
+    }
+    pub(crate) fn expected_objects(&self, t: &Target, version: i64) -> Result<Vec<Object>> {
+        self.checked()?.expected_objects(t, version)
+    }
+    pub(crate) fn before_scrub(&self, t: &Target) -> Result<()> {
+        self.checked()?.before_scrub(t)
+    }
+    pub(crate) fn scrub(&self, t: &Target, tables: &BTreeSet<String>) -> BTreeMap<String, String> {
+        self.lock().scrub(t, tables)
+    }
+    pub(crate) fn lock_writer(&self, t: &Target) -> Result<()> {
+        self.checked()?.lock_writer(t)
+    }
+    pub(crate) fn unlock_writer(&self, t: &Target) -> Result<()> {
+        self.lock().unlock_writer(t)
+    }
+    pub(crate) fn record_holder_alive(&self, t: &Target, h: &Holder) -> bool {
+        self.lock().record_holder_alive(t, h)
+    }
+    pub(crate) fn writer_process_alive(&self, t: &Target, pid: i64) -> bool {
+        self.lock().writer_process_alive(t, pid)
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use crate::{params, Cell, StoreError, Target};
+
+    const COLS: [&str; 7] = [
+        "id",
+        "run_id",
+        "user",
+        "kind",
+        "amount_e4",
+        "entity",
+        "row_id",
+    ];
+
+    fn target(handoff: usize) -> (tempfile::TempDir, Target) {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, _) = Target::init(&dir.path().join("t.db")).unwrap();
+        t.handoff_rows.set(handoff);
+        (dir, t)
+    }
+
+    fn line(t: &Target, id: i64) -> crate::Result<()> {
+        let row: Vec<Cell> = params![id, 1i64, format!("U{id}"), "charge", id, "Debit", id].to_vec();
+        t.append("ledger_line", &COLS, row)
+    }
+
+    fn count(t: &Target) -> i64 {
+        t.int("SELECT count(*) FROM ledger_line", &[]).unwrap()
+    }
+
+    /// Rows handed to the writer thread are all there for a read naming their table, at the
+    /// commit, and gone after a rollback; a transaction after a rollback starts clean.
+    #[test]
+    fn handed_rows_are_seen_committed_and_rolled_back() {
+        let (_dir, t) = target(3);
+        let tx = t.transaction().unwrap();
+        for id in 1..=1000 {
+            line(&tx, id).unwrap();
+        }
+        assert_eq!(count(&tx), 1000);
+        for id in 1001..=2000 {
+            line(&tx, id).unwrap();
+        }
+        tx.commit().unwrap();
+        assert_eq!(count(&t), 2000);
+        let tx = t.transaction().unwrap();
+        for id in 3001..=4000 {
+            line(&tx, id).unwrap();
+        }
+        tx.rollback().unwrap();
+        assert_eq!(count(&t), 2000);
+        let mut tx = t.transaction().unwrap();
+        for id in 5001..=5100 {
+            line(&tx, id).unwrap();
+        }
+        tx.commit_then_begin(|| ()).unwrap();
+        for id in 5101..=5200 {
+            line(&tx, id).unwrap();
+        }
+        drop(tx);
+        assert_eq!(count(&t), 2100);
+        assert_eq!(
+            t.int("SELECT max(id) FROM ledger_line", &[]).unwrap(),
+            5100
+        );
+    }
+
+    /// A write that fails on the writer thread fails the commit with its own error, and the
+    /// transaction is rolled back: nothing of it stays, and the next one works.
+    #[test]
+    fn a_failed_handed_write_fails_the_commit_and_rolls_back() {
+        let (_dir, t) = target(2);
+        line(&t, 1).unwrap();
+        t.flush().unwrap();
+        let tx = t.transaction().unwrap();
+        for id in 2..=50 {
+            line(&tx, id).unwrap();
+        }
+        // Row 1 again: the key constraint fails, on whichever thread writes it.
+        line(&tx, 1).unwrap_or(());
+        for id in 51..=100 {
+            // A statement after the failure may report it already.
+            if line(&tx, id).is_err() {
+                break;
+            }
+        }
+        let e = tx.commit().unwrap_err();
+        assert!(matches!(e, StoreError::Constraint(_)), "{e:?}");
+        assert!(!t.in_transaction());
+        assert_eq!(count(&t), 1);
+        let tx = t.transaction().unwrap();
+        for id in 2..=20 {
+            line(&tx, id).unwrap();
+        }
+        tx.commit().unwrap();
+        assert_eq!(count(&t), 20);
+    }
+
+    /// The writer thread's failure is reported by the caller's next statement, and nothing
+    /// runs after it as if it had succeeded.
+    #[test]
+    fn a_statement_after_a_failed_handed_write_reports_it() {
+        let (_dir, t) = target(1);
+        line(&t, 1).unwrap();
+        t.flush().unwrap();
+        let tx = t.transaction().unwrap();
+        line(&tx, 1).unwrap();
+        // Wait for the writer thread to have written (and failed) the job.
+        while !tx.backend.idle() {
+            std::thread::yield_now();
+        }
+        let e = tx
+            .exec("UPDATE ferry_meta SET value = 'x' WHERE key = 'nothing'", &[])
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Constraint(_)), "{e:?}");
+        // ... and so does every later one, until the rollback.
+        assert!(tx.int("SELECT 1", &[]).is_err());
+        drop(tx);
+        assert_eq!(t.int("SELECT 1", &[]).unwrap(), 1);
+        assert_eq!(count(&t), 1);
+    }
+}
