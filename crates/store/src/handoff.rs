@@ -289,7 +289,12 @@ impl Conn {
     pub(crate) fn in_transaction(&self) -> bool {
         self.lock().in_transaction()
     }
-    pub(crate) fn streams(&self, target: &Target, sqls: &[String], body: &mut StreamsBody<'_>) -> Result<()> {
+    pub(crate) fn streams(
+        &self,
+        target: &Target,
+        sqls: &[String],
+        body: &mut StreamsBody<'_>,
+    ) -> Result<()> {
         // Streams read tables without naming them to the queue: every queued row first.
         target.flush()?;
         self.checked()?.streams(target, sqls, body)
@@ -338,7 +343,6 @@ impl Conn {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use crate::{params, Cell, StoreError, Target};
@@ -361,7 +365,8 @@ mod tests {
     }
 
     fn line(t: &Target, id: i64) -> crate::Result<()> {
-        let row: Vec<Cell> = params![id, 1i64, format!("U{id}"), "charge", id, "Debit", id].to_vec();
+        let row: Vec<Cell> =
+            params![id, 1i64, format!("U{id}"), "charge", id, "Debit", id].to_vec();
         t.append("ledger_line", &COLS, row)
     }
 
@@ -400,10 +405,7 @@ mod tests {
         }
         drop(tx);
         assert_eq!(count(&t), 2100);
-        assert_eq!(
-            t.int("SELECT max(id) FROM ledger_line", &[]).unwrap(),
-            5100
-        );
+        assert_eq!(t.int("SELECT max(id) FROM ledger_line", &[]).unwrap(), 5100);
     }
 
     /// A write that fails on the writer thread fails the commit with its own error, and the
@@ -451,7 +453,10 @@ mod tests {
             std::thread::yield_now();
         }
         let e = tx
-            .exec("UPDATE ferry_meta SET value = 'x' WHERE key = 'nothing'", &[])
+            .exec(
+                "UPDATE ferry_meta SET value = 'x' WHERE key = 'nothing'",
+                &[],
+            )
             .unwrap_err();
         assert!(matches!(e, StoreError::Constraint(_)), "{e:?}");
         // ... and so does every later one, until the rollback.

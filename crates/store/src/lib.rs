@@ -90,9 +90,7 @@ impl Target {
             pending: RefCell::default(),
             holds_writer: Flag::new(false),
             overlap: Flag::new(false),
-            handoff_rows: Flag::new(
-                test_hooks::handoff_rows().unwrap_or(pending::HANDOFF_ROWS),
-            ),
+            handoff_rows: Flag::new(test_hooks::handoff_rows().unwrap_or(pending::HANDOFF_ROWS)),
         }
     }
 

@@ -76,7 +76,11 @@ impl Pending {
         self.last = 0;
         let batches = std::mem::take(&mut self.batches);
         for b in &batches {
-            match self.sizes.iter().position(|(s, _)| Arc::ptr_eq(s, &b.shape)) {
+            match self
+                .sizes
+                .iter()
+                .position(|(s, _)| Arc::ptr_eq(s, &b.shape))
+            {
                 Some(i) => self.sizes[i].1 = b.rows.len(),
                 None if self.sizes.len() < 64 => self.sizes.push((b.shape.clone(), b.rows.len())),
                 None => {}
@@ -85,16 +89,17 @@ impl Pending {
         batches
     }
 
-    /// A new batch of `shape`, sized as its last one.
-    fn batch(&self, shape: Arc<Shape>, row: Vec<Cell>) -> Batch {
+    /// A new (empty) batch of `shape`, sized as its last one.
+    fn batch(&self, shape: Arc<Shape>) -> Batch {
         let size = self
             .sizes
             .iter()
             .find(|(s, _)| Arc::ptr_eq(s, &shape))
             .map_or(0, |s| s.1);
-        let mut rows = Vec::with_capacity(size.max(row.len()));
-        rows.extend(row);
-        Batch { shape, rows }
+        Batch {
+            shape,
+            rows: Vec::with_capacity(size),
+        }
     }
 }
 
@@ -155,22 +160,34 @@ impl Target {
     }
 
     pub(crate) fn queue(&self, shape: Arc<Shape>, row: Vec<Cell>) -> Result<()> {
+        self.queue_with(shape, |rows| rows.extend(row))
+    }
+
+    /// Queues the row that `fill` appends to the cells of its table's batch (built there, not
+    /// copied from a row of its own).
+    pub(crate) fn queue_with(
+        &self,
+        shape: Arc<Shape>,
+        fill: impl FnOnce(&mut Vec<Cell>),
+    ) -> Result<()> {
         let overlap = self.overlap.get();
         let full = {
             let mut p = self.pending.borrow_mut();
-            p.rows += 1;
-            p.bytes += row.iter().map(cell_bytes).sum::<usize>();
-            match p.find(&shape) {
-                Some(i) => {
-                    p.batches[i].rows.extend(row);
-                    p.last = i;
-                }
+            let i = match p.find(&shape) {
+                Some(i) => i,
                 None => {
-                    let b = p.batch(shape, row);
+                    let b = p.batch(shape);
                     p.batches.push(b);
-                    p.last = p.batches.len() - 1;
+                    p.batches.len() - 1
                 }
-            }
+            };
+            p.last = i;
+            let rows = &mut p.batches[i].rows;
+            let start = rows.len();
+            fill(rows);
+            let bytes = rows[start..].iter().map(cell_bytes).sum::<usize>();
+            p.rows += 1;
+            p.bytes += bytes;
             if overlap {
                 p.rows >= self.handoff_rows.get() || p.bytes >= HANDOFF_BYTES
             } else {

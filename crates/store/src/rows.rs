@@ -15,7 +15,7 @@ impl Target {
 
     /// Inserts a row: its field cells in table order, then its derived cells in the order of
     /// [`schema::extra_columns`] (fewer may be given; the rest stay NULL). The row is queued for
-    /// the bulk path (see [`Pending`]); its cells are moved there, not copied.
+    /// the bulk path (see [`Pending`]); its cells are moved into its table's batch.
     pub fn insert(
         &self,
         e: &'static Entity,
@@ -47,19 +47,19 @@ impl Target {
                 })
             })
             .clone();
-        let mut row: Vec<Cell> = Vec::with_capacity(7 + cells.len() + extra.len());
-        row.extend([
-            Cell::Int(id),
-            meta.run_id.map(Cell::Int).unwrap_or(Cell::Null),
-            meta.file.map(Cell::Text).unwrap_or(Cell::Null),
-            meta.sheet.map(Cell::Text).unwrap_or(Cell::Null),
-            meta.row.map(Cell::Int).unwrap_or(Cell::Null),
-            meta.col.map(Cell::Text).unwrap_or(Cell::Null),
-            Cell::Int(hash),
-        ]);
-        row.extend(cells);
-        row.extend(extra);
-        self.queue(shape, row)
+        self.queue_with(shape, |row| {
+            row.extend([
+                Cell::Int(id),
+                meta.run_id.map(Cell::Int).unwrap_or(Cell::Null),
+                meta.file.map(Cell::Text).unwrap_or(Cell::Null),
+                meta.sheet.map(Cell::Text).unwrap_or(Cell::Null),
+                meta.row.map(Cell::Int).unwrap_or(Cell::Null),
+                meta.col.map(Cell::Text).unwrap_or(Cell::Null),
+                Cell::Int(hash),
+            ]);
+            row.extend(cells);
+            row.extend(extra);
+        })
     }
 
     /// Overwrites a row's field cells (an update), keeping its origin.

@@ -34,14 +34,13 @@ pub(super) fn produce(
     // Processed batches come back: their records are freed here, on the thread that allocated
     // them (freeing them on the main thread costs it much more in the allocator), and their
     // vectors are used again.
-    let batch_len: usize = std::env::var("FERRY_XBATCH").ok().and_then(|v| v.parse().ok()).unwrap_or(BATCH);
     let mut spare: Vec<Batch> = vec![];
     let mut next = |back: &std::sync::mpsc::Receiver<Batch>| {
         while let Ok(mut b) = back.try_recv() {
             b.clear();
             spare.push(b);
         }
-        spare.pop().unwrap_or_else(|| Vec::with_capacity(batch_len))
+        spare.pop().unwrap_or_else(|| Vec::with_capacity(BATCH))
     };
     let mut batch = next(&back);
     let mut unparsed = false;
@@ -81,7 +80,7 @@ pub(super) fn produce(
         });
         let failed = item.is_err();
         batch.push(item);
-        if batch.len() >= batch_len || failed {
+        if batch.len() >= BATCH || failed {
             if let Some(h) = hasher {
                 hash_passwords(h, &mut batch);
             }
