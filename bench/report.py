@@ -285,7 +285,8 @@ def main() -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     print()
     for name, wall, cpu, goal in ratios:
-        print(f"{name}: {wall.replace('**', '')} (by CPU {cpu})" + (f", goal {goal}" if goal != "—" else ""))
+        by_cpu = f" (by CPU {cpu})" if cpu != "—" else ""
+        print(f"{name}: {wall.replace('**', '')}{by_cpu}" + (f", goal {goal}" if goal != "—" else ""))
     print()
     if notes:
         print("Notes:")
