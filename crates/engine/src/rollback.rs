@@ -20,6 +20,13 @@ pub struct Undone {
 /// Later runs that built on `run`'s records, as human-readable lines (empty: safe to roll back).
 pub fn dependents(target: &Target, run: i64) -> Result<Vec<String>, RunError> {
     let mut out = BTreeSet::new();
+    // Every question below is about rows of a later run (`run_id > run`). Run ids only grow
+    // (the journal numbers them and never deletes one) and a row only ever carries the id of
+    // a run of the journal, so with no later run there are none: the latest run, the one
+    // usually rolled back, is not made to join every table to every table it refers to.
+    if target.int("SELECT count(*) FROM run WHERE id > ?1", ferry_store::params![run])? == 0 {
+        return Ok(vec![]);
+    }
     // Records of later runs that refer to records this run created.
     for e in cat::ENTITIES {
         for r in e.refs {
@@ -228,6 +235,34 @@ fn restore_update(
     Ok(())
 }
 
+/// Deletes the rows of `table` that run `run` wrote; returns how many.
+///
+/// On SQLite, when the run wrote every row of the table (the first import of a fresh target),
+/// the statement names no row: SQLite then frees the table's and its indexes' pages whole (its
+/// truncate optimization; there are no triggers and no foreign keys) instead of taking every
+/// row out of every index one at a time. The same rows go, and the count is exact either way.
+/// PostgreSQL deletes row by row in both forms (and `TRUNCATE` would change what concurrent
+/// readers see), so it keeps the one statement.
+fn delete_rows_of(target: &Target, table: &str, run: i64) -> Result<u64, RunError> {
+    let t = quote(table);
+    let all_of_run = !target.is_postgres()
+        && target.int(
+            &format!("SELECT NOT EXISTS (SELECT 1 FROM {t} WHERE run_id IS NOT ?1)"),
+            ferry_store::params![&run],
+        )? == 1;
+    let sql = if all_of_run {
+        format!("DELETE FROM {t}")
+    } else {
+        format!("DELETE FROM {t} WHERE run_id = ?1")
+    };
+    let params: &[ferry_store::Cell] = if all_of_run {
+        &[]
+    } else {
+        ferry_store::params![&run]
+    };
+    Ok(target.exec(&sql, params)? as u64)
+}
+
 /// Removes what the run created; returns how many rows.
 fn delete_created(target: &Target, run: i64) -> Result<u64, RunError> {
     let mut deleted = 0u64;
@@ -243,36 +278,23 @@ fn delete_created(target: &Target, run: i64) -> Result<u64, RunError> {
             Phase::Entity(id) => order.push(cat::by_id(id)),
         }
     }
-    for e in order.iter().rev() {
-        deleted += target.exec(
-            &format!("DELETE FROM {} WHERE run_id = ?1", quote(&e.table())),
-            ferry_store::params![&run],
-        )? as u64;
-    }
-    // The certification model the run wrote (SPEC §11), enrollments before what they name.
-    for table in [
+    let tables = order.iter().rev().map(|e| e.table());
+    // The certification model the run wrote (SPEC §11), enrollments before what they name;
+    // then the ledger's and the run's own rows.
+    let others = [
         "cert_enrollment",
         "cert_registration",
         "cert_program_component",
         "cert_component",
         "cert_program",
-    ] {
-        deleted += target.exec(
-            &format!("DELETE FROM {table} WHERE run_id = ?1"),
-            ferry_store::params![&run],
-        )? as u64;
-    }
-    for table in [
         "disbursement",
         "ledger_line",
         "invoice",
         "pending_login",
         "run_rejected",
-    ] {
-        deleted += target.exec(
-            &format!("DELETE FROM {table} WHERE run_id = ?1"),
-            ferry_store::params![&run],
-        )? as u64;
+    ];
+    for table in tables.chain(others.iter().map(|t| t.to_string())) {
+        deleted += delete_rows_of(target, &table, run)?;
     }
     // The run's logins, and logins staff gave to its accounts later (they go with the account);
     // their journal stays, no longer pointing at a login id that a later login may take.
