@@ -24,7 +24,11 @@ pub fn dependents(target: &Target, run: i64) -> Result<Vec<String>, RunError> {
     // (the journal numbers them and never deletes one) and a row only ever carries the id of
     // a run of the journal, so with no later run there are none: the latest run, the one
     // usually rolled back, is not made to join every table to every table it refers to.
-    if target.int("SELECT count(*) FROM run WHERE id > ?1", ferry_store::params![run])? == 0 {
+    if target.int(
+        "SELECT count(*) FROM run WHERE id > ?1",
+        ferry_store::params![run],
+    )? == 0
+    {
         return Ok(vec![]);
     }
     // Records of later runs that refer to records this run created.
@@ -199,9 +203,7 @@ impl Change {
     fn undo(&self) -> Result<Undo, RunError> {
         Ok(match (self.entity.as_str(), self.action.as_str()) {
             ("invoice", _) => Undo::Invoice,
-            (name, "set_company") if Known::named(name) == Some(Known::Contact) => {
-                Undo::SetCompany
-            }
+            (name, "set_company") if Known::named(name) == Some(Known::Contact) => Undo::SetCompany,
             (name, "update") => Undo::Update(cat::entity(name).ok_or_else(|| {
                 RunError::Options(format!("unknown entity {name} in the journal"))
             })?),

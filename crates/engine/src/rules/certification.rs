@@ -16,9 +16,9 @@ use crate::RunError;
 use ferry_catalogue::Known;
 use ferry_findings::Code;
 use ferry_store::params;
+use ferry_store::{Cell, Target};
 use ferry_validate::{Record, Value};
 use serde::Serialize;
-use ferry_store::{Cell, Target};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// The legacy program fields that have no equivalent, in Description order (label = field).
@@ -126,12 +126,12 @@ impl Model {
     /// The id of a new registration.
     fn new_registration_id(&mut self, t: &Target) -> Result<i64, RunError> {
         if self.ids.is_empty() {
-            self.ids.extend(t.reserve_ids("cert_registration", self.block)?);
+            self.ids
+                .extend(t.reserve_ids("cert_registration", self.block)?);
             self.block = (self.block * 2).min(1024);
         }
         self.ids.pop_front().ok_or_else(|| {
-            ferry_store::StoreError::Other("the target gave no id for a registration".into())
-                .into()
+            ferry_store::StoreError::Other("the target gave no id for a registration".into()).into()
         })
     }
 }
@@ -270,73 +270,53 @@ impl Certification {
     }
 
     /// After a legacy record was written (inserted or updated): its part of the certification
-    /// model. Rows a later run updates keep the run that created them. A new row is queued for
-    /// the bulk path, a row that exists is updated (the same upsert as always).
+    /// model. Rows a later run updates keep the run that created them.
     fn write(&mut self, env: &Env<'_, '_>, rec: &Record) -> Result<(), RunError> {
         let (run, t) = (env.run, env.target);
-        let text = |f: &str| rec.text(f).map(str::to_string);
+        let text = |f: &str| rec.text(f).unwrap_or_default().to_string();
         match rec.entity.known() {
             Some(Known::LegacyProgram) => {
-                let code = text("ProgramCode").unwrap_or_default();
-                let title = text("Title").unwrap_or_default();
+                let (code, title) = (text("ProgramCode"), text("Title"));
                 let desc = record_description(rec, &PROGRAM_EXTRA);
                 let m = self.model(env)?;
-                if m.titles.contains_key(&code) {
-                    t.exec(
-                        "INSERT INTO cert_program (run_id, code, title, description, requires_approval) VALUES (?1, ?2, ?3, ?4, 0)
-                         ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
-                        params![run, code.as_str(), title.as_str(), desc.as_deref()],
-                    )?;
-                } else {
-                    t.append(
-                        "cert_program",
-                        &["run_id", "code", "title", "description", "requires_approval"],
-                        vec![run.into(), code.as_str().into(), title.as_str().into(), desc.into(), Cell::Int(0)],
-                    )?;
-                }
+                let row = vec![
+                    run.into(),
+                    code.as_str().into(),
+                    title.as_str().into(),
+                    desc.into(),
+                    Cell::Int(0),
+                ];
+                put(t, m.titles.contains_key(&code), &PROGRAM, row)?;
                 m.titles.insert(code, title);
             }
             Some(Known::LegacyComponent) => {
-                let code = text("ComponentCode").unwrap_or_default();
-                let title = text("Title").unwrap_or_default();
+                let (code, title) = (text("ComponentCode"), text("Title"));
                 let desc = record_description(rec, &COMPONENT_EXTRA);
                 let m = self.model(env)?;
-                if m.components.contains(&code) {
-                    t.exec(
-                        "INSERT INTO cert_component (run_id, code, title, description, requires_approval, requires_grade) VALUES (?1, ?2, ?3, ?4, 0, 1)
-                         ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
-                        params![run, code.as_str(), title.as_str(), desc.as_deref()],
-                    )?;
-                } else {
-                    t.append(
-                        "cert_component",
-                        &["run_id", "code", "title", "description", "requires_approval", "requires_grade"],
-                        vec![run.into(), code.as_str().into(), title.into(), desc.into(), Cell::Int(0), Cell::Int(1)],
-                    )?;
-                    m.components.insert(code);
-                }
+                let row = vec![
+                    run.into(),
+                    code.as_str().into(),
+                    title.into(),
+                    desc.into(),
+                    Cell::Int(0),
+                    Cell::Int(1),
+                ];
+                put(t, m.components.contains(&code), &COMPONENT, row)?;
+                m.components.insert(code);
             }
             Some(Known::LegacyProgramComponent) => {
-                let p = text("ProgramCode").unwrap_or_default();
-                let c = text("ComponentCode").unwrap_or_default();
+                let pair = (text("ProgramCode"), text("ComponentCode"));
                 let required = matches!(rec.get("Required"), Some(Value::Bool(true))) as i64;
                 let m = self.model(env)?;
-                let pair = (p, c);
-                if m.pairs.contains(&pair) {
-                    // A pair an earlier run added for a registration is now the program's own.
-                    t.exec(
-                        "INSERT INTO cert_program_component (run_id, program_code, component_code, required, added_by_migration) VALUES (?1, ?2, ?3, ?4, 0)
-                         ON CONFLICT (program_code, component_code) DO UPDATE SET required = excluded.required, added_by_migration = 0",
-                        params![run, pair.0.as_str(), pair.1.as_str(), required],
-                    )?;
-                } else {
-                    t.append(
-                        "cert_program_component",
-                        &["run_id", "program_code", "component_code", "required", "added_by_migration"],
-                        vec![run.into(), pair.0.as_str().into(), pair.1.as_str().into(), required.into(), Cell::Int(0)],
-                    )?;
-                    m.pairs.insert(pair);
-                }
+                let row = vec![
+                    run.into(),
+                    pair.0.as_str().into(),
+                    pair.1.as_str().into(),
+                    required.into(),
+                    Cell::Int(0),
+                ];
+                put(t, m.pairs.contains(&pair), &PROGRAM_COMPONENT, row)?;
+                m.pairs.insert(pair);
             }
             Some(Known::LegacyRegistration) => {
                 let m = self.model(env)?;
@@ -356,7 +336,56 @@ impl Certification {
     }
 }
 
-/// The columns of a new registration (with its id: enrollments name it before it is written).
+/// How one table of the model is written: a new row through the bulk path (its table and
+/// columns), a row that exists by an upsert whose parameters are the same cells in the same
+/// order.
+struct Put {
+    table: &'static str,
+    columns: &'static [&'static str],
+    upsert: &'static str,
+}
+
+/// Writes `row`: queued for the bulk path when its key is new, else the upsert (which writes
+/// the queued rows of its table first, so the order of the writes is kept).
+fn put(t: &Target, exists: bool, how: &Put, row: Vec<Cell>) -> Result<(), RunError> {
+    if exists {
+        t.exec(how.upsert, &row)?;
+    } else {
+        t.append(how.table, how.columns, row)?;
+    }
+    Ok(())
+}
+
+const PROGRAM: Put = Put {
+    table: "cert_program",
+    columns: &["run_id", "code", "title", "description", "requires_approval"],
+    upsert: "INSERT INTO cert_program (run_id, code, title, description, requires_approval) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
+};
+
+const COMPONENT: Put = Put {
+    table: "cert_component",
+    columns: &["run_id", "code", "title", "description", "requires_approval", "requires_grade"],
+    upsert: "INSERT INTO cert_component (run_id, code, title, description, requires_approval, requires_grade) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
+};
+
+/// A pair an earlier run added for a registration is now the program's own.
+const PROGRAM_COMPONENT: Put = Put {
+    table: "cert_program_component",
+    columns: &["run_id", "program_code", "component_code", "required", "added_by_migration"],
+    upsert: "INSERT INTO cert_program_component (run_id, program_code, component_code, required, added_by_migration) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (program_code, component_code) DO UPDATE SET required = excluded.required, added_by_migration = 0",
+};
+
+const ENROLLMENT: Put = Put {
+    table: "cert_enrollment",
+    columns: &["run_id", "seqn", "registration_id", "user", "program_code", "component_code", "status", "grade", "registered_date", "completed_date"],
+    upsert: "INSERT INTO cert_enrollment (run_id, seqn, registration_id, \"user\", program_code, component_code, status, grade, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (seqn) DO UPDATE SET registration_id = excluded.registration_id, \"user\" = excluded.\"user\", program_code = excluded.program_code, component_code = excluded.component_code, status = excluded.status, grade = excluded.grade, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
+};
+
+/// The columns of a new registration, with its id: enrollments name it before it is written.
 const REGISTRATION: [&str; 7] = [
     "id",
     "run_id",
@@ -367,30 +396,17 @@ const REGISTRATION: [&str; 7] = [
     "completed_date",
 ];
 
-/// The columns of a new enrollment.
-const ENROLLMENT: [&str; 10] = [
-    "run_id",
-    "seqn",
-    "registration_id",
-    "user",
-    "program_code",
-    "component_code",
-    "status",
-    "grade",
-    "registered_date",
-    "completed_date",
-];
-
 /// A legacy registration: a program registration, or a component enrollment (with the program
 /// registration it belongs to).
 fn write_registration(m: &mut Model, run: i64, t: &Target, rec: &Record) -> Result<(), RunError> {
     let text = |f: &str| rec.text(f).map(str::to_string);
     let date = |f: &str| rec.get(f).map(Value::canonical);
-    let user = text("StudentId").unwrap_or_default();
-    let program = text("ProgramCode").unwrap_or_default();
+    let key = (
+        text("StudentId").unwrap_or_default(),
+        text("ProgramCode").unwrap_or_default(),
+    );
     let status = text("Status").or_else(|| rec.get("Status").map(Value::canonical));
     let (registered, completed) = (date("RegisteredDate"), date("CompletedDate"));
-    let key = (user, program);
     let Some(component) = text("ComponentCode") else {
         if m.registrations.contains_key(&key) {
             t.exec(
@@ -400,11 +416,16 @@ fn write_registration(m: &mut Model, run: i64, t: &Target, rec: &Record) -> Resu
             )?;
         } else {
             let id = m.new_registration_id(t)?;
-            t.append(
-                "cert_registration",
-                &REGISTRATION,
-                vec![id.into(), run.into(), key.0.as_str().into(), key.1.as_str().into(), status.into(), registered.into(), completed.into()],
-            )?;
+            let row = vec![
+                id.into(),
+                run.into(),
+                key.0.as_str().into(),
+                key.1.as_str().into(),
+                status.into(),
+                registered.into(),
+                completed.into(),
+            ];
+            t.append("cert_registration", &REGISTRATION, row)?;
             m.registrations.insert(key, id);
         }
         return Ok(());
@@ -415,11 +436,16 @@ fn write_registration(m: &mut Model, run: i64, t: &Target, rec: &Record) -> Resu
         Some(id) => *id,
         None => {
             let id = m.new_registration_id(t)?;
-            t.append(
-                "cert_registration",
-                &REGISTRATION,
-                vec![id.into(), run.into(), key.0.as_str().into(), key.1.as_str().into(), "Registered".into(), registered.clone().into(), Cell::Null],
-            )?;
+            let row = vec![
+                id.into(),
+                run.into(),
+                key.0.as_str().into(),
+                key.1.as_str().into(),
+                "Registered".into(),
+                registered.clone().into(),
+                Cell::Null,
+            ];
+            t.append("cert_registration", &REGISTRATION, row)?;
             m.registrations.insert(key.clone(), id);
             id
         }
@@ -429,20 +455,20 @@ fn write_registration(m: &mut Model, run: i64, t: &Target, rec: &Record) -> Resu
         _ => 0,
     };
     let (user, program) = key;
-    if m.seqns.contains(&seqn) {
-        t.exec(
-            "INSERT INTO cert_enrollment (run_id, seqn, registration_id, \"user\", program_code, component_code, status, grade, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT (seqn) DO UPDATE SET registration_id = excluded.registration_id, \"user\" = excluded.\"user\", program_code = excluded.program_code, component_code = excluded.component_code, status = excluded.status, grade = excluded.grade, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
-            params![run, seqn, reg, user.as_str(), program.as_str(), component.as_str(), status.as_deref(), text("Grade").as_deref(), registered.as_deref(), completed.as_deref()],
-        )?;
-    } else {
-        t.append(
-            "cert_enrollment",
-            &ENROLLMENT,
-            vec![run.into(), seqn.into(), reg.into(), user.into(), program.into(), component.into(), status.into(), text("Grade").into(), registered.into(), completed.into()],
-        )?;
-        m.seqns.insert(seqn);
-    }
+    let row = vec![
+        run.into(),
+        seqn.into(),
+        reg.into(),
+        user.into(),
+        program.into(),
+        component.into(),
+        status.into(),
+        text("Grade").into(),
+        registered.into(),
+        completed.into(),
+    ];
+    put(t, m.seqns.contains(&seqn), &ENROLLMENT, row)?;
+    m.seqns.insert(seqn);
     Ok(())
 }
 
