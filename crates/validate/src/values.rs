@@ -682,19 +682,7 @@ pub fn is_email(t: &str) -> bool {
             .is_some_and(|tld| tld.chars().all(|c| c.is_alphabetic()) && tld.chars().count() >= 2)
 }
 
-/// The E.164 form of a phone number, when it parses as a valid number in `region`.
-pub fn phone_e164(t: &str, region: phonenumber::country::Id) -> Option<String> {
-    // Extensions ("x123", "ext. 12") are not part of the E.164 form.
-    let main = t.split(['x', 'X', '#']).next().unwrap_or(t);
-    let main = main
-        .trim()
-        .trim_end_matches(|c: char| c.is_alphabetic() || c == '.' || c == ' ');
-    let n = phonenumber::parse(Some(region), main).ok()?;
-    if !n.is_valid() {
-        return None;
-    }
-    Some(n.format().mode(phonenumber::Mode::E164).to_string())
-}
+pub use crate::phone::phone_e164;
 
 /// ISO 3166 alpha-2 code for a code or an English name (a few common short forms included).
 pub fn country(t: &str) -> Option<&'static str> {
