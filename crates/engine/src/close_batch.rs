@@ -8,7 +8,7 @@
 //! interruption are replayed from what the target holds (`LedgerState::replay`).
 
 use ferry_validate::Record;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// What the batch bookkeeping needs of one ledger record.
 #[derive(Debug, Clone, Copy)]
@@ -49,9 +49,10 @@ pub(crate) struct Batch {
     pub new: bool,
 }
 
-/// The open batch of each account (one hash and a flag per account with rows since its close).
+/// The open batch of each account (one hash and a flag per account with rows since its close),
+/// by the account's BLAKE3 hash (Fx is enough on it).
 #[derive(Default)]
-pub(crate) struct Batches(HashMap<u64, Batch>);
+pub(crate) struct Batches(FxHashMap<u64, Batch>);
 
 impl Batches {
     /// The batch a close `row` ends (empty when its account has no rows before it in its source).

@@ -12,7 +12,10 @@ use ferry_store::Cell;
 use ferry_store::Target as Store;
 use ferry_validate::{Record, Value};
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet};
+// Accounts, invoices and tax codes come from the input: foldhash, seeded per process; ledger keys
+// (BLAKE3) and row ids are Ferry's own: Fx.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use rustc_hash::FxHashSet;
 
 /// Per account: what the source held, and where it went (reconciliation, SPEC §10).
 #[derive(Debug, Clone, Default)]
@@ -64,10 +67,10 @@ pub(crate) struct LedgerState {
     next_disbursement: i64,
     pub seq: i64,
     /// `ledger_key`s of ledger rows stored before this run.
-    earlier: HashSet<i64>,
+    earlier: FxHashSet<i64>,
     /// `ledger_key`s of ledger rows this run stored before an interruption (empty unless
     /// resuming): what the rows done before it did, for their batches.
-    this_run: HashSet<i64>,
+    this_run: FxHashSet<i64>,
     /// The open batch of each account, for its unnamed close.
     batches: Batches,
     pub sums: HashMap<String, Sums>,
@@ -79,14 +82,14 @@ pub(crate) struct LedgerState {
     dirty_invoices: HashSet<(String, usize)>,
     dirty_order: Vec<(String, usize)>,
     /// Invoices this run opened (no prior state to keep for rollback).
-    created_here: HashSet<i64>,
+    created_here: FxHashSet<i64>,
 }
 
 impl LedgerState {
     pub fn load(
         store: &Store,
         run: i64,
-        parents: &HashMap<String, String>,
+        parents: &std::collections::HashMap<String, String>,
     ) -> Result<LedgerState, RunError> {
         let mut with_invoices = HashSet::new();
         store.each("SELECT DISTINCT \"user\" FROM invoice", &[], |r| {
@@ -100,7 +103,7 @@ impl LedgerState {
             }
             Ok(())
         })?;
-        let (mut earlier, mut this_run) = (HashSet::new(), HashSet::new());
+        let (mut earlier, mut this_run) = (FxHashSet::default(), FxHashSet::default());
         for t in ferry_catalogue::LEDGER_TYPES {
             let e = ferry_catalogue::entity(t).expect("ledger type");
             // A resumed run's own rows are not duplicates of themselves.
@@ -165,7 +168,7 @@ impl LedgerState {
             spill: None,
             dirty_invoices: HashSet::new(),
             dirty_order: vec![],
-            created_here: HashSet::new(),
+            created_here: FxHashSet::default(),
         })
     }
 
@@ -246,10 +249,11 @@ impl LedgerState {
     pub fn ledger_key(rec: &Record) -> i64 {
         let mut h = blake3::Hasher::new();
         h.update(rec.entity.name.as_bytes());
+        let mut buf = String::new();
         for f in ["User", "Date", "Debit", "Credit", "Description", "Invoice"] {
             h.update(&[0x1e]);
             if let Some(v) = rec.get(f) {
-                h.update(v.canonical().as_bytes());
+                h.update(v.canonical_in(&mut buf).as_bytes());
             }
         }
         i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
@@ -400,7 +404,11 @@ impl LedgerState {
     }
 
     pub fn count(&mut self, user: &str, amount: Option<Decimal>, outcome: Outcome) {
-        let s = self.sums.entry(user.to_string()).or_default();
+        // (No key made for an account already counted: most records are.)
+        if !self.sums.contains_key(user) {
+            self.sums.insert(user.to_string(), Sums::default());
+        }
+        let s = self.sums.get_mut(user).expect("inserted");
         let a = amount.unwrap_or(Decimal::ZERO);
         s.source += a;
         match outcome {

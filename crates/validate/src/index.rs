@@ -8,9 +8,9 @@
 
 use ferry_catalogue::{did_you_mean, fold};
 use ferry_findings::{Column, Location};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::fmt;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// Where a record of this run came from: its source (file, sheet, record column), shared by
@@ -167,9 +167,11 @@ pub struct KeyIndex {
     ends: Vec<usize>,
     slots: Vec<Slot>,
     table: Table,
-    hasher: RandomState,
-    /// The sources of this index's locations, each stored once.
-    sources: HashSet<Arc<Source>>,
+    /// Keys come from the input: a hash seeded per process (foldhash, much cheaper than SipHash
+    /// on short keys), so that crafted keys cannot be made to collide.
+    hasher: foldhash::quality::RandomState,
+    /// The sources of this index's locations, each stored once (a handful: file names).
+    sources: FxHashSet<Arc<Source>>,
     last_source: Option<Arc<Source>>,
     /// Built on the first miss.
     folded: Option<Folded>,
