@@ -201,7 +201,8 @@ impl LedgerState {
     }
 
     /// The account's own tax code: its UserAttributeTaxCode, else the User's TaxCode.
-    fn account_tax_code(&mut self, store: &Store, user: &str) -> Result<Option<String>, RunError> {
+    /// (By its index into `tax_names`.)
+    fn account_tax_code(&mut self, store: &Store, user: &str) -> Result<Option<u32>, RunError> {
         if self.account_tax.is_none() {
             let mut map: HashMap<Box<str>, u32> = HashMap::new();
             let mut names: Vec<String> = vec![];
@@ -238,11 +239,7 @@ impl LedgerState {
             self.account_tax = Some(map);
             self.tax_names = names;
         }
-        Ok(self
-            .account_tax
-            .as_ref()
-            .and_then(|m| m.get(user))
-            .map(|&i| self.tax_names[i as usize].clone()))
+        Ok(self.account_tax.as_ref().and_then(|m| m.get(user)).copied())
     }
 
     /// The identity of a ledger row across runs: (type, User, Date, amount, Description, Invoice).
@@ -450,21 +447,21 @@ impl LedgerState {
         invoice: Option<String>,
         warnings: &mut Vec<Finding>,
     ) -> Result<Result<Plan, Refusal>, RunError> {
-        let own_code = rec.text("TaxCode").map(str::to_string);
-        let code = match own_code {
-            Some(c) => Some(c),
+        let own_code = rec.text("TaxCode");
+        let account_code = match own_code {
+            Some(_) => None,
             None => self.account_tax_code(store, &user)?,
         };
+        // Borrowed, not copied: a charge's lines are made before its book is touched.
+        let code = own_code.or_else(|| account_code.map(|i| self.tax_names[i as usize].as_str()));
         let rates = code
-            .as_ref()
             .and_then(|c| self.rates.get(c))
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&[][..], Vec::as_slice);
         let mut lines = vec![];
         let total = if rec.entity.is(Known::Debit) {
-            debit_lines(rec, code.as_deref(), &rates, &mut lines, warnings)
+            debit_lines(rec, code, rates, &mut lines, warnings)
         } else {
-            -credit_lines(rec, code.as_deref(), &rates, &mut lines, warnings)
+            -credit_lines(rec, code, rates, &mut lines, warnings)
         };
         let book = self.book(store, &user)?;
         Ok(book
@@ -620,9 +617,9 @@ impl LedgerState {
         if is_new {
             self.next_invoice += 1;
         }
-        let inv = book.invoices[i].clone();
+        let inv_id = book.invoices[i].id;
         if is_new {
-            self.created_here.insert(inv.id);
+            self.created_here.insert(inv_id);
         }
         if let Some(b) = before.filter(|b| *b != i) {
             self.mark_dirty(user, b);
@@ -632,7 +629,7 @@ impl LedgerState {
             self.line(
                 store,
                 user,
-                Some(inv.id),
+                Some(inv_id),
                 kind,
                 rank,
                 amount,
@@ -642,7 +639,7 @@ impl LedgerState {
                 row_id,
             )?;
         }
-        Ok(inv.id)
+        Ok(inv_id)
     }
 
     /// A payment's line, and its disbursement to the invoice it pays; returns the invoice.
@@ -690,8 +687,18 @@ impl LedgerState {
     }
 
     fn mark_dirty(&mut self, user: &str, index: usize) {
-        if self.dirty_invoices.insert((user.to_string(), index)) {
-            self.dirty_order.push((user.to_string(), index));
+        // An account's rows come together: most marks repeat the last one, which is in the set
+        // (the set and the order are filled and emptied together).
+        if self
+            .dirty_order
+            .last()
+            .is_some_and(|(u, i)| *i == index && u == user)
+        {
+            return;
+        }
+        let key = (user.to_string(), index);
+        if self.dirty_invoices.insert(key.clone()) {
+            self.dirty_order.push(key);
         }
     }
 
@@ -874,9 +881,8 @@ fn debit_lines(
     let amount = decimal(rec, "Debit").unwrap_or_default();
     lines.push(("debit", None, amount));
     let mut sum = amount;
-    for rank in 1..=4i64 {
-        let field = format!("Tax{rank}");
-        let Some(t) = decimal(rec, &field) else {
+    for (rank, field) in (1..=4i64).zip(["Tax1", "Tax2", "Tax3", "Tax4"]) {
+        let Some(t) = decimal(rec, field) else {
             continue;
         };
         if t.is_zero() {
@@ -892,7 +898,7 @@ fn debit_lines(
             };
             warnings.push(rec.finding(
                 Code::TaxIgnored,
-                Some(&field),
+                Some(field),
                 format!(
                     "{field} {} is ignored: {why}.",
                     ferry_validate::values::money_text(t)
