@@ -57,7 +57,13 @@ impl Pg {
     ) -> Result<(), StoreError> {
         let shown = self.shown.clone();
         let types = self.column_types(table, columns)?;
-        let list = |names: &[&str]| names.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+        let list = |names: &[&str]| {
+            names
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let arrays = types
             .iter()
             .enumerate()
@@ -72,7 +78,11 @@ impl Pg {
         );
         let statement = self.statement(&sql)?;
         let by_column: Vec<Vec<&Cell>> = (0..columns.len())
-            .map(|j| rows.iter().map(|r| r.get(j).unwrap_or(&Cell::Null)).collect())
+            .map(|j| {
+                rows.iter()
+                    .map(|r| r.get(j).unwrap_or(&Cell::Null))
+                    .collect()
+            })
             .collect();
         let params: Vec<&(dyn ToSql + Sync)> = by_column.iter().map(|c| c as _).collect();
         self.client
