@@ -1,9 +1,18 @@
 #!/usr/bin/env python3
 """Generate Ferry's benchmark data set (Python 3.11, standard library only).
 
-A seeded, reproducible, realistic customer base of N accounts (default 1,000,000). Every
-account has one `User`, one `Contact`, one `ContactEmail` and one `ContactPhone`, and about
-five ledger rows: the month's charge (`Debit` with Description, Package and a service period),
+A seeded, reproducible, realistic customer base of N accounts (default 1,000,000), in one of
+three shapes (--shape):
+
+  accounts  one `User`, one `Contact`, one `ContactEmail` and one `ContactPhone` per account and
+            no ledger (issue 16's first shape: 200,000 accounts = 800,000 records);
+  billing   the same accounts and a billing ledger of two invoices per account, four records
+            each (issue 16's second shape): a taxed `Debit` naming its `TaxCode` (Standard, from
+            the setup data, with Tax1 at its 5 % rate), a `Credit` (loyalty discount), a
+            `CloseInvoice`, and a `Payment` of the invoice's total against it
+            (`Invoice="<User>-1"`, `-2`): 8 ledger rows per account;
+  mixed     (the default, the set of issues 5-15, byte-identical to before) the same accounts
+            and about five ledger rows of varied kinds: the month's charge (`Debit` with Description, Package and a service period),
 sometimes an add-on charge and a `Credit`, a `CloseInvoice`, a `Payment` against the invoice
 (`Invoice="<User>-1"`) or one without an invoice (auto-disburse), a quarter of the accounts
 carry an opening balance (`Debit Package="Opening Balance"` + `CloseInvoice Delivered=true`,
@@ -35,7 +44,12 @@ bench/data/a<N>-s<SEED>/):
 The same --accounts and --seed always give byte-identical files.
 
 usage: python3 bench/generate.py [--accounts N] [--seed S] [--out DIR]
+                                 [--shape mixed|accounts|billing]
                                  [--formats xml,csv,xlsx,raw] [--max-sheet-rows 1048575]
+
+The default OUT is bench/data/a<N>-s<SEED>/ for the mixed shape and
+bench/data/<shape>-a<N>-s<SEED>/ for the others. The accounts shape has no Ledger file, sheet or
+raw table.
 """
 
 from __future__ import annotations
@@ -58,7 +72,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 GENERATOR_VERSION = 1
 EXCEL_MAX_ROWS = 1_048_576  # rows of a sheet, header included
-MAX_LEDGER_ROWS_PER_ACCOUNT = 9  # see ledger_of(): 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1
+MAX_LEDGER_ROWS_PER_ACCOUNT = 9  # see mixed_ledger(): 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1; billing 8
+SHAPES = ("mixed", "accounts", "billing")
 
 
 # ------------------------------------------------------------------------------------------
@@ -112,6 +127,12 @@ LEDGER_FIELDS = {
     "Payment": ["User", "Date", "Credit", "Description", "PaymentType", "Invoice", "Reference"],
 }
 LEDGER_INDEX = {c: i for i, c in enumerate(LEDGER_COLS)}
+# The billing shape's ledger also names the Debit's own TaxCode (a column of its own, so that the
+# mixed shape's files stay byte-identical to the earlier generator's).
+BILLING_LEDGER_COLS = LEDGER_COLS[:6] + ["TaxCode"] + LEDGER_COLS[6:]
+BILLING_LEDGER_FIELDS = dict(LEDGER_FIELDS, Debit=["User", "Date", "Debit", "Tax1", "TaxCode",
+                                                   "Description", "Package", "PeriodStart",
+                                                   "PeriodEnd", "Invoice"])
 
 # (entity sheet/file, columns, raw table, SQL column types)
 MAIN = [
@@ -125,6 +146,25 @@ MAIN = [
      ["text", "text", "date", "numeric(19,4)", "numeric(19,4)", "numeric(19,4)", "text", "text",
       "date", "date", "text", "boolean", "text", "text"]),
 ]
+
+
+class Shape:
+    """What one --shape writes: the entity files/sheets/tables (MAIN's entries, the ledger's
+    columns adapted) and the ledger's fields per record type (the XML elements carry only these)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        if name == "accounts":
+            self.main = [t for t in MAIN if t[0] != "Ledger"]
+            self.ledger_cols, self.ledger_fields = [], {}
+        elif name == "billing":
+            sheet, _, table, types = MAIN[-1]
+            btypes = types[:6] + ["text"] + types[6:]
+            self.main = MAIN[:-1] + [(sheet, BILLING_LEDGER_COLS, table, btypes)]
+            self.ledger_cols, self.ledger_fields = BILLING_LEDGER_COLS, BILLING_LEDGER_FIELDS
+        else:
+            self.main, self.ledger_cols, self.ledger_fields = MAIN, LEDGER_COLS, LEDGER_FIELDS
+        self.ledger_index = {c: i for i, c in enumerate(self.ledger_cols)}
 
 
 def sql_name(field: str) -> str:
@@ -247,9 +287,11 @@ def tax_of(amount: Decimal) -> Money:
 MONTHS = ["January", "February"]
 
 
-def account(i: int, rng: random.Random):
+def account(i: int, rng: random.Random, shape: Shape):
     """The records of account number i: (user, contact, email, phone, ledger rows). Ledger rows
-    are lists in LEDGER_COLS order."""
+    are lists in shape.ledger_cols order. The accounts come first and draw from rng in the same
+    order in every shape; the mixed shape's ledger then draws exactly as the earlier generator
+    did (its files are unchanged)."""
     first = rng.choice(FIRST)
     last = rng.choice(LAST)
     name = U(f"C{i:07d}")
@@ -270,7 +312,49 @@ def account(i: int, rng: random.Random):
     pstyle = rng.randrange(4)
     phone_rec = [name, full, phone_of(i - 1, pstyle), None,
                  ("Work Phone", "Mobile Phone", "Home Phone")[rng.randrange(3)]]
+    if shape.name == "accounts":
+        return user, contact, email_rec, phone_rec, []
+    if shape.name == "billing":
+        return user, contact, email_rec, phone_rec, billing_ledger(name, bill_day, rng, shape)
+    return user, contact, email_rec, phone_rec, mixed_ledger(name, taxed, bill_day, rng)
 
+
+def billing_ledger(name: U, bill_day: int, rng: random.Random, shape: Shape) -> list[list]:
+    """Two invoices, January and February 2025, of four records each: the plan's charge with its
+    5 % tax (Tax1) and the Debit's own TaxCode Standard (which overrides an Exempt account's
+    code, SPEC §7 "effective tax code"), the loyalty discount as a Credit, CloseInvoice, and the
+    invoice's total paid against it by name. The Debit names no invoice: it opens the account's
+    next one, `<User>-1` then `<User>-2` (SPEC §7), which the Payment names."""
+    ledger: list[list] = []
+
+    def row(type_: str, **f) -> None:
+        r = [None] * len(shape.ledger_cols)
+        r[0] = type_
+        r[1] = name
+        for k, v in f.items():
+            r[shape.ledger_index[k]] = v
+        ledger.append(r)
+
+    plan, price = PLANS[rng.randrange(len(PLANS))]
+    ptype = ("Credit Card", "Cheque", "Bank Transfer", "Direct Debit")[rng.randrange(4)]
+    for n, month in enumerate(MONTHS, start=1):
+        start = dt.date(2025, n, bill_day)
+        end = dt.date(2025, n + 1, bill_day) - dt.timedelta(days=1)
+        tax = tax_of(Decimal(price))
+        row("Debit", Date=start, Debit=price, Tax1=tax, TaxCode="Standard",
+            Description=f"{plan} - {month} 2025", Package=plan, PeriodStart=start, PeriodEnd=end)
+        row("Credit", Date=start, Credit=DISCOUNT[1], Description="Loyalty discount",
+            Package=DISCOUNT[0])
+        row("CloseInvoice")
+        total = Decimal(price) + Decimal(tax) - Decimal(DISCOUNT[1])
+        row("Payment", Date=start + dt.timedelta(days=rng.randint(3, 20)),
+            Credit=Money(f"{total:.2f}"), Description="Payment, thank you", PaymentType=ptype,
+            Invoice=U(f"{name}-{n}"), Reference=U(f"TX{rng.randrange(10**10):010d}"))
+    return ledger
+
+
+def mixed_ledger(name: U, taxed: bool, bill_day: int, rng: random.Random) -> list[list]:
+    """The mixed shape's ledger (the set of issues 5-15), in LEDGER_COLS order."""
     ledger: list[list] = []
 
     def row(type_: str, **f) -> None:
@@ -331,7 +415,7 @@ def account(i: int, rng: random.Random):
             row("Payment", Date=feb + dt.timedelta(days=2), Credit=Money("20.00"),
                 Description="Prepayment", PaymentType="Credit Card")
     assert len(ledger) <= MAX_LEDGER_ROWS_PER_ACCOUNT
-    return user, contact, email_rec, phone_rec, ledger
+    return ledger
 
 
 # ------------------------------------------------------------------------------------------
@@ -356,11 +440,12 @@ class XmlWriter:
     ContactPhone, then the ledger stream in order). Each group is streamed to its own temporary
     file and the groups are concatenated at the end."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, shape: Shape):
         self.path = path
+        self.shape = shape
         path.parent.mkdir(parents=True, exist_ok=True)
         self.parts = {k: open(path.with_name(f".{k}.part"), "w", encoding="utf-8", newline="\n")
-                      for k in ("User", "Contact", "ContactEmail", "ContactPhone", "Ledger")}
+                      for k, _, _, _ in shape.main}
 
     @staticmethod
     def element(type_: str, cols: list[str], values: list) -> str:
@@ -371,9 +456,9 @@ class XmlWriter:
     def write(self, sheet: str, cols: list[str], values: list) -> None:
         if sheet == "Ledger":
             type_ = values[0]
-            fields = LEDGER_FIELDS[type_]
-            self.parts["Ledger"].write(self.element(
-                type_, fields, [values[LEDGER_INDEX[f]] for f in fields]))
+            fields = self.shape.ledger_fields[type_]
+            index = self.shape.ledger_index
+            self.parts["Ledger"].write(self.element(type_, fields, [values[index[f]] for f in fields]))
         else:
             self.parts[sheet].write(self.element(sheet, cols, values))
 
@@ -396,12 +481,12 @@ class CsvWriter:
     """A CSV folder (with header rows and the setup files) or the raw files (no header, no
     setup) — the same rows, the same bytes per row."""
 
-    def __init__(self, folder: Path, raw: bool):
+    def __init__(self, folder: Path, raw: bool, shape: Shape):
         folder.mkdir(parents=True, exist_ok=True)
         self.raw = raw
         self.files = {}
         self.writers = {}
-        for sheet, cols, table, _ in MAIN:
+        for sheet, cols, table, _ in shape.main:
             f = open(folder / (f"{table}.csv" if raw else f"{sheet}.csv"), "w", encoding="utf-8",
                      newline="")
             w = csv.writer(f, lineterminator="\r\n")
@@ -611,9 +696,10 @@ def number_text(v: str) -> str:
 class XlsxWriter:
     """part-1.xlsx, part-2.xlsx …: a new workbook before any sheet would pass the row limit."""
 
-    def __init__(self, folder: Path, max_rows: int):
+    def __init__(self, folder: Path, max_rows: int, shape: Shape):
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
+        self.shape = shape
         self.max_rows = max_rows  # rows of a sheet, header included
         self.parts: list[str] = []
         self.wb: Workbook | None = None
@@ -622,7 +708,7 @@ class XlsxWriter:
         n = len(self.parts) + 1
         path = self.folder / f"part-{n}.xlsx"
         self.parts.append(path.name)
-        sheets = [(s, cols) for s, cols, _, _ in MAIN]
+        sheets = [(s, cols) for s, cols, _, _ in self.shape.main]
         if n == 1:
             sheets = [(t, cols) for t, cols, _ in SETUP] + sheets
         self.wb = Workbook(path, sheets)
@@ -633,7 +719,7 @@ class XlsxWriter:
 
     def new_account(self, ledger_rows: int) -> None:
         wb = self.wb
-        if wb is not None and (wb.rows("Ledger") + ledger_rows > self.max_rows
+        if wb is not None and ((ledger_rows and wb.rows("Ledger") + ledger_rows > self.max_rows)
                                or wb.rows("User") + 1 > self.max_rows):
             wb.close()
             self.wb = None
@@ -654,16 +740,16 @@ class XlsxWriter:
 # ------------------------------------------------------------------------------------------
 
 
-def write_raw_extras(raw: Path) -> None:
+def write_raw_extras(raw: Path, shape: Shape) -> None:
     ddl = ["-- Plain tables equivalent to Ferry's input rows (bench/generate.py): same columns,",
            "-- typed, no keys, no indexes. Valid for SQLite and PostgreSQL."]
-    for _, cols, table, types in MAIN:
+    for _, cols, table, types in shape.main:
         body = ",\n".join(f"  {sql_name(c)} {t}" for c, t in zip(cols, types))
         ddl.append(f"CREATE TABLE {table} (\n{body}\n);")
     (raw / "schema.sql").write_text("\n".join(ddl) + "\n", encoding="utf-8")
     pgl = raw / "pgloader"
     pgl.mkdir(exist_ok=True)
-    for _, cols, table, _ in MAIN:
+    for _, cols, table, _ in shape.main:
         names = [sql_name(c) for c in cols]
         (pgl / f"{table}.load").write_text(
             "LOAD CSV\n"
@@ -685,6 +771,9 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--shape", choices=SHAPES, default="mixed",
+                    help="accounts (no ledger), billing (8 ledger rows per account) or mixed "
+                         "(the default: the earlier set, about 5 ledger rows per account)")
     ap.add_argument("--formats", default="xml,csv,xlsx,raw")
     ap.add_argument("--max-sheet-rows", type=int, default=EXCEL_MAX_ROWS - 1,
                     help="data rows per sheet before a new workbook starts (default 1,048,575)")
@@ -696,7 +785,9 @@ def main() -> None:
     formats = set(args.formats.split(","))
     if formats - {"xml", "csv", "xlsx", "raw"}:
         ap.error("--formats: xml, csv, xlsx, raw")
-    out: Path = args.out or HERE / "data" / f"a{args.accounts}-s{args.seed}"
+    shape = Shape(args.shape)
+    prefix = "" if shape.name == "mixed" else f"{shape.name}-"
+    out: Path = args.out or HERE / "data" / f"{prefix}a{args.accounts}-s{args.seed}"
     for sub in ("xml", "csv", "xlsx", "raw"):
         if sub in formats and (out / sub).exists():
             shutil.rmtree(out / sub)
@@ -706,14 +797,14 @@ def main() -> None:
     writers = []
     xlsx = None
     if "xml" in formats:
-        writers.append(XmlWriter(out / "xml" / "bench.xml"))
+        writers.append(XmlWriter(out / "xml" / "bench.xml", shape))
     if "csv" in formats:
-        writers.append(CsvWriter(out / "csv", raw=False))
+        writers.append(CsvWriter(out / "csv", raw=False, shape=shape))
     if "raw" in formats:
-        writers.append(CsvWriter(out / "raw", raw=True))
-        write_raw_extras(out / "raw")
+        writers.append(CsvWriter(out / "raw", raw=True, shape=shape))
+        write_raw_extras(out / "raw", shape)
     if "xlsx" in formats:
-        xlsx = XlsxWriter(out / "xlsx", args.max_sheet_rows + 1)
+        xlsx = XlsxWriter(out / "xlsx", args.max_sheet_rows + 1, shape)
         writers.append(xlsx)
 
     counts = {t: 0 for t in ["User", "Contact", "ContactEmail", "ContactPhone", "Debit", "Credit",
@@ -722,7 +813,7 @@ def main() -> None:
     started = time.monotonic()
     step = max(1, args.accounts // 20)
     for i in range(1, args.accounts + 1):
-        user, contact, email, phone, ledger = account(i, rng)
+        user, contact, email, phone, ledger = account(i, rng, shape)
         if xlsx is not None:
             xlsx.new_account(len(ledger))
         for w in writers:
@@ -731,7 +822,7 @@ def main() -> None:
             w.write("ContactEmail", EMAIL_COLS, email)
             w.write("ContactPhone", PHONE_COLS, phone)
             for r in ledger:
-                w.write("Ledger", LEDGER_COLS, r)
+                w.write("Ledger", shape.ledger_cols, r)
         for t in ("User", "Contact", "ContactEmail", "ContactPhone"):
             counts[t] += 1
         for r in ledger:
@@ -752,6 +843,9 @@ def main() -> None:
         "generator_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
         "accounts": args.accounts,
         "seed": args.seed,
+        "shape": shape.name,
+        # the raw tables, in load order (run.sh's .import / \copy / pgloader and row checks)
+        "raw_tables": [table for _, _, table, _ in shape.main],
         "max_sheet_rows": args.max_sheet_rows,
         "formats": sorted(formats),
         "counts": counts,

@@ -77,7 +77,10 @@ sets=(
   "mistakes-xlsx|import examples/mistakes/mistakes.xlsx --on-existing skip"
   "cert|import examples/club/club_csv ;; import examples/certification/students ;; cert examples/certification/legacy_csv --add-missing-components"
 )
-for d in "${BENCH[@]}"; do sets+=("bench-$(basename "$d")|import $d/csv"); done
+for d in "${BENCH[@]}"; do
+  [ -d "$d/csv" ] || { echo "same_target: $d/csv is missing (bench/generate.py --out $d)" >&2; exit 2; }
+  sets+=("bench-$(basename "$d")|import $d/csv")
+done
 
 for backend in "${backends[@]}"; do
   for s in "${sets[@]}"; do

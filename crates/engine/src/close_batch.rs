@@ -8,7 +8,9 @@
 //! interruption are replayed from what the target holds (`LedgerState::replay`).
 
 use ferry_validate::Record;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+use std::sync::Arc;
 
 /// What the batch bookkeeping needs of one ledger record.
 #[derive(Debug, Clone, Copy)]
@@ -25,13 +27,9 @@ impl BatchRow {
     /// The batch row of a ledger record (none without an account).
     pub fn of(rec: &Record, key: i64) -> Option<BatchRow> {
         let user = rec.text("User")?;
-        let loc = &rec.location;
         Some(BatchRow {
             account: hash(&[user.as_bytes()]),
-            source: hash(&[
-                loc.file.as_bytes(),
-                loc.sheet.as_deref().unwrap_or_default().as_bytes(),
-            ]),
+            source: source_hash(&rec.location),
             close: rec.entity.is(ferry_catalogue::Known::CloseInvoice),
             key,
         })
@@ -49,9 +47,10 @@ pub(crate) struct Batch {
     pub new: bool,
 }
 
-/// The open batch of each account (one hash and a flag per account with rows since its close).
+/// The open batch of each account (one hash and a flag per account with rows since its close),
+/// by the account's BLAKE3 hash (Fx is enough on it).
 #[derive(Default)]
-pub(crate) struct Batches(HashMap<u64, Batch>);
+pub(crate) struct Batches(FxHashMap<u64, Batch>);
 
 impl Batches {
     /// The batch a close `row` ends (empty when its account has no rows before it in its source).
@@ -82,6 +81,28 @@ impl Batches {
             b.new |= imported;
         }
     }
+}
+
+/// The hash of a location's file and sheet. The rows of one file come one after the other: the
+/// last source's hash is kept, with its names (compared by their text).
+fn source_hash(loc: &ferry_findings::Location) -> u64 {
+    type Last = Option<(Arc<str>, Option<Arc<str>>, u64)>;
+    thread_local! {
+        static LAST: RefCell<Last> = const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((file, sheet, h)) = last {
+            if *file == loc.file && *sheet == loc.sheet {
+                return *h;
+            }
+        }
+        let h = hash(&[
+            loc.file.as_bytes(),
+            loc.sheet.as_deref().unwrap_or_default().as_bytes(),
+        ]);
+        *last = Some((loc.file.clone(), loc.sheet.clone(), h));
+        h
+    })
 }
 
 /// A stable 64-bit hash (BLAKE3, truncated): batch identities are stored in close keys.

@@ -6,7 +6,7 @@ use ferry_catalogue::{Entity, EntityId};
 use ferry_findings::Location;
 use ferry_store::Target;
 use ferry_validate::{KeyIndex, Slot};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// One entity type's indexes: (fields, index), one per set of fields (found without building
 /// a lookup key).
@@ -16,7 +16,7 @@ pub(crate) type EntityIndexes = Vec<(Vec<String>, KeyIndex)>;
 pub(crate) struct Indexes<'a> {
     target: &'a Target,
     run: i64,
-    by_entity: HashMap<EntityId, EntityIndexes>,
+    by_entity: FxHashMap<EntityId, EntityIndexes>,
 }
 
 impl<'a> Indexes<'a> {
@@ -24,7 +24,7 @@ impl<'a> Indexes<'a> {
         Indexes {
             target,
             run,
-            by_entity: HashMap::new(),
+            by_entity: FxHashMap::default(),
         }
     }
 

@@ -12,7 +12,10 @@ use ferry_store::Cell;
 use ferry_store::Target as Store;
 use ferry_validate::{Record, Value};
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet};
+// Accounts, invoices and tax codes come from the input: foldhash, seeded per process; ledger keys
+// (BLAKE3) and row ids are Ferry's own: Fx.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use rustc_hash::FxHashSet;
 
 /// Per account: what the source held, and where it went (reconciliation, SPEC §10).
 #[derive(Debug, Clone, Default)]
@@ -64,10 +67,10 @@ pub(crate) struct LedgerState {
     next_disbursement: i64,
     pub seq: i64,
     /// `ledger_key`s of ledger rows stored before this run.
-    earlier: HashSet<i64>,
+    earlier: FxHashSet<i64>,
     /// `ledger_key`s of ledger rows this run stored before an interruption (empty unless
     /// resuming): what the rows done before it did, for their batches.
-    this_run: HashSet<i64>,
+    this_run: FxHashSet<i64>,
     /// The open batch of each account, for its unnamed close.
     batches: Batches,
     pub sums: HashMap<String, Sums>,
@@ -79,14 +82,14 @@ pub(crate) struct LedgerState {
     dirty_invoices: HashSet<(String, usize)>,
     dirty_order: Vec<(String, usize)>,
     /// Invoices this run opened (no prior state to keep for rollback).
-    created_here: HashSet<i64>,
+    created_here: FxHashSet<i64>,
 }
 
 impl LedgerState {
     pub fn load(
         store: &Store,
         run: i64,
-        parents: &HashMap<String, String>,
+        parents: &std::collections::HashMap<String, String>,
     ) -> Result<LedgerState, RunError> {
         let mut with_invoices = HashSet::new();
         store.each("SELECT DISTINCT \"user\" FROM invoice", &[], |r| {
@@ -100,7 +103,7 @@ impl LedgerState {
             }
             Ok(())
         })?;
-        let (mut earlier, mut this_run) = (HashSet::new(), HashSet::new());
+        let (mut earlier, mut this_run) = (FxHashSet::default(), FxHashSet::default());
         for t in ferry_catalogue::LEDGER_TYPES {
             let e = ferry_catalogue::entity(t).expect("ledger type");
             // A resumed run's own rows are not duplicates of themselves.
@@ -165,7 +168,7 @@ impl LedgerState {
             spill: None,
             dirty_invoices: HashSet::new(),
             dirty_order: vec![],
-            created_here: HashSet::new(),
+            created_here: FxHashSet::default(),
         })
     }
 
@@ -198,7 +201,8 @@ impl LedgerState {
     }
 
     /// The account's own tax code: its UserAttributeTaxCode, else the User's TaxCode.
-    fn account_tax_code(&mut self, store: &Store, user: &str) -> Result<Option<String>, RunError> {
+    /// (By its index into `tax_names`.)
+    fn account_tax_code(&mut self, store: &Store, user: &str) -> Result<Option<u32>, RunError> {
         if self.account_tax.is_none() {
             let mut map: HashMap<Box<str>, u32> = HashMap::new();
             let mut names: Vec<String> = vec![];
@@ -235,21 +239,18 @@ impl LedgerState {
             self.account_tax = Some(map);
             self.tax_names = names;
         }
-        Ok(self
-            .account_tax
-            .as_ref()
-            .and_then(|m| m.get(user))
-            .map(|&i| self.tax_names[i as usize].clone()))
+        Ok(self.account_tax.as_ref().and_then(|m| m.get(user)).copied())
     }
 
     /// The identity of a ledger row across runs: (type, User, Date, amount, Description, Invoice).
     pub fn ledger_key(rec: &Record) -> i64 {
         let mut h = blake3::Hasher::new();
         h.update(rec.entity.name.as_bytes());
+        let mut buf = String::new();
         for f in ["User", "Date", "Debit", "Credit", "Description", "Invoice"] {
             h.update(&[0x1e]);
             if let Some(v) = rec.get(f) {
-                h.update(v.canonical().as_bytes());
+                h.update(v.canonical_in(&mut buf).as_bytes());
             }
         }
         i64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
@@ -400,7 +401,11 @@ impl LedgerState {
     }
 
     pub fn count(&mut self, user: &str, amount: Option<Decimal>, outcome: Outcome) {
-        let s = self.sums.entry(user.to_string()).or_default();
+        // (No key made for an account already counted: most records are.)
+        if !self.sums.contains_key(user) {
+            self.sums.insert(user.to_string(), Sums::default());
+        }
+        let s = self.sums.get_mut(user).expect("inserted");
         let a = amount.unwrap_or(Decimal::ZERO);
         s.source += a;
         match outcome {
@@ -442,21 +447,21 @@ impl LedgerState {
         invoice: Option<String>,
         warnings: &mut Vec<Finding>,
     ) -> Result<Result<Plan, Refusal>, RunError> {
-        let own_code = rec.text("TaxCode").map(str::to_string);
-        let code = match own_code {
-            Some(c) => Some(c),
+        let own_code = rec.text("TaxCode");
+        let account_code = match own_code {
+            Some(_) => None,
             None => self.account_tax_code(store, &user)?,
         };
+        // Borrowed, not copied: a charge's lines are made before its book is touched.
+        let code = own_code.or_else(|| account_code.map(|i| self.tax_names[i as usize].as_str()));
         let rates = code
-            .as_ref()
             .and_then(|c| self.rates.get(c))
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&[][..], Vec::as_slice);
         let mut lines = vec![];
         let total = if rec.entity.is(Known::Debit) {
-            debit_lines(rec, code.as_deref(), &rates, &mut lines, warnings)
+            debit_lines(rec, code, rates, &mut lines, warnings)
         } else {
-            -credit_lines(rec, code.as_deref(), &rates, &mut lines, warnings)
+            -credit_lines(rec, code, rates, &mut lines, warnings)
         };
         let book = self.book(store, &user)?;
         Ok(book
@@ -612,9 +617,9 @@ impl LedgerState {
         if is_new {
             self.next_invoice += 1;
         }
-        let inv = book.invoices[i].clone();
+        let inv_id = book.invoices[i].id;
         if is_new {
-            self.created_here.insert(inv.id);
+            self.created_here.insert(inv_id);
         }
         if let Some(b) = before.filter(|b| *b != i) {
             self.mark_dirty(user, b);
@@ -624,7 +629,7 @@ impl LedgerState {
             self.line(
                 store,
                 user,
-                Some(inv.id),
+                Some(inv_id),
                 kind,
                 rank,
                 amount,
@@ -634,7 +639,7 @@ impl LedgerState {
                 row_id,
             )?;
         }
-        Ok(inv.id)
+        Ok(inv_id)
     }
 
     /// A payment's line, and its disbursement to the invoice it pays; returns the invoice.
@@ -682,8 +687,18 @@ impl LedgerState {
     }
 
     fn mark_dirty(&mut self, user: &str, index: usize) {
-        if self.dirty_invoices.insert((user.to_string(), index)) {
-            self.dirty_order.push((user.to_string(), index));
+        // An account's rows come together: most marks repeat the last one, which is in the set
+        // (the set and the order are filled and emptied together).
+        if self
+            .dirty_order
+            .last()
+            .is_some_and(|(u, i)| *i == index && u == user)
+        {
+            return;
+        }
+        let key = (user.to_string(), index);
+        if self.dirty_invoices.insert(key.clone()) {
+            self.dirty_order.push(key);
         }
     }
 
@@ -866,9 +881,8 @@ fn debit_lines(
     let amount = decimal(rec, "Debit").unwrap_or_default();
     lines.push(("debit", None, amount));
     let mut sum = amount;
-    for rank in 1..=4i64 {
-        let field = format!("Tax{rank}");
-        let Some(t) = decimal(rec, &field) else {
+    for (rank, field) in (1..=4i64).zip(["Tax1", "Tax2", "Tax3", "Tax4"]) {
+        let Some(t) = decimal(rec, field) else {
             continue;
         };
         if t.is_zero() {
@@ -884,7 +898,7 @@ fn debit_lines(
             };
             warnings.push(rec.finding(
                 Code::TaxIgnored,
-                Some(&field),
+                Some(field),
                 format!(
                     "{field} {} is ignored: {why}.",
                     ferry_validate::values::money_text(t)

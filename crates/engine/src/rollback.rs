@@ -20,6 +20,17 @@ pub struct Undone {
 /// Later runs that built on `run`'s records, as human-readable lines (empty: safe to roll back).
 pub fn dependents(target: &Target, run: i64) -> Result<Vec<String>, RunError> {
     let mut out = BTreeSet::new();
+    // Every question below is about rows of a later run (`run_id > run`). Run ids only grow
+    // (the journal numbers them and never deletes one) and a row only ever carries the id of
+    // a run of the journal, so with no later run there are none: the latest run, the one
+    // usually rolled back, is not made to join every table to every table it refers to.
+    if target.int(
+        "SELECT count(*) FROM run WHERE id > ?1",
+        ferry_store::params![run],
+    )? == 0
+    {
+        return Ok(vec![]);
+    }
     // Records of later runs that refer to records this run created.
     for e in cat::ENTITIES {
         for r in e.refs {
@@ -158,53 +169,186 @@ fn undo(target: &Target, run: i64) -> Result<Undone, RunError> {
     Ok(Undone { deleted, restored })
 }
 
+/// One change the run made, from the journal.
+struct Change {
+    entity: String,
+    id: i64,
+    action: String,
+    before: Option<String>,
+}
+
+/// How a change is undone: changes of one kind are undone together.
+#[derive(Clone, Copy)]
+enum Undo {
+    /// An invoice's totals and flags back to `before`.
+    Invoice,
+    /// A contact's company cleared.
+    SetCompany,
+    /// A record's field values back to `before`.
+    Update(&'static cat::Entity),
+    /// Nothing to write.
+    Nothing,
+}
+
+impl PartialEq for Undo {
+    fn eq(&self, other: &Undo) -> bool {
+        match (self, other) {
+            (Undo::Update(a), Undo::Update(b)) => a.name == b.name,
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl Change {
+    fn undo(&self) -> Result<Undo, RunError> {
+        Ok(match (self.entity.as_str(), self.action.as_str()) {
+            ("invoice", _) => Undo::Invoice,
+            (name, "set_company") if Known::named(name) == Some(Known::Contact) => Undo::SetCompany,
+            (name, "update") => Undo::Update(cat::entity(name).ok_or_else(|| {
+                RunError::Options(format!("unknown entity {name} in the journal"))
+            })?),
+            _ => Undo::Nothing,
+        })
+    }
+}
+
 /// Restores what the run updated (its prior field values), before deleting anything: the latest
 /// change first. Returns how many changes were undone.
+///
+/// Set-based: a stretch of consecutive changes (latest first) of one kind is written in
+/// statements of many rows. Within a stretch every change overwrites the same columns, so a
+/// row changed twice ends with the value of the change applied last (its earliest), and only
+/// that one is written; the stretches keep their order, so the result is that of undoing the
+/// changes one at a time.
 fn restore(target: &Target, run: i64) -> Result<u64, RunError> {
-    let mut restored = 0;
-    let mut changes: Vec<(String, i64, String, Option<String>)> = vec![];
+    let mut changes: Vec<Change> = vec![];
     target.each(
         "SELECT entity, row_id, action, before FROM run_change WHERE run_id = ?1 ORDER BY id DESC",
         ferry_store::params![run],
         |r| {
-            changes.push((r.text(0), r.int(1), r.text(2), r.opt_text(3)));
+            changes.push(Change {
+                entity: r.text(0),
+                id: r.int(1),
+                action: r.text(2),
+                before: r.opt_text(3),
+            });
             Ok(())
         },
     )?;
-    for (entity, id, action, before) in changes {
-        match (entity.as_str(), action.as_str()) {
-            ("invoice", _) => {
-                let b: serde_json::Value =
-                    serde_json::from_str(before.as_deref().unwrap_or("{}")).unwrap_or_default();
-                let g = |k: &str| b.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
-                target.exec(
-                    "UPDATE invoice SET closed = ?2, delivered = ?3, is_current = ?4, total_e4 = ?5, disbursed_e4 = ?6 WHERE id = ?1",
-                    ferry_store::params![&id, &g("closed"), &g("delivered"), &g("is_current"), &g("total_e4"), &g("disbursed_e4")],
-                )?;
-            }
-            (name, "set_company") if Known::named(name) == Some(Known::Contact) => {
-                target.exec(
-                    "UPDATE \"contact\" SET contact_company = NULL WHERE id = ?1",
-                    ferry_store::params![&id],
-                )?;
-            }
-            (name, "update") => restore_update(target, name, id, before.as_deref())?,
-            _ => {}
+    let mut start = 0;
+    while start < changes.len() {
+        let undo = changes[start].undo()?;
+        let mut end = start + 1;
+        while end < changes.len() && changes[end].undo()? == undo {
+            end += 1;
         }
-        restored += 1;
+        undo_stretch(target, undo, &changes[start..end])?;
+        start = end;
     }
-    Ok(restored)
+    Ok(changes.len() as u64)
 }
 
-/// Writes back the field values row `id` of entity `name` had before the run updated it.
-fn restore_update(
-    target: &Target,
-    name: &str,
-    id: i64,
-    before: Option<&str>,
-) -> Result<(), RunError> {
-    let e = cat::entity(name)
-        .ok_or_else(|| RunError::Options(format!("unknown entity {name} in the journal")))?;
+/// The changes of `stretch` whose row no later change of the stretch sets again (the last one
+/// applied of each row), in order.
+fn last_of_each_row(stretch: &[Change]) -> Vec<&Change> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<&Change> = stretch.iter().rev().filter(|c| seen.insert(c.id)).collect();
+    out.reverse();
+    out
+}
+
+/// Undoes a stretch of changes of one kind.
+fn undo_stretch(target: &Target, undo: Undo, stretch: &[Change]) -> Result<(), RunError> {
+    let changes = last_of_each_row(stretch);
+    match undo {
+        Undo::Nothing => {}
+        Undo::SetCompany => {
+            for group in changes.chunks(500) {
+                let ids: Vec<String> = group.iter().map(|c| c.id.to_string()).collect();
+                target.exec(
+                    &format!(
+                        "UPDATE \"contact\" SET contact_company = NULL WHERE id IN ({})",
+                        ids.join(", ")
+                    ),
+                    &[],
+                )?;
+            }
+        }
+        Undo::Invoice => restore_invoices(target, &changes)?,
+        Undo::Update(e) => {
+            let cols = cells::field_column_names(e);
+            let mut columns: Vec<&str> = vec!["id"];
+            columns.extend(cols.iter().map(String::as_str));
+            columns.push("rec_hash");
+            // Every row exists (the run updated it, and no later run may have removed it), so
+            // each insert meets its id and updates; the row's other columns (where it came
+            // from, its derived cells) stay, as an UPDATE leaves them.
+            let set: Vec<String> = columns[1..]
+                .iter()
+                .map(|c| format!("{0} = excluded.{0}", quote(c)))
+                .collect();
+            let (table, set) = (e.table(), set.join(", "));
+            // A few statements' worth of rows at a time: memory stays flat.
+            for group in changes.chunks(1024) {
+                let rows = group
+                    .iter()
+                    .map(|c| {
+                        let (mut cells, hash) = before_cells(e, c.before.as_deref());
+                        cells.insert(0, c.id.into());
+                        cells.push(hash.into());
+                        cells
+                    })
+                    .collect::<Vec<_>>();
+                target.upsert(&table, &columns, &["id"], &set, &rows)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes back invoices' totals and flags as they were before the run changed them.
+fn restore_invoices(target: &Target, changes: &[&Change]) -> Result<(), RunError> {
+    const COLS: [&str; 6] = [
+        "id",
+        "closed",
+        "delivered",
+        "is_current",
+        "total_e4",
+        "disbursed_e4",
+    ];
+    for group in changes.chunks(256) {
+        let mut params: Vec<ferry_store::Cell> = Vec::with_capacity(group.len() * COLS.len());
+        let mut values = Vec::with_capacity(group.len());
+        for c in group {
+            let b: serde_json::Value =
+                serde_json::from_str(c.before.as_deref().unwrap_or("{}")).unwrap_or_default();
+            let g = |k: &str| b.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
+            let first = params.len();
+            params.push(c.id.into());
+            params.extend(COLS[1..].iter().map(|k| g(k).into()));
+            // Typed for PostgreSQL (a VALUES list alone would make its parameters text).
+            let row: Vec<String> = (first + 1..=params.len())
+                .map(|n| format!("CAST(?{n} AS BIGINT)"))
+                .collect();
+            values.push(format!("({})", row.join(", ")));
+        }
+        let set: Vec<String> = COLS[1..].iter().map(|c| format!("{c} = v.{c}")).collect();
+        target.exec(
+            &format!(
+                "WITH v ({}) AS (VALUES {}) UPDATE invoice SET {} FROM v WHERE invoice.id = v.id",
+                COLS.join(", "),
+                values.join(", "),
+                set.join(", ")
+            ),
+            &params,
+        )?;
+    }
+    Ok(())
+}
+
+/// The field cells and content hash of a record of `e` whose field values were `before` (the
+/// journal's texts).
+fn before_cells(e: &'static cat::Entity, before: Option<&str>) -> (Vec<ferry_store::Cell>, i64) {
     let texts: Vec<Option<String>> =
         serde_json::from_str(before.unwrap_or("[]")).unwrap_or_default();
     let ctx = ValueContext::default();
@@ -224,8 +368,35 @@ fn restore_update(
         invalid: vec![false; e.fields.len()],
         values,
     };
-    target.update(e, id, &cells::to_cells(e, &rec.values), rec.content_hash())?;
-    Ok(())
+    (cells::to_cells(e, &rec.values), rec.content_hash())
+}
+
+/// Deletes the rows of `table` that run `run` wrote; returns how many.
+///
+/// On SQLite, when the run wrote every row of the table (the first import of a fresh target),
+/// the statement names no row: SQLite then frees the table's and its indexes' pages whole (its
+/// truncate optimization; there are no triggers and no foreign keys) instead of taking every
+/// row out of every index one at a time. The same rows go, and the count is exact either way.
+/// PostgreSQL deletes row by row in both forms (and `TRUNCATE` would change what concurrent
+/// readers see), so it keeps the one statement.
+fn delete_rows_of(target: &Target, table: &str, run: i64) -> Result<u64, RunError> {
+    let t = quote(table);
+    let all_of_run = !target.is_postgres()
+        && target.int(
+            &format!("SELECT NOT EXISTS (SELECT 1 FROM {t} WHERE run_id IS NOT ?1)"),
+            ferry_store::params![&run],
+        )? == 1;
+    let sql = if all_of_run {
+        format!("DELETE FROM {t}")
+    } else {
+        format!("DELETE FROM {t} WHERE run_id = ?1")
+    };
+    let params: &[ferry_store::Cell] = if all_of_run {
+        &[]
+    } else {
+        ferry_store::params![&run]
+    };
+    Ok(target.exec(&sql, params)? as u64)
 }
 
 /// Removes what the run created; returns how many rows.
@@ -243,36 +414,23 @@ fn delete_created(target: &Target, run: i64) -> Result<u64, RunError> {
             Phase::Entity(id) => order.push(cat::by_id(id)),
         }
     }
-    for e in order.iter().rev() {
-        deleted += target.exec(
-            &format!("DELETE FROM {} WHERE run_id = ?1", quote(&e.table())),
-            ferry_store::params![&run],
-        )? as u64;
-    }
-    // The certification model the run wrote (SPEC §11), enrollments before what they name.
-    for table in [
+    let tables = order.iter().rev().map(|e| e.table());
+    // The certification model the run wrote (SPEC §11), enrollments before what they name;
+    // then the ledger's and the run's own rows.
+    let others = [
         "cert_enrollment",
         "cert_registration",
         "cert_program_component",
         "cert_component",
         "cert_program",
-    ] {
-        deleted += target.exec(
-            &format!("DELETE FROM {table} WHERE run_id = ?1"),
-            ferry_store::params![&run],
-        )? as u64;
-    }
-    for table in [
         "disbursement",
         "ledger_line",
         "invoice",
         "pending_login",
         "run_rejected",
-    ] {
-        deleted += target.exec(
-            &format!("DELETE FROM {table} WHERE run_id = ?1"),
-            ferry_store::params![&run],
-        )? as u64;
+    ];
+    for table in tables.chain(others.iter().map(|t| t.to_string())) {
+        deleted += delete_rows_of(target, &table, run)?;
     }
     // The run's logins, and logins staff gave to its accounts later (they go with the account);
     // their journal stays, no longer pointing at a login id that a later login may take.

@@ -36,6 +36,11 @@ pub(crate) trait Backend: Send {
     /// Begins a transaction (on SQLite `BEGIN IMMEDIATE`).
     fn begin(&self) -> Result<()>;
     fn commit(&self) -> Result<()>;
+    /// Commits one chunk of a run that a later commit of the same run makes durable on its own
+    /// (see [`crate::Tx::commit_then_begin`]): a backend may then skip waiting for the disk.
+    fn commit_chunk(&self) -> Result<()> {
+        self.commit()
+    }
     /// Rolls back the open transaction, if there is one.
     fn rollback(&self) -> Result<()>;
     fn in_transaction(&self) -> bool;
@@ -43,6 +48,18 @@ pub(crate) trait Backend: Send {
     /// Writes rows (`columns.len()` cells each, one after another) in bulk: multi-row INSERTs
     /// on SQLite, binary COPY on PostgreSQL.
     fn write_rows(&self, table: &str, columns: &[String], cells: &[Cell]) -> Result<()>;
+    /// [`Target::upsert`] of all `rows` in one statement, if the backend has a way (PostgreSQL:
+    /// one array per column, `unnest`ed); `false` leaves them to multi-row statements.
+    fn bulk_upsert(
+        &self,
+        _table: &str,
+        _columns: &[&str],
+        _key: &[&str],
+        _set: &str,
+        _rows: &[Vec<Cell>],
+    ) -> Result<bool> {
+        Ok(false)
+    }
 
     /// Reads the queries `sqls` side by side, one stream each, memory staying flat, and lets
     /// `body` pull their rows. `target` is the target this backend belongs to.

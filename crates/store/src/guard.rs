@@ -42,11 +42,23 @@ impl Target {
     /// cannot be written, the transaction is rolled back.
     pub(crate) fn commit(&self) -> Result<()> {
         self.overlap.set(false);
+        self.flush_or_roll_back()?;
+        self.backend.commit()
+    }
+
+    /// Commits a run's chunk, queued rows first (see [`Tx::commit_then_begin`]).
+    fn commit_chunk(&self) -> Result<()> {
+        self.overlap.set(false);
+        self.flush_or_roll_back()?;
+        self.backend.commit_chunk()
+    }
+
+    fn flush_or_roll_back(&self) -> Result<()> {
         if let Err(e) = self.flush() {
             let _ = self.rollback();
             return Err(e);
         }
-        self.backend.commit()
+        Ok(())
     }
 
     /// Rolls back the open transaction, if any, with the rows queued in it.
@@ -78,8 +90,19 @@ impl<'t> Tx<'t> {
 
     /// Commits the work so far, runs `between` (outside any transaction), and begins the next
     /// transaction in this guard: a run's chunk after chunk.
+    ///
+    /// The commit is a chunk's: it survives a crash of this process as soon as it returns, but
+    /// the backend need not wait until it is on disk (PostgreSQL: `synchronous_commit = off`
+    /// for this transaction only; SQLite in WAL mode with `synchronous=NORMAL` never waits at a
+    /// commit). That keeps SPEC §6.4: a chunk commits its rows and the run's checkpoint in one
+    /// transaction, so a server or machine crash can only lose whole chunks at the end of the
+    /// run, with their checkpoints, and a resume redoes them from the last checkpoint that
+    /// survived — the database is never left between a chunk's rows and its checkpoint. On
+    /// PostgreSQL the run's last transactions are committed with [`Tx::commit`], which waits for
+    /// the disk, and the write-ahead log is flushed in order: once that commit returns, every
+    /// chunk before it is durable too, so a run reported finished stays finished.
     pub fn commit_then_begin(&mut self, between: impl FnOnce()) -> Result<()> {
-        self.target.commit()?;
+        self.target.commit_chunk()?;
         self.open = false;
         between();
         self.target.begin()?;

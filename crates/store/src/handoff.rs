@@ -283,8 +283,21 @@ impl Conn {
     pub(crate) fn commit(&self) -> Result<()> {
         self.checked()?.commit()
     }
+    pub(crate) fn commit_chunk(&self) -> Result<()> {
+        self.checked()?.commit_chunk()
+    }
     pub(crate) fn rollback(&self) -> Result<()> {
         self.discard().rollback()
+    }
+    pub(crate) fn bulk_upsert(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: &[&str],
+        set: &str,
+        rows: &[Vec<Cell>],
+    ) -> Result<bool> {
+        self.checked()?.bulk_upsert(table, columns, key, set, rows)
     }
     pub(crate) fn in_transaction(&self) -> bool {
         self.lock().in_transaction()

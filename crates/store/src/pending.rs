@@ -264,6 +264,13 @@ impl Target {
         set: &str,
         rows: &[Vec<Cell>],
     ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.settle(table)?;
+        if self.backend.bulk_upsert(table, columns, key, set, rows)? {
+            return Ok(());
+        }
         let n = columns.len();
         let per = (32_766 / n.max(1)).clamp(1, 256);
         let cols = columns

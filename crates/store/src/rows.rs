@@ -13,6 +13,35 @@ impl Target {
         self.int(&sql, &[])
     }
 
+    /// `n` ids, ascending, for new rows of `table` (an `id INTEGER PRIMARY KEY` table) that the
+    /// caller writes with their id through [`Self::append`], because other rows name them
+    /// before they are written.
+    ///
+    /// SQLite: max(id) + 1 …, the ids the rows would have been given had they been inserted one
+    /// statement each (queued rows of the table are written first, so they count); nothing else
+    /// takes them, as the caller holds the writer role and is the only one inserting into the
+    /// table. PostgreSQL: values of the column's identity sequence, never max + 1, so that a
+    /// later insert that takes its id from the sequence cannot meet one of them (the unused
+    /// ones are a gap, as a rolled-back insert leaves).
+    pub fn reserve_ids(&self, table: &str, n: usize) -> Result<Vec<i64>> {
+        if self.is_postgres() {
+            let sql = format!(
+                "SELECT nextval(pg_get_serial_sequence('{}', 'id')) FROM generate_series(1, {n})",
+                table.replace('\'', "''")
+            );
+            let mut ids = Vec::with_capacity(n);
+            self.each(&sql, &[], |r| {
+                ids.push(r.int(0));
+                Ok(())
+            })?;
+            ids.sort_unstable();
+            return Ok(ids);
+        }
+        let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {}", quote(table));
+        let first = self.int(&sql, &[])?;
+        Ok((first..first + n as i64).collect())
+    }
+
     /// Inserts a row: its field cells in table order, then its derived cells in the order of
     /// [`schema::extra_columns`] (fewer may be given; the rest stay NULL). The row is queued for
     /// the bulk path (see [`Pending`]); its cells are moved into its table's batch.

@@ -101,10 +101,16 @@ mod enabled {
     }
 
     pub(super) fn named(point: FailPoint, n: u64) -> bool {
-        std::env::var("FERRY_FAIL_AT").is_ok_and(|spec| {
-            spec.split_once(':')
-                .is_some_and(|(p, k)| p == point.name() && k.parse::<u64>().ok() == Some(n))
+        // Read once per process (the tests set it for the process they start): `mid-chunk` is
+        // asked after every record, and `getenv` takes the environment's lock each time.
+        static SPEC: std::sync::OnceLock<Option<(String, u64)>> = std::sync::OnceLock::new();
+        SPEC.get_or_init(|| {
+            let spec = std::env::var("FERRY_FAIL_AT").ok()?;
+            let (p, k) = spec.split_once(':')?;
+            Some((p.to_string(), k.parse::<u64>().ok()?))
         })
+        .as_ref()
+        .is_some_and(|(p, k)| p == point.name() && *k == n)
     }
 
     /// A real SIGKILL of this process.

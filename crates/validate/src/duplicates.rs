@@ -15,7 +15,7 @@
 //! warning.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -135,8 +135,10 @@ struct Strings {
     text: String,
     ends: Vec<usize>,
     by_hash: HashMap<u64, u32, BuildHasherDefault<Passthrough>>,
+    /// Strings whose 64-bit hash another string has (SipHash: they may have been crafted).
     spilled: HashMap<Box<str>, u32>,
-    hasher: RandomState,
+    /// Seeded per process, as the key indexes' (`index.rs`).
+    hasher: foldhash::quality::RandomState,
 }
 
 impl Strings {

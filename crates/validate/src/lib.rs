@@ -5,6 +5,7 @@ pub mod date_columns;
 pub mod duplicates;
 pub mod index;
 pub mod money_hint;
+pub mod phone;
 pub mod record;
 pub mod values;
 

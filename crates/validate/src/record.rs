@@ -62,7 +62,7 @@ impl Record {
             if i > 0 {
                 out.push(KEY_SEP);
             }
-            out.push_str(&v.canonical());
+            v.write_canonical(&mut out);
         }
         Some(out)
     }
@@ -107,6 +107,7 @@ impl Record {
         let mut h = blake3::Hasher::new();
         h.update(self.entity.name.as_bytes());
         let occurrence = self.entity.occurrence_field();
+        let mut buf = String::new();
         for (f, v) in self.entity.fields.iter().zip(&self.values) {
             if f.is_secret() || occurrence == Some(f.name) {
                 continue;
@@ -114,7 +115,7 @@ impl Record {
             h.update(&[0x1e]);
             if let Some(v) = v {
                 h.update(&[1]);
-                h.update(v.canonical().as_bytes());
+                h.update(v.canonical_in(&mut buf).as_bytes());
             }
         }
         let bytes = h.finalize();

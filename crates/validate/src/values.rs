@@ -5,6 +5,7 @@ use ferry_catalogue::{Kind, Sign};
 use ferry_findings::Code;
 use ferry_sources::RawValue;
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::str::FromStr;
 
 /// A parsed, canonical value. (`Debug` is written by hand so that a secret never shows, not
@@ -65,12 +66,53 @@ impl Value {
     pub fn canonical(&self) -> String {
         match self {
             Value::Text(s) => s.clone(),
-            Value::Int(i) => i.to_string(),
-            Value::Decimal(d) => decimal_text(*d),
-            Value::Date { at, has_time } => date_text(at, *has_time),
-            Value::Bool(b) => if *b { "true" } else { "false" }.into(),
             Value::Phone { given, .. } => given.clone(),
-            Value::Secret(_) => ferry_findings::PASSWORD_MASK.into(),
+            other => {
+                let mut out = String::new();
+                other.write_canonical(&mut out);
+                out
+            }
+        }
+    }
+
+    /// Appends the canonical text form to `out` (what `canonical` gives, without a `String` of
+    /// its own: hashes and keys are made of it once per record).
+    pub fn write_canonical(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Value::Text(s) => out.push_str(s),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Decimal(d) => {
+                let _ = write!(out, "{}", d.normalize());
+            }
+            Value::Date { at, has_time } => write_date(out, at, *has_time),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Phone { given, .. } => out.push_str(given),
+            Value::Secret(_) => out.push_str(ferry_findings::PASSWORD_MASK),
+        }
+    }
+
+    /// The canonical text form, borrowed when the value holds it as it is (text, phones),
+    /// else written into `buf` (cleared first).
+    pub fn canonical_in<'a>(&'a self, buf: &'a mut String) -> &'a str {
+        match self {
+            Value::Text(s) => s,
+            Value::Phone { given, .. } => given,
+            Value::Bool(b) => {
+                if *b {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+            Value::Secret(_) => ferry_findings::PASSWORD_MASK,
+            other => {
+                buf.clear();
+                other.write_canonical(buf);
+                buf
+            }
         }
     }
     pub fn as_text(&self) -> Option<&str> {
@@ -110,19 +152,56 @@ pub fn money_text(d: Decimal) -> String {
 }
 
 pub fn date_text(at: &NaiveDateTime, has_time: bool) -> String {
-    // Written by hand: chrono's strftime parsing costs more than the rest of a date's handling.
+    let mut out = String::with_capacity(19);
+    write_date(&mut out, at, has_time);
+    out
+}
+
+/// Appends `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`. Written by hand: chrono's strftime parsing,
+/// and even `format!` with padding, cost more than the rest of a date's handling.
+fn write_date(out: &mut String, at: &NaiveDateTime, has_time: bool) {
     use chrono::{Datelike, Timelike};
     let (y, m, d) = (at.year(), at.month(), at.day());
-    if has_time {
-        format!(
-            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-            at.hour(),
-            at.minute(),
-            at.second()
-        )
-    } else {
-        format!("{y:04}-{m:02}-{d:02}")
+    if !(0..=9999).contains(&y) {
+        // Beyond four digits (a workbook's date cell can hold such years): as `{y:04}` writes them.
+        use std::fmt::Write;
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+        if has_time {
+            let _ = write!(
+                out,
+                " {:02}:{:02}:{:02}",
+                at.hour(),
+                at.minute(),
+                at.second()
+            );
+        }
+        return;
     }
+    let mut b = [0u8; 19];
+    let two = |b: &mut [u8], v: u32| {
+        b[0] = b'0' + (v / 10 % 10) as u8;
+        b[1] = b'0' + (v % 10) as u8;
+    };
+    let y = y as u32;
+    two(&mut b[0..2], y / 100);
+    two(&mut b[2..4], y % 100);
+    b[4] = b'-';
+    two(&mut b[5..7], m);
+    b[7] = b'-';
+    two(&mut b[8..10], d);
+    let len = if has_time {
+        b[10] = b' ';
+        two(&mut b[11..13], at.hour());
+        b[13] = b':';
+        two(&mut b[14..16], at.minute());
+        b[16] = b':';
+        two(&mut b[17..19], at.second());
+        19
+    } else {
+        10
+    };
+    // ASCII digits and separators only.
+    out.push_str(std::str::from_utf8(&b[..len]).unwrap_or_default());
 }
 
 /// The order of day and month in slash dates.
@@ -251,7 +330,7 @@ RawValue::TooLong { bytes, .. } if kind == Kind::Base64 => {
         Kind::Date => date(raw, ctx.date_order).map(|(at, has_time)| Value::Date { at, has_time }),
         Kind::Bool => boolean(raw).map(Value::Bool),
         Kind::Enum(values) => {
-            let t = text(raw)?;
+            let t = text_cow(raw)?;
             match values.iter().find(|v| v.eq_ignore_ascii_case(&t)) {
                 Some(v) => Ok(Value::Text((*v).to_string())),
                 None => Err(problem(
@@ -308,7 +387,7 @@ RawValue::TooLong { bytes, .. } if kind == Kind::Base64 => {
             }
         }
         Kind::Country => {
-            let t = text(raw)?;
+            let t = text_cow(raw)?;
             country(&t)
                 .map(|c| Value::Text(c.to_string()))
                 .ok_or_else(|| {
@@ -346,12 +425,28 @@ fn text_of(raw: &RawValue) -> String {
 /// refused, and so is U+FEFF (a byte-order mark inside a value: invisible, and in a key it would
 /// make `\u{feff}M2` differ from `M2` silently).
 pub fn text(raw: &RawValue) -> Result<String, Problem> {
-    let s = text_of(raw);
-    let s = s.trim();
+    text_cow(raw).map(Cow::into_owned)
+}
+
+/// `text`, borrowing a text cell's own string when it needs no change but trimming (most do):
+/// what is only looked at (an enum, a number, a date) is then never copied.
+fn text_cow(raw: &RawValue) -> Result<Cow<'_, str>, Problem> {
+    let s: Cow<'_, str> = match raw {
+        RawValue::Text(t) => Cow::Borrowed(t.trim()),
+        other => Cow::Owned(text_of(other).trim().to_string()),
+    };
+    // Every byte of a control character (C0, DEL, C1 as 0xC2 0x80..0x9F) or of U+FEFF (0xEF
+    // 0xBB 0xBF) is one of these: a text without them passes both checks below as it is.
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xef)
+    {
+        return Ok(s);
+    }
     let s = if s.contains('\r') {
-        s.replace("\r\n", "\n").replace('\r', "\n")
+        Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
     } else {
-        s.to_string()
+        s
     };
     if let Some(c) = s
         .chars()
@@ -388,7 +483,7 @@ pub fn number_text(n: f64) -> String {
 }
 
 fn integer(raw: &RawValue) -> Result<i64, Problem> {
-    let t = text(raw)?;
+    let t = text_cow(raw)?;
     let body = t.strip_prefix(['-', '+']).unwrap_or(&t);
     if body.is_empty() || !body.chars().all(|c| c.is_ascii_digit()) {
         return Err(problem(
@@ -406,7 +501,7 @@ fn integer(raw: &RawValue) -> Result<i64, Problem> {
 
 /// `-?digits(.d{1,4})?`: no currency symbols, no grouping, at most 4 fractional digits.
 fn money(raw: &RawValue) -> Result<Decimal, Problem> {
-    let t = text(raw)?;
+    let t = text_cow(raw)?;
     let (int, frac) = split_decimal(&t).ok_or_else(|| {
         let p = problem(Code::MoneyInvalid, format!("\"{}\" is not an amount: write digits with '.' as the decimal point, no currency symbol or thousands separator.", ferry_findings::clip(&t)));
         match crate::money_hint::money_hint(&t) {
@@ -448,7 +543,7 @@ fn split_decimal(t: &str) -> Option<(&str, &str)> {
 }
 
 fn decimal(raw: &RawValue) -> Result<Decimal, Problem> {
-    let t = text(raw)?;
+    let t = text_cow(raw)?;
     let (int, frac) = split_decimal(&t).ok_or_else(|| {
         problem(
             Code::DecimalInvalid,
@@ -513,7 +608,7 @@ fn boolean(raw: &RawValue) -> Result<bool, Problem> {
         RawValue::Number(n) if *n == 0.0 => return Ok(false),
         _ => {}
     }
-    let t = text(raw)?;
+    let t = text_cow(raw)?;
     match t.to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" => Ok(true),
         "false" | "no" | "0" => Ok(false),
@@ -555,7 +650,7 @@ fn date(raw: &RawValue, order: DateOrder) -> Result<(NaiveDateTime, bool), Probl
         }
         _ => {}
     }
-    let t = text(raw)?;
+    let t = text_cow(raw)?;
     parse_date_text(&t, order).ok_or_else(|| {
         problem(
             Code::DateInvalid,
@@ -682,19 +777,7 @@ pub fn is_email(t: &str) -> bool {
             .is_some_and(|tld| tld.chars().all(|c| c.is_alphabetic()) && tld.chars().count() >= 2)
 }
 
-/// The E.164 form of a phone number, when it parses as a valid number in `region`.
-pub fn phone_e164(t: &str, region: phonenumber::country::Id) -> Option<String> {
-    // Extensions ("x123", "ext. 12") are not part of the E.164 form.
-    let main = t.split(['x', 'X', '#']).next().unwrap_or(t);
-    let main = main
-        .trim()
-        .trim_end_matches(|c: char| c.is_alphabetic() || c == '.' || c == ' ');
-    let n = phonenumber::parse(Some(region), main).ok()?;
-    if !n.is_valid() {
-        return None;
-    }
-    Some(n.format().mode(phonenumber::Mode::E164).to_string())
-}
+pub use crate::phone::phone_e164;
 
 /// ISO 3166 alpha-2 code for a code or an English name (a few common short forms included).
 pub fn country(t: &str) -> Option<&'static str> {
@@ -1003,5 +1086,125 @@ mod tests {
         );
         assert!(parse(Kind::Bool, &t("Yes"), &ctx()).unwrap() == Value::Bool(true));
         assert_eq!(code(Kind::Bool, "maybe"), Code::BoolInvalid);
+    }
+
+    /// The text rules as they were written before `text_cow` (one copy, then the checks).
+    fn text_before(raw: &RawValue) -> Result<String, Problem> {
+        let s = text_of(raw);
+        let s = s.trim();
+        let s = if s.contains('\r') {
+            s.replace("\r\n", "\n").replace('\r', "\n")
+        } else {
+            s.to_string()
+        };
+        if let Some(c) = s
+            .chars()
+            .find(|c| c.is_control() && *c != '\t' && *c != '\n')
+        {
+            return Err(problem(
+                Code::ControlChar,
+                format!(
+                    "The text holds the control character U+{:04X}; remove it.",
+                    c as u32
+                ),
+            ));
+        }
+        if s.contains('\u{feff}') {
+            return Err(problem(Code::ByteOrderMark, "bom"));
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn text_rules_as_before() {
+        let samples = [
+            "",
+            " ",
+            "plain",
+            "  padded  ",
+            "a\r\nb",
+            "a\rb\r",
+            "\r\n x \r\n",
+            "tab\there",
+            "nl\nthere",
+            "bell\u{7}",
+            "del\u{7f}",
+            "c1\u{85}x",
+            "c1\u{9f}",
+            "é and ü",
+            "\u{feff}M2",
+            "M2\u{feff}",
+            "日本語",
+            "\u{ef}\u{bb}",
+            "zero\u{0}",
+            "a\r\u{1}",
+            "\u{a0}nbsp\u{a0}",
+            "\u{2028}",
+            "x\u{c2}y",
+        ];
+        for t in samples {
+            let raw = RawValue::Text(t.to_string());
+            let (a, b) = (text(&raw), text_before(&raw));
+            match (a, b) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{t:?}"),
+                (Err(a), Err(b)) => assert_eq!(a.code, b.code, "{t:?}"),
+                (a, b) => panic!("{t:?}: {a:?} vs {b:?}"),
+            }
+        }
+        for raw in [RawValue::Number(12.5), RawValue::Bool(true)] {
+            assert_eq!(text(&raw), text_before(&raw));
+        }
+    }
+
+    #[test]
+    fn canonical_forms_as_format_writes_them() {
+        let dates = [
+            (0, 1, 1, 0, 0, 0),
+            (7, 2, 3, 4, 5, 6),
+            (999, 12, 31, 23, 59, 59),
+            (2024, 2, 29, 12, 0, 9),
+            (9999, 12, 31, 0, 0, 0),
+            (-5, 6, 7, 8, 9, 10),
+            (10000, 1, 1, 1, 1, 1),
+            (262_142, 12, 31, 23, 59, 59),
+        ];
+        for (y, m, d, h, mi, sec) in dates {
+            let at = NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(h, mi, sec)
+                .unwrap();
+            assert_eq!(date_text(&at, false), format!("{y:04}-{m:02}-{d:02}"));
+            assert_eq!(
+                date_text(&at, true),
+                format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{sec:02}")
+            );
+        }
+        let values = [
+            Value::Text("a b".into()),
+            Value::Int(-42),
+            Value::Int(i64::MIN),
+            Value::Decimal(Decimal::from_str("12.300").unwrap()),
+            Value::Decimal(Decimal::from_str("-0.0001").unwrap()),
+            Value::Decimal(Decimal::from_str("5.00").unwrap()),
+            Value::Bool(false),
+            Value::Phone {
+                given: "555".into(),
+                e164: None,
+            },
+            Value::Secret("s".into()),
+        ];
+        let mut buf = String::from("left over");
+        for v in &values {
+            let old = match v {
+                Value::Int(i) => i.to_string(),
+                Value::Decimal(d) => decimal_text(*d),
+                other => other.canonical(),
+            };
+            assert_eq!(v.canonical(), old);
+            assert_eq!(v.canonical_in(&mut buf), old);
+            let mut out = String::from(">");
+            v.write_canonical(&mut out);
+            assert_eq!(out, format!(">{old}"));
+        }
     }
 }

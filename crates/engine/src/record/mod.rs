@@ -27,7 +27,7 @@ use ferry_sources::RawRecord;
 use ferry_store::journal::Counts;
 use ferry_store::{cells, Target};
 use ferry_validate::RecordOptions;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The outcome of one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +45,9 @@ pub(crate) struct State<'a> {
     pub(crate) eff: Effective,
     pub(crate) rec_opts: RecordOptions,
     pub(crate) indexes: Indexes<'a>,
-    /// keyless entity → hashes of stored records
-    pub(crate) identities: HashMap<EntityId, HashSet<i64>>,
-    pub(crate) next_id: HashMap<EntityId, i64>,
+    /// keyless entity → hashes of stored records (content hashes: BLAKE3, Fx is enough)
+    pub(crate) identities: FxHashMap<EntityId, FxHashSet<i64>>,
+    pub(crate) next_id: FxHashMap<EntityId, i64>,
     pub(crate) ledger: Option<LedgerState>,
     /// The account and source amount of the ledger record just processed (for the sums).
     pub(crate) last_ledger: Option<(String, Option<rust_decimal::Decimal>)>,
@@ -91,8 +91,8 @@ impl<'a> State<'a> {
             eff,
             rec_opts,
             indexes: Indexes::new(target, run),
-            identities: HashMap::new(),
-            next_id: HashMap::new(),
+            identities: FxHashMap::default(),
+            next_id: FxHashMap::default(),
             ledger: None,
             last_ledger: None,
             last_row: None,
@@ -134,7 +134,7 @@ impl<'a> State<'a> {
             // Ledger records are never skipped as identical (`ledger.duplicate` matches them), so
             // their hashes are not kept: that would be one entry per ledger row.
             if e.key_fields().is_empty() && !e.is_ledger() && !self.identities.contains_key(&eid) {
-                let mut set = HashSet::new();
+                let mut set = FxHashSet::default();
                 self.target.hashes(e, |h| {
                     set.insert(h);
                 })?;

@@ -16,9 +16,10 @@ use crate::RunError;
 use ferry_catalogue::Known;
 use ferry_findings::Code;
 use ferry_store::params;
+use ferry_store::{Cell, Target};
 use ferry_validate::{Record, Value};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// The legacy program fields that have no equivalent, in Description order (label = field).
 pub const PROGRAM_EXTRA: [&str; 9] = [
@@ -51,14 +52,88 @@ pub(crate) struct Certification {
 }
 
 /// What the run knows of the target's certification model.
+///
+/// It also knows which rows exist (the target's and this run's), so that a new row goes
+/// through the bulk path ([`ferry_store::Target::append`]: multi-row INSERT on SQLite, COPY on
+/// PostgreSQL) and only a row that exists is upserted one statement at a time. The result is
+/// the rows the upserts would have made: a key is new exactly when the upsert would have
+/// inserted, since nothing but this run writes these tables while it holds the writer role.
 #[derive(Default)]
 struct Model {
     /// (program, component) pairs the programs contain: the target's and this run's.
     pairs: HashSet<(String, String)>,
-    /// Program code → title, for the warning.
+    /// Program code → title, for the warning (and which programs exist).
     titles: HashMap<String, String>,
     /// What this run added with `--add-missing-components` (also before a resume).
     added: Vec<AddedComponent>,
+    /// Component codes that exist.
+    components: HashSet<String>,
+    /// (user, program) → id of the program registrations that exist.
+    registrations: HashMap<(String, String), i64>,
+    /// The seqns of the enrollments that exist.
+    seqns: HashSet<i64>,
+    /// Ids reserved for new registrations (see [`Target::reserve_ids`]), in order.
+    ids: VecDeque<i64>,
+    /// How many ids to reserve next: growing, so that a small run reserves few.
+    block: usize,
+}
+
+impl Model {
+    /// Reads the model from the target.
+    fn load(t: &Target, run: i64) -> Result<Model, RunError> {
+        let mut c = Model {
+            block: 16,
+            ..Model::default()
+        };
+        t.each(
+            "SELECT program_code, component_code, run_id, added_by_migration FROM cert_program_component ORDER BY id",
+            &[],
+            |r| {
+                let pair = (r.text(0), r.text(1));
+                if r.opt_int(2) == Some(run) && r.int(3) == 1 {
+                    c.added.push(AddedComponent {
+                        program: pair.0.clone(),
+                        component: pair.1.clone(),
+                    });
+                }
+                c.pairs.insert(pair);
+                Ok(())
+            },
+        )?;
+        t.each("SELECT code, title FROM cert_program", &[], |r| {
+            c.titles.insert(r.text(0), r.text(1));
+            Ok(())
+        })?;
+        t.each("SELECT code FROM cert_component", &[], |r| {
+            c.components.insert(r.text(0));
+            Ok(())
+        })?;
+        t.each(
+            "SELECT \"user\", program_code, id FROM cert_registration",
+            &[],
+            |r| {
+                c.registrations.insert((r.text(0), r.text(1)), r.int(2));
+                Ok(())
+            },
+        )?;
+        t.each("SELECT seqn FROM cert_enrollment", &[], |r| {
+            c.seqns.insert(r.int(0));
+            Ok(())
+        })?;
+        Ok(c)
+    }
+
+    /// The id of a new registration.
+    fn new_registration_id(&mut self, t: &Target) -> Result<i64, RunError> {
+        if self.ids.is_empty() {
+            self.ids
+                .extend(t.reserve_ids("cert_registration", self.block)?);
+            self.block = (self.block * 2).min(1024);
+        }
+        self.ids.pop_front().ok_or_else(|| {
+            ferry_store::StoreError::Other("the target gave no id for a registration".into()).into()
+        })
+    }
 }
 
 /// The text a value shows in a Description line: dates in ISO form (YYYY-MM-DD).
@@ -133,29 +208,7 @@ impl Certification {
 
     fn model(&mut self, env: &Env<'_, '_>) -> Result<&mut Model, RunError> {
         if self.model.is_none() {
-            let mut c = Model::default();
-            let run = env.run;
-            env.target.each(
-                "SELECT program_code, component_code, run_id, added_by_migration FROM cert_program_component ORDER BY id",
-                &[],
-                |r| {
-                    let pair = (r.text(0), r.text(1));
-                    if r.opt_int(2) == Some(run) && r.int(3) == 1 {
-                        c.added.push(AddedComponent {
-                            program: pair.0.clone(),
-                            component: pair.1.clone(),
-                        });
-                    }
-                    c.pairs.insert(pair);
-                    Ok(())
-                },
-            )?;
-            env.target
-                .each("SELECT code, title FROM cert_program", &[], |r| {
-                    c.titles.insert(r.text(0), r.text(1));
-                    Ok(())
-                })?;
-            self.model = Some(c);
+            self.model = Some(Model::load(env.target, env.run)?);
         }
         Ok(self.model.as_mut().expect("loaded"))
     }
@@ -220,42 +273,55 @@ impl Certification {
     /// model. Rows a later run updates keep the run that created them.
     fn write(&mut self, env: &Env<'_, '_>, rec: &Record) -> Result<(), RunError> {
         let (run, t) = (env.run, env.target);
-        let text = |f: &str| rec.text(f).map(str::to_string);
+        let text = |f: &str| rec.text(f).unwrap_or_default().to_string();
         match rec.entity.known() {
             Some(Known::LegacyProgram) => {
-                let code = text("ProgramCode").unwrap_or_default();
-                let title = text("Title").unwrap_or_default();
+                let (code, title) = (text("ProgramCode"), text("Title"));
                 let desc = record_description(rec, &PROGRAM_EXTRA);
-                t.exec(
-                    "INSERT INTO cert_program (run_id, code, title, description, requires_approval) VALUES (?1, ?2, ?3, ?4, 0)
-                     ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
-                    params![run, code.as_str(), title.as_str(), desc.as_deref()],
-                )?;
-                self.model(env)?.titles.insert(code, title);
+                let m = self.model(env)?;
+                let row = vec![
+                    run.into(),
+                    code.as_str().into(),
+                    title.as_str().into(),
+                    desc.into(),
+                    Cell::Int(0),
+                ];
+                put(t, m.titles.contains_key(&code), &PROGRAM, row)?;
+                m.titles.insert(code, title);
             }
             Some(Known::LegacyComponent) => {
-                let code = text("ComponentCode").unwrap_or_default();
-                let title = text("Title").unwrap_or_default();
+                let (code, title) = (text("ComponentCode"), text("Title"));
                 let desc = record_description(rec, &COMPONENT_EXTRA);
-                t.exec(
-                    "INSERT INTO cert_component (run_id, code, title, description, requires_approval, requires_grade) VALUES (?1, ?2, ?3, ?4, 0, 1)
-                     ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
-                    params![run, code.as_str(), title.as_str(), desc.as_deref()],
-                )?;
+                let m = self.model(env)?;
+                let row = vec![
+                    run.into(),
+                    code.as_str().into(),
+                    title.into(),
+                    desc.into(),
+                    Cell::Int(0),
+                    Cell::Int(1),
+                ];
+                put(t, m.components.contains(&code), &COMPONENT, row)?;
+                m.components.insert(code);
             }
             Some(Known::LegacyProgramComponent) => {
-                let p = text("ProgramCode").unwrap_or_default();
-                let c = text("ComponentCode").unwrap_or_default();
+                let pair = (text("ProgramCode"), text("ComponentCode"));
                 let required = matches!(rec.get("Required"), Some(Value::Bool(true))) as i64;
-                // A pair an earlier run added for a registration is now the program's own.
-                t.exec(
-                    "INSERT INTO cert_program_component (run_id, program_code, component_code, required, added_by_migration) VALUES (?1, ?2, ?3, ?4, 0)
-                     ON CONFLICT (program_code, component_code) DO UPDATE SET required = excluded.required, added_by_migration = 0",
-                    params![run, p.as_str(), c.as_str(), required],
-                )?;
-                self.model(env)?.pairs.insert((p, c));
+                let m = self.model(env)?;
+                let row = vec![
+                    run.into(),
+                    pair.0.as_str().into(),
+                    pair.1.as_str().into(),
+                    required.into(),
+                    Cell::Int(0),
+                ];
+                put(t, m.pairs.contains(&pair), &PROGRAM_COMPONENT, row)?;
+                m.pairs.insert(pair);
             }
-            Some(Known::LegacyRegistration) => write_registration(env, rec)?,
+            Some(Known::LegacyRegistration) => {
+                let m = self.model(env)?;
+                write_registration(m, run, t, rec)?
+            }
             _ => {}
         }
         Ok(())
@@ -270,47 +336,139 @@ impl Certification {
     }
 }
 
+/// How one table of the model is written: a new row through the bulk path (its table and
+/// columns), a row that exists by an upsert whose parameters are the same cells in the same
+/// order.
+struct Put {
+    table: &'static str,
+    columns: &'static [&'static str],
+    upsert: &'static str,
+}
+
+/// Writes `row`: queued for the bulk path when its key is new, else the upsert (which writes
+/// the queued rows of its table first, so the order of the writes is kept).
+fn put(t: &Target, exists: bool, how: &Put, row: Vec<Cell>) -> Result<(), RunError> {
+    if exists {
+        t.exec(how.upsert, &row)?;
+    } else {
+        t.append(how.table, how.columns, row)?;
+    }
+    Ok(())
+}
+
+const PROGRAM: Put = Put {
+    table: "cert_program",
+    columns: &["run_id", "code", "title", "description", "requires_approval"],
+    upsert: "INSERT INTO cert_program (run_id, code, title, description, requires_approval) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
+};
+
+const COMPONENT: Put = Put {
+    table: "cert_component",
+    columns: &["run_id", "code", "title", "description", "requires_approval", "requires_grade"],
+    upsert: "INSERT INTO cert_component (run_id, code, title, description, requires_approval, requires_grade) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (code) DO UPDATE SET title = excluded.title, description = excluded.description",
+};
+
+/// A pair an earlier run added for a registration is now the program's own.
+const PROGRAM_COMPONENT: Put = Put {
+    table: "cert_program_component",
+    columns: &["run_id", "program_code", "component_code", "required", "added_by_migration"],
+    upsert: "INSERT INTO cert_program_component (run_id, program_code, component_code, required, added_by_migration) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (program_code, component_code) DO UPDATE SET required = excluded.required, added_by_migration = 0",
+};
+
+const ENROLLMENT: Put = Put {
+    table: "cert_enrollment",
+    columns: &["run_id", "seqn", "registration_id", "user", "program_code", "component_code", "status", "grade", "registered_date", "completed_date"],
+    upsert: "INSERT INTO cert_enrollment (run_id, seqn, registration_id, \"user\", program_code, component_code, status, grade, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (seqn) DO UPDATE SET registration_id = excluded.registration_id, \"user\" = excluded.\"user\", program_code = excluded.program_code, component_code = excluded.component_code, status = excluded.status, grade = excluded.grade, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
+};
+
+/// The columns of a new registration, with its id: enrollments name it before it is written.
+const REGISTRATION: [&str; 7] = [
+    "id",
+    "run_id",
+    "user",
+    "program_code",
+    "status",
+    "registered_date",
+    "completed_date",
+];
+
 /// A legacy registration: a program registration, or a component enrollment (with the program
 /// registration it belongs to).
-fn write_registration(env: &Env<'_, '_>, rec: &Record) -> Result<(), RunError> {
-    let (run, t) = (env.run, env.target);
+fn write_registration(m: &mut Model, run: i64, t: &Target, rec: &Record) -> Result<(), RunError> {
     let text = |f: &str| rec.text(f).map(str::to_string);
     let date = |f: &str| rec.get(f).map(Value::canonical);
-    let user = text("StudentId").unwrap_or_default();
-    let program = text("ProgramCode").unwrap_or_default();
+    let key = (
+        text("StudentId").unwrap_or_default(),
+        text("ProgramCode").unwrap_or_default(),
+    );
     let status = text("Status").or_else(|| rec.get("Status").map(Value::canonical));
     let (registered, completed) = (date("RegisteredDate"), date("CompletedDate"));
-    match text("ComponentCode") {
-        None => {
+    let Some(component) = text("ComponentCode") else {
+        if m.registrations.contains_key(&key) {
             t.exec(
                 "INSERT INTO cert_registration (run_id, \"user\", program_code, status, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (\"user\", program_code) DO UPDATE SET status = excluded.status, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
-                params![run, user.as_str(), program.as_str(), status.as_deref(), registered.as_deref(), completed.as_deref()],
+                params![run, key.0.as_str(), key.1.as_str(), status.as_deref(), registered.as_deref(), completed.as_deref()],
             )?;
+        } else {
+            let id = m.new_registration_id(t)?;
+            let row = vec![
+                id.into(),
+                run.into(),
+                key.0.as_str().into(),
+                key.1.as_str().into(),
+                status.into(),
+                registered.into(),
+                completed.into(),
+            ];
+            t.append("cert_registration", &REGISTRATION, row)?;
+            m.registrations.insert(key, id);
         }
-        Some(component) => {
-            // The program registration an enrollment belongs to, made if missing
-            // (registered, never completed by the migration).
-            t.exec(
-                "INSERT INTO cert_registration (run_id, \"user\", program_code, status, registered_date, completed_date) VALUES (?1, ?2, ?3, 'Registered', ?4, NULL)
-                 ON CONFLICT (\"user\", program_code) DO NOTHING",
-                params![run, user.as_str(), program.as_str(), registered.as_deref()],
-            )?;
-            let reg = t.int(
-                "SELECT id FROM cert_registration WHERE \"user\" = ?1 AND program_code = ?2",
-                params![user.as_str(), program.as_str()],
-            )?;
-            let seqn = match rec.get("Seqn") {
-                Some(Value::Int(i)) => *i,
-                _ => 0,
-            };
-            t.exec(
-                "INSERT INTO cert_enrollment (run_id, seqn, registration_id, \"user\", program_code, component_code, status, grade, registered_date, completed_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (seqn) DO UPDATE SET registration_id = excluded.registration_id, \"user\" = excluded.\"user\", program_code = excluded.program_code, component_code = excluded.component_code, status = excluded.status, grade = excluded.grade, registered_date = excluded.registered_date, completed_date = excluded.completed_date",
-                params![run, seqn, reg, user.as_str(), program.as_str(), component.as_str(), status.as_deref(), text("Grade").as_deref(), registered.as_deref(), completed.as_deref()],
-            )?;
+        return Ok(());
+    };
+    // The program registration an enrollment belongs to, made if missing (registered, never
+    // completed by the migration).
+    let reg = match m.registrations.get(&key) {
+        Some(id) => *id,
+        None => {
+            let id = m.new_registration_id(t)?;
+            let row = vec![
+                id.into(),
+                run.into(),
+                key.0.as_str().into(),
+                key.1.as_str().into(),
+                "Registered".into(),
+                registered.clone().into(),
+                Cell::Null,
+            ];
+            t.append("cert_registration", &REGISTRATION, row)?;
+            m.registrations.insert(key.clone(), id);
+            id
         }
-    }
+    };
+    let seqn = match rec.get("Seqn") {
+        Some(Value::Int(i)) => *i,
+        _ => 0,
+    };
+    let (user, program) = key;
+    let row = vec![
+        run.into(),
+        seqn.into(),
+        reg.into(),
+        user.into(),
+        program.into(),
+        component.into(),
+        status.into(),
+        text("Grade").into(),
+        registered.into(),
+        completed.into(),
+    ];
+    put(t, m.seqns.contains(&seqn), &ENROLLMENT, row)?;
+    m.seqns.insert(seqn);
     Ok(())
 }
 

@@ -19,7 +19,7 @@ use ferry_store::{Row, Target};
 use ferry_validate::duplicates::{self as dup, Likely, Match, Rule};
 use ferry_validate::record::KEY_SEP;
 use ferry_validate::{Record, Value};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 /// What the duplicate check keeps for a run.
@@ -34,15 +34,20 @@ pub(crate) struct Duplicates {
     sources: Sources,
 }
 
+/// (Contacts' names come from the input: foldhash, seeded per process.)
 type Names = HashMap<String, Option<String>>;
 
 /// The normalized full name of the contact (User, ContactName).
 fn name_of(names: &Option<Names>, user: &str, contact: &str) -> Option<String> {
-    match names
-        .as_ref()
-        .and_then(|n| n.get(&format!("{user}{KEY_SEP}{contact}")))
-    {
-        Some(n) => n.clone(),
+    let key = |n: &Names| {
+        let mut k = String::with_capacity(user.len() + contact.len() + 1);
+        k.push_str(user);
+        k.push(KEY_SEP);
+        k.push_str(contact);
+        n.get(&k).cloned()
+    };
+    match names.as_ref().and_then(key) {
+        Some(n) => n,
         None => dup::name_key(contact),
     }
 }

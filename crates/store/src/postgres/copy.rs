@@ -27,13 +27,67 @@ impl Pg {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let writer = self.client.copy_in(&sql).map_err(|e| classify(e, &shown))?;
+        // Prepared once per connection: a COPY by its text alone would be parsed by the server
+        // in a round trip of its own each time.
+        let statement = self.statement(&sql)?;
+        let writer = self
+            .client
+            .copy_in(&statement)
+            .map_err(|e| classify(e, &shown))?;
         let mut w = BinaryCopyInWriter::new(writer, &types);
         for row in cells.chunks(columns.len().max(1)) {
             let refs: Vec<&(dyn ToSql + Sync)> = row.iter().map(|c| c as _).collect();
             w.write(&refs).map_err(|e| classify(e, &shown))?;
         }
         w.finish().map_err(|e| classify(e, &shown))?;
+        Ok(())
+    }
+
+    /// `INSERT … SELECT * FROM unnest($1::type[], …) ON CONFLICT (key) DO UPDATE SET <set>`:
+    /// every row in one statement and one round trip, a parameter per column (an array of the
+    /// column's type), where multi-row VALUES would take a statement of a few hundred rows
+    /// each and the server would parse thousands of parameters. No two rows may share a key.
+    pub fn upsert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        key: &[&str],
+        set: &str,
+        rows: &[Vec<Cell>],
+    ) -> Result<(), StoreError> {
+        let shown = self.shown.clone();
+        let types = self.column_types(table, columns)?;
+        let list = |names: &[&str]| {
+            names
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let arrays = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("?{}::{}[]", i + 1, t.name()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO {} ({}) SELECT * FROM unnest({arrays}) ON CONFLICT ({}) DO UPDATE SET {set}",
+            quote(table),
+            list(columns),
+            list(key)
+        );
+        let statement = self.statement(&sql)?;
+        let by_column: Vec<Vec<&Cell>> = (0..columns.len())
+            .map(|j| {
+                rows.iter()
+                    .map(|r| r.get(j).unwrap_or(&Cell::Null))
+                    .collect()
+            })
+            .collect();
+        let params: Vec<&(dyn ToSql + Sync)> = by_column.iter().map(|c| c as _).collect();
+        self.client
+            .execute(&statement, &params)
+            .map_err(|e| classify(e, &shown))?;
         Ok(())
     }
 

@@ -99,6 +99,20 @@ impl Backend for Postgres {
         p.in_tx = false;
         p.batch("COMMIT")
     }
+    fn commit_chunk(&self) -> Result<()> {
+        let mut p = self.pg()?;
+        p.in_tx = false;
+        // One round trip; the setting ends with the transaction. Why a chunk may commit without
+        // waiting for the WAL to reach the disk: `Tx::commit_then_begin`. A crash of Ferry
+        // loses nothing committed: the server has it.
+        let done = p.batch("SET LOCAL synchronous_commit = off; COMMIT");
+        if done.is_err() {
+            // The SET failed (an aborted transaction) and the COMMIT never ran: end it here, as
+            // a failed COMMIT would have.
+            let _ = p.batch("ROLLBACK");
+        }
+        done
+    }
     fn rollback(&self) -> Result<()> {
         let mut p = self.pg()?;
         if p.in_tx {
@@ -114,6 +128,18 @@ impl Backend for Postgres {
     fn write_rows(&self, table: &str, columns: &[String], cells: &[Cell]) -> Result<()> {
         let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
         self.pg()?.copy_in(table, &cols, cells)
+    }
+
+    fn bulk_upsert(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: &[&str],
+        set: &str,
+        rows: &[Vec<Cell>],
+    ) -> Result<bool> {
+        self.pg()?.upsert(table, columns, key, set, rows)?;
+        Ok(true)
     }
 
     fn streams(&self, target: &Target, sqls: &[String], body: &mut StreamsBody<'_>) -> Result<()> {
