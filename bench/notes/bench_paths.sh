@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times the non-import paths of issue 16 (direction 4) for one binary on one backend:
-#   bash notes/bench_paths.sh BIN sqlite|pg CERT_DIR [IMPORT_CSV_DIR]
+#   bash bench/notes/bench_paths.sh BIN sqlite|pg CERT_DIR [IMPORT_CSV_DIR]
 # prints one line per step: "<step> <wall s> <user+sys s> <maxrss KiB>".
 set -uo pipefail
 BIN=$1 BACKEND=$2 CERT=$3 IMPORT=${4:-}

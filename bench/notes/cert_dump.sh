@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Dumps a target's certification tables (every column, ids included) and its run journal's
-# counters, in a stable order: bash notes/cert_dump.sh DB (a SQLite file or a postgres URL).
+# counters, in a stable order: bash bench/notes/cert_dump.sh DB (a SQLite file or a postgres URL).
 DB=$1
 q() { if [[ $DB == postgres* ]]; then psql "$DB" -qAtF'|' -c "$1"; else sqlite3 -separator '|' "$DB" "$1"; fi; }
 for t in cert_program cert_component cert_program_component cert_registration cert_enrollment; do
