@@ -2,7 +2,7 @@
 //! as the backend streams them) and merged by (ledger_seq, id), so memory stays flat.
 
 use crate::backend::NextRow;
-use crate::schema::quote;
+use crate::schema::{quote, quote_list};
 use crate::{cells, Result, Row, StoreError, Target};
 use ferry_catalogue::Entity;
 
@@ -45,7 +45,7 @@ fn ledger_query(e: &Entity) -> String {
     let cols = cells::field_column_names(e);
     format!(
         "SELECT coalesce(ledger_seq, 0), id, {} FROM {} ORDER BY coalesce(ledger_seq, 0), id",
-        cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+        quote_list(&cols),
         quote(&e.table())
     )
 }

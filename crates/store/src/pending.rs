@@ -2,7 +2,7 @@
 //! by the backend (multi-row INSERT on SQLite, binary COPY on PostgreSQL), before anything could
 //! see them missing; and upserts of many rows per statement.
 
-use crate::schema::quote;
+use crate::schema::{quote, quote_list};
 use crate::{Cell, Result, Target};
 use std::sync::Arc;
 
@@ -273,12 +273,8 @@ impl Target {
         }
         let n = columns.len();
         let per = (32_766 / n.max(1)).clamp(1, 256);
-        let cols = columns
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let keys = key.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+        let cols = quote_list(columns);
+        let keys = quote_list(key);
         for group in rows.chunks(per) {
             let sql = format!(
                 "INSERT INTO {} ({cols}) VALUES {} ON CONFLICT ({keys}) DO UPDATE SET {set}",

@@ -2,7 +2,7 @@
 //! in export form.
 
 use crate::pending::Shape;
-use crate::schema::{self, quote};
+use crate::schema::{self, quote, quote_list};
 use crate::{cells, params, Cell, Result, RowMeta, StoreError, Target};
 use ferry_catalogue::Entity;
 use std::sync::Arc;
@@ -142,7 +142,7 @@ impl Target {
         }
         let sql = format!(
             "SELECT {} FROM {} WHERE id = ?1",
-            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+            quote_list(&cols),
             quote(&e.table())
         );
         match self.first(&sql, params![id])? {
@@ -167,7 +167,7 @@ impl Target {
         let sql = format!(
             "SELECT id, rec_hash, run_id, src_file, src_sheet, src_row, src_col{}{} FROM {}",
             if cols.is_empty() { "" } else { ", " },
-            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+            quote_list(&cols),
             quote(&e.table())
         );
         let idx: Vec<usize> = fields

@@ -62,6 +62,15 @@ pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
+/// Identifiers quoted and joined by `, ` (a column list).
+pub fn quote_list<S: AsRef<str>>(idents: &[S]) -> String {
+    idents
+        .iter()
+        .map(|c| quote(c.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The DDL of one entity's table (SQLite dialect).
 pub fn entity_ddl(e: &Entity) -> String {
     let mut cols: Vec<String> = SYSTEM_COLUMNS

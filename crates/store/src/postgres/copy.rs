@@ -2,7 +2,7 @@
 
 use super::conn::Pg;
 use super::error::classify;
-use crate::schema::quote;
+use crate::schema::{quote, quote_list};
 use crate::{Cell, StoreError};
 use postgres::types::{ToSql, Type};
 use std::collections::HashMap;
@@ -21,11 +21,7 @@ impl Pg {
         let sql = format!(
             "COPY {} ({}) FROM STDIN (FORMAT binary)",
             quote(table),
-            columns
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", ")
+            quote_list(columns)
         );
         // Prepared once per connection: a COPY by its text alone would be parsed by the server
         // in a round trip of its own each time.
@@ -57,13 +53,7 @@ impl Pg {
     ) -> Result<(), StoreError> {
         let shown = self.shown.clone();
         let types = self.column_types(table, columns)?;
-        let list = |names: &[&str]| {
-            names
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let list = |names: &[&str]| quote_list(names);
         let arrays = types
             .iter()
             .enumerate()

@@ -1,6 +1,6 @@
 //! SQLite's bulk path: queued rows written as multi-row INSERTs.
 
-use crate::schema::quote;
+use crate::schema::{quote, quote_list};
 use crate::{Cell, Result};
 use rusqlite::{params_from_iter, Connection};
 
@@ -23,11 +23,7 @@ pub(crate) fn write_rows(
     let head = format!(
         "INSERT INTO {} ({}) VALUES ",
         quote(table),
-        columns
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
+        quote_list(columns)
     );
     let one = format!("({})", vec!["?"; n].join(", "));
     let mut rest = cells;
