@@ -396,6 +396,31 @@ const REGISTRATION: [&str; 7] = [
     "completed_date",
 ];
 
+/// Queues a new program registration (its id reserved now, so enrollments can name it) and
+/// remembers it; `dates` are (registered, completed).
+fn new_registration(
+    m: &mut Model,
+    run: i64,
+    t: &Target,
+    key: (String, String),
+    status: Cell,
+    dates: (Cell, Cell),
+) -> Result<i64, RunError> {
+    let id = m.new_registration_id(t)?;
+    let row = vec![
+        id.into(),
+        run.into(),
+        key.0.as_str().into(),
+        key.1.as_str().into(),
+        status,
+        dates.0,
+        dates.1,
+    ];
+    t.append("cert_registration", &REGISTRATION, row)?;
+    m.registrations.insert(key, id);
+    Ok(id)
+}
+
 /// A legacy registration: a program registration, or a component enrollment (with the program
 /// registration it belongs to).
 fn write_registration(m: &mut Model, run: i64, t: &Target, rec: &Record) -> Result<(), RunError> {
@@ -415,18 +440,8 @@ fn write_registration(m: &mut Model, run: i64, t: &Target, rec: &Record) -> Resu
                 params![run, key.0.as_str(), key.1.as_str(), status.as_deref(), registered.as_deref(), completed.as_deref()],
             )?;
         } else {
-            let id = m.new_registration_id(t)?;
-            let row = vec![
-                id.into(),
-                run.into(),
-                key.0.as_str().into(),
-                key.1.as_str().into(),
-                status.into(),
-                registered.into(),
-                completed.into(),
-            ];
-            t.append("cert_registration", &REGISTRATION, row)?;
-            m.registrations.insert(key, id);
+            let dates = (registered.into(), completed.into());
+            new_registration(m, run, t, key, status.into(), dates)?;
         }
         return Ok(());
     };
@@ -435,19 +450,8 @@ fn write_registration(m: &mut Model, run: i64, t: &Target, rec: &Record) -> Resu
     let reg = match m.registrations.get(&key) {
         Some(id) => *id,
         None => {
-            let id = m.new_registration_id(t)?;
-            let row = vec![
-                id.into(),
-                run.into(),
-                key.0.as_str().into(),
-                key.1.as_str().into(),
-                "Registered".into(),
-                registered.clone().into(),
-                Cell::Null,
-            ];
-            t.append("cert_registration", &REGISTRATION, row)?;
-            m.registrations.insert(key.clone(), id);
-            id
+            let dates = (registered.clone().into(), Cell::Null);
+            new_registration(m, run, t, key.clone(), "Registered".into(), dates)?
         }
     };
     let seqn = match rec.get("Seqn") {
