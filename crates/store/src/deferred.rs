@@ -1,14 +1,16 @@
-//! Plain indexes built after the load (PostgreSQL): a run that finds one of their tables empty
-//! drops the table's index in its first data transaction and builds it again before its last
-//! commit, so that its rows are not indexed one at a time as they are copied in.
+//! Plain indexes built after the load (PostgreSQL): a live run committed in chunks that finds
+//! one of their tables empty drops the table's index in its first data transaction and builds
+//! it again before its last commit, so that its rows are not indexed one at a time as they are
+//! copied in. (A run of one transaction — test-only, `--all-or-nothing` — keeps them: the drop
+//! would lock the table against readers until its end.)
 //!
 //! # Why the target stays whole
 //!
 //! - Only plain (non-unique) indexes that nothing reads while a run writes are deferred: no key,
 //!   no `ON CONFLICT`, no lookup of the engine uses them. A missing one makes some reads slower
 //!   (the console's account page, `ferry export`), never different.
-//! - The drop is in the run's first data transaction: a run killed before that commit, a
-//!   test-only run and an `--all-or-nothing` run that writes nothing roll it back with the rows.
+//! - The drop is in the run's first data transaction: a run killed before that commit rolls
+//!   it back with the rows.
 //! - A run that ends commits the build with its last chunk; a run that fails or is cancelled
 //!   builds it while it is closed in the journal.
 //! - A process killed between its first and its last commit leaves the index missing. Whoever
