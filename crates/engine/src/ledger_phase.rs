@@ -132,11 +132,9 @@ impl LedgerState {
         for v in children.values_mut() {
             v.sort();
         }
-        let max = |table: &str| -> Result<i64, RunError> {
-            Ok(store.int(
-                &format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"),
-                &[],
-            )?)
+        let max = |table: &str| {
+            let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
+            store.int(&sql, &[])
         };
         let max_seq = {
             let mut m = 0i64;
