@@ -34,9 +34,9 @@ fn definition(index: &str) -> Option<&'static str> {
     let quoted = format!("CREATE INDEX \"{index}\" ON ");
     MIGRATIONS_PG
         .iter()
-        .flat_map(|(_, sql)| sql.lines())
-        .filter(|l| l.starts_with(&bare) || l.starts_with(&quoted))
-        .last()
+        .rev()
+        .flat_map(|(_, sql)| sql.lines().rev())
+        .find(|l| l.starts_with(&bare) || l.starts_with(&quoted))
 }
 
 impl Target {
