@@ -83,6 +83,9 @@ pub(crate) struct LedgerState {
     dirty_order: Vec<(String, usize)>,
     /// Invoices this run opened (no prior state to keep for rollback).
     created_here: FxHashSet<i64>,
+    /// The first invoice id not written yet: invoices from here on were opened since the
+    /// last flush.
+    unwritten_invoices: i64,
 }
 
 impl LedgerState {
@@ -129,11 +132,9 @@ impl LedgerState {
         for v in children.values_mut() {
             v.sort();
         }
-        let max = |table: &str| -> Result<i64, RunError> {
-            Ok(store.int(
-                &format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"),
-                &[],
-            )?)
+        let max = |table: &str| {
+            let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
+            store.int(&sql, &[])
         };
         let max_seq = {
             let mut m = 0i64;
@@ -149,6 +150,7 @@ impl LedgerState {
             }
             m
         };
+        let next_invoice = max("invoice")?;
         Ok(LedgerState {
             run,
             books: HashMap::new(),
@@ -157,7 +159,8 @@ impl LedgerState {
             rates,
             account_tax: None,
             tax_names: vec![],
-            next_invoice: max("invoice")?,
+            next_invoice,
+            unwritten_invoices: next_invoice,
             next_line: max("ledger_line")?,
             next_disbursement: max("disbursement")?,
             seq: max_seq,
@@ -707,22 +710,45 @@ impl LedgerState {
     pub fn flush_invoices(&mut self, store: &Store) -> Result<(), RunError> {
         let dirty = std::mem::take(&mut self.dirty_order);
         self.dirty_invoices.clear();
+        const COLUMNS: [&str; 9] = [
+            "id",
+            "run_id",
+            "user",
+            "name",
+            "closed",
+            "delivered",
+            "is_current",
+            "total_e4",
+            "disbursed_e4",
+        ];
         let mut rows = Vec::with_capacity(dirty.len());
+        let mut new_rows = Vec::with_capacity(dirty.len());
         for (user, i) in dirty {
             let book = &self.books[&user];
             let inv = &book.invoices[i];
             let is_current = book.current == Some(i);
-            rows.push(self.invoice_row(store, &user, inv, is_current)?);
+            let row = self.invoice_row(store, &user, inv, is_current)?;
+            // An invoice opened since the last flush is not in the target yet: appended (the
+            // bulk path, COPY on PostgreSQL), not upserted.
+            if inv.id >= self.unwritten_invoices {
+                new_rows.push(row);
+            } else {
+                rows.push(row);
+            }
         }
         // All of the chunk's invoices in a few statements.
         store.upsert(
             "invoice",
-            &["id", "run_id", "user", "name", "closed", "delivered", "is_current", "total_e4", "disbursed_e4"],
+            &COLUMNS,
             &["id"],
             "closed = excluded.closed, delivered = excluded.delivered, is_current = excluded.is_current,
              total_e4 = excluded.total_e4, disbursed_e4 = excluded.disbursed_e4",
             &rows,
         )?;
+        for row in new_rows {
+            store.append("invoice", &COLUMNS, row)?;
+        }
+        self.unwritten_invoices = self.next_invoice;
         // Every book is now what the target holds: forget them (they load again when touched),
         // so that memory follows the chunk, not the number of accounts.
         for (user, book) in self.books.drain() {

@@ -6,6 +6,7 @@
 
 mod backend;
 pub mod cells;
+mod deferred;
 mod error;
 pub(crate) mod guard;
 mod handoff;
@@ -82,6 +83,10 @@ impl Target {
             Place::File(p) => sqlite::file_identity(p),
             Place::Server(_) => None,
         };
+        let handoff = test_hooks::handoff_rows().unwrap_or(match place {
+            Place::File(_) => pending::HANDOFF_ROWS,
+            Place::Server(_) => pending::HANDOFF_ROWS_SERVER,
+        });
         Target {
             backend: Conn::new(backend),
             place,
@@ -90,7 +95,7 @@ impl Target {
             pending: RefCell::default(),
             holds_writer: Flag::new(false),
             overlap: Flag::new(false),
-            handoff_rows: Flag::new(test_hooks::handoff_rows().unwrap_or(pending::HANDOFF_ROWS)),
+            handoff_rows: Flag::new(handoff),
         }
     }
 

@@ -54,6 +54,17 @@ const PENDING_BYTES: usize = 16 << 20;
 /// briefly; large enough that hand-offs are rare). At most two hand-offs wait or are written.
 pub(crate) const HANDOFF_ROWS: usize = 2_048;
 const HANDOFF_BYTES: usize = 2 << 20;
+/// On PostgreSQL, four times as many: each table of a hand-off is one COPY, and the server's
+/// cost of a COPY statement (opening the table and its indexes, a tuple slot per buffered row,
+/// up to 1,000) is paid once per statement; with the ledger's six tables in a hand-off, 2,048
+/// rows made COPYs of a few hundred rows each. The bytes grow alike (1 KiB a row, at least
+/// [`HANDOFF_BYTES`]), so at most three hand-offs of 8 MiB are held.
+pub(crate) const HANDOFF_ROWS_SERVER: usize = 8_192;
+
+/// The bytes that end a hand-off of `rows` rows.
+fn handoff_bytes(rows: usize) -> usize {
+    rows.saturating_mul(1024).max(HANDOFF_BYTES)
+}
 
 impl Pending {
     /// The index of the batch of `shape`, if there is one: the last one used, any with the
@@ -189,7 +200,8 @@ impl Target {
             p.rows += 1;
             p.bytes += bytes;
             if overlap {
-                p.rows >= self.handoff_rows.get() || p.bytes >= HANDOFF_BYTES
+                p.rows >= self.handoff_rows.get()
+                    || p.bytes >= handoff_bytes(self.handoff_rows.get())
             } else {
                 p.rows >= PENDING_ROWS || p.bytes >= PENDING_BYTES
             }

@@ -61,7 +61,10 @@ impl Target {
         claim: impl FnOnce(&Target) -> Result<i64>,
     ) -> Result<(i64, Option<i64>)> {
         self.backend.lock_writer(self)?;
-        let taken = self.transaction().and_then(|tx| {
+        // A run killed before its last commit may have left a deferred index missing: built
+        // before anything else writes (`deferred.rs`). On PostgreSQL the lock is held here.
+        let taken = self.build_deferred_indexes();
+        let taken = taken.and_then(|()| self.transaction()).and_then(|tx| {
             let holder = self.writer_record()?;
             if let Some(h) = &holder {
                 if self.backend.record_holder_alive(self, h) {

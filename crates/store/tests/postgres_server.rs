@@ -199,3 +199,61 @@ fn a_database_that_is_not_a_target_is_refused() {
     assert!(matches!(e, StoreError::Unreachable(_)), "{e:?}");
     assert!(!e.to_string().contains("secret"), "{e}");
 }
+
+/// The plain indexes a run builds after its load (`deferred.rs`): dropped only on empty tables,
+/// back with a rollback, built at the end, and built by whoever takes the writer role after a
+/// process that committed the drop and was killed before building them.
+#[test]
+fn deferred_indexes_come_back_after_a_rollback_a_build_or_a_crash() {
+    if !server_answers() {
+        return;
+    }
+    let db = Db::new("deferred");
+    let (t, _) = Target::init_db(&db.url()).unwrap();
+    let present = |t: &Target| {
+        t.int(
+            "SELECT count(*) FROM pg_indexes WHERE indexname IN ('ledger_line_user', 'contact_email_account')",
+            &[],
+        )
+        .unwrap()
+    };
+    assert_eq!(present(&t), 2);
+    // a rolled-back run (test-only) leaves them
+    let tx = t.transaction().unwrap();
+    t.defer_indexes().unwrap();
+    assert_eq!(present(&t), 0);
+    tx.rollback().unwrap();
+    assert_eq!(present(&t), 2);
+    // a run that ends builds them before its last commit
+    let tx = t.transaction().unwrap();
+    t.defer_indexes().unwrap();
+    tx.append(
+        "ledger_line",
+        &LEDGER_COLUMNS,
+        params![1i64, 1i64, "U1", "charge", 1i64, "Debit", 1i64].to_vec(),
+    )
+    .unwrap();
+    t.build_deferred_indexes().unwrap();
+    tx.commit().unwrap();
+    assert_eq!(present(&t), 2);
+    // a table with rows keeps its index
+    let tx = t.transaction().unwrap();
+    t.defer_indexes().unwrap();
+    assert_eq!(present(&t), 1, "only contact_email's is dropped");
+    // killed after the commit of its first chunk: the next writer builds it first
+    tx.commit().unwrap();
+    drop(t);
+    let t = Target::open_db(&db.url()).unwrap();
+    assert_eq!(present(&t), 1);
+    t.hold_writer(1).unwrap().release().unwrap();
+    assert_eq!(present(&t), 2);
+    let def = t
+        .first(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'contact_email_account'",
+            &[],
+        )
+        .unwrap()
+        .unwrap()
+        .text(0);
+    assert!(def.ends_with("USING btree (\"user\")"), "{def}");
+}

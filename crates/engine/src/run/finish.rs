@@ -90,6 +90,8 @@ fn settle_writes(
         not_written(state, log)?;
         return Ok(RunStatus::CompletedWithErrors);
     } else {
+        // The indexes the run's first chunk dropped, in its last (ferry_store `deferred.rs`).
+        target.build_deferred_indexes()?;
         target.checkpoint(ctx.run, phases as i64, 0)?;
         writes.commit()?;
     }

@@ -121,6 +121,9 @@ fn close_failed(ctx: &Ctx<'_>, log: &mut FindingLog, e: RunError) -> RunError {
             },
         ),
     };
+    // An index the run deferred, built on what its chunks committed (a connection that is
+    // gone leaves it to whoever takes the writer role next).
+    let _ = target.build_deferred_indexes();
     let _ = (|| -> Result<(), RunError> {
         let tx = target.transaction()?;
         log.mute = false;

@@ -54,6 +54,12 @@ pub(super) fn run_stages(ctx: &Ctx<'_>, log: &mut FindingLog) -> Result<Summary,
     )?;
     log.mute = false;
     let mut chunks = Chunks::new(target.transaction()?, single_tx, opts.chunk_size, untyped);
+    // Plain indexes of empty tables are built after the load (PostgreSQL; `settle_writes`).
+    // Not in a run of one transaction: the dropped index locks its table against readers
+    // until the first commit, which would be the run's end.
+    if !single_tx {
+        target.defer_indexes()?;
+    }
     run_phases(&mut state, log, ctx.progress, &mut chunks, &spool, cp)?;
     let aside = Aside {
         eff,
