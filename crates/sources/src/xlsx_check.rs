@@ -411,7 +411,10 @@ const HELD: [&str; 4] = ["c", "is", "si", "row"];
 #[derive(Default)]
 struct Held {
     open: [Option<u64>; 4],
-    refs: [Option<String>; 4],
+    /// The `r` attribute's first 16 characters, if the element has one; the strings are
+    /// reused (no allocation per cell).
+    refs: [Option<()>; 4],
+    ref_text: [String; 4],
 }
 
 impl Held {
@@ -421,11 +424,15 @@ impl Held {
             return false;
         };
         self.open[k] = Some(at);
-        self.refs[k] = e
-            .try_get_attribute("r")
-            .ok()
-            .flatten()
-            .map(|a| a.value.chars().take(16).collect());
+        let text = &mut self.ref_text[k];
+        text.clear();
+        self.refs[k] = match e.try_get_attribute("r") {
+            Ok(Some(a)) => {
+                text.extend(a.value.chars().take(16));
+                Some(())
+            }
+            _ => None,
+        };
         k == 2
     }
 
@@ -450,7 +457,7 @@ impl Held {
     /// The error for element `k`: an inline string counts as its cell.
     fn error(&self, k: usize) -> PartError {
         let k = if HELD[k] == "is" { 0 } else { k };
-        PartError::Element(HELD[k], self.refs[k].clone())
+        PartError::Element(HELD[k], self.refs[k].map(|()| self.ref_text[k].clone()))
     }
 }
 
