@@ -5,6 +5,7 @@
 
 use crate::emit::{self, Sheet, SheetKind};
 use crate::xlsx_check::{self, bad_workbook};
+use crate::xlsx_gate::{Gate, GatedFile};
 use crate::Position;
 use crate::{RawValue, ReadOptions, Sink, SourceError};
 use calamine::{DataRef, Reader, Xlsx};
@@ -28,7 +29,10 @@ pub(crate) fn read(
     visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
     let shown: Arc<str> = path.display().to_string().into();
-    xlsx_check::check(path, &shown, &opts.limits)?;
+    // The parts read whole are checked now; the large ones while calamine reads them, which
+    // it does only as far as they are checked (`xlsx_gate`).
+    let checking = xlsx_check::start(path, &shown, &opts.limits)?;
+    let gate = checking.gate();
     // calamine parses on its own thread while this one reports what it parsed (the visitor's
     // calls stay on this thread, in the same order): the read phase's two halves overlap.
     let (tx, rx) = mpsc::sync_channel::<Parsed>(QUEUE);
@@ -40,7 +44,7 @@ pub(crate) fn read(
                 // calamine is third-party code facing hostile bytes: a panic inside it must end
                 // as a clear error on this input, never as a crash of the run.
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    parse(path, &shown, opts, &tx)
+                    parse(path, &shown, opts, gate, &tx)
                 }))
             });
         let parser = match parser {
@@ -58,6 +62,12 @@ pub(crate) fn read(
         let reported = report(rx, &shown, opts, visitor);
         (parser.join().and_then(|r| r), reported)
     });
+    // The check's refusal comes first, as when it ran before anything was read (what the
+    // visitor was told meanwhile, and how it failed, is then not the outcome).
+    if let Err(e) = checking.finish() {
+        visitor.overrule();
+        return Err(e);
+    }
     // What the reporting side stopped at comes first in the workbook (the parser had sent
     // every row before its own failure); then the parser's failure; then the end.
     let any_records = reported?;
@@ -148,13 +158,15 @@ fn parse(
     path: &Path,
     shown: &Arc<str>,
     opts: &ReadOptions,
+    gate: Arc<Gate>,
     tx: &SyncSender<Parsed>,
 ) -> Result<(), SourceError> {
     let file = File::open(path).map_err(|e| SourceError::Io {
         path: shown.to_string(),
         source: e,
     })?;
-    let mut wb: Xlsx<_> = Xlsx::new(BufReader::new(file)).map_err(|e| bad_workbook(shown, e))?;
+    let file = BufReader::new(GatedFile::new(file, gate));
+    let mut wb: Xlsx<_> = Xlsx::new(file).map_err(|e| bad_workbook(shown, e))?;
     let names = wb.sheet_names();
     let is_1904 = wb.has_1904_epoch();
     let rank = |n: &String| -> u8 {
