@@ -1,7 +1,10 @@
 //! The workbook reader: one sheet per entity type (plus `Ledger` and `Options`), streamed cell
-//! by cell with calamine. Before calamine sees the file, `xlsx_check` bounds every part it will
-//! parse (size, events, cells, rows, shared strings), since calamine holds each of them whole
-//! and trusts the counts the file claims.
+//! by cell with calamine on a thread of its own (`ferry-xlsx`), reported to the visitor on the
+//! caller's thread in the same order. `xlsx_check` bounds every part calamine will parse (size,
+//! events, cells, rows, shared strings), since calamine holds each of them whole and trusts the
+//! counts the file claims: the parts read whole before calamine opens the file, the large ones
+//! on another thread (`ferry-xlsx-check`) while calamine reads them only as far as they are
+//! checked (`xlsx_gate`).
 
 use crate::emit::{self, Sheet, SheetKind};
 use crate::xlsx_check::{self, bad_workbook};
@@ -139,7 +142,8 @@ impl Batch {
         }
         let rows = std::mem::take(&mut self.rows);
         // The reporting side stopped (its own failure travels on its side).
-        tx.send(Parsed::Rows(rows)).map_err(|_| SourceError::Stopped)
+        tx.send(Parsed::Rows(rows))
+            .map_err(|_| SourceError::Stopped)
     }
 }
 
@@ -232,7 +236,10 @@ fn parse_sheet<R: std::io::Read + std::io::Seek>(
         if c >= MAX_COLUMNS {
             return Err(bad_workbook(
                 shown,
-                format!("sheet {name}: a cell lies in column {}, past XFD, the last column a sheet has", c as u64 + 1),
+                format!(
+                    "sheet {name}: a cell lies in column {}, past XFD, the last column a sheet has",
+                    c as u64 + 1
+                ),
             ));
         }
         if current_row != Some(r) {

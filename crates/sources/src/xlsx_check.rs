@@ -155,13 +155,24 @@ pub(crate) fn start(path: &Path, shown: &str, limits: &Limits) -> Result<Checkin
                     None => check_part(&mut zip, i, name, role, Scan::Whole, shown, limits, None),
                 }
             }
-            Ok(Some((role, scan))) => check_part(&mut zip, i, name, role, scan, shown, limits, None),
+            Ok(Some((role, scan))) => {
+                check_part(&mut zip, i, name, role, scan, shown, limits, None)
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = now {
             // A part before this one, left for later, is refused first.
             for &(j, role) in &later {
-                check_part(&mut zip, j, &names[j], role, Scan::Whole, shown, limits, None)?;
+                check_part(
+                    &mut zip,
+                    j,
+                    &names[j],
+                    role,
+                    Scan::Whole,
+                    shown,
+                    limits,
+                    None,
+                )?;
             }
             return Err(e);
         }
@@ -181,7 +192,16 @@ pub(crate) fn start(path: &Path, shown: &str, limits: &Limits) -> Result<Checkin
             let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 for (k, &(i, role)) in later.iter().enumerate() {
                     let gated = Some((&*g, k, &position));
-                    check_part(&mut zip, i, &names[i], role, Scan::Whole, &shown, &limits, gated)?;
+                    check_part(
+                        &mut zip,
+                        i,
+                        &names[i],
+                        role,
+                        Scan::Whole,
+                        &shown,
+                        &limits,
+                        gated,
+                    )?;
                     g.checked(k, u64::MAX);
                 }
                 Ok(())
