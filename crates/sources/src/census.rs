@@ -78,6 +78,9 @@ impl Sink for Census<'_> {
         }
         self.inner.part(name, read, headers);
     }
+    fn overrule(&mut self) {
+        self.inner.overrule();
+    }
     fn raw_row(&mut self, row: crate::RawRow<'_>) -> Result<(), SourceError> {
         self.inner.raw_row(row)
     }

@@ -79,6 +79,10 @@ impl<R: Read> Budgeted<R> {
     pub fn get_ref(&self) -> &R {
         &self.inner
     }
+
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
 }
 
 impl<R: Read> Read for Budgeted<R> {

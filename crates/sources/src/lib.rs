@@ -14,6 +14,7 @@ mod position;
 mod sink;
 mod xlsx;
 mod xlsx_check;
+mod xlsx_gate;
 mod xml;
 
 pub use position::Position;

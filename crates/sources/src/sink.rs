@@ -17,6 +17,9 @@ pub(crate) trait Sink {
     ) -> Result<(), SourceError>;
     fn part(&mut self, name: &str, read: bool, headers: &[String]);
     fn raw_row(&mut self, row: RawRow<'_>) -> Result<(), SourceError>;
+    /// The reader's own failure comes first: a failure of the visitor meanwhile is dropped
+    /// (the workbook check, which ran before the visitor was called, refuses the input).
+    fn overrule(&mut self) {}
 }
 
 /// A consumer's visitor, reported to by a reader. A failure of the visitor stops the reader
@@ -75,5 +78,8 @@ impl<V: Visitor + ?Sized> Sink for Stash<'_, V> {
     fn raw_row(&mut self, row: RawRow<'_>) -> Result<(), SourceError> {
         let r = self.visitor.raw_row(row);
         self.keep(r)
+    }
+    fn overrule(&mut self) {
+        self.failed = None;
     }
 }

@@ -15,13 +15,17 @@
 //!   styles, theme): `max_structure_bytes` each (a cell format costs calamine ~300 bytes).
 
 use crate::guard::{Budgeted, Overrun};
+use crate::xlsx_gate::{Counting, Gate, Tracked};
 use crate::Position;
 use crate::{Limits, SourceError};
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// What one shared string costs calamine beyond its text: a `String` (24 bytes) and the
 /// rounding of its allocation.
@@ -42,42 +46,185 @@ enum Role {
     Other,
 }
 
-type Zip = zip::ZipArchive<BufReader<File>>;
-type ZipFile<'a> = zip::read::ZipFile<'a, BufReader<File>>;
+type Zip = zip::ZipArchive<Counting>;
 
 /// Checks the workbook at `path` (shown as `shown` in messages) against `limits`.
 pub fn check(path: &Path, shown: &str, limits: &Limits) -> Result<(), SourceError> {
+    let (mut zip, _) = open(path, shown)?;
+    let names = directory(&mut zip, shown, limits)?;
+    let roles = roles(&mut zip, &names, shown, limits)?;
+    for (i, name) in names.iter().enumerate() {
+        let Some((role, scan)) = scan_of(&mut zip, i, name, &roles, shown, limits)? else {
+            continue;
+        };
+        check_part(&mut zip, i, name, role, scan, shown, limits, None)?;
+    }
+    Ok(())
+}
+
+fn open(path: &Path, shown: &str) -> Result<(Zip, Arc<AtomicU64>), SourceError> {
     let file = File::open(path).map_err(|e| SourceError::Io {
         path: shown.to_string(),
         source: e,
     })?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
+    let counting = Counting::new(file);
+    let position = counting.position();
+    let zip = zip::ZipArchive::new(counting).map_err(|e| {
         bad_workbook(
             shown,
             format!("the zip container is damaged or truncated ({e})"),
         )
     })?;
+    Ok((zip, position))
+}
+
+/// How part `i` is checked, if at all.
+fn scan_of(
+    zip: &mut Zip,
+    i: usize,
+    name: &str,
+    roles: &HashMap<String, Role>,
+    shown: &str,
+    limits: &Limits,
+) -> Result<Option<(Role, Scan)>, SourceError> {
+    let norm = normalize(name);
+    let role = match roles.get(&norm) {
+        Some(r) => *r,
+        None if [".xml", ".rels", ".vml"].iter().any(|e| norm.ends_with(e)) => Role::Other,
+        None => return Ok(None),
+    };
+    let declared = zip
+        .by_index_raw(i)
+        .map_err(|e| bad_workbook(shown, e))?
+        .size();
+    Ok(match needs_scan(role, declared, limits) {
+        true => Some((role, Scan::Whole)),
+        false if role == Role::SharedStrings => Some((role, Scan::Head)),
+        false => None,
+    })
+}
+
+/// The check of a workbook the reader reads meanwhile ([`start`]).
+pub(crate) struct Checking {
+    shown: String,
+    gate: Arc<Gate>,
+    thread: Option<JoinHandle<Result<(), SourceError>>>,
+}
+
+impl Checking {
+    /// What the reader's file must go through.
+    pub fn gate(&self) -> Arc<Gate> {
+        self.gate.clone()
+    }
+
+    /// The check's outcome, once it has ended.
+    pub fn finish(self) -> Result<(), SourceError> {
+        match self.thread {
+            None => Ok(()),
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(bad_workbook(&self.shown, "its check could not read it"))),
+        }
+    }
+}
+
+/// Checks the workbook at `path` as [`check`] does, the parts read whole (structures, shared
+/// strings) before it returns, the large sheets and other parts on a thread of their own,
+/// behind the [`Gate`] the reader's file goes through (`xlsx_gate`). The first refusal in
+/// part order is the outcome, as with [`check`].
+pub(crate) fn start(path: &Path, shown: &str, limits: &Limits) -> Result<Checking, SourceError> {
+    let (mut zip, position) = open(path, shown)?;
     let names = directory(&mut zip, shown, limits)?;
     let roles = roles(&mut zip, &names, shown, limits)?;
+    let gate = Arc::new(Gate::default());
+    // Parts left to the thread: (index, role).
+    let mut later: Vec<(usize, Role)> = vec![];
     for (i, name) in names.iter().enumerate() {
-        let norm = normalize(name);
-        let role = match roles.get(&norm) {
-            Some(r) => *r,
-            None if [".xml", ".rels", ".vml"].iter().any(|e| norm.ends_with(e)) => Role::Other,
-            None => continue,
+        let now = match scan_of(&mut zip, i, name, &roles, shown, limits) {
+            Ok(None) => continue,
+            Ok(Some((role @ (Role::Sheet | Role::Other), Scan::Whole))) => {
+                match zip.by_index_raw(i).ok().and_then(|f| {
+                    let start = f.data_start()?;
+                    Some((start, start.checked_add(f.compressed_size())?))
+                }) {
+                    Some((start, end)) => {
+                        gate.hold(start, end);
+                        later.push((i, role));
+                        continue;
+                    }
+                    None => check_part(&mut zip, i, name, role, Scan::Whole, shown, limits, None),
+                }
+            }
+            Ok(Some((role, scan))) => {
+                check_part(&mut zip, i, name, role, scan, shown, limits, None)
+            }
+            Err(e) => Err(e),
         };
-        let declared = zip
-            .by_index_raw(i)
-            .map_err(|e| bad_workbook(shown, e))?
-            .size();
-        let scan = match needs_scan(role, declared, limits) {
-            true => Scan::Whole,
-            false if role == Role::SharedStrings => Scan::Head,
-            false => continue,
-        };
-        check_part(&mut zip, i, name, role, scan, shown, limits)?;
+        if let Err(e) = now {
+            // A part before this one, left for later, is refused first.
+            for &(j, role) in &later {
+                check_part(
+                    &mut zip,
+                    j,
+                    &names[j],
+                    role,
+                    Scan::Whole,
+                    shown,
+                    limits,
+                    None,
+                )?;
+            }
+            return Err(e);
+        }
     }
-    Ok(())
+    if later.is_empty() {
+        return Ok(Checking {
+            shown: shown.to_string(),
+            gate,
+            thread: None,
+        });
+    }
+    let (g, shown, limits) = (gate.clone(), shown.to_string(), limits.clone());
+    let shown_here = shown.clone();
+    let thread = std::thread::Builder::new()
+        .name("ferry-xlsx-check".into())
+        .spawn(move || {
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                for (k, &(i, role)) in later.iter().enumerate() {
+                    let gated = Some((&*g, k, &position));
+                    check_part(
+                        &mut zip,
+                        i,
+                        &names[i],
+                        role,
+                        Scan::Whole,
+                        &shown,
+                        &limits,
+                        gated,
+                    )?;
+                    g.checked(k, u64::MAX);
+                }
+                Ok(())
+            }))
+            .unwrap_or_else(|_| Err(bad_workbook(&shown, "its check could not read it")));
+            g.ended(checked.is_ok());
+            checked
+        });
+    match thread {
+        Ok(t) => Ok(Checking {
+            shown: shown_here,
+            gate,
+            thread: Some(t),
+        }),
+        // No thread: the reader cannot go through the held parts; nothing was read yet.
+        Err(e) => {
+            gate.ended(false);
+            Err(SourceError::Io {
+                path: path.display().to_string(),
+                source: e,
+            })
+        }
+    }
 }
 
 /// How much of a part to tokenize.
@@ -323,6 +470,9 @@ enum PartError {
     Io(std::io::Error),
 }
 
+/// Checks one part; `gated` (the gate, the part's place in it, the check's file offset) opens
+/// its compressed bytes to the reader as the check goes.
+#[allow(clippy::too_many_arguments)]
 fn check_part(
     zip: &mut Zip,
     index: usize,
@@ -331,6 +481,7 @@ fn check_part(
     scan: Scan,
     shown: &str,
     limits: &Limits,
+    gated: Option<(&Gate, usize, &Arc<AtomicU64>)>,
 ) -> Result<(), SourceError> {
     let total = match role {
         Role::Structure => limits.max_structure_bytes,
@@ -338,7 +489,20 @@ fn check_part(
         Role::Sheet | Role::Other => limits.max_part_bytes,
     };
     let entry = zip.by_index(index).map_err(|e| bad_workbook(shown, e))?;
-    match tally(entry, limits.max_record_bytes as u64, total, scan) {
+    let size = entry.size();
+    let unit = limits.max_record_bytes as u64;
+    let tallied = match gated {
+        None => tally(entry, size, unit, total, scan, |_, _| {}),
+        Some((gate, k, position)) => {
+            let entry = Tracked::new(entry, position.clone());
+            tally(entry, size, unit, total, scan, |t, checked| {
+                if let Some(upto) = t.safe_offset(checked) {
+                    gate.checked(k, upto);
+                }
+            })
+        }
+    };
+    match tallied {
         Ok(t) if role == Role::SharedStrings => shared_strings(&t, scan, shown, limits),
         Ok(_) => Ok(()),
         // Damaged XML is left to the reader, which stops at the same place (all before it
@@ -411,7 +575,10 @@ const HELD: [&str; 4] = ["c", "is", "si", "row"];
 #[derive(Default)]
 struct Held {
     open: [Option<u64>; 4],
-    refs: [Option<String>; 4],
+    /// The `r` attribute's first 16 characters, if the element has one; the strings are
+    /// reused (no allocation per cell).
+    refs: [Option<()>; 4],
+    ref_text: [String; 4],
 }
 
 impl Held {
@@ -421,11 +588,15 @@ impl Held {
             return false;
         };
         self.open[k] = Some(at);
-        self.refs[k] = e
-            .try_get_attribute("r")
-            .ok()
-            .flatten()
-            .map(|a| a.value.chars().take(16).collect());
+        let text = &mut self.ref_text[k];
+        text.clear();
+        self.refs[k] = match e.try_get_attribute("r") {
+            Ok(Some(a)) => {
+                text.extend(a.value.chars().take(16));
+                Some(())
+            }
+            _ => None,
+        };
         k == 2
     }
 
@@ -450,7 +621,7 @@ impl Held {
     /// The error for element `k`: an inline string counts as its cell.
     fn error(&self, k: usize) -> PartError {
         let k = if HELD[k] == "is" { 0 } else { k };
-        PartError::Element(HELD[k], self.refs[k].clone())
+        PartError::Element(HELD[k], self.refs[k].map(|()| self.ref_text[k].clone()))
     }
 }
 
@@ -460,9 +631,20 @@ fn claimed_count(e: &BytesStart<'_>) -> Option<u64> {
     a.value.trim().parse().ok()
 }
 
-/// Tokenizes one part within the budgets, as calamine's reader is configured.
-fn tally(entry: ZipFile<'_>, unit: u64, total: u64, scan: Scan) -> Result<Tally, PartError> {
-    let size = entry.size();
+/// How often (in bytes tokenized) the check tells how far it has got.
+const TELL_EVERY: u64 = 256 * 1024;
+
+/// Tokenizes one part within the budgets, as calamine's reader is configured; `checked` is
+/// told, now and then, that the part is within the limits up to a byte.
+fn tally<R: Read>(
+    entry: R,
+    size: u64,
+    unit: u64,
+    total: u64,
+    scan: Scan,
+    mut checked: impl FnMut(&mut R, u64),
+) -> Result<Tally, PartError> {
+    let mut tell_at = TELL_EVERY;
     let guard = Budgeted::new(entry, unit, BUFFER as u64, total);
     let mut xml = quick_xml::Reader::from_reader(BufReader::with_capacity(BUFFER, guard));
     let config = xml.config_mut();
@@ -503,8 +685,13 @@ fn tally(entry: ZipFile<'_>, unit: u64, total: u64, scan: Scan) -> Result<Tally,
                 })
             }
         }
-        if let Some(e) = held.over(xml.buffer_position(), unit) {
+        let at = xml.buffer_position();
+        if let Some(e) = held.over(at, unit) {
             return Err(e);
+        }
+        if at >= tell_at {
+            tell_at = at + TELL_EVERY;
+            checked(xml.get_mut().get_mut().get_mut(), at);
         }
     }
     tally.bytes = xml.get_ref().get_ref().delivered();
