@@ -90,17 +90,17 @@ impl Pending {
         batches
     }
 
-    /// A new (empty) batch of `shape`, sized as its last one.
-    fn batch(&self, shape: Arc<Shape>) -> Batch {
+    /// A new (empty) batch of `shape` in `cells` (an emptied vector, or a new one), sized as
+    /// its last one.
+    fn batch(&self, shape: Arc<Shape>, mut cells: Vec<Cell>) -> Batch {
         let size = self
             .sizes
             .iter()
             .find(|(s, _)| Arc::ptr_eq(s, &shape))
             .map_or(0, |s| s.1);
-        Batch {
-            shape,
-            rows: Vec::with_capacity(size),
-        }
+        cells.clear();
+        cells.reserve(size);
+        Batch { shape, rows: cells }
     }
 }
 
@@ -177,7 +177,12 @@ impl Target {
             let i = match p.find(&shape) {
                 Some(i) => i,
                 None => {
-                    let b = p.batch(shape);
+                    let cells = if overlap {
+                        self.backend.spare().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    let b = p.batch(shape, cells);
                     p.batches.push(b);
                     p.batches.len() - 1
                 }
