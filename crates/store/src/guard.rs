@@ -6,6 +6,7 @@
 //! transaction when the connection ends, and a failed release leaves a writer record that the
 //! next writer finds dead and takes over. Nothing about the statements (nor any value) is shown.
 
+use crate::handoff::AfterCommit;
 use crate::{Result, Target};
 use std::ops::Deref;
 
@@ -46,11 +47,16 @@ impl Target {
         self.backend.commit()
     }
 
-    /// Commits a run's chunk, queued rows first (see [`Tx::commit_then_begin`]).
-    fn commit_chunk(&self) -> Result<()> {
-        self.overlap.set(false);
+    /// Commits a run's chunk and begins the next transaction (see [`Tx::commit_then_begin`]).
+    fn commit_chunk_and_begin(&self, after: AfterCommit) -> Result<()> {
+        if self.overlap.get() {
+            return self.commit_chunk_then_begin(after);
+        }
+        // A transaction not begun by `transaction` (no writer thread): here, in order.
         self.flush_or_roll_back()?;
-        self.backend.commit_chunk()
+        self.backend.commit_chunk()?;
+        after();
+        self.begin()
     }
 
     fn flush_or_roll_back(&self) -> Result<()> {
@@ -91,23 +97,25 @@ impl<'t> Tx<'t> {
     /// Commits the work so far, runs `between` (outside any transaction), and begins the next
     /// transaction in this guard: a run's chunk after chunk.
     ///
-    /// The commit is a chunk's: it survives a crash of this process as soon as it returns, but
+    /// Inside a transaction begun by [`Target::transaction`] the caller does not wait: the rest
+    /// of the chunk's rows, the COMMIT, `between` and the BEGIN are jobs of the writer thread,
+    /// in this order, and every later statement of the caller (and a rollback) first waits for
+    /// them (see `handoff.rs`). So the chunk commits exactly what was written or queued before
+    /// this call, and nothing after it. A failed commit is reported by the next statement (or
+    /// the final commit), and the guard then rolls back what followed it with it.
+    ///
+    /// The commit is a chunk's: it survives a crash of this process as soon as it is made, but
     /// the backend need not wait until it is on disk (PostgreSQL: `synchronous_commit = off`
     /// for this transaction only; SQLite in WAL mode with `synchronous=NORMAL` never waits at a
     /// commit). That keeps SPEC §6.4: a chunk commits its rows and the run's checkpoint in one
-    /// transaction, so a server or machine crash can only lose whole chunks at the end of the
-    /// run, with their checkpoints, and a resume redoes them from the last checkpoint that
-    /// survived — the database is never left between a chunk's rows and its checkpoint. On
-    /// PostgreSQL the run's last transactions are committed with [`Tx::commit`], which waits for
-    /// the disk, and the write-ahead log is flushed in order: once that commit returns, every
-    /// chunk before it is durable too, so a run reported finished stays finished.
-    pub fn commit_then_begin(&mut self, between: impl FnOnce()) -> Result<()> {
-        self.target.commit_chunk()?;
-        self.open = false;
-        between();
-        self.target.begin()?;
-        self.open = true;
-        Ok(())
+    /// transaction, so a crash can only lose whole chunks at the end of the run, with their
+    /// checkpoints, and a resume redoes them from the last checkpoint that survived — the
+    /// database is never left between a chunk's rows and its checkpoint. On PostgreSQL the
+    /// run's last transactions are committed with [`Tx::commit`], which waits for the disk, and
+    /// the write-ahead log is flushed in order: once that commit returns, every chunk before it
+    /// is durable too, so a run reported finished stays finished.
+    pub fn commit_then_begin(&mut self, between: impl FnOnce() + Send + 'static) -> Result<()> {
+        self.target.commit_chunk_and_begin(Box::new(between))
     }
 
     /// Rolls the transaction back on purpose (a test-only run, a check that must leave nothing).

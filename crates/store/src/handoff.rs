@@ -20,9 +20,23 @@
 //!   runs after a failed write as if it had succeeded (SQLite may even have ended the
 //!   transaction: a statement then would commit on its own). The caller's transaction guard rolls
 //!   back; the rollback clears the failure and drops the jobs still queued.
-//! - The writer thread never begins, commits or rolls back, and receives jobs only between a
-//!   BEGIN and its COMMIT or ROLLBACK (both drain or drop the queue first, holding the connection).
-//!   A process killed at any point loses exactly the uncommitted transaction, as before.
+//! - A run's chunk commit is a job too ([`Conn::commit_then_begin`]): COMMIT, the after-commit
+//!   hook, BEGIN, run by the writer thread in one hold of the connection after every job queued
+//!   before it (the chunk's rows), while the caller goes on with the next chunk's records. So
+//!   that nothing of the next chunk runs in this chunk's transaction, every statement of the
+//!   caller's (and a rollback, and a drain) first runs the commit jobs still queued, with the
+//!   jobs before them, in order, on its own thread ([`Conn::settle_commits`]): when the caller
+//!   holds the connection, every commit it was promised has happened or failed. The next
+//!   chunk's rows are queued after the commit job and written after its BEGIN. A rollback runs
+//!   the queued commit jobs first, so it undoes only what came after the last accepted commit,
+//!   never a chunk whose commit was accepted. A commit job skipped or failed (a failed write
+//!   before it, a failed COMMIT or BEGIN) fails the connection like a failed write: the caller's
+//!   next statement reports it, and the chunk's rows and checkpoint are undone together.
+//! - Otherwise the writer thread never begins, commits or rolls back, and receives jobs only
+//!   between a BEGIN and its COMMIT or ROLLBACK (both drain or drop the queue first, holding the
+//!   connection). A process killed at any point loses exactly the uncommitted transaction (SPEC
+//!   §6.4): a chunk's rows, findings, counters, ledger sums and checkpoint are all queued or
+//!   written before its commit job, and nothing of the next chunk before it.
 //! - Memory stays flat: at most [`MAX_JOBS`] jobs wait or are being written; a caller with more
 //!   waits for the writer thread.
 
@@ -43,7 +57,18 @@ use std::thread::JoinHandle;
 const MAX_JOBS: usize = 2;
 
 /// One hand-off: batches of queued rows, written in order.
-pub(crate) type Job = Vec<Batch>;
+pub(crate) type Rows = Vec<Batch>;
+
+/// What runs when a run's chunk has committed, before the next one begins (a test hook).
+pub(crate) type AfterCommit = Box<dyn FnOnce() + Send>;
+
+/// A job of the writer thread.
+enum Job {
+    /// Batches of queued rows.
+    Rows(Rows),
+    /// A run's chunk commit: COMMIT (as [`Backend::commit_chunk`]), the hook, BEGIN.
+    Commit(AfterCommit),
+}
 
 /// What the caller's thread and the writer thread share.
 struct Inner {
@@ -61,9 +86,13 @@ struct Queue {
     jobs: VecDeque<Job>,
     /// Jobs waiting plus the one being written.
     outstanding: usize,
+    /// Commit jobs waiting (not yet taken).
+    commits: usize,
     /// The first failed write's error, until the rollback.
     error: Option<StoreError>,
     stop: bool,
+    /// Emptied row vectors of written hand-offs, for the next batches (see [`Conn::spare`]).
+    spare: Vec<Vec<Cell>>,
 }
 
 /// A target's connection: its backend, and the writer thread once there is one.
@@ -89,15 +118,64 @@ impl Inner {
     }
 }
 
-/// Writes a job's batches in order; a panic in the driver becomes an error.
-fn write_job(b: &dyn Backend, job: &Job) -> Result<()> {
+/// Emptied row vectors kept at most: a few tables' batches (memory stays flat).
+const MAX_SPARE: usize = 8;
+
+impl Inner {
+    /// Frees the rows of a written hand-off and keeps their vectors for the next batches: a
+    /// new vector of a few MiB each time would be fresh memory from the system (zeroed pages,
+    /// page faults), and freeing the caller's memory on this thread costs the allocator too.
+    fn recycle(&self, rows: Option<Rows>) {
+        let Some(rows) = rows else { return };
+        let emptied: Vec<Vec<Cell>> = rows
+            .into_iter()
+            .map(|b| {
+                let mut cells = b.rows;
+                cells.clear();
+                cells
+            })
+            .collect();
+        let mut q = self.queue();
+        let room = MAX_SPARE.saturating_sub(q.spare.len());
+        q.spare.extend(emptied.into_iter().take(room));
+    }
+}
+
+/// Writes a hand-off's batches in order; a panic in the driver becomes an error.
+fn write_rows(b: &dyn Backend, rows: &Rows) -> Result<()> {
     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        for batch in job {
+        for batch in rows {
             b.write_rows(&batch.shape.table, &batch.shape.columns, &batch.rows)?;
         }
         Ok(())
     }));
     written.unwrap_or_else(|_| Err(StoreError::Other("the bulk write failed".into())))
+}
+
+/// Commits a run's chunk, runs `after`, begins the next transaction (the connection held all
+/// along, so no statement runs between them); a panic in the driver becomes an error.
+fn commit_then_begin(b: &dyn Backend, after: AfterCommit) -> Result<()> {
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        b.commit_chunk()?;
+        after();
+        b.begin()
+    }));
+    done.unwrap_or_else(|_| Err(StoreError::Other("the chunk's commit failed".into())))
+}
+
+/// Runs a job (nothing once a write of the transaction failed: its error stands, and the
+/// transaction is to be rolled back), recording a failure. Returns the job's rows, to be freed
+/// once the connection is let go.
+fn run_job(inner: &Inner, b: &dyn Backend, job: Job) -> Option<Rows> {
+    let (done, rows) = match job {
+        _ if inner.failed.load(Ordering::Acquire) => return None,
+        Job::Rows(rows) => (write_rows(b, &rows), Some(rows)),
+        Job::Commit(after) => (commit_then_begin(b, after), None),
+    };
+    if let Err(e) = done {
+        inner.fail(e);
+    }
+    rows
 }
 
 /// The writer thread: takes the next job while holding the connection, writes it, lets go.
@@ -114,19 +192,35 @@ fn write_jobs(inner: &Inner) {
         }
         let held = inner.backend.lock();
         // The caller may have taken the jobs meanwhile (it drained): then wait again.
-        let Some(job) = inner.queue().jobs.pop_front() else {
+        let Some(job) = inner.queue().pop() else {
             continue;
         };
-        if !inner.failed.load(Ordering::Acquire) {
-            if let Err(e) = write_job(&**held, &job) {
-                inner.fail(e);
-            }
-        }
+        let rows = run_job(inner, &**held, job);
         drop(held);
         inner.queue().outstanding -= 1;
         inner.changed.notify_all();
-        // The rows are freed here, off the caller's thread.
-        drop(job);
+        // The rows are freed here, off the caller's thread; their vectors are kept.
+        inner.recycle(rows);
+    }
+}
+
+impl Queue {
+    /// Takes the next job (still outstanding until it is done).
+    fn pop(&mut self) -> Option<Job> {
+        let job = self.jobs.pop_front()?;
+        if matches!(job, Job::Commit(_)) {
+            self.commits -= 1;
+        }
+        Some(job)
+    }
+
+    /// Queues a job.
+    fn push(&mut self, job: Job) {
+        if matches!(job, Job::Commit(_)) {
+            self.commits += 1;
+        }
+        self.outstanding += 1;
+        self.jobs.push_back(job);
     }
 }
 
@@ -143,22 +237,68 @@ impl Conn {
         }
     }
 
-    /// The connection, once the writer thread has let go of it.
+    /// The connection, once the writer thread has let go of it (for calls that run no
+    /// statement).
     fn lock(&self) -> Held<'_> {
         self.inner.backend.lock()
     }
 
-    /// The connection for a statement: the error of a failed write instead, if one failed (the
-    /// same error for every statement until the rollback, so that one that is ignored does not
-    /// hide it from the commit).
-    fn checked(&self) -> Result<Held<'_>> {
+    /// The connection, once the writer thread has let go of it and the commit jobs still
+    /// queued have run (for calls that run a statement whatever a failed write).
+    fn settled(&self) -> Held<'_> {
         let held = self.lock();
+        self.settle_commits(&held);
+        held
+    }
+
+    /// The connection for a statement, once every queued commit job has run (nothing of the
+    /// next chunk runs in the one before it): the error of a failed write instead, if one
+    /// failed (the same error for every statement until the rollback, so that one that is
+    /// ignored does not hide it from the commit).
+    fn checked(&self) -> Result<Held<'_>> {
+        let held = self.settled();
         if self.inner.failed.load(Ordering::Acquire) {
-            return Err(self.inner.queue().error.clone().unwrap_or_else(|| {
-                StoreError::Other("a bulk write of this transaction failed".into())
-            }));
+            return Err(self.failure());
         }
         Ok(held)
+    }
+
+    /// The failed write's error.
+    fn failure(&self) -> StoreError {
+        self.inner
+            .queue()
+            .error
+            .clone()
+            .unwrap_or_else(|| StoreError::Other("a bulk write of this transaction failed".into()))
+    }
+
+    /// Runs, on this thread (which holds the connection, so the writer thread is between
+    /// jobs), the commit jobs still queued and every job queued before them, in order. Returns
+    /// whether one of those commits did not happen (a failed write before it, or its own
+    /// failure: the connection is failed).
+    fn settle_commits(&self, held: &Held<'_>) -> bool {
+        let mut lost = false;
+        loop {
+            let job = {
+                let mut q = self.inner.queue();
+                if q.commits == 0 {
+                    break;
+                }
+                let Some(job) = q.pop() else { break };
+                q.outstanding -= 1;
+                job
+            };
+            self.inner.changed.notify_all();
+            let commit = matches!(job, Job::Commit(_));
+            drop(run_job(&self.inner, &***held, job));
+            lost |= commit && self.inner.failed.load(Ordering::Acquire);
+        }
+        lost
+    }
+
+    /// An emptied row vector of a written hand-off, if one is kept (its capacity is reused).
+    pub(crate) fn spare(&self) -> Option<Vec<Cell>> {
+        self.inner.queue().spare.pop()
     }
 
     /// Whether every handed-off job is written.
@@ -166,13 +306,38 @@ impl Conn {
         self.inner.queue().outstanding == 0
     }
 
-    /// Hands a job to the writer thread (started on first use), waiting while [`MAX_JOBS`]
-    /// are outstanding. Writes it here instead when this thread holds the connection (a
-    /// statement's row callback queued rows) or no thread can be started.
-    pub(crate) fn hand_off(&self, job: Job) -> Result<()> {
-        if self.inner.backend.is_owned_by_current_thread() || !self.started() {
-            return self.drain(job);
+    /// Whether the jobs go to the writer thread (started now if not): not when this thread
+    /// holds the connection (a statement's row callback queued rows) or no thread can be
+    /// started.
+    fn handing(&self) -> bool {
+        !self.inner.backend.is_owned_by_current_thread() && self.started()
+    }
+
+    /// Hands rows to the writer thread, waiting while [`MAX_JOBS`] are outstanding; writes
+    /// them here when it cannot ([`Conn::handing`]).
+    pub(crate) fn hand_off(&self, rows: Rows) -> Result<()> {
+        if !self.handing() {
+            return self.drain(rows);
         }
+        self.push(Job::Rows(rows))
+    }
+
+    /// A run's chunk commit: `rows` (the rest of the chunk's rows), then COMMIT, `after`, and
+    /// BEGIN, as jobs of the writer thread that the caller does not wait for (see the module's
+    /// notes), or here when they cannot go to the writer thread ([`Conn::handing`]).
+    pub(crate) fn commit_then_begin(&self, rows: Rows, after: AfterCommit) -> Result<()> {
+        if !self.handing() {
+            self.drain(rows)?;
+            return commit_then_begin(&**self.checked()?, after);
+        }
+        if !rows.is_empty() {
+            self.push(Job::Rows(rows))?;
+        }
+        self.push(Job::Commit(after))
+    }
+
+    /// Queues a job for the writer thread, waiting while [`MAX_JOBS`] are outstanding.
+    fn push(&self, job: Job) -> Result<()> {
         let mut q = self.inner.queue();
         while q.outstanding >= MAX_JOBS && !self.inner.failed.load(Ordering::Acquire) {
             q = self
@@ -186,8 +351,7 @@ impl Conn {
             // Reports the failure (the job goes with the transaction).
             return self.checked().map(drop);
         }
-        q.outstanding += 1;
-        q.jobs.push_back(job);
+        q.push(job);
         drop(q);
         self.inner.changed.notify_all();
         Ok(())
@@ -208,36 +372,43 @@ impl Conn {
 
     /// Writes, on this thread, the jobs not yet written and then `last`: afterwards every row
     /// handed off or given is in the target (or the failed write's error is returned).
-    pub(crate) fn drain(&self, last: Job) -> Result<()> {
+    pub(crate) fn drain(&self, last: Rows) -> Result<()> {
+        // The queued commit jobs run first, with the jobs before them.
         let held = self.checked()?;
         // Holding the connection: the writer thread is between jobs, and takes no other.
         let waiting: Vec<Job> = {
             let mut q = self.inner.queue();
-            q.outstanding -= q.jobs.len();
-            q.jobs.drain(..).collect()
+            std::iter::from_fn(|| q.pop()).collect::<Vec<_>>()
         };
+        self.inner.queue().outstanding -= waiting.len();
         self.inner.changed.notify_all();
         // A failure here is the caller's own statement failing, as without a writer thread.
-        for job in waiting.iter().chain([&last]) {
-            write_job(&**held, job)?;
+        for job in waiting.into_iter().chain([Job::Rows(last)]) {
+            match job {
+                Job::Rows(rows) => write_rows(&**held, &rows)?,
+                Job::Commit(after) => commit_then_begin(&**held, after)?,
+            }
         }
         Ok(())
     }
 
-    /// Drops the jobs not yet written and forgets a failed write (a rollback undoes them all).
-    /// Returns the connection, held.
-    fn discard(&self) -> Held<'_> {
+    /// Runs the commit jobs still queued (a commit accepted is never undone), then drops the
+    /// jobs not yet written and forgets a failed write (a rollback undoes them all). Returns
+    /// the connection, held, and the error of a queued commit that did not happen.
+    fn discard(&self) -> (Held<'_>, Option<StoreError>) {
         let held = self.lock();
+        let lost = self.settle_commits(&held).then(|| self.failure());
         let dropped: Vec<Job> = {
             let mut q = self.inner.queue();
-            q.outstanding -= q.jobs.len();
+            let dropped: Vec<Job> = std::iter::from_fn(|| q.pop()).collect();
+            q.outstanding -= dropped.len();
             q.error = None;
             self.inner.failed.store(false, Ordering::Release);
-            q.jobs.drain(..).collect()
+            dropped
         };
         self.inner.changed.notify_all();
         drop(dropped);
-        held
+        (held, lost)
     }
 }
 
@@ -287,7 +458,9 @@ impl Conn {
         self.checked()?.commit_chunk()
     }
     pub(crate) fn rollback(&self) -> Result<()> {
-        self.discard().rollback()
+        let (held, lost) = self.discard();
+        held.rollback()?;
+        lost.map_or(Ok(()), Err)
     }
     pub(crate) fn bulk_upsert(
         &self,
@@ -340,19 +513,19 @@ impl Conn {
         self.checked()?.before_scrub(t)
     }
     pub(crate) fn scrub(&self, t: &Target, tables: &BTreeSet<String>) -> BTreeMap<String, String> {
-        self.lock().scrub(t, tables)
+        self.settled().scrub(t, tables)
     }
     pub(crate) fn lock_writer(&self, t: &Target) -> Result<()> {
         self.checked()?.lock_writer(t)
     }
     pub(crate) fn unlock_writer(&self, t: &Target) -> Result<()> {
-        self.lock().unlock_writer(t)
+        self.settled().unlock_writer(t)
     }
     pub(crate) fn record_holder_alive(&self, t: &Target, h: &Holder) -> bool {
-        self.lock().record_holder_alive(t, h)
+        self.settled().record_holder_alive(t, h)
     }
     pub(crate) fn writer_process_alive(&self, t: &Target, pid: i64) -> bool {
-        self.lock().writer_process_alive(t, pid)
+        self.settled().writer_process_alive(t, pid)
     }
 }
 
@@ -476,6 +649,96 @@ mod tests {
         assert!(tx.int("SELECT 1", &[]).is_err());
         drop(tx);
         assert_eq!(t.int("SELECT 1", &[]).unwrap(), 1);
+        assert_eq!(count(&t), 1);
+    }
+
+    /// A chunk's commit queued for the writer thread: the hook runs once the chunk is
+    /// committed (another connection sees it), a statement after it runs in the next
+    /// transaction, and a rollback undoes only what followed the commit.
+    #[test]
+    fn a_queued_commit_keeps_its_chunk_and_nothing_after_it() {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        let (dir, t) = target(3);
+        let path = dir.path().join("t.db");
+        let mut tx = t.transaction().unwrap();
+        for id in 1..=50 {
+            line(&tx, id).unwrap();
+        }
+        let seen = std::sync::Arc::new(AtomicI64::new(-1));
+        let saw = seen.clone();
+        tx.commit_then_begin(move || {
+            let other = rusqlite::Connection::open(&path).unwrap();
+            let n: i64 = other
+                .query_row("SELECT count(*) FROM ledger_line", [], |r| r.get(0))
+                .unwrap();
+            saw.store(n, Ordering::SeqCst);
+        })
+        .unwrap();
+        for id in 51..=60 {
+            line(&tx, id).unwrap();
+        }
+        tx.exec(
+            "INSERT INTO ferry_meta (key, value) VALUES ('after', 'x')",
+            &[],
+        )
+        .unwrap();
+        // The statement ran after the commit (and its hook), in the next transaction.
+        assert_eq!(seen.load(Ordering::SeqCst), 50);
+        tx.commit_then_begin(|| ()).unwrap();
+        for id in 61..=70 {
+            line(&tx, id).unwrap();
+        }
+        tx.commit_then_begin(|| ()).unwrap();
+        for id in 71..=80 {
+            line(&tx, id).unwrap();
+        }
+        // Two commits queued (or done): the rollback keeps both, undoes rows 71..=80.
+        tx.rollback().unwrap();
+        assert_eq!(count(&t), 70);
+        assert_eq!(
+            t.int("SELECT count(*) FROM ferry_meta WHERE key = 'after'", &[])
+                .unwrap(),
+            1
+        );
+    }
+
+    /// A queued commit that fails (here: a deferred key check) is reported by the next
+    /// statement; its hook does not run, and the rollback undoes the chunk and what followed.
+    #[test]
+    fn a_queued_commit_that_fails_is_reported_and_rolled_back() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (_dir, t) = target(3);
+        t.batch(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE c (p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED);",
+        )
+        .unwrap();
+        let mut tx = t.transaction().unwrap();
+        for id in 1..=20 {
+            line(&tx, id).unwrap();
+        }
+        tx.exec("INSERT INTO c (p) VALUES (42)", &[]).unwrap();
+        let ran = std::sync::Arc::new(AtomicBool::new(false));
+        let hook = ran.clone();
+        tx.commit_then_begin(move || hook.store(true, Ordering::SeqCst))
+            .unwrap();
+        for id in 21..=30 {
+            // A row queued after the failure may report it already.
+            if line(&tx, id).is_err() {
+                break;
+            }
+        }
+        let e = tx.int("SELECT count(*) FROM p", &[]).unwrap_err();
+        assert!(matches!(e, StoreError::Constraint(_)), "{e:?}");
+        assert!(!ran.load(Ordering::SeqCst));
+        drop(tx);
+        assert!(!t.in_transaction());
+        assert_eq!(count(&t), 0);
+        assert_eq!(t.int("SELECT count(*) FROM c", &[]).unwrap(), 0);
+        // The connection works on.
+        let tx = t.transaction().unwrap();
+        line(&tx, 1).unwrap();
+        tx.commit().unwrap();
         assert_eq!(count(&t), 1);
     }
 }

@@ -2,6 +2,7 @@
 //! by the backend (multi-row INSERT on SQLite, binary COPY on PostgreSQL), before anything could
 //! see them missing; and upserts of many rows per statement.
 
+use crate::handoff::{AfterCommit, Rows};
 use crate::schema::{quote, quote_list};
 use crate::{Cell, Result, Target};
 use std::sync::Arc;
@@ -100,17 +101,17 @@ impl Pending {
         batches
     }
 
-    /// A new (empty) batch of `shape`, sized as its last one.
-    fn batch(&self, shape: Arc<Shape>) -> Batch {
+    /// A new (empty) batch of `shape` in `cells` (an emptied vector, or a new one), sized as
+    /// its last one.
+    fn batch(&self, shape: Arc<Shape>, mut cells: Vec<Cell>) -> Batch {
         let size = self
             .sizes
             .iter()
             .find(|(s, _)| Arc::ptr_eq(s, &shape))
             .map_or(0, |s| s.1);
-        Batch {
-            shape,
-            rows: Vec::with_capacity(size),
-        }
+        cells.clear();
+        cells.reserve(size);
+        Batch { shape, rows: cells }
     }
 }
 
@@ -187,7 +188,12 @@ impl Target {
             let i = match p.find(&shape) {
                 Some(i) => i,
                 None => {
-                    let b = p.batch(shape);
+                    let cells = if overlap {
+                        self.backend.spare().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    let b = p.batch(shape, cells);
                     p.batches.push(b);
                     p.batches.len() - 1
                 }
@@ -215,17 +221,29 @@ impl Target {
 
     /// Hands the queued rows to the writer thread.
     fn hand_off(&self) -> Result<()> {
-        let job = {
-            let mut p = self.pending.borrow_mut();
-            let job = p.take();
-            for b in &job {
-                if !p.handed.iter().any(|s| Arc::ptr_eq(s, &b.shape)) {
-                    p.handed.push(b.shape.clone());
-                }
+        let rows = self.take_to_hand();
+        self.backend.hand_off(rows)
+    }
+
+    /// Takes the queued rows to hand them to the writer thread: their tables count as handed
+    /// (perhaps not written yet) until the thread is seen idle.
+    fn take_to_hand(&self) -> Rows {
+        let mut p = self.pending.borrow_mut();
+        let rows = p.take();
+        for b in &rows {
+            if !p.handed.iter().any(|s| Arc::ptr_eq(s, &b.shape)) {
+                p.handed.push(b.shape.clone());
             }
-            job
-        };
-        self.backend.hand_off(job)
+        }
+        rows
+    }
+
+    /// Commits a run's chunk and begins the next transaction without waiting: the queued rows,
+    /// the COMMIT, `after` and the BEGIN go to the writer thread in this order (see
+    /// `handoff.rs`); every later statement runs after them.
+    pub(crate) fn commit_chunk_then_begin(&self, after: AfterCommit) -> Result<()> {
+        let rows = self.take_to_hand();
+        self.backend.commit_then_begin(rows, after)
     }
 
     /// Writes every queued row now (those handed to the writer thread too).

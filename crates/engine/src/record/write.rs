@@ -113,8 +113,9 @@ impl State<'_> {
         let rec = &p.rec;
         let meta = RowMeta {
             run_id: Some(self.run),
-            file: Some(rec.location.file.to_string()),
-            sheet: rec.location.sheet.as_ref().map(|s| s.to_string()),
+            // `str::to_owned`, not `to_string` (which formats through `Display` for an `Arc`).
+            file: Some(rec.location.file.as_ref().to_owned()),
+            sheet: rec.location.sheet.as_deref().map(str::to_owned),
             row: Some(rec.location.row as i64),
             col: rec.location.column.map(|c| c.render()),
         };

@@ -125,7 +125,7 @@ impl<'t> Chunks<'t> {
             let chunks = self.chunks;
             fail_at(FailPoint::BeforeCommit, chunks);
             self.writes
-                .commit_then_begin(|| fail_at(FailPoint::AfterCommit, chunks))?;
+                .commit_then_begin(move || fail_at(FailPoint::AfterCommit, chunks))?;
         }
         self.in_chunk = 0;
         Ok(())
