@@ -147,6 +147,35 @@ fn every_ledger_rule_by_hand() {
 }
 
 #[test]
+fn an_account_touched_again_in_a_later_chunk_finds_its_invoices() {
+    // One record per chunk: A's book is written and forgotten after each chunk, and loaded again
+    // from the target when A comes back (the run keeps only which accounts have invoices).
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("a.xml"), "<Import><User Name=\"A\" Owner=\"admin\" Role=\"Customer\"/><User Name=\"B\" Owner=\"admin\" Role=\"Customer\"/>\
+        <Debit User=\"A\" Date=\"2025-01-01\" Debit=\"10\"/><Debit User=\"B\" Date=\"2025-01-01\" Debit=\"5\"/>\
+        <Debit User=\"A\" Date=\"2025-01-02\" Debit=\"7\"/><CloseInvoice User=\"A\"/><Debit User=\"B\" Date=\"2025-01-03\" Debit=\"1\"/>\
+        <Debit User=\"A\" Date=\"2025-02-01\" Debit=\"3\"/></Import>").unwrap();
+    let r = ferry(d, &["import", "a.xml", "--chunk-size", "1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let invoices = rows(
+        d,
+        "ferry.db",
+        "SELECT \"user\", name, closed, total_e4 FROM invoice ORDER BY id",
+    );
+    let want = [
+        ["A", "A-1", "1", "170000"],
+        ["B", "B-1", "0", "60000"],
+        ["A", "A-2", "0", "30000"],
+    ];
+    assert_eq!(
+        invoices,
+        want.map(|r| r.map(String::from).to_vec()).to_vec()
+    );
+    assert_eq!(ferry(d, &["reconcile", "1"]).code, 0);
+}
+
+#[test]
 fn current_invoice_persists_across_runs_and_rejections_change_nothing() {
     let dir = scratch();
     let d = dir.path();
