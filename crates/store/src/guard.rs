@@ -6,9 +6,11 @@
 //! transaction when the connection ends, and a failed release leaves a writer record that the
 //! next writer finds dead and takes over. Nothing about the statements (nor any value) is shown.
 
-use crate::handoff::AfterCommit;
 use crate::{Result, Target};
 use std::ops::Deref;
+
+/// What runs when a run's chunk has committed, before the next one begins (a test hook).
+pub(crate) type AfterCommit = Box<dyn FnOnce() + Send>;
 
 /// An open transaction of a [`Target`]. [`Tx::commit`] keeps its work; dropping it without a
 /// commit (an error, an early return) rolls it back. A deliberate undo says so:

@@ -41,7 +41,8 @@
 //!   waits for the writer thread.
 
 use crate::backend::{Backend, StreamsBody};
-use crate::pending::Batch;
+use crate::guard::AfterCommit;
+use crate::pending::Rows;
 use crate::upgrade::Object;
 use crate::writer::Holder;
 use crate::{Cell, Result, Row, StoreError, Target};
@@ -55,12 +56,6 @@ use std::thread::JoinHandle;
 
 /// Jobs waiting or being written at most (the caller waits for the writer thread beyond).
 const MAX_JOBS: usize = 2;
-
-/// One hand-off: batches of queued rows, written in order.
-pub(crate) type Rows = Vec<Batch>;
-
-/// What runs when a run's chunk has committed, before the next one begins (a test hook).
-pub(crate) type AfterCommit = Box<dyn FnOnce() + Send>;
 
 /// A job of the writer thread.
 enum Job {

@@ -2,7 +2,7 @@
 //! by the backend (multi-row INSERT on SQLite, binary COPY on PostgreSQL), before anything could
 //! see them missing; and upserts of many rows per statement.
 
-use crate::handoff::{AfterCommit, Rows};
+use crate::guard::AfterCommit;
 use crate::schema::{quote, quote_list};
 use crate::{Cell, Result, Target};
 use std::sync::Arc;
@@ -19,6 +19,9 @@ pub(crate) struct Batch {
     pub(crate) shape: Arc<Shape>,
     pub(crate) rows: Vec<Cell>,
 }
+
+/// One hand-off to the writer thread: batches of queued rows, written in order.
+pub(crate) type Rows = Vec<Batch>;
 
 /// Rows waiting to be written in bulk.
 ///
