@@ -233,6 +233,53 @@ mod tests {
         assert_eq!(gate.allow(140, 100).unwrap(), 10);
     }
 
+    /// The bound the gate rests on: the zip crate takes no more than [`READ_AHEAD`] bytes of the
+    /// file beyond what it has inflated. With incompressible data (about one compressed byte per
+    /// inflated byte), the offset taken stays within the inflated count plus `READ_AHEAD` at every
+    /// read; a zip crate that buffered more would fail here, not loosen the limits unnoticed.
+    #[test]
+    fn the_zip_crate_reads_ahead_less_than_the_gate_allows() {
+        use std::io::Write;
+        let path = std::env::temp_dir().join(format!("ferry-gate-{}.zip", std::process::id()));
+        let mut data = vec![0u8; 4 << 20];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for b in &mut data {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        {
+            let mut w = zip::ZipWriter::new(File::create(&path).unwrap());
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            w.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+            w.write_all(&data).unwrap();
+            w.finish().unwrap();
+        }
+        let counting = Counting::new(File::open(&path).unwrap());
+        let taken = counting.position();
+        let mut zip = zip::ZipArchive::new(counting).unwrap();
+        let start = zip.by_index_raw(0).unwrap().data_start().unwrap();
+        let mut part = Tracked::new(zip.by_index(0).unwrap(), taken.clone());
+        let mut buf = [0u8; 997];
+        let mut inflated = 0u64;
+        loop {
+            let n = part.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            inflated += n as u64;
+            let ahead = taken.load(Ordering::Relaxed).saturating_sub(start);
+            assert!(
+                ahead <= inflated + READ_AHEAD,
+                "the zip crate took {ahead} bytes of the file for {inflated} inflated"
+            );
+        }
+        assert_eq!(inflated, data.len() as u64);
+        let _ = std::fs::remove_file(&path);
+    }
+
     #[test]
     fn a_waiting_read_wakes_when_the_check_passes() {
         let gate = Arc::new(Gate::default());
