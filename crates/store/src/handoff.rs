@@ -528,15 +528,7 @@ impl Conn {
 mod tests {
     use crate::{params, Cell, StoreError, Target};
 
-    const COLS: [&str; 7] = [
-        "id",
-        "run_id",
-        "user",
-        "kind",
-        "amount_e4",
-        "entity",
-        "row_id",
-    ];
+    use crate::pending::tests::LEDGER_LINE_COLUMNS as COLS;
 
     fn target(handoff: usize) -> (tempfile::TempDir, Target) {
         let dir = tempfile::tempdir().unwrap();

@@ -340,9 +340,20 @@ fn numbered_values(rows: usize, n: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::params;
+
+    /// Columns of `ledger_line` that the bulk-path tests write (also used by `handoff`'s).
+    pub(crate) const LEDGER_LINE_COLUMNS: [&str; 7] = [
+        "id",
+        "run_id",
+        "user",
+        "kind",
+        "amount_e4",
+        "entity",
+        "row_id",
+    ];
 
     #[test]
     fn a_table_is_named_only_as_a_whole_word() {
@@ -367,15 +378,7 @@ mod tests {
     fn the_bulk_path_is_invisible_to_readers() {
         let dir = tempfile::tempdir().unwrap();
         let (t, _) = Target::init(&dir.path().join("t.db")).unwrap();
-        let cols = [
-            "id",
-            "run_id",
-            "user",
-            "kind",
-            "amount_e4",
-            "entity",
-            "row_id",
-        ];
+        let cols = LEDGER_LINE_COLUMNS;
         t.begin().unwrap();
         for i in 0..1000i64 {
             t.append(
