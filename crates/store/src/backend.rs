@@ -50,14 +50,7 @@ pub(crate) trait Backend: Send {
     fn write_rows(&self, table: &str, columns: &[String], cells: &[Cell]) -> Result<()>;
     /// [`Target::upsert`] of all `rows` in one statement, if the backend has a way (PostgreSQL:
     /// one array per column, `unnest`ed); `false` leaves them to multi-row statements.
-    fn bulk_upsert(
-        &self,
-        _table: &str,
-        _columns: &[&str],
-        _key: &[&str],
-        _set: &str,
-        _rows: &[Vec<Cell>],
-    ) -> Result<bool> {
+    fn bulk_upsert(&self, _upsert: &Upsert<'_>, _rows: &[Vec<Cell>]) -> Result<bool> {
         Ok(false)
     }
 
@@ -102,4 +95,13 @@ pub(crate) trait Backend: Send {
     fn record_holder_alive(&self, t: &Target, h: &Holder) -> bool;
     /// Whether another process `pid` that started a run may still be running it.
     fn writer_process_alive(&self, t: &Target, pid: i64) -> bool;
+}
+
+/// What [`Target::upsert`](crate::Target::upsert) writes into: the table, its columns (one cell
+/// of each per row), the conflict key and the `DO UPDATE SET` clause.
+pub(crate) struct Upsert<'a> {
+    pub table: &'a str,
+    pub columns: &'a [&'a str],
+    pub key: &'a [&'a str],
+    pub set: &'a str,
 }

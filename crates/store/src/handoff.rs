@@ -40,7 +40,7 @@
 //! - Memory stays flat: at most [`MAX_JOBS`] jobs wait or are being written; a caller with more
 //!   waits for the writer thread.
 
-use crate::backend::{Backend, StreamsBody};
+use crate::backend::{Backend, StreamsBody, Upsert};
 use crate::guard::AfterCommit;
 use crate::pending::Rows;
 use crate::upgrade::Object;
@@ -457,15 +457,8 @@ impl Conn {
         held.rollback()?;
         lost.map_or(Ok(()), Err)
     }
-    pub(crate) fn bulk_upsert(
-        &self,
-        table: &str,
-        columns: &[&str],
-        key: &[&str],
-        set: &str,
-        rows: &[Vec<Cell>],
-    ) -> Result<bool> {
-        self.checked()?.bulk_upsert(table, columns, key, set, rows)
+    pub(crate) fn bulk_upsert(&self, upsert: &Upsert<'_>, rows: &[Vec<Cell>]) -> Result<bool> {
+        self.checked()?.bulk_upsert(upsert, rows)
     }
     pub(crate) fn in_transaction(&self) -> bool {
         self.lock().in_transaction()

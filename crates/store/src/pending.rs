@@ -2,6 +2,7 @@
 //! by the backend (multi-row INSERT on SQLite, binary COPY on PostgreSQL), before anything could
 //! see them missing; and upserts of many rows per statement.
 
+use crate::backend::Upsert;
 use crate::guard::AfterCommit;
 use crate::schema::{quote, quote_list};
 use crate::{Cell, Result, Target};
@@ -301,7 +302,13 @@ impl Target {
             return Ok(());
         }
         self.settle(table)?;
-        if self.backend.bulk_upsert(table, columns, key, set, rows)? {
+        let upsert = Upsert {
+            table,
+            columns,
+            key,
+            set,
+        };
+        if self.backend.bulk_upsert(&upsert, rows)? {
             return Ok(());
         }
         let n = columns.len();

@@ -2,6 +2,7 @@
 
 use super::conn::Pg;
 use super::error::classify;
+use crate::backend::Upsert;
 use crate::schema::{quote, quote_list};
 use crate::{Cell, StoreError};
 use postgres::types::{ToSql, Type};
@@ -43,14 +44,13 @@ impl Pg {
     /// every row in one statement and one round trip, a parameter per column (an array of the
     /// column's type), where multi-row VALUES would take a statement of a few hundred rows
     /// each and the server would parse thousands of parameters. No two rows may share a key.
-    pub fn upsert(
-        &mut self,
-        table: &str,
-        columns: &[&str],
-        key: &[&str],
-        set: &str,
-        rows: &[Vec<Cell>],
-    ) -> Result<(), StoreError> {
+    pub fn upsert(&mut self, upsert: &Upsert<'_>, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
+        let Upsert {
+            table,
+            columns,
+            key,
+            set,
+        } = *upsert;
         let shown = self.shown.clone();
         let types = self.column_types(table, columns)?;
         let list = |names: &[&str]| quote_list(names);

@@ -18,7 +18,7 @@ pub use dialect::ddl;
 pub(crate) use url::parse_session_name;
 pub use url::{dbname, host, is_url, shown, with_dbname};
 
-use crate::backend::{Backend, StreamsBody};
+use crate::backend::{Backend, StreamsBody, Upsert};
 use crate::upgrade::Object;
 use crate::writer::Holder;
 use crate::{schema, Cell, Result, Row, StoreError, Target};
@@ -130,15 +130,8 @@ impl Backend for Postgres {
         self.pg()?.copy_in(table, &cols, cells)
     }
 
-    fn bulk_upsert(
-        &self,
-        table: &str,
-        columns: &[&str],
-        key: &[&str],
-        set: &str,
-        rows: &[Vec<Cell>],
-    ) -> Result<bool> {
-        self.pg()?.upsert(table, columns, key, set, rows)?;
+    fn bulk_upsert(&self, upsert: &Upsert<'_>, rows: &[Vec<Cell>]) -> Result<bool> {
+        self.pg()?.upsert(upsert, rows)?;
         Ok(true)
     }
 
