@@ -323,6 +323,7 @@ fn rolling_back_a_live_run_keeps_the_upload_its_test_run_shares() {
     let cookie = session(&console);
     let test = upload_clean(&console, &cookie);
     finished(dir, test);
+    job_over(&console, &cookie, test);
     let (status, to) = act(&console, &cookie, test, "live");
     assert_eq!(status, 303);
     let live: i64 = to.trim_start_matches("/runs/").parse().unwrap();
@@ -355,6 +356,9 @@ fn past_the_retention_a_test_run_cannot_be_run_live() {
     let cookie = session(&console);
     let test = upload_clean(&console, &cookie);
     finished(dir, test);
+    // The run's status is committed before its console job ends; the page offers Run live
+    // only once the job is over.
+    job_over(&console, &cookie, test);
     assert!(can_run_live(&console, &cookie, test));
     age_run(dir, test, 31);
     assert!(
