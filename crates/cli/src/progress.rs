@@ -24,6 +24,7 @@ impl Bar {
         let bar = terminal.then(|| {
             let b = ProgressBar::new_spinner();
             b.set_style(reading_style());
+            b.set_message("reading");
             b.enable_steady_tick(Duration::from_millis(120));
             b
         });
@@ -51,23 +52,20 @@ impl ferry_engine::Progress for Bar {
     }
     fn stage(&self, name: &str, total: u64) {
         let Some(b) = &self.bar else { return };
-        b.set_message(name.to_string());
-        if total == 0 {
-            // Reading: the total is not known yet.
-            return;
-        }
-        if !self.whole.replace(true) {
+        if total > 0 && !self.whole.replace(true) {
             // The phases process every record read once: that is the run's total.
             self.len.set(self.pos.get().max(total));
             self.pos.set(0);
-            b.set_style(run_style());
-            b.set_length(self.len.get());
             b.set_position(0);
+            b.set_length(self.len.get());
+            b.set_style(run_style());
             b.reset_eta();
-        } else if self.pos.get() + total > self.len.get() {
+        } else if self.whole.get() && self.pos.get() + total > self.len.get() {
             self.len.set(self.pos.get() + total);
             b.set_length(self.len.get());
         }
+        // While reading (total 0) the total is not known yet: the spinner counts.
+        b.set_message(name.to_string());
     }
     fn advance(&self, n: u64) {
         let Some(b) = &self.bar else { return };
@@ -83,7 +81,7 @@ impl ferry_engine::Progress for Bar {
 
 fn reading_style() -> ProgressStyle {
     ProgressStyle::with_template(
-        "{spinner} {msg}: {human_pos} records so far · {rate} · {elapsed_clock}",
+        "{spinner} {msg}: {human_pos} records so far · {elapsed_clock} · {rate}",
     )
     .expect("template")
     .with_key("rate", rate)
@@ -92,7 +90,7 @@ fn reading_style() -> ProgressStyle {
 
 fn run_style() -> ProgressStyle {
     ProgressStyle::with_template(
-        "{spinner} [{bar:30}] {percent:>3}% {human_pos}/{human_len} records · {msg} · {elapsed_clock} · {left} · {rate}",
+        "{spinner} {percent:>3}% [{bar:20}] {human_pos}/{human_len} records · {elapsed_clock}, {left} · {rate} · {msg}",
     )
     .expect("template")
     .progress_chars("=> ")
@@ -119,7 +117,7 @@ fn elapsed(s: &ProgressState, w: &mut dyn std::fmt::Write) {
 /// The estimate of the time left, once there is something to estimate from.
 fn left(s: &ProgressState, w: &mut dyn std::fmt::Write) {
     if s.pos() == 0 || s.per_sec() <= 0.0 {
-        let _ = w.write_str("estimating the time left");
+        let _ = w.write_str("estimating what is left");
     } else {
         let _ = write!(w, "about {} left", clock(s.eta()));
     }
