@@ -17,12 +17,16 @@ macro_rules! out {
     }};
 }
 
+mod digest;
 mod logins;
 mod map;
 mod map_preview;
 mod map_store;
 mod map_suggest;
 mod progress;
+mod runs;
+mod summary;
+mod text;
 mod upgrade;
 
 /// mimalloc rather than the system allocator: an import allocates and frees a string per text
@@ -35,7 +39,6 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferry_engine::{ImportOptions, OnExisting, OptionTexts};
 use ferry_report::export::{export, ExportFormat};
-use ferry_store::journal::RunMode;
 use ferry_store::Target;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -101,6 +104,9 @@ enum Command {
         log: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// List every entity type in the summary, also those whose records were all imported.
+        #[arg(long)]
+        verbose: bool,
         #[command(flatten)]
         key: KeyArg,
     },
@@ -330,8 +336,13 @@ enum TableFormat {
 
 #[derive(Subcommand)]
 enum RunsCmd {
-    /// One run: options, counters, findings by code.
-    Show { run: i64 },
+    /// One run: options, counters, findings by code, the ledger.
+    Show {
+        run: i64,
+        /// List every entity type, also those whose records were all imported.
+        #[arg(long)]
+        verbose: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -409,9 +420,13 @@ struct ImportArgs {
     /// Region for phone numbers without a country code (ISO 3166 alpha-2).
     #[arg(long, value_name = "CC", default_value = "US")]
     phone_region: String,
-    /// Print a machine-readable run summary on stdout.
+    /// Print a machine-readable run summary on stdout (the summary for people goes to stderr).
     #[arg(long)]
     json: bool,
+    /// List every entity type in the summary (also those whose records were all imported) and
+    /// every finding code with examples, notes too.
+    #[arg(long)]
+    verbose: bool,
     /// Run in the background: start the run detached from this terminal, write its output to
     /// a file, and return at once (follow it with `ferry runs`).
     #[arg(long)]
@@ -500,47 +515,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         ),
         Command::Runs { db, show } => {
             let t = open(&db.db)?;
-            match show {
-                None => {
-                    let runs = t.runs()?;
-                    if runs.is_empty() {
-                        say!("No runs yet.");
-                    }
-                    out!(
-                        "{:>5}  {:<13}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  inputs",
-                        "run",
-                        "kind",
-                        "mode",
-                        "status",
-                        "started",
-                        "errors",
-                        "warnings"
-                    );
-                    for r in runs {
-                        let inputs: Vec<String> = r
-                            .inputs
-                            .as_array()
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|v| v.as_str().map(str::to_string))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        out!(
-                            "{:>5}  {:<13}  {:<9}  {:<21}  {:<25}  {:>7} {:>8}  {}",
-                            r.id,
-                            r.kind.as_str(),
-                            r.mode.as_str(),
-                            r.status.as_str(),
-                            r.started_at,
-                            r.errors,
-                            r.warnings,
-                            inputs.join(" ")
-                        );
-                    }
-                }
-                Some(RunsCmd::Show { run }) => show_run(&t, run)?,
-            }
+            let text = match show {
+                None => runs::list(&t)?,
+                Some(RunsCmd::Show { run, verbose }) => runs::show(&t, run, verbose)?,
+            };
+            out!("{}", text.trim_end());
             Ok(0)
         }
         Command::Resume {
@@ -548,6 +527,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             db,
             log,
             json,
+            verbose,
             key,
         } => {
             let t = open(&db.db)?;
@@ -557,7 +537,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             opts.resume_run = Some(run);
             opts.limits = limits_from_env()?;
             opts.fingerprint_key = key.fingerprint_key;
-            run_import(&t, opts, log, json, vec![])
+            run_import(&t, opts, Report { log, json, verbose }, vec![])
         }
         Command::Rollback { run, db } => {
             let t = open(&db.db)?;
@@ -580,7 +560,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let t = open(&db.db)?;
             let r = ferry_report::reconcile::reconcile(&t, run)?
                 .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
-            say!("{}", ferry_report::reconcile::text(&r).trim_end());
+            out!("{}", ferry_report::reconcile::text(&r).trim_end());
             Ok(if r.balanced { 0 } else { 1 })
         }
         Command::Export {
@@ -829,7 +809,12 @@ fn import(
         );
     }
     opts.limits = limits_from_env()?;
-    run_import(&target, opts, a.log, a.json, annotate)
+    let report = Report {
+        log: a.log,
+        json: a.json,
+        verbose: a.verbose,
+    };
+    run_import(&target, opts, report, annotate)
 }
 
 /// The options the flags of an import give (limits aside): the text forms through the engine's
@@ -874,12 +859,19 @@ fn import_options(
     Ok(opts)
 }
 
-/// Runs (or resumes) an import and reports it: stderr for people, `--json` for scripts.
+/// How a run is reported: the log file, `--json`, `--verbose`.
+struct Report {
+    log: Option<PathBuf>,
+    json: bool,
+    verbose: bool,
+}
+
+/// Runs (or resumes) an import and reports it: the summary on stdout (on stderr with `--json`,
+/// whose document is then all of stdout), progress and diagnostics on stderr.
 fn run_import(
     target: &Target,
     opts: ImportOptions,
-    log: Option<PathBuf>,
-    json: bool,
+    report: Report,
     annotate: Vec<(PathBuf, PathBuf)>,
 ) -> Result<u8, Failure> {
     let bar = progress::Bar::new(std::io::stderr().is_terminal());
@@ -892,7 +884,7 @@ fn run_import(
             // The failed run is in the journal; its findings so far go to the log too. A run
             // refused before it started (another holds the target) has none: the newest run
             // in the journal is another process's.
-            if let Some(log) = &log {
+            if let Some(log) = &report.log {
                 if let Some(run) = bar.run() {
                     let _ = write_log(target, run, log);
                 }
@@ -904,94 +896,25 @@ fn run_import(
             });
         }
     };
-    if let Some(log) = &log {
+    if let Some(log) = &report.log {
         write_log(target, summary.run, log)
             .with_context(|| format!("writing the log {}", log.display()))?;
     }
     if !annotate.is_empty() {
         write_annotations(target, summary.run, &annotate)?;
     }
-    // People: stderr. Scripts: --json on stdout.
-    say!(
-        "Run {} ({}{}): {} — {} errors, {} warnings, {} notes.",
-        summary.run,
-        // An import says only its mode; another kind (certification, config) names itself.
-        if summary.kind.is_import() {
-            String::new()
-        } else {
-            format!("{}, ", summary.kind)
-        },
-        summary.mode,
-        summary.status,
-        summary.errors,
-        summary.warnings,
-        summary.infos
-    );
-    print_reconciliation(&summary.counts);
-    if let Some(l) = &summary.logins {
-        // Only what happened: no hashing line when no password came with the accounts.
-        let mut parts = vec![format!("{} created", l.created)];
-        if l.passwords_hashed > 0 {
-            parts.push(format!(
-                "{} passwords hashed with Argon2id (m={} KiB, t={}, p={}) on {} of {} threads",
-                l.passwords_hashed,
-                l.argon2.0,
-                l.argon2.1,
-                l.argon2.2,
-                l.hash_threads_used,
-                l.hash_threads
-            ));
-        }
-        if l.legacy_hashes > 0 {
-            parts.push(format!(
-                "{} legacy hashes kept as given (upgraded at first sign-in)",
-                l.legacy_hashes
-            ));
-        }
-        say!("Logins: {}.", parts.join("; "));
-    }
-    if let Ok(Some(r)) = ferry_report::reconcile::reconcile(target, summary.run) {
-        print_ledger(&r);
-    }
-    if !summary.added_components.is_empty() {
-        say!(
-            "--add-missing-components added {} components to programs for the migration; remove them afterwards where the programs no longer contain them:",
-            summary.added_components.len()
-        );
-        for a in &summary.added_components {
-            say!("  program {}: component {}", a.program, a.component);
-        }
-    }
-    if let Some(b) = &summary.backup {
-        say!("Backup of the target before this run: {}", b.display());
-    }
-    match (&summary.fingerprint_key_missing, summary.fingerprint_key_temporary) {
-        (Some(why), _) => say!("Warning: the live run of these inputs would stop before writing: {why}.\n  (This test-only run fingerprinted card and account numbers with a throwaway key.)"),
-        (None, true) => say!("This target has no fingerprint key for card and account numbers yet: this test-only run used a throwaway one. The live run makes the target's key in a file outside it (where --fingerprint-key FILE says, or in the user's data folder) and says where."),
-        (None, false) => {}
-    }
-    if let Some(k) = &summary.fingerprint_key_created {
-        say!(
-            "A new fingerprint key for this target's card and account numbers is in {}.\n  Back it up apart from the database and keep it off the database server and its backups:\n  later runs need it (--fingerprint-key FILE or FERRY_FINGERPRINT_KEY_FILE on another machine),\n  and anyone holding it and a copy of the target could recover the numbers.",
-            k.display()
-        );
-    }
-    if let Some(log) = &log {
-        say!("Findings written to {}", log.display());
-    } else if summary.errors + summary.warnings > 0 {
-        say!(
-            "See the findings with `ferry runs show {}` or re-run with --log findings.csv.",
-            summary.run
-        );
-    }
-    if summary.mode == RunMode::TestOnly {
-        say!("Test-only: nothing was kept but the run record and its findings.");
-    }
-    if json {
+    let shown = summary::summary(target, &summary, report.log.as_deref(), report.verbose)?;
+    if report.json {
+        say!("{}", shown.results.trim_end());
         out!(
             "{}",
             serde_json::to_string_pretty(&summary).map_err(|e| anyhow!(e))?
         );
+    } else {
+        out!("{}", shown.results.trim_end());
+    }
+    if !shown.diagnostics.is_empty() {
+        say!("{}", shown.diagnostics.trim_end());
     }
     Ok(summary.exit_code as u8)
 }
@@ -1101,111 +1024,6 @@ fn write_annotations(target: &Target, run: i64, pairs: &[(PathBuf, PathBuf)]) ->
                 String::new()
             }
         );
-    }
-    Ok(())
-}
-
-/// Prints records read = imported + updated + skipped + rejected per entity type; false when
-/// a line does not balance.
-fn print_reconciliation(counts: &[(String, ferry_store::journal::Counts)]) -> bool {
-    let (text, ok) = ferry_report::reconcile::counts_text(counts);
-    say!("{}", text.trim_end());
-    ok
-}
-
-/// Per-account ledger sums: every account with something rejected or skipped, then the total.
-fn print_ledger(r: &ferry_report::reconcile::Reconciliation) {
-    let text = ferry_report::reconcile::ledger_text(r);
-    if !text.is_empty() {
-        say!("{}", text.trim_end());
-    }
-}
-
-fn show_run(t: &Target, run: i64) -> Result<()> {
-    let info = t
-        .run(run)?
-        .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
-    out!("run        {}", info.id);
-    out!("kind       {}", info.kind.as_str());
-    out!("mode       {}", info.mode.as_str());
-    out!("status     {}", info.status.as_str());
-    out!("started    {}", info.started_at);
-    out!(
-        "finished   {}",
-        info.finished_at.clone().unwrap_or_default()
-    );
-    out!("inputs     {}", info.inputs);
-    if let Some(m) = info.options.get("mapping").filter(|m| !m.is_null()) {
-        let s = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("?").to_string();
-        out!(
-            "mapping    {} ({}, content hash {})",
-            s("given").trim_start_matches(ferry_engine::mapping::SAVED),
-            if s("from") == "saved" {
-                "kept in the target"
-            } else {
-                "file"
-            },
-            s("hash")
-        );
-    }
-    out!("options    {}", info.options);
-    out!(
-        "findings   {} errors, {} warnings, {} notes",
-        info.errors,
-        info.warnings,
-        info.infos
-    );
-    if let Some(e) = &info.error {
-        out!("error      {e}");
-    }
-    out!();
-    let counts = t.counts(run)?;
-    out!(
-        "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "entity",
-        "read",
-        "imported",
-        "updated",
-        "skipped",
-        "rejected"
-    );
-    for (e, c) in &counts {
-        out!(
-            "{:<30} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            e,
-            c.read,
-            c.imported,
-            c.updated,
-            c.skipped,
-            c.rejected
-        );
-    }
-    let mut by_code: std::collections::BTreeMap<(String, String), u64> = Default::default();
-    let mut first: Vec<String> = vec![];
-    t.findings(run, |f| {
-        *by_code
-            .entry((f.severity.as_str().to_string(), f.code.as_str().to_string()))
-            .or_default() += 1;
-        if first.len() < 20 {
-            first.push(format!(
-                "{:<8} {:<28} {}: {}",
-                f.severity.as_str(),
-                f.code.as_str(),
-                f.location,
-                f.message
-            ));
-        }
-        Ok(())
-    })?;
-    if !by_code.is_empty() {
-        out!("\nfindings by code:");
-        for ((sev, code), n) in &by_code {
-            out!("  {n:>7}  {sev:<8} {code}");
-        }
-        out!("\nfirst findings:");
-        for l in first {
-            out!("  {l}");
-        }
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ const RSS_LIMIT_KB: u64 = 512 * 1024;
 
 struct Case {
     name: &'static str,
-    /// The exit codes accepted and a text that must be in stderr or the findings.
+    /// The exit codes accepted and a text that must be in what `ferry` said or the findings.
     codes: &'static [i32],
     says: &'static str,
     env: &'static [(&'static str, &'static str)],
@@ -49,7 +49,12 @@ fn run(dir: &Path, input: &Path, case: &Case) {
     let out = c.output().unwrap();
     let took = start.elapsed();
     let code = out.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // What it said: the summary (stdout), then the diagnostics (stderr).
+    let stderr = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let findings = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
         case.codes.contains(&code),

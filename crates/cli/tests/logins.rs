@@ -753,6 +753,7 @@ fn accounts_updated_by_a_later_run_get_logins_and_their_passwords_are_never_repl
     assert_eq!(exists[0]["field"], "Password");
     assert_eq!(exists[0]["value"], "");
     assert!(!r.stderr.contains("Alice-second-9"));
+    assert!(!r.stdout.contains("Alice-second-9"));
     assert_eq!(
         rows(
             d,

@@ -79,10 +79,14 @@ fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Child {
         .unwrap()
 }
 
-/// A finished process: (exit code, stderr).
+/// A finished process: (exit code, all it said: stdout — the summary — then stderr).
 fn finish(child: Child) -> (i32, String) {
     let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!err.contains("panicked"), "{err}");
     (out.status.code().unwrap_or(-1), err)
 }
@@ -301,7 +305,7 @@ fn an_import_killed_in_its_first_moments_resumes_to_the_same_target() {
         let mut resume = args.to_vec();
         resume.push("--resume");
         let r = ferry(d, &resume);
-        assert_clear(&r.stderr);
+        assert_clear(&format!("{}{}", r.stdout, r.stderr));
         if code == 1 {
             // It finished before the kill: --resume starts a new run, which finds every record.
             assert_ne!(r.code, 2, "{ms} ms: {}", r.stderr);

@@ -17,6 +17,9 @@ pub struct AccountSums {
     /// What the target holds from this run (live runs only).
     pub target: Option<String>,
     pub balanced: bool,
+    /// Why the account is listed: ledger records rejected, skipped, or sums that do not
+    /// balance.
+    pub why: String,
 }
 
 /// How many accounts a reconciliation lists one by one (those that do not balance or have
@@ -80,6 +83,7 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
             return Ok(());
         }
         let m = |v: i64| money_text(money_from_e4(v));
+        let why = why_listed(rejected, skipped, ok, t.map(|t| (t, imported)));
         accounts.push(AccountSums {
             user: r.text(0),
             source: m(source),
@@ -88,6 +92,7 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
             skipped: m(skipped),
             target: t.map(m),
             balanced: ok,
+            why,
         });
         Ok(())
     })?;
@@ -102,6 +107,27 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
         live,
         balanced,
     }))
+}
+
+/// Why an account is among those listed, in words.
+fn why_listed(rejected: i64, skipped: i64, ok: bool, held: Option<(i64, i64)>) -> String {
+    let mut why = vec![];
+    if rejected != 0 {
+        why.push("some of its ledger records were rejected".to_string());
+    }
+    if skipped != 0 {
+        why.push("some were skipped (already in the target)".to_string());
+    }
+    match held {
+        Some((t, imported)) if t != imported => why.push(format!(
+            "the target holds {} from this run, not the {} imported",
+            money_text(money_from_e4(t)),
+            money_text(money_from_e4(imported))
+        )),
+        _ if !ok => why.push("source ≠ imported + rejected + skipped".to_string()),
+        _ => {}
+    }
+    why.join("; ")
 }
 
 /// Records read = imported + updated + skipped + rejected per entity type, as a text table;
@@ -141,9 +167,9 @@ pub fn ledger_text(r: &Reconciliation) -> String {
     }
     let _ = writeln!(
         out,
-        "\nledger (per account: source = imported + rejected + skipped{}):",
+        "\nledger, per account: source = imported + rejected + skipped{}.\nListed: the accounts with a rejected or skipped ledger record, or whose sums do not balance.",
         if r.live {
-            "; target holds imported"
+            "; the target holds what was imported"
         } else {
             ""
         }
@@ -157,8 +183,8 @@ pub fn ledger_text(r: &Reconciliation) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<24} source {:>12}  imported {:>12}  rejected {:>12}  skipped {:>12}{mark}",
-            a.user, a.source, a.imported, a.rejected, a.skipped
+            "  {:<24} source {:>12}  imported {:>12}  rejected {:>12}  skipped {:>12}{mark}\n  {:<24} ↳ {}",
+            a.user, a.source, a.imported, a.rejected, a.skipped, "", a.why
         );
     }
     if listed > 50 {

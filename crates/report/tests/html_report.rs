@@ -56,6 +56,7 @@ fn small_run() -> Context {
                 skipped: "0.00".into(),
                 target: Some("20.00".into()),
                 balanced: true,
+                why: "some of its ledger records were rejected".into(),
             }],
             ledger_accounts: 3,
             unbalanced: 0,
