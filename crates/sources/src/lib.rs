@@ -113,11 +113,25 @@ pub struct RawRecord {
     /// Set when the record must be rejected for a structural reason found by the reader
     /// (its finding was already reported).
     pub broken: bool,
+    /// Where each field of the entity type (by `FieldId`) has its column in the record's
+    /// sheet or CSV file, shared by every record of it: where a field the row leaves empty
+    /// has its (empty) cell. `None` when there is no header (XML, mapped parts).
+    pub header: Option<HeaderColumns>,
 }
+
+/// The column of each field of one entity type in a header row, by `FieldId`.
+pub type HeaderColumns = Arc<[Option<Column>]>;
 
 impl RawRecord {
     pub fn get(&self, field: FieldId) -> Option<&RawField> {
         self.fields.iter().find(|f| f.field == field)
+    }
+
+    /// The column of `field` in the record's header, whether or not the row gives a value.
+    pub fn header_column(&self, field: FieldId) -> Option<Column> {
+        self.header
+            .as_ref()
+            .and_then(|h| h.get(field as usize).copied().flatten())
     }
 }
 

@@ -59,7 +59,7 @@ fn ticket_rules(rec: &Record, log: &mut dyn FindingSink) -> Result<bool, RunErro
         if !missing.is_empty() {
             log.push(&rec.finding(
                 Code::TicketClosedIncomplete,
-                Some("Status"),
+                Some(missing[0]),
                 format!(
                     "The ticket is Closed but has no {}.",
                     missing.join(" and no ")
