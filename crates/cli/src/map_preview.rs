@@ -57,6 +57,7 @@ pub fn run(a: PreviewArgs) -> Result<u8, Failure> {
         encoding,
         limits: crate::limits_from_env()?,
         raw: None,
+        shown_as: None,
     };
     let values = RecordOptions {
         values: ValueContext {

@@ -430,7 +430,12 @@ fn closed_tickets_say_who_and_when() {
     );
     let t1 = &f.iter().find(|f| f["key"] == "t1").unwrap();
     assert_eq!(t1["severity"], "warning");
-    assert_eq!(t1["field"], "Status");
+    // Located at the first missing field's cell (issue 17), not at Status.
+    assert_eq!(t1["field"], "ClosedBy");
+    assert_eq!(
+        f.iter().find(|f| f["key"] == "t6").unwrap()["field"],
+        "DateClosed"
+    );
     assert!(t1["message"]
         .as_str()
         .unwrap()

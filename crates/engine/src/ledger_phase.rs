@@ -532,7 +532,7 @@ impl LedgerState {
         match (&close, &invoice) {
             (Close::Nothing, _) => warnings.push(rec.finding(
                 Code::NothingToClose,
-                None,
+                Some("User"),
                 format!("Account \"{user}\" has no current invoice to close."),
             )),
             (Close::AlreadyClosed(_), Some(n)) => warnings.push(rec.finding(

@@ -194,6 +194,7 @@ fn content_hash(name: &str, text: &str, description: Option<&str>) -> i64 {
         location: Location::start("ferry map save".into(), None),
         fields,
         broken: false,
+        header: None,
     };
     let (rec, _) = ferry_validate::parse_record(&raw, &ferry_validate::RecordOptions::default());
     rec.content_hash()

@@ -74,6 +74,11 @@ pub struct ImportOptions {
     /// mappings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<String>,
+    /// The name findings and messages show for each input, in order (the console: the file
+    /// name as uploaded, never the server's path); empty: the paths as given (the CLI). Left
+    /// out when empty, so that a CLI run's input hash is what it was before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shown: Vec<String>,
 }
 
 impl Default for ImportOptions {
@@ -99,6 +104,7 @@ impl Default for ImportOptions {
             add_missing_components: false,
             fingerprint_key: None,
             mapping: None,
+            shown: vec![],
         }
     }
 }
@@ -116,6 +122,28 @@ pub struct Effective {
     pub encoding: Option<String>,
     pub phone_region: String,
     pub max_attachment_bytes: u64,
+    /// Each input's shown name with its real path (the console's uploads), to find the folder
+    /// an attachment `Path` is relative to from a record's location. Not recorded.
+    #[serde(skip)]
+    pub shown_inputs: Vec<(String, PathBuf)>,
+}
+
+impl Effective {
+    /// The real path of the source file a location names (`file` as findings show it).
+    pub fn real_file(&self, file: &str) -> PathBuf {
+        for (shown, real) in &self.shown_inputs {
+            if file == shown {
+                return real.clone();
+            }
+            if let Some(rest) = file
+                .strip_prefix(shown.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                return real.join(rest);
+            }
+        }
+        PathBuf::from(file)
+    }
 }
 
 /// One row of an Options sheet.
@@ -323,6 +351,12 @@ fn effective(cli: &ImportOptions, seen: &[(&'static str, String, Location)]) -> 
         encoding: cli.encoding.map(|e| e.name().to_string()),
         phone_region: format!("{:?}", cli.phone_region),
         max_attachment_bytes: cli.max_attachment_bytes,
+        shown_inputs: cli
+            .shown
+            .iter()
+            .cloned()
+            .zip(cli.inputs.iter().cloned())
+            .collect(),
     }
 }
 

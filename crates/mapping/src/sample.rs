@@ -142,6 +142,7 @@ pub fn sample_inputs(
         encoding,
         limits: ferry_sources::Limits::from_env().map_err(|e| SourceError::Sink(e.to_string()))?,
         raw: Some(RawParts::all()),
+        shown_as: None,
     };
     let mut sampler = Sampler::new(max_rows);
     for path in inputs {

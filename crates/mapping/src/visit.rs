@@ -268,6 +268,7 @@ impl Emit<'_> {
             location: self.part.location(self.row, None),
             fields: Vec::new(),
             broken: true,
+            header: None,
         }
     }
 
@@ -327,6 +328,7 @@ impl Emit<'_> {
             location: self.part.location(self.row, None),
             fields,
             broken,
+            header: None,
         }
     }
 

@@ -25,9 +25,21 @@ pub fn write_annotated(
     run: i64,
     pairs: &[(PathBuf, PathBuf)],
 ) -> Result<Vec<ferry_annotate::Summary>, AnnotatedError> {
-    let mut sets = pairs
+    let shown: Vec<String> = pairs.iter().map(|(i, _)| i.display().to_string()).collect();
+    write_annotated_as(target, run, pairs, &shown)
+}
+
+/// As [`write_annotated`], for inputs whose findings name them as `shown` (the console's
+/// uploads, named as uploaded).
+pub fn write_annotated_as(
+    target: &Target,
+    run: i64,
+    pairs: &[(PathBuf, PathBuf)],
+    shown: &[String],
+) -> Result<Vec<ferry_annotate::Summary>, AnnotatedError> {
+    let mut sets = shown
         .iter()
-        .map(|(input, _)| ferry_annotate::FindingSet::new(&input.display().to_string()))
+        .map(|name| ferry_annotate::FindingSet::new(name))
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(AnnotatedError::Scratch)?;
     target

@@ -411,7 +411,13 @@ pub fn static_part(ctx: &Context) -> String {
     }
     if let Some(i) = &ctx.info {
         h.push_str("<dt>Inputs</dt><dd><ul class=\"inputs\">");
-        match &i.inputs {
+        // The console's runs name their inputs as uploaded, never by their server path.
+        let shown = i
+            .options
+            .get("command_line")
+            .and_then(|c| c.get("shown"))
+            .filter(|s| s.as_array().is_some_and(|a| !a.is_empty()));
+        match shown.unwrap_or(&i.inputs) {
             serde_json::Value::Array(a) => {
                 for v in a {
                     let t = v

@@ -55,14 +55,14 @@ pub(crate) fn read_folder(
     opts: &ReadOptions,
     visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let files = list_csv(dir)?;
+    let files = list_csv(dir).map_err(|e| e.shown(dir, opts))?;
     if files.is_empty() {
         return Err(SourceError::Refused {
-            path: dir.display().to_string(),
+            path: opts.show(dir),
             message: "the folder holds no .csv files".into(),
         });
     }
-    read_files(&files, &dir.display().to_string(), opts, visitor)
+    read_files(&files, &opts.show(dir), opts, visitor)
 }
 
 pub(crate) fn read_files(
@@ -73,7 +73,7 @@ pub(crate) fn read_files(
 ) -> Result<(), SourceError> {
     for path in files {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let shown: Arc<str> = path.display().to_string().into();
+        let shown: Arc<str> = opts.show(path).into();
         let kind = emit::part_kind(opts, &shown, None, stem);
         match kind {
             SheetKind::Ignored => continue,

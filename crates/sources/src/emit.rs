@@ -1,7 +1,7 @@
 //! What the three readers share: naming sheets and columns, unknown-name warnings,
 //! trimming and bounding values, and the CloseInvoice account inheritance of SPEC §2.
 
-use crate::{Limits, RawField, RawRecord, RawValue, Sink, SourceError};
+use crate::{HeaderColumns, Limits, RawField, RawRecord, RawValue, Sink, SourceError};
 use ferry_catalogue::{self as cat, did_you_mean, EntityId, FieldId};
 use ferry_findings::{Code, Column, Finding, Location};
 use std::collections::HashSet;
@@ -127,6 +127,8 @@ pub(crate) struct Sheet {
     last_ledger_user: Option<RawValue>,
     /// A raw part's header, by column.
     raw_headers: Vec<String>,
+    /// Per entity type read here, each field's column (made once, shared by its records).
+    field_columns: Vec<(EntityId, HeaderColumns)>,
 }
 
 impl Sheet {
@@ -139,7 +141,30 @@ impl Sheet {
             letters,
             last_ledger_user: None,
             raw_headers: Vec::new(),
+            field_columns: Vec::new(),
         }
+    }
+
+    /// Each field of `entity` with its column in this header (`None` without a header: XML).
+    fn header_of(&mut self, entity: EntityId) -> Option<HeaderColumns> {
+        if self.columns.is_empty() {
+            return None;
+        }
+        if let Some((_, h)) = self.field_columns.iter().find(|(e, _)| *e == entity) {
+            return Some(h.clone());
+        }
+        let e = cat::by_id(entity);
+        let mut by_field = vec![None; e.fields.len()];
+        for (c, role) in self.columns.iter().enumerate() {
+            if let ColumnRole::Field(name) = role {
+                if let Some(fid) = e.field(name) {
+                    by_field[fid as usize] = Some(self.column(c as u32));
+                }
+            }
+        }
+        let h: HeaderColumns = by_field.into();
+        self.field_columns.push((entity, h.clone()));
+        Some(h)
     }
 
     pub fn column(&self, idx: u32) -> Column {
@@ -302,6 +327,7 @@ impl Sheet {
             ))?;
         }
         self.columns = columns;
+        self.field_columns.clear();
         Ok(true)
     }
 
@@ -591,11 +617,13 @@ impl Sheet {
                 None => {}
             }
         }
+        let header = self.header_of(entity);
         visitor.record(RawRecord {
             entity,
             location,
             fields,
             broken,
+            header,
         })
     }
 }

@@ -113,11 +113,25 @@ pub struct RawRecord {
     /// Set when the record must be rejected for a structural reason found by the reader
     /// (its finding was already reported).
     pub broken: bool,
+    /// Where each field of the entity type (by `FieldId`) has its column in the record's
+    /// sheet or CSV file, shared by every record of it: where a field the row leaves empty
+    /// has its (empty) cell. `None` when there is no header (XML, mapped parts).
+    pub header: Option<HeaderColumns>,
 }
+
+/// The column of each field of one entity type in a header row, by `FieldId`.
+pub type HeaderColumns = Arc<[Option<Column>]>;
 
 impl RawRecord {
     pub fn get(&self, field: FieldId) -> Option<&RawField> {
         self.fields.iter().find(|f| f.field == field)
+    }
+
+    /// The column of `field` in the record's header, whether or not the row gives a value.
+    pub fn header_column(&self, field: FieldId) -> Option<Column> {
+        self.header
+            .as_ref()
+            .and_then(|h| h.get(field as usize).copied().flatten())
     }
 }
 
@@ -353,6 +367,24 @@ pub struct ReadOptions {
     pub limits: Limits,
     /// Parts handed over as raw rows ([`Visitor::raw_row`]) instead of read by their names.
     pub raw: Option<RawParts>,
+    /// The input being read and the name findings and messages show for it (the file name as
+    /// uploaded to the console), so that no server path reaches an output; `None`: the path
+    /// as given.
+    pub shown_as: Option<(PathBuf, String)>,
+}
+
+impl ReadOptions {
+    /// How findings and messages name `path` (the input, or a file in it).
+    pub fn show(&self, path: &Path) -> String {
+        match &self.shown_as {
+            Some((input, name)) => match path.strip_prefix(input) {
+                Ok(rest) if rest.as_os_str().is_empty() => name.clone(),
+                Ok(rest) => Path::new(name).join(rest).display().to_string(),
+                Err(_) => path.display().to_string(),
+            },
+            None => path.display().to_string(),
+        }
+    }
 }
 
 /// A container-level failure: the input cannot be read on (exit 2).
@@ -376,6 +408,28 @@ pub enum SourceError {
 }
 
 impl SourceError {
+    /// The error naming `path` as `opts` shows it (for [`detect`], which is given no options).
+    pub(crate) fn shown(self, path: &Path, opts: &ReadOptions) -> SourceError {
+        let name = |p: String| {
+            if p == path.display().to_string() {
+                opts.show(path)
+            } else {
+                p
+            }
+        };
+        match self {
+            SourceError::Io { path, source } => SourceError::Io {
+                path: name(path),
+                source,
+            },
+            SourceError::Refused { path, message } => SourceError::Refused {
+                path: name(path),
+                message,
+            },
+            other => other,
+        }
+    }
+
     pub fn malformed(position: Position, message: impl Into<String>) -> SourceError {
         SourceError::Malformed {
             position,
@@ -466,7 +520,7 @@ fn census_read(
         Container::Xlsx => "sheet",
         _ => "file",
     };
-    census.check(&path.display().to_string(), what)?;
+    census.check(&opts.show(path), what)?;
     Ok(container)
 }
 
@@ -487,14 +541,14 @@ fn read_parts(
     opts: &ReadOptions,
     visitor: &mut dyn Sink,
 ) -> Result<Container, SourceError> {
-    let container = detect(path)?;
+    let container = detect(path).map_err(|e| e.shown(path, opts))?;
     match container {
         Container::Xml => xml::read(path, opts, visitor)?,
         Container::Xlsx => xlsx::read(path, opts, visitor)?,
         Container::CsvFolder => csv_folder::read_folder(path, opts, visitor)?,
         Container::CsvFile => csv_folder::read_files(
             &[PathBuf::from(path)],
-            path.display().to_string().as_str(),
+            opts.show(path).as_str(),
             opts,
             visitor,
         )?,

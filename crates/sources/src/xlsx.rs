@@ -31,7 +31,7 @@ pub(crate) fn read(
     opts: &ReadOptions,
     visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let shown: Arc<str> = path.display().to_string().into();
+    let shown: Arc<str> = opts.show(path).into();
     // The parts read whole are checked now; the large ones while calamine reads them, which
     // it does only as far as they are checked (`xlsx_gate`).
     let checking = xlsx_check::start(path, &shown, &opts.limits)?;

@@ -220,7 +220,7 @@ pub(crate) fn start(path: &Path, shown: &str, limits: &Limits) -> Result<Checkin
         Err(e) => {
             gate.ended(false);
             Err(SourceError::Io {
-                path: path.display().to_string(),
+                path: shown_here,
                 source: e,
             })
         }

@@ -28,7 +28,7 @@ pub(crate) fn read(
     opts: &ReadOptions,
     visitor: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let shown: Arc<str> = path.display().to_string().into();
+    let shown: Arc<str> = opts.show(path).into();
     let io = |e| SourceError::Io {
         path: shown.to_string(),
         source: e,

@@ -9,7 +9,7 @@ mod folder;
 
 use ferry_catalogue::{dependency_order, EntityId, Phase, ENTITIES};
 use ferry_findings::{Column, Location};
-use ferry_sources::{RawField, RawRecord, RawValue};
+use ferry_sources::{HeaderColumns, RawField, RawRecord, RawValue};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -29,6 +29,10 @@ pub struct Spool {
     counts: Vec<u64>,
     strings: Vec<Arc<str>>,
     intern: HashMap<Arc<str>, u32>,
+    /// Header columns shared by records (kept alive here, so their addresses stay unique),
+    /// written once per record as an index; 0 is none.
+    headers: Vec<Option<HeaderColumns>>,
+    header_ids: HashMap<usize, u32>,
 }
 
 impl Spool {
@@ -59,6 +63,8 @@ impl Spool {
             paths,
             strings: vec![Arc::from("")],
             intern: HashMap::new(),
+            headers: vec![None],
+            header_ids: HashMap::new(),
         })
     }
 
@@ -81,8 +87,21 @@ impl Spool {
         i
     }
 
+    fn intern_header(&mut self, h: &Option<HeaderColumns>) -> u32 {
+        let Some(h) = h else { return 0 };
+        let addr = Arc::as_ptr(h) as *const Option<Column> as usize;
+        if let Some(&i) = self.header_ids.get(&addr) {
+            return i;
+        }
+        let i = self.headers.len() as u32;
+        self.headers.push(Some(h.clone()));
+        self.header_ids.insert(addr, i);
+        i
+    }
+
     pub fn push(&mut self, rec: &RawRecord) -> io::Result<()> {
         let phase = self.phase_of[rec.entity as usize];
+        let header = self.intern_header(&rec.header);
         let file = self.intern(&rec.location.file);
         let sheet = match &rec.location.sheet {
             Some(s) => self.intern(s),
@@ -121,7 +140,7 @@ impl Spool {
             }
             sealed = Some(r);
         }
-        encode(w, sealed.as_ref().unwrap_or(rec), file, sheet)?;
+        encode(w, sealed.as_ref().unwrap_or(rec), [file, sheet, header])?;
         self.counts[phase] += 1;
         Ok(())
     }
@@ -149,6 +168,7 @@ impl Spool {
             key: self.key,
             inner,
             strings: &self.strings,
+            headers: &self.headers,
             left: self.counts[phase],
         })
     }
@@ -158,6 +178,7 @@ pub struct PhaseReader<'a> {
     key: [u8; 32],
     inner: Option<BufReader<File>>,
     strings: &'a [Arc<str>],
+    headers: &'a [Option<HeaderColumns>],
     left: u64,
 }
 
@@ -170,7 +191,7 @@ impl Iterator for PhaseReader<'_> {
         self.left -= 1;
         let r = self.inner.as_mut()?;
         let key = self.key;
-        Some(decode(r, self.strings).map(|mut rec| {
+        Some(decode(r, self.strings, self.headers).map(|mut rec| {
             for f in rec.fields.iter_mut() {
                 if let RawValue::CellError(e) = &f.value {
                     if let Some(rest) = e.strip_prefix("\u{0}sealed:") {
@@ -225,10 +246,12 @@ fn put_col(w: &mut impl Write, c: Option<Column>) -> io::Result<()> {
     }
 }
 
-fn encode(w: &mut impl Write, rec: &RawRecord, file: u32, sheet: u32) -> io::Result<()> {
+/// `ids`: the interned file, sheet and header of the record.
+fn encode(w: &mut impl Write, rec: &RawRecord, ids: [u32; 3]) -> io::Result<()> {
     w.write_all(&rec.entity.to_le_bytes())?;
-    put_u32(w, file)?;
-    put_u32(w, sheet)?;
+    for id in ids {
+        put_u32(w, id)?;
+    }
     w.write_all(&rec.location.row.to_le_bytes())?;
     put_col(w, rec.location.column)?;
     w.write_all(&[rec.broken as u8])?;
@@ -303,10 +326,15 @@ fn get_col(r: &mut impl Read) -> io::Result<Option<Column>> {
     })
 }
 
-fn decode(r: &mut impl Read, strings: &[Arc<str>]) -> io::Result<RawRecord> {
+fn decode(
+    r: &mut impl Read,
+    strings: &[Arc<str>],
+    headers: &[Option<HeaderColumns>],
+) -> io::Result<RawRecord> {
     let entity = EntityId::from_le_bytes(get::<2>(r)?);
     let file = strings[get_u32(r)? as usize].clone();
     let sheet = get_u32(r)?;
+    let header = headers.get(get_u32(r)? as usize).cloned().flatten();
     let sheet = if sheet == 0 {
         None
     } else {
@@ -367,6 +395,7 @@ fn decode(r: &mut impl Read, strings: &[Arc<str>]) -> io::Result<RawRecord> {
         },
         fields,
         broken,
+        header,
     })
 }
 
@@ -393,6 +422,7 @@ mod tests {
                 column: None,
             }],
             broken: false,
+            header: None,
         };
         s.push(&rec).unwrap();
         s.finish().unwrap();
@@ -410,6 +440,8 @@ mod tests {
         let role = ferry_catalogue::entity("Role").unwrap().id();
         let debit = ferry_catalogue::entity("Debit").unwrap().id();
         let pay = ferry_catalogue::entity("Payment").unwrap().id();
+        // Records of one sheet share its header columns; they come back with them.
+        let header: HeaderColumns = vec![None, Some(Column::Letter(2))].into();
         let rec = |e, row, v: RawValue| RawRecord {
             entity: e,
             location: Location {
@@ -424,6 +456,7 @@ mod tests {
                 column: Some(Column::Letter(2)),
             }],
             broken: false,
+            header: (row % 2 == 0).then(|| header.clone()),
         };
         let a = rec(user, 2, RawValue::Text("u1".into()));
         let b = rec(role, 3, RawValue::Number(1.5));

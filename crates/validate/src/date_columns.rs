@@ -445,6 +445,7 @@ mod tests {
                 column: Some(ferry_findings::Column::Number(3)),
             }],
             broken: false,
+            header: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! One record's own rules: field values, required fields, defaults, and the record's key and hash.
 
 use crate::values::{self, Value, ValueContext};
-use ferry_catalogue::{Entity, Kind, Known, Req};
+use ferry_catalogue::{Entity, FieldId, Kind, Known, Req};
 use ferry_findings::{mask_number, Code, Column, Finding, Location, PASSWORD_MASK};
 use ferry_sources::RawRecord;
 
@@ -164,7 +164,8 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
         entity,
         location: raw.location.clone(),
         values: vec![None; n],
-        columns: vec![None; n],
+        // A field the row leaves empty is located at its empty cell, when the header has it.
+        columns: (0..n).map(|i| raw.header_column(i as FieldId)).collect(),
         invalid: vec![false; n],
     };
     let mut findings = Vec::new();
@@ -172,7 +173,9 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
     for rf in &raw.fields {
         let i = rf.field as usize;
         let field = &entity.fields[i];
-        rec.columns[i] = rf.column;
+        if rf.column.is_some() {
+            rec.columns[i] = rf.column;
+        }
         let parsed = match date_order_of(raw, field, &rf.value, opts) {
             Ok(None) => values::parse(field.kind, &rf.value, &opts.values),
             Ok(Some(order)) => {
@@ -282,7 +285,7 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
                 }
                 _ => format!("{} is required.", f.name),
             };
-            let loc = raw.location.clone();
+            let loc = raw.location.with_column(rec.columns[i]);
             findings.push(
                 Finding::new(Code::Required, loc, msg)
                     .entity(entity.name)
@@ -299,7 +302,7 @@ pub fn parse_record(raw: &RawRecord, opts: &RecordOptions) -> (Record, Vec<Findi
         findings.push(
             Finding::new(
                 Code::Required,
-                raw.location.clone(),
+                raw.location.with_column(rec.column_of("ContactName")),
                 "ContactName is missing and there is no first or last name to make it from.",
             )
             .entity(entity.name)
@@ -333,6 +336,7 @@ mod tests {
                 })
                 .collect(),
             broken: false,
+            header: None,
         }
     }
 

@@ -110,7 +110,18 @@ fn annotated(
         ));
     }
     let p = dir.join(w);
-    let written = ferry_report::annotated::write_annotated(t, info.id, &[(src.clone(), p.clone())]);
+    // The run's findings name the workbook as uploaded when the run recorded such names.
+    let shown = if recorded_shown(info) {
+        crate::pages::shown_name(&src)
+    } else {
+        src.display().to_string()
+    };
+    let written = ferry_report::annotated::write_annotated_as(
+        t,
+        info.id,
+        &[(src.clone(), p.clone())],
+        &[shown],
+    );
     crate::release_memory();
     written.map_err(|e| Failure::internal(e.to_string()))?;
     let stem = src
@@ -122,6 +133,15 @@ fn annotated(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         format!("{stem}-annotated.xlsx"),
     ))
+}
+
+/// Whether the run's options name its inputs as uploaded (runs since issue 17).
+fn recorded_shown(info: &ferry_store::journal::RunInfo) -> bool {
+    info.options
+        .get("command_line")
+        .and_then(|c| c.get("shown"))
+        .and_then(|s| s.as_array())
+        .is_some_and(|a| !a.is_empty())
 }
 
 /// `bytes` sent as an attachment named `name` (characters other than letters, digits, `-`, `_`

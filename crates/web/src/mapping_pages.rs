@@ -179,6 +179,7 @@ fn read_options(o: &ImportOptions) -> ferry_sources::ReadOptions {
         encoding: o.encoding,
         limits: ferry_sources::Limits::from_env().unwrap_or_default(),
         raw: None,
+        shown_as: None,
     }
 }
 

@@ -364,7 +364,17 @@ pub(crate) fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions,
     .map_err(|e| Failure::bad(e.sentences()))?;
     // The form's 0 is "all": the Options sheet decides.
     o.max_records = o.max_records.filter(|n| *n > 0);
+    // Findings and messages name each input as uploaded, never by its path in the data folder.
+    o.shown = form.inputs.iter().map(|p| shown_name(p)).collect();
     Ok(o)
+}
+
+/// The name an uploaded input is shown by: its file name as uploaded (`csv` for the folder of a
+/// run's CSV files).
+pub(crate) fn shown_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Starts `work` in the background and sends the browser to its run's page (`fallback`: the

@@ -22,7 +22,7 @@ impl EntityRule for CloseInvoices {
         }
         log.push(&rec.finding(
             Code::ParentMissing,
-            None,
+            Some("User"),
             "CloseInvoice has no User and no ledger record precedes it in its file or sheet.",
         ))?;
         Ok(true)

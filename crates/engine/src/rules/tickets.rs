@@ -38,7 +38,7 @@ impl EntityRule for Tickets {
         extra: &mut Vec<Cell>,
     ) -> Result<bool, RunError> {
         if rec.entity.is(Known::TicketAttachment) {
-            attachment_rules(env.eff.max_attachment_bytes, rec, log, extra)
+            attachment_rules(env.eff, rec, log, extra)
         } else {
             ticket_rules(rec, log)
         }
@@ -59,7 +59,7 @@ fn ticket_rules(rec: &Record, log: &mut dyn FindingSink) -> Result<bool, RunErro
         if !missing.is_empty() {
             log.push(&rec.finding(
                 Code::TicketClosedIncomplete,
-                Some("Status"),
+                Some(missing[0]),
                 format!(
                     "The ticket is Closed but has no {}.",
                     missing.join(" and no ")
@@ -105,11 +105,12 @@ type Refusal = (Code, &'static str, String);
 
 /// Exactly one of Path or Data, within the size limit: its content and size are derived.
 fn attachment_rules(
-    max: u64,
+    eff: &crate::options::Effective,
     rec: &Record,
     log: &mut dyn FindingSink,
     extra: &mut Vec<Cell>,
 ) -> Result<bool, RunError> {
+    let max = eff.max_attachment_bytes;
     let size = match (rec.text("Path"), rec.text("Data")) {
         (Some(_), Some(_)) => Err((
             Code::AttachmentPathOrData,
@@ -122,7 +123,10 @@ fn attachment_rules(
             "The attachment gives neither Path nor Data; give exactly one.".to_string(),
         )),
         (None, Some(data)) => data_bytes(data, max),
-        (Some(path), None) => path_bytes(&rec.location.file, path, max),
+        (Some(path), None) => {
+            let shown = &rec.location.file;
+            path_bytes(&eff.real_file(shown), shown, path, max)
+        }
     };
     match size {
         Ok(bytes) => {
@@ -174,8 +178,8 @@ fn looks_absolute(given: &str) -> bool {
 }
 
 /// The folder a source file's relative paths start from.
-fn source_folder(source_file: &str) -> PathBuf {
-    match Path::new(source_file).parent() {
+fn source_folder(source_file: &Path) -> PathBuf {
+    match source_file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
@@ -183,7 +187,8 @@ fn source_folder(source_file: &str) -> PathBuf {
 
 /// The size of the file a `Path` names, after checking it stays inside the source folder.
 /// Its length is checked from its metadata before it is read.
-fn path_bytes(source_file: &str, given: &str, max: u64) -> Result<Vec<u8>, Refusal> {
+/// `shown`: the source file as findings name it (messages never show a server path).
+fn path_bytes(source_file: &Path, shown: &str, given: &str, max: u64) -> Result<Vec<u8>, Refusal> {
     let refused = |why: &str| {
         Err((
             Code::AttachmentPathRefused,
@@ -202,7 +207,7 @@ fn path_bytes(source_file: &str, given: &str, max: u64) -> Result<Vec<u8>, Refus
         return refused("contains '..'; an attachment must be inside the source file's folder");
     }
     let folder = source_folder(source_file);
-    let (real, meta) = inside_folder(&folder, given)?;
+    let (real, meta) = inside_folder(&folder, shown, given)?;
     let missing = |why: String| Err((Code::AttachmentMissing, "Path", why));
     if meta.len() > max {
         return Err((Code::AttachmentTooBig, "Path", too_big(meta.len(), max)));
@@ -229,7 +234,11 @@ fn path_bytes(source_file: &str, given: &str, max: u64) -> Result<Vec<u8>, Refus
 
 /// The real path and metadata of the file `given` names in `folder`, refused when it resolves
 /// outside it (through a symbolic link), is missing, or is not a file.
-fn inside_folder(folder: &Path, given: &str) -> Result<(PathBuf, std::fs::Metadata), Refusal> {
+fn inside_folder(
+    folder: &Path,
+    shown: &str,
+    given: &str,
+) -> Result<(PathBuf, std::fs::Metadata), Refusal> {
     let refused = |why: &str| {
         Err((
             Code::AttachmentPathRefused,
@@ -242,8 +251,8 @@ fn inside_folder(folder: &Path, given: &str) -> Result<(PathBuf, std::fs::Metada
         Ok(r) => r,
         Err(e) => {
             return missing(format!(
-                "The source folder {} cannot be opened: {e}.",
-                folder.display()
+                "The folder of {} cannot be opened: {e}.",
+                ferry_findings::clip(shown)
             ))
         }
     };
@@ -251,9 +260,9 @@ fn inside_folder(folder: &Path, given: &str) -> Result<(PathBuf, std::fs::Metada
         Ok(r) => r,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             return missing(format!(
-                "Path \"{}\": there is no such file in {}.",
+                "Path \"{}\": there is no such file in the folder of {}.",
                 ferry_findings::clip(given),
-                folder.display()
+                ferry_findings::clip(shown)
             ))
         }
         Err(e) => {
@@ -311,7 +320,10 @@ mod tests {
 
     #[test]
     fn folders() {
-        assert_eq!(source_folder("a.xml"), PathBuf::from("."));
-        assert_eq!(source_folder("d/TicketAttachment.csv"), PathBuf::from("d"));
+        assert_eq!(source_folder(Path::new("a.xml")), PathBuf::from("."));
+        assert_eq!(
+            source_folder(Path::new("d/TicketAttachment.csv")),
+            PathBuf::from("d")
+        );
     }
 }

@@ -42,10 +42,11 @@ pub(super) fn read_inputs(
     let mut spool = new_spool(target)?;
     let mut limits = opts.limits.clone();
     limits.max_base64_bytes = ferry_sources::Limits::base64_for(opts.max_attachment_bytes);
-    let read_opts = ReadOptions {
+    let mut read_opts = ReadOptions {
         raw: mapping.map(|m| ferry_mapping::raw_parts(m.mapping.clone())),
         encoding: opts.encoding,
         limits,
+        shown_as: None,
     };
     let mut collect = Collect {
         spool: &mut spool,
@@ -64,6 +65,7 @@ pub(super) fn read_inputs(
     progress.stage("reading", 0);
     for (i, input) in opts.inputs.iter().enumerate() {
         collect.input = i;
+        read_opts.shown_as = opts.shown.get(i).map(|n| (input.clone(), n.clone()));
         match mapping {
             // Between the readers and the spool: the mapped parts' rows become records.
             Some(m) => {
