@@ -74,6 +74,10 @@ pub struct ImportOptions {
     /// mappings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<String>,
+    /// The run this one retries with corrected files (the console's "Retry with a corrected
+    /// file"): recorded so that each run's page can link the other. Left out when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<i64>,
 }
 
 impl Default for ImportOptions {
@@ -99,6 +103,7 @@ impl Default for ImportOptions {
             add_missing_components: false,
             fingerprint_key: None,
             mapping: None,
+            retry_of: None,
         }
     }
 }

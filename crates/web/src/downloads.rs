@@ -126,7 +126,7 @@ fn annotated(
 
 /// `bytes` sent as an attachment named `name` (characters other than letters, digits, `-`, `_`
 /// and `.` replaced by `_`).
-fn attachment(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
+pub(crate) fn attachment(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
     let safe: String = name
         .chars()
         .map(|c| {
