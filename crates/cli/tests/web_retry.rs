@@ -235,6 +235,7 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
         }
     }
     let text = format!("{got:?}");
+    assert!(!text.contains("/uploads/"), "no server folder in the findings column");
     for secret in ["4111111111111111", "5555555555554444", "378282246310005", "000123456789"] {
         assert!(!text.contains(secret), "{secret}");
     }
@@ -335,4 +336,47 @@ fn a_csv_folders_rejected_rows_are_a_zip_of_csv_files() {
         seen_rows += r.records().count();
     }
     assert!(seen_rows > 0);
+}
+
+/// Rejected rows never carry a password or a whole card or bank number: passwords are blanked,
+/// card and account numbers masked to their last four digits, as the annotated workbook does.
+#[test]
+fn rejected_rows_blank_passwords_and_mask_card_numbers() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = session(&console);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let users = book.add_worksheet().set_name("User").unwrap();
+    for (c, h) in ["Name", "Password", "Currency"].iter().enumerate() {
+        users.write_string(0, c as u16, *h).unwrap();
+    }
+    users.write_string(1, 0, "HSC-9001").unwrap();
+    users.write_string(1, 1, "Tr0ub4dor&3-secret").unwrap();
+    users.write_string(1, 2, "EURO").unwrap();
+    let cards = book.add_worksheet().set_name("UserPaymentMethodCreditCard").unwrap();
+    for (c, h) in ["Ref", "CardNumber", "ExpiryMonth", "ExpiryYear", "NameOnCard"].iter().enumerate() {
+        cards.write_string(0, c as u16, *h).unwrap();
+    }
+    cards.write_string(1, 0, "NO-SUCH-METHOD").unwrap();
+    cards.write_string(1, 1, "4111 1111 1111 1111").unwrap();
+    cards.write_number(1, 2, 9).unwrap();
+    cards.write_number(1, 3, 2029).unwrap();
+    cards.write_string(1, 4, "A Member").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let (_, to) = upload_to(&console, &cookie, "/runs/new", &[("secrets.xlsx", bytes)]);
+    let test = run_of(&to);
+    done(&console, &cookie, test);
+    let (code, out) = get_bytes(&console, &cookie, &format!("/runs/{test}/rejected/1"));
+    assert_eq!(code, 200);
+    let got = sheets(&out);
+    let text = format!("{got:?}");
+    assert!(!text.contains("Tr0ub4dor"), "{text}");
+    assert!(!text.contains("4111 1111 1111 1111") && !text.contains("4111111111111111"), "{text}");
+    let (_, users) = got.iter().find(|(n, _)| n == "User").expect("the User sheet");
+    assert_eq!(users[1][0], "HSC-9001", "{text}");
+    assert_eq!(users[1][1], "", "the password blanked: {text}");
+    let (_, cards) = got.iter().find(|(n, _)| n == "UserPaymentMethodCreditCard").expect("the card sheet");
+    assert_eq!(cards[1][1], "************1111", "{text}");
+    assert!(!text.contains("/uploads/"), "no server folder: {text}");
 }

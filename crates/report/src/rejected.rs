@@ -102,7 +102,8 @@ fn rejected_rows(
             if !text.is_empty() {
                 text.push_str("; ");
             }
-            text.push_str(&format!("{}: {}", f.code.as_str(), f.message));
+            let message = without_folders(&f.message, input);
+            text.push_str(&format!("{}: {}", f.code.as_str(), message));
             if text.len() > ROW_TEXT {
                 let cut = (0..=ROW_TEXT).rev().find(|i| text.is_char_boundary(*i));
                 text.truncate(cut.unwrap_or(0));
@@ -112,6 +113,17 @@ fn rejected_rows(
         Ok(())
     })?;
     Ok(rows)
+}
+
+/// `message` without the folders of `input` (the file is named as the user knows it: a
+/// console's upload folder, or any folder, is nobody's business in a file handed out).
+fn without_folders(message: &str, input: &Path) -> String {
+    let mut out = message.to_string();
+    let folders = [Some(input), input.parent()];
+    for dir in folders.into_iter().flatten().filter(|d| !d.as_os_str().is_empty()) {
+        out = out.replace(&format!("{}/", dir.display()), "");
+    }
+    out
 }
 
 /// What a secret column's values become.

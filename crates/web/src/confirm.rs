@@ -27,6 +27,8 @@ struct ConfirmPage {
     will: Vec<String>,
     /// What will not happen (what stays out), a sentence each.
     will_not: Vec<String>,
+    /// The error codes of what stays out, with their counts ("reference.unknown × 5").
+    codes: Vec<String>,
     button: &'static str,
     danger: bool,
 }
@@ -66,6 +68,7 @@ fn words(t: &Target, info: &RunInfo, action: &str) -> Result<ConfirmPage, Failur
         heading,
         will,
         will_not,
+        codes: vec![],
         button,
         danger,
     };
@@ -78,14 +81,20 @@ fn words(t: &Target, info: &RunInfo, action: &str) -> Result<ConfirmPage, Failur
             "Yes, run it live",
             false,
         ),
-        "import-valid" => p(
-            "import-valid",
-            format!("Import the valid rows of test run {id}?"),
-            live_will(&l, id),
-            valid_will_not(t, &l, id)?,
-            "Yes, import the valid rows",
-            false,
-        ),
+        "import-valid" => ConfirmPage {
+            codes: retries::errors_by_code(t, id)?
+                .into_iter()
+                .map(|(code, n)| format!("{code} × {}", view::count(n)))
+                .collect(),
+            ..p(
+                "import-valid",
+                format!("Import the valid rows of test run {id}?"),
+                live_will(&l, id),
+                valid_will_not(&l, id),
+                "Yes, import the valid rows",
+                false,
+            )
+        },
         "rollback" => p(
             "rollback",
             format!("Roll back run {id}?"),
@@ -122,16 +131,13 @@ fn live_will(l: &Landing, id: i64) -> Vec<String> {
     v
 }
 
-/// What importing the valid rows leaves out: the rejected records, by the code of their errors.
-fn valid_will_not(t: &Target, l: &Landing, id: i64) -> Result<Vec<String>, Failure> {
-    let mut v = vec![format!(
-        "{} records will NOT be imported: test run {id} rejected them. Download them as \"Rejected rows\" from the run's page, correct them and upload them with \"Retry with a corrected file\".",
+/// What importing the valid rows leaves out: the rejected records (their codes are listed
+/// apart).
+fn valid_will_not(l: &Landing, id: i64) -> Vec<String> {
+    vec![format!(
+        "{} records will NOT be imported: test run {id} rejected them, with these errors. Download them as \"Rejected rows\" from the run's page, correct them and upload them with \"Retry with a corrected file\".",
         view::count(l.rejected as i64)
-    )];
-    for (code, n) in retries::errors_by_code(t, id)? {
-        v.push(format!("{code}: {} errors", view::count(n)));
-    }
-    Ok(v)
+    )]
 }
 
 fn rollback_will(t: &Target, id: i64) -> Result<Vec<String>, Failure> {
