@@ -203,7 +203,7 @@ fn uploads_go_after_a_rollback_or_the_retention_period() {
     let r = agent()
         .post(format!("{}/runs/{live}/rollback", console.url))
         .header("Cookie", &cookie)
-        .send_form([("csrf", token.as_str())])
+        .send_form([("csrf", token.as_str()), ("confirm", "yes")])
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     until("the rollback", || status(dir, live) == "rolled-back");
