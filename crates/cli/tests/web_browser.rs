@@ -554,7 +554,9 @@ async fn staff_convert_the_examples_in_a_browser() {
 
     // A form without its CSRF token is refused: the run-live confirmation's form with the
     // token taken out.
-    d.goto(format!("{base}/runs/{club}/confirm/live")).await.unwrap();
+    d.goto(format!("{base}/runs/{club}/confirm/live"))
+        .await
+        .unwrap();
     wait_text(&d, "What will happen").await;
     d.execute(
         "document.querySelector(\"form[action$='/live'] input[name=csrf]\").remove()",
@@ -792,7 +794,12 @@ async fn staff_fix_and_retry_in_a_browser() {
         .send_keys(example("club/attachments/berth-map.txt").to_str().unwrap())
         .await
         .unwrap();
-    d.find(By::Id("retry-submit")).await.unwrap().click().await.unwrap();
+    d.find(By::Id("retry-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let retry = until(&d, "the retry's page", || async {
         path(&d)
             .await
@@ -809,15 +816,30 @@ async fn staff_fix_and_retry_in_a_browser() {
     shot(&d, "retry-3-retry-run").await;
 
     // Back to the first test: it lists its retry; import its valid rows.
-    d.find(By::LinkText(&format!("run {test}"))).await.unwrap().click().await.unwrap();
+    d.find(By::LinkText(format!("run {test}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let t = wait_text(&d, "Retried with corrected files in").await;
     assert!(t.contains(&format!("run {retry}")), "{t}");
-    d.find(By::Id("action-import-valid")).await.unwrap().click().await.unwrap();
+    d.find(By::Id("action-import-valid"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let t = wait_text(&d, "What will not").await;
     assert!(t.contains("records will NOT be imported"), "{t}");
     looks_like_a_page(&d).await;
     shot(&d, "retry-4-confirm-import-valid").await;
-    d.find(By::Id("confirm-yes")).await.unwrap().click().await.unwrap();
+    d.find(By::Id("confirm-yes"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let live = until(&d, "the live run's page", || async {
         path(&d)
             .await
@@ -832,16 +854,25 @@ async fn staff_fix_and_retry_in_a_browser() {
     shot(&d, "retry-5-valid-rows-imported").await;
 
     // Roll it back, confirmed.
-    d.find(By::Id("action-rollback")).await.unwrap().click().await.unwrap();
+    d.find(By::Id("action-rollback"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_text(&d, "are removed from the target").await;
     looks_like_a_page(&d).await;
     shot(&d, "retry-6-confirm-rollback").await;
-    d.find(By::Id("confirm-yes")).await.unwrap().click().await.unwrap();
+    d.find(By::Id("confirm-yes"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     until(&d, "the rollback", || async {
         d.goto(format!("{base}/runs/{live}")).await.ok()?;
-        (status(&d).await == "rolled-back"
-            && d.find(By::Css(".notice.ok#outcome")).await.is_ok())
-        .then_some(())
+        (status(&d).await == "rolled-back" && d.find(By::Css(".notice.ok#outcome")).await.is_ok())
+            .then_some(())
     })
     .await;
     assert!(d.find(By::Css(".notice.error")).await.is_err());

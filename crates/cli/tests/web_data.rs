@@ -291,9 +291,10 @@ fn with_no_retention_an_upload_goes_once_nothing_can_use_it() {
     assert_eq!(status, 303);
     let valid: i64 = to.trim_start_matches("/runs/").parse().unwrap();
     finished(dir, valid);
-    until("the faulty test run's upload to go once its valid rows are in", || {
-        !folder.exists()
-    });
+    until(
+        "the faulty test run's upload to go once its valid rows are in",
+        || !folder.exists(),
+    );
     assert_eq!(act(&console, &cookie, valid, "rollback").0, 303);
     until("the rollback", || status_of(dir, valid) == "rolled-back");
     job_over(&console, &cookie, valid);

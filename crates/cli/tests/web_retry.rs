@@ -28,12 +28,21 @@ fn run_of(location: &str) -> i64 {
 
 /// Posts files to `path` (the new-run form, or a run's retry form) as a test run; returns the
 /// status and where it sends to.
-fn upload_to(console: &Console, cookie: &str, path: &str, files: &[(&str, Vec<u8>)]) -> (u16, String) {
+fn upload_to(
+    console: &Console,
+    cookie: &str,
+    path: &str,
+    files: &[(&str, Vec<u8>)],
+) -> (u16, String) {
     let token = token(console, cookie);
     let mut parts: Vec<(&str, &str, &[u8])> = vec![];
     for (n, b) in files {
         // A ticket attachment goes in its own field.
-        let field = if n.ends_with(".txt") { "attachments" } else { "files" };
+        let field = if n.ends_with(".txt") {
+            "attachments"
+        } else {
+            "files"
+        };
         parts.push((field, *n, &b[..]));
     }
     let (ct, body) = multipart(&parts, &[("csrf", &token), ("test_only", "on")]);
@@ -46,7 +55,10 @@ fn upload_to(console: &Console, cookie: &str, path: &str, files: &[(&str, Vec<u8
     let to = location(&r);
     let status = r.status().as_u16();
     if status != 303 {
-        panic!("{path} refused ({status}): {}", r.body_mut().read_to_string().unwrap_or_default());
+        panic!(
+            "{path} refused ({status}): {}",
+            r.body_mut().read_to_string().unwrap_or_default()
+        );
     }
     (status, to)
 }
@@ -65,7 +77,10 @@ fn get(console: &Console, cookie: &str, path: &str) -> (u16, String) {
         .header("Accept", "text/html")
         .call()
         .unwrap();
-    (r.status().as_u16(), r.body_mut().read_to_string().unwrap_or_default())
+    (
+        r.status().as_u16(),
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
 }
 
 fn get_bytes(console: &Console, cookie: &str, path: &str) -> (u16, Vec<u8>) {
@@ -93,7 +108,12 @@ fn act(console: &Console, cookie: &str, run: i64, action: &str, confirm: bool) -
 }
 
 fn status(dir: &Path, run: i64) -> String {
-    rows(dir, "console.db", &format!("SELECT status FROM run WHERE id = {run}"))[0][0].clone()
+    rows(
+        dir,
+        "console.db",
+        &format!("SELECT status FROM run WHERE id = {run}"),
+    )[0][0]
+        .clone()
 }
 
 fn runs(dir: &Path) -> i64 {
@@ -108,7 +128,11 @@ fn done(console: &Console, cookie: &str, run: i64) {
             .header("Cookie", cookie)
             .call()
             .unwrap();
-        if r.body_mut().read_to_string().unwrap().contains("\"running\":false") {
+        if r.body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("\"running\":false")
+        {
             std::thread::sleep(Duration::from_millis(300));
             return;
         }
@@ -128,12 +152,23 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     let cookie = session(&console);
     let club = std::fs::read(example("club/club.xml")).unwrap();
     let map = std::fs::read(example("club/attachments/berth-map.txt")).unwrap();
-    let (_, to) = upload_to(&console, &cookie, "/runs/new", &[("club.xml", club), ("berth-map.txt", map)]);
+    let (_, to) = upload_to(
+        &console,
+        &cookie,
+        "/runs/new",
+        &[("club.xml", club), ("berth-map.txt", map)],
+    );
     let test = run_of(&to);
     done(&console, &cookie, test);
     let (_, page) = get(&console, &cookie, &format!("/runs/{test}"));
-    assert!(page.contains(&format!("href=\"/runs/{test}/confirm/live\"")), "{page}");
-    assert!(!page.contains(&format!("action=\"/runs/{test}/live\"")), "no one-click form");
+    assert!(
+        page.contains(&format!("href=\"/runs/{test}/confirm/live\"")),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&format!("action=\"/runs/{test}/live\"")),
+        "no one-click form"
+    );
 
     assert_eq!(
         act(&console, &cookie, test, "live", false),
@@ -142,9 +177,18 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     assert_eq!(runs(dir), 1, "not confirmed: nothing started");
     let (code, confirm) = get(&console, &cookie, &format!("/runs/{test}/confirm/live"));
     assert_eq!(code, 200);
-    assert!(confirm.contains("records will be written to the target for real"), "{confirm}");
-    assert!(confirm.contains("name=\"confirm\" value=\"yes\""), "{confirm}");
-    assert!(confirm.contains(&format!("action=\"/runs/{test}/live\"")), "{confirm}");
+    assert!(
+        confirm.contains("records will be written to the target for real"),
+        "{confirm}"
+    );
+    assert!(
+        confirm.contains("name=\"confirm\" value=\"yes\""),
+        "{confirm}"
+    );
+    assert!(
+        confirm.contains(&format!("action=\"/runs/{test}/live\"")),
+        "{confirm}"
+    );
 
     let (code, to) = act(&console, &cookie, test, "live", true);
     assert_eq!(code, 303);
@@ -153,14 +197,21 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     assert_eq!(status(dir, live), "succeeded");
 
     assert_eq!(act(&console, &cookie, live, "rollback", false).0, 303);
-    assert_eq!(status(dir, live), "succeeded", "not confirmed: not rolled back");
+    assert_eq!(
+        status(dir, live),
+        "succeeded",
+        "not confirmed: not rolled back"
+    );
     let (_, confirm) = get(&console, &cookie, &format!("/runs/{live}/confirm/rollback"));
     assert!(confirm.contains("are removed from the target"), "{confirm}");
     assert_eq!(act(&console, &cookie, live, "rollback", true).0, 303);
     done(&console, &cookie, live);
     assert_eq!(status(dir, live), "rolled-back");
     let (_, page) = get(&console, &cookie, &format!("/runs/{live}"));
-    assert!(page.contains("class=\"notice ok\" id=\"outcome\""), "{page}");
+    assert!(
+        page.contains("class=\"notice ok\" id=\"outcome\""),
+        "{page}"
+    );
     assert!(!page.contains("class=\"notice error\""), "{page}");
     assert!(!page.contains("notice warning"), "{page}");
 
@@ -168,8 +219,14 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     assert_eq!(act(&console, &cookie, live, "rollback", true).0, 303);
     done(&console, &cookie, live);
     let (_, page) = get(&console, &cookie, &format!("/runs/{live}"));
-    assert!(page.contains("class=\"notice error\" id=\"outcome\""), "{page}");
-    assert!(page.contains(&format!("<a href=\"/runs/{live}\">run {live}</a>")), "{page}");
+    assert!(
+        page.contains("class=\"notice error\" id=\"outcome\""),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("<a href=\"/runs/{live}\">run {live}</a>")),
+        "{page}"
+    );
 }
 
 /// The cells of every sheet of a workbook, as text, by sheet.
@@ -182,10 +239,14 @@ fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
             let range = book.worksheet_range(&n).unwrap();
             let rows = range
                 .rows()
-                .map(|r| r.iter().map(|c| match c {
-                    Data::Empty => String::new(),
-                    other => other.to_string(),
-                }).collect())
+                .map(|r| {
+                    r.iter()
+                        .map(|c| match c {
+                            Data::Empty => String::new(),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                })
                 .collect();
             (n, rows)
         })
@@ -203,40 +264,77 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
     let console = Console::start(dir, "console.db");
     let cookie = session(&console);
     let source = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
-    let (_, to) = upload_to(&console, &cookie, "/runs/new", &[("mistakes.xlsx", source.clone())]);
+    let (_, to) = upload_to(
+        &console,
+        &cookie,
+        "/runs/new",
+        &[("mistakes.xlsx", source.clone())],
+    );
     let test = run_of(&to);
     done(&console, &cookie, test);
     assert_eq!(status(dir, test), "completed-with-errors");
     let (_, page) = get(&console, &cookie, &format!("/runs/{test}"));
-    assert!(page.contains(&format!("href=\"/runs/{test}/confirm/import-valid\"")), "{page}");
-    assert!(page.contains(&format!("href=\"/runs/{test}/rejected/1\"")), "{page}");
-    assert!(page.contains(&format!("action=\"/runs/{test}/retry\"")), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/runs/{test}/confirm/import-valid\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("href=\"/runs/{test}/rejected/1\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("action=\"/runs/{test}/retry\"")),
+        "{page}"
+    );
 
     // The rejected rows.
     let (code, bytes) = get_bytes(&console, &cookie, &format!("/runs/{test}/rejected/1"));
     assert_eq!(code, 200);
     let got = sheets(&bytes);
     let src = sheets(&source);
-    let names = |v: &[(String, Vec<Vec<String>>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    let rejected_rows: usize = got.iter().filter(|(n, _)| n != "Options").map(|(_, r)| r.len() - 1).sum();
+    let names =
+        |v: &[(String, Vec<Vec<String>>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let rejected_rows: usize = got
+        .iter()
+        .filter(|(n, _)| n != "Options")
+        .map(|(_, r)| r.len() - 1)
+        .sum();
     let with_errors = int(dir, "console.db", &format!("SELECT count(*) FROM (SELECT DISTINCT sheet, row FROM run_finding WHERE run_id = {test} AND severity = 'error' AND row > 0) x"));
-    assert_eq!(rejected_rows as i64, with_errors, "one row per rejected source row");
+    assert_eq!(
+        rejected_rows as i64, with_errors,
+        "one row per rejected source row"
+    );
     for (name, rows) in &got {
-        let (_, orig) = src.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name} is a source sheet: {:?}", names(&src)));
+        let (_, orig) = src
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} is a source sheet: {:?}", names(&src)));
         if name == "Options" {
             assert_eq!(rows, orig, "Options copied whole");
             continue;
         }
         let header = &rows[0];
         assert_eq!(header.last().unwrap(), "Ferry findings");
-        assert_eq!(&header[..header.len() - 1], &orig[0][..header.len() - 1], "{name}'s header");
+        assert_eq!(
+            &header[..header.len() - 1],
+            &orig[0][..header.len() - 1],
+            "{name}'s header"
+        );
         for r in &rows[1..] {
             assert!(r.last().unwrap().contains(": "), "{name}: {r:?}");
         }
     }
     let text = format!("{got:?}");
-    assert!(!text.contains("/uploads/"), "no server folder in the findings column");
-    for secret in ["4111111111111111", "5555555555554444", "378282246310005", "000123456789"] {
+    assert!(
+        !text.contains("/uploads/"),
+        "no server folder in the findings column"
+    );
+    for secret in [
+        "4111111111111111",
+        "5555555555554444",
+        "378282246310005",
+        "000123456789",
+    ] {
         assert!(!text.contains(secret), "{secret}");
     }
     if let Some((_, users)) = src.iter().find(|(n, _)| n == "User") {
@@ -250,11 +348,20 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
     }
 
     // Retry with the rejected rows as the corrected file.
-    let (_, to) = upload_to(&console, &cookie, &format!("/runs/{test}/retry"), &[("mistakes-rejected.xlsx", bytes)]);
+    let (_, to) = upload_to(
+        &console,
+        &cookie,
+        &format!("/runs/{test}/retry"),
+        &[("mistakes-rejected.xlsx", bytes)],
+    );
     let retry = run_of(&to);
     done(&console, &cookie, retry);
     assert_eq!(
-        rows(dir, "console.db", &format!("SELECT mode FROM run WHERE id = {retry}"))[0][0],
+        rows(
+            dir,
+            "console.db",
+            &format!("SELECT mode FROM run WHERE id = {retry}")
+        )[0][0],
         "test-only"
     );
     assert_eq!(
@@ -263,9 +370,15 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
         "the findings column is ignored"
     );
     let (_, page) = get(&console, &cookie, &format!("/runs/{retry}"));
-    assert!(page.contains(&format!("retry of <a href=\"/runs/{test}\">run {test}</a>")), "{page}");
+    assert!(
+        page.contains(&format!("retry of <a href=\"/runs/{test}\">run {test}</a>")),
+        "{page}"
+    );
     let (_, page) = get(&console, &cookie, &format!("/runs/{test}"));
-    assert!(page.contains(&format!("<a href=\"/runs/{retry}\">run {retry}</a>")), "{page}");
+    assert!(
+        page.contains(&format!("<a href=\"/runs/{retry}\">run {retry}</a>")),
+        "{page}"
+    );
 
     // Import the valid rows.
     assert_eq!(
@@ -273,12 +386,33 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
         (303, format!("/runs/{test}/confirm/import-valid"))
     );
     let before = runs(dir);
-    let (_, confirm) = get(&console, &cookie, &format!("/runs/{test}/confirm/import-valid"));
-    let land = int(dir, "console.db", &format!("SELECT sum(imported + updated) FROM run_count WHERE run_id = {test}"));
-    let out = int(dir, "console.db", &format!("SELECT sum(rejected) FROM run_count WHERE run_id = {test}"));
-    assert!(confirm.contains(&format!("{land} records will be written")) || land >= 1000, "{confirm}");
-    assert!(confirm.contains("records will NOT be imported"), "{confirm}");
-    assert!(confirm.contains("reference.unknown") || confirm.contains("value."), "by code: {confirm}");
+    let (_, confirm) = get(
+        &console,
+        &cookie,
+        &format!("/runs/{test}/confirm/import-valid"),
+    );
+    let land = int(
+        dir,
+        "console.db",
+        &format!("SELECT sum(imported + updated) FROM run_count WHERE run_id = {test}"),
+    );
+    let out = int(
+        dir,
+        "console.db",
+        &format!("SELECT sum(rejected) FROM run_count WHERE run_id = {test}"),
+    );
+    assert!(
+        confirm.contains(&format!("{land} records will be written")) || land >= 1000,
+        "{confirm}"
+    );
+    assert!(
+        confirm.contains("records will NOT be imported"),
+        "{confirm}"
+    );
+    assert!(
+        confirm.contains("reference.unknown") || confirm.contains("value."),
+        "by code: {confirm}"
+    );
     assert!(out > 0);
     assert_eq!(runs(dir), before);
     let (code, to) = act(&console, &cookie, test, "import-valid", true);
@@ -286,11 +420,19 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
     let live = run_of(&to);
     done(&console, &cookie, live);
     assert_eq!(
-        rows(dir, "console.db", &format!("SELECT mode, status FROM run WHERE id = {live}"))[0],
+        rows(
+            dir,
+            "console.db",
+            &format!("SELECT mode, status FROM run WHERE id = {live}")
+        )[0],
         ["live", "completed-with-errors"]
     );
     assert_eq!(
-        int(dir, "console.db", &format!("SELECT sum(imported + updated) FROM run_count WHERE run_id = {live}")),
+        int(
+            dir,
+            "console.db",
+            &format!("SELECT sum(imported + updated) FROM run_count WHERE run_id = {live}")
+        ),
         land,
         "what the confirmation said lands"
     );
@@ -332,7 +474,11 @@ fn a_csv_folders_rejected_rows_are_a_zip_of_csv_files() {
         if name == "Options.csv" {
             continue;
         }
-        assert_eq!(header.iter().last().unwrap(), "Ferry findings", "{name}");
+        assert_eq!(
+            header.iter().next_back().unwrap(),
+            "Ferry findings",
+            "{name}"
+        );
         seen_rows += r.records().count();
     }
     assert!(seen_rows > 0);
@@ -354,8 +500,20 @@ fn rejected_rows_blank_passwords_and_mask_card_numbers() {
     users.write_string(1, 0, "HSC-9001").unwrap();
     users.write_string(1, 1, "Tr0ub4dor&3-secret").unwrap();
     users.write_string(1, 2, "EURO").unwrap();
-    let cards = book.add_worksheet().set_name("UserPaymentMethodCreditCard").unwrap();
-    for (c, h) in ["Ref", "CardNumber", "ExpiryMonth", "ExpiryYear", "NameOnCard"].iter().enumerate() {
+    let cards = book
+        .add_worksheet()
+        .set_name("UserPaymentMethodCreditCard")
+        .unwrap();
+    for (c, h) in [
+        "Ref",
+        "CardNumber",
+        "ExpiryMonth",
+        "ExpiryYear",
+        "NameOnCard",
+    ]
+    .iter()
+    .enumerate()
+    {
         cards.write_string(0, c as u16, *h).unwrap();
     }
     cards.write_string(1, 0, "NO-SUCH-METHOD").unwrap();
@@ -372,11 +530,20 @@ fn rejected_rows_blank_passwords_and_mask_card_numbers() {
     let got = sheets(&out);
     let text = format!("{got:?}");
     assert!(!text.contains("Tr0ub4dor"), "{text}");
-    assert!(!text.contains("4111 1111 1111 1111") && !text.contains("4111111111111111"), "{text}");
-    let (_, users) = got.iter().find(|(n, _)| n == "User").expect("the User sheet");
+    assert!(
+        !text.contains("4111 1111 1111 1111") && !text.contains("4111111111111111"),
+        "{text}"
+    );
+    let (_, users) = got
+        .iter()
+        .find(|(n, _)| n == "User")
+        .expect("the User sheet");
     assert_eq!(users[1][0], "HSC-9001", "{text}");
     assert_eq!(users[1][1], "", "the password blanked: {text}");
-    let (_, cards) = got.iter().find(|(n, _)| n == "UserPaymentMethodCreditCard").expect("the card sheet");
+    let (_, cards) = got
+        .iter()
+        .find(|(n, _)| n == "UserPaymentMethodCreditCard")
+        .expect("the card sheet");
     assert_eq!(cards[1][1], "************1111", "{text}");
     assert!(!text.contains("/uploads/"), "no server folder: {text}");
 }

@@ -694,7 +694,11 @@ fn changes_need_the_csrf_token_this_site_and_an_admin() {
     assert_eq!(unconfirmed.status, 303, "{}", unconfirmed.body);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(status(), "succeeded");
-    let ok = post_form(&rollback, Some(&admin), &[("csrf", &token), ("confirm", "yes")]);
+    let ok = post_form(
+        &rollback,
+        Some(&admin),
+        &[("csrf", &token), ("confirm", "yes")],
+    );
     assert_eq!(ok.status, 303, "{}", ok.body);
     for _ in 0..100 {
         if status() == "rolled-back" {

@@ -6,7 +6,7 @@
 //! as the annotated workbook does. The input is streamed; memory holds one short text per
 //! rejected row.
 
-use crate::rejected_out::{CsvZip, Sheets, Writer};
+use crate::rejected_out::{CsvZip, Sheets, WriteError, Writer};
 use ferry_findings::{mask_number, Severity};
 use ferry_sources::{Container, RawParts, RawRecord, RawRow, RawValue, ReadOptions, Visitor};
 use ferry_store::{StoreError, Target};
@@ -26,7 +26,9 @@ pub enum RejectedError {
     #[error("{0}")]
     Read(#[from] ferry_sources::SourceError),
     #[error("cannot write the rejected rows: {0}")]
-    Write(String),
+    Write(#[from] WriteError),
+    #[error("cannot list the CSV files of the input: {0}")]
+    List(String),
     #[error("rejected rows are offered for workbooks and CSV folders, not for {0}")]
     Unsupported(&'static str),
 }
@@ -63,7 +65,7 @@ pub fn write_rejected(
         rows: 0,
     };
     let files = if input.is_dir() {
-        ferry_sources::input_files(input).map_err(|e| RejectedError::Write(e.to_string()))?
+        ferry_sources::input_files(input).map_err(|e| RejectedError::List(e.to_string()))?
     } else {
         vec![input.to_path_buf()]
     };
@@ -120,7 +122,11 @@ fn rejected_rows(
 fn without_folders(message: &str, input: &Path) -> String {
     let mut out = message.to_string();
     let folders = [Some(input), input.parent()];
-    for dir in folders.into_iter().flatten().filter(|d| !d.as_os_str().is_empty()) {
+    for dir in folders
+        .into_iter()
+        .flatten()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         out = out.replace(&format!("{}/", dir.display()), "");
     }
     out
@@ -150,11 +156,13 @@ impl Part {
         let entity = ferry_catalogue::entity(&entity_name);
         let secrets = headers
             .iter()
-            .map(|h| match entity.and_then(|e| e.field_def(h.trim())).map(|f| f.kind) {
-                Some(ferry_catalogue::Kind::Password) => Secret::Blank,
-                Some(ferry_catalogue::Kind::SecretNumber) => Secret::Mask,
-                _ => Secret::Keep,
-            })
+            .map(
+                |h| match entity.and_then(|e| e.field_def(h.trim())).map(|f| f.kind) {
+                    Some(ferry_catalogue::Kind::Password) => Secret::Blank,
+                    Some(ferry_catalogue::Kind::SecretNumber) => Secret::Mask,
+                    _ => Secret::Keep,
+                },
+            )
             .collect();
         Part {
             key: (file.to_string(), sheet.map(str::to_string)),
@@ -175,13 +183,19 @@ struct Copy {
 
 impl Copy {
     fn enter(&mut self, row: &RawRow<'_>) -> Result<(), RejectedError> {
-        let key = (row.part.file.to_string(), row.part.sheet.as_deref().map(str::to_string));
+        let key = (
+            row.part.file.to_string(),
+            row.part.sheet.as_deref().map(str::to_string),
+        );
         if self.part.as_ref().is_some_and(|p| p.key == key) {
             return Ok(());
         }
         let part = Part::new(&row.part.file, row.part.sheet.as_deref(), row.headers);
-        let mut header: Vec<RawValue> =
-            row.headers.iter().map(|h| RawValue::Text(h.clone())).collect();
+        let mut header: Vec<RawValue> = row
+            .headers
+            .iter()
+            .map(|h| RawValue::Text(h.clone()))
+            .collect();
         if !part.options {
             header.push(RawValue::Text(FINDINGS_COLUMN.into()));
         }
@@ -192,7 +206,9 @@ impl Copy {
 
     fn copy(&mut self, row: RawRow<'_>) -> Result<(), RejectedError> {
         self.enter(&row)?;
-        let Some(part) = &self.part else { return Ok(()) };
+        let Some(part) = &self.part else {
+            return Ok(());
+        };
         let findings = self.rejected.remove(&(part.name.clone(), row.row));
         if findings.is_none() && !part.options {
             return Ok(());
@@ -201,19 +217,21 @@ impl Copy {
             .cells
             .iter()
             .enumerate()
-            .map(|(i, c)| match part.secrets.get(i).copied().unwrap_or(Secret::Keep) {
-                Secret::Keep => c.clone(),
-                _ if c.display().trim().is_empty() => c.clone(),
-                Secret::Blank => RawValue::Text(String::new()),
-                Secret::Mask => RawValue::Text(mask_number(&c.display())),
-            })
+            .map(
+                |(i, c)| match part.secrets.get(i).copied().unwrap_or(Secret::Keep) {
+                    Secret::Keep => c.clone(),
+                    _ if c.display().trim().is_empty() => c.clone(),
+                    Secret::Blank => RawValue::Text(String::new()),
+                    Secret::Mask => RawValue::Text(mask_number(&c.display())),
+                },
+            )
             .collect();
         if let Some(text) = findings {
             cells.resize(row.headers.len(), RawValue::Text(String::new()));
             cells.push(RawValue::Text(text));
             self.rows += 1;
         }
-        self.writer.row(&cells)
+        Ok(self.writer.row(&cells)?)
     }
 }
 

@@ -1,7 +1,6 @@
 //! The two shapes of a "Rejected rows" download, written as the rows come: a workbook (a sheet
 //! per source sheet, rows in constant memory) or a zip of CSV files.
 
-use crate::rejected::RejectedError;
 use ferry_sources::RawValue;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use std::fs::File;
@@ -12,13 +11,18 @@ use zip::ZipWriter;
 
 /// Where the rows go: a part (a sheet or a CSV file) begins with its header row.
 pub(crate) trait Writer {
-    fn part(&mut self, name: &str, header: &[RawValue]) -> Result<(), RejectedError>;
-    fn row(&mut self, cells: &[RawValue]) -> Result<(), RejectedError>;
-    fn finish(&mut self) -> Result<(), RejectedError>;
+    fn part(&mut self, name: &str, header: &[RawValue]) -> Result<(), WriteError>;
+    fn row(&mut self, cells: &[RawValue]) -> Result<(), WriteError>;
+    fn finish(&mut self) -> Result<(), WriteError>;
 }
 
-fn write_error(e: impl std::fmt::Display) -> RejectedError {
-    RejectedError::Write(e.to_string())
+/// Why a "Rejected rows" file could not be written (the writer's or the file system's words).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WriteError(String);
+
+fn write_error(e: impl std::fmt::Display) -> WriteError {
+    WriteError(e.to_string())
 }
 
 /// A workbook, a worksheet per part, each written in constant memory (its rows go to a
@@ -34,7 +38,7 @@ pub(crate) struct Sheets {
 }
 
 impl Sheets {
-    pub(crate) fn new(out: &Path) -> Result<Sheets, RejectedError> {
+    pub(crate) fn new(out: &Path) -> Result<Sheets, WriteError> {
         let mut book = Workbook::new();
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
             book.set_tempdir(dir).map_err(write_error)?;
@@ -50,16 +54,21 @@ impl Sheets {
         })
     }
 
-    fn cell(&mut self, col: u16, v: &RawValue, header: bool) -> Result<(), RejectedError> {
+    fn cell(&mut self, col: u16, v: &RawValue, header: bool) -> Result<(), WriteError> {
         let (row, i) = (self.row, self.sheet.unwrap_or(0));
-        let (bold, date, date_time) = (self.bold.clone(), self.date.clone(), self.date_time.clone());
+        let (bold, date, date_time) =
+            (self.bold.clone(), self.date.clone(), self.date_time.clone());
         let ws = self.book.worksheet_from_index(i).map_err(write_error)?;
         let r = match v {
             RawValue::Text(s) if s.is_empty() => return Ok(()),
             RawValue::Text(s) if header => ws.write_string_with_format(row, col, s, &bold),
             RawValue::Number(n) => ws.write_number(row, col, *n),
             RawValue::Bool(b) => ws.write_boolean(row, col, *b),
-            RawValue::DateTime { date: (y, m, d), time: (h, mi, s), whole_day } => {
+            RawValue::DateTime {
+                date: (y, m, d),
+                time: (h, mi, s),
+                whole_day,
+            } => {
                 let at = u16::try_from(*y)
                     .ok()
                     .and_then(|y| ExcelDateTime::from_ymd(y, *m as u8, *d as u8).ok())
@@ -75,7 +84,7 @@ impl Sheets {
         r.map(|_| ()).map_err(write_error)
     }
 
-    fn write_row(&mut self, cells: &[RawValue], header: bool) -> Result<(), RejectedError> {
+    fn write_row(&mut self, cells: &[RawValue], header: bool) -> Result<(), WriteError> {
         for (c, v) in cells.iter().enumerate() {
             let col = u16::try_from(c).map_err(write_error)?;
             self.cell(col, v, header)?;
@@ -86,17 +95,20 @@ impl Sheets {
 }
 
 impl Writer for Sheets {
-    fn part(&mut self, name: &str, header: &[RawValue]) -> Result<(), RejectedError> {
-        let ws = self.book.add_worksheet_with_constant_memory().map_err(write_error)?;
+    fn part(&mut self, name: &str, header: &[RawValue]) -> Result<(), WriteError> {
+        let ws = self
+            .book
+            .add_worksheet_with_constant_memory()
+            .map_err(write_error)?;
         ws.set_name(name).map_err(write_error)?;
         self.sheet = Some(self.sheet.map_or(0, |i| i + 1));
         self.row = 0;
         self.write_row(header, true)
     }
-    fn row(&mut self, cells: &[RawValue]) -> Result<(), RejectedError> {
+    fn row(&mut self, cells: &[RawValue]) -> Result<(), WriteError> {
         self.write_row(cells, false)
     }
-    fn finish(&mut self) -> Result<(), RejectedError> {
+    fn finish(&mut self) -> Result<(), WriteError> {
         self.book.save(&self.out).map_err(write_error)
     }
 }
@@ -107,38 +119,42 @@ pub(crate) struct CsvZip {
 }
 
 impl CsvZip {
-    pub(crate) fn new(out: &Path) -> Result<CsvZip, RejectedError> {
+    pub(crate) fn new(out: &Path) -> Result<CsvZip, WriteError> {
         let f = File::create(out).map_err(write_error)?;
         Ok(CsvZip {
             zip: Some(ZipWriter::new(f)),
         })
     }
 
-    fn zip(&mut self) -> Result<&mut ZipWriter<File>, RejectedError> {
-        self.zip.as_mut().ok_or_else(|| write_error("the zip is already finished"))
+    fn zip(&mut self) -> Result<&mut ZipWriter<File>, WriteError> {
+        self.zip
+            .as_mut()
+            .ok_or_else(|| write_error("the zip is already finished"))
     }
 }
 
 /// One CSV record (RFC 4180 quoting) of `cells` as text.
-fn csv_line(cells: &[RawValue]) -> Result<Vec<u8>, RejectedError> {
+fn csv_line(cells: &[RawValue]) -> Result<Vec<u8>, WriteError> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    w.write_record(cells.iter().map(RawValue::display)).map_err(write_error)?;
+    w.write_record(cells.iter().map(RawValue::display))
+        .map_err(write_error)?;
     w.into_inner().map_err(write_error)
 }
 
 impl Writer for CsvZip {
-    fn part(&mut self, name: &str, header: &[RawValue]) -> Result<(), RejectedError> {
-        let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    fn part(&mut self, name: &str, header: &[RawValue]) -> Result<(), WriteError> {
+        let opts =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         let line = csv_line(header)?;
         let zip = self.zip()?;
         zip.start_file(name, opts).map_err(write_error)?;
         zip.write_all(&line).map_err(write_error)
     }
-    fn row(&mut self, cells: &[RawValue]) -> Result<(), RejectedError> {
+    fn row(&mut self, cells: &[RawValue]) -> Result<(), WriteError> {
         let line = csv_line(cells)?;
         self.zip()?.write_all(&line).map_err(write_error)
     }
-    fn finish(&mut self) -> Result<(), RejectedError> {
+    fn finish(&mut self) -> Result<(), WriteError> {
         if let Some(z) = self.zip.take() {
             z.finish().map_err(write_error)?;
         }

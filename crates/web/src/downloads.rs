@@ -3,11 +3,11 @@
 //! console's data folder and removed once sent.
 
 use crate::pages::blocking;
-use crate::view::Failure;
+use crate::view::{attachment, Failure};
 use crate::Shared;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use ferry_store::Target;
 use std::path::{Path as FsPath, PathBuf};
 
@@ -122,30 +122,4 @@ fn annotated(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         format!("{stem}-annotated.xlsx"),
     ))
-}
-
-/// `bytes` sent as an attachment named `name` (characters other than letters, digits, `-`, `_`
-/// and `.` replaced by `_`).
-pub(crate) fn attachment(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{safe}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }

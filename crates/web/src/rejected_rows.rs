@@ -60,7 +60,7 @@ pub async fn download(
     } else {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     };
-    Ok(crate::downloads::attachment(bytes, mime, &name))
+    Ok(crate::view::attachment(bytes, mime, &name))
 }
 
 fn make(app: &Shared, id: i64, k: usize) -> Result<(tempfile::TempDir, PathBuf, String), Failure> {
@@ -102,7 +102,11 @@ fn make(app: &Shared, id: i64, k: usize) -> Result<(tempfile::TempDir, PathBuf, 
     let written = ferry_report::rejected::write_rejected(&t, id, &src, &read, &out);
     crate::release_memory();
     written.map_err(|e| {
-        Failure::internal(crate::view::hide_paths(&e.to_string(), &crate::retention::uploads(&app.data), true))
+        Failure::internal(crate::view::hide_paths(
+            &e.to_string(),
+            &crate::retention::uploads(&app.data),
+            true,
+        ))
     })?;
     Ok((tmp, out, name))
 }

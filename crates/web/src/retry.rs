@@ -42,21 +42,16 @@ pub async fn retry(
             return Err(e);
         }
     };
-    start_work(
-        &app,
-        Work::Import(Box::new(opts)),
-        None,
-        Some(folder),
-        None,
-    )
-    .await
+    start_work(&app, Work::Import(Box::new(opts)), None, Some(folder), None).await
 }
 
 /// Run `id`'s options for the files of `form`: a test run, the same options and mapping (a
 /// mapping file of the old upload is copied into the new one), recorded as a retry of `id`.
 fn retry_options(app: &Shared, id: i64, form: &RunForm) -> Result<ImportOptions, Failure> {
     if form.inputs.is_empty() {
-        return Err(Failure::bad("Choose the corrected file (or files) to upload."));
+        return Err(Failure::bad(
+            "Choose the corrected file (or files) to upload.",
+        ));
     }
     let t = app.target()?;
     let info = t
@@ -90,7 +85,9 @@ fn mapping_for(given: &str, folder: &FsPath) -> Result<String, Failure> {
         return Ok(given.to_string());
     }
     let old = PathBuf::from(given);
-    let name = old.file_name().ok_or_else(|| Failure::bad("The run's mapping has no file name."))?;
+    let name = old
+        .file_name()
+        .ok_or_else(|| Failure::bad("The run's mapping has no file name."))?;
     let new = folder.join(name);
     std::fs::copy(&old, &new).map_err(|_| {
         Failure::new(

@@ -8,7 +8,6 @@
 use crate::auth::Staff;
 use crate::jobs::{Jobs, Work};
 use crate::pages::{blocking, check_csrf, display_name, need_admin, start_work, CsrfForm};
-use serde::Deserialize;
 use crate::view::Failure;
 use crate::Shared;
 use axum::extract::{Path, State};
@@ -17,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use ferry_engine::ImportOptions;
 use ferry_store::Target;
+use serde::Deserialize;
 
 /// The options a recorded run was started with (to run it live, or to resume it).
 fn recorded_options(t: &Target, id: i64) -> Result<ImportOptions, Failure> {
@@ -67,14 +67,13 @@ pub struct ActionForm {
 }
 
 /// Checks the staff member and the token; a post without `confirm=yes` does not act: it is sent
-/// to the action's confirmation page (`Err` holds that answer).
-fn confirmed(staff: &Staff, f: &ActionForm, id: i64, action: &str) -> Result<(), Response> {
-    need_admin(staff).map_err(IntoResponse::into_response)?;
-    check_csrf(staff, &f.csrf).map_err(IntoResponse::into_response)?;
-    if f.confirm != "yes" {
-        return Err(Redirect::to(&format!("/runs/{id}/confirm/{action}")).into_response());
+/// to the action's confirmation page. `Some`: the answer to give now instead of acting.
+fn unconfirmed(staff: &Staff, f: &ActionForm, id: i64, action: &str) -> Option<Response> {
+    if let Err(e) = need_admin(staff).and_then(|_| check_csrf(staff, &f.csrf)) {
+        return Some(e.into_response());
     }
-    Ok(())
+    (f.confirm != "yes")
+        .then(|| Redirect::to(&format!("/runs/{id}/confirm/{action}")).into_response())
 }
 
 pub async fn run_live(
@@ -106,7 +105,7 @@ async fn go_live(
         GoLive::Clean => "live",
         GoLive::ValidRows => "import-valid",
     };
-    if let Err(r) = confirmed(&staff, &f, id, action) {
+    if let Some(r) = unconfirmed(&staff, &f, id, action) {
         return Ok(r);
     }
     // Held until the live run is recorded: no sweep removes the upload in between.
@@ -215,7 +214,7 @@ pub async fn cancel(
     Path(id): Path<i64>,
     Form(f): Form<ActionForm>,
 ) -> Result<Response, Failure> {
-    if let Err(r) = confirmed(&staff, &f, id, "cancel") {
+    if let Some(r) = unconfirmed(&staff, &f, id, "cancel") {
         return Ok(r);
     }
     if !app.jobs.cancel(id) {
@@ -232,7 +231,7 @@ pub async fn rollback(
     Path(id): Path<i64>,
     Form(f): Form<ActionForm>,
 ) -> Result<Response, Failure> {
-    if let Err(r) = confirmed(&staff, &f, id, "rollback") {
+    if let Some(r) = unconfirmed(&staff, &f, id, "rollback") {
         return Ok(r);
     }
     let a = app.clone();

@@ -78,11 +78,7 @@ struct RunPage {
     can_rollback: bool,
     can_import_valid: bool,
     can_retry: bool,
-    /// The run this one retried with corrected files, and the runs that retried it.
-    retry_of: Option<i64>,
-    retries: Vec<i64>,
-    /// "Rejected rows" downloads, one per workbook or CSV folder.
-    rejected: Vec<crate::rejected_rows::RejectedLink>,
+    fix: Fix,
     /// The colour of the job's outcome banner: `ok`, `warning` or `error`.
     live_tone: &'static str,
     /// The banner's text as HTML, run numbers linked.
@@ -281,6 +277,54 @@ fn actions(
     })
 }
 
+/// A run's way to a fix: the run it retried with corrected files, the runs that retried it,
+/// and its "Rejected rows" downloads (one per workbook or CSV folder).
+pub struct Fix {
+    pub retry_of: Option<i64>,
+    pub retries: Vec<i64>,
+    pub rejected: Vec<crate::rejected_rows::RejectedLink>,
+}
+
+fn fix(t: &Target, id: i64, inputs: &[String]) -> Result<Fix, Failure> {
+    let info = t.run(id)?;
+    Ok(Fix {
+        retry_of: info
+            .as_ref()
+            .and_then(|i| ferry_report::retries::retry_of(&i.options)),
+        retries: ferry_report::retries::retries_of(t, id)?,
+        rejected: info
+            .as_ref()
+            .map(|i| crate::rejected_rows::links(i, inputs))
+            .unwrap_or_default(),
+    })
+}
+
+/// The run's banners: its recorded error, and the outcome of this console's job on it.
+struct Banners {
+    error: String,
+    outcome: String,
+}
+
+fn banners(
+    live: Option<&crate::jobs::JobState>,
+    r: &RecordedRun,
+    uploads: &std::path::Path,
+) -> Banners {
+    let outcome = live.and_then(|s| s.outcome.clone()).unwrap_or_default();
+    // A failed job's outcome is the run's error: one red banner, not two. A rolled-back run's
+    // recorded "rolled back" is no error: its badge and the job's outcome say it.
+    let said = live.is_some_and(|s| s.failed && s.outcome.is_some())
+        || r.status == ferry_store::journal::RunStatus::RolledBack;
+    Banners {
+        error: if said {
+            String::new()
+        } else {
+            view::hide_paths(&r.error, uploads, true)
+        },
+        outcome: view::hide_paths(&outcome, uploads, true),
+    }
+}
+
 /// The colour of a job's outcome: red when it failed (a refused rollback too), yellow when an
 /// import finished with errors, green otherwise (a rollback done, a clean run).
 fn tone(live: Option<&crate::jobs::JobState>, r: &RecordedRun) -> &'static str {
@@ -320,15 +364,7 @@ pub async fn run(
         let draft = crate::draft::of_run(&uploads, &inputs).unwrap_or_default();
         let running = is_running(&t, &r, live.as_ref())?;
         let counts = count_rows(&t, id)?;
-        let info = t.run(id)?;
-        let live_text = view::hide_paths(
-            &live
-                .as_ref()
-                .and_then(|s| s.outcome.clone())
-                .unwrap_or_default(),
-            &uploads,
-            true,
-        );
+        let said = banners(live.as_ref(), &r, &uploads);
         let f = findings_page::page(&t, id, &filter.as_filter(), filter.page, PAGE)?;
         let can = actions(&app, &t, &r, running, staff.is_admin(), &inputs)?;
         Ok(page(&RunPage {
@@ -343,20 +379,13 @@ pub async fn run(
                 .map(|p| input_shown(p))
                 .collect::<Vec<_>>()
                 .join(", "),
-            // A failed job's outcome is the run's error: one red banner, not two.
-            // A rolled-back run's recorded "rolled back" is no error: its badge says it.
-            error: if live.as_ref().is_some_and(|s| s.failed && s.outcome.is_some())
-                || r.status == ferry_store::journal::RunStatus::RolledBack
-            {
-                String::new()
-            } else {
-                view::hide_paths(&r.error, &uploads, true)
-            },
+            error: said.error,
             errors: view::count(r.errors),
             warnings: view::count(r.warnings),
             infos: view::count(r.infos),
             running,
-            live_state: live_text.clone(),
+            live_html: view::run_links(&said.outcome),
+            live_state: said.outcome,
             counts,
             findings: f
                 .findings
@@ -378,14 +407,8 @@ pub async fn run(
             can_rollback: can.rollback,
             can_import_valid: can.import_valid,
             can_retry: can.retry,
-            retry_of: info.as_ref().and_then(|i| ferry_report::retries::retry_of(&i.options)),
-            rejected: info
-                .as_ref()
-                .map(|i| crate::rejected_rows::links(i, &inputs))
-                .unwrap_or_default(),
-            retries: ferry_report::retries::retries_of(&t, id)?,
+            fix: fix(&t, id, &inputs)?,
             live_tone: tone(live.as_ref(), &r),
-            live_html: view::run_links(&live_text),
             mapping,
             mapping_hash,
             draft,
