@@ -128,6 +128,9 @@ fn without_folders(message: &str, input: &Path) -> String {
         .filter(|d| !d.as_os_str().is_empty())
     {
         out = out.replace(&format!("{}/", dir.display()), "");
+        if dir.is_dir() {
+            out = out.replace(&dir.display().to_string(), "the file's folder");
+        }
     }
     out
 }
