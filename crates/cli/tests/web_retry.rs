@@ -215,6 +215,16 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     assert!(!page.contains("class=\"notice error\""), "{page}");
     assert!(!page.contains("notice warning"), "{page}");
 
+    // Cancel asks first too; confirmed on a run that is not running, it is refused.
+    assert_eq!(
+        act(&console, &cookie, live, "cancel", false),
+        (303, format!("/runs/{live}/confirm/cancel"))
+    );
+    let (code, confirm) = get(&console, &cookie, &format!("/runs/{live}/confirm/cancel"));
+    assert_eq!(code, 200);
+    assert!(confirm.contains("stops at its next checkpoint"), "{confirm}");
+    assert_eq!(act(&console, &cookie, live, "cancel", true).0, 400);
+
     // Again: refused (it is rolled back already), in red.
     assert_eq!(act(&console, &cookie, live, "rollback", true).0, 303);
     done(&console, &cookie, live);

@@ -55,6 +55,7 @@ struct RunPage {
     started: String,
     finished: String,
     inputs: String,
+    /// The recorded error as HTML (escaped, run numbers linked).
     error: String,
     errors: String,
     warnings: String,
@@ -379,7 +380,7 @@ pub async fn run(
                 .map(|p| input_shown(p))
                 .collect::<Vec<_>>()
                 .join(", "),
-            error: said.error,
+            error: view::run_links(&said.error),
             errors: view::count(r.errors),
             warnings: view::count(r.warnings),
             infos: view::count(r.infos),
