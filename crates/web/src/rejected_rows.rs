@@ -39,7 +39,11 @@ pub fn links(info: &RunInfo, inputs: &[String]) -> Vec<RejectedLink> {
         .filter(|(_, p)| p.exists())
         .map(|(i, p)| RejectedLink {
             href: format!("/runs/{}/rejected/{}", info.id, i + 1),
-            label: format!("Rejected rows: {}", input_shown(&p.display().to_string())),
+            label: if p.is_dir() {
+                "Rejected rows of the CSV files (zip)".to_string()
+            } else {
+                format!("Rejected rows: {}", input_shown(&p.display().to_string()))
+            },
         })
         .collect()
 }
