@@ -222,7 +222,10 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     );
     let (code, confirm) = get(&console, &cookie, &format!("/runs/{live}/confirm/cancel"));
     assert_eq!(code, 200);
-    assert!(confirm.contains("stops at its next checkpoint"), "{confirm}");
+    assert!(
+        confirm.contains("stops at its next checkpoint"),
+        "{confirm}"
+    );
     assert_eq!(act(&console, &cookie, live, "cancel", true).0, 400);
 
     // Again: refused (it is rolled back already), in red.
@@ -339,7 +342,8 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
     assert!(
         !text.contains("/uploads/"),
         "no server folder in the findings column: {}",
-        text.get(at.saturating_sub(300)..(at + 300).min(text.len())).unwrap_or("")
+        text.get(at.saturating_sub(300)..(at + 300).min(text.len()))
+            .unwrap_or("")
     );
     for secret in [
         "4111111111111111",
