@@ -353,6 +353,11 @@ pub fn is_ignored_sheet(name: &str) -> bool {
     name == "Findings" || name.starts_with('_')
 }
 
+/// The last column of a "Rejected rows" download: why Ferry rejected the row. Every entity,
+/// Ledger and Options sheet (and CSV file) ignores a column of this name silently, so that the
+/// corrected rows can be imported again as they are.
+pub const FINDINGS_COLUMN: &str = "Ferry findings";
+
 /// The name of the options sheet (SPEC §6.5).
 pub const OPTIONS_SHEET: &str = "Options";
 /// The name of the combined ledger sheet (SPEC §2).

@@ -552,7 +552,12 @@ async fn staff_convert_the_examples_in_a_browser() {
     assert_eq!(status(&d).await, "succeeded", "{t}");
     assert!(t.contains("0 errors"), "{t}");
 
-    // A form without its CSRF token is refused: the run-live form with the token taken out.
+    // A form without its CSRF token is refused: the run-live confirmation's form with the
+    // token taken out.
+    d.goto(format!("{base}/runs/{club}/confirm/live"))
+        .await
+        .unwrap();
+    wait_text(&d, "What will happen").await;
     d.execute(
         "document.querySelector(\"form[action$='/live'] input[name=csrf]\").remove()",
         Vec::<serde_json::Value>::new(),
@@ -583,10 +588,17 @@ async fn staff_convert_the_examples_in_a_browser() {
     let runs = sync(|| int(s.path(), "console.db", "SELECT count(*) FROM run"));
     assert_eq!(runs, 2, "a refused form starts nothing");
 
-    // Run live from the test run's page, and watch it to the end.
+    // Run live from the test run's page, through its confirmation, and watch it to the end.
     d.goto(format!("{base}/runs/{club}")).await.unwrap();
     wait_text(&d, "Run live").await;
-    d.find(By::Css("form[action$='/live'] button"))
+    d.find(By::Id("action-live"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&d, "records will be written to the target for real").await;
+    d.find(By::Id("confirm-yes"))
         .await
         .unwrap()
         .click()
@@ -647,7 +659,7 @@ async fn staff_convert_the_examples_in_a_browser() {
             .unwrap();
     }
     assert!(imported > 0, "counts per entity type are shown: {t}");
-    d.find(By::XPath("//button[normalize-space()='Roll back']"))
+    d.find(By::Id("action-rollback"))
         .await
         .expect("a live run can be rolled back");
     looks_like_a_page(&d).await;
@@ -719,6 +731,153 @@ async fn staff_convert_the_examples_in_a_browser() {
     wait_text(&d, "Customization audit").await;
     looks_like_a_page(&d).await;
     shot(&d, "upgrade").await;
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}
+
+/// The way from a failed test to a fix (issue 17), as staff walk it: a test run of the mistakes
+/// workbook, its rejected rows downloaded (a workbook with a "Ferry findings" column), a retry
+/// with the fixed example from the run's page (linked both ways), the valid rows of the first
+/// test imported through their confirmation (which says what lands and what does not), and the
+/// live run rolled back through its confirmation, with a green banner. Every page is saved as a
+/// screenshot (`retry-*.png` in `target/screenshots/`).
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_fix_and_retry_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let console = sync(|| Console::start(s.path(), "console.db"));
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    sign_in(&d, &base, ADMIN).await;
+    let session = cookie(&d).await;
+
+    let test = new_run(&d, &base, &[example("mistakes/mistakes.xlsx")], &[]).await;
+    assert_eq!(status(&d).await, "completed-with-errors");
+    looks_like_a_page(&d).await;
+    shot(&d, "retry-1-test-with-errors").await;
+
+    // The rejected rows, with the browser's session.
+    let href = d
+        .find(By::Css("a.rejected-link"))
+        .await
+        .expect("a Rejected rows link")
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut res = agent()
+        .get(&format!("{base}{href}"))
+        .header("Cookie", &session)
+        .call()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.body_mut().read_to_vec().unwrap();
+    assert!(sheet_names(&bytes).contains(&"User".to_string()));
+    std::fs::write(s.path().join("mistakes-rejected.xlsx"), &bytes).unwrap();
+
+    // Retry with the fixed example, from the run's page.
+    scroll_to(&d, "#retry").await;
+    shot(&d, "retry-2-fix-and-retry-card").await;
+    d.find(By::Id("retry-files"))
+        .await
+        .unwrap()
+        .send_keys(example("club/club.xlsx").to_str().unwrap())
+        .await
+        .unwrap();
+    d.find(By::Id("retry-attachments"))
+        .await
+        .unwrap()
+        .send_keys(example("club/attachments/berth-map.txt").to_str().unwrap())
+        .await
+        .unwrap();
+    d.find(By::Id("retry-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let retry = until(&d, "the retry's page", || async {
+        path(&d)
+            .await
+            .strip_prefix("/runs/")
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|id| *id > test)
+    })
+    .await;
+    assert_eq!(finished_run(&d).await, retry);
+    let t = text(&d).await;
+    assert!(t.contains(&format!("retry of run {test}")), "{t}");
+    assert_eq!(status(&d).await, "succeeded", "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "retry-3-retry-run").await;
+
+    // Back to the first test: it lists its retry; import its valid rows.
+    d.find(By::LinkText(format!("run {test}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "Retried with corrected files in").await;
+    assert!(t.contains(&format!("run {retry}")), "{t}");
+    d.find(By::Id("action-import-valid"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "What will not").await;
+    assert!(t.contains("records will NOT be imported"), "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "retry-4-confirm-import-valid").await;
+    d.find(By::Id("confirm-yes"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let live = until(&d, "the live run's page", || async {
+        path(&d)
+            .await
+            .strip_prefix("/runs/")
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|id| *id > retry)
+    })
+    .await;
+    assert_eq!(finished_run(&d).await, live);
+    assert_eq!(status(&d).await, "completed-with-errors");
+    looks_like_a_page(&d).await;
+    shot(&d, "retry-5-valid-rows-imported").await;
+
+    // Roll it back, confirmed.
+    d.find(By::Id("action-rollback"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&d, "are removed from the target").await;
+    looks_like_a_page(&d).await;
+    shot(&d, "retry-6-confirm-rollback").await;
+    d.find(By::Id("confirm-yes"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&d, "the rollback", || async {
+        d.goto(format!("{base}/runs/{live}")).await.ok()?;
+        (status(&d).await == "rolled-back" && d.find(By::Css(".notice.ok#outcome")).await.is_ok())
+            .then_some(())
+    })
+    .await;
+    assert!(d.find(By::Css(".notice.error")).await.is_err());
+    looks_like_a_page(&d).await;
+    shot(&d, "retry-7-rolled-back").await;
 
     d.quit().await.unwrap();
     drop(chromedriver);

@@ -203,7 +203,7 @@ fn uploads_go_after_a_rollback_or_the_retention_period() {
     let r = agent()
         .post(format!("{}/runs/{live}/rollback", console.url))
         .header("Cookie", &cookie)
-        .send_form([("csrf", token.as_str())])
+        .send_form([("csrf", token.as_str()), ("confirm", "yes")])
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     until("the rollback", || status(dir, live) == "rolled-back");
@@ -237,16 +237,17 @@ fn run_page(console: &Console, cookie: &str, run: i64) -> String {
 }
 
 fn can_run_live(console: &Console, cookie: &str, run: i64) -> bool {
-    run_page(console, cookie, run).contains(&format!("action=\"/runs/{run}/live\""))
+    run_page(console, cookie, run).contains(&format!("href=\"/runs/{run}/confirm/live\""))
 }
 
-/// Posts a run's action (`live`, `rollback`); returns the status and where it sends to.
+/// Posts a run's action (`live`, `rollback`), confirmed; returns the status and where it sends
+/// to.
 fn act(console: &Console, cookie: &str, run: i64, action: &str) -> (u16, String) {
     let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
     let r = agent()
         .post(format!("{}/runs/{run}/{action}", console.url))
         .header("Cookie", cookie)
-        .send_form([("csrf", token.as_str())])
+        .send_form([("csrf", token.as_str()), ("confirm", "yes")])
         .unwrap();
     let to = r
         .headers()
@@ -272,9 +273,9 @@ fn job_over(console: &Console, cookie: &str, run: i64) {
     std::thread::sleep(Duration::from_millis(1500));
 }
 
-/// `--retain-uploads-days 0` removes an upload as soon as nothing can still use it: a test run
-/// with errors' at once; a clean test run's only once it has been run live (or after a day),
-/// so that "Run live" still works after the test run.
+/// `--retain-uploads-days 0` removes an upload as soon as nothing can still use it: a test
+/// run's only once it has been run live, its valid rows imported (or after a day), so that "Run
+/// live" and "Import the valid rows" still work after the test run.
 #[test]
 fn with_no_retention_an_upload_goes_once_nothing_can_use_it() {
     let s = scratch();
@@ -283,8 +284,20 @@ fn with_no_retention_an_upload_goes_once_nothing_can_use_it() {
     let cookie = session(&console);
     let faulty = upload_file(&console, &cookie, true, "mistakes/mistakes.xml").unwrap();
     finished(dir, faulty);
+    job_over(&console, &cookie, faulty);
     let folder = folder_of(dir, faulty);
-    until("the faulty test run's upload to go", || !folder.exists());
+    assert!(folder.exists(), "kept for Import the valid rows");
+    let (status, to) = act(&console, &cookie, faulty, "import-valid");
+    assert_eq!(status, 303);
+    let valid: i64 = to.trim_start_matches("/runs/").parse().unwrap();
+    finished(dir, valid);
+    until(
+        "the faulty test run's upload to go once its valid rows are in",
+        || !folder.exists(),
+    );
+    assert_eq!(act(&console, &cookie, valid, "rollback").0, 303);
+    until("the rollback", || status_of(dir, valid) == "rolled-back");
+    job_over(&console, &cookie, valid);
 
     let test = upload_clean(&console, &cookie);
     finished(dir, test);

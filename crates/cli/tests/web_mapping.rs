@@ -398,7 +398,7 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
         let mut r = agent()
             .post(format!("{}/runs/{test}/live", console.url))
             .header("Cookie", &admin)
-            .send_form([("csrf", token.as_str())])
+            .send_form([("csrf", token.as_str()), ("confirm", "yes")])
             .unwrap();
         let loc = r
             .headers()
@@ -526,7 +526,7 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
     let mut r = agent()
         .post(format!("{}/runs/{third}/live", console.url))
         .header("Cookie", &admin)
-        .send_form([("csrf", token.as_str())])
+        .send_form([("csrf", token.as_str()), ("confirm", "yes")])
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let body = r.body_mut().read_to_string().unwrap();

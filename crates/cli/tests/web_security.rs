@@ -100,7 +100,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/runs/1/progress"),
     ("GET", "/runs/1/download/findings.csv"),
     ("GET", "/runs/1/download/annotated-1.xlsx"),
+    ("GET", "/runs/1/confirm/live"),
+    ("GET", "/runs/1/rejected/1"),
     ("POST", "/runs/1/live"),
+    ("POST", "/runs/1/import-valid"),
+    ("POST", "/runs/1/retry"),
     ("POST", "/runs/1/resume"),
     ("POST", "/runs/1/cancel"),
     ("POST", "/runs/1/rollback"),
@@ -685,7 +689,16 @@ fn changes_need_the_csrf_token_this_site_and_an_admin() {
     );
     assert_eq!(status(), "succeeded");
     // The admin, with the token, from this site: done.
-    let ok = post_form(&rollback, Some(&admin), &[("csrf", &token)]);
+    // Without the confirmation step's `confirm=yes`: sent to that page, nothing done.
+    let unconfirmed = post_form(&rollback, Some(&admin), &[("csrf", &token)]);
+    assert_eq!(unconfirmed.status, 303, "{}", unconfirmed.body);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(status(), "succeeded");
+    let ok = post_form(
+        &rollback,
+        Some(&admin),
+        &[("csrf", &token), ("confirm", "yes")],
+    );
     assert_eq!(ok.status, 303, "{}", ok.body);
     for _ in 0..100 {
         if status() == "rolled-back" {

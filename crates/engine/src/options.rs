@@ -79,6 +79,10 @@ pub struct ImportOptions {
     /// out when empty, so that a CLI run's input hash is what it was before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shown: Vec<String>,
+    /// The run this one retries with corrected files (the console's "Retry with a corrected
+    /// file"): recorded so that each run's page can link the other. Left out when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<i64>,
 }
 
 impl Default for ImportOptions {
@@ -105,6 +109,7 @@ impl Default for ImportOptions {
             fingerprint_key: None,
             mapping: None,
             shown: vec![],
+            retry_of: None,
         }
     }
 }

@@ -12,6 +12,9 @@ pub mod findings_page;
 pub mod html;
 pub mod log;
 pub mod reconcile;
+pub mod rejected;
+mod rejected_out;
+pub mod retries;
 pub mod runs;
 pub mod template;
 

@@ -416,8 +416,12 @@ impl Sheet {
             .find_map(|e| e.field_alias(name).map(|f| (e.name, f)))
     }
 
-    /// Whether a column of this name is ignored silently in this sheet.
+    /// Whether a column of this name is ignored silently in this sheet: a "Rejected rows"
+    /// download's findings column anywhere, and the vendors' fields that mean nothing.
     fn ignores(&self, name: &str) -> bool {
+        if name == cat::FINDINGS_COLUMN {
+            return true;
+        }
         match self.kind {
             SheetKind::Entity(id) => cat::by_id(id).ignores_field(name),
             _ => false,

@@ -127,6 +127,12 @@ impl RunStatus {
     pub fn can_run_live(self, mode: RunMode, errors: i64) -> bool {
         mode == RunMode::TestOnly && self == RunStatus::Succeeded && errors == 0
     }
+    /// Whether the valid records of a run of `mode` in this status can be imported by a live
+    /// run of the same files: only a test run that finished with errors (the rejected records
+    /// stay out).
+    pub fn can_import_valid(self, mode: RunMode) -> bool {
+        mode == RunMode::TestOnly && self == RunStatus::CompletedWithErrors
+    }
     /// Whether a run of `mode` in this status can be rolled back: a live run that kept data,
     /// is not running and was not already rolled back (whether later runs built on it is the
     /// rollback's to check).

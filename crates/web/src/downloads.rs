@@ -3,11 +3,11 @@
 //! console's data folder and removed once sent.
 
 use crate::pages::blocking;
-use crate::view::Failure;
+use crate::view::{attachment, Failure};
 use crate::Shared;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use ferry_store::Target;
 use std::path::{Path as FsPath, PathBuf};
 
@@ -111,7 +111,7 @@ fn annotated(
     }
     let p = dir.join(w);
     // The run's findings name the workbook as uploaded when the run recorded such names.
-    let shown = if recorded_shown(info) {
+    let shown = if crate::pages::recorded_shown(info) {
         crate::pages::shown_name(&src)
     } else {
         src.display().to_string()
@@ -133,39 +133,4 @@ fn annotated(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         format!("{stem}-annotated.xlsx"),
     ))
-}
-
-/// Whether the run's options name its inputs as uploaded (runs since issue 17).
-fn recorded_shown(info: &ferry_store::journal::RunInfo) -> bool {
-    info.options
-        .get("command_line")
-        .and_then(|c| c.get("shown"))
-        .and_then(|s| s.as_array())
-        .is_some_and(|a| !a.is_empty())
-}
-
-/// `bytes` sent as an attachment named `name` (characters other than letters, digits, `-`, `_`
-/// and `.` replaced by `_`).
-fn attachment(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{safe}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }

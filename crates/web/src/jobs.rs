@@ -250,7 +250,7 @@ fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, JobErro
         },
         Work::Rollback(run) => match ferry_engine::rollback::rollback(&t, run) {
             Ok(u) => Ok(format!(
-                "rolled back: {} rows removed, {} changes restored",
+                "Rolled back: {} rows removed, {} changes restored.",
                 u.deleted, u.restored
             )),
             Err(e) => Err(JobError::Rollback(Box::new(e))),

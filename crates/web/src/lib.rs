@@ -4,6 +4,7 @@
 //! crates; this crate turns them into pages.
 
 pub mod auth;
+mod confirm;
 mod cookies;
 mod devices;
 mod downloads;
@@ -18,7 +19,9 @@ mod pages;
 mod pool;
 mod proxy;
 mod records;
+mod rejected_rows;
 mod retention;
+mod retry;
 mod run_actions;
 mod run_page;
 mod sample;
@@ -279,7 +282,11 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/runs/{id}/progress", get(run_page::progress))
         .route("/runs/{id}/findings", get(run_page::findings_fragment))
         .route("/runs/{id}/download/{what}", get(downloads::download))
+        .route("/runs/{id}/confirm/{action}", get(confirm::confirm))
+        .route("/runs/{id}/rejected/{k}", get(rejected_rows::download))
         .route("/runs/{id}/live", post(run_actions::run_live))
+        .route("/runs/{id}/import-valid", post(run_actions::import_valid))
+        .route("/runs/{id}/retry", post(retry::retry.layer(upload)))
         .route("/runs/{id}/resume", post(run_actions::resume))
         .route("/runs/{id}/cancel", post(run_actions::cancel))
         .route("/runs/{id}/rollback", post(run_actions::rollback))

@@ -505,3 +505,12 @@ pub async fn upgrade(
             .collect(),
     }))
 }
+
+/// Whether the run's options name its inputs as uploaded (runs since issue 17).
+pub(crate) fn recorded_shown(info: &ferry_store::journal::RunInfo) -> bool {
+    info.options
+        .get("command_line")
+        .and_then(|c| c.get("shown"))
+        .and_then(|s| s.as_array())
+        .is_some_and(|a| !a.is_empty())
+}

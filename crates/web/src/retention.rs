@@ -179,10 +179,11 @@ fn folder_name(uploads: &Path, input: &str) -> Option<String> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
 }
 
-/// Whether a test run can still be run live: it succeeded without errors, and no live run
-/// (that was not rolled back) was made of the same upload after it.
+/// Whether a test run can still be run live: it succeeded without errors (or finished with
+/// errors: its valid records can be imported), and no live run (that was not rolled back) was
+/// made of the same upload after it.
 fn can_run_live(r: &RunUse, standing: &[&RunUse]) -> bool {
-    r.status.can_run_live(r.mode, r.errors)
+    (r.status.can_run_live(r.mode, r.errors) || r.status.can_import_valid(r.mode))
         && !standing
             .iter()
             .any(|l| l.mode == RunMode::Live && l.id > r.id)
@@ -191,8 +192,9 @@ fn can_run_live(r: &RunUse, standing: &[&RunUse]) -> bool {
 /// Whether an upload folder is still needed. Only the runs that were not rolled back count:
 /// - a run that can be resumed (running or interrupted) needs it, however old;
 /// - otherwise it stays `retain` after the last of them ended;
-/// - a test run that can still be run live keeps it at least [`LIVE_GRACE`] (so that with a
-///   retention of 0, "Run live" still works after the test run);
+/// - a test run that can still be run live (clean, or its valid records) keeps it at least
+///   [`LIVE_GRACE`] (so that with a retention of 0, "Run live" or "Import the valid rows"
+///   still works after the test run);
 /// - a folder whose runs were all rolled back goes; one no run names goes after
 ///   [`ORPHAN_GRACE`].
 fn keep(runs: Option<&[RunUse]>, modified: SystemTime, now: SystemTime, retain: Duration) -> bool {

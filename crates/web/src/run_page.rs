@@ -52,11 +52,10 @@ struct RunPage {
     kind: String,
     mode: String,
     status: String,
-    /// The run succeeded (its outcome is shown as good news).
-    succeeded: bool,
     started: String,
     finished: String,
     inputs: String,
+    /// The recorded error as HTML (escaped, run numbers linked).
     error: String,
     errors: String,
     warnings: String,
@@ -78,6 +77,13 @@ struct RunPage {
     can_resume: bool,
     can_cancel: bool,
     can_rollback: bool,
+    can_import_valid: bool,
+    can_retry: bool,
+    fix: Fix,
+    /// The colour of the job's outcome banner: `ok`, `warning` or `error`.
+    live_tone: &'static str,
+    /// The banner's text as HTML, run numbers linked.
+    live_html: String,
     /// The mapping the run read its files with, in words, and its content hash.
     mapping: String,
     mapping_hash: String,
@@ -239,14 +245,16 @@ fn downloads(id: i64, inputs: &[String]) -> Vec<Download> {
 /// What staff may do with the run now.
 struct Actions {
     live: bool,
+    import_valid: bool,
+    retry: bool,
     resume: bool,
     cancel: bool,
     rollback: bool,
 }
 
 /// The actions an admin may take on run `r`: its lifecycle is `RunStatus`'s to decide, running
-/// live [`live_refusal`]'s (and the button is not offered once a later live run used the same
-/// files).
+/// live (the whole run, or its valid records) [`live_refusal`]'s (and neither is offered once a
+/// later live run used the same files).
 fn actions(
     app: &Shared,
     t: &Target,
@@ -258,12 +266,74 @@ fn actions(
     let finished = !running && !r.running();
     let later_live = runs::later_live(t, r.id, &r.inputs)?;
     let may_run_live = live_refusal(app, t, r.can_run_live(), inputs)?.is_none();
+    let valid = r.status.can_import_valid(r.mode);
+    let may_import_valid = valid && live_refusal(app, t, true, inputs)?.is_none();
     Ok(Actions {
         live: admin && finished && may_run_live && !later_live,
+        import_valid: admin && finished && may_import_valid && !later_live,
+        retry: admin && finished && r.kind == "import" && r.errors > 0,
         resume: admin && finished && r.can_resume(),
         cancel: admin && running,
         rollback: admin && finished && r.can_roll_back(),
     })
+}
+
+/// A run's way to a fix: the run it retried with corrected files, the runs that retried it,
+/// and its "Rejected rows" downloads (one per workbook or CSV folder).
+pub struct Fix {
+    pub retry_of: Option<i64>,
+    pub retries: Vec<i64>,
+    pub rejected: Vec<crate::rejected_rows::RejectedLink>,
+}
+
+fn fix(t: &Target, id: i64, inputs: &[String]) -> Result<Fix, Failure> {
+    let info = t.run(id)?;
+    Ok(Fix {
+        retry_of: info
+            .as_ref()
+            .and_then(|i| ferry_report::retries::retry_of(&i.options)),
+        retries: ferry_report::retries::retries_of(t, id)?,
+        rejected: info
+            .as_ref()
+            .map(|i| crate::rejected_rows::links(i, inputs))
+            .unwrap_or_default(),
+    })
+}
+
+/// The run's banners: its recorded error, and the outcome of this console's job on it.
+struct Banners {
+    error: String,
+    outcome: String,
+}
+
+fn banners(
+    live: Option<&crate::jobs::JobState>,
+    r: &RecordedRun,
+    uploads: &std::path::Path,
+) -> Banners {
+    let outcome = live.and_then(|s| s.outcome.clone()).unwrap_or_default();
+    // A failed job's outcome is the run's error: one red banner, not two. A rolled-back run's
+    // recorded "rolled back" is no error: its badge and the job's outcome say it.
+    let said = live.is_some_and(|s| s.failed && s.outcome.is_some())
+        || r.status == ferry_store::journal::RunStatus::RolledBack;
+    Banners {
+        error: if said {
+            String::new()
+        } else {
+            view::hide_paths(&r.error, uploads, true)
+        },
+        outcome: view::hide_paths(&outcome, uploads, true),
+    }
+}
+
+/// The colour of a job's outcome: red when it failed (a refused rollback too), yellow when an
+/// import finished with errors, green otherwise (a rollback done, a clean run).
+fn tone(live: Option<&crate::jobs::JobState>, r: &RecordedRun) -> &'static str {
+    match live {
+        Some(s) if s.failed => "error",
+        _ if r.status == ferry_store::journal::RunStatus::CompletedWithErrors => "warning",
+        _ => "ok",
+    }
 }
 
 pub async fn run(
@@ -295,6 +365,7 @@ pub async fn run(
         let draft = crate::draft::of_run(&uploads, &inputs).unwrap_or_default();
         let running = is_running(&t, &r, live.as_ref())?;
         let counts = count_rows(&t, id)?;
+        let said = banners(live.as_ref(), &r, &uploads);
         let f = findings_page::page(&t, id, &filter.as_filter(), filter.page, PAGE)?;
         let can = actions(&app, &t, &r, running, staff.is_admin(), &inputs)?;
         Ok(page(&RunPage {
@@ -302,7 +373,6 @@ pub async fn run(
             id,
             mode: r.mode.to_string(),
             status: r.status.to_string(),
-            succeeded: r.succeeded(),
             started: view::when(&r.started_at),
             finished: view::when(&r.finished_at),
             inputs: inputs
@@ -310,19 +380,13 @@ pub async fn run(
                 .map(|p| input_shown(p))
                 .collect::<Vec<_>>()
                 .join(", "),
-            error: view::hide_paths(&r.error, &uploads, true),
+            error: view::run_links(&said.error),
             errors: view::count(r.errors),
             warnings: view::count(r.warnings),
             infos: view::count(r.infos),
             running,
-            live_state: view::hide_paths(
-                &live
-                    .as_ref()
-                    .and_then(|s| s.outcome.clone())
-                    .unwrap_or_default(),
-                &uploads,
-                true,
-            ),
+            live_html: view::run_links(&said.outcome),
+            live_state: said.outcome,
             counts,
             findings: f
                 .findings
@@ -342,6 +406,10 @@ pub async fn run(
             can_resume: can.resume,
             can_cancel: can.cancel,
             can_rollback: can.rollback,
+            can_import_valid: can.import_valid,
+            can_retry: can.retry,
+            fix: fix(&t, id, &inputs)?,
+            live_tone: tone(live.as_ref(), &r),
             mapping,
             mapping_hash,
             draft,

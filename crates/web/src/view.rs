@@ -216,6 +216,95 @@ pub fn count(n: i64) -> String {
     }
 }
 
+/// `text` as HTML (escaped), each "run N" (or "Run N", "runs N") a link to that run's page.
+pub fn run_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some((before, word, digits, after)) = next_run_number(rest) {
+        out.push_str(&escape(before));
+        let n: i64 = digits.parse().unwrap_or(0);
+        out.push_str(&format!(
+            "<a href=\"/runs/{n}\">{} {digits}</a>",
+            escape(word)
+        ));
+        rest = after;
+    }
+    out.push_str(&escape(rest));
+    out
+}
+
+/// The first "run N" in `text`: what comes before it, the word, the digits and the rest.
+fn next_run_number(text: &str) -> Option<(&str, &str, &str, &str)> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("un").map(|i| from + i) {
+        from = i + 2;
+        let Some(start) = i.checked_sub(1) else {
+            continue;
+        };
+        if !matches!(text.as_bytes()[start], b'r' | b'R') {
+            continue;
+        }
+        let boundary = start == 0 || !text.as_bytes()[start - 1].is_ascii_alphanumeric();
+        let mut end = i + 2;
+        if text[end..].starts_with('s') {
+            end += 1;
+        }
+        let word = &text[start..end];
+        let Some(after_space) = text[end..].strip_prefix(' ') else {
+            continue;
+        };
+        let digits_len = after_space.bytes().take_while(u8::is_ascii_digit).count();
+        if !boundary || digits_len == 0 {
+            continue;
+        }
+        let digits = &after_space[..digits_len];
+        return Some((&text[..start], word, digits, &after_space[digits_len..]));
+    }
+    None
+}
+
+/// `s` escaped for HTML text and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `bytes` sent as an attachment named `name` (characters other than letters, digits, `-`, `_`
+/// and `.` replaced by `_`).
+pub fn attachment(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -249,5 +338,20 @@ mod tests {
             ),
             "book.xlsx and the upload"
         );
+    }
+}
+
+#[cfg(test)]
+mod run_links_tests {
+    use super::run_links;
+
+    #[test]
+    fn run_numbers_become_links_and_the_rest_is_escaped() {
+        assert_eq!(
+            run_links("refused: run 7 <refers> to it; rerun 3, Run 12."),
+            "refused: <a href=\"/runs/7\">run 7</a> &lt;refers&gt; to it; rerun 3, <a href=\"/runs/12\">Run 12</a>."
+        );
+        assert_eq!(run_links("runs 4"), "<a href=\"/runs/4\">runs 4</a>");
+        assert_eq!(run_links("a running run"), "a running run");
     }
 }
