@@ -523,10 +523,20 @@ impl Target {
     pub fn findings(
         &self,
         run: i64,
+        f: impl FnMut(Finding) -> std::io::Result<()>,
+    ) -> Result<()> {
+        self.findings_in(run, FindingOrder::Found, f)
+    }
+
+    /// A run's findings in `order`.
+    pub fn findings_in(
+        &self,
+        run: i64,
+        order: FindingOrder,
         mut f: impl FnMut(Finding) -> std::io::Result<()>,
     ) -> Result<()> {
         self.each(
-            "SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1 ORDER BY seq",
+            &format!("SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1 ORDER BY {}", order.sql()),
             params![run],
             |r| {
                 let col = r.opt_text(7);
@@ -552,6 +562,30 @@ impl Target {
                 f(finding).map_err(|e| StoreError::Other(e.to_string()))
             },
         )
+    }
+}
+
+/// The order a run's findings are listed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingOrder {
+    /// As they were found (`seq`): the logs a script reads.
+    Found,
+    /// As a person reads them (the console, the HTML report): errors, then warnings, then
+    /// notes; in each, the root causes before the knock-on `reference.rejected_parent`
+    /// findings of records whose parent was rejected; then as found.
+    Reading,
+}
+
+impl FindingOrder {
+    /// The `ORDER BY` list of `run_finding` columns.
+    pub fn sql(self) -> String {
+        match self {
+            FindingOrder::Found => "seq".into(),
+            FindingOrder::Reading => format!(
+                "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, CASE code WHEN '{}' THEN 1 ELSE 0 END, seq",
+                Code::RejectedParent.as_str()
+            ),
+        }
     }
 }
 
