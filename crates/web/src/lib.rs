@@ -20,6 +20,7 @@ mod proxy;
 mod records;
 mod retention;
 mod run_actions;
+mod run_findings;
 mod run_page;
 mod sample;
 mod signin;
