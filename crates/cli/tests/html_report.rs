@@ -76,7 +76,10 @@ fn stated_counts(html: &str) -> BTreeMap<String, u64> {
     let table = &table[..table.find("</table>").unwrap()];
     let mut out = BTreeMap::new();
     let marker = "<td><a href=\"#findings\" data-code=\"";
-    for line in table.lines().filter(|l| l.starts_with("<tr") && l.contains(marker)) {
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("<tr") && l.contains(marker))
+    {
         let cell = &line[line.rfind(marker).expect(line) + marker.len()..];
         let (code, rest) = cell.split_once("\">").unwrap();
         let n: u64 = rest[..rest.find('<').unwrap()]

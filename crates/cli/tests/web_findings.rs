@@ -45,7 +45,10 @@ fn status_of(url: &str, cookie: &str) -> (u16, String) {
         .limit(64 * 1024 * 1024)
         .read_to_vec()
         .unwrap();
-    (r.status().as_u16(), String::from_utf8_lossy(&bytes).into_owned())
+    (
+        r.status().as_u16(),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 /// The club's CSV folder with the Role of its first `bad` accounts blanked: each is rejected
@@ -112,7 +115,10 @@ fn a_cascade_is_summed_up_with_its_root_causes_first() {
         "console.db",
         "SELECT count(*) FROM run_finding WHERE run_id = 1 AND code = 'reference.rejected_parent'",
     );
-    assert!(dependents > 3, "the bad accounts have dependants: {dependents}");
+    assert!(
+        dependents > 3,
+        "the bad accounts have dependants: {dependents}"
+    );
     let cookie = sign_in(&console);
     let (status, body) = get(&format!("{}/runs/1", console.url), &cookie);
     assert_eq!(status, 200);
@@ -133,15 +139,23 @@ fn a_cascade_is_summed_up_with_its_root_causes_first() {
     let by_code = &body[body.find("id=\"by-code\"").unwrap()..];
     let by_code = &by_code[..by_code.find("</table>").unwrap()];
     let root = by_code.find(">value.required<").expect("value.required");
-    let knock = by_code.find(">reference.rejected_parent<").expect("knock-on");
+    let knock = by_code
+        .find(">reference.rejected_parent<")
+        .expect("knock-on");
     assert!(root < knock, "root causes first");
     assert!(by_code.contains("(knock-on)"));
     // The code filter shows each code's count.
-    assert!(body.contains(&format!(">reference.rejected_parent ({dependents})</option>")));
+    assert!(body.contains(&format!(
+        ">reference.rejected_parent ({dependents})</option>"
+    )));
     // The list in the same order: the first finding is a root cause.
     let list = &body[body.find("id=\"findings\"").unwrap()..];
     let first_code = list.split("<td class=\"mono small\">").nth(1).unwrap();
-    assert!(first_code.starts_with("value.required"), "{}", &first_code[..60]);
+    assert!(
+        first_code.starts_with("value.required"),
+        "{}",
+        &first_code[..60]
+    );
 
     // Filtered by the knock-on code: exactly those.
     let (_, body) = get(
@@ -194,10 +208,20 @@ fn the_mistakes_workbook_lists_errors_before_warnings_page_by_page() {
     let input = example("mistakes/mistakes.xlsx");
     let r = ferry(
         d,
-        &["import", input.to_str().unwrap(), "--db", "console.db", "--test-only"],
+        &[
+            "import",
+            input.to_str().unwrap(),
+            "--db",
+            "console.db",
+            "--test-only",
+        ],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let total = int(d, "console.db", "SELECT count(*) FROM run_finding WHERE run_id = 1");
+    let total = int(
+        d,
+        "console.db",
+        "SELECT count(*) FROM run_finding WHERE run_id = 1",
+    );
     let cookie = sign_in(&console);
     // 25 to a page: page numbers, and every page's findings in reading order.
     let pages = (total + 24) / 25;
@@ -217,7 +241,14 @@ fn the_mistakes_workbook_lists_errors_before_warnings_page_by_page() {
             );
         }
         let sev = listed_severities(&body[body.find("<table class=\"findings\">").unwrap()..]);
-        assert_eq!(sev.len() as i64, if p < pages { 25 } else { total - 25 * (pages - 1) });
+        assert_eq!(
+            sev.len() as i64,
+            if p < pages {
+                25
+            } else {
+                total - 25 * (pages - 1)
+            }
+        );
         all.extend(sev);
     }
     let ranks: Vec<u8> = all.iter().map(|s| rank(s)).collect();
@@ -232,7 +263,10 @@ fn upload(console: &Console, cookie: &str, file: &str) -> i64 {
     let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
     let data = std::fs::read(example(file)).unwrap();
     let name = Path::new(file).file_name().unwrap().to_str().unwrap();
-    let (ct, body) = multipart(&[("files", name, &data)], &[("csrf", &token), ("test_only", "on")]);
+    let (ct, body) = multipart(
+        &[("files", name, &data)],
+        &[("csrf", &token), ("test_only", "on")],
+    );
     let r = agent()
         .post(format!("{}/runs/new", console.url))
         .header("Cookie", cookie)
@@ -250,7 +284,12 @@ fn downloads_wait_for_the_end_of_the_run() {
     let d = s.path();
     Console::prepare(d, "console.db");
     // Each run holds for a while once its files are read.
-    let console = Console::serve(d, "console.db", &[], &[("FERRY_TEST_HOLD_SPOOL_MS", "5000")]);
+    let console = Console::serve(
+        d,
+        "console.db",
+        &[],
+        &[("FERRY_TEST_HOLD_SPOOL_MS", "5000")],
+    );
     let cookie = sign_in(&console);
     let run = upload(&console, &cookie, "mistakes/mistakes.xlsx");
     let downloads = [
@@ -263,7 +302,10 @@ fn downloads_wait_for_the_end_of_the_run() {
     // Mid-run: no download (409), the page says when they come, and the progress tells the
     // time elapsed.
     for what in downloads {
-        let (status, body) = status_of(&format!("{}/runs/{run}/download/{what}", console.url), &cookie);
+        let (status, body) = status_of(
+            &format!("{}/runs/{run}/download/{what}", console.url),
+            &cookie,
+        );
         assert_eq!(status, 409, "{what} mid-run: {body}");
         assert!(body.contains("has not ended yet"), "{body}");
     }
@@ -274,7 +316,10 @@ fn downloads_wait_for_the_end_of_the_run() {
     let p: serde_json::Value = serde_json::from_str(&progress).unwrap();
     assert_eq!(p["running"], true, "{progress}");
     assert!(p["elapsed_s"].is_u64(), "{progress}");
-    assert!(p["overall_total"].is_u64() && p["overall_done"].is_u64(), "{progress}");
+    assert!(
+        p["overall_total"].is_u64() && p["overall_done"].is_u64(),
+        "{progress}"
+    );
 
     // Once it has ended: every download, and the overall share was the whole run.
     let mut ended = false;
@@ -293,7 +338,10 @@ fn downloads_wait_for_the_end_of_the_run() {
     let (_, page) = get(&format!("{}/runs/{run}", console.url), &cookie);
     assert!(page.contains(&format!("href=\"/runs/{run}/download/findings.csv\"")));
     for what in downloads {
-        let (status, _) = status_of(&format!("{}/runs/{run}/download/{what}", console.url), &cookie);
+        let (status, _) = status_of(
+            &format!("{}/runs/{run}/download/{what}", console.url),
+            &cookie,
+        );
         assert_eq!(status, 200, "{what} after the run");
     }
 }

@@ -55,7 +55,12 @@ impl FindingsSummary {
         let what = match own.as_slice() {
             [] if self.dependent() == 0 => return String::new(),
             [] => "0 records rejected for their own errors".to_string(),
-            [one] => format!("{} {} {} rejected", group(one.own), one.entity, records(one.own)),
+            [one] => format!(
+                "{} {} {} rejected",
+                group(one.own),
+                one.entity,
+                records(one.own)
+            ),
             many => format!(
                 "{} records rejected ({})",
                 group(self.own()),
@@ -83,7 +88,11 @@ fn records(n: i64) -> &'static str {
 /// 1234567 → `1,234,567`.
 pub fn group(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
-    let mut o = if n < 0 { "-".to_string() } else { String::new() };
+    let mut o = if n < 0 {
+        "-".to_string()
+    } else {
+        String::new()
+    };
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {
             o.push(',');

@@ -638,7 +638,9 @@ fn by_entity(h: &mut String, c: &[FindingCount]) {
         h.push_str("<p class=\"note\">No findings.</p>\n</section>\n");
         return;
     }
-    h.push_str("<p class=\"note\">Select a name or a number to show those findings in the table.</p>\n");
+    h.push_str(
+        "<p class=\"note\">Select a name or a number to show those findings in the table.</p>\n",
+    );
     // Per entity: errors, warnings, notes.
     let mut ents: Vec<(&str, [u64; 3])> = vec![];
     for x in c {
@@ -801,7 +803,7 @@ select{max-width:22em}input[type=search]{width:22em}button{cursor:pointer}button
 .grid:focus-visible{box-shadow:0 0 0 2px var(--accent)}
 #table{table-layout:fixed;width:100%}
 #table .c3,#table .c6,#table .c7,#table .c8,#table .c9,#table .c10,#table .c12{display:none}
-#table col.w0{width:3.5em}#table col.w1{width:5.8em}#table col.w2{width:12.5em}#table col.w4{width:7.5em}#table col.w5{width:13em}
+#table col.w0{width:3.5em}#table col.w1{width:5.8em}#table col.w2{width:14em}#table col.w4{width:7em}#table col.w5{width:14em}
 #table td.c11{white-space:nowrap}
 .headline{font-size:1.05rem;font-weight:600;margin:.2rem 0 .8rem}
 #by-code{margin-top:.4rem}#by-code caption{text-align:left;color:var(--muted);font-size:.85rem;padding-bottom:.2rem}
@@ -841,13 +843,14 @@ var SEV = ['error', 'warning', 'info'];
 /* Row layout: severity, code, entity, key, file, sheet, row, column, field, value, message, hint.
    Table column c (0 = #) shows row field c - 1; these are dictionary-coded: */
 var DICTS = {2: dict.code, 3: dict.entity, 5: dict.file, 6: dict.sheet, 9: dict.field};
-/* Where a finding is: file › sheet › cell (C52), or file › line 4 › column 3. */
+/* Where a finding is, the most telling part first: sheet › cell (C52) · file, or line 4 ·
+   column 3 · file (the file by its name; the detail and the search have the rest). */
 function where(r) {
-  var parts = [dict.file[r[4]]], sheet = dict.sheet[r[5]], row = r[6], col = r[7];
-  if (sheet) { parts.push(sheet); if (row) parts.push(/^[A-Z]+$/.test(col) ? col + row : 'row ' + row + (col ? ' · ' + col : '')); }
-  else if (row) parts.push('line ' + row + (col ? ' · ' + col : ''));
-  else if (col) parts.push(col);
-  return parts.filter(Boolean).join(' › ');
+  var file = dict.file[r[4]].split(/[\\/]/).pop(), sheet = dict.sheet[r[5]], row = r[6], col = r[7], at = '';
+  if (sheet) at = sheet + (row ? ' › ' + (/^[A-Z]+$/.test(col) ? col + row : 'row ' + row + (col ? ' · ' + col : '')) : '');
+  else if (row) at = 'line ' + row + (col ? ' · ' + col : '');
+  else if (col) at = col;
+  return [at, file].filter(Boolean).join(' · ');
 }
 function text(i, c) {
   if (c === 0) return String(i + 1);
@@ -923,8 +926,11 @@ function refilter() {
 var grid = $('grid'), tbody = $('rows'), RH = 29, measured = false, MAXH = 8000000, OVER = 6;
 var NC = 13, pool = [], top = mk('tr', 'sp'), bottom = mk('tr', 'sp'), selected = -1;
 function mk(tag, cls) { var e = document.createElement(tag); if (cls) e.className = cls; return e; }
-[top, bottom].forEach(function (s) { var td = mk('td'); td.colSpan = NC; s.appendChild(td); });
-var empty = mk('tr'); (function () { var td = mk('td', 'empty'); td.colSpan = NC; td.textContent = 'No findings match these filters.'; empty.appendChild(td); })();
+/* Spacers span the shown columns only (six: #, severity, code, record, where, message), else the
+   hidden ones would take a share of the width. */
+var SHOWN = 6;
+[top, bottom].forEach(function (s) { var td = mk('td'); td.colSpan = SHOWN; s.appendChild(td); });
+var empty = mk('tr'); (function () { var td = mk('td', 'empty'); td.colSpan = SHOWN; td.textContent = 'No findings match these filters.'; empty.appendChild(td); })();
 function rowEl(k) {
   if (pool[k]) return pool[k];
   var tr = mk('tr', 'row');

@@ -520,11 +520,7 @@ impl Target {
     }
 
     /// A run's findings in the order they were found.
-    pub fn findings(
-        &self,
-        run: i64,
-        f: impl FnMut(Finding) -> std::io::Result<()>,
-    ) -> Result<()> {
+    pub fn findings(&self, run: i64, f: impl FnMut(Finding) -> std::io::Result<()>) -> Result<()> {
         self.findings_in(run, FindingOrder::Found, f)
     }
 

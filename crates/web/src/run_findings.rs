@@ -139,7 +139,11 @@ pub fn view(
             })
             .collect(),
         codes: s.codes.iter().map(|c| code_row(c, &filter)).collect(),
-        rows: f.findings.into_iter().map(|l| finding_row(l, uploads)).collect(),
+        rows: f
+            .findings
+            .into_iter()
+            .map(|l| finding_row(l, uploads))
+            .collect(),
         total: view::count(f.total),
         page: f.page,
         pages: f.pages,
@@ -234,11 +238,17 @@ mod tests {
     fn page_numbers_with_gaps() {
         let f = FindingFilter::default();
         let labels = |page, pages| -> Vec<String> {
-            links(&f, page, pages).into_iter().map(|l| l.label).collect()
+            links(&f, page, pages)
+                .into_iter()
+                .map(|l| l.label)
+                .collect()
         };
         assert_eq!(labels(1, 1), ["1"]);
         assert_eq!(labels(1, 207), ["1", "2", "3", "…", "207"]);
-        assert_eq!(labels(100, 207), ["1", "…", "98", "99", "100", "101", "102", "…", "207"]);
+        assert_eq!(
+            labels(100, 207),
+            ["1", "…", "98", "99", "100", "101", "102", "…", "207"]
+        );
         assert_eq!(labels(4, 6), ["1", "2", "3", "4", "5", "6"]);
         assert!(links(&f, 3, 9)[2].current);
         assert_eq!(f.per_page(), PAGE);

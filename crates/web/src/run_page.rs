@@ -5,6 +5,7 @@
 use crate::auth::Staff;
 use crate::pages::{blocking, display_name, input_shown};
 use crate::run_actions::live_refusal;
+use crate::run_findings::{self, FindingFilter, FindingsView};
 use crate::view::{self, page, Base, Failure};
 use crate::Shared;
 use askama::Template;
@@ -12,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use crate::run_findings::{self, FindingFilter, FindingsView};
 use ferry_report::runs::{self, RecordedRun};
 use ferry_store::Target;
 
