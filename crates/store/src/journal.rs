@@ -524,15 +524,28 @@ impl Target {
         self.findings_in(run, FindingOrder::Found, f)
     }
 
-    /// A run's findings in `order`.
+    /// A run's findings in `order`: streamed, one pass in `seq` order (the primary key's) per
+    /// group of the order, so that no sort holds a large run's findings in memory.
     pub fn findings_in(
         &self,
         run: i64,
         order: FindingOrder,
         mut f: impl FnMut(Finding) -> std::io::Result<()>,
     ) -> Result<()> {
+        for group in order.groups() {
+            self.findings_where(run, &group, &mut f)?;
+        }
+        Ok(())
+    }
+
+    fn findings_where(
+        &self,
+        run: i64,
+        group: &str,
+        mut f: impl FnMut(Finding) -> std::io::Result<()>,
+    ) -> Result<()> {
         self.each(
-            &format!("SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1 ORDER BY {}", order.sql()),
+            &format!("SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1{group} ORDER BY seq"),
             params![run],
             |r| {
                 let col = r.opt_text(7);
@@ -573,7 +586,22 @@ pub enum FindingOrder {
 }
 
 impl FindingOrder {
-    /// The `ORDER BY` list of `run_finding` columns.
+    /// The order as conditions on `run_finding` (each with a leading ` AND `, or empty), one
+    /// per group, each group listed by `seq`.
+    fn groups(self) -> Vec<String> {
+        let knock = Code::RejectedParent.as_str();
+        match self {
+            FindingOrder::Found => vec![String::new()],
+            FindingOrder::Reading => vec![
+                format!(" AND severity = 'error' AND code <> '{knock}'"),
+                format!(" AND severity = 'error' AND code = '{knock}'"),
+                " AND severity = 'warning'".into(),
+                " AND severity NOT IN ('error', 'warning')".into(),
+            ],
+        }
+    }
+
+    /// The `ORDER BY` list of `run_finding` columns (the same order as [`Self::groups`]).
     pub fn sql(self) -> String {
         match self {
             FindingOrder::Found => "seq".into(),
