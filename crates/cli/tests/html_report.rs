@@ -75,8 +75,11 @@ fn stated_counts(html: &str) -> BTreeMap<String, u64> {
     let table = &html[html.find("id=\"by-code\"").expect("a per-code table")..];
     let table = &table[..table.find("</table>").unwrap()];
     let mut out = BTreeMap::new();
-    for line in table.lines().filter(|l| l.starts_with("<tr><th")) {
-        let marker = "<td><a href=\"#findings\" data-code=\"";
+    let marker = "<td><a href=\"#findings\" data-code=\"";
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("<tr") && l.contains(marker))
+    {
         let cell = &line[line.rfind(marker).expect(line) + marker.len()..];
         let (code, rest) = cell.split_once("\">").unwrap();
         let n: u64 = rest[..rest.find('<').unwrap()]

@@ -1374,3 +1374,129 @@ async fn staff_map_a_member_list_in_a_browser() {
     d.quit().await.unwrap();
     drop(chromedriver);
 }
+
+/// Resizes the window so that the page itself is `w`×`h`.
+async fn page_size(d: &WebDriver, w: u32, h: u32) {
+    d.set_window_rect(0, 0, w, h).await.unwrap();
+    let inner = d
+        .execute(
+            "return [window.innerWidth, window.innerHeight]",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await
+        .unwrap();
+    let (iw, ih) = (
+        inner.json()[0].as_u64().unwrap() as u32,
+        inner.json()[1].as_u64().unwrap() as u32,
+    );
+    if (iw, ih) != (w, h) {
+        d.set_window_rect(0, 0, w + w - iw, h + h - ih)
+            .await
+            .unwrap();
+    }
+}
+
+/// Saves the page as `target/screenshots/<name>.png` (any size).
+async fn shot_any(d: &WebDriver, name: &str) {
+    let p = shots().join(format!("{name}.png"));
+    d.screenshot(&p).await.unwrap();
+    assert_eq!(&std::fs::read(&p).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+/// How far the page reaches past the window's width (0: no sideways scrolling).
+async fn overflow_x(d: &WebDriver) -> i64 {
+    d.execute(
+        "return document.documentElement.scrollWidth - window.innerWidth",
+        Vec::<serde_json::Value>::new(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .as_i64()
+    .unwrap()
+}
+
+/// A run with errors at 1,024 px: its findings summed up first, the list beside it, and the
+/// HTML report with the message column in sight; screenshots `findings-summary-1024`,
+/// `findings-list-1024` and `report-1024` in `target/screenshots/`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runs_findings_read_at_1024_px() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let dir = s.path().to_path_buf();
+    let console = sync(|| Console::start(&dir, "console.db"));
+    let input = example("mistakes/mistakes.xlsx");
+    let r = sync(|| {
+        ferry(
+            &dir,
+            &[
+                "import",
+                input.to_str().unwrap(),
+                "--db",
+                "console.db",
+                "--test-only",
+                "--log",
+                "report.html",
+            ],
+        )
+    });
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    sign_in(&d, &base, ADMIN).await;
+    page_size(&d, 1024, 768).await;
+
+    d.goto(format!("{base}/runs/1")).await.unwrap();
+    let t = wait_text(&d, "Findings by code").await;
+    looks_like_a_page(&d).await;
+    assert!(t.contains("records rejected"), "{t}");
+    scroll_to(&d, "#findings-summary").await;
+    shot_any(&d, "findings-summary-1024").await;
+    scroll_to(&d, "#findings").await;
+    shot_any(&d, "findings-list-1024").await;
+    assert!(
+        overflow_x(&d).await <= 0,
+        "the run page scrolls sideways at 1,024 px"
+    );
+
+    // The HTML report, opened from its file.
+    d.goto(format!("file://{}", dir.join("report.html").display()))
+        .await
+        .unwrap();
+    wait_text(&d, "Findings per code").await;
+    shot_any(&d, "report-1024").await;
+    scroll_to(&d, "#findings").await;
+    shot_any(&d, "report-findings-1024").await;
+    assert!(
+        overflow_x(&d).await <= 0,
+        "the report scrolls sideways at 1,024 px"
+    );
+    let msg = d
+        .execute(
+            "const r = document.querySelector('#table th[data-col=\"11\"]').getBoundingClientRect(); return [r.left, r.right, window.innerWidth];",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await
+        .unwrap();
+    let v: Vec<f64> = serde_json::from_value(msg.json().clone()).unwrap();
+    assert!(
+        v[1] <= v[2] && v[1] - v[0] >= 250.0,
+        "the message column is in sight and wide enough: {v:?}"
+    );
+    // The findings come before the reconciliation and the counts.
+    let order = d
+        .execute(
+            "return ['#findings', '#reconciliation', '#counts'].map(s => document.querySelector(s).getBoundingClientRect().top + window.scrollY)",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await
+        .unwrap();
+    let tops: Vec<f64> = serde_json::from_value(order.json().clone()).unwrap();
+    assert!(tops[0] < tops[1] && tops[0] < tops[2], "{tops:?}");
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}

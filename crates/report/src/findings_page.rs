@@ -1,7 +1,10 @@
 //! One page of a run's findings for the console: filtered (severity, code, entity type, text)
-//! and paged in the database, so that 100,000 findings are as quick as ten; with the codes and
-//! entity types the run's findings have, for the filter's choices.
+//! and paged in the database, so that 100,000 findings are as quick as ten, in reading order
+//! (`FindingOrder::Reading`: errors, warnings, notes, root causes first); with the entity types
+//! the run's findings have, for the filter's choices (the codes and their counts are
+//! `findings_summary`'s).
 
+use ferry_store::journal::FindingOrder;
 use ferry_store::{params, Cell, Row, StoreError, Target};
 
 /// What the findings are filtered by: an empty field does not filter.
@@ -42,8 +45,6 @@ pub struct FindingsPage {
     /// How many pages there are (at least 1).
     pub pages: i64,
     pub findings: Vec<FindingLine>,
-    /// Every code among the run's findings, sorted.
-    pub codes: Vec<String>,
     /// Every entity type among the run's findings, sorted.
     pub entities: Vec<String>,
 }
@@ -73,7 +74,7 @@ fn condition(run: i64, f: &FindingFilter) -> (String, Vec<Cell>) {
 }
 
 /// Page `page` (from 1; clamped) of run `run`'s findings that `f` lets through, `per_page` to
-/// a page, in the order they were found.
+/// a page, in reading order.
 pub fn page(
     t: &Target,
     run: i64,
@@ -86,11 +87,12 @@ pub fn page(
         &format!("SELECT count(*) FROM run_finding WHERE {wher}"),
         &ps,
     )?;
+    let per_page = per_page.max(1);
     let pages = ((total + per_page - 1) / per_page).max(1);
     let page = page.unwrap_or(1).clamp(1, pages);
     let findings = t
         .rows(
-            &format!("SELECT seq, severity, code, coalesce(entity, ''), coalesce(key, ''), coalesce(file, ''), coalesce(sheet, ''), coalesce(row, 0), coalesce(col, ''), coalesce(field, ''), coalesce(value, ''), message, coalesce(hint, '') FROM run_finding WHERE {wher} ORDER BY seq LIMIT {per_page} OFFSET {}", (page - 1) * per_page),
+            &format!("SELECT seq, severity, code, coalesce(entity, ''), coalesce(key, ''), coalesce(file, ''), coalesce(sheet, ''), coalesce(row, 0), coalesce(col, ''), coalesce(field, ''), coalesce(value, ''), message, coalesce(hint, '') FROM run_finding WHERE {wher} ORDER BY {} LIMIT {per_page} OFFSET {}", FindingOrder::Reading.sql(), (page - 1) * per_page),
             &ps,
         )?
         .iter()
@@ -107,7 +109,6 @@ pub fn page(
         page,
         pages,
         findings,
-        codes: list("SELECT DISTINCT code FROM run_finding WHERE run_id = ?1 ORDER BY code")?,
         entities: list("SELECT DISTINCT entity FROM run_finding WHERE run_id = ?1 AND entity IS NOT NULL ORDER BY entity")?,
     })
 }

@@ -1,5 +1,8 @@
-//! The self-contained HTML report of a run (SPEC §10): summary, reconciliation, counts per entity
-//! and per code, and the findings table, in one file that makes no network request.
+//! The self-contained HTML report of a run (SPEC §10), in one file that makes no network
+//! request, in the order a person reads it: the totals, what was rejected ("2,294 User records
+//! rejected (+18,372 dependent records)") and the counts per code (errors, warnings, notes; root
+//! causes first), then the findings table (location and message side by side, readable at
+//! 1,024 px), then the run's facts and options, the reconciliation and the counts per entity.
 //!
 //! The static parts (everything a person reads before the table) are written first from a
 //! [`Context`]; the findings are then streamed, one at a time, into one compact JSON array inside
@@ -42,6 +45,8 @@ pub struct Context {
     pub reconciliation: Option<Reconciliation>,
     /// Counts per severity, code and entity; `None` leaves the counts section out.
     pub counts: Option<Vec<FindingCount>>,
+    /// What was rejected, in a line (`FindingsSummary::headline`); `None` or empty: nothing.
+    pub headline: Option<String>,
 }
 
 impl Context {
@@ -76,6 +81,7 @@ pub fn context(target: &Target, run: i64) -> Result<Context, StoreError> {
         target: Some(target.name()),
         reconciliation: crate::reconcile::reconcile(target, run)?,
         counts: Some(counts),
+        headline: Some(crate::findings_summary::summary(target, run)?.headline()),
     })
 }
 
@@ -371,7 +377,15 @@ pub fn static_part(ctx: &Context) -> String {
         }
         h.push_str("</div>\n");
     }
-    h.push_str("<dl class=\"facts\">\n");
+    if let Some(line) = ctx.headline.as_deref().filter(|l| !l.is_empty()) {
+        let _ = writeln!(h, "<p class=\"headline\">{}</p>", esc(line));
+    }
+    if let Some(c) = &ctx.counts {
+        by_code(&mut h, c);
+    }
+    h.push_str("</section>\n");
+    findings_frame(&mut h, ctx);
+    h.push_str("<section id=\"run\">\n<h2>The run</h2>\n<dl class=\"facts\">\n");
     let _ = writeln!(h, "<dt>Run</dt><dd>{run}</dd>");
     if let Some(i) = &ctx.info {
         let mode = match i.mode {
@@ -463,10 +477,14 @@ pub fn static_part(ctx: &Context) -> String {
         reconciliation(&mut h, r);
     }
     if let Some(c) = &ctx.counts {
-        counts(&mut h, c);
+        by_entity(&mut h, c);
     }
+    h.push_str("</main>\n");
+    h
+}
 
-    // The findings table's frame; the script fills it.
+/// The findings table's frame; the script fills it.
+fn findings_frame(h: &mut String, ctx: &Context) {
     let total = ctx
         .counts
         .as_ref()
@@ -484,8 +502,7 @@ pub fn static_part(ctx: &Context) -> String {
             .map(|t| format!(" ({})", plural(t, "finding", "findings")))
             .unwrap_or_default()
     );
-    h.push_str("</section>\n</main>\n");
-    h
+    h.push_str("</section>\n");
 }
 
 fn reconciliation(h: &mut String, r: &Reconciliation) {
@@ -620,13 +637,16 @@ fn check(c: &ferry_store::journal::Counts) -> String {
     }
 }
 
-fn counts(h: &mut String, c: &[FindingCount]) {
-    h.push_str("<section id=\"counts\">\n<h2>Findings by entity and code</h2>\n");
+/// The findings per entity type and severity.
+fn by_entity(h: &mut String, c: &[FindingCount]) {
+    h.push_str("<section id=\"counts\">\n<h2>Findings by entity type</h2>\n");
     if c.is_empty() {
         h.push_str("<p class=\"note\">No findings.</p>\n</section>\n");
         return;
     }
-    h.push_str("<p class=\"note\">Select a name or a number to show those findings in the table.</p>\n<div class=\"two\">\n");
+    h.push_str(
+        "<p class=\"note\">Select a name or a number to show those findings in the table.</p>\n",
+    );
     // Per entity: errors, warnings, notes.
     let mut ents: Vec<(&str, [u64; 3])> = vec![];
     for x in c {
@@ -666,9 +686,17 @@ fn counts(h: &mut String, c: &[FindingCount]) {
         }
         let _ = writeln!(h, "<td>{}</td></tr>", group(n.iter().sum()));
     }
-    h.push_str("</tbody>\n</table>\n");
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
 
-    // Per code.
+/// The findings per code, in reading order: errors, warnings, notes; in each, the root causes
+/// before the knock-on rejections of records whose parent was rejected.
+fn by_code(h: &mut String, c: &[FindingCount]) {
+    if c.is_empty() {
+        h.push_str("<p class=\"note\">No findings.</p>\n");
+        return;
+    }
+    let knock = Code::RejectedParent.as_str();
     let mut codes: Vec<(Severity, &str, u64)> = vec![];
     for x in c {
         match codes
@@ -682,22 +710,24 @@ fn counts(h: &mut String, c: &[FindingCount]) {
     codes.sort_by(|a, b| {
         sev_rank(a.0)
             .cmp(&sev_rank(b.0))
+            .then((a.1 == knock).cmp(&(b.1 == knock)))
             .then(b.2.cmp(&a.2))
             .then(a.1.cmp(b.1))
     });
-    h.push_str("<table class=\"grid-static num\" id=\"by-code\">\n<caption>Per code</caption>\n<thead><tr><th>code</th><th>severity</th><th>findings</th></tr></thead>\n<tbody>\n");
+    h.push_str("<table class=\"grid-static num\" id=\"by-code\">\n<caption>Findings per code (select one to list them)</caption>\n<thead><tr><th>severity</th><th>findings</th><th>code</th><th>what it means</th></tr></thead>\n<tbody>\n");
     for (s, code, n) in &codes {
         let doc = Code::parse(code).map(|c| c.doc()).unwrap_or("");
         let _ = writeln!(
             h,
-            "<tr><th scope=\"row\"><a href=\"#findings\" data-code=\"{0}\" title=\"{1}\"><code>{0}</code></a></th><td>{2}</td><td><a href=\"#findings\" data-code=\"{0}\">{3}</a></td></tr>",
+            "<tr{4}><td>{2}</td><td><a href=\"#findings\" data-code=\"{0}\">{3}</a></td><th scope=\"row\"><a href=\"#findings\" data-code=\"{0}\"><code>{0}</code></a></th><td class=\"doc\">{1}</td></tr>",
             esc(code),
             esc(doc),
             badge(*s),
-            group(*n)
+            group(*n),
+            if *code == knock { " class=\"knock\"" } else { "" }
         );
     }
-    h.push_str("</tbody>\n</table>\n</div>\n</section>\n");
+    h.push_str("</tbody>\n</table>\n");
 }
 
 const FINDINGS_FRAME: &str = r##"<div class="controls" id="controls">
@@ -714,8 +744,8 @@ const FINDINGS_FRAME: &str = r##"<div class="controls" id="controls">
 </div>
 <div id="grid" class="grid" tabindex="0" role="region" aria-label="Findings table">
 <table id="table">
-<colgroup><col style="width:4.5em"><col style="width:6.5em"><col style="width:15em"><col style="width:9em"><col style="width:8em"><col style="width:10em"><col style="width:7em"><col style="width:4.5em"><col style="width:4.5em"><col style="width:9em"><col style="width:12em"><col style="width:28em"><col style="width:16em"></colgroup>
-<thead><tr><th data-col="0">#</th><th data-col="1">severity</th><th data-col="2">code</th><th data-col="3">entity</th><th data-col="4">key</th><th data-col="5">file</th><th data-col="6">sheet</th><th data-col="7" class="r">row</th><th data-col="8">column</th><th data-col="9">field</th><th data-col="10">value</th><th data-col="11">message</th><th data-col="12">hint</th></tr></thead>
+<colgroup><col class="w0"><col class="w1"><col class="w2"><col class="w4"><col class="w5"><col></colgroup>
+<thead><tr><th data-col="0" class="c0">#</th><th data-col="1" class="c1">severity</th><th data-col="2" class="c2">code</th><th data-col="3" class="c3">entity</th><th data-col="4" class="c4">record</th><th data-col="5" class="c5">where</th><th data-col="6" class="c6">sheet</th><th data-col="7" class="c7 r">row</th><th data-col="8" class="c8">column</th><th data-col="9" class="c9">field</th><th data-col="10" class="c10">value</th><th data-col="11" class="c11">message</th><th data-col="12" class="c12">hint</th></tr></thead>
 <tbody id="rows"></tbody>
 </table>
 </div>
@@ -777,7 +807,15 @@ select{max-width:22em}input[type=search]{width:22em}button{cursor:pointer}button
 .shown{color:var(--muted);margin-left:auto;font-variant-numeric:tabular-nums}
 .grid{height:min(68vh,900px);min-height:14rem;overflow:auto;border:1px solid var(--line);border-radius:6px;position:relative;outline:none}
 .grid:focus-visible{box-shadow:0 0 0 2px var(--accent)}
-#table{table-layout:fixed;width:max-content;min-width:100%}
+#table{table-layout:fixed;width:100%}
+#table .c3,#table .c6,#table .c7,#table .c8,#table .c9,#table .c10,#table .c12{display:none}
+#table col.w0{width:3.5em}#table col.w1{width:5.8em}#table col.w2{width:14em}#table col.w4{width:7em}#table col.w5{width:14em}
+#table td.c11{white-space:nowrap}
+.headline{font-size:1.05rem;font-weight:600;margin:.2rem 0 .8rem}
+#by-code{margin-top:.4rem}#by-code caption{text-align:left;color:var(--muted);font-size:.85rem;padding-bottom:.2rem}
+#by-code td,#by-code th{text-align:left}#by-code td:nth-child(2){text-align:right}#by-code td.doc{color:var(--muted);font-size:.85rem;white-space:normal;max-width:36em}
+#by-code tr.knock td,#by-code tr.knock th{color:var(--muted)}
+@media (max-width:1100px){body{padding:1rem 1rem 2rem}}
 #table th{position:sticky;top:0;z-index:2;background:var(--soft);text-align:left;font-weight:600;font-size:.82rem;color:var(--muted);
 padding:.4rem .5rem;border-bottom:1px solid var(--line);cursor:pointer;user-select:none;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #table th:hover{color:var(--fg)}#table th[aria-sort] {color:var(--fg)}
@@ -811,10 +849,20 @@ var SEV = ['error', 'warning', 'info'];
 /* Row layout: severity, code, entity, key, file, sheet, row, column, field, value, message, hint.
    Table column c (0 = #) shows row field c - 1; these are dictionary-coded: */
 var DICTS = {2: dict.code, 3: dict.entity, 5: dict.file, 6: dict.sheet, 9: dict.field};
+/* Where a finding is, the most telling part first: sheet › cell (C52) · file, or line 4 ·
+   column 3 · file (the file by its name; the detail and the search have the rest). */
+function where(r) {
+  var file = dict.file[r[4]].split(/[\\/]/).pop(), sheet = dict.sheet[r[5]], row = r[6], col = r[7], at = '';
+  if (sheet) at = sheet + (row ? ' › ' + (/^[A-Z]+$/.test(col) ? col + row : 'row ' + row + (col ? ' · ' + col : '')) : '');
+  else if (row) at = 'line ' + row + (col ? ' · ' + col : '');
+  else if (col) at = col;
+  return [at, file].filter(Boolean).join(' · ');
+}
 function text(i, c) {
   if (c === 0) return String(i + 1);
   var r = data[i], v = r[c - 1];
   if (c === 1) return SEV[v];
+  if (c === 5) return where(r);
   if (DICTS[c]) return DICTS[c][v];
   return c === 7 ? String(v) : v;
 }
@@ -884,8 +932,11 @@ function refilter() {
 var grid = $('grid'), tbody = $('rows'), RH = 29, measured = false, MAXH = 8000000, OVER = 6;
 var NC = 13, pool = [], top = mk('tr', 'sp'), bottom = mk('tr', 'sp'), selected = -1;
 function mk(tag, cls) { var e = document.createElement(tag); if (cls) e.className = cls; return e; }
-[top, bottom].forEach(function (s) { var td = mk('td'); td.colSpan = NC; s.appendChild(td); });
-var empty = mk('tr'); (function () { var td = mk('td', 'empty'); td.colSpan = NC; td.textContent = 'No findings match these filters.'; empty.appendChild(td); })();
+/* Spacers span the shown columns only (six: #, severity, code, record, where, message), else the
+   hidden ones would take a share of the width. */
+var SHOWN = 6;
+[top, bottom].forEach(function (s) { var td = mk('td'); td.colSpan = SHOWN; s.appendChild(td); });
+var empty = mk('tr'); (function () { var td = mk('td', 'empty'); td.colSpan = SHOWN; td.textContent = 'No findings match these filters.'; empty.appendChild(td); })();
 function rowEl(k) {
   if (pool[k]) return pool[k];
   var tr = mk('tr', 'row');
@@ -935,7 +986,7 @@ grid.addEventListener('scroll', schedule, {passive: true});
 window.addEventListener('resize', schedule);
 
 /* Details of the selected finding: every field, in full. */
-var LABELS = ['#', 'severity', 'code', 'entity', 'key', 'file', 'sheet', 'row', 'column', 'field', 'value', 'message', 'hint'];
+var LABELS = ['#', 'severity', 'code', 'entity', 'key', 'where', 'sheet', 'row', 'column', 'field', 'value', 'message', 'hint'];
 function showDetail(i) {
   selected = i;
   var d = $('detail');
@@ -943,6 +994,7 @@ function showDetail(i) {
   if (i < 0) { d.hidden = true; render(); return; }
   var dl = mk('dl');
   for (var c = 0; c < NC; c++) {
+    if (c >= 6 && c <= 8) continue;
     var t = text(i, c);
     if (t === '' && c !== 10) continue;
     var dt = mk('dt'), dd = mk('dd', (c === 2 || c === 4 || c === 10) ? 'v' : '');

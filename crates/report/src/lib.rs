@@ -9,6 +9,7 @@ pub mod annotated;
 pub mod balances;
 pub mod export;
 pub mod findings_page;
+pub mod findings_summary;
 pub mod html;
 pub mod log;
 pub mod reconcile;

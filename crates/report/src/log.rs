@@ -3,6 +3,7 @@
 
 use crate::html::{self, HtmlWriter};
 use ferry_findings::Finding;
+use ferry_store::journal::FindingOrder;
 use ferry_store::Target;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -130,11 +131,17 @@ impl LogWriter {
 }
 
 /// Writes every finding of `run` from the journal to `path` (.csv, .jsonl or .html by its name):
-/// what `--log` and the console's downloads write.
+/// what `--log` and the console's downloads write. The logs a script reads keep the order the
+/// findings were found in; the HTML report lists them as the console does (errors, warnings,
+/// notes; root causes first).
 pub fn write_run_log(target: &Target, run: i64, path: &Path) -> io::Result<()> {
     let mut w = LogWriter::for_run(path, target, run)?;
+    let order = match LogFormat::from_path(path) {
+        Some(LogFormat::Html) => FindingOrder::Reading,
+        _ => FindingOrder::Found,
+    };
     target
-        .findings(run, |f| w.write(&f))
+        .findings_in(run, order, |f| w.write(&f))
         .map_err(io::Error::other)?;
     w.finish().map(|_| ())
 }

@@ -84,6 +84,7 @@ fn small_run() -> Context {
                 count: 1,
             },
         ]),
+        headline: Some("2 User records rejected (+1 dependent record)".into()),
     }
 }
 

@@ -526,13 +526,32 @@ impl Target {
     }
 
     /// A run's findings in the order they were found.
-    pub fn findings(
+    pub fn findings(&self, run: i64, f: impl FnMut(Finding) -> std::io::Result<()>) -> Result<()> {
+        self.findings_in(run, FindingOrder::Found, f)
+    }
+
+    /// A run's findings in `order`: streamed, one pass in `seq` order (the primary key's) per
+    /// group of the order, so that no sort holds a large run's findings in memory.
+    pub fn findings_in(
         &self,
         run: i64,
+        order: FindingOrder,
+        mut f: impl FnMut(Finding) -> std::io::Result<()>,
+    ) -> Result<()> {
+        for group in order.groups() {
+            self.findings_where(run, &group, &mut f)?;
+        }
+        Ok(())
+    }
+
+    fn findings_where(
+        &self,
+        run: i64,
+        group: &str,
         mut f: impl FnMut(Finding) -> std::io::Result<()>,
     ) -> Result<()> {
         self.each(
-            "SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1 ORDER BY seq",
+            &format!("SELECT severity, code, entity, key, file, sheet, row, col, field, value, message, hint FROM run_finding WHERE run_id = ?1{group} ORDER BY seq"),
             params![run],
             |r| {
                 let col = r.opt_text(7);
@@ -558,6 +577,45 @@ impl Target {
                 f(finding).map_err(|e| StoreError::Other(e.to_string()))
             },
         )
+    }
+}
+
+/// The order a run's findings are listed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingOrder {
+    /// As they were found (`seq`): the logs a script reads.
+    Found,
+    /// As a person reads them (the console, the HTML report): errors, then warnings, then
+    /// notes; in each, the root causes before the knock-on `reference.rejected_parent`
+    /// findings of records whose parent was rejected; then as found.
+    Reading,
+}
+
+impl FindingOrder {
+    /// The order as conditions on `run_finding` (each with a leading ` AND `, or empty), one
+    /// per group, each group listed by `seq`.
+    fn groups(self) -> Vec<String> {
+        let knock = Code::RejectedParent.as_str();
+        match self {
+            FindingOrder::Found => vec![String::new()],
+            FindingOrder::Reading => vec![
+                format!(" AND severity = 'error' AND code <> '{knock}'"),
+                format!(" AND severity = 'error' AND code = '{knock}'"),
+                " AND severity = 'warning'".into(),
+                " AND severity NOT IN ('error', 'warning')".into(),
+            ],
+        }
+    }
+
+    /// The `ORDER BY` list of `run_finding` columns (the same order as [`Self::groups`]).
+    pub fn sql(self) -> String {
+        match self {
+            FindingOrder::Found => "seq".into(),
+            FindingOrder::Reading => format!(
+                "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, CASE code WHEN '{}' THEN 1 ELSE 0 END, seq",
+                Code::RejectedParent.as_str()
+            ),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! A run's downloads: its findings (CSV, JSON Lines, HTML report), its reconciliation and its
 //! workbooks annotated with their findings, each written to a private temporary folder of the
-//! console's data folder and removed once sent.
+//! console's data folder and removed once sent. A run that has not ended has no downloads yet
+//! (409): mid-run they would be incomplete.
 
 use crate::pages::blocking;
 use crate::view::{attachment, Failure};
@@ -25,6 +26,7 @@ pub async fn download(
         let info = t
             .run(id)?
             .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, format!("There is no run {id}.")))?;
+        refuse_while_running(&a, &t, id)?;
         // Written to a private temporary folder, removed once the file is sent.
         let tmp = tempfile::Builder::new()
             .prefix(&format!("{id}-"))
@@ -40,6 +42,21 @@ pub async fn download(
         .map_err(|e| Failure::internal(e.to_string()))?;
     drop(tmp);
     Ok(attachment(bytes, mime, &name))
+}
+
+/// A 409 while run `id` is still going (in this console or in another process).
+fn refuse_while_running(app: &Shared, t: &Target, id: i64) -> Result<(), Failure> {
+    let live = app.jobs.of_run(id);
+    let Some(r) = ferry_report::runs::recorded(t, id)? else {
+        return Ok(());
+    };
+    if crate::run_page::is_running(t, &r, live.as_ref())? {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            format!("Run {id} has not ended yet, so its downloads would be incomplete. They are offered on the run's page once it ends."),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes download `what` of run `info` into `dir`.

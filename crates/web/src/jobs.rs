@@ -1,7 +1,8 @@
 //! Long work in the background: each import, certification migration, resume or rollback runs on
 //! its own thread with its own connection to the target, reporting progress into shared state.
 //! Leaving the page or closing the browser does not stop it; the run's page reads that state (or,
-//! after a restart of the console, the journal) and picks it up again.
+//! after a restart of the console, the journal) and picks it up again. Progress is kept per
+//! stage and for the whole run (records of all phases, elapsed time, an estimate of the rest).
 
 use ferry_engine::{ImportOptions, Progress, RunError};
 use ferry_store::journal::{RunMode, RunStatus};
@@ -24,6 +25,35 @@ pub struct JobState {
     pub outcome: Option<String>,
     /// Whether it ended badly (an error, not record findings).
     pub failed: bool,
+    /// Records the run's phases go through, all together (0 until the inputs are read).
+    pub overall_total: u64,
+    /// Of those, the records done so far.
+    pub overall_done: u64,
+    /// When the work started.
+    #[serde(skip)]
+    pub started: Option<Instant>,
+    /// When the phases started (the inputs read).
+    #[serde(skip)]
+    pub phases_started: Option<Instant>,
+}
+
+impl JobState {
+    /// Seconds since the work started.
+    pub fn elapsed_secs(&self) -> Option<u64> {
+        self.started.map(|t| t.elapsed().as_secs())
+    }
+
+    /// An estimate of the seconds left, from the pace of the phases so far (none before a
+    /// second of them, or a hundredth of their records, has gone by).
+    pub fn eta_secs(&self) -> Option<u64> {
+        let spent = self.phases_started?.elapsed().as_secs_f64();
+        let (done, total) = (self.overall_done, self.overall_total);
+        if self.finished || total == 0 || done == 0 || spent < 1.0 || done * 100 < total {
+            return None;
+        }
+        let left = total.saturating_sub(done) as f64;
+        Some((spent * left / done as f64).round() as u64)
+    }
 }
 
 struct Job {
@@ -74,9 +104,19 @@ impl Progress for Reporter {
             s.done = 0;
         }
     }
+    fn planned(&self, records: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.overall_total = records;
+            s.overall_done = 0;
+            s.phases_started = Some(Instant::now());
+        }
+    }
     fn advance(&self, n: u64) {
         if let Ok(mut s) = self.state.lock() {
             s.done += n;
+            if s.overall_total > 0 {
+                s.overall_done = (s.overall_done + n).min(s.overall_total);
+            }
         }
     }
     fn cancelled(&self) -> bool {
@@ -99,7 +139,10 @@ impl Jobs {
         work: Work,
         hold: Option<crate::UploadsHold>,
     ) -> (Option<i64>, JobState) {
-        let state = Arc::new(Mutex::new(JobState::default()));
+        let state = Arc::new(Mutex::new(JobState {
+            started: Some(Instant::now()),
+            ..JobState::default()
+        }));
         let cancel = Arc::new(AtomicBool::new(false));
         let job = {
             let mut jobs = app.jobs.jobs.lock().unwrap_or_else(|e| e.into_inner());

@@ -23,6 +23,7 @@ mod rejected_rows;
 mod retention;
 mod retry;
 mod run_actions;
+mod run_findings;
 mod run_page;
 mod sample;
 mod signin;

@@ -1,10 +1,11 @@
-//! One run's page: its summary, live progress, findings (filtered and paged by
-//! `ferry_report::findings_page`), counts, downloads and the actions its lifecycle allows
-//! (decided by `RunStatus`, never by comparing status words).
+//! One run's page: its summary, live progress, findings (`run_findings`: summed up first, then
+//! filtered and paged), counts, downloads (offered once the run has ended) and the actions its
+//! lifecycle allows (decided by `RunStatus`, never by comparing status words).
 
 use crate::auth::Staff;
 use crate::pages::{blocking, display_name, input_shown};
 use crate::run_actions::live_refusal;
+use crate::run_findings::{self, FindingFilter, FindingsView};
 use crate::view::{self, page, Base, Failure};
 use crate::Shared;
 use askama::Template;
@@ -12,10 +13,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use ferry_report::findings_page::{self, FindingLine};
 use ferry_report::runs::{self, RecordedRun};
 use ferry_store::Target;
-use serde::Deserialize;
 
 pub struct CountRow {
     pub entity: String,
@@ -24,19 +23,6 @@ pub struct CountRow {
     pub updated: String,
     pub skipped: String,
     pub rejected: String,
-}
-
-pub struct FindingRow {
-    pub seq: i64,
-    pub severity: String,
-    pub code: String,
-    pub entity: String,
-    pub key: String,
-    pub place: String,
-    pub field: String,
-    pub value: String,
-    pub message: String,
-    pub hint: String,
 }
 
 pub struct Download {
@@ -63,15 +49,7 @@ struct RunPage {
     running: bool,
     live_state: String,
     counts: Vec<CountRow>,
-    findings: Vec<FindingRow>,
-    total: String,
-    page: i64,
-    pages: i64,
-    filter: FindingFilter,
-    codes: Vec<String>,
-    entities: Vec<String>,
-    prev_href: String,
-    next_href: String,
+    findings: FindingsView,
     downloads: Vec<Download>,
     can_live: bool,
     can_resume: bool,
@@ -114,43 +92,6 @@ fn mapping_words(m: &serde_json::Value) -> (String, String) {
     (words, hash)
 }
 
-#[derive(Deserialize, Default, Clone)]
-pub struct FindingFilter {
-    #[serde(default)]
-    pub severity: String,
-    #[serde(default)]
-    pub code: String,
-    #[serde(default)]
-    pub entity: String,
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub page: Option<i64>,
-}
-
-impl FindingFilter {
-    fn as_filter(&self) -> findings_page::FindingFilter<'_> {
-        findings_page::FindingFilter {
-            severity: &self.severity,
-            code: &self.code,
-            entity: &self.entity,
-            text: &self.q,
-        }
-    }
-    fn query(&self, page: i64) -> String {
-        format!(
-            "?severity={}&code={}&entity={}&q={}&page={page}#findings",
-            view::url_encode(&self.severity),
-            view::url_encode(&self.code),
-            view::url_encode(&self.entity),
-            view::url_encode(&self.q)
-        )
-    }
-}
-
-/// Findings shown per page of the table.
-const PAGE: i64 = 100;
-
 pub(crate) fn workbook_inputs(inputs: &[String]) -> Vec<String> {
     inputs
         .iter()
@@ -160,7 +101,7 @@ pub(crate) fn workbook_inputs(inputs: &[String]) -> Vec<String> {
 }
 
 /// The run's recorded state and whether this console's job for it is still going.
-fn is_running(
+pub(crate) fn is_running(
     t: &Target,
     r: &RecordedRun,
     live: Option<&crate::jobs::JobState>,
@@ -187,31 +128,6 @@ fn count_rows(t: &Target, id: i64) -> Result<Vec<CountRow>, Failure> {
             rejected: view::count(c.rejected as i64),
         })
         .collect())
-}
-
-fn finding_row(f: FindingLine, uploads: &std::path::Path) -> FindingRow {
-    let mut place = display_name(&f.file);
-    if !f.sheet.is_empty() {
-        place.push_str(&format!(" › {}", f.sheet));
-    }
-    if f.row > 0 {
-        place.push_str(&format!(" › row {}", f.row));
-    }
-    if !f.col.is_empty() {
-        place.push_str(&format!(" › col {}", f.col));
-    }
-    FindingRow {
-        seq: f.seq,
-        severity: f.severity,
-        code: f.code,
-        entity: f.entity,
-        key: f.key,
-        place,
-        field: f.field,
-        value: f.value,
-        message: view::hide_paths(&f.message, uploads, true),
-        hint: view::hide_paths(&f.hint, uploads, true),
-    }
 }
 
 fn downloads(id: i64, inputs: &[String]) -> Vec<Download> {
@@ -366,7 +282,7 @@ pub async fn run(
         let running = is_running(&t, &r, live.as_ref())?;
         let counts = count_rows(&t, id)?;
         let said = banners(live.as_ref(), &r, &uploads);
-        let f = findings_page::page(&t, id, &filter.as_filter(), filter.page, PAGE)?;
+        let findings = run_findings::view(&t, id, filter, &uploads)?;
         let can = actions(&app, &t, &r, running, staff.is_admin(), &inputs)?;
         Ok(page(&RunPage {
             base: Base::new(format!("Run {id}"), &staff, "runs"),
@@ -388,19 +304,7 @@ pub async fn run(
             live_html: view::run_links(&said.outcome),
             live_state: said.outcome,
             counts,
-            findings: f
-                .findings
-                .into_iter()
-                .map(|l| finding_row(l, &uploads))
-                .collect(),
-            total: view::count(f.total),
-            page: f.page,
-            pages: f.pages,
-            prev_href: filter.query(f.page - 1),
-            next_href: filter.query(f.page + 1),
-            filter,
-            codes: f.codes,
-            entities: f.entities,
+            findings,
             downloads: downloads(id, &inputs),
             can_live: can.live,
             can_resume: can.resume,
@@ -419,7 +323,9 @@ pub async fn run(
     .await
 }
 
-/// The live state of a run, for the page's progress bar (polled while it runs).
+/// The live state of a run, for the page's progress bar (polled while it runs): the stage and
+/// its records, the whole run's records, the seconds elapsed and (once known) an estimate of
+/// the seconds left.
 pub async fn progress(State(app): State<Shared>, Path(id): Path<i64>) -> Result<Response, Failure> {
     let live = app.jobs.of_run(id);
     let a = app.clone();
@@ -437,6 +343,10 @@ pub async fn progress(State(app): State<Shared>, Path(id): Path<i64>) -> Result<
         "stage": s.stage,
         "done": s.done,
         "total": s.total,
+        "overall_done": s.overall_done,
+        "overall_total": s.overall_total,
+        "elapsed_s": s.elapsed_secs(),
+        "eta_s": s.eta_secs(),
         "outcome": s.outcome,
     }))
     .into_response())

@@ -44,6 +44,7 @@ pub(super) fn run_phases(
 ) -> Result<(), RunError> {
     let phases: Vec<Phase> = spool.phases().to_vec();
     let mut admission = Admission::new(state.eff.max_records);
+    progress.planned((0..phases.len()).map(|pi| spool.count(pi)).sum());
     for (pi, phase) in phases.iter().enumerate() {
         let total = spool.count(pi);
         if total == 0 {

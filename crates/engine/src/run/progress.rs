@@ -10,6 +10,9 @@ pub trait Progress {
     /// The run is recorded in the journal under this number.
     fn started(&self, _run: i64) {}
     fn stage(&self, _name: &str, _total: u64) {}
+    /// Once the inputs are read: how many records the run's phases will go through, all
+    /// phases together (a resumed run's records done before count too, and are advanced over).
+    fn planned(&self, _records: u64) {}
     fn advance(&self, _n: u64) {}
     fn done(&self) {}
     /// Whether whoever watches asked the run to stop (checked every few hundred records; a
