@@ -50,22 +50,22 @@ impl ferry_engine::Progress for Bar {
     fn started(&self, run: i64) {
         self.run.set(Some(run));
     }
-    fn stage(&self, name: &str, total: u64) {
-        let Some(b) = &self.bar else { return };
-        if total > 0 && !self.whole.replace(true) {
-            // The phases process every record read once: that is the run's total.
-            self.len.set(self.pos.get().max(total));
-            self.pos.set(0);
-            b.set_position(0);
-            b.set_length(self.len.get());
-            b.set_style(run_style());
-            b.reset_eta();
-        } else if self.whole.get() && self.pos.get() + total > self.len.get() {
-            self.len.set(self.pos.get() + total);
-            b.set_length(self.len.get());
+    fn stage(&self, name: &str, _total: u64) {
+        // While reading the total is not known yet: the spinner counts (see `planned`).
+        if let Some(b) = &self.bar {
+            b.set_message(name.to_string());
         }
-        // While reading (total 0) the total is not known yet: the spinner counts.
-        b.set_message(name.to_string());
+    }
+    fn planned(&self, records: u64) {
+        // Every record read goes through the phases once: that is the run's total.
+        let Some(b) = &self.bar else { return };
+        self.whole.set(true);
+        self.len.set(records);
+        self.pos.set(0);
+        b.set_position(0);
+        b.set_length(records);
+        b.set_style(run_style());
+        b.reset_eta();
     }
     fn advance(&self, n: u64) {
         let Some(b) = &self.bar else { return };
