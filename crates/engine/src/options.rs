@@ -369,6 +369,27 @@ fn effective(cli: &ImportOptions, seen: &[(&'static str, String, Location)]) -> 
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_shown_name_leads_back_to_its_input() {
+        let cli = ImportOptions {
+            inputs: vec!["/srv/up/t/book.xlsx".into(), "/srv/up/t/csv".into()],
+            shown: vec!["book.xlsx".into(), "csv".into()],
+            ..Default::default()
+        };
+        let eff = effective(&cli, &[]);
+        assert_eq!(
+            eff.real_file("book.xlsx"),
+            PathBuf::from("/srv/up/t/book.xlsx")
+        );
+        assert_eq!(
+            eff.real_file("csv/TicketAttachment.csv"),
+            PathBuf::from("/srv/up/t/csv/TicketAttachment.csv")
+        );
+        // Without shown names (the CLI) a location's file is the path as given.
+        let eff = effective(&ImportOptions::default(), &[]);
+        assert_eq!(eff.real_file("in/a.xml"), PathBuf::from("in/a.xml"));
+    }
+
     fn row(input: usize, name: &str, value: &str) -> OptionRow {
         OptionRow {
             input,

@@ -593,3 +593,28 @@ mod limit_tests {
         assert_eq!((l.max_xml_depth, l.max_fields), (9, 1000));
     }
 }
+
+#[cfg(test)]
+mod shown_tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_named_as_shown_and_files_in_them_below_that_name() {
+        let mut o = ReadOptions::default();
+        let up = Path::new("/srv/data/uploads/tok");
+        assert_eq!(
+            o.show(&up.join("book.xlsx")),
+            "/srv/data/uploads/tok/book.xlsx"
+        );
+        o.shown_as = Some((up.join("csv"), "csv".into()));
+        assert_eq!(o.show(&up.join("csv")), "csv");
+        assert_eq!(o.show(&up.join("csv/User.csv")), "csv/User.csv");
+        // A path outside the input is shown as it is.
+        assert_eq!(o.show(Path::new("other.xml")), "other.xml");
+        let refused = SourceError::Refused {
+            path: up.join("csv").display().to_string(),
+            message: "no".into(),
+        };
+        assert_eq!(refused.shown(&up.join("csv"), &o).to_string(), "csv: no");
+    }
+}
