@@ -561,6 +561,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let r = ferry_report::reconcile::reconcile(&t, run)?
                 .ok_or_else(|| anyhow!("there is no run {run} in this target"))?;
             out!("{}", ferry_report::reconcile::text(&r).trim_end());
+            if !r.balanced {
+                say!("Run {run} does not reconcile: see the accounts listed above.");
+            }
             Ok(if r.balanced { 0 } else { 1 })
         }
         Command::Export {
@@ -915,6 +918,10 @@ fn run_import(
     }
     if !shown.diagnostics.is_empty() {
         say!("{}", shown.diagnostics.trim_end());
+    }
+    if summary.exit_code != 0 && !report.json {
+        // A command that fails says why on stderr too: scripts and CI logs often keep only it.
+        say!("{}", summary::outcome_line(&summary));
     }
     Ok(summary.exit_code as u8)
 }

@@ -51,13 +51,15 @@ fn the_import_summary_is_on_stdout_and_diagnostics_on_stderr() {
     // Diagnostics only on stderr: the target made, the throwaway fingerprint key.
     assert!(r.stderr.contains("Created target"), "{}", r.stderr);
     assert!(r.stderr.contains("throwaway"), "{}", r.stderr);
-    for result in [
-        "Run 1",
-        "Errors by code",
-        "imported",
-        "ledger",
-        "Test-only:",
-    ] {
+    // A failing run says so on stderr too, in one last line: scripts often keep only stderr.
+    assert_eq!(
+        r.stderr.trim_end().lines().last(),
+        Some("Run 1 (test-only): completed with errors — 21 errors, 7 warnings."),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("Run 1").count(), 1, "{}", r.stderr);
+    for result in ["Errors by code", "imported", "ledger", "Test-only:"] {
         assert!(
             !r.stderr.contains(result),
             "{result} on stderr: {}",
@@ -197,7 +199,9 @@ fn a_csv_export_with_a_bom_and_day_first_dates_reads_in_the_singular() {
         "{out}"
     );
     assert!(out.contains("All findings: f.csv"), "{out}");
-    assert!(!r.stderr.contains("Run 1"), "{}", r.stderr);
+    // On stderr only the one-line verdict of the failing run.
+    assert_eq!(r.stderr.matches("Run 1").count(), 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("Errors by code"), "{}", r.stderr);
 }
 
 #[test]
