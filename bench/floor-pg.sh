@@ -172,7 +172,10 @@ load_script .noprov "" > "$W/ferry-noprov.psql"
 { for t in "${TABLES_RAW[@]}"; do echo "\\copy $t FROM '$DATA/raw/$t.csv' WITH (FORMAT csv)"; done; echo "$BACKEND"; } > "$W/copy.psql"
 COUNT_RAW="SELECT $(for t in "${TABLES_RAW[@]}"; do printf '(SELECT count(*) FROM %s) + ' "$t"; done) 0"
 
-pg_cpu_ticks() {  # as run.sh: every process named postgres, with its reaped children
+# as run.sh: every process named postgres, with its reaped children. Sampled 0.5 s after the last
+# session ended: a backend that exits while the sample reads /proc (after the postmaster's line,
+# before its own) is counted nowhere, which made some samples taken at once read about 0.
+pg_cpu_ticks() {
   { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk '$2 == "(postgres)" { s += $14 + $15 + $16 + $17 } END { print s + 0 }'
 }
 TIMES=$W/times
@@ -192,14 +195,14 @@ one() {
        esac | "${PSQL[@]}" -d "$db" >/dev/null ;;
   esac
   "${PSQL[@]}" -d postgres -c CHECKPOINT >/dev/null
-  before=$(pg_cpu_ticks)
+  sleep 0.5; before=$(pg_cpu_ticks)
   case $name in
     '\copy') /usr/bin/time -o "$W/tf" -f '%e %U %S' "${PSQL[@]}" -d "$db" -f "$W/copy.psql" > "$W/out" 2>&1 || rc=$? ;;
     live) /usr/bin/time -o "$W/tf" -f '%e %U %S' "$FERRY" import "$DATA/csv" --db "$url" --json > "$W/out" 2> "$W/err" || rc=$? ;;
     ferry-noidx) /usr/bin/time -o "$W/tf" -f '%e %U %S' "${PSQL[@]}" -d "$db" -f "$W/ferry.psql" > "$W/out" 2>&1 || rc=$? ;;
     *) /usr/bin/time -o "$W/tf" -f '%e %U %S' "${PSQL[@]}" -d "$db" -f "$W/$name.psql" > "$W/out" 2>&1 || rc=$? ;;
   esac
-  after=$(pg_cpu_ticks)
+  sleep 0.5; after=$(pg_cpu_ticks)
   [ "$rc" = 0 ] || { echo "floor-pg.sh: $name failed: $(tail -c 400 "$W/out") $(tail -n 3 "$W/err" 2>/dev/null)" >&2; exit 1; }
   if [ "$name" = live ]; then
     ferry_ok "$W/out" || { echo "floor-pg.sh: ferry live import had findings or failed" >&2; exit 1; }
