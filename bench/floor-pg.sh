@@ -23,6 +23,8 @@
 #   ferry-noprov   as ferry, without the provenance columns (run_id src_file src_sheet src_row
 #                  src_col rec_hash) in the entity tables that carry them all; the journal and
 #                  derived tables keep their run_id: the most dropping provenance could buy
+#   ferry-bare     both: primary keys only and no provenance columns — the least the server
+#                  could spend on Ferry's rows and their ids while keeping them
 #   ferry live     (FLOOR_LIVE=1, the default) the real `ferry import DATA/csv --db postgres://…`
 #                  into a database it creates, as run.sh measures it
 # For each: wall and client CPU (/usr/bin/time), the server's CPU as run.sh samples it (every
@@ -192,6 +194,7 @@ one() {
          ferry-noidx|ferry-idx-after) cat "$W/ferry.pre" "$W/ferry.pk" ;;
          ferry-src) cat "$W/src.pre" "$W/src.pk" "$W/src.sec" ;;
          ferry-noprov) cat "$W/noprov.pre" "$W/noprov.pk" "$W/noprov.sec" ;;
+         ferry-bare) cat "$W/noprov.pre" "$W/noprov.pk" ;;
        esac | "${PSQL[@]}" -d "$db" >/dev/null ;;
   esac
   "${PSQL[@]}" -d postgres -c CHECKPOINT >/dev/null
@@ -200,6 +203,7 @@ one() {
     '\copy') /usr/bin/time -o "$W/tf" -f '%e %U %S' "${PSQL[@]}" -d "$db" -f "$W/copy.psql" > "$W/out" 2>&1 || rc=$? ;;
     live) /usr/bin/time -o "$W/tf" -f '%e %U %S' "$FERRY" import "$DATA/csv" --db "$url" --json > "$W/out" 2> "$W/err" || rc=$? ;;
     ferry-noidx) /usr/bin/time -o "$W/tf" -f '%e %U %S' "${PSQL[@]}" -d "$db" -f "$W/ferry.psql" > "$W/out" 2>&1 || rc=$? ;;
+    ferry-bare) /usr/bin/time -o "$W/tf" -f '%e %U %S' "${PSQL[@]}" -d "$db" -f "$W/ferry-noprov.psql" > "$W/out" 2>&1 || rc=$? ;;
     *) /usr/bin/time -o "$W/tf" -f '%e %U %S' "${PSQL[@]}" -d "$db" -f "$W/$name.psql" > "$W/out" 2>&1 || rc=$? ;;
   esac
   sleep 0.5; after=$(pg_cpu_ticks)
@@ -227,7 +231,7 @@ wait_load() {
     echo "   load $(load1) > $MAX_LOAD: waiting 30 s" >&2; sleep 30; waited=$((waited + 30))
   done
 }
-NAMES=('\copy' ferry ferry-noidx ferry-idx-after ferry-src ferry-noprov)
+NAMES=('\copy' ferry ferry-noidx ferry-idx-after ferry-src ferry-noprov ferry-bare)
 [ "$LIVE" = 1 ] && NAMES+=(live)
 LOADS=
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -255,6 +259,7 @@ label = {"\\copy": "`psql \\copy` of the raw CSVs (run.sh's yardstick)",
          "ferry-idx-after": "… primary keys during the load, then the rest built",
          "ferry-src": "… every index, `src_file` as an integer",
          "ferry-noprov": "… every index, no provenance columns",
+         "ferry-bare": "… primary keys only and no provenance columns",
          "live": "Ferry CSV → PostgreSQL, live (`ferry import`)"}
 med = {}
 for n in dict.fromkeys(r[0] for r in rows):
