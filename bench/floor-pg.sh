@@ -25,7 +25,7 @@
 #                  derived tables keep their run_id: the most dropping provenance could buy
 #   ferry-bare     both: primary keys only and no provenance columns — the least the server
 #                  could spend on Ferry's rows and their ids while keeping them
-#   ferry live     (FLOOR_LIVE=1, the default) the real `ferry import DATA/csv --db postgres://…`
+#   live           (FLOOR_LIVE=1, the default) the real `ferry import DATA/csv --db postgres://…`
 #                  into a database it creates, as run.sh measures it
 # For each: wall and client CPU (/usr/bin/time), the server's CPU as run.sh samples it (every
 # process named postgres, reaped children included, so parallel index-build workers count, and
