@@ -234,6 +234,22 @@ impl RunForm {
     }
 }
 
+/// A run's upload form, refused (413) before it is read when its declared size is over the
+/// console's limit: the one check for the new-run and the retry forms.
+pub(crate) async fn read_upload(
+    app: &Shared,
+    headers: &axum::http::HeaderMap,
+    m: axum::extract::Multipart,
+) -> Result<RunForm, Failure> {
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.max_upload_bytes as u64) {
+        return Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
+    }
+    read_form(app, m).await
+}
+
 /// Reads a multipart form, writing each file into a new folder under the console's data folder
 /// (CSV files together, as one CSV-folder input).
 pub(crate) async fn read_form(app: &Shared, m: Multipart) -> Result<RunForm, Failure> {

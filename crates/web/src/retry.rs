@@ -4,11 +4,11 @@
 
 use crate::auth::Staff;
 use crate::jobs::Work;
-use crate::pages::{blocking, check_csrf, need_admin, read_form, start_work, RunForm, TOO_LARGE};
+use crate::pages::{blocking, check_csrf, need_admin, start_work, RunForm};
 use crate::view::Failure;
 use crate::Shared;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use ferry_engine::ImportOptions;
@@ -22,13 +22,7 @@ pub async fn retry(
     m: Multipart,
 ) -> Result<Response, Failure> {
     need_admin(&staff)?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app.max_upload_bytes as u64) {
-        return Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
-    }
-    let form = read_form(&app, m).await?;
+    let form = crate::pages::read_upload(&app, &headers, m).await?;
     let folder = form.folder.clone();
     let a = app.clone();
     let checked = match check_csrf(&staff, &form.csrf) {

@@ -3,11 +3,11 @@
 
 use crate::auth::Staff;
 use crate::jobs::Work;
-use crate::pages::{check_csrf, need_admin, options_of, read_form, start_work, TOO_LARGE};
+use crate::pages::{check_csrf, need_admin, options_of, start_work};
 use crate::view::Failure;
 use crate::Shared;
 use axum::extract::{Multipart, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
 use ferry_engine::RunKind;
@@ -31,13 +31,7 @@ async fn start_upload(
     kind: RunKind,
 ) -> Result<Response, Failure> {
     need_admin(&staff)?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app.max_upload_bytes as u64) {
-        return Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
-    }
-    let form = read_form(&app, m).await?;
+    let form = crate::pages::read_upload(&app, headers, m).await?;
     let look = kind == RunKind::Import && form.fields.get("action").is_some_and(|a| a == "look");
     if look {
         if let Err(e) = check_csrf(&staff, &form.csrf) {
