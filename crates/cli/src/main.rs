@@ -414,6 +414,11 @@ struct ImportArgs {
     /// a file). See `ferry map suggest`.
     #[arg(long, value_name = "M")]
     mapping: Option<String>,
+    /// This run retries run RUN with the same (or corrected) files: ledger rows that RUN, the
+    /// runs it retried and their live runs imported are skipped as already imported
+    /// (`ledger.duplicate_skipped`), whatever --on-existing says.
+    #[arg(long, value_name = "RUN")]
+    retry_of: Option<i64>,
     /// Largest ticket attachment in bytes.
     #[arg(long, value_name = "N", default_value_t = 2 * 1024 * 1024)]
     max_attachment_bytes: u64,
@@ -851,6 +856,7 @@ fn import_options(
         add_missing_components,
         fingerprint_key: a.key.fingerprint_key.clone(),
         mapping: a.mapping.clone(),
+        retry_of: a.retry_of,
         ..Default::default()
     };
     OptionTexts {

@@ -111,10 +111,11 @@ pub fn summary(t: &Target, s: &Summary, log: Option<&Path>, verbose: bool) -> Re
 }
 
 /// Records read = imported + updated + skipped + rejected per entity type. Unless `verbose`,
-/// only the types with something updated, skipped or rejected (or that do not balance); the
-/// others are counted in one line.
+/// only the types with something updated or rejected (or that do not balance); the others —
+/// every record imported, or skipped as already in the target (a re-run, a retry) — are
+/// counted in one line.
 pub fn counts_table(counts: &[(String, Counts)], verbose: bool) -> String {
-    let clean = |c: &Counts| c.balanced() && c.read == c.imported;
+    let clean = |c: &Counts| c.balanced() && c.rejected == 0 && c.updated == 0;
     let shown: Vec<(String, Counts)> = counts
         .iter()
         .filter(|(_, c)| verbose || !clean(c))
@@ -132,9 +133,18 @@ pub fn counts_table(counts: &[(String, Counts)], verbose: bool) -> String {
     let mut out = String::new();
     let types = count(counts.len() as u64, "entity type", "entity types");
     if shown.is_empty() {
+        let how = if total.skipped == 0 {
+            "every one imported".to_string()
+        } else {
+            format!(
+                "{} imported, {} skipped as already in the target",
+                number(total.imported),
+                number(total.skipped)
+            )
+        };
         let _ = writeln!(
             out,
-            "Records: {} read, every one imported ({types}; --verbose lists them).",
+            "Records: {} read, {how} ({types}; --verbose lists them).",
             number(total.read)
         );
         return out;
@@ -144,7 +154,7 @@ pub fn counts_table(counts: &[(String, Counts)], verbose: bool) -> String {
     if hidden > 0 {
         let _ = writeln!(
             out,
-            "{:<30} (every record imported; --verbose lists them)",
+            "{:<30} (every record imported or already in the target; --verbose lists them)",
             format!("… {}", count(hidden as u64, "other type", "other types"))
         );
     }

@@ -573,3 +573,67 @@ fn rejected_rows_blank_passwords_and_mask_card_numbers() {
     assert_eq!(cards[1][1], "************1111", "{text}");
     assert!(!text.contains("/uploads/"), "no server folder: {text}");
 }
+
+/// A run's error findings as (code, sheet, row, column), sorted.
+fn errors_of(dir: &Path, run: i64) -> Vec<Vec<String>> {
+    rows(
+        dir,
+        "console.db",
+        &format!("SELECT code, coalesce(sheet, ''), coalesce(row, 0), coalesce(col, '') FROM run_finding WHERE run_id = {run} AND severity = 'error' ORDER BY 1, 2, 3, 4"),
+    )
+}
+
+/// Retry after live: a test with errors, its valid rows imported, then the same file retried
+/// from the live run's page — the retry reports only what is still wrong (the test's errors,
+/// no `ledger.duplicate` of the rows that went live; those are skipped, one note each), and its
+/// page says which run it retries.
+#[test]
+fn retrying_the_same_file_after_its_valid_rows_went_live_reports_only_what_is_still_wrong() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = session(&console);
+    let source = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
+    let attachment = std::fs::read(example("mistakes/attachments/berth-map.txt")).unwrap();
+    let files = [
+        ("mistakes.xlsx", source.clone()),
+        ("berth-map.txt", attachment.clone()),
+    ];
+    let (_, to) = upload_to(&console, &cookie, "/runs/new", &files);
+    let test = run_of(&to);
+    done(&console, &cookie, test);
+    assert_eq!(status(dir, test), "completed-with-errors");
+    let (code, to) = act(&console, &cookie, test, "import-valid", true);
+    assert_eq!(code, 303);
+    let live = run_of(&to);
+    done(&console, &cookie, live);
+    assert_eq!(status(dir, live), "completed-with-errors");
+    assert_eq!(errors_of(dir, live), errors_of(dir, test));
+
+    let (_, to) = upload_to(&console, &cookie, &format!("/runs/{live}/retry"), &files);
+    let retry = run_of(&to);
+    done(&console, &cookie, retry);
+    assert_eq!(status(dir, retry), "completed-with-errors");
+    assert_eq!(
+        errors_of(dir, retry),
+        errors_of(dir, test),
+        "only what is still wrong"
+    );
+    let count = |code: &str| {
+        int(
+            dir,
+            "console.db",
+            &format!("SELECT count(*) FROM run_finding WHERE run_id = {retry} AND code = '{code}'"),
+        )
+    };
+    assert_eq!(count("ledger.duplicate"), 0);
+    assert!(count("ledger.duplicate_skipped") > 0);
+    assert!(count("key.identical") > 0);
+    let (_, page) = get(&console, &cookie, &format!("/runs/{retry}"));
+    assert!(
+        page.contains(&format!("retry of <a href=\"/runs/{live}\""))
+            || page.contains(&format!("retry of run <a href=\"/runs/{live}\""))
+            || page.contains(&format!("/runs/{live}\">run {live}</a>")),
+        "{page}"
+    );
+}

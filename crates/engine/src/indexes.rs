@@ -108,6 +108,25 @@ impl<'a> Indexes<'a> {
         Ok(())
     }
 
+    /// Notes that the record at `loc` took `key` onto the stored row `id` (skipped as identical,
+    /// skipped or updated under `--on-existing`): references still resolve to the stored row, and a
+    /// later record of this run with the same key is a duplicate of this one, whose rejection
+    /// taints nothing (SPEC §3.1) — not a second `key.exists` that would reject its referrers.
+    pub(crate) fn seen_in_run(
+        &mut self,
+        entity: &'static Entity,
+        key: &str,
+        id: i64,
+        loc: &Location,
+    ) -> Result<(), RunError> {
+        let ix = self.index(entity, entity.key_fields())?;
+        if let Some(Slot::Target { .. }) | None = ix.get(key) {
+            let location = ix.at(loc);
+            ix.set(key, Slot::Run { id, location });
+        }
+        Ok(())
+    }
+
     /// Every index, per entity type (the run loop shrinks them after a phase).
     pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut EntityIndexes> {
         self.by_entity.values_mut()

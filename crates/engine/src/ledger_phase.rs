@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 // Accounts, invoices and tax codes come from the input: foldhash, seeded per process; ledger keys
 // (BLAKE3) and row ids are Ferry's own: Fx.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Per account: what the source held, and where it went (reconciliation, SPEC §10).
 #[derive(Debug, Clone, Default)]
@@ -77,6 +77,10 @@ pub(crate) struct LedgerState {
     /// `ledger_key`s of ledger rows this run stored before an interruption (empty unless
     /// resuming): what the rows done before it did, for their batches.
     this_run: FxHashSet<i64>,
+    /// A retry's (`--retry-of`): how many rows of each `ledger_key` the runs it retries stored,
+    /// and the last of those runs — rows this run may skip as already imported, in every
+    /// `--on-existing` mode, each stored row once ([`crate::retry_family`]).
+    retried: FxHashMap<i64, (u32, i64)>,
     /// The open batch of each account, for its unnamed close.
     batches: Batches,
     pub sums: HashMap<String, Sums>,
@@ -199,6 +203,7 @@ impl LedgerState {
             seq: max_seq,
             earlier,
             this_run,
+            retried: FxHashMap::default(),
             batches: Batches::default(),
             sums: HashMap::new(),
             spill: None,
@@ -342,6 +347,37 @@ impl LedgerState {
         let book = self.book(store, user)?;
         let i = book.current.or(book.invoices.len().checked_sub(1));
         Ok(i.map(|i| book.invoices[i].name.clone()))
+    }
+
+    /// Loads the ledger rows the runs of a retry's family stored (see `retried`).
+    pub fn load_retried(&mut self, store: &Store, family: &[i64]) -> Result<(), RunError> {
+        for t in ferry_catalogue::LEDGER_TYPES {
+            let e = ferry_catalogue::entity(t).expect("ledger type");
+            let sql = format!(
+                "SELECT ledger_key FROM {} WHERE run_id = ?1 AND ledger_key IS NOT NULL",
+                ferry_store::schema::quote(&e.table())
+            );
+            for &run in family {
+                store.each(&sql, ferry_store::params![run], |r| {
+                    let seen = self.retried.entry(r.int(0)).or_insert((0, run));
+                    seen.0 += 1;
+                    seen.1 = seen.1.max(run);
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a retry may skip a duplicate row of `key` as one its family imported: the run that
+    /// did, taking one of the rows it stored.
+    pub fn claim_retried(&mut self, key: i64) -> Option<i64> {
+        let seen = self.retried.get_mut(&key)?;
+        if seen.0 == 0 {
+            return None;
+        }
+        seen.0 -= 1;
+        Some(seen.1)
     }
 
     pub fn is_earlier_duplicate(&self, key: i64) -> bool {

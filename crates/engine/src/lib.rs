@@ -15,6 +15,7 @@ pub mod options;
 mod positions;
 pub mod preview;
 mod record;
+mod retry_family;
 pub mod rollback;
 mod rules;
 mod run;

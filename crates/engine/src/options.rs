@@ -131,6 +131,10 @@ pub struct Effective {
     /// an attachment `Path` is relative to from a record's location. Not recorded.
     #[serde(skip)]
     pub shown_inputs: Vec<(String, PathBuf)>,
+    /// The run this one retries (`--retry-of`, the console's retries): ledger rows its family
+    /// imported are skipped as already imported. Left out when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<i64>,
 }
 
 impl Effective {
@@ -362,6 +366,7 @@ fn effective(cli: &ImportOptions, seen: &[(&'static str, String, Location)]) -> 
             .cloned()
             .zip(cli.inputs.iter().cloned())
             .collect(),
+        retry_of: cli.retry_of,
     }
 }
 

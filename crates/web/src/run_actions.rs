@@ -151,7 +151,8 @@ fn live_options(app: &Shared, id: i64, how: GoLive) -> Result<ImportOptions, Fai
     let mut o = recorded_options(&t, id)?;
     o.test_only = false;
     o.resume = false;
-    o.retry_of = None;
+    // `retry_of` stays: the live run of a retry skips what the retried runs imported, as its
+    // test did (a test run's findings are those of the live run that follows it).
     if how == GoLive::ValidRows {
         // The records without errors go in; the rejected ones stay out.
         o.all_or_nothing = false;

@@ -87,6 +87,7 @@ impl State<'_> {
             return Ok(KeyDecision::Done(Outcome::Rejected));
         }
         if identical {
+            self.indexes.seen_in_run(entity, k, id, &p.rec.location)?;
             // CreateAccounts on an account already stored: its login, if it has none.
             self.accepted(p, Accepted::Identical, log)?;
             log.push(&p.rec.finding(
@@ -107,6 +108,7 @@ impl State<'_> {
                 Ok(KeyDecision::Done(Outcome::Rejected))
             }
             OnExisting::Skip => {
+                self.indexes.seen_in_run(entity, k, id, &p.rec.location)?;
                 log.push(&p.rec.finding(
                     Code::KeySkipped,
                     None,

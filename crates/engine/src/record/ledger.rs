@@ -51,7 +51,9 @@ impl State<'_> {
         }
         self.last_row = row.map(|r| (r, duplicate && !d.invalid));
         if !d.invalid && duplicate {
-            return self.duplicate(p, unnamed_close, log).map(LedgerStep::Done);
+            return self
+                .duplicate(p, unnamed_close, d.ledger_key, log)
+                .map(LedgerStep::Done);
         }
         if !d.invalid {
             let ledger = self.ledger.as_mut().expect("prepared for the ledger phase");
@@ -72,14 +74,27 @@ impl State<'_> {
         Ok(LedgerStep::Continue)
     }
 
-    /// A row an earlier run imported: an error, or skipped with `--on-existing skip`.
+    /// A row an earlier run imported: skipped when a run this one retries imported it (in every
+    /// mode); otherwise an error, or skipped with `--on-existing skip`.
     fn duplicate(
-        &self,
+        &mut self,
         p: &Parsed,
         unnamed_close: bool,
+        key: i64,
         log: &mut dyn FindingSink,
     ) -> Result<Outcome, RunError> {
         let rec = &p.rec;
+        let ledger = self.ledger.as_mut().expect("prepared for the ledger phase");
+        if let Some(run) = ledger.claim_retried(key) {
+            log.push(&rec.finding(
+                Code::LedgerDuplicateSkipped,
+                None,
+                format!(
+                    "Run {run} imported this ledger row already (this run retries it); skipped."
+                ),
+            ))?;
+            return Ok(Outcome::Skipped);
+        }
         if self.eff.on_existing == OnExisting::Error {
             let what = if unnamed_close {
                 "the same CloseInvoice after the same rows of its account (none of them new), or of the same invoice"

@@ -121,7 +121,12 @@ impl<'a> State<'a> {
     pub(crate) fn prepare_phase(&mut self, phase: &Phase) -> Result<(), RunError> {
         if *phase == Phase::Ledger && self.ledger.is_none() {
             let parents = self.rules.child_accounts.parents(self.target)?.clone();
-            self.ledger = Some(LedgerState::load(self.target, self.run, &parents)?);
+            let mut ledger = LedgerState::load(self.target, self.run, &parents)?;
+            if let Some(retried) = self.eff.retry_of {
+                let family = crate::retry_family::family(self.target, retried, self.run)?;
+                ledger.load_retried(self.target, &family)?;
+            }
+            self.ledger = Some(ledger);
         }
         for eid in phase.entities() {
             let e = cat::by_id(eid);

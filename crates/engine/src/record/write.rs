@@ -46,6 +46,7 @@ impl State<'_> {
             self.indexes.index(entity, entity.key_fields())?.get(&k)
         {
             if *stored == new_hash {
+                self.indexes.seen_in_run(entity, &k, id, &p.rec.location)?;
                 self.accepted(p, Accepted::Unchanged, log)?;
                 log.push(&p.rec.finding(
                     Code::KeyIdentical,
@@ -75,9 +76,9 @@ impl State<'_> {
         if !d.extra.is_empty() {
             self.target.update_extra(entity, id, &d.extra)?;
         }
-        self.indexes
-            .index(entity, entity.key_fields())?
-            .set(&k, Slot::Target { id, hash: new_hash });
+        let ix = self.indexes.index(entity, entity.key_fields())?;
+        let location = ix.at(&p.rec.location);
+        ix.set(&k, Slot::Run { id, location });
         self.accepted(p, Accepted::Updated, log)?;
         Ok(Outcome::Updated)
     }

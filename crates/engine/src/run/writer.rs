@@ -26,6 +26,13 @@ pub(super) fn take_target<'t>(
     hash: &str,
     mapping: Option<&RunMapping>,
 ) -> Result<(WriterRole<'t>, bool), RunError> {
+    if let Some(r) = opts.retry_of {
+        if target.run(r)?.is_none() {
+            return Err(RunError::Options(format!(
+                "--retry-of {r}: there is no run {r} in this target"
+            )));
+        }
+    }
     for _ in 0..3 {
         let Some(r) = resumable(target, opts, mode, hash, mapping)? else {
             let role = target.hold_writer_for_new_run(|t| {
