@@ -1,7 +1,8 @@
 //! No server path in any output of the console (issue 17, "Locations"): a test run of the
 //! mistakes workbook uploaded through the console, then every page and download of it (the run
 //! page, its findings, each file the run page links — zips opened entry by entry) and the
-//! console's own log are searched for the data folder's path and for `/uploads/`.
+//! console's own log are searched for the data folder's path and for `/uploads/`; then every
+//! page and download the console links, crawled after a live run and a retry of it.
 
 mod common;
 use common::web::{agent, data_dir, multipart, page_csrf, sign_in_cookie, Console, ADMIN};
@@ -124,13 +125,23 @@ fn no_output_names_the_data_folder() {
         "findings name the workbook as uploaded"
     );
 
-    let data = data_dir(s.path());
+    let leaks = leaks(&outputs, s.path());
+    assert!(
+        leaks.is_empty(),
+        "server paths in outputs:\n{}",
+        leaks.join("\n")
+    );
+}
+
+/// Where `outputs` name the console's data folder (or an upload folder), with some context.
+fn leaks(outputs: &[(String, String)], dir: &std::path::Path) -> Vec<String> {
+    let data = data_dir(dir);
     let mut needles = vec![data.display().to_string(), "/uploads/".to_string()];
     if let Ok(c) = data.canonicalize() {
         needles.push(c.display().to_string());
     }
     let mut leaks = vec![];
-    for (name, text) in &outputs {
+    for (name, text) in outputs {
         let text = text
             .replace("&#x2f;", "/")
             .replace("&#47;", "/")
@@ -151,6 +162,120 @@ fn no_output_names_the_data_folder() {
             }
         }
     }
+    leaks
+}
+
+/// Posts a run's action, confirmed; returns the run it sends to.
+fn act(console: &Console, cookie: &str, run: i64, action: &str) -> i64 {
+    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
+    let r = agent()
+        .post(format!("{}/runs/{run}/{action}", console.url))
+        .header("Cookie", cookie)
+        .send_form([("csrf", token.as_str()), ("confirm", "yes")])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "{action} is taken");
+    let to = r.headers().get("location").unwrap().to_str().unwrap();
+    to.trim_start_matches("/runs/")
+        .split(['?', '#'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or(run)
+}
+
+/// Retries `run` with the mistakes workbook again (a test run); returns the retry's number.
+fn retry(console: &Console, cookie: &str, run: i64) -> i64 {
+    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
+    let data = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
+    let files: Vec<(&str, &str, &[u8])> = vec![("files", "mistakes.xlsx", &data)];
+    let (ct, body) = multipart(&files, &[("csrf", &token), ("test_only", "on")]);
+    let r = agent()
+        .post(format!("{}/runs/{run}/retry", console.url))
+        .header("Cookie", cookie)
+        .header("Content-Type", &ct)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "the retry is taken");
+    let to = r.headers().get("location").unwrap().to_str().unwrap();
+    to.strip_prefix("/runs/").unwrap().parse().unwrap()
+}
+
+/// Whether the crawl follows `link`: the console's own pages, not its static files nor the
+/// findings' later pages (three are enough to see how a page is made).
+fn follow(link: &str) -> bool {
+    let page = link
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("page="))
+        .and_then(|n| n.parse::<u32>().ok());
+    link.starts_with('/')
+        && !link.starts_with("//")
+        && !link.starts_with("/static/")
+        && page.is_none_or(|n| n <= 3)
+}
+
+/// Every page and download the console links, from its front pages on (more than `cap` fails), with
+/// their texts (zips entry by entry).
+fn crawl(console: &Console, cookie: &str, start: &[&str], cap: usize) -> Vec<(String, String)> {
+    let mut queue: std::collections::VecDeque<String> =
+        start.iter().map(|s| s.to_string()).collect();
+    let mut seen: std::collections::HashSet<String> = queue.iter().cloned().collect();
+    let (mut outputs, mut fetched) = (vec![], 0);
+    while let Some(link) = queue.pop_front() {
+        assert!(fetched < cap, "more than {cap} pages to crawl: {queue:?}");
+        fetched += 1;
+        let (status, body) = get(console, cookie, &link);
+        assert!(status < 500, "{link}: {status}");
+        let texts = texts(&link, &body);
+        if !body.starts_with(b"PK") {
+            let page = String::from_utf8_lossy(&body);
+            for l in links(&page, "/") {
+                let l = l.split('#').next().unwrap().to_string();
+                if follow(&l) && seen.insert(l.clone()) {
+                    queue.push_back(l);
+                }
+            }
+        }
+        outputs.extend(texts);
+    }
+    outputs
+}
+
+/// Every page the console links — the runs, a test with errors, its valid rows imported, a
+/// retry of that live run, the records, the mapping editor, the logins, whatever page is linked
+/// next — crawled from the front pages: none names the data folder.
+#[test]
+fn no_page_the_console_links_names_the_data_folder() {
+    let s = scratch();
+    let console = Console::start(s.path(), "console.db");
+    let cookie = sign_in_cookie(&console, ADMIN);
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let test = upload_mistakes(&console, &cookie);
+    wait_until_ended(s.path(), test);
+    let live = act(&console, &cookie, test, "import-valid");
+    wait_until_ended(s.path(), live);
+    let again = retry(&console, &cookie, live);
+    wait_until_ended(s.path(), again);
+    std::thread::sleep(Duration::from_millis(500));
+
+    let mut outputs = crawl(
+        &console,
+        &cookie,
+        &["/", "/runs", "/records?q=HSC", "/records/HSC-0044"],
+        1000,
+    );
+    let visited: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+    for must in [
+        format!("/runs/{again}"),
+        format!("/runs/{live}/confirm/rollback"),
+        format!("/runs/{test}/rejected/1"),
+    ] {
+        assert!(
+            visited.iter().any(|v| v.starts_with(&must)),
+            "the crawl reached {must}: {visited:?}"
+        );
+    }
+    outputs.push(("console log".into(), console.stderr()));
+    let leaks = leaks(&outputs, s.path());
     assert!(
         leaks.is_empty(),
         "server paths in outputs:\n{}",
