@@ -277,7 +277,7 @@ fn reconcile_runs_and_runs_show_print_on_stdout() {
     assert!(
         listed
             .iter()
-            .any(|l| l.contains("Listed: the accounts with a rejected or skipped ledger record")),
+            .any(|l| l.contains("Listed: the accounts with a rejected ledger record")),
         "{listed:?}"
     );
     let at = listed

@@ -573,13 +573,20 @@ fn reconciliation(h: &mut String, r: &Reconciliation) {
         if r.unbalanced > 0 { "bad" } else { "ok" },
         group(r.unbalanced)
     );
+    if r.already_there > 0 {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{} with ledger records skipped as already in the target balance and are not listed.</p>",
+            plural(r.already_there, "account", "accounts")
+        );
+    }
     if r.accounts.is_empty() {
         h.push_str(
-            "<p class=\"note\">Every account's ledger was imported in full.</p>\n</section>\n",
+            "<p class=\"note\">Every account's ledger balances: nothing rejected.</p>\n</section>\n",
         );
         return;
     }
-    h.push_str("<p class=\"note\">Listed: the accounts that do not balance or have rejected or skipped ledger records.</p>\n");
+    h.push_str("<p class=\"note\">Listed: the accounts that do not balance or have rejected ledger records.</p>\n");
     h.push_str("<table class=\"grid-static num\">\n<thead><tr><th>account</th><th>source</th><th>imported</th><th>rejected</th><th>skipped</th>");
     if r.live {
         h.push_str("<th>held by target</th>");

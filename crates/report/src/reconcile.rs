@@ -23,7 +23,7 @@ pub struct AccountSums {
 }
 
 /// How many accounts a reconciliation lists one by one (those that do not balance or have
-/// rejected or skipped ledger records); the rest are counted. A million accounts must not become
+/// rejected ledger records); the rest are counted. A million accounts must not become
 /// a million rows in memory.
 pub const MAX_LISTED: usize = 1000;
 
@@ -31,8 +31,8 @@ pub const MAX_LISTED: usize = 1000;
 pub struct Reconciliation {
     pub run: i64,
     pub counts: Vec<(String, Counts)>,
-    /// The accounts worth a look (not balanced, or with rejected or skipped ledger records), in
-    /// User order, at most [`MAX_LISTED`].
+    /// The accounts worth a look (not balanced, or with rejected ledger records), in User order,
+    /// at most [`MAX_LISTED`].
     pub accounts: Vec<AccountSums>,
     /// Accounts with ledger records in the run.
     pub ledger_accounts: u64,
@@ -40,6 +40,10 @@ pub struct Reconciliation {
     pub unbalanced: u64,
     /// Accounts worth a look beyond those listed.
     pub unlisted: u64,
+    /// Accounts that balance with nothing rejected but some ledger records skipped as already in
+    /// the target (a re-run, a retry): counted, not listed.
+    #[serde(default)]
+    pub already_there: u64,
     /// Whether what the target holds was compared (a live run not rolled back).
     pub live: bool,
     pub balanced: bool,
@@ -67,6 +71,7 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
         "SELECT \"user\", source_e4, imported_e4, rejected_e4, skipped_e4, NULL FROM run_ledger_sum WHERE run_id = ?1 ORDER BY \"user\""
     };
     let (mut accounts, mut ledger_accounts, mut unbalanced, mut unlisted) = (vec![], 0, 0, 0);
+    let mut already_there = 0;
     target.each(sql, ferry_store::params![run], |r| {
         let (source, imported, rejected, skipped) = (r.int(1), r.int(2), r.int(3), r.int(4));
         let t = r.opt_int(5);
@@ -75,7 +80,8 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
         if !ok {
             unbalanced += 1;
         }
-        if ok && rejected == 0 && skipped == 0 {
+        if ok && rejected == 0 {
+            already_there += u64::from(skipped != 0);
             return Ok(());
         }
         if accounts.len() >= MAX_LISTED {
@@ -104,6 +110,7 @@ pub fn reconcile(target: &Target, run: i64) -> Result<Option<Reconciliation>, St
         ledger_accounts,
         unbalanced,
         unlisted,
+        already_there,
         live,
         balanced,
     }))
@@ -157,8 +164,8 @@ pub fn counts_text(counts: &[(String, Counts)]) -> (String, bool) {
     (out, ok)
 }
 
-/// Per-account ledger sums as text: every account with something rejected or skipped, then
-/// the total (empty when the run had no ledger records).
+/// Per-account ledger sums as text: every account with something rejected or that does not
+/// balance, then those skipped as already in the target (counted), then the total (empty when the run had no ledger records).
 pub fn ledger_text(r: &Reconciliation) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
@@ -167,7 +174,7 @@ pub fn ledger_text(r: &Reconciliation) -> String {
     }
     let _ = writeln!(
         out,
-        "\nledger, per account: source = imported + rejected + skipped{}.\nListed: the accounts with a rejected or skipped ledger record, or whose sums do not balance.",
+        "\nledger, per account: source = imported + rejected + skipped{}.\nListed: the accounts with a rejected ledger record, or whose sums do not balance.",
         if r.live {
             "; the target holds what was imported"
         } else {
@@ -190,8 +197,19 @@ pub fn ledger_text(r: &Reconciliation) -> String {
     if listed > 50 {
         let _ = writeln!(
             out,
-            "  … and {} more accounts with rejected or skipped ledger records",
+            "  … and {} more accounts with rejected ledger records",
             listed - 50
+        );
+    }
+    if r.already_there > 0 {
+        let _ = writeln!(
+            out,
+            "  {} with ledger records skipped as already in the target, balanced (not listed)",
+            if r.already_there == 1 {
+                "1 account".to_string()
+            } else {
+                format!("{} accounts", r.already_there)
+            }
         );
     }
     let _ = writeln!(

@@ -61,6 +61,7 @@ fn small_run() -> Context {
             ledger_accounts: 3,
             unbalanced: 0,
             unlisted: 0,
+            already_there: 0,
             live: true,
             balanced: false,
         }),
