@@ -81,6 +81,8 @@ fn post(console: &Console, cookie: &str, zip: Option<&[u8]>) -> (u16, String) {
             .read_to_string()
             .unwrap_or_default()
             .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'")
             .replace("&#x27;", "'")
             .replace("&amp;", "&"),
     };
