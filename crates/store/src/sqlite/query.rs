@@ -18,10 +18,10 @@ pub(crate) fn run_query(
         return Err(crate::StoreError::Missing(shown).into());
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| super::classify(e))?;
+    let conn = Connection::open_with_flags(path, flags).map_err(super::classify)?;
     conn.busy_timeout(limits.time)
         .and_then(|_| conn.execute_batch("PRAGMA query_only = 1"))
-        .map_err(|e| super::classify(e))?;
+        .map_err(super::classify)?;
     // The timer interrupts the statement once the limit has passed, unless told it ended.
     let handle = conn.get_interrupt_handle();
     let (done, wait) = mpsc::channel::<()>();
