@@ -1515,7 +1515,10 @@ async fn a_viewer_runs_saved_queries_in_a_browser() {
         Console::prepare(&dir, "queries.db");
         let db = db(&dir, "queries.db");
         let club = example("club/club.xml");
-        assert_eq!(ferry(&dir, &["import", club.to_str().unwrap(), "--db", &db]).code, 0);
+        assert_eq!(
+            ferry(&dir, &["import", club.to_str().unwrap(), "--db", &db]).code,
+            0
+        );
         std::fs::write(
             dir.join("q.xml"),
             r#"<Import>
@@ -1555,7 +1558,9 @@ async fn a_viewer_runs_saved_queries_in_a_browser() {
     assert!(!cells.is_empty(), "{t}");
     shot(&d, "query-result").await;
 
-    d.goto(format!("{base}/queries/Login%20hashes")).await.unwrap();
+    d.goto(format!("{base}/queries/Login%20hashes"))
+        .await
+        .unwrap();
     let t = wait_text(&d, "saved queries may not read it").await;
     assert!(!t.contains("$argon2"), "{t}");
     shot(&d, "query-refused").await;
