@@ -197,3 +197,45 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// CSV files are read from their own folder, so a CSV upload's attachments zip is unpacked
+/// there: the club's CSV folder, whose attachment `Path` is `attachments/berth-map.txt`, tests
+/// clean with the zip.
+#[test]
+fn a_zip_of_attachments_serves_a_csv_upload_too() {
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = sign_in_cookie(&console, ADMIN);
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let map = std::fs::read(example("club/attachments/berth-map.txt")).unwrap();
+    let zip = zip_of(&[Entry::File("attachments/berth-map.txt", &map)]);
+    let mut csvs: Vec<(String, Vec<u8>)> = std::fs::read_dir(example("club/club_csv"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "csv"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    csvs.sort();
+    let mut files: Vec<(&str, &str, &[u8])> = csvs
+        .iter()
+        .map(|(n, b)| ("files", n.as_str(), b.as_slice()))
+        .collect();
+    files.push(("attachments_zip", "attachments.zip", &zip));
+    let token = page_csrf(&console, cookie.trim_start_matches("ferry_session="));
+    let (ct, body) = multipart(&files, &[("csrf", &token), ("test_only", "on")]);
+    let r = agent()
+        .post(format!("{}/runs/new", console.url))
+        .header("Cookie", &cookie)
+        .header("Content-Type", &ct)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let run = r.headers().get("location").unwrap().to_str().unwrap();
+    assert_eq!(ended(dir, run), ("succeeded".to_string(), "0".to_string()));
+}
