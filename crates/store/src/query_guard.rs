@@ -81,7 +81,17 @@ const WRITES: &[&str] = &[
 ];
 
 /// Function names (and prefixes) that read files, run text as SQL, or read server settings.
-const FUNCTION_PREFIXES: &[&str] = &["pg_", "lo_", "dblink", "load_extension", "readfile"];
+/// (`ts_stat` and `ts_rewrite` run a query given as text, which could be built with `chr()`.)
+const FUNCTION_PREFIXES: &[&str] = &[
+    "pg_",
+    "lo_",
+    "dblink",
+    "load_extension",
+    "readfile",
+    "ts_stat",
+    "ts_rewrite",
+    "sqlite_dbpage",
+];
 const FUNCTION_PARTS: &[&str] = &["xml", "query_to", "current_setting", "set_config"];
 
 /// The secret names as lowercase words.
@@ -202,6 +212,11 @@ fn words(sql: &str) -> Result<(Vec<Word>, String), Refused> {
                     "The query uses `$` (dollar-quoted text or a parameter): saved queries take neither.".into(),
                 ))
             }
+            b'\'' | b'"' if i > 0 && b[i - 1] == b'&' => {
+                return Err(Refused(
+                    "The query uses a Unicode-escaped name or string (U&\"…\"): saved queries take names and strings as written.".into(),
+                ));
+            }
             b'\'' => {
                 let escapes = matches!(out.last(), Some(Word::Bare(w)) if w == "e")
                     && i > 0
@@ -318,6 +333,10 @@ mod tests {
             "SELECT pg_read_file('/etc/passwd')",
             "SELECT E'\\'' || password_hash FROM x",
             "SELECT * FROM public.staff_session",
+            "SELECT U&\"\\0070assword_hash\" FROM x",
+            "SELECT U&'\\006cogin'",
+            "SELECT * FROM ts_stat(chr(115) || chr(101))",
+            "SELECT * FROM 'login'",
         ] {
             assert!(refused(sql), "{sql}");
         }
