@@ -222,6 +222,9 @@ enum Command {
         /// day). Removed once all its runs are rolled back.
         #[arg(long, value_name = "DAYS", default_value_t = 30)]
         retain_uploads_days: u64,
+        /// Seconds a saved query of the Queries page may run before it is stopped.
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        query_seconds: u64,
         #[command(flatten)]
         key: KeyArg,
     },
@@ -609,6 +612,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             public_url,
             trusted_proxy,
             retain_uploads_days,
+            query_seconds,
             key,
         } => {
             let new_staff = create_admin
@@ -650,6 +654,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     retain_uploads_days.min(36_500) * 24 * 3600,
                 ),
                 fingerprint_key: key.fingerprint_key,
+                query_time: std::time::Duration::from_secs(query_seconds.clamp(1, 3600)),
             })?;
             Ok(0)
         }

@@ -1500,3 +1500,71 @@ async fn a_runs_findings_read_at_1024_px() {
     d.quit().await.unwrap();
     drop(chromedriver);
 }
+
+/// A viewer runs saved queries from the Queries page (issue 17): the list, a result with its
+/// CSV link, and a refused query's message; screenshots `queries`, `query-result` and
+/// `query-refused` in `target/screenshots/`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewer_runs_saved_queries_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let dir = s.path().to_path_buf();
+    let console = sync(|| {
+        Console::prepare(&dir, "queries.db");
+        let db = db(&dir, "queries.db");
+        let club = example("club/club.xml");
+        assert_eq!(
+            ferry(&dir, &["import", club.to_str().unwrap(), "--db", &db]).code,
+            0
+        );
+        std::fs::write(
+            dir.join("q.xml"),
+            r#"<Import>
+  <SavedQuery Name="Open invoices" Description="Invoices not closed, by account" Sql="SELECT &quot;user&quot;, name, closed FROM invoice WHERE closed = 0 ORDER BY &quot;user&quot;, name"/>
+  <SavedQuery Name="Login hashes" Description="Tries to read password hashes" Sql="SELECT username, password_hash FROM login"/>
+</Import>"#,
+        )
+        .unwrap();
+        assert_eq!(ferry(&dir, &["import", "q.xml", "--db", &db]).code, 0);
+        Console::serve(&dir, "queries.db", &[], &[])
+    });
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    sign_in(&d, &base, VIEWER).await;
+
+    d.find(By::Css("nav a[href='/queries']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "Open invoices").await;
+    assert!(t.contains("Login hashes") && t.contains("read-only"), "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "queries").await;
+
+    d.find(By::LinkText("Open invoices"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "Download as CSV").await;
+    assert!(t.contains("first 1,000 rows"), "{t}");
+    let cells = d.find_all(By::Css("#query-result tbody tr")).await.unwrap();
+    assert!(!cells.is_empty(), "{t}");
+    shot(&d, "query-result").await;
+
+    d.goto(format!("{base}/queries/Login%20hashes"))
+        .await
+        .unwrap();
+    let t = wait_text(&d, "saved queries may not read it").await;
+    assert!(!t.contains("$argon2"), "{t}");
+    shot(&d, "query-refused").await;
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}

@@ -17,6 +17,7 @@ pub mod rejected;
 mod rejected_out;
 pub mod retries;
 pub mod runs;
+pub mod saved_queries;
 pub mod template;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! same engine and journal as the command line. Glue only: every decision is in the library
 //! crates; this crate turns them into pages.
 
+mod attachments_zip;
 pub mod auth;
 mod confirm;
 mod cookies;
@@ -18,6 +19,7 @@ mod mapping_view;
 mod pages;
 mod pool;
 mod proxy;
+mod queries;
 mod records;
 mod rejected_rows;
 mod retention;
@@ -92,6 +94,8 @@ pub struct Config {
     /// The fingerprint key file of card and account numbers (`--fingerprint-key`); `None`:
     /// the default file of the target's key.
     pub fingerprint_key: Option<PathBuf>,
+    /// How long a saved query may run (`--query-seconds`).
+    pub query_time: Duration,
 }
 
 /// Why the console could not start.
@@ -125,6 +129,8 @@ pub(crate) struct App {
     pub retain_uploads: Duration,
     /// Given to every run the console starts.
     pub fingerprint_key: Option<PathBuf>,
+    /// How long a saved query may run.
+    pub query_time: Duration,
     /// The uploads' lock: a sweep takes it to write, and whatever needs an upload to stay
     /// (a job until its run is recorded, an annotated download) holds it to read.
     pub uploads_lock: Arc<tokio::sync::RwLock<()>>,
@@ -227,6 +233,7 @@ fn new_app(config: &Config, bound: SocketAddr) -> Result<Shared, WebError> {
         max_upload_bytes: config.max_upload_bytes,
         retain_uploads: config.retain_uploads,
         fingerprint_key: config.fingerprint_key.clone(),
+        query_time: config.query_time,
         uploads_lock: Default::default(),
     }))
 }
@@ -292,6 +299,9 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/runs/{id}/cancel", post(run_actions::cancel))
         .route("/runs/{id}/rollback", post(run_actions::rollback))
         .route("/records", get(records::search))
+        .route("/queries", get(queries::list))
+        .route("/queries/{name}", get(queries::run))
+        .route("/queries/{name}/csv", get(queries::csv))
         .route("/records/{name}", get(records::account))
         .route(
             "/certification",
@@ -440,6 +450,7 @@ mod tests {
             public_url: None,
             trusted_proxies: vec![],
             retain_uploads: Duration::from_secs(3600),
+            query_time: Duration::from_secs(10),
             fingerprint_key: None,
         };
         retention::prepare(&config.data_dir).unwrap();

@@ -293,6 +293,8 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
         folder: folder.clone(),
         ..Default::default()
     };
+    // Zips of attachments, unpacked once every input is known (where they go depends on it).
+    let mut zips = vec![];
     // Too large (413) or malformed (400), as the multipart reader says.
     let too_big = |e: axum::extract::multipart::MultipartError| {
         let status = e.status();
@@ -339,6 +341,13 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
                 let bytes = field.bytes().await.map_err(too_big)?;
                 write_private(&dir.join(&name), &name, &bytes).await?;
             }
+            Some(raw) if key == "attachments_zip" => {
+                if raw.is_empty() {
+                    continue;
+                }
+                let bytes = field.bytes().await.map_err(too_big)?;
+                zips.push((raw, bytes));
+            }
             _ => {
                 let v = field.text().await.map_err(too_big)?;
                 if key == "csrf" {
@@ -352,7 +361,36 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
     if form.csv > 0 {
         form.inputs.push(folder.join("csv"));
     }
+    unpack_zips(&form, zips).await?;
     Ok(form)
+}
+
+/// Unpacks the zips of ticket attachments where the inputs' attachment `Path`s start from:
+/// beside the uploaded workbooks and XML files, and in the folder of the CSV files if any.
+async fn unpack_zips(
+    form: &RunForm,
+    zips: Vec<(String, axum::body::Bytes)>,
+) -> Result<(), Failure> {
+    if zips.is_empty() {
+        return Ok(());
+    }
+    let mut dirs = vec![];
+    if form.csv == 0 || form.inputs.len() > 1 {
+        dirs.push(form.folder.clone());
+    }
+    if form.csv > 0 {
+        dirs.push(form.folder.join("csv"));
+    }
+    tokio::task::spawn_blocking(move || {
+        for (shown, bytes) in &zips {
+            for dir in &dirs {
+                crate::attachments_zip::unpack(bytes, shown, dir)
+                    .map_err(|e| Failure::bad(e.to_string()))?;
+            }
+        }
+        Ok(())
+    })
+    .await?
 }
 
 pub(crate) fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions, Failure> {

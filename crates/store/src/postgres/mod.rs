@@ -6,6 +6,7 @@ mod copy;
 mod dialect;
 mod error;
 mod lock;
+mod query;
 mod streams;
 pub mod tls;
 mod types;
@@ -15,6 +16,7 @@ mod url;
 pub use admin::{copy_database, drop_database};
 pub(crate) use conn::Pg;
 pub use dialect::ddl;
+pub(crate) use query::run_query;
 pub(crate) use url::parse_session_name;
 pub use url::{dbname, host, is_url, shown, with_dbname};
 
