@@ -490,6 +490,27 @@ fn staff_are_managed_in_the_console() {
         assert!(!page.contains(secret));
         assert!(!console.stderr().contains(secret));
     }
+    // `--create-admin` of a disabled account enables it again (the way back in).
+    let id_disabled = staff_id(dir, VIEWER).to_string();
+    post(
+        &console,
+        &member,
+        &format!("/staff/{id_disabled}/disable"),
+        &[("csrf", &csrf(&console, &member)), ("confirm", "yes")],
+    );
+    assert!(session_with(&console, VIEWER, PASSWORD).is_none());
+    let out = command(
+        dir,
+        &["serve", "--db", "console.db", "--create-viewer", VIEWER],
+    )
+    .env("FERRY_ADMIN_PASSWORD", PASSWORD)
+    .output()
+    .unwrap();
+    assert!(out.status.success());
+    assert!(
+        session_with(&console, VIEWER, PASSWORD).is_some(),
+        "enabled by --create-viewer"
+    );
     let logins = get(&console, &member, "/logins").1;
     assert!(
         !logins.contains("staff.add"),

@@ -10,8 +10,9 @@ pub fn count(t: &Target) -> Result<i64, StoreError> {
     t.int("SELECT count(*) FROM staff_user", &[])
 }
 
-/// Creates the staff member `email`, or sets the password hash and role of the existing one;
-/// either way ends their sessions and forgets their devices (a new password).
+/// Creates the staff member `email`, or sets the password hash and role of the existing one
+/// and enables it (`ferry serve --create-admin` is also the way back in); either way ends their
+/// sessions and forgets their devices (a new password).
 pub fn set(
     t: &Target,
     email: &str,
@@ -21,7 +22,7 @@ pub fn set(
 ) -> Result<(), StoreError> {
     t.exec(
         "INSERT INTO staff_user (email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role",
+         ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role, disabled = 0",
         params![email, password_hash, role, now],
     )?;
     t.exec(
