@@ -1568,3 +1568,139 @@ async fn a_viewer_runs_saved_queries_in_a_browser() {
     d.quit().await.unwrap();
     drop(chromedriver);
 }
+
+/// The Staff page as an admin uses it: open it from the navigation, add a viewer (a generated
+/// password shown once), disable them after the confirmation page; screenshots `staff`,
+/// `staff-password`, `staff-confirm` and `staff-disabled` in `target/screenshots/`.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_manages_the_staff() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let console = sync(|| Console::start(s.path(), "staff.db"));
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    sign_in(&d, &base, ADMIN).await;
+
+    d.find(By::Css("nav a[href='/staff']"))
+        .await
+        .expect("a Staff link for admins")
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "Add a staff member").await;
+    assert!(t.contains(ADMIN) && t.contains(VIEWER), "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "staff").await;
+
+    d.find(By::Id("new-email"))
+        .await
+        .unwrap()
+        .send_keys("Grace@Example.org")
+        .await
+        .unwrap();
+    let t = submit(&d, "#add-staff button[type=submit]", "shown only now").await;
+    assert!(t.contains("grace@example.org was added"), "{t}");
+    let shown = d
+        .find(By::Id("staff-password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(shown.chars().count(), 20, "{shown}");
+    looks_like_a_page(&d).await;
+    shot(&d, "staff-password").await;
+
+    d.goto(format!("{base}/staff")).await.unwrap();
+    let t = wait_text(&d, "grace@example.org").await;
+    assert!(!t.contains(&shown), "the password is shown once only");
+    let row = d
+        .find(By::XPath("//tr[td[contains(., 'grace@example.org')]]"))
+        .await
+        .expect("grace's row");
+    let b = row
+        .find(By::XPath(".//button[. = 'Disable…']"))
+        .await
+        .unwrap();
+    b.scroll_into_view().await.unwrap();
+    b.click().await.unwrap();
+    let t = wait_text(&d, "Disable grace@example.org?").await;
+    assert!(t.contains("can no longer sign in"), "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "staff-confirm").await;
+    let t = submit(&d, "#confirm-yes", "is disabled").await;
+    assert!(t.contains("staff.disable"), "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "staff-disabled").await;
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}
+
+/// A run whose console was killed mid-run, seen after the console is started again: its page
+/// says the console stopped and offers Resume, which finishes it; screenshots `run-interrupted`
+/// and `run-resumed` in `target/screenshots/`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_the_console_was_running_when_killed_is_resumed_from_its_page() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let dir = s.path().to_path_buf();
+    let run = sync(|| {
+        Console::prepare(&dir, "restart.db");
+        let mut dying = Console::serve(
+            &dir,
+            "restart.db",
+            &[],
+            &[("FERRY_FAIL_AT", "mid-chunk:300")],
+        );
+        let cookie = common::web::sign_in_cookie(&dying, ADMIN);
+        let cookie = cookie.split(';').next().unwrap().to_string();
+        let token = common::web::page_csrf(&dying, cookie.trim_start_matches("ferry_session="));
+        let data = std::fs::read(example("club/club.xml")).unwrap();
+        let (ct, body) =
+            common::web::multipart(&[("files", "club.xml", &data)], &[("csrf", &token)]);
+        let _ = agent()
+            .post(&format!("{}/runs/new", dying.url))
+            .header("Cookie", &cookie)
+            .content_type(ct)
+            .send(&body[..]);
+        assert!(dying.wait_exit(120), "the console was killed mid-run");
+        int(&dir, "restart.db", "SELECT max(id) FROM run")
+    });
+    let console = sync(|| Console::serve(&dir, "restart.db", &[], &[]));
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    sign_in(&d, &base, ADMIN).await;
+    d.goto(format!("{base}/runs/{run}")).await.unwrap();
+    let t = wait_text(&d, "The console stopped while this run was running").await;
+    assert!(
+        t.contains("Resume continues it from its last checkpoint"),
+        "{t}"
+    );
+    assert_eq!(status(&d).await, "interrupted");
+    looks_like_a_page(&d).await;
+    shot(&d, "run-interrupted").await;
+    d.find(By::Css("#interrupted button[type=submit]"))
+        .await
+        .expect("Resume in the banner")
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(finished_run(&d).await, run);
+    let badge = status(&d).await;
+    assert!(
+        ["succeeded", "completed-with-errors"].contains(&badge.as_str()),
+        "{badge}"
+    );
+    assert!(d.find(By::Id("interrupted")).await.is_err());
+    shot(&d, "run-resumed").await;
+
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}

@@ -1,5 +1,5 @@
-//! The logins journal (`login_event`): who changed which login, when, how — never a password,
-//! hash or token.
+//! The logins journal (`login_event`): who changed which login — a member's, or (as `staff.*`)
+//! a console staff account — when, how; never a password, hash or token.
 
 use ferry_store::{params, Target};
 
@@ -56,7 +56,45 @@ pub(crate) fn record(
     Ok(())
 }
 
-/// The newest events first, of one account or of all, at most `limit`.
+/// Appends a change to the console's staff account `email` (action `staff.*`; no login, no
+/// member account), inside the caller's transaction.
+pub(crate) fn record_staff(
+    t: &Target,
+    email: &str,
+    action: &str,
+    actor: &Actor,
+    detail: &str,
+) -> Result<(), ferry_store::StoreError> {
+    t.exec(
+        "INSERT INTO login_event (at, login_id, \"user\", username, action, actor, detail) VALUES (?1, NULL, NULL, ?2, ?3, ?4, ?5)",
+        params![crate::now(), email, action, actor.0.as_str(), detail],
+    )?;
+    Ok(())
+}
+
+/// The newest changes to the console's staff accounts first, at most `limit` (`username` is
+/// the staff e-mail).
+pub fn recent_staff(t: &Target, limit: usize) -> Result<Vec<Event>, ferry_store::StoreError> {
+    let rows = t.rows(
+        "SELECT at, coalesce(username, ''), action, actor, coalesce(detail, '') FROM login_event
+         WHERE action LIKE 'staff.%' ORDER BY id DESC LIMIT ?1",
+        params![limit as i64],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| Event {
+            at: r.text(0),
+            user: String::new(),
+            username: r.text(1),
+            action: r.text(2),
+            actor: r.text(3),
+            detail: r.text(4),
+        })
+        .collect())
+}
+
+/// The newest events of members' logins first (not the staff's), of one account or of all, at
+/// most `limit`.
 pub fn recent(
     t: &Target,
     account: Option<&str>,
@@ -64,7 +102,7 @@ pub fn recent(
 ) -> Result<Vec<Event>, ferry_store::StoreError> {
     let rows = t.rows(
         "SELECT at, coalesce(\"user\", ''), coalesce(username, ''), action, actor, coalesce(detail, '') FROM login_event
-         WHERE ?1 = '' OR \"user\" = ?1 ORDER BY id DESC LIMIT ?2",
+         WHERE (?1 = '' OR \"user\" = ?1) AND action NOT LIKE 'staff.%' ORDER BY id DESC LIMIT ?2",
         params![account.unwrap_or(""), limit as i64],
     )?;
     Ok(rows

@@ -4,12 +4,13 @@
 //! consume a reset token; change a password), each change journaled in `login_event` without
 //! secrets. The command line (`ferry logins …`) and the console's Logins page are thin callers
 //! of this crate; a member site can call it directly on the same target. `staff.rs` stores the
-//! console's own staff accounts, sessions and devices.
+//! console's own staff accounts, sessions and devices; `team.rs` is how an admin manages them.
 
 pub mod events;
 pub mod manage;
 pub mod password;
 pub mod staff;
+pub mod team;
 pub mod tokens;
 
 pub use events::{Actor, Event};

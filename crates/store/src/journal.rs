@@ -400,6 +400,25 @@ impl Target {
         Ok(())
     }
 
+    /// Records as interrupted, with `error` saying why, run `run` that the journal still says
+    /// is running in process `pid` — only if it still does (a run another process resumed
+    /// meanwhile is left alone). Returns whether it was marked. The caller has checked that
+    /// `pid` is no longer writing (see [`RunInfo`]'s status).
+    pub fn mark_interrupted(&self, run: i64, pid: i64, error: &str) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE run SET status = ?3, finished_at = ?4, error = ?5 WHERE id = ?1 AND pid = ?2 AND status = ?6",
+            params![
+                run,
+                pid,
+                RunStatus::Interrupted.as_str(),
+                now(),
+                error,
+                RunStatus::Running.as_str()
+            ],
+        )?;
+        Ok(n > 0)
+    }
+
     /// Test support: records run `run` as ended with `status` and no errors, started and
     /// finished at `at` (RFC 3339): a run from long ago, for tests of what the age of runs
     /// decides (how long a console keeps uploads).

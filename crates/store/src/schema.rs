@@ -376,7 +376,8 @@ CREATE TABLE cert_enrollment (
 );
 ";
 
-/// Staff of the web console (`ferry serve`, SPEC §14): accounts with an Argon2id hash and a role,
+/// Staff of the web console (`ferry serve`, SPEC §14): accounts with an Argon2id hash, a role,
+/// whether they are disabled and when they last signed in,
 /// sessions named by the hash of their random token, and the browsers (devices) each signed in
 /// from, named the same way (their device cookie lifts the sign-in throttle's e-mail limit).
 pub const STAFF_DDL: &str = "\
@@ -386,7 +387,8 @@ CREATE TABLE staff_user (
   password_hash TEXT NOT NULL,
   role TEXT NOT NULL,
   created_at TEXT NOT NULL,
-  disabled INTEGER NOT NULL DEFAULT 0
+  disabled INTEGER NOT NULL DEFAULT 0,
+  last_sign_in_at TEXT
 );
 CREATE TABLE staff_session (
   id INTEGER PRIMARY KEY,

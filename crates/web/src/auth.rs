@@ -102,16 +102,32 @@ fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
 /// Creates a staff member, or sets the password and role of an existing one (by e-mail). A new
 /// password ends every session of that staff member, and forgets their devices.
 pub fn upsert_staff(t: &Target, email: &str, pass: &str, role: Role) -> Result<(), AuthError> {
+    let email = staff_email(email)?;
+    let hash = staff_password_hash(pass)?;
+    staff::set(t, &email, &hash, role.as_str(), &stamp(now()))?;
+    Ok(())
+}
+
+/// A staff e-mail as stored (trimmed, lower case), or why it cannot be one.
+pub fn staff_email(email: &str) -> Result<String, AuthError> {
     let email = email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
+    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
         return Err(AuthError::NotEmail(email));
     }
+    Ok(email)
+}
+
+/// The Argon2id hash of a new staff password, if it is long enough ([`MIN_PASSWORD`]).
+pub fn staff_password_hash(pass: &str) -> Result<String, AuthError> {
     if pass.chars().count() < MIN_PASSWORD {
         return Err(AuthError::ShortPassword);
     }
-    let hash = password::hash(pass)?;
-    staff::set(t, &email, &hash, role.as_str(), &stamp(now()))?;
-    Ok(())
+    Ok(password::hash(pass)?)
+}
+
+/// A new random staff password (20 characters, 120 bits), to be shown once.
+pub fn generated_password() -> String {
+    token().chars().take(20).collect()
 }
 
 /// A right password: the new session's token and who it is.

@@ -1,5 +1,5 @@
 //! `ferry serve`: the web console for staff (SPEC §14) — sign-in, runs, uploads, live progress,
-//! findings, downloads, records, certification and upgrades — as server-rendered pages over the
+//! findings, downloads, records, staff, certification and upgrades — as server-rendered pages over the
 //! same engine and journal as the command line. Glue only: every decision is in the library
 //! crates; this crate turns them into pages.
 
@@ -22,6 +22,7 @@ mod proxy;
 mod queries;
 mod records;
 mod rejected_rows;
+mod restart;
 mod retention;
 mod retry;
 mod run_actions;
@@ -30,6 +31,7 @@ mod run_page;
 mod sample;
 mod signin;
 mod suggestion;
+mod team;
 mod throttle;
 mod upload;
 mod view;
@@ -179,8 +181,21 @@ pub fn serve(config: Config) -> Result<(), WebError> {
     // A key file that is not the target's is refused now, not at the first upload.
     ferry_engine::fingerprint_key::check_given(&t, config.fingerprint_key.as_deref())
         .map_err(|e| WebError::Setup(e.to_string()))?;
-    drop(t);
     retention::prepare(&config.data_dir)?;
+    // Before anything sweeps or starts: the runs the last console was running when it stopped.
+    match restart::mark_stopped_runs(&t, &config.data_dir.canonicalize()?) {
+        Ok(runs) => {
+            for run in runs {
+                eprintln!(
+                    "Run {run} was interrupted when the console stopped: its page offers Resume."
+                );
+            }
+        }
+        Err(e) => eprintln!(
+            "Warning: cannot tell which runs the console was running when it stopped: {e}"
+        ),
+    }
+    drop(t);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -311,6 +326,12 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/logins", get(logins::list))
         .route("/logins/username", post(logins::set_username))
         .route("/logins/password", post(logins::set_password))
+        .route("/staff", get(team::list))
+        .route("/staff/add", post(team::add))
+        .route("/staff/{id}/disable", post(team::disable))
+        .route("/staff/{id}/enable", post(team::enable))
+        .route("/staff/{id}/role", post(team::role))
+        .route("/staff/{id}/password", post(team::password))
         .route("/signout", post(pages::sign_out))
         .layer(middleware::from_fn_with_state(app.clone(), require_staff));
     Router::new()

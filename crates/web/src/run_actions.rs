@@ -197,6 +197,13 @@ pub async fn resume(
 ) -> Result<Response, Failure> {
     need_admin(&staff)?;
     check_csrf(&staff, &f.csrf)?;
+    // A run is resumed once: a second Resume (another tab, a double click) is told so.
+    if app.jobs.of_run(id).is_some_and(|s| !s.finished) {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            format!("Run {id} is running in this console now (it was resumed already): follow it on its page."),
+        ));
+    }
     let a = app.clone();
     let opts = blocking(move || {
         let t = a.target()?;
@@ -206,7 +213,21 @@ pub async fn resume(
     })
     .await?;
     // An interrupted run's upload is kept while it can be resumed: no hold needed.
-    start_work(&app, Work::Import(Box::new(opts)), Some(id), None, None).await
+    let a = app.clone();
+    let work = Work::Import(Box::new(opts));
+    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work, None)).await?;
+    // Refused before it resumed anything (running elsewhere, inputs changed): say why.
+    if run.is_none() && state.failed {
+        let why = state
+            .outcome
+            .unwrap_or_else(|| format!("Run {id} could not be resumed."));
+        let uploads = crate::retention::uploads(&app.data);
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            crate::view::hide_paths(&why, &uploads, true),
+        ));
+    }
+    Ok(Redirect::to(&format!("/runs/{id}")).into_response())
 }
 
 pub async fn cancel(

@@ -53,6 +53,9 @@ struct RunPage {
     downloads: Vec<Download>,
     can_live: bool,
     can_resume: bool,
+    /// Interrupted (by a failure, a cancel or a stop of the console): its error is a yellow
+    /// banner saying how to go on, with Resume for admins.
+    interrupted: bool,
     can_cancel: bool,
     can_rollback: bool,
     can_import_valid: bool,
@@ -308,6 +311,7 @@ pub async fn run(
             downloads: downloads(id, &inputs),
             can_live: can.live,
             can_resume: can.resume,
+            interrupted: !running && r.can_resume(),
             can_cancel: can.cancel,
             can_rollback: can.rollback,
             can_import_valid: can.import_valid,

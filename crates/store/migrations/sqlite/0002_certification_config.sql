@@ -95,7 +95,8 @@ CREATE TABLE staff_user (
   password_hash TEXT NOT NULL,
   role TEXT NOT NULL,
   created_at TEXT NOT NULL,
-  disabled INTEGER NOT NULL DEFAULT 0
+  disabled INTEGER NOT NULL DEFAULT 0,
+  last_sign_in_at TEXT
 );
 CREATE TABLE staff_session (
   id INTEGER PRIMARY KEY,
