@@ -6,6 +6,7 @@
 
 pub mod exports;
 pub mod web;
+pub mod xlsx;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

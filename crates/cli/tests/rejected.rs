@@ -1,0 +1,343 @@
+//! `ferry rejected RUN --out OUT` (issue 17): the rows a run rejected, in their own layout with
+//! a `Ferry findings` column — fixed and imported again, only what is still wrong is rejected;
+//! secrets blanked or masked; a CSV folder as a zip, a CSV file as a CSV, several inputs as a
+//! folder of files; an unknown run, a changed or missing input, an XML input: exit 2.
+
+mod common;
+use calamine::{Data, Reader};
+use common::xlsx::sheets;
+use common::*;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Copies a folder of the examples into `dir`, as a user has it.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// The (sheet, row) places of run `run`'s error findings.
+fn error_rows(dir: &Path, run: i64) -> BTreeSet<(String, i64)> {
+    rows(
+        dir,
+        "t.db",
+        &format!("SELECT DISTINCT coalesce(sheet, file), row FROM run_finding WHERE run_id = {run} AND severity = 'error' AND row > 0"),
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].parse().unwrap()))
+    .collect()
+}
+
+/// Writes the workbook `from` again to `to` with the cell at `(sheet, row, col)` (0-based) set
+/// to `value`; every other cell as it is (numbers stay numbers, dates dates).
+fn rewrite_with(from: &Path, to: &Path, cell: (&str, usize, usize), value: &str) {
+    let mut src = calamine::open_workbook::<calamine::Xlsx<_>, _>(from).unwrap();
+    let mut out = rust_xlsxwriter::Workbook::new();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for name in src.sheet_names().to_vec() {
+        let range = src.worksheet_range(&name).unwrap();
+        let ws = out.add_worksheet().set_name(&name).unwrap();
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        for (i, row) in range.rows().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                let (r, c) = (r0 + i as u32, (c0 as usize + j) as u16);
+                match v {
+                    Data::String(s) => ws.write_string(r, c, s).map(|_| ()),
+                    Data::Float(f) => ws.write_number(r, c, *f).map(|_| ()),
+                    Data::Int(n) => ws.write_number(r, c, *n as f64).map(|_| ()),
+                    Data::Bool(b) => ws.write_boolean(r, c, *b).map(|_| ()),
+                    Data::DateTime(d) => ws
+                        .write_number_with_format(r, c, d.as_f64(), &date)
+                        .map(|_| ()),
+                    Data::DateTimeIso(s) | Data::DurationIso(s) => {
+                        ws.write_string(r, c, s).map(|_| ())
+                    }
+                    Data::Empty | Data::Error(_) => Ok(()),
+                }
+                .unwrap();
+            }
+        }
+        if name == cell.0 {
+            ws.write_string(cell.1 as u32, cell.2 as u16, value)
+                .unwrap();
+        }
+    }
+    out.save(to).unwrap();
+}
+
+/// The mistakes workbook imported live, its rejected rows written, one of them fixed and the
+/// file imported again: that row is imported, every other one is still rejected, nothing else
+/// is; no card number or password is in the file.
+#[test]
+fn rejected_rows_are_fixed_and_imported_again() {
+    let s = scratch();
+    let dir = s.path();
+    copy_tree(&example("mistakes"), &dir.join("mistakes"));
+    let r = ferry(
+        dir,
+        &[
+            "import",
+            "mistakes/mistakes.xlsx",
+            "--db",
+            "t.db",
+            "--no-backup",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let first = error_rows(dir, 1);
+
+    let r = ferry(
+        dir,
+        &["rejected", "1", "--db", "t.db", "--out", "mistakes/r.xlsx"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout.trim(),
+        "mistakes/r.xlsx",
+        "stdout: the path written"
+    );
+    assert!(r.stderr.contains("rejected rows written"), "{}", r.stderr);
+    let bytes = std::fs::read(dir.join("mistakes/r.xlsx")).unwrap();
+    let got = sheets(&bytes);
+    let written: usize = got
+        .iter()
+        .filter(|(n, _)| n != "Options")
+        .map(|(_, rows)| rows.len() - 1)
+        .sum();
+    assert_eq!(written, first.len(), "one row per rejected source row");
+    for (name, rows) in got.iter().filter(|(n, _)| n != "Options") {
+        assert_eq!(rows[0].last().unwrap(), "Ferry findings", "{name}");
+    }
+    let text = format!("{got:?}");
+    for secret in [
+        "4111111111111111",
+        "5555555555554444",
+        "378282246310005",
+        "000123456789",
+    ] {
+        assert!(!text.contains(secret), "{secret}");
+    }
+
+    // Mistake 8: HSC-0041's ContactEmail without an e-mail. Give it one.
+    let (_, emails) = got.iter().find(|(n, _)| n == "ContactEmail").unwrap();
+    let at = emails
+        .iter()
+        .position(|r| r[0] == "HSC-0041" && r.last().unwrap().contains("value.required"))
+        .expect("the empty e-mail among the rejected rows");
+    let col = emails[0].iter().position(|h| h == "Email").unwrap();
+    rewrite_with(
+        &dir.join("mistakes/r.xlsx"),
+        &dir.join("mistakes/r2.xlsx"),
+        ("ContactEmail", at, col),
+        "henry.brennan@example.org",
+    );
+    let r = ferry(
+        dir,
+        &["import", "mistakes/r2.xlsx", "--db", "t.db", "--test-only"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let second = error_rows(dir, 2);
+    let expected: BTreeSet<(String, i64)> = got
+        .iter()
+        .filter(|(n, _)| n != "Options")
+        .flat_map(|(n, rows)| (2..=rows.len() as i64).map(move |i| (n.clone(), i)))
+        .filter(|(n, i)| !(n == "ContactEmail" && *i == at as i64 + 1))
+        .collect();
+    assert_eq!(second, expected, "only the rows still wrong are rejected");
+    let fixed = int(
+        dir,
+        "t.db",
+        "SELECT count(*) FROM run_finding WHERE run_id = 2 AND sheet = 'ContactEmail' AND severity = 'error' AND message LIKE '%Email%required%'",
+    );
+    assert_eq!(fixed, 0);
+}
+
+/// Passwords blanked, card numbers masked to their last four digits.
+#[test]
+fn secrets_are_blanked_or_masked() {
+    let s = scratch();
+    let dir = s.path();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let users = book.add_worksheet().set_name("User").unwrap();
+    for (c, h) in ["Name", "Password", "Currency"].iter().enumerate() {
+        users.write_string(0, c as u16, *h).unwrap();
+    }
+    users.write_string(1, 0, "HSC-9001").unwrap();
+    users.write_string(1, 1, "Tr0ub4dor&3-secret").unwrap();
+    users.write_string(1, 2, "EURO").unwrap();
+    let cards = book
+        .add_worksheet()
+        .set_name("UserPaymentMethodCreditCard")
+        .unwrap();
+    for (c, h) in [
+        "Ref",
+        "CardNumber",
+        "ExpiryMonth",
+        "ExpiryYear",
+        "NameOnCard",
+    ]
+    .iter()
+    .enumerate()
+    {
+        cards.write_string(0, c as u16, *h).unwrap();
+    }
+    cards.write_string(1, 0, "NO-SUCH-METHOD").unwrap();
+    cards.write_string(1, 1, "4111 1111 1111 1111").unwrap();
+    cards.write_number(1, 2, 9).unwrap();
+    cards.write_number(1, 3, 2029).unwrap();
+    cards.write_string(1, 4, "A Member").unwrap();
+    book.save(dir.join("secrets.xlsx")).unwrap();
+    let r = ferry(
+        dir,
+        &["import", "secrets.xlsx", "--db", "t.db", "--test-only"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = ferry(dir, &["rejected", "1", "--db", "t.db", "--out", "out.xlsx"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = sheets(&std::fs::read(dir.join("out.xlsx")).unwrap());
+    let text = format!("{got:?}");
+    assert!(!text.contains("Tr0ub4dor"), "{text}");
+    assert!(!text.contains("4111 1111 1111 1111"), "{text}");
+    let (_, users) = got.iter().find(|(n, _)| n == "User").unwrap();
+    assert_eq!(users[1][0], "HSC-9001", "{text}");
+    assert_eq!(users[1][1], "", "the password blanked: {text}");
+    let (_, cards) = got
+        .iter()
+        .find(|(n, _)| n == "UserPaymentMethodCreditCard")
+        .unwrap();
+    assert_eq!(cards[1][1], "************1111", "{text}");
+}
+
+/// A CSV folder gives a zip of its CSV files; a CSV file a CSV file; a run of several inputs a
+/// folder with `<input>-rejected.<ext>` each.
+#[test]
+fn csv_inputs_and_several_inputs() {
+    let s = scratch();
+    let dir = s.path();
+    copy_tree(&example("mistakes"), &dir.join("mistakes"));
+    let r = ferry(
+        dir,
+        &[
+            "import",
+            "mistakes/mistakes_csv",
+            "--db",
+            "t.db",
+            "--test-only",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = ferry(dir, &["rejected", "1", "--db", "t.db", "--out", "r.csv"]);
+    assert_eq!(r.code, 2, "a folder's rows are a zip: {}", r.stderr);
+    assert!(r.stderr.contains(".zip"), "{}", r.stderr);
+    let r = ferry(dir, &["rejected", "1", "--db", "t.db", "--out", "r.zip"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(dir.join("r.zip")).unwrap()).unwrap();
+    let mut rows_in_zip = 0;
+    for i in 0..zip.len() {
+        let f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut csv = csv::Reader::from_reader(f);
+        if name == "Options.csv" {
+            continue;
+        }
+        let header = csv.headers().unwrap().clone();
+        assert_eq!(header.iter().next_back().unwrap(), "Ferry findings");
+        rows_in_zip += csv.records().count();
+    }
+    assert_eq!(rows_in_zip, error_rows(dir, 1).len());
+
+    // One CSV file and a workbook in one run: a folder of two files.
+    std::fs::copy(
+        dir.join("mistakes/mistakes_csv/User.csv"),
+        dir.join("User.csv"),
+    )
+    .unwrap();
+    let r = ferry(
+        dir,
+        &[
+            "import",
+            "User.csv",
+            "mistakes/mistakes.xlsx",
+            "--db",
+            "t.db",
+            "--test-only",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = ferry(dir, &["rejected", "2", "--db", "t.db", "--out", "both"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let listed: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        listed,
+        ["both/User-rejected.csv", "both/mistakes-rejected.xlsx"],
+        "{}",
+        r.stderr
+    );
+    let mut csv = csv::Reader::from_path(dir.join("both/User-rejected.csv")).unwrap();
+    assert_eq!(
+        csv.headers().unwrap().iter().next_back().unwrap(),
+        "Ferry findings"
+    );
+    assert!(csv.records().count() > 0);
+}
+
+/// Exit 2, with the reason on stderr and nothing on stdout: an unknown run, an input changed or
+/// gone since the run, an XML input, an output of the wrong kind or over an input.
+#[test]
+fn what_cannot_be_given_is_refused() {
+    let s = scratch();
+    let dir = s.path();
+    copy_tree(&example("mistakes"), &dir.join("mistakes"));
+    ferry(dir, &["init", "--db", "t.db"]);
+    let refused = |args: &[&str], says: &str| {
+        let mut all = vec!["rejected"];
+        all.extend(args);
+        all.extend(["--db", "t.db"]);
+        let r = ferry(dir, &all);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    };
+    refused(&["7", "--out", "r.xlsx"], "there is no run 7");
+
+    let r = ferry(
+        dir,
+        &[
+            "import",
+            "mistakes/mistakes.xml",
+            "--db",
+            "t.db",
+            "--test-only",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    refused(&["1", "--out", "r.xlsx"], "not yet for XML");
+
+    std::fs::copy(dir.join("mistakes/mistakes.xlsx"), dir.join("m.xlsx")).unwrap();
+    let r = ferry(dir, &["import", "m.xlsx", "--db", "t.db", "--test-only"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    refused(&["2", "--out", "r.csv"], "give a name ending in .xlsx");
+    refused(&["2", "--out", "m.xlsx"], "is an input of the run");
+    // Changed since the run: another workbook in its place.
+    std::fs::copy(dir.join("m.xlsx"), dir.join("keep.xlsx")).unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet().set_name("User").unwrap();
+    book.save(dir.join("m.xlsx")).unwrap();
+    refused(&["2", "--out", "r.xlsx"], "changed since it ran");
+    std::fs::remove_file(dir.join("m.xlsx")).unwrap();
+    refused(&["2", "--out", "r.xlsx"], "no longer there");
+    assert!(!dir.join("r.xlsx").exists(), "nothing written");
+    // Back as it was: given.
+    std::fs::rename(dir.join("keep.xlsx"), dir.join("m.xlsx")).unwrap();
+    let r = ferry(dir, &["rejected", "2", "--db", "t.db", "--out", "r.xlsx"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "r.xlsx");
+}
