@@ -123,6 +123,7 @@ enum Command {
     /// the folder the import ran in; inputs changed since the run are refused. The paths
     /// written go to stdout.
     Rejected {
+        /// The run's number (`ferry runs` lists them).
         run: i64,
         #[command(flatten)]
         db: DbArg,
