@@ -118,20 +118,6 @@ fn run(dir: &Path, input: &str, annotate: bool) -> Vec<serde_json::Value> {
     findings(&dir.join(log))
 }
 
-/// Copies a folder of the examples into `dir`, as a user has it.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_tree(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
 /// Whether a finding is at `place` in a container: XML and CSV by file, workbook by sheet.
 fn at(f: &serde_json::Value, place: &Place, by_sheet: bool) -> bool {
     let s = |k: &str| f[k].as_str().unwrap_or("").to_string();

@@ -5,24 +5,10 @@
 
 mod common;
 use calamine::{Data, Reader};
-use common::xlsx::sheets;
+use common::xlsx::{secrets_workbook, sheets};
 use common::*;
 use std::collections::BTreeSet;
 use std::path::Path;
-
-/// Copies a folder of the examples into `dir`, as a user has it.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_tree(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
 
 /// The (sheet, row) places of run `run`'s error findings.
 fn error_rows(dir: &Path, run: i64) -> BTreeSet<(String, i64)> {
@@ -165,36 +151,7 @@ fn rejected_rows_are_fixed_and_imported_again() {
 fn secrets_are_blanked_or_masked() {
     let s = scratch();
     let dir = s.path();
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let users = book.add_worksheet().set_name("User").unwrap();
-    for (c, h) in ["Name", "Password", "Currency"].iter().enumerate() {
-        users.write_string(0, c as u16, *h).unwrap();
-    }
-    users.write_string(1, 0, "HSC-9001").unwrap();
-    users.write_string(1, 1, "Tr0ub4dor&3-secret").unwrap();
-    users.write_string(1, 2, "EURO").unwrap();
-    let cards = book
-        .add_worksheet()
-        .set_name("UserPaymentMethodCreditCard")
-        .unwrap();
-    for (c, h) in [
-        "Ref",
-        "CardNumber",
-        "ExpiryMonth",
-        "ExpiryYear",
-        "NameOnCard",
-    ]
-    .iter()
-    .enumerate()
-    {
-        cards.write_string(0, c as u16, *h).unwrap();
-    }
-    cards.write_string(1, 0, "NO-SUCH-METHOD").unwrap();
-    cards.write_string(1, 1, "4111 1111 1111 1111").unwrap();
-    cards.write_number(1, 2, 9).unwrap();
-    cards.write_number(1, 3, 2029).unwrap();
-    cards.write_string(1, 4, "A Member").unwrap();
-    book.save(dir.join("secrets.xlsx")).unwrap();
+    std::fs::write(dir.join("secrets.xlsx"), secrets_workbook()).unwrap();
     let r = ferry(
         dir,
         &["import", "secrets.xlsx", "--db", "t.db", "--test-only"],

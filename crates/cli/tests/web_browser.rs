@@ -13,7 +13,7 @@ mod common;
 
 use browser::*;
 use common::exports::members_fixture;
-use common::web::{Console, ADMIN, PASSWORD, VIEWER};
+use common::web::{Console, ADMIN, VIEWER};
 use common::*;
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
@@ -459,14 +459,7 @@ async fn a_hostile_next_keeps_the_browser_on_the_console() {
         .await
         .unwrap();
     wait_text(&d, "Sign in to Ferry").await;
-    for (id, value) in [("email", ADMIN), ("password", PASSWORD)] {
-        type_into(&d, By::Id(id), value).await;
-    }
-    click(&d, By::Css("form[action='/signin'] button[type=submit]")).await;
-    until(&d, "the runs page after signing in", || async {
-        (path(&d).await == "/runs").then_some(())
-    })
-    .await;
+    submit_sign_in(&d, ADMIN).await;
     let url = d.current_url().await.unwrap();
     assert_eq!(url.host_str(), Some("127.0.0.1"), "{url}");
     d.quit().await.unwrap();

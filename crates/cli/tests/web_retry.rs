@@ -10,7 +10,7 @@ use common::web::{
     act, agent, csrf, get, location, multipart, run_of, run_status as status, session,
     wait_job_over, Console, ADMIN,
 };
-use common::xlsx::sheets;
+use common::xlsx::{secrets_workbook, sheets};
 use common::*;
 use std::path::Path;
 use std::time::Duration;
@@ -418,36 +418,7 @@ fn rejected_rows_blank_passwords_and_mask_card_numbers() {
     let dir = s.path();
     let console = Console::start(dir, "console.db");
     let cookie = session(&console, ADMIN);
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let users = book.add_worksheet().set_name("User").unwrap();
-    for (c, h) in ["Name", "Password", "Currency"].iter().enumerate() {
-        users.write_string(0, c as u16, *h).unwrap();
-    }
-    users.write_string(1, 0, "HSC-9001").unwrap();
-    users.write_string(1, 1, "Tr0ub4dor&3-secret").unwrap();
-    users.write_string(1, 2, "EURO").unwrap();
-    let cards = book
-        .add_worksheet()
-        .set_name("UserPaymentMethodCreditCard")
-        .unwrap();
-    for (c, h) in [
-        "Ref",
-        "CardNumber",
-        "ExpiryMonth",
-        "ExpiryYear",
-        "NameOnCard",
-    ]
-    .iter()
-    .enumerate()
-    {
-        cards.write_string(0, c as u16, *h).unwrap();
-    }
-    cards.write_string(1, 0, "NO-SUCH-METHOD").unwrap();
-    cards.write_string(1, 1, "4111 1111 1111 1111").unwrap();
-    cards.write_number(1, 2, 9).unwrap();
-    cards.write_number(1, 3, 2029).unwrap();
-    cards.write_string(1, 4, "A Member").unwrap();
-    let bytes = book.save_to_buffer().unwrap();
+    let bytes = secrets_workbook();
     let (_, to) = upload_to(&console, &cookie, "/runs/new", &[("secrets.xlsx", bytes)]);
     let test = run_of(&to);
     wait_job_over(&console, &cookie, test, Duration::from_millis(300));

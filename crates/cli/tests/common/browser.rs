@@ -179,23 +179,7 @@ pub async fn browser(driver: &Chromedriver) -> WebDriver {
         .expect("a Chromium session");
     // The window is 1280×800; then grown by what the browser's own frame takes, so that the
     // page itself (and every screenshot) is 1280×800.
-    d.set_window_rect(0, 0, 1280, 800).await.unwrap();
-    let inner = d
-        .execute(
-            "return [window.innerWidth, window.innerHeight]",
-            Vec::<serde_json::Value>::new(),
-        )
-        .await
-        .unwrap();
-    let (w, h) = (
-        inner.json()[0].as_u64().unwrap() as u32,
-        inner.json()[1].as_u64().unwrap() as u32,
-    );
-    if (w, h) != (1280, 800) {
-        d.set_window_rect(0, 0, 1280 + 1280 - w, 800 + 800 - h)
-            .await
-            .unwrap();
-    }
+    page_size(&d, 1280, 800).await;
     d
 }
 
@@ -300,6 +284,7 @@ pub async fn looks_like_a_page(d: &WebDriver) {
     assert_eq!(inline.json(), &serde_json::json!([]), "inline styles");
 }
 
+/// Signs `email` in from the runs page (which sends to the sign-in page first).
 pub async fn sign_in(d: &WebDriver, base: &str, email: &str) {
     d.goto(format!("{base}/runs")).await.unwrap();
     // Not signed in: sent to the sign-in page.
@@ -307,24 +292,15 @@ pub async fn sign_in(d: &WebDriver, base: &str, email: &str) {
         (path(d).await == "/signin").then_some(())
     })
     .await;
-    d.find(By::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    d.find(By::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    d.find(By::Css("form[action='/signin'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_sign_in(d, email).await;
+}
+
+/// Fills in the sign-in form shown with `email` and [`PASSWORD`], sends it and waits for the
+/// runs page.
+pub async fn submit_sign_in(d: &WebDriver, email: &str) {
+    type_into(d, By::Id("email"), email).await;
+    type_into(d, By::Id("password"), PASSWORD).await;
+    click(d, By::Css("form[action='/signin'] button[type=submit]")).await;
     until(d, "the runs page after signing in", || async {
         (path(d).await == "/runs").then_some(())
     })

@@ -232,6 +232,20 @@ pub fn example(p: &str) -> PathBuf {
     repo().join("examples").join(p)
 }
 
+/// Copies a folder (of the examples) to `to`, as a user has it.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
 pub fn fixture(p: &str) -> PathBuf {
     repo().join("tests/fixtures").join(p)
 }

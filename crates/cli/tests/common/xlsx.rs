@@ -114,3 +114,39 @@ pub fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
         })
         .collect()
 }
+
+/// A workbook with a secret in each kind of secret column, each on a rejected row: a User with
+/// a password and the currency "EURO", a credit card with a number and a reference to no
+/// payment method.
+pub fn secrets_workbook() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let users = book.add_worksheet().set_name("User").unwrap();
+    for (c, h) in ["Name", "Password", "Currency"].iter().enumerate() {
+        users.write_string(0, c as u16, *h).unwrap();
+    }
+    users.write_string(1, 0, "HSC-9001").unwrap();
+    users.write_string(1, 1, "Tr0ub4dor&3-secret").unwrap();
+    users.write_string(1, 2, "EURO").unwrap();
+    let cards = book
+        .add_worksheet()
+        .set_name("UserPaymentMethodCreditCard")
+        .unwrap();
+    for (c, h) in [
+        "Ref",
+        "CardNumber",
+        "ExpiryMonth",
+        "ExpiryYear",
+        "NameOnCard",
+    ]
+    .iter()
+    .enumerate()
+    {
+        cards.write_string(0, c as u16, *h).unwrap();
+    }
+    cards.write_string(1, 0, "NO-SUCH-METHOD").unwrap();
+    cards.write_string(1, 1, "4111 1111 1111 1111").unwrap();
+    cards.write_number(1, 2, 9).unwrap();
+    cards.write_number(1, 3, 2029).unwrap();
+    cards.write_string(1, 4, "A Member").unwrap();
+    book.save_to_buffer().unwrap()
+}
