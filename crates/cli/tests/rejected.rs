@@ -10,6 +10,15 @@ use common::*;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+/// `ferry import ARGS --db t.db` in `dir`, which must end with record errors (exit 1).
+fn import_with_errors(dir: &Path, args: &[&str]) {
+    let mut all = vec!["import"];
+    all.extend(args);
+    all.extend(["--db", "t.db"]);
+    let r = ferry(dir, &all);
+    assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+}
+
 /// The (sheet, row) places of run `run`'s error findings.
 fn error_rows(dir: &Path, run: i64) -> BTreeSet<(String, i64)> {
     rows(
@@ -67,17 +76,7 @@ fn rejected_rows_are_fixed_and_imported_again() {
     let s = scratch();
     let dir = s.path();
     copy_tree(&example("mistakes"), &dir.join("mistakes"));
-    let r = ferry(
-        dir,
-        &[
-            "import",
-            "mistakes/mistakes.xlsx",
-            "--db",
-            "t.db",
-            "--no-backup",
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    import_with_errors(dir, &["mistakes/mistakes.xlsx", "--no-backup"]);
     let first = error_rows(dir, 1);
 
     let r = ferry(
@@ -103,12 +102,7 @@ fn rejected_rows_are_fixed_and_imported_again() {
         assert_eq!(rows[0].last().unwrap(), "Ferry findings", "{name}");
     }
     let text = format!("{got:?}");
-    for secret in [
-        "4111111111111111",
-        "5555555555554444",
-        "378282246310005",
-        "000123456789",
-    ] {
+    for secret in MISTAKES_SECRETS {
         assert!(!text.contains(secret), "{secret}");
     }
 
@@ -125,11 +119,7 @@ fn rejected_rows_are_fixed_and_imported_again() {
         ("ContactEmail", at, col),
         "henry.brennan@example.org",
     );
-    let r = ferry(
-        dir,
-        &["import", "mistakes/r2.xlsx", "--db", "t.db", "--test-only"],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    import_with_errors(dir, &["mistakes/r2.xlsx", "--test-only"]);
     let second = error_rows(dir, 2);
     let expected: BTreeSet<(String, i64)> = got
         .iter()
@@ -152,11 +142,7 @@ fn secrets_are_blanked_or_masked() {
     let s = scratch();
     let dir = s.path();
     std::fs::write(dir.join("secrets.xlsx"), secrets_workbook()).unwrap();
-    let r = ferry(
-        dir,
-        &["import", "secrets.xlsx", "--db", "t.db", "--test-only"],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    import_with_errors(dir, &["secrets.xlsx", "--test-only"]);
     let r = ferry(dir, &["rejected", "1", "--db", "t.db", "--out", "out.xlsx"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let got = sheets(&std::fs::read(dir.join("out.xlsx")).unwrap());
@@ -180,17 +166,7 @@ fn csv_inputs_and_several_inputs() {
     let s = scratch();
     let dir = s.path();
     copy_tree(&example("mistakes"), &dir.join("mistakes"));
-    let r = ferry(
-        dir,
-        &[
-            "import",
-            "mistakes/mistakes_csv",
-            "--db",
-            "t.db",
-            "--test-only",
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    import_with_errors(dir, &["mistakes/mistakes_csv", "--test-only"]);
     let r = ferry(dir, &["rejected", "1", "--db", "t.db", "--out", "r.csv"]);
     assert_eq!(r.code, 2, "a folder's rows are a zip: {}", r.stderr);
     assert!(r.stderr.contains(".zip"), "{}", r.stderr);
@@ -217,18 +193,7 @@ fn csv_inputs_and_several_inputs() {
         dir.join("User.csv"),
     )
     .unwrap();
-    let r = ferry(
-        dir,
-        &[
-            "import",
-            "User.csv",
-            "mistakes/mistakes.xlsx",
-            "--db",
-            "t.db",
-            "--test-only",
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    import_with_errors(dir, &["User.csv", "mistakes/mistakes.xlsx", "--test-only"]);
     let r = ferry(dir, &["rejected", "2", "--db", "t.db", "--out", "both"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let listed: Vec<&str> = r.stdout.lines().collect();
@@ -265,22 +230,11 @@ fn what_cannot_be_given_is_refused() {
     };
     refused(&["7", "--out", "r.xlsx"], "there is no run 7");
 
-    let r = ferry(
-        dir,
-        &[
-            "import",
-            "mistakes/mistakes.xml",
-            "--db",
-            "t.db",
-            "--test-only",
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    import_with_errors(dir, &["mistakes/mistakes.xml", "--test-only"]);
     refused(&["1", "--out", "r.xlsx"], "not yet for XML");
 
     std::fs::copy(dir.join("mistakes/mistakes.xlsx"), dir.join("m.xlsx")).unwrap();
-    let r = ferry(dir, &["import", "m.xlsx", "--db", "t.db", "--test-only"]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    import_with_errors(dir, &["m.xlsx", "--test-only"]);
     refused(&["2", "--out", "r.csv"], "give a name ending in .xlsx");
     refused(&["2", "--out", "m.xlsx"], "is an input of the run");
     // Changed since the run: another workbook in its place.

@@ -245,12 +245,7 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
         text.get(at.saturating_sub(300)..(at + 300).min(text.len()))
             .unwrap_or("")
     );
-    for secret in [
-        "4111111111111111",
-        "5555555555554444",
-        "378282246310005",
-        "000123456789",
-    ] {
+    for secret in MISTAKES_SECRETS {
         assert!(!text.contains(secret), "{secret}");
     }
     if let Some((_, users)) = src.iter().find(|(n, _)| n == "User") {

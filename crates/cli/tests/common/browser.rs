@@ -192,9 +192,13 @@ pub fn shots() -> PathBuf {
 
 /// Saves the page as `target/screenshots/<name>.png` and checks it is a 1280×800 PNG.
 pub async fn shot(d: &WebDriver, name: &str) {
-    let p = shots().join(format!("{name}.png"));
-    d.screenshot(&p).await.unwrap();
-    let png = std::fs::read(&p).unwrap();
+    shot_at(d, &shots().join(format!("{name}.png")), name).await;
+}
+
+/// Saves the page as the PNG `p` and checks it is 1280×800 (`name` in failures).
+async fn shot_at(d: &WebDriver, p: &std::path::Path, name: &str) {
+    d.screenshot(p).await.unwrap();
+    let png = std::fs::read(p).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
     let (w, h) = (
         u32::from_be_bytes(png[16..20].try_into().unwrap()),
@@ -414,17 +418,8 @@ pub fn sync<T>(f: impl FnOnce() -> T) -> T {
 pub async fn shot_to(d: &WebDriver, dir: &std::path::Path, name: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let p = dir.join(format!("{name}.png"));
-    d.screenshot(&p).await.unwrap();
-    let png = std::fs::read(&p).unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
-    let (w, h) = (
-        u32::from_be_bytes(png[16..20].try_into().unwrap()),
-        u32::from_be_bytes(png[20..24].try_into().unwrap()),
-    );
-    assert_eq!((w, h), (1280, 800), "{name}: screenshot size");
-    let kept = repo().join("target/screenshots");
-    std::fs::create_dir_all(&kept).unwrap();
-    std::fs::copy(&p, kept.join(format!("{name}.png"))).unwrap();
+    shot_at(d, &p, name).await;
+    std::fs::copy(&p, shots().join(format!("{name}.png"))).unwrap();
 }
 
 /// Scrolls `css` to the top of the window (less the header's height).

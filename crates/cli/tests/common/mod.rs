@@ -246,6 +246,14 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The card and bank account numbers in `examples/mistakes`, which no output may show whole.
+pub const MISTAKES_SECRETS: [&str; 4] = [
+    "4111111111111111",
+    "5555555555554444",
+    "378282246310005",
+    "000123456789",
+];
+
 pub fn fixture(p: &str) -> PathBuf {
     repo().join("tests/fixtures").join(p)
 }
