@@ -230,25 +230,49 @@ fn what_cannot_be_given_is_refused() {
     };
     refused(&["7", "--out", "r.xlsx"], "there is no run 7");
 
+    // Read through a mapping (its web column taken for e-mails): not offered yet.
+    std::fs::write(dir.join("members.csv"), common::exports::members_csv()).unwrap();
+    std::fs::write(dir.join("m.toml"), common::exports::MISTAKEN_MAPPING).unwrap();
+    import_with_errors(dir, &["members.csv", "--mapping", "m.toml", "--test-only"]);
+    refused(&["1", "--out", "r.csv"], "through a mapping");
+
     import_with_errors(dir, &["mistakes/mistakes.xml", "--test-only"]);
-    refused(&["1", "--out", "r.xlsx"], "not yet for XML");
+    refused(&["2", "--out", "r.xlsx"], "not yet for XML");
 
     std::fs::copy(dir.join("mistakes/mistakes.xlsx"), dir.join("m.xlsx")).unwrap();
     import_with_errors(dir, &["m.xlsx", "--test-only"]);
-    refused(&["2", "--out", "r.csv"], "give a name ending in .xlsx");
-    refused(&["2", "--out", "m.xlsx"], "is an input of the run");
+    refused(&["3", "--out", "r.csv"], "give a name ending in .xlsx");
+    refused(&["3", "--out", "m.xlsx"], "is an input of the run");
     // Changed since the run: another workbook in its place.
     std::fs::copy(dir.join("m.xlsx"), dir.join("keep.xlsx")).unwrap();
     let mut book = rust_xlsxwriter::Workbook::new();
     book.add_worksheet().set_name("User").unwrap();
     book.save(dir.join("m.xlsx")).unwrap();
-    refused(&["2", "--out", "r.xlsx"], "changed since it ran");
+    refused(&["3", "--out", "r.xlsx"], "changed since it ran");
     std::fs::remove_file(dir.join("m.xlsx")).unwrap();
-    refused(&["2", "--out", "r.xlsx"], "no longer there");
+    refused(&["3", "--out", "r.xlsx"], "no longer there");
     assert!(!dir.join("r.xlsx").exists(), "nothing written");
     // Back as it was: given.
     std::fs::rename(dir.join("keep.xlsx"), dir.join("m.xlsx")).unwrap();
-    let r = ferry(dir, &["rejected", "2", "--db", "t.db", "--out", "r.xlsx"]);
+    let r = ferry(dir, &["rejected", "3", "--db", "t.db", "--out", "r.xlsx"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout.trim(), "r.xlsx");
+}
+
+/// A run without errors: nothing to write, and nothing written.
+#[test]
+fn a_clean_run_has_nothing_to_write() {
+    let s = scratch();
+    let dir = s.path();
+    copy_tree(&example("club"), &dir.join("club"));
+    let r = ferry(
+        dir,
+        &["import", "club/club.xlsx", "--db", "t.db", "--test-only"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = ferry(dir, &["rejected", "1", "--db", "t.db", "--out", "r.xlsx"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("rejected no rows"), "{}", r.stderr);
+    assert!(!dir.join("r.xlsx").exists());
 }
