@@ -13,21 +13,17 @@ mod common;
 
 use browser::*;
 use common::exports::members_fixture;
-use common::web::{Console, ADMIN, VIEWER};
+use common::web::{ADMIN, VIEWER};
 use common::*;
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_convert_the_examples_in_a_browser() {
-    if !browser_available() {
+    let Some((w, d)) = Walk::start("console.db").await else {
         return;
-    }
-    let s = AsyncScratch::new();
-    let console = sync(|| Console::start(s.path(), "console.db"));
-    let base = console.url.trim_end_matches('/').to_string();
-    let chromedriver = Chromedriver::start();
-    let d = browser(&chromedriver).await;
+    };
+    let (s, base) = (&w.s, w.base.clone());
 
     // Sign in.
     d.goto(format!("{base}/signin")).await.unwrap();
@@ -273,8 +269,7 @@ async fn staff_convert_the_examples_in_a_browser() {
     looks_like_a_page(&d).await;
     shot(&d, "upgrade").await;
 
-    d.quit().await.unwrap();
-    drop(chromedriver);
+    w.end(d).await;
 }
 
 /// The way from a failed test to a fix (issue 17), as staff walk it: a test run of the mistakes
@@ -285,14 +280,10 @@ async fn staff_convert_the_examples_in_a_browser() {
 /// screenshot (`retry-*.png` in `target/screenshots/`).
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_fix_and_retry_in_a_browser() {
-    if !browser_available() {
+    let Some((w, d)) = Walk::start("console.db").await else {
         return;
-    }
-    let s = AsyncScratch::new();
-    let console = sync(|| Console::start(s.path(), "console.db"));
-    let base = console.url.trim_end_matches('/').to_string();
-    let chromedriver = Chromedriver::start();
-    let d = browser(&chromedriver).await;
+    };
+    let (s, base) = (&w.s, w.base.clone());
     sign_in(&d, &base, ADMIN).await;
     let session = cookie(&d).await;
 
@@ -369,20 +360,15 @@ async fn staff_fix_and_retry_in_a_browser() {
     looks_like_a_page(&d).await;
     shot(&d, "retry-7-rolled-back").await;
 
-    d.quit().await.unwrap();
-    drop(chromedriver);
+    w.end(d).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_viewer_cannot_start_a_run() {
-    if !browser_available() {
+    let Some((w, d)) = Walk::start("viewer.db").await else {
         return;
-    }
-    let s = AsyncScratch::new();
-    let console = sync(|| Console::start(s.path(), "viewer.db"));
-    let base = console.url.trim_end_matches('/').to_string();
-    let chromedriver = Chromedriver::start();
-    let d = browser(&chromedriver).await;
+    };
+    let (s, base) = (&w.s, w.base.clone());
 
     sign_in(&d, &base, VIEWER).await;
     let t = text(&d).await;
@@ -438,8 +424,7 @@ async fn a_viewer_cannot_start_a_run() {
         "nothing ran"
     );
 
-    d.quit().await.unwrap();
-    drop(chromedriver);
+    w.end(d).await;
 }
 
 /// Open redirect after sign-in, as a real browser reads `Location`: Chromium drops a tab from a
@@ -447,14 +432,10 @@ async fn a_viewer_cannot_start_a_run() {
 /// `next` to its own start page instead.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hostile_next_keeps_the_browser_on_the_console() {
-    if !browser_available() {
+    let Some((w, d)) = Walk::start("next.db").await else {
         return;
-    }
-    let s = AsyncScratch::new();
-    let console = sync(|| Console::start(s.path(), "next.db"));
-    let base = console.url.trim_end_matches('/').to_string();
-    let chromedriver = Chromedriver::start();
-    let d = browser(&chromedriver).await;
+    };
+    let base = w.base.clone();
     d.goto(format!("{base}/signin?next=/%09/evil.example"))
         .await
         .unwrap();
@@ -462,20 +443,17 @@ async fn a_hostile_next_keeps_the_browser_on_the_console() {
     submit_sign_in(&d, ADMIN).await;
     let url = d.current_url().await.unwrap();
     assert_eq!(url.host_str(), Some("127.0.0.1"), "{url}");
-    d.quit().await.unwrap();
-    drop(chromedriver);
+    w.end(d).await;
 }
 
 /// The Logins page as an admin uses it after a migration (seed 000): an account without a login
 /// gets a username, then a temporary password that is shown once and never again.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_admin_gives_a_member_a_username_and_a_temporary_password() {
-    if !browser_available() {
+    let Some((w, d)) = Walk::start("logins.db").await else {
         return;
-    }
-    let s = AsyncScratch::new();
-    let console = sync(|| Console::start(s.path(), "logins.db"));
-    let base = console.url.trim_end_matches('/').to_string();
+    };
+    let (s, base) = (&w.s, w.base.clone());
     std::fs::write(
         s.path().join("members.xml"),
         r#"<Import>
@@ -497,8 +475,6 @@ async fn an_admin_gives_a_member_a_username_and_a_temporary_password() {
         )
     });
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let chromedriver = Chromedriver::start();
-    let d = browser(&chromedriver).await;
     sign_in(&d, &base, ADMIN).await;
 
     // The list: M-001's login from its e-mail, M-002 without one.
@@ -583,8 +559,7 @@ async fn an_admin_gives_a_member_a_username_and_a_temporary_password() {
         "exit {code}: {err}"
     );
 
-    d.quit().await.unwrap();
-    drop(chromedriver);
+    w.end(d).await;
 }
 
 /// Staff bring a member list of another system: upload and check it, correct the proposed
@@ -592,17 +567,13 @@ async fn an_admin_gives_a_member_a_username_and_a_temporary_password() {
 /// each step.
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_map_a_member_list_in_a_browser() {
-    if !browser_available() {
+    let Some((w, d)) = Walk::start("console.db").await else {
         return;
-    }
-    let s = AsyncScratch::new();
-    let console = sync(|| Console::start(s.path(), "console.db"));
-    let base = console.url.trim_end_matches('/').to_string();
+    };
+    let (s, base) = (&w.s, w.base.clone());
     let screens = s.path().join("screenshots");
     let members = s.path().join("members.csv");
     std::fs::write(&members, members_fixture()).unwrap();
-    let chromedriver = Chromedriver::start();
-    let d = browser(&chromedriver).await;
     sign_in(&d, &base, ADMIN).await;
 
     // Upload and check: the page shows the file's first rows and the mapping Ferry proposes.
@@ -778,8 +749,7 @@ async fn staff_map_a_member_list_in_a_browser() {
     looks_like_a_page(&d).await;
     shot_to(&d, &screens, "map-10-test-run").await;
 
-    d.quit().await.unwrap();
-    drop(chromedriver);
+    w.end(d).await;
 }
 
 /// A run with errors at 1,024 px: its findings summed up first, the list beside it, and the
@@ -787,12 +757,11 @@ async fn staff_map_a_member_list_in_a_browser() {
 /// `findings-list-1024` and `report-1024` in `target/screenshots/`.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_runs_findings_read_at_1024_px() {
-    if !browser_available() {
+    let Some((w, d)) = Walk::start("console.db").await else {
         return;
-    }
-    let s = AsyncScratch::new();
+    };
+    let (s, base) = (&w.s, w.base.clone());
     let dir = s.path().to_path_buf();
-    let console = sync(|| Console::start(&dir, "console.db"));
     let input = example("mistakes/mistakes.xlsx");
     let r = sync(|| {
         ferry(
@@ -809,9 +778,6 @@ async fn a_runs_findings_read_at_1024_px() {
         )
     });
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let base = console.url.trim_end_matches('/').to_string();
-    let chromedriver = Chromedriver::start();
-    let d = browser(&chromedriver).await;
     sign_in(&d, &base, ADMIN).await;
     page_size(&d, 1024, 768).await;
 
@@ -863,6 +829,5 @@ async fn a_runs_findings_read_at_1024_px() {
     let tops: Vec<f64> = serde_json::from_value(order.json().clone()).unwrap();
     assert!(tops[0] < tops[1] && tops[0] < tops[2], "{tops:?}");
 
-    d.quit().await.unwrap();
-    drop(chromedriver);
+    w.end(d).await;
 }

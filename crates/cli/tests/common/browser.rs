@@ -5,7 +5,7 @@
 //! the other tests do not build it.
 #![allow(dead_code)]
 
-use crate::common::web::PASSWORD;
+use crate::common::web::{Console, PASSWORD};
 use crate::common::{repo, scratch, Scratch};
 use std::future::Future;
 use std::io::Read;
@@ -489,6 +489,44 @@ pub async fn overflow_x(d: &WebDriver) -> i64 {
     .json()
     .as_i64()
     .unwrap()
+}
+
+/// A browser walk: a console on a new target in a scratch folder and the chromedriver of the
+/// walk's browser; ended by [`Walk::end`].
+pub struct Walk {
+    chromedriver: Chromedriver,
+    /// The console's address, without a trailing slash.
+    pub base: String,
+    pub console: Console,
+    pub s: AsyncScratch,
+}
+
+impl Walk {
+    /// Starts a console on the new target `db` and a browser; `None` (having said why) when the
+    /// browser tests cannot run here.
+    pub async fn start(db: &str) -> Option<(Walk, WebDriver)> {
+        if !browser_available() {
+            return None;
+        }
+        let s = AsyncScratch::new();
+        let console = sync(|| Console::start(s.path(), db));
+        let base = console.url.trim_end_matches('/').to_string();
+        let chromedriver = Chromedriver::start();
+        let d = browser(&chromedriver).await;
+        let walk = Walk {
+            chromedriver,
+            base,
+            console,
+            s,
+        };
+        Some((walk, d))
+    }
+
+    /// Quits the browser `d` and stops chromedriver; then the console stops and the folder goes.
+    pub async fn end(self, d: WebDriver) {
+        d.quit().await.unwrap();
+        drop(self.chromedriver);
+    }
 }
 
 // ---- the steps of a walk ---------------------------------------------------------------------
