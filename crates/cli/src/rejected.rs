@@ -208,6 +208,9 @@ fn write(
 ) -> Result<(), Failure> {
     // The run's findings name its input as the run showed it (as uploaded, for a console run).
     let shown = opts.shown.get(job.index).cloned();
+    let name = shown
+        .clone()
+        .unwrap_or_else(|| job.input.display().to_string());
     let read = ReadOptions {
         encoding: opts.encoding,
         limits: crate::limits_from_env()?,
@@ -225,15 +228,12 @@ fn write(
         Ok(s) => s,
         Err(e) => {
             let _ = std::fs::remove_file(&written);
-            return Err(anyhow!("{}: {e}", job.input.display()).into());
+            return Err(anyhow!("{name}: {e}").into());
         }
     };
     if summary.rows == 0 {
         let _ = std::fs::remove_file(&written);
-        say!(
-            "{}: no rejected rows (its errors, if any, are not of one row).",
-            job.input.display()
-        );
+        say!("{name}: no rejected rows (its errors, if any, are not of one row).");
         return Ok(());
     }
     if job.kind == Kind::CsvFile {
@@ -243,8 +243,7 @@ fn write(
     }
     out!("{}", job.out.display());
     say!(
-        "{}: {} rejected rows written to {} ({}).",
-        job.input.display(),
+        "{name}: {} rejected rows written to {} ({}).",
         summary.rows,
         job.out.display(),
         job.kind.what()

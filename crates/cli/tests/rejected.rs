@@ -276,3 +276,37 @@ fn a_clean_run_has_nothing_to_write() {
     assert!(r.stderr.contains("rejected no rows"), "{}", r.stderr);
     assert!(!dir.join("r.xlsx").exists());
 }
+
+/// A run started in the console, asked for on the server: its upload's rows, named as uploaded
+/// (no upload folder in the messages or the file).
+#[test]
+fn a_console_runs_rejected_rows() {
+    use common::web::{session, upload_test_run, wait_run_ended, Console, ADMIN};
+    let s = scratch();
+    let dir = s.path();
+    let console = Console::start(dir, "console.db");
+    let cookie = session(&console, ADMIN);
+    let data = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
+    let run = upload_test_run(&console, &cookie, &[("files", "mistakes.xlsx", &data)]);
+    wait_run_ended(dir, run);
+    let r = ferry(
+        dir,
+        &[
+            "rejected",
+            &run.to_string(),
+            "--db",
+            "console.db",
+            "--out",
+            "r.xlsx",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("mistakes.xlsx: ") && !r.stderr.contains("/uploads/"),
+        "{}",
+        r.stderr
+    );
+    let text = format!("{:?}", sheets(&std::fs::read(dir.join("r.xlsx")).unwrap()));
+    assert!(text.contains("Ferry findings"));
+    assert!(!text.contains("/uploads/"), "{text}");
+}
