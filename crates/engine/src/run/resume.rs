@@ -40,20 +40,23 @@ pub fn inputs_unchanged(target: &Target, run: i64) -> Result<Option<bool>, RunEr
     let Some(opts) = recorded::read(&info.options) else {
         return Ok(None);
     };
-    // The same key the run started with (see `identify`): the options without the chunk size,
-    // then the mapping's content hash when it had one.
+    let mapping = info.options.get("mapping").and_then(|m| m.get("hash"));
+    let key = run_key(&opts, mapping.and_then(|h| h.as_str()));
+    Ok(Some(input_hash(&opts.inputs, &key)? == info.input_hash))
+}
+
+/// What identifies a run besides its inputs' content: its options without what does not change
+/// the run (the chunk size), then its mapping's content hash when it has one.
+pub(super) fn run_key(opts: &ImportOptions, mapping_hash: Option<&str>) -> String {
     let key = ImportOptions {
         chunk_size: 0,
         ..opts.clone()
     };
-    let mut key_json = serde_json::to_string(&key).unwrap_or_default();
-    let mapping = info.options.get("mapping").and_then(|m| m.get("hash"));
-    if let Some(h) = mapping.and_then(|h| h.as_str()) {
-        key_json.push_str(h);
+    let mut json = serde_json::to_string(&key).unwrap_or_default();
+    if let Some(h) = mapping_hash {
+        json.push_str(h);
     }
-    Ok(Some(
-        input_hash(&opts.inputs, &key_json)? == info.input_hash,
-    ))
+    json
 }
 
 /// The identity of this build's phase order (a checkpoint is a phase's index in it), kept with
