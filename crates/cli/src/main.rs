@@ -24,6 +24,7 @@ mod map_preview;
 mod map_store;
 mod map_suggest;
 mod progress;
+mod rejected;
 mod runs;
 mod summary;
 mod text;
@@ -115,6 +116,21 @@ enum Command {
         run: i64,
         #[command(flatten)]
         db: DbArg,
+    },
+    /// Write the source rows a run rejected, in their original layout with a `Ferry findings`
+    /// column, to correct and import again: a workbook per workbook input, a CSV file per CSV
+    /// file, a zip of CSV files per CSV folder (not for XML or mapped inputs yet). Run it from
+    /// the folder the import ran in; inputs changed since the run are refused. The paths
+    /// written go to stdout.
+    Rejected {
+        /// The run's number (`ferry runs` lists them).
+        run: i64,
+        #[command(flatten)]
+        db: DbArg,
+        /// The file to write (.xlsx, .csv or .zip, after the input); for a run of several
+        /// inputs, or when OUT is a folder, the folder that gets <input>-rejected.<ext> each.
+        #[arg(long, value_name = "OUT")]
+        out: PathBuf,
     },
     /// Print a run's reconciliation again.
     Reconcile {
@@ -564,6 +580,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 }),
             }
         }
+        Command::Rejected { run, db, out } => rejected::run(&open(&db.db)?, run, &out),
         Command::Reconcile { run, db } => {
             let t = open(&db.db)?;
             let r = ferry_report::reconcile::reconcile(&t, run)?

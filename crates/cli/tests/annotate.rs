@@ -4,75 +4,15 @@
 
 mod common;
 use calamine::Reader as _;
+use common::xlsx::{attr, each_tag, local, parts, resolve, text};
 use common::*;
 use quick_xml::events::Event;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const RED: &str = "FF7C80";
 const YELLOW: &str = "FFFF00";
-
-/// The zip entries of a workbook, inflated.
-fn parts(path: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut out = BTreeMap::new();
-    for i in 0..z.len() {
-        let mut e = z.by_index(i).unwrap();
-        let mut b = vec![];
-        e.read_to_end(&mut b).unwrap();
-        out.insert(e.name().unwrap().to_string(), b);
-    }
-    out
-}
-
-fn text(parts: &BTreeMap<String, Vec<u8>>, name: &str) -> String {
-    String::from_utf8(parts.get(name).cloned().unwrap_or_default()).unwrap()
-}
-
-fn attr(e: &quick_xml::events::BytesStart, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.0 == name || a.key.0.ends_with(&format!(":{name}")))
-        .map(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .unwrap()
-                .into_owned()
-        })
-}
-
-/// Visits every start or empty tag of a part with the text that follows inside it.
-fn each_tag(xml: &str, mut f: impl FnMut(&quick_xml::events::BytesStart)) {
-    let mut r = quick_xml::Reader::from_str(xml);
-    loop {
-        match r.read_event().unwrap() {
-            Event::Start(e) | Event::Empty(e) => f(&e),
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-}
-
-fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap()
-}
-
-fn resolve(base: &str, target: &str) -> String {
-    if let Some(t) = target.strip_prefix('/') {
-        return t.to_string();
-    }
-    let mut p: Vec<&str> = base.split('/').collect();
-    p.pop();
-    for s in target.split('/') {
-        if s == ".." {
-            p.pop();
-        } else {
-            p.push(s);
-        }
-    }
-    p.join("/")
-}
 
 /// What a workbook shows of fills and comments.
 struct Marks {

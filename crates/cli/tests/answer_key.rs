@@ -3,10 +3,9 @@
 //! workbook puts its comments — a missing value at its own (empty) cell.
 
 mod common;
+use common::xlsx::{attr, each_tag_with_comments as each_tag, local, parts, resolve};
 use common::*;
-use quick_xml::events::Event;
-use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// One place a row of the key names: file (or sheet) name, row and, when given, the column.
@@ -117,20 +116,6 @@ fn run(dir: &Path, input: &str, annotate: bool) -> Vec<serde_json::Value> {
     let r = ferry(dir, &args);
     assert_eq!(r.code, 1, "{input}: {}", r.stderr);
     findings(&dir.join(log))
-}
-
-/// Copies a folder of the examples into `dir`, as a user has it.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_tree(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }
 
 /// Whether a finding is at `place` in a container: XML and CSV by file, workbook by sheet.
@@ -274,63 +259,4 @@ fn comments(path: &Path) -> HashMap<(String, String), String> {
         }
     }
     out
-}
-
-/// The zip entries of a workbook, inflated.
-fn parts(path: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut out = BTreeMap::new();
-    for i in 0..z.len() {
-        let mut e = z.by_index(i).unwrap();
-        let mut b = vec![];
-        e.read_to_end(&mut b).unwrap();
-        out.insert(e.name().unwrap().to_string(), b);
-    }
-    out
-}
-
-fn attr(e: &quick_xml::events::BytesStart, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.0 == name || a.key.0.ends_with(&format!(":{name}")))
-        .map(|a| a.value.to_string())
-}
-
-/// Visits every start or empty tag of a part; a `comment` with the markup inside it.
-fn each_tag(xml: &str, mut f: impl FnMut(&quick_xml::events::BytesStart, &str)) {
-    let mut r = quick_xml::Reader::from_str(xml);
-    loop {
-        match r.read_event().unwrap() {
-            Event::Empty(e) => f(&e, ""),
-            // A comment's text (its runs' markup with it); other elements' children are visited.
-            Event::Start(e) if local(e.name().0) == "comment" => {
-                let end = e.to_end().into_owned();
-                let inner = r.read_text(end.name()).unwrap();
-                f(&e, &inner);
-            }
-            Event::Start(e) => f(&e, ""),
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-}
-
-fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap()
-}
-
-fn resolve(base: &str, target: &str) -> String {
-    if let Some(t) = target.strip_prefix('/') {
-        return t.to_string();
-    }
-    let mut p: Vec<&str> = base.split('/').collect();
-    p.pop();
-    for s in target.split('/') {
-        if s == ".." {
-            p.pop();
-        } else {
-            p.push(s);
-        }
-    }
-    p.join("/")
 }

@@ -5,7 +5,10 @@
 //! generated downloads do not stay at all.
 
 mod common;
-use common::web::{agent, data_dir, multipart, page_csrf, sign_in_cookie, Console, ADMIN};
+use common::web::{
+    act, agent, csrf, data_dir, multipart, run_status, session, wait_job_over, wait_run_ended,
+    Console, ADMIN,
+};
 use common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -13,11 +16,6 @@ use std::time::Duration;
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-fn session(console: &Console) -> String {
-    let c = sign_in_cookie(console, ADMIN);
-    c.split(';').next().unwrap().to_string()
 }
 
 /// Uploads `club.xml` as a new run (`test_only` or live); returns the run's number, once the
@@ -43,7 +41,7 @@ fn upload_with(
     file: &str,
     attachment: bool,
 ) -> Option<i64> {
-    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
+    let token = csrf(console, cookie);
     let data = std::fs::read(example(file)).unwrap();
     let map = std::fs::read(example("club/attachments/berth-map.txt")).unwrap();
     let mut fields = vec![("csrf", token.as_str())];
@@ -70,14 +68,8 @@ fn upload_with(
     loc.strip_prefix("/runs/")?.parse().ok()
 }
 
-fn status(dir: &Path, run: i64) -> String {
-    rows(
-        dir,
-        "console.db",
-        &format!("SELECT status FROM run WHERE id = {run}"),
-    )[0][0]
-        .clone()
-}
+/// How long the uploads sweep may take after a job.
+const SWEEP: Duration = Duration::from_millis(1500);
 
 /// Waits until `cond` holds (at most 60 s).
 fn until(what: &str, mut cond: impl FnMut() -> bool) {
@@ -88,12 +80,6 @@ fn until(what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("timed out waiting for {what}");
-}
-
-fn finished(dir: &Path, run: i64) {
-    until(&format!("run {run} to end"), || {
-        status(dir, run) != "running"
-    });
 }
 
 /// The upload folder a run's inputs are in.
@@ -158,9 +144,9 @@ fn the_data_folder_is_private() {
     }
     assert_eq!(mode(&old.join("club.xml")), 0o600);
     // A new upload: its folder and files are private too.
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let run = upload(&console, &cookie, true).unwrap();
-    finished(dir, run);
+    wait_run_ended(dir, run);
     let folder = folder_of(dir, run);
     assert_eq!(mode(&folder), 0o700);
     assert_eq!(mode(&folder.join("club.xml")), 0o600);
@@ -171,14 +157,14 @@ fn uploads_go_after_a_rollback_or_the_retention_period() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let live = upload(&console, &cookie, false).unwrap();
-    finished(dir, live);
+    wait_run_ended(dir, live);
     // One run at a time: the target has one writer.
     let old = upload(&console, &cookie, true).unwrap();
-    finished(dir, old);
+    wait_run_ended(dir, old);
     let recent = upload(&console, &cookie, true).unwrap();
-    finished(dir, recent);
+    wait_run_ended(dir, recent);
     let folder = |run| folder_of(dir, run);
     for run in [live, old, recent] {
         assert!(
@@ -199,14 +185,8 @@ fn uploads_go_after_a_rollback_or_the_retention_period() {
     assert_eq!(generated, 0, "no generated file stays");
 
     // Rolled back: its upload is removed.
-    let token = page_csrf(&console, cookie.trim_start_matches("ferry_session="));
-    let r = agent()
-        .post(format!("{}/runs/{live}/rollback", console.url))
-        .header("Cookie", &cookie)
-        .send_form([("csrf", token.as_str()), ("confirm", "yes")])
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303);
-    until("the rollback", || status(dir, live) == "rolled-back");
+    assert_eq!(act(&console, &cookie, live, "rollback", true).0, 303);
+    until("the rollback", || run_status(dir, live) == "rolled-back");
     let live_folder = folder(live);
     until("the rolled-back run's upload to go", || {
         !live_folder.exists()
@@ -240,39 +220,6 @@ fn can_run_live(console: &Console, cookie: &str, run: i64) -> bool {
     run_page(console, cookie, run).contains(&format!("href=\"/runs/{run}/confirm/live\""))
 }
 
-/// Posts a run's action (`live`, `rollback`), confirmed; returns the status and where it sends
-/// to.
-fn act(console: &Console, cookie: &str, run: i64, action: &str) -> (u16, String) {
-    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
-    let r = agent()
-        .post(format!("{}/runs/{run}/{action}", console.url))
-        .header("Cookie", cookie)
-        .send_form([("csrf", token.as_str()), ("confirm", "yes")])
-        .unwrap();
-    let to = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (r.status().as_u16(), to)
-}
-
-/// Waits until the console's job for `run` is over (its sweep done too, a moment later).
-fn job_over(console: &Console, cookie: &str, run: i64) {
-    until(&format!("the job of run {run}"), || {
-        let mut r = agent()
-            .get(format!("{}/runs/{run}/progress", console.url))
-            .header("Cookie", cookie)
-            .call()
-            .unwrap();
-        r.body_mut()
-            .read_to_string()
-            .unwrap()
-            .contains("\"running\":false")
-    });
-    std::thread::sleep(Duration::from_millis(1500));
-}
-
 /// `--retain-uploads-days 0` removes an upload as soon as nothing can still use it: a test
 /// run's only once it has been run live, its valid rows imported (or after a day), so that "Run
 /// live" and "Import the valid rows" still work after the test run.
@@ -281,26 +228,26 @@ fn with_no_retention_an_upload_goes_once_nothing_can_use_it() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start_with(dir, "console.db", &["--retain-uploads-days", "0"]);
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let faulty = upload_file(&console, &cookie, true, "mistakes/mistakes.xml").unwrap();
-    finished(dir, faulty);
-    job_over(&console, &cookie, faulty);
+    wait_run_ended(dir, faulty);
+    wait_job_over(&console, &cookie, faulty, SWEEP);
     let folder = folder_of(dir, faulty);
     assert!(folder.exists(), "kept for Import the valid rows");
-    let (status, to) = act(&console, &cookie, faulty, "import-valid");
+    let (status, to) = act(&console, &cookie, faulty, "import-valid", true);
     assert_eq!(status, 303);
     let valid: i64 = to.trim_start_matches("/runs/").parse().unwrap();
-    finished(dir, valid);
+    wait_run_ended(dir, valid);
     until(
         "the faulty test run's upload to go once its valid rows are in",
         || !folder.exists(),
     );
-    assert_eq!(act(&console, &cookie, valid, "rollback").0, 303);
-    until("the rollback", || status_of(dir, valid) == "rolled-back");
-    job_over(&console, &cookie, valid);
+    assert_eq!(act(&console, &cookie, valid, "rollback", true).0, 303);
+    until("the rollback", || run_status(dir, valid) == "rolled-back");
+    wait_job_over(&console, &cookie, valid, SWEEP);
 
     let test = upload_clean(&console, &cookie);
-    finished(dir, test);
+    wait_run_ended(dir, test);
     assert_eq!(
         rows(
             dir,
@@ -309,20 +256,16 @@ fn with_no_retention_an_upload_goes_once_nothing_can_use_it() {
         )[0],
         ["succeeded", "0"]
     );
-    job_over(&console, &cookie, test);
+    wait_job_over(&console, &cookie, test, SWEEP);
     let folder = folder_of(dir, test);
     assert!(folder.join("club.xml").exists(), "kept for Run live");
     assert!(can_run_live(&console, &cookie, test));
-    let (status, to) = act(&console, &cookie, test, "live");
+    let (status, to) = act(&console, &cookie, test, "live", true);
     assert_eq!(status, 303);
     let live: i64 = to.trim_start_matches("/runs/").parse().unwrap();
-    finished(dir, live);
-    assert_eq!(status_of(dir, live), "succeeded");
+    wait_run_ended(dir, live);
+    assert_eq!(run_status(dir, live), "succeeded");
     until("the upload to go once run live", || !folder.exists());
-}
-
-fn status_of(dir: &Path, run: i64) -> String {
-    status(dir, run)
 }
 
 /// A live run made from a test run shares its upload. Rolling the live run back removes the
@@ -333,20 +276,20 @@ fn rolling_back_a_live_run_keeps_the_upload_its_test_run_shares() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let test = upload_clean(&console, &cookie);
-    finished(dir, test);
-    job_over(&console, &cookie, test);
-    let (status, to) = act(&console, &cookie, test, "live");
+    wait_run_ended(dir, test);
+    wait_job_over(&console, &cookie, test, SWEEP);
+    let (status, to) = act(&console, &cookie, test, "live", true);
     assert_eq!(status, 303);
     let live: i64 = to.trim_start_matches("/runs/").parse().unwrap();
-    finished(dir, live);
+    wait_run_ended(dir, live);
     assert_eq!(folder_of(dir, live), folder_of(dir, test), "one upload");
     assert!(!can_run_live(&console, &cookie, test), "already run live");
-    job_over(&console, &cookie, live);
-    assert_eq!(act(&console, &cookie, live, "rollback").0, 303);
-    until("the rollback", || status_of(dir, live) == "rolled-back");
-    job_over(&console, &cookie, live);
+    wait_job_over(&console, &cookie, live, SWEEP);
+    assert_eq!(act(&console, &cookie, live, "rollback", true).0, 303);
+    until("the rollback", || run_status(dir, live) == "rolled-back");
+    wait_job_over(&console, &cookie, live, SWEEP);
     let folder = folder_of(dir, test);
     assert!(
         folder.join("club.xml").exists(),
@@ -366,12 +309,12 @@ fn past_the_retention_a_test_run_cannot_be_run_live() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let test = upload_clean(&console, &cookie);
-    finished(dir, test);
+    wait_run_ended(dir, test);
     // The run's status is committed before its console job ends; the page offers Run live
     // only once the job is over.
-    job_over(&console, &cookie, test);
+    wait_job_over(&console, &cookie, test, SWEEP);
     assert!(can_run_live(&console, &cookie, test));
     age_run(dir, test, 31);
     assert!(
@@ -379,7 +322,7 @@ fn past_the_retention_a_test_run_cannot_be_run_live() {
         "not swept yet"
     );
     assert!(!can_run_live(&console, &cookie, test));
-    assert_eq!(act(&console, &cookie, test, "live").0, 410);
+    assert_eq!(act(&console, &cookie, test, "live", true).0, 410);
     assert_eq!(int(dir, "console.db", "SELECT count(*) FROM run"), 1);
 }
 
@@ -390,11 +333,11 @@ fn a_run_whose_inputs_cannot_be_read_keeps_every_upload() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let old = upload(&console, &cookie, true).unwrap();
-    finished(dir, old);
+    wait_run_ended(dir, old);
     let other = upload(&console, &cookie, true).unwrap();
-    finished(dir, other);
+    wait_run_ended(dir, other);
     drop(console);
     let folder = folder_of(dir, old);
     age_run(dir, old, 400);
@@ -455,11 +398,11 @@ fn a_resumable_runs_upload_is_kept() {
     let dir = s.path();
     Console::prepare(dir, "console.db");
     let mut dying = Console::serve(dir, "console.db", &[], &[("FERRY_FAIL_AT", "mid-chunk:50")]);
-    let cookie = session(&dying);
+    let cookie = session(&dying, ADMIN);
     let _ = upload(&dying, &cookie, false);
     assert!(dying.wait_exit(60), "the console was killed mid-run");
     let run = int(dir, "console.db", "SELECT max(id) FROM run");
-    assert_eq!(status(dir, run), "running", "left as the kill found it");
+    assert_eq!(run_status(dir, run), "running", "left as the kill found it");
     age_run(dir, run, 400);
     let folder = folder_of(dir, run);
 
@@ -468,8 +411,8 @@ fn a_resumable_runs_upload_is_kept() {
         folder.join("club.xml").exists(),
         "the upload of a run that can be resumed"
     );
-    let cookie = session(&console);
-    let token = page_csrf(&console, cookie.trim_start_matches("ferry_session="));
+    let cookie = session(&console, ADMIN);
+    let token = csrf(&console, &cookie);
     let r = agent()
         .post(format!("{}/runs/{run}/resume", console.url))
         .header("Cookie", &cookie)
@@ -477,9 +420,9 @@ fn a_resumable_runs_upload_is_kept() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     until("the resumed run to end", || {
-        !matches!(status(dir, run).as_str(), "running" | "interrupted")
+        !matches!(run_status(dir, run).as_str(), "running" | "interrupted")
     });
-    let ended = status(dir, run);
+    let ended = run_status(dir, run);
     assert!(
         ["succeeded", "completed-with-errors"].contains(&ended.as_str()),
         "{ended}"
@@ -493,8 +436,8 @@ fn bad_option_values_are_all_told_and_the_upload_goes() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
-    let token = page_csrf(&console, cookie.trim_start_matches("ferry_session="));
+    let cookie = session(&console, ADMIN);
+    let token = csrf(&console, &cookie);
     let data = std::fs::read(example("club/club.xml")).unwrap();
     let (ct, body) = multipart(
         &[("files", "club.xml", &data)],

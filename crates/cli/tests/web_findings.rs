@@ -6,35 +6,10 @@
 //! download while a run has not ended (409), with the overall progress meanwhile.
 
 mod common;
-use common::web::{agent, multipart, page_csrf, sign_in_cookie, Console, ADMIN};
+use common::web::{agent, get_page, session, upload_test_run, Console, ADMIN};
 use common::*;
 use std::path::Path;
 use std::time::Duration;
-
-fn sign_in(console: &Console) -> String {
-    sign_in_cookie(console, ADMIN)
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-fn get(url: &str, cookie: &str) -> (u16, String) {
-    let mut r = agent()
-        .get(url)
-        .header("Cookie", cookie)
-        .header("Accept", "text/html")
-        .call()
-        .unwrap();
-    (
-        r.status().as_u16(),
-        r.body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_string()
-            .unwrap(),
-    )
-}
 
 /// The status of a GET of `url` (its body as text when it is text).
 fn status_of(url: &str, cookie: &str) -> (u16, String) {
@@ -119,8 +94,8 @@ fn a_cascade_is_summed_up_with_its_root_causes_first() {
         dependents > 3,
         "the bad accounts have dependants: {dependents}"
     );
-    let cookie = sign_in(&console);
-    let (status, body) = get(&format!("{}/runs/1", console.url), &cookie);
+    let cookie = session(&console, ADMIN);
+    let (status, body) = get_page(&format!("{}/runs/1", console.url), &cookie);
     assert_eq!(status, 200);
 
     // The headline, and the summary before the list.
@@ -158,7 +133,7 @@ fn a_cascade_is_summed_up_with_its_root_causes_first() {
     );
 
     // Filtered by the knock-on code: exactly those.
-    let (_, body) = get(
+    let (_, body) = get_page(
         &format!("{}/runs/1?code=reference.rejected_parent", console.url),
         &cookie,
     );
@@ -222,13 +197,13 @@ fn the_mistakes_workbook_lists_errors_before_warnings_page_by_page() {
         "console.db",
         "SELECT count(*) FROM run_finding WHERE run_id = 1",
     );
-    let cookie = sign_in(&console);
+    let cookie = session(&console, ADMIN);
     // 25 to a page: page numbers, and every page's findings in reading order.
     let pages = (total + 24) / 25;
     assert!(pages >= 2, "{total} findings");
     let mut all = vec![];
     for p in 1..=pages {
-        let (status, body) = get(&format!("{}/runs/1?per=25&page={p}", console.url), &cookie);
+        let (status, body) = get_page(&format!("{}/runs/1?per=25&page={p}", console.url), &cookie);
         assert_eq!(status, 200);
         assert!(body.contains(&format!("Page {p} of {pages}")), "page {p}");
         assert!(body.contains("<option value=\"25\" selected>25</option>"));
@@ -258,26 +233,6 @@ fn the_mistakes_workbook_lists_errors_before_warnings_page_by_page() {
     assert!(ranks.contains(&0) && ranks.contains(&1));
 }
 
-/// Uploads `file` (an example) as a new test run in the console; returns the run's number.
-fn upload(console: &Console, cookie: &str, file: &str) -> i64 {
-    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
-    let data = std::fs::read(example(file)).unwrap();
-    let name = Path::new(file).file_name().unwrap().to_str().unwrap();
-    let (ct, body) = multipart(
-        &[("files", name, &data)],
-        &[("csrf", &token), ("test_only", "on")],
-    );
-    let r = agent()
-        .post(format!("{}/runs/new", console.url))
-        .header("Cookie", cookie)
-        .header("Content-Type", &ct)
-        .send(&body[..])
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303);
-    let loc = r.headers().get("location").unwrap().to_str().unwrap();
-    loc.strip_prefix("/runs/").unwrap().parse().unwrap()
-}
-
 #[test]
 fn downloads_wait_for_the_end_of_the_run() {
     let s = scratch();
@@ -290,8 +245,9 @@ fn downloads_wait_for_the_end_of_the_run() {
         &[],
         &[("FERRY_TEST_HOLD_SPOOL_MS", "5000")],
     );
-    let cookie = sign_in(&console);
-    let run = upload(&console, &cookie, "mistakes/mistakes.xlsx");
+    let cookie = session(&console, ADMIN);
+    let data = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
+    let run = upload_test_run(&console, &cookie, &[("files", "mistakes.xlsx", &data)]);
     let downloads = [
         "findings.csv",
         "findings.jsonl",
@@ -309,10 +265,10 @@ fn downloads_wait_for_the_end_of_the_run() {
         assert_eq!(status, 409, "{what} mid-run: {body}");
         assert!(body.contains("has not ended yet"), "{body}");
     }
-    let (_, page) = get(&format!("{}/runs/{run}", console.url), &cookie);
+    let (_, page) = get_page(&format!("{}/runs/{run}", console.url), &cookie);
     assert!(page.contains("id=\"downloads-wait\""));
     assert!(!page.contains(&format!("href=\"/runs/{run}/download/")));
-    let (_, progress) = get(&format!("{}/runs/{run}/progress", console.url), &cookie);
+    let (_, progress) = get_page(&format!("{}/runs/{run}/progress", console.url), &cookie);
     let p: serde_json::Value = serde_json::from_str(&progress).unwrap();
     assert_eq!(p["running"], true, "{progress}");
     assert!(p["elapsed_s"].is_u64(), "{progress}");
@@ -324,7 +280,7 @@ fn downloads_wait_for_the_end_of_the_run() {
     // Once it has ended: every download, and the overall share was the whole run.
     let mut ended = false;
     for _ in 0..1200 {
-        let (_, progress) = get(&format!("{}/runs/{run}/progress", console.url), &cookie);
+        let (_, progress) = get_page(&format!("{}/runs/{run}/progress", console.url), &cookie);
         let p: serde_json::Value = serde_json::from_str(&progress).unwrap();
         if p["running"] == false {
             assert_eq!(p["overall_done"], p["overall_total"], "{progress}");
@@ -335,7 +291,7 @@ fn downloads_wait_for_the_end_of_the_run() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(ended, "the run ended");
-    let (_, page) = get(&format!("{}/runs/{run}", console.url), &cookie);
+    let (_, page) = get_page(&format!("{}/runs/{run}", console.url), &cookie);
     assert!(page.contains(&format!("href=\"/runs/{run}/download/findings.csv\"")));
     for what in downloads {
         let (status, _) = status_of(

@@ -5,62 +5,15 @@
 //! change is journaled under the staff member's e-mail; no page shows a hash or a password again.
 
 mod common;
-use common::web::{agent, sign_in_cookie, Console, ADMIN, VIEWER};
+use common::web::{
+    get_reply, post_reply as post, session_token as session, Console, Reply, ADMIN, VIEWER,
+};
 use common::*;
 use std::io::Write as _;
 use std::process::Stdio;
 
-struct Reply {
-    status: u16,
-    location: String,
-    cache: String,
-    body: String,
-}
-
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = r.expect("the console answers");
-    let h = |k: &str| {
-        r.headers()
-            .get(k)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    let (location, cache) = (h("location"), h("cache-control"));
-    Reply {
-        status: r.status().as_u16(),
-        location,
-        cache,
-        body: r.body_mut().read_to_string().unwrap_or_default(),
-    }
-}
-
 fn get(url: &str, session: Option<&str>) -> Reply {
-    let mut req = agent().get(url).header("Accept", "text/html");
-    if let Some(c) = session {
-        req = req.header("Cookie", format!("ferry_session={c}"));
-    }
-    reply(req.call())
-}
-
-fn post(url: &str, session: Option<&str>, origin: Option<&str>, form: &[(&str, &str)]) -> Reply {
-    let mut req = agent().post(url);
-    if let Some(c) = session {
-        req = req.header("Cookie", format!("ferry_session={c}"));
-    }
-    if let Some(o) = origin {
-        req = req.header("Origin", o);
-    }
-    reply(req.send_form(form.iter().copied()))
-}
-
-fn session(console: &Console, email: &str) -> String {
-    let c = sign_in_cookie(console, email);
-    c.split(';')
-        .next()
-        .and_then(|kv| kv.strip_prefix("ferry_session="))
-        .unwrap()
-        .to_string()
+    get_reply(url, session, true)
 }
 
 /// The CSRF token a page's forms carry.

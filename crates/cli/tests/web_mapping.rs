@@ -11,19 +11,6 @@ use common::web::*;
 use common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::Duration;
-
-fn session(console: &Console, email: &str) -> String {
-    sign_in_cookie(console, email)
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-fn csrf(console: &Console, cookie: &str) -> String {
-    page_csrf(console, cookie.trim_start_matches("ferry_session="))
-}
 
 /// Uploads `name` with "Upload and check"; returns the draft's id.
 fn look(console: &Console, cookie: &str, name: &str, bytes: &[u8]) -> String {
@@ -51,24 +38,6 @@ fn look(console: &Console, cookie: &str, name: &str, bytes: &[u8]) -> String {
     loc.strip_prefix("/runs/new/").unwrap().to_string()
 }
 
-fn get(console: &Console, cookie: &str, path: &str) -> (u16, String) {
-    let mut r = agent()
-        .get(format!("{}{path}", console.url))
-        .header("Cookie", cookie)
-        .header("Accept", "text/html")
-        .call()
-        .unwrap();
-    let s = r.status().as_u16();
-    (
-        s,
-        r.body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_string()
-            .unwrap(),
-    )
-}
-
 /// Posts the draft's form; returns the status, the page and where it redirects.
 fn post(
     console: &Console,
@@ -82,11 +51,7 @@ fn post(
         .send_form(pairs.iter().copied())
         .unwrap();
     let s = r.status().as_u16();
-    let loc = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
+    let loc = location(&r);
     let body = r
         .body_mut()
         .with_config()
@@ -101,31 +66,6 @@ fn no_path(page: &str, data: &str) {
     if let Some(line) = page.lines().find(|l| l.contains(data)) {
         panic!("the page shows a server path: {line}");
     }
-}
-
-fn status(dir: &Path, run: i64) -> String {
-    rows(
-        dir,
-        "console.db",
-        &format!("SELECT status FROM run WHERE id = {run}"),
-    )[0][0]
-        .clone()
-}
-
-fn finished(dir: &Path, run: i64) {
-    for _ in 0..2400 {
-        if status(dir, run) != "running" {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("run {run} did not end");
-}
-
-fn run_of(loc: &str) -> i64 {
-    loc.strip_prefix("/runs/")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not a run's page: {loc}"))
 }
 
 /// The `mapping` a run recorded in its options.
@@ -369,13 +309,18 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
     let (code, body, loc) = post(&console, &admin, &id, &start);
     assert_eq!(code, 303, "{body}");
     let test = run_of(&loc);
-    finished(dir, test);
+    wait_run_ended(dir, test);
     let m = recorded_mapping(dir, test);
     assert_eq!(m["from"], "saved", "{m}");
     assert_eq!(m["given"], "saved:uk-members");
     let hash = m["hash"].as_str().unwrap().to_string();
     assert_eq!(hash.len(), 16);
-    assert_eq!(status(dir, test), "succeeded", "{}", findings_of(dir, test));
+    assert_eq!(
+        run_status(dir, test),
+        "succeeded",
+        "{}",
+        findings_of(dir, test)
+    );
     let (_, page) = get(&console, &admin, &format!("/runs/{test}"));
     assert!(
         page.contains("“uk-members”, a mapping saved in the target") && page.contains(&hash),
@@ -400,11 +345,7 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
             .header("Cookie", &admin)
             .send_form([("csrf", token.as_str()), ("confirm", "yes")])
             .unwrap();
-        let loc = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
+        let loc = location(&r);
         (
             r.status().as_u16(),
             r.body_mut().read_to_string().unwrap_or_default(),
@@ -413,8 +354,13 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
     };
     assert_eq!(code, 303);
     let live = run_of(&loc);
-    finished(dir, live);
-    assert_eq!(status(dir, live), "succeeded", "{}", findings_of(dir, live));
+    wait_run_ended(dir, live);
+    assert_eq!(
+        run_status(dir, live),
+        "succeeded",
+        "{}",
+        findings_of(dir, live)
+    );
     assert_eq!(recorded_mapping(dir, live)["hash"], hash.as_str());
     assert_eq!(int(dir, "console.db", "SELECT count(*) FROM \"user\""), 10);
     assert_eq!(
@@ -454,7 +400,7 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
     let (code, body, loc) = post(&console, &admin, &next, &start);
     assert_eq!(code, 303, "{body}");
     let second = run_of(&loc);
-    finished(dir, second);
+    wait_run_ended(dir, second);
     let m = recorded_mapping(dir, second);
     assert_eq!(m["from"], "file", "{m}");
     let file = Path::new(m["given"].as_str().unwrap()).to_path_buf();
@@ -499,10 +445,10 @@ fn a_member_list_is_mapped_previewed_saved_and_run() {
     start.extend(run_fields);
     let (_, _, loc) = post(&console, &admin, &next, &start);
     let third = run_of(&loc);
-    finished(dir, third);
+    wait_run_ended(dir, third);
     assert_eq!(recorded_mapping(dir, third)["from"], "saved");
     assert_eq!(
-        status(dir, third),
+        run_status(dir, third),
         "succeeded",
         "{}",
         findings_of(dir, third)
@@ -715,7 +661,7 @@ fn workbooks_are_looked_at_sheet_by_sheet() {
     );
     assert_eq!(code, 303, "{body}");
     let run = run_of(&loc);
-    finished(dir, run);
+    wait_run_ended(dir, run);
     assert!(recorded_mapping(dir, run).is_null());
     assert!(
         int(

@@ -3,34 +3,9 @@
 //! database), and an account's page shows the balance `ferry report balances` gives.
 
 mod common;
-use common::web::{agent, sign_in_cookie, Console, ADMIN};
+use common::web::{get_page as page, session, Console, ADMIN};
 use common::*;
 use std::time::Instant;
-
-fn sign_in(console: &Console) -> String {
-    sign_in_cookie(console, ADMIN)
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-fn page(url: &str, cookie: &str) -> (u16, String) {
-    let mut r = agent()
-        .get(url)
-        .header("Cookie", cookie)
-        .header("Accept", "text/html")
-        .call()
-        .unwrap();
-    (
-        r.status().as_u16(),
-        r.body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_string()
-            .unwrap(),
-    )
-}
 
 #[test]
 fn a_run_with_a_hundred_thousand_findings_stays_usable() {
@@ -58,7 +33,7 @@ fn a_run_with_a_hundred_thousand_findings_stays_usable() {
              FROM n",
         )
         .unwrap();
-    let cookie = sign_in(&console);
+    let cookie = session(&console, ADMIN);
     let t = Instant::now();
     let (status, body) = page(&format!("{}/runs/1", console.url), &cookie);
     let first = t.elapsed();
@@ -108,7 +83,7 @@ fn an_account_page_shows_the_balance_report_balances_gives() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let cookie = sign_in(&console);
+    let cookie = session(&console, ADMIN);
     let balances = ferry(s.path(), &["report", "balances", "--db", "console.db"]).stdout;
     let mut checked = 0;
     for line in balances.lines().skip(1).take(12) {

@@ -5,7 +5,7 @@
 //! page and download the console links, crawled after a live run and a retry of it.
 
 mod common;
-use common::web::{agent, data_dir, multipart, page_csrf, sign_in_cookie, Console, ADMIN};
+use common::web::{agent, data_dir, session, upload_test_run, wait_run_ended, Console, ADMIN};
 use common::*;
 use std::io::Read;
 use std::time::Duration;
@@ -21,34 +21,6 @@ fn get(console: &Console, cookie: &str, path: &str) -> (u16, Vec<u8>) {
     let mut body = vec![];
     r.body_mut().as_reader().read_to_end(&mut body).unwrap();
     (status, body)
-}
-
-/// Uploads `examples/mistakes/mistakes.xlsx` as a test run; returns the run's number.
-fn upload_mistakes(console: &Console, cookie: &str) -> i64 {
-    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
-    let data = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
-    let files: Vec<(&str, &str, &[u8])> = vec![("files", "mistakes.xlsx", &data)];
-    let (ct, body) = multipart(&files, &[("csrf", &token), ("test_only", "on")]);
-    let r = agent()
-        .post(format!("{}/runs/new", console.url))
-        .header("Cookie", cookie)
-        .header("Content-Type", &ct)
-        .send(&body[..])
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303, "the upload is taken");
-    let to = r.headers().get("location").unwrap().to_str().unwrap();
-    to.strip_prefix("/runs/").unwrap().parse().unwrap()
-}
-
-fn wait_until_ended(dir: &std::path::Path, run: i64) {
-    let sql = format!("SELECT status FROM run WHERE id = {run}");
-    for _ in 0..1200 {
-        if rows(dir, "console.db", &sql)[0][0] != "running" {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("run {run} did not end");
 }
 
 /// The texts of an answer: itself, or each entry of a zip (a workbook).
@@ -86,10 +58,11 @@ fn links(page: &str, prefix: &str) -> Vec<String> {
 fn no_output_names_the_data_folder() {
     let s = scratch();
     let console = Console::start(s.path(), "console.db");
-    let cookie = sign_in_cookie(&console, ADMIN);
+    let cookie = session(&console, ADMIN);
     let cookie = cookie.split(';').next().unwrap().to_string();
-    let run = upload_mistakes(&console, &cookie);
-    wait_until_ended(s.path(), run);
+    let data = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
+    let run = upload_test_run(&console, &cookie, &[("files", "mistakes.xlsx", &data)]);
+    wait_run_ended(s.path(), run);
     std::thread::sleep(Duration::from_millis(500));
 
     let mut outputs: Vec<(String, String)> = vec![];

@@ -6,25 +6,14 @@
 //! the outcome and name runs as links.
 
 mod common;
-use calamine::{Data, Reader};
-use common::web::{agent, multipart, page_csrf, sign_in_cookie, Console, ADMIN};
+use common::web::{
+    act, agent, csrf, get, location, multipart, run_of, run_status as status, session,
+    wait_job_over, Console, ADMIN,
+};
+use common::xlsx::{secrets_workbook, sheets};
 use common::*;
 use std::path::Path;
 use std::time::Duration;
-
-fn session(console: &Console) -> String {
-    let c = sign_in_cookie(console, ADMIN);
-    c.split(';').next().unwrap().to_string()
-}
-
-fn token(console: &Console, cookie: &str) -> String {
-    page_csrf(console, cookie.trim_start_matches("ferry_session="))
-}
-
-/// The run number a redirect names (`/runs/N`).
-fn run_of(location: &str) -> i64 {
-    location.trim_start_matches("/runs/").parse().unwrap()
-}
 
 /// Posts files to `path` (the new-run form, or a run's retry form) as a test run; returns the
 /// status and where it sends to.
@@ -34,7 +23,7 @@ fn upload_to(
     path: &str,
     files: &[(&str, Vec<u8>)],
 ) -> (u16, String) {
-    let token = token(console, cookie);
+    let token = csrf(console, cookie);
     let mut parts: Vec<(&str, &str, &[u8])> = vec![];
     for (n, b) in files {
         // A ticket attachment goes in its own field.
@@ -63,26 +52,6 @@ fn upload_to(
     (status, to)
 }
 
-fn location(r: &ureq::http::Response<ureq::Body>) -> String {
-    r.headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
-fn get(console: &Console, cookie: &str, path: &str) -> (u16, String) {
-    let mut r = agent()
-        .get(format!("{}{path}", console.url))
-        .header("Cookie", cookie)
-        .header("Accept", "text/html")
-        .call()
-        .unwrap();
-    (
-        r.status().as_u16(),
-        r.body_mut().read_to_string().unwrap_or_default(),
-    )
-}
-
 fn get_bytes(console: &Console, cookie: &str, path: &str) -> (u16, Vec<u8>) {
     let mut r = agent()
         .get(format!("{}{path}", console.url))
@@ -92,53 +61,8 @@ fn get_bytes(console: &Console, cookie: &str, path: &str) -> (u16, Vec<u8>) {
     (r.status().as_u16(), r.body_mut().read_to_vec().unwrap())
 }
 
-/// Posts a run's action with `confirm=yes` or without; returns the status and where it sends.
-fn act(console: &Console, cookie: &str, run: i64, action: &str, confirm: bool) -> (u16, String) {
-    let token = token(console, cookie);
-    let mut form = vec![("csrf", token.as_str())];
-    if confirm {
-        form.push(("confirm", "yes"));
-    }
-    let r = agent()
-        .post(format!("{}/runs/{run}/{action}", console.url))
-        .header("Cookie", cookie)
-        .send_form(form)
-        .unwrap();
-    (r.status().as_u16(), location(&r))
-}
-
-fn status(dir: &Path, run: i64) -> String {
-    rows(
-        dir,
-        "console.db",
-        &format!("SELECT status FROM run WHERE id = {run}"),
-    )[0][0]
-        .clone()
-}
-
 fn runs(dir: &Path) -> i64 {
     int(dir, "console.db", "SELECT count(*) FROM run")
-}
-
-/// Waits until the console's job for `run` is over.
-fn done(console: &Console, cookie: &str, run: i64) {
-    for _ in 0..1200 {
-        let mut r = agent()
-            .get(format!("{}/runs/{run}/progress", console.url))
-            .header("Cookie", cookie)
-            .call()
-            .unwrap();
-        if r.body_mut()
-            .read_to_string()
-            .unwrap()
-            .contains("\"running\":false")
-        {
-            std::thread::sleep(Duration::from_millis(300));
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("run {run} did not end");
 }
 
 /// Run live and Roll back: the page links to their confirmation pages, a post without
@@ -149,7 +73,7 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let club = std::fs::read(example("club/club.xml")).unwrap();
     let map = std::fs::read(example("club/attachments/berth-map.txt")).unwrap();
     let (_, to) = upload_to(
@@ -159,7 +83,7 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
         &[("club.xml", club), ("berth-map.txt", map)],
     );
     let test = run_of(&to);
-    done(&console, &cookie, test);
+    wait_job_over(&console, &cookie, test, Duration::from_millis(300));
     let (_, page) = get(&console, &cookie, &format!("/runs/{test}"));
     assert!(
         page.contains(&format!("href=\"/runs/{test}/confirm/live\"")),
@@ -193,7 +117,7 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     let (code, to) = act(&console, &cookie, test, "live", true);
     assert_eq!(code, 303);
     let live = run_of(&to);
-    done(&console, &cookie, live);
+    wait_job_over(&console, &cookie, live, Duration::from_millis(300));
     assert_eq!(status(dir, live), "succeeded");
 
     assert_eq!(act(&console, &cookie, live, "rollback", false).0, 303);
@@ -205,7 +129,7 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     let (_, confirm) = get(&console, &cookie, &format!("/runs/{live}/confirm/rollback"));
     assert!(confirm.contains("are removed from the target"), "{confirm}");
     assert_eq!(act(&console, &cookie, live, "rollback", true).0, 303);
-    done(&console, &cookie, live);
+    wait_job_over(&console, &cookie, live, Duration::from_millis(300));
     assert_eq!(status(dir, live), "rolled-back");
     let (_, page) = get(&console, &cookie, &format!("/runs/{live}"));
     assert!(
@@ -230,7 +154,7 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
 
     // Again: refused (it is rolled back already), in red.
     assert_eq!(act(&console, &cookie, live, "rollback", true).0, 303);
-    done(&console, &cookie, live);
+    wait_job_over(&console, &cookie, live, Duration::from_millis(300));
     let (_, page) = get(&console, &cookie, &format!("/runs/{live}"));
     assert!(
         page.contains("class=\"notice error\" id=\"outcome\""),
@@ -242,30 +166,6 @@ fn run_live_and_roll_back_act_only_once_confirmed() {
     );
 }
 
-/// The cells of every sheet of a workbook, as text, by sheet.
-fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let names = book.sheet_names().to_vec();
-    names
-        .into_iter()
-        .map(|n| {
-            let range = book.worksheet_range(&n).unwrap();
-            let rows = range
-                .rows()
-                .map(|r| {
-                    r.iter()
-                        .map(|c| match c {
-                            Data::Empty => String::new(),
-                            other => other.to_string(),
-                        })
-                        .collect()
-                })
-                .collect();
-            (n, rows)
-        })
-        .collect()
-}
-
 /// A test run of `mistakes.xlsx` with errors: its rejected rows come as a workbook of the same
 /// sheets and headers, one row per rejected source row with its findings, passwords and card
 /// numbers gone; uploading that file retries the run (linked both ways, the findings column
@@ -275,7 +175,7 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let source = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
     let (_, to) = upload_to(
         &console,
@@ -284,7 +184,7 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
         &[("mistakes.xlsx", source.clone())],
     );
     let test = run_of(&to);
-    done(&console, &cookie, test);
+    wait_job_over(&console, &cookie, test, Duration::from_millis(300));
     assert_eq!(status(dir, test), "completed-with-errors");
     let (_, page) = get(&console, &cookie, &format!("/runs/{test}"));
     assert!(
@@ -345,12 +245,7 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
         text.get(at.saturating_sub(300)..(at + 300).min(text.len()))
             .unwrap_or("")
     );
-    for secret in [
-        "4111111111111111",
-        "5555555555554444",
-        "378282246310005",
-        "000123456789",
-    ] {
+    for secret in MISTAKES_SECRETS {
         assert!(!text.contains(secret), "{secret}");
     }
     if let Some((_, users)) = src.iter().find(|(n, _)| n == "User") {
@@ -371,7 +266,7 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
         &[("mistakes-rejected.xlsx", bytes)],
     );
     let retry = run_of(&to);
-    done(&console, &cookie, retry);
+    wait_job_over(&console, &cookie, retry, Duration::from_millis(300));
     assert_eq!(
         rows(
             dir,
@@ -444,7 +339,7 @@ fn a_test_run_with_errors_gives_rejected_rows_a_retry_and_its_valid_rows() {
     let (code, to) = act(&console, &cookie, test, "import-valid", true);
     assert_eq!(code, 303);
     let live = run_of(&to);
-    done(&console, &cookie, live);
+    wait_job_over(&console, &cookie, live, Duration::from_millis(300));
     assert_eq!(
         rows(
             dir,
@@ -472,7 +367,7 @@ fn a_csv_folders_rejected_rows_are_a_zip_of_csv_files() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let folder = example("mistakes/mistakes_csv");
     let mut files = vec![];
     for e in std::fs::read_dir(&folder).unwrap() {
@@ -486,7 +381,7 @@ fn a_csv_folders_rejected_rows_are_a_zip_of_csv_files() {
     let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     let (_, to) = upload_to(&console, &cookie, "/runs/new", &files);
     let test = run_of(&to);
-    done(&console, &cookie, test);
+    wait_job_over(&console, &cookie, test, Duration::from_millis(300));
     let (code, bytes) = get_bytes(&console, &cookie, &format!("/runs/{test}/rejected/1"));
     assert_eq!(code, 200);
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
@@ -517,40 +412,11 @@ fn rejected_rows_blank_passwords_and_mask_card_numbers() {
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let users = book.add_worksheet().set_name("User").unwrap();
-    for (c, h) in ["Name", "Password", "Currency"].iter().enumerate() {
-        users.write_string(0, c as u16, *h).unwrap();
-    }
-    users.write_string(1, 0, "HSC-9001").unwrap();
-    users.write_string(1, 1, "Tr0ub4dor&3-secret").unwrap();
-    users.write_string(1, 2, "EURO").unwrap();
-    let cards = book
-        .add_worksheet()
-        .set_name("UserPaymentMethodCreditCard")
-        .unwrap();
-    for (c, h) in [
-        "Ref",
-        "CardNumber",
-        "ExpiryMonth",
-        "ExpiryYear",
-        "NameOnCard",
-    ]
-    .iter()
-    .enumerate()
-    {
-        cards.write_string(0, c as u16, *h).unwrap();
-    }
-    cards.write_string(1, 0, "NO-SUCH-METHOD").unwrap();
-    cards.write_string(1, 1, "4111 1111 1111 1111").unwrap();
-    cards.write_number(1, 2, 9).unwrap();
-    cards.write_number(1, 3, 2029).unwrap();
-    cards.write_string(1, 4, "A Member").unwrap();
-    let bytes = book.save_to_buffer().unwrap();
+    let cookie = session(&console, ADMIN);
+    let bytes = secrets_workbook();
     let (_, to) = upload_to(&console, &cookie, "/runs/new", &[("secrets.xlsx", bytes)]);
     let test = run_of(&to);
-    done(&console, &cookie, test);
+    wait_job_over(&console, &cookie, test, Duration::from_millis(300));
     let (code, out) = get_bytes(&console, &cookie, &format!("/runs/{test}/rejected/1"));
     assert_eq!(code, 200);
     let got = sheets(&out);

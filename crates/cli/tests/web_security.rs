@@ -6,79 +6,14 @@
 
 mod common;
 use common::web::{
-    agent, data_dir, multipart, page_csrf, post_sign_in, raw_send, sign_in_cookie, signin_form,
-    Console, ADMIN, PASSWORD, VIEWER,
+    agent, data_dir, get_reply as get, multipart, page_csrf as csrf, post_reply, post_sign_in,
+    raw_send, reply, session_token as sign_in, signin_form, token_of, Console, Reply, ADMIN,
+    PASSWORD, VIEWER,
 };
 use common::*;
 
-struct Reply {
-    status: u16,
-    location: String,
-    set_cookie: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = r.expect("the console answers");
-    let h = |k: &str| {
-        r.headers()
-            .get(k)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    let (location, set_cookie) = (h("location"), h("set-cookie"));
-    let headers = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    Reply {
-        status: r.status().as_u16(),
-        location,
-        set_cookie,
-        headers,
-        body: r.body_mut().read_to_string().unwrap_or_default(),
-    }
-}
-
-fn get(url: &str, cookie: Option<&str>, accept_html: bool) -> Reply {
-    let mut req = agent().get(url);
-    if let Some(c) = cookie {
-        req = req.header("Cookie", format!("ferry_session={c}"));
-    }
-    if accept_html {
-        req = req.header("Accept", "text/html");
-    }
-    reply(req.call())
-}
-
 fn post_form(url: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Reply {
-    let mut req = agent().post(url);
-    if let Some(c) = cookie {
-        req = req.header("Cookie", format!("ferry_session={c}"));
-    }
-    reply(req.send_form(form.iter().copied()))
-}
-
-/// Signs in; returns the session token.
-fn sign_in(console: &Console, email: &str) -> String {
-    token_of(&sign_in_cookie(console, email))
-}
-
-fn token_of(set_cookie: &str) -> String {
-    set_cookie
-        .split(';')
-        .next()
-        .and_then(|kv| kv.strip_prefix("ferry_session="))
-        .unwrap_or_else(|| panic!("no session cookie in {set_cookie:?}"))
-        .to_string()
-}
-
-/// The CSRF token the pages carry for this session.
-fn csrf(console: &Console, token: &str) -> String {
-    page_csrf(console, token)
+    post_reply(url, cookie, None, form)
 }
 
 fn post_multipart(url: &str, token: &str, content_type: &str, body: &[u8]) -> Reply {

@@ -29,6 +29,7 @@ pub use options::{Effective, ImportOptions, OnExisting};
 pub use rules::certification::AddedComponent;
 pub use run::lifecycle::import;
 pub use run::progress::{Progress, Silent, Summary};
+pub use run::resume::inputs_unchanged;
 
 use ferry_sources::SourceError;
 use ferry_store::StoreError;

@@ -12,7 +12,7 @@ mod phases;
 mod produce;
 pub(crate) mod progress;
 mod read;
-mod resume;
+pub(crate) mod resume;
 mod stages;
 mod writer;
 

@@ -6,6 +6,7 @@
 
 pub mod exports;
 pub mod web;
+pub mod xlsx;
 pub mod xlsx_edit;
 
 use std::collections::{HashMap, HashSet};
@@ -231,6 +232,28 @@ pub fn repo() -> PathBuf {
 pub fn example(p: &str) -> PathBuf {
     repo().join("examples").join(p)
 }
+
+/// Copies a folder (of the examples) to `to`, as a user has it.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// The card and bank account numbers in `examples/mistakes`, which no output may show whole.
+pub const MISTAKES_SECRETS: [&str; 4] = [
+    "4111111111111111",
+    "5555555555554444",
+    "378282246310005",
+    "000123456789",
+];
 
 pub fn fixture(p: &str) -> PathBuf {
     repo().join("tests/fixtures").join(p)

@@ -313,3 +313,216 @@ pub fn set_cookie(r: &ureq::http::Response<ureq::Body>, name: &str) -> Option<St
         .find(|c| c.starts_with(&format!("{name}=")))
         .map(str::to_string)
 }
+
+/// Signs `email` in; the `ferry_session=…` pair to send back as a `Cookie` header.
+pub fn session(console: &Console, email: &str) -> String {
+    sign_in_cookie(console, email)
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Signs `email` in; the session token alone (the value of `ferry_session`).
+pub fn session_token(console: &Console, email: &str) -> String {
+    token_of(&sign_in_cookie(console, email))
+}
+
+/// The session token a `Set-Cookie` header carries.
+pub fn token_of(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.strip_prefix("ferry_session="))
+        .unwrap_or_else(|| panic!("no session cookie in {set_cookie:?}"))
+        .to_string()
+}
+
+/// The CSRF token the pages carry for the session cookie `cookie` (`ferry_session=…`).
+pub fn csrf(console: &Console, cookie: &str) -> String {
+    page_csrf(console, cookie.trim_start_matches("ferry_session="))
+}
+
+/// A GET of `url` as a browser asks for a page (`Cookie: cookie`): its status and text (up to
+/// 64 MiB).
+pub fn get_page(url: &str, cookie: &str) -> (u16, String) {
+    let mut r = agent()
+        .get(url)
+        .header("Cookie", cookie)
+        .header("Accept", "text/html")
+        .call()
+        .unwrap();
+    (
+        r.status().as_u16(),
+        r.body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .unwrap(),
+    )
+}
+
+/// [`get_page`] of the console's `path`.
+pub fn get(console: &Console, cookie: &str, path: &str) -> (u16, String) {
+    get_page(&format!("{}{path}", console.url), cookie)
+}
+
+/// Where an answer sends to (its `Location`), or `""`.
+pub fn location(r: &ureq::http::Response<ureq::Body>) -> String {
+    r.headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// The run a run page's path names (`/runs/N`).
+pub fn run_of(location: &str) -> i64 {
+    location
+        .strip_prefix("/runs/")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a run's page: {location}"))
+}
+
+/// Posts `files` (`(field, file name, bytes)`) to the new-run form as a test run; returns the
+/// run's number.
+pub fn upload_test_run(console: &Console, cookie: &str, files: &[(&str, &str, &[u8])]) -> i64 {
+    let token = csrf(console, cookie);
+    let (ct, body) = multipart(files, &[("csrf", &token), ("test_only", "on")]);
+    let r = agent()
+        .post(format!("{}/runs/new", console.url))
+        .header("Cookie", cookie)
+        .header("Content-Type", &ct)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "the upload is taken");
+    run_of(&location(&r))
+}
+
+/// Posts run `run`'s `action` (`live`, `rollback`, `import-valid`, …), with `confirm=yes` when
+/// `confirm`; returns the status and where it sends to.
+pub fn act(
+    console: &Console,
+    cookie: &str,
+    run: i64,
+    action: &str,
+    confirm: bool,
+) -> (u16, String) {
+    let token = csrf(console, cookie);
+    let mut form = vec![("csrf", token.as_str())];
+    if confirm {
+        form.push(("confirm", "yes"));
+    }
+    let r = agent()
+        .post(format!("{}/runs/{run}/{action}", console.url))
+        .header("Cookie", cookie)
+        .send_form(form)
+        .unwrap();
+    (r.status().as_u16(), location(&r))
+}
+
+/// The status of run `run` in the target `console.db` of a console started in `dir`.
+pub fn run_status(dir: &Path, run: i64) -> String {
+    rows(
+        dir,
+        "console.db",
+        &format!("SELECT status FROM run WHERE id = {run}"),
+    )[0][0]
+        .clone()
+}
+
+/// Waits (up to two minutes) until run `run` of the target `console.db` has ended.
+pub fn wait_run_ended(dir: &Path, run: i64) {
+    for _ in 0..2400 {
+        if run_status(dir, run) != "running" {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("run {run} did not end");
+}
+
+/// Waits (up to a minute) until the console's job for `run` is over, as its progress says;
+/// then `settle` more (for what the job does after the run, e.g. the uploads sweep).
+pub fn wait_job_over(console: &Console, cookie: &str, run: i64, settle: std::time::Duration) {
+    for _ in 0..1200 {
+        let mut r = agent()
+            .get(format!("{}/runs/{run}/progress", console.url))
+            .header("Cookie", cookie)
+            .call()
+            .unwrap();
+        if r.body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("\"running\":false")
+        {
+            std::thread::sleep(settle);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the job of run {run} did not end");
+}
+
+/// An answer, as the security and logins tests look at it.
+pub struct Reply {
+    pub status: u16,
+    pub location: String,
+    pub cache: String,
+    pub set_cookie: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+pub fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut r = r.expect("the console answers");
+    let h = |k: &str| {
+        r.headers()
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (location, cache, set_cookie) = (h("location"), h("cache-control"), h("set-cookie"));
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    Reply {
+        status: r.status().as_u16(),
+        location,
+        cache,
+        set_cookie,
+        headers,
+        body: r.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+/// A GET of `url` with the session `token` (if any), as a page (`Accept: text/html`) or not.
+pub fn get_reply(url: &str, token: Option<&str>, accept_html: bool) -> Reply {
+    let mut req = agent().get(url);
+    if let Some(c) = token {
+        req = req.header("Cookie", format!("ferry_session={c}"));
+    }
+    if accept_html {
+        req = req.header("Accept", "text/html");
+    }
+    reply(req.call())
+}
+
+/// A form posted to `url` with the session `token` and the `Origin` header, each if any.
+pub fn post_reply(
+    url: &str,
+    token: Option<&str>,
+    origin: Option<&str>,
+    form: &[(&str, &str)],
+) -> Reply {
+    let mut req = agent().post(url);
+    if let Some(c) = token {
+        req = req.header("Cookie", format!("ferry_session={c}"));
+    }
+    if let Some(o) = origin {
+        req = req.header("Origin", o);
+    }
+    reply(req.send_form(form.iter().copied()))
+}

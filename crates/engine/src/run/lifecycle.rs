@@ -4,7 +4,7 @@
 use super::context::Ctx;
 use super::findings_log::FindingLog;
 use super::progress::{Progress, Summary};
-use super::resume::input_hash;
+use super::resume::{input_hash, run_key};
 use super::stages::run_stages;
 use super::writer::take_target;
 use crate::mapping::RunMapping;
@@ -63,21 +63,13 @@ fn identify(target: &Target, opts: &ImportOptions) -> Result<Identity, RunError>
     } else {
         RunMode::Live
     };
-    // The options without what does not change the run (the chunk size).
-    let key = ImportOptions {
-        chunk_size: 0,
-        ..opts.clone()
-    };
     let mapping = match &opts.mapping {
         Some(m) => Some(crate::mapping::load(Some(target), m)?),
         None => None,
     };
     // A changed mapping changes the hash: a resume refuses it like changed inputs.
-    let mut key_json = serde_json::to_string(&key).unwrap_or_default();
-    if let Some(m) = &mapping {
-        key_json.push_str(&m.hash);
-    }
-    let hash = input_hash(&opts.inputs, &key_json)?;
+    let key = run_key(opts, mapping.as_ref().map(|m| m.hash.as_str()));
+    let hash = input_hash(&opts.inputs, &key)?;
     Ok(Identity {
         mode,
         mapping,

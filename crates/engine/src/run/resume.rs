@@ -30,6 +30,35 @@ pub(super) fn input_hash(inputs: &[PathBuf], eff_json: &str) -> Result<String, R
     Ok(h.finalize().to_hex().to_string())
 }
 
+/// Whether the inputs of run `run` still hold what they held when it started (the same files
+/// with the same content, checked against the journal's hash of inputs and options); `None`
+/// when there is no such run or it records no options to check with.
+pub fn inputs_unchanged(target: &Target, run: i64) -> Result<Option<bool>, RunError> {
+    let Some(info) = target.run(run)? else {
+        return Ok(None);
+    };
+    let Some(opts) = recorded::read(&info.options) else {
+        return Ok(None);
+    };
+    let mapping = info.options.get("mapping").and_then(|m| m.get("hash"));
+    let key = run_key(&opts, mapping.and_then(|h| h.as_str()));
+    Ok(Some(input_hash(&opts.inputs, &key)? == info.input_hash))
+}
+
+/// What identifies a run besides its inputs' content: its options without what does not change
+/// the run (the chunk size), then its mapping's content hash when it has one.
+pub(super) fn run_key(opts: &ImportOptions, mapping_hash: Option<&str>) -> String {
+    let key = ImportOptions {
+        chunk_size: 0,
+        ..opts.clone()
+    };
+    let mut json = serde_json::to_string(&key).unwrap_or_default();
+    if let Some(h) = mapping_hash {
+        json.push_str(h);
+    }
+    json
+}
+
 /// The identity of this build's phase order (a checkpoint is a phase's index in it), kept with
 /// each run: a run interrupted by a Ferry that ordered its phases otherwise cannot be resumed.
 pub(super) fn phase_order() -> String {
