@@ -13,7 +13,7 @@ mod common;
 
 use browser::*;
 use common::exports::members_fixture;
-use common::web::{ADMIN, VIEWER};
+use common::web::{Console, ADMIN, VIEWER};
 use common::*;
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;

@@ -5,7 +5,10 @@
 //! page and download the console links, crawled after a live run and a retry of it.
 
 mod common;
-use common::web::{agent, data_dir, session, upload_test_run, wait_run_ended, Console, ADMIN};
+use common::web::{
+    act, agent, csrf, data_dir, location, multipart, run_of, session, upload_test_run,
+    wait_run_ended, Console, ADMIN,
+};
 use common::*;
 use std::io::Read;
 use std::time::Duration;
@@ -138,27 +141,9 @@ fn leaks(outputs: &[(String, String)], dir: &std::path::Path) -> Vec<String> {
     leaks
 }
 
-/// Posts a run's action, confirmed; returns the run it sends to.
-fn act(console: &Console, cookie: &str, run: i64, action: &str) -> i64 {
-    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
-    let r = agent()
-        .post(format!("{}/runs/{run}/{action}", console.url))
-        .header("Cookie", cookie)
-        .send_form([("csrf", token.as_str()), ("confirm", "yes")])
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303, "{action} is taken");
-    let to = r.headers().get("location").unwrap().to_str().unwrap();
-    to.trim_start_matches("/runs/")
-        .split(['?', '#'])
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap_or(run)
-}
-
 /// Retries `run` with the mistakes workbook again (a test run); returns the retry's number.
 fn retry(console: &Console, cookie: &str, run: i64) -> i64 {
-    let token = page_csrf(console, cookie.trim_start_matches("ferry_session="));
+    let token = csrf(console, cookie);
     let data = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
     let files: Vec<(&str, &str, &[u8])> = vec![("files", "mistakes.xlsx", &data)];
     let (ct, body) = multipart(&files, &[("csrf", &token), ("test_only", "on")]);
@@ -169,8 +154,7 @@ fn retry(console: &Console, cookie: &str, run: i64) -> i64 {
         .send(&body[..])
         .unwrap();
     assert_eq!(r.status().as_u16(), 303, "the retry is taken");
-    let to = r.headers().get("location").unwrap().to_str().unwrap();
-    to.strip_prefix("/runs/").unwrap().parse().unwrap()
+    run_of(&location(&r))
 }
 
 /// Whether the crawl follows `link`: the console's own pages, not its static files nor the
@@ -220,14 +204,17 @@ fn crawl(console: &Console, cookie: &str, start: &[&str], cap: usize) -> Vec<(St
 fn no_page_the_console_links_names_the_data_folder() {
     let s = scratch();
     let console = Console::start(s.path(), "console.db");
-    let cookie = sign_in_cookie(&console, ADMIN);
+    let cookie = session(&console, ADMIN);
     let cookie = cookie.split(';').next().unwrap().to_string();
-    let test = upload_mistakes(&console, &cookie);
-    wait_until_ended(s.path(), test);
-    let live = act(&console, &cookie, test, "import-valid");
-    wait_until_ended(s.path(), live);
+    let data = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
+    let test = upload_test_run(&console, &cookie, &[("files", "mistakes.xlsx", &data)]);
+    wait_run_ended(s.path(), test);
+    let (code, to) = act(&console, &cookie, test, "import-valid", true);
+    assert_eq!(code, 303, "import-valid is taken");
+    let live = run_of(&to);
+    wait_run_ended(s.path(), live);
     let again = retry(&console, &cookie, live);
-    wait_until_ended(s.path(), again);
+    wait_run_ended(s.path(), again);
     std::thread::sleep(Duration::from_millis(500));
 
     let mut outputs = crawl(

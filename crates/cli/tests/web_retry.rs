@@ -458,7 +458,7 @@ fn retrying_the_same_file_after_its_valid_rows_went_live_reports_only_what_is_st
     let s = scratch();
     let dir = s.path();
     let console = Console::start(dir, "console.db");
-    let cookie = session(&console);
+    let cookie = session(&console, ADMIN);
     let source = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
     let attachment = std::fs::read(example("mistakes/attachments/berth-map.txt")).unwrap();
     let files = [
@@ -467,18 +467,18 @@ fn retrying_the_same_file_after_its_valid_rows_went_live_reports_only_what_is_st
     ];
     let (_, to) = upload_to(&console, &cookie, "/runs/new", &files);
     let test = run_of(&to);
-    done(&console, &cookie, test);
+    wait_job_over(&console, &cookie, test, Duration::from_millis(300));
     assert_eq!(status(dir, test), "completed-with-errors");
     let (code, to) = act(&console, &cookie, test, "import-valid", true);
     assert_eq!(code, 303);
     let live = run_of(&to);
-    done(&console, &cookie, live);
+    wait_job_over(&console, &cookie, live, Duration::from_millis(300));
     assert_eq!(status(dir, live), "completed-with-errors");
     assert_eq!(errors_of(dir, live), errors_of(dir, test));
 
     let (_, to) = upload_to(&console, &cookie, &format!("/runs/{live}/retry"), &files);
     let retry = run_of(&to);
-    done(&console, &cookie, retry);
+    wait_job_over(&console, &cookie, retry, Duration::from_millis(300));
     assert_eq!(status(dir, retry), "completed-with-errors");
     assert_eq!(
         errors_of(dir, retry),
