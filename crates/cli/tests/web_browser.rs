@@ -273,11 +273,12 @@ async fn staff_convert_the_examples_in_a_browser() {
 }
 
 /// The way from a failed test to a fix (issue 17), as staff walk it: a test run of the mistakes
-/// workbook, its rejected rows downloaded (a workbook with a "Ferry findings" column), a retry
-/// with the fixed example from the run's page (linked both ways), the valid rows of the first
-/// test imported through their confirmation (which says what lands and what does not), and the
-/// live run rolled back through its confirmation, with a green banner. Every page is saved as a
-/// screenshot (`retry-*.png` in `target/screenshots/`).
+/// workbook with errors, its rejected rows downloaded (a workbook with a "Ferry findings"
+/// column), the workbook corrected in three cells and retried from the run's page (fewer errors,
+/// linked both ways), the retry's valid rows imported live through their confirmation (which
+/// says what lands and what does not), the same corrected file retried after that live run (only
+/// what is still wrong is reported), and the live run rolled back through its confirmation, with
+/// a green banner. Every page is saved as a screenshot (`retry-*.png` in `target/screenshots/`).
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_fix_and_retry_in_a_browser() {
     let Some((w, d)) = Walk::start("console.db").await else {
@@ -286,13 +287,27 @@ async fn staff_fix_and_retry_in_a_browser() {
     let (s, base) = (&w.s, w.base.clone());
     sign_in(&d, &base, ADMIN).await;
     let session = cookie(&d).await;
+    let attachment = example("mistakes/attachments/berth-map.txt");
+    let errors = |run: i64| {
+        let dir = s.path().to_path_buf();
+        sync(move || {
+            rows(&dir, "console.db", &format!("SELECT code, coalesce(sheet, ''), coalesce(row, 0), coalesce(col, '') FROM run_finding WHERE run_id = {run} AND severity = 'error' ORDER BY 1, 2, 3, 4"))
+        })
+    };
 
-    let test = new_run(&d, &base, &[example("mistakes/mistakes.xlsx")], &[]).await;
+    // 1. A test run with errors.
+    let test = new_run(
+        &d,
+        &base,
+        &[example("mistakes/mistakes.xlsx")],
+        std::slice::from_ref(&attachment),
+    )
+    .await;
     assert_eq!(status(&d).await, "completed-with-errors");
     looks_like_a_page(&d).await;
     shot(&d, "retry-1-test-with-errors").await;
 
-    // The rejected rows, with the browser's session.
+    // 2. Its rejected rows, with the browser's session.
     let href = d
         .find(By::Css("a.rejected-link"))
         .await
@@ -306,34 +321,40 @@ async fn staff_fix_and_retry_in_a_browser() {
     assert!(sheet_names(&bytes).contains(&"User".to_string()));
     std::fs::write(s.path().join("mistakes-rejected.xlsx"), &bytes).unwrap();
 
-    // Retry with the fixed example, from the run's page.
+    // 3. The workbook as the user corrects it (a Role, a date, a bill day), retried from the
+    // run's page: fewer errors, the rest the same.
+    let source = std::fs::read(example("mistakes/mistakes.xlsx")).unwrap();
+    let fixed = common::xlsx_edit::set_cells(
+        &source,
+        "User",
+        &[("C52", "Customer"), ("G53", "2/28/2007"), ("L54", "28")],
+    );
+    let fixed_path = s.path().join("mistakes-fixed.xlsx");
+    std::fs::write(&fixed_path, fixed).unwrap();
     scroll_to(&d, "#retry").await;
     shot(&d, "retry-2-fix-and-retry-card").await;
-    type_into(
-        &d,
-        By::Id("retry-files"),
-        example("club/club.xlsx").to_str().unwrap(),
-    )
-    .await;
-    type_into(
-        &d,
-        By::Id("retry-attachments"),
-        example("club/attachments/berth-map.txt").to_str().unwrap(),
-    )
-    .await;
-    click(&d, By::Id("retry-submit")).await;
+    let retry_with = |d: &WebDriver| {
+        let (f, a) = (fixed_path.clone(), attachment.clone());
+        let d = d.clone();
+        async move {
+            type_into(&d, By::Id("retry-files"), f.to_str().unwrap()).await;
+            type_into(&d, By::Id("retry-attachments"), a.to_str().unwrap()).await;
+            click(&d, By::Id("retry-submit")).await;
+        }
+    };
+    retry_with(&d).await;
     let retry = run_page_after(&d, "the retry's page", test).await;
     assert_eq!(finished_run(&d).await, retry);
     let t = text(&d).await;
     assert!(t.contains(&format!("retry of run {test}")), "{t}");
-    assert_eq!(status(&d).await, "succeeded", "{t}");
+    assert_eq!(status(&d).await, "completed-with-errors", "{t}");
+    let (first, corrected) = (errors(test), errors(retry));
+    assert!(corrected.len() + 3 <= first.len(), "{corrected:?}");
+    assert!(corrected.iter().all(|e| first.contains(e)), "{corrected:?}");
     looks_like_a_page(&d).await;
     shot(&d, "retry-3-retry-run").await;
 
-    // Back to the first test: it lists its retry; import its valid rows.
-    click(&d, By::LinkText(format!("run {test}"))).await;
-    let t = wait_text(&d, "Retried with corrected files in").await;
-    assert!(t.contains(&format!("run {retry}")), "{t}");
+    // 4. Import the retry's valid rows, confirmed: live.
     let t = open_confirmation(&d, "action-import-valid", "What will not").await;
     assert!(t.contains("records will NOT be imported"), "{t}");
     looks_like_a_page(&d).await;
@@ -342,13 +363,37 @@ async fn staff_fix_and_retry_in_a_browser() {
     let live = run_page_after(&d, "the live run's page", retry).await;
     assert_eq!(finished_run(&d).await, live);
     assert_eq!(status(&d).await, "completed-with-errors");
+    assert_eq!(errors(live), corrected);
+    let t = text(&d).await;
+    assert!(
+        t.contains(&format!(
+            "This live run imports the files of test run {retry}"
+        )),
+        "{t}"
+    );
+    assert!(!t.contains("retry of run"), "{t}");
+    assert!(!t.contains(".key"), "no key file named on a page: {t}");
     looks_like_a_page(&d).await;
     shot(&d, "retry-5-valid-rows-imported").await;
 
-    // Roll it back, confirmed.
+    // 5. The same file again, retried from the live run's page: only what is still wrong is
+    // reported; what went live is recognised (skipped, counted as notes), not an error.
+    scroll_to(&d, "#retry").await;
+    retry_with(&d).await;
+    let again = run_page_after(&d, "the second retry's page", live).await;
+    assert_eq!(finished_run(&d).await, again);
+    let t = text(&d).await;
+    assert!(t.contains(&format!("retry of run {live}")), "{t}");
+    assert_eq!(errors(again), corrected, "only what is still wrong");
+    assert!(!t.contains("ledger.duplicate "), "{t}");
+    looks_like_a_page(&d).await;
+    shot(&d, "retry-6-same-file-after-live").await;
+
+    // 6. Roll the live run back, confirmed.
+    d.goto(format!("{base}/runs/{live}")).await.unwrap();
     open_confirmation(&d, "action-rollback", "are removed from the target").await;
     looks_like_a_page(&d).await;
-    shot(&d, "retry-6-confirm-rollback").await;
+    shot(&d, "retry-7-confirm-rollback").await;
     confirm(&d).await;
     until(&d, "the rollback", || async {
         d.goto(format!("{base}/runs/{live}")).await.ok()?;
@@ -358,7 +403,7 @@ async fn staff_fix_and_retry_in_a_browser() {
     .await;
     assert!(d.find(By::Css(".notice.error")).await.is_err());
     looks_like_a_page(&d).await;
-    shot(&d, "retry-7-rolled-back").await;
+    shot(&d, "retry-8-rolled-back").await;
 
     w.end(d).await;
 }

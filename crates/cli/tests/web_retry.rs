@@ -476,6 +476,14 @@ fn retrying_the_same_file_after_its_valid_rows_went_live_reports_only_what_is_st
     assert_eq!(status(dir, live), "completed-with-errors");
     assert_eq!(errors_of(dir, live), errors_of(dir, test));
 
+    let (_, page) = get(&console, &cookie, &format!("/runs/{test}"));
+    assert!(
+        page.contains(&format!(
+            "Run live in <a href=\"/runs/{live}\">run {live}</a>"
+        )),
+        "{page}"
+    );
+    assert!(!page.contains("Retried with corrected files"), "{page}");
     let (_, to) = upload_to(&console, &cookie, &format!("/runs/{live}/retry"), &files);
     let retry = run_of(&to);
     wait_job_over(&console, &cookie, retry, Duration::from_millis(300));

@@ -83,6 +83,10 @@ pub struct ImportOptions {
     /// file"): recorded so that each run's page can link the other. Left out when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<i64>,
+    /// The test run this live run runs (the console's "Run live" and "Import the valid rows"):
+    /// recorded so that both runs' pages name the other. Left out when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_of: Option<i64>,
 }
 
 impl Default for ImportOptions {
@@ -110,6 +114,7 @@ impl Default for ImportOptions {
             mapping: None,
             shown: vec![],
             retry_of: None,
+            live_of: None,
         }
     }
 }

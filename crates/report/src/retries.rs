@@ -4,9 +4,36 @@
 
 use ferry_store::{params, StoreError, Target};
 
-/// The run `run` retries (recorded in its options as `command_line.retry_of`), if any.
+/// The run `run` retries (recorded in its options as `command_line.retry_of`), if any. A live
+/// run made from a test run (`live_of`) is that test's live run, not a retry of its own.
 pub fn retry_of(options: &serde_json::Value) -> Option<i64> {
+    if live_of(options).is_some() {
+        return None;
+    }
     options.get("command_line")?.get("retry_of")?.as_i64()
+}
+
+/// The test run a live run runs (the console's "Run live", "Import the valid rows"), if any.
+pub fn live_of(options: &serde_json::Value) -> Option<i64> {
+    options.get("command_line")?.get("live_of")?.as_i64()
+}
+
+/// The live runs made from test run `run`, oldest first.
+pub fn lives_of(t: &Target, run: i64) -> Result<Vec<i64>, StoreError> {
+    let rows = t.rows(
+        "SELECT id, options FROM run WHERE id > ?1 AND options LIKE ?2 ORDER BY id",
+        params![run, format!("%\"live_of\":{run}%")],
+    )?;
+    Ok(rows
+        .iter()
+        .filter(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.text(1))
+                .ok()
+                .and_then(|o| live_of(&o))
+                == Some(run)
+        })
+        .map(|r| r.int(0))
+        .collect())
 }
 
 /// The runs that retried `run` with corrected files, oldest first.

@@ -268,7 +268,15 @@ fn import_outcome(s: &ferry_engine::Summary) -> String {
         _ => "",
     };
     let key = match &s.fingerprint_key_created {
-        Some(k) => format!(". A new fingerprint key for card and account numbers was made in {} on the console's machine: back it up apart from the database", k.display()),
+        Some(k) => {
+            // The operator backs it up: the console's log names the file; its pages do not.
+            eprintln!(
+                "ferry serve: run {} made a new fingerprint key for card and account numbers: {} — back it up apart from the database",
+                s.run,
+                k.display()
+            );
+            ". A new fingerprint key for card and account numbers was made on the console's machine (the console's log names its file): back it up apart from the database".to_string()
+        }
         None => String::new(),
     };
     format!(

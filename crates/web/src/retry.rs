@@ -70,6 +70,7 @@ fn retry_options(app: &Shared, id: i64, form: &RunForm) -> Result<ImportOptions,
     o.resume = false;
     o.resume_run = None;
     o.retry_of = Some(id);
+    o.live_of = None;
     if let Some(m) = &o.mapping {
         o.mapping = Some(mapping_for(m, &form.folder)?);
     }

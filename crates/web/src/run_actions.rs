@@ -153,6 +153,7 @@ fn live_options(app: &Shared, id: i64, how: GoLive) -> Result<ImportOptions, Fai
     o.resume = false;
     // `retry_of` stays: the live run of a retry skips what the retried runs imported, as its
     // test did (a test run's findings are those of the live run that follows it).
+    o.live_of = Some(id);
     if how == GoLive::ValidRows {
         // The records without errors go in; the rejected ones stay out.
         o.all_or_nothing = false;

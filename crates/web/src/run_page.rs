@@ -202,6 +202,9 @@ fn actions(
 pub struct Fix {
     pub retry_of: Option<i64>,
     pub retries: Vec<i64>,
+    /// The test run this live run ran, and the live runs made from this test run.
+    pub live_of: Option<i64>,
+    pub lives: Vec<i64>,
     pub rejected: Vec<crate::rejected_rows::RejectedLink>,
 }
 
@@ -212,6 +215,10 @@ fn fix(t: &Target, id: i64, inputs: &[String]) -> Result<Fix, Failure> {
             .as_ref()
             .and_then(|i| ferry_report::retries::retry_of(&i.options)),
         retries: ferry_report::retries::retries_of(t, id)?,
+        live_of: info
+            .as_ref()
+            .and_then(|i| ferry_report::retries::live_of(&i.options)),
+        lives: ferry_report::retries::lives_of(t, id)?,
         rejected: info
             .as_ref()
             .map(|i| crate::rejected_rows::links(i, inputs))
