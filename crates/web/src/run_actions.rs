@@ -112,7 +112,7 @@ async fn go_live(
     let hold = app.uploads_lock.clone().read_owned().await;
     let a = app.clone();
     let opts = blocking(move || live_options(&a, id, how)).await?;
-    start_work(&app, Work::Import(Box::new(opts)), None, None, Some(hold)).await
+    start_work(&app, &staff, Work::Import(Box::new(opts)), None, None, Some(hold)).await
 }
 
 /// The options to run test run `id` live: a clean test run (or, for its valid rows, a test run
@@ -205,7 +205,7 @@ pub async fn resume(
     })
     .await?;
     // An interrupted run's upload is kept while it can be resumed: no hold needed.
-    start_work(&app, Work::Import(Box::new(opts)), Some(id), None, None).await
+    start_work(&app, &staff, Work::Import(Box::new(opts)), Some(id), None, None).await
 }
 
 pub async fn cancel(
@@ -236,7 +236,8 @@ pub async fn rollback(
     }
     let a = app.clone();
     let (_, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id), None)).await?;
+        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id), None, &staff.email))
+            .await?;
     if state.failed {
         return Err(Failure::bad(state.outcome.unwrap_or_default()));
     }

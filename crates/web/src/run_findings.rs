@@ -225,8 +225,8 @@ fn finding_row(f: FindingLine, uploads: &std::path::Path) -> FindingRow {
         place,
         field: f.field,
         value: f.value,
-        message: view::hide_paths(&f.message, uploads, true),
-        hint: view::hide_paths(&f.hint, uploads, true),
+        message: view::console_words(&view::hide_paths(&f.message, uploads, true)),
+        hint: view::console_words(&view::hide_paths(&f.hint, uploads, true)),
     }
 }
 
