@@ -194,13 +194,10 @@ pub fn hide_paths(text: &str, dir: &std::path::Path, upload_root: bool) -> Strin
 /// the page to use. The engine writes one message for both; the console words it for staff
 /// who never see a command line.
 const CONSOLE_WORDS: &[(&str, &str)] = &[
+    // Whole pieces of advice first, then the flags alone (longer before shorter).
     (
         "run again with --add-missing-components to add the component to the program for the migration",
         "migrate again with “Add components a registration uses but its program lacks” ticked on the Certification page to add the component to the program",
-    ),
-    (
-        "(--add-missing-components)",
-        "(“Add components a registration uses but its program lacks”)",
     ),
     (
         "(use --on-existing skip or update)",
@@ -211,18 +208,6 @@ const CONSOLE_WORDS: &[(&str, &str)] = &[
         "to skip such records, start a new run with “A record whose key already exists” set to “is skipped”",
     ),
     (
-        "(--on-existing skip)",
-        "(“A record whose key already exists: is skipped”)",
-    ),
-    (
-        "(--fold-case)",
-        "(“Accept references that differ only in case and spacing”)",
-    ),
-    (
-        "with --fold-case",
-        "with “Accept references that differ only in case and spacing” ticked",
-    ),
-    (
         "migrate them with `ferry certification migrate`",
         "migrate them on the Certification page",
     ),
@@ -230,16 +215,42 @@ const CONSOLE_WORDS: &[(&str, &str)] = &[
         "`ferry certification migrate` leaves them out",
         "a certification migration leaves them out",
     ),
-    (
-        "`ferry import` leaves them out",
-        "an import leaves them out",
-    ),
+    ("`ferry import` leaves them out", "an import leaves them out"),
     (
         "import them with `ferry import`",
         "import them as a new run on the Runs page",
     ),
+    (
+        "beyond --max-records",
+        "beyond “Only the first N accounts”",
+    ),
     ("--max-records ", "“Only the first N accounts” = "),
-    ("--all-or-nothing:", "“All or nothing”:"),
+    (
+        "--on-existing skip or update",
+        "“A record whose key already exists: is skipped” or “updates the existing record”",
+    ),
+    (
+        "--on-existing error",
+        "“A record whose key already exists: is an error”",
+    ),
+    (
+        "--on-existing skip",
+        "“A record whose key already exists: is skipped”",
+    ),
+    (
+        "--on-existing update",
+        "“A record whose key already exists: updates the existing record”",
+    ),
+    (
+        "--add-missing-components",
+        "“Add components a registration uses but its program lacks”",
+    ),
+    (
+        "--fold-case",
+        "“Accept references that differ only in case and spacing”",
+    ),
+    ("--all-or-nothing", "“All or nothing”"),
+    ("--max-attachment-bytes", "the attachment size limit"),
 ];
 
 /// `text` with the terminal's advice in the console's words ([`CONSOLE_WORDS`]).
