@@ -55,10 +55,13 @@ struct Cli {
     command: Command,
 }
 
+/// The target when none is named: `./ferry.db`.
+const DEFAULT_DB: &str = "ferry.db";
+
 #[derive(Args, Clone)]
 struct DbArg {
     /// The target: a SQLite file path (default ./ferry.db) or a postgres:// URL.
-    #[arg(long, env = "FERRY_DB", default_value = "ferry.db", global = true)]
+    #[arg(long, env = "FERRY_DB", default_value = DEFAULT_DB, global = true)]
     db: String,
 }
 
@@ -812,7 +815,7 @@ fn import(
     let (target, created) = Target::init_db(db)?;
     if rehearsal.is_some() {
         say!(
-            "There is no target at {}: this test run rehearses against a new, empty target with the default setup data, in a temporary folder that is removed when the run ends, so nothing is created at {} and `ferry runs` will not list the run. Keep its findings with --log FILE.",
+            "There is no target at {}: this test run rehearses against a new, empty target with the default setup data, in a temporary folder that is removed when the run ends, so nothing is created at {} and `ferry runs` will not list the run. Keep its findings with --log FILE; to keep the run, make the target first (`ferry init`) or name one with --db.",
             a.db.db,
             a.db.db
         );
@@ -831,12 +834,13 @@ fn import(
     run_import(&target, opts, report, annotate)
 }
 
-/// For a test-only run whose SQLite target `db` does not exist: a temporary folder and the path
-/// of a new target in it, to rehearse against (the folder goes when it is dropped). `None`: the
-/// run uses `db` itself (a live run, an existing file, or a PostgreSQL URL).
+/// For a test-only run on the default target `./ferry.db` when there is none: a temporary
+/// folder and the path of a new target in it, to rehearse against (the folder goes when it is
+/// dropped), so that a rehearsal in a folder leaves no `ferry.db` behind. `None`: the run uses
+/// `db` itself (a live run, an existing target, a target named with `--db`/`FERRY_DB`, which
+/// is made as a live run would make it, or a PostgreSQL URL).
 fn rehearsal_target(db: &str, test_only: bool) -> Result<Option<(tempfile::TempDir, String)>> {
-    let server = db.starts_with("postgres://") || db.starts_with("postgresql://");
-    if !test_only || server || Path::new(db).exists() {
+    if !test_only || db != DEFAULT_DB || Path::new(db).exists() {
         return Ok(None);
     }
     let dir = tempfile::Builder::new()
