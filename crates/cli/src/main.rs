@@ -548,8 +548,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 Ok(u) => {
                     say!(
                         "Run {run} is rolled back: {} removed, {} restored.",
-                        text::count(u.deleted as u64, "row", "rows"),
-                        text::count(u.restored as u64, "change", "changes")
+                        text::count(u.deleted, "row", "rows"),
+                        text::count(u.restored, "change", "changes")
                     );
                     Ok(0)
                 }
@@ -1054,12 +1054,12 @@ fn write_annotations(target: &Target, run: i64, pairs: &[(PathBuf, PathBuf)]) ->
             "Annotated copy of {} written to {}: {}, {} marked{}.",
             input.display(),
             out.display(),
-            text::count(s.findings as u64, "finding", "findings"),
-            text::count(s.marked_cells as u64, "cell", "cells"),
+            text::count(s.findings, "finding", "findings"),
+            text::count(s.marked_cells, "cell", "cells"),
             if s.secrets > 0 {
                 format!(
                     ", {} blanked or masked",
-                    text::count(s.secrets as u64, "secret cell", "secret cells")
+                    text::count(s.secrets, "secret cell", "secret cells")
                 )
             } else {
                 String::new()

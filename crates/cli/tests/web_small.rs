@@ -418,17 +418,7 @@ fn the_runs_list_says_who_did_what_and_how_many_records_landed() {
         body[at..body[at..].find("</tr>").unwrap() + at].to_string()
     };
     let live_row = row(live);
-    let count = |n: i64| {
-        let s = n.to_string();
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    };
+    let count = |n: i64| ferry_findings::words::number(n as u64);
     assert!(
         live_row.contains(&format!("<td class=\"num imported\">{}</td>", count(imported))),
         "{live_row}"

@@ -197,7 +197,7 @@ pub fn ledger_text(r: &Reconciliation) -> String {
     let _ = writeln!(
         out,
         "  {} with ledger records, {} not balanced",
-        ferry_findings::words::count(r.ledger_accounts as u64, "account", "accounts"),
+        ferry_findings::words::count(r.ledger_accounts, "account", "accounts"),
         r.unbalanced
     );
     out
