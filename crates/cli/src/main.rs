@@ -56,10 +56,13 @@ struct Cli {
     command: Command,
 }
 
+/// The target when none is named: `./ferry.db`.
+const DEFAULT_DB: &str = "ferry.db";
+
 #[derive(Args, Clone)]
 struct DbArg {
     /// The target: a SQLite file path (default ./ferry.db) or a postgres:// URL.
-    #[arg(long, env = "FERRY_DB", default_value = "ferry.db", global = true)]
+    #[arg(long, env = "FERRY_DB", default_value = DEFAULT_DB, global = true)]
     db: String,
 }
 
@@ -568,9 +571,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             match ferry_engine::rollback::rollback(&t, run) {
                 Ok(u) => {
                     say!(
-                        "Run {run} is rolled back: {} rows removed, {} changes restored.",
-                        u.deleted,
-                        u.restored
+                        "Run {run} is rolled back: {} removed, {} restored.",
+                        text::count(u.deleted, "row", "rows"),
+                        text::count(u.restored, "change", "changes")
                     );
                     Ok(0)
                 }
@@ -611,8 +614,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let stats = export(&t, f, &out, entities.as_deref())?;
             let total: u64 = stats.iter().map(|(_, n)| n).sum();
             say!(
-                "Exported {total} records of {} entity types to {}.",
-                stats.len(),
+                "Exported {} of {} to {}.",
+                text::count(total, "record", "records"),
+                text::count(stats.len() as u64, "entity type", "entity types"),
                 out.display()
             );
             Ok(0)
@@ -829,10 +833,20 @@ fn import(
         std::fs::File::create(log)
             .with_context(|| format!("--log {}: cannot write there", log.display()))?;
     }
+    // A test-only run with no target rehearses against a new one in a temporary folder (gone
+    // when the run ends): a rehearsal leaves nothing behind, not even an empty `ferry.db`.
+    let rehearsal = rehearsal_target(&a.db.db, opts.test_only)?;
+    let db = rehearsal.as_ref().map_or(a.db.db.as_str(), |(_, db)| db);
     // A missing or empty target is created (a PostgreSQL database too: also one that a killed
     // run left half-created); an existing one is checked.
-    let (target, created) = Target::init_db(&a.db.db)?;
-    if created {
+    let (target, created) = Target::init_db(db)?;
+    if rehearsal.is_some() {
+        say!(
+            "There is no target at {}: this test run rehearses against a new, empty target with the default setup data, in a temporary folder that is removed when the run ends, so nothing is created at {} and `ferry runs` will not list the run. Keep its findings with --log FILE; to keep the run, make the target first (`ferry init`) or name one with --db.",
+            a.db.db,
+            a.db.db
+        );
+    } else if created {
         say!(
             "Created target {} with the default setup data.",
             target.name()
@@ -845,6 +859,23 @@ fn import(
         verbose: a.verbose,
     };
     run_import(&target, opts, report, annotate)
+}
+
+/// For a test-only run on the default target `./ferry.db` when there is none: a temporary
+/// folder and the path of a new target in it, to rehearse against (the folder goes when it is
+/// dropped), so that a rehearsal in a folder leaves no `ferry.db` behind. `None`: the run uses
+/// `db` itself (a live run, an existing target, a target named with `--db`/`FERRY_DB`, which
+/// is made as a live run would make it, or a PostgreSQL URL).
+fn rehearsal_target(db: &str, test_only: bool) -> Result<Option<(tempfile::TempDir, String)>> {
+    if !test_only || db != DEFAULT_DB || Path::new(db).exists() {
+        return Ok(None);
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("ferry-rehearsal-")
+        .tempdir()
+        .context("cannot make a temporary folder for the test run's target")?;
+    let path = dir.path().join("ferry.db").display().to_string();
+    Ok(Some((dir, path)))
 }
 
 /// The options the flags of an import give (limits aside): the text forms through the engine's
@@ -1048,13 +1079,16 @@ fn write_annotations(target: &Target, run: i64, pairs: &[(PathBuf, PathBuf)]) ->
     let summaries = ferry_report::annotated::write_annotated(target, run, pairs)?;
     for ((input, out), s) in pairs.iter().zip(summaries) {
         say!(
-            "Annotated copy of {} written to {}: {} findings, {} cells marked{}.",
+            "Annotated copy of {} written to {}: {}, {} marked{}.",
             input.display(),
             out.display(),
-            s.findings,
-            s.marked_cells,
+            text::count(s.findings, "finding", "findings"),
+            text::count(s.marked_cells, "cell", "cells"),
             if s.secrets > 0 {
-                format!(", {} secret cells blanked or masked", s.secrets)
+                format!(
+                    ", {} blanked or masked",
+                    text::count(s.secrets, "secret cell", "secret cells")
+                )
             } else {
                 String::new()
             }

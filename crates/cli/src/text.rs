@@ -3,23 +3,7 @@
 
 use ferry_findings::{Column, Location};
 
-/// `1,234`: a count with thousands separators.
-pub fn number(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1 warning`, `7 warnings`: the count and its noun, singular for one.
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", number(n), if n == 1 { one } else { many })
-}
+pub use ferry_findings::words::{count, number};
 
 /// The last part of a path as given (`…/exports/User.csv` → `User.csv`).
 pub fn file_name(path: &str) -> &str {

@@ -382,6 +382,8 @@ fn a_wrong_key_is_refused_before_anything_is_written() {
 fn a_test_only_run_and_masked_numbers_make_no_key() {
     let s = scratch();
     let d = s.path();
+    // The target first: a test-only run on a missing ./ferry.db rehearses in a temporary one.
+    assert_eq!(ferry(d, &["init"]).code, 0);
     let r = import(d, "one", &["--test-only", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(key_files(d).is_empty());

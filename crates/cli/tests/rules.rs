@@ -184,6 +184,8 @@ fn fingerprints_are_keyed_per_target_and_equal_for_the_same_number() {
         ach("a1", "011000015", "000123456789"),
         ach("a2", "121000358", "000123456789"),
     );
+    // The target first: a test-only run on a missing ./ferry.db rehearses in a temporary one.
+    assert_eq!(ferry(d, &["init"]).code, 0);
     // A test-only run leaves no key behind: no identifier in the target, no key file.
     let (r, _) = import(d, "a.xml", &body, &["--test-only"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -67,6 +67,8 @@ fn secrets_appear_in_no_output() {
     let dir = scratch();
     let d = dir.path();
     std::fs::write(d.join("in.xml"), input()).unwrap();
+    // The target first: a test-only run on a missing ./ferry.db rehearses in a temporary one.
+    assert_eq!(ferry(d, &["init"]).code, 0);
     let mut outputs = vec![];
     for (args, name) in [
         (

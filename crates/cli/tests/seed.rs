@@ -731,6 +731,8 @@ fn two_identical_lines_are_two_holdings_and_a_rerun_skips_both() {
     let lines = "<UserPackage User=\"fam\" Name=\"Phone\"/>\n<UserPackage User=\"fam\" Name=\"Phone\"/>\n<UserService User=\"fam\" UserPackage=\"Phone\" Name=\"Line\"/>\n<UserService User=\"fam\" UserPackage=\"Phone\" Name=\"Line\"/>";
     write(&d.join("a.xml"), xml(&format!("{setup}\n{lines}")));
     let count = |t: &str| int(d, "ferry.db", &format!("SELECT count(*) FROM {t}"));
+    // The target first: a test-only run on a missing ./ferry.db rehearses in a temporary one.
+    assert_eq!(ferry(d, &["init"]).code, 0);
     let (r, f) = import(d, &["a.xml", "--test-only"], &[]);
     assert_eq!((r.code, f.len()), (0, 0), "{f:#?}");
     let (r, f) = import(d, &["a.xml"], &[]);

@@ -1080,3 +1080,86 @@ async fn a_run_the_console_was_running_when_killed_is_resumed_from_its_page() {
     d.quit().await.unwrap();
     drop(chromedriver);
 }
+
+/// Issue 17 item 10: a file of a type Ferry does not read (a PDF chosen as the input) brings the
+/// new-run form back in the browser with a red banner above it and every option as chosen
+/// (`target/screenshots/new-run-refused.png`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_upload_keeps_the_form_and_its_options() {
+    if !browser_available() {
+        return;
+    }
+    let s = AsyncScratch::new();
+    let console = sync(|| Console::start(s.path(), "refused.db"));
+    let base = console.url.trim_end_matches('/').to_string();
+    let chromedriver = Chromedriver::start();
+    let d = browser(&chromedriver).await;
+    sign_in(&d, &base, ADMIN).await;
+
+    let pdf = s.path().join("statement.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4 not a workbook").unwrap();
+    d.goto(format!("{base}/runs/new")).await.unwrap();
+    d.find(By::Name("test_only"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    d.find(By::Css("#on_existing option[value=skip]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let region = d.find(By::Id("phone_region")).await.unwrap();
+    region.clear().await.unwrap();
+    region.send_keys("GB").await.unwrap();
+    d.find(By::Id("files"))
+        .await
+        .unwrap()
+        .send_keys(pdf.to_str().unwrap())
+        .await
+        .unwrap();
+    d.find(By::Css("form[action='/runs/new'] button#start"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = wait_text(&d, "is not a file Ferry reads").await;
+    assert!(t.contains("statement.pdf") && t.contains("your options are kept"), "{t}");
+    let banner = d.find(By::Id("form-error")).await.unwrap();
+    assert!(banner.is_displayed().await.unwrap());
+    assert!(
+        !d.find(By::Name("test_only"))
+            .await
+            .unwrap()
+            .is_selected()
+            .await
+            .unwrap(),
+        "test only stays cleared"
+    );
+    let value = |id: &'static str| {
+        let d = &d;
+        async move {
+            d.find(By::Id(id))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(value("on_existing").await, "skip");
+    assert_eq!(value("phone_region").await, "GB");
+    looks_like_a_page(&d).await;
+    shot(&d, "new-run-refused").await;
+    assert_eq!(
+        sync(|| int(s.path(), "refused.db", "SELECT count(*) FROM run")),
+        0,
+        "nothing ran"
+    );
+    d.quit().await.unwrap();
+    drop(chromedriver);
+}

@@ -79,6 +79,11 @@ pub struct ImportOptions {
     /// out when empty, so that a CLI run's input hash is what it was before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shown: Vec<String>,
+    /// The files of each input that is a folder, by their names as uploaded (the console's CSV
+    /// uploads: `User.csv`, `Contact.csv`), empty for a file; recorded so that pages name a
+    /// run's inputs by their files after the upload is gone. Left out when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub folder_files: Vec<Vec<String>>,
     /// The run this one retries with corrected files (the console's "Retry with a corrected
     /// file"): recorded so that each run's page can link the other. Left out when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,6 +92,11 @@ pub struct ImportOptions {
     /// recorded so that both runs' pages name the other. Left out when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_of: Option<i64>,
+    /// Who starts or resumes the run: the console's signed-in staff member's e-mail; `None`:
+    /// a command in a terminal. Kept in the journal's `run_event`, not in the options (the same
+    /// run resumed by someone else is the same run).
+    #[serde(skip)]
+    pub actor: Option<String>,
 }
 
 impl Default for ImportOptions {
@@ -113,8 +123,10 @@ impl Default for ImportOptions {
             fingerprint_key: None,
             mapping: None,
             shown: vec![],
+            folder_files: vec![],
             retry_of: None,
             live_of: None,
+            actor: None,
         }
     }
 }

@@ -108,6 +108,11 @@ pub fn dependents(target: &Target, run: i64) -> Result<Vec<String>, RunError> {
 
 /// Rolls back a live run. Refuses (an error listing them) when later runs depend on it.
 pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
+    rollback_by(target, run, ferry_store::journal::COMMAND_LINE)
+}
+
+/// [`rollback`], done by `actor` (a staff member's e-mail, kept in the journal's `run_event`).
+pub fn rollback_by(target: &Target, run: i64, actor: &str) -> Result<Undone, RunError> {
     let info = target
         .run(run)?
         .ok_or_else(|| RunError::Options(format!("there is no run {run} in this target")))?;
@@ -156,6 +161,7 @@ pub fn rollback(target: &Target, run: i64) -> Result<Undone, RunError> {
             Some("rolled back"),
             (info.errors as u64, info.warnings as u64, info.infos as u64),
         )?;
+        target.record_run_event(run, ferry_store::journal::RunAction::RolledBack, actor)?;
         tx.commit()?;
         Ok(undone)
     })();

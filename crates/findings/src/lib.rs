@@ -3,6 +3,8 @@
 //! Codes are stable identifiers kept in one table, separate from the human message, so that
 //! scripts can match on them while messages improve.
 
+pub mod words;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;

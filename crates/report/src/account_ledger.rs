@@ -4,6 +4,7 @@
 //! never one per line.
 
 use crate::accounts::placeholders;
+use crate::origin::{self, Origin};
 use ferry_store::{params, Cell, Row, StoreError, Target};
 use std::collections::HashMap;
 
@@ -15,6 +16,8 @@ pub struct Invoice {
     pub delivered: bool,
     pub total_e4: i64,
     pub paid_e4: i64,
+    /// The run that made the invoice.
+    pub origin: Origin,
     /// Its ledger lines other than payments, in the order they were written.
     pub lines: Vec<Line>,
 }
@@ -28,6 +31,8 @@ pub struct Line {
     pub amount_e4: i64,
     pub description: String,
     pub date: String,
+    /// The ledger record the line was made from.
+    pub origin: Origin,
 }
 
 /// A payment of the account and where it went.
@@ -37,6 +42,8 @@ pub struct Payment {
     pub description: String,
     pub amount_e4: i64,
     pub disbursed_e4: i64,
+    /// The ledger record of the payment.
+    pub origin: Origin,
     /// The disbursements of the payment, in the order they were made.
     pub to: Vec<Disbursement>,
 }
@@ -61,7 +68,7 @@ pub fn invoices(t: &Target, name: &str) -> Result<Vec<Invoice>, StoreError> {
     let sources = sources(t, lines.iter().map(|l| (l.text(4), l.int(5))))?;
     let mut by_invoice: HashMap<i64, Vec<Line>> = HashMap::new();
     for l in &lines {
-        let (description, date) = sources
+        let (description, date, origin) = sources
             .get(&(l.text(4), l.int(5)))
             .cloned()
             .unwrap_or_default();
@@ -71,10 +78,11 @@ pub fn invoices(t: &Target, name: &str) -> Result<Vec<Invoice>, StoreError> {
             amount_e4: l.int(3),
             description,
             date,
+            origin,
         });
     }
     Ok(t.rows(
-        "SELECT id, name, closed, delivered, total_e4, disbursed_e4 FROM invoice WHERE \"user\" = ?1 ORDER BY id",
+        "SELECT id, name, closed, delivered, total_e4, disbursed_e4, run_id FROM invoice WHERE \"user\" = ?1 ORDER BY id",
         params![name],
     )?
     .into_iter()
@@ -84,6 +92,7 @@ pub fn invoices(t: &Target, name: &str) -> Result<Vec<Invoice>, StoreError> {
         delivered: i.int(3) != 0,
         total_e4: i.int(4),
         paid_e4: i.int(5),
+        origin: Origin::of_run(i.opt_int(6)),
         lines: by_invoice.remove(&i.int(0)).unwrap_or_default(),
     })
     .collect())
@@ -113,11 +122,12 @@ pub fn payments(t: &Target, name: &str) -> Result<Vec<Payment>, StoreError> {
     Ok(rows
         .iter()
         .map(|p| {
-            let (description, date) = sources
+            let (description, date, origin) = sources
                 .get(&(p.text(3), p.int(4)))
                 .cloned()
                 .unwrap_or_default();
             Payment {
+                origin,
                 date,
                 description,
                 amount_e4: p.int(1),
@@ -128,13 +138,13 @@ pub fn payments(t: &Target, name: &str) -> Result<Vec<Payment>, StoreError> {
         .collect())
 }
 
-/// (description, date) by (entity, row id).
-type Sources = HashMap<(String, i64), (String, String)>;
+/// (description, date, origin) by (entity, row id).
+type Sources = HashMap<(String, i64), (String, String, Origin)>;
 
 /// Source rows read per query (well under every backend's limit on parameters).
 const CHUNK: usize = 500;
 
-/// The (description, date) of each (entity, row id) given: one query per source table (per
+/// The (description, date, origin) of each (entity, row id) given: one query per source table (per
 /// [`CHUNK`] rows); a row of an entity with no description or date field gets empty text.
 fn sources(t: &Target, of: impl Iterator<Item = (String, i64)>) -> Result<Sources, StoreError> {
     let mut ids: HashMap<String, Vec<i64>> = HashMap::new();
@@ -161,7 +171,8 @@ fn sources(t: &Target, of: impl Iterator<Item = (String, i64)>) -> Result<Source
         };
         for chunk in rows.chunks(CHUNK) {
             let sql = format!(
-                "SELECT id, {desc}, {date} FROM {} WHERE id IN ({})",
+                "SELECT x.id, {desc}, {date}, {} FROM {} x WHERE x.id IN ({})",
+                origin::columns("x"),
                 ferry_store::schema::quote(&e.table()),
                 placeholders(chunk.len())
             );
@@ -174,6 +185,6 @@ fn sources(t: &Target, of: impl Iterator<Item = (String, i64)>) -> Result<Source
     Ok(out)
 }
 
-fn source(r: &Row) -> (String, String) {
-    (r.text(1), r.text(2))
+fn source(r: &Row) -> (String, String, Origin) {
+    (r.text(1), r.text(2), Origin::at(r, 3))
 }

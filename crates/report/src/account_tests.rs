@@ -112,7 +112,10 @@ fn an_accounts_invoices_payments_and_contacts() {
     let points: Vec<_> = a
         .contacts
         .iter()
-        .map(|c| (c.name.as_str(), c.points.clone()))
+        .map(|c| {
+            let labelled: Vec<_> = c.points.iter().map(|p| (p.0.clone(), p.1.clone())).collect();
+            (c.name.as_str(), labelled)
+        })
         .collect();
     let pt = |l: &str, v: &str| (l.to_string(), v.to_string());
     assert_eq!(

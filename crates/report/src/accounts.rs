@@ -25,19 +25,26 @@ pub fn count(t: &Target) -> Result<i64, StoreError> {
 
 /// A `LIKE` pattern matching `q` anywhere, case-insensitively (with `ESCAPE '\'`).
 pub(crate) fn like(q: &str) -> String {
+    anywhere(&q.to_lowercase())
+}
+
+/// A `LIKE` pattern matching `q` as it is, anywhere (with `ESCAPE '\'`).
+fn anywhere(q: &str) -> String {
     format!(
         "%{}%",
-        q.to_lowercase()
-            .replace('\\', "\\\\")
+        q.replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_")
     )
 }
 
 /// The names of the accounts matching `q`, in byte order, at most `limit + 1` of them (so the
-/// caller can tell there were more).
+/// caller can tell there were more). Names, e-mails and contact names are compared folded
+/// (`zoe` finds `Zoë`, `ZOE` too: [`ferry_store::fold`]), in the query: no row is read into
+/// Rust to be compared.
 fn matching_names(t: &Target, q: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-    let pattern = like(q);
+    let pattern = anywhere(&ferry_store::fold::fold(q));
+    let f = |col: &str| t.folded(col);
     let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
     // A phone is matched on its digits (as given or in E.164), so any way of writing it finds it.
     let phone = if digits.len() >= 4 {
@@ -47,12 +54,18 @@ fn matching_names(t: &Target, q: &str, limit: usize) -> Result<Vec<String>, Stor
     };
     let rows = t.rows(
         &format!("SELECT name FROM (
-           SELECT u.name FROM \"user\" u WHERE lower(u.name) LIKE ?1 ESCAPE '\\' OR lower(coalesce(u.email, '')) LIKE ?1 ESCAPE '\\'
-           UNION SELECT e.\"user\" FROM contact_email e WHERE lower(e.email) LIKE ?1 ESCAPE '\\'
-           UNION SELECT c.\"user\" FROM contact c WHERE lower(c.contact_name) LIKE ?1 ESCAPE '\\'
+           SELECT u.name FROM \"user\" u WHERE {} LIKE ?1 ESCAPE '\\' OR {} LIKE ?1 ESCAPE '\\'
+           UNION SELECT e.\"user\" FROM contact_email e WHERE {} LIKE ?1 ESCAPE '\\'
+           UNION SELECT c.\"user\" FROM contact c WHERE {} LIKE ?1 ESCAPE '\\'
            UNION SELECT p.\"user\" FROM contact_phone p WHERE replace(replace(replace(replace(replace(coalesce(p.phone_e164, p.phone), '+', ''), '-', ''), ' ', ''), '(', ''), ')', '') LIKE ?2
               OR replace(replace(replace(replace(replace(p.phone, '+', ''), '-', ''), ' ', ''), '(', ''), ')', '') LIKE ?2
-         ) AS found ORDER BY name LIMIT {}", limit + 1),
+         ) AS found ORDER BY name LIMIT {}",
+            f("u.name"),
+            f("coalesce(u.email, '')"),
+            f("e.email"),
+            f("c.contact_name"),
+            limit + 1
+        ),
         params![pattern, phone],
     )?;
     Ok(rows.iter().map(|r| r.text(0)).collect())

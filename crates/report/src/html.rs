@@ -262,20 +262,12 @@ fn words(s: &str) -> String {
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", group(n), if n == 1 { one } else { many })
+    ferry_findings::words::count(n, one, many)
 }
 
 /// 1234567 → `1,234,567`.
 fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut o = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            o.push(',');
-        }
-        o.push(c);
-    }
-    o
+    ferry_findings::words::number(n)
 }
 
 /// A JSON option value as a person reads it.

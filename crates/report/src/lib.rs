@@ -12,6 +12,7 @@ pub mod findings_page;
 pub mod findings_summary;
 pub mod html;
 pub mod log;
+pub mod origin;
 pub mod reconcile;
 pub mod rejected;
 mod rejected_out;

@@ -214,8 +214,9 @@ pub fn ledger_text(r: &Reconciliation) -> String {
     }
     let _ = writeln!(
         out,
-        "  {} accounts with ledger records, {} not balanced",
-        r.ledger_accounts, r.unbalanced
+        "  {} with ledger records, {} not balanced",
+        ferry_findings::words::count(r.ledger_accounts, "account", "accounts"),
+        r.unbalanced
     );
     out
 }

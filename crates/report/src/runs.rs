@@ -1,8 +1,10 @@
 //! The run journal as the console's pages show it: the list of runs (newest first, as
 //! recorded), one run as recorded (its status as written, not as its process's liveness makes
-//! it) and whether a later live run used the same inputs.
+//! it) and whether a later live run used the same inputs. Each line of the list says who
+//! started, resumed or rolled back the run (the journal's `run_event`) and how many records it
+//! imported (or updated) and rejected (its `run_count`).
 
-use ferry_store::journal::{RunMode, RunStatus};
+use ferry_store::journal::{RunAction, RunMode, RunStatus};
 use ferry_store::{params, Cell, Row, StoreError, Target};
 
 /// One line of the runs list, as recorded (the words as the journal wrote them).
@@ -19,6 +21,29 @@ pub struct RunLine {
     pub warnings: i64,
     /// The inputs as recorded (a JSON array of paths).
     pub inputs: String,
+    /// Records imported or updated (for a test run: those a live run would import).
+    pub imported: i64,
+    /// Records rejected.
+    pub rejected: i64,
+    /// Who started the run (a staff member's e-mail, or `command line`); empty for runs
+    /// recorded before the journal kept it.
+    pub started_by: String,
+    /// Who resumed it, in order.
+    pub resumed_by: Vec<String>,
+    /// Who rolled it back, or empty.
+    pub rolled_back_by: String,
+    /// The file names of each input that is a folder, as recorded (`command_line.folder_files`).
+    pub folder_files: Vec<Vec<String>>,
+}
+
+/// The file names of each folder input recorded in a run's options (`command_line.folder_files`:
+/// the console's CSV uploads), empty when none were recorded.
+pub fn folder_files(options: &serde_json::Value) -> Vec<Vec<String>> {
+    options
+        .get("command_line")
+        .and_then(|c| c.get("folder_files"))
+        .and_then(|f| serde_json::from_value(f.clone()).ok())
+        .unwrap_or_default()
 }
 
 /// The newest `limit` runs (of `kind` only, if given), newest first.
@@ -28,10 +53,43 @@ pub fn list(t: &Target, kind: Option<&str>, limit: usize) -> Result<Vec<RunLine>
         None => ("", vec![]),
     };
     let rows = t.rows(
-        &format!("SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs FROM run {filter} ORDER BY id DESC LIMIT {limit}"),
+        &format!("SELECT id, kind, mode, status, started_at, coalesce(finished_at, ''), errors, warnings, inputs,
+                    (SELECT coalesce(sum(c.imported + c.updated), 0) FROM run_count c WHERE c.run_id = run.id),
+                    (SELECT coalesce(sum(c.rejected), 0) FROM run_count c WHERE c.run_id = run.id),
+                    options
+                  FROM run {filter} ORDER BY id DESC LIMIT {limit}"),
         &ps,
     )?;
-    Ok(rows.iter().map(line).collect())
+    let mut lines: Vec<RunLine> = rows.iter().map(line).collect();
+    add_actors(t, &mut lines)?;
+    Ok(lines)
+}
+
+/// Who did what to each of `lines`' runs: one query for all of them.
+fn add_actors(t: &Target, lines: &mut [RunLine]) -> Result<(), StoreError> {
+    let (Some(first), Some(last)) = (lines.last().map(|l| l.id), lines.first().map(|l| l.id))
+    else {
+        return Ok(());
+    };
+    let at: std::collections::HashMap<i64, usize> =
+        lines.iter().enumerate().map(|(i, l)| (l.id, i)).collect();
+    for e in t.rows(
+        "SELECT run_id, action, actor FROM run_event WHERE run_id BETWEEN ?1 AND ?2 ORDER BY id",
+        params![first, last],
+    )? {
+        let Some(&i) = at.get(&e.int(0)) else {
+            continue;
+        };
+        let l = &mut lines[i];
+        let actor = e.text(2);
+        match e.text(1).as_str() {
+            a if a == RunAction::Started.as_str() => l.started_by = actor,
+            a if a == RunAction::Resumed.as_str() => l.resumed_by.push(actor),
+            a if a == RunAction::RolledBack.as_str() => l.rolled_back_by = actor,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A run as the journal recorded it: `Running` stays `Running` even if its process died (the
@@ -182,5 +240,9 @@ fn line(r: &Row) -> RunLine {
         errors: r.int(6),
         warnings: r.int(7),
         inputs: r.text(8),
+        imported: r.int(9),
+        rejected: r.int(10),
+        folder_files: folder_files(&serde_json::from_str(&r.text(11)).unwrap_or_default()),
+        ..RunLine::default()
     }
 }

@@ -236,7 +236,42 @@ pub fn pid_alive(pid: i64) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// What someone did to a run, kept in `run_event` with who did it: the runs list's "started
+/// by", "rolled back by".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunAction {
+    /// Started the run (a new run: a test, a live run, a retry).
+    Started,
+    /// Resumed the interrupted run.
+    Resumed,
+    /// Rolled the run back.
+    RolledBack,
+}
+
+impl RunAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunAction::Started => "started",
+            RunAction::Resumed => "resumed",
+            RunAction::RolledBack => "rolled back",
+        }
+    }
+}
+
+/// Who did something to a run when no staff member of the console did: a command in a terminal.
+pub const COMMAND_LINE: &str = "command line";
+
 impl Target {
+    /// Records that `actor` (a staff member's e-mail, or [`COMMAND_LINE`]) did `action` to
+    /// `run`, in the caller's transaction if one is open.
+    pub fn record_run_event(&self, run: i64, action: RunAction, actor: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO run_event (run_id, action, actor, at) VALUES (?1, ?2, ?3, ?4)",
+            params![run, action.as_str(), actor, now()],
+        )?;
+        Ok(())
+    }
+
     /// Records a new run (committed at once, so it survives a rollback of the run's data).
     pub fn create_run(
         &self,

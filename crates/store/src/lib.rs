@@ -8,6 +8,7 @@ mod backend;
 pub mod cells;
 mod deferred;
 mod error;
+pub mod fold;
 pub(crate) mod guard;
 mod handoff;
 mod init;

@@ -126,7 +126,7 @@ pub fn entity_ddl(e: &Entity) -> String {
     sql
 }
 
-/// The journal and metadata tables.
+/// The journal and metadata tables (`run_event`: who started, resumed or rolled back each run).
 pub const JOURNAL_DDL: &str = "\
 CREATE TABLE ferry_meta (
   key TEXT PRIMARY KEY,
@@ -281,6 +281,14 @@ CREATE TABLE run_ledger_sum (
   skipped_e4 INTEGER NOT NULL,
   PRIMARY KEY (run_id, \"user\")
 );
+CREATE TABLE run_event (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX run_event_run ON run_event (run_id);
 ";
 
 /// The references between Ferry's own tables (table, column, referenced table, its column), which

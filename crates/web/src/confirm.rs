@@ -118,13 +118,15 @@ fn words(t: &Target, info: &RunInfo, action: &str) -> Result<ConfirmPage, Failur
 /// What a live run of a test run's files will land.
 fn live_will(l: &Landing, id: i64) -> Vec<String> {
     let mut v = vec![format!(
-        "{} records will be written to the target for real: those test run {id} found would be imported or updated.",
-        view::count(l.land as i64)
+        "{} will be written to the target for real: those test run {id} found would be imported or updated.",
+        view::counted(l.land as i64, "record", "records")
     )];
     if l.skipped > 0 {
         v.push(format!(
-            "{} records are identical to what the target holds and are skipped.",
-            view::count(l.skipped as i64)
+            "{} {} identical to what the target holds and {} skipped.",
+            view::counted(l.skipped as i64, "record", "records"),
+            view::noun(l.skipped as i64, "is", "are"),
+            view::noun(l.skipped as i64, "is", "are")
         ));
     }
     v.push("A SQLite target is backed up first, and the run can be rolled back afterwards. If the target changed since the test run, the live run finds what is true now.".into());
@@ -135,8 +137,12 @@ fn live_will(l: &Landing, id: i64) -> Vec<String> {
 /// apart).
 fn valid_will_not(l: &Landing, id: i64) -> Vec<String> {
     vec![format!(
-        "{} records will NOT be imported: test run {id} rejected them, with these errors. Download them as \"Rejected rows\" from the run's page, correct them and upload them with \"Retry with a corrected file\".",
-        view::count(l.rejected as i64)
+        "{} will NOT be imported: test run {id} rejected {}, with these errors. Download {} as \"Rejected rows\" from the run's page, correct {} and upload {} with \"Retry with a corrected file\".",
+        view::counted(l.rejected as i64, "record", "records"),
+        view::noun(l.rejected as i64, "it", "them"),
+        view::noun(l.rejected as i64, "it", "them"),
+        view::noun(l.rejected as i64, "it", "them"),
+        view::noun(l.rejected as i64, "it", "them")
     )]
 }
 

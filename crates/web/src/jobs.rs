@@ -133,11 +133,13 @@ pub enum Work {
 impl Jobs {
     /// Starts `work` on its own thread; returns the run it became, waiting a moment for the
     /// engine to record it (`None`: it ended before creating a run, with `outcome` saying why).
-    /// `hold`, if given, is kept until the run is recorded.
+    /// `hold`, if given, is kept until the run is recorded. `actor`: the signed-in staff
+    /// member's e-mail, kept in the journal as who started, resumed or rolled back the run.
     pub fn start(
         app: &Arc<crate::App>,
         work: Work,
         hold: Option<crate::UploadsHold>,
+        actor: &str,
     ) -> (Option<i64>, JobState) {
         let state = Arc::new(Mutex::new(JobState {
             started: Some(Instant::now()),
@@ -172,10 +174,12 @@ impl Jobs {
         let mut work = work;
         if let Work::Import(opts) = &mut work {
             opts.fingerprint_key = app.fingerprint_key.clone();
+            opts.actor = Some(actor.to_string());
         }
+        let actor = actor.to_string();
         std::thread::spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_work(&db, work, &reporter)
+                run_work(&db, work, &reporter, &actor)
             }));
             crate::release_memory();
             let mut s = reporter.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -280,12 +284,13 @@ fn import_outcome(s: &ferry_engine::Summary) -> String {
         None => String::new(),
     };
     format!(
-        "{what} {how}: {} errors, {} warnings{kept}{key}",
-        s.errors, s.warnings
+        "{what} {how}: {}, {}{kept}{key}",
+        crate::view::counted(s.errors as i64, "error", "errors"),
+        crate::view::counted(s.warnings as i64, "warning", "warnings")
     )
 }
 
-fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, JobError> {
+fn run_work(db: &str, work: Work, reporter: &Reporter, actor: &str) -> Result<String, JobError> {
     let t = Target::open_db(db)?;
     match work {
         Work::Import(opts) => match ferry_engine::import(&t, &opts, reporter) {
@@ -299,10 +304,11 @@ fn run_work(db: &str, work: Work, reporter: &Reporter) -> Result<String, JobErro
                 source: Box::new(e),
             }),
         },
-        Work::Rollback(run) => match ferry_engine::rollback::rollback(&t, run) {
+        Work::Rollback(run) => match ferry_engine::rollback::rollback_by(&t, run, actor) {
             Ok(u) => Ok(format!(
-                "Rolled back: {} rows removed, {} changes restored.",
-                u.deleted, u.restored
+                "Rolled back: {} removed, {} restored.",
+                crate::view::counted(u.deleted as i64, "row", "rows"),
+                crate::view::counted(u.restored as i64, "change", "changes")
             )),
             Err(e) => Err(JobError::Rollback(Box::new(e))),
         },

@@ -301,8 +301,9 @@ pub async fn post(
         Outcome::Start(o) => o,
     };
     let a = app.clone();
+    let by = staff.email.clone();
     let (run, state) =
-        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(opts), hold)).await?;
+        tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Import(opts), hold, &by)).await?;
     if let Some(r) = run {
         return Ok(Redirect::to(&format!("/runs/{r}")).into_response());
     }
@@ -598,9 +599,9 @@ fn run_preview(
                 .count();
             let records: usize = rows.iter().map(|r| r.records.len()).sum();
             notices.push(if rejected == 0 {
-                Notice::ok(format!("Preview: the first rows give {records} records, none rejected by the value rules. Keys and references are judged by a test run."))
+                Notice::ok(format!("Preview: the first rows give {}, none rejected by the value rules. Keys and references are judged by a test run.", crate::view::counted(records as i64, "record", "records")))
             } else {
-                Notice::warning(format!("Preview: {rejected} of {records} records of the first rows would be rejected; see the red values below each file."))
+                Notice::warning(format!("Preview: {rejected} of {} of the first rows would be rejected; see the red values below each file.", crate::view::counted(records as i64, "record", "records")))
             });
             Some(rows)
         }

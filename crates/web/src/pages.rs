@@ -81,33 +81,86 @@ pub struct RunRow {
     pub errors: String,
     pub warnings: String,
     pub inputs: String,
+    /// Records imported or updated (a test run: what a live run would import, marked so).
+    pub imported: String,
+    pub rejected: String,
+    /// Who started (or ran live), resumed and rolled back the run.
+    pub by: String,
 }
 
-fn input_names(inputs: &str) -> String {
+/// Who did what to a run, in words: "run live by a@example.org; rolled back by b@…".
+fn actors(r: &ferry_report::runs::RunLine) -> String {
+    let mut said = vec![];
+    if !r.started_by.is_empty() {
+        let how = if r.mode == ferry_store::journal::RunMode::Live.as_str() {
+            "run live by"
+        } else {
+            "started by"
+        };
+        said.push(format!("{how} {}", r.started_by));
+    }
+    for who in &r.resumed_by {
+        said.push(format!("resumed by {who}"));
+    }
+    if !r.rolled_back_by.is_empty() {
+        said.push(format!("rolled back by {}", r.rolled_back_by));
+    }
+    said.join("; ")
+}
+
+/// A run's inputs (the journal's JSON array of paths) as staff know them, `folder_files` as
+/// its options recorded them.
+pub(crate) fn input_names(inputs: &str, folder_files: &[Vec<String>]) -> String {
     let v: Vec<String> = serde_json::from_str::<Vec<String>>(inputs)
         .unwrap_or_default()
         .iter()
-        .map(|p| input_shown(p))
+        .enumerate()
+        .map(|(i, p)| input_shown(p, folder_files.get(i).map_or(&[], Vec::as_slice)))
         .collect();
     v.join(", ")
 }
 
 /// An input as staff know it: a file's name, or a CSV folder's files (the console keeps the
-/// CSV files of an upload in a folder of its own).
-pub(crate) fn input_shown(p: &str) -> String {
+/// CSV files of an upload in a folder of its own; `recorded`: the folder's files as the run's
+/// options recorded them, which name it once the upload is gone).
+pub(crate) fn input_shown(p: &str, recorded: &[String]) -> String {
+    if !recorded.is_empty() {
+        return recorded.join(", ");
+    }
     let path = FsPath::new(p);
     if path.is_dir() {
-        if let Ok(files) = ferry_sources::input_files(path) {
-            let names: Vec<String> = files
-                .iter()
-                .map(|f| display_name(&f.display().to_string()))
-                .collect();
-            if !names.is_empty() {
-                return names.join(", ");
-            }
+        let names = file_names(path);
+        if !names.is_empty() {
+            return names.join(", ");
         }
     }
     display_name(p)
+}
+
+/// The names of the files a folder input holds (empty: not a folder, or none).
+fn file_names(folder: &FsPath) -> Vec<String> {
+    if !folder.is_dir() {
+        return vec![];
+    }
+    ferry_sources::input_files(folder)
+        .map(|files| {
+            files
+                .iter()
+                .map(|f| display_name(&f.display().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The file names of each of `inputs` that is a folder (an upload's CSV files), empty for a
+/// file: `ImportOptions::folder_files`.
+pub(crate) fn folder_files(inputs: &[PathBuf]) -> Vec<Vec<String>> {
+    let files: Vec<Vec<String>> = inputs.iter().map(|p| file_names(p)).collect();
+    if files.iter().all(Vec::is_empty) {
+        vec![]
+    } else {
+        files
+    }
 }
 
 /// An input as staff know it: its file name (uploads are kept under a random folder).
@@ -125,6 +178,13 @@ fn run_rows(t: &Target, kind: Option<&str>) -> Result<Vec<RunRow>, Failure> {
     Ok(ferry_report::runs::list(t, kind, 500)?
         .into_iter()
         .map(|r| RunRow {
+            by: actors(&r),
+            imported: if r.mode == ferry_store::journal::RunMode::Live.as_str() {
+                view::count(r.imported)
+            } else {
+                format!("({} if live)", view::count(r.imported))
+            },
+            rejected: view::count(r.rejected),
             id: r.id,
             kind: r.kind,
             mode: r.mode,
@@ -133,7 +193,7 @@ fn run_rows(t: &Target, kind: Option<&str>) -> Result<Vec<RunRow>, Failure> {
             finished: view::when(&r.finished_at),
             errors: view::count(r.errors),
             warnings: view::count(r.warnings),
-            inputs: input_names(&r.inputs),
+            inputs: input_names(&r.inputs, &r.folder_files),
         })
         .collect())
 }
@@ -162,6 +222,8 @@ struct NewRunPage {
     base: Base,
     max_mib: usize,
     opts: crate::mapping_view::OptionsView,
+    /// Why the form came back (a refused upload), shown above it; empty on a new form.
+    error: String,
 }
 
 pub async fn new_run(
@@ -173,7 +235,56 @@ pub async fn new_run(
         base: Base::new("New run", &staff, "new"),
         max_mib: app.max_upload_bytes / (1024 * 1024),
         opts: crate::mapping_view::OptionsView(Default::default()),
+        error: String::new(),
     }))
+}
+
+/// The options a refused form posted, as the form shows them again (`posted`: a checkbox the
+/// staff member cleared stays clear).
+fn posted(fields: &std::collections::HashMap<String, String>) -> crate::mapping_view::OptionsView {
+    let mut kept: std::collections::BTreeMap<String, String> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    kept.insert("posted".into(), "yes".into());
+    crate::mapping_view::OptionsView(kept)
+}
+
+/// The new-run form (or the certification page) again after a refused upload: `message` in a
+/// banner above it, every option the staff member chose still set; status 400. Files cannot be
+/// put back into a browser's file field, so the banner asks for them again.
+pub(crate) async fn form_again(
+    app: &Shared,
+    staff: &Staff,
+    kind: RunKind,
+    fields: &std::collections::HashMap<String, String>,
+    message: &str,
+) -> Result<Response, Failure> {
+    let error = if message.starts_with("Choose") {
+        message.to_string()
+    } else {
+        format!("{message} Choose the files again: your options are kept.")
+    };
+    let max_mib = app.max_upload_bytes / (1024 * 1024);
+    let body = if kind == RunKind::Certification {
+        let a = app.clone();
+        let runs = blocking(move || run_rows(&*a.target()?, Some("certification"))).await?;
+        page(&CertificationPage {
+            base: Base::new("Certification migration", staff, "certification"),
+            runs,
+            max_mib,
+            opts: posted(fields),
+            error,
+        })
+    } else {
+        page(&NewRunPage {
+            base: Base::new("New run", staff, "new"),
+            max_mib,
+            opts: posted(fields),
+            error,
+        })
+    };
+    Ok((StatusCode::BAD_REQUEST, body).into_response())
 }
 
 /// A file name from an upload, accepted only as a plain name with a known extension: never a
@@ -183,7 +294,7 @@ pub fn upload_name(raw: &str) -> Result<String, Failure> {
     let lower = name.to_ascii_lowercase();
     if !(lower.ends_with(".xlsx") || lower.ends_with(".xml") || lower.ends_with(".csv")) {
         return Err(Failure::bad(format!(
-            "\"{}\" is not an acceptable file name: give a plain .xlsx, .xml or .csv file name",
+            "“{}” is not a file Ferry reads: upload workbooks (.xlsx), XML files (.xml) or CSV files (.csv).",
             raw.chars().take(80).collect::<String>()
         )));
     }
@@ -216,6 +327,9 @@ pub fn plain_name(raw: &str) -> Result<String, Failure> {
 #[derive(Default)]
 pub(crate) struct RunForm {
     pub csrf: String,
+    /// Why a file of the form was refused (not a type Ferry reads): the rest of the form is
+    /// still read, so that the form can come back with its options.
+    pub refused: Option<String>,
     pub folder: PathBuf,
     pub inputs: Vec<PathBuf>,
     pub csv: usize,
@@ -235,8 +349,26 @@ impl RunForm {
 }
 
 /// A run's upload form, refused (413) before it is read when its declared size is over the
-/// console's limit: the one check for the new-run and the retry forms.
+/// console's limit, and refused (400) when a file is not of a type Ferry reads.
 pub(crate) async fn read_upload(
+    app: &Shared,
+    headers: &axum::http::HeaderMap,
+    m: axum::extract::Multipart,
+) -> Result<RunForm, Failure> {
+    let form = read_upload_form(app, headers, m).await?;
+    match &form.refused {
+        Some(why) => {
+            let _ = tokio::fs::remove_dir_all(&form.folder).await;
+            Err(Failure::bad(why.clone()))
+        }
+        None => Ok(form),
+    }
+}
+
+/// As [`read_upload`], but a file of a type Ferry does not read leaves `RunForm::refused` set
+/// (the files before it stored, the ones after it not) instead of failing: the one check for
+/// the new-run and the retry forms.
+pub(crate) async fn read_upload_form(
     app: &Shared,
     headers: &axum::http::HeaderMap,
     m: axum::extract::Multipart,
@@ -309,10 +441,17 @@ async fn read_parts(folder: PathBuf, mut m: Multipart) -> Result<RunForm, Failur
         let key = field.name().unwrap_or("").to_string();
         match field.file_name().map(str::to_string) {
             Some(raw) if key == "files" => {
-                if raw.is_empty() {
+                if raw.is_empty() || form.refused.is_some() {
                     continue;
                 }
-                let name = upload_name(&raw)?;
+                let name = match upload_name(&raw) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // The field is skipped unread; the options after it are still read.
+                        form.refused = Some(e.message);
+                        continue;
+                    }
+                };
                 let is_csv = name.to_ascii_lowercase().ends_with(".csv");
                 let dir = if is_csv {
                     folder.join("csv")
@@ -420,6 +559,7 @@ pub(crate) fn options_of(form: &RunForm, kind: RunKind) -> Result<ImportOptions,
     o.max_records = o.max_records.filter(|n| *n > 0);
     // Findings and messages name each input as uploaded, never by its path in the data folder.
     o.shown = form.inputs.iter().map(|p| shown_name(p)).collect();
+    o.folder_files = folder_files(&form.inputs);
     Ok(o)
 }
 
@@ -431,19 +571,22 @@ pub(crate) fn shown_name(path: &std::path::Path) -> String {
         .unwrap_or_default()
 }
 
-/// Starts `work` in the background and sends the browser to its run's page (`fallback`: the
-/// run to show when the work ended before naming one, as a refused resume does; `upload`: the
-/// new upload folder of the work, removed when the work ended without recording a run; `hold`:
-/// the uploads' lock, kept until the run is recorded).
+/// Starts `work` for `staff` in the background and sends the browser to its run's page
+/// (`fallback`: the run to show when the work ended before naming one, as a refused resume
+/// does; `upload`: the new upload folder of the work, removed when the work ended without
+/// recording a run; `hold`: the uploads' lock, kept until the run is recorded).
 pub(crate) async fn start_work(
     app: &Shared,
+    staff: &Staff,
     work: Work,
     fallback: Option<i64>,
     upload: Option<PathBuf>,
     hold: Option<crate::UploadsHold>,
 ) -> Result<Response, Failure> {
     let a = app.clone();
-    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work, hold)).await?;
+    let by = staff.email.clone();
+    let (run, state) =
+        tokio::task::spawn_blocking(move || Jobs::start(&a, work, hold, &by)).await?;
     if let (None, true, Some(folder)) = (run, state.finished, upload) {
         let _ = tokio::fs::remove_dir_all(&folder).await;
     }
@@ -470,6 +613,9 @@ struct CertificationPage {
     base: Base,
     runs: Vec<RunRow>,
     max_mib: usize,
+    opts: crate::mapping_view::OptionsView,
+    /// Why the form came back (a refused upload), shown above it; empty on a new form.
+    error: String,
 }
 
 pub async fn certification(
@@ -482,6 +628,8 @@ pub async fn certification(
         base: Base::new("Certification migration", &staff, "certification"),
         runs,
         max_mib: app.max_upload_bytes / (1024 * 1024),
+        opts: crate::mapping_view::OptionsView(Default::default()),
+        error: String::new(),
     }))
 }
 

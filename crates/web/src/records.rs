@@ -15,6 +15,7 @@ use axum::Extension;
 use ferry_report::account::{self, Account};
 use ferry_report::account_ledger::{Invoice, Payment};
 use ferry_report::accounts;
+use ferry_report::origin::Origin;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -71,8 +72,34 @@ pub async fn search(
         searched: !query.is_empty(),
         q: query,
         hits,
-        accounts: view::count(accounts),
+        accounts: view::counted(accounts, "account", "accounts"),
     }))
+}
+
+/// Where a record came from, as the page shows it: the run (linked) and the file, sheet and row.
+pub struct OriginView {
+    pub run: Option<i64>,
+    /// `club.xlsx › User › row 5`; empty when the record has no place of its own.
+    pub place: String,
+}
+
+impl From<Origin> for OriginView {
+    fn from(o: Origin) -> OriginView {
+        let mut parts = vec![];
+        if !o.file.is_empty() {
+            parts.push(o.file);
+        }
+        if !o.sheet.is_empty() {
+            parts.push(o.sheet);
+        }
+        if o.row > 0 {
+            parts.push(format!("row {}", o.row));
+        }
+        OriginView {
+            run: o.run,
+            place: parts.join(" › "),
+        }
+    }
 }
 
 pub struct ContactView {
@@ -80,7 +107,8 @@ pub struct ContactView {
     pub kind: String,
     pub title: String,
     pub company: String,
-    pub points: Vec<(String, String)>,
+    pub points: Vec<(String, String, OriginView)>,
+    pub origin: OriginView,
 }
 
 pub struct LineView {
@@ -88,6 +116,13 @@ pub struct LineView {
     pub kind: String,
     pub description: String,
     pub amount: String,
+    pub origin: OriginView,
+}
+
+/// A row of a table of plain cells (tickets, certifications) and where it came from.
+pub struct RowView {
+    pub cells: Vec<String>,
+    pub origin: OriginView,
 }
 
 pub struct InvoiceView {
@@ -99,6 +134,7 @@ pub struct InvoiceView {
     pub paid: String,
     pub outstanding: String,
     pub lines: Vec<LineView>,
+    pub origin: OriginView,
 }
 
 pub struct PaymentView {
@@ -107,6 +143,7 @@ pub struct PaymentView {
     pub amount: String,
     pub undisbursed: String,
     pub to: String,
+    pub origin: OriginView,
 }
 
 #[derive(Template)]
@@ -114,19 +151,22 @@ pub struct PaymentView {
 struct AccountPage {
     base: Base,
     name: String,
+    /// What people call the account (its company or first contact), or empty.
+    title: String,
+    origin: OriginView,
     facts: Vec<(String, String)>,
     balance: String,
-    open_invoices: i64,
+    open_invoices: String,
     undisbursed: String,
     parent: String,
     children: Vec<String>,
     contacts: Vec<ContactView>,
     invoices: Vec<InvoiceView>,
     payments: Vec<PaymentView>,
-    packages: Vec<(String, String)>,
-    tickets: Vec<Vec<String>>,
-    methods: Vec<(String, String)>,
-    certifications: Vec<Vec<String>>,
+    packages: Vec<(String, String, OriginView)>,
+    tickets: Vec<RowView>,
+    methods: Vec<(String, String, OriginView)>,
+    certifications: Vec<RowView>,
 }
 
 fn hit(h: accounts::AccountHit) -> Hit {
@@ -156,6 +196,7 @@ fn invoice_view(i: Invoice) -> InvoiceView {
         (true, true) => "closed, delivered",
     };
     InvoiceView {
+        origin: i.origin.into(),
         name: i.name,
         open: !i.closed,
         state: state.into(),
@@ -170,6 +211,7 @@ fn invoice_view(i: Invoice) -> InvoiceView {
                 date: l.date,
                 description: l.description,
                 amount: view::money(l.amount_e4),
+                origin: l.origin.into(),
             })
             .collect(),
     }
@@ -193,6 +235,7 @@ fn payment_view(p: Payment, account: &str) -> PaymentView {
         amount: view::money(p.amount_e4),
         undisbursed: view::money(p.amount_e4 - p.disbursed_e4),
         to: to.join("; "),
+        origin: p.origin.into(),
     }
 }
 
@@ -201,7 +244,11 @@ fn account_page(a: Account, base: Base) -> AccountPage {
     AccountPage {
         base,
         balance: b.map(|b| b.balance.clone()).unwrap_or_default(),
-        open_invoices: b.map(|b| b.open_invoices).unwrap_or(0),
+        open_invoices: view::counted(
+            b.map(|b| b.open_invoices).unwrap_or(0),
+            "open invoice",
+            "open invoices",
+        ),
         undisbursed: b.map(|b| b.undisbursed.clone()).unwrap_or_default(),
         contacts: a
             .contacts
@@ -211,7 +258,8 @@ fn account_page(a: Account, base: Base) -> AccountPage {
                 kind: c.kind,
                 title: c.title,
                 company: c.company,
-                points: c.points,
+                points: c.points.into_iter().map(|(l, v, o)| (l, v, o.into())).collect(),
+                origin: c.origin.into(),
             })
             .collect(),
         invoices: a.invoices.into_iter().map(invoice_view).collect(),
@@ -223,20 +271,32 @@ fn account_page(a: Account, base: Base) -> AccountPage {
         tickets: a
             .tickets
             .into_iter()
-            .map(|t| vec![t.id, t.subject, t.status, t.priority, t.date])
+            .map(|t| RowView {
+                cells: vec![t.id, t.subject, t.status, t.priority, t.date],
+                origin: t.origin.into(),
+            })
             .collect(),
         certifications: a
             .certifications
             .into_iter()
-            .map(|c| vec![c.program, c.component, c.status, c.grade, c.completed])
+            .map(|c| RowView {
+                cells: vec![c.program, c.component, c.status, c.grade, c.completed],
+                origin: c.origin.into(),
+            })
             .collect(),
         name: a.name,
+        title: a.title,
+        origin: a.origin.into(),
         facts: a.facts,
         parent: a.parent,
         children: a.children,
-        packages: a.packages,
-        methods: a.methods,
+        packages: a.packages.into_iter().map(origin_third).collect(),
+        methods: a.methods.into_iter().map(origin_third).collect(),
     }
+}
+
+fn origin_third((a, b, o): (String, String, Origin)) -> (String, String, OriginView) {
+    (a, b, o.into())
 }
 
 pub async fn account(

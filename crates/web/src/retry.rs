@@ -36,7 +36,15 @@ pub async fn retry(
             return Err(e);
         }
     };
-    start_work(&app, Work::Import(Box::new(opts)), None, Some(folder), None).await
+    start_work(
+        &app,
+        &staff,
+        Work::Import(Box::new(opts)),
+        None,
+        Some(folder),
+        None,
+    )
+    .await
 }
 
 /// Run `id`'s options for the files of `form`: a test run, the same options and mapping (a
@@ -60,6 +68,7 @@ fn retry_options(app: &Shared, id: i64, form: &RunForm) -> Result<ImportOptions,
         .map_err(|e| Failure::internal(e.to_string()))?
         .ok_or_else(|| Failure::bad(format!("Run {id} keeps no options to retry with.")))?;
     o.inputs = form.inputs.clone();
+    o.folder_files = crate::pages::folder_files(&form.inputs);
     // The new files' own names, as uploaded (the old run's would name the wrong files).
     o.shown = form
         .inputs

@@ -112,7 +112,7 @@ async fn go_live(
     let hold = app.uploads_lock.clone().read_owned().await;
     let a = app.clone();
     let opts = blocking(move || live_options(&a, id, how)).await?;
-    start_work(&app, Work::Import(Box::new(opts)), None, None, Some(hold)).await
+    start_work(&app, &staff, Work::Import(Box::new(opts)), None, None, Some(hold)).await
 }
 
 /// The options to run test run `id` live: a clean test run (or, for its valid rows, a test run
@@ -214,9 +214,9 @@ pub async fn resume(
     })
     .await?;
     // An interrupted run's upload is kept while it can be resumed: no hold needed.
-    let a = app.clone();
+    let (a, by) = (app.clone(), staff.email.clone());
     let work = Work::Import(Box::new(opts));
-    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work, None)).await?;
+    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work, None, &by)).await?;
     // Refused before it resumed anything (running elsewhere, inputs changed): say why.
     if run.is_none() && state.failed {
         let why = state
@@ -260,6 +260,7 @@ pub async fn rollback(
     let a = app.clone();
     // A refused rollback ends at once, sometimes before this returns: either way the run page
     // says how it ended (a red banner when refused), so the answer does not depend on the race.
-    tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id), None)).await?;
+    tokio::task::spawn_blocking(move || Jobs::start(&a, Work::Rollback(id), None, &staff.email))
+        .await?;
     Ok(Redirect::to(&format!("/runs/{id}")).into_response())
 }

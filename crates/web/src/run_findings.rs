@@ -30,7 +30,7 @@ pub struct CodeRow {
     pub count: String,
     /// Knock-on rejections (`reference.rejected_parent`).
     pub knock_on: bool,
-    pub doc: &'static str,
+    pub doc: String,
     /// The list filtered by this code.
     pub href: String,
 }
@@ -169,7 +169,7 @@ fn code_row(c: &CodeCount, filter: &FindingFilter) -> CodeRow {
         severity: c.severity.as_str().to_string(),
         count: view::count(c.count),
         knock_on: c.knock_on,
-        doc: c.doc,
+        doc: view::console_words(c.doc),
         href: only.href(1, Some(&c.code)),
     }
 }
@@ -225,8 +225,8 @@ fn finding_row(f: FindingLine, uploads: &std::path::Path) -> FindingRow {
         place,
         field: f.field,
         value: f.value,
-        message: view::hide_paths(&f.message, uploads, true),
-        hint: view::hide_paths(&f.hint, uploads, true),
+        message: view::console_words(&view::hide_paths(&f.message, uploads, true)),
+        hint: view::console_words(&view::hide_paths(&f.hint, uploads, true)),
     }
 }
 

@@ -246,9 +246,9 @@ fn banners(
         error: if said {
             String::new()
         } else {
-            view::hide_paths(&r.error, uploads, true)
+            view::console_words(&view::hide_paths(&r.error, uploads, true))
         },
-        outcome: view::hide_paths(&outcome, uploads, true),
+        outcome: view::console_words(&view::hide_paths(&outcome, uploads, true)),
     }
 }
 
@@ -279,8 +279,12 @@ pub async fn run(
         };
         let inputs: Vec<String> = serde_json::from_str(&r.inputs).unwrap_or_default();
         let uploads = crate::retention::uploads(&app.data);
-        let (mapping, mapping_hash) = t
-            .run(id)?
+        let info = t.run(id)?;
+        let files = info
+            .as_ref()
+            .map(|i| ferry_report::runs::folder_files(&i.options))
+            .unwrap_or_default();
+        let (mapping, mapping_hash) = info
             .and_then(|i| {
                 i.options
                     .get("mapping")
@@ -303,13 +307,14 @@ pub async fn run(
             finished: view::when(&r.finished_at),
             inputs: inputs
                 .iter()
-                .map(|p| input_shown(p))
+                .enumerate()
+                .map(|(i, p)| input_shown(p, files.get(i).map_or(&[], Vec::as_slice)))
                 .collect::<Vec<_>>()
                 .join(", "),
             error: view::run_links(&said.error),
-            errors: view::count(r.errors),
-            warnings: view::count(r.warnings),
-            infos: view::count(r.infos),
+            errors: view::counted(r.errors, "error", "errors"),
+            warnings: view::counted(r.warnings, "warning", "warnings"),
+            infos: view::counted(r.infos, "note", "notes"),
             running,
             live_html: view::run_links(&said.outcome),
             live_state: said.outcome,

@@ -22,7 +22,9 @@ pub async fn start_run(
 }
 
 /// Stores an upload, checks the form and starts the run of `kind` in the background. An upload
-/// whose `Content-Length` is over the limit is refused before any of it is read.
+/// whose `Content-Length` is over the limit is refused before any of it is read; a file of a
+/// type Ferry does not read, or an option it cannot take, brings the form back with the
+/// options chosen and the reason above it.
 async fn start_upload(
     app: Shared,
     staff: Staff,
@@ -31,26 +33,30 @@ async fn start_upload(
     kind: RunKind,
 ) -> Result<Response, Failure> {
     need_admin(&staff)?;
-    let form = crate::pages::read_upload(&app, headers, m).await?;
+    let form = crate::pages::read_upload_form(&app, headers, m).await?;
+    if let Err(e) = check_csrf(&staff, &form.csrf) {
+        let _ = tokio::fs::remove_dir_all(&form.folder).await;
+        return Err(e);
+    }
+    let refused = match &form.refused {
+        Some(why) => Err(Failure::bad(why.clone())),
+        None => Ok(()),
+    };
     let look = kind == RunKind::Import && form.fields.get("action").is_some_and(|a| a == "look");
-    if look {
-        if let Err(e) = check_csrf(&staff, &form.csrf) {
-            let _ = tokio::fs::remove_dir_all(&form.folder).await;
-            return Err(e);
-        }
+    if look && refused.is_ok() {
         return crate::mapping_pages::create(&app, form).await;
     }
-    let checked = check_csrf(&staff, &form.csrf).and_then(|_| options_of(&form, kind));
-    let opts = match checked {
+    let opts = match refused.and_then(|_| options_of(&form, kind)) {
         Ok(o) => o,
         Err(e) => {
             let _ = tokio::fs::remove_dir_all(&form.folder).await;
-            return Err(e);
+            return crate::pages::form_again(&app, &staff, kind, &form.fields, &e.message).await;
         }
     };
     // A new upload folder is kept a day before any run names it: no hold needed.
     start_work(
         &app,
+        &staff,
         Work::Import(Box::new(opts)),
         None,
         Some(form.folder),

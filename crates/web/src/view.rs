@@ -189,6 +189,81 @@ pub fn hide_paths(text: &str, dir: &std::path::Path, upload_root: bool) -> Strin
     out.replace(&dir.display().to_string(), "the upload")
 }
 
+/// The advice findings and messages give in the terminal's words (`--on-existing skip`,
+/// `ferry certification migrate`), told in the console's: the option of the new-run form or
+/// the page to use. The engine writes one message for both; the console words it for staff
+/// who never see a command line.
+const CONSOLE_WORDS: &[(&str, &str)] = &[
+    // Whole pieces of advice first, then the flags alone (longer before shorter).
+    (
+        "run again with --add-missing-components to add the component to the program for the migration",
+        "migrate again with “Add components a registration uses but its program lacks” ticked on the Certification page to add the component to the program",
+    ),
+    (
+        "(use --on-existing skip or update)",
+        "(to skip or update such records, start a new run with “A record whose key already exists” set to “is skipped” or “updates the existing record”)",
+    ),
+    (
+        "use --on-existing skip to skip it",
+        "to skip such records, start a new run with “A record whose key already exists” set to “is skipped”",
+    ),
+    (
+        "migrate them with `ferry certification migrate`",
+        "migrate them on the Certification page",
+    ),
+    (
+        "`ferry certification migrate` leaves them out",
+        "a certification migration leaves them out",
+    ),
+    ("`ferry import` leaves them out", "an import leaves them out"),
+    (
+        "import them with `ferry import`",
+        "import them as a new run on the Runs page",
+    ),
+    (
+        "beyond --max-records",
+        "beyond “Only the first N accounts”",
+    ),
+    ("--max-records ", "“Only the first N accounts” = "),
+    (
+        "--on-existing skip or update",
+        "“A record whose key already exists: is skipped” or “updates the existing record”",
+    ),
+    (
+        "--on-existing error",
+        "“A record whose key already exists: is an error”",
+    ),
+    (
+        "--on-existing skip",
+        "“A record whose key already exists: is skipped”",
+    ),
+    (
+        "--on-existing update",
+        "“A record whose key already exists: updates the existing record”",
+    ),
+    (
+        "--add-missing-components",
+        "“Add components a registration uses but its program lacks”",
+    ),
+    (
+        "--fold-case",
+        "“Accept references that differ only in case and spacing”",
+    ),
+    ("--all-or-nothing", "“All or nothing”"),
+    ("--max-attachment-bytes", "the attachment size limit"),
+];
+
+/// `text` with the terminal's advice in the console's words ([`CONSOLE_WORDS`]).
+pub fn console_words(text: &str) -> String {
+    let mut out = text.to_string();
+    for (cli, console) in CONSOLE_WORDS {
+        if out.contains(cli) {
+            out = out.replace(cli, console);
+        }
+    }
+    out
+}
+
 /// Money in ten-thousandths as a plain decimal with two to four fractional digits.
 pub fn money(e4: i64) -> String {
     ferry_report::balances::money(e4)
@@ -197,6 +272,17 @@ pub fn money(e4: i64) -> String {
 /// A journal timestamp shown without its offset noise.
 pub fn when(ts: &str) -> String {
     ts.get(..19).unwrap_or(ts).replace('T', " ")
+}
+
+/// `1 warning`, `1,234 warnings`: a count with its noun, singular for one (the helper every
+/// output shares).
+pub fn counted(n: i64, one: &str, many: &str) -> String {
+    ferry_findings::words::count(n.max(0) as u64, one, many)
+}
+
+/// `one` for a count of one, else `many` (a verb agreeing with a count: "is", "are").
+pub fn noun<'a>(n: i64, one: &'a str, many: &'a str) -> &'a str {
+    ferry_findings::words::noun(n.max(0) as u64, one, many)
 }
 
 /// A number with thousands separators.

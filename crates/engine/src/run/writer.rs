@@ -7,7 +7,7 @@ use crate::mapping::RunMapping;
 use crate::options::recorded::input_names;
 use crate::options::ImportOptions;
 use crate::RunError;
-use ferry_store::journal::{RunMode, RunStatus};
+use ferry_store::journal::{RunAction, RunMode, RunStatus};
 use ferry_store::{Target, WriterRole};
 use std::path::PathBuf;
 
@@ -19,6 +19,11 @@ use std::path::PathBuf;
 /// once the role is held. If another process resumed (and finished) it meanwhile, `ferry
 /// resume RUN` stops, and `--resume` looks again, finding no interrupted run and starting a new
 /// one (SPEC §6.4).
+/// Who starts or resumes the run, as the journal names them.
+fn actor(opts: &ImportOptions) -> &str {
+    opts.actor.as_deref().unwrap_or(ferry_store::journal::COMMAND_LINE)
+}
+
 pub(super) fn take_target<'t>(
     target: &'t Target,
     opts: &ImportOptions,
@@ -36,19 +41,22 @@ pub(super) fn take_target<'t>(
     for _ in 0..3 {
         let Some(r) = resumable(target, opts, mode, hash, mapping)? else {
             let role = target.hold_writer_for_new_run(|t| {
-                t.create_run(
+                let run = t.create_run(
                     opts.kind,
                     mode,
                     &serde_json::json!(input_names(&opts.inputs)),
                     &serde_json::json!({ "command_line": opts, "phases": phase_order(), "mapping": mapping_json(mapping) }),
                     hash,
-                )
+                )?;
+                t.record_run_event(run, RunAction::Started, actor(opts))?;
+                Ok(run)
             })?;
             return Ok((role, false));
         };
         let role = target.hold_writer(r)?;
         let now = target.run(r)?.map(|i| i.status);
         if now == Some(RunStatus::Interrupted) {
+            target.record_run_event(r, RunAction::Resumed, actor(opts))?;
             return Ok((role, true));
         }
         role.release()?;

@@ -40,6 +40,14 @@ CREATE TABLE login_event (
 );
 CREATE INDEX login_event_login ON login_event (login_id);
 CREATE INDEX pending_login_user ON pending_login (run_id, "user");
+CREATE TABLE run_event (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX run_event_run ON run_event (run_id);
 CREATE TABLE cert_program (
   id INTEGER PRIMARY KEY,
   run_id INTEGER,

@@ -47,6 +47,7 @@ impl Sqlite {
             .map_err(named)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(named)?;
+        crate::fold::register(&conn).map_err(named)?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;")
             .map_err(named)?;
         // Checkpoints every 8,192 pages (32 MiB of WAL at the 4 KiB page size) instead of 1,000:
