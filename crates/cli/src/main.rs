@@ -564,7 +564,17 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             opts.resume_run = Some(run);
             opts.limits = limits_from_env()?;
             opts.fingerprint_key = key.fingerprint_key;
-            run_import(&t, opts, Report { log, json, verbose }, vec![])
+            run_import(
+                &t,
+                opts,
+                Report {
+                    log,
+                    json,
+                    verbose,
+                    temporary: false,
+                },
+                vec![],
+            )
         }
         Command::Rollback { run, db } => {
             let t = open(&db.db)?;
@@ -857,6 +867,7 @@ fn import(
         log: a.log,
         json: a.json,
         verbose: a.verbose,
+        temporary: rehearsal.is_some(),
     };
     run_import(&target, opts, report, annotate)
 }
@@ -870,9 +881,15 @@ fn rehearsal_target(db: &str, test_only: bool) -> Result<Option<(tempfile::TempD
     if !test_only || db != DEFAULT_DB || Path::new(db).exists() {
         return Ok(None);
     }
+    // Beside where the target would be, not in the system's temporary folder: that may be
+    // memory (tmpfs), and a rehearsal of a million accounts writes a target of that size.
+    let parent = Path::new(db)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let dir = tempfile::Builder::new()
-        .prefix("ferry-rehearsal-")
-        .tempdir()
+        .prefix(".ferry-rehearsal-")
+        .tempdir_in(parent)
         .context("cannot make a temporary folder for the test run's target")?;
     let path = dir.path().join("ferry.db").display().to_string();
     Ok(Some((dir, path)))
@@ -926,6 +943,8 @@ struct Report {
     log: Option<PathBuf>,
     json: bool,
     verbose: bool,
+    /// The run went into a temporary target (a rehearsal without one): nothing of it is kept.
+    temporary: bool,
 }
 
 /// Runs (or resumes) an import and reports it: the summary on stdout (on stderr with `--json`,
@@ -965,7 +984,13 @@ fn run_import(
     if !annotate.is_empty() {
         write_annotations(target, summary.run, &annotate)?;
     }
-    let shown = summary::summary(target, &summary, report.log.as_deref(), report.verbose)?;
+    let shown = summary::summary(
+        target,
+        &summary,
+        report.log.as_deref(),
+        report.verbose,
+        report.temporary,
+    )?;
     if report.json {
         say!("{}", shown.results.trim_end());
         out!(

@@ -46,7 +46,15 @@ pub fn outcome_line(s: &Summary) -> String {
 }
 
 /// The whole summary of a finished run.
-pub fn summary(t: &Target, s: &Summary, log: Option<&Path>, verbose: bool) -> Result<Shown> {
+/// `temporary`: the run went into a temporary target that is gone with it (a rehearsal without
+/// a target), so neither `ferry runs show` nor the target keeps anything of it.
+pub fn summary(
+    t: &Target,
+    s: &Summary,
+    log: Option<&Path>,
+    verbose: bool,
+    temporary: bool,
+) -> Result<Shown> {
     let mut out = String::new();
     let mut diag = String::new();
     let _ = writeln!(out, "{}", outcome_line(s));
@@ -89,6 +97,12 @@ pub fn summary(t: &Target, s: &Summary, log: Option<&Path>, verbose: bool) -> Re
         Some(log) => {
             let _ = writeln!(out, "All findings: {}", log.display());
         }
+        None if temporary && s.errors + s.warnings + s.infos > 0 => {
+            let _ = writeln!(
+                out,
+                "All findings: run again with --log findings.csv (or .jsonl, .html); this rehearsal's target is gone."
+            );
+        }
         None if s.errors + s.warnings + s.infos > 0 => {
             let _ = writeln!(
                 out,
@@ -98,7 +112,12 @@ pub fn summary(t: &Target, s: &Summary, log: Option<&Path>, verbose: bool) -> Re
         }
         None => {}
     }
-    if s.mode == RunMode::TestOnly {
+    if s.mode == RunMode::TestOnly && temporary {
+        let _ = writeln!(
+            out,
+            "Test-only: nothing was kept (there was no target: it rehearsed in a temporary one)."
+        );
+    } else if s.mode == RunMode::TestOnly {
         let _ = writeln!(
             out,
             "Test-only: nothing was kept but the run record and its findings."

@@ -1127,7 +1127,10 @@ async fn a_refused_upload_keeps_the_form_and_its_options() {
         .await
         .unwrap();
     let t = wait_text(&d, "is not a file Ferry reads").await;
-    assert!(t.contains("statement.pdf") && t.contains("your options are kept"), "{t}");
+    assert!(
+        t.contains("statement.pdf") && t.contains("your options are kept"),
+        "{t}"
+    );
     let banner = d.find(By::Id("form-error")).await.unwrap();
     assert!(banner.is_displayed().await.unwrap());
     assert!(

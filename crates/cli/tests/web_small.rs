@@ -172,9 +172,14 @@ fn a_wrong_upload_type_brings_the_form_back_with_its_options() {
     assert!(body.contains("id=\"form-error\""), "{body}");
     assert!(body.contains("report.pdf"), "{body}");
     assert!(body.contains("is not a file Ferry reads"), "{body}");
-    assert!(body.contains("<form method=\"post\" action=\"/runs/new\""), "{body}");
+    assert!(
+        body.contains("<form method=\"post\" action=\"/runs/new\""),
+        "{body}"
+    );
     let banner = body.find("id=\"form-error\"").unwrap();
-    let form = body.find("<form method=\"post\" action=\"/runs/new\"").unwrap();
+    let form = body
+        .find("<form method=\"post\" action=\"/runs/new\"")
+        .unwrap();
     assert!(banner < form, "the banner is above the form");
     // Every option as chosen; test only was left clear, and stays clear.
     assert!(body.contains("<option value=\"skip\" selected>"), "{body}");
@@ -206,7 +211,10 @@ fn a_wrong_upload_type_brings_the_form_back_with_its_options() {
     );
     assert_eq!(code, 400, "{body}");
     assert!(body.contains("id=\"form-error\""), "{body}");
-    assert!(body.contains("name=\"add_missing_components\" checked"), "{body}");
+    assert!(
+        body.contains("name=\"add_missing_components\" checked"),
+        "{body}"
+    );
     assert!(!body.contains("name=\"test_only\" checked"), "{body}");
 }
 
@@ -285,7 +293,11 @@ fn the_console_words_advice_as_its_own_options_not_cli_flags() {
         &cookie,
         "/runs/new",
         &[("files", "User.csv", changed)],
-        &[("csrf", &token), ("test_only", "on"), ("on_existing", "error")],
+        &[
+            ("csrf", &token),
+            ("test_only", "on"),
+            ("on_existing", "error"),
+        ],
     );
     assert_eq!(code, 303, "{body}");
     let again: i64 = loc.strip_prefix("/runs/").unwrap().parse().unwrap();
@@ -367,7 +379,11 @@ fn the_runs_list_says_who_did_what_and_how_many_records_landed() {
         &[("test_only", "on")],
     );
     let token = page_csrf(&console, cookie.trim_start_matches("ferry_session="));
-    let errors = int(d, "console.db", &format!("SELECT errors FROM run WHERE id = {test}"));
+    let errors = int(
+        d,
+        "console.db",
+        &format!("SELECT errors FROM run WHERE id = {test}"),
+    );
     let action = if errors == 0 { "live" } else { "import-valid" };
     assert_eq!(
         post_form(
@@ -412,19 +428,30 @@ fn the_runs_list_says_who_did_what_and_how_many_records_landed() {
     assert_eq!(code, 200);
     assert!(body.contains("started by command line"), "{body}");
     assert!(body.contains(&format!("started by {ADMIN}")), "{body}");
-    assert!(body.contains(&format!("run live by {ADMIN}; rolled back by {ADMIN}")), "{body}");
+    assert!(
+        body.contains(&format!("run live by {ADMIN}; rolled back by {ADMIN}")),
+        "{body}"
+    );
     let row = |id: i64| {
-        let at = body.find(&format!("<a href=\"/runs/{id}\">{id}</a>")).unwrap();
+        let at = body
+            .find(&format!("<a href=\"/runs/{id}\">{id}</a>"))
+            .unwrap();
         body[at..body[at..].find("</tr>").unwrap() + at].to_string()
     };
     let live_row = row(live);
     let count = |n: i64| ferry_findings::words::number(n as u64);
     assert!(
-        live_row.contains(&format!("<td class=\"num imported\">{}</td>", count(imported))),
+        live_row.contains(&format!(
+            "<td class=\"num imported\">{}</td>",
+            count(imported)
+        )),
         "{live_row}"
     );
     assert!(
-        live_row.contains(&format!("<td class=\"num rejected\">{}</td>", count(rejected))),
+        live_row.contains(&format!(
+            "<td class=\"num rejected\">{}</td>",
+            count(rejected)
+        )),
         "{live_row}"
     );
     assert!(row(test).contains("if live)"), "{}", row(test));
@@ -453,7 +480,13 @@ fn a_test_only_run_without_a_target_leaves_no_ferry_db() {
     let input = example("club/club.xlsx");
     std::fs::copy(&input, d.join("club.xlsx")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args(["import", "club.xlsx", "--test-only", "--log", "findings.jsonl"])
+        .args([
+            "import",
+            "club.xlsx",
+            "--test-only",
+            "--log",
+            "findings.jsonl",
+        ])
         .current_dir(d)
         .env_remove("FERRY_DB")
         .env("XDG_DATA_HOME", data_home(d))
@@ -462,8 +495,14 @@ fn a_test_only_run_without_a_target_leaves_no_ferry_db() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.code().unwrap() <= 1, "{stderr}");
-    assert!(stderr.contains("There is no target at ferry.db"), "{stderr}");
-    assert!(stdout.contains("Run 1 (test-only)"), "the summary: {stdout}");
+    assert!(
+        stderr.contains("There is no target at ferry.db"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("Run 1 (test-only)"),
+        "the summary: {stdout}"
+    );
     let mut left: Vec<String> = std::fs::read_dir(d)
         .unwrap()
         .flatten()

@@ -113,7 +113,11 @@ fn an_accounts_invoices_payments_and_contacts() {
         .contacts
         .iter()
         .map(|c| {
-            let labelled: Vec<_> = c.points.iter().map(|p| (p.0.clone(), p.1.clone())).collect();
+            let labelled: Vec<_> = c
+                .points
+                .iter()
+                .map(|p| (p.0.clone(), p.1.clone()))
+                .collect();
             (c.name.as_str(), labelled)
         })
         .collect();

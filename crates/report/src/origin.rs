@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn only_the_file_name_is_kept() {
-        assert_eq!(file_name("/srv/ferry.db.console/uploads/ab12/csv/User.csv"), "User.csv");
+        assert_eq!(
+            file_name("/srv/ferry.db.console/uploads/ab12/csv/User.csv"),
+            "User.csv"
+        );
         assert_eq!(file_name("club.xlsx"), "club.xlsx");
         assert_eq!(file_name(""), "");
     }

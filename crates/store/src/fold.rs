@@ -116,7 +116,10 @@ mod tests {
         assert_eq!(fold("ZOE"), "zoe");
         assert_eq!(fold("Ångström Øre Łódź"), "angstrom ore lodz");
         assert_eq!(fold("Nguyễn"), "nguyen");
-        assert_eq!(fold("jane@example.org 555-0100"), "jane@example.org 555-0100");
+        assert_eq!(
+            fold("jane@example.org 555-0100"),
+            "jane@example.org 555-0100"
+        );
         let (from, to) = translate_args();
         assert_eq!(from.chars().count(), to.chars().count());
         assert!(!from.contains('\'') && !to.contains('\''));

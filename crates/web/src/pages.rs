@@ -242,10 +242,8 @@ pub async fn new_run(
 /// The options a refused form posted, as the form shows them again (`posted`: a checkbox the
 /// staff member cleared stays clear).
 fn posted(fields: &std::collections::HashMap<String, String>) -> crate::mapping_view::OptionsView {
-    let mut kept: std::collections::BTreeMap<String, String> = fields
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut kept: std::collections::BTreeMap<String, String> =
+        fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     kept.insert("posted".into(), "yes".into());
     crate::mapping_view::OptionsView(kept)
 }

@@ -258,7 +258,11 @@ fn account_page(a: Account, base: Base) -> AccountPage {
                 kind: c.kind,
                 title: c.title,
                 company: c.company,
-                points: c.points.into_iter().map(|(l, v, o)| (l, v, o.into())).collect(),
+                points: c
+                    .points
+                    .into_iter()
+                    .map(|(l, v, o)| (l, v, o.into()))
+                    .collect(),
                 origin: c.origin.into(),
             })
             .collect(),

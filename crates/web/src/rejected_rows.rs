@@ -42,7 +42,10 @@ pub fn links(info: &RunInfo, inputs: &[String]) -> Vec<RejectedLink> {
             label: if p.is_dir() {
                 "Rejected rows of the CSV files (zip)".to_string()
             } else {
-                format!("Rejected rows: {}", input_shown(&p.display().to_string(), &[]))
+                format!(
+                    "Rejected rows: {}",
+                    input_shown(&p.display().to_string(), &[])
+                )
             },
         })
         .collect()

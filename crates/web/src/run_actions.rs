@@ -112,7 +112,15 @@ async fn go_live(
     let hold = app.uploads_lock.clone().read_owned().await;
     let a = app.clone();
     let opts = blocking(move || live_options(&a, id, how)).await?;
-    start_work(&app, &staff, Work::Import(Box::new(opts)), None, None, Some(hold)).await
+    start_work(
+        &app,
+        &staff,
+        Work::Import(Box::new(opts)),
+        None,
+        None,
+        Some(hold),
+    )
+    .await
 }
 
 /// The options to run test run `id` live: a clean test run (or, for its valid rows, a test run
@@ -216,7 +224,8 @@ pub async fn resume(
     // An interrupted run's upload is kept while it can be resumed: no hold needed.
     let (a, by) = (app.clone(), staff.email.clone());
     let work = Work::Import(Box::new(opts));
-    let (run, state) = tokio::task::spawn_blocking(move || Jobs::start(&a, work, None, &by)).await?;
+    let (run, state) =
+        tokio::task::spawn_blocking(move || Jobs::start(&a, work, None, &by)).await?;
     // Refused before it resumed anything (running elsewhere, inputs changed): say why.
     if run.is_none() && state.failed {
         let why = state

@@ -21,7 +21,9 @@ use std::path::PathBuf;
 /// one (SPEC §6.4).
 /// Who starts or resumes the run, as the journal names them.
 fn actor(opts: &ImportOptions) -> &str {
-    opts.actor.as_deref().unwrap_or(ferry_store::journal::COMMAND_LINE)
+    opts.actor
+        .as_deref()
+        .unwrap_or(ferry_store::journal::COMMAND_LINE)
 }
 
 pub(super) fn take_target<'t>(
