@@ -20,35 +20,32 @@ pub fn live_of(options: &serde_json::Value) -> Option<i64> {
 
 /// The live runs made from test run `run`, oldest first.
 pub fn lives_of(t: &Target, run: i64) -> Result<Vec<i64>, StoreError> {
-    let rows = t.rows(
-        "SELECT id, options FROM run WHERE id > ?1 AND options LIKE ?2 ORDER BY id",
-        params![run, format!("%\"live_of\":{run}%")],
-    )?;
-    Ok(rows
-        .iter()
-        .filter(|r| {
-            serde_json::from_str::<serde_json::Value>(&r.text(1))
-                .ok()
-                .and_then(|o| live_of(&o))
-                == Some(run)
-        })
-        .map(|r| r.int(0))
-        .collect())
+    later_naming(t, run, "live_of", live_of)
 }
 
 /// The runs that retried `run` with corrected files, oldest first.
 pub fn retries_of(t: &Target, run: i64) -> Result<Vec<i64>, StoreError> {
+    later_naming(t, run, "retry_of", retry_of)
+}
+
+/// The runs after `run` whose options name it as `field` (read by `of`), oldest first.
+fn later_naming(
+    t: &Target,
+    run: i64,
+    field: &str,
+    of: fn(&serde_json::Value) -> Option<i64>,
+) -> Result<Vec<i64>, StoreError> {
     // A first cut by text (the options are JSON text on both backends), then read exactly.
     let rows = t.rows(
         "SELECT id, options FROM run WHERE id > ?1 AND options LIKE ?2 ORDER BY id",
-        params![run, format!("%\"retry_of\":{run}%")],
+        params![run, format!("%\"{field}\":{run}%")],
     )?;
     Ok(rows
         .iter()
         .filter(|r| {
             serde_json::from_str::<serde_json::Value>(&r.text(1))
                 .ok()
-                .and_then(|o| retry_of(&o))
+                .and_then(|o| of(&o))
                 == Some(run)
         })
         .map(|r| r.int(0))
