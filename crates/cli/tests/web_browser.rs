@@ -829,14 +829,16 @@ async fn a_runs_findings_read_at_1024_px() {
     d.goto(format!("{base}/runs/1")).await.unwrap();
     let t = wait_text(&d, "Findings by code").await;
     looks_like_a_page(&d).await;
+    shot_any(&d, "run-page-1024").await;
     assert!(t.contains("records rejected"), "{t}");
     scroll_to(&d, "#findings-summary").await;
     shot_any(&d, "findings-summary-1024").await;
     scroll_to(&d, "#findings").await;
     shot_any(&d, "findings-list-1024").await;
+    let wide = too_wide(&d).await;
     assert!(
         overflow_x(&d).await <= 0,
-        "the run page scrolls sideways at 1,024 px"
+        "the run page scrolls sideways at 1,024 px: {wide}"
     );
 
     // The HTML report, opened from its file.

@@ -491,6 +491,21 @@ pub async fn overflow_x(d: &WebDriver) -> i64 {
     .unwrap()
 }
 
+/// The elements that reach past the window's right edge (tag, id or class, right edge), for a
+/// message that says what scrolls sideways.
+pub async fn too_wide(d: &WebDriver) -> String {
+    d.execute(
+        "return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 12).map(e => e.tagName + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ')",
+        Vec::<serde_json::Value>::new(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
 /// A browser walk: a console on a new target in a scratch folder and the chromedriver of the
 /// walk's browser; ended by [`Walk::end`].
 pub struct Walk {
