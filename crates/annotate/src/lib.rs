@@ -31,7 +31,7 @@ mod xml;
 
 pub use error::{AnnotateError, Damage};
 pub use findings_sheet::SHEET as FINDINGS_SHEET;
-pub use outputs::{outputs, OutputError};
+pub use outputs::{outputs, real as real_path, OutputError};
 pub use spool::FindingSet;
 pub use styles::{ERROR_RGB, WARNING_RGB};
 

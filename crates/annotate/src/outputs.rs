@@ -38,13 +38,6 @@ pub fn outputs(inputs: &[PathBuf], out: &Path) -> Result<Vec<(PathBuf, PathBuf)>
         return Err(OutputError::NoWorkbook);
     }
     let pairs = pair_names(&books, out);
-    let real = |p: &Path| -> Option<PathBuf> {
-        let dir = p
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        Some(dir.canonicalize().ok()?.join(p.file_name()?))
-    };
     for (_, o) in &pairs {
         if inputs
             .iter()
@@ -81,4 +74,14 @@ fn pair_names(books: &[&PathBuf], out: &Path) -> Vec<(PathBuf, PathBuf)> {
         pairs.push(((*b).clone(), name));
     }
     pairs
+}
+
+/// The real path of `p` (its folder resolved, the file itself perhaps not yet there), to tell
+/// whether an output would overwrite an input; `None` when its folder does not exist.
+pub fn real(p: &Path) -> Option<PathBuf> {
+    let dir = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Some(dir.canonicalize().ok()?.join(p.file_name()?))
 }

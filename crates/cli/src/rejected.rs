@@ -178,13 +178,7 @@ fn out_name(input: &Path, kind: Kind, taken: impl Fn(&str) -> bool) -> String {
 
 /// Refuses an output that would overwrite one of the inputs.
 fn not_an_input(inputs: &[PathBuf], out: &Path) -> Result<(), Failure> {
-    let real = |p: &Path| -> Option<PathBuf> {
-        let dir = p
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        Some(dir.canonicalize().ok()?.join(p.file_name()?))
-    };
+    let real = ferry_annotate::real_path;
     let Some(o) = real(out) else {
         return Err(anyhow!("--out {}: its folder does not exist", out.display()).into());
     };

@@ -6,25 +6,12 @@
 
 mod common;
 use common::web::{
-    act, agent, csrf, data_dir, location, multipart, run_of, session, upload_test_run,
-    wait_run_ended, Console, ADMIN,
+    act, agent, csrf, data_dir, get_bytes as get, location, multipart, run_of, session,
+    upload_test_run, wait_run_ended, Console, ADMIN,
 };
 use common::*;
 use std::io::Read;
 use std::time::Duration;
-
-fn get(console: &Console, cookie: &str, path: &str) -> (u16, Vec<u8>) {
-    let mut r = agent()
-        .get(format!("{}{path}", console.url))
-        .header("Cookie", cookie)
-        .header("Accept", "text/html")
-        .call()
-        .unwrap();
-    let status = r.status().as_u16();
-    let mut body = vec![];
-    r.body_mut().as_reader().read_to_end(&mut body).unwrap();
-    (status, body)
-}
 
 /// The texts of an answer: itself, or each entry of a zip (a workbook).
 fn texts(name: &str, body: &[u8]) -> Vec<(String, String)> {

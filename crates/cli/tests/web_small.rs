@@ -6,7 +6,10 @@
 //! `ferry.db`; one is never "1 warnings".
 
 mod common;
-use common::web::{agent, data_dir, multipart, page_csrf, sign_in_cookie, Console, ADMIN};
+use common::web::{
+    agent, data_dir, get, multipart, page_csrf, run_status, sign_in_cookie, wait_run_ended,
+    Console, ADMIN,
+};
 use common::*;
 use std::path::Path;
 use std::time::Duration;
@@ -14,17 +17,6 @@ use std::time::Duration;
 fn session(console: &Console) -> String {
     let c = sign_in_cookie(console, ADMIN);
     c.split(';').next().unwrap().to_string()
-}
-
-/// GET `path` as the signed-in `cookie`: (status, body).
-fn get(console: &Console, cookie: &str, path: &str) -> (u16, String) {
-    let mut r = agent()
-        .get(format!("{}{path}", console.url))
-        .header("Cookie", cookie)
-        .call()
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.body_mut().read_to_string().unwrap_or_default())
 }
 
 /// Posts a multipart form to `path`: (status, Location header, body).
@@ -66,27 +58,6 @@ fn post_form(console: &Console, cookie: &str, path: &str, fields: &[(&str, &str)
         .as_u16()
 }
 
-fn status(dir: &Path, run: i64) -> String {
-    rows(
-        dir,
-        "console.db",
-        &format!("SELECT status FROM run WHERE id = {run}"),
-    )[0][0]
-        .clone()
-}
-
-/// Waits (at most 120 s) until run `run` has ended.
-fn finished(dir: &Path, run: i64) {
-    for _ in 0..2400 {
-        let s = status(dir, run);
-        if s != "running" {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("run {run} did not end");
-}
-
 /// The CSV files of an example folder as upload parts.
 fn csv_parts(folder: &str) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(example(folder))
@@ -126,7 +97,7 @@ fn upload_csv(
     let (code, loc, body) = post(console, cookie, path, &files, &all);
     assert_eq!(code, 303, "{body}");
     let run: i64 = loc.strip_prefix("/runs/").unwrap().parse().unwrap();
-    finished(dir, run);
+    wait_run_ended(dir, run);
     run
 }
 
@@ -301,7 +272,7 @@ fn the_console_words_advice_as_its_own_options_not_cli_flags() {
     );
     assert_eq!(code, 303, "{body}");
     let again: i64 = loc.strip_prefix("/runs/").unwrap().parse().unwrap();
-    finished(d, again);
+    wait_run_ended(d, again);
     let (_, body) = get(&console, &cookie, &format!("/runs/{again}"));
     assert!(body.contains("already exists"), "{body}");
     assert!(!body.contains("--on-existing"), "{body}");
@@ -316,7 +287,7 @@ fn search_folds_accents_and_case_and_the_account_page_says_where_each_record_cam
     let console = Console::start(d, "console.db");
     let cookie = session(&console);
     let run = upload_csv(d, &console, &cookie, "/runs/new", "club/club_csv", &[]);
-    assert_ne!(status(d, run), "failed");
+    assert_ne!(run_status(d, run), "failed");
     // Zoë Lindqvist of HSC-0028, as staff type her name.
     for q in ["zoe", "ZOE", "Zoë", "ZOË", "zoe lindqvist", "lindqvist"] {
         let query = q
@@ -396,7 +367,7 @@ fn the_runs_list_says_who_did_what_and_how_many_records_landed() {
     );
     let live = int(d, "console.db", "SELECT max(id) FROM run");
     assert!(live > test);
-    finished(d, live);
+    wait_run_ended(d, live);
     let imported = int(
         d,
         "console.db",
@@ -418,12 +389,12 @@ fn the_runs_list_says_who_did_what_and_how_many_records_landed() {
         303
     );
     for _ in 0..1200 {
-        if status(d, live) == "rolled-back" {
+        if run_status(d, live) == "rolled-back" {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(status(d, live), "rolled-back");
+    assert_eq!(run_status(d, live), "rolled-back");
     let (code, body) = get(&console, &cookie, "/runs");
     assert_eq!(code, 200);
     assert!(body.contains("started by command line"), "{body}");

@@ -7,7 +7,8 @@
 
 mod common;
 use common::web::{
-    agent, multipart, page_csrf, post_sign_in, sign_in_cookie, Console, ADMIN, PASSWORD, VIEWER,
+    agent, csrf, get, location, multipart, post_sign_in, run_status, sign_in_cookie, Console,
+    ADMIN, PASSWORD, VIEWER,
 };
 use common::*;
 use std::fmt::Write;
@@ -30,22 +31,6 @@ fn session_with(console: &Console, email: &str, password: &str) -> Option<String
     Some(c.split(';').next().unwrap().to_string())
 }
 
-fn csrf(console: &Console, cookie: &str) -> String {
-    page_csrf(console, cookie.trim_start_matches("ferry_session="))
-}
-
-/// GET `path` as a browser would; the status and the page.
-fn get(console: &Console, cookie: &str, path: &str) -> (u16, String) {
-    let mut r = agent()
-        .get(format!("{}{path}", console.url))
-        .header("Cookie", cookie)
-        .header("Accept", "text/html")
-        .call()
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.body_mut().read_to_string().unwrap_or_default())
-}
-
 /// POSTs a form to `path`; the status, where it sends to, and the page.
 fn post(
     console: &Console,
@@ -58,11 +43,7 @@ fn post(
         .header("Cookie", cookie)
         .send_form(form.iter().copied())
         .unwrap();
-    let to = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
+    let to = location(&r);
     let status = r.status().as_u16();
     (
         status,
@@ -124,15 +105,6 @@ fn data_rows(db: &Path) -> Vec<(String, i64)> {
         .collect()
 }
 
-fn status(dir: &Path, run: i64) -> String {
-    rows(
-        dir,
-        "console.db",
-        &format!("SELECT status FROM run WHERE id = {run}"),
-    )[0][0]
-        .clone()
-}
-
 /// The console is killed (SIGKILL, by `FERRY_FAIL_AT` right after its run's first chunk
 /// committed). The next start marks the run interrupted and says so; nothing resumes it until
 /// Resume is pressed (twice: the second is refused while the first runs); the resumed run is
@@ -163,7 +135,7 @@ fn a_run_killed_with_the_console_is_interrupted_and_resumes_from_its_page() {
         .send(&body[..]);
     assert!(dying.wait_exit(180), "the console was killed mid-run");
     let run = int(dir, "console.db", "SELECT max(id) FROM run");
-    assert_eq!(status(dir, run), "running", "left as the kill found it");
+    assert_eq!(run_status(dir, run), "running", "left as the kill found it");
     let committed = int(
         dir,
         "console.db",
@@ -180,9 +152,9 @@ fn a_run_killed_with_the_console_is_interrupted_and_resumes_from_its_page() {
         "{}",
         console.stderr()
     );
-    assert_eq!(status(dir, run), "interrupted");
+    assert_eq!(run_status(dir, run), "interrupted");
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(status(dir, run), "interrupted", "never resumed unasked");
+    assert_eq!(run_status(dir, run), "interrupted", "never resumed unasked");
     let cookie = session(&console, ADMIN);
     let (code, page) = get(&console, &cookie, &format!("/runs/{run}"));
     assert_eq!(code, 200);
@@ -225,9 +197,9 @@ fn a_run_killed_with_the_console_is_interrupted_and_resumes_from_its_page() {
     );
     assert!(page.contains("resumed already"), "{page}");
     until("the resumed run to end", 180, || {
-        !matches!(status(dir, run).as_str(), "running" | "interrupted")
+        !matches!(run_status(dir, run).as_str(), "running" | "interrupted")
     });
-    assert_eq!(status(dir, run), "completed-with-errors");
+    assert_eq!(run_status(dir, run), "completed-with-errors");
     assert_eq!(
         int(dir, "console.db", "SELECT count(*) FROM run"),
         1,

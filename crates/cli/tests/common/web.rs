@@ -362,6 +362,24 @@ pub fn get_page(url: &str, cookie: &str) -> (u16, String) {
     )
 }
 
+/// A GET of the console's `path` as a browser asks for a page: its status and bytes (a page,
+/// or a download such as a workbook or a zip; up to 64 MiB).
+pub fn get_bytes(console: &Console, cookie: &str, path: &str) -> (u16, Vec<u8>) {
+    let mut r = agent()
+        .get(format!("{}{path}", console.url))
+        .header("Cookie", cookie)
+        .header("Accept", "text/html")
+        .call()
+        .unwrap();
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap();
+    (r.status().as_u16(), body)
+}
+
 /// [`get_page`] of the console's `path`.
 pub fn get(console: &Console, cookie: &str, path: &str) -> (u16, String) {
     get_page(&format!("{}{path}", console.url), cookie)
